@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import type { RunState } from '../../core/index.js';
+import { RUN_STATES } from '../../core/index.js';
+import type { GlobalOptions } from '../context.js';
+import { CliError, openStore } from '../context.js';
+import { elapsed, formatTime, paintState, table } from '../format.js';
+import { positiveInt } from '../params.js';
+
+/** `baton runs`: recent runs. */
+export function registerRuns(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('runs')
+    .description('list recent runs, newest first')
+    .option('-w, --workflow <name>', 'only runs of this workflow')
+    .option('-s, --state <states>', `only runs in these states, comma-separated (${RUN_STATES.join(', ')})`)
+    .option('-n, --limit <n>', 'how many', positiveInt('--limit'), 20)
+    .option('--json', 'print JSON')
+    .action(async (o: { workflow?: string; state?: string; limit: number; json?: boolean }) => {
+      const states = o.state?.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = states?.filter((s) => !RUN_STATES.includes(s as RunState));
+      if (bad?.length) throw new CliError(`unknown state '${bad[0]}': use one of ${RUN_STATES.join(', ')}`);
+      const { store } = await openStore(globals());
+      try {
+        const runs = await store.listRuns({
+          ...(o.workflow ? { workflow: o.workflow } : {}),
+          ...(states ? { state: states as RunState[] } : {}),
+          limit: o.limit,
+        });
+        if (o.json) {
+          process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+          return;
+        }
+        if (!runs.length) {
+          process.stdout.write('no runs yet: start one with baton run FILE\n');
+          return;
+        }
+        const rows = [['RUN', 'WORKFLOW', 'STATE', 'STEPS', 'CREATED', 'DURATION', 'TRIGGER']];
+        for (const r of runs) {
+          rows.push([r.id, r.workflow, paintState(r.state), String(r.stepCount), formatTime(r.createdAt), elapsed(r.startedAt, r.endedAt), r.trigger]);
+        }
+        process.stdout.write(table(rows) + '\n');
+      } finally {
+        await store.close();
+      }
+    });
+}

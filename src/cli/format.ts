@@ -1,0 +1,54 @@
+/**
+ * @module cli/format
+ * Plain-text formatting shared by commands: durations, times, tables, state colors.
+ */
+import { formatMs } from '../runtime/index.js';
+
+export { formatMs };
+
+/** Whether to color: a terminal, and `NO_COLOR` unset (no-color.org). */
+export const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+const COLORS: Record<string, number> = {
+  succeeded: 32, failed: 31, running: 36, queued: 33, retrying: 35, cancelled: 90, skipped: 90, pending: 90, lost: 31,
+};
+
+/** A state name, colored on a terminal. */
+export function paintState(state: string): string {
+  const c = COLORS[state];
+  return useColor && c ? `\u001b[${c}m${state}\u001b[0m` : state;
+}
+
+/** Dim text on a terminal. */
+export function dim(s: string): string {
+  return useColor ? `\u001b[2m${s}\u001b[0m` : s;
+}
+
+/** Width of text as shown (ANSI codes do not count). */
+export function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+/** Left-aligned columns with two spaces between. */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(c))));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visibleLength(c)))).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** Local time as `2026-11-21 23:05:09`. */
+export function formatTime(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Elapsed between two times, or until now when not ended. */
+export function elapsed(start: number | undefined, end: number | undefined, now = Date.now()): string {
+  if (start === undefined) return '-';
+  return formatMs(Math.max(0, (end ?? now) - start));
+}

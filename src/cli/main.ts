@@ -1,0 +1,71 @@
+/**
+ * @module cli
+ * The `baton` command. Each subcommand lives in its own file under `commands/`; this file
+ * wires them and turns errors into messages and exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { RunHeldError, ResumeError } from '../runtime/index.js';
+import { RunNotFoundError } from '../store/index.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerGraph } from './commands/graph.js';
+import { registerLogs } from './commands/logs.js';
+import { registerResume } from './commands/resume.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { registerShow } from './commands/show.js';
+import { registerValidate } from './commands/validate.js';
+import type { GlobalOptions } from './context.js';
+import { CliError, EXIT } from './context.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('baton')
+  .description('baton: durable workflow orchestration. Runs DAGs of shell and TypeScript steps, resumable after any crash.')
+  .version(pkg.version)
+  .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
+  .showHelpAfterError('(run baton --help for usage)')
+  .exitOverride()
+  .addHelpText('after', `
+Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says otherwise.
+BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
+
+Quick start:
+  baton run examples/nightly-forecast/workflow.yaml
+  baton runs
+  baton show <run>`);
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+registerRun(program, globals);
+registerValidate(program);
+registerGraph(program);
+registerRuns(program, globals);
+registerShow(program, globals);
+registerLogs(program, globals);
+registerResume(program, globals);
+registerCancel(program, globals);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.exitCode = report(e);
+}
+
+/** Prints an error the way a user needs it and returns the exit code. */
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander already printed the message; help and version exit 0.
+    return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (e instanceof CliError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof RunNotFoundError || e instanceof ResumeError || e instanceof RunHeldError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`error: ${err.message}\n${process.env.BATON_DEBUG ? (err.stack ?? '') + '\n' : 'set BATON_DEBUG=1 for the stack trace\n'}`);
+  return EXIT.failed;
+}

@@ -1,0 +1,121 @@
+/**
+ * @module cli/progress
+ * Shows a run as it goes. On a terminal: a live view redrawn in place (log-update) with
+ * each step's state, elapsed time and attempts, and the run's overall progress. Off a
+ * terminal: one plain line per transition. With `--json`: one JSON event per line.
+ */
+import logUpdate from 'log-update';
+import type { NewEvent, StoredStepRun } from '../store/index.js';
+import { dim, elapsed, formatTime, paintState, table } from './format.js';
+
+/** How progress is shown. */
+export type ProgressMode = 'live' | 'lines' | 'json' | 'quiet';
+
+interface StepView {
+  id: string;
+  state: string;
+  attempts: number;
+  startedAt?: number;
+  endedAt?: number;
+  reason?: string;
+}
+
+/** Tracks one run's step states from engine events and renders them. */
+export class ProgressView {
+  private readonly steps = new Map<string, StepView>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private runState = 'queued';
+
+  constructor(
+    readonly runId: string,
+    readonly workflow: string,
+    readonly mode: ProgressMode,
+    initial: StoredStepRun[],
+  ) {
+    for (const s of initial) {
+      const v: StepView = { id: s.stepId, state: s.state, attempts: s.attempts };
+      if (s.startedAt !== undefined) v.startedAt = s.startedAt;
+      if (s.endedAt !== undefined) v.endedAt = s.endedAt;
+      this.steps.set(s.stepId, v);
+    }
+    if (mode === 'live') {
+      this.timer = setInterval(() => this.render(), 100);
+      this.timer.unref();
+    } else if (mode === 'lines') {
+      process.stdout.write(`${formatTime(Date.now())} run ${runId} (${workflow}) started with ${initial.length} steps\n`);
+    }
+  }
+
+  /** Feeds one committed event. */
+  onEvent(e: NewEvent): void {
+    if (e.runId !== this.runId) return;
+    if (this.mode === 'json') {
+      process.stdout.write(JSON.stringify(e) + '\n');
+    }
+    if (e.type === 'run' && e.to) this.runState = e.to;
+    if (e.type === 'step' && e.stepId && e.to) {
+      const v = this.steps.get(e.stepId) ?? { id: e.stepId, state: 'pending', attempts: 0 };
+      v.state = e.to;
+      const attempt = typeof e.data?.attempt === 'number' ? e.data.attempt : v.attempts;
+      v.attempts = attempt;
+      if (e.to === 'running') {
+        v.startedAt = e.at;
+        delete v.endedAt;
+      }
+      if (['succeeded', 'failed', 'skipped', 'cancelled'].includes(e.to)) v.endedAt = e.at;
+      if (typeof e.data?.reason === 'string') v.reason = e.data.reason;
+      else delete v.reason;
+      this.steps.set(e.stepId, v);
+      if (this.mode === 'lines') process.stdout.write(this.line(e, v) + '\n');
+    } else if (e.type === 'run' && this.mode === 'lines') {
+      process.stdout.write(`${formatTime(e.at)} run ${this.runId} ${e.to ?? ''}\n`);
+    }
+  }
+
+  /** Stops redrawing and leaves the final view on screen. */
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.mode === 'live') {
+      this.render();
+      logUpdate.done();
+    }
+  }
+
+  private line(e: NewEvent, v: StepView): string {
+    const parts = [formatTime(e.at), 'step', e.stepId ?? '', e.to ?? ''];
+    if (e.to === 'running') parts.push(`(attempt ${v.attempts})`);
+    if (e.to === 'retrying' && typeof e.data?.dueAt === 'number') parts.push(`(attempt ${v.attempts} failed; next in ${elapsed(e.at, e.data.dueAt)})`);
+    if (v.reason && e.to !== 'retrying') parts.push(`(${v.reason})`);
+    if (v.startedAt !== undefined && v.endedAt !== undefined && e.to !== 'skipped') parts.push(elapsed(v.startedAt, v.endedAt));
+    const err = e.data?.error;
+    if (err && typeof err === 'object' && !Array.isArray(err) && typeof err.message === 'string') parts.push(`- ${err.message}`);
+    return parts.join(' ');
+  }
+
+  private render(): void {
+    const all = [...this.steps.values()];
+    const count = (s: string): number => all.filter((v) => v.state === s).length;
+    const done = all.filter((v) => ['succeeded', 'failed', 'skipped', 'cancelled'].includes(v.state)).length;
+    const width = 30;
+    const filled = all.length ? Math.round((done / all.length) * width) : width;
+    const bar = '█'.repeat(filled) + dim('░'.repeat(width - filled));
+    const head =
+      `${this.workflow}  run ${this.runId}  ${paintState(this.runState)}  ${elapsed(this.startedAt, undefined)}\n` +
+      `${bar} ${done}/${all.length} done  ${count('running')} running  ${count('queued')} queued  ` +
+      `${count('failed')} failed  ${count('skipped')} skipped`;
+    // Large workflows: show what matters (running, retrying, failed) first, within the screen.
+    const rank: Record<string, number> = { running: 0, retrying: 1, failed: 2, queued: 3, succeeded: 4, cancelled: 5, skipped: 6, pending: 7 };
+    const room = Math.max(5, (process.stdout.rows || 30) - 4);
+    const shown = all.length <= room ? all : [...all].sort((a, b) => (rank[a.state] ?? 9) - (rank[b.state] ?? 9)).slice(0, room);
+    const rows = shown.map((v) => [
+      v.id,
+      paintState(v.state),
+      v.startedAt === undefined ? '' : elapsed(v.startedAt, v.endedAt),
+      v.attempts > 1 ? `attempt ${v.attempts}` : '',
+      v.reason ? dim(v.reason) : '',
+    ]);
+    const more = all.length > shown.length ? `\n${dim(`… ${all.length - shown.length} more steps`)}` : '';
+    logUpdate(`${head}\n${table(rows)}${more}`);
+  }
+}

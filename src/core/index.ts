@@ -1,0 +1,9 @@
+/**
+ * @module core
+ * The pure heart of baton: states, the run state machine, backoff and failures. No I/O,
+ * no clock, no randomness: time and random numbers are arguments.
+ */
+export * from './states.js';
+export * from './failure.js';
+export * from './backoff.js';
+export * from './machine.js';

@@ -1,0 +1,394 @@
+/**
+ * @module core/machine
+ * The pure state machine of one run: `(state, event, now, random) -> transitions`. It knows
+ * the DAG, readiness, skip propagation, retry and timeout decisions. It does no I/O and
+ * reads no clock: the runtime persists the transitions it returns (write-ahead) and then
+ * performs their effects.
+ */
+import type { JsonObject, JsonValue, StepSpec, WorkflowSpec, ExpressionScope } from '../spec/index.js';
+import { evaluateCondition } from '../spec/index.js';
+import { backoffDelay } from './backoff.js';
+import type { Failure } from './failure.js';
+import type { EndReason, RunState, StepRunState } from './states.js';
+import { IllegalTransitionError, canMoveRun, canMoveStep, isStepDone } from './states.js';
+
+/** The durable facts about one step run, as the store keeps them. */
+export interface StepRunRecord {
+  stepId: string;
+  state: StepRunState;
+  /** Tries started so far, including lost ones. */
+  attempts: number;
+  /** Tries lost to a vanished holder; they do not spend the retry budget. */
+  lostAttempts: number;
+  /** When it last became `queued` (ms since epoch); the runtime's aging counts from here. */
+  queuedAt?: number;
+  /** When a `retrying` step run is due to be queued again (ms since epoch). */
+  dueAt?: number;
+  startedAt?: number;
+  endedAt?: number;
+  output?: JsonValue;
+  error?: Failure;
+  reason?: EndReason;
+}
+
+/** A step run's change of state, with the facts the store must record with it. */
+export interface StepTransition {
+  kind: 'step';
+  stepId: string;
+  from: StepRunState;
+  to: StepRunState;
+  at: number;
+  reason?: EndReason;
+  dueAt?: number;
+  output?: JsonValue;
+  error?: Failure;
+}
+
+/** The run's change of state. */
+export interface RunTransition {
+  kind: 'run';
+  from: RunState;
+  to: RunState;
+  at: number;
+  reason?: EndReason;
+}
+
+/** What `RunMachine.apply` returns, in the order the changes happened. */
+export type Transition = StepTransition | RunTransition;
+
+/** The inputs of the machine: what happened. */
+export type RunEvent =
+  | { type: 'start' }
+  | { type: 'resume' }
+  | { type: 'attempt-started'; stepId: string }
+  | { type: 'attempt-succeeded'; stepId: string; output: JsonValue }
+  | { type: 'attempt-failed'; stepId: string; failure: Failure; reason: 'error' | 'exit-code' | 'timeout' }
+  | { type: 'attempt-lost'; stepId: string }
+  | { type: 'attempt-ended-by-cancel'; stepId: string }
+  | { type: 'backoff-elapsed'; stepId: string }
+  | { type: 'cancel'; reason: 'cancelled' | 'run-timeout' };
+
+/** Tunables of the machine. */
+export interface MachineOptions {
+  /** Lost tries of one step run tolerated before it fails with reason `lost`. @default 3 */
+  maxLostAttempts?: number;
+}
+
+interface Node {
+  spec: StepSpec;
+  index: number;
+  dependents: number[];
+  needs: number[];
+  rec: StepRunRecord;
+  /** Needs not yet done; readiness is decided when this reaches 0 (O(out-degree) per completion). */
+  waiting: number;
+}
+
+/** One run's DAG state. Mutated only through `apply`. */
+export class RunMachine {
+  readonly runId: string;
+  private runState: RunState;
+  private readonly nodes: Node[] = [];
+  private readonly byId = new Map<string, Node>();
+  private remaining = 0;
+  private failedHard = false;
+  private ending: 'cancelled' | 'run-timeout' | undefined;
+  private readonly maxLost: number;
+  /** Scope for expressions; `steps` grows as steps succeed. */
+  readonly scope: ExpressionScope;
+
+  constructor(
+    readonly spec: WorkflowSpec,
+    init: { runId: string; params: JsonObject; state?: RunState; steps?: readonly StepRunRecord[] },
+    opts: MachineOptions = {},
+  ) {
+    this.runId = init.runId;
+    this.runState = init.state ?? 'queued';
+    this.maxLost = opts.maxLostAttempts ?? 3;
+    this.scope = { params: init.params, steps: {}, run: { id: init.runId, attempt: 1 } };
+    const given = new Map((init.steps ?? []).map((r) => [r.stepId, r]));
+    spec.steps.forEach((s, index) => {
+      const rec = given.get(s.id) ?? { stepId: s.id, state: 'pending', attempts: 0, lostAttempts: 0 };
+      const node: Node = { spec: s, index, dependents: [], needs: [], rec, waiting: 0 };
+      this.nodes.push(node);
+      this.byId.set(s.id, node);
+    });
+    for (const node of this.nodes) {
+      for (const need of node.spec.needs) {
+        const up = this.byId.get(need);
+        if (!up) throw new Error(`step ${node.spec.id} needs unknown step ${need}`);
+        node.needs.push(up.index);
+        up.dependents.push(node.index);
+        if (!isStepDone(up.rec.state)) node.waiting++;
+      }
+      if (!isStepDone(node.rec.state)) this.remaining++;
+      if (node.rec.state === 'succeeded') this.scope.steps[node.spec.id] = { output: node.rec.output ?? null };
+      if (node.rec.state === 'failed' && !node.spec.continueOnError) this.failedHard = true;
+    }
+  }
+
+  /** The run's state. */
+  get state(): RunState {
+    return this.runState;
+  }
+
+  /** True once cancellation or a run timeout began; nothing new starts. */
+  get isEnding(): boolean {
+    return this.ending !== undefined;
+  }
+
+  /** The record of one step run (read-only by contract). */
+  step(stepId: string): StepRunRecord {
+    return this.node(stepId).rec;
+  }
+
+  /** The compiled step. */
+  stepSpec(stepId: string): StepSpec {
+    return this.node(stepId).spec;
+  }
+
+  /** All step run records, in definition order. */
+  steps(): StepRunRecord[] {
+    return this.nodes.map((n) => n.rec);
+  }
+
+  /** Outputs of the step's direct needs that succeeded, by step id. */
+  upstreamOutputs(stepId: string): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    for (const i of this.node(stepId).needs) {
+      const up = this.nodes[i]!;
+      if (up.rec.state === 'succeeded') out[up.spec.id] = up.rec.output ?? null;
+    }
+    return out;
+  }
+
+  /**
+   * Applies one event. `now` is ms since epoch; `random` is uniform in [0,1) and feeds
+   * backoff jitter. Returns the transitions in the order they happened.
+   * @throws IllegalTransitionError when the event does not fit the current state (an engine bug).
+   */
+  apply(event: RunEvent, now: number, random = 0): Transition[] {
+    const out: Transition[] = [];
+    switch (event.type) {
+      case 'start':
+        this.moveRun(out, 'running', now);
+        this.resolveWaiting(out, now);
+        break;
+      case 'resume':
+        this.reopen(out, now);
+        break;
+      case 'attempt-started': {
+        const n = this.node(event.stepId);
+        n.rec.attempts++;
+        n.rec.startedAt = now;
+        this.scope.run.attempt = n.rec.attempts;
+        this.moveStep(out, n, 'running', now);
+        break;
+      }
+      case 'attempt-succeeded': {
+        const n = this.node(event.stepId);
+        n.rec.output = event.output;
+        this.scope.steps[n.spec.id] = { output: event.output };
+        this.moveStep(out, n, 'succeeded', now, { output: event.output });
+        this.finish(out, n, now);
+        break;
+      }
+      case 'attempt-failed': {
+        const n = this.node(event.stepId);
+        const spent = n.rec.attempts - n.rec.lostAttempts;
+        if (!this.ending && event.failure.retryable && spent < n.spec.retry.attempts) {
+          const dueAt = now + backoffDelay(n.spec.retry, spent, random);
+          n.rec.dueAt = dueAt;
+          n.rec.error = event.failure;
+          this.moveStep(out, n, 'retrying', now, { reason: event.reason, error: event.failure, dueAt });
+        } else {
+          this.fail(out, n, now, event.reason, event.failure);
+        }
+        break;
+      }
+      case 'attempt-lost': {
+        const n = this.node(event.stepId);
+        n.rec.lostAttempts++;
+        if (this.ending) {
+          this.endByCancel(out, n, now);
+        } else if (n.rec.lostAttempts > this.maxLost) {
+          this.fail(out, n, now, 'lost', {
+            type: 'lost',
+            message: `lost ${n.rec.lostAttempts} times: the process running it died each time`,
+            retryable: false,
+          });
+        } else {
+          n.rec.queuedAt = now;
+          this.moveStep(out, n, 'queued', now, { reason: 'lost' });
+        }
+        break;
+      }
+      case 'attempt-ended-by-cancel':
+        this.endByCancel(out, this.node(event.stepId), now);
+        break;
+      case 'backoff-elapsed': {
+        const n = this.node(event.stepId);
+        if (n.rec.state !== 'retrying') break; // a stale timer after cancellation
+        delete n.rec.dueAt;
+        n.rec.queuedAt = now;
+        this.moveStep(out, n, 'queued', now);
+        break;
+      }
+      case 'cancel':
+        if (this.ending || this.runState !== 'running') break;
+        this.ending = event.reason;
+        for (const n of this.nodes) {
+          const s = n.rec.state;
+          if (s === 'pending' || s === 'queued' || s === 'retrying') this.endByCancel(out, n, now);
+        }
+        break;
+    }
+    this.maybeEndRun(out, now);
+    return out;
+  }
+
+  /** Steps that are `running` (the runtime must end their attempts when cancelling). */
+  runningSteps(): string[] {
+    return this.nodes.filter((n) => n.rec.state === 'running').map((n) => n.spec.id);
+  }
+
+  /** Steps that are `queued` right now, in definition order. */
+  queuedSteps(): string[] {
+    return this.nodes.filter((n) => n.rec.state === 'queued').map((n) => n.spec.id);
+  }
+
+  /** Steps waiting out a backoff, with their due times. */
+  retryingSteps(): { stepId: string; dueAt: number }[] {
+    return this.nodes
+      .filter((n) => n.rec.state === 'retrying')
+      .map((n) => ({ stepId: n.spec.id, dueAt: n.rec.dueAt ?? 0 }));
+  }
+
+  private node(stepId: string): Node {
+    const n = this.byId.get(stepId);
+    if (!n) throw new Error(`unknown step ${stepId} in run ${this.runId}`);
+    return n;
+  }
+
+  private moveStep(
+    out: Transition[],
+    n: Node,
+    to: StepRunState,
+    at: number,
+    extra: { reason?: EndReason; dueAt?: number; output?: JsonValue; error?: Failure } = {},
+  ): void {
+    const from = n.rec.state;
+    if (!canMoveStep(from, to)) throw new IllegalTransitionError(`step ${n.spec.id}`, from, to);
+    n.rec.state = to;
+    if (isStepDone(to)) {
+      n.rec.endedAt = at;
+      if (extra.reason !== undefined) n.rec.reason = extra.reason;
+      if (extra.error !== undefined) n.rec.error = extra.error;
+    }
+    out.push({ kind: 'step', stepId: n.spec.id, from, to, at, ...extra });
+  }
+
+  private moveRun(out: Transition[], to: RunState, at: number, reason?: EndReason): void {
+    const from = this.runState;
+    if (!canMoveRun(from, to)) throw new IllegalTransitionError(`run ${this.runId}`, from, to);
+    this.runState = to;
+    out.push(reason === undefined ? { kind: 'run', from, to, at } : { kind: 'run', from, to, at, reason });
+  }
+
+  private fail(out: Transition[], n: Node, now: number, reason: EndReason, failure: Failure): void {
+    if (!n.spec.continueOnError) this.failedHard = true;
+    this.moveStep(out, n, 'failed', now, { reason, error: failure });
+    this.finish(out, n, now);
+  }
+
+  private endByCancel(out: Transition[], n: Node, now: number): void {
+    if (this.ending === 'run-timeout' && n.rec.state === 'running') {
+      this.failedHard = true;
+      this.moveStep(out, n, 'failed', now, {
+        reason: 'run-timeout',
+        error: { type: 'timeout', message: 'the run timed out', retryable: false },
+      });
+    } else {
+      this.moveStep(out, n, 'cancelled', now, { reason: 'cancelled' });
+    }
+    this.finish(out, n, now);
+  }
+
+  /** A step reached a final state: count down its dependents and decide those now ready. */
+  private finish(out: Transition[], n: Node, now: number): void {
+    this.remaining--;
+    const ready: Node[] = [];
+    for (const i of n.dependents) {
+      const d = this.nodes[i]!;
+      d.waiting--;
+      if (d.waiting === 0 && d.rec.state === 'pending') ready.push(d);
+    }
+    for (const d of ready) this.decide(out, d, now);
+  }
+
+  /** Resuming: cancelled step runs wait again, and the run goes on from what is recorded. */
+  private reopen(out: Transition[], now: number): void {
+    this.ending = undefined;
+    for (const n of this.nodes) {
+      if (n.rec.state !== 'cancelled') continue;
+      this.moveStep(out, n, 'pending', now);
+      delete n.rec.reason;
+      delete n.rec.endedAt;
+      this.remaining++;
+    }
+    for (const n of this.nodes) {
+      n.waiting = n.needs.filter((i) => !isStepDone(this.nodes[i]!.rec.state)).length;
+    }
+    this.moveRun(out, 'running', now);
+    this.resolveWaiting(out, now);
+  }
+
+  /** Decides every pending step whose needs are all done (start and resume). */
+  private resolveWaiting(out: Transition[], now: number): void {
+    for (const n of this.nodes) if (n.rec.state === 'pending' && n.waiting === 0) this.decide(out, n, now);
+  }
+
+  /** A pending step whose needs are all done becomes queued, skipped or cancelled. */
+  private decide(out: Transition[], n: Node, now: number): void {
+    if (n.rec.state !== 'pending') return;
+    if (this.ending) {
+      this.moveStep(out, n, 'cancelled', now, { reason: 'cancelled' });
+      this.finish(out, n, now);
+      return;
+    }
+    let skip: EndReason | undefined;
+    for (const i of n.needs) {
+      const up = this.nodes[i]!;
+      if (up.rec.state === 'failed' && !up.spec.continueOnError) skip = 'upstream-failed';
+      else if ((up.rec.state === 'skipped' || up.rec.state === 'cancelled') && skip === undefined) skip = 'upstream-skipped';
+    }
+    if (skip === undefined && n.spec.if !== undefined) {
+      let ok: boolean;
+      try {
+        ok = evaluateCondition(n.spec.if, this.scope);
+      } catch (e) {
+        this.fail(out, n, now, 'error', {
+          type: 'expression',
+          message: `if: ${e instanceof Error ? e.message : String(e)}`,
+          retryable: false,
+        });
+        return;
+      }
+      if (!ok) skip = 'condition-false';
+    }
+    if (skip !== undefined) {
+      this.moveStep(out, n, 'skipped', now, { reason: skip });
+      this.finish(out, n, now);
+      return;
+    }
+    n.rec.queuedAt = now;
+    this.moveStep(out, n, 'queued', now);
+  }
+
+  private maybeEndRun(out: Transition[], now: number): void {
+    if (this.remaining > 0 || this.runState !== 'running') return;
+    if (this.ending === 'cancelled') this.moveRun(out, 'cancelled', now, 'cancelled');
+    else if (this.ending === 'run-timeout') this.moveRun(out, 'failed', now, 'run-timeout');
+    else this.moveRun(out, this.failedHard ? 'failed' : 'succeeded', now);
+  }
+}

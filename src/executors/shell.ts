@@ -1,0 +1,168 @@
+/**
+ * @module executors/shell
+ * Runs a `run:` step as a child process in its own process group, so that ending it ends
+ * every process it started (a grandchild `sleep` included): SIGTERM to the group, a grace
+ * period, then SIGKILL. Values reach the command only through environment variables.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import type { JsonValue } from '../spec/index.js';
+import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
+
+/**
+ * Words a command may start with that are not programs: such commands must go through
+ * the shell even when they contain no shell syntax.
+ */
+const SHELL_WORDS = new Set([
+  '.', ':', 'alias', 'bg', 'break', 'case', 'cd', 'command', 'continue', 'eval', 'exec', 'exit', 'export', 'fc', 'fg',
+  'for', 'getopts', 'hash', 'if', 'jobs', 'local', 'read', 'readonly', 'return', 'set', 'shift', 'source', 'times',
+  'trap', 'type', 'ulimit', 'umask', 'unalias', 'unset', 'until', 'wait', 'while', '{', '!', 'function', 'select',
+]);
+
+/**
+ * The argv of a command that needs no shell: plain words only (no quotes, variables,
+ * globs, redirections, pipes, assignments or builtins). Running those directly saves a
+ * shell process per step, as Ruby's `system` and GNU make do for simple commands.
+ */
+export function directArgv(command: string): string[] | undefined {
+  const trimmed = command.trim();
+  if (!trimmed || !/^[A-Za-z0-9_\-./:,+@% ]+$/.test(trimmed)) return undefined;
+  const argv = trimmed.split(/ +/);
+  if (SHELL_WORDS.has(argv[0]!)) return undefined;
+  return argv;
+}
+
+/** The command for this platform, or undefined when the step has none for it. */
+export function commandFor(command: Partial<Record<string, string>>, platform: string = process.platform): string | undefined {
+  return command[platform] ?? command.default;
+}
+
+/** Runs one attempt of a shell step. Never throws: every failure is an `AttemptResult`. */
+export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
+  if (req.step.action.kind !== 'run') throw new Error(`step ${req.stepId} is not a shell step`);
+  const command = commandFor(req.step.action.command);
+  if (command === undefined) {
+    return fail('platform', `step has no command for platform '${process.platform}': add a '${process.platform}:' entry to run`, false);
+  }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...req.env,
+    BATON_RUN_ID: req.runId,
+    BATON_WORKFLOW: req.workflow,
+    BATON_STEP_ID: req.stepId,
+    BATON_ATTEMPT: String(req.attempt),
+    BATON_ATTEMPT_ID: req.attemptId,
+    BATON_OUTPUT: req.outputPath,
+  };
+  const win = process.platform === 'win32';
+  const argv = req.step.shell || win ? undefined : directArgv(command);
+  const [file, args] = argv
+    ? [argv[0]!, argv.slice(1)]
+    : win && !req.step.shell
+      ? ['cmd.exe', ['/d', '/s', '/c', command]]
+      : [req.step.shell ?? '/bin/sh', ['-c', command]];
+
+  const result = await new Promise<AttemptResult>((resolve) => {
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const child = spawn(file, args, {
+      cwd: req.cwd,
+      env,
+      detached: !win, // own process group: the group id is the child's pid
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        if (win) child.kill(sig);
+        else process.kill(-child.pid, sig);
+      } catch {
+        // the group is already gone
+      }
+    };
+    const onAbort = (): void => {
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), limits.graceMs);
+    };
+    const onForce = (): void => signalGroup('SIGKILL');
+    const finish = (r: AttemptResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(killTimer);
+      req.signal.removeEventListener('abort', onAbort);
+      req.force.removeEventListener('abort', onForce);
+      resolve(r);
+    };
+    child.stdout.on('data', (c: Buffer) => req.log.write(c));
+    child.stderr.on('data', (c: Buffer) => req.log.write(c));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      const hint = e.code === 'ENOENT' ? ` (is '${file}' installed and on PATH, and does cwd '${req.cwd}' exist?)` : '';
+      finish(fail('spawn', `could not start '${file}': ${e.message}${hint}`, e.code !== 'ENOENT'));
+    });
+    child.on('spawn', () => {
+      if (child.pid !== undefined) req.onSpawn?.(child.pid);
+      if (req.signal.aborted) onAbort();
+      else req.signal.addEventListener('abort', onAbort, { once: true });
+      if (req.force.aborted) onForce();
+      else req.force.addEventListener('abort', onForce, { once: true });
+    });
+    // 'close' waits for stdio to end too, so the log is complete when the attempt ends.
+    child.on('close', (code, signal) => {
+      // The direct child is gone; end anything it left behind in its group, so no orphan
+      // outlives its step (a step that wants a daemon must run it outside baton).
+      if (!win && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // no process left in the group
+        }
+      }
+      if (code === 0) finish({ ok: true, output: null, exitCode: 0 });
+      else if (signal) finish({ ...fail('signal', `killed by ${signal}`, true) });
+      else finish({ ...fail('exit-code', `exited with code ${code ?? '?'}`, true), exitCode: code ?? -1 });
+    });
+  });
+
+  if (!result.ok) {
+    await rm(req.outputPath, { force: true });
+    return result;
+  }
+  const output = await readOutput(req.outputPath, limits.maxOutputBytes);
+  if ('failure' in output) return { ok: false, failure: output.failure, exitCode: 0 };
+  return { ...result, output: output.value };
+}
+
+/** Reads and removes the `$BATON_OUTPUT` file; an absent file is a null output. */
+async function readOutput(path: string, max: number): Promise<{ value: JsonValue } | { failure: AttemptFailure }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { value: null };
+    throw e;
+  } finally {
+    await rm(path, { force: true });
+  }
+  if (Buffer.byteLength(text) > max) {
+    return { failure: { type: 'output-too-large', message: `output is ${Buffer.byteLength(text)} bytes; the limit is ${max}`, retryable: false } };
+  }
+  if (!text.trim()) return { value: null };
+  try {
+    return { value: JSON.parse(text) as JsonValue };
+  } catch (e) {
+    return {
+      failure: {
+        type: 'output-invalid',
+        message: `the file at $BATON_OUTPUT is not JSON (${(e as Error).message}); write e.g. '{"count": 3}' to it`,
+        retryable: false,
+      },
+    };
+  }
+}
+
+type AttemptFailure = Extract<AttemptResult, { ok: false }>['failure'];
+
+function fail(type: string, message: string, retryable: boolean): Extract<AttemptResult, { ok: false }> {
+  return { ok: false, failure: { type, message, retryable } };
+}

@@ -1,0 +1,181 @@
+/**
+ * @module runtime/attempts
+ * Preparing, launching and ending attempts for the engine: evaluates a step's `env`,
+ * `with` and `cwd`, arms its timeout, calls the executor, and turns the result into
+ * machine events. The engine decides when; this file decides how.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { EndReason, Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
+import type { AbortCause, AttemptResult } from '../executors/index.js';
+import { AttemptLog, execute } from '../executors/index.js';
+import type { JsonValue } from '../spec/index.js';
+import { interpolate, interpolateValue } from '../spec/index.js';
+import type { AttemptEnd, AttemptRecord } from '../store/index.js';
+import type { CompiledEngineOptions } from './options.js';
+import type { ReadyItem } from './ready-queue.js';
+import type { RunSummary } from './engine.js';
+
+/** An attempt in flight. */
+export interface AttemptHandle {
+  attemptId: string;
+  graceful: AbortController;
+  force: AbortController;
+}
+
+/** A queued step run of a held run, as the ready queue holds it. */
+export type ReadyEntry = ReadyItem<{ run: ActiveRun; stepId: string }>;
+
+/** A run held by the engine, with its in-memory scheduling state. */
+export interface ActiveRun {
+  id: string;
+  machine: RunMachine;
+  concurrency: number;
+  priority: number;
+  /** Attempts of this run in flight. */
+  running: number;
+  /** Ready items waiting for this run's concurrency. */
+  parked: ReadyEntry[];
+  positions: Map<string, number>;
+  handles: Map<string, AttemptHandle>;
+  done: { promise: Promise<RunSummary>; resolve: (s: RunSummary) => void; reject: (e: Error) => void };
+  /** Set when the run reached a final state; the engine finishes it after the commit. */
+  ended?: RunTransition;
+  addTimer(fn: () => void, ms: number): void;
+  clearTimers(): void;
+}
+
+/** An attempt whose row is staged; it starts after the commit. */
+export interface Launch {
+  run: ActiveRun;
+  stepId: string;
+  attempt: AttemptRecord;
+}
+
+/** Callbacks into the engine. */
+export interface AttemptEvents {
+  started(run: ActiveRun, stepId: string, attempt: AttemptRecord): void;
+  pid(attemptId: string, pid: number): void;
+  ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[]): void;
+}
+
+/** Runs attempts for the engine. */
+export class AttemptRunner {
+  private readonly madeDirs = new Set<string>();
+
+  constructor(
+    private readonly o: CompiledEngineOptions,
+    private readonly events: AttemptEvents,
+  ) {}
+
+  /** Stages the start of the next attempt of a queued step (machine + row), before commit. */
+  prepare(run: ActiveRun, stepId: string, now: number, worker: string): Launch {
+    const number = run.machine.step(stepId).attempts + 1;
+    const id = `${run.id}.${stepId}.${number}`;
+    const attempt: AttemptRecord = {
+      id, runId: run.id, stepId, number, state: 'running', startedAt: now, worker,
+      logPath: join(this.o.dataDir, 'logs', run.id, `${stepId}.${number}.log`),
+    };
+    this.events.started(run, stepId, attempt);
+    return { run, stepId, attempt };
+  }
+
+  /** Starts a committed attempt. */
+  launch({ run, stepId, attempt }: Launch): void {
+    const m = run.machine;
+    const spec = m.stepSpec(stepId);
+    const handle: AttemptHandle = { attemptId: attempt.id, graceful: new AbortController(), force: new AbortController() };
+    run.handles.set(stepId, handle);
+    if (m.isEnding) handle.graceful.abort('cancelled' satisfies AbortCause);
+    const log = new AttemptLog(attempt.logPath!, this.o.logCapBytes);
+    let timer: NodeJS.Timeout | undefined;
+    if (spec.timeoutMs !== undefined) {
+      timer = setTimeout(() => handle.graceful.abort('timeout' satisfies AbortCause), spec.timeoutMs);
+    }
+    const end = (result: AttemptResult): void => {
+      clearTimeout(timer);
+      log.close();
+      run.handles.delete(stepId);
+      this.end(run, stepId, attempt, result, handle.graceful.signal.reason as AbortCause | undefined);
+    };
+    let env: Record<string, string>;
+    let inputs: JsonValue;
+    let cwd: string;
+    try {
+      m.scope.run.attempt = attempt.number;
+      env = {};
+      for (const [k, v] of Object.entries(m.spec.env)) env[k] = interpolate(v, m.scope);
+      for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
+      inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
+      const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
+      cwd = isAbsolute(dir) ? dir : resolve(m.spec.baseDir, dir);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      end({ ok: false, failure: { type: 'expression', message, retryable: false } });
+      return;
+    }
+    const outDir = join(this.o.dataDir, 'outputs', run.id);
+    if (spec.action.kind === 'run' && !this.madeDirs.has(outDir)) {
+      mkdirSync(outDir, { recursive: true });
+      this.madeDirs.add(outDir);
+    }
+    execute(
+      {
+        runId: run.id, workflow: m.spec.name, stepId, attemptId: attempt.id, attempt: attempt.number, step: spec,
+        baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: m.upstreamOutputs(stepId),
+        signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${attempt.id}.json`),
+        onSpawn: (pid) => this.events.pid(attempt.id, pid),
+      },
+      { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes },
+    ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: String(e), retryable: true } }));
+  }
+
+  /** Aborts every attempt of a run: gracefully, or at once with `force`. */
+  abortAll(run: ActiveRun, cause: AbortCause, force: boolean): void {
+    for (const h of run.handles.values()) {
+      if (!h.graceful.signal.aborted) h.graceful.abort(cause);
+      if (force) h.force.abort(cause);
+    }
+  }
+
+  private end(run: ActiveRun, stepId: string, attempt: AttemptRecord, result: AttemptResult, cause: AbortCause | undefined): void {
+    const now = this.o.clock();
+    const usage = {
+      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+      ...(result.peakRssBytes !== undefined ? { peakRssBytes: result.peakRssBytes } : {}),
+      ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
+    };
+    const m = run.machine;
+    if (result.ok) {
+      const t = m.apply({ type: 'attempt-succeeded', stepId, output: result.output }, now);
+      this.events.ended(run, stepId, { id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t);
+      return;
+    }
+    if (cause === 'timeout') {
+      const ms = m.stepSpec(stepId).timeoutMs ?? 0;
+      const failure: Failure = { type: 'timeout', message: `timed out after ${formatMs(ms)}`, retryable: true };
+      const t = m.apply({ type: 'attempt-failed', stepId, failure, reason: 'timeout' }, now, this.o.random());
+      this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t);
+      return;
+    }
+    if (cause !== undefined || m.isEnding) {
+      const failure: Failure = cause === 'run-timeout'
+        ? { type: 'timeout', message: 'the run timed out', retryable: false }
+        : { type: 'cancelled', message: 'cancelled', retryable: false };
+      const t = m.apply({ type: 'attempt-ended-by-cancel', stepId }, now);
+      this.events.ended(run, stepId, { id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t);
+      return;
+    }
+    const reason: EndReason = result.failure.type === 'exit-code' ? 'exit-code' : 'error';
+    const t = m.apply({ type: 'attempt-failed', stepId, failure: result.failure, reason: reason as 'exit-code' | 'error' }, now, this.o.random());
+    this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t);
+  }
+}
+
+/** `1500` -> `1.5s`, `300000` -> `5m`. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
+  return `${+(ms / 3_600_000).toFixed(1)}h`;
+}

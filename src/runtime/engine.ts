@@ -1,0 +1,424 @@
+/**
+ * @module runtime/engine
+ * The engine loop: claim -> execute -> report, for runs held by this process.
+ *
+ * Write-ahead by group commit: machine transitions and attempt starts accumulate in one
+ * batch; a flush (one `setImmediate` after the first change) commits the batch in one
+ * transaction, and only then are the new attempts started and listeners told. So a process
+ * never starts before its attempt row exists, and dependents never start before the result
+ * they depend on is durable, while thousands of transitions share one commit.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { RunMachine, StepTransition, Transition } from '../core/index.js';
+import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { AttemptRecord, Batch, NewEvent, RunOwner, Store, StoredStepRun, Trigger } from '../store/index.js';
+import { ReadyQueue } from './ready-queue.js';
+import type { CompiledEngineOptions, EngineOptions } from './options.js';
+import { compileEngineOptions } from './options.js';
+import type { ActiveRun, Launch, ReadyEntry } from './attempts.js';
+import { AttemptRunner } from './attempts.js';
+import { isOwnerDead } from './liveness.js';
+import { loadRunForResume, newMachine } from './restore.js';
+
+/** A run's end, as `RunHandle.result` reports it. */
+export interface RunSummary {
+  id: string;
+  state: 'succeeded' | 'failed' | 'cancelled';
+  reason?: string;
+}
+
+/** A run held by this engine. */
+export interface RunHandle {
+  id: string;
+  /** Settles when the run ends; rejects only if the store fails. */
+  result: Promise<RunSummary>;
+}
+
+/** Options for one new run. */
+export interface StartRunOptions {
+  /** Params, already resolved against the workflow's declarations (`resolveParams`). */
+  params?: JsonObject;
+  /** @default 'manual' */
+  trigger?: Trigger;
+  /** Overrides the workflow's `concurrency` for this run. */
+  concurrency?: number;
+  /** Added to every step's priority. @default 0 */
+  priority?: number;
+}
+
+/** Listener of committed events (they are durable when a listener sees them). */
+export type EngineListener = (e: NewEvent) => void;
+
+/** Thrown when a run is held by another live process. */
+export class RunHeldError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly holder: string,
+  ) {
+    super(`run ${runId} is being executed by ${holder}; stop it there or wait for it, or 'baton cancel ${runId}'`);
+    this.name = 'RunHeldError';
+  }
+}
+
+/** A named concurrency limit shared by steps across the runs of this engine. */
+interface Pool {
+  limit: number;
+  running: number;
+  parked: ReadyEntry[];
+}
+
+/** Creates an engine over a store. */
+export function createEngine(options: EngineOptions): Engine {
+  return new Engine(compileEngineOptions(options));
+}
+
+/** Executes runs durably; see the module comment for the commit discipline. */
+export class Engine {
+  readonly owner: RunOwner;
+  private readonly store: Store;
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly queue: ReadyQueue<{ run: ActiveRun; stepId: string }>;
+  private readonly pools = new Map<string, Pool>();
+  private readonly listeners = new Set<EngineListener>();
+  private readonly attempts: AttemptRunner;
+  private batch = emptyBatch();
+  private stepRows = new Map<string, StoredStepRun>();
+  private flushScheduled = false;
+  private flushing = false;
+  private flushAgain = false;
+  private running = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private fatal: Error | undefined;
+
+  constructor(readonly options: CompiledEngineOptions) {
+    this.store = options.store;
+    this.queue = new ReadyQueue(options.agingMs);
+    this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
+    this.attempts = new AttemptRunner(options, {
+      started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
+      pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
+      ended: (run, stepId, end, transitions) => this.onAttemptEnded(run, stepId, end, transitions),
+    });
+  }
+
+  /** Subscribes to committed events. Returns the unsubscribe function. */
+  onEvent(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Registers the workflow version, creates a run and starts it. */
+  async startRun(spec: WorkflowSpec, version: string, opts: StartRunOptions = {}): Promise<RunHandle> {
+    const now = this.options.clock();
+    const id = newRunId(now);
+    const params = opts.params ?? {};
+    await this.store.saveWorkflow({ version, name: spec.name, definition: definitionOf(spec), createdAt: now, ...(spec.sourcePath ? { sourcePath: spec.sourcePath } : {}) });
+    await this.store.createRun(
+      {
+        id, workflow: spec.name, version, state: 'queued', trigger: opts.trigger ?? 'manual', params,
+        priority: opts.priority ?? 0, stepCount: spec.steps.length, createdAt: now,
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+      },
+      spec.steps.map((s, position) => ({ runId: id, stepId: s.id, position, state: 'pending', attempts: 0, lostAttempts: 0 })),
+      [{ runId: id, type: 'run', to: 'queued', at: now, data: { workflow: spec.name, version } }],
+    );
+    await this.store.acquireRun(id, this.owner, now, this.options.leaseMs, () => false);
+    const machine = newMachine(spec, id, params, this.options);
+    const run = this.adopt(machine, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
+    this.record(run, machine.apply({ type: 'start' }, now));
+    this.scheduleFlush();
+    return { id, result: run.done.promise };
+  }
+
+  /**
+   * Continues an interrupted or cancelled run from its store records: succeeded steps stay
+   * done, attempts whose holder died become `lost` and are retried.
+   * @param spec - needed only when the workflow has inline function handlers (SDK).
+   * @throws RunHeldError when another live process holds the run; RunNotFoundError.
+   */
+  async resumeRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
+    const now = this.options.clock();
+    const taken = await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead);
+    if (!taken) {
+      const r = await this.store.getRun(runId);
+      throw new RunHeldError(runId, `pid ${r?.ownerPid ?? '?'} on ${r?.ownerHost ?? '?'}`);
+    }
+    const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
+    const run = this.adopt(loaded.machine, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    this.batch.attemptsEnded.push(...loaded.lostAttempts);
+    for (const t of loaded.transitions) this.record(run, [t]);
+    this.record(run, loaded.machine.apply({ type: 'resume' }, now));
+    for (const { stepId, dueAt } of loaded.machine.retryingSteps()) this.armRetry(run, stepId, dueAt);
+    for (const stepId of loaded.machine.queuedSteps()) this.enqueue(run, stepId);
+    this.scheduleFlush();
+    return { id: runId, result: run.done.promise };
+  }
+
+  /**
+   * Cancels a run held here: nothing new starts, running steps get SIGTERM / their
+   * AbortSignal (`force`: SIGKILL at once). Resolves when the request is recorded.
+   */
+  cancelRun(runId: string, opts: { force?: boolean } = {}): boolean {
+    const run = this.runs.get(runId);
+    if (!run) return false;
+    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled' }, this.options.clock()));
+    this.attempts.abortAll(run, 'cancelled', opts.force ?? false);
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Runs held by this engine. */
+  activeRunIds(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  /** Stops timers and releases held runs (they stay resumable). Running attempts are force-stopped. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    for (const run of this.runs.values()) {
+      this.attempts.abortAll(run, 'cancelled', true);
+      run.clearTimers();
+      await this.store.releaseRun(run.id, this.owner.owner);
+    }
+    this.runs.clear();
+  }
+
+  private adopt(machine: RunMachine, concurrency: number, priority: number): ActiveRun {
+    const spec = machine.spec;
+    for (const [name, limit] of Object.entries(spec.pools)) {
+      const p = this.pools.get(name);
+      if (p) p.limit = limit;
+      else this.pools.set(name, { limit, running: 0, parked: [] });
+    }
+    const run = newActiveRun(machine, concurrency, priority);
+    this.runs.set(run.id, run);
+    if (spec.timeoutMs !== undefined) {
+      run.addTimer(() => {
+        this.record(run, machine.apply({ type: 'cancel', reason: 'run-timeout' }, this.options.clock()));
+        this.attempts.abortAll(run, 'run-timeout', false);
+        this.scheduleFlush();
+      }, spec.timeoutMs);
+    }
+    this.heartbeat ??= setInterval(() => void this.beat(), this.options.heartbeatMs);
+    return run;
+  }
+
+  /** Stages transitions for the next commit and reacts to the ones that schedule work. */
+  private record(run: ActiveRun, transitions: Transition[], attemptId?: string): void {
+    for (const t of transitions) {
+      if (t.kind === 'run') {
+        this.batch.runs.push({
+          id: run.id, state: t.to,
+          ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null }),
+        });
+        this.batch.events.push({ runId: run.id, type: 'run', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) });
+        if (t.to !== 'running') run.ended = t;
+        continue;
+      }
+      const rec = run.machine.step(t.stepId);
+      this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: run.positions.get(t.stepId)! });
+      this.batch.events.push(stepEvent(run.id, t, attemptId, rec.attempts));
+      if (t.to === 'queued') this.enqueue(run, t.stepId);
+      else if (t.to === 'retrying' && t.dueAt !== undefined) this.armRetry(run, t.stepId, t.dueAt);
+    }
+  }
+
+  private recordAttemptStart(run: ActiveRun, stepId: string, a: AttemptRecord): void {
+    this.batch.attemptsStarted.push(a);
+    this.record(run, run.machine.apply({ type: 'attempt-started', stepId }, a.startedAt), a.id);
+  }
+
+  private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[]): void {
+    this.running--;
+    run.running--;
+    for (const p of run.parked.splice(0)) this.queue.push(p);
+    const pool = this.poolOf(run, stepId);
+    if (pool) {
+      pool.running--;
+      for (const p of pool.parked.splice(0)) this.queue.push(p);
+    }
+    this.batch.attemptsEnded.push(end);
+    this.record(run, transitions, end.id);
+    this.scheduleFlush();
+  }
+
+  private enqueue(run: ActiveRun, stepId: string): void {
+    const rec = run.machine.step(stepId);
+    const priority = run.machine.stepSpec(stepId).priority + run.priority;
+    this.queue.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? this.options.clock() });
+  }
+
+  private armRetry(run: ActiveRun, stepId: string, dueAt: number): void {
+    run.addTimer(() => {
+      this.record(run, run.machine.apply({ type: 'backoff-elapsed', stepId }, this.options.clock()));
+      this.scheduleFlush();
+    }, Math.max(0, dueAt - this.options.clock()));
+  }
+
+  private poolOf(run: ActiveRun, stepId: string): Pool | undefined {
+    const name = run.machine.stepSpec(stepId).pool;
+    return name === undefined ? undefined : this.pools.get(name);
+  }
+
+  /** Takes ready items while slots, run concurrency and pools allow; stages their attempts. */
+  private dispatch(now: number): Launch[] {
+    const launches: Launch[] = [];
+    while (this.running < this.options.slots) {
+      const item = this.queue.pop();
+      if (!item) break;
+      const { run, stepId } = item.value;
+      if (run.machine.step(stepId).state !== 'queued' || !this.runs.has(run.id)) continue; // stale entry
+      if (run.running >= run.concurrency) {
+        run.parked.push(item);
+        continue;
+      }
+      const pool = this.poolOf(run, stepId);
+      if (pool && pool.running >= pool.limit) {
+        pool.parked.push(item);
+        continue;
+      }
+      this.running++;
+      run.running++;
+      if (pool) pool.running++;
+      launches.push(this.attempts.prepare(run, stepId, now, this.owner.owner));
+    }
+    return launches;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.fatal) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      const launches = this.dispatch(this.options.clock());
+      const batch = this.batch;
+      batch.stepRuns = [...this.stepRows.values()];
+      this.batch = emptyBatch();
+      this.stepRows = new Map();
+      if (!isEmpty(batch)) await this.store.commit(batch);
+      for (const e of batch.events) for (const l of this.listeners) l(e);
+      for (const l of launches) this.attempts.launch(l);
+      for (const run of this.runs.values()) if (run.ended) await this.finishRun(run);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.flushing = false;
+    }
+    if (this.flushAgain) {
+      this.flushAgain = false;
+      this.scheduleFlush();
+    }
+  }
+
+  private async finishRun(run: ActiveRun): Promise<void> {
+    const t = run.ended!;
+    this.runs.delete(run.id);
+    run.clearTimers();
+    await this.store.releaseRun(run.id, this.owner.owner);
+    if (this.runs.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+    run.done.resolve({ id: run.id, state: t.to as RunSummary['state'], ...(t.reason ? { reason: t.reason } : {}) });
+  }
+
+  /** Renews leases and picks up cancel requests made by other processes (`baton cancel`). */
+  private async beat(): Promise<void> {
+    const now = this.options.clock();
+    for (const run of [...this.runs.values()]) {
+      try {
+        const { held, cancelRequested } = await this.store.renewRun(run.id, this.owner.owner, now, this.options.leaseMs);
+        if (!held) {
+          // Another process took the run over (our lease had expired): stop touching it.
+          this.attempts.abortAll(run, 'cancelled', true);
+          this.runs.delete(run.id);
+          run.clearTimers();
+          run.done.reject(new RunHeldError(run.id, 'another process (this one lost its lease)'));
+        } else if (cancelRequested && !run.machine.isEnding) {
+          this.cancelRun(run.id);
+        }
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  /** The store failed: stop everything; what was committed stays, the runs stay resumable. */
+  private fail(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    clearInterval(this.heartbeat);
+    for (const run of this.runs.values()) {
+      this.attempts.abortAll(run, 'cancelled', true);
+      run.clearTimers();
+      run.done.reject(err);
+    }
+    this.runs.clear();
+  }
+}
+
+function newActiveRun(machine: RunMachine, concurrency: number, priority: number): ActiveRun {
+  const timers = new Set<NodeJS.Timeout>();
+  let resolve!: (s: RunSummary) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<RunSummary>((res, rej) => ((resolve = res), (reject = rej)));
+  return {
+    id: machine.runId,
+    machine,
+    concurrency,
+    priority,
+    running: 0,
+    parked: [],
+    positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
+    handles: new Map(),
+    done: { promise, resolve, reject },
+    addTimer(fn, ms) {
+      const t = setTimeout(() => (timers.delete(t), fn()), ms);
+      timers.add(t);
+    },
+    clearTimers() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
+
+function stepEvent(runId: string, t: StepTransition, attemptId: string | undefined, attempt: number): NewEvent {
+  const data: JsonObject = { attempt };
+  if (t.reason) data.reason = t.reason;
+  if (t.dueAt !== undefined) data.dueAt = t.dueAt;
+  if (t.error) data.error = { ...t.error } as JsonObject;
+  return { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, data, ...(attemptId ? { attemptId } : {}) };
+}
+
+/** The spec as stored: JSON-able, inline handlers replaced by a marker. */
+function definitionOf(spec: WorkflowSpec): JsonObject {
+  return JSON.parse(
+    JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `inline:${(v as { name?: string }).name || 'anonymous'}` : v)),
+  ) as JsonObject;
+}
+
+function emptyBatch(): Batch {
+  return { attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [], events: [] };
+}
+
+function isEmpty(b: Batch): boolean {
+  return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length && !b.attemptPids?.length;
+}
+
+/** Time-sortable, short, lowercase: 8 base-36 chars of ms time + 4 random hex chars. */
+function newRunId(now: number): string {
+  return now.toString(36).padStart(8, '0') + randomBytes(2).toString('hex');
+}

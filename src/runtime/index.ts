@@ -1,0 +1,11 @@
+/**
+ * @module runtime
+ * The engine loop and what it needs: ready queue with aging, attempts, resume, cancel.
+ */
+export * from './engine.js';
+export * from './options.js';
+export { ResumeError, cancelStoredRun } from './restore.js';
+export { ReadyQueue } from './ready-queue.js';
+export type { ReadyItem } from './ready-queue.js';
+export { formatMs } from './attempts.js';
+export { isOwnerDead, pidAlive } from './liveness.js';

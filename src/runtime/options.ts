@@ -1,0 +1,53 @@
+import type { Store } from '../store/index.js';
+
+/** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
+export interface EngineOptions {
+  store: Store;
+  /** Folder for attempt logs (`logs/`) and output files (`outputs/`). Usually `./.baton`. */
+  dataDir: string;
+  /** Attempts running at once in this engine, across runs. @default 256 */
+  slots?: number;
+  /** Waiting time worth one priority level, ms. @default 10000 */
+  agingMs?: number;
+  /** Time between SIGTERM and SIGKILL when a shell step is stopped, ms. @default 5000 */
+  graceMs?: number;
+  /** Bytes of log kept per attempt. @default 10485760 (10 MiB) */
+  logCapBytes?: number;
+  /** Largest step output, bytes of JSON. @default 1048576 (1 MiB) */
+  maxOutputBytes?: number;
+  /** How long a run stays held by this process without a heartbeat, ms. @default 15000 */
+  leaseMs?: number;
+  /** Heartbeat period: lease renewal and the check for cancel requests from other processes, ms. @default 1000 */
+  heartbeatMs?: number;
+  /** Lost tries of one step run tolerated before it fails. @default 3 */
+  maxLostAttempts?: number;
+  /** Clock, ms since epoch. @default Date.now */
+  clock?: () => number;
+  /** Uniform [0,1) source for backoff jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** `EngineOptions` with every default filled in; the only options type inside the engine. */
+export type CompiledEngineOptions = Required<EngineOptions>;
+
+/** Fills in defaults and checks ranges. @throws RangeError on a non-positive limit. */
+export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
+  const c: CompiledEngineOptions = {
+    store: o.store,
+    dataDir: o.dataDir,
+    slots: o.slots ?? 256,
+    agingMs: o.agingMs ?? 10_000,
+    graceMs: o.graceMs ?? 5_000,
+    logCapBytes: o.logCapBytes ?? 10 * 1024 * 1024,
+    maxOutputBytes: o.maxOutputBytes ?? 1024 * 1024,
+    leaseMs: o.leaseMs ?? 15_000,
+    heartbeatMs: o.heartbeatMs ?? 1_000,
+    maxLostAttempts: o.maxLostAttempts ?? 3,
+    clock: o.clock ?? Date.now,
+    random: o.random ?? Math.random,
+  };
+  for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes'] as const) {
+    if (!(c[k] > 0)) throw new RangeError(`engine option ${k} must be > 0, got ${c[k]}`);
+  }
+  return c;
+}

@@ -1,0 +1,119 @@
+/**
+ * @module runtime/restore
+ * Rebuilding a run from the store alone (DESIGN.md invariant 1): the machine from step run
+ * records, interrupted attempts marked `lost`, and their leftover processes ended.
+ */
+import type { Transition } from '../core/index.js';
+import { RunMachine } from '../core/index.js';
+import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { AttemptEnd, RunRecord, Store } from '../store/index.js';
+import { RunNotFoundError } from '../store/index.js';
+import { isOwnerDead, killOrphanGroup } from './liveness.js';
+import type { CompiledEngineOptions } from './options.js';
+
+/** A machine for a new run. */
+export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject, o: Pick<CompiledEngineOptions, 'maxLostAttempts'>): RunMachine {
+  return new RunMachine(spec, { runId, params }, { maxLostAttempts: o.maxLostAttempts });
+}
+
+/** Thrown when a run cannot be resumed from its records. */
+export class ResumeError extends Error {
+  constructor(
+    readonly runId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ResumeError';
+  }
+}
+
+/** What resuming a run starts from. */
+export interface LoadedRun {
+  record: RunRecord;
+  machine: RunMachine;
+  /** Attempt ends to record: the interrupted attempts, as `lost`. */
+  lostAttempts: AttemptEnd[];
+  /** The machine's transitions from marking those attempts lost. */
+  transitions: Transition[];
+}
+
+/**
+ * Loads a run's records and rebuilds its machine, marking every `running` attempt lost.
+ * @param spec - the live definition, required when the stored one has inline handlers.
+ * @throws RunNotFoundError; ResumeError when the run has succeeded or its definition is gone.
+ */
+export async function loadRunForResume(
+  store: Store,
+  runId: string,
+  o: Pick<CompiledEngineOptions, 'maxLostAttempts'>,
+  now: number,
+  spec?: WorkflowSpec,
+): Promise<LoadedRun> {
+  const record = await store.getRun(runId);
+  if (!record) throw new RunNotFoundError(runId);
+  if (record.state === 'succeeded') throw new ResumeError(runId, `run ${runId} already succeeded; there is nothing to resume`);
+  if (record.state === 'failed') {
+    throw new ResumeError(runId, `run ${runId} failed; resume continues interrupted or cancelled runs. Start a new run with 'baton run'`);
+  }
+  const def = spec ?? (await storedSpec(store, record));
+  const steps = await store.getStepRuns(runId);
+  const machine = new RunMachine(def, { runId, params: record.params, state: record.state === 'cancelled' ? 'cancelled' : 'running', steps }, {
+    maxLostAttempts: o.maxLostAttempts,
+  });
+  const lostAttempts: AttemptEnd[] = [];
+  const transitions: Transition[] = [];
+  const attempts = await store.getAttempts(runId);
+  for (const a of attempts) {
+    if (a.state !== 'running') continue;
+    if (a.pid !== undefined) killOrphanGroup(a.pid, a.id);
+    lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: { type: 'lost', message: 'the process running it died before it reported', retryable: true } });
+  }
+  for (const s of machine.steps()) {
+    if (s.state === 'running') transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
+  }
+  return { record, machine, lostAttempts, transitions };
+}
+
+async function storedSpec(store: Store, record: RunRecord): Promise<WorkflowSpec> {
+  const w = await store.getWorkflow(record.version);
+  if (!w) throw new ResumeError(record.id, `the definition of run ${record.id} (version ${record.version}) is missing from the store`);
+  const spec = w.definition as unknown as WorkflowSpec;
+  const inline = spec.steps.find((s) => s.action.kind === 'uses' && typeof s.action.handler === 'string' && s.action.handler.startsWith('inline:'));
+  if (inline) {
+    throw new ResumeError(record.id, `step ${inline.id} of run ${record.id} has an inline handler; resume it from the program that defined it (engine.resumeRun(id, spec))`);
+  }
+  return spec;
+}
+
+/**
+ * Cancels a run from outside its holder. If a live process holds it, records a request
+ * that the holder picks up at its next heartbeat; otherwise (its holder died) ends the
+ * run here: interrupted attempts become `lost`, every unfinished step `cancelled`.
+ * @returns `requested` (a holder will act) or `cancelled` (done here) or `finished` (already over).
+ */
+export async function cancelStoredRun(store: Store, runId: string, now: number): Promise<'requested' | 'cancelled' | 'finished'> {
+  const record = await store.getRun(runId);
+  if (!record) throw new RunNotFoundError(runId);
+  if (record.state === 'succeeded' || record.state === 'failed' || record.state === 'cancelled') return 'finished';
+  const held = record.owner !== undefined && (record.leaseExpiresAt ?? 0) >= now && !isOwnerDead(record);
+  await store.requestCancel(runId, now);
+  if (held) return 'requested';
+  const loaded = await loadRunForResume(store, runId, { maxLostAttempts: Number.MAX_SAFE_INTEGER }, now);
+  const m = loaded.machine;
+  const transitions = [...loaded.transitions, ...m.apply({ type: 'cancel', reason: 'cancelled' }, now)];
+  for (const s of m.steps()) if (s.state === 'running') transitions.push(...m.apply({ type: 'attempt-ended-by-cancel', stepId: s.stepId }, now));
+  const byStep = new Map(m.steps().map((s, position) => [s.stepId, { ...s, runId, position }]));
+  const runT = transitions.filter((t) => t.kind === 'run');
+  await store.commit({
+    attemptsStarted: [],
+    attemptsEnded: loaded.lostAttempts,
+    stepRuns: [...byStep.values()],
+    runs: runT.map((t) => ({ id: runId, state: t.to, endedAt: t.at, reason: t.reason ?? null })),
+    events: transitions.map((t) =>
+      t.kind === 'run'
+        ? { runId, type: 'run', from: t.from, to: t.to, at: t.at }
+        : { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) },
+    ),
+  });
+  return 'cancelled';
+}

@@ -1,0 +1,150 @@
+/**
+ * @module spec/compile
+ * Authored input -> `WorkflowSpec`: shape check (zod), cross-field checks, then every
+ * default filled in and every duration turned into milliseconds, once.
+ */
+import { resolve } from 'node:path';
+import { parseDuration } from './duration.js';
+import { WorkflowValidationError } from './errors.js';
+import { fromZodIssue, toSpecError } from './issues.js';
+import type { Issue } from './issues.js';
+import type { ParamSpec, RetryPolicy, StepAction, StepSpec, WorkflowSpec } from './model.js';
+import { WorkflowSchema } from './schema.js';
+import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
+import { checkSemantics } from './validate.js';
+
+/** The retry policy when neither the step nor the workflow sets a field. */
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  attempts: 1,
+  backoff: 'exponential',
+  delayMs: 1_000,
+  factor: 2,
+  maxDelayMs: 300_000,
+  jitter: 0,
+});
+
+/** Max steps running at once in one run when `concurrency` is not set. */
+export const DEFAULT_CONCURRENCY = 16;
+
+/** Options for {@link compileWorkflow}. */
+export interface CompileOptions {
+  /** Folder that relative `uses` and `cwd` resolve against; made absolute. */
+  baseDir: string;
+  /** The file the input came from, recorded on the spec and on errors. */
+  sourcePath?: string;
+}
+
+/**
+ * Identity function that gives a TypeScript workflow definition its type, so editors
+ * complete field names and flag typos. Validation happens in `compileWorkflow`.
+ * @example
+ * export default defineWorkflow({
+ *   name: 'nightly',
+ *   steps: [{ id: 'fetch', run: 'curl -fsSL "$URL" -o data.json', env: { URL: '${{ params.url }}' } }],
+ * });
+ */
+export function defineWorkflow(input: WorkflowInput): WorkflowInput {
+  return input;
+}
+
+/** Runs every check; `parsed` is set only when there are no issues. */
+export function checkWorkflow(input: unknown): { parsed?: ParsedWorkflow; issues: Issue[] } {
+  const result = WorkflowSchema.safeParse(input, { reportInput: true });
+  const issues = result.success ? [] : result.error.issues.flatMap((issue) => fromZodIssue(issue, input));
+  issues.push(...checkSemantics(input));
+  // Zod reports in schema order and the semantic pass in its own; sort so output follows the file.
+  issues.sort((a, b) => comparePaths(a.path, b.path));
+  return result.success && issues.length === 0 ? { parsed: result.data, issues } : { issues };
+}
+
+function comparePaths(a: readonly (string | number)[], b: readonly (string | number)[]): number {
+  // Only step indexes have a meaningful order; other keys keep their relative order (stable sort).
+  const stepA = a[0] === 'steps' && typeof a[1] === 'number' ? a[1] : -1;
+  const stepB = b[0] === 'steps' && typeof b[1] === 'number' ? b[1] : -1;
+  return stepA - stepB;
+}
+
+/**
+ * Validates an authored workflow (parsed YAML/JSON, or a `defineWorkflow` object) and
+ * compiles it to a {@link WorkflowSpec} with defaults filled in and durations in ms.
+ * It does not import handler modules (see `loadWorkflowFile` / `checkHandlers`).
+ * @throws WorkflowValidationError with every problem found; errors carry `file` when
+ *   `sourcePath` is given, but no line/column (use `validateWorkflowFile` for those).
+ */
+export function compileWorkflow(input: unknown, opts: CompileOptions): WorkflowSpec {
+  const { parsed, issues } = checkWorkflow(input);
+  if (parsed === undefined) {
+    const name = (input as { name?: unknown } | null)?.name;
+    throw new WorkflowValidationError(issues.map((issue) => toSpecError(issue, opts.sourcePath)), typeof name === 'string' ? name : undefined);
+  }
+  return buildSpec(parsed, opts);
+}
+
+/** Builds the compiled spec from input that passed every check. */
+export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): WorkflowSpec {
+  const retry = compileRetry(parsed.retry, DEFAULT_RETRY);
+  const params: Record<string, ParamSpec> = {};
+  for (const [name, param] of Object.entries(parsed.params ?? {})) {
+    const compiled: ParamSpec = { type: param.type, required: param.required ?? false };
+    if (param.default !== undefined) compiled.default = structuredClone(param.default);
+    if (param.description !== undefined) compiled.description = param.description;
+    params[name] = compiled;
+  }
+  const spec: WorkflowSpec = {
+    name: parsed.name,
+    params,
+    concurrency: parsed.concurrency ?? DEFAULT_CONCURRENCY,
+    retry,
+    pools: { ...parsed.pools },
+    env: stringifyEnv(parsed.env),
+    steps: parsed.steps.map((step) => compileStep(step, retry)),
+    baseDir: resolve(opts.baseDir),
+  };
+  if (parsed.description !== undefined) spec.description = parsed.description;
+  if (parsed.timeout !== undefined) spec.timeoutMs = parseDuration(parsed.timeout);
+  if (opts.sourcePath !== undefined) spec.sourcePath = resolve(opts.sourcePath);
+  return spec;
+}
+
+function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: RetryPolicy): StepSpec {
+  let action: StepAction;
+  if (step.uses !== undefined) {
+    action = { kind: 'uses', handler: step.uses, with: structuredClone(step.with ?? {}) };
+  } else {
+    const run = step.run ?? '';
+    action = { kind: 'run', command: typeof run === 'string' ? { default: run } : { ...run } };
+  }
+  const needs = typeof step.needs === 'string' ? [step.needs] : [...new Set(step.needs ?? [])];
+  const compiled: StepSpec = {
+    id: step.id,
+    needs,
+    action,
+    env: stringifyEnv(step.env),
+    retry: compileRetry(step.retry, workflowRetry),
+    priority: step.priority ?? 0,
+    continueOnError: step.continueOnError ?? false,
+  };
+  if (step.cwd !== undefined) compiled.cwd = step.cwd;
+  if (step.shell !== undefined) compiled.shell = step.shell;
+  if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
+  if (step.pool !== undefined) compiled.pool = step.pool;
+  if (step.if !== undefined) compiled.if = String(step.if);
+  return compiled;
+}
+
+function compileRetry(input: RetryInput | undefined, base: Readonly<RetryPolicy>): RetryPolicy {
+  return {
+    attempts: input?.attempts ?? base.attempts,
+    backoff: input?.backoff ?? base.backoff,
+    delayMs: input?.delay === undefined ? base.delayMs : parseDuration(input.delay),
+    factor: input?.factor ?? base.factor,
+    maxDelayMs: input?.maxDelay === undefined ? base.maxDelayMs : parseDuration(input.maxDelay),
+    jitter: input?.jitter ?? base.jitter,
+  };
+}
+
+function stringifyEnv(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env ?? {})) out[key] = String(value);
+  return out;
+}

@@ -1,0 +1,124 @@
+/**
+ * @module spec/errors
+ * The typed errors of the spec layer. Validation problems are plain, serializable
+ * `SpecError` records (so the CLI, the API and the dashboard can all show them) collected
+ * into one `WorkflowValidationError`; the other classes are local errors with typed fields,
+ * so callers branch on fields, never on message text.
+ */
+
+/**
+ * What kind of problem a {@link SpecError} reports. Stable: tools may branch on it.
+ * - `yaml-syntax` the file is not well-formed YAML/JSON; `file-read` it could not be read
+ * - `invalid-type`, `invalid-value`, `missing-field`, `unknown-field`, `out-of-range`: shape problems
+ * - `duplicate-id`, `invalid-id`, `unknown-needs`, `cycle`: the step graph
+ * - `bad-duration`, `bad-expression`, `expression-in-run`, `step-not-upstream`: values
+ * - `run-and-uses`, `no-action`, `with-without-uses`: a step's kind
+ * - `handler-not-found`, `handler-export-not-found`, `handler-not-a-function`, `handler-import-failed`
+ * - `unknown-pool`, `param-default-type`
+ */
+export type SpecErrorCode =
+  | 'yaml-syntax' | 'file-read'
+  | 'invalid-type' | 'invalid-value' | 'missing-field' | 'unknown-field' | 'out-of-range'
+  | 'duplicate-id' | 'invalid-id' | 'unknown-needs' | 'cycle'
+  | 'bad-duration' | 'bad-expression' | 'expression-in-run' | 'step-not-upstream'
+  | 'run-and-uses' | 'no-action' | 'with-without-uses'
+  | 'handler-not-found' | 'handler-export-not-found' | 'handler-not-a-function' | 'handler-import-failed'
+  | 'unknown-pool' | 'param-default-type';
+
+/**
+ * One problem found in a workflow definition.
+ *
+ * `path` is the field path in JavaScript accessor style, with array positions as indexes:
+ * `steps[2].needs[0]`, `steps[0].retry.delay`, `params.region.default`; keys that are not
+ * identifiers are quoted (`env["MY-VAR"]`). The empty string means the whole document.
+ * `line` and `column` are 1-based and present when the definition came from a file.
+ */
+export interface SpecError {
+  code: SpecErrorCode;
+  /** One sentence, without the suggestion (see `suggestion`). */
+  message: string;
+  path: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  /** A likely intended value ("did you mean"), e.g. the closest known step id or field name. */
+  suggestion?: string;
+}
+
+/**
+ * Formats one error for a terminal, compiler style, so editors can jump to it:
+ * `file:line:col  path  message (did you mean 'x'?)`. Parts that are unknown are left out.
+ */
+export function formatSpecError(e: SpecError): string {
+  let location = e.file ?? '';
+  if (e.line !== undefined) location += `${location ? ':' : ''}${e.line}:${e.column ?? 1}`;
+  const hint = e.suggestion === undefined ? '' : ` (did you mean '${e.suggestion}'?)`;
+  return [location, e.path, `${e.message}${hint}`].filter((part) => part !== '').join('  ');
+}
+
+/**
+ * Thrown by `compileWorkflow` and `loadWorkflowFile` when a definition is invalid.
+ * `errors` holds every problem found, not only the first; the message lists them all.
+ */
+export class WorkflowValidationError extends Error {
+  override readonly name = 'WorkflowValidationError';
+  readonly errors: SpecError[];
+
+  constructor(errors: SpecError[], workflowName?: string, options?: ErrorOptions) {
+    const what = workflowName === undefined ? 'workflow' : `workflow "${workflowName}"`;
+    const count = errors.length === 1 ? '1 error' : `${errors.length} errors`;
+    super(`${what} is invalid (${count}):\n${errors.map((e) => `  ${formatSpecError(e)}`).join('\n')}`, options);
+    this.errors = errors;
+  }
+}
+
+/**
+ * Thrown by `resolveParams` when a run's params do not fit the workflow's declaration.
+ * `problems` holds one sentence per problem (missing, unknown, wrong type), all of them.
+ */
+export class ParamError extends Error {
+  override readonly name = 'ParamError';
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`invalid params:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Thrown when an expression cannot be parsed, uses something outside the allowed
+ * grammar (calls, `this`, prototype keys, unknown roots), or fails while evaluating.
+ * `source` is the expression text without the `${{ }}` wrapper.
+ */
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+  readonly source: string;
+
+  constructor(message: string, source: string, options?: ErrorOptions) {
+    super(message, options);
+    this.source = source;
+  }
+}
+
+/** Why a handler could not be loaded. `import-failed` means the module exists but threw while loading. */
+export type HandlerLoadFailure = 'module-not-found' | 'export-not-found' | 'not-a-function' | 'import-failed';
+
+/**
+ * Thrown by `loadHandler`. `modulePath` is the absolute module path, `exportName` the
+ * export that was asked for (`default` when the ref has no `#`). An `import-failed`
+ * error keeps the module's own error as `cause`.
+ */
+export class HandlerLoadError extends Error {
+  override readonly name = 'HandlerLoadError';
+  readonly reason: HandlerLoadFailure;
+  readonly modulePath: string;
+  readonly exportName: string;
+
+  constructor(reason: HandlerLoadFailure, modulePath: string, exportName: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+    this.modulePath = modulePath;
+    this.exportName = exportName;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * @module spec/graph
+ * Graph algorithms over the steps' `needs`: cycles, ancestors and a Mermaid rendering.
+ * They take plain `{ id, needs }` nodes so validation can run them on input that is not
+ * (yet) a valid spec.
+ */
+import type { WorkflowSpec } from './model.js';
+
+/** A node for graph checks: a step id and the ids it needs (unknown ids are ignored). */
+export interface GraphNode {
+  id: string;
+  needs: readonly string[];
+}
+
+/**
+ * Every dependency cycle, one per strongly connected component, as ids in run order
+ * closed back to the start (`['a', 'b', 'c', 'a']`: b needs a, c needs b, a needs c).
+ * Each cycle starts at its step that comes first in `nodes`, so reports are stable.
+ */
+export function findCycles(nodes: readonly GraphNode[]): string[][] {
+  const order = new Map(nodes.map((n, i) => [n.id, i]));
+  const needsOf = new Map(nodes.map((n) => [n.id, n.needs.filter((id) => order.has(id))]));
+  // Tarjan's algorithm over "needs" edges; a component's members form the same cycles either way.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  let counter = 0;
+  const visit = (id: string): void => {
+    index.set(id, counter);
+    low.set(id, counter);
+    counter++;
+    stack.push(id);
+    onStack.add(id);
+    for (const next of needsOf.get(id) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(id, Math.min(low.get(id) ?? 0, low.get(next) ?? 0));
+      } else if (onStack.has(next)) {
+        low.set(id, Math.min(low.get(id) ?? 0, index.get(next) ?? 0));
+      }
+    }
+    if (low.get(id) === index.get(id)) {
+      const component: string[] = [];
+      let member: string | undefined;
+      do {
+        member = stack.pop();
+        if (member === undefined) break;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== id);
+      components.push(component);
+    }
+  };
+  for (const node of nodes) if (!index.has(node.id)) visit(node.id);
+
+  const cycles: string[][] = [];
+  for (const component of components) {
+    const members = new Set(component);
+    const start = [...members].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))[0];
+    if (start === undefined) continue;
+    if (members.size === 1 && !(needsOf.get(start) ?? []).includes(start)) continue;
+    cycles.push(shortestCycle(start, members, needsOf));
+  }
+  return cycles.sort((a, b) => (order.get(a[0] ?? '') ?? 0) - (order.get(b[0] ?? '') ?? 0));
+}
+
+/** Breadth-first along "runs before" edges inside one component, back to `start`. */
+function shortestCycle(start: string, members: Set<string>, needsOf: Map<string, string[]>): string[] {
+  const dependents = new Map<string, string[]>();
+  for (const id of members) {
+    for (const need of needsOf.get(id) ?? []) {
+      if (members.has(need)) dependents.set(need, [...(dependents.get(need) ?? []), id]);
+    }
+  }
+  const previous = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const current = queue.shift() as string;
+    for (const next of dependents.get(current) ?? []) {
+      if (next === start) {
+        const path = [start];
+        for (let at: string | undefined = current; at !== undefined && at !== start; at = previous.get(at)) path.splice(1, 0, at);
+        return [...path, start];
+      }
+      if (!previous.has(next)) {
+        previous.set(next, current);
+        queue.push(next);
+      }
+    }
+  }
+  return [start, start];
+}
+
+/** Every step a step transitively needs (its upstream). Safe on cyclic input. */
+export function ancestorsOf(id: string, nodes: readonly GraphNode[]): Set<string> {
+  const needsOf = new Map(nodes.map((n) => [n.id, n.needs]));
+  const seen = new Set<string>();
+  const pending = [...(needsOf.get(id) ?? [])];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    pending.push(...(needsOf.get(next) ?? []));
+  }
+  return seen;
+}
+
+/**
+ * Renders the step graph as Mermaid `flowchart TD` text: one node per step labelled
+ * `id (kind)` with `kind` `run` or `uses`, and an edge from each need to its dependent.
+ * Node names are `s0`, `s1`… (file order) because a step id such as `end` is a Mermaid
+ * keyword.
+ * @see https://mermaid.js.org/syntax/flowchart.html
+ * @example
+ * flowchart TD
+ *   s0["fetch (run)"]
+ *   s1["report (uses)"]
+ *   s0 --> s1
+ */
+export function toMermaid(spec: WorkflowSpec): string {
+  const name = new Map(spec.steps.map((step, i) => [step.id, `s${i}`]));
+  const lines = ['flowchart TD'];
+  for (const step of spec.steps) lines.push(`  ${name.get(step.id)}["${step.id} (${step.action.kind})"]`);
+  for (const step of spec.steps) {
+    for (const need of step.needs) lines.push(`  ${name.get(need)} --> ${name.get(step.id)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,22 @@
+/**
+ * @module spec
+ * Workflow definitions: the YAML/JSON loader, the TypeScript SDK (`defineWorkflow`),
+ * validation with file/line/field in every error, the `${{ }}` expression language,
+ * params, handler loading, versions and diagrams. The layers above import only this file.
+ */
+export * from './model.js';
+export type { WorkflowInput, StepInput, RetryInput } from './schema.js';
+export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
+export type { CompileOptions } from './compile.js';
+export { loadWorkflowFile, validateWorkflowFile, checkHandlers } from './load.js';
+export type { ValidationResult } from './load.js';
+export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
+export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';
+export { parseDuration } from './duration.js';
+export { workflowVersion } from './version.js';
+export { toMermaid } from './graph.js';
+export { resolveParams } from './params.js';
+export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, expressionStepRefs } from './expressions.js';
+export type { ExpressionScope } from './expressions.js';
+export { loadHandler, parseHandlerRef } from './handlers.js';
+export type { HandlerRef } from './handlers.js';

@@ -1,0 +1,124 @@
+/**
+ * @module spec/issues
+ * Internal problem records with structured paths, before they get a file position.
+ * Keeping the path as segments (not text) lets `load.ts` walk the YAML document to the
+ * exact node, and lets every error print its path in one style.
+ */
+import { closest, distance } from 'fastest-levenshtein';
+import type { z } from 'zod';
+import type { SpecError, SpecErrorCode } from './errors.js';
+import { KNOWN_KEYS } from './schema.js';
+
+/** One step of a field path: an object key or an array index. */
+export type PathSegment = string | number;
+
+/** A problem found before positions are known. */
+export interface Issue {
+  code: SpecErrorCode;
+  message: string;
+  path: PathSegment[];
+  /** Point at the key rather than the value (unknown fields, bad map keys). */
+  atKey?: boolean;
+  suggestion?: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Renders segments as `steps[2].needs[0]`; non-identifier keys as `env["MY-VAR"]`. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** The closest candidate when it is near enough to be a plausible typo, else undefined. */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  const pool = candidates.filter((c) => c !== word);
+  if (pool.length === 0 || word === '') return undefined;
+  const best = closest(word, pool);
+  // Short words are close to everything, so the allowance grows with length; swapped
+  // letters ("bd" for "db") count as near at any length.
+  const anagram = [...word].sort().join('') === [...best].sort().join('');
+  return anagram || distance(word, best) <= Math.max(1, Math.round(word.length * 0.4)) ? best : undefined;
+}
+
+/** Reads the raw input at a path; undefined when any step is missing. */
+export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let cursor = root;
+  for (const segment of path) {
+    if (cursor === null || typeof cursor !== 'object') return undefined;
+    cursor = (cursor as Record<PathSegment, unknown>)[segment];
+  }
+  return cursor;
+}
+
+/** Converts issues to public errors, without positions. */
+export function toSpecError(issue: Issue, file?: string): SpecError {
+  const error: SpecError = { code: issue.code, message: issue.message, path: formatPath(issue.path) };
+  if (file !== undefined) error.file = file;
+  if (issue.suggestion !== undefined) error.suggestion = issue.suggestion;
+  return error;
+}
+
+function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
+  const [first, second, third, fourth] = path;
+  if (path.length === 0) return KNOWN_KEYS.workflow;
+  if (first === 'retry' && path.length === 1) return KNOWN_KEYS.retry;
+  if (first === 'params' && path.length === 2) return KNOWN_KEYS.param;
+  if (first === 'steps' && typeof second === 'number') {
+    if (path.length === 2) return KNOWN_KEYS.step;
+    if (third === 'retry' && fourth === undefined) return KNOWN_KEYS.retry;
+    if (third === 'run' && fourth === undefined) return KNOWN_KEYS.run;
+  }
+  return [];
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return typeof value;
+}
+
+const DEFAULT_MESSAGE = /^Invalid input: expected (\w+), received (\w+)$/;
+
+/** Maps one zod issue to our issues, using the raw input to tell "missing" from "wrong". */
+export function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
+  const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(path);
+      return issue.keys.map((key) => {
+        const found: Issue = { code: 'unknown-field', message: `unknown field "${key}"`, path: [...path, key], atKey: true };
+        const suggestion = suggest(key, known);
+        if (suggestion !== undefined) found.suggestion = suggestion;
+        return found;
+      });
+    }
+    case 'invalid_type': {
+      const value = valueAt(raw, path);
+      const field = path[path.length - 1];
+      if (value === undefined) return [{ code: 'missing-field', message: `missing required field "${String(field)}"`, path }];
+      const fallback = DEFAULT_MESSAGE.exec(issue.message);
+      const message = fallback ? `expected ${fallback[1]}, got ${describeValue(value)}` : issue.message;
+      return [{ code: 'invalid-type', message, path }];
+    }
+    case 'invalid_key': {
+      const inner = issue.issues[0]?.message ?? issue.message;
+      return [{ code: 'invalid-value', message: `${inner}: "${String(path[path.length - 1])}"`, path, atKey: true }];
+    }
+    case 'custom': {
+      const code = (issue.params as { code?: SpecErrorCode } | undefined)?.code ?? 'invalid-value';
+      return [{ code, message: issue.message, path }];
+    }
+    case 'too_small':
+    case 'too_big':
+      return [{ code: 'out-of-range', message: issue.message, path }];
+    default:
+      return [{ code: valueAt(raw, path) === undefined ? 'missing-field' : 'invalid-value', message: issue.message, path }];
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * @module spec/model
+ * The compiled workflow model: what a YAML/JSON file or `defineWorkflow` becomes after
+ * validation. Every default is filled in and every duration is in milliseconds, so the
+ * layers above never re-interpret author input (the "options compiled once" rule).
+ */
+
+/** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Types a workflow param may declare; checked when a run is created. */
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object';
+
+/** One declared workflow param. */
+export interface ParamSpec {
+  type: ParamType;
+  /** Used when the run gives no value. Absent means "no default". */
+  default?: JsonValue;
+  description?: string;
+  /** A required param without a default must be given when the run is created. @default false */
+  required: boolean;
+}
+
+/** Backoff shapes, as in the glossary: `fixed` waits `delayMs` each time; `exponential` multiplies by `factor`. */
+export type BackoffKind = 'fixed' | 'exponential';
+
+/** A compiled retry policy. */
+export interface RetryPolicy {
+  /** Total tries including the first. @default 1 (no retry) */
+  attempts: number;
+  /** @default 'exponential' */
+  backoff: BackoffKind;
+  /** Delay before the second try, ms. @default 1000 */
+  delayMs: number;
+  /** Multiplier per further try for `exponential`. @default 2 */
+  factor: number;
+  /** Upper bound of any single delay, ms. @default 300000 (5 min) */
+  maxDelayMs: number;
+  /**
+   * Fraction 0..1 of each delay that is randomized: the delay becomes
+   * `d * (1 - jitter + jitter * r)` for a uniform `r` in [0,1) ("equal jitter" from the
+   * AWS Architecture Blog's backoff article when jitter = 0.5). @default 0
+   */
+  jitter: number;
+}
+
+/** Platforms a `run` map may name; the keys of Node's `process.platform` we support. */
+export type Platform = 'linux' | 'darwin' | 'win32';
+
+/** What a step does. Exactly one kind per step. */
+export type StepAction =
+  | { kind: 'run'; /** A command per platform; a plain string in the file applies to all. */ command: Partial<Record<Platform, string>> & { default?: string } }
+  | { kind: 'uses'; /** `./module.ts#export` as written, or an inline function from the SDK. */ handler: string | StepHandler; with: JsonObject };
+
+/** A compiled step. */
+export interface StepSpec {
+  id: string;
+  needs: string[];
+  action: StepAction;
+  /** Values may hold `${{ }}` expressions, evaluated per attempt. */
+  env: Record<string, string>;
+  /** Working directory, relative to the workflow file's folder. */
+  cwd?: string;
+  /** Shell for `run` commands. @default '/bin/sh' (cmd.exe on win32) */
+  shell?: string;
+  timeoutMs?: number;
+  retry: RetryPolicy;
+  /** −10..+10, higher first. @default 0 */
+  priority: number;
+  pool?: string;
+  /** A condition expression; false makes the step `skipped`. */
+  if?: string;
+  /** A failure of this step does not skip its dependents nor fail the run. @default false */
+  continueOnError: boolean;
+}
+
+/** A compiled workflow. */
+export interface WorkflowSpec {
+  name: string;
+  description?: string;
+  params: Record<string, ParamSpec>;
+  /** Max steps running at once in one run. @default 16 */
+  concurrency: number;
+  /** Whole-run timeout, ms; absent = none. */
+  timeoutMs?: number;
+  /** Default retry for steps that set none. */
+  retry: RetryPolicy;
+  /** Pool name -> limit of steps running at once in that pool (across runs in this engine). */
+  pools: Record<string, number>;
+  env: Record<string, string>;
+  steps: StepSpec[];
+  /** Absolute folder that relative `uses` and `cwd` resolve against. */
+  baseDir: string;
+  /** Absolute path of the file it came from, when it came from one. */
+  sourcePath?: string;
+}
+
+/** A line logger handed to handlers; lines land in the attempt's log file. */
+export interface StepLogger {
+  debug(message: string, fields?: JsonObject): void;
+  info(message: string, fields?: JsonObject): void;
+  warn(message: string, fields?: JsonObject): void;
+  error(message: string, fields?: JsonObject): void;
+}
+
+/**
+ * What a `uses` handler receives.
+ * @typeParam I - the shape of `with` after expressions are evaluated.
+ */
+export interface StepContext<I extends JsonValue = JsonObject> {
+  /** The run's params, defaults applied. */
+  params: JsonObject;
+  /** The step's `with`, expressions evaluated. */
+  inputs: I;
+  /** Outputs of every upstream step (transitively), by step id. */
+  outputs: Record<string, JsonValue>;
+  run: { id: string; workflow: string };
+  step: { id: string };
+  /** This try's number, from 1. */
+  attempt: number;
+  /** Stable id of this try; use it as an idempotency key for side effects. */
+  attemptId: string;
+  /** Aborted on cancellation or timeout; `signal.reason` says which. */
+  signal: AbortSignal;
+  log: StepLogger;
+}
+
+/**
+ * A step handler: returns the step's output (any JSON value, or undefined for none).
+ * Throwing fails the attempt; throw a `StepFailure` with `retryable: false` to stop retries.
+ */
+export type StepHandler = (ctx: StepContext<never>) => unknown;

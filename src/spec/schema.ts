@@ -1,0 +1,123 @@
+/**
+ * @module spec/schema
+ * The authored shape of a workflow as zod schemas: field names, types and ranges. Only
+ * shape lives here; checks that relate fields to each other (needs, cycles, pools,
+ * expressions) live in `validate.ts`, because they must run even when the shape is wrong
+ * elsewhere so that every problem is reported at once.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import type { StepHandler } from './model.js';
+
+/** Workflow names: used in file names, URLs and metrics labels. */
+export const WORKFLOW_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+/** Step ids: lowercase so they are safe as env var suffixes, file names and mermaid labels. */
+export const STEP_ID_PATTERN = /^[a-z0-9_-]+$/;
+/** Param names: identifiers, so `params.<name>` is always a valid expression. */
+export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Env var names, as POSIX shells accept them. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `uses` refs: a relative or absolute module path, optionally `#export`. */
+export const HANDLER_REF_PATTERN = /^(\.{1,2}\/|\/)[^#]+(#[A-Za-z_$][\w$]*)?$/;
+
+const duration = z
+  .union([z.string(), z.number()], { error: 'expected a duration such as "30s", "5m", "1h30m" or a number of milliseconds' })
+  .superRefine((value, ctx) => {
+    try {
+      parseDuration(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, params: { code: 'bad-duration' } });
+    }
+  });
+
+const envMap = z.record(
+  z.string().regex(ENV_NAME_PATTERN, { error: 'env var names are letters, digits and _, not starting with a digit' }),
+  // YAML reads `PORT: 8080` as a number; env values are text, so scalars are accepted and stringified.
+  z.union([z.string(), z.number(), z.boolean()], { error: 'env values must be strings' }),
+);
+
+const json = z.json({ error: 'expected a JSON value' });
+
+/** A retry policy as written; every field is optional and inherits (step -> workflow -> defaults). */
+export const RetrySchema = z.strictObject({
+  attempts: z.number({ error: 'attempts must be an integer >= 1' }).int({ error: 'attempts must be an integer >= 1' }).min(1, { error: 'attempts must be an integer >= 1' }).optional(),
+  backoff: z.enum(['fixed', 'exponential'], { error: 'backoff must be "fixed" or "exponential"' }).optional(),
+  delay: duration.optional(),
+  factor: z.number({ error: 'factor must be a number >= 1' }).min(1, { error: 'factor must be a number >= 1' }).optional(),
+  maxDelay: duration.optional(),
+  jitter: z.number({ error: 'jitter must be a number from 0 to 1' }).min(0, { error: 'jitter must be a number from 0 to 1' }).max(1, { error: 'jitter must be a number from 0 to 1' }).optional(),
+});
+
+/** One declared param as written. */
+export const ParamSchema = z.strictObject({
+  type: z.enum(['string', 'integer', 'number', 'boolean', 'array', 'object'], { error: 'type must be one of string, integer, number, boolean, array, object' }),
+  default: json.optional(),
+  description: z.string().optional(),
+  required: z.boolean().optional(),
+});
+
+const priorityError = 'priority must be an integer from -10 to +10';
+
+/** One step as written. Whether it has exactly one of `run`/`uses` is checked in validation. */
+export const StepSchema = z.strictObject({
+  id: z.string({ error: 'step id must be a string' }).regex(STEP_ID_PATTERN, { error: 'step ids use lowercase letters, digits, "_" and "-"' }),
+  needs: z.union([z.string(), z.array(z.string({ error: 'needs entries must be step ids' }))], { error: 'needs must be a step id or a list of step ids' }).optional(),
+  run: z
+    .union([
+      z.string().min(1, { error: 'run must not be empty' }),
+      z.strictObject({ linux: z.string().optional(), darwin: z.string().optional(), win32: z.string().optional() }),
+    ], { error: 'run must be a command, or a map of platform (linux, darwin, win32) to command' })
+    .optional(),
+  uses: z
+    .union([
+      z.string().regex(HANDLER_REF_PATTERN, { error: 'uses must be a module path starting with ./, ../ or /, optionally followed by #exportName' }),
+      z.custom<StepHandler>((value) => typeof value === 'function'),
+    ], { error: 'uses must be "./module.ts#exportName" (or a function, in TypeScript)' })
+    .optional(),
+  with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
+  env: envMap.optional(),
+  cwd: z.string().optional(),
+  shell: z.string().optional(),
+  timeout: duration.optional(),
+  retry: RetrySchema.optional(),
+  priority: z.number({ error: priorityError }).int({ error: priorityError }).min(-10, { error: priorityError }).max(10, { error: priorityError }).optional(),
+  pool: z.string().optional(),
+  if: z.union([z.string(), z.boolean()], { error: 'if must be a condition expression' }).optional(),
+  continueOnError: z.boolean().optional(),
+});
+
+/** A whole workflow as written in YAML/JSON or passed to `defineWorkflow`. */
+export const WorkflowSchema = z.strictObject({
+  name: z.string({ error: 'name must be a string' }).regex(WORKFLOW_NAME_PATTERN, { error: 'name uses letters, digits, ".", "_" and "-"' }),
+  description: z.string().optional(),
+  params: z.record(z.string().regex(PARAM_NAME_PATTERN, { error: 'param names are identifiers (letters, digits, _)' }), ParamSchema).optional(),
+  concurrency: z.number().int().positive({ error: 'concurrency must be a positive integer' }).optional(),
+  timeout: duration.optional(),
+  retry: RetrySchema.optional(),
+  pools: z.record(z.string(), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
+  env: envMap.optional(),
+  steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
+});
+
+/** The parsed (zod output) shape; durations still as written. */
+export type ParsedWorkflow = z.output<typeof WorkflowSchema>;
+
+/**
+ * A workflow as authored: what a YAML/JSON file holds, or what `defineWorkflow` takes in
+ * TypeScript, where `uses` may also be a {@link StepHandler} function. Durations are
+ * strings like `'30s'` or numbers of milliseconds.
+ */
+export type WorkflowInput = z.input<typeof WorkflowSchema>;
+/** One authored step; see {@link WorkflowInput}. */
+export type StepInput = z.input<typeof StepSchema>;
+/** One authored retry policy; see {@link WorkflowInput}. */
+export type RetryInput = z.input<typeof RetrySchema>;
+
+/** Allowed keys per object kind, for did-you-mean on unknown fields. */
+export const KNOWN_KEYS = {
+  workflow: Object.keys(WorkflowSchema.shape),
+  step: Object.keys(StepSchema.shape),
+  retry: Object.keys(RetrySchema.shape),
+  param: Object.keys(ParamSchema.shape),
+  run: ['linux', 'darwin', 'win32'],
+} as const;

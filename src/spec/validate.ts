@@ -1,0 +1,220 @@
+/**
+ * @module spec/validate
+ * Checks that relate fields to each other: unique ids, known needs, no cycles, one action
+ * per step, declared pools, param defaults, and expressions that only read what exists
+ * upstream. They read the raw input defensively (not zod's output) so they still run,
+ * and still report, when some unrelated field has the wrong shape.
+ */
+import { ExpressionError } from './errors.js';
+import { expressionSources, parseExpression } from './expressions.js';
+import type { ExpressionRef } from './expressions.js';
+import { ancestorsOf, findCycles } from './graph.js';
+import type { GraphNode } from './graph.js';
+import { suggest } from './issues.js';
+import type { Issue, PathSegment } from './issues.js';
+import type { JsonValue, ParamType } from './model.js';
+import { matchesParamType } from './params.js';
+
+type Raw = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
+const PARAM_TYPES: readonly string[] = ['string', 'integer', 'number', 'boolean', 'array', 'object'];
+
+interface StepFacts {
+  index: number;
+  raw: Raw;
+  id?: string;
+  needs: { id: string; path: PathSegment[] }[];
+}
+
+/** Context an expression is checked in: which step (if any) it belongs to and its upstream. */
+interface ExpressionContext {
+  stepId?: string;
+  upstream: Set<string>;
+  stepIds: string[];
+  paramNames: string[] | undefined;
+}
+
+/** Every cross-field problem in a raw workflow object. Shape problems are zod's job. */
+export function checkSemantics(raw: unknown): Issue[] {
+  if (!isRecord(raw)) return [];
+  const issues: Issue[] = [];
+  const steps = collectSteps(raw.steps);
+  const firstIndex = new Map<string, number>();
+  for (const step of steps) {
+    if (step.id === undefined) continue;
+    const first = firstIndex.get(step.id);
+    if (first === undefined) firstIndex.set(step.id, step.index);
+    else issues.push({ code: 'duplicate-id', message: `duplicate step id "${step.id}" (first used by steps[${first}])`, path: ['steps', step.index, 'id'] });
+  }
+  const stepIds = [...firstIndex.keys()];
+  for (const step of steps) {
+    for (const need of step.needs) {
+      if (firstIndex.has(need.id)) continue;
+      const found: Issue = { code: 'unknown-needs', message: `needs unknown step "${need.id}"`, path: need.path };
+      const hint = suggest(need.id, stepIds);
+      if (hint !== undefined) found.suggestion = hint;
+      issues.push(found);
+    }
+  }
+  const nodes: GraphNode[] = steps
+    .filter((s) => s.id !== undefined && firstIndex.get(s.id) === s.index)
+    .map((s) => ({ id: s.id as string, needs: s.needs.map((n) => n.id).filter((id) => firstIndex.has(id)) }));
+  for (const cycle of findCycles(nodes)) {
+    const start = steps[firstIndex.get(cycle[0] ?? '') ?? -1];
+    const closing = start?.needs.find((n) => n.id === cycle[cycle.length - 2]);
+    issues.push({
+      code: 'cycle',
+      message: `steps form a cycle: ${cycle.join(' -> ')} (each step needs the one before it)`,
+      path: closing?.path ?? ['steps', start?.index ?? 0],
+    });
+  }
+
+  const paramNames = isRecord(raw.params) ? Object.keys(raw.params) : undefined;
+  issues.push(...checkParams(raw.params));
+  if (isRecord(raw.env)) {
+    const context: ExpressionContext = { upstream: new Set(), stepIds, paramNames };
+    for (const [key, value] of Object.entries(raw.env)) {
+      if (typeof value === 'string') issues.push(...checkExpressions(value, 'template', ['env', key], context));
+    }
+  }
+  const pools = isRecord(raw.pools) ? Object.keys(raw.pools) : [];
+  for (const step of steps) {
+    const upstream = step.id === undefined ? new Set<string>() : ancestorsOf(step.id, nodes);
+    const context: ExpressionContext = { upstream, stepIds, paramNames };
+    if (step.id !== undefined) context.stepId = step.id;
+    issues.push(...checkStep(step, context, pools));
+  }
+  return issues;
+}
+
+function collectSteps(rawSteps: unknown): StepFacts[] {
+  if (!Array.isArray(rawSteps)) return [];
+  const steps: StepFacts[] = [];
+  rawSteps.forEach((raw: unknown, index) => {
+    if (!isRecord(raw)) return;
+    const facts: StepFacts = { index, raw, needs: [] };
+    if (typeof raw.id === 'string') facts.id = raw.id;
+    if (typeof raw.needs === 'string') facts.needs.push({ id: raw.needs, path: ['steps', index, 'needs'] });
+    if (Array.isArray(raw.needs)) {
+      raw.needs.forEach((id: unknown, j) => {
+        if (typeof id === 'string') facts.needs.push({ id, path: ['steps', index, 'needs', j] });
+      });
+    }
+    steps.push(facts);
+  });
+  return steps;
+}
+
+function checkParams(params: unknown): Issue[] {
+  if (!isRecord(params)) return [];
+  const issues: Issue[] = [];
+  for (const [name, param] of Object.entries(params)) {
+    if (!isRecord(param) || param.default === undefined || typeof param.type !== 'string' || !PARAM_TYPES.includes(param.type)) continue;
+    if (!matchesParamType(param.default as JsonValue, param.type as ParamType)) {
+      issues.push({ code: 'param-default-type', message: `default ${JSON.stringify(param.default)} is not of type ${param.type}`, path: ['params', name, 'default'] });
+    }
+  }
+  return issues;
+}
+
+function checkStep(step: StepFacts, context: ExpressionContext, pools: string[]): Issue[] {
+  const { raw, index } = step;
+  const at = (...rest: PathSegment[]): PathSegment[] => ['steps', index, ...rest];
+  const issues: Issue[] = [];
+  const hasRun = raw.run !== undefined;
+  const hasUses = raw.uses !== undefined;
+  if (hasRun && hasUses) issues.push({ code: 'run-and-uses', message: 'a step has either run (a shell command) or uses (a handler), not both', path: at('uses') });
+  if (!hasRun && !hasUses) issues.push({ code: 'no-action', message: 'a step needs either run (a shell command) or uses (a handler)', path: at() });
+  if (raw.with !== undefined && !hasUses) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler and needs uses', path: at('with') });
+
+  if (isRecord(raw.run) && Object.keys(raw.run).length === 0) {
+    issues.push({ code: 'invalid-value', message: 'run needs a command for at least one platform (linux, darwin, win32)', path: at('run') });
+  }
+  const commands: [PathSegment[], unknown][] = isRecord(raw.run) ? Object.entries(raw.run).map(([k, v]) => [at('run', k), v]) : [[at('run'), raw.run]];
+  for (const [path, command] of commands) {
+    if (typeof command === 'string' && command.includes('${{')) {
+      issues.push({
+        code: 'expression-in-run',
+        message: 'run commands may not contain ${{ }}, so values never become shell code: set them in env (e.g. env: { NAME: "${{ params.name }}" }) and use "$NAME" in the command',
+        path,
+      });
+    }
+  }
+  if (typeof raw.pool === 'string' && !pools.includes(raw.pool)) {
+    const found: Issue = { code: 'unknown-pool', message: pools.length === 0 ? `pool "${raw.pool}" is not declared (the workflow declares no pools)` : `pool "${raw.pool}" is not declared in pools`, path: at('pool') };
+    const hint = suggest(raw.pool, pools);
+    if (hint !== undefined) found.suggestion = hint;
+    issues.push(found);
+  }
+  if (isRecord(raw.env)) {
+    for (const [key, value] of Object.entries(raw.env)) {
+      if (typeof value === 'string') issues.push(...checkExpressions(value, 'template', at('env', key), context));
+    }
+  }
+  if (typeof raw.if === 'string') issues.push(...checkExpressions(raw.if, 'condition', at('if'), context));
+  if (typeof raw.cwd === 'string') issues.push(...checkExpressions(raw.cwd, 'template', at('cwd'), context));
+  if (isRecord(raw.with)) issues.push(...checkDeep(raw.with, at('with'), context));
+  return issues;
+}
+
+function checkDeep(value: unknown, path: PathSegment[], context: ExpressionContext): Issue[] {
+  if (typeof value === 'string') return checkExpressions(value, 'template', path, context);
+  if (Array.isArray(value)) return value.flatMap((item: unknown, i) => checkDeep(item, [...path, i], context));
+  if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => checkDeep(item, [...path, key], context));
+  return [];
+}
+
+function checkExpressions(text: string, kind: 'template' | 'condition', path: PathSegment[], context: ExpressionContext): Issue[] {
+  const issues: Issue[] = [];
+  let sources: string[];
+  try {
+    sources = expressionSources(text, kind);
+  } catch (e) {
+    return [{ code: 'bad-expression', message: (e as ExpressionError).message, path }];
+  }
+  for (const source of sources) {
+    try {
+      for (const ref of parseExpression(source).refs) {
+        const problem = checkRef(ref, context);
+        if (problem !== undefined) issues.push({ ...problem, path });
+      }
+    } catch (e) {
+      if (!(e instanceof ExpressionError)) throw e;
+      issues.push({ code: 'bad-expression', message: `bad expression "${source}": ${e.message}`, path });
+    }
+  }
+  return issues;
+}
+
+function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, 'path'> | undefined {
+  const [first, second] = ref.path;
+  const shown = [ref.root, ...ref.path].join('.');
+  if (ref.root === 'run') {
+    if (first === undefined || first === 'id' || first === 'attempt') return undefined;
+    return { code: 'bad-expression', message: `"${shown}": run has only id and attempt` };
+  }
+  if (ref.root === 'params') {
+    if (first === undefined) return undefined;
+    const names = context.paramNames ?? [];
+    if (typeof first === 'string' && names.includes(first)) return undefined;
+    const found: Omit<Issue, 'path'> = { code: 'bad-expression', message: `"${shown}" reads an undeclared param "${String(first)}"` };
+    const hint = suggest(String(first), names);
+    if (hint !== undefined) found.suggestion = `params.${hint}`;
+    return found;
+  }
+  if (typeof first !== 'string') return { code: 'bad-expression', message: `"${shown}": name a step, as in steps.<id>.output` };
+  if (!context.stepIds.includes(first)) {
+    const found: Omit<Issue, 'path'> = { code: 'bad-expression', message: `"${shown}" reads unknown step "${first}"` };
+    const hint = suggest(first, context.stepIds);
+    if (hint !== undefined) found.suggestion = hint;
+    return found;
+  }
+  if (context.stepId === undefined) return { code: 'bad-expression', message: `"${shown}": workflow-level values cannot read step outputs` };
+  if (first === context.stepId) return { code: 'bad-expression', message: `"${shown}": a step cannot read its own output` };
+  if (!context.upstream.has(first)) {
+    return { code: 'step-not-upstream', message: `"${shown}" reads step "${first}", which is not upstream of "${context.stepId}": add "${first}" to needs` };
+  }
+  if (second !== undefined && second !== 'output') return { code: 'bad-expression', message: `"${shown}": a step exposes only output, as in steps.${first}.output` };
+  return undefined;
+}

@@ -1,0 +1,338 @@
+/**
+ * @module store/sqlite
+ * The embedded default store: one SQLite file through better-sqlite3, in WAL mode.
+ * better-sqlite3 is synchronous; the async `Store` methods wrap it so the runtime stays
+ * driver-agnostic. All writes of one engine flush go through `commit` in one transaction.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Failure } from '../../core/index.js';
+import type { JsonObject, JsonValue } from '../../spec/index.js';
+import type {
+  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, Store, StoredStepRun,
+  WorkflowVersionRecord,
+} from '../types.js';
+import { RunNotFoundError } from '../types.js';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /**
+   * `normal` survives any process crash (WAL); a power loss may lose the last commits.
+   * `full` fsyncs every commit and survives power loss, at several times the cost per commit.
+   * @default 'normal'
+   */
+  synchronous?: 'normal' | 'full';
+  /** How long a writer waits for another process's lock, ms. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'store', 'sqlite', 'migrations');
+
+type Row = Record<string, unknown>;
+type Stmt = Database.Statement<unknown[], Row>;
+
+/** Opens (creating folders as needed) the SQLite store at `path`. */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  return new SqliteStore(new Database(path), opts);
+}
+
+/** SQLite implementation of `Store`. */
+export class SqliteStore implements Store {
+  private readonly st: Record<string, Stmt> = {};
+
+  constructor(
+    private readonly db: Database.Database,
+    opts: SqliteStoreOptions,
+  ) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  }
+
+  private stmt(sql: string): Stmt {
+    return (this.st[sql] ??= this.db.prepare(sql));
+  }
+
+  migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    // IMMEDIATE takes the write lock up front, so two processes starting at once serialize
+    // on busy_timeout instead of one failing with SQLITE_BUSY halfway through.
+    const apply = this.db.transaction((version: number, name: string, sql: string) => {
+      const again = this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(version);
+      if (again) return;
+      this.db.exec(sql);
+      this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, name, Date.now());
+    });
+    for (const f of files) {
+      const version = Number.parseInt(f, 10);
+      if (done.has(version)) continue;
+      apply.immediate(version, f, readFileSync(join(MIGRATIONS_DIR, f), 'utf8'));
+    }
+    return Promise.resolve();
+  }
+
+  saveWorkflow(w: WorkflowVersionRecord): Promise<void> {
+    this.stmt(
+      'INSERT OR IGNORE INTO workflows (version, name, definition, source_path, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(w.version, w.name, JSON.stringify(w.definition), w.sourcePath ?? null, w.createdAt);
+    return Promise.resolve();
+  }
+
+  getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
+    const r = this.stmt('SELECT * FROM workflows WHERE version = ?').get(version);
+    if (!r) return Promise.resolve(undefined);
+    const w: WorkflowVersionRecord = {
+      version: r.version as string,
+      name: r.name as string,
+      definition: JSON.parse(r.definition as string) as JsonValue,
+      createdAt: r.created_at as number,
+    };
+    if (r.source_path != null) w.sourcePath = r.source_path as string;
+    return Promise.resolve(w);
+  }
+
+  createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt(
+        `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(run.id, run.workflow, run.version, run.state, run.trigger, JSON.stringify(run.params), run.priority,
+        run.concurrency ?? null, run.stepCount, run.createdAt);
+      const ins = this.stmt(
+        'INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts) VALUES (?, ?, ?, ?, 0, 0)',
+      );
+      for (const s of steps) ins.run(s.runId, s.stepId, s.position, s.state);
+      this.insertEvents(events);
+    }).immediate();
+    return Promise.resolve();
+  }
+
+  commit(b: Batch): Promise<void> {
+    this.db.transaction(() => {
+      if (b.attemptsStarted.length) {
+        const ins = this.stmt(
+          `INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, worker)
+           VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+        );
+        for (const a of b.attemptsStarted) ins.run(a.id, a.runId, a.stepId, a.number, a.startedAt, a.logPath ?? null, a.worker ?? null);
+      }
+      if (b.attemptsEnded.length) {
+        // Guarded: only a running attempt can end, so a late report after `lost` changes nothing.
+        const upd = this.stmt(
+          `UPDATE attempts SET state = ?, ended_at = ?, exit_code = ?, error = ?, peak_rss_bytes = ?, cpu_ms = ?
+           WHERE id = ? AND state = 'running'`,
+        );
+        for (const a of b.attemptsEnded) {
+          upd.run(a.state, a.endedAt, a.exitCode ?? null, json(a.error), a.peakRssBytes ?? null, a.cpuMs ?? null, a.id);
+        }
+      }
+      if (b.attemptPids?.length) {
+        const upd = this.stmt('UPDATE attempts SET pid = ? WHERE id = ?');
+        for (const p of b.attemptPids) upd.run(p.pid, p.id);
+      }
+      if (b.stepRuns.length) {
+        const upd = this.stmt(
+          `UPDATE step_runs SET state = ?, attempts = ?, lost_attempts = ?, queued_at = ?, due_at = ?, started_at = ?,
+             ended_at = ?, reason = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ?`,
+        );
+        for (const s of b.stepRuns) {
+          upd.run(s.state, s.attempts, s.lostAttempts, s.queuedAt ?? null, s.dueAt ?? null, s.startedAt ?? null,
+            s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), s.runId, s.stepId);
+        }
+      }
+      for (const r of b.runs) {
+        const sets: string[] = [];
+        const vals: unknown[] = [];
+        if (r.state !== undefined) (sets.push('state = ?'), vals.push(r.state));
+        if (r.startedAt !== undefined) (sets.push('started_at = COALESCE(started_at, ?)'), vals.push(r.startedAt));
+        if (r.endedAt !== undefined) (sets.push('ended_at = ?'), vals.push(r.endedAt));
+        if (r.reason !== undefined) (sets.push('reason = ?'), vals.push(r.reason));
+        if (sets.length) this.stmt(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, r.id);
+      }
+      this.insertEvents(b.events);
+    })();
+    return Promise.resolve();
+  }
+
+  private insertEvents(events: NewEvent[]): void {
+    if (!events.length) return;
+    const ins = this.stmt(
+      'INSERT INTO events (run_id, step_id, attempt_id, type, from_state, to_state, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const e of events) {
+      ins.run(e.runId, e.stepId ?? null, e.attemptId ?? null, e.type, e.from ?? null, e.to ?? null, e.at, json(e.data));
+    }
+  }
+
+  resolveRunId(idOrPrefix: string): Promise<string> {
+    const exact = this.stmt('SELECT id FROM runs WHERE id = ?').get(idOrPrefix);
+    if (exact) return Promise.resolve(idOrPrefix);
+    const rows = this.stmt("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 6").all(
+      idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%',
+    ) as { id: string }[];
+    if (rows.length === 1) return Promise.resolve(rows[0]!.id);
+    return Promise.reject(new RunNotFoundError(idOrPrefix, rows.map((r) => r.id)));
+  }
+
+  getRun(id: string): Promise<RunRecord | undefined> {
+    const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id);
+    return Promise.resolve(r ? toRun(r) : undefined);
+  }
+
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const vals: unknown[] = [];
+    if (filter.workflow) (where.push('workflow = ?'), vals.push(filter.workflow));
+    if (filter.state?.length) (where.push(`state IN (${filter.state.map(() => '?').join(', ')})`), vals.push(...filter.state));
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return Promise.resolve(this.db.prepare(sql).all(...vals, filter.limit ?? 20).map((r) => toRun(r as Row)));
+  }
+
+  getStepRuns(runId: string): Promise<StoredStepRun[]> {
+    const rows = this.stmt('SELECT * FROM step_runs WHERE run_id = ? ORDER BY position').all(runId);
+    return Promise.resolve(rows.map(toStepRun));
+  }
+
+  getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
+    const rows =
+      stepId === undefined
+        ? this.stmt('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, number').all(runId)
+        : this.stmt('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY number').all(runId, stepId);
+    return Promise.resolve(rows.map(toAttempt));
+  }
+
+  getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
+    const rows = this.stmt('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(runId, afterSeq, limit);
+    return Promise.resolve(rows.map(toEvent));
+  }
+
+  acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean> {
+    const taken = this.db.transaction(() => {
+      const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(runId);
+      if (!r) throw new RunNotFoundError(runId);
+      const run = toRun(r);
+      const free = run.owner === undefined || (run.leaseExpiresAt ?? 0) < now || isDead(run);
+      if (!free && run.owner !== o.owner) return false;
+      this.stmt(
+        'UPDATE runs SET owner = ?, owner_pid = ?, owner_host = ?, lease_expires_at = ?, cancel_requested_at = NULL WHERE id = ?',
+      ).run(o.owner, o.pid, o.host, now + leaseMs, runId);
+      return true;
+    }).immediate();
+    return Promise.resolve(taken);
+  }
+
+  renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
+    const res = this.stmt('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ?').run(now + leaseMs, runId, owner);
+    const r = this.stmt('SELECT cancel_requested_at FROM runs WHERE id = ?').get(runId);
+    return Promise.resolve({ held: res.changes === 1, cancelRequested: r?.cancel_requested_at != null });
+  }
+
+  releaseRun(runId: string, owner: string): Promise<void> {
+    this.stmt(
+      'UPDATE runs SET owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?',
+    ).run(runId, owner);
+    return Promise.resolve();
+  }
+
+  requestCancel(runId: string, now: number): Promise<void> {
+    this.db.transaction(() => {
+      const r = this.stmt('UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND cancel_requested_at IS NULL').run(now, runId);
+      if (r.changes) this.insertEvents([{ runId, type: 'cancel-requested', at: now }]);
+    })();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}
+
+function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+function parse<T>(v: unknown): T | undefined {
+  return v == null ? undefined : (JSON.parse(v as string) as T);
+}
+
+/** Copies the non-null columns named in `map` onto `target`. */
+function optional<T extends object>(target: T, row: Row, map: Record<string, keyof T>): T {
+  for (const [col, key] of Object.entries(map)) if (row[col] != null) (target as Record<keyof T, unknown>)[key] = row[col];
+  return target;
+}
+
+function toRun(r: Row): RunRecord {
+  return optional<RunRecord>(
+    {
+      id: r.id as string,
+      workflow: r.workflow as string,
+      version: r.version as string,
+      state: r.state as RunRecord['state'],
+      trigger: r.trigger as RunRecord['trigger'],
+      params: JSON.parse(r.params as string) as JsonObject,
+      priority: r.priority as number,
+      stepCount: r.step_count as number,
+      createdAt: r.created_at as number,
+    },
+    r,
+    {
+      concurrency: 'concurrency', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason', owner: 'owner',
+      owner_pid: 'ownerPid', owner_host: 'ownerHost', lease_expires_at: 'leaseExpiresAt', cancel_requested_at: 'cancelRequestedAt',
+    },
+  );
+}
+
+function toStepRun(r: Row): StoredStepRun {
+  const s = optional<StoredStepRun>(
+    {
+      runId: r.run_id as string,
+      stepId: r.step_id as string,
+      position: r.position as number,
+      state: r.state as StoredStepRun['state'],
+      attempts: r.attempts as number,
+      lostAttempts: r.lost_attempts as number,
+    },
+    r,
+    { queued_at: 'queuedAt', due_at: 'dueAt', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason' },
+  );
+  const output = parse<JsonValue>(r.output);
+  if (output !== undefined) s.output = output;
+  const error = parse<Failure>(r.error);
+  if (error !== undefined) s.error = error;
+  return s;
+}
+
+function toAttempt(r: Row): AttemptRecord {
+  const a = optional<AttemptRecord>(
+    {
+      id: r.id as string,
+      runId: r.run_id as string,
+      stepId: r.step_id as string,
+      number: r.number as number,
+      state: r.state as AttemptRecord['state'],
+      startedAt: r.started_at as number,
+    },
+    r,
+    { ended_at: 'endedAt', exit_code: 'exitCode', log_path: 'logPath', pid: 'pid', peak_rss_bytes: 'peakRssBytes', cpu_ms: 'cpuMs', worker: 'worker' },
+  );
+  const error = parse<Failure>(r.error);
+  if (error !== undefined) a.error = error;
+  return a;
+}
+
+function toEvent(r: Row): EventRecord {
+  const e = optional<EventRecord>(
+    { seq: r.seq as number, runId: r.run_id as string, type: r.type as string, at: r.at as number },
+    r,
+    { step_id: 'stepId', attempt_id: 'attemptId', from_state: 'from', to_state: 'to' },
+  );
+  const data = parse<JsonObject>(r.data);
+  if (data !== undefined) e.data = data;
+  return e;
+}
