@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'examples/**/out/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests spawn real processes; two cores are shared by the pool.

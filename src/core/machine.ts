@@ -152,12 +152,21 @@ export class RunMachine {
     return this.nodes.map((n) => n.rec);
   }
 
-  /** Outputs of the step's direct needs that succeeded, by step id. */
+  /**
+   * Outputs of every upstream step (its needs, their needs, ...) that succeeded, by step id.
+   * O(ancestors): callers compute it only when a handler reads `ctx.outputs`.
+   */
   upstreamOutputs(stepId: string): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {};
-    for (const i of this.node(stepId).needs) {
+    const seen = new Set<number>();
+    const stack = [...this.node(stepId).needs];
+    while (stack.length) {
+      const i = stack.pop()!;
+      if (seen.has(i)) continue;
+      seen.add(i);
       const up = this.nodes[i]!;
       if (up.rec.state === 'succeeded') out[up.spec.id] = up.rec.output ?? null;
+      stack.push(...up.needs);
     }
     return out;
   }

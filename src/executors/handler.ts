@@ -20,10 +20,13 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
   } catch (e) {
     return { ok: false, failure: { ...toFailure(e), retryable: false } };
   }
+  let outputs: Record<string, JsonValue> | undefined;
   const ctx: StepContext<never> = {
     params: req.params,
     inputs: req.inputs as never,
-    outputs: req.outputs,
+    get outputs() {
+      return (outputs ??= req.outputs());
+    },
     run: { id: req.runId, workflow: req.workflow },
     step: { id: req.stepId },
     attempt: req.attempt,
@@ -73,7 +76,7 @@ function raceAbort(p: PromiseLike<unknown>, signal: AbortSignal): Promise<unknow
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e), { cause: e }))),
     );
   });
 }

@@ -5,7 +5,7 @@
  * period, then SIGKILL. Values reach the command only through environment variables.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { JsonValue } from '../spec/index.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
@@ -125,27 +125,30 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
   });
 
   if (!result.ok) {
-    await rm(req.outputPath, { force: true });
+    rmSync(req.outputPath, { force: true });
     return result;
   }
-  const output = await readOutput(req.outputPath, limits.maxOutputBytes);
+  const output = readOutput(req.outputPath, limits.maxOutputBytes);
   if ('failure' in output) return { ok: false, failure: output.failure, exitCode: 0 };
   return { ...result, output: output.value };
 }
 
-/** Reads and removes the `$BATON_OUTPUT` file; an absent file is a null output. */
-async function readOutput(path: string, max: number): Promise<{ value: JsonValue } | { failure: AttemptFailure }> {
+/**
+ * Reads and removes the `$BATON_OUTPUT` file; an absent file is a null output. Synchronous
+ * on purpose: the file is small (capped) and most steps write none, so one `existsSync`
+ * beats two round trips through libuv's thread pool per step.
+ */
+function readOutput(path: string, max: number): { value: JsonValue } | { failure: AttemptFailure } {
+  if (!existsSync(path)) return { value: null };
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { value: null };
-    throw e;
+    const size = statSync(path).size;
+    if (size > max) {
+      return { failure: { type: 'output-too-large', message: `output is ${size} bytes; the limit is ${max}. Write large data to a file and output its path`, retryable: false } };
+    }
+    text = readFileSync(path, 'utf8');
   } finally {
-    await rm(path, { force: true });
-  }
-  if (Buffer.byteLength(text) > max) {
-    return { failure: { type: 'output-too-large', message: `output is ${Buffer.byteLength(text)} bytes; the limit is ${max}`, retryable: false } };
+    rmSync(path, { force: true });
   }
   if (!text.trim()) return { value: null };
   try {

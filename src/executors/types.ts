@@ -22,8 +22,8 @@ export interface AttemptRequest {
   params: JsonObject;
   /** The step's `with`, evaluated. */
   inputs: JsonValue;
-  /** Outputs of the step's needs. */
-  outputs: Record<string, JsonValue>;
+  /** Outputs of every upstream step; a function so that it is computed only when read. */
+  outputs: () => Record<string, JsonValue>;
   /** Graceful stop: SIGTERM to the process group, or the handler's AbortSignal. */
   signal: AbortSignal;
   /** Forced stop: SIGKILL at once. */

@@ -6,7 +6,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import type { EndReason, Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
+import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
 import type { AbortCause, AttemptResult } from '../executors/index.js';
 import { AttemptLog, execute } from '../executors/index.js';
 import type { JsonValue } from '../spec/index.js';
@@ -122,7 +122,7 @@ export class AttemptRunner {
     execute(
       {
         runId: run.id, workflow: m.spec.name, stepId, attemptId: attempt.id, attempt: attempt.number, step: spec,
-        baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: m.upstreamOutputs(stepId),
+        baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId),
         signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${attempt.id}.json`),
         onSpawn: (pid) => this.events.pid(attempt.id, pid),
       },
@@ -166,8 +166,8 @@ export class AttemptRunner {
       this.events.ended(run, stepId, { id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t);
       return;
     }
-    const reason: EndReason = result.failure.type === 'exit-code' ? 'exit-code' : 'error';
-    const t = m.apply({ type: 'attempt-failed', stepId, failure: result.failure, reason: reason as 'exit-code' | 'error' }, now, this.o.random());
+    const reason = result.failure.type === 'exit-code' ? ('exit-code' as const) : ('error' as const);
+    const t = m.apply({ type: 'attempt-failed', stepId, failure: result.failure, reason }, now, this.o.random());
     this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t);
   }
 }

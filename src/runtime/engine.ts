@@ -399,7 +399,7 @@ function stepEvent(runId: string, t: StepTransition, attemptId: string | undefin
   const data: JsonObject = { attempt };
   if (t.reason) data.reason = t.reason;
   if (t.dueAt !== undefined) data.dueAt = t.dueAt;
-  if (t.error) data.error = { ...t.error } as JsonObject;
+  if (t.error) data.error = { ...t.error };
   return { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, data, ...(attemptId ? { attemptId } : {}) };
 }
 

@@ -65,8 +65,14 @@ export class ReadyQueue<T> {
         const r = l + 1;
         let m = i;
         let best = last;
-        if (l < h.length && this.before(h[l]!, best)) (m = l), (best = h[l]!);
-        if (r < h.length && this.before(h[r]!, best)) (m = r), (best = h[r]!);
+        if (l < h.length && this.before(h[l]!, best)) {
+          m = l;
+          best = h[l]!;
+        }
+        if (r < h.length && this.before(h[r]!, best)) {
+          m = r;
+          best = h[r]!;
+        }
         if (m === i) break;
         h[i] = h[m]!;
         i = m;

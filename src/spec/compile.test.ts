@@ -112,7 +112,11 @@ describe('compileWorkflow', () => {
 
   it('rejects ${{ }} in every platform command of run', () => {
     expect(brief(errorsOf({ name: 'w', steps: [{ id: 'a', run: { linux: 'ok', darwin: 'echo ${{ run.id }}' } }] }))).toEqual(['steps[0].run.darwin expression-in-run']);
-    expect(brief(errorsOf({ name: 'w', steps: [{ id: 'a', run: { windows: 'x' } }] }))).toEqual(['steps[0].run.windows unknown-field ~win32', 'steps[0].run invalid-value']);
+    expect(brief(errorsOf({ name: 'w', steps: [{ id: 'a', run: { windows: 'x' } }] }))).toEqual(['steps[0].run.windows unknown-field ~win32']);
+  });
+
+  it('rejects a run map with no platform', () => {
+    expect(brief(errorsOf({ name: 'w', steps: [{ id: 'a', run: {} }] }))).toEqual(['steps[0].run invalid-value']);
   });
 
   it('type-checks WorkflowInput, including function handlers', () => {

@@ -43,7 +43,8 @@ export interface TemplateSegment {
   source: string;
 }
 
-interface ParsedExpression {
+/** A checked expression: its syntax tree and the scope reads it makes. */
+export interface ParsedExpression {
   ast: jsep.Expression;
   refs: ExpressionRef[];
 }

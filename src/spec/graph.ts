@@ -94,8 +94,7 @@ function shortestCycle(start: string, members: Set<string>, needsOf: Map<string,
 }
 
 /** Every step a step transitively needs (its upstream). Safe on cyclic input. */
-export function ancestorsOf(id: string, nodes: readonly GraphNode[]): Set<string> {
-  const needsOf = new Map(nodes.map((n) => [n.id, n.needs]));
+export function ancestorsOf(id: string, needsOf: ReadonlyMap<string, readonly string[]>): Set<string> {
   const seen = new Set<string>();
   const pending = [...(needsOf.get(id) ?? [])];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {

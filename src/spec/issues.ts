@@ -84,6 +84,9 @@ function describeValue(value: unknown): string {
   return typeof value;
 }
 
+/** Common names for the `process.platform` keys a `run` map uses; too far apart for edit distance. */
+const PLATFORM_ALIASES: Record<string, string> = { windows: 'win32', win: 'win32', macos: 'darwin', mac: 'darwin', osx: 'darwin' };
+
 const DEFAULT_MESSAGE = /^Invalid input: expected (\w+), received (\w+)$/;
 
 /** Maps one zod issue to our issues, using the raw input to tell "missing" from "wrong". */
@@ -94,7 +97,7 @@ export function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
       const known = knownKeysAt(path);
       return issue.keys.map((key) => {
         const found: Issue = { code: 'unknown-field', message: `unknown field "${key}"`, path: [...path, key], atKey: true };
-        const suggestion = suggest(key, known);
+        const suggestion = (known === KNOWN_KEYS.run ? PLATFORM_ALIASES[key] : undefined) ?? suggest(key, known);
         if (suggestion !== undefined) found.suggestion = suggestion;
         return found;
       });

@@ -30,7 +30,8 @@ interface StepFacts {
 /** Context an expression is checked in: which step (if any) it belongs to and its upstream. */
 interface ExpressionContext {
   stepId?: string;
-  upstream: Set<string>;
+  /** Whether a step id is upstream of this expression's step; computed on first use. */
+  isUpstream: (id: string) => boolean;
   stepIds: string[];
   paramNames: string[] | undefined;
 }
@@ -73,15 +74,20 @@ export function checkSemantics(raw: unknown): Issue[] {
   const paramNames = isRecord(raw.params) ? Object.keys(raw.params) : undefined;
   issues.push(...checkParams(raw.params));
   if (isRecord(raw.env)) {
-    const context: ExpressionContext = { upstream: new Set(), stepIds, paramNames };
+    const context: ExpressionContext = { isUpstream: () => false, stepIds, paramNames };
     for (const [key, value] of Object.entries(raw.env)) {
       if (typeof value === 'string') issues.push(...checkExpressions(value, 'template', ['env', key], context));
     }
   }
   const pools = isRecord(raw.pools) ? Object.keys(raw.pools) : [];
+  const needsOf = new Map(nodes.map((n) => [n.id, n.needs]));
   for (const step of steps) {
-    const upstream = step.id === undefined ? new Set<string>() : ancestorsOf(step.id, nodes);
-    const context: ExpressionContext = { upstream, stepIds, paramNames };
+    // Ancestors are computed only for steps whose expressions read other steps, so that
+    // validating a large workflow stays linear.
+    let upstream: Set<string> | undefined;
+    const id = step.id;
+    const isUpstream = (x: string): boolean => id !== undefined && (upstream ??= ancestorsOf(id, needsOf)).has(x);
+    const context: ExpressionContext = { isUpstream, stepIds, paramNames };
     if (step.id !== undefined) context.stepId = step.id;
     issues.push(...checkStep(step, context, pools));
   }
@@ -212,7 +218,7 @@ function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, '
   }
   if (context.stepId === undefined) return { code: 'bad-expression', message: `"${shown}": workflow-level values cannot read step outputs` };
   if (first === context.stepId) return { code: 'bad-expression', message: `"${shown}": a step cannot read its own output` };
-  if (!context.upstream.has(first)) {
+  if (!context.isUpstream(first)) {
     return { code: 'step-not-upstream', message: `"${shown}" reads step "${first}", which is not upstream of "${context.stepId}": add "${first}" to needs` };
   }
   if (second !== undefined && second !== 'output') return { code: 'bad-expression', message: `"${shown}": a step exposes only output, as in steps.${first}.output` };

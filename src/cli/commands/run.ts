@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { createEngine, isOwnerDead } from '../../runtime/index.js';
-import type { JsonValue, WorkflowSpec } from '../../spec/index.js';
+import type { WorkflowSpec } from '../../spec/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, resolveParams, workflowVersion } from '../../spec/index.js';
 import type { Store } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
@@ -51,7 +51,7 @@ Examples:
       const spec = await loadOrExplain(file);
       let params;
       try {
-        params = resolveParams(spec, (o.param ?? {}) as Record<string, JsonValue>, { fromStrings: true });
+        params = resolveParams(spec, o.param ?? {}, { fromStrings: true });
       } catch (e) {
         if (e instanceof ParamError) throw new CliError(`invalid params for ${spec.name}:\n${e.problems.map((p) => '  ' + p).join('\n')}`);
         throw e;

@@ -146,13 +146,13 @@ export class SqliteStore implements Store {
         }
       }
       for (const r of b.runs) {
-        const sets: string[] = [];
-        const vals: unknown[] = [];
-        if (r.state !== undefined) (sets.push('state = ?'), vals.push(r.state));
-        if (r.startedAt !== undefined) (sets.push('started_at = COALESCE(started_at, ?)'), vals.push(r.startedAt));
-        if (r.endedAt !== undefined) (sets.push('ended_at = ?'), vals.push(r.endedAt));
-        if (r.reason !== undefined) (sets.push('reason = ?'), vals.push(r.reason));
-        if (sets.length) this.stmt(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, r.id);
+        // COALESCE keeps a column as it is when the update leaves it out (undefined -> NULL
+        // parameter); `endedAt`/`reason` set to null clear the column on purpose.
+        this.stmt(
+          `UPDATE runs SET state = COALESCE(?, state), started_at = COALESCE(started_at, ?),
+             ended_at = CASE WHEN ? THEN ? ELSE ended_at END, reason = CASE WHEN ? THEN ? ELSE reason END WHERE id = ?`,
+        ).run(r.state ?? null, r.startedAt ?? null, r.endedAt !== undefined ? 1 : 0, r.endedAt ?? null,
+          r.reason !== undefined ? 1 : 0, r.reason ?? null, r.id);
       }
       this.insertEvents(b.events);
     })();
@@ -187,8 +187,14 @@ export class SqliteStore implements Store {
   listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const where: string[] = [];
     const vals: unknown[] = [];
-    if (filter.workflow) (where.push('workflow = ?'), vals.push(filter.workflow));
-    if (filter.state?.length) (where.push(`state IN (${filter.state.map(() => '?').join(', ')})`), vals.push(...filter.state));
+    if (filter.workflow) {
+      where.push('workflow = ?');
+      vals.push(filter.workflow);
+    }
+    if (filter.state?.length) {
+      where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
+      vals.push(...filter.state);
+    }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
     return Promise.resolve(this.db.prepare(sql).all(...vals, filter.limit ?? 20).map((r) => toRun(r as Row)));
   }

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// baton benchmarks: prints figures (medians of several rounds), not pass/fail.
+// Usage: npm run bench [-- --rounds 5 --only steps,chain,fanout,shell,rss,startup]
+// Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileWorkflow, createEngine, openSqliteStore, workflowVersion } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const ROUNDS = Number(opt('rounds', 5));
+const ONLY = opt('only', 'steps,chain,fanout,shell,startup,rss').split(',');
+const SYNC = process.env.BATON_SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
+const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const noop = () => undefined;
+
+/** Runs a workflow built from `steps` in-process on a fresh store; returns wall ms. */
+async function timeRun(steps, { concurrency = 256 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const store = openSqliteStore(join(dir, 'baton.db'), { synchronous: SYNC });
+  await store.migrate();
+  const engine = createEngine({ store, dataDir: dir, slots: concurrency });
+  const spec = compileWorkflow({ name: 'bench', concurrency, steps }, { baseDir: dir });
+  const t0 = performance.now();
+  const run = await engine.startRun(spec, workflowVersion(spec));
+  const res = await run.result;
+  const ms = performance.now() - t0;
+  if (res.state !== 'succeeded') throw new Error(`bench run ${res.state}`);
+  await engine.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+const independent = (n) => Array.from({ length: n }, (_, i) => ({ id: `s${i}`, uses: noop }));
+const chain = (n) => Array.from({ length: n }, (_, i) => ({ id: `s${i}`, uses: noop, ...(i ? { needs: [`s${i - 1}`] } : {}) }));
+const fanout = (n) => [
+  { id: 'start', uses: noop },
+  ...Array.from({ length: n }, (_, i) => ({ id: `m${i}`, uses: noop, needs: ['start'] })),
+  { id: 'end', uses: noop, needs: Array.from({ length: n }, (_, i) => `m${i}`) },
+];
+
+/** Spawns `true` n times with `inFlight` at once; returns wall ms. */
+function rawSpawn(n, inFlight) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let started = 0;
+    let done = 0;
+    const next = () => {
+      if (started >= n) return;
+      started++;
+      const c = spawn('true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      c.on('error', reject);
+      c.on('close', () => {
+        done++;
+        if (done === n) resolve(performance.now() - t0);
+        else next();
+      });
+    };
+    for (let i = 0; i < inFlight; i++) next();
+  });
+}
+
+const rows = [];
+const report = (name, value, unit, note = '') => {
+  rows.push({ name, value, unit, note });
+  console.log(`${name.padEnd(48)} ${String(value).padStart(12)} ${unit.padEnd(10)} ${note}`);
+};
+
+console.log(`baton bench: ${ROUNDS} rounds, medians; SQLite synchronous=${SYNC}; node ${process.version}\n`);
+
+if (ONLY.includes('steps')) {
+  const n = 10_000;
+  const ms = [];
+  for (let r = 0; r < ROUNDS; r++) ms.push(await timeRun(independent(n)));
+  report(`${fmt(n)} independent no-op handler steps`, fmt((n / median(ms)) * 1000), 'steps/s', `(min-max ${fmt((n / Math.max(...ms)) * 1000)}-${fmt((n / Math.min(...ms)) * 1000)})`);
+}
+if (ONLY.includes('chain')) {
+  const n = 1_000;
+  const ms = [];
+  for (let r = 0; r < ROUNDS; r++) ms.push(await timeRun(chain(n)));
+  report(`${fmt(n)}-step chain`, fmt(median(ms) / n, 3), 'ms/step', `(min-max ${fmt(Math.min(...ms) / n, 3)}-${fmt(Math.max(...ms) / n, 3)})`);
+}
+if (ONLY.includes('fanout')) {
+  const n = 5_000;
+  const ms = [];
+  for (let r = 0; r < ROUNDS; r++) ms.push(await timeRun(fanout(n)));
+  report(`fan-out/fan-in 1 -> ${fmt(n)} -> 1`, fmt(((n + 2) / median(ms)) * 1000), 'steps/s', `(${fmt(median(ms))} ms per run)`);
+}
+if (ONLY.includes('shell')) {
+  const n = 500;
+  const inFlight = 8;
+  const baton = [];
+  const raw = [];
+  const ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const a = await rawSpawn(n, inFlight);
+    const b = await timeRun(Array.from({ length: n }, (_, i) => ({ id: `t${i}`, run: 'true' })), { concurrency: inFlight });
+    raw.push(a);
+    baton.push(b);
+    ratios.push(b / a);
+  }
+  report(`${n} 'true' shell steps, ${inFlight} at once`, fmt(median(baton) / n, 3), 'ms/step', `raw spawn ${fmt(median(raw) / n, 3)} ms; ratio ${fmt(median(ratios), 2)}x (same-round median)`);
+}
+if (ONLY.includes('startup')) {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const mark = join(dir, 'mark');
+  writeFileSync(join(dir, 'first.yaml'), `name: first\nsteps:\n  - id: first\n    run: date +%s%N > "$MARK"\n`);
+  const ms = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = Date.now() + performance.now() % 1; // wall clock, ms
+    const t0ns = BigInt(Date.now()) * 1_000_000n;
+    spawnSync(process.execPath, [BIN, 'run', join(dir, 'first.yaml'), '--quiet', '--db', join(dir, `b${r}.db`)], {
+      env: { ...process.env, MARK: mark },
+      stdio: 'ignore',
+    });
+    const started = BigInt(readFileSync(mark, 'utf8').trim());
+    ms.push(Number(started - t0ns) / 1e6);
+    void t0;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  report('baton run -> first step started', fmt(median(ms), 0), 'ms', `(min-max ${fmt(Math.min(...ms))}-${fmt(Math.max(...ms))})`);
+}
+if (ONLY.includes('rss')) {
+  // A fresh process so the peak belongs to this workflow alone.
+  const n = 100_000;
+  const child = spawnSync(process.execPath, [fileURLToPath(new URL('./rss.js', import.meta.url)), String(n)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  const { ms, maxRssBytes } = JSON.parse(child.stdout);
+  report(`${fmt(n)}-step workflow: peak RSS`, fmt(maxRssBytes / 2 ** 20), 'MiB', `(completed in ${fmt(ms / 1000, 1)} s, ${fmt((n / ms) * 1000)} steps/s)`);
+}
+
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
