@@ -26,6 +26,7 @@ export class ProgressView {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private runState = 'queued';
+  private stopped = false;
 
   constructor(
     readonly runId: string,
@@ -73,8 +74,10 @@ export class ProgressView {
     }
   }
 
-  /** Stops redrawing and leaves the final view on screen. */
+  /** Stops redrawing and leaves the final view on screen. Idempotent. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.timer);
     if (this.mode === 'live') {
       this.render();

@@ -37,6 +37,13 @@ export function commandFor(command: Partial<Record<string, string>>, platform: s
   return command[platform] ?? command.default;
 }
 
+/**
+ * The engine's environment as a plain object, read once: every `process.env` property read
+ * crosses into C++ (getenv), and copying it per step cost more than the rest of a step's
+ * bookkeeping together. Steps inherit the environment the process started with.
+ */
+const inherited: Record<string, string | undefined> = { ...process.env };
+
 /** Runs one attempt of a shell step. Never throws: every failure is an `AttemptResult`. */
 export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
   if (req.step.action.kind !== 'run') throw new Error(`step ${req.stepId} is not a shell step`);
@@ -45,7 +52,7 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     return fail('platform', `step has no command for platform '${process.platform}': add a '${process.platform}:' entry to run`, false);
   }
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     ...req.env,
     BATON_RUN_ID: req.runId,
     BATON_WORKFLOW: req.workflow,
