@@ -97,7 +97,10 @@ export class Engine {
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     this.attempts = new AttemptRunner(options, {
       started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
-      pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
+      pid: (id, pid) => {
+        (this.batch.attemptPids ??= []).push({ id, pid });
+        this.scheduleFlush();
+      },
       ended: (run, stepId, end, transitions) => this.onAttemptEnded(run, stepId, end, transitions),
     });
   }

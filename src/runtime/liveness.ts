@@ -2,13 +2,23 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { RunRecord } from '../store/index.js';
 
-/** Whether a process with this pid exists on this host (EPERM means it exists). */
+/**
+ * Whether a process with this pid is alive on this host (EPERM means it exists). A zombie
+ * (killed, not yet reaped by its parent) counts as dead: it will never renew a lease.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces and parens, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
