@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { JsonValue } from '../spec/index.js';
+import type { Usage } from './usage.js';
+import { watchUsage } from './usage.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 /**
@@ -72,6 +74,7 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
   const result = await new Promise<AttemptResult>((resolve) => {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let watch: { stop(): Usage } | undefined;
     const child = spawn(file, args, {
       cwd: req.cwd,
       env,
@@ -97,6 +100,9 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       if (settled) return;
       settled = true;
       clearTimeout(killTimer);
+      const usage = watch?.stop();
+      if (usage?.cpuMs !== undefined) r.cpuMs = usage.cpuMs;
+      if (usage?.peakRssBytes !== undefined) r.peakRssBytes = usage.peakRssBytes;
       req.signal.removeEventListener('abort', onAbort);
       req.force.removeEventListener('abort', onForce);
       resolve(r);
@@ -108,7 +114,10 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       finish(fail('spawn', `could not start '${file}': ${e.message}${hint}`, e.code !== 'ENOENT'));
     });
     child.on('spawn', () => {
-      if (child.pid !== undefined) req.onSpawn?.(child.pid);
+      if (child.pid !== undefined) {
+        req.onSpawn?.(child.pid);
+        watch = watchUsage(child.pid);
+      }
       if (req.signal.aborted) onAbort();
       else req.signal.addEventListener('abort', onAbort, { once: true });
       if (req.force.aborted) onForce();

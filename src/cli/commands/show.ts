@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { openStore } from '../context.js';
-import { dim, elapsed, formatTime, paintState, table } from '../format.js';
+import { dim, elapsed, formatMs, formatTime, paintState, table } from '../format.js';
 
 /** `baton show RUN`: one run's steps and attempts. */
 export function registerShow(program: Command, globals: () => GlobalOptions): void {
@@ -31,11 +31,11 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
         ];
         const byStep = new Map<string, typeof attempts>();
         for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
-        const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'ERROR']];
+        const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
         for (const s of steps) {
           const tries = byStep.get(s.stepId) ?? [];
           if (!tries.length) {
-            rows.push([s.stepId, paintState(s.state), '', '', '', '', s.reason ?? '']);
+            rows.push([s.stepId, paintState(s.state), '', '', '', '', '', '', s.reason ?? '']);
             continue;
           }
           tries.forEach((a, i) => {
@@ -46,6 +46,8 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
               formatTime(a.startedAt),
               elapsed(a.startedAt, a.endedAt),
               a.exitCode === undefined ? '' : String(a.exitCode),
+              a.cpuMs === undefined ? '' : formatMs(Math.round(a.cpuMs)),
+              a.peakRssBytes === undefined ? '' : `${(a.peakRssBytes / 2 ** 20).toFixed(1)} MiB`,
               a.error ? a.error.message.split('\n')[0]!.slice(0, 100) : '',
             ]);
           });
