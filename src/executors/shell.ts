@@ -123,17 +123,19 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       if (req.force.aborted) onForce();
       else req.force.addEventListener('abort', onForce, { once: true });
     });
+    // When the step's main process exits, end anything it left behind in its group, so no
+    // orphan outlives its step (a step that wants a daemon must run it outside baton). This
+    // also closes pipes a background grandchild held open, so 'close' follows at once.
+    child.on('exit', () => {
+      if (win || child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // no process left in the group
+      }
+    });
     // 'close' waits for stdio to end too, so the log is complete when the attempt ends.
     child.on('close', (code, signal) => {
-      // The direct child is gone; end anything it left behind in its group, so no orphan
-      // outlives its step (a step that wants a daemon must run it outside baton).
-      if (!win && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // no process left in the group
-        }
-      }
       if (code === 0) finish({ ok: true, output: null, exitCode: 0 });
       else if (signal) finish({ ...fail('signal', `killed by ${signal}`, true) });
       else finish({ ...fail('exit-code', `exited with code ${code ?? '?'}`, true), exitCode: code ?? -1 });
