@@ -61,7 +61,7 @@ export function isStepActive(s: StepRunState): boolean {
 
 /** The legal step run moves; anything else is a bug in the engine and throws. */
 const STEP_MOVES: Readonly<Record<StepRunState, readonly StepRunState[]>> = {
-  pending: ['queued', 'skipped', 'cancelled'],
+  pending: ['queued', 'skipped', 'cancelled', 'failed'], // failed: its `if` could not be evaluated
   queued: ['running', 'cancelled', 'skipped'],
   running: ['succeeded', 'failed', 'retrying', 'cancelled', 'queued'],
   retrying: ['queued', 'cancelled', 'failed'],

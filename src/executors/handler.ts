@@ -36,6 +36,8 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
   };
   let value: unknown;
   try {
+    // The signal may have fired while the module loaded: never start work already cancelled.
+    if (req.signal.aborted) throw abortError(req.signal);
     const ret = fn(ctx);
     value = isPromise(ret) ? await raceAbort(ret, req.signal) : ret;
   } catch (e) {

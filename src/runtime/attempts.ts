@@ -13,7 +13,7 @@ import type { JsonValue } from '../spec/index.js';
 import { interpolate, interpolateValue } from '../spec/index.js';
 import type { AttemptEnd, AttemptRecord } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
-import type { ReadyItem } from './ready-queue.js';
+import type { ReadyItem, ReadyQueue } from './ready-queue.js';
 import type { RunSummary } from './engine.js';
 
 /** An attempt in flight. */
@@ -34,8 +34,8 @@ export interface ActiveRun {
   priority: number;
   /** Attempts of this run in flight. */
   running: number;
-  /** Ready items waiting for this run's concurrency. */
-  parked: ReadyEntry[];
+  /** Ready items waiting for this run's concurrency, in queue order. */
+  parked: ReadyQueue<{ run: ActiveRun; stepId: string }>;
   positions: Map<string, number>;
   handles: Map<string, AttemptHandle>;
   done: { promise: Promise<RunSummary>; resolve: (s: RunSummary) => void; reject: (e: Error) => void };
@@ -146,11 +146,8 @@ export class AttemptRunner {
       ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
     };
     const m = run.machine;
-    if (result.ok) {
-      const t = m.apply({ type: 'attempt-succeeded', stepId, output: result.output }, now);
-      this.events.ended(run, stepId, { id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t);
-      return;
-    }
+    // The abort cause decides first: a step that traps SIGTERM and exits 0 after its timeout
+    // or a cancel did not succeed (a timeout is a failure, DESIGN.md glossary).
     if (cause === 'timeout') {
       const ms = m.stepSpec(stepId).timeoutMs ?? 0;
       const failure: Failure = { type: 'timeout', message: `timed out after ${formatMs(ms)}`, retryable: true };
@@ -158,12 +155,17 @@ export class AttemptRunner {
       this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t);
       return;
     }
-    if (cause !== undefined || m.isEnding) {
+    if (cause !== undefined || (m.isEnding && !result.ok)) {
       const failure: Failure = cause === 'run-timeout'
         ? { type: 'timeout', message: 'the run timed out', retryable: false }
         : { type: 'cancelled', message: 'cancelled', retryable: false };
       const t = m.apply({ type: 'attempt-ended-by-cancel', stepId }, now);
       this.events.ended(run, stepId, { id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t);
+      return;
+    }
+    if (result.ok) {
+      const t = m.apply({ type: 'attempt-succeeded', stepId, output: result.output }, now);
+      this.events.ended(run, stepId, { id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t);
       return;
     }
     const reason = result.failure.type === 'exit-code' ? ('exit-code' as const) : ('error' as const);

@@ -65,7 +65,8 @@ export class RunHeldError extends Error {
 interface Pool {
   limit: number;
   running: number;
-  parked: ReadyEntry[];
+  /** Ready items waiting for a slot of this pool, in queue order. */
+  parked: ReadyQueue<{ run: ActiveRun; stepId: string }>;
 }
 
 /** Creates an engine over a store. */
@@ -149,11 +150,14 @@ export class Engine {
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
     const run = this.adopt(loaded.machine, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    // Steps queued before the interruption; those queued by the transitions below enqueue themselves.
+    const requeued = new Set(loaded.transitions.flatMap((t) => (t.kind === 'step' && t.to === 'queued' ? [t.stepId] : [])));
+    const wasQueued = loaded.machine.queuedSteps().filter((id) => !requeued.has(id));
     this.batch.attemptsEnded.push(...loaded.lostAttempts);
     for (const t of loaded.transitions) this.record(run, [t]);
     this.record(run, loaded.machine.apply({ type: 'resume' }, now));
     for (const { stepId, dueAt } of loaded.machine.retryingSteps()) this.armRetry(run, stepId, dueAt);
-    for (const stepId of loaded.machine.queuedSteps()) this.enqueue(run, stepId);
+    for (const stepId of wasQueued) this.enqueue(run, stepId);
     this.scheduleFlush();
     return { id: runId, result: run.done.promise };
   }
@@ -193,9 +197,9 @@ export class Engine {
     for (const [name, limit] of Object.entries(spec.pools)) {
       const p = this.pools.get(name);
       if (p) p.limit = limit;
-      else this.pools.set(name, { limit, running: 0, parked: [] });
+      else this.pools.set(name, { limit, running: 0, parked: new ReadyQueue(this.options.agingMs) });
     }
-    const run = newActiveRun(machine, concurrency, priority);
+    const run = newActiveRun(machine, concurrency, priority, this.options.agingMs);
     this.runs.set(run.id, run);
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {
@@ -236,15 +240,22 @@ export class Engine {
   private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[]): void {
     this.running--;
     run.running--;
-    for (const p of run.parked.splice(0)) this.queue.push(p);
+    // One slot freed: hand it to the best item that waited for it (O(log n)), not to all.
+    this.unpark(run.parked);
     const pool = this.poolOf(run, stepId);
     if (pool) {
       pool.running--;
-      for (const p of pool.parked.splice(0)) this.queue.push(p);
+      this.unpark(pool.parked);
     }
     this.batch.attemptsEnded.push(end);
     this.record(run, transitions, end.id);
     this.scheduleFlush();
+  }
+
+  /** Moves the best parked item back to the ready queue, where dispatch weighs it again. */
+  private unpark(parked: ReadyQueue<{ run: ActiveRun; stepId: string }>): void {
+    const item = parked.pop();
+    if (item) this.queue.push(item);
   }
 
   private enqueue(run: ActiveRun, stepId: string): void {
@@ -273,13 +284,17 @@ export class Engine {
       if (!item) break;
       const { run, stepId } = item.value;
       if (run.machine.step(stepId).state !== 'queued' || !this.runs.has(run.id)) continue; // stale entry
+      const pool = this.poolOf(run, stepId);
       if (run.running >= run.concurrency) {
         run.parked.push(item);
+        // Its pool may have a free slot this item cannot use: offer it to the pool's next one.
+        if (pool && pool.running < pool.limit) this.unpark(pool.parked);
         continue;
       }
-      const pool = this.poolOf(run, stepId);
       if (pool && pool.running >= pool.limit) {
         pool.parked.push(item);
+        // The run still has a free slot that this item cannot use: offer it to the next one.
+        this.unpark(run.parked);
         continue;
       }
       this.running++;
@@ -372,7 +387,7 @@ export class Engine {
   }
 }
 
-function newActiveRun(machine: RunMachine, concurrency: number, priority: number): ActiveRun {
+function newActiveRun(machine: RunMachine, concurrency: number, priority: number, agingMs: number): ActiveRun {
   const timers = new Set<NodeJS.Timeout>();
   let resolve!: (s: RunSummary) => void;
   let reject!: (e: Error) => void;
@@ -383,7 +398,7 @@ function newActiveRun(machine: RunMachine, concurrency: number, priority: number
     concurrency,
     priority,
     running: 0,
-    parked: [],
+    parked: new ReadyQueue(agingMs),
     positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
     handles: new Map(),
     done: { promise, resolve, reject },

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { workflowVersion } from '../src/index.js';
+import type { AttemptRecord } from '../src/index.js';
+import type { EngineRig } from './helpers.js';
+import { engineRig, loadFixture } from './helpers.js';
+
+let rig: EngineRig | undefined;
+afterEach(async () => {
+  await rig?.cleanup();
+  rig = undefined;
+});
+
+async function runFixture(name: string): Promise<{ id: string; attempts: AttemptRecord[] }> {
+  rig = await engineRig();
+  const spec = await loadFixture(name);
+  const run = await rig.engine.startRun(spec, workflowVersion(spec));
+  expect((await run.result).state).toBe('succeeded');
+  return { id: run.id, attempts: await rig.store.getAttempts(run.id) };
+}
+
+/** The most attempts running at one instant; intervals are [startedAt, endedAt). */
+function maxOverlap(attempts: AttemptRecord[]): number {
+  const points = attempts.flatMap((a) => [
+    { t: a.startedAt, d: 1 },
+    { t: a.endedAt!, d: -1 },
+  ]);
+  // Ends before starts at the same instant: a slot freed at t may be taken at t.
+  points.sort((x, y) => x.t - y.t || x.d - y.d);
+  let now = 0;
+  let max = 0;
+  for (const p of points) max = Math.max(max, (now += p.d));
+  return max;
+}
+
+describe('slots', () => {
+  it('concurrency_limit: six 300 ms steps with concurrency 2 never run more than two at once', async () => {
+    const { attempts } = await runFixture('concurrency_limit.yaml');
+    expect(attempts).toHaveLength(6);
+    expect(attempts.every((a) => a.state === 'succeeded' && a.endedAt !== undefined)).toBe(true);
+    expect(maxOverlap(attempts)).toBe(2);
+    const span = Math.max(...attempts.map((a) => a.endedAt!)) - Math.min(...attempts.map((a) => a.startedAt));
+    expect(span).toBeGreaterThanOrEqual(900); // three waves of 300 ms
+  });
+
+  it('pool_serializes: a pool of limit 1 runs its steps one by one while others run alongside', async () => {
+    const { attempts } = await runFixture('pool_serializes.yaml');
+    const pool = attempts.filter((a) => a.stepId.startsWith('p'));
+    const free = attempts.filter((a) => a.stepId.startsWith('q'));
+    expect(maxOverlap(pool)).toBe(1);
+    expect(maxOverlap(free)).toBe(3);
+    expect(maxOverlap(attempts)).toBe(4);
+  });
+
+  it('priority_order: with concurrency 1, ready steps start by priority, then definition order', async () => {
+    const { id } = await runFixture('priority_order.yaml');
+    const started = (await rig!.store.getEvents(id)).filter((e) => e.type === 'step' && e.to === 'running').map((e) => e.stepId);
+    expect(started).toEqual(['high', 'higher', 'mid', 'mid2', 'low']);
+  });
+
+  it('a run-level concurrency override applies', async () => {
+    rig = await engineRig();
+    const spec = await loadFixture('concurrency_limit.yaml');
+    const run = await rig.engine.startRun(spec, workflowVersion(spec), { concurrency: 3 });
+    expect((await run.result).state).toBe('succeeded');
+    expect(maxOverlap(await rig.store.getAttempts(run.id))).toBe(3);
+    expect((await rig.store.getRun(run.id))?.concurrency).toBe(3);
+  });
+});

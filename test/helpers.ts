@@ -1,0 +1,147 @@
+/**
+ * Shared helpers of the integration tests: temp dirs, polling for readiness (never
+ * sleeping for a state), process liveness, and spawning the real CLI.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Engine, SqliteStore, WorkflowSpec } from '../src/index.js';
+import { createEngine, loadWorkflowFile, openSqliteStore } from '../src/index.js';
+import type { EngineOptions } from '../src/index.js';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The built CLI entry point (`npm run build` first). */
+export const BATON = join(ROOT, 'bin', 'baton.js');
+
+/** Absolute path of a fixture under test/fixtures/engine. */
+export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'engine', name);
+
+/** A fresh temp dir; remove it with `rmSync(dir, { recursive: true, force: true })`. */
+export function tempDir(prefix = 'baton-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Polls `fn` every 20 ms until it returns a truthy value (which is returned) or
+ * `timeoutMs` passes (then throws, naming `what`).
+ */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Whether a process exists and is not a zombie. Orphans are reparented to PID 1, which
+ * in a container may never reap them, so `kill(pid, 0)` alone would call a dead one alive.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) STATE ...: comm may hold spaces and parens, so read after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a pid written by a step into a file, once the file holds one. */
+export async function readPid(path: string, timeoutMs = 5_000): Promise<number> {
+  return waitFor(() => {
+    try {
+      const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+      return Number.isInteger(n) && n > 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }, timeoutMs, `a pid in ${path}`);
+}
+
+/** A store and an engine on a fresh temp dir, with fast defaults for tests. */
+export interface EngineRig {
+  dir: string;
+  store: SqliteStore;
+  engine: Engine;
+  /** Closes the engine and the store and removes the temp dir. */
+  cleanup(): Promise<void>;
+}
+
+/** Opens a store and engine in a new temp dir; `opts` override the engine options. */
+export async function engineRig(opts: Partial<EngineOptions> = {}): Promise<EngineRig> {
+  const dir = tempDir();
+  const store = openSqliteStore(join(dir, 'baton.db'));
+  await store.migrate();
+  const engine = createEngine({ store, dataDir: dir, graceMs: 200, heartbeatMs: 100, ...opts });
+  return {
+    dir,
+    store,
+    engine,
+    async cleanup() {
+      await engine.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Loads an engine fixture. */
+export function loadFixture(name: string): Promise<WorkflowSpec> {
+  return loadWorkflowFile(fixture(name));
+}
+
+/** A spawned CLI process with its output collected as it comes. */
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name) once the process is gone and reaped. */
+  exited: Promise<number | string>;
+}
+
+/** Spawns `node bin/baton.js ...args` in `cwd`, with colors off. */
+export function spawnBaton(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliProcess {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete base.BATON_DB; // each test names its database (cwd or --db)
+  const child = spawn(process.execPath, [BATON, ...args], {
+    cwd,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('close', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs the CLI to its end. */
+export async function baton(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const p = spawnBaton(args, cwd, env);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/** The JSON events a `--json` CLI run printed so far (one object per stdout line). */
+export function jsonEvents(stdout: string): { type: string; stepId?: string; to?: string; runId: string; data?: Record<string, unknown> }[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; stepId?: string; to?: string; runId: string; data?: Record<string, unknown> });
+}
