@@ -13,7 +13,7 @@ import type { JsonValue } from '../spec/index.js';
 import { interpolate, interpolateValue } from '../spec/index.js';
 import type { AttemptEnd, AttemptRecord } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
-import type { ReadyItem, ReadyQueue } from './ready-queue.js';
+import type { ReadyQueue } from './ready-queue.js';
 import type { RunSummary } from './engine.js';
 
 /** An attempt in flight. */
@@ -22,9 +22,6 @@ export interface AttemptHandle {
   graceful: AbortController;
   force: AbortController;
 }
-
-/** A queued step run of a held run, as the ready queue holds it. */
-export type ReadyEntry = ReadyItem<{ run: ActiveRun; stepId: string }>;
 
 /** A run held by the engine, with its in-memory scheduling state. */
 export interface ActiveRun {

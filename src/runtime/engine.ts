@@ -16,7 +16,7 @@ import type { AttemptRecord, Batch, NewEvent, RunOwner, Store, StoredStepRun, Tr
 import { ReadyQueue } from './ready-queue.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
-import type { ActiveRun, Launch, ReadyEntry } from './attempts.js';
+import type { ActiveRun, Launch } from './attempts.js';
 import { AttemptRunner } from './attempts.js';
 import { isOwnerDead } from './liveness.js';
 import { loadRunForResume, newMachine } from './restore.js';
