@@ -1,15 +1,20 @@
 /**
  * @module cli/context
- * Where the CLI finds its store: `--db`, then `BATON_DB`, then `./.baton/baton.db`.
- * Logs and output files live beside the database file.
+ * Where the CLI finds its store: PostgreSQL when `--database-url` or `BATON_DATABASE_URL`
+ * gives a URL (fleet mode: every node names the same database); otherwise SQLite at `--db`,
+ * then `BATON_DB`, then `./.baton/baton.db`. Logs and output files are local files either
+ * way, beside the SQLite file (in PostgreSQL mode too: `./.baton` unless `--db` says where).
  */
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
+  /** SQLite database file. @default './.baton/baton.db' (or env BATON_DB) */
   db?: string;
+  /** PostgreSQL connection URL (or env BATON_DATABASE_URL); when set, the store is PostgreSQL. */
+  databaseUrl?: string;
 }
 
 /** Exit codes of every command. */
@@ -31,8 +36,31 @@ export function dbPath(o: GlobalOptions): string {
   return resolve(o.db ?? process.env.BATON_DB ?? '.baton/baton.db');
 }
 
-/** Opens the store (migrating it) and says where data lives. */
+/** The PostgreSQL URL for these options, if PostgreSQL mode is chosen. */
+export function databaseUrl(o: GlobalOptions): string | undefined {
+  const url = o.databaseUrl ?? process.env.BATON_DATABASE_URL;
+  return url === undefined || url.trim() === '' ? undefined : url.trim();
+}
+
+/**
+ * Opens the store (migrating it) and says where data lives: `path` is the SQLite file, or
+ * the PostgreSQL URL with its password masked; `dataDir` holds logs and outputs.
+ * @throws CliError on a bad BATON_SQLITE_SYNCHRONOUS, or when PostgreSQL cannot be reached or migrated.
+ */
 export async function openStore(o: GlobalOptions): Promise<{ store: Store; dataDir: string; path: string }> {
+  const dataDir = dirname(dbPath(o));
+  const url = databaseUrl(o);
+  if (url !== undefined) {
+    const store = openPostgresStore(url);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await store.close();
+      const why = e instanceof Error ? e.message : String(e);
+      throw new CliError(`cannot open the PostgreSQL store at ${redactDatabaseUrl(url)}: ${why}`, EXIT.failed);
+    }
+    return { store, dataDir, path: redactDatabaseUrl(url) };
+  }
   const path = dbPath(o);
   const sync = process.env.BATON_SQLITE_SYNCHRONOUS?.toLowerCase();
   if (sync !== undefined && sync !== 'normal' && sync !== 'full') {
@@ -40,5 +68,5 @@ export async function openStore(o: GlobalOptions): Promise<{ store: Store; dataD
   }
   const store = openSqliteStore(path, { synchronous: sync === 'full' ? 'full' : 'normal' });
   await store.migrate();
-  return { store, dataDir: dirname(path), path };
+  return { store, dataDir, path };
 }

@@ -24,6 +24,7 @@ const program = new Command('baton')
   .description('baton: durable workflow orchestration. Runs DAGs of shell and TypeScript steps, resumable after any crash.')
   .version(pkg.version)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
+  .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
   .showHelpAfterError('(run baton --help for usage)')
   .exitOverride()
   .addHelpText('after', `

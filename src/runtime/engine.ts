@@ -321,6 +321,9 @@ export class Engine {
     this.flushing = true;
     try {
       const launches = this.dispatch(this.options.clock());
+      // Only ends staged before this commit are durable after it; an end recorded while an
+      // async store's commit is in flight waits for the next flush.
+      const ending = [...this.runs.values()].filter((r) => r.ended);
       const batch = this.batch;
       batch.stepRuns = [...this.stepRows.values()];
       this.batch = emptyBatch();
@@ -328,7 +331,7 @@ export class Engine {
       if (!isEmpty(batch)) await this.store.commit(batch);
       for (const e of batch.events) for (const l of this.listeners) l(e);
       for (const l of launches) this.attempts.launch(l);
-      for (const run of this.runs.values()) if (run.ended) await this.finishRun(run);
+      for (const run of ending) await this.finishRun(run);
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     } finally {

@@ -1,7 +1,11 @@
 /**
  * @module store
- * The storage layer's public face: the `Store` contract and its implementations.
+ * The storage layer's public face: the `Store` contract and its implementations, SQLite
+ * (embedded default) and PostgreSQL (shared by several nodes).
  */
 export * from './types.js';
 export { openSqliteStore, SqliteStore } from './sqlite/sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';
+export { openPostgresStore, PgStore } from './postgres/pg-store.js';
+export type { PgStoreOptions } from './postgres/pg-store.js';
+export { redactDatabaseUrl } from './postgres/dialect.js';

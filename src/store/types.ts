@@ -1,7 +1,8 @@
 /**
  * @module store/types
  * The one storage contract. The runtime talks only to `Store`; `store/sqlite` (embedded
- * default) implements it today and `store/postgres` will implement the same contract.
+ * default) and `store/postgres` (shared, multi-node) implement it, and one conformance
+ * suite (test/store-conformance.test.ts) runs against both.
  * Every method is async so both drivers fit; one `commit` writes a whole batch of
  * transitions in one transaction (group commit), which is what makes the engine fast
  * while staying write-ahead.

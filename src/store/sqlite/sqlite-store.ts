@@ -4,6 +4,7 @@
  * better-sqlite3 is synchronous; the async `Store` methods wrap it so the runtime stays
  * driver-agnostic. All writes of one engine flush go through `commit` in one transaction.
  */
+/* eslint-disable @typescript-eslint/require-await -- the driver is synchronous; `async` turns its throws into rejections */
 import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,7 +40,10 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   return new SqliteStore(new Database(path), opts);
 }
 
-/** SQLite implementation of `Store`. */
+/**
+ * SQLite implementation of `Store`. Methods are `async` although the driver is synchronous,
+ * so a driver error surfaces as a rejected promise, as with every other store.
+ */
 export class SqliteStore implements Store {
   private readonly st: Record<string, Stmt> = {};
 
@@ -56,7 +60,7 @@ export class SqliteStore implements Store {
     return (this.st[sql] ??= this.db.prepare(sql));
   }
 
-  migrate(): Promise<void> {
+  async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
     const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
@@ -73,19 +77,17 @@ export class SqliteStore implements Store {
       if (done.has(version)) continue;
       apply.immediate(version, f, readFileSync(join(MIGRATIONS_DIR, f), 'utf8'));
     }
-    return Promise.resolve();
   }
 
-  saveWorkflow(w: WorkflowVersionRecord): Promise<void> {
+  async saveWorkflow(w: WorkflowVersionRecord): Promise<void> {
     this.stmt(
       'INSERT OR IGNORE INTO workflows (version, name, definition, source_path, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(w.version, w.name, JSON.stringify(w.definition), w.sourcePath ?? null, w.createdAt);
-    return Promise.resolve();
   }
 
-  getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
+  async getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
     const r = this.stmt('SELECT * FROM workflows WHERE version = ?').get(version);
-    if (!r) return Promise.resolve(undefined);
+    if (!r) return undefined;
     const w: WorkflowVersionRecord = {
       version: r.version as string,
       name: r.name as string,
@@ -93,10 +95,10 @@ export class SqliteStore implements Store {
       createdAt: r.created_at as number,
     };
     if (r.source_path != null) w.sourcePath = r.source_path as string;
-    return Promise.resolve(w);
+    return w;
   }
 
-  createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
+  async createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
     this.db.transaction(() => {
       this.stmt(
         `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at)
@@ -109,10 +111,9 @@ export class SqliteStore implements Store {
       for (const s of steps) ins.run(s.runId, s.stepId, s.position, s.state);
       this.insertEvents(events);
     }).immediate();
-    return Promise.resolve();
   }
 
-  commit(b: Batch): Promise<void> {
+  async commit(b: Batch): Promise<void> {
     this.db.transaction(() => {
       if (b.attemptsStarted.length) {
         const ins = this.stmt(
@@ -156,7 +157,6 @@ export class SqliteStore implements Store {
       }
       this.insertEvents(b.events);
     })();
-    return Promise.resolve();
   }
 
   private insertEvents(events: NewEvent[]): void {
@@ -169,22 +169,22 @@ export class SqliteStore implements Store {
     }
   }
 
-  resolveRunId(idOrPrefix: string): Promise<string> {
+  async resolveRunId(idOrPrefix: string): Promise<string> {
     const exact = this.stmt('SELECT id FROM runs WHERE id = ?').get(idOrPrefix);
-    if (exact) return Promise.resolve(idOrPrefix);
+    if (exact) return idOrPrefix;
     const rows = this.stmt("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 6").all(
       idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%',
     ) as { id: string }[];
-    if (rows.length === 1) return Promise.resolve(rows[0]!.id);
-    return Promise.reject(new RunNotFoundError(idOrPrefix, rows.map((r) => r.id)));
+    if (rows.length === 1) return rows[0]!.id;
+    throw new RunNotFoundError(idOrPrefix, rows.map((r) => r.id));
   }
 
-  getRun(id: string): Promise<RunRecord | undefined> {
+  async getRun(id: string): Promise<RunRecord | undefined> {
     const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id);
-    return Promise.resolve(r ? toRun(r) : undefined);
+    return r ? toRun(r) : undefined;
   }
 
-  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const where: string[] = [];
     const vals: unknown[] = [];
     if (filter.workflow) {
@@ -196,28 +196,28 @@ export class SqliteStore implements Store {
       vals.push(...filter.state);
     }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return Promise.resolve(this.db.prepare(sql).all(...vals, filter.limit ?? 20).map((r) => toRun(r as Row)));
+    return this.db.prepare(sql).all(...vals, filter.limit ?? 20).map((r) => toRun(r as Row));
   }
 
-  getStepRuns(runId: string): Promise<StoredStepRun[]> {
+  async getStepRuns(runId: string): Promise<StoredStepRun[]> {
     const rows = this.stmt('SELECT * FROM step_runs WHERE run_id = ? ORDER BY position').all(runId);
-    return Promise.resolve(rows.map(toStepRun));
+    return rows.map(toStepRun);
   }
 
-  getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
+  async getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
     const rows =
       stepId === undefined
         ? this.stmt('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, number').all(runId)
         : this.stmt('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY number').all(runId, stepId);
-    return Promise.resolve(rows.map(toAttempt));
+    return rows.map(toAttempt);
   }
 
-  getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
+  async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     const rows = this.stmt('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(runId, afterSeq, limit);
-    return Promise.resolve(rows.map(toEvent));
+    return rows.map(toEvent);
   }
 
-  acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean> {
+  async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean> {
     const taken = this.db.transaction(() => {
       const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(runId);
       if (!r) throw new RunNotFoundError(runId);
@@ -229,33 +229,30 @@ export class SqliteStore implements Store {
       ).run(o.owner, o.pid, o.host, now + leaseMs, runId);
       return true;
     }).immediate();
-    return Promise.resolve(taken);
+    return taken;
   }
 
-  renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
+  async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
     const res = this.stmt('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ?').run(now + leaseMs, runId, owner);
     const r = this.stmt('SELECT cancel_requested_at FROM runs WHERE id = ?').get(runId);
-    return Promise.resolve({ held: res.changes === 1, cancelRequested: r?.cancel_requested_at != null });
+    return { held: res.changes === 1, cancelRequested: r?.cancel_requested_at != null };
   }
 
-  releaseRun(runId: string, owner: string): Promise<void> {
+  async releaseRun(runId: string, owner: string): Promise<void> {
     this.stmt(
       'UPDATE runs SET owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?',
     ).run(runId, owner);
-    return Promise.resolve();
   }
 
-  requestCancel(runId: string, now: number): Promise<void> {
+  async requestCancel(runId: string, now: number): Promise<void> {
     this.db.transaction(() => {
       const r = this.stmt('UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND cancel_requested_at IS NULL').run(now, runId);
       if (r.changes) this.insertEvents([{ runId, type: 'cancel-requested', at: now }]);
     })();
-    return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.db.close();
-    return Promise.resolve();
   }
 }
 

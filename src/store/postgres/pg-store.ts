@@ -1,0 +1,230 @@
+/**
+ * @module store/postgres
+ * The shared store: PostgreSQL through a node-postgres pool, for several engines (nodes) on
+ * one database. Same contract and same read-back values as the SQLite store; where and why
+ * the SQL differs is listed in ./dialect.ts. Statements live in ./queries.ts, batch folding
+ * in ./batch.ts, row mapping in ./rows.ts.
+ */
+import pg from 'pg';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type {
+  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, Store, StoredStepRun,
+  WorkflowVersionRecord,
+} from '../types.js';
+import { RunNotFoundError } from '../types.js';
+import {
+  attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
+} from './batch.js';
+import { likePrefix, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
+import type { NamedQuery } from './queries.js';
+import { Q } from './queries.js';
+import type { Row } from './rows.js';
+import { toAttempt, toEvent, toRun, toStepRun, toWorkflow } from './rows.js';
+
+/** Options of the PostgreSQL store. */
+export interface PgStoreOptions {
+  /** Connections in the pool. @default 10 */
+  max?: number;
+  /** How long to wait for a connection (new or from the pool) before failing, ms. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The folder of the numbered `.sql` migrations. Resolved from the repository (package) root
+ * as the SQLite store does, so it is the same folder from src/ under vitest and from dist/.
+ */
+export const POSTGRES_MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'store', 'postgres', 'migrations');
+
+/** A connection or the pool: both run queries. */
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Opens a pool on `url` (a `postgres://user:pass@host:port/db` connection string). No
+ * connection is made until the first call; call `migrate()` before anything else.
+ * @example
+ * const store = openPostgresStore(process.env.BATON_DATABASE_URL!); await store.migrate();
+ */
+export function openPostgresStore(url: string, opts: PgStoreOptions = {}): PgStore {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    types: pgTypes(),
+    application_name: 'baton',
+  });
+  return new PgStore(pool);
+}
+
+/**
+ * PostgreSQL implementation of `Store`. Several stores (processes, nodes) may share one
+ * database. Besides the errors the contract names, methods reject with node-postgres
+ * errors (`pg.DatabaseError`, connection errors) when the database fails; a failed
+ * transaction is rolled back whole.
+ */
+export class PgStore implements Store {
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly pool: pg.Pool) {
+    // An idle connection that breaks (server restart, network) is dropped by the pool and
+    // reported here; without a listener Node would crash the process. The next query opens
+    // a new connection, or fails and its caller sees the error.
+    pool.on('error', () => undefined);
+  }
+
+  /**
+   * Applies pending migration files in one transaction under an advisory lock, so nodes
+   * starting together migrate once: the others wait, then find nothing to do.
+   */
+  async migrate(): Promise<void> {
+    const files = readdirSync(POSTGRES_MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    await this.tx(async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${MIGRATE_LOCK_KEY})`);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const f of files) {
+        const version = Number.parseInt(f, 10);
+        if (done.has(version)) continue;
+        await c.query(readFileSync(join(POSTGRES_MIGRATIONS_DIR, f), 'utf8'));
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [version, f, Date.now()]);
+      }
+    });
+  }
+
+  async saveWorkflow(w: WorkflowVersionRecord): Promise<void> {
+    await run(this.pool, Q.saveWorkflow, [w.version, w.name, JSON.stringify(w.definition), w.sourcePath ?? null, w.createdAt]);
+  }
+
+  async getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
+    const [r] = await run(this.pool, Q.getWorkflow, [version]);
+    return r ? toWorkflow(r) : undefined;
+  }
+
+  async createRun(r: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
+    await this.tx(async (c) => {
+      await run(c, Q.insertRun, [r.id, r.workflow, r.version, r.state, r.trigger, JSON.stringify(r.params), r.priority,
+        r.concurrency ?? null, r.stepCount, r.createdAt]);
+      if (steps.length) {
+        await run(c, Q.insertStepRuns, [steps.map((s) => s.runId), steps.map((s) => s.stepId), steps.map((s) => s.position), steps.map((s) => s.state)]);
+      }
+      if (events.length) await run(c, Q.insertEvents, eventColumns(events));
+    });
+  }
+
+  /** One transaction, one statement per non-empty part, whatever the batch size. */
+  async commit(b: Batch): Promise<void> {
+    await this.tx(async (c) => {
+      const locked = runIdsTouched(b);
+      if (locked.length) await run(c, Q.lockRuns, [locked]);
+      if (b.attemptsStarted.length) await run(c, Q.insertAttempts, attemptStartColumns(b.attemptsStarted));
+      if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
+      if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));
+      if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns));
+      if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
+      if (b.events.length) await run(c, Q.insertEvents, eventColumns(b.events));
+    });
+  }
+
+  /** Exact id first, then a unique case-insensitive prefix. @throws RunNotFoundError */
+  async resolveRunId(idOrPrefix: string): Promise<string> {
+    if ((await run(this.pool, Q.runExists, [idOrPrefix])).length) return idOrPrefix;
+    const rows = await run(this.pool, Q.runsByPrefix, [likePrefix(idOrPrefix.toLowerCase())]);
+    if (rows.length === 1) return rows[0]!.id as string;
+    throw new RunNotFoundError(idOrPrefix, rows.map((r) => r.id as string));
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const [r] = await run(this.pool, Q.getRun, [id]);
+    return r ? toRun(r) : undefined;
+  }
+
+  /** Newest first (created_at, then id). Not a named statement: its shape varies with the filter. */
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const vals: unknown[] = [];
+    if (filter.workflow) {
+      vals.push(filter.workflow);
+      where.push(`workflow = $${vals.length}`);
+    }
+    if (filter.state?.length) {
+      vals.push(filter.state);
+      where.push(`state = ANY($${vals.length}::text[])`);
+    }
+    vals.push(filter.limit ?? 20);
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${vals.length}`;
+    return (await this.pool.query<Row>(sql, vals)).rows.map(toRun);
+  }
+
+  async getStepRuns(runId: string): Promise<StoredStepRun[]> {
+    return (await run(this.pool, Q.getStepRuns, [runId])).map(toStepRun);
+  }
+
+  async getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
+    const rows = stepId === undefined ? await run(this.pool, Q.getAttemptsOfRun, [runId]) : await run(this.pool, Q.getAttemptsOfStep, [runId, stepId]);
+    return rows.map(toAttempt);
+  }
+
+  async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
+    return (await run(this.pool, Q.getEvents, [runId, afterSeq, limit])).map(toEvent);
+  }
+
+  /** Reads the run `FOR UPDATE`, so two nodes deciding at once take turns. @throws RunNotFoundError */
+  async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean> {
+    return this.tx(async (c) => {
+      const [r] = await run(c, Q.lockRun, [runId]);
+      if (!r) throw new RunNotFoundError(runId);
+      const held = toRun(r);
+      const free = held.owner === undefined || (held.leaseExpiresAt ?? 0) < now || isDead(held);
+      if (!free && held.owner !== o.owner) return false;
+      await run(c, Q.takeRun, [runId, o.owner, o.pid, o.host, now + leaseMs]);
+      return true;
+    });
+  }
+
+  async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
+    const [r] = await run(this.pool, Q.renewRun, [runId, owner, now + leaseMs]);
+    return { held: r?.held === true, cancelRequested: r?.cancel_requested === true };
+  }
+
+  async releaseRun(runId: string, owner: string): Promise<void> {
+    await run(this.pool, Q.releaseRun, [runId, owner]);
+  }
+
+  async requestCancel(runId: string, now: number): Promise<void> {
+    await run(this.pool, Q.requestCancel, [runId, now]);
+  }
+
+  /** Ends the pool once every checked-out connection is back. Safe to call twice. */
+  close(): Promise<void> {
+    return (this.closing ??= this.pool.end());
+  }
+
+  /**
+   * Runs `fn` in a transaction on one pooled connection. A connection whose ROLLBACK
+   * fails is destroyed rather than handed back in an unknown state.
+   */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (e) {
+      await c.query('ROLLBACK').catch((re: unknown) => {
+        broken = re instanceof Error ? re : new Error(String(re));
+      });
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+}
+
+/** Runs a named statement; returns its rows. */
+async function run(db: Queryable, q: NamedQuery, values: unknown[]): Promise<Row[]> {
+  return (await db.query<Row>({ name: q.name, text: q.text, values })).rows;
+}

@@ -1,0 +1,377 @@
+/**
+ * One conformance suite for every `Store` implementation (as Hono runs one router suite
+ * against each router): the same calls must read back the same values, with the same JS
+ * types, from SQLite and from PostgreSQL. PostgreSQL-only behaviour (several nodes on one
+ * database) is at the end.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AttemptRecord, NewEvent, RunRecord, Store, StoredStepRun, WorkflowVersionRecord } from '../src/index.js';
+import { openPostgresStore, openSqliteStore, RunNotFoundError } from '../src/index.js';
+import { tempDir } from './helpers.js';
+import type { TestDatabase } from './pg-helpers.js';
+import { createTestDatabase, sql } from './pg-helpers.js';
+
+/** A store under test and how to dispose of it. */
+interface StoreUnderTest {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+const T0 = 1_700_000_000_000;
+
+const workflow = (version = 'v1', over: Partial<WorkflowVersionRecord> = {}): WorkflowVersionRecord => ({
+  version, name: 'wf', definition: { z: 1, name: 'wf', steps: [{ id: 'a', run: 'echo' }] }, createdAt: T0, ...over,
+});
+
+const runRecord = (id: string, over: Partial<RunRecord> = {}): RunRecord => ({
+  id, workflow: 'wf', version: 'v1', state: 'queued', trigger: 'manual', params: { n: 1, s: 'x' }, priority: 0, stepCount: 3,
+  createdAt: T0, ...over,
+});
+
+const stepRows = (runId: string, ids: string[]): StoredStepRun[] =>
+  ids.map((stepId, position) => ({ runId, stepId, position, state: 'pending', attempts: 0, lostAttempts: 0 }));
+
+const attempt = (runId: string, stepId: string, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
+  id: `${runId}.${stepId}.1`, runId, stepId, number: 1, state: 'running', startedAt: T0 + 10, ...over,
+});
+
+const emptyBatch = () => ({ attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [], events: [] });
+
+const owner = (name: string, pid = 4_000_000) => ({ owner: name, pid, host: 'host-a' });
+
+/** The Store contract, checked against one implementation. */
+function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let sut: StoreUnderTest;
+    let store: Store;
+    beforeEach(async () => {
+      sut = await makeStore();
+      store = sut.store;
+      await store.saveWorkflow(workflow());
+    });
+    afterEach(() => sut.cleanup());
+
+    /** Creates a run with steps a, b, c (or `ids`). */
+    const create = async (id: string, over: Partial<RunRecord> = {}, ids = ['a', 'b', 'c']) => {
+      await store.createRun(runRecord(id, { stepCount: ids.length, ...over }), stepRows(id, ids), [{ runId: id, type: 'run', to: 'queued', at: T0 }]);
+    };
+
+    it('migrate is idempotent', async () => {
+      await store.migrate();
+      await store.migrate();
+      expect(await store.getWorkflow('v1')).toBeDefined();
+    });
+
+    it('round-trips a workflow version, keeps the first save of a version, and the JSON text as written', async () => {
+      const def = { z: 1, a: { c: [1, 'two', null, true], b: 2.5 }, nul: 'a\u0000b', uni: 'é ✓' };
+      await store.saveWorkflow(workflow('v2', { definition: def, sourcePath: '/flows/wf.yaml', createdAt: T0 + 1 }));
+      await store.saveWorkflow(workflow('v2', { name: 'other', definition: { replaced: true }, createdAt: T0 + 2 }));
+      const w = await store.getWorkflow('v2');
+      expect(w).toStrictEqual({ version: 'v2', name: 'wf', definition: def, sourcePath: '/flows/wf.yaml', createdAt: T0 + 1 });
+      expect(JSON.stringify(w?.definition)).toBe(JSON.stringify(def)); // key order kept
+      expect(await store.getWorkflow('v1')).toStrictEqual(workflow());
+      expect(await store.getWorkflow('nope')).toBeUndefined();
+    });
+
+    it('creates a run with its step runs (read in position order) and its first event', async () => {
+      const steps = stepRows('r1', ['a', 'b', 'c']);
+      await store.createRun(runRecord('r1', { concurrency: 2, priority: -3 }), [steps[2]!, steps[0]!, steps[1]!], [
+        { runId: 'r1', type: 'run', to: 'queued', at: T0, data: { workflow: 'wf', version: 'v1' } },
+      ]);
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { concurrency: 2, priority: -3 }));
+      expect(await store.getStepRuns('r1')).toStrictEqual(steps);
+      const [e, ...more] = await store.getEvents('r1');
+      expect(more).toEqual([]);
+      expect(e).toStrictEqual({ seq: e!.seq, runId: 'r1', type: 'run', to: 'queued', at: T0, data: { workflow: 'wf', version: 'v1' } });
+      expect(typeof e!.seq).toBe('number');
+      expect(await store.getRun('nope')).toBeUndefined();
+      expect(await store.getStepRuns('nope')).toEqual([]);
+    });
+
+    it('commits a batch of attempts, pids, step runs, run updates and events, and reads back exact values and types', async () => {
+      await create('r1');
+      const a1 = attempt('r1', 'a', { logPath: '/logs/r1/a.1.log', worker: 'w1' });
+      const b1 = attempt('r1', 'b', { startedAt: T0 + 11 });
+      await store.commit({
+        attemptsStarted: [a1, b1],
+        attemptsEnded: [],
+        attemptPids: [{ id: a1.id, pid: 1 }, { id: a1.id, pid: 4242 }],
+        stepRuns: [
+          { ...stepRows('r1', ['a'])[0]!, state: 'running', attempts: 1, queuedAt: T0 + 5, startedAt: T0 + 10 },
+          { ...stepRows('r1', ['a', 'b'])[1]!, state: 'running', attempts: 1, queuedAt: T0 + 6, startedAt: T0 + 11 },
+        ],
+        runs: [{ id: 'r1', state: 'running', startedAt: T0 + 1, endedAt: null, reason: null }],
+        events: [
+          { runId: 'r1', type: 'run', from: 'queued', to: 'running', at: T0 + 1 },
+          { runId: 'r1', stepId: 'a', attemptId: a1.id, type: 'step', from: 'queued', to: 'running', at: T0 + 10, data: { attempt: 1 } },
+        ],
+      });
+      expect(await store.getAttempts('r1')).toStrictEqual([{ ...a1, pid: 4242 }, b1]);
+
+      const failure = { type: 'exit-code', message: 'exited with 3', retryable: false, details: { code: 3 } };
+      const output = { z: 'last', a: [1, 'x', null], nested: { k: 1.25 }, nul: '\u0000' };
+      await store.commit({
+        attemptsStarted: [],
+        attemptsEnded: [
+          { id: a1.id, state: 'succeeded', endedAt: T0 + 20, exitCode: 0, peakRssBytes: 123_456_789_012, cpuMs: 12.5 },
+          { id: b1.id, state: 'failed', endedAt: T0 + 21, exitCode: 3, error: failure },
+        ],
+        stepRuns: [
+          { runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, queuedAt: T0 + 5, startedAt: T0 + 10, endedAt: T0 + 20, output },
+          { runId: 'r1', stepId: 'c', position: 2, state: 'running', attempts: 1, lostAttempts: 0 },
+          { runId: 'r1', stepId: 'b', position: 1, state: 'failed', attempts: 1, lostAttempts: 1, endedAt: T0 + 21, reason: 'exit-code', error: failure },
+          // The last entry for a step run wins; an output that is JSON null stays null.
+          { runId: 'r1', stepId: 'c', position: 2, state: 'succeeded', attempts: 1, lostAttempts: 0, dueAt: T0 + 30, output: null },
+        ],
+        // startedAt is kept once set (COALESCE); the last state, endedAt and reason win.
+        runs: [{ id: 'r1', startedAt: T0 + 99, state: 'failed', endedAt: T0 + 21, reason: 'upstream-failed' }, { id: 'r1', state: 'failed', reason: 'exit-code' }],
+        events: [{ runId: 'r1', stepId: 'b', type: 'step', from: 'running', to: 'failed', at: T0 + 21, data: { error: { ...failure } } }],
+      });
+      const [ra, rb] = await store.getAttempts('r1');
+      expect(ra).toStrictEqual({ ...a1, pid: 4242, state: 'succeeded', endedAt: T0 + 20, exitCode: 0, peakRssBytes: 123_456_789_012, cpuMs: 12.5 });
+      expect(rb).toStrictEqual({ ...b1, state: 'failed', endedAt: T0 + 21, exitCode: 3, error: failure });
+      expect(await store.getAttempts('r1', 'b')).toStrictEqual([rb]);
+      const steps = await store.getStepRuns('r1');
+      expect(steps).toStrictEqual([
+        { runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, queuedAt: T0 + 5, startedAt: T0 + 10, endedAt: T0 + 20, output },
+        { runId: 'r1', stepId: 'b', position: 1, state: 'failed', attempts: 1, lostAttempts: 1, endedAt: T0 + 21, reason: 'exit-code', error: failure },
+        { runId: 'r1', stepId: 'c', position: 2, state: 'succeeded', attempts: 1, lostAttempts: 0, dueAt: T0 + 30, output: null },
+      ]);
+      expect(JSON.stringify(steps[0]!.output)).toBe(JSON.stringify(output));
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'failed', startedAt: T0 + 1, endedAt: T0 + 21, reason: 'exit-code' }));
+
+      // A resumed run clears endedAt and reason with null; absent fields stay as they are.
+      await store.commit({ ...emptyBatch(), runs: [{ id: 'r1', state: 'running', startedAt: T0 + 500, endedAt: null, reason: null }] });
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'running', startedAt: T0 + 1 }));
+      await store.commit({ ...emptyBatch(), runs: [{ id: 'r1', endedAt: T0 + 600 }] });
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'running', startedAt: T0 + 1, endedAt: T0 + 600 }));
+
+      const events = await store.getEvents('r1');
+      expect(events.map((e) => [e.type, e.to])).toEqual([['run', 'queued'], ['run', 'running'], ['step', 'running'], ['step', 'failed']]);
+      expect(events[2]).toStrictEqual({ seq: events[2]!.seq, runId: 'r1', stepId: 'a', attemptId: a1.id, type: 'step', from: 'queued', to: 'running', at: T0 + 10, data: { attempt: 1 } });
+      for (const e of events) expect([typeof e.seq, typeof e.at]).toEqual(['number', 'number']);
+      expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((x, y) => x - y));
+    });
+
+    it('ignores the end of an attempt that is no longer running (late report after lost)', async () => {
+      await create('r1');
+      const a1 = attempt('r1', 'a');
+      const b1 = attempt('r1', 'b');
+      await store.commit({ ...emptyBatch(), attemptsStarted: [a1, b1] });
+      const lost = { id: a1.id, state: 'lost' as const, endedAt: T0 + 50, error: { type: 'lost', message: 'holder died', retryable: true } };
+      await store.commit({ ...emptyBatch(), attemptsEnded: [lost] });
+      await store.commit({ ...emptyBatch(), attemptsEnded: [{ id: a1.id, state: 'succeeded', endedAt: T0 + 60, exitCode: 0, cpuMs: 1 }] });
+      // Within one batch too: the first end wins.
+      await store.commit({ ...emptyBatch(), attemptsEnded: [{ id: b1.id, state: 'cancelled', endedAt: T0 + 70 }, { id: b1.id, state: 'succeeded', endedAt: T0 + 71, exitCode: 0 }] });
+      expect(await store.getAttempts('r1')).toStrictEqual([
+        { ...a1, state: 'lost', endedAt: T0 + 50, error: lost.error },
+        { ...b1, state: 'cancelled', endedAt: T0 + 70 },
+      ]);
+    });
+
+    it('reads events after a seq, in order, at most limit, of that run only', async () => {
+      await create('r1');
+      await create('r2');
+      const events: NewEvent[] = [];
+      for (let i = 0; i < 10; i++) events.push({ runId: i % 2 ? 'r2' : 'r1', type: 'step', stepId: 'a', to: `s${i}`, at: T0 + i });
+      await store.commit({ ...emptyBatch(), events });
+      const all = await store.getEvents('r1');
+      expect(all.map((e) => e.to)).toEqual(['queued', 's0', 's2', 's4', 's6', 's8']);
+      const page = await store.getEvents('r1', all[1]!.seq, 3);
+      expect(page.map((e) => e.to)).toEqual(['s2', 's4', 's6']);
+      expect(await store.getEvents('r1', all[5]!.seq)).toEqual([]);
+    });
+
+    it('lists runs newest first, filtered by workflow and states, limited (20 by default)', async () => {
+      await store.saveWorkflow(workflow('v9', { name: 'other' }));
+      for (let i = 0; i < 24; i++) {
+        const state = (['queued', 'running', 'succeeded', 'failed'] as const)[i % 4];
+        await create(`run${String(i).padStart(2, '0')}`, { createdAt: T0 + i, state, ...(i % 3 === 0 ? { workflow: 'other', version: 'v9' } : {}) });
+      }
+      await create('run99', { createdAt: T0 + 23 }); // same created_at as run23: id breaks the tie, newest id first
+      const ids = (rs: RunRecord[]) => rs.map((r) => r.id);
+      const all = await store.listRuns();
+      expect(all).toHaveLength(20);
+      expect(ids(all).slice(0, 3)).toEqual(['run99', 'run23', 'run22']);
+      expect(ids(await store.listRuns({ limit: 3 }))).toEqual(['run99', 'run23', 'run22']);
+      expect(ids(await store.listRuns({ workflow: 'other', limit: 100 }))).toEqual(['run21', 'run18', 'run15', 'run12', 'run09', 'run06', 'run03', 'run00']);
+      expect(ids(await store.listRuns({ state: ['failed', 'succeeded'], limit: 4 }))).toEqual(['run23', 'run22', 'run19', 'run18']);
+      expect(ids(await store.listRuns({ workflow: 'other', state: ['queued'], limit: 100 }))).toEqual(['run12', 'run00']);
+      expect(ids(await store.listRuns({ state: [] }))).toHaveLength(20);
+      expect(all[0]).toStrictEqual(runRecord('run99', { createdAt: T0 + 23 }));
+    });
+
+    it('resolves a run id: exact, unique prefix (case-insensitive, LIKE characters literal), ambiguous, unknown', async () => {
+      for (const id of ['abc123', 'abd456', 'abc', 'abcd', 'x_y%z', 'xay9', 'p\\q']) await create(id);
+      expect(await store.resolveRunId('abc123')).toBe('abc123');
+      expect(await store.resolveRunId('abc1')).toBe('abc123');
+      expect(await store.resolveRunId('abc')).toBe('abc'); // exact beats prefix
+      expect(await store.resolveRunId('ABD')).toBe('abd456');
+      expect(await store.resolveRunId('x_')).toBe('x_y%z');
+      expect(await store.resolveRunId('x_y%')).toBe('x_y%z');
+      expect(await store.resolveRunId('p\\')).toBe('p\\q');
+      const ambiguous = await store.resolveRunId('ab').catch((e: unknown) => e);
+      expect(ambiguous).toBeInstanceOf(RunNotFoundError);
+      expect((ambiguous as RunNotFoundError).candidates).toEqual(['abc', 'abc123', 'abcd', 'abd456']);
+      const unknown = await store.resolveRunId('zz').catch((e: unknown) => e);
+      expect(unknown).toBeInstanceOf(RunNotFoundError);
+      expect((unknown as RunNotFoundError).candidates).toEqual([]);
+      expect(await store.resolveRunId('%').catch((e: unknown) => (e as RunNotFoundError).candidates)).toEqual([]);
+    });
+
+    it('acquires a free run, refuses a live holder, takes over an expired lease or a dead holder', async () => {
+      await create('r1');
+      const never = () => false;
+      expect(await store.acquireRun('r1', owner('one', 111), T0, 1000, never)).toBe(true);
+      expect(await store.getRun('r1')).toMatchObject({ owner: 'one', ownerPid: 111, ownerHost: 'host-a', leaseExpiresAt: T0 + 1000 });
+      expect(await store.acquireRun('r1', owner('two'), T0 + 500, 1000, never)).toBe(false);
+      expect(await store.acquireRun('r1', owner('one', 111), T0 + 500, 1000, never)).toBe(true); // the holder again
+      expect(await store.acquireRun('r1', owner('two', 222), T0 + 1501, 1000, never)).toBe(true); // lease expired
+      expect((await store.getRun('r1'))?.owner).toBe('two');
+      const seen: RunRecord[] = [];
+      const dead = (r: RunRecord) => (seen.push(r), true);
+      expect(await store.acquireRun('r1', owner('three', 333), T0 + 1600, 1000, dead)).toBe(true);
+      expect(seen[0]).toMatchObject({ id: 'r1', owner: 'two', ownerPid: 222 });
+      const r = await store.getRun('r1');
+      expect(r).toMatchObject({ owner: 'three', ownerPid: 333, leaseExpiresAt: T0 + 2600 });
+      expect(typeof r?.leaseExpiresAt).toBe('number');
+      // Wrapped: SqliteStore.acquireRun throws synchronously rather than returning a rejected promise.
+      await expect((async () => store.acquireRun('nope', owner('one'), T0, 1000, never))()).rejects.toBeInstanceOf(RunNotFoundError);
+    });
+
+    it('renews only for the holder and reports a cancel request, recorded once', async () => {
+      await create('r1');
+      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      expect(await store.renewRun('r1', 'one', T0 + 900, 1000)).toEqual({ held: true, cancelRequested: false });
+      expect((await store.getRun('r1'))?.leaseExpiresAt).toBe(T0 + 1900);
+      expect(await store.renewRun('r1', 'two', T0 + 900, 1000)).toEqual({ held: false, cancelRequested: false });
+      await store.requestCancel('r1', T0 + 950);
+      await store.requestCancel('r1', T0 + 960);
+      expect(await store.renewRun('r1', 'one', T0 + 1000, 1000)).toEqual({ held: true, cancelRequested: true });
+      expect(await store.renewRun('r1', 'two', T0 + 1000, 1000)).toEqual({ held: false, cancelRequested: true });
+      expect((await store.getRun('r1'))?.cancelRequestedAt).toBe(T0 + 950);
+      const cancels = (await store.getEvents('r1')).filter((e) => e.type === 'cancel-requested');
+      expect(cancels).toStrictEqual([{ seq: cancels[0]!.seq, runId: 'r1', type: 'cancel-requested', at: T0 + 950 }]);
+      // A new holder starts without the old request.
+      await store.acquireRun('r1', owner('two'), T0 + 5000, 1000, () => false);
+      expect(await store.renewRun('r1', 'two', T0 + 5001, 1000)).toEqual({ held: true, cancelRequested: false });
+      expect(await store.renewRun('nope', 'one', T0, 1000)).toEqual({ held: false, cancelRequested: false });
+    });
+
+    it('releases a run for its holder only', async () => {
+      await create('r1');
+      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      await store.releaseRun('r1', 'two');
+      expect((await store.getRun('r1'))?.owner).toBe('one');
+      await store.releaseRun('r1', 'one');
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1'));
+      expect(await store.acquireRun('r1', owner('two'), T0 + 1, 1000, () => false)).toBe(true);
+    });
+
+    it('commits 5,000 step runs, attempts and events in one call each', async () => {
+      const n = 5000;
+      const ids = Array.from({ length: n }, (_, i) => `s${i}`);
+      const t0 = performance.now();
+      await create('big', {}, ids);
+      const tCreate = performance.now() - t0;
+      const attempts = ids.map((s) => attempt('big', s, { logPath: `/logs/big/${s}.1.log` }));
+      const started = performance.now();
+      await store.commit({
+        attemptsStarted: attempts, attemptsEnded: [], attemptPids: attempts.map((a, i) => ({ id: a.id, pid: 10_000 + i })),
+        stepRuns: ids.map((stepId, position) => ({ runId: 'big', stepId, position, state: 'running', attempts: 1, lostAttempts: 0, startedAt: T0 + 10 })),
+        runs: [{ id: 'big', state: 'running', startedAt: T0 }],
+        events: ids.map((stepId) => ({ runId: 'big', stepId, type: 'step', from: 'queued', to: 'running', at: T0 + 10, data: { attempt: 1 } })),
+      });
+      const tStart = performance.now() - started;
+      const ended = performance.now();
+      await store.commit({
+        attemptsStarted: [],
+        attemptsEnded: attempts.map((a) => ({ id: a.id, state: 'succeeded', endedAt: T0 + 20, exitCode: 0, cpuMs: 0.5, peakRssBytes: 1 << 20 })),
+        stepRuns: ids.map((stepId, position) => ({ runId: 'big', stepId, position, state: 'succeeded', attempts: 1, lostAttempts: 0, startedAt: T0 + 10, endedAt: T0 + 20, output: { i: position } })),
+        runs: [{ id: 'big', state: 'succeeded', endedAt: T0 + 20 }],
+        events: ids.map((stepId) => ({ runId: 'big', stepId, type: 'step', from: 'running', to: 'succeeded', at: T0 + 20, data: { attempt: 1 } })),
+      });
+      const tEnd = performance.now() - ended;
+      console.log(`[${name}] 5,000 rows: createRun ${tCreate.toFixed(0)} ms, commit starts ${tStart.toFixed(0)} ms, commit ends ${tEnd.toFixed(0)} ms`);
+      expect(tStart + tEnd).toBeLessThan(5_000);
+      const steps = await store.getStepRuns('big');
+      expect(steps).toHaveLength(n);
+      expect(steps[4999]).toStrictEqual({ runId: 'big', stepId: 's4999', position: 4999, state: 'succeeded', attempts: 1, lostAttempts: 0, startedAt: T0 + 10, endedAt: T0 + 20, output: { i: 4999 } });
+      const as = await store.getAttempts('big');
+      expect(as).toHaveLength(n);
+      expect(as.every((a) => a.state === 'succeeded' && a.pid !== undefined)).toBe(true);
+      const events = await store.getEvents('big', 0, 20_000);
+      expect(events).toHaveLength(2 * n + 1);
+      expect(events.at(-1)).toMatchObject({ stepId: 's4999', to: 'succeeded' }); // seq follows array order
+      expect(events[1]).toMatchObject({ stepId: 's0', to: 'running' });
+      expect(await store.getRun('big')).toMatchObject({ state: 'succeeded', startedAt: T0, endedAt: T0 + 20 });
+    });
+  });
+}
+
+storeConformance('SQLite', async () => {
+  const dir = tempDir('baton-conformance-');
+  const store = openSqliteStore(join(dir, 'baton.db'));
+  await store.migrate();
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// One database per test, copied from the migrated template (milliseconds); dropped together
+// at the end, since each DROP DATABASE waits on a checkpoint.
+const databases: TestDatabase[] = [];
+afterAll(async () => {
+  await Promise.all(databases.map((d) => d.drop()));
+});
+
+storeConformance('PostgreSQL', async () => {
+  const db = await createTestDatabase();
+  databases.push(db);
+  const store = openPostgresStore(db.url, { max: 4 });
+  await store.migrate();
+  return { store, cleanup: () => store.close() };
+});
+
+describe('PostgreSQL store: several nodes on one database', () => {
+  it('migrates a fresh database once when 4 stores migrate at the same time', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    databases.push(db);
+    const stores = Array.from({ length: 4 }, () => openPostgresStore(db.url, { max: 2 }));
+    try {
+      const results = await Promise.allSettled(stores.map((s) => s.migrate()));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const applied = await sql<{ version: number; name: string }>(db.url, 'SELECT version, name FROM schema_migrations ORDER BY version');
+      expect(applied).toEqual([{ version: 1, name: '0001_init.sql' }]);
+      await stores[0]!.saveWorkflow(workflow());
+      expect(await stores[3]!.getWorkflow('v1')).toStrictEqual(workflow());
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('lets exactly one of several nodes acquire a free run', async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    const stores = Array.from({ length: 4 }, () => openPostgresStore(db.url, { max: 1 }));
+    try {
+      await stores[0]!.saveWorkflow(workflow());
+      await stores[0]!.createRun(runRecord('r1'), stepRows('r1', ['a']), []);
+      const taken = await Promise.all(stores.map((s, i) => s.acquireRun('r1', owner(`node${i}`), T0, 10_000, () => false)));
+      expect(taken.filter(Boolean)).toHaveLength(1);
+      const winner = `node${taken.indexOf(true)}`;
+      expect((await stores[1]!.getRun('r1'))?.owner).toBe(winner);
+      // Concurrent cancel requests record one event.
+      await Promise.all(stores.map((s) => s.requestCancel('r1', T0 + 1)));
+      expect((await stores[2]!.getEvents('r1')).filter((e) => e.type === 'cancel-requested')).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});
