@@ -12,6 +12,7 @@ import type { ParamSpec, RetryPolicy, StepAction, StepSpec, WorkflowSpec } from 
 import { WorkflowSchema } from './schema.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
 import { checkSemantics } from './validate.js';
+import { compileSchedules } from './schedule.js';
 
 /** The retry policy when neither the step nor the workflow sets a field. */
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
@@ -97,6 +98,7 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
     retry,
     pools: { ...parsed.pools },
     env: stringifyEnv(parsed.env),
+    schedules: compileSchedules(parsed.name, parsed.schedule),
     steps: parsed.steps.map((step) => compileStep(step, retry)),
     baseDir: resolve(opts.baseDir),
   };

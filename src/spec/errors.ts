@@ -10,7 +10,8 @@
  * What kind of problem a {@link SpecError} reports. Stable: tools may branch on it.
  * - `yaml-syntax` the file is not well-formed YAML/JSON; `file-read` it could not be read
  * - `invalid-type`, `invalid-value`, `missing-field`, `unknown-field`, `out-of-range`: shape problems
- * - `duplicate-id`, `invalid-id`, `unknown-needs`, `cycle`: the step graph
+ * - `duplicate-id`, `invalid-id`, `unknown-needs`, `cycle`: the step graph (and schedule names)
+ * - `bad-cron`, `bad-timezone`, `unknown-param`: a `schedule` entry
  * - `bad-duration`, `bad-expression`, `expression-in-run`, `step-not-upstream`: values
  * - `run-and-uses`, `no-action`, `with-without-uses`: a step's kind
  * - `handler-not-found`, `handler-export-not-found`, `handler-not-a-function`, `handler-import-failed`
@@ -20,6 +21,7 @@ export type SpecErrorCode =
   | 'yaml-syntax' | 'file-read'
   | 'invalid-type' | 'invalid-value' | 'missing-field' | 'unknown-field' | 'out-of-range'
   | 'duplicate-id' | 'invalid-id' | 'unknown-needs' | 'cycle'
+  | 'bad-cron' | 'bad-timezone' | 'unknown-param'
   | 'bad-duration' | 'bad-expression' | 'expression-in-run' | 'step-not-upstream'
   | 'run-and-uses' | 'no-action' | 'with-without-uses'
   | 'handler-not-found' | 'handler-export-not-found' | 'handler-not-a-function' | 'handler-import-failed'

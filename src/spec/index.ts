@@ -20,3 +20,5 @@ export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, e
 export type { ExpressionScope } from './expressions.js';
 export { loadHandler, parseHandlerRef } from './handlers.js';
 export type { HandlerRef } from './handlers.js';
+export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';
+export type { ScheduleSpec, MisfirePolicy, OverlapPolicy } from './schedule.js';

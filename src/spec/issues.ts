@@ -69,6 +69,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.workflow;
   if (first === 'retry' && path.length === 1) return KNOWN_KEYS.retry;
   if (first === 'params' && path.length === 2) return KNOWN_KEYS.param;
+  if (first === 'schedule' && (path.length === 1 || (path.length === 2 && typeof second === 'number'))) return KNOWN_KEYS.schedule;
   if (first === 'steps' && typeof second === 'number') {
     if (path.length === 2) return KNOWN_KEYS.step;
     if (third === 'retry' && fourth === undefined) return KNOWN_KEYS.retry;
@@ -117,6 +118,14 @@ export function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
     case 'custom': {
       const code = (issue.params as { code?: SpecErrorCode } | undefined)?.code ?? 'invalid-value';
       return [{ code, message: issue.message, path }];
+    }
+    case 'invalid_union': {
+      // A value of the right outer shape (e.g. a list for `schedule`) failed inside one
+      // branch: report that branch's own problems, which say what to fix, over "no branch matched".
+      const inner = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+      const best = inner.sort((a, b) => a.length - b.length)[0];
+      if (best) return best.flatMap((i) => fromZodIssue({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, raw));
+      return [{ code: valueAt(raw, path) === undefined ? 'missing-field' : 'invalid-value', message: issue.message, path }];
     }
     case 'too_small':
     case 'too_big':

@@ -5,6 +5,8 @@
  * layers above never re-interpret author input (the "options compiled once" rule).
  */
 
+import type { ScheduleSpec } from './schedule.js';
+
 /** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -91,6 +93,8 @@ export interface WorkflowSpec {
   /** Pool name -> limit of steps running at once in that pool (across runs in this engine). */
   pools: Record<string, number>;
   env: Record<string, string>;
+  /** Cron schedules that create runs of this workflow (fired by `baton server`). */
+  schedules: ScheduleSpec[];
   steps: StepSpec[];
   /** Absolute folder that relative `uses` and `cwd` resolve against. */
   baseDir: string;

@@ -86,6 +86,17 @@ export const StepSchema = z.strictObject({
   continueOnError: z.boolean().optional(),
 });
 
+/** One `schedule` entry as written. */
+export const ScheduleSchema = z.strictObject({
+  name: z.string().regex(STEP_ID_PATTERN, { error: 'schedule names use lowercase letters, digits, "_" and "-"' }).optional(),
+  cron: z.string({ error: 'cron must be a cron expression such as "0 2 * * *"' }),
+  timezone: z.string({ error: 'timezone must be an IANA time zone name such as "Europe/Paris"' }).optional(),
+  params: z.record(z.string(), json, { error: 'params must be a map of param name to value' }).optional(),
+  misfire: z.enum(['skip', 'run-once', 'catch-up'], { error: 'misfire must be "skip", "run-once" or "catch-up"' }).optional(),
+  overlap: z.enum(['skip', 'queue', 'allow'], { error: 'overlap must be "skip", "queue" or "allow"' }).optional(),
+  enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
+});
+
 /** A whole workflow as written in YAML/JSON or passed to `defineWorkflow`. */
 export const WorkflowSchema = z.strictObject({
   name: z.string({ error: 'name must be a string' }).regex(WORKFLOW_NAME_PATTERN, { error: 'name uses letters, digits, ".", "_" and "-"' }),
@@ -96,6 +107,7 @@ export const WorkflowSchema = z.strictObject({
   retry: RetrySchema.optional(),
   pools: z.record(z.string(), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
   env: envMap.optional(),
+  schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),
   steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
 });
 
@@ -120,4 +132,5 @@ export const KNOWN_KEYS = {
   retry: Object.keys(RetrySchema.shape),
   param: Object.keys(ParamSchema.shape),
   run: ['linux', 'darwin', 'win32'],
+  schedule: Object.keys(ScheduleSchema.shape),
 } as const;

@@ -14,6 +14,7 @@ import { suggest } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
 import type { JsonValue, ParamType } from './model.js';
 import { matchesParamType } from './params.js';
+import { checkSchedule } from './schedule.js';
 
 type Raw = Record<string, unknown>;
 
@@ -73,6 +74,7 @@ export function checkSemantics(raw: unknown): Issue[] {
 
   const paramNames = isRecord(raw.params) ? Object.keys(raw.params) : undefined;
   issues.push(...checkParams(raw.params));
+  issues.push(...checkSchedule(raw));
   if (isRecord(raw.env)) {
     const context: ExpressionContext = { isUpstream: () => false, stepIds, paramNames };
     for (const [key, value] of Object.entries(raw.env)) {
