@@ -124,7 +124,7 @@ export function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
       // branch: report that branch's own problems, which say what to fix, over "no branch matched".
       const inner = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
       const best = inner.sort((a, b) => a.length - b.length)[0];
-      if (best) return best.flatMap((i) => fromZodIssue({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, raw));
+      if (best) return best.flatMap((i) => fromZodIssue({ ...i, path: [...issue.path, ...i.path] }, raw));
       return [{ code: valueAt(raw, path) === undefined ? 'missing-field' : 'invalid-value', message: issue.message, path }];
     }
     case 'too_small':
