@@ -4,11 +4,12 @@
  * types, from SQLite and from PostgreSQL. PostgreSQL-only behaviour (several nodes on one
  * database) is at the end.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord, NewEvent, RunRecord, Store, StoredStepRun, WorkflowVersionRecord } from '../src/index.js';
 import { openPostgresStore, openSqliteStore, RunNotFoundError } from '../src/index.js';
+import { POSTGRES_MIGRATIONS_DIR } from '../src/store/postgres/pg-store.js';
 import { tempDir } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
@@ -270,6 +271,28 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.acquireRun('r1', owner('two'), T0 + 1, 1000, () => false)).toBe(true);
     });
 
+    it('saves batch groups (insert, then replace by index), reads them back in index order per step', async () => {
+      await create('r1');
+      const failure = { type: 'Error', message: 'boom', retryable: true };
+      const invalid = {
+        index: -1, items: ['bad.csv'], state: 'invalid' as const, attempts: 0, updatedAt: T0,
+        error: { type: 'batch-invalid', message: '1 invalid', retryable: false, details: [{ item: 'bad.csv', reason: 'not CSV' }] },
+      };
+      const g = (index: number, items: unknown[]) => ({ index, items: items as string[], state: 'pending' as const, attempts: 0, updatedAt: T0 });
+      await store.saveBatchGroups('r1', 'a', [g(1, ['c', 'd']), g(0, ['a', { k: [1, null] }]), invalid]);
+      await store.saveBatchGroups('r1', 'b', [g(0, ['z'])]);
+      expect(await store.getBatchGroups('r1', 'a')).toStrictEqual([invalid, g(0, ['a', { k: [1, null] }]), g(1, ['c', 'd'])]);
+      const done = { ...g(0, ['a', { k: [1, null] }]), state: 'succeeded' as const, attempts: 2, outputs: [{ rows: 3 }, null], updatedAt: T0 + 9 };
+      const failed = { ...g(1, ['c', 'd']), state: 'failed' as const, attempts: 3, error: failure, updatedAt: T0 + 10 };
+      await store.saveBatchGroups('r1', 'a', [done]);
+      await store.saveBatchGroups('r1', 'a', [{ ...failed, attempts: 1 }, failed]); // the last entry for an index wins
+      expect(await store.getBatchGroups('r1', 'a')).toStrictEqual([invalid, done, failed]);
+      expect(await store.getBatchGroups('r1', 'b')).toStrictEqual([g(0, ['z'])]);
+      expect(await store.getBatchGroups('r1', 'c')).toEqual([]);
+      await store.saveBatchGroups('r1', 'c', []);
+      expect(await store.getBatchGroups('r1', 'c')).toEqual([]);
+    });
+
     it('commits 5,000 step runs, attempts and events in one call each', async () => {
       const n = 5000;
       const ids = Array.from({ length: n }, (_, i) => `s${i}`);
@@ -348,7 +371,9 @@ describe('PostgreSQL store: several nodes on one database', () => {
       const results = await Promise.allSettled(stores.map((s) => s.migrate()));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
       const applied = await sql<{ version: number; name: string }>(db.url, 'SELECT version, name FROM schema_migrations ORDER BY version');
-      expect(applied).toEqual([{ version: 1, name: '0001_init.sql' }]);
+      // Every migration file, each applied once.
+      const files = readdirSync(POSTGRES_MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+      expect(applied).toEqual(files.map((name) => ({ version: Number.parseInt(name, 10), name })));
       await stores[0]!.saveWorkflow(workflow());
       expect(await stores[3]!.getWorkflow('v1')).toStrictEqual(workflow());
     } finally {

@@ -13,6 +13,8 @@ import { registerLogs } from './commands/logs.js';
 import { registerResume } from './commands/resume.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSchedules } from './commands/schedules.js';
+import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
 import type { GlobalOptions } from './context.js';
@@ -45,6 +47,8 @@ registerShow(program, globals);
 registerLogs(program, globals);
 registerResume(program, globals);
 registerCancel(program, globals);
+registerServer(program, globals);
+registerSchedules(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,6 +18,8 @@ interface StepView {
   startedAt?: number;
   endedAt?: number;
   reason?: string;
+  /** Item counts of a batch step, from its latest `batch` event. */
+  batch?: { done: number; failed: number; invalid: number; total: number };
 }
 
 /** Tracks one run's step states from engine events and renders them. */
@@ -69,6 +71,12 @@ export class ProgressView {
       else delete v.reason;
       this.steps.set(e.stepId, v);
       if (this.mode === 'lines') process.stdout.write(this.line(e, v) + '\n');
+    } else if (e.type === 'batch' && e.stepId && e.data) {
+      const v = this.steps.get(e.stepId);
+      const n = (k: string): number => (typeof e.data?.[k] === 'number' ? e.data[k] : 0);
+      const batch = { done: n('done'), failed: n('failed'), invalid: n('invalid'), total: n('total') };
+      if (v) v.batch = batch;
+      if (this.mode === 'lines') process.stdout.write(`${formatTime(e.at)} batch ${e.stepId} ${batchText(batch)}\n`);
     } else if (e.type === 'run' && this.mode === 'lines') {
       process.stdout.write(`${formatTime(e.at)} run ${this.runId} ${e.to ?? ''}\n`);
     }
@@ -116,9 +124,24 @@ export class ProgressView {
       paintState(v.state),
       v.startedAt === undefined ? '' : elapsed(v.startedAt, v.endedAt),
       v.attempts > 1 ? `attempt ${v.attempts}` : '',
-      v.reason ? dim(v.reason) : '',
+      v.batch ? batchBar(v.batch) : v.reason ? dim(v.reason) : '',
     ]);
     const more = all.length > shown.length ? `\n${dim(`… ${all.length - shown.length} more steps`)}` : '';
     logUpdate(`${head}\n${table(rows)}${more}`);
   }
+}
+
+/** `12/40 items done, 1 failed, 2 invalid`. */
+function batchText(b: NonNullable<StepView['batch']>): string {
+  const extra = [b.failed ? `${b.failed} failed` : '', b.invalid ? `${b.invalid} invalid` : ''].filter(Boolean);
+  return `${b.done}/${b.total} items done${extra.length ? ', ' + extra.join(', ') : ''}`;
+}
+
+/** A small bar of a batch step's items: done, then failed (and invalid) ones, then the rest. */
+function batchBar(b: NonNullable<StepView['batch']>): string {
+  const width = 20;
+  const cells = (n: number): number => (b.total ? Math.round((n / b.total) * width) : 0);
+  const done = cells(b.done);
+  const bad = Math.min(width - done, cells(b.failed + b.invalid));
+  return '█'.repeat(done) + '▒'.repeat(bad) + dim('░'.repeat(width - done - bad)) + ' ' + batchText(b);
 }

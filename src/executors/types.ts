@@ -1,5 +1,6 @@
 import type { Failure } from '../core/index.js';
 import type { JsonObject, JsonValue, StepSpec } from '../spec/index.js';
+import type { BatchGroupRecord } from '../store/index.js';
 import type { AttemptLog } from './log.js';
 
 /** Why an attempt's signal was aborted: the runtime sets one of these as `signal.reason`. */
@@ -33,6 +34,43 @@ export interface AttemptRequest {
   outputPath: string;
   /** Called once a child process exists, so its pid can be recorded. */
   onSpawn?: (pid: number) => void;
+  /** Set for a step with `batch:`: what the runtime resolved and how to keep group results. */
+  batch?: BatchHooks;
+}
+
+/** Items done so far in a batch step, as shown by progress displays. */
+export interface BatchProgress {
+  /** Items whose group succeeded. */
+  done: number;
+  /** Items whose group failed after its retries. */
+  failed: number;
+  /** Items that failed validation and were skipped (`onInvalid: skip`). */
+  invalid: number;
+  /** Every item of the batch, invalid ones included. */
+  total: number;
+}
+
+/**
+ * What the runtime hands the batch executor besides the request: values it evaluated and
+ * callbacks onto the store, so the executor itself never touches the store.
+ */
+export interface BatchHooks {
+  /** The items: values of an expression, or a glob (relative to `baseDir`) to expand. */
+  items: { values: JsonValue[] } | { glob: string };
+  /** `validate.with`, evaluated (the executor adds `item`). */
+  validateInputs: JsonObject;
+  /** `consolidate.with`, evaluated (the executor adds `result`). */
+  consolidateInputs: JsonObject;
+  /** Groups saved by an earlier try of this step run (empty on the first). */
+  loadGroups(): Promise<BatchGroupRecord[]>;
+  /** Saves groups (the plan at the start, then each group as it ends); resolves once durable. */
+  saveGroups(groups: BatchGroupRecord[]): Promise<void>;
+  /** Called after each save with the counts so far. */
+  progress(p: BatchProgress): void;
+  /** ms since the epoch, for `updatedAt`. */
+  clock(): number;
+  /** Uniform [0,1), for the jitter of group retries. */
+  random(): number;
 }
 
 /** How an attempt ended, as the executor saw it. */

@@ -7,12 +7,13 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
-import type { AbortCause, AttemptResult } from '../executors/index.js';
+import type { AbortCause, AttemptResult, BatchHooks, BatchProgress } from '../executors/index.js';
 import { AttemptLog, execute } from '../executors/index.js';
 import type { JsonValue } from '../spec/index.js';
 import { interpolate, interpolateValue } from '../spec/index.js';
 import type { AttemptEnd, AttemptRecord } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
+import { batchHooks } from './batch.js';
 import type { ReadyQueue } from './ready-queue.js';
 import type { RunSummary } from './engine.js';
 
@@ -54,6 +55,8 @@ export interface AttemptEvents {
   started(run: ActiveRun, stepId: string, attempt: AttemptRecord): void;
   pid(attemptId: string, pid: number): void;
   ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[]): void;
+  /** A batch step saved group results; `progress` is the counts so far. */
+  batch(run: ActiveRun, stepId: string, attemptId: string, progress: BatchProgress): void;
 }
 
 /** Runs attempts for the engine. */
@@ -98,6 +101,7 @@ export class AttemptRunner {
     let env: Record<string, string>;
     let inputs: JsonValue;
     let cwd: string;
+    let batch: BatchHooks | undefined;
     try {
       m.scope.run.attempt = attempt.number;
       env = {};
@@ -106,13 +110,17 @@ export class AttemptRunner {
       inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
       const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
       cwd = isAbsolute(dir) ? dir : resolve(m.spec.baseDir, dir);
+      if (spec.batch !== undefined) {
+        batch = batchHooks(spec.batch, m.scope, this.o.store, run.id, stepId, this.o, (p) => this.events.batch(run, stepId, attempt.id, p));
+      }
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       end({ ok: false, failure: { type: 'expression', message, retryable: false } });
       return;
     }
     const outDir = join(this.o.dataDir, 'outputs', run.id);
-    if (spec.action.kind === 'run' && !this.madeDirs.has(outDir)) {
+    // Batch steps keep group item lists and results there too, whatever their action.
+    if ((spec.action.kind === 'run' || batch) && !this.madeDirs.has(outDir)) {
       mkdirSync(outDir, { recursive: true });
       this.madeDirs.add(outDir);
     }
@@ -121,7 +129,7 @@ export class AttemptRunner {
         runId: run.id, workflow: m.spec.name, stepId, attemptId: attempt.id, attempt: attempt.number, step: spec,
         baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId),
         signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${attempt.id}.json`),
-        onSpawn: (pid) => this.events.pid(attempt.id, pid),
+        onSpawn: (pid) => this.events.pid(attempt.id, pid), ...(batch ? { batch } : {}),
       },
       { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes },
     ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: String(e), retryable: true } }));

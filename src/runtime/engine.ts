@@ -12,14 +12,17 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RunMachine, StepTransition, Transition } from '../core/index.js';
 import type { JsonObject, WorkflowSpec } from '../spec/index.js';
-import type { AttemptRecord, Batch, NewEvent, RunOwner, Store, StoredStepRun, Trigger } from '../store/index.js';
+import type { AttemptRecord, Batch, NewEvent, RunOwner, Store, StoredStepRun } from '../store/index.js';
 import { ReadyQueue } from './ready-queue.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
 import { AttemptRunner } from './attempts.js';
+import { progressData } from './batch.js';
 import { isOwnerDead } from './liveness.js';
 import { loadRunForResume, newMachine } from './restore.js';
+import { newRun, workflowRecord } from './records.js';
+import type { NewRunOptions } from './records.js';
 
 /** A run's end, as `RunHandle.result` reports it. */
 export interface RunSummary {
@@ -35,17 +38,8 @@ export interface RunHandle {
   result: Promise<RunSummary>;
 }
 
-/** Options for one new run. */
-export interface StartRunOptions {
-  /** Params, already resolved against the workflow's declarations (`resolveParams`). */
-  params?: JsonObject;
-  /** @default 'manual' */
-  trigger?: Trigger;
-  /** Overrides the workflow's `concurrency` for this run. */
-  concurrency?: number;
-  /** Added to every step's priority. @default 0 */
-  priority?: number;
-}
+/** Options for a run started in this engine. */
+export type StartRunOptions = Omit<NewRunOptions, 'dueAt' | 'schedule'>;
 
 /** Listener of committed events (they are durable when a listener sees them). */
 export type EngineListener = (e: NewEvent) => void;
@@ -103,6 +97,11 @@ export class Engine {
         this.scheduleFlush();
       },
       ended: (run, stepId, end, transitions) => this.onAttemptEnded(run, stepId, end, transitions),
+      // Group results are already durable (saved by the batch executor); the event only tells listeners.
+      batch: (run, stepId, attemptId, p) => {
+        this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock(), data: progressData(p) });
+        this.scheduleFlush();
+      },
     });
   }
 
@@ -115,24 +114,31 @@ export class Engine {
   /** Registers the workflow version, creates a run and starts it. */
   async startRun(spec: WorkflowSpec, version: string, opts: StartRunOptions = {}): Promise<RunHandle> {
     const now = this.options.clock();
-    const id = newRunId(now);
-    const params = opts.params ?? {};
-    await this.store.saveWorkflow({ version, name: spec.name, definition: definitionOf(spec), createdAt: now, ...(spec.sourcePath ? { sourcePath: spec.sourcePath } : {}) });
-    await this.store.createRun(
-      {
-        id, workflow: spec.name, version, state: 'queued', trigger: opts.trigger ?? 'manual', params,
-        priority: opts.priority ?? 0, stepCount: spec.steps.length, createdAt: now,
-        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-      },
-      spec.steps.map((s, position) => ({ runId: id, stepId: s.id, position, state: 'pending', attempts: 0, lostAttempts: 0 })),
-      [{ runId: id, type: 'run', to: 'queued', at: now, data: { workflow: spec.name, version } }],
-    );
-    await this.store.acquireRun(id, this.owner, now, this.options.leaseMs, () => false);
-    const machine = newMachine(spec, id, params, this.options);
+    await this.store.saveWorkflow(workflowRecord(spec, version, now));
+    const { record, steps, events } = newRun(spec, version, { ...opts, trigger: opts.trigger ?? 'manual' }, now);
+    await this.store.createRun(record, steps, events);
+    await this.store.acquireRun(record.id, this.owner, now, this.options.leaseMs, () => false);
+    const machine = newMachine(spec, record.id, record.params, this.options);
     const run = this.adopt(machine, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
     this.record(run, machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
-    return { id, result: run.done.promise };
+    return { id: record.id, result: run.done.promise };
+  }
+
+  /**
+   * Starts a run that another process recorded as `queued` (a delayed run that came due, a
+   * schedule tick). @throws RunHeldError when another process took it first; RunNotFoundError.
+   */
+  async startQueuedRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
+    const now = this.options.clock();
+    if (!(await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead))) {
+      throw new RunHeldError(runId, 'another process');
+    }
+    const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
+    const run = this.adopt(loaded.machine, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    this.record(run, loaded.machine.apply({ type: 'start' }, now));
+    this.scheduleFlush();
+    return { id: runId, result: run.done.promise };
   }
 
   /**
@@ -424,22 +430,10 @@ function stepEvent(runId: string, t: StepTransition, attemptId: string | undefin
   return { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, data, ...(attemptId ? { attemptId } : {}) };
 }
 
-/** The spec as stored: JSON-able, inline handlers replaced by a marker. */
-function definitionOf(spec: WorkflowSpec): JsonObject {
-  return JSON.parse(
-    JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `inline:${(v as { name?: string }).name || 'anonymous'}` : v)),
-  ) as JsonObject;
-}
-
 function emptyBatch(): Batch {
   return { attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [], events: [] };
 }
 
 function isEmpty(b: Batch): boolean {
   return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length && !b.attemptPids?.length;
-}
-
-/** Time-sortable, short, lowercase: 8 base-36 chars of ms time + 4 random hex chars. */
-function newRunId(now: number): string {
-  return now.toString(36).padStart(8, '0') + randomBytes(2).toString('hex');
 }

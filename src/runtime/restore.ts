@@ -5,7 +5,7 @@
  */
 import type { Transition } from '../core/index.js';
 import { RunMachine } from '../core/index.js';
-import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { JsonObject, StepAction, WorkflowSpec } from '../spec/index.js';
 import type { AttemptEnd, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { isOwnerDead, killOrphanGroup } from './liveness.js';
@@ -52,12 +52,15 @@ export async function loadRunForResume(
   const record = await store.getRun(runId);
   if (!record) throw new RunNotFoundError(runId);
   if (record.state === 'succeeded') throw new ResumeError(runId, `run ${runId} already succeeded; there is nothing to resume`);
+  if (record.state === 'pending') throw new ResumeError(runId, `run ${runId} is not due yet (pending); 'baton server' starts it when due, or cancel it with 'baton cancel ${runId}'`);
   if (record.state === 'failed') {
     throw new ResumeError(runId, `run ${runId} failed; resume continues interrupted or cancelled runs. Start a new run with 'baton run'`);
   }
   const def = spec ?? (await storedSpec(store, record));
   const steps = await store.getStepRuns(runId);
-  const machine = new RunMachine(def, { runId, params: record.params, state: record.state === 'cancelled' ? 'cancelled' : 'running', steps }, {
+  // A queued run was never started: the caller applies `start`. Otherwise it resumes.
+  const state = record.state === 'cancelled' || record.state === 'queued' ? record.state : 'running';
+  const machine = new RunMachine(def, { runId, params: record.params, state, steps }, {
     maxLostAttempts: o.maxLostAttempts,
   });
   const lostAttempts: AttemptEnd[] = [];
@@ -78,7 +81,8 @@ async function storedSpec(store: Store, record: RunRecord): Promise<WorkflowSpec
   const w = await store.getWorkflow(record.version);
   if (!w) throw new ResumeError(record.id, `the definition of run ${record.id} (version ${record.version}) is missing from the store`);
   const spec = w.definition as unknown as WorkflowSpec;
-  const inline = spec.steps.find((s) => s.action.kind === 'uses' && typeof s.action.handler === 'string' && s.action.handler.startsWith('inline:'));
+  const isInline = (a: StepAction | undefined): boolean => a?.kind === 'uses' && typeof a.handler === 'string' && a.handler.startsWith('inline:');
+  const inline = spec.steps.find((s) => isInline(s.action) || isInline(s.batch?.validate) || isInline(s.batch?.consolidate));
   if (inline) {
     throw new ResumeError(record.id, `step ${inline.id} of run ${record.id} has an inline handler; resume it from the program that defined it (engine.resumeRun(id, spec))`);
   }
@@ -98,6 +102,18 @@ export async function cancelStoredRun(store: Store, runId: string, now: number):
   const held = record.owner !== undefined && (record.leaseExpiresAt ?? 0) >= now && !isOwnerDead(record);
   await store.requestCancel(runId, now);
   if (held) return 'requested';
+  if (record.state === 'pending' || record.state === 'queued') {
+    // Never started: nothing runs, so every step run simply ends cancelled.
+    const steps = await store.getStepRuns(runId);
+    await store.commit({
+      attemptsStarted: [],
+      attemptsEnded: [],
+      stepRuns: steps.map((s) => ({ ...s, state: 'cancelled', endedAt: now, reason: 'cancelled' })),
+      runs: [{ id: runId, state: 'cancelled', endedAt: now, reason: 'cancelled' }],
+      events: [{ runId, type: 'run', from: record.state, to: 'cancelled', at: now, data: { reason: 'cancelled' } }],
+    });
+    return 'cancelled';
+  }
   const loaded = await loadRunForResume(store, runId, { maxLostAttempts: Number.MAX_SAFE_INTEGER }, now);
   const m = loaded.machine;
   const transitions = [...loaded.transitions, ...m.apply({ type: 'cancel', reason: 'cancelled' }, now)];

@@ -8,7 +8,7 @@ import { parseDuration } from './duration.js';
 import { WorkflowValidationError } from './errors.js';
 import { fromZodIssue, toSpecError } from './issues.js';
 import type { Issue } from './issues.js';
-import type { ParamSpec, RetryPolicy, StepAction, StepSpec, WorkflowSpec } from './model.js';
+import type { BatchSpec, JsonObject, ParamSpec, Platform, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
 import { WorkflowSchema } from './schema.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
 import { checkSemantics } from './validate.js';
@@ -131,7 +131,32 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
   if (step.pool !== undefined) compiled.pool = step.pool;
   if (step.if !== undefined) compiled.if = String(step.if);
+  if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
   return compiled;
+}
+
+/** Items per group when `groupSize` is not set. */
+export const DEFAULT_GROUP_SIZE = 5;
+
+function compileBatch(b: NonNullable<ParsedWorkflow['steps'][number]['batch']>): BatchSpec {
+  const compiled: BatchSpec = {
+    items: b.items,
+    groupSize: b.groupSize ?? DEFAULT_GROUP_SIZE,
+    concurrency: b.concurrency ?? 1,
+    onInvalid: b.onInvalid ?? 'fail',
+    failurePolicy: b.failurePolicy ?? 'fail-fast',
+  };
+  if (b.validate !== undefined) compiled.validate = compileAction(b.validate);
+  if (b.consolidate !== undefined) compiled.consolidate = compileAction(b.consolidate);
+  if (typeof b.maxFailures === 'number') compiled.maxFailures = { count: b.maxFailures };
+  else if (b.maxFailures !== undefined) compiled.maxFailures = { percent: Number.parseFloat(b.maxFailures) };
+  return compiled;
+}
+
+function compileAction(a: { run?: string | Partial<Record<Platform, string>> | undefined; uses?: string | StepHandler | undefined; with?: JsonObject | undefined }): StepAction {
+  if (a.uses !== undefined) return { kind: 'uses', handler: a.uses, with: structuredClone(a.with ?? {}) };
+  const run = a.run ?? '';
+  return { kind: 'run', command: typeof run === 'string' ? { default: run } : { ...run } };
 }
 
 function compileRetry(input: RetryInput | undefined, base: Readonly<RetryPolicy>): RetryPolicy {

@@ -74,6 +74,9 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
     if (path.length === 2) return KNOWN_KEYS.step;
     if (third === 'retry' && fourth === undefined) return KNOWN_KEYS.retry;
     if (third === 'run' && fourth === undefined) return KNOWN_KEYS.run;
+    if (third === 'batch' && fourth === undefined) return KNOWN_KEYS.batch;
+    if (third === 'batch' && (fourth === 'validate' || fourth === 'consolidate') && path.length === 5) return KNOWN_KEYS.batchAction;
+    if (third === 'batch' && path.length === 6 && path[5] === 'run') return KNOWN_KEYS.run;
   }
   return [];
 }

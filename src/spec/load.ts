@@ -14,7 +14,7 @@ import type { SpecError, SpecErrorCode } from './errors.js';
 import { loadHandler } from './handlers.js';
 import { toSpecError } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
-import type { WorkflowSpec } from './model.js';
+import type { StepAction, WorkflowSpec } from './model.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -98,12 +98,19 @@ export async function checkHandlers(spec: WorkflowSpec): Promise<SpecError[]> {
 async function findHandlerIssues(spec: WorkflowSpec): Promise<Issue[]> {
   const issues: Issue[] = [];
   for (const [index, step] of spec.steps.entries()) {
-    if (step.action.kind !== 'uses' || typeof step.action.handler !== 'string') continue;
-    try {
-      await loadHandler(step.action.handler, spec.baseDir);
-    } catch (e) {
-      if (!(e instanceof HandlerLoadError)) throw e;
-      issues.push({ code: HANDLER_CODES[e.reason], message: e.message, path: ['steps', index, 'uses'] });
+    const actions: [StepAction | undefined, PathSegment[]][] = [
+      [step.action, ['steps', index, 'uses']],
+      [step.batch?.validate, ['steps', index, 'batch', 'validate', 'uses']],
+      [step.batch?.consolidate, ['steps', index, 'batch', 'consolidate', 'uses']],
+    ];
+    for (const [action, path] of actions) {
+      if (action?.kind !== 'uses' || typeof action.handler !== 'string') continue;
+      try {
+        await loadHandler(action.handler, spec.baseDir);
+      } catch (e) {
+        if (!(e instanceof HandlerLoadError)) throw e;
+        issues.push({ code: HANDLER_CODES[e.reason], message: e.message, path });
+      }
     }
   }
   return issues;

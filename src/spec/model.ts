@@ -77,6 +77,41 @@ export interface StepSpec {
   if?: string;
   /** A failure of this step does not skip its dependents nor fail the run. @default false */
   continueOnError: boolean;
+  /** Maps the step's action over items in groups; absent for an ordinary step. */
+  batch?: BatchSpec;
+}
+
+/** How a batch step reacts to a group that exhausted its retries. */
+export type BatchFailurePolicy = 'fail-fast' | 'continue';
+
+/**
+ * A compiled `batch:`: the step's `run`/`uses` processes one group of items per try,
+ * with the step's retry policy applied to each group on its own.
+ */
+export interface BatchSpec {
+  /**
+   * Where the items come from: a glob relative to the workflow folder (matches sorted),
+   * a lone `${{ expr }}` that must evaluate to an array, or a glob with `${{ }}` parts
+   * that are interpolated first.
+   */
+  items: string;
+  /** Items handed to one try of the action. @default 5 */
+  groupSize: number;
+  /** Groups (and, while validating, items) processed at once. @default 1 */
+  concurrency: number;
+  /** Run on every item before any group starts; `with` gets `item` added. */
+  validate?: StepAction;
+  /** `fail` fails the step listing every invalid item; `skip` records them and goes on. @default 'fail' */
+  onInvalid: 'fail' | 'skip';
+  /** @default 'fail-fast' */
+  failurePolicy: BatchFailurePolicy;
+  /**
+   * With `continue`: the step fails only when more items than this failed. A count, or a
+   * percentage of all items. Absent = no limit.
+   */
+  maxFailures?: { count: number } | { percent: number };
+  /** Receives the consolidated result (`with` gets `result`); its output becomes the step's. */
+  consolidate?: StepAction;
 }
 
 /** A compiled workflow. */

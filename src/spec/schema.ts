@@ -58,22 +58,48 @@ export const ParamSchema = z.strictObject({
 
 const priorityError = 'priority must be an integer from -10 to +10';
 
+const runCommand = z.union([
+  z.string().min(1, { error: 'run must not be empty' }),
+  z.strictObject({ linux: z.string().optional(), darwin: z.string().optional(), win32: z.string().optional() }),
+], { error: 'run must be a command, or a map of platform (linux, darwin, win32) to command' });
+
+const usesRef = z.union([
+  z.string().regex(HANDLER_REF_PATTERN, { error: 'uses must be a module path starting with ./, ../ or /, optionally followed by #exportName' }),
+  z.custom<StepHandler>((value) => typeof value === 'function'),
+], { error: 'uses must be "./module.ts#exportName" (or a function, in TypeScript)' });
+
+/** A batch's `validate` or `consolidate`: a command or a handler (exactly one, checked in validation). */
+export const BatchActionSchema = z.strictObject({
+  run: runCommand.optional(),
+  uses: usesRef.optional(),
+  with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
+}, { error: 'expected { uses: "./module.ts#export" } or { run: "command" }' });
+
+const groupSizeError = 'groupSize must be an integer >= 1';
+const batchConcurrencyError = 'concurrency must be an integer >= 1';
+const maxFailuresError = 'maxFailures must be an integer >= 0 or a percentage such as "10%"';
+
+/** A step's `batch:` as written; `maxFailures` needing `continue` is checked in validation. */
+export const BatchSchema = z.strictObject({
+  items: z.string({ error: 'items must be a glob (relative to the workflow folder) or an expression "${{ ... }}" giving an array' }).min(1, { error: 'items must not be empty' }),
+  groupSize: z.number({ error: groupSizeError }).int({ error: groupSizeError }).min(1, { error: groupSizeError }).optional(),
+  concurrency: z.number({ error: batchConcurrencyError }).int({ error: batchConcurrencyError }).min(1, { error: batchConcurrencyError }).optional(),
+  validate: BatchActionSchema.optional(),
+  onInvalid: z.enum(['fail', 'skip'], { error: 'onInvalid must be "fail" or "skip"' }).optional(),
+  failurePolicy: z.enum(['fail-fast', 'continue'], { error: 'failurePolicy must be "fail-fast" or "continue"' }).optional(),
+  maxFailures: z.union([
+    z.number({ error: maxFailuresError }).int({ error: maxFailuresError }).min(0, { error: maxFailuresError }),
+    z.string({ error: maxFailuresError }).regex(/^\d+(\.\d+)?%$/, { error: maxFailuresError }),
+  ], { error: maxFailuresError }).optional(),
+  consolidate: BatchActionSchema.optional(),
+});
+
 /** One step as written. Whether it has exactly one of `run`/`uses` is checked in validation. */
 export const StepSchema = z.strictObject({
   id: z.string({ error: 'step id must be a string' }).regex(STEP_ID_PATTERN, { error: 'step ids use lowercase letters, digits, "_" and "-"' }),
   needs: z.union([z.string(), z.array(z.string({ error: 'needs entries must be step ids' }))], { error: 'needs must be a step id or a list of step ids' }).optional(),
-  run: z
-    .union([
-      z.string().min(1, { error: 'run must not be empty' }),
-      z.strictObject({ linux: z.string().optional(), darwin: z.string().optional(), win32: z.string().optional() }),
-    ], { error: 'run must be a command, or a map of platform (linux, darwin, win32) to command' })
-    .optional(),
-  uses: z
-    .union([
-      z.string().regex(HANDLER_REF_PATTERN, { error: 'uses must be a module path starting with ./, ../ or /, optionally followed by #exportName' }),
-      z.custom<StepHandler>((value) => typeof value === 'function'),
-    ], { error: 'uses must be "./module.ts#exportName" (or a function, in TypeScript)' })
-    .optional(),
+  run: runCommand.optional(),
+  uses: usesRef.optional(),
   with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
   env: envMap.optional(),
   cwd: z.string().optional(),
@@ -84,6 +110,7 @@ export const StepSchema = z.strictObject({
   pool: z.string().optional(),
   if: z.union([z.string(), z.boolean()], { error: 'if must be a condition expression' }).optional(),
   continueOnError: z.boolean().optional(),
+  batch: BatchSchema.optional(),
 });
 
 /** One `schedule` entry as written. */
@@ -133,4 +160,6 @@ export const KNOWN_KEYS = {
   param: Object.keys(ParamSchema.shape),
   run: ['linux', 'darwin', 'win32'],
   schedule: Object.keys(ScheduleSchema.shape),
+  batch: Object.keys(BatchSchema.shape),
+  batchAction: Object.keys(BatchActionSchema.shape),
 } as const;

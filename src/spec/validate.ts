@@ -133,7 +133,10 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   const hasRun = raw.run !== undefined;
   const hasUses = raw.uses !== undefined;
   if (hasRun && hasUses) issues.push({ code: 'run-and-uses', message: 'a step has either run (a shell command) or uses (a handler), not both', path: at('uses') });
-  if (!hasRun && !hasUses) issues.push({ code: 'no-action', message: 'a step needs either run (a shell command) or uses (a handler)', path: at() });
+  if (!hasRun && !hasUses) {
+    const message = raw.batch === undefined ? 'a step needs either run (a shell command) or uses (a handler)' : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
+    issues.push({ code: 'no-action', message, path: at() });
+  }
   if (raw.with !== undefined && !hasUses) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler and needs uses', path: at('with') });
 
   if (isRecord(raw.run) && Object.keys(raw.run).length === 0) {
@@ -163,6 +166,33 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   if (typeof raw.if === 'string') issues.push(...checkExpressions(raw.if, 'condition', at('if'), context));
   if (typeof raw.cwd === 'string') issues.push(...checkExpressions(raw.cwd, 'template', at('cwd'), context));
   if (isRecord(raw.with)) issues.push(...checkDeep(raw.with, at('with'), context));
+  if (isRecord(raw.batch)) issues.push(...checkBatch(raw.batch, at('batch'), context));
+  return issues;
+}
+
+function checkBatch(batch: Raw, path: PathSegment[], context: ExpressionContext): Issue[] {
+  const issues: Issue[] = [];
+  if (typeof batch.items === 'string') issues.push(...checkExpressions(batch.items, 'template', [...path, 'items'], context));
+  if (batch.maxFailures !== undefined && batch.failurePolicy !== 'continue') {
+    issues.push({ code: 'invalid-value', message: 'maxFailures applies only with failurePolicy: continue (fail-fast stops at the first failed group)', path: [...path, 'maxFailures'] });
+  }
+  for (const key of ['validate', 'consolidate'] as const) {
+    const action = batch[key];
+    if (!isRecord(action)) continue;
+    const at = [...path, key];
+    const hasRun = action.run !== undefined;
+    const hasUses = action.uses !== undefined;
+    if (hasRun && hasUses) issues.push({ code: 'run-and-uses', message: `${key} has either run (a command) or uses (a handler), not both`, path: [...at, 'uses'] });
+    if (!hasRun && !hasUses) issues.push({ code: 'no-action', message: `${key} needs either run (a command) or uses (a handler)`, path: at });
+    if (action.with !== undefined && !hasUses) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler and needs uses', path: [...at, 'with'] });
+    const commands: [PathSegment[], unknown][] = isRecord(action.run) ? Object.entries(action.run).map(([k, v]) => [[...at, 'run', k], v]) : [[[...at, 'run'], action.run]];
+    for (const [where, command] of commands) {
+      if (typeof command === 'string' && command.includes('${{')) {
+        issues.push({ code: 'expression-in-run', message: 'run commands may not contain ${{ }}: values reach batch commands as $BATON_ITEM, $BATON_RESULT_FILE or the step env', path: where });
+      }
+    }
+    if (isRecord(action.with)) issues.push(...checkDeep(action.with, [...at, 'with'], context));
+  }
   return issues;
 }
 

@@ -8,7 +8,7 @@
  * while staying write-ahead.
  */
 import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
-import type { JsonObject, JsonValue } from '../spec/index.js';
+import type { JsonObject, JsonValue, OverlapPolicy, ScheduleSpec } from '../spec/index.js';
 
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
@@ -43,6 +43,13 @@ export interface RunRecord {
   ownerHost?: string;
   leaseExpiresAt?: number;
   cancelRequestedAt?: number;
+  /** A `pending` run becomes `queued` at this time (delayed and scheduled runs). */
+  dueAt?: number;
+  /** The schedule that created it (`<workflow>/<name>`) and the tick it fired for. */
+  scheduleId?: string;
+  tickAt?: number;
+  /** Wait until no other run of `scheduleId` is queued or running (schedule `overlap: queue`). */
+  waitForSchedule?: boolean;
 }
 
 /** A stored step run: the machine's record plus its run and position. */
@@ -138,6 +145,53 @@ export interface RunOwner {
   host: string;
 }
 
+/** A schedule as stored: its compiled entry, the version it runs, and its state. */
+export interface ScheduleRecord {
+  id: string;
+  workflow: string;
+  version: string;
+  spec: ScheduleSpec;
+  paused: boolean;
+  /** Latest tick handled (fired or skipped), ms since epoch. */
+  lastTickAt?: number;
+  updatedAt: number;
+}
+
+/** What a schedule tick did. */
+export type TickOutcome = 'created' | 'skipped-overlap' | 'skipped-misfire';
+
+/** One tick to record, with the run it creates when it fires. */
+export interface TickFire {
+  scheduleId: string;
+  tickAt: number;
+  now: number;
+  /** Absent: the tick is recorded as `skipped-misfire`. */
+  run?: { record: RunRecord; steps: StoredStepRun[]; events: NewEvent[] };
+  overlap: OverlapPolicy;
+}
+
+/**
+ * State of one group of a batch step. `pending`: not finished (never tried, or its try was
+ * interrupted); `invalid`: the row holding items that failed validation (`onInvalid: skip`).
+ */
+export type BatchGroupState = 'pending' | 'succeeded' | 'failed' | 'invalid';
+
+/** One group of a batch step's items, as stored. */
+export interface BatchGroupRecord {
+  /** From 0 in item order; -1 is the row of invalid items. */
+  index: number;
+  items: JsonValue[];
+  state: BatchGroupState;
+  /** Tries that ended (succeeded or failed) for this group. */
+  attempts: number;
+  /** One output per item, in item order, once the group succeeded. */
+  outputs?: JsonValue[];
+  /** Why the group failed; for the invalid row, `details` lists `{ item, reason }` per item. */
+  error?: Failure;
+  /** ms since the epoch. */
+  updatedAt: number;
+}
+
 /** Thrown when a run id (or prefix) matches no run, or several. */
 export class RunNotFoundError extends Error {
   constructor(
@@ -183,6 +237,43 @@ export interface Store {
   releaseRun(runId: string, owner: string): Promise<void>;
   /** Records a cancel request (from another process); idempotent. */
   requestCancel(runId: string, now: number): Promise<void>;
+  /**
+   * Registers a workflow version's schedules: new entries are added (first tick after
+   * `now`), existing ones take the new spec and version but keep `paused` and their last
+   * tick, and entries the workflow no longer declares are removed.
+   */
+  saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void>;
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /**
+   * Pauses or resumes schedules by id (`<workflow>/<name>`) or by workflow name (all of its
+   * schedules). Resuming moves the last tick to `now`, so ticks that fell while paused are
+   * not replayed. Returns the ids changed (empty when nothing matched).
+   */
+  setSchedulesPaused(selector: string, paused: boolean, now: number): Promise<string[]>;
+  /**
+   * Records one tick, exactly once per (schedule, tick time) across every process sharing
+   * the store, and creates its run in the same transaction: `skipped-overlap` instead when
+   * `overlap` is `skip` and another run of the schedule is pending, queued or running.
+   * Returns undefined when the tick was already recorded (another node fired it).
+   */
+  fireTick(t: TickFire): Promise<{ outcome: TickOutcome; runId?: string } | undefined>;
+  /**
+   * Moves due `pending` runs to `queued` (highest priority, then earliest due, first) and
+   * returns their ids; each run is moved by one caller only. A run waiting for its
+   * schedule moves only when no other run of that schedule is queued or running.
+   * @param runId - only this run (a delayed `baton run` waiting in the foreground).
+   */
+  promoteDueRuns(now: number, limit: number, runId?: string): Promise<string[]>;
+  /** The earliest `due_at` among pending runs, if any. */
+  nextDueAt(): Promise<number | undefined>;
+  /**
+   * Inserts or replaces groups of a batch step, by `(runId, stepId, index)`, in one
+   * transaction. Called once with the whole plan when a batch starts, then once per group
+   * as it ends, so a resumed step skips the groups already done.
+   */
+  saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void>;
+  /** The groups of a batch step, by index (the invalid-items row, index -1, first); empty when none. */
+  getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]>;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { createEngine, isOwnerDead } from '../../runtime/index.js';
+import { createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../spec/index.js';
-import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, resolveParams, workflowVersion } from '../../spec/index.js';
+import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../spec/index.js';
 import type { Store } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, openStore } from '../context.js';
+import { CliError, EXIT, openStore } from '../context.js';
+import { formatTime } from '../format.js';
+import type { ProgressMode } from '../progress.js';
 import { followRun, progressMode } from '../follow.js';
 import { collectParam, positiveInt } from '../params.js';
 
@@ -15,6 +17,10 @@ interface RunOptions {
   json?: boolean;
   quiet?: boolean;
   resume?: boolean;
+  at?: number;
+  in?: number;
+  priority?: number;
+  detach?: boolean;
 }
 
 /** Loads and validates a workflow file; invalid input becomes exit code 2 with every error listed. */
@@ -40,13 +46,21 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--json', 'print one JSON event per line instead of progress')
     .option('-q, --quiet', 'print only the final summary')
     .option('--resume', 'resume the latest interrupted run of this workflow instead of starting a new one')
+    .option('--at <time>', 'start at this time, e.g. 2026-11-22T02:00 (local) or with an offset; the run waits as pending', parseAt)
+    .option('--in <duration>', 'start after this delay, e.g. 10m or 1h30m', parseIn)
+    .option('--priority <n>', 'run priority -10..+10: due runs start highest first, and it adds to each step', parsePriority)
+    .option('--detach', 'record the run and return its id at once; baton server executes it (when due)')
     .addHelpText('after', `
 Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 cancelled.
 Ctrl-C cancels gracefully (SIGTERM to running steps); a second Ctrl-C forces.
 
+A delayed run (--at/--in) is durable: this command waits for it in the foreground, and if
+it is stopped, 'baton server' starts the run when due. It starts once either way.
+
 Examples:
   baton run examples/nightly-forecast/workflow.yaml
-  baton run flow.yaml --param region=eu --param days=7 --concurrency 4`)
+  baton run flow.yaml --param region=eu --param days=7 --concurrency 4
+  baton run flow.yaml --in 10m --detach      # baton server runs it in 10 minutes`)
     .action(async (file: string, o: RunOptions) => {
       const spec = await loadOrExplain(file);
       let params;
@@ -56,8 +70,27 @@ Examples:
         if (e instanceof ParamError) throw new CliError(`invalid params for ${spec.name}:\n${e.problems.map((p) => '  ' + p).join('\n')}`);
         throw e;
       }
+      if (o.at !== undefined && o.in !== undefined) throw new CliError('give --at or --in, not both');
+      const dueAt = o.at ?? (o.in !== undefined ? Date.now() + o.in : undefined);
       const { store, dataDir } = await openStore(globals());
       try {
+        const runOpts = {
+          params,
+          ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+          ...(o.priority !== undefined ? { priority: o.priority } : {}),
+        };
+        if (dueAt !== undefined || o.detach) {
+          const id = await submitRun(store, spec, workflowVersion(spec), { ...runOpts, ...(dueAt !== undefined ? { dueAt } : {}) }, Date.now());
+          if (o.detach) {
+            process.stdout.write(`${id}\n`);
+            process.stderr.write(dueAt !== undefined
+              ? `run ${id} is pending until ${formatTime(dueAt)}; baton server starts it when due\n`
+              : `run ${id} is queued; baton server starts it\n`);
+            return;
+          }
+          process.exitCode = await waitAndRun(store, dataDir, id, dueAt ?? Date.now(), spec.name, progressMode(o));
+          return;
+        }
         const engine = createEngine({ store, dataDir });
         const interrupted = await findInterrupted(store, spec.name);
         let handle;
@@ -65,10 +98,7 @@ Examples:
           handle = await engine.resumeRun(interrupted);
         } else {
           if (interrupted) process.stderr.write(`note: run ${interrupted} of ${spec.name} was interrupted; 'baton resume ${interrupted}' continues it\n`);
-          handle = await engine.startRun(spec, workflowVersion(spec), {
-            params,
-            ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
-          });
+          handle = await engine.startRun(spec, workflowVersion(spec), runOpts);
         }
         process.exitCode = await followRun(engine, store, handle, spec.name, progressMode(o));
         await engine.close();
@@ -80,7 +110,7 @@ Examples:
 
 /** The latest run of the workflow whose holder died mid-run, if any. */
 async function findInterrupted(store: Store, workflow: string): Promise<string | undefined> {
-  const runs = await store.listRuns({ workflow, state: ['running', 'queued'], limit: 5 });
+  const runs = await store.listRuns({ workflow, state: ['running'], limit: 5 });
   const now = Date.now();
   return runs.find((r) => r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r))?.id;
 }
@@ -97,3 +127,59 @@ async function offerResume(runId: string): Promise<boolean> {
   }
 }
 
+
+/**
+ * Waits in the foreground for a pending run to come due, then executes it here, unless
+ * another process (a server) started it first. Ctrl-C leaves it pending (exit 130).
+ */
+async function waitAndRun(store: Store, dataDir: string, runId: string, dueAt: number, workflow: string, mode: ProgressMode): Promise<number> {
+  if (mode !== 'json') process.stderr.write(`run ${runId} is pending until ${formatTime(dueAt)} (Ctrl-C leaves it pending; baton server starts it when due)\n`);
+  const interrupted = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => done(false), Math.max(0, dueAt - Date.now()));
+    const onSignal = (): void => done(true);
+    function done(v: boolean): void {
+      clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(v);
+    }
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  if (interrupted) {
+    process.stderr.write(`\nrun ${runId} stays pending; baton server starts it when due, or 'baton cancel ${runId}'\n`);
+    return EXIT.cancelled;
+  }
+  const [promoted] = await store.promoteDueRuns(Math.max(Date.now(), dueAt), 1, runId);
+  if (promoted === undefined) {
+    process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
+    return EXIT.ok;
+  }
+  const engine = createEngine({ store, dataDir });
+  const handle = await engine.startQueuedRun(runId);
+  const code = await followRun(engine, store, handle, workflow, mode);
+  await engine.close();
+  return code;
+}
+
+/** `--at`: an ISO date-time; without an offset it is local time (ECMAScript Date rules). */
+function parseAt(v: string): number {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new CliError(`--at expects a date-time such as 2026-11-22T02:00 or 2026-11-22T02:00+01:00, got '${v}'`);
+  if (t < Date.now() - 1000) throw new CliError(`--at ${v} is in the past; give a future time, or drop --at to run now`);
+  return t;
+}
+
+function parseIn(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new CliError(`--in expects a duration such as 30s, 10m or 1h30m, got '${v}'`);
+  }
+}
+
+function parsePriority(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -10 || n > 10) throw new CliError(`--priority expects an integer from -10 to 10, got '${v}'`);
+  return n;
+}

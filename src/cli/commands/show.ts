@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Store } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
 import { openStore } from '../context.js';
 import { dim, elapsed, formatMs, formatTime, paintState, table } from '../format.js';
@@ -16,8 +17,9 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
         const runId = await store.resolveRunId(id);
         const [run, steps, attempts] = await Promise.all([store.getRun(runId), store.getStepRuns(runId), store.getAttempts(runId)]);
         if (!run) return;
+        const batches = await batchCounts(store, run.id, run.version);
         if (o.json) {
-          process.stdout.write(JSON.stringify({ run, steps, attempts }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ run, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
           return;
         }
         const out: string[] = [
@@ -53,9 +55,36 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
           });
         }
         out.push(table(rows));
+        if (batches.size) {
+          out.push('', 'BATCH');
+          const items = [...batches].map(([stepId, b]) => [stepId, `items ${b.done}/${b.failed}/${b.total} done/failed/total`, b.invalid ? `${b.invalid} invalid` : '', dim(`${b.groupsDone}/${b.groups} groups ended`)]);
+          out.push(table(items));
+        }
         process.stdout.write(out.join('\n') + '\n');
       } finally {
         await store.close();
       }
     });
+}
+
+/** Item and group counts of each batch step of a run, read from its stored groups. */
+async function batchCounts(store: Store, runId: string, version: string): Promise<Map<string, { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }>> {
+  const out = new Map<string, { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }>();
+  const def = (await store.getWorkflow(version))?.definition as { steps?: { id: string; batch?: unknown }[] } | undefined;
+  for (const step of def?.steps ?? []) {
+    if (step.batch === undefined) continue;
+    const b = { done: 0, failed: 0, invalid: 0, total: 0, groups: 0, groupsDone: 0 };
+    const groups = await store.getBatchGroups(runId, step.id);
+    if (!groups.length) continue; // not started, or stopped at validation (its error says why)
+    for (const g of groups) {
+      b.total += g.items.length;
+      if (g.state === 'succeeded') b.done += g.items.length;
+      if (g.state === 'failed') b.failed += g.items.length;
+      if (g.state === 'invalid') b.invalid += g.items.length;
+      if (g.index >= 0) b.groups++;
+      if (g.state === 'succeeded' || g.state === 'failed') b.groupsDone++;
+    }
+    out.set(step.id, b);
+  }
+  return out;
 }

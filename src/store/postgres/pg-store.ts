@@ -10,10 +10,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
-  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, Store, StoredStepRun,
-  WorkflowVersionRecord,
+  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, ScheduleRecord, Store, StoredStepRun,
+  TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
+import type { ScheduleSpec } from '../../spec/index.js';
+import { fireTick, insertRun, listSchedules, nextDueAt, promoteDueRuns, saveSchedules, setSchedulesPaused } from './triggers.js';
 import { RunNotFoundError } from '../types.js';
+import type { BatchGroupRecord } from '../types.js';
+import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
 } from './batch.js';
@@ -102,14 +106,7 @@ export class PgStore implements Store {
   }
 
   async createRun(r: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
-    await this.tx(async (c) => {
-      await run(c, Q.insertRun, [r.id, r.workflow, r.version, r.state, r.trigger, JSON.stringify(r.params), r.priority,
-        r.concurrency ?? null, r.stepCount, r.createdAt]);
-      if (steps.length) {
-        await run(c, Q.insertStepRuns, [steps.map((s) => s.runId), steps.map((s) => s.stepId), steps.map((s) => s.position), steps.map((s) => s.state)]);
-      }
-      if (events.length) await run(c, Q.insertEvents, eventColumns(events));
-    });
+    await this.tx((c) => insertRun(c, r, steps, events));
   }
 
   /** One transaction, one statement per non-empty part, whatever the batch size. */
@@ -194,6 +191,42 @@ export class PgStore implements Store {
 
   async requestCancel(runId: string, now: number): Promise<void> {
     await run(this.pool, Q.requestCancel, [runId, now]);
+  }
+
+  saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void> {
+    return saveSchedules((fn) => this.tx(fn), workflow, version, schedules, now);
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return listSchedules(this.pool);
+  }
+
+  setSchedulesPaused(selector: string, paused: boolean, now: number): Promise<string[]> {
+    return setSchedulesPaused(this.pool, selector, paused, now);
+  }
+
+  fireTick(t: TickFire): Promise<{ outcome: TickOutcome; runId?: string } | undefined> {
+    return fireTick((fn) => this.tx(fn), t);
+  }
+
+  promoteDueRuns(now: number, limit: number, runId?: string): Promise<string[]> {
+    return promoteDueRuns((fn) => this.tx(fn), now, limit, runId);
+  }
+
+  nextDueAt(): Promise<number | undefined> {
+    return nextDueAt(this.pool);
+  }
+
+  /** One statement; a group named twice in one call keeps its last entry (folded here: ON CONFLICT refuses duplicates). */
+  async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
+    const last = [...new Map(groups.map((g) => [g.index, g])).values()];
+    if (!last.length) return;
+    const cols = last.map(batchGroupColumns);
+    await run(this.pool, Q.saveBatchGroups, [runId, stepId, ...[0, 1, 2, 3, 4, 5, 6].map((i) => cols.map((c) => c[i]))]);
+  }
+
+  async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
+    return (await run(this.pool, Q.getBatchGroups, [runId, stepId])).map(toBatchGroup);
   }
 
   /** Ends the pool once every checked-out connection is back. Safe to call twice. */

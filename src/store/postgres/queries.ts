@@ -23,9 +23,13 @@ export const Q = {
   /** $1 version. */
   getWorkflow: q('get_workflow', 'SELECT * FROM workflows WHERE version = $1'),
 
-  /** $1 id, $2 workflow, $3 version, $4 state, $5 trigger, $6 params (JSON text), $7 priority, $8 concurrency, $9 step_count, $10 created_at. */
-  insertRun: q('insert_run', `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10)`),
+  /**
+   * $1 id, $2 workflow, $3 version, $4 state, $5 trigger, $6 params (JSON text), $7 priority, $8 concurrency, $9 step_count,
+   * $10 created_at, $11 due_at, $12 schedule_id, $13 tick_at, $14 wait_for_schedule.
+   */
+  insertRun: q('insert_run', `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
+      due_at, schedule_id, tick_at, wait_for_schedule)
+    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14)`),
 
   /** Columns as arrays: $1 run_id, $2 step_id, $3 position, $4 state. */
   insertStepRuns: q('insert_step_runs', `INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts)
@@ -142,4 +146,18 @@ export const Q = {
   requestCancel: q('request_cancel', `WITH marked AS (
       UPDATE runs SET cancel_requested_at = $2 WHERE id = $1 AND cancel_requested_at IS NULL RETURNING id)
     INSERT INTO events (run_id, type, at) SELECT id, 'cancel-requested', $2 FROM marked`),
+
+  /**
+   * Inserts or replaces groups of one batch step. $1 run_id, $2 step_id; columns as arrays:
+   * $3 group_index, $4 items (JSON text), $5 state, $6 attempts, $7 outputs (JSON text), $8 error (JSON text), $9 updated_at.
+   */
+  saveBatchGroups: q('save_batch_groups', `INSERT INTO batch_groups (run_id, step_id, group_index, items, state, attempts, outputs, error, updated_at)
+    SELECT $1, $2, group_index, items::json, state, attempts, outputs::json, error::json, updated_at
+      FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[])
+      AS u(group_index, items, state, attempts, outputs, error, updated_at)
+    ON CONFLICT (run_id, step_id, group_index) DO UPDATE SET items = EXCLUDED.items, state = EXCLUDED.state,
+      attempts = EXCLUDED.attempts, outputs = EXCLUDED.outputs, error = EXCLUDED.error, updated_at = EXCLUDED.updated_at`),
+
+  /** $1 run_id, $2 step_id. */
+  getBatchGroups: q('get_batch_groups', 'SELECT * FROM batch_groups WHERE run_id = $1 AND step_id = $2 ORDER BY group_index'),
 } as const;

@@ -32,7 +32,7 @@ export function toWorkflow(r: Row): WorkflowVersionRecord {
 
 /** A `runs` row as a record. */
 export function toRun(r: Row): RunRecord {
-  return optional<RunRecord>(
+  const run = optional<RunRecord>(
     {
       id: r.id as string,
       workflow: r.workflow as string,
@@ -48,8 +48,11 @@ export function toRun(r: Row): RunRecord {
     {
       concurrency: 'concurrency', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason', owner: 'owner',
       owner_pid: 'ownerPid', owner_host: 'ownerHost', lease_expires_at: 'leaseExpiresAt', cancel_requested_at: 'cancelRequestedAt',
+      due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt',
     },
   );
+  if (r.wait_for_schedule === true) run.waitForSchedule = true;
+  return run;
 }
 
 /** A `step_runs` row as a record. */

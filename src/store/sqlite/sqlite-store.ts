@@ -10,12 +10,14 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Failure } from '../../core/index.js';
-import type { JsonObject, JsonValue } from '../../spec/index.js';
+import type { JsonObject, JsonValue, ScheduleSpec } from '../../spec/index.js';
 import type {
-  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, Store, StoredStepRun,
-  WorkflowVersionRecord,
+  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, ScheduleRecord, Store, StoredStepRun,
+  TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
 import { RunNotFoundError } from '../types.js';
+import type { BatchGroupRecord } from '../types.js';
+import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -99,18 +101,110 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
+    this.db.transaction(() => this.insertRun(run, steps, events)).immediate();
+  }
+
+  /** Inserts a run with its step runs and events; the caller holds the transaction. */
+  private insertRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): void {
+    this.stmt(
+      `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
+         due_at, schedule_id, tick_at, wait_for_schedule)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(run.id, run.workflow, run.version, run.state, run.trigger, JSON.stringify(run.params), run.priority,
+      run.concurrency ?? null, run.stepCount, run.createdAt, run.dueAt ?? null, run.scheduleId ?? null, run.tickAt ?? null,
+      run.waitForSchedule ? 1 : 0);
+    const ins = this.stmt(
+      'INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts) VALUES (?, ?, ?, ?, 0, 0)',
+    );
+    for (const s of steps) ins.run(s.runId, s.stepId, s.position, s.state);
+    this.insertEvents(events);
+  }
+
+  async saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void> {
     this.db.transaction(() => {
-      this.stmt(
-        `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(run.id, run.workflow, run.version, run.state, run.trigger, JSON.stringify(run.params), run.priority,
-        run.concurrency ?? null, run.stepCount, run.createdAt);
-      const ins = this.stmt(
-        'INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts) VALUES (?, ?, ?, ?, 0, 0)',
+      const ids = schedules.map((x) => x.id);
+      this.db.prepare(`DELETE FROM schedules WHERE workflow = ? AND id NOT IN (${ids.map(() => '?').join(', ')})`).run(workflow, ...ids);
+      const upsert = this.stmt(
+        `INSERT INTO schedules (id, workflow, version, spec, paused, last_tick_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, spec = excluded.spec, updated_at = excluded.updated_at`,
       );
-      for (const s of steps) ins.run(s.runId, s.stepId, s.position, s.state);
-      this.insertEvents(events);
+      // A new schedule starts from now: it does not replay ticks from before it existed.
+      for (const x of schedules) upsert.run(x.id, workflow, version, JSON.stringify(x), now, now);
     }).immediate();
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.stmt('SELECT * FROM schedules ORDER BY id').all().map(toSchedule);
+  }
+
+  async setSchedulesPaused(selector: string, paused: boolean, now: number): Promise<string[]> {
+    return this.db.transaction(() => {
+      const rows = this.stmt('SELECT id FROM schedules WHERE id = ? OR workflow = ? ORDER BY id').all(selector, selector) as { id: string }[];
+      // Resuming moves the last tick to now: ticks that fell while paused are not replayed.
+      const upd = this.stmt(
+        'UPDATE schedules SET paused = ?, updated_at = ?, last_tick_at = CASE WHEN ? THEN last_tick_at ELSE MAX(COALESCE(last_tick_at, 0), ?) END WHERE id = ?',
+      );
+      for (const r of rows) upd.run(paused ? 1 : 0, now, paused ? 1 : 0, now, r.id);
+      return rows.map((r) => r.id);
+    }).immediate();
+  }
+
+  async fireTick(t: TickFire): Promise<{ outcome: TickOutcome; runId?: string } | undefined> {
+    // IMMEDIATE: the tick row, the overlap check and the run are decided under the write lock.
+    return this.db.transaction(() => {
+      const taken = this.stmt('SELECT 1 FROM schedule_ticks WHERE schedule_id = ? AND tick_at = ?').get(t.scheduleId, t.tickAt);
+      if (taken) return undefined;
+      let outcome: TickOutcome = 'skipped-misfire';
+      let runId: string | undefined;
+      if (t.run) {
+        const active = this.stmt(
+          "SELECT count(*) AS n FROM runs WHERE schedule_id = ? AND state IN ('pending', 'queued', 'running')",
+        ).get(t.scheduleId) as { n: number };
+        if (active.n > 0 && t.overlap === 'skip') {
+          outcome = 'skipped-overlap';
+        } else {
+          outcome = 'created';
+          runId = t.run.record.id;
+          this.insertRun({ ...t.run.record, waitForSchedule: active.n > 0 && t.overlap === 'queue' }, t.run.steps, t.run.events);
+        }
+      }
+      this.stmt('INSERT INTO schedule_ticks (schedule_id, tick_at, outcome, run_id, fired_at) VALUES (?, ?, ?, ?, ?)').run(
+        t.scheduleId, t.tickAt, outcome, runId ?? null, t.now,
+      );
+      this.stmt('UPDATE schedules SET last_tick_at = MAX(COALESCE(last_tick_at, 0), ?) WHERE id = ?').run(t.tickAt, t.scheduleId);
+      return runId === undefined ? { outcome } : { outcome, runId };
+    }).immediate();
+  }
+
+  async promoteDueRuns(now: number, limit: number, runId?: string): Promise<string[]> {
+    return this.db.transaction(() => {
+      const due = (runId === undefined
+        ? this.stmt(
+          `SELECT id, schedule_id, wait_for_schedule FROM runs WHERE state = 'pending' AND due_at <= ?
+           ORDER BY priority DESC, due_at, created_at LIMIT ?`,
+        ).all(now, limit)
+        : this.stmt("SELECT id, schedule_id, wait_for_schedule FROM runs WHERE id = ? AND state = 'pending' AND due_at <= ?").all(runId, now)
+      ) as { id: string; schedule_id: string | null; wait_for_schedule: number }[];
+      const busy = new Set<string>();
+      const promoted: string[] = [];
+      const active = this.stmt("SELECT count(*) AS n FROM runs WHERE schedule_id = ? AND state IN ('queued', 'running')");
+      const move = this.stmt("UPDATE runs SET state = 'queued' WHERE id = ? AND state = 'pending'");
+      for (const r of due) {
+        if (r.wait_for_schedule && r.schedule_id !== null) {
+          if (busy.has(r.schedule_id) || (active.get(r.schedule_id) as { n: number }).n > 0) continue;
+          busy.add(r.schedule_id);
+        }
+        move.run(r.id);
+        promoted.push(r.id);
+      }
+      this.insertEvents(promoted.map((id) => ({ runId: id, type: 'run', from: 'pending', to: 'queued', at: now })));
+      return promoted;
+    }).immediate();
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const r = this.stmt("SELECT MIN(due_at) AS due FROM runs WHERE state = 'pending'").get() as { due: number | null };
+    return r.due ?? undefined;
   }
 
   async commit(b: Batch): Promise<void> {
@@ -251,6 +345,20 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
+    const upsert = this.stmt(
+      `INSERT OR REPLACE INTO batch_groups (run_id, step_id, group_index, items, state, attempts, outputs, error, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const g of groups) upsert.run(runId, stepId, ...batchGroupColumns(g));
+    })();
+  }
+
+  async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
+    return this.stmt('SELECT * FROM batch_groups WHERE run_id = ? AND step_id = ? ORDER BY group_index').all(runId, stepId).map(toBatchGroup);
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
@@ -271,7 +379,7 @@ function optional<T extends object>(target: T, row: Row, map: Record<string, key
 }
 
 function toRun(r: Row): RunRecord {
-  return optional<RunRecord>(
+  const run = optional<RunRecord>(
     {
       id: r.id as string,
       workflow: r.workflow as string,
@@ -287,8 +395,24 @@ function toRun(r: Row): RunRecord {
     {
       concurrency: 'concurrency', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason', owner: 'owner',
       owner_pid: 'ownerPid', owner_host: 'ownerHost', lease_expires_at: 'leaseExpiresAt', cancel_requested_at: 'cancelRequestedAt',
+      due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt',
     },
   );
+  if (r.wait_for_schedule) run.waitForSchedule = true;
+  return run;
+}
+
+function toSchedule(r: Row): ScheduleRecord {
+  const x: ScheduleRecord = {
+    id: r.id as string,
+    workflow: r.workflow as string,
+    version: r.version as string,
+    spec: JSON.parse(r.spec as string) as ScheduleSpec,
+    paused: r.paused === 1,
+    updatedAt: r.updated_at as number,
+  };
+  if (r.last_tick_at != null) x.lastTickAt = r.last_tick_at as number;
+  return x;
 }
 
 function toStepRun(r: Row): StoredStepRun {

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { createEngine } from '../../runtime/index.js';
+import { formatSpecError } from '../../spec/index.js';
+import type { ServerReport } from '../../triggers/index.js';
+import { TriggerServer } from '../../triggers/index.js';
+import type { GlobalOptions } from '../context.js';
+import { openStore } from '../context.js';
+import { formatTime } from '../format.js';
+import { positiveInt } from '../params.js';
+
+/** `baton server`: fires schedules and delayed runs and executes runs, until stopped. */
+export function registerServer(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('server')
+    .description('serve workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
+    .option('-w, --workflows <dir>', 'folder of workflow files to load and watch (invalid files are reported, the rest served)')
+    .option('--slots <n>', 'steps this server runs at once, across runs', positiveInt('--slots'), 256)
+    .addHelpText('after', `
+Runs survive restarts: a run interrupted by a crash is resumed, schedule ticks missed while
+no server ran follow each schedule's misfire policy, and delayed runs start once, when due.
+Several servers may share one PostgreSQL database (--database-url): each tick fires once.
+SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
+(interrupted runs are resumed by the next server).`)
+    .action(async (o: { workflows?: string; slots: number }) => {
+      const { store, dataDir } = await openStore(globals());
+      const engine = createEngine({ store, dataDir, slots: o.slots });
+      const server = new TriggerServer({ store, engine, report: print, ...(o.workflows ? { workflowsDir: o.workflows } : {}) });
+      const { valid, invalid } = await server.start();
+      const schedules = (await store.listSchedules()).filter((s) => !s.paused && s.spec.enabled).length;
+      log(`baton server: ${valid} workflows loaded${invalid ? `, ${invalid} invalid (see above)` : ''}, ${schedules} active schedules`);
+      await new Promise<void>((resolve) => {
+        let signals = 0;
+        const onSignal = (): void => {
+          signals++;
+          if (signals === 1) {
+            log(`stopping: no new runs; waiting for ${server.activeRuns().length} running (signal again to stop now)`);
+            void server.stop().then(() => server.drain()).then(resolve);
+          } else {
+            resolve();
+          }
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      await server.stop();
+      await engine.close();
+      await store.close();
+      log('baton server stopped');
+    });
+}
+
+function log(line: string): void {
+  process.stdout.write(`${formatTime(Date.now())} ${line}\n`);
+}
+
+function print(r: ServerReport): void {
+  switch (r.kind) {
+    case 'loaded':
+      return log(`loaded ${r.workflow} (version ${r.version.slice(0, 8)}, ${r.schedules} schedules) from ${r.file}`);
+    case 'invalid':
+      return log(`invalid ${r.file}, not served:\n${r.errors.map((e) => '  ' + formatSpecError(e)).join('\n')}`);
+    case 'removed':
+      return log(`removed ${r.workflow} (${r.file} is gone); its schedules stop`);
+    case 'tick':
+      return log(`schedule ${r.tick.scheduleId} tick ${formatTime(r.tick.tickAt)}: ${r.tick.outcome}${r.tick.runId ? ` (run ${r.tick.runId})` : ''}`);
+    case 'started':
+      return log(`${r.resumed ? 'resumed' : 'started'} run ${r.runId} (${r.workflow})`);
+    case 'finished':
+      return log(`run ${r.summary.id} ${r.summary.state}${r.summary.reason ? ` (${r.summary.reason})` : ''}`);
+    case 'error':
+      return log(`error: ${r.message}`);
+  }
+}

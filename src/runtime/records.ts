@@ -1,0 +1,80 @@
+/**
+ * @module runtime/records
+ * The rows a new run starts with, built in one place for every way a run is created:
+ * `baton run` (executed here), a delayed run (`--at`/`--in`) and a schedule tick.
+ */
+import { randomBytes } from 'node:crypto';
+import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { NewEvent, RunRecord, Store, StoredStepRun, Trigger, WorkflowVersionRecord } from '../store/index.js';
+
+/** Options for one new run. */
+export interface NewRunOptions {
+  /** Params, already resolved against the workflow's declarations (`resolveParams`). */
+  params?: JsonObject;
+  /** @default 'manual' */
+  trigger?: Trigger;
+  /** Overrides the workflow's `concurrency` for this run. */
+  concurrency?: number;
+  /** −10..+10: orders whole runs (due runs start highest first) and adds to every step's priority. @default 0 */
+  priority?: number;
+  /** Makes the run `pending` until this time (ms since epoch); absent = `queued` now. */
+  dueAt?: number;
+  /** The schedule tick that creates it. */
+  schedule?: { id: string; tickAt: number };
+}
+
+/** The records of a new run, ready for `Store.createRun` or `Store.fireTick`. */
+export interface NewRun {
+  record: RunRecord;
+  steps: StoredStepRun[];
+  events: NewEvent[];
+}
+
+/** Time-sortable, short, lowercase: 8 base-36 chars of ms time + 4 random hex chars. */
+export function newRunId(now: number): string {
+  return now.toString(36).padStart(8, '0') + randomBytes(2).toString('hex');
+}
+
+/** Builds a new run's records; nothing is written. */
+export function newRun(spec: WorkflowSpec, version: string, opts: NewRunOptions, now: number): NewRun {
+  const id = newRunId(now);
+  const state = opts.dueAt !== undefined ? 'pending' : 'queued';
+  const record: RunRecord = {
+    id, workflow: spec.name, version, state, trigger: opts.trigger ?? 'manual', params: opts.params ?? {},
+    priority: opts.priority ?? 0, stepCount: spec.steps.length, createdAt: now,
+  };
+  if (opts.concurrency !== undefined) record.concurrency = opts.concurrency;
+  if (opts.dueAt !== undefined) record.dueAt = opts.dueAt;
+  if (opts.schedule) {
+    record.scheduleId = opts.schedule.id;
+    record.tickAt = opts.schedule.tickAt;
+  }
+  const data: JsonObject = { workflow: spec.name, version, trigger: record.trigger };
+  if (opts.dueAt !== undefined) data.dueAt = opts.dueAt;
+  return {
+    record,
+    steps: spec.steps.map((s, position) => ({ runId: id, stepId: s.id, position, state: 'pending', attempts: 0, lostAttempts: 0 })),
+    events: [{ runId: id, type: 'run', to: state, at: now, data }],
+  };
+}
+
+/** The spec as stored: JSON-able, inline handlers replaced by a marker. */
+export function workflowRecord(spec: WorkflowSpec, version: string, now: number): WorkflowVersionRecord {
+  const definition = JSON.parse(
+    JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `inline:${(v as { name?: string }).name || 'anonymous'}` : v)),
+  ) as JsonObject;
+  const w: WorkflowVersionRecord = { version, name: spec.name, definition, createdAt: now };
+  if (spec.sourcePath) w.sourcePath = spec.sourcePath;
+  return w;
+}
+
+/**
+ * Records a run without executing it: `pending` until `dueAt`, else `queued` for whichever
+ * process starts queued runs (`baton server`). Returns the run id.
+ */
+export async function submitRun(store: Store, spec: WorkflowSpec, version: string, opts: NewRunOptions, now: number): Promise<string> {
+  await store.saveWorkflow(workflowRecord(spec, version, now));
+  const run = newRun(spec, version, opts, now);
+  await store.createRun(run.record, run.steps, run.events);
+  return run.record.id;
+}

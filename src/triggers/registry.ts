@@ -1,0 +1,120 @@
+/**
+ * @module triggers/registry
+ * The workflows a server serves: every `.yaml`, `.yml` and `.json` file under a folder.
+ * Each valid file registers its version and schedules; an invalid file is reported with
+ * every problem and the others still load; a changed file registers a new version (runs
+ * already started keep the version they started with, since versions are immutable).
+ */
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import type { SpecError, WorkflowSpec } from '../spec/index.js';
+import { validateWorkflowFile, workflowVersion } from '../spec/index.js';
+import type { Store } from '../store/index.js';
+import { workflowRecord } from '../runtime/index.js';
+
+/** What the registry reports as it loads. */
+export type RegistryReport =
+  | { kind: 'loaded'; file: string; workflow: string; version: string; schedules: number }
+  | { kind: 'invalid'; file: string; errors: SpecError[] }
+  | { kind: 'removed'; file: string; workflow: string };
+
+const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** Loads and watches a folder of workflow files. */
+export class WorkflowRegistry {
+  readonly dir: string;
+  private readonly byFile = new Map<string, { name: string; version: string }>();
+  private readonly specs = new Map<string, WorkflowSpec>();
+  private watcher: FSWatcher | undefined;
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: Store,
+    dir: string,
+    private readonly report: (r: RegistryReport) => void,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.dir = resolve(dir);
+  }
+
+  /** Loads every workflow file; returns how many were valid and invalid. */
+  async loadAll(): Promise<{ valid: number; invalid: number }> {
+    let valid = 0;
+    let invalid = 0;
+    for (const file of await listFiles(this.dir)) {
+      if (await this.load(file)) valid++;
+      else invalid++;
+    }
+    return { valid, invalid };
+  }
+
+  /** The compiled definition of a version loaded here, or from the store. */
+  async specOf(version: string): Promise<WorkflowSpec | undefined> {
+    const known = this.specs.get(version);
+    if (known) return known;
+    const w = await this.store.getWorkflow(version);
+    return w ? (w.definition as unknown as WorkflowSpec) : undefined;
+  }
+
+  /** Reloads files as they change (debounced 200 ms per file). */
+  watch(): void {
+    this.watcher = watch(this.dir, { recursive: true }, (_event, name) => {
+      if (!name || !EXTENSIONS.has(extname(name))) return;
+      const file = join(this.dir, name.toString());
+      clearTimeout(this.pending.get(file));
+      this.pending.set(file, setTimeout(() => {
+        this.pending.delete(file);
+        void this.load(file);
+      }, 200));
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    for (const t of this.pending.values()) clearTimeout(t);
+  }
+
+  /** Registers one file; false when it is invalid or gone. Never throws for bad input. */
+  private async load(file: string): Promise<boolean> {
+    const { spec, errors } = await validateWorkflowFile(file);
+    if (errors.length && errors.every((e) => e.code === 'file-read')) {
+      const known = this.byFile.get(file);
+      if (known) {
+        this.byFile.delete(file);
+        await this.store.saveSchedules(known.name, known.version, [], this.clock());
+        this.report({ kind: 'removed', file, workflow: known.name });
+      }
+      return false;
+    }
+    if (!spec || errors.length) {
+      this.report({ kind: 'invalid', file, errors });
+      return false;
+    }
+    const clash = [...this.byFile.entries()].find(([f, w]) => f !== file && w.name === spec.name);
+    if (clash) {
+      this.report({
+        kind: 'invalid', file,
+        errors: [{ code: 'duplicate-id', message: `workflow name "${spec.name}" is already defined by ${clash[0]}`, path: 'name', file }],
+      });
+      return false;
+    }
+    const version = workflowVersion(spec);
+    const now = this.clock();
+    await this.store.saveWorkflow(workflowRecord(spec, version, now));
+    await this.store.saveSchedules(spec.name, version, spec.schedules, now);
+    this.specs.set(version, spec);
+    this.byFile.set(file, { name: spec.name, version });
+    this.report({ kind: 'loaded', file, workflow: spec.name, version, schedules: spec.schedules.length });
+    return true;
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && EXTENSIONS.has(extname(e.name)))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}

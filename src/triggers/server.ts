@@ -1,0 +1,170 @@
+/**
+ * @module triggers/server
+ * The long-running loop of `baton server`: fires schedule ticks, moves due delayed runs to
+ * `queued`, and starts queued runs (and runs whose holder died) on a local engine. Between
+ * iterations it sleeps until the next tick or due run, at most `pollMs`, because other
+ * processes (another server, `baton run --detach`) add runs it must notice.
+ */
+import type { Engine, RunSummary } from '../runtime/index.js';
+import { RunHeldError, isOwnerDead } from '../runtime/index.js';
+import type { WorkflowSpec } from '../spec/index.js';
+import type { Store } from '../store/index.js';
+import type { RegistryReport } from './registry.js';
+import { WorkflowRegistry } from './registry.js';
+import type { FiredTick } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
+
+/** What the server reports as it works; the CLI prints it. */
+export type ServerReport =
+  | RegistryReport
+  | { kind: 'tick'; tick: FiredTick }
+  | { kind: 'started'; runId: string; workflow: string; resumed: boolean }
+  | { kind: 'finished'; summary: RunSummary }
+  | { kind: 'error'; message: string };
+
+/** Options of the server loop. */
+export interface ServerOptions {
+  store: Store;
+  engine: Engine;
+  /** Folder of workflow files to serve; absent = only what the store already holds. */
+  workflowsDir?: string;
+  report: (r: ServerReport) => void;
+  /** Longest sleep between iterations, ms. @default 1000 */
+  pollMs?: number;
+  /** @see SchedulerOptions.misfireThresholdMs */
+  misfireThresholdMs?: number;
+  clock?: () => number;
+}
+
+/** Runs the trigger loop until `stop()`. */
+export class TriggerServer {
+  readonly registry: WorkflowRegistry | undefined;
+  private readonly scheduler: Scheduler;
+  private readonly clock: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private iteration: Promise<void> | undefined;
+  private again = false;
+  private readonly active = new Map<string, Promise<RunSummary>>();
+
+  constructor(private readonly o: ServerOptions) {
+    this.clock = o.clock ?? Date.now;
+    this.registry = o.workflowsDir === undefined ? undefined : new WorkflowRegistry(o.store, o.workflowsDir, o.report, this.clock);
+    this.scheduler = new Scheduler(o.store, {
+      specOf: async (version) => (this.registry ? this.registry.specOf(version) : specFromStore(o.store, version)),
+      ...(o.misfireThresholdMs !== undefined ? { misfireThresholdMs: o.misfireThresholdMs } : {}),
+    });
+  }
+
+  /** Loads the workflows, starts watching them, and runs the first iteration. */
+  async start(): Promise<{ valid: number; invalid: number }> {
+    const loaded = this.registry ? await this.registry.loadAll() : { valid: 0, invalid: 0 };
+    this.registry?.watch();
+    await this.runIteration();
+    return loaded;
+  }
+
+  /** Runs this server holds right now. */
+  activeRuns(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** Waits for every run this server started to end. */
+  async drain(): Promise<void> {
+    while (this.active.size) await Promise.allSettled([...this.active.values()]);
+  }
+
+  /** Stops firing and starting runs; runs in flight go on until `engine.close()`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.registry?.close();
+    await this.iteration;
+  }
+
+  /**
+   * One iteration now (tests call it with a controlled clock). Iterations never overlap:
+   * a call during one makes it go round once more.
+   */
+  async runIteration(): Promise<void> {
+    if (this.stopped) return;
+    if (this.iteration) {
+      this.again = true;
+      return this.iteration;
+    }
+    this.iteration = (async () => {
+      do {
+        this.again = false;
+        await this.iterate();
+      } while (this.again && !this.stopped);
+    })();
+    try {
+      await this.iteration;
+    } finally {
+      this.iteration = undefined;
+    }
+    if (!this.stopped) await this.arm();
+  }
+
+  private async iterate(): Promise<void> {
+    const now = this.clock();
+    const { store, engine, report } = this.o;
+    try {
+      for (const tick of await this.scheduler.check(now)) report({ kind: 'tick', tick });
+      await store.promoteDueRuns(now, 100);
+      // Queued runs nobody holds: promoted here or elsewhere, submitted with --detach, or
+      // left by a server that died between promoting and starting. Running runs whose
+      // holder died are resumed.
+      const waiting = await store.listRuns({ state: ['queued', 'running'], limit: 100 });
+      for (const r of waiting) {
+        if (this.active.has(r.id)) continue;
+        const free = r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r);
+        if (!free) continue;
+        try {
+          const resumed = r.state === 'running';
+          const handle = resumed ? await engine.resumeRun(r.id) : await engine.startQueuedRun(r.id);
+          report({ kind: 'started', runId: r.id, workflow: r.workflow, resumed });
+          const done = handle.result.then((summary) => {
+            this.active.delete(r.id);
+            report({ kind: 'finished', summary });
+            // A finished run may release a queued run of the same schedule (overlap: queue).
+            if (!this.stopped) void this.runIteration();
+            return summary;
+          });
+          this.active.set(r.id, done);
+          done.catch((e: unknown) => {
+            this.active.delete(r.id);
+            report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+          });
+        } catch (e) {
+          if (e instanceof RunHeldError) continue; // another server took it first
+          report({ kind: 'error', message: `could not start run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+        }
+      }
+    } catch (e) {
+      report({ kind: 'error', message: `trigger loop: ${e instanceof Error ? e.message : String(e)}; retrying` });
+    }
+  }
+
+  /** Sleeps until the next tick or due run, at most pollMs. */
+  private async arm(): Promise<void> {
+    clearTimeout(this.timer);
+    const now = this.clock();
+    const poll = this.o.pollMs ?? 1000;
+    let wake = now + poll;
+    try {
+      const tick = await this.scheduler.nextTickAt(now);
+      const due = await this.o.store.nextDueAt();
+      for (const t of [tick, due]) if (t !== undefined) wake = Math.min(wake, t);
+    } catch {
+      // the store is unreachable: poll again
+    }
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.runIteration(), Math.max(0, wake - now));
+  }
+}
+
+async function specFromStore(store: Store, version: string): Promise<WorkflowSpec | undefined> {
+  const w = await store.getWorkflow(version);
+  return w ? (w.definition as unknown as WorkflowSpec) : undefined;
+}
