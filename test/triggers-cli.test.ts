@@ -145,7 +145,7 @@ describe('delayed runs', () => {
   // cancel`) exits 0 and says "run … was started by another process; follow it with baton
   // logs", though it was cancelled and never ran. Expected: exit 130 (cancelled) and say so.
   it.fails('a foreground delayed run cancelled while it waits exits 130 and says it was cancelled', async () => {
-    const fg = spawnBaton(['--db', db, 'run', FLOW, '-p', `marks=${marks}`, '--in', '2s'], dir);
+    const fg = spawnBaton(['--db', db, 'run', FLOW, '-p', `marks=${marks}`, '--in', '1500ms'], dir);
     spawned.push(fg);
     const id = (await waitFor(() => /run ([0-9a-z]{12}) is pending until/.exec(fg.stderr()), 10_000, 'the pending line'))[1]!;
     const c = await cli('cancel', id);
@@ -238,6 +238,7 @@ describe('baton server --workflows and baton schedules', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/paused: schedule_nightly\/default/);
     expect((await schedulesJson())[0]).toMatchObject({ paused: true, next: [] });
+    expect((await cli('schedules')).stdout).toMatch(/schedule_nightly\/default\s+0 3 \* \* \*\s+Europe\/Paris\s+paused\s/);
 
     const r = await cli('schedules', 'resume', 'schedule_nightly/default');
     expect(r.code, r.stderr).toBe(0);

@@ -14,7 +14,7 @@ import { interpolate, interpolateValue } from '../spec/index.js';
 import type { AttemptEnd, AttemptRecord } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
 import { batchHooks } from './batch.js';
-import type { ReadyQueue } from './ready-queue.js';
+import { ReadyQueue } from './ready-queue.js';
 import type { RunSummary } from './engine.js';
 
 /** An attempt in flight. */
@@ -41,6 +41,33 @@ export interface ActiveRun {
   ended?: RunTransition;
   addTimer(fn: () => void, ms: number): void;
   clearTimers(): void;
+}
+
+/** The in-memory state of a run this engine holds. */
+export function newActiveRun(machine: RunMachine, concurrency: number, priority: number, agingMs: number): ActiveRun {
+  const timers = new Set<NodeJS.Timeout>();
+  let resolve!: (s: RunSummary) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<RunSummary>((res, rej) => ((resolve = res), (reject = rej)));
+  return {
+    id: machine.runId,
+    machine,
+    concurrency,
+    priority,
+    running: 0,
+    parked: new ReadyQueue(agingMs),
+    positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
+    handles: new Map(),
+    done: { promise, resolve, reject },
+    addTimer(fn, ms) {
+      const t = setTimeout(() => (timers.delete(t), fn()), ms);
+      timers.add(t);
+    },
+    clearTimers() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
 }
 
 /** An attempt whose row is staged; it starts after the commit. */

@@ -17,6 +17,7 @@ import { ReadyQueue } from './ready-queue.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
+import { newActiveRun } from './attempts.js';
 import { AttemptRunner } from './attempts.js';
 import { progressData } from './batch.js';
 import { isOwnerDead } from './liveness.js';
@@ -394,32 +395,6 @@ export class Engine {
     }
     this.runs.clear();
   }
-}
-
-function newActiveRun(machine: RunMachine, concurrency: number, priority: number, agingMs: number): ActiveRun {
-  const timers = new Set<NodeJS.Timeout>();
-  let resolve!: (s: RunSummary) => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<RunSummary>((res, rej) => ((resolve = res), (reject = rej)));
-  return {
-    id: machine.runId,
-    machine,
-    concurrency,
-    priority,
-    running: 0,
-    parked: new ReadyQueue(agingMs),
-    positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
-    handles: new Map(),
-    done: { promise, resolve, reject },
-    addTimer(fn, ms) {
-      const t = setTimeout(() => (timers.delete(t), fn()), ms);
-      timers.add(t);
-    },
-    clearTimers() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-    },
-  };
 }
 
 function stepEvent(runId: string, t: StepTransition, attemptId: string | undefined, attempt: number): NewEvent {

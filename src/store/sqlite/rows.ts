@@ -1,0 +1,118 @@
+/**
+ * @module store/sqlite/rows
+ * SQLite rows mapped to the store's records. A NULL column leaves its optional field
+ * absent, never `null`, so records read back as the PostgreSQL store returns them.
+ */
+import type { Failure } from '../../core/index.js';
+import type { JsonObject, JsonValue, ScheduleSpec } from '../../spec/index.js';
+import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StoredStepRun } from '../types.js';
+
+/** One row, column name to value. */
+export type Row = Record<string, unknown>;
+
+/** JSON text for a column; undefined becomes NULL. */
+export function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+/** Parses a JSON column; NULL becomes undefined. */
+export function parse<T>(v: unknown): T | undefined {
+  return v == null ? undefined : (JSON.parse(v as string) as T);
+}
+
+/** Copies the non-null columns named in `map` onto `target`. */
+function optional<T extends object>(target: T, row: Row, map: Record<string, keyof T>): T {
+  for (const [col, key] of Object.entries(map)) if (row[col] != null) (target as Record<keyof T, unknown>)[key] = row[col];
+  return target;
+}
+
+/** A row as a record. */
+export function toRun(r: Row): RunRecord {
+  const run = optional<RunRecord>(
+    {
+      id: r.id as string,
+      workflow: r.workflow as string,
+      version: r.version as string,
+      state: r.state as RunRecord['state'],
+      trigger: r.trigger as RunRecord['trigger'],
+      params: JSON.parse(r.params as string) as JsonObject,
+      priority: r.priority as number,
+      stepCount: r.step_count as number,
+      createdAt: r.created_at as number,
+    },
+    r,
+    {
+      concurrency: 'concurrency', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason', owner: 'owner',
+      owner_pid: 'ownerPid', owner_host: 'ownerHost', lease_expires_at: 'leaseExpiresAt', cancel_requested_at: 'cancelRequestedAt',
+      due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt',
+    },
+  );
+  if (r.wait_for_schedule) run.waitForSchedule = true;
+  return run;
+}
+
+/** A row as a record. */
+export function toSchedule(r: Row): ScheduleRecord {
+  const x: ScheduleRecord = {
+    id: r.id as string,
+    workflow: r.workflow as string,
+    version: r.version as string,
+    spec: JSON.parse(r.spec as string) as ScheduleSpec,
+    paused: r.paused === 1,
+    updatedAt: r.updated_at as number,
+  };
+  if (r.last_tick_at != null) x.lastTickAt = r.last_tick_at as number;
+  return x;
+}
+
+/** A row as a record. */
+export function toStepRun(r: Row): StoredStepRun {
+  const s = optional<StoredStepRun>(
+    {
+      runId: r.run_id as string,
+      stepId: r.step_id as string,
+      position: r.position as number,
+      state: r.state as StoredStepRun['state'],
+      attempts: r.attempts as number,
+      lostAttempts: r.lost_attempts as number,
+    },
+    r,
+    { queued_at: 'queuedAt', due_at: 'dueAt', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason' },
+  );
+  const output = parse<JsonValue>(r.output);
+  if (output !== undefined) s.output = output;
+  const error = parse<Failure>(r.error);
+  if (error !== undefined) s.error = error;
+  return s;
+}
+
+/** A row as a record. */
+export function toAttempt(r: Row): AttemptRecord {
+  const a = optional<AttemptRecord>(
+    {
+      id: r.id as string,
+      runId: r.run_id as string,
+      stepId: r.step_id as string,
+      number: r.number as number,
+      state: r.state as AttemptRecord['state'],
+      startedAt: r.started_at as number,
+    },
+    r,
+    { ended_at: 'endedAt', exit_code: 'exitCode', log_path: 'logPath', pid: 'pid', peak_rss_bytes: 'peakRssBytes', cpu_ms: 'cpuMs', worker: 'worker' },
+  );
+  const error = parse<Failure>(r.error);
+  if (error !== undefined) a.error = error;
+  return a;
+}
+
+/** A row as a record. */
+export function toEvent(r: Row): EventRecord {
+  const e = optional<EventRecord>(
+    { seq: r.seq as number, runId: r.run_id as string, type: r.type as string, at: r.at as number },
+    r,
+    { step_id: 'stepId', attempt_id: 'attemptId', from_state: 'from', to_state: 'to' },
+  );
+  const data = parse<JsonObject>(r.data);
+  if (data !== undefined) e.data = data;
+  return e;
+}
