@@ -76,10 +76,7 @@ describe('step timeout', () => {
     }
   });
 
-  // BUG (src/runtime/attempts.ts end(), ~line 149): a result with ok = true is taken as a
-  // success before the abort cause is looked at, so a step that handles SIGTERM on timeout
-  // and exits 0 is recorded `succeeded` (and its dependents run), although DESIGN.md says
-  // "A timeout is a failure with reason `timeout`".
+  // DESIGN.md: "A timeout is a failure with reason `timeout`", even when the step exits 0 on SIGTERM.
   it('timeout_trap_term: a step that traps TERM and exits 0 within the grace period still fails with reason timeout', async () => {
     const run = await start('timeout_trap_term.yaml');
     const summary = await run.result;

@@ -129,14 +129,8 @@ describe('two schedulers on one PostgreSQL database', () => {
     expect(await s2.check(T0 + 10 * MIN)).toMatchObject([{ outcome: 'skipped-overlap' }]);
   });
 
-  // BUG (src/store/postgres/triggers.ts promoteDueRuns, the loop at lines ~105-117): promoted
-  // runs are updated to `queued` only after the loop, and a run that does not wait
-  // (the schedule's first) never enters `busy`. So when a schedule's first run and the run
-  // queued behind it (overlap: queue) are both due, one call promotes both: the count of
-  // queued/running runs still sees the first as `pending`. SQLite updates inside the loop
-  // and promotes only the first (test/triggers-scheduler.test.ts, "queue: …"). Across nodes
-  // the same race exists: the first run is promoted without the per-schedule advisory lock.
-  it.fails('overlap: queue — the second run is not promoted while the first is queued (PostgreSQL)', async () => {
+  // A run waiting behind its schedule's previous run stays pending until that run ends.
+  it('overlap: queue — the second run is not promoted while the first is queued (PostgreSQL)', async () => {
     const [s1] = await register({ cron: '*/5 * * * *', overlap: 'queue' });
     const [first] = await s1.check(T0 + 5 * MIN);
     const [second] = await s1.check(T0 + 10 * MIN);

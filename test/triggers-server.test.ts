@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowSpec } from '../src/index.js';
-import { cancelStoredRun, compileWorkflow, createEngine, RunHeldError, submitRun, workflowVersion } from '../src/index.js';
+import { cancelStoredRun, compileWorkflow, createEngine, ResumeError, RunHeldError, submitRun, workflowVersion } from '../src/index.js';
 import type { ServerReport } from '../src/triggers/index.js';
 import { TriggerServer } from '../src/triggers/index.js';
 import type { EngineRig } from './helpers.js';
@@ -104,14 +104,8 @@ describe('two processes starting the same queued run', () => {
     }
   });
 
-  // BUG (src/runtime/engine.ts startQueuedRun, ~line 131): it never checks that the run is
-  // still `queued`. TriggerServer.iterate lists queued runs, then starts each; if `baton
-  // cancel` cancels one in between (no holder yet, so cancelStoredRun ends it at once),
-  // startQueuedRun acquires it, rebuilds a machine in state `cancelled`, applies `start`, and
-  // the run is recorded `succeeded` with its step `cancelled` — a cancelled run reported as a
-  // success. (The same call on a run that already ended throws ResumeError, not RunHeldError,
-  // and leaves this engine recorded as the finished run's owner: see the next test.)
-  it.fails('starting a run that was cancelled while queued leaves it cancelled', async () => {
+  // The server lists queued runs, then starts each: a `baton cancel` in between must win.
+  it('starting a run that was cancelled while queued leaves it cancelled', async () => {
     const s = spec(rig.dir);
     const id = await submitRun(rig.store, s, workflowVersion(s), {}, Date.now());
     expect(await cancelStoredRun(rig.store, id, Date.now())).toBe('cancelled');
@@ -125,13 +119,8 @@ describe('two processes starting the same queued run', () => {
     expect(existsSync(join(rig.dir, 'marks'))).toBe(false);
   });
 
-  // BUG (src/runtime/engine.ts startQueuedRun): when another server started and finished the
-  // run between this server's listRuns and its start, acquireRun succeeds (the finished run
-  // has no holder), loadRunForResume then throws ResumeError ("already succeeded"), which
-  // TriggerServer reports as `error: could not start run …`, and this engine stays recorded
-  // as the owner of the finished run (never released). Expected: RunHeldError (skipped
-  // quietly by the server) and the owner left empty.
-  it.fails('starting a run another engine already finished throws RunHeldError and takes no ownership', async () => {
+  // Another server started and finished it between this server's listing and its start.
+  it('starting a run another engine already finished throws ResumeError and takes no ownership', async () => {
     const s = spec(rig.dir);
     const id = await submitRun(rig.store, s, workflowVersion(s), {}, Date.now());
     const other = createEngine({ store: rig.store, dataDir: rig.dir, graceMs: 200, heartbeatMs: 100 });
@@ -142,6 +131,6 @@ describe('two processes starting the same queued run', () => {
     }
     const err = await rig.engine.startQueuedRun(id).catch((e: unknown) => e);
     expect((await rig.store.getRun(id))!.owner).toBeUndefined();
-    expect(err).toBeInstanceOf(RunHeldError);
+    expect(err).toBeInstanceOf(ResumeError);
   });
 });

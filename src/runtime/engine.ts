@@ -21,7 +21,7 @@ import { newActiveRun } from './attempts.js';
 import { AttemptRunner } from './attempts.js';
 import { progressData } from './batch.js';
 import { isOwnerDead } from './liveness.js';
-import { loadRunForResume, newMachine } from './restore.js';
+import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import type { NewRunOptions } from './records.js';
 
@@ -134,6 +134,12 @@ export class Engine {
     const now = this.options.clock();
     if (!(await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead))) {
       throw new RunHeldError(runId, 'another process');
+    }
+    // Read after taking it: a cancel or another engine may have ended it since it was listed.
+    const current = await this.store.getRun(runId);
+    if (current?.state !== 'queued') {
+      await this.store.releaseRun(runId, this.owner.owner);
+      throw new ResumeError(runId, `run ${runId} is ${current?.state ?? 'gone'}, not queued; nothing to start`);
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
     const run = this.adopt(loaded.machine, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);

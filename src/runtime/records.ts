@@ -30,9 +30,12 @@ export interface NewRun {
   events: NewEvent[];
 }
 
-/** Time-sortable, short, lowercase: 8 base-36 chars of ms time + 4 random hex chars. */
+/**
+ * Time-sortable, short, lowercase: 8 base-36 chars of ms time + 8 random hex chars (a
+ * 100-tick catch-up creates its runs in the same millisecond; 32 random bits keep them apart).
+ */
 export function newRunId(now: number): string {
-  return now.toString(36).padStart(8, '0') + randomBytes(2).toString('hex');
+  return now.toString(36).padStart(8, '0') + randomBytes(4).toString('hex');
 }
 
 /** Builds a new run's records; nothing is written. */

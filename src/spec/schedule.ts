@@ -3,8 +3,9 @@
  * The `schedule:` field: cron entries with a time zone, params for the runs they create,
  * and policies for missed ticks (`misfire`) and for a previous run still going (`overlap`).
  * Cron parsing and time zone arithmetic are croner's (5 or 6 fields; in a DST gap a tick
- * moves to the same instant it would have had without the gap, and a repeated hour fires
- * once, as Vixie cron does: croner PR #144).
+ * moves to the same instant it would have had without the gap, as Vixie cron does: croner
+ * PR #144; in a repeated fall-back hour a fixed-time job fires once, and croner also drops
+ * the repeated copy of sub-hourly ticks, which Vixie cron would run).
  */
 import { Cron } from 'croner';
 import type { Issue, PathSegment } from './issues.js';
@@ -30,13 +31,15 @@ export interface ScheduleSpec {
   params: JsonObject;
   /**
    * Ticks missed while nothing ran: `skip` drops them; `run-once` runs once for the latest
-   * missed tick; `catch-up` runs once per missed tick (at most 100). @default 'run-once'
+   * missed tick; `catch-up` runs once per missed tick (at most 100), one after another in
+   * tick order (all at once with `overlap: allow`). @default 'run-once'
    */
   misfire: MisfirePolicy;
   /**
-   * When the previous run of this schedule is still queued or running: `skip` drops the
-   * tick (recorded as skipped); `queue` creates the run, which waits for the previous one;
-   * `allow` runs both. @default 'skip'
+   * When the previous run of this schedule is still pending, queued or running: `skip`
+   * drops the tick (recorded as skipped); `queue` creates the run, which waits for the
+   * previous one; `allow` runs both. Ticks replayed by `catch-up` queue, in order, unless `allow`.
+   * @default 'skip'
    */
   overlap: OverlapPolicy;
   /** A disabled entry fires nothing until enabled in the file. @default true */
@@ -50,11 +53,17 @@ export const MAX_CATCH_UP = 100;
 export function nextFireTimes(s: Pick<ScheduleSpec, 'cron' | 'timezone'>, after: number, count: number): number[] {
   const cron = new Cron(s.cron, { timezone: s.timezone, paused: true });
   const out: number[] = [];
-  let from = new Date(after);
-  for (let i = 0; i < count; i++) {
-    const next = cron.nextRun(from);
-    if (!next) break;
-    out.push(next.getTime());
+  let from = after;
+  while (out.length < count) {
+    let next = cron.nextRun(new Date(from))?.getTime();
+    // croner 9 can answer a time at or before `from` when `from` lies in the second copy of
+    // a fall-back hour. Ask again from further on (1 s, 2 s, 4 s … up to ~1 h past `from`)
+    // so fire times only ever move forward; croner skips that hour's ticks anyway.
+    for (let step = 1000; next !== undefined && next <= from && step <= 4_096_000; step *= 2) {
+      next = cron.nextRun(new Date(from + step))?.getTime();
+    }
+    if (next === undefined || next <= from) break;
+    out.push(next);
     from = next;
   }
   return out;

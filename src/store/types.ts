@@ -168,6 +168,8 @@ export interface TickFire {
   /** Absent: the tick is recorded as `skipped-misfire`. */
   run?: { record: RunRecord; steps: StoredStepRun[]; events: NewEvent[] };
   overlap: OverlapPolicy;
+  /** A missed tick replayed by `misfire: catch-up`: with `overlap: skip` it queues behind the schedule's other runs instead of being dropped. */
+  replay?: boolean;
 }
 
 /**

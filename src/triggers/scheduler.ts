@@ -69,7 +69,9 @@ export class Scheduler {
     const since = s.lastTickAt ?? s.updatedAt;
     const [first] = nextFireTimes(s.spec, since, 1);
     if (first === undefined || first > now) return [];
-    const latest = latestTickAtOrBefore(s, since, now) ?? first;
+    // Usually only one tick is due (the server was on time): two ticks tell, without a search.
+    const [, second] = nextFireTimes(s.spec, since, 2);
+    const latest = second === undefined || second > now ? first : (latestTickAtOrBefore(s, since, now) ?? first);
     // Only the latest due tick can be on time, and only within the threshold (the server was
     // busy, not down); a tick that a later one has superseded was missed (Quartz's misfire rule).
     const onTime = now - latest <= this.threshold ? [latest] : [];
@@ -97,7 +99,9 @@ export class Scheduler {
           schedule: { id: s.id, tickAt },
         }, now)
         : undefined;
-      const res = await this.store.fireTick({ scheduleId: s.id, tickAt, now, overlap: s.spec.overlap, ...(run ? { run } : {}) });
+      // Replayed ticks run one after another, in order, unless overlap allows them together.
+      const replay = s.spec.misfire === 'catch-up' && tickAt !== onTime[0];
+      const res = await this.store.fireTick({ scheduleId: s.id, tickAt, now, overlap: s.spec.overlap, ...(run ? { run } : {}), ...(replay ? { replay } : {}) });
       if (res) out.push({ scheduleId: s.id, tickAt, ...res });
     }
     // Missed ticks that do not run are recorded once, as the latest of them, so the

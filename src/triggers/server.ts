@@ -6,7 +6,7 @@
  * processes (another server, `baton run --detach`) add runs it must notice.
  */
 import type { Engine, RunSummary } from '../runtime/index.js';
-import { RunHeldError, isOwnerDead } from '../runtime/index.js';
+import { ResumeError, RunHeldError, isOwnerDead } from '../runtime/index.js';
 import type { WorkflowSpec } from '../spec/index.js';
 import type { Store } from '../store/index.js';
 import type { RegistryReport } from './registry.js';
@@ -137,7 +137,8 @@ export class TriggerServer {
             report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
           });
         } catch (e) {
-          if (e instanceof RunHeldError) continue; // another server took it first
+          // Another server took it first, or it ended (cancelled) since it was listed.
+          if (e instanceof RunHeldError || e instanceof ResumeError) continue;
           report({ kind: 'error', message: `could not start run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
         }
       }

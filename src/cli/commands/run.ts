@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
+import { ResumeError, RunHeldError, createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../spec/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../spec/index.js';
 import type { Store } from '../../store/index.js';
@@ -151,12 +151,25 @@ async function waitAndRun(store: Store, dataDir: string, runId: string, dueAt: n
     return EXIT.cancelled;
   }
   const [promoted] = await store.promoteDueRuns(Math.max(Date.now(), dueAt), 1, runId);
-  if (promoted === undefined) {
+  const elsewhere = async (): Promise<number> => {
+    const run = await store.getRun(runId);
+    if (run?.state === 'cancelled') {
+      process.stderr.write(`run ${runId} was cancelled while it waited\n`);
+      return EXIT.cancelled;
+    }
     process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
     return EXIT.ok;
-  }
+  };
+  if (promoted === undefined) return elsewhere();
   const engine = createEngine({ store, dataDir });
-  const handle = await engine.startQueuedRun(runId);
+  let handle;
+  try {
+    handle = await engine.startQueuedRun(runId);
+  } catch (e) {
+    // A server woke at the same moment and took the run: it goes ahead there.
+    if (e instanceof RunHeldError || e instanceof ResumeError) return elsewhere();
+    throw e;
+  }
   const code = await followRun(engine, store, handle, workflow, mode);
   await engine.close();
   return code;

@@ -77,12 +77,12 @@ export async function fireTick(tx: Tx, t: TickFire): Promise<{ outcome: TickOutc
         "SELECT count(*)::int AS n FROM runs WHERE schedule_id = $1 AND state IN ('pending', 'queued', 'running')", [t.scheduleId],
       );
       const active = (rows[0]?.n ?? 0) > 0;
-      if (active && t.overlap === 'skip') {
+      if (active && t.overlap === 'skip' && !t.replay) {
         outcome = 'skipped-overlap';
       } else {
         outcome = 'created';
         runId = t.run.record.id;
-        await insertRun(c, { ...t.run.record, waitForSchedule: active && t.overlap === 'queue' }, t.run.steps, t.run.events);
+        await insertRun(c, { ...t.run.record, waitForSchedule: active && (t.overlap === 'queue' || (t.replay === true && t.overlap === 'skip')) }, t.run.steps, t.run.events);
       }
     }
     await c.query('INSERT INTO schedule_ticks (schedule_id, tick_at, outcome, run_id, fired_at) VALUES ($1, $2, $3, $4, $5)', [
@@ -104,15 +104,20 @@ export async function promoteDueRuns(tx: Tx, now: number, limit: number, runId?:
       runId === undefined ? [now, limit] : [now, runId],
     );
     const promoted: string[] = [];
+    // Schedules with a run promoted in this call: a run waiting behind one of them stays.
     const busy = new Set<string>();
     for (const r of due) {
-      if (r.wait_for_schedule && r.schedule_id !== null) {
-        if (busy.has(r.schedule_id)) continue;
+      if (r.schedule_id !== null) {
+        // Every promotion of a schedule's run takes the schedule's lock, so a waiting run on
+        // another node sees this one as queued before it decides.
         await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton:schedule:${r.schedule_id}`]);
-        const { rows } = await c.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM runs WHERE schedule_id = $1 AND state IN ('queued', 'running')", [r.schedule_id],
-        );
-        if ((rows[0]?.n ?? 0) > 0) continue;
+        if (r.wait_for_schedule) {
+          if (busy.has(r.schedule_id)) continue;
+          const { rows } = await c.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM runs WHERE schedule_id = $1 AND state IN ('queued', 'running')", [r.schedule_id],
+          );
+          if ((rows[0]?.n ?? 0) > 0) continue;
+        }
         busy.add(r.schedule_id);
       }
       promoted.push(r.id);

@@ -160,12 +160,12 @@ export class SqliteStore implements Store {
         const active = this.stmt(
           "SELECT count(*) AS n FROM runs WHERE schedule_id = ? AND state IN ('pending', 'queued', 'running')",
         ).get(t.scheduleId) as { n: number };
-        if (active.n > 0 && t.overlap === 'skip') {
+        if (active.n > 0 && t.overlap === 'skip' && !t.replay) {
           outcome = 'skipped-overlap';
         } else {
           outcome = 'created';
           runId = t.run.record.id;
-          this.insertRun({ ...t.run.record, waitForSchedule: active.n > 0 && t.overlap === 'queue' }, t.run.steps, t.run.events);
+          this.insertRun({ ...t.run.record, waitForSchedule: active.n > 0 && (t.overlap === 'queue' || (t.replay === true && t.overlap === 'skip')) }, t.run.steps, t.run.events);
         }
       }
       this.stmt('INSERT INTO schedule_ticks (schedule_id, tick_at, outcome, run_id, fired_at) VALUES (?, ?, ?, ?, ?)').run(
@@ -190,8 +190,8 @@ export class SqliteStore implements Store {
       const active = this.stmt("SELECT count(*) AS n FROM runs WHERE schedule_id = ? AND state IN ('queued', 'running')");
       const move = this.stmt("UPDATE runs SET state = 'queued' WHERE id = ? AND state = 'pending'");
       for (const r of due) {
-        if (r.wait_for_schedule && r.schedule_id !== null) {
-          if (busy.has(r.schedule_id) || (active.get(r.schedule_id) as { n: number }).n > 0) continue;
+        if (r.schedule_id !== null) {
+          if (r.wait_for_schedule && (busy.has(r.schedule_id) || (active.get(r.schedule_id) as { n: number }).n > 0)) continue;
           busy.add(r.schedule_id);
         }
         move.run(r.id);
