@@ -8,7 +8,7 @@ import type { Store } from '../store/index.js';
 import { EXIT } from './context.js';
 import { elapsed, paintState } from './format.js';
 import type { ProgressMode } from './progress.js';
-import { ProgressView } from './progress.js';
+import { ProgressView, loadDraw } from './progress.js';
 
 /** Output mode from the command's flags and whether stdout is a terminal. */
 export function progressMode(o: { json?: boolean; quiet?: boolean }): ProgressMode {
@@ -22,8 +22,9 @@ export function progressMode(o: { json?: boolean; quiet?: boolean }): ProgressMo
  * 0 succeeded, 1 failed, 130 cancelled.
  */
 export async function followRun(engine: Engine, store: Store, handle: RunHandle, workflow: string, mode: ProgressMode): Promise<number> {
-  const view = new ProgressView(handle.id, workflow, mode, await store.getStepRuns(handle.id));
+  const view = new ProgressView(handle.id, workflow, mode);
   const off = engine.onEvent((e) => view.onEvent(e));
+  view.start(await store.getStepRuns(handle.id), await loadDraw(mode));
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;

@@ -38,6 +38,11 @@ Quick start:
   baton runs
   baton show <run>`);
 
+// A closed pipe (`baton run … | head`) ends the output, not the work: the run goes on to its end.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+});
+
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerRun(program, globals);
 registerValidate(program);

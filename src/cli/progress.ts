@@ -4,7 +4,7 @@
  * each step's state, elapsed time and attempts, and the run's overall progress. Off a
  * terminal: one plain line per transition. With `--json`: one JSON event per line.
  */
-import logUpdate from 'log-update';
+import type logUpdate from 'log-update';
 import type { NewEvent, StoredStepRun } from '../store/index.js';
 import { dim, elapsed, formatTime, paintState, table } from './format.js';
 
@@ -30,29 +30,46 @@ export class ProgressView {
   private runState = 'queued';
   private stopped = false;
 
+  /** Events that arrived before `start`: subscribe first, load the rest, then replay, so none is lost. */
+  private early: NewEvent[] | undefined = [];
+  private draw: typeof logUpdate | undefined;
+
   constructor(
     readonly runId: string,
     readonly workflow: string,
     readonly mode: ProgressMode,
-    initial: StoredStepRun[],
-  ) {
+  ) {}
+
+  /**
+   * Starts showing: the step runs as stored, then every event received since construction.
+   * @param draw - redraws in place; required for `live` (loaded only then: see `loadDraw`).
+   */
+  start(initial: StoredStepRun[], draw?: typeof logUpdate): void {
+    this.draw = draw;
     for (const s of initial) {
       const v: StepView = { id: s.stepId, state: s.state, attempts: s.attempts };
       if (s.startedAt !== undefined) v.startedAt = s.startedAt;
       if (s.endedAt !== undefined) v.endedAt = s.endedAt;
       this.steps.set(s.stepId, v);
     }
-    if (mode === 'live') {
+    if (this.mode === 'live') {
       this.timer = setInterval(() => this.render(), 100);
       this.timer.unref();
-    } else if (mode === 'lines') {
-      process.stdout.write(`${formatTime(Date.now())} run ${runId} (${workflow}) started with ${initial.length} steps\n`);
+    } else if (this.mode === 'lines') {
+      process.stdout.write(`${formatTime(Date.now())} run ${this.runId} (${this.workflow}) started with ${initial.length} steps\n`);
     }
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const e of early) this.onEvent(e);
   }
 
   /** Feeds one committed event. */
   onEvent(e: NewEvent): void {
     if (e.runId !== this.runId) return;
+    if (this.early) {
+      this.early.push(e);
+      return;
+    }
     if (this.mode === 'json') {
       process.stdout.write(JSON.stringify(e) + '\n');
     }
@@ -89,7 +106,7 @@ export class ProgressView {
     clearInterval(this.timer);
     if (this.mode === 'live') {
       this.render();
-      logUpdate.done();
+      this.draw?.done();
     }
   }
 
@@ -127,7 +144,7 @@ export class ProgressView {
       v.batch ? batchBar(v.batch) : v.reason ? dim(v.reason) : '',
     ]);
     const more = all.length > shown.length ? `\n${dim(`… ${all.length - shown.length} more steps`)}` : '';
-    logUpdate(`${head}\n${table(rows)}${more}`);
+    this.draw?.(`${head}\n${table(rows)}${more}`);
   }
 }
 
@@ -144,4 +161,9 @@ function batchBar(b: NonNullable<StepView['batch']>): string {
   const done = cells(b.done);
   const bad = Math.min(width - done, cells(b.failed + b.invalid));
   return '█'.repeat(done) + '▒'.repeat(bad) + dim('░'.repeat(width - done - bad)) + ' ' + batchText(b);
+}
+
+/** log-update for the live view; loaded only on a terminal, which keeps start-up short elsewhere. */
+export async function loadDraw(mode: ProgressMode): Promise<typeof logUpdate | undefined> {
+  return mode === 'live' ? (await import('log-update')).default : undefined;
 }

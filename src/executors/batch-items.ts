@@ -4,7 +4,6 @@
  * group's outputs and a validator's verdict, and building the consolidated result. No
  * processes run here, so the rules are easy to read and test in one place.
  */
-import fg from 'fast-glob';
 import type { Failure } from '../core/index.js';
 import type { BatchSpec, JsonValue } from '../spec/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
@@ -50,6 +49,8 @@ export function itemText(item: JsonValue): string {
  */
 export async function resolveItems(items: BatchHooks['items'], baseDir: string): Promise<JsonValue[] | { error: string }> {
   if ('values' in items) return items.values;
+  // Loaded here, not at start-up: only batch steps over a glob need it.
+  const { default: fg } = await import('fast-glob');
   const found = await fg(items.glob, { cwd: baseDir, absolute: true, onlyFiles: true });
   if (found.length === 0) return { error: `items glob "${items.glob}" matched no files (relative to ${baseDir})` };
   return found.sort();

@@ -6,15 +6,32 @@
 import { createHash } from 'node:crypto';
 import type { WorkflowSpec } from './model.js';
 
-/** JSON with keys sorted at every level; functions become their source text; undefined fields vanish. */
-function canonical(value: unknown): string {
-  if (typeof value === 'function') return JSON.stringify(`function:${value.toString()}`);
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonical(item))).join(',')}]`;
+/**
+ * Writes JSON with keys sorted at every level (functions become their source text,
+ * undefined fields vanish) piece by piece, so a 100,000-step workflow is hashed without
+ * building its whole canonical text in memory.
+ */
+function canonical(value: unknown, write: (s: string) => void): void {
+  if (typeof value === 'function') return write(JSON.stringify(`function:${value.toString()}`));
+  if (value === null || typeof value !== 'object') return write(JSON.stringify(value) ?? 'null');
+  if (Array.isArray(value)) {
+    write('[');
+    value.forEach((item, i) => {
+      if (i) write(',');
+      if (item === undefined) write('null');
+      else canonical(item, write);
+    });
+    return write(']');
+  }
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, item]) => item !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+  write('{');
+  entries.forEach(([key, item], i) => {
+    write(`${i ? ',' : ''}${JSON.stringify(key)}:`);
+    canonical(item, write);
+  });
+  write('}');
 }
 
 /**
@@ -24,5 +41,15 @@ function canonical(value: unknown): string {
  */
 export function workflowVersion(spec: WorkflowSpec): string {
   const { baseDir: _baseDir, sourcePath: _sourcePath, ...content } = spec;
-  return createHash('sha256').update(canonical(content)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256');
+  // Small pieces are joined into 64 KiB chunks: one hash update per piece costs more than the hashing.
+  let chunk = '';
+  canonical(content, (s) => {
+    chunk += s;
+    if (chunk.length >= 65_536) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  });
+  return hash.update(chunk).digest('hex').slice(0, 16);
 }

@@ -37,7 +37,17 @@
  * 7. **Text.** PostgreSQL text cannot hold a NUL byte; SQLite's can. Ids, states and paths
  *    never contain one; JSON text escapes it as `\u0000`.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+
+/**
+ * The driver, loaded on first use: every CLI command imports the store layer, and only
+ * those pointed at PostgreSQL should pay for loading `pg` (~30 ms of start-up).
+ */
+export function loadPg(): typeof pg {
+  return (driver ??= createRequire(import.meta.url)('pg') as typeof pg);
+}
+let driver: typeof pg | undefined;
 
 /**
  * Key of the transaction-level advisory lock `migrate` takes so several nodes starting at
@@ -59,7 +69,7 @@ function parseInt8(v: string): number {
 
 /** Type parsers for the store's pool: int8 as number, json as text (see point 2 above). */
 export function pgTypes(): pg.CustomTypesConfig {
-  const t = new pg.TypeOverrides();
+  const t = new (loadPg().TypeOverrides)();
   t.setTypeParser(INT8_OID, parseInt8);
   t.setTypeParser(JSON_OID, (v: string) => v);
   return t;

@@ -5,7 +5,7 @@
  * the SQL differs is listed in ./dialect.ts. Statements live in ./queries.ts, batch folding
  * in ./batch.ts, row mapping in ./rows.ts.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
 } from './batch.js';
-import { likePrefix, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
+import { likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
 import type { Row } from './rows.js';
@@ -51,7 +51,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * const store = openPostgresStore(process.env.BATON_DATABASE_URL!); await store.migrate();
  */
 export function openPostgresStore(url: string, opts: PgStoreOptions = {}): PgStore {
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
