@@ -3,7 +3,7 @@
  * resume after the holding process "dies" (its store connection gone, its lease expired,
  * its pid dead) without re-running what succeeded.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent, PgStore } from '../src/index.js';
@@ -111,13 +111,14 @@ describe('engine on PostgreSQL', () => {
   it('resumes a run whose holder died: succeeded steps are not re-run, the interrupted attempt is retried', async () => {
     dir = tempDir('baton-pg-resume-');
     const go = join(dir, 'GO');
+    const pidFile = join(dir, 'b.pid');
     const spec = compileWorkflow(
       {
         name: 'pg_resume',
         steps: [
           { id: 'a', cwd: dir, run: 'printf a >> marker; echo \'{"v": 41}\' > "$BATON_OUTPUT"' },
           // Blocks until GO exists: the first try is interrupted, the retry after resume is fast.
-          { id: 'b', needs: ['a'], run: 'if [ -f "$GO" ]; then exit 0; fi; sleep 30', env: { GO: go } },
+          { id: 'b', needs: ['a'], run: 'echo $$ > "$PIDF"; if [ -f "$GO" ]; then exit 0; fi; sleep 30', env: { GO: go, PIDF: pidFile } },
           { id: 'c', needs: ['b'], run: 'echo "{\\"a\\": $A}" > "$BATON_OUTPUT"', env: { A: '${{ steps.a.output.v }}' } },
         ],
       },
@@ -135,7 +136,8 @@ describe('engine on PostgreSQL', () => {
     );
     await bRunning;
     const store2 = await pgStore();
-    const pid = await waitFor(async () => (await store2.getAttempts(run1.id, 'b'))[0]?.pid, 5_000, "b's pid in the store");
+    // b's shell is its process group's leader; it writes its pid first thing.
+    const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined), 5_000, "b's pid");
 
     // Death: the holder loses its database (its next heartbeat fails and it stops for good),
     // its lease lapses, and its pid is one no process has; its step's process group is killed.

@@ -46,6 +46,22 @@ export function commandFor(command: Partial<Record<string, string>>, platform: s
  */
 const inherited: Record<string, string | undefined> = { ...process.env };
 
+/**
+ * SIGKILL to a process group that is usually empty already. The ESRCH that Node throws then
+ * is built without a stack trace: capturing one cost more than the rest of a step's end.
+ */
+function killGroupQuietly(pgid: number): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // no process left in the group
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Runs one attempt of a shell step. Never throws: every failure is an `AttemptResult`. */
 export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
   if (req.step.action.kind !== 'run') throw new Error(`step ${req.stepId} is not a shell step`);
@@ -127,12 +143,7 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     // orphan outlives its step (a step that wants a daemon must run it outside baton). This
     // also closes pipes a background grandchild held open, so 'close' follows at once.
     child.on('exit', () => {
-      if (win || child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // no process left in the group
-      }
+      if (!win && child.pid !== undefined) killGroupQuietly(child.pid);
     });
     // 'close' waits for stdio to end too, so the log is complete when the attempt ends.
     child.on('close', (code, signal) => {

@@ -93,10 +93,9 @@ export class Engine {
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     this.attempts = new AttemptRunner(options, {
       started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
-      pid: (id, pid) => {
-        (this.batch.attemptPids ??= []).push({ id, pid });
-        this.scheduleFlush();
-      },
+      // A hint for ending orphans after a crash, committed with the next flush: the sweep in
+      // killOrphanGroups finds an attempt's processes by its id even without it.
+      pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
       ended: (run, stepId, end, transitions) => this.onAttemptEnded(run, stepId, end, transitions),
       // Group results are already durable (saved by the batch executor); the event only tells listeners.
       batch: (run, stepId, attemptId, p) => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { RunRecord } from '../store/index.js';
 
@@ -32,25 +32,54 @@ export function isOwnerDead(r: RunRecord): boolean {
 }
 
 /**
- * Ends the process group an interrupted attempt left behind, if any of it still runs.
- * While the leader lives, the group is signalled only when the leader's environment
- * carries this attempt's id, so a reused pid is never hit; once the leader is gone, Linux
- * does not hand its pid to a new process while the old group has members, so the group
- * id still names only the leftovers. Linux only (/proc); elsewhere nothing is done.
+ * Ends what an interrupted attempt left running: every process group holding a process whose
+ * environment carries the attempt's id (`BATON_ATTEMPT_ID`, also as the prefix of a batch
+ * group's id), found by reading /proc, plus the group of the recorded pid when its leader is
+ * gone (Linux does not reuse a pid as a new group id while the old group has members, so it
+ * names only leftovers). A process that cleared its environment is still caught by its group.
+ * Linux only; elsewhere nothing is done. Returns the number of groups signalled.
  */
-export function killOrphanGroup(pid: number, attemptId: string): boolean {
-  if (process.platform !== 'linux') return false;
-  let env: string | undefined;
+export function killOrphanGroups(attemptId: string, pidHint?: number): number {
+  if (process.platform !== 'linux') return 0;
+  const groups = new Set<number>();
+  if (pidHint !== undefined && !existsSync(`/proc/${pidHint}`)) groups.add(pidHint);
+  const exact = `BATON_ATTEMPT_ID=${attemptId}`;
+  let pids: string[];
   try {
-    env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    pids = readdirSync('/proc').filter((n) => n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57);
   } catch {
-    env = undefined; // leader gone (or not ours to read)
+    pids = [];
   }
-  if (env !== undefined && !env.split('\0').includes(`BATON_ATTEMPT_ID=${attemptId}`)) return false;
+  for (const pid of pids) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (!env.some((e) => e === exact || e.startsWith(`${exact}.`))) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      groups.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  const own = ownGroup();
+  let signalled = 0;
+  for (const g of groups) {
+    if (!(g > 1) || g === own) continue;
+    try {
+      process.kill(-g, 'SIGKILL');
+      signalled++;
+    } catch {
+      // the group is gone
+    }
+  }
+  return signalled;
+}
+
+/** This process's group id (never signalled by the sweep above). */
+function ownGroup(): number | undefined {
   try {
-    process.kill(-pid, 'SIGKILL');
-    return true;
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -8,7 +8,7 @@ import { RunMachine } from '../core/index.js';
 import type { JsonObject, StepAction, WorkflowSpec } from '../spec/index.js';
 import type { AttemptEnd, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
-import { isOwnerDead, killOrphanGroup } from './liveness.js';
+import { isOwnerDead, killOrphanGroups } from './liveness.js';
 import type { CompiledEngineOptions } from './options.js';
 
 /** A machine for a new run. */
@@ -68,7 +68,7 @@ export async function loadRunForResume(
   const attempts = await store.getAttempts(runId);
   for (const a of attempts) {
     if (a.state !== 'running') continue;
-    if (a.pid !== undefined) killOrphanGroup(a.pid, a.id);
+    killOrphanGroups(a.id, a.pid);
     lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: { type: 'lost', message: 'the process running it died before it reported', retryable: true } });
   }
   for (const s of machine.steps()) {

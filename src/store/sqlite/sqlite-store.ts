@@ -48,6 +48,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
  */
 export class SqliteStore implements Store {
   private readonly st: Record<string, Stmt> = {};
+  private readonly commitTx: (b: Batch) => void;
 
   constructor(
     private readonly db: Database.Database,
@@ -56,6 +57,8 @@ export class SqliteStore implements Store {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    // The engine commits once per flush: the transaction wrapper is made once, not per call.
+    this.commitTx = db.transaction((b: Batch) => this.applyBatch(b));
   }
 
   private stmt(sql: string): Stmt {
@@ -208,49 +211,52 @@ export class SqliteStore implements Store {
   }
 
   async commit(b: Batch): Promise<void> {
-    this.db.transaction(() => {
-      if (b.attemptsStarted.length) {
-        const ins = this.stmt(
-          `INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, worker)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
-        );
-        for (const a of b.attemptsStarted) ins.run(a.id, a.runId, a.stepId, a.number, a.startedAt, a.logPath ?? null, a.worker ?? null);
+    this.commitTx(b);
+  }
+
+  /** Writes a batch; runs inside `commitTx`. */
+  private applyBatch(b: Batch): void {
+    if (b.attemptsStarted.length) {
+      const ins = this.stmt(
+        `INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, worker)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+      );
+      for (const a of b.attemptsStarted) ins.run(a.id, a.runId, a.stepId, a.number, a.startedAt, a.logPath ?? null, a.worker ?? null);
+    }
+    if (b.attemptsEnded.length) {
+      // Guarded: only a running attempt can end, so a late report after `lost` changes nothing.
+      const upd = this.stmt(
+        `UPDATE attempts SET state = ?, ended_at = ?, exit_code = ?, error = ?, peak_rss_bytes = ?, cpu_ms = ?
+         WHERE id = ? AND state = 'running'`,
+      );
+      for (const a of b.attemptsEnded) {
+        upd.run(a.state, a.endedAt, a.exitCode ?? null, json(a.error), a.peakRssBytes ?? null, a.cpuMs ?? null, a.id);
       }
-      if (b.attemptsEnded.length) {
-        // Guarded: only a running attempt can end, so a late report after `lost` changes nothing.
-        const upd = this.stmt(
-          `UPDATE attempts SET state = ?, ended_at = ?, exit_code = ?, error = ?, peak_rss_bytes = ?, cpu_ms = ?
-           WHERE id = ? AND state = 'running'`,
-        );
-        for (const a of b.attemptsEnded) {
-          upd.run(a.state, a.endedAt, a.exitCode ?? null, json(a.error), a.peakRssBytes ?? null, a.cpuMs ?? null, a.id);
-        }
+    }
+    if (b.attemptPids?.length) {
+      const upd = this.stmt('UPDATE attempts SET pid = ? WHERE id = ?');
+      for (const p of b.attemptPids) upd.run(p.pid, p.id);
+    }
+    if (b.stepRuns.length) {
+      const upd = this.stmt(
+        `UPDATE step_runs SET state = ?, attempts = ?, lost_attempts = ?, queued_at = ?, due_at = ?, started_at = ?,
+           ended_at = ?, reason = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ?`,
+      );
+      for (const s of b.stepRuns) {
+        upd.run(s.state, s.attempts, s.lostAttempts, s.queuedAt ?? null, s.dueAt ?? null, s.startedAt ?? null,
+          s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), s.runId, s.stepId);
       }
-      if (b.attemptPids?.length) {
-        const upd = this.stmt('UPDATE attempts SET pid = ? WHERE id = ?');
-        for (const p of b.attemptPids) upd.run(p.pid, p.id);
-      }
-      if (b.stepRuns.length) {
-        const upd = this.stmt(
-          `UPDATE step_runs SET state = ?, attempts = ?, lost_attempts = ?, queued_at = ?, due_at = ?, started_at = ?,
-             ended_at = ?, reason = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ?`,
-        );
-        for (const s of b.stepRuns) {
-          upd.run(s.state, s.attempts, s.lostAttempts, s.queuedAt ?? null, s.dueAt ?? null, s.startedAt ?? null,
-            s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), s.runId, s.stepId);
-        }
-      }
-      for (const r of b.runs) {
-        // COALESCE keeps a column as it is when the update leaves it out (undefined -> NULL
-        // parameter); `endedAt`/`reason` set to null clear the column on purpose.
-        this.stmt(
-          `UPDATE runs SET state = COALESCE(?, state), started_at = COALESCE(started_at, ?),
-             ended_at = CASE WHEN ? THEN ? ELSE ended_at END, reason = CASE WHEN ? THEN ? ELSE reason END WHERE id = ?`,
-        ).run(r.state ?? null, r.startedAt ?? null, r.endedAt !== undefined ? 1 : 0, r.endedAt ?? null,
-          r.reason !== undefined ? 1 : 0, r.reason ?? null, r.id);
-      }
-      this.insertEvents(b.events);
-    })();
+    }
+    for (const r of b.runs) {
+      // COALESCE keeps a column as it is when the update leaves it out (undefined -> NULL
+      // parameter); `endedAt`/`reason` set to null clear the column on purpose.
+      this.stmt(
+        `UPDATE runs SET state = COALESCE(?, state), started_at = COALESCE(started_at, ?),
+           ended_at = CASE WHEN ? THEN ? ELSE ended_at END, reason = CASE WHEN ? THEN ? ELSE reason END WHERE id = ?`,
+      ).run(r.state ?? null, r.startedAt ?? null, r.endedAt !== undefined ? 1 : 0, r.endedAt ?? null,
+        r.reason !== undefined ? 1 : 0, r.reason ?? null, r.id);
+    }
+    this.insertEvents(b.events);
   }
 
   private insertEvents(events: NewEvent[]): void {
