@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine, SqliteStore, WorkflowSpec } from '../src/index.js';
-import { createEngine, loadWorkflowFile, openSqliteStore } from '../src/index.js';
+import { createEngine, loadWorkflowFile, openSqliteStore, pidAlive } from '../src/index.js';
 import type { EngineOptions } from '../src/index.js';
 
 /** The repository root. */
@@ -40,24 +40,10 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5_000, wh
 }
 
 /**
- * Whether a process exists and is not a zombie. Orphans are reparented to PID 1, which
- * in a container may never reap them, so `kill(pid, 0)` alone would call a dead one alive.
+ * Whether a process exists and is not a zombie (orphans reparented to a PID 1 that never
+ * reaps them must count as dead): the engine's own check.
  */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) STATE ...: comm may hold spaces and parens, so read after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export const processAlive = pidAlive;
 
 /** Reads a pid written by a step into a file, once the file holds one. */
 export async function readPid(path: string, timeoutMs = 5_000): Promise<number> {

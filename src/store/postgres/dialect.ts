@@ -75,15 +75,8 @@ export function pgTypes(): pg.CustomTypesConfig {
   return t;
 }
 
-/** Serialises a JSON column value; `undefined` becomes SQL NULL. */
-export function json(v: unknown): string | null {
-  return v === undefined ? null : JSON.stringify(v);
-}
+export { json, parseJson } from '../rows.js';
 
-/** Parses a JSON column read as text; SQL NULL becomes `undefined`. */
-export function parseJson<T>(v: unknown): T | undefined {
-  return v == null ? undefined : (JSON.parse(v as string) as T);
-}
 
 /** A LIKE pattern matching values that start with `prefix` literally (escape char `\`). */
 export function likePrefix(prefix: string): string {

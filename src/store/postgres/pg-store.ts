@@ -24,8 +24,8 @@ import {
 import { likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
-import type { Row } from './rows.js';
-import { toAttempt, toEvent, toRun, toStepRun, toWorkflow } from './rows.js';
+import type { Row } from '../rows.js';
+import { toAttempt, toEvent, toRun, toStepRun, toWorkflow } from '../rows.js';
 
 /** Options of the PostgreSQL store. */
 export interface PgStoreOptions {

@@ -8,9 +8,9 @@ import type pg from 'pg';
 import type { ScheduleSpec } from '../../spec/index.js';
 import type { NewEvent, RunRecord, ScheduleRecord, StoredStepRun, TickFire, TickOutcome } from '../types.js';
 import { eventColumns } from './batch.js';
-import { parseJson } from './dialect.js';
+import { toSchedule } from '../rows.js';
 import { Q } from './queries.js';
-import type { Row } from './rows.js';
+import type { Row } from '../rows.js';
 
 type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
 type Db = Pick<pg.PoolClient, 'query'>;
@@ -135,17 +135,4 @@ export async function promoteDueRuns(tx: Tx, now: number, limit: number, runId?:
 export async function nextDueAt(db: Db): Promise<number | undefined> {
   const { rows } = await db.query<{ due: number | null }>("SELECT MIN(due_at) AS due FROM runs WHERE state = 'pending'");
   return rows[0]?.due ?? undefined;
-}
-
-function toSchedule(r: Row): ScheduleRecord {
-  const x: ScheduleRecord = {
-    id: r.id as string,
-    workflow: r.workflow as string,
-    version: r.version as string,
-    spec: parseJson<ScheduleSpec>(r.spec)!,
-    paused: r.paused === true,
-    updatedAt: r.updated_at as number,
-  };
-  if (r.last_tick_at != null) x.lastTickAt = r.last_tick_at as number;
-  return x;
 }

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JsonValue, ScheduleSpec } from '../../spec/index.js';
+import type { ScheduleSpec } from '../../spec/index.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,
@@ -17,8 +17,8 @@ import type {
 import { RunNotFoundError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
-import type { Row } from './rows.js';
-import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun } from './rows.js';
+import type { Row } from '../rows.js';
+import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -92,15 +92,7 @@ export class SqliteStore implements Store {
 
   async getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
     const r = this.stmt('SELECT * FROM workflows WHERE version = ?').get(version);
-    if (!r) return undefined;
-    const w: WorkflowVersionRecord = {
-      version: r.version as string,
-      name: r.name as string,
-      definition: JSON.parse(r.definition as string) as JsonValue,
-      createdAt: r.created_at as number,
-    };
-    if (r.source_path != null) w.sourcePath = r.source_path as string;
-    return w;
+    return r ? toWorkflow(r) : undefined;
   }
 
   async createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {

@@ -1,21 +1,36 @@
 /**
- * @module store/postgres/rows
- * Rows as node-postgres returns them (int8 already a number, json still text: see
- * dialect.ts) mapped to the store's records. A NULL column leaves its optional field
- * absent, never `null`, so records read back exactly as the SQLite store returns them.
+ * @module store/rows
+ * Rows of either store mapped to records, in one place so both stores read back the same
+ * values. JSON columns arrive as text from both (PostgreSQL's json parser is turned off:
+ * postgres/dialect.ts), booleans as 0/1 from SQLite and true/false from PostgreSQL, and a
+ * NULL column leaves its optional field absent, never `null`.
  */
-import type { Failure } from '../../core/index.js';
-import type { JsonObject, JsonValue } from '../../spec/index.js';
-import type { AttemptRecord, EventRecord, RunRecord, StoredStepRun, WorkflowVersionRecord } from '../types.js';
-import { parseJson } from './dialect.js';
+import type { Failure } from '../core/index.js';
+import type { JsonObject, JsonValue, ScheduleSpec } from '../spec/index.js';
+import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StoredStepRun, WorkflowVersionRecord } from './types.js';
 
 /** One row, column name to value. */
 export type Row = Record<string, unknown>;
+
+/** JSON text for a column; undefined becomes NULL. */
+export function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+/** Parses a JSON column; NULL becomes undefined, so JSON `null` stays apart from no value. */
+export function parseJson<T>(v: unknown): T | undefined {
+  return v == null ? undefined : (JSON.parse(v as string) as T);
+}
 
 /** Copies the non-null columns named in `map` onto `target`. */
 function optional<T extends object>(target: T, row: Row, map: Record<string, keyof T>): T {
   for (const [col, key] of Object.entries(map)) if (row[col] != null) (target as Record<keyof T, unknown>)[key] = row[col];
   return target;
+}
+
+/** A boolean column: 0/1 in SQLite, true/false in PostgreSQL. */
+function truthy(v: unknown): boolean {
+  return v === true || v === 1;
 }
 
 /** A `workflows` row as a record. */
@@ -30,7 +45,7 @@ export function toWorkflow(r: Row): WorkflowVersionRecord {
   return w;
 }
 
-/** A `runs` row as a record. */
+/** A row as a record. */
 export function toRun(r: Row): RunRecord {
   const run = optional<RunRecord>(
     {
@@ -51,11 +66,25 @@ export function toRun(r: Row): RunRecord {
       due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt',
     },
   );
-  if (r.wait_for_schedule === true) run.waitForSchedule = true;
+  if (truthy(r.wait_for_schedule)) run.waitForSchedule = true;
   return run;
 }
 
-/** A `step_runs` row as a record. */
+/** A row as a record. */
+export function toSchedule(r: Row): ScheduleRecord {
+  const x: ScheduleRecord = {
+    id: r.id as string,
+    workflow: r.workflow as string,
+    version: r.version as string,
+    spec: parseJson<ScheduleSpec>(r.spec)!,
+    paused: truthy(r.paused),
+    updatedAt: r.updated_at as number,
+  };
+  if (r.last_tick_at != null) x.lastTickAt = r.last_tick_at as number;
+  return x;
+}
+
+/** A row as a record. */
 export function toStepRun(r: Row): StoredStepRun {
   const s = optional<StoredStepRun>(
     {
@@ -76,7 +105,7 @@ export function toStepRun(r: Row): StoredStepRun {
   return s;
 }
 
-/** An `attempts` row as a record. */
+/** A row as a record. */
 export function toAttempt(r: Row): AttemptRecord {
   const a = optional<AttemptRecord>(
     {
@@ -95,7 +124,7 @@ export function toAttempt(r: Row): AttemptRecord {
   return a;
 }
 
-/** An `events` row as a record. */
+/** A row as a record. */
 export function toEvent(r: Row): EventRecord {
   const e = optional<EventRecord>(
     { seq: r.seq as number, runId: r.run_id as string, type: r.type as string, at: r.at as number },
