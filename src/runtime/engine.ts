@@ -86,6 +86,10 @@ export class Engine {
   private running = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private fatal: Error | undefined;
+  /** Since when the store has been failing (ms), while commits are retried. */
+  private outageSince: number | undefined;
+  /** Attempts whose rows wait in an uncommitted batch: they start once it commits. */
+  private heldLaunches: Launch[] = [];
 
   constructor(readonly options: CompiledEngineOptions) {
     this.store = options.store;
@@ -331,16 +335,32 @@ export class Engine {
       return;
     }
     this.flushing = true;
+    let retryIn: number | undefined;
     try {
-      const launches = this.dispatch(this.options.clock());
+      const launches = [...this.heldLaunches, ...this.dispatch(this.options.clock())];
+      this.heldLaunches = [];
       // Only ends staged before this commit are durable after it; an end recorded while an
       // async store's commit is in flight waits for the next flush.
       const ending = [...this.runs.values()].filter((r) => r.ended);
       const batch = this.batch;
-      batch.stepRuns = [...this.stepRows.values()];
+      const rows = this.stepRows;
+      batch.stepRuns = [...rows.values()];
       this.batch = emptyBatch();
       this.stepRows = new Map();
-      if (!isEmpty(batch)) await this.store.commit(batch);
+      if (!isEmpty(batch)) {
+        try {
+          await this.store.commit(batch);
+          this.outageSince = undefined;
+        } catch (e) {
+          retryIn = this.storeFailed(e);
+          // Nothing of it happened: put it back in front of what came since, effects held.
+          this.batch = mergeBatches(batch, this.batch);
+          for (const [k, v] of this.stepRows) rows.set(k, v);
+          this.stepRows = rows;
+          this.heldLaunches = launches;
+          return;
+        }
+      }
       for (const e of batch.events) for (const l of this.listeners) l(e);
       for (const l of launches) this.attempts.launch(l);
       for (const run of ending) await this.finishRun(run);
@@ -348,6 +368,7 @@ export class Engine {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.flushing = false;
+      if (retryIn !== undefined && !this.fatal) setTimeout(() => this.scheduleFlush(), retryIn);
     }
     if (this.flushAgain) {
       this.flushAgain = false;
@@ -383,12 +404,32 @@ export class Engine {
           this.cancelRun(run.id);
         }
       } catch (e) {
-        this.fail(e instanceof Error ? e : new Error(String(e)));
+        // The next beat tries again; storeFailed gives up once the lease could have lapsed.
+        this.storeFailed(e);
       }
     }
   }
 
-  /** The store failed: stop everything; what was committed stays, the runs stay resumable. */
+  /**
+   * The store failed (a lost connection, a restarting server, a full disk): retry with
+   * backoff while this engine's leases are still surely its own, then stop for good.
+   * Returns the delay before the next try, ms.
+   */
+  private storeFailed(e: unknown): number {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const now = this.options.clock();
+    this.outageSince ??= now;
+    // Past this, another process may have taken a run over: committing then could overwrite it.
+    const window = this.options.leaseMs - 2 * this.options.heartbeatMs;
+    if (now - this.outageSince >= window) {
+      this.fail(new Error(`the store failed for ${now - this.outageSince} ms: ${err.message}`, { cause: err }));
+      return 0;
+    }
+    const elapsed = now - this.outageSince;
+    return Math.min(2_000, 100 + elapsed / 2);
+  }
+
+  /** The store failed for good: stop everything; what was committed stays, the runs stay resumable. */
   private fail(err: Error): void {
     if (this.fatal) return;
     this.fatal = err;
@@ -408,6 +449,19 @@ function stepEvent(runId: string, t: StepTransition, attemptId: string | undefin
   if (t.dueAt !== undefined) data.dueAt = t.dueAt;
   if (t.error) data.error = { ...t.error };
   return { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, data, ...(attemptId ? { attemptId } : {}) };
+}
+
+/** `first` then `then`, as one batch (arrays concatenated in that order). */
+function mergeBatches(first: Batch, then: Batch): Batch {
+  const pids = [...(first.attemptPids ?? []), ...(then.attemptPids ?? [])];
+  return {
+    attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
+    attemptsEnded: [...first.attemptsEnded, ...then.attemptsEnded],
+    stepRuns: [],
+    runs: [...first.runs, ...then.runs],
+    events: [...first.events, ...then.events],
+    ...(pids.length ? { attemptPids: pids } : {}),
+  };
 }
 
 function emptyBatch(): Batch {

@@ -9,3 +9,6 @@ export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { openPostgresStore, PgStore } from './postgres/pg-store.js';
 export type { PgStoreOptions } from './postgres/pg-store.js';
 export { redactDatabaseUrl } from './postgres/dialect.js';
+export type * from './fleet-types.js';
+export { openFleetStore, PgFleetStore } from './postgres/fleet.js';
+export type { FleetStoreOptions } from './postgres/fleet.js';

@@ -42,11 +42,16 @@ export const Q = {
    */
   lockRuns: q('lock_runs', 'SELECT 1 FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE'),
 
-  /** Columns as arrays: $1 id, $2 run_id, $3 step_id, $4 number, $5 started_at, $6 log_path, $7 worker. */
+  /**
+   * Columns as arrays: $1 id, $2 run_id, $3 step_id, $4 number, $5 started_at, $6 log_path, $7 worker.
+   * Idempotent: a batch retried after a commit whose outcome was lost with its connection
+   * finds its attempts already there.
+   */
   insertAttempts: q('insert_attempts', `INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, worker)
     SELECT id, run_id, step_id, number, 'running', started_at, log_path, worker
       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[])
-      AS u(id, run_id, step_id, number, started_at, log_path, worker)`),
+      AS u(id, run_id, step_id, number, started_at, log_path, worker)
+    ON CONFLICT (id) DO NOTHING`),
 
   /**
    * Guarded: only a running attempt ends, so a late report after `lost` changes nothing.

@@ -210,7 +210,8 @@ export class SqliteStore implements Store {
   private applyBatch(b: Batch): void {
     if (b.attemptsStarted.length) {
       const ins = this.stmt(
-        `INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, worker)
+        // OR IGNORE: a retried batch finds its attempts already there (see the PostgreSQL store).
+        `INSERT OR IGNORE INTO attempts (id, run_id, step_id, number, state, started_at, log_path, worker)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
       );
       for (const a of b.attemptsStarted) ins.run(a.id, a.runId, a.stepId, a.number, a.startedAt, a.logPath ?? null, a.worker ?? null);

@@ -50,6 +50,9 @@ CREATE INDEX attempts_held ON attempts (claimed_by) WHERE state = 'running' AND 
 -- Reaping finds expired leases.
 CREATE INDEX attempts_leased ON attempts (lease_expires_at) WHERE state = 'running' AND lease_expires_at IS NOT NULL;
 CREATE INDEX attempts_held_by_pool ON attempts (pool) WHERE state = 'running' AND claimed_by IS NOT NULL AND pool IS NOT NULL;
+-- A pooled claim reads the best candidates of one pool.
+CREATE INDEX attempts_claimable_by_pool ON attempts (pool, priority_key DESC, id)
+  WHERE state = 'running' AND claimed_by IS NULL AND task IS NOT NULL AND pool IS NOT NULL;
 -- The coordinator takes ended attempts of its runs that it has not applied yet.
 CREATE INDEX attempts_unapplied ON attempts (run_id) WHERE applied = false;
 

@@ -1,0 +1,216 @@
+/**
+ * @module store/postgres/fleet-queries
+ * The fleet's statements (see store/fleet-types.ts for the design). Each is a named
+ * prepared statement whose header lists its parameters. Every time is `baton_now_ms()`,
+ * the database clock (migration 0004).
+ *
+ * **Locks and why they cannot deadlock.** Claims and the reaper lock with `SKIP LOCKED`, so
+ * they never wait on a row; the heartbeat and cancel requests lock the rows they change in
+ * id order, so they wait on each other in one order only; a pooled claim takes its pools'
+ * advisory locks in name order before touching rows, and only claims with `SKIP LOCKED`.
+ */
+import type { NamedQuery } from './queries.js';
+
+const q = (name: string, text: string): NamedQuery => ({ name: `baton_fleet_${name}`, text });
+
+/** A claimable attempt, as a predicate over alias `a` (implies the `attempts_claimable` index predicate). */
+const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL AND NOT a.cancel_requested`;
+
+/** Columns a claim returns. */
+const CLAIMED_COLUMNS = 'a.id, a.run_id, a.step_id, a.number, a.fence, a.lease_expires_at, a.priority_key, a.pool, a.runs_on, a.log_path, a.task';
+
+/** The fleet's statements, by purpose. */
+export const FQ = {
+  /**
+   * Creates or refreshes a worker (a restart under the same id starts `active` again).
+   * Attempts still held under that id belong to the dead incarnation: they become `lost`
+   * at once rather than being renewed by a process that does not know them.
+   * $1 id, $2 host, $3 pid, $4 platform, $5 tags, $6 slots, $7 version.
+   */
+  registerWorker: q('register_worker', `WITH clock AS (SELECT baton_now_ms() AS now),
+    orphaned AS (
+      UPDATE attempts a SET state = 'lost', ended_at = clock.now, applied = false,
+        error = json_build_object('type', 'lost', 'message', 'worker ' || $1::text || ' restarted before it reported', 'retryable', true)
+      FROM clock WHERE a.claimed_by = $1 AND a.state = 'running' RETURNING a.run_id),
+    notified AS (SELECT pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM orphaned) d),
+    w AS (
+      INSERT INTO workers (id, host, pid, platform, tags, slots, version, started_at, heartbeat_at, state, load)
+      SELECT $1, $2, $3, $4, $5::text[], $6, $7, clock.now, clock.now, 'active', NULL FROM clock
+      ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, platform = EXCLUDED.platform,
+        tags = EXCLUDED.tags, slots = EXCLUDED.slots, version = EXCLUDED.version, started_at = EXCLUDED.started_at,
+        heartbeat_at = EXCLUDED.heartbeat_at, state = 'active', load = NULL
+      RETURNING *)
+    SELECT w.*, 0::bigint AS heartbeat_age_ms, (SELECT count(*) FROM notified) AS notified FROM w`),
+
+  /**
+   * Records load and renews every running attempt the worker holds, by its own lease
+   * length from database time, in one statement. Rows are locked in id order.
+   * $1 worker id, $2 load (JSON text).
+   */
+  heartbeat: q('heartbeat', `WITH clock AS (SELECT baton_now_ms() AS now),
+    beat AS (UPDATE workers w SET heartbeat_at = clock.now, load = $2::json FROM clock WHERE w.id = $1 RETURNING w.id),
+    held AS (SELECT a.id FROM attempts a WHERE a.claimed_by = $1 AND a.state = 'running' ORDER BY a.id FOR UPDATE),
+    renewed AS (
+      UPDATE attempts a SET lease_expires_at = clock.now + a.lease_ms FROM held, clock WHERE a.id = held.id
+      RETURNING a.id, a.cancel_requested)
+    SELECT r.id, r.cancel_requested, (SELECT count(*) FROM beat) AS beat FROM renewed r`),
+
+  /** All workers; the heartbeat's age is measured on the database clock. */
+  listWorkers: q('list_workers', `SELECT w.*, baton_now_ms() - w.heartbeat_at AS heartbeat_age_ms
+    FROM workers w ORDER BY w.id COLLATE "C"`),
+
+  /** $1 id, $2 state. */
+  setWorkerState: q('set_worker_state', 'UPDATE workers SET state = $2 WHERE id = $1'),
+
+  /** $1 name, $2 max. */
+  setPoolLimit: q('set_pool_limit', 'INSERT INTO pool_limits (name, max) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET max = EXCLUDED.max'),
+
+  /** $1 name. */
+  deletePoolLimit: q('delete_pool_limit', 'DELETE FROM pool_limits WHERE name = $1'),
+
+  /**
+   * Publishes attempts: inserts them `running` and unclaimed, or sets the task fields on
+   * rows the coordinator already inserted (only while unclaimed and running); then one
+   * NOTIFY `baton_tasks` with the pools published. Ids must be distinct (folded beforehand).
+   * Columns as arrays: $1 id, $2 run_id, $3 step_id, $4 number, $5 started_at, $6 log_path,
+   * $7 priority, $8 queued_at (NULL: database time), $9 pool, $10 runs_on (JSON text of a
+   * string array, or NULL), $11 task (JSON text); $12 aging_ms.
+   */
+  enqueue: q('enqueue', `WITH ins AS (
+      INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, priority_key, pool, runs_on, task)
+      SELECT u.id, u.run_id, u.step_id, u.number, 'running', u.started_at, u.log_path,
+          u.priority::bigint * $12::bigint - COALESCE(u.queued_at, baton_now_ms()), u.pool,
+          CASE WHEN u.runs_on IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(u.runs_on::json)) END,
+          u.task::json
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::int[], $8::bigint[],
+            $9::text[], $10::text[], $11::text[])
+          AS u(id, run_id, step_id, number, started_at, log_path, priority, queued_at, pool, runs_on, task)
+      ON CONFLICT (id) DO UPDATE SET priority_key = EXCLUDED.priority_key, pool = EXCLUDED.pool,
+          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task
+        WHERE attempts.state = 'running' AND attempts.claimed_by IS NULL
+      RETURNING pool)
+    SELECT pg_notify('baton_tasks', left(COALESCE(string_agg(DISTINCT pool, ','), ''), 7000)) FROM ins HAVING count(*) > 0`),
+
+  /**
+   * The fast claim: one statement, no pool counting. Takes the best claimable attempts the
+   * worker can run (`runs_on` ⊆ its tags ∪ {platform}) with `SKIP LOCKED`, skipping pools
+   * that are full; claims those without a pool limit, each with its own lease and fence + 1.
+   * Limited pools among those taken are returned in `limited_pools` for the pooled claim.
+   * Always one row at least: claimed columns NULL when nothing was claimed.
+   * A worker that is not registered `active` claims nothing.
+   * $1 worker id, $2 tags (platform included), $3 max, $4 lease_ms.
+   */
+  claimFast: q('claim_fast', `WITH clock AS (SELECT baton_now_ms() AS now),
+    full_pools AS (
+      SELECT l.name FROM pool_limits l
+      WHERE (SELECT count(*) FROM attempts r WHERE r.pool = l.name AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max),
+    picked AS (
+      SELECT a.id, a.pool FROM attempts a
+      WHERE ${CLAIMABLE}
+        AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[])
+        AND (a.pool IS NULL OR a.pool NOT IN (SELECT name FROM full_pools))
+        AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1 AND w.state = 'active')
+      ORDER BY a.priority_key DESC, a.id
+      LIMIT $3
+      FOR UPDATE OF a SKIP LOCKED),
+    claimed AS (
+      UPDATE attempts a SET claimed_by = $1, worker = $1, claimed_at = clock.now, lease_ms = $4::int,
+          lease_expires_at = clock.now + $4::int, fence = a.fence + 1
+        FROM picked, clock
+        WHERE a.id = picked.id AND (picked.pool IS NULL OR picked.pool NOT IN (SELECT name FROM pool_limits))
+        RETURNING ${CLAIMED_COLUMNS})
+    SELECT c.*, (SELECT array_agg(DISTINCT p.pool) FROM picked p JOIN pool_limits l ON l.name = p.pool) AS limited_pools
+      FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`),
+
+  /**
+   * Takes transaction-level advisory locks on pools, in the order given (callers sort
+   * names), so claims in one pool take turns and each counts what the last committed.
+   * $1 pool names.
+   */
+  lockPools: q('lock_pools', `SELECT pg_advisory_xact_lock(hashtext('baton:pool:' || u.name))
+    FROM unnest($1::text[]) WITH ORDINALITY AS u(name, ord) ORDER BY u.ord`),
+
+  /**
+   * The pooled claim, after `lockPools` in the same transaction (so this statement's
+   * snapshot sees every claim committed under those locks): per pool, its free slots
+   * (`max` minus claimed running attempts) best candidates; then the best `$3` overall.
+   * $1 worker id, $2 tags (platform included), $3 max, $4 lease_ms, $5 pool names.
+   */
+  claimPooled: q('claim_pooled', `WITH clock AS (SELECT baton_now_ms() AS now),
+    free AS (
+      SELECT l.name, l.max - (SELECT count(*) FROM attempts r WHERE r.pool = l.name AND r.state = 'running' AND r.claimed_by IS NOT NULL) AS free
+        FROM pool_limits l WHERE l.name = ANY($5::text[])),
+    cand AS (
+      SELECT c.id, c.priority_key, f.free, row_number() OVER (PARTITION BY f.name ORDER BY c.priority_key DESC, c.id) AS rn
+        FROM free f CROSS JOIN LATERAL (
+          SELECT a.id, a.priority_key FROM attempts a
+            WHERE a.pool = f.name AND ${CLAIMABLE} AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[])
+            ORDER BY a.priority_key DESC, a.id LIMIT $3) c
+        WHERE f.free > 0),
+    chosen AS (SELECT id FROM cand WHERE rn <= free ORDER BY priority_key DESC, id LIMIT $3),
+    locked AS (
+      SELECT a.id FROM attempts a WHERE a.id IN (SELECT id FROM chosen) AND ${CLAIMABLE}
+        AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1 AND w.state = 'active')
+        ORDER BY a.id FOR UPDATE OF a SKIP LOCKED)
+    UPDATE attempts a SET claimed_by = $1, worker = $1, claimed_at = clock.now, lease_ms = $4::int,
+        lease_expires_at = clock.now + $4::int, fence = a.fence + 1
+      FROM locked, clock WHERE a.id = locked.id
+      RETURNING ${CLAIMED_COLUMNS}`),
+
+  /**
+   * The guarded completion: only the holder, with the current fence, of a running attempt.
+   * NOTIFYs `baton_done` with the run id when it matched.
+   * $1 id, $2 worker id, $3 fence, $4 state, $5 exit_code, $6 error (JSON text), $7 output (JSON text),
+   * $8 peak_rss_bytes, $9 cpu_ms.
+   */
+  complete: q('complete', `WITH done AS (
+      UPDATE attempts SET state = $4::text, ended_at = baton_now_ms(), exit_code = $5, error = $6::json, output = $7::json,
+          peak_rss_bytes = $8, cpu_ms = $9, applied = false
+        WHERE id = $1::text AND claimed_by = $2::text AND fence = $3::int AND state = 'running'
+        RETURNING run_id)
+    SELECT d.run_id, pg_notify('baton_done', d.run_id) FROM done d`),
+
+  /** $1 id. The attempt a completion did not match, with its run row locked (events commit in seq order, dialect.ts point 4). */
+  lockForDiscard: q('lock_for_discard', `SELECT a.id, a.run_id, a.step_id, a.state, a.claimed_by, a.fence,
+      (SELECT true FROM runs r WHERE r.id = a.run_id FOR NO KEY UPDATE) AS run_locked
+    FROM attempts a WHERE a.id = $1`),
+
+  /** $1 run_id, $2 step_id, $3 attempt_id, $4 data (JSON text). */
+  insertDiscarded: q('insert_discarded', `INSERT INTO events (run_id, step_id, attempt_id, type, at, data)
+    VALUES ($1, $2, $3, 'attempt-discarded', baton_now_ms(), $4::json)`),
+
+  /**
+   * Makes attempts whose lease expired (database time) `lost`, once each: rows another
+   * caller is reaping (or a heartbeat is renewing) are skipped, and the lock re-checks
+   * the lease. NOTIFYs `baton_done` per run. No parameters.
+   */
+  reap: q('reap', `WITH clock AS (SELECT baton_now_ms() AS now),
+    expired AS (
+      SELECT a.id FROM attempts a WHERE a.state = 'running' AND a.lease_expires_at < (SELECT now FROM clock)
+        ORDER BY a.id FOR UPDATE SKIP LOCKED),
+    lost AS (
+      UPDATE attempts a SET state = 'lost', ended_at = clock.now, applied = false,
+          error = json_build_object('type', 'lost', 'message',
+            'the lease of worker ' || COALESCE(a.claimed_by, '?') || ' expired before it reported', 'retryable', true)
+        FROM expired, clock WHERE a.id = expired.id
+        RETURNING a.id, a.run_id, a.claimed_by),
+    notified AS (SELECT pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM lost) d)
+    SELECT l.id, l.run_id, l.claimed_by, (SELECT count(*) FROM notified) AS notified FROM lost l`),
+
+  /** $1 run ids. */
+  takeCompleted: q('take_completed', `SELECT * FROM attempts
+    WHERE run_id = ANY($1::text[]) AND applied = false AND state <> 'running' ORDER BY ended_at, id`),
+
+  /** $1 attempt ids. */
+  markApplied: q('mark_applied', 'UPDATE attempts SET applied = true WHERE id = ANY($1::text[]) AND applied = false'),
+
+  /**
+   * Flags running attempts (locked in id order) and NOTIFYs `baton_cancel` once per
+   * holding worker, payload its id. $1 attempt ids.
+   */
+  requestCancel: q('request_cancel', `WITH locked AS (
+      SELECT a.id FROM attempts a WHERE a.id = ANY($1::text[]) AND a.state = 'running' ORDER BY a.id FOR UPDATE),
+    marked AS (UPDATE attempts a SET cancel_requested = true FROM locked WHERE a.id = locked.id RETURNING a.id, a.claimed_by),
+    notified AS (SELECT pg_notify('baton_cancel', w) FROM (SELECT DISTINCT claimed_by AS w FROM marked WHERE claimed_by IS NOT NULL) d)
+    SELECT m.id, m.claimed_by, (SELECT count(*) FROM notified) AS notified FROM marked m`),
+} as const;

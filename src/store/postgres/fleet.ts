@@ -1,0 +1,318 @@
+/**
+ * @module store/postgres/fleet
+ * `FleetStore` on PostgreSQL: workers, claims under leases and fencing tokens, completion,
+ * reaping, pools (design: store/fleet-types.ts; statements: ./fleet-queries.ts; LISTEN:
+ * ./fleet-listen.ts).
+ *
+ * It has its own pool, opened by `openFleetStore(url)`, rather than living on `PgStore`:
+ * a `baton worker` needs only these operations (not the `Store` contract), its pool is
+ * sized by its slots and heartbeat rather than by an engine's commits, and the `Store`
+ * contract stays what SQLite can also implement. A coordinator opens both on one URL;
+ * `markApplied` moves into its commit transaction when the engine is wired.
+ */
+import type pg from 'pg';
+import type {
+  AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompletedAttempt, FleetAttemptInput, FleetChannel, FleetListener,
+  FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
+} from '../fleet-types.js';
+import type { JsonObject, JsonValue } from '../../spec/index.js';
+import { json, loadPg, parseJson, pgTypes } from './dialect.js';
+import { FQ } from './fleet-queries.js';
+import { PgListener } from './fleet-listen.js';
+import type { NamedQuery } from './queries.js';
+import type { Row } from '../rows.js';
+import { toAttempt } from '../rows.js';
+
+/** Options of the fleet store. */
+export interface FleetStoreOptions {
+  /** Connections in the pool. @default 4 */
+  max?: number;
+  /** How long to wait for a connection before failing, ms. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Waiting time worth one priority level in `priority_key`, ms (as the engine's ready queue). @default 10000 */
+  agingMs?: number;
+}
+
+/**
+ * Opens a fleet store on `url` (`postgres://…`). No connection is made until the first
+ * call; the schema comes from `PgStore#migrate()` (migration 0004).
+ * @example
+ * const fleet = openFleetStore(process.env.BATON_DATABASE_URL!);
+ * await fleet.registerWorker({ id, host, pid: process.pid, platform: process.platform, tags: ['docker'], slots: 4, version });
+ */
+export function openFleetStore(url: string, opts: FleetStoreOptions = {}): PgFleetStore {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const pool = new (loadPg().Pool)({
+    connectionString: url,
+    max: opts.max ?? 4,
+    connectionTimeoutMillis: connectTimeoutMs,
+    types: pgTypes(),
+    application_name: 'baton-fleet',
+  });
+  return new PgFleetStore(pool, url, { agingMs: opts.agingMs ?? 10_000, connectTimeoutMs });
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * PostgreSQL implementation of `FleetStore`. Methods reject with node-postgres errors
+ * (`pg.DatabaseError`, connection errors) when the database fails; a failed transaction
+ * is rolled back whole.
+ */
+export class PgFleetStore implements FleetStore {
+  private closing: Promise<void> | undefined;
+  private readonly listeners = new Set<FleetListener>();
+
+  /** @param url - for `listen`, which opens its own connection. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+    private readonly o: { agingMs: number; connectTimeoutMs: number },
+  ) {
+    // See PgStore: an idle connection that breaks is dropped; the next query reconnects.
+    pool.on('error', () => undefined);
+  }
+
+  /**
+   * Creates or refreshes the worker row: state `active`, started and heartbeat at database
+   * time. Attempts still held under this id (a previous process with the same id) become
+   * `lost`, since the new process cannot report for them.
+   */
+  async registerWorker(w: WorkerRegistration): Promise<WorkerRecord> {
+    const [r] = await run(this.pool, FQ.registerWorker, [w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version]);
+    return toWorker(r!);
+  }
+
+  /**
+   * One statement: records `load`, and extends the lease of every running attempt the
+   * worker holds to database time + that attempt's lease length. Attempts it no longer
+   * holds (reaped, or never its own) are absent from `renewed`: the worker must stop them.
+   */
+  async heartbeatWorker(id: string, load: WorkerLoad): Promise<HeartbeatResult> {
+    const rows = await run(this.pool, FQ.heartbeat, [id, JSON.stringify(load)]);
+    const renewed = rows.map((r) => r.id as string).sort();
+    const cancelled = rows.filter((r) => r.cancel_requested === true).map((r) => r.id as string).sort();
+    return { renewed, cancelled };
+  }
+
+  /** Every worker by id, with `heartbeatAgeMs` measured on the database clock. */
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return (await run(this.pool, FQ.listWorkers, [])).map(toWorker);
+  }
+
+  /** `draining` stops new claims; `stopped` marks it gone. Returns false when there is no such worker. */
+  async setWorkerState(id: string, state: WorkerState): Promise<boolean> {
+    return (await this.pool.query({ name: FQ.setWorkerState.name, text: FQ.setWorkerState.text, values: [id, state] })).rowCount === 1;
+  }
+
+  /**
+   * Sets the fleet-wide limit of `name` (claimed running attempts at once), or removes it
+   * with `undefined` (unlimited). A limit applies to claims that start after it is set.
+   * @throws pg.DatabaseError when `max` is negative.
+   */
+  async setPoolLimit(name: string, max: number | undefined): Promise<void> {
+    if (max === undefined) await run(this.pool, FQ.deletePoolLimit, [name]);
+    else await run(this.pool, FQ.setPoolLimit, [name, max]);
+  }
+
+  /**
+   * Publishes attempts in one statement: new ids are inserted `running` and unclaimed;
+   * ids the coordinator already inserted get their task, `priority_key`, `pool` and
+   * `runs_on` (only while still unclaimed). `priority_key = priority * agingMs - queuedAt`.
+   * NOTIFYs `baton_tasks` once. An id given twice keeps its last entry.
+   */
+  async enqueueAttempts(rows: FleetAttemptInput[]): Promise<void> {
+    const last = [...new Map(rows.map((r) => [r.id, r])).values()];
+    if (!last.length) return;
+    const col = <T>(f: (r: FleetAttemptInput) => T): T[] => last.map(f);
+    await run(this.pool, FQ.enqueue, [
+      col((r) => r.id), col((r) => r.runId), col((r) => r.stepId), col((r) => r.number), col((r) => r.startedAt),
+      col((r) => r.logPath ?? null), col((r) => r.priority), col((r) => r.queuedAt ?? null), col((r) => r.pool ?? null),
+      col((r) => (r.runsOn === undefined ? null : JSON.stringify(r.runsOn))), col((r) => JSON.stringify(r.task)), this.o.agingMs,
+    ]);
+  }
+
+  /**
+   * Claims up to `req.max` attempts whose `runs_on` ⊆ `req.tags` ∪ {`req.platform`},
+   * highest `priority_key` first, each with a lease of `req.leaseMs` from database time and
+   * its fence incremented. Attempts without a pool limit take one statement (`SKIP
+   * LOCKED`); attempts of limited pools are claimed in a transaction under each pool's
+   * advisory lock, so a pool never has more than its `max` claimed running attempts
+   * whatever the number of claimers. Returns the claimed attempts, best first; empty when
+   * the worker is not registered `active`.
+   */
+  async claimAttempts(workerId: string, req: ClaimRequest): Promise<ClaimedAttempt[]> {
+    const tags = [...new Set([...req.tags, req.platform])];
+    const claimed: ClaimedAttempt[] = [];
+    // A fast round can return limited pools instead of filling up; a pooled round then
+    // claims from them, and one more fast round fills what they could not.
+    for (let round = 0; round < 2 && claimed.length < req.max; round++) {
+      const rows = await run(this.pool, FQ.claimFast, [workerId, tags, req.max - claimed.length, req.leaseMs]);
+      claimed.push(...rows.filter((r) => r.id != null).map(toClaimed));
+      const pools = ((rows[0]?.limited_pools as string[] | null) ?? []).sort();
+      if (!pools.length || claimed.length >= req.max) break;
+      const pooled = await this.tx(async (c) => {
+        await run(c, FQ.lockPools, [pools]);
+        return run(c, FQ.claimPooled, [workerId, tags, req.max - claimed.length, req.leaseMs, pools]);
+      });
+      claimed.push(...pooled.map(toClaimed));
+    }
+    return claimed.sort((a, b) => b.priorityKey - a.priorityKey || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Ends a held attempt: one statement guarded by holder, fence and state `running`, which
+   * stores the outcome (`ended_at` database time, `applied = false`) and NOTIFYs
+   * `baton_done` with the run id. When it matches nothing the result is `'discarded'`
+   * and an `attempt-discarded` event `{ worker, fence }` is recorded, except for a repeat
+   * of a completion this holder already made with this fence (a retried report), which
+   * is `'applied'` again and records nothing.
+   */
+  async completeAttempt(workerId: string, attemptId: string, fence: number, outcome: AttemptOutcome): Promise<'applied' | 'discarded'> {
+    const matched = await run(this.pool, FQ.complete, [
+      attemptId, workerId, fence, outcome.state, outcome.exitCode ?? null, json(outcome.error), json(outcome.output),
+      outcome.peakRssBytes ?? null, outcome.cpuMs ?? null,
+    ]);
+    if (matched.length) return 'applied';
+    return this.tx(async (c) => {
+      const [a] = await run(c, FQ.lockForDiscard, [attemptId]);
+      if (!a) return 'discarded';
+      if (a.claimed_by === workerId && a.fence === fence && a.state !== 'running' && a.state !== 'lost') return 'applied';
+      await run(c, FQ.insertDiscarded, [a.run_id, a.step_id, a.id, JSON.stringify({ worker: workerId, fence })]);
+      return 'discarded';
+    });
+  }
+
+  /**
+   * Makes every running attempt whose lease expired before database time `lost` (error
+   * type `lost`, retryable; `applied = false`) and NOTIFYs `baton_done` per run. Any node
+   * may call it at any time; concurrent callers reap disjoint sets.
+   */
+  async reapExpired(): Promise<ReapedAttempt[]> {
+    const rows = await run(this.pool, FQ.reap, []);
+    return rows.map((r) => {
+      const x: ReapedAttempt = { id: r.id as string, runId: r.run_id as string };
+      if (r.claimed_by != null) x.worker = r.claimed_by as string;
+      return x;
+    }).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Ended attempts of `runIds` with `applied = false`, by end time then id. */
+  async takeCompleted(runIds: string[]): Promise<CompletedAttempt[]> {
+    if (!runIds.length) return [];
+    return (await run(this.pool, FQ.takeCompleted, [runIds])).map(toCompleted);
+  }
+
+  /** Sets `applied = true`; returns how many attempts changed. */
+  async markApplied(ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    return (await this.pool.query({ name: FQ.markApplied.name, text: FQ.markApplied.text, values: [ids] })).rowCount ?? 0;
+  }
+
+  /**
+   * Flags running attempts `cancel_requested` (a flagged attempt is never claimed) and
+   * NOTIFYs `baton_cancel` once per holding worker with its id. Attempts not running are
+   * ignored.
+   */
+  async requestAttemptCancel(attemptIds: string[]): Promise<CancelRequestResult> {
+    const out: CancelRequestResult = { claimed: [], unclaimed: [] };
+    if (!attemptIds.length) return out;
+    for (const r of await run(this.pool, FQ.requestCancel, [attemptIds])) (r.claimed_by == null ? out.unclaimed : out.claimed).push(r.id as string);
+    out.claimed.sort();
+    out.unclaimed.sort();
+    return out;
+  }
+
+  /**
+   * LISTENs on `channels` on a dedicated connection (not from the pool) that reconnects
+   * with backoff when dropped, until `close()`. Resolves once listening.
+   * @throws the driver's error when the first connection fails.
+   */
+  async listen(channels: FleetChannel[], onNotify: (channel: FleetChannel, payload: string) => void, opts: ListenOptions = {}): Promise<FleetListener> {
+    const l = new PgListener(this.url, channels, onNotify, opts, this.o.connectTimeoutMs);
+    await l.start();
+    const handle: FleetListener = {
+      close: async () => {
+        this.listeners.delete(handle);
+        await l.close();
+      },
+    };
+    this.listeners.add(handle);
+    return handle;
+  }
+
+  /** Closes listeners, then ends the pool once every checked-out connection is back. Safe to call twice. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      await Promise.all([...this.listeners].map((l) => l.close()));
+      await this.pool.end();
+    })());
+  }
+
+  /** As PgStore's: a connection whose ROLLBACK fails is destroyed, not reused. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (e) {
+      await c.query('ROLLBACK').catch((re: unknown) => {
+        broken = re instanceof Error ? re : new Error(String(re));
+      });
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+}
+
+async function run(db: Queryable, q: NamedQuery, values: unknown[]): Promise<Row[]> {
+  return (await db.query<Row>({ name: q.name, text: q.text, values })).rows;
+}
+
+function toWorker(r: Row): WorkerRecord {
+  const w: WorkerRecord = {
+    id: r.id as string,
+    host: r.host as string,
+    pid: r.pid as number,
+    platform: r.platform as string,
+    tags: r.tags as string[],
+    slots: r.slots as number,
+    version: r.version as string,
+    state: r.state as WorkerState,
+    startedAt: r.started_at as number,
+    heartbeatAt: r.heartbeat_at as number,
+    heartbeatAgeMs: r.heartbeat_age_ms as number,
+  };
+  const load = parseJson<WorkerLoad>(r.load);
+  if (load !== undefined) w.load = load;
+  return w;
+}
+
+function toClaimed(r: Row): ClaimedAttempt {
+  const a: ClaimedAttempt = {
+    id: r.id as string,
+    runId: r.run_id as string,
+    stepId: r.step_id as string,
+    number: r.number as number,
+    fence: r.fence as number,
+    leaseExpiresAt: r.lease_expires_at as number,
+    priorityKey: r.priority_key as number,
+    task: parseJson<JsonObject>(r.task) ?? {},
+  };
+  if (r.pool != null) a.pool = r.pool as string;
+  if (r.runs_on != null) a.runsOn = r.runs_on as string[];
+  if (r.log_path != null) a.logPath = r.log_path as string;
+  return a;
+}
+
+function toCompleted(r: Row): CompletedAttempt {
+  const a: CompletedAttempt = { ...toAttempt(r), fence: r.fence as number };
+  const output = parseJson<JsonValue>(r.output);
+  if (output !== undefined) a.output = output;
+  if (r.claimed_by != null) a.claimedBy = r.claimed_by as string;
+  return a;
+}

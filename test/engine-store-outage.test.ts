@@ -1,0 +1,76 @@
+/**
+ * The database goes away in the middle of a run, as in a server restart: for about a second
+ * it refuses connections and every open one is terminated, while steps run and complete.
+ * The engine holds effects, retries its commits with backoff, and the run completes with
+ * every step run exactly once and nothing lost.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PgStore } from '../src/index.js';
+import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../src/index.js';
+import { tempDir } from './helpers.js';
+import type { TestDatabase } from './pg-helpers.js';
+import { createTestDatabase, databaseUrl, sql } from './pg-helpers.js';
+
+let db: TestDatabase;
+let dir: string;
+let store: PgStore | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+afterEach(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('store outage', () => {
+  it('the database gone for a second mid-run: commits are retried and the run completes, each step once', async () => {
+    dir = tempDir();
+    store = openPostgresStore(db.url, { max: 4 });
+    await store.migrate();
+    // heartbeat 100 ms, lease 15 s: the engine may retry for ~14.8 s before giving up.
+    const engine = createEngine({ store, dataDir: dir, heartbeatMs: 100, graceMs: 200 });
+    const steps = Array.from({ length: 12 }, (_, i) => ({
+      id: `s${i}`,
+      ...(i ? { needs: [`s${i - 1}`] } : {}),
+      run: 'sleep 0.05',
+    }));
+    const spec = compileWorkflow({ name: 'outage', steps }, { baseDir: dir });
+    let failedCommits = 0;
+    const commit = store.commit.bind(store);
+    store.commit = async (b) => {
+      try {
+        await commit(b);
+      } catch (e) {
+        failedCommits++;
+        throw e;
+      }
+    };
+    const admin = databaseUrl('postgres');
+    let outage: Promise<void> | undefined;
+    engine.onEvent((e) => {
+      if (e.type === 'step' && e.to === 'running' && e.stepId === 's3') {
+        outage = (async () => {
+          await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
+          await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+          await new Promise((r) => setTimeout(r, 1_000)); // the outage itself, not a wait for a state
+          await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+        })();
+      }
+    });
+    const run = await engine.startRun(spec, workflowVersion(spec));
+    expect(await run.result).toMatchObject({ state: 'succeeded' });
+    await outage;
+    expect(failedCommits).toBeGreaterThan(0);
+    const attempts = await store.getAttempts(run.id);
+    expect(attempts.map((a) => a.stepId).sort()).toEqual(steps.map((s) => s.id).sort());
+    expect(attempts.every((a) => a.state === 'succeeded')).toBe(true);
+    expect((await store.getStepRuns(run.id)).every((s) => s.state === 'succeeded')).toBe(true);
+    expect((await store.getRun(run.id))?.state).toBe('succeeded');
+    await engine.close();
+  });
+});
