@@ -13,6 +13,9 @@ import type { JsonValue } from '../spec/index.js';
 import { interpolate, interpolateValue } from '../spec/index.js';
 import type { AttemptEnd, AttemptRecord } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
+import type { FleetDispatcher } from './fleet-dispatch.js';
+import type { FleetTask } from './fleet-task.js';
+import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
 import { ReadyQueue } from './ready-queue.js';
 import type { RunSummary } from './engine.js';
@@ -22,11 +25,15 @@ export interface AttemptHandle {
   attemptId: string;
   graceful: AbortController;
   force: AbortController;
+  /** Published to the fleet: a worker runs it, and cancelling asks the worker. */
+  remote?: boolean;
 }
 
 /** A run held by the engine, with its in-memory scheduling state. */
 export interface ActiveRun {
   id: string;
+  /** The workflow version it runs. */
+  version: string;
   machine: RunMachine;
   concurrency: number;
   priority: number;
@@ -44,13 +51,14 @@ export interface ActiveRun {
 }
 
 /** The in-memory state of a run this engine holds. */
-export function newActiveRun(machine: RunMachine, concurrency: number, priority: number, agingMs: number): ActiveRun {
+export function newActiveRun(machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number): ActiveRun {
   const timers = new Set<NodeJS.Timeout>();
   let resolve!: (s: RunSummary) => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<RunSummary>((res, rej) => ((resolve = res), (reject = rej)));
   return {
     id: machine.runId,
+    version,
     machine,
     concurrency,
     priority,
@@ -81,7 +89,8 @@ export interface Launch {
 export interface AttemptEvents {
   started(run: ActiveRun, stepId: string, attempt: AttemptRecord): void;
   pid(attemptId: string, pid: number): void;
-  ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[]): void;
+  /** `applied`: a fleet attempt whose stored end this applies (marked in the same commit). */
+  ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[], applied?: boolean): void;
   /** A batch step saved group results; `progress` is the counts so far. */
   batch(run: ActiveRun, stepId: string, attemptId: string, progress: BatchProgress): void;
 }
@@ -93,6 +102,8 @@ export class AttemptRunner {
   constructor(
     private readonly o: CompiledEngineOptions,
     private readonly events: AttemptEvents,
+    /** Set in fleet mode: attempts go to workers instead of running here. */
+    private readonly dispatcher?: FleetDispatcher,
   ) {}
 
   /** Stages the start of the next attempt of a queued step (machine + row), before commit. */
@@ -145,6 +156,31 @@ export class AttemptRunner {
       end({ ok: false, failure: { type: 'expression', message, retryable: false } });
       return;
     }
+    // Fleet mode: workers run it. Batch steps and inline (SDK) handlers stay here: the first
+    // needs this engine's store for its groups, the second cannot travel.
+    if (this.dispatcher && runsRemotely(spec)) {
+      clearTimeout(timer); // the worker enforces the step's timeout
+      handle.remote = true;
+      const task: FleetTask = {
+        workflow: m.spec.name, version: run.version, baseDir: m.spec.baseDir, step: spec, runId: run.id, stepId,
+        attemptId: attempt.id, attempt: attempt.number, cwd, env, params: m.scope.params, inputs,
+        outputs: m.upstreamOutputs(stepId), logPath: attempt.logPath!, ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+      };
+      const rec = m.step(stepId);
+      this.dispatcher.submit(task, {
+        priority: spec.priority + run.priority,
+        ...(rec.queuedAt !== undefined ? { queuedAt: rec.queuedAt } : {}),
+        ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
+        ...(spec.runsOn?.length ? { runsOn: spec.runsOn } : {}),
+      }, attempt.startedAt, (e) => {
+        log.close();
+        run.handles.delete(stepId);
+        if (e.kind === 'lost') this.lost(run, stepId, attempt);
+        else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, true);
+      });
+      if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
+      return;
+    }
     const outDir = join(this.o.dataDir, 'outputs', run.id);
     // Batch steps keep group item lists and results there too, whatever their action.
     if ((spec.action.kind === 'run' || batch) && !this.madeDirs.has(outDir)) {
@@ -164,13 +200,24 @@ export class AttemptRunner {
 
   /** Aborts every attempt of a run: gracefully, or at once with `force`. */
   abortAll(run: ActiveRun, cause: AbortCause, force: boolean): void {
+    const remote: string[] = [];
     for (const h of run.handles.values()) {
       if (!h.graceful.signal.aborted) h.graceful.abort(cause);
       if (force) h.force.abort(cause);
+      if (h.remote) remote.push(h.attemptId);
     }
+    if (remote.length) void this.dispatcher?.cancel(remote);
   }
 
-  private end(run: ActiveRun, stepId: string, attempt: AttemptRecord, result: AttemptResult, cause: AbortCause | undefined): void {
+  /** A fleet attempt's lease expired (its worker died or stalled): the machine retries it. */
+  private lost(run: ActiveRun, stepId: string, attempt: AttemptRecord): void {
+    const now = this.o.clock();
+    const t = run.machine.apply({ type: 'attempt-lost', stepId }, now);
+    const error: Failure = { type: 'lost', message: 'the worker running it stopped renewing its lease', retryable: true };
+    this.events.ended(run, stepId, { id: attempt.id, state: 'lost', endedAt: now, error }, t, true);
+  }
+
+  private end(run: ActiveRun, stepId: string, attempt: AttemptRecord, result: AttemptResult, cause: AbortCause | undefined, applied = false): void {
     const now = this.o.clock();
     const usage = {
       ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
@@ -184,7 +231,7 @@ export class AttemptRunner {
       const ms = m.stepSpec(stepId).timeoutMs ?? 0;
       const failure: Failure = { type: 'timeout', message: `timed out after ${formatMs(ms)}`, retryable: true };
       const t = m.apply({ type: 'attempt-failed', stepId, failure, reason: 'timeout' }, now, this.o.random());
-      this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t);
+      this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t, applied);
       return;
     }
     if (cause !== undefined || (m.isEnding && !result.ok)) {
@@ -192,17 +239,19 @@ export class AttemptRunner {
         ? { type: 'timeout', message: 'the run timed out', retryable: false }
         : { type: 'cancelled', message: 'cancelled', retryable: false };
       const t = m.apply({ type: 'attempt-ended-by-cancel', stepId }, now);
-      this.events.ended(run, stepId, { id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t);
+      this.events.ended(run, stepId, { id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t, applied);
       return;
     }
     if (result.ok) {
       const t = m.apply({ type: 'attempt-succeeded', stepId, output: result.output }, now);
-      this.events.ended(run, stepId, { id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t);
+      this.events.ended(run, stepId, { id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t, applied);
       return;
     }
-    const reason = result.failure.type === 'exit-code' ? ('exit-code' as const) : ('error' as const);
+    // A worker enforces fleet timeouts and reports them as failures of type `timeout`.
+    const type = result.failure.type;
+    const reason = type === 'exit-code' ? ('exit-code' as const) : type === 'timeout' ? ('timeout' as const) : ('error' as const);
     const t = m.apply({ type: 'attempt-failed', stepId, failure: result.failure, reason }, now, this.o.random());
-    this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t);
+    this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t, applied);
   }
 }
 

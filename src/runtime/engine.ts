@@ -18,6 +18,7 @@ import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
 import { newActiveRun } from './attempts.js';
+import { FleetDispatcher } from './fleet-dispatch.js';
 import { AttemptRunner } from './attempts.js';
 import { progressData } from './batch.js';
 import { isOwnerDead } from './liveness.js';
@@ -90,23 +91,28 @@ export class Engine {
   private outageSince: number | undefined;
   /** Attempts whose rows wait in an uncommitted batch: they start once it commits. */
   private heldLaunches: Launch[] = [];
+  /** Fleet mode: publishes attempts to workers and brings back their ends. */
+  private readonly dispatcher: FleetDispatcher | undefined;
 
   constructor(readonly options: CompiledEngineOptions) {
     this.store = options.store;
     this.queue = new ReadyQueue(options.agingMs);
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
+    if (options.fleet) {
+      this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e));
+    }
     this.attempts = new AttemptRunner(options, {
       started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
       // A hint for ending orphans after a crash, committed with the next flush: the sweep in
       // killOrphanGroups finds an attempt's processes by its id even without it.
       pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
-      ended: (run, stepId, end, transitions) => this.onAttemptEnded(run, stepId, end, transitions),
+      ended: (run, stepId, end, transitions, applied) => this.onAttemptEnded(run, stepId, end, transitions, applied),
       // Group results are already durable (saved by the batch executor); the event only tells listeners.
       batch: (run, stepId, attemptId, p) => {
         this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock(), data: progressData(p) });
         this.scheduleFlush();
       },
-    });
+    }, this.dispatcher);
   }
 
   /** Subscribes to committed events. Returns the unsubscribe function. */
@@ -123,7 +129,7 @@ export class Engine {
     await this.store.createRun(record, steps, events);
     await this.store.acquireRun(record.id, this.owner, now, this.options.leaseMs, () => false);
     const machine = newMachine(spec, record.id, record.params, this.options);
-    const run = this.adopt(machine, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
+    const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
     this.record(run, machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
     return { id: record.id, result: run.done.promise };
@@ -145,7 +151,7 @@ export class Engine {
       throw new ResumeError(runId, `run ${runId} is ${current?.state ?? 'gone'}, not queued; nothing to start`);
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
-    const run = this.adopt(loaded.machine, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
     this.record(run, loaded.machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
     return { id: runId, result: run.done.promise };
@@ -164,8 +170,17 @@ export class Engine {
       const r = await this.store.getRun(runId);
       throw new RunHeldError(runId, `pid ${r?.ownerPid ?? '?'} on ${r?.ownerHost ?? '?'}`);
     }
-    const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
-    const run = this.adopt(loaded.machine, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    const loaded = await loadRunForResume(this.store, runId, this.options, now, spec, { fleet: this.dispatcher !== undefined });
+    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    // Attempts still out with workers occupy their slots; they are published again (a no-op
+    // once claimed) and their ends awaited after the next commit.
+    for (const a of loaded.reattach) {
+      this.running++;
+      run.running++;
+      const pool = this.poolOf(run, a.stepId);
+      if (pool) pool.running++;
+      this.heldLaunches.push({ run, stepId: a.stepId, attempt: a });
+    }
     // Steps queued before the interruption; those queued by the transitions below enqueue themselves.
     const requeued = new Set(loaded.transitions.flatMap((t) => (t.kind === 'step' && t.to === 'queued' ? [t.stepId] : [])));
     const wasQueued = loaded.machine.queuedSteps().filter((id) => !requeued.has(id));
@@ -201,21 +216,25 @@ export class Engine {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     for (const run of this.runs.values()) {
-      this.attempts.abortAll(run, 'cancelled', true);
+      // Fleet attempts are left to their workers: the next coordinator takes them over.
+      if (!this.dispatcher) this.attempts.abortAll(run, 'cancelled', true);
       run.clearTimers();
       await this.store.releaseRun(run.id, this.owner.owner);
     }
     this.runs.clear();
+    await this.dispatcher?.close();
   }
 
-  private adopt(machine: RunMachine, concurrency: number, priority: number): ActiveRun {
+  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number): ActiveRun {
     const spec = machine.spec;
     for (const [name, limit] of Object.entries(spec.pools)) {
       const p = this.pools.get(name);
       if (p) p.limit = limit;
       else this.pools.set(name, { limit, running: 0, parked: new ReadyQueue(this.options.agingMs) });
+      // Fleet-wide, workers enforce the pool at claim time (the last declared limit wins).
+      if (this.options.fleet) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
     }
-    const run = newActiveRun(machine, concurrency, priority, this.options.agingMs);
+    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs);
     this.runs.set(run.id, run);
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {
@@ -253,7 +272,7 @@ export class Engine {
     this.record(run, run.machine.apply({ type: 'attempt-started', stepId }, a.startedAt), a.id);
   }
 
-  private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[]): void {
+  private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[], applied?: boolean): void {
     this.running--;
     run.running--;
     // One slot freed: hand it to the best item that waited for it (O(log n)), not to all.
@@ -264,6 +283,7 @@ export class Engine {
       this.unpark(pool.parked);
     }
     this.batch.attemptsEnded.push(end);
+    if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
     this.record(run, transitions, end.id);
     this.scheduleFlush();
   }
@@ -454,7 +474,9 @@ function stepEvent(runId: string, t: StepTransition, attemptId: string | undefin
 /** `first` then `then`, as one batch (arrays concatenated in that order). */
 function mergeBatches(first: Batch, then: Batch): Batch {
   const pids = [...(first.attemptPids ?? []), ...(then.attemptPids ?? [])];
+  const applied = [...(first.attemptsApplied ?? []), ...(then.attemptsApplied ?? [])];
   return {
+    ...(applied.length ? { attemptsApplied: applied } : {}),
     attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
     attemptsEnded: [...first.attemptsEnded, ...then.attemptsEnded],
     stepRuns: [],
@@ -469,5 +491,6 @@ function emptyBatch(): Batch {
 }
 
 function isEmpty(b: Batch): boolean {
-  return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length && !b.attemptPids?.length;
+  return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
+    !b.attemptPids?.length && !b.attemptsApplied?.length;
 }

@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { FleetStore, Store } from '../store/index.js';
 
 /** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
 export interface EngineOptions {
@@ -25,10 +25,18 @@ export interface EngineOptions {
   clock?: () => number;
   /** Uniform [0,1) source for backoff jitter. @default Math.random */
   random?: () => number;
+  /**
+   * Fleet mode (PostgreSQL): this engine coordinates its runs and publishes their attempts
+   * to `baton worker` processes instead of running them (batch steps and inline handlers
+   * still run here). Absent: every attempt runs in this process.
+   */
+  fleet?: FleetStore;
+  /** In fleet mode, how often to look for completions a lost NOTIFY did not announce, ms. @default 1000 */
+  fleetPollMs?: number;
 }
 
 /** `EngineOptions` with every default filled in; the only options type inside the engine. */
-export type CompiledEngineOptions = Required<EngineOptions>;
+export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet'>> & { fleet?: FleetStore };
 
 /** Fills in defaults and checks ranges. @throws RangeError on a non-positive limit. */
 export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
@@ -45,6 +53,8 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     maxLostAttempts: o.maxLostAttempts ?? 3,
     clock: o.clock ?? Date.now,
     random: o.random ?? Math.random,
+    fleetPollMs: o.fleetPollMs ?? 1_000,
+    ...(o.fleet ? { fleet: o.fleet } : {}),
   };
   for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes'] as const) {
     if (!(c[k] > 0)) throw new RangeError(`engine option ${k} must be > 0, got ${c[k]}`);

@@ -5,8 +5,8 @@
  */
 import type { Transition } from '../core/index.js';
 import { RunMachine } from '../core/index.js';
-import type { JsonObject, StepAction, WorkflowSpec } from '../spec/index.js';
-import type { AttemptEnd, RunRecord, Store } from '../store/index.js';
+import type { JsonObject, StepAction, StepSpec, WorkflowSpec } from '../spec/index.js';
+import type { AttemptEnd, AttemptRecord, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { isOwnerDead, killOrphanGroups } from './liveness.js';
 import type { CompiledEngineOptions } from './options.js';
@@ -35,6 +35,8 @@ export interface LoadedRun {
   lostAttempts: AttemptEnd[];
   /** The machine's transitions from marking those attempts lost. */
   transitions: Transition[];
+  /** Fleet attempts still out with workers: the new coordinator takes over waiting for them. */
+  reattach: AttemptRecord[];
 }
 
 /**
@@ -48,6 +50,7 @@ export async function loadRunForResume(
   o: Pick<CompiledEngineOptions, 'maxLostAttempts'>,
   now: number,
   spec?: WorkflowSpec,
+  opts: { fleet?: boolean } = {},
 ): Promise<LoadedRun> {
   const record = await store.getRun(runId);
   if (!record) throw new RunNotFoundError(runId);
@@ -65,16 +68,29 @@ export async function loadRunForResume(
   });
   const lostAttempts: AttemptEnd[] = [];
   const transitions: Transition[] = [];
+  const reattach: AttemptRecord[] = [];
   const attempts = await store.getAttempts(runId);
   for (const a of attempts) {
     if (a.state !== 'running') continue;
+    // In fleet mode a worker may hold it still: its lease, not this process, decides (the
+    // reaper makes it lost when the lease lapses). Steps kept local were this holder's own.
+    if (opts.fleet && runsRemotely(machine.stepSpec(a.stepId))) {
+      reattach.push(a);
+      continue;
+    }
     killOrphanGroups(a.id, a.pid);
     lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: { type: 'lost', message: 'the process running it died before it reported', retryable: true } });
   }
+  const kept = new Set(reattach.map((a) => a.stepId));
   for (const s of machine.steps()) {
-    if (s.state === 'running') transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
+    if (s.state === 'running' && !kept.has(s.stepId)) transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
   }
-  return { record, machine, lostAttempts, transitions };
+  return { record, machine, lostAttempts, transitions, reattach };
+}
+
+/** Whether fleet workers run this step (batch steps and inline handlers stay with the coordinator). */
+export function runsRemotely(step: StepSpec): boolean {
+  return step.batch === undefined && !(step.action.kind === 'uses' && typeof step.action.handler === 'function');
 }
 
 async function storedSpec(store: Store, record: RunRecord): Promise<WorkflowSpec> {

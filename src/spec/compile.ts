@@ -131,6 +131,8 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
   if (step.pool !== undefined) compiled.pool = step.pool;
   if (step.if !== undefined) compiled.if = String(step.if);
+  const runsOn = step['runs-on'];
+  if (runsOn !== undefined) compiled.runsOn = typeof runsOn === 'string' ? [runsOn] : [...new Set(runsOn)];
   if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
   return compiled;
 }

@@ -77,6 +77,8 @@ export interface StepSpec {
   if?: string;
   /** A failure of this step does not skip its dependents nor fail the run. @default false */
   continueOnError: boolean;
+  /** Tags (or a platform) a fleet worker needs to run it (`runs-on` in the file). */
+  runsOn?: string[];
   /** Maps the step's action over items in groups; absent for an ordinary step. */
   batch?: BatchSpec;
 }

@@ -110,6 +110,8 @@ export const StepSchema = z.strictObject({
   pool: z.string().optional(),
   if: z.union([z.string(), z.boolean()], { error: 'if must be a condition expression' }).optional(),
   continueOnError: z.boolean().optional(),
+  /** Tags (or a platform: linux, darwin, win32) a fleet worker must have to run this step, as GitHub Actions' `runs-on`. */
+  'runs-on': z.union([z.string().min(1), z.array(z.string().min(1))], { error: 'runs-on must be a tag or a list of tags, e.g. [linux, gpu]' }).optional(),
   batch: BatchSchema.optional(),
 });
 

@@ -128,6 +128,12 @@ export interface Batch {
   events: NewEvent[];
   /** Process ids learned after spawn: not write-ahead critical, used to end orphans on resume. */
   attemptPids?: { id: string; pid: number }[];
+  /**
+   * Fleet attempts (ended by a worker or the reaper) whose end this batch applies to the run:
+   * marked applied in the same transaction, so a crash can neither lose nor repeat them.
+   * PostgreSQL only.
+   */
+  attemptsApplied?: string[];
 }
 
 /** Filters for `listRuns`. */

@@ -117,6 +117,7 @@ export class PgStore implements Store {
       if (b.attemptsStarted.length) await run(c, Q.insertAttempts, attemptStartColumns(b.attemptsStarted));
       if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
       if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));
+      if (b.attemptsApplied?.length) await run(c, Q.markApplied, [b.attemptsApplied]);
       if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns));
       if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
       if (b.events.length) await run(c, Q.insertEvents, eventColumns(b.events));

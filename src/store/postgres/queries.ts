@@ -63,6 +63,9 @@ export const Q = {
       AS u(id, state, ended_at, exit_code, error, peak_rss_bytes, cpu_ms)
     WHERE a.id = u.id AND a.state = 'running'`),
 
+  /** $1 attempt ids: fleet attempts whose end the coordinator applied in this transaction. */
+  markApplied: q('mark_applied', 'UPDATE attempts SET applied = true WHERE id = ANY($1::text[]) AND NOT applied'),
+
   /** Columns as arrays: $1 id, $2 pid. */
   setAttemptPids: q('set_attempt_pids', `UPDATE attempts a SET pid = u.pid
     FROM unnest($1::text[], $2::int[]) AS u(id, pid) WHERE a.id = u.id`),

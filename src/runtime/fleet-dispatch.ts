@@ -1,0 +1,150 @@
+/**
+ * @module runtime/fleet-dispatch
+ * The coordinator's side of the fleet: publishes committed attempts as tasks for workers,
+ * and hands their ends back when workers (or the reaper) complete them. Wakes on NOTIFY
+ * `baton_done` and polls every `pollMs` while attempts are out, since a notification can be
+ * lost while the listener reconnects (DESIGN.md invariant 4: LISTEN/NOTIFY, polling as the
+ * fallback).
+ */
+import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
+import type { AttemptResult } from '../executors/index.js';
+import type { FleetTask } from './fleet-task.js';
+import { taskToJson } from './fleet-task.js';
+
+/** How a published attempt ended, as the coordinator applies it. */
+export type RemoteEnd = { kind: 'result'; result: AttemptResult } | { kind: 'lost' };
+
+interface Pending {
+  runId: string;
+  onEnd: (end: RemoteEnd) => void;
+}
+
+/** Publishes tasks and routes completions back to their runs. */
+export class FleetDispatcher {
+  private readonly pending = new Map<string, Pending>();
+  private outbox: FleetAttemptInput[] = [];
+  private listener: Promise<FleetListener> | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private taking = false;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly fleet: FleetStore,
+    private readonly pollMs: number,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  /** Publishes one attempt (batched with others of the same turn); `onEnd` fires once. */
+  submit(task: FleetTask, meta: { priority: number; queuedAt?: number; pool?: string; runsOn?: string[] }, startedAt: number, onEnd: (end: RemoteEnd) => void): void {
+    this.pending.set(task.attemptId, { runId: task.runId, onEnd });
+    this.outbox.push({
+      id: task.attemptId, runId: task.runId, stepId: task.stepId, number: task.attempt, startedAt, logPath: task.logPath,
+      priority: meta.priority, task: taskToJson(task),
+      ...(meta.queuedAt !== undefined ? { queuedAt: meta.queuedAt } : {}),
+      ...(meta.pool !== undefined ? { pool: meta.pool } : {}),
+      ...(meta.runsOn?.length ? { runsOn: meta.runsOn } : {}),
+    });
+    if (this.outbox.length === 1) queueMicrotask(() => void this.publish());
+    this.ensureListening();
+  }
+
+  /**
+   * Asks workers to stop these attempts. Those no worker claimed yet never will be: they
+   * end here, as cancelled.
+   */
+  async cancel(attemptIds: string[]): Promise<void> {
+    const ids = attemptIds.filter((id) => this.pending.has(id));
+    if (!ids.length) return;
+    try {
+      const { unclaimed } = await this.fleet.requestAttemptCancel(ids);
+      for (const id of unclaimed) {
+        this.finish(id, { kind: 'result', result: { ok: false, failure: { type: 'cancelled', message: 'cancelled before a worker took it', retryable: false } } });
+      }
+    } catch (e) {
+      this.onError(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** Attempts out with workers. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.poller);
+    this.poller = undefined;
+    const l = this.listener;
+    this.listener = undefined;
+    await (await l?.catch(() => undefined))?.close();
+  }
+
+  private async publish(): Promise<void> {
+    const rows = this.outbox;
+    this.outbox = [];
+    if (!rows.length) return;
+    try {
+      await this.fleet.enqueueAttempts(rows);
+    } catch (e) {
+      // Unpublished rows stay `running` without a task: a retry publishes them.
+      this.outbox.unshift(...rows);
+      this.onError(e instanceof Error ? e : new Error(String(e)));
+      setTimeout(() => void this.publish(), 500);
+    }
+  }
+
+  private ensureListening(): void {
+    if (this.closed) return;
+    this.listener ??= this.fleet.listen(['baton_done'], (_channel, runId) => {
+      if ([...this.pending.values()].some((p) => p.runId === runId)) void this.take();
+    }, { onConnect: () => void this.take() });
+    this.listener.catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
+    this.poller ??= setInterval(() => {
+      if (this.pending.size) void this.take();
+    }, this.pollMs);
+    this.poller.unref();
+  }
+
+  /** Takes every unapplied end of the runs with attempts out, and hands each to its run. */
+  private async take(): Promise<void> {
+    if (this.taking) {
+      this.again = true;
+      return;
+    }
+    this.taking = true;
+    try {
+      do {
+        this.again = false;
+        const runIds = [...new Set([...this.pending.values()].map((p) => p.runId))];
+        if (!runIds.length) return;
+        for (const c of await this.fleet.takeCompleted(runIds)) this.finish(c.id, toEnd(c));
+      } while (this.again);
+    } catch (e) {
+      this.onError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.taking = false;
+    }
+  }
+
+  private finish(id: string, end: RemoteEnd): void {
+    const p = this.pending.get(id);
+    if (!p) return; // applied already, or not ours
+    this.pending.delete(id);
+    p.onEnd(end);
+  }
+}
+
+function toEnd(c: CompletedAttempt): RemoteEnd {
+  if (c.state === 'lost') return { kind: 'lost' };
+  const usage = {
+    ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+    ...(c.peakRssBytes !== undefined ? { peakRssBytes: c.peakRssBytes } : {}),
+    ...(c.cpuMs !== undefined ? { cpuMs: c.cpuMs } : {}),
+  };
+  if (c.state === 'succeeded') return { kind: 'result', result: { ok: true, output: c.output ?? null, ...usage } };
+  const failure = c.error ?? (c.state === 'cancelled'
+    ? { type: 'cancelled', message: 'cancelled', retryable: false }
+    : { type: 'error', message: 'the worker reported a failure without details', retryable: true });
+  return { kind: 'result', result: { ok: false, failure, ...usage } };
+}
