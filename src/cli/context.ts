@@ -7,7 +7,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
-import { openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
+import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
+import type { FleetStore } from '../store/index.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
@@ -69,4 +70,13 @@ export async function openStore(o: GlobalOptions): Promise<{ store: Store; dataD
   const store = openSqliteStore(path, { synchronous: sync === 'full' ? 'full' : 'normal' });
   await store.migrate();
   return { store, dataDir, path };
+}
+
+/**
+ * The fleet store when a PostgreSQL URL is set (workers and coordinators share it), else
+ * undefined: SQLite has no fleet.
+ */
+export function openFleet(o: GlobalOptions): FleetStore | undefined {
+  const url = databaseUrl(o);
+  return url === undefined ? undefined : openFleetStore(url);
 }

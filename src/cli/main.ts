@@ -17,6 +17,8 @@ import { registerSchedules } from './commands/schedules.js';
 import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 import type { GlobalOptions } from './context.js';
 import { CliError, EXIT } from './context.js';
 
@@ -54,6 +56,8 @@ registerResume(program, globals);
 registerCancel(program, globals);
 registerServer(program, globals);
 registerSchedules(program, globals);
+registerWorker(program, globals);
+registerWorkers(program, globals);
 
 try {
   await program.parseAsync(process.argv);

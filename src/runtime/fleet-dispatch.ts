@@ -136,7 +136,9 @@ export class FleetDispatcher {
 }
 
 function toEnd(c: CompletedAttempt): RemoteEnd {
-  if (c.state === 'lost') return { kind: 'lost' };
+  // A worker that drains or fences itself hands its attempts back as failed with type `lost`:
+  // like a reaped lease, that is not the step's failure and spends no retry.
+  if (c.state === 'lost' || c.error?.type === 'lost') return { kind: 'lost' };
   const usage = {
     ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
     ...(c.peakRssBytes !== undefined ? { peakRssBytes: c.peakRssBytes } : {}),

@@ -12,3 +12,7 @@ export type { BatchItemResult, BatchItemStatus, BatchProgress, BatchResult } fro
 export { isOwnerDead, pidAlive } from './liveness.js';
 export { newRun, newRunId, submitRun, workflowRecord } from './records.js';
 export type { NewRun, NewRunOptions } from './records.js';
+export { createWorker, isTransientDbError } from './worker.js';
+export type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker.js';
+export { taskFromJson, taskToJson } from './fleet-task.js';
+export type { FleetTask } from './fleet-task.js';

@@ -33,6 +33,8 @@ export interface ServerOptions {
   pollMs?: number;
   /** @see SchedulerOptions.misfireThresholdMs */
   misfireThresholdMs?: number;
+  /** Fire schedule ticks (`baton server`); a worker only adopts runs. @default true */
+  schedules?: boolean;
   clock?: () => number;
 }
 
@@ -110,7 +112,7 @@ export class TriggerServer {
     const now = this.clock();
     const { store, engine, report } = this.o;
     try {
-      for (const tick of await this.scheduler.check(now)) report({ kind: 'tick', tick });
+      if (this.o.schedules !== false) for (const tick of await this.scheduler.check(now)) report({ kind: 'tick', tick });
       await store.promoteDueRuns(now, 100);
       // Queued runs nobody holds: promoted here or elsewhere, submitted with --detach, or
       // left by a server that died between promoting and starting. Running runs whose
@@ -154,7 +156,7 @@ export class TriggerServer {
     const poll = this.o.pollMs ?? 1000;
     let wake = now + poll;
     try {
-      const tick = await this.scheduler.nextTickAt(now);
+      const tick = this.o.schedules === false ? undefined : await this.scheduler.nextTickAt(now);
       const due = await this.o.store.nextDueAt();
       for (const t of [tick, due]) if (t !== undefined) wake = Math.min(wake, t);
     } catch {

@@ -3,9 +3,9 @@ import { createInterface } from 'node:readline/promises';
 import { ResumeError, RunHeldError, createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../spec/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../spec/index.js';
-import type { Store } from '../../store/index.js';
+import type { FleetStore, Store } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, EXIT, openStore } from '../context.js';
+import { CliError, EXIT, openFleet, openStore } from '../context.js';
 import { formatTime } from '../format.js';
 import type { ProgressMode } from '../progress.js';
 import { followRun, progressMode } from '../follow.js';
@@ -21,6 +21,7 @@ interface RunOptions {
   in?: number;
   priority?: number;
   detach?: boolean;
+  local?: boolean;
 }
 
 /** Loads and validates a workflow file; invalid input becomes exit code 2 with every error listed. */
@@ -50,6 +51,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--in <duration>', 'start after this delay, e.g. 10m or 1h30m', parseIn)
     .option('--priority <n>', 'run priority -10..+10: due runs start highest first, and it adds to each step', parsePriority)
     .option('--detach', 'record the run and return its id at once; baton server executes it (when due)')
+    .option('--local', 'with PostgreSQL: run every step in this process instead of on baton worker processes')
     .addHelpText('after', `
 Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 cancelled.
 Ctrl-C cancels gracefully (SIGTERM to running steps); a second Ctrl-C forces.
@@ -91,7 +93,10 @@ Examples:
           process.exitCode = await waitAndRun(store, dataDir, id, dueAt ?? Date.now(), spec.name, progressMode(o));
           return;
         }
-        const engine = createEngine({ store, dataDir });
+        // With PostgreSQL, this process coordinates the run and workers execute its steps.
+        const fleet = o.local ? undefined : openFleet(globals());
+        const engine = createEngine({ store, dataDir, ...(fleet ? { fleet } : {}) });
+        if (fleet) void warnWithoutWorkers(fleet);
         const interrupted = await findInterrupted(store, spec.name);
         let handle;
         if (interrupted && (o.resume || (await offerResume(interrupted)))) {
@@ -102,6 +107,7 @@ Examples:
         }
         process.exitCode = await followRun(engine, store, handle, spec.name, progressMode(o));
         await engine.close();
+        await fleet?.close();
       } finally {
         await store.close();
       }
@@ -195,4 +201,16 @@ function parsePriority(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < -10 || n > 10) throw new CliError(`--priority expects an integer from -10 to 10, got '${v}'`);
   return n;
+}
+
+/** Says so when no live worker could run the steps (they would wait silently otherwise). */
+async function warnWithoutWorkers(fleet: FleetStore): Promise<void> {
+  try {
+    const live = (await fleet.listWorkers()).filter((w) => w.state === 'active' && w.heartbeatAgeMs < 60_000);
+    if (!live.length) {
+      process.stderr.write("note: no live baton worker on this database; steps wait until one starts ('baton worker --database-url …'), or run with --local\n");
+    }
+  } catch {
+    // the run itself reports store errors
+  }
 }

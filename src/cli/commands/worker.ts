@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createEngine, createWorker } from '../../runtime/index.js';
+import type { WorkerEvent } from '../../runtime/index.js';
+import { parseDuration } from '../../spec/index.js';
+import { openFleetStore, redactDatabaseUrl } from '../../store/index.js';
+import type { GlobalOptions } from '../context.js';
+import { CliError, EXIT, databaseUrl, openStore } from '../context.js';
+import type { ServerReport } from '../../triggers/index.js';
+import { TriggerServer } from '../../triggers/index.js';
+import { formatTime } from '../format.js';
+import { positiveInt } from '../params.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** A duration flag (`30s`, `500ms`, `2m`). */
+function duration(name: string): (v: string) => number {
+  return (v) => {
+    try {
+      const ms = parseDuration(v);
+      if (ms > 0) return ms;
+    } catch {
+      // reported below
+    }
+    throw new CliError(`${name} expects a duration such as 30s or 500ms, got '${v}'`);
+  };
+}
+
+function fraction(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new CliError(`${name} expects a number above 0 (e.g. 0.8), got '${v}'`);
+    return n;
+  };
+}
+
+interface WorkerCliOptions {
+  slots?: number;
+  tags?: string;
+  lease: number;
+  heartbeat: number;
+  grace: number;
+  maxCpu: number;
+  maxMem: number;
+}
+
+/** `baton worker`: claims and runs attempts published to the fleet, until stopped. */
+export function registerWorker(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('worker')
+    .description('join the fleet: claim step attempts published on the PostgreSQL database and run them (needs --database-url)')
+    .option('--slots <n>', 'attempts run at once (default: CPU count)', positiveInt('--slots'))
+    .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one')
+    .option('--lease <duration>', 'lease of each claimed attempt, renewed by heartbeats', duration('--lease'), 30_000)
+    .option('--heartbeat <duration>', 'heartbeat interval (shorter than --lease)', duration('--heartbeat'), 10_000)
+    .option('--grace <duration>', 'on SIGTERM, how long running attempts may finish', duration('--grace'), 5_000)
+    .option('--max-cpu <fraction>', 'claim nothing while the load average per core is above this', fraction('--max-cpu'), 0.8)
+    .option('--max-mem <fraction>', 'claim nothing while the fraction of memory in use is above this', fraction('--max-mem'), 0.8)
+    .addHelpText('after', `
+Every node names the same database (--database-url or BATON_DATABASE_URL). A worker that
+cannot heartbeat for (lease - heartbeat) kills what it runs and claims nothing until the
+database answers again: its attempts are retried elsewhere once their leases expire.
+SIGINT/SIGTERM: claim nothing more, let running attempts finish within --grace, kill the
+rest (completed as failed, retryable: retried elsewhere); a second signal stops at once.`)
+    .action(async (o: WorkerCliOptions) => {
+      const url = databaseUrl(globals());
+      if (url === undefined) {
+        throw new CliError('baton worker needs a PostgreSQL database: pass --database-url postgres://… or set BATON_DATABASE_URL', EXIT.usage);
+      }
+      if (o.heartbeat >= o.lease) throw new CliError(`--heartbeat (${o.heartbeat} ms) must be shorter than --lease (${o.lease} ms)`);
+      const tags = (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      const fleet = openFleetStore(url, { max: 4 });
+      const worker = createWorker({
+        fleet, version: pkg.version, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
+        cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, ...(o.slots !== undefined ? { slots: o.slots } : {}),
+      });
+      try {
+        await worker.start();
+      } catch (e) {
+        await fleet.close();
+        throw new CliError(`cannot join the fleet at ${redactDatabaseUrl(url)}: ${(e as Error).message}`, EXIT.failed);
+      }
+      // Every worker is also a coordinator: it adopts runs nobody holds (submitted with
+      // --detach, or whose coordinator died) and publishes their attempts to the fleet.
+      const { store, dataDir } = await openStore(globals());
+      const engine = createEngine({ store, dataDir, fleet });
+      const coordinator = new TriggerServer({ store, engine, schedules: false, report: printCoordinator });
+      await coordinator.start();
+      await new Promise<void>((resolve) => {
+        let signals = 0;
+        const onSignal = (): void => {
+          signals++;
+          if (signals === 1) {
+            log(`draining: no new claims; waiting up to ${o.grace} ms for ${worker.running().length} running (signal again to stop now)`);
+            void worker.drain(o.grace).then(resolve);
+          } else {
+            log('stopping now');
+            void worker.stop().then(resolve);
+          }
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      await coordinator.stop();
+      await engine.close(); // releases its runs: another coordinator takes them over
+      await worker.stop();
+      await store.close();
+      await fleet.close();
+      log('baton worker stopped');
+    });
+}
+
+function printCoordinator(r: ServerReport): void {
+  if (r.kind === 'started') log(`coordinating run ${r.runId} (${r.workflow})${r.resumed ? ', taken over' : ''}`);
+  else if (r.kind === 'finished') log(`run ${r.summary.id} ${r.summary.state}`);
+  else if (r.kind === 'error') log(`error: ${r.message}`);
+}
+
+function log(line: string): void {
+  process.stdout.write(`${formatTime(Date.now())} ${line}\n`);
+}
+
+function print(e: WorkerEvent): void {
+  switch (e.kind) {
+    case 'started':
+      return log(`baton worker ${e.workerId}: ${e.slots} slots, platform ${e.platform}${e.tags.length ? `, tags ${e.tags.join(',')}` : ''}`);
+    case 'claimed':
+      return log(`claimed ${e.attemptId} (fence ${e.fence})`);
+    case 'completed':
+      return log(`${e.attemptId} ${e.state}${e.error ? ` (${e.error})` : ''}${e.result === 'discarded' ? ': discarded, the lease was gone' : ''}`);
+    case 'lease-lost':
+      return log(`lost the lease on ${e.attemptId}: killed`);
+    case 'cancel-requested':
+      return log(`cancel requested for ${e.attemptId}: stopping it`);
+    case 'fenced':
+      return log(`fenced (${e.reason}): claiming nothing${e.killed.length ? `, killed ${e.killed.join(', ')}` : ''}`);
+    case 'unfenced':
+      return log('heartbeat succeeded: claiming again');
+    case 'throttled':
+      return log(`busy machine (cpu ${e.cpu.toFixed(2)}, memory ${(e.mem * 100).toFixed(0)}%): claiming nothing`);
+    case 'unthrottled':
+      return log('load back under the thresholds: claiming again');
+    case 'reaped':
+      return log(`reaped expired leases: ${e.attemptIds.join(', ')}`);
+    case 'draining':
+      return log(`draining with ${e.running} running`);
+    case 'stopped':
+      return log('worker state stopped');
+    case 'error':
+      return log(`error: ${e.message}`);
+  }
+}

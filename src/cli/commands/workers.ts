@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { openFleetStore } from '../../store/index.js';
+import type { GlobalOptions } from '../context.js';
+import { CliError, EXIT, databaseUrl } from '../context.js';
+import { paintState, table } from '../format.js';
+
+/** `baton workers`: the fleet's workers. */
+export function registerWorkers(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('workers')
+    .description('list the fleet\'s workers: state, slots in use, load, tags, last heartbeat (needs --database-url)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const url = databaseUrl(globals());
+      if (url === undefined) throw new CliError('baton workers needs a PostgreSQL database: pass --database-url postgres://… or set BATON_DATABASE_URL', EXIT.usage);
+      const fleet = openFleetStore(url, { max: 1 });
+      try {
+        const workers = await fleet.listWorkers();
+        if (o.json) {
+          process.stdout.write(JSON.stringify(workers, null, 2) + '\n');
+          return;
+        }
+        if (!workers.length) {
+          process.stdout.write('no workers yet: start one with baton worker --database-url URL\n');
+          return;
+        }
+        const rows = [['WORKER', 'HOST', 'STATE', 'SLOTS', 'IN USE', 'CPU', 'MEMORY', 'TAGS', 'HEARTBEAT']];
+        for (const w of workers) {
+          rows.push([
+            w.id, w.host, paintState(w.state), String(w.slots), w.load ? String(w.load.slotsInUse) : '-',
+            w.load ? `${Math.round(w.load.cpu * 100)}%` : '-', w.load ? `${(w.load.mem / 2 ** 30).toFixed(1)} GiB` : '-',
+            [w.platform, ...w.tags].join(','), `${(w.heartbeatAgeMs / 1000).toFixed(1)}s ago`,
+          ]);
+        }
+        process.stdout.write(table(rows) + '\n');
+      } finally {
+        await fleet.close();
+      }
+    });
+}

@@ -1,0 +1,107 @@
+/**
+ * @module runtime/worker-attempt
+ * One claimed fleet attempt on a worker: builds the executor request from its task, arms
+ * the step timeout, runs it, and maps how it ended to the outcome reported to the store.
+ * Pure of fleet I/O: the worker (./worker.ts) claims, renews, completes.
+ */
+import { join } from 'node:path';
+import type { AbortCause, AttemptResult, ExecutorLimits } from '../executors/index.js';
+import { AttemptLog, execute } from '../executors/index.js';
+import type { AttemptOutcome, ClaimedAttempt } from '../store/index.js';
+import { formatMs } from './attempts.js';
+import type { FleetTask } from './fleet-task.js';
+
+/** Why the worker itself gave up an attempt (besides the abort causes the executor knows). */
+export type AbandonCause = 'lease-lost' | 'fenced' | 'stopped';
+
+/** An attempt running on this worker. */
+export interface WorkerAttempt {
+  claim: ClaimedAttempt;
+  /** Undefined when the task could not be read (`taskError` says why). */
+  task: FleetTask | undefined;
+  taskError?: string;
+  graceful: AbortController;
+  force: AbortController;
+  /** Set when the worker gave it up: its result is not reported as its own outcome. */
+  abandoned?: AbandonCause;
+  /** `performance.now()` when the claim returned: heartbeats sent later must renew it. */
+  claimedAt: number;
+  /** True once the executor returned (the process is gone). */
+  ended: boolean;
+  pid?: number;
+  /** Resolves once the attempt is ended and reported (or dropped). */
+  done: Promise<void>;
+}
+
+/** Runs the claimed attempt's executor; resolves with the outcome to report. Never rejects. */
+export async function runClaimed(
+  a: WorkerAttempt,
+  o: { outputDir: string; logCapBytes: number | undefined; limits: ExecutorLimits },
+): Promise<AttemptOutcome> {
+  const t = a.task;
+  if (t === undefined) {
+    return { state: 'failed', error: { type: 'task', message: a.taskError ?? 'unreadable fleet task', retryable: false } };
+  }
+  if (t.step.batch !== undefined) {
+    return {
+      state: 'failed',
+      error: {
+        type: 'unsupported',
+        message: `step '${t.stepId}' is a batch step: fleet workers do not run batch steps yet (the coordinator runs them itself)`,
+        retryable: false,
+      },
+    };
+  }
+  const log = new AttemptLog(t.logPath, o.logCapBytes);
+  let timer: NodeJS.Timeout | undefined;
+  if (t.timeoutMs !== undefined) timer = setTimeout(() => a.graceful.abort('timeout' satisfies AbortCause), t.timeoutMs);
+  let result: AttemptResult;
+  try {
+    result = await execute(
+      {
+        runId: t.runId, workflow: t.workflow, stepId: t.stepId, attemptId: t.attemptId, attempt: t.attempt, step: t.step,
+        baseDir: t.baseDir, cwd: t.cwd, env: t.env ?? {}, params: t.params ?? {}, inputs: t.inputs ?? null, outputs: () => t.outputs ?? {},
+        signal: a.graceful.signal, force: a.force.signal, log,
+        outputPath: join(o.outputDir, `${a.claim.id.replace(/[^\w.-]/g, '_')}.${a.claim.fence}.json`),
+        onSpawn: (pid) => (a.pid = pid),
+      },
+      o.limits,
+    );
+  } catch (e) {
+    result = { ok: false, failure: { type: 'internal', message: e instanceof Error ? e.message : String(e), retryable: true } };
+  } finally {
+    clearTimeout(timer);
+    log.close();
+  }
+  return outcomeOf(result, a.graceful.signal.reason as AbortCause | undefined, t.timeoutMs);
+}
+
+/**
+ * Maps an executor result to the reported outcome. The abort cause decides first: a step
+ * that traps SIGTERM and exits 0 after its timeout or a cancel did not succeed.
+ */
+export function outcomeOf(result: AttemptResult, cause: AbortCause | undefined, timeoutMs: number | undefined): AttemptOutcome {
+  const usage: Pick<AttemptOutcome, 'exitCode' | 'peakRssBytes' | 'cpuMs'> = {
+    ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    ...(result.peakRssBytes !== undefined ? { peakRssBytes: result.peakRssBytes } : {}),
+    ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
+  };
+  if (cause === 'timeout') {
+    return { state: 'failed', error: { type: 'timeout', message: `timed out after ${formatMs(timeoutMs ?? 0)}`, retryable: true }, ...usage };
+  }
+  if (cause !== undefined) {
+    return { state: 'cancelled', error: { type: 'cancelled', message: 'cancelled', retryable: false }, ...usage };
+  }
+  if (result.ok) return { state: 'succeeded', output: result.output, ...usage };
+  return { state: 'failed', error: result.failure, ...usage };
+}
+
+/** The outcome reported for an attempt the worker gave up (the store normally discards it). */
+export function abandonedOutcome(cause: AbandonCause, workerId: string, detail: string): AttemptOutcome {
+  const message = cause === 'lease-lost'
+    ? `worker ${workerId} lost its lease on the attempt`
+    : cause === 'fenced'
+      ? `worker ${workerId} stopped it: ${detail}`
+      : `worker ${workerId} stopped before the attempt ended (${detail})`;
+  return { state: 'failed', error: { type: 'lost', message, retryable: true } };
+}

@@ -1,0 +1,263 @@
+/**
+ * `baton worker` on a real PostgreSQL: attempts are published straight to the fleet
+ * (`enqueueAttempts` with hand-built tasks) and a worker claims, runs and completes them:
+ * outputs, timeouts, cancels, sharing between workers, tags, lease loss, self-fencing,
+ * drain, and the `worker`/`workers` commands. A fresh database per test.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FleetStore, FleetTask, PgFleetStore, Worker, WorkerEvent, WorkerOptions, WorkerRecord } from '../src/index.js';
+import { compileWorkflow, createWorker, openFleetStore, pidAlive, taskToJson } from '../src/index.js';
+import type { StepInput } from '../src/spec/index.js';
+import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
+import type { TestDatabase } from './pg-helpers.js';
+import { createTestDatabase, sql } from './pg-helpers.js';
+
+let db: TestDatabase;
+let fleet: PgFleetStore;
+let dir: string;
+let workers: Worker[] = [];
+let stores: PgFleetStore[] = [];
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  fleet = openFleetStore(db.url, { max: 2 });
+  dir = tempDir('baton-worker-');
+});
+
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  workers = [];
+  await Promise.all([fleet, ...stores].map((s) => s.close()));
+  stores = [];
+  await db.drop();
+});
+
+const IDLE = () => ({ cpu: 0, memFraction: 0, memBytes: 0 });
+
+/** A started worker on its own pool; `events` collects its reports. */
+async function startWorker(o: Partial<WorkerOptions> = {}): Promise<{ worker: Worker; events: WorkerEvent[]; store: PgFleetStore }> {
+  const store = openFleetStore(db.url, { max: 3 });
+  stores.push(store);
+  const events: WorkerEvent[] = [];
+  const worker = createWorker({
+    fleet: store, version: '0.0.0-test', slots: 2, leaseMs: 5_000, heartbeatMs: 1_000, pollMs: 200, graceMs: 300,
+    sampleLoad: IDLE, report: (e) => events.push(e), ...o,
+  });
+  workers.push(worker);
+  await worker.start();
+  return { worker, events, store };
+}
+
+/** Publishes one attempt of a one-step workflow whose step is `step`. */
+async function publish(runId: string, step: StepInput & { id: string }, o: { runsOn?: string[]; number?: number } = {}): Promise<string> {
+  const spec = compileWorkflow({ name: 'wf', steps: [step] }, { baseDir: dir });
+  const compiled = spec.steps[0]!;
+  const number = o.number ?? 1;
+  const attemptId = `${runId}.${step.id}.${number}`;
+  const task: FleetTask = {
+    workflow: 'wf', version: 'v1', baseDir: dir, step: compiled, runId, stepId: step.id, attemptId, attempt: number, cwd: dir,
+    env: { GREETING: 'hello' }, params: {}, inputs: null, outputs: {}, logPath: join(dir, 'logs', runId, `${step.id}.${number}.log`),
+    ...(compiled.timeoutMs !== undefined ? { timeoutMs: compiled.timeoutMs } : {}),
+  };
+  await fleet.enqueueAttempts([{
+    id: attemptId, runId, stepId: step.id, number, startedAt: Date.now(), priority: 0, task: taskToJson(task),
+    ...(o.runsOn ? { runsOn: o.runsOn } : {}),
+  }]);
+  return attemptId;
+}
+
+type Completed = Awaited<ReturnType<FleetStore['takeCompleted']>>;
+
+async function completed(runIds: string[], n = 1, timeoutMs = 5_000): Promise<Completed> {
+  return waitFor(async () => {
+    const done = await fleet.takeCompleted(runIds);
+    return done.length >= n ? done : undefined;
+  }, timeoutMs, `${n} completed attempts`);
+}
+
+async function pidFrom(path: string): Promise<number> {
+  return waitFor(() => (existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) || undefined : undefined), 5_000, `pid in ${path}`);
+}
+
+describe('worker', () => {
+  it('claims a shell attempt, runs it with its env and completes it succeeded with the $BATON_OUTPUT value', async () => {
+    const { worker, events } = await startWorker();
+    const id = await publish('r1', { id: 'a', run: 'echo "$GREETING from $BATON_ATTEMPT_ID"; printf \'{"n": 42}\' > "$BATON_OUTPUT"' });
+    const [done] = await completed(['r1']);
+    expect(done).toMatchObject({ id, state: 'succeeded', exitCode: 0, output: { n: 42 }, worker: worker.id, fence: 1 });
+    expect(readFileSync(join(dir, 'logs', 'r1', 'a.1.log'), 'utf8')).toBe(`hello from ${id}\n`);
+    expect(events.map((e) => e.kind)).toEqual(['started', 'claimed', 'completed']);
+    expect(events[2]).toMatchObject({ kind: 'completed', attemptId: id, state: 'succeeded', result: 'applied' });
+    const [w] = await fleet.listWorkers();
+    expect(w).toMatchObject({ id: worker.id, state: 'active', slots: 2, platform: process.platform });
+  });
+
+  it('a timed-out attempt fails with type timeout even though it exits 0 on SIGTERM, and its process group is gone', async () => {
+    await startWorker();
+    const pidFile = join(dir, 'child.pid');
+    await publish('r1', { id: 't', run: `trap 'exit 0' TERM; sleep 30 & echo $! > "${pidFile}"; wait`, timeout: '500ms' });
+    const child = await pidFrom(pidFile);
+    const [done] = await completed(['r1']);
+    expect(done).toMatchObject({ state: 'failed', error: { type: 'timeout', message: 'timed out after 500ms', retryable: true } });
+    expect(pidAlive(child)).toBe(false);
+  });
+
+  it('a cancel request stops a running sleep 30 within a second (NOTIFY, not the heartbeat) and completes it cancelled', async () => {
+    const { worker } = await startWorker({ heartbeatMs: 4_000 });
+    const pidFile = join(dir, 'sleep.pid');
+    const id = await publish('r1', { id: 's', run: `echo $$ > "${pidFile}"; sleep 30` });
+    await waitFor(() => worker.running().includes(id), 5_000, 'the claim');
+    const pid = await pidFrom(pidFile);
+    const t0 = Date.now();
+    expect(await fleet.requestAttemptCancel([id])).toEqual({ claimed: [id], unclaimed: [] });
+    const [done] = await completed(['r1']);
+    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect(done).toMatchObject({ id, state: 'cancelled' });
+    expect(pidAlive(pid)).toBe(false);
+  });
+
+  it('two workers with 2 slots each share 8 attempts, each completed once, at most 2 at a time per worker', async () => {
+    const a = await startWorker();
+    const b = await startWorker();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await publish('r1', { id: `s${i}`, run: 'sleep 0.3' }));
+    const done = await completed(['r1'], 8, 10_000);
+    expect(done.map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(done.every((d) => d.state === 'succeeded' && d.fence === 1)).toBe(true);
+    const by = new Set(done.map((d) => d.worker));
+    expect(by).toEqual(new Set([a.worker.id, b.worker.id]));
+    for (const w of [a, b]) {
+      let running = 0;
+      let peak = 0;
+      for (const e of w.events) {
+        if (e.kind === 'claimed') peak = Math.max(peak, ++running);
+        if (e.kind === 'completed') running--;
+      }
+      expect(peak).toBeLessThanOrEqual(2);
+      expect(w.events.filter((e) => e.kind === 'completed').every((e) => e.kind === 'completed' && e.result === 'applied')).toBe(true);
+    }
+    const events = await sql(db.url, "SELECT * FROM events WHERE type = 'attempt-discarded'");
+    expect(events).toEqual([]);
+  });
+
+  it('a worker gets only attempts its tags cover; a gpu worker takes the gpu one', async () => {
+    const plain = await startWorker();
+    const gpuId = await publish('r1', { id: 'train', run: 'true' }, { runsOn: ['gpu'] });
+    const anyId = await publish('r1', { id: 'any', run: 'true' });
+    const [first] = await completed(['r1']);
+    expect(first).toMatchObject({ id: anyId, worker: plain.worker.id });
+    await fleet.markApplied([anyId]);
+    await new Promise((r) => setTimeout(r, 400)); // two polls: still nobody may take it
+    expect(await sql(db.url, 'SELECT claimed_by FROM attempts WHERE id = $1', [gpuId])).toEqual([{ claimed_by: null }]);
+    const gpu = await startWorker({ tags: ['gpu'] });
+    const [second] = await completed(['r1']);
+    expect(second).toMatchObject({ id: gpuId, state: 'succeeded', worker: gpu.worker.id });
+  });
+
+  it('an attempt whose lease was reaped is killed at the next heartbeat; its late report is discarded', async () => {
+    const { worker, events } = await startWorker({ leaseMs: 2_000, heartbeatMs: 200 });
+    const pidFile = join(dir, 'sleep.pid');
+    const id = await publish('r1', { id: 's', run: `sleep 30 & echo $! > "${pidFile}"; wait` });
+    const child = await pidFrom(pidFile);
+    await sql(db.url, 'UPDATE attempts SET lease_expires_at = baton_now_ms() - 1 WHERE id = $1', [id]);
+    expect((await fleet.reapExpired()).map((r) => r.id)).toEqual([id]);
+    await waitFor(() => events.some((e) => e.kind === 'completed'), 3_000, 'the late report');
+    expect(events.filter((e) => e.kind === 'lease-lost')).toEqual([{ kind: 'lease-lost', attemptId: id }]);
+    expect(events.find((e) => e.kind === 'completed')).toMatchObject({ attemptId: id, result: 'discarded' });
+    await waitFor(() => !pidAlive(child), 2_000, 'the process to die');
+    expect(worker.running()).toEqual([]);
+    const [lost] = await fleet.takeCompleted(['r1']);
+    expect(lost).toMatchObject({ id, state: 'lost' });
+    const discarded = await sql(db.url, "SELECT attempt_id FROM events WHERE type = 'attempt-discarded'");
+    expect(discarded).toEqual([{ attempt_id: id }]);
+  });
+
+  it('self-fences when heartbeats fail: kills what it runs, claims nothing, resumes once a heartbeat succeeds', async () => {
+    const store = openFleetStore(db.url, { max: 3 });
+    stores.push(store);
+    let down = false;
+    const flaky: FleetStore = Object.create(store) as FleetStore;
+    flaky.heartbeatWorker = (id, load) => (down ? Promise.reject(new Error('connection refused')) : store.heartbeatWorker(id, load));
+    flaky.claimAttempts = (id, req) => (down ? Promise.reject(new Error('connection refused')) : store.claimAttempts(id, req));
+    const { worker, events } = await startWorker({ fleet: flaky, leaseMs: 1_000, heartbeatMs: 200 });
+    const pidFile = join(dir, 'sleep.pid');
+    const id = await publish('r1', { id: 's', run: `sleep 30 & echo $! > "${pidFile}"; wait` });
+    const child = await pidFrom(pidFile);
+    down = true;
+    const fenced = await waitFor(() => events.find((e) => e.kind === 'fenced'), 3_000, 'the fence');
+    expect(fenced).toMatchObject({ killed: [id] });
+    await waitFor(() => !pidAlive(child), 2_000, 'the process to die');
+    await waitFor(() => worker.running().length === 0, 2_000, 'the attempt to end');
+    const next = await publish('r1', { id: 'later', run: 'true' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sql(db.url, 'SELECT claimed_by FROM attempts WHERE id = $1', [next])).toEqual([{ claimed_by: null }]);
+    down = false;
+    await waitFor(() => events.some((e) => e.kind === 'unfenced'), 3_000, 'the fence to lift');
+    const done = await completed(['r1'], 2);
+    expect(done.find((d) => d.id === next)).toMatchObject({ state: 'succeeded' });
+    expect(done.find((d) => d.id === id)).toMatchObject({ state: 'failed', error: { type: 'lost', retryable: true } });
+  });
+
+  it('drain lets short attempts finish, kills the rest after the grace, completes them failed/retryable, then stops', async () => {
+    const { worker, events } = await startWorker();
+    const quick = await publish('r1', { id: 'quick', run: 'sleep 0.2' });
+    const slow = await publish('r1', { id: 'slow', run: 'sleep 30' });
+    await waitFor(() => worker.running().length === 2, 5_000, 'both claims');
+    await worker.drain(1_000);
+    const done = await fleet.takeCompleted(['r1']);
+    expect(done.find((d) => d.id === quick)).toMatchObject({ state: 'succeeded' });
+    expect(done.find((d) => d.id === slow)).toMatchObject({ state: 'failed', error: { type: 'lost', retryable: true } });
+    expect(events.map((e) => e.kind)).toContain('draining');
+    const [w] = await fleet.listWorkers();
+    expect(w!.state).toBe('stopped');
+  });
+
+  it('a batch step is completed failed, not retryable', async () => {
+    await startWorker();
+    const spec = compileWorkflow({ name: 'wf', steps: [{ id: 'a', run: 'true' }] }, { baseDir: dir });
+    const step = { ...spec.steps[0]!, batch: {} } as unknown as FleetTask['step'];
+    const task: FleetTask = {
+      workflow: 'wf', version: 'v1', baseDir: dir, step, runId: 'r1', stepId: 'a', attemptId: 'r1.a.1', attempt: 1, cwd: dir,
+      env: {}, params: {}, inputs: null, outputs: {}, logPath: join(dir, 'a.log'),
+    };
+    await fleet.enqueueAttempts([{ id: 'r1.a.1', runId: 'r1', stepId: 'a', number: 1, startedAt: 1, priority: 0, task: taskToJson(task) }]);
+    const [done] = await completed(['r1']);
+    expect(done).toMatchObject({ state: 'failed', error: { type: 'unsupported', retryable: false } });
+  });
+});
+
+describe('baton worker / baton workers', () => {
+  it('needs a database URL', async () => {
+    const r = await baton(['worker'], dir, { BATON_DATABASE_URL: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--database-url');
+  });
+
+  it('a running worker is listed by `baton workers --json`; SIGTERM drains it to stopped', async () => {
+    const proc = spawnBaton(['worker', '--database-url', db.url, '--slots', '3', '--tags', 'docker', '--max-cpu', '1000'], dir);
+    try {
+      const listed = await waitFor(async () => {
+        const r = await baton(['workers', '--json', '--database-url', db.url], dir);
+        const ws = JSON.parse(r.stdout || '[]') as WorkerRecord[];
+        return ws.length ? ws : undefined;
+      }, 10_000, 'the worker in baton workers');
+      expect(listed[0]).toMatchObject({ state: 'active', slots: 3, tags: ['docker'], pid: proc.child.pid });
+      expect(listed[0]!.heartbeatAgeMs).toBeLessThan(10_000);
+      const id = await publish('r1', { id: 'a', run: 'printf 7 > "$BATON_OUTPUT"' });
+      const [done] = await completed(['r1'], 1, 10_000);
+      expect(done).toMatchObject({ id, state: 'succeeded', output: 7, worker: listed[0]!.id });
+      const table = await baton(['workers', '--database-url', db.url], dir);
+      expect(table.stdout).toContain(listed[0]!.id);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(proc.stdout()).toContain(`claimed ${id}`);
+      expect(proc.stdout()).toContain(`${id} succeeded`);
+      const [w] = await fleet.listWorkers();
+      expect(w!.state).toBe('stopped');
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
+  }, 20_000);
+});
