@@ -74,6 +74,10 @@ export class ProgressView {
       process.stdout.write(JSON.stringify(e) + '\n');
     }
     if (e.type === 'run' && e.to) this.runState = e.to;
+    if (e.type === 'unschedulable' && this.mode !== 'json') {
+      // Printed above the live view too: a step that cannot start must not wait unnoticed.
+      process.stderr.write(`warning: step ${e.stepId ?? '?'} cannot start: ${typeof e.data?.reason === 'string' ? e.data.reason : 'no worker can run it'}; it waits until one can\n`);
+    }
     if (e.type === 'step' && e.stepId && e.to) {
       const v = this.steps.get(e.stepId) ?? { id: e.stepId, state: 'pending', attempts: 0 };
       v.state = e.to;

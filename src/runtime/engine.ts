@@ -99,7 +99,12 @@ export class Engine {
     this.queue = new ReadyQueue(options.agingMs);
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
-      this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e));
+      this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
+        this.batch.events.push({
+          runId: u.runId, stepId: u.stepId, attemptId: u.attemptId, type: 'unschedulable', at: this.options.clock(), data: { reason: u.reason },
+        });
+        this.scheduleFlush();
+      });
     }
     this.attempts = new AttemptRunner(options, {
       started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),

@@ -16,7 +16,20 @@ export type RemoteEnd = { kind: 'result'; result: AttemptResult } | { kind: 'los
 
 interface Pending {
   runId: string;
+  stepId: string;
+  runsOn: string[];
   onEnd: (end: RemoteEnd) => void;
+  /** Reported as having no live worker that could run it (once). */
+  reported?: boolean;
+}
+
+/** A published attempt that no live worker can run. */
+export interface Unschedulable {
+  runId: string;
+  stepId: string;
+  attemptId: string;
+  /** What is missing, e.g. `no live worker` or `no live worker has tags gpu`. */
+  reason: string;
 }
 
 /** Publishes tasks and routes completions back to their runs. */
@@ -29,15 +42,21 @@ export class FleetDispatcher {
   private again = false;
   private closed = false;
 
+  private checker: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly fleet: FleetStore,
     private readonly pollMs: number,
     private readonly onError: (e: Error) => void,
+    /** Told once per attempt that no live worker can run, so it is reported, not silently queued. */
+    private readonly onUnschedulable: (u: Unschedulable) => void = () => undefined,
+    /** How often published attempts are matched against live workers, ms. */
+    private readonly checkMs = 2_000,
   ) {}
 
   /** Publishes one attempt (batched with others of the same turn); `onEnd` fires once. */
   submit(task: FleetTask, meta: { priority: number; queuedAt?: number; pool?: string; runsOn?: string[] }, startedAt: number, onEnd: (end: RemoteEnd) => void): void {
-    this.pending.set(task.attemptId, { runId: task.runId, onEnd });
+    this.pending.set(task.attemptId, { runId: task.runId, stepId: task.stepId, runsOn: meta.runsOn ?? [], onEnd });
     this.outbox.push({
       id: task.attemptId, runId: task.runId, stepId: task.stepId, number: task.attempt, startedAt, logPath: task.logPath,
       priority: meta.priority, task: taskToJson(task),
@@ -75,6 +94,8 @@ export class FleetDispatcher {
     this.closed = true;
     clearInterval(this.poller);
     this.poller = undefined;
+    clearInterval(this.checker);
+    this.checker = undefined;
     const l = this.listener;
     this.listener = undefined;
     await (await l?.catch(() => undefined))?.close();
@@ -104,6 +125,31 @@ export class FleetDispatcher {
       if (this.pending.size) void this.take();
     }, this.pollMs);
     this.poller.unref();
+    this.checker ??= setInterval(() => {
+      if (this.pending.size) void this.checkWorkers();
+    }, this.checkMs);
+    this.checker.unref();
+  }
+
+  /** Reports attempts that no live worker's tags (and platform) cover. */
+  private async checkWorkers(): Promise<void> {
+    let live;
+    try {
+      // A worker heartbeats every few seconds; a minute of silence means it is gone.
+      live = (await this.fleet.listWorkers()).filter((w) => w.state === 'active' && w.heartbeatAgeMs < 60_000);
+    } catch {
+      return; // store errors surface through the other calls
+    }
+    for (const [attemptId, p] of this.pending) {
+      if (p.reported) continue;
+      const fits = live.some((w) => p.runsOn.every((t) => t === w.platform || w.tags.includes(t)));
+      if (fits) continue;
+      p.reported = true;
+      const reason = live.length === 0
+        ? 'no live baton worker on this database'
+        : `no live worker has ${p.runsOn.join(', ')} (workers: ${live.map((w) => [w.platform, ...w.tags].join('+')).join('; ')})`;
+      this.onUnschedulable({ runId: p.runId, stepId: p.stepId, attemptId, reason });
+    }
   }
 
   /** Takes every unapplied end of the runs with attempts out, and hands each to its run. */

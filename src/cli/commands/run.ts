@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { ResumeError, RunHeldError, createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../spec/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../spec/index.js';
-import type { FleetStore, Store } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, openFleet, openStore } from '../context.js';
 import { formatTime } from '../format.js';
@@ -96,7 +96,6 @@ Examples:
         // With PostgreSQL, this process coordinates the run and workers execute its steps.
         const fleet = o.local ? undefined : openFleet(globals());
         const engine = createEngine({ store, dataDir, ...(fleet ? { fleet } : {}) });
-        if (fleet) void warnWithoutWorkers(fleet);
         const interrupted = await findInterrupted(store, spec.name);
         let handle;
         if (interrupted && (o.resume || (await offerResume(interrupted)))) {
@@ -201,16 +200,4 @@ function parsePriority(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < -10 || n > 10) throw new CliError(`--priority expects an integer from -10 to 10, got '${v}'`);
   return n;
-}
-
-/** Says so when no live worker could run the steps (they would wait silently otherwise). */
-async function warnWithoutWorkers(fleet: FleetStore): Promise<void> {
-  try {
-    const live = (await fleet.listWorkers()).filter((w) => w.state === 'active' && w.heartbeatAgeMs < 60_000);
-    if (!live.length) {
-      process.stderr.write("note: no live baton worker on this database; steps wait until one starts ('baton worker --database-url …'), or run with --local\n");
-    }
-  } catch {
-    // the run itself reports store errors
-  }
 }
