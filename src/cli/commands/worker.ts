@@ -42,6 +42,7 @@ interface WorkerCliOptions {
   grace: number;
   maxCpu: number;
   maxMem: number;
+  pools?: string;
 }
 
 /** `baton worker`: claims and runs attempts published to the fleet, until stopped. */
@@ -51,6 +52,7 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
     .description('join the fleet: claim step attempts published on the PostgreSQL database and run them (needs --database-url)')
     .option('--slots <n>', 'attempts run at once (default: CPU count)', positiveInt('--slots'))
     .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one')
+    .option('--pools <limits>', 'fleet-wide pool limits to set, e.g. db=2,gpu=1 (a workflow\'s pools: set them too)')
     .option('--lease <duration>', 'lease of each claimed attempt, renewed by heartbeats', duration('--lease'), 30_000)
     .option('--heartbeat <duration>', 'heartbeat interval (shorter than --lease)', duration('--heartbeat'), 10_000)
     .option('--grace <duration>', 'on SIGTERM, how long running attempts may finish', duration('--grace'), 5_000)
@@ -69,7 +71,9 @@ rest (completed as failed, retryable: retried elsewhere); a second signal stops 
       }
       if (o.heartbeat >= o.lease) throw new CliError(`--heartbeat (${o.heartbeat} ms) must be shorter than --lease (${o.lease} ms)`);
       const tags = (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      const pools = parsePools(o.pools);
       const fleet = openFleetStore(url, { max: 4 });
+      for (const [name, max] of pools) await fleet.setPoolLimit(name, max);
       const worker = createWorker({
         fleet, version: pkg.version, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
         cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, ...(o.slots !== undefined ? { slots: o.slots } : {}),
@@ -149,4 +153,14 @@ function print(e: WorkerEvent): void {
     case 'error':
       return log(`error: ${e.message}`);
   }
+}
+
+/** `db=2,gpu=1` as pool limits. @throws CliError on anything else. */
+function parsePools(text: string | undefined): [string, number][] {
+  if (!text) return [];
+  return text.split(',').map((part) => {
+    const m = /^\s*([A-Za-z0-9_.-]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m || Number(m[2]) < 1) throw new CliError(`--pools expects name=limit pairs such as db=2,gpu=1, got '${part}'`);
+    return [m[1]!, Number(m[2])];
+  });
 }
