@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // baton benchmarks: prints figures (medians of several rounds), not pass/fail.
 // Usage: npm run bench [-- --rounds 5 --only steps,chain,fanout,shell,rss,startup]
+// PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,6 +141,11 @@ if (ONLY.includes('rss')) {
   if (child.status !== 0) throw new Error(child.stderr);
   const { ms, maxRssBytes } = JSON.parse(child.stdout);
   report(`${fmt(n)}-step workflow: peak RSS`, fmt(maxRssBytes / 2 ** 20), 'MiB', `(completed in ${fmt(ms / 1000, 1)} s, ${fmt((n / ms) * 1000)} steps/s)`);
+}
+
+if (ONLY.includes('fleet')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./fleet.js', import.meta.url)), '--rounds', String(ROUNDS)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/fleet.js exited ${r.status}`);
 }
 
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
