@@ -142,6 +142,12 @@ class FleetWorker implements Worker {
   private readonly graceMs: number;
   private readonly o: WorkerOptions;
   private readonly attempts = new Map<string, WorkerAttempt>();
+  /** Completions waiting for this turn's batch. */
+  private outbox: {
+    item: { attemptId: string; fence: number; outcome: AttemptOutcome };
+    resolve: (r: 'applied' | 'discarded') => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private listener: FleetListener | undefined;
   private outputDir = '';
@@ -356,7 +362,7 @@ class FleetWorker implements Worker {
     let delay = 100;
     for (;;) {
       try {
-        const result = await this.fleet.completeAttempt(this.id, a.claim.id, a.claim.fence, outcome);
+        const result = await this.completeBatched(a.claim.id, a.claim.fence, outcome);
         this.emit({
           kind: 'completed', attemptId: a.claim.id, state: outcome.state, result,
           ...(outcome.error ? { error: `${outcome.error.type}: ${outcome.error.message}` } : {}),
@@ -370,6 +376,26 @@ class FleetWorker implements Worker {
         delay = Math.min(5_000, delay * 2);
       }
     }
+  }
+
+  /**
+   * Joins the completions of one event-loop turn into one statement: each NOTIFYing commit
+   * takes a server-wide lock, so one per batch instead of one per attempt is what lets
+   * several workers complete in parallel.
+   */
+  private completeBatched(attemptId: string, fence: number, outcome: AttemptOutcome): Promise<'applied' | 'discarded'> {
+    return new Promise((resolve, reject) => {
+      this.outbox.push({ item: { attemptId, fence, outcome }, resolve, reject });
+      if (this.outbox.length > 1) return;
+      setImmediate(() => {
+        const batch = this.outbox;
+        this.outbox = [];
+        this.fleet.completeAttempts(this.id, batch.map((b) => b.item)).then(
+          (results) => batch.forEach((b, i) => b.resolve(results[i] ?? 'discarded')),
+          (e: unknown) => batch.forEach((b) => b.reject(e instanceof Error ? e : new Error(String(e)))),
+        );
+      });
+    });
   }
 
   /** Gives an attempt up: kills its process group at once. */

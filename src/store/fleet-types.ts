@@ -220,6 +220,11 @@ export interface FleetStore {
    * no longer holds it with this fence; `'applied'` means stored for the coordinator.
    */
   completeAttempt(workerId: string, attemptId: string, fence: number, outcome: AttemptOutcome): Promise<'applied' | 'discarded'>;
+  /**
+   * Several `completeAttempt`s of one worker in one statement (one NOTIFY per run): results
+   * in input order. What a busy worker uses, since every NOTIFYing commit takes a server-wide lock.
+   */
+  completeAttempts(workerId: string, items: { attemptId: string; fence: number; outcome: AttemptOutcome }[]): Promise<('applied' | 'discarded')[]>;
   /** Makes every attempt whose lease expired `lost`; each is reaped by one caller only. */
   reapExpired(): Promise<ReapedAttempt[]>;
   /** Ended attempts of these runs not yet applied, by end time. */

@@ -170,6 +170,23 @@ export const FQ = {
         RETURNING run_id)
     SELECT d.run_id, pg_notify('baton_done', d.run_id) FROM done d`),
 
+  /**
+   * Many completions of one worker in one statement (one NOTIFY per run, so the server-wide
+   * NOTIFY lock is taken once per batch, not once per attempt). Guarded like \`complete\`.
+   * $1 worker; arrays: $2 id, $3 fence, $4 state, $5 exit_code, $6 error (JSON text), $7 output (JSON text),
+   * $8 peak_rss_bytes, $9 cpu_ms.
+   */
+  completeMany: q('complete_many', `WITH u AS (
+      SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::float8[])
+        AS u(id, fence, state, exit_code, error, output, peak_rss_bytes, cpu_ms)),
+    done AS (
+      UPDATE attempts a SET state = u.state, ended_at = baton_now_ms(), exit_code = u.exit_code, error = u.error::json,
+          output = u.output::json, peak_rss_bytes = u.peak_rss_bytes, cpu_ms = u.cpu_ms, applied = false
+        FROM u WHERE a.id = u.id AND a.claimed_by = $1::text AND a.fence = u.fence AND a.state = 'running'
+        RETURNING a.id, a.run_id),
+    notified AS (SELECT run_id, pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM done) r)
+    SELECT d.id, (SELECT count(*) FROM notified) AS runs FROM done d`),
+
   /** $1 id. The attempt a completion did not match, with its run row locked (events commit in seq order, dialect.ts point 4). */
   lockForDiscard: q('lock_for_discard', `SELECT a.id, a.run_id, a.step_id, a.state, a.claimed_by, a.fence,
       (SELECT true FROM runs r WHERE r.id = a.run_id FOR NO KEY UPDATE) AS run_locked
@@ -198,7 +215,9 @@ export const FQ = {
     SELECT l.id, l.run_id, l.claimed_by, (SELECT count(*) FROM notified) AS notified FROM lost l`),
 
   /** $1 run ids. */
-  takeCompleted: q('take_completed', `SELECT * FROM attempts
+  takeCompleted: q('take_completed', `SELECT id, run_id, step_id, number, state, started_at, ended_at, exit_code, error, log_path,
+      pid, peak_rss_bytes, cpu_ms, worker, fence, output, claimed_by
+    FROM attempts
     WHERE run_id = ANY($1::text[]) AND applied = false AND state <> 'running' ORDER BY ended_at, id`),
 
   /** $1 attempt ids. */

@@ -184,6 +184,30 @@ export class PgFleetStore implements FleetStore {
   }
 
   /**
+   * Completes several held attempts in one statement; each result as `completeAttempt`
+   * would give it, in input order.
+   */
+  async completeAttempts(workerId: string, items: { attemptId: string; fence: number; outcome: AttemptOutcome }[]): Promise<('applied' | 'discarded')[]> {
+    if (!items.length) return [];
+    const rows = await run(this.pool, FQ.completeMany, [
+      workerId, items.map((i) => i.attemptId), items.map((i) => i.fence), items.map((i) => i.outcome.state),
+      items.map((i) => i.outcome.exitCode ?? null), items.map((i) => json(i.outcome.error)), items.map((i) => json(i.outcome.output)),
+      items.map((i) => i.outcome.peakRssBytes ?? null), items.map((i) => i.outcome.cpuMs ?? null),
+    ]);
+    const matched = new Set(rows.map((r) => r.id as string));
+    const out: ('applied' | 'discarded')[] = [];
+    for (const i of items) {
+      if (matched.has(i.attemptId)) {
+        out.push('applied');
+        continue;
+      }
+      // Rare: a lease lost or a repeated report; the single-attempt path records the discard.
+      out.push(await this.completeAttempt(workerId, i.attemptId, i.fence, i.outcome));
+    }
+    return out;
+  }
+
+  /**
    * Makes every running attempt whose lease expired before database time `lost` (error
    * type `lost`, retryable; `applied = false`) and NOTIFYs `baton_done` per run. Any node
    * may call it at any time; concurrent callers reap disjoint sets.
