@@ -123,4 +123,22 @@ steps:
     const rows = await attempts(runId);
     expect(rows.map((r) => [r.step_id, r.state])).toEqual([['first', 'succeeded'], ['second', 'succeeded'], ['third', 'succeeded']]);
   });
+
+  it('a step whose runs-on tags no live worker has is reported; cancelling it ends its unclaimed attempt', async () => {
+    writeFileSync(join(dir, 'flow.yaml'), `name: fleet-gpu
+steps:
+  - id: train
+    runs-on: [gpu]
+    run: "true"
+`);
+    worker();
+    await liveWorkers(1);
+    const run = spawnBaton(['run', 'flow.yaml', '--database-url', db.url], dir);
+    procs.push(run);
+    await waitFor(() => /step train cannot start: no live worker has gpu/.test(run.stderr()), 10_000, 'the unschedulable warning');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const [row] = await sql<{ state: string }>(db.url, "SELECT state FROM attempts WHERE step_id = 'train'");
+    expect(row?.state).toBe('cancelled');
+  });
 });

@@ -176,7 +176,7 @@ export class AttemptRunner {
         log.close();
         run.handles.delete(stepId);
         if (e.kind === 'lost') this.lost(run, stepId, attempt);
-        else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, true);
+        else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, e.local !== true);
       });
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;

@@ -287,8 +287,9 @@ export class Engine {
       pool.running--;
       this.unpark(pool.parked);
     }
-    this.batch.attemptsEnded.push(end);
+    // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
     if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
+    else this.batch.attemptsEnded.push(end);
     this.record(run, transitions, end.id);
     this.scheduleFlush();
   }

@@ -12,7 +12,10 @@ import type { FleetTask } from './fleet-task.js';
 import { taskToJson } from './fleet-task.js';
 
 /** How a published attempt ended, as the coordinator applies it. */
-export type RemoteEnd = { kind: 'result'; result: AttemptResult } | { kind: 'lost' };
+export type RemoteEnd =
+  /** `local`: ended here (cancelled before any worker claimed it): its row still says running. */
+  | { kind: 'result'; result: AttemptResult; local?: boolean }
+  | { kind: 'lost' };
 
 interface Pending {
   runId: string;
@@ -78,7 +81,7 @@ export class FleetDispatcher {
     try {
       const { unclaimed } = await this.fleet.requestAttemptCancel(ids);
       for (const id of unclaimed) {
-        this.finish(id, { kind: 'result', result: { ok: false, failure: { type: 'cancelled', message: 'cancelled before a worker took it', retryable: false } } });
+        this.finish(id, { kind: 'result', local: true, result: { ok: false, failure: { type: 'cancelled', message: 'cancelled before a worker took it', retryable: false } } });
       }
     } catch (e) {
       this.onError(e instanceof Error ? e : new Error(String(e)));
