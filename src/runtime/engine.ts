@@ -131,8 +131,9 @@ export class Engine {
     const now = this.options.clock();
     await this.store.saveWorkflow(workflowRecord(spec, version, now));
     const { record, steps, events } = newRun(spec, version, { ...opts, trigger: opts.trigger ?? 'manual' }, now);
+    // Held from its first row: no other engine (a fleet worker adopting queued runs) can take it.
+    Object.assign(record, { owner: this.owner.owner, ownerPid: this.owner.pid, ownerHost: this.owner.host, leaseExpiresAt: now + this.options.leaseMs });
     await this.store.createRun(record, steps, events);
-    await this.store.acquireRun(record.id, this.owner, now, this.options.leaseMs, () => false);
     const machine = newMachine(spec, record.id, record.params, this.options);
     const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
     this.record(run, machine.apply({ type: 'start' }, now));

@@ -70,20 +70,28 @@ export async function loadRunForResume(
   const transitions: Transition[] = [];
   const reattach: AttemptRecord[] = [];
   const attempts = await store.getAttempts(runId);
-  for (const a of attempts) {
-    if (a.state !== 'running') continue;
-    // In fleet mode a worker may hold it still: its lease, not this process, decides (the
-    // reaper makes it lost when the lease lapses). Steps kept local were this holder's own.
-    if (opts.fleet && runsRemotely(machine.stepSpec(a.stepId))) {
-      reattach.push(a);
-      continue;
+  if (opts.fleet) {
+    // In fleet mode the latest attempt of a running step is the new coordinator's to wait
+    // for, whatever its row says: a worker may hold it still (its lease, not this process,
+    // decides; the reaper makes it lost when it lapses), or may have completed it after the
+    // old coordinator died, before that end was applied. Steps kept local were the old
+    // holder's own and are lost with it.
+    const latest = new Map<string, AttemptRecord>();
+    for (const a of attempts) if ((latest.get(a.stepId)?.number ?? 0) < a.number) latest.set(a.stepId, a);
+    for (const s of machine.steps()) {
+      const a = latest.get(s.stepId);
+      if (s.state === 'running' && a && runsRemotely(machine.stepSpec(s.stepId))) reattach.push(a);
     }
+  }
+  const kept = new Set(reattach.map((a) => a.id));
+  for (const a of attempts) {
+    if (a.state !== 'running' || kept.has(a.id)) continue;
     killOrphanGroups(a.id, a.pid);
     lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: { type: 'lost', message: 'the process running it died before it reported', retryable: true } });
   }
-  const kept = new Set(reattach.map((a) => a.stepId));
+  const keptSteps = new Set(reattach.map((a) => a.stepId));
   for (const s of machine.steps()) {
-    if (s.state === 'running' && !kept.has(s.stepId)) transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
+    if (s.state === 'running' && !keptSteps.has(s.stepId)) transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
   }
   return { record, machine, lostAttempts, transitions, reattach };
 }

@@ -115,10 +115,14 @@ export function createWorker(opts: WorkerOptions): Worker {
   return new FleetWorker(opts);
 }
 
-/** True for errors worth retrying: connection failures and transient SQLSTATE classes. */
+/**
+ * True for errors worth retrying: connection failures and transient SQLSTATE classes (08
+ * connection, 40 rollback, 53 resources, 57P shutdown, and 55000 "database is not accepting
+ * connections", which a database being restarted or closed for maintenance answers).
+ */
 export function isTransientDbError(e: unknown): boolean {
   const code = (e as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|40|53|57P)/.test(code);
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|40|53|57P|55000)/.test(code);
   return true;
 }
 
@@ -423,7 +427,8 @@ class FleetWorker implements Worker {
       const load: WorkerLoad = { cpu: l.cpu, mem: l.memBytes, slotsInUse: this.attempts.size };
       let r;
       try {
-        r = await this.fleet.heartbeatWorker(this.id, load);
+        // Only what it still runs: an attempt whose completion it gave up on must expire.
+        r = await this.fleet.heartbeatWorker(this.id, load, [...this.attempts.keys()]);
       } catch (e) {
         this.emit({ kind: 'error', message: `heartbeat: ${(e as Error).message}` });
         this.checkFence();

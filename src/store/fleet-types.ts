@@ -202,9 +202,11 @@ export interface FleetStore {
   registerWorker(w: WorkerRegistration): Promise<WorkerRecord>;
   /**
    * Records the worker's load and renews, in one statement, the lease of every running
-   * attempt it holds by that attempt's lease length from database time.
+   * attempt it holds by that attempt's lease length from database time. `held`: only these
+   * (what the worker still runs), so an attempt it gave up on expires and is reaped instead of
+   * being kept alive by heartbeats. @default every attempt it holds
    */
-  heartbeatWorker(id: string, load: WorkerLoad): Promise<HeartbeatResult>;
+  heartbeatWorker(id: string, load: WorkerLoad, held?: string[]): Promise<HeartbeatResult>;
   /** All workers, by id. */
   listWorkers(): Promise<WorkerRecord[]>;
   /** Returns false when there is no such worker. */

@@ -49,7 +49,8 @@ export const FQ = {
    */
   heartbeat: q('heartbeat', `WITH clock AS (SELECT baton_now_ms() AS now),
     beat AS (UPDATE workers w SET heartbeat_at = clock.now, load = $2::json FROM clock WHERE w.id = $1 RETURNING w.id),
-    held AS (SELECT a.id FROM attempts a WHERE a.claimed_by = $1 AND a.state = 'running' ORDER BY a.id FOR UPDATE),
+    held AS (SELECT a.id FROM attempts a WHERE a.claimed_by = $1 AND a.state = 'running'
+        AND ($3::text[] IS NULL OR a.id = ANY($3::text[])) ORDER BY a.id FOR UPDATE),
     renewed AS (
       UPDATE attempts a SET lease_expires_at = clock.now + a.lease_ms FROM held, clock WHERE a.id = held.id
       RETURNING a.id, a.cancel_requested)

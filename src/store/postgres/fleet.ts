@@ -88,8 +88,8 @@ export class PgFleetStore implements FleetStore {
    * worker holds to database time + that attempt's lease length. Attempts it no longer
    * holds (reaped, or never its own) are absent from `renewed`: the worker must stop them.
    */
-  async heartbeatWorker(id: string, load: WorkerLoad): Promise<HeartbeatResult> {
-    const rows = await run(this.pool, FQ.heartbeat, [id, JSON.stringify(load)]);
+  async heartbeatWorker(id: string, load: WorkerLoad, held?: string[]): Promise<HeartbeatResult> {
+    const rows = await run(this.pool, FQ.heartbeat, [id, JSON.stringify(load), held ?? null]);
     const renewed = rows.map((r) => r.id as string).sort();
     const cancelled = rows.filter((r) => r.cancel_requested === true).map((r) => r.id as string).sort();
     return { renewed, cancelled };
@@ -277,6 +277,12 @@ export class PgFleetStore implements FleetStore {
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection cut while checked out emits 'error' on the client; unheard, it would end
+    // the process. The query in flight rejects anyway; the client is destroyed on release.
+    const onError = (e: Error): void => {
+      broken ??= e;
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const result = await fn(c);
@@ -288,6 +294,7 @@ export class PgFleetStore implements FleetStore {
       });
       throw e;
     } finally {
+      c.off('error', onError);
       c.release(broken);
     }
   }

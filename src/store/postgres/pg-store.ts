@@ -242,6 +242,12 @@ export class PgStore implements Store {
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection cut while checked out emits 'error' on the client; unheard, it would end
+    // the process. The query in flight rejects anyway; the client is destroyed on release.
+    const onError = (e: Error): void => {
+      broken ??= e;
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const result = await fn(c);
@@ -253,6 +259,7 @@ export class PgStore implements Store {
       });
       throw e;
     } finally {
+      c.off('error', onError);
       c.release(broken);
     }
   }

@@ -25,11 +25,12 @@ export const Q = {
 
   /**
    * $1 id, $2 workflow, $3 version, $4 state, $5 trigger, $6 params (JSON text), $7 priority, $8 concurrency, $9 step_count,
-   * $10 created_at, $11 due_at, $12 schedule_id, $13 tick_at, $14 wait_for_schedule.
+   * $10 created_at, $11 due_at, $12 schedule_id, $13 tick_at, $14 wait_for_schedule, $15 owner, $16 owner_pid,
+   * $17 owner_host, $18 lease_expires_at (a run created by the engine that executes it is held from its first row).
    */
   insertRun: q('insert_run', `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
-      due_at, schedule_id, tick_at, wait_for_schedule)
-    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14)`),
+      due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`),
 
   /** Columns as arrays: $1 run_id, $2 step_id, $3 position, $4 state. */
   insertStepRuns: q('insert_step_runs', `INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts)

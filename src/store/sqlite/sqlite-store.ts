@@ -103,11 +103,11 @@ export class SqliteStore implements Store {
   private insertRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): void {
     this.stmt(
       `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
-         due_at, schedule_id, tick_at, wait_for_schedule)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(run.id, run.workflow, run.version, run.state, run.trigger, JSON.stringify(run.params), run.priority,
       run.concurrency ?? null, run.stepCount, run.createdAt, run.dueAt ?? null, run.scheduleId ?? null, run.tickAt ?? null,
-      run.waitForSchedule ? 1 : 0);
+      run.waitForSchedule ? 1 : 0, run.owner ?? null, run.ownerPid ?? null, run.ownerHost ?? null, run.leaseExpiresAt ?? null);
     const ins = this.stmt(
       'INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts) VALUES (?, ?, ?, ?, 0, 0)',
     );
