@@ -10,14 +10,15 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { RunMachine, StepTransition, Transition } from '../core/index.js';
-import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { RunMachine, Transition } from '../core/index.js';
+import type { WorkflowSpec } from '../spec/index.js';
 import type { AttemptRecord, Batch, NewEvent, RunOwner, Store, StoredStepRun } from '../store/index.js';
 import { ReadyQueue } from './ready-queue.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
 import { newActiveRun } from './attempts.js';
+import { emptyBatch, isEmpty, mergeBatches, stepEvent } from './batching.js';
 import { FleetDispatcher } from './fleet-dispatch.js';
 import { AttemptRunner } from './attempts.js';
 import { progressData } from './batch.js';
@@ -468,36 +469,4 @@ export class Engine {
     }
     this.runs.clear();
   }
-}
-
-function stepEvent(runId: string, t: StepTransition, attemptId: string | undefined, attempt: number): NewEvent {
-  const data: JsonObject = { attempt };
-  if (t.reason) data.reason = t.reason;
-  if (t.dueAt !== undefined) data.dueAt = t.dueAt;
-  if (t.error) data.error = { ...t.error };
-  return { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, data, ...(attemptId ? { attemptId } : {}) };
-}
-
-/** `first` then `then`, as one batch (arrays concatenated in that order). */
-function mergeBatches(first: Batch, then: Batch): Batch {
-  const pids = [...(first.attemptPids ?? []), ...(then.attemptPids ?? [])];
-  const applied = [...(first.attemptsApplied ?? []), ...(then.attemptsApplied ?? [])];
-  return {
-    ...(applied.length ? { attemptsApplied: applied } : {}),
-    attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
-    attemptsEnded: [...first.attemptsEnded, ...then.attemptsEnded],
-    stepRuns: [],
-    runs: [...first.runs, ...then.runs],
-    events: [...first.events, ...then.events],
-    ...(pids.length ? { attemptPids: pids } : {}),
-  };
-}
-
-function emptyBatch(): Batch {
-  return { attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [], events: [] };
-}
-
-function isEmpty(b: Batch): boolean {
-  return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
-    !b.attemptPids?.length && !b.attemptsApplied?.length;
 }

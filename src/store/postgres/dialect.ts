@@ -96,3 +96,33 @@ export function redactDatabaseUrl(url: string): string {
     return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
   }
 }
+
+/**
+ * Runs `fn` in a transaction on one connection of `pool`. A connection whose ROLLBACK fails,
+ * or that was cut while checked out, is destroyed rather than handed back in an unknown state.
+ * Rejects with `fn`'s error or the driver's.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  let broken: Error | undefined;
+  // A connection cut while checked out emits 'error' on the client; unheard, it would end
+  // the process. The query in flight rejects anyway; the client is destroyed on release.
+  const onError = (e: Error): void => {
+    broken ??= e;
+  };
+  c.on('error', onError);
+  try {
+    await c.query('BEGIN');
+    const result = await fn(c);
+    await c.query('COMMIT');
+    return result;
+  } catch (e) {
+    await c.query('ROLLBACK').catch((re: unknown) => {
+      broken = re instanceof Error ? re : new Error(String(re));
+    });
+    throw e;
+  } finally {
+    c.off('error', onError);
+    c.release(broken);
+  }
+}

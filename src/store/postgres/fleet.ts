@@ -16,7 +16,7 @@ import type {
   FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
 } from '../fleet-types.js';
 import type { JsonObject, JsonValue } from '../../spec/index.js';
-import { json, loadPg, parseJson, pgTypes } from './dialect.js';
+import { inTransaction, json, loadPg, parseJson, pgTypes } from './dialect.js';
 import { FQ } from './fleet-queries.js';
 import { PgListener } from './fleet-listen.js';
 import type { NamedQuery } from './queries.js';
@@ -273,30 +273,9 @@ export class PgFleetStore implements FleetStore {
     })());
   }
 
-  /** As PgStore's: a connection whose ROLLBACK fails is destroyed, not reused. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    // A connection cut while checked out emits 'error' on the client; unheard, it would end
-    // the process. The query in flight rejects anyway; the client is destroyed on release.
-    const onError = (e: Error): void => {
-      broken ??= e;
-    };
-    c.on('error', onError);
-    try {
-      await c.query('BEGIN');
-      const result = await fn(c);
-      await c.query('COMMIT');
-      return result;
-    } catch (e) {
-      await c.query('ROLLBACK').catch((re: unknown) => {
-        broken = re instanceof Error ? re : new Error(String(re));
-      });
-      throw e;
-    } finally {
-      c.off('error', onError);
-      c.release(broken);
-    }
+  /** Runs `fn` in one transaction (see `inTransaction`). */
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 }
 

@@ -21,7 +21,7 @@ import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
 } from './batch.js';
-import { likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
+import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
 import type { Row } from '../rows.js';
@@ -235,33 +235,9 @@ export class PgStore implements Store {
     return (this.closing ??= this.pool.end());
   }
 
-  /**
-   * Runs `fn` in a transaction on one pooled connection. A connection whose ROLLBACK
-   * fails is destroyed rather than handed back in an unknown state.
-   */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    // A connection cut while checked out emits 'error' on the client; unheard, it would end
-    // the process. The query in flight rejects anyway; the client is destroyed on release.
-    const onError = (e: Error): void => {
-      broken ??= e;
-    };
-    c.on('error', onError);
-    try {
-      await c.query('BEGIN');
-      const result = await fn(c);
-      await c.query('COMMIT');
-      return result;
-    } catch (e) {
-      await c.query('ROLLBACK').catch((re: unknown) => {
-        broken = re instanceof Error ? re : new Error(String(re));
-      });
-      throw e;
-    } finally {
-      c.off('error', onError);
-      c.release(broken);
-    }
+  /** Runs `fn` in one transaction (see `inTransaction`). */
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * @module runtime/batching
+ * The engine's write batches: building them, merging a failed one back in front of newer
+ * changes, and the event a step transition records.
+ */
+import type { StepTransition } from '../core/index.js';
+import type { JsonObject } from '../spec/index.js';
+import type { Batch, NewEvent } from '../store/index.js';
+
+/** The event recording one step transition. */
+export function stepEvent(runId: string, t: StepTransition, attemptId: string | undefined, attempt: number): NewEvent {
+  const data: JsonObject = { attempt };
+  if (t.reason) data.reason = t.reason;
+  if (t.dueAt !== undefined) data.dueAt = t.dueAt;
+  if (t.error) data.error = { ...t.error };
+  return { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, data, ...(attemptId ? { attemptId } : {}) };
+}
+
+/** `first` then `then`, as one batch (arrays concatenated in that order). */
+export function mergeBatches(first: Batch, then: Batch): Batch {
+  const pids = [...(first.attemptPids ?? []), ...(then.attemptPids ?? [])];
+  const applied = [...(first.attemptsApplied ?? []), ...(then.attemptsApplied ?? [])];
+  return {
+    ...(applied.length ? { attemptsApplied: applied } : {}),
+    attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
+    attemptsEnded: [...first.attemptsEnded, ...then.attemptsEnded],
+    stepRuns: [],
+    runs: [...first.runs, ...then.runs],
+    events: [...first.events, ...then.events],
+    ...(pids.length ? { attemptPids: pids } : {}),
+  };
+}
+
+/** A batch with nothing in it. */
+export function emptyBatch(): Batch {
+  return { attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [], events: [] };
+}
+
+/** Whether a batch writes nothing. */
+export function isEmpty(b: Batch): boolean {
+  return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
+    !b.attemptPids?.length && !b.attemptsApplied?.length;
+}
