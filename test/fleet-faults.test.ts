@@ -160,6 +160,9 @@ describe('fleet faults', () => {
     procs.push(run);
     await waitFor(() => jsonEvents(run.stdout()).some((e) => e.stepId === 'first' && e.to === 'running'), 20_000, 'first to run');
     const runId = jsonEvents(run.stdout())[0]!.runId;
+    // Published (it is, right after the commit the event reports) and taken by the worker.
+    await waitFor(async () => (await count('SELECT count(*)::int AS n FROM attempts WHERE id = $1 AND claimed_by IS NOT NULL', [`${runId}.first.1`])) === 1,
+      20_000, 'the worker to claim first.1');
     run.child.kill('SIGSTOP'); // frozen, it cannot apply what the worker reports
     await waitFor(async () => (await count("SELECT count(*)::int AS n FROM attempts WHERE id = $1 AND state = 'succeeded' AND NOT applied", [`${runId}.first.1`])) === 1,
       20_000, 'the worker to complete first.1');
