@@ -9,12 +9,14 @@ import { mkdirSync } from 'node:fs';
 import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
 import type { AbortCause, AttemptResult, BatchHooks, BatchProgress } from '../executors/index.js';
 import { AttemptLog, execute } from '../executors/index.js';
-import type { JsonValue } from '../spec/index.js';
+import type { JsonValue, StepSpec } from '../spec/index.js';
 import { interpolate, interpolateValue } from '../spec/index.js';
-import type { AttemptEnd, AttemptRecord } from '../store/index.js';
+import type { AttemptEnd, AttemptRecord, FleetAttemptInput } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { FleetDispatcher } from './fleet-dispatch.js';
 import type { FleetTask } from './fleet-task.js';
+import { taskToJson } from './fleet-task.js';
+import type { RemoteEnd } from './fleet-dispatch.js';
 import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
 import { ReadyQueue } from './ready-queue.js';
@@ -83,11 +85,15 @@ export interface Launch {
   run: ActiveRun;
   stepId: string;
   attempt: AttemptRecord;
+  /** Fleet mode: its task was staged with its row, so the commit published it. */
+  published?: boolean;
 }
 
 /** Callbacks into the engine. */
 export interface AttemptEvents {
   started(run: ActiveRun, stepId: string, attempt: AttemptRecord): void;
+  /** Fleet mode: the task to write with the attempt's row, in the same commit. */
+  published(row: FleetAttemptInput): void;
   pid(attemptId: string, pid: number): void;
   /** `applied`: a fleet attempt whose stored end this applies (marked in the same commit). */
   ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[], applied?: boolean): void;
@@ -115,11 +121,26 @@ export class AttemptRunner {
       logPath: join(this.o.dataDir, 'logs', run.id, `${stepId}.${number}.log`),
     };
     this.events.started(run, stepId, attempt);
+    const spec = run.machine.stepSpec(stepId);
+    if (this.dispatcher && runsRemotely(spec)) {
+      // Published in the commit that writes the row: a worker can never see a row without its
+      // task, nor a task without its row. An expression that fails here fails in launch.
+      let values: Evaluated | undefined;
+      try {
+        values = evaluate(run.machine, spec, attempt);
+      } catch {
+        values = undefined;
+      }
+      if (values) {
+        this.events.published(fleetRow(run, stepId, attempt, values));
+        return { run, stepId, attempt, published: true };
+      }
+    }
     return { run, stepId, attempt };
   }
 
   /** Starts a committed attempt. */
-  launch({ run, stepId, attempt }: Launch): void {
+  launch({ run, stepId, attempt, published }: Launch): void {
     const m = run.machine;
     const spec = m.stepSpec(stepId);
     const handle: AttemptHandle = { attemptId: attempt.id, graceful: new AbortController(), force: new AbortController() };
@@ -136,18 +157,25 @@ export class AttemptRunner {
       run.handles.delete(stepId);
       this.end(run, stepId, attempt, result, handle.graceful.signal.reason as AbortCause | undefined);
     };
+    const remoteEnd = (e: RemoteEnd): void => {
+      log.close();
+      run.handles.delete(stepId);
+      if (e.kind === 'lost') this.lost(run, stepId, attempt);
+      else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, e.local !== true);
+    };
+    if (published && this.dispatcher) {
+      clearTimeout(timer); // the worker enforces the step's timeout
+      handle.remote = true;
+      this.dispatcher.expect(attempt.id, run.id, stepId, spec.runsOn ?? [], remoteEnd);
+      if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
+      return;
+    }
     let env: Record<string, string>;
     let inputs: JsonValue;
     let cwd: string;
     let batch: BatchHooks | undefined;
     try {
-      m.scope.run.attempt = attempt.number;
-      env = {};
-      for (const [k, v] of Object.entries(m.spec.env)) env[k] = interpolate(v, m.scope);
-      for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
-      inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
-      const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
-      cwd = isAbsolute(dir) ? dir : resolve(m.spec.baseDir, dir);
+      ({ env, inputs, cwd } = evaluate(m, spec, attempt));
       if (spec.batch !== undefined) {
         batch = batchHooks(spec.batch, m.scope, this.o.store, run.id, stepId, this.o, (p) => this.events.batch(run, stepId, attempt.id, p));
       }
@@ -159,25 +187,10 @@ export class AttemptRunner {
     // Fleet mode: workers run it. Batch steps and inline (SDK) handlers stay here: the first
     // needs this engine's store for its groups, the second cannot travel.
     if (this.dispatcher && runsRemotely(spec)) {
-      clearTimeout(timer); // the worker enforces the step's timeout
+      // Taken over on resume: published again (a no-op once a worker claimed it).
+      clearTimeout(timer);
       handle.remote = true;
-      const task: FleetTask = {
-        workflow: m.spec.name, version: run.version, baseDir: m.spec.baseDir, step: spec, runId: run.id, stepId,
-        attemptId: attempt.id, attempt: attempt.number, cwd, env, params: m.scope.params, inputs,
-        outputs: m.upstreamOutputs(stepId), logPath: attempt.logPath!, ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
-      };
-      const rec = m.step(stepId);
-      this.dispatcher.submit(task, {
-        priority: spec.priority + run.priority,
-        ...(rec.queuedAt !== undefined ? { queuedAt: rec.queuedAt } : {}),
-        ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
-        ...(spec.runsOn?.length ? { runsOn: spec.runsOn } : {}),
-      }, attempt.startedAt, (e) => {
-        log.close();
-        run.handles.delete(stepId);
-        if (e.kind === 'lost') this.lost(run, stepId, attempt);
-        else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, e.local !== true);
-      });
+      this.dispatcher.submit(fleetRow(run, stepId, attempt, { env, inputs, cwd }), remoteEnd);
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;
     }
@@ -261,4 +274,41 @@ export function formatMs(ms: number): string {
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
   if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
   return `${+(ms / 3_600_000).toFixed(1)}h`;
+}
+
+/** A step's values for one attempt, expressions evaluated. */
+interface Evaluated {
+  env: Record<string, string>;
+  inputs: JsonValue;
+  cwd: string;
+}
+
+/** Evaluates `env`, `with` and `cwd` for one attempt. @throws ExpressionError */
+function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evaluated {
+  m.scope.run.attempt = attempt.number;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.spec.env)) env[k] = interpolate(v, m.scope);
+  for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
+  const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
+  const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
+  return { env, inputs, cwd: isAbsolute(dir) ? dir : resolve(m.spec.baseDir, dir) };
+}
+
+/** The fleet row of an attempt: its task and what claiming orders and filters by. */
+function fleetRow(run: ActiveRun, stepId: string, attempt: AttemptRecord, v: Evaluated): FleetAttemptInput {
+  const m = run.machine;
+  const spec = m.stepSpec(stepId);
+  const task: FleetTask = {
+    workflow: m.spec.name, version: run.version, baseDir: m.spec.baseDir, step: spec, runId: run.id, stepId,
+    attemptId: attempt.id, attempt: attempt.number, cwd: v.cwd, env: v.env, params: m.scope.params, inputs: v.inputs,
+    outputs: m.upstreamOutputs(stepId), logPath: attempt.logPath!, ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+  };
+  const rec = m.step(stepId);
+  return {
+    id: attempt.id, runId: run.id, stepId, number: attempt.number, startedAt: attempt.startedAt, logPath: attempt.logPath!,
+    priority: spec.priority + run.priority, task: taskToJson(task),
+    ...(rec.queuedAt !== undefined ? { queuedAt: rec.queuedAt } : {}),
+    ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
+    ...(spec.runsOn?.length ? { runsOn: spec.runsOn } : {}),
+  };
 }

@@ -20,7 +20,9 @@ export function stepEvent(runId: string, t: StepTransition, attemptId: string | 
 export function mergeBatches(first: Batch, then: Batch): Batch {
   const pids = [...(first.attemptPids ?? []), ...(then.attemptPids ?? [])];
   const applied = [...(first.attemptsApplied ?? []), ...(then.attemptsApplied ?? [])];
+  const published = [...(first.attemptsPublished ?? []), ...(then.attemptsPublished ?? [])];
   return {
+    ...(published.length ? { attemptsPublished: published } : {}),
     ...(applied.length ? { attemptsApplied: applied } : {}),
     attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
     attemptsEnded: [...first.attemptsEnded, ...then.attemptsEnded],
@@ -39,5 +41,5 @@ export function emptyBatch(): Batch {
 /** Whether a batch writes nothing. */
 export function isEmpty(b: Batch): boolean {
   return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
-    !b.attemptPids?.length && !b.attemptsApplied?.length;
+    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length;
 }

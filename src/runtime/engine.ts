@@ -109,6 +109,7 @@ export class Engine {
     }
     this.attempts = new AttemptRunner(options, {
       started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
+      published: (row) => (this.batch.attemptsPublished ??= []).push(row),
       // A hint for ending orphans after a crash, committed with the next flush: the sweep in
       // killOrphanGroups finds an attempt's processes by its id even without it.
       pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),

@@ -8,8 +8,6 @@
  */
 import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
 import type { AttemptResult } from '../executors/index.js';
-import type { FleetTask } from './fleet-task.js';
-import { taskToJson } from './fleet-task.js';
 
 /** How a published attempt ended, as the coordinator applies it. */
 export type RemoteEnd =
@@ -58,16 +56,15 @@ export class FleetDispatcher {
   ) {}
 
   /** Publishes one attempt (batched with others of the same turn); `onEnd` fires once. */
-  submit(task: FleetTask, meta: { priority: number; queuedAt?: number; pool?: string; runsOn?: string[] }, startedAt: number, onEnd: (end: RemoteEnd) => void): void {
-    this.pending.set(task.attemptId, { runId: task.runId, stepId: task.stepId, runsOn: meta.runsOn ?? [], onEnd });
-    this.outbox.push({
-      id: task.attemptId, runId: task.runId, stepId: task.stepId, number: task.attempt, startedAt, logPath: task.logPath,
-      priority: meta.priority, task: taskToJson(task),
-      ...(meta.queuedAt !== undefined ? { queuedAt: meta.queuedAt } : {}),
-      ...(meta.pool !== undefined ? { pool: meta.pool } : {}),
-      ...(meta.runsOn?.length ? { runsOn: meta.runsOn } : {}),
-    });
+  submit(row: FleetAttemptInput, onEnd: (end: RemoteEnd) => void): void {
+    this.expect(row.id, row.runId, row.stepId, row.runsOn ?? [], onEnd);
+    this.outbox.push(row);
     if (this.outbox.length === 1) queueMicrotask(() => void this.publish());
+  }
+
+  /** Waits for an attempt published by the coordinator's own commit; `onEnd` fires once. */
+  expect(attemptId: string, runId: string, stepId: string, runsOn: string[], onEnd: (end: RemoteEnd) => void): void {
+    this.pending.set(attemptId, { runId, stepId, runsOn, onEnd });
     this.ensureListening();
   }
 

@@ -9,6 +9,7 @@
  */
 import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
 import type { JsonObject, JsonValue, OverlapPolicy, ScheduleSpec } from '../spec/index.js';
+import type { FleetAttemptInput } from './fleet-types.js';
 
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
@@ -134,6 +135,11 @@ export interface Batch {
    * PostgreSQL only.
    */
   attemptsApplied?: string[];
+  /**
+   * Fleet attempts to publish with their rows (task, priority, pool, runs-on), written before
+   * the plain attempt inserts so each row is written once. PostgreSQL only.
+   */
+  attemptsPublished?: FleetAttemptInput[];
 }
 
 /** Filters for `listRuns`. */

@@ -49,7 +49,7 @@ export function openFleetStore(url: string, opts: FleetStoreOptions = {}): PgFle
     types: pgTypes(),
     application_name: 'baton-fleet',
   });
-  return new PgFleetStore(pool, url, { agingMs: opts.agingMs ?? 10_000, connectTimeoutMs });
+  return new PgFleetStore(pool, url, { agingMs: opts.agingMs ?? DEFAULT_AGING_MS, connectTimeoutMs });
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -122,14 +122,7 @@ export class PgFleetStore implements FleetStore {
    * NOTIFYs `baton_tasks` once. An id given twice keeps its last entry.
    */
   async enqueueAttempts(rows: FleetAttemptInput[]): Promise<void> {
-    const last = [...new Map(rows.map((r) => [r.id, r])).values()];
-    if (!last.length) return;
-    const col = <T>(f: (r: FleetAttemptInput) => T): T[] => last.map(f);
-    await run(this.pool, FQ.enqueue, [
-      col((r) => r.id), col((r) => r.runId), col((r) => r.stepId), col((r) => r.number), col((r) => r.startedAt),
-      col((r) => r.logPath ?? null), col((r) => r.priority), col((r) => r.queuedAt ?? null), col((r) => r.pool ?? null),
-      col((r) => (r.runsOn === undefined ? null : JSON.stringify(r.runsOn))), col((r) => JSON.stringify(r.task)), this.o.agingMs,
-    ]);
+    await enqueueOn(this.pool, rows, this.o.agingMs);
   }
 
   /**
@@ -277,6 +270,24 @@ export class PgFleetStore implements FleetStore {
   private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, fn);
   }
+}
+
+/** The default waiting time worth one priority level, ms (as the engine's `agingMs`). */
+export const DEFAULT_AGING_MS = 10_000;
+
+/**
+ * Publishes attempts on `db` (a pool, or a client inside a transaction, as the coordinator's
+ * commit does): one statement and one NOTIFY `baton_tasks`.
+ */
+export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[], agingMs: number): Promise<void> {
+  const last = [...new Map(rows.map((r) => [r.id, r])).values()];
+  if (!last.length) return;
+  const col = <T>(f: (r: FleetAttemptInput) => T): T[] => last.map(f);
+  await run(db, FQ.enqueue, [
+    col((r) => r.id), col((r) => r.runId), col((r) => r.stepId), col((r) => r.number), col((r) => r.startedAt),
+    col((r) => r.logPath ?? null), col((r) => r.priority), col((r) => r.queuedAt ?? null), col((r) => r.pool ?? null),
+    col((r) => (r.runsOn === undefined ? null : JSON.stringify(r.runsOn))), col((r) => JSON.stringify(r.task)), agingMs,
+  ]);
 }
 
 async function run(db: Queryable, q: NamedQuery, values: unknown[]): Promise<Row[]> {

@@ -22,6 +22,7 @@ import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
 } from './batch.js';
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
+import { DEFAULT_AGING_MS, enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
 import type { Row } from '../rows.js';
@@ -114,6 +115,9 @@ export class PgStore implements Store {
     await this.tx(async (c) => {
       const locked = runIdsTouched(b);
       if (locked.length) await run(c, Q.lockRuns, [locked]);
+      // Fleet attempts first, with their tasks (one write per row, published in this commit);
+      // the plain insert below then skips them (ON CONFLICT DO NOTHING).
+      if (b.attemptsPublished?.length) await enqueueOn(c, b.attemptsPublished, DEFAULT_AGING_MS);
       if (b.attemptsStarted.length) await run(c, Q.insertAttempts, attemptStartColumns(b.attemptsStarted));
       if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
       if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));
