@@ -23,15 +23,7 @@ export type Alert = {
 export type Direction = 'up' | 'down' | 'flat';
 
 /** One row of the per-series summary the `alerts` step passes on. */
-export type SeriesSummary = {
-  series: string;
-  label: string;
-  unit: string;
-  method: string;
-  mape: number;
-  baselineMape: number;
-  lastMonth: string;
-  lastValue: number;
+export type SeriesSummary = Pick<ForecastResult, 'series' | 'label' | 'unit' | 'method' | 'mape' | 'baselineMape' | 'lastMonth' | 'lastValue'> & {
   forecastMonth: string;
   forecastValue: number;
   changePct: number;
