@@ -30,9 +30,12 @@ export interface FleetTask {
   logPath: string;
 }
 
-/** The task as stored JSON. */
+/**
+ * The task as JSON-able data. No copy: the fields are plain data already (a task never holds
+ * an inline function: such steps run on the coordinator), and the store serializes it once.
+ */
 export function taskToJson(t: FleetTask): JsonObject {
-  return JSON.parse(JSON.stringify(t)) as JsonObject;
+  return t as unknown as JsonObject;
 }
 
 /** Reads a stored task back. @throws Error when a field a worker needs is missing. */
