@@ -115,10 +115,15 @@ export class PgStore implements Store {
     await this.tx(async (c) => {
       const locked = runIdsTouched(b);
       if (locked.length) await run(c, Q.lockRuns, [locked]);
-      // Fleet attempts first, with their tasks (one write per row, published in this commit);
-      // the plain insert below then skips them (ON CONFLICT DO NOTHING).
-      if (b.attemptsPublished?.length) await enqueueOn(c, b.attemptsPublished, DEFAULT_AGING_MS);
-      if (b.attemptsStarted.length) await run(c, Q.insertAttempts, attemptStartColumns(b.attemptsStarted));
+      // Fleet attempts are inserted with their tasks (one write per row, published in this
+      // commit); the plain insert is only for the others.
+      let started = b.attemptsStarted;
+      if (b.attemptsPublished?.length) {
+        await enqueueOn(c, b.attemptsPublished, DEFAULT_AGING_MS);
+        const published = new Set(b.attemptsPublished.map((r) => r.id));
+        started = started.filter((a) => !published.has(a.id));
+      }
+      if (started.length) await run(c, Q.insertAttempts, attemptStartColumns(started));
       if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
       if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));
       if (b.attemptsApplied?.length) await run(c, Q.markApplied, [b.attemptsApplied]);
