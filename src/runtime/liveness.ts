@@ -32,18 +32,25 @@ export function isOwnerDead(r: RunRecord): boolean {
 }
 
 /**
- * Ends what an interrupted attempt left running: every process group holding a process whose
- * environment carries the attempt's id (`BATON_ATTEMPT_ID`, also as the prefix of a batch
- * group's id), found by reading /proc, plus the group of the recorded pid when its leader is
- * gone (Linux does not reuse a pid as a new group id while the old group has members, so it
- * names only leftovers). A process that cleared its environment is still caught by its group.
- * Linux only; elsewhere nothing is done. Returns the number of groups signalled.
+ * Ends what interrupted attempts left running: every process group holding a process whose
+ * environment carries one of their ids (`BATON_ATTEMPT_ID`, also as the prefix of a batch
+ * group's id), found in one pass over /proc, plus the group of each recorded pid whose leader
+ * is gone (Linux does not reuse a pid as a new group id while the old group has members, so
+ * it names only leftovers). A process that cleared its environment is still caught by its
+ * group. Linux only; elsewhere nothing is done. Returns the number of groups signalled.
  */
-export function killOrphanGroups(attemptId: string, pidHint?: number): number {
-  if (process.platform !== 'linux') return 0;
+export function killOrphanGroups(attempts: readonly { id: string; pid?: number }[]): number {
+  if (process.platform !== 'linux' || attempts.length === 0) return 0;
   const groups = new Set<number>();
-  if (pidHint !== undefined && !existsSync(`/proc/${pidHint}`)) groups.add(pidHint);
-  const exact = `BATON_ATTEMPT_ID=${attemptId}`;
+  for (const a of attempts) if (a.pid !== undefined && !existsSync(`/proc/${a.pid}`)) groups.add(a.pid);
+  const ids = new Set(attempts.map((a) => a.id));
+  const prefix = 'BATON_ATTEMPT_ID=';
+  // A batch group's id is `<attempt id>.<group tag>`: its attempt id is everything before a dot
+  // that follows the attempt number, so match the whole value or any of its dotted prefixes.
+  const ours = (value: string): boolean => {
+    for (let i = value.length; i > 0; i = value.lastIndexOf('.', i - 1)) if (ids.has(value.slice(0, i))) return true;
+    return false;
+  };
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((n) => n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57);
@@ -53,7 +60,7 @@ export function killOrphanGroups(attemptId: string, pidHint?: number): number {
   for (const pid of pids) {
     try {
       const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      if (!env.some((e) => e === exact || e.startsWith(`${exact}.`))) continue;
+      if (!env.some((e) => e.startsWith(prefix) && ours(e.slice(prefix.length)))) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       groups.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]));
     } catch {

@@ -84,9 +84,10 @@ export async function loadRunForResume(
     }
   }
   const kept = new Set(reattach.map((a) => a.id));
-  for (const a of attempts) {
-    if (a.state !== 'running' || kept.has(a.id)) continue;
-    killOrphanGroups(a.id, a.pid);
+  const interrupted = attempts.filter((a) => a.state === 'running' && !kept.has(a.id));
+  // One pass over /proc for all of them, not one per attempt.
+  killOrphanGroups(interrupted);
+  for (const a of interrupted) {
     lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: { type: 'lost', message: 'the process running it died before it reported', retryable: true } });
   }
   const keptSteps = new Set(reattach.map((a) => a.stepId));
