@@ -7,3 +7,4 @@ export * from './states.js';
 export * from './failure.js';
 export * from './backoff.js';
 export * from './machine.js';
+export * from './rerun.js';

@@ -18,8 +18,14 @@ export interface StepRunRecord {
   state: StepRunState;
   /** Tries started so far, including lost ones. */
   attempts: number;
-  /** Tries lost to a vanished holder; they do not spend the retry budget. */
+  /** Tries lost to a vanished holder (since the latest operator re-run); they do not spend the retry budget. */
   lostAttempts: number;
+  /**
+   * Tries started before the latest operator re-run of this step run (`rerunRun`): attempt
+   * numbers go on from `attempts`, while the retry budget counts only tries after this.
+   * @default 0
+   */
+  retryBase?: number;
   /** When it last became `queued` (ms since epoch); the runtime's aging counts from here. */
   queuedAt?: number;
   /** When a `retrying` step run is due to be queued again (ms since epoch). */
@@ -204,7 +210,7 @@ export class RunMachine {
       }
       case 'attempt-failed': {
         const n = this.node(event.stepId);
-        const spent = n.rec.attempts - n.rec.lostAttempts;
+        const spent = n.rec.attempts - n.rec.lostAttempts - (n.rec.retryBase ?? 0);
         if (!this.ending && event.failure.retryable && spent < n.spec.retry.attempts) {
           const dueAt = now + backoffDelay(n.spec.retry, spent, random);
           n.rec.dueAt = dueAt;

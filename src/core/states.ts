@@ -66,7 +66,7 @@ const STEP_MOVES: Readonly<Record<StepRunState, readonly StepRunState[]>> = {
   running: ['succeeded', 'failed', 'retrying', 'cancelled', 'queued'],
   retrying: ['queued', 'cancelled', 'failed'],
   succeeded: [],
-  failed: ['queued'], // only by an explicit re-run of failed steps
+  failed: [],
   skipped: [],
   cancelled: ['pending'], // only by resuming a cancelled run
 };
@@ -79,6 +79,32 @@ const RUN_MOVES: Readonly<Record<RunState, readonly RunState[]>> = {
   failed: ['running'],
   cancelled: ['running'],
 };
+
+/**
+ * The moves of an operator's re-run (`rerunRun`), kept apart from the tables above so that
+ * nothing automatic can use them: the machine consults only `canMoveStep`/`canMoveRun`, in
+ * which `succeeded` is final (DESIGN.md invariant 3). A re-run puts chosen step runs back to
+ * `pending` from any final state, and a finished run back to `queued` for an engine to start.
+ */
+const RERUN_STEP_FROM: readonly StepRunState[] = ['succeeded', 'failed', 'skipped', 'cancelled', 'pending'];
+const RERUN_RUN_FROM: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'queued', 'pending'];
+
+/**
+ * Whether an explicit operator re-run may put a step run in state `from` back to `pending`.
+ * Only the final states (and `pending` itself, a no-op): a step that is queued, running or
+ * retrying belongs to an engine.
+ */
+export function canRerunStep(from: StepRunState): boolean {
+  return RERUN_STEP_FROM.includes(from);
+}
+
+/**
+ * Whether an explicit operator re-run may take a run in state `from`: a finished run goes
+ * back to `queued`; a `queued` or `pending` run keeps its state. Never a `running` run.
+ */
+export function canRerunRun(from: RunState): boolean {
+  return RERUN_RUN_FROM.includes(from);
+}
 
 /** Whether a step run may move from `from` to `to`. */
 export function canMoveStep(from: StepRunState, to: StepRunState): boolean {
