@@ -1,0 +1,24 @@
+/**
+ * @module store/api-rows
+ * Rows of the API's tables mapped to records, shared by both stores (see rows.ts).
+ */
+import type { Role, TokenRecord } from './api-types.js';
+import type { Row } from './rows.js';
+
+/** A token's last use is written at most this often, ms: a read-heavy client must not turn every request into a write. */
+export const TOKEN_TOUCH_MS = 60_000;
+
+/** An `api_tokens` row as a record. */
+export function toToken(r: Row): TokenRecord {
+  const t: TokenRecord = { id: r.id as string, name: r.name as string, role: r.role as Role, hash: r.hash as string, createdAt: Number(r.created_at) };
+  if (r.last_used_at != null) t.lastUsedAt = Number(r.last_used_at);
+  if (r.revoked_at != null) t.revokedAt = Number(r.revoked_at);
+  return t;
+}
+
+/** `{ state: n }` from `(state, n)` rows. */
+export function tally<S extends string>(rows: Row[]): Partial<Record<S, number>> {
+  const out: Partial<Record<S, number>> = {};
+  for (const r of rows) out[r.state as S] = Number(r.n);
+  return out;
+}

@@ -1,0 +1,151 @@
+/**
+ * @module store/api-types
+ * What the HTTP API reads and writes beyond running workflows: API tokens, webhook
+ * deliveries, run queries with cursor pagination, the commit-ordered event feed, and counts
+ * for metrics. Every `Store` carries one as `store.api`, so the runtime's contract stays
+ * about running workflows and one conformance suite covers both stores.
+ */
+import type { RunState, StepRunState } from '../core/index.js';
+import type { EventRecord, NewEvent, RunRecord, StoredStepRun, Trigger } from './types.js';
+
+/**
+ * What a token may do. `viewer` reads; `operator` also creates, cancels, retries, pauses
+ * and re-prioritises runs and pauses schedules and drains workers; `admin` also registers
+ * workflows and manages tokens.
+ */
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** All roles, weakest first. */
+export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
+
+/** A stored API token. Only a hash of its secret is kept; the secret is shown once. */
+export interface TokenRecord {
+  /** Public part of the token (`baton_<id>_<secret>`), used to find it. */
+  id: string;
+  name: string;
+  role: Role;
+  /** SHA-256 of the secret part, hex. */
+  hash: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  lastUsedAt?: number;
+  revokedAt?: number;
+}
+
+/** Filters and page of {@link ApiStore.queryRuns}. Runs come newest first. */
+export interface RunQuery {
+  workflow?: string;
+  state?: RunState[];
+  trigger?: Trigger[];
+  /** Created at or after, ms since the epoch. */
+  since?: number;
+  /** Created before, ms since the epoch. */
+  until?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+  /** @default 50 */
+  limit: number;
+}
+
+/** One page of runs. `next` is absent on the last page. */
+export interface RunPage {
+  runs: RunRecord[];
+  next?: string;
+}
+
+/** An event of the feed, with the cursor that resumes the feed just after it. */
+export interface FeedEvent extends EventRecord {
+  /** Opaque; hand it back as `after` (HTTP: the SSE event id, `Last-Event-ID`). */
+  cursor: string;
+  workflow: string;
+}
+
+/** Which events the feed returns. */
+export interface FeedFilter {
+  runId?: string;
+  workflow?: string;
+}
+
+/** Counts for metrics: runs by state over all runs kept, step runs by state in unfinished runs. */
+export interface StateCounts {
+  runs: Partial<Record<RunState, number>>;
+  stepRuns: Partial<Record<StepRunState, number>>;
+  /** Attempts that ended `lost` (a lease expired or a holder died), over all runs kept. */
+  lostAttempts: number;
+}
+
+/** A workflow name with its newest registered version. */
+export interface WorkflowSummary {
+  name: string;
+  latestVersion: string;
+  versions: number;
+  /** When the newest version was registered, ms since the epoch. */
+  updatedAt: number;
+}
+
+/** A webhook delivery, recorded with the run it created so a replay is refused. */
+export interface WebhookDelivery {
+  workflow: string;
+  /** The sender's delivery id (`X-Baton-Delivery`). */
+  id: string;
+  receivedAt: number;
+}
+
+/** The API's part of the store. Every method rejects with the driver's error when the database fails. */
+export interface ApiStore {
+  createToken(t: TokenRecord): Promise<void>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** Returns false when there is no such token or it was already revoked. */
+  revokeToken(id: string, now: number): Promise<boolean>;
+  /** Records use at most once a minute per token, so reads stay reads. */
+  touchToken(id: string, now: number): Promise<void>;
+  /** Runs matching `q`, newest first (created time, then id), one page. */
+  queryRuns(q: RunQuery): Promise<RunPage>;
+  /**
+   * Events after `cursor` (exclusive; absent = from the start) in commit order, at most
+   * `limit`. Commit order matters: a reader that resumes from a cursor must never miss an
+   * event committed later with a smaller sequence number (PostgreSQL hands out sequence
+   * numbers before commit; see postgres/api.ts).
+   */
+  eventsAfter(cursor: string | undefined, filter: FeedFilter, limit: number): Promise<FeedEvent[]>;
+  /** A cursor after every event committed so far: where a new live feed starts. */
+  eventsHead(): Promise<string>;
+  countStates(): Promise<StateCounts>;
+  listWorkflows(): Promise<WorkflowSummary[]>;
+  /** Versions of one workflow, newest first. */
+  listWorkflowVersions(name: string): Promise<{ version: string; createdAt: number }[]>;
+  /**
+   * Records a webhook delivery and creates its run in one transaction. Returns the id of
+   * the run created earlier instead, when this delivery was already recorded.
+   */
+  createWebhookRun(d: WebhookDelivery, run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<{ created: boolean; runId: string }>;
+}
+
+/** Encodes a page position (created time, id) as an opaque cursor. */
+export function encodeRunCursor(r: Pick<RunRecord, 'createdAt' | 'id'>): string {
+  return Buffer.from(`${r.createdAt}:${r.id}`).toString('base64url');
+}
+
+/** Thrown for a cursor that no page handed out. */
+export class BadCursorError extends Error {
+  constructor(readonly cursor: string) {
+    super(`malformed cursor '${cursor}': pass back the 'next' value of a previous page`);
+    this.name = 'BadCursorError';
+  }
+}
+
+/** Decodes {@link encodeRunCursor}. @throws BadCursorError */
+export function decodeRunCursor(cursor: string): { createdAt: number; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d+):(.+)$/.exec(text);
+  if (!m) throw new BadCursorError(cursor);
+  return { createdAt: Number(m[1]), id: m[2]! };
+}
+
+/** The page of `rows` (one more than `limit` was read, to know if another page exists). */
+export function toRunPage(rows: RunRecord[], limit: number): RunPage {
+  const runs = rows.slice(0, limit);
+  const last = runs[runs.length - 1];
+  return rows.length > limit && last ? { runs, next: encodeRunCursor(last) } : { runs };
+}

@@ -1,0 +1,128 @@
+/**
+ * @module store/sqlite/api
+ * The HTTP API's part of the SQLite store. SQLite has one writer at a time, so event
+ * sequence numbers are handed out in commit order and the feed's cursor is the sequence
+ * number itself.
+ */
+/* eslint-disable @typescript-eslint/require-await -- the driver is synchronous; `async` turns its throws into rejections */
+import type Database from 'better-sqlite3';
+import type { RunState, StepRunState } from '../../core/index.js';
+import type {
+  ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
+} from '../api-types.js';
+import { BadCursorError, decodeRunCursor, toRunPage } from '../api-types.js';
+import type { Row } from '../rows.js';
+import { toEvent, toRun } from '../rows.js';
+import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
+import { tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
+
+type InsertRun = (run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void;
+
+/** `ApiStore` over one better-sqlite3 connection; `insertRun` writes a run inside the caller's transaction. */
+export class SqliteApiStore implements ApiStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly insertRun: InsertRun,
+  ) {}
+
+  async createToken(t: TokenRecord): Promise<void> {
+    this.db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt);
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const r = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as Row | undefined;
+    return r ? toToken(r) : undefined;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(toToken);
+  }
+
+  async revokeToken(id: string, now: number): Promise<boolean> {
+    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes === 1;
+  }
+
+  async touchToken(id: string, now: number): Promise<void> {
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, id, now - TOKEN_TOUCH_MS);
+  }
+
+  async queryRuns(q: RunQuery): Promise<RunPage> {
+    const where: string[] = [];
+    const vals: unknown[] = [];
+    const inList = (col: string, xs: readonly string[]): void => {
+      where.push(`${col} IN (${xs.map(() => '?').join(', ')})`);
+      vals.push(...xs);
+    };
+    if (q.workflow !== undefined) inList('workflow', [q.workflow]);
+    if (q.state?.length) inList('state', q.state);
+    if (q.trigger?.length) inList('trigger', q.trigger);
+    if (q.since !== undefined) (where.push('created_at >= ?'), vals.push(q.since));
+    if (q.until !== undefined) (where.push('created_at < ?'), vals.push(q.until));
+    if (q.cursor !== undefined) {
+      const c = decodeRunCursor(q.cursor);
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      vals.push(c.createdAt, c.createdAt, c.id);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const rows = (this.db.prepare(sql).all(...vals, q.limit + 1) as Row[]).map(toRun);
+    return toRunPage(rows, q.limit);
+  }
+
+  async eventsAfter(cursor: string | undefined, filter: FeedFilter, limit: number): Promise<FeedEvent[]> {
+    const after = cursor === undefined ? 0 : seqOf(cursor);
+    const where = ['e.seq > ?'];
+    const vals: unknown[] = [after];
+    if (filter.runId !== undefined) (where.push('e.run_id = ?'), vals.push(filter.runId));
+    if (filter.workflow !== undefined) (where.push('r.workflow = ?'), vals.push(filter.workflow));
+    const rows = this.db
+      .prepare(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
+      .all(...vals, limit) as Row[];
+    return rows.map((r) => ({ ...toEvent(r), cursor: String(r.seq as number), workflow: r.workflow as string }));
+  }
+
+  async eventsHead(): Promise<string> {
+    const r = this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as Row;
+    return String(r.seq as number);
+  }
+
+  async countStates(): Promise<StateCounts> {
+    const runs = this.db.prepare('SELECT state, count(*) AS n FROM runs GROUP BY state').all() as Row[];
+    const steps = this.db
+      .prepare(`SELECT s.state, count(*) AS n FROM step_runs s JOIN runs r ON r.id = s.run_id
+                WHERE r.state IN ('pending', 'queued', 'running') GROUP BY s.state`)
+      .all() as Row[];
+    const lost = this.db.prepare("SELECT count(*) AS n FROM attempts WHERE state = 'lost'").get() as Row;
+    return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: lost.n as number };
+  }
+
+  async listWorkflows(): Promise<WorkflowSummary[]> {
+    const rows = this.db
+      .prepare(`SELECT w.name, count(*) AS versions, max(w.created_at) AS updated_at,
+                  (SELECT version FROM workflows x WHERE x.name = w.name ORDER BY created_at DESC, version DESC LIMIT 1) AS latest
+                FROM workflows w GROUP BY w.name ORDER BY w.name`)
+      .all() as Row[];
+    return rows.map((r) => ({ name: r.name as string, latestVersion: r.latest as string, versions: r.versions as number, updatedAt: r.updated_at as number }));
+  }
+
+  async listWorkflowVersions(name: string): Promise<{ version: string; createdAt: number }[]> {
+    const rows = this.db.prepare('SELECT version, created_at FROM workflows WHERE name = ? ORDER BY created_at DESC, version DESC').all(name) as Row[];
+    return rows.map((r) => ({ version: r.version as string, createdAt: r.created_at as number }));
+  }
+
+  async createWebhookRun(d: WebhookDelivery, run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<{ created: boolean; runId: string }> {
+    return this.db
+      .transaction(() => {
+        const seen = this.db.prepare('SELECT run_id FROM webhook_deliveries WHERE workflow = ? AND delivery_id = ?').get(d.workflow, d.id) as Row | undefined;
+        if (seen) return { created: false, runId: seen.run_id as string };
+        this.insertRun(run, steps, events);
+        this.db.prepare('INSERT INTO webhook_deliveries (workflow, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)').run(d.workflow, d.id, run.id, d.receivedAt);
+        return { created: true, runId: run.id };
+      })
+      .immediate();
+  }
+}
+
+function seqOf(cursor: string): number {
+  if (!/^\d+$/.test(cursor)) throw new BadCursorError(cursor);
+  return Number(cursor);
+}
