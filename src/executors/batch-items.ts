@@ -183,14 +183,17 @@ export class PrefixedLog extends AttemptLog {
     private readonly prefix: string,
   ) {
     super(target.path, target.capBytes);
+    // Masked here, before prefixes split a multi-line secret, with this log's own held-back tails.
+    if (target.masker !== undefined) this.maskWith(target.masker);
   }
 
   override get used(): boolean {
     return this.target.used;
   }
 
-  override write(chunk: Buffer | string): void {
-    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  override appendMasked(chunk: Buffer): void {
+    if (!chunk.length) return;
+    const text = chunk.toString('utf8');
     this.tail = (this.tail + text).slice(-4096);
     let out = '';
     for (const piece of text.split(/(?<=\n)/)) {
@@ -198,7 +201,7 @@ export class PrefixedLog extends AttemptLog {
       out += piece;
       this.atLineStart = piece.endsWith('\n');
     }
-    this.target.write(out);
+    this.target.appendMasked(Buffer.from(out));
   }
 
   /** The last non-empty line written, trimmed. */
@@ -208,5 +211,6 @@ export class PrefixedLog extends AttemptLog {
 
   override close(): void {
     // The target belongs to the attempt, which closes it.
+    this.flush();
   }
 }

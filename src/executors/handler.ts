@@ -10,6 +10,8 @@ import type { JsonValue, StepContext, StepHandler } from '../spec/index.js';
 import { loadHandler } from '../spec/index.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
+const NO_SECRETS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Runs one attempt of a handler step. Never throws. */
 export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
   if (req.step.action.kind !== 'uses') throw new Error(`step ${req.stepId} is not a handler step`);
@@ -33,6 +35,7 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
     attemptId: req.attemptId,
     signal: req.signal,
     log: req.log,
+    secrets: req.secretValues ?? NO_SECRETS,
   };
   let value: unknown;
   try {

@@ -1,16 +1,23 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JsonObject, StepLogger } from '../spec/index.js';
+import type { JsonObject, Masker, MaskStream, StepLogger } from '../spec/index.js';
 
 /**
  * One attempt's log file, capped at `capBytes`. The file is opened on the first write, so
  * steps that print nothing cost no file. Writes are synchronous so every line that was
  * accepted is in the file even if the engine is killed the next moment.
+ *
+ * With a masker ({@link AttemptLog.maskWith}), secret values never reach the file: raw
+ * chunks are masked per stream, holding back a short tail so a value split across chunks is
+ * still caught (the tail is written by a later chunk or by `close`); lines are masked whole.
  */
 export class AttemptLog implements StepLogger {
   private fd: number | undefined;
   private written = 0;
   private truncated = false;
+  /** The masker in use, if any; read by logs that wrap this one. */
+  masker: Masker | undefined;
+  private streams: Map<string, MaskStream> | undefined;
 
   /**
    * @param path - absolute file path; its folder is created on first write.
@@ -26,10 +33,38 @@ export class AttemptLog implements StepLogger {
     return this.fd !== undefined;
   }
 
-  /** Appends raw bytes (a child's stdout/stderr). */
-  write(chunk: Buffer | string): void {
-    if (this.truncated) return;
+  /** Masks every later write with `masker` (an inactive masker changes nothing). */
+  maskWith(masker: Masker): void {
+    if (!masker.active) return;
+    this.masker = masker;
+    this.streams = new Map();
+  }
+
+  /**
+   * Appends raw bytes (a child's stdout/stderr). `stream` names the source: with a masker,
+   * each stream keeps its own held-back tail, since stdout and stderr interleave.
+   */
+  write(chunk: Buffer | string, stream = 'out'): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.streams === undefined || this.masker === undefined) return this.appendMasked(buf);
+    let s = this.streams.get(stream);
+    if (s === undefined) this.streams.set(stream, (s = this.masker.stream()));
+    this.appendMasked(s.write(buf));
+  }
+
+  /**
+   * Writes what masking held back for every stream. Call it when the writers ended (a
+   * child's stdio closed), so the end of their output is not left waiting for `close`.
+   */
+  flush(): void {
+    if (this.streams === undefined) return;
+    for (const s of this.streams.values()) this.appendMasked(s.end());
+    this.streams.clear();
+  }
+
+  /** Appends bytes that are masked already (or need no masking), up to the cap. */
+  appendMasked(buf: Buffer): void {
+    if (this.truncated) return;
     const room = this.capBytes - this.written;
     if (buf.length > room) {
       this.append(buf.subarray(0, Math.max(0, room)));
@@ -55,11 +90,16 @@ export class AttemptLog implements StepLogger {
 
   /** Writes one timestamped line: `2026-11-21T23:00:00.000Z info message {"k":1}`. */
   line(level: string, message: string, fields?: JsonObject): void {
-    const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    this.write(`${new Date().toISOString()} ${level} ${message}${extra}\n`);
+    const m = this.masker;
+    // Fields are masked before JSON escapes them, so a value with quotes or newlines is caught too.
+    const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(m ? m.maskJson(fields) : fields) : '';
+    const text = `${new Date().toISOString()} ${level} ${message}${extra}\n`;
+    this.appendMasked(Buffer.from(m ? m.mask(text) : text));
   }
 
+  /** Writes what the masker held back, then closes the file. */
   close(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }

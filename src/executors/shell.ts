@@ -116,6 +116,7 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       if (settled) return;
       settled = true;
       clearTimeout(killTimer);
+      req.log.flush(); // stdio ended: what masking held back can be written
       const usage = watch?.stop();
       if (usage?.cpuMs !== undefined) r.cpuMs = usage.cpuMs;
       if (usage?.peakRssBytes !== undefined) r.peakRssBytes = usage.peakRssBytes;
@@ -123,8 +124,8 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       req.force.removeEventListener('abort', onForce);
       resolve(r);
     };
-    child.stdout.on('data', (c: Buffer) => req.log.write(c));
-    child.stderr.on('data', (c: Buffer) => req.log.write(c));
+    child.stdout.on('data', (c: Buffer) => req.log.write(c, 'stdout'));
+    child.stderr.on('data', (c: Buffer) => req.log.write(c, 'stderr'));
     child.on('error', (e: NodeJS.ErrnoException) => {
       const hint = e.code === 'ENOENT' ? ` (is '${file}' installed and on PATH, and does cwd '${req.cwd}' exist?)` : '';
       finish(fail('spawn', `could not start '${file}': ${e.message}${hint}`, e.code !== 'ENOENT'));

@@ -1,5 +1,5 @@
 import type { Failure } from '../core/index.js';
-import type { JsonObject, JsonValue, StepSpec } from '../spec/index.js';
+import type { JsonObject, JsonValue, Masker, SecretSpec, StepSpec } from '../spec/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import type { AttemptLog } from './log.js';
 
@@ -36,6 +36,15 @@ export interface AttemptRequest {
   onSpawn?: (pid: number) => void;
   /** Set for a step with `batch:`: what the runtime resolved and how to keep group results. */
   batch?: BatchHooks;
+  /**
+   * The workflow's declared secrets. `execute` reads their values in this process (its env,
+   * or files relative to `baseDir`), passes them on and masks them in what the attempt returns.
+   */
+  secrets?: readonly SecretSpec[];
+  /** Secret values by name; set by `execute` for the step executors, never by callers. */
+  secretValues?: Readonly<Record<string, string>>;
+  /** Masks the secret values; set by `execute` along with `secretValues`. */
+  masker?: Masker;
 }
 
 /** Items done so far in a batch step, as shown by progress displays. */

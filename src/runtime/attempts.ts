@@ -206,6 +206,7 @@ export class AttemptRunner {
         baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId),
         signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${attempt.id}.json`),
         onSpawn: (pid) => this.events.pid(attempt.id, pid), ...(batch ? { batch } : {}),
+        ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
       },
       { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes },
     ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: String(e), retryable: true } }));
@@ -302,6 +303,8 @@ function fleetRow(run: ActiveRun, stepId: string, attempt: AttemptRecord, v: Eva
     workflow: m.spec.name, version: run.version, baseDir: m.spec.baseDir, step: spec, runId: run.id, stepId,
     attemptId: attempt.id, attempt: attempt.number, cwd: v.cwd, env: v.env, params: m.scope.params, inputs: v.inputs,
     outputs: m.upstreamOutputs(stepId), logPath: attempt.logPath!, ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    // Names and sources only: the worker reads the values from its own environment.
+    ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
   };
   const rec = m.step(stepId);
   return {

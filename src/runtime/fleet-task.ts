@@ -4,7 +4,7 @@
  * machine needs to run it, computed when the attempt is dispatched. Values are already
  * evaluated (env, inputs, cwd), so a worker needs no access to the run's state.
  */
-import type { JsonObject, JsonValue, StepSpec } from '../spec/index.js';
+import type { JsonObject, JsonValue, SecretSpec, StepSpec } from '../spec/index.js';
 
 /** A fleet attempt's task payload (stored as JSON in `attempts.task`). */
 export interface FleetTask {
@@ -28,6 +28,11 @@ export interface FleetTask {
   timeoutMs?: number;
   /** Where the worker writes the attempt's log (on its own machine). */
   logPath: string;
+  /**
+   * The workflow's declared secrets: names and sources, never values. The worker reads the
+   * values from its own environment (and files relative to `baseDir`) when it runs the step.
+   */
+  secrets?: SecretSpec[];
 }
 
 /**

@@ -64,6 +64,8 @@ export async function runClaimed(
         signal: a.graceful.signal, force: a.force.signal, log,
         outputPath: join(o.outputDir, `${a.claim.id.replace(/[^\w.-]/g, '_')}.${a.claim.fence}.json`),
         onSpawn: (pid) => (a.pid = pid),
+        // Read by execute from this worker's own environment and files, never from the task.
+        ...(t.secrets ? { secrets: t.secrets } : {}),
       },
       o.limits,
     );

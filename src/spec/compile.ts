@@ -13,6 +13,8 @@ import { WorkflowSchema } from './schema.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
 import { checkSemantics } from './validate.js';
 import { compileSchedules } from './schedule.js';
+import { DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
+import type { SecretSpec } from './secrets.js';
 
 /** The retry policy when neither the step nor the workflow sets a field. */
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
@@ -103,9 +105,16 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
     baseDir: resolve(opts.baseDir),
   };
   if (parsed.description !== undefined) spec.description = parsed.description;
+  if (parsed.secrets?.length) spec.secrets = parsed.secrets.map(compileSecret);
+  if (parsed.webhook !== undefined) spec.webhook = { secret: parsed.webhook.secret, toleranceSec: parsed.webhook.toleranceSec ?? DEFAULT_WEBHOOK_TOLERANCE_SEC };
   if (parsed.timeout !== undefined) spec.timeoutMs = parseDuration(parsed.timeout);
   if (opts.sourcePath !== undefined) spec.sourcePath = resolve(opts.sourcePath);
   return spec;
+}
+
+function compileSecret(entry: NonNullable<ParsedWorkflow['secrets']>[number]): SecretSpec {
+  if (typeof entry === 'string') return { name: entry, env: entry };
+  return entry.file !== undefined ? { name: entry.name, file: entry.file } : { name: entry.name, env: entry.env ?? entry.name };
 }
 
 function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: RetryPolicy): StepSpec {

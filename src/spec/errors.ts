@@ -16,6 +16,7 @@
  * - `run-and-uses`, `no-action`, `with-without-uses`: a step's kind
  * - `handler-not-found`, `handler-export-not-found`, `handler-not-a-function`, `handler-import-failed`
  * - `unknown-pool`, `param-default-type`
+ * - `duplicate-secret`, `unknown-secret` (a `webhook.secret` that names no declared secret)
  */
 export type SpecErrorCode =
   | 'yaml-syntax' | 'file-read'
@@ -25,7 +26,8 @@ export type SpecErrorCode =
   | 'bad-duration' | 'bad-expression' | 'expression-in-run' | 'step-not-upstream'
   | 'run-and-uses' | 'no-action' | 'with-without-uses'
   | 'handler-not-found' | 'handler-export-not-found' | 'handler-not-a-function' | 'handler-import-failed'
-  | 'unknown-pool' | 'param-default-type';
+  | 'unknown-pool' | 'param-default-type'
+  | 'duplicate-secret' | 'unknown-secret';
 
 /**
  * One problem found in a workflow definition.

@@ -22,3 +22,7 @@ export { loadHandler, parseHandlerRef } from './handlers.js';
 export type { HandlerRef } from './handlers.js';
 export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';
 export type { ScheduleSpec, MisfirePolicy, OverlapPolicy } from './schedule.js';
+export { resolveSecrets, webhookSecretName, DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
+export type { SecretSpec, WebhookSpec, SecretResolution, MissingSecret, SecretProblem } from './secrets.js';
+export { createMasker, SECRET_MASK, MIN_MASKED_LENGTH } from './mask.js';
+export type { Masker, MaskStream } from './mask.js';

@@ -6,6 +6,7 @@
  */
 
 import type { ScheduleSpec } from './schedule.js';
+import type { SecretSpec, WebhookSpec } from './secrets.js';
 
 /** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -130,6 +131,13 @@ export interface WorkflowSpec {
   /** Pool name -> limit of steps running at once in that pool (across runs in this engine). */
   pools: Record<string, number>;
   env: Record<string, string>;
+  /**
+   * Declared secrets (names and sources, never values), read when each step executes.
+   * Absent when none are declared, so adding the field left existing workflow versions as they were.
+   */
+  secrets?: SecretSpec[];
+  /** How webhook requests for this workflow are signed; absent when it declares no `webhook`. */
+  webhook?: WebhookSpec;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
   steps: StepSpec[];
@@ -167,6 +175,11 @@ export interface StepContext<I extends JsonValue = JsonObject> {
   /** Aborted on cancellation or timeout; `signal.reason` says which. */
   signal: AbortSignal;
   log: StepLogger;
+  /**
+   * The workflow's secrets by name, read in the process that executes the step. Their values
+   * are masked (`***`) in this step's log, output and error; a transformed value is not.
+   */
+  secrets: Readonly<Record<string, string>>;
 }
 
 /**

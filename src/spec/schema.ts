@@ -126,6 +126,29 @@ export const ScheduleSchema = z.strictObject({
   enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
 });
 
+const secretNameError = 'secret names are env var names: letters, digits and _, not starting with a digit';
+
+/**
+ * One `secrets` entry as written: a name (read from the env var of that name), or an object
+ * with `env` or `file` (one of them; checked in validation).
+ */
+export const SecretSchema = z.union([
+  z.string({ error: secretNameError }).regex(ENV_NAME_PATTERN, { error: secretNameError }),
+  z.strictObject({
+    name: z.string({ error: secretNameError }).regex(ENV_NAME_PATTERN, { error: secretNameError }),
+    env: z.string({ error: 'env must be an env var name' }).regex(ENV_NAME_PATTERN, { error: 'env must be an env var name: letters, digits and _, not starting with a digit' }).optional(),
+    file: z.string({ error: 'file must be a path' }).min(1, { error: 'file must not be empty' }).optional(),
+  }),
+], { error: 'a secret is a name, or { name, env: VAR } or { name, file: path }' });
+
+const toleranceError = 'toleranceSec must be an integer number of seconds >= 1';
+
+/** The `webhook` field as written; that `secret` names a declared secret is checked in validation. */
+export const WebhookSchema = z.strictObject({
+  secret: z.string({ error: 'secret must name one of the workflow\'s secrets' }).min(1, { error: 'secret must name one of the workflow\'s secrets' }),
+  toleranceSec: z.number({ error: toleranceError }).int({ error: toleranceError }).min(1, { error: toleranceError }).optional(),
+}, { error: 'webhook must be { secret: NAME, toleranceSec?: seconds }' });
+
 /** A whole workflow as written in YAML/JSON or passed to `defineWorkflow`. */
 export const WorkflowSchema = z.strictObject({
   name: z.string({ error: 'name must be a string' }).regex(WORKFLOW_NAME_PATTERN, { error: 'name uses letters, digits, ".", "_" and "-"' }),
@@ -136,6 +159,8 @@ export const WorkflowSchema = z.strictObject({
   retry: RetrySchema.optional(),
   pools: z.record(z.string(), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
   env: envMap.optional(),
+  secrets: z.array(SecretSchema, { error: 'secrets must be a list of names or { name, env | file } entries' }).optional(),
+  webhook: WebhookSchema.optional(),
   schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),
   steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
 });
@@ -164,4 +189,6 @@ export const KNOWN_KEYS = {
   schedule: Object.keys(ScheduleSchema.shape),
   batch: Object.keys(BatchSchema.shape),
   batchAction: Object.keys(BatchActionSchema.shape),
+  secret: ['name', 'env', 'file'],
+  webhook: Object.keys(WebhookSchema.shape),
 } as const;

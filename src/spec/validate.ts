@@ -75,6 +75,7 @@ export function checkSemantics(raw: unknown): Issue[] {
   const paramNames = isRecord(raw.params) ? Object.keys(raw.params) : undefined;
   issues.push(...checkParams(raw.params));
   issues.push(...checkSchedule(raw));
+  issues.push(...checkSecrets(raw, steps));
   if (isRecord(raw.env)) {
     const context: ExpressionContext = { isUpstream: () => false, stepIds, paramNames };
     for (const [key, value] of Object.entries(raw.env)) {
@@ -112,6 +113,49 @@ function collectSteps(rawSteps: unknown): StepFacts[] {
     steps.push(facts);
   });
   return steps;
+}
+
+/**
+ * Secret names: unique, not `BATON_*` (the variables baton sets), not also set by an `env`
+ * (the secret would silently replace it), one source per entry; `webhook.secret` declared.
+ */
+function checkSecrets(raw: Raw, steps: StepFacts[]): Issue[] {
+  const issues: Issue[] = [];
+  const first = new Map<string, number>();
+  if (Array.isArray(raw.secrets)) {
+    raw.secrets.forEach((entry: unknown, i) => {
+      const name = typeof entry === 'string' ? entry : isRecord(entry) && typeof entry.name === 'string' ? entry.name : undefined;
+      const at: PathSegment[] = typeof entry === 'string' ? ['secrets', i] : ['secrets', i, 'name'];
+      if (isRecord(entry) && entry.env !== undefined && entry.file !== undefined) {
+        issues.push({ code: 'invalid-value', message: 'a secret has one source: env (a variable) or file (a path), not both', path: ['secrets', i, 'file'] });
+      }
+      if (name === undefined) return;
+      if (/^BATON_/i.test(name)) issues.push({ code: 'invalid-value', message: `secret "${name}": names starting with BATON_ are reserved for the variables baton sets`, path: at });
+      const seen = first.get(name);
+      if (seen === undefined) first.set(name, i);
+      else issues.push({ code: 'duplicate-secret', message: `duplicate secret "${name}" (first declared by secrets[${seen}])`, path: at });
+    });
+  }
+  const names = [...first.keys()];
+  const envMaps: [unknown, PathSegment[]][] = [[raw.env, ['env']], ...steps.map((st): [unknown, PathSegment[]] => [st.raw.env, ['steps', st.index, 'env']])];
+  for (const [env, path] of envMaps) {
+    if (!isRecord(env)) continue;
+    for (const key of Object.keys(env)) {
+      if (first.has(key)) issues.push({ code: 'invalid-value', message: `env "${key}" has the name of a secret, whose value would replace it: rename one of them`, path: [...path, key], atKey: true });
+    }
+  }
+  if (isRecord(raw.webhook) && typeof raw.webhook.secret === 'string' && !first.has(raw.webhook.secret)) {
+    const secret = raw.webhook.secret;
+    const found: Issue = {
+      code: 'unknown-secret',
+      message: names.length === 0 ? `webhook secret "${secret}" is not declared (the workflow declares no secrets)` : `webhook secret "${secret}" is not declared in secrets`,
+      path: ['webhook', 'secret'],
+    };
+    const hint = suggest(secret, names);
+    if (hint !== undefined) found.suggestion = hint;
+    issues.push(found);
+  }
+  return issues;
 }
 
 function checkParams(params: unknown): Issue[] {

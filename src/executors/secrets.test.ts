@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StepFailure } from '../core/index.js';
+import { DEFAULT_RETRY } from '../spec/index.js';
+import type { StepContext, StepSpec } from '../spec/index.js';
+import type { BatchGroupRecord } from '../store/index.js';
+import { AttemptLog, execute } from './index.js';
+import type { AttemptRequest } from './types.js';
+
+const TOKEN = 'unit-secret-9f8e7d';
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'baton-exec-secrets-'));
+  process.env.EXEC_SECRETS_TOKEN = TOKEN;
+});
+afterEach(() => {
+  delete process.env.EXEC_SECRETS_TOKEN;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function request(handler: (ctx: StepContext<never>) => unknown, over: Partial<AttemptRequest> = {}): AttemptRequest {
+  const step: StepSpec = { id: 's', needs: [], action: { kind: 'uses', handler, with: {} }, env: {}, retry: { ...DEFAULT_RETRY }, priority: 0, continueOnError: false };
+  return {
+    runId: 'r', workflow: 'w', stepId: 's', attemptId: 'r.s.1', attempt: 1, step, baseDir: dir, cwd: dir, env: {}, params: {}, inputs: {},
+    outputs: () => ({}), signal: new AbortController().signal, force: new AbortController().signal, log: new AttemptLog(join(dir, 's.log')),
+    outputPath: join(dir, 'out.json'), secrets: [{ name: 'TOKEN', env: 'EXEC_SECRETS_TOKEN' }], ...over,
+  };
+}
+const limits = { graceMs: 100, maxOutputBytes: 1 << 20 };
+
+describe('execute with secrets', () => {
+  it('hands values to handlers and masks a StepFailure message, type and details', async () => {
+    let seen: string | undefined;
+    const r = await execute(request((ctx) => {
+      seen = ctx.secrets.TOKEN;
+      throw new StepFailure(`bad ${seen}`, { type: 'auth', retryable: false, details: { token: seen ?? null, n: 1 } });
+    }), limits);
+    expect(seen).toBe(TOKEN);
+    expect(r).toEqual({ ok: false, failure: { type: 'auth', message: 'bad ***', retryable: false, details: { token: '***', n: 1 } } });
+  });
+
+  it('without declared secrets, ctx.secrets is empty and nothing is masked', async () => {
+    const r = await execute(request((ctx) => ({ keys: Object.keys(ctx.secrets), v: TOKEN }), { secrets: [] }), limits);
+    expect(r).toEqual({ ok: true, output: { keys: [], v: TOKEN } });
+  });
+
+  it('masks batch groups before they are saved, and the consolidated output', async () => {
+    const saved: BatchGroupRecord[] = [];
+    const req = request((ctx) => (ctx.inputs as unknown as { items: string[] }).items.map((i) => `${i}:${TOKEN}`));
+    req.step.batch = { items: '', groupSize: 2, concurrency: 1, onInvalid: 'fail', failurePolicy: 'fail-fast' };
+    req.batch = {
+      items: { values: ['a', 'b', 'c'] }, validateInputs: {}, consolidateInputs: {},
+      loadGroups: () => Promise.resolve([]), saveGroups: (g) => (saved.push(...structuredClone(g)), Promise.resolve()),
+      progress: () => undefined, clock: () => 0, random: () => 0,
+    };
+    const r = await execute(req, limits);
+    expect(JSON.stringify(saved)).not.toContain(TOKEN);
+    expect(saved.filter((g) => g.state === 'succeeded').flatMap((g) => g.outputs)).toEqual(['a:***', 'b:***', 'c:***']);
+    expect(r.ok && JSON.stringify(r.output)).toContain('a:***');
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+
+  it('passes values to shell steps as env vars and masks stdout and stderr, the held-back tail included', async () => {
+    const req = request(() => null);
+    req.step = { ...req.step, action: { kind: 'run', command: { default: 'printf "%s\\n" "$TOKEN"; printf "%s" "$TOKEN" >&2' } } };
+    const r = await execute(req, limits);
+    req.log.close();
+    expect(r.ok).toBe(true);
+    const log = readFileSync(join(dir, 's.log'), 'utf8');
+    expect(log).not.toContain(TOKEN);
+    expect(log.split('\n').filter(Boolean)).toEqual(['***', '***']);
+  });
+});
