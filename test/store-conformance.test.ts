@@ -245,20 +245,20 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
     it('renews only for the holder and reports a cancel request, recorded once', async () => {
       await create('r1');
       await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
-      expect(await store.renewRun('r1', 'one', T0 + 900, 1000)).toEqual({ held: true, cancelRequested: false });
+      expect(await store.renewRun('r1', 'one', T0 + 900, 1000)).toEqual({ held: true, cancelRequested: false, paused: false });
       expect((await store.getRun('r1'))?.leaseExpiresAt).toBe(T0 + 1900);
-      expect(await store.renewRun('r1', 'two', T0 + 900, 1000)).toEqual({ held: false, cancelRequested: false });
+      expect(await store.renewRun('r1', 'two', T0 + 900, 1000)).toEqual({ held: false, cancelRequested: false, paused: false });
       await store.requestCancel('r1', T0 + 950);
       await store.requestCancel('r1', T0 + 960);
-      expect(await store.renewRun('r1', 'one', T0 + 1000, 1000)).toEqual({ held: true, cancelRequested: true });
-      expect(await store.renewRun('r1', 'two', T0 + 1000, 1000)).toEqual({ held: false, cancelRequested: true });
+      expect(await store.renewRun('r1', 'one', T0 + 1000, 1000)).toEqual({ held: true, cancelRequested: true, paused: false });
+      expect(await store.renewRun('r1', 'two', T0 + 1000, 1000)).toEqual({ held: false, cancelRequested: true, paused: false });
       expect((await store.getRun('r1'))?.cancelRequestedAt).toBe(T0 + 950);
       const cancels = (await store.getEvents('r1')).filter((e) => e.type === 'cancel-requested');
       expect(cancels).toStrictEqual([{ seq: cancels[0]!.seq, runId: 'r1', type: 'cancel-requested', at: T0 + 950 }]);
       // A new holder starts without the old request.
       await store.acquireRun('r1', owner('two'), T0 + 5000, 1000, () => false);
-      expect(await store.renewRun('r1', 'two', T0 + 5001, 1000)).toEqual({ held: true, cancelRequested: false });
-      expect(await store.renewRun('nope', 'one', T0, 1000)).toEqual({ held: false, cancelRequested: false });
+      expect(await store.renewRun('r1', 'two', T0 + 5001, 1000)).toEqual({ held: true, cancelRequested: false, paused: false });
+      expect(await store.renewRun('nope', 'one', T0, 1000)).toEqual({ held: false, cancelRequested: false, paused: false });
     });
 
     it('releases a run for its holder only', async () => {
@@ -291,6 +291,90 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.getBatchGroups('r1', 'c')).toEqual([]);
       await store.saveBatchGroups('r1', 'c', []);
       expect(await store.getBatchGroups('r1', 'c')).toEqual([]);
+    });
+
+    it('run control: pauses and unpauses once each, never a finished run, with events; renewRun reports the pause', async () => {
+      await create('r1');
+      await create('done', { state: 'succeeded' });
+      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      expect(await store.setRunPaused('r1', true, T0 + 10, { by: 'cli:ann' })).toBe(true);
+      expect(await store.setRunPaused('r1', true, T0 + 11)).toBe(false);
+      expect((await store.getRun('r1'))?.pausedAt).toBe(T0 + 10);
+      expect(await store.renewRun('r1', 'one', T0 + 20, 1000)).toEqual({ held: true, cancelRequested: false, paused: true });
+      expect(await store.setRunPaused('r1', false, T0 + 30)).toBe(true);
+      expect(await store.setRunPaused('r1', false, T0 + 31)).toBe(false);
+      expect((await store.getRun('r1'))?.pausedAt).toBeUndefined();
+      expect(await store.renewRun('r1', 'one', T0 + 40, 1000)).toEqual({ held: true, cancelRequested: false, paused: false });
+      expect(await store.setRunPaused('done', true, T0)).toBe(false);
+      expect(await store.setRunPaused('nope', true, T0)).toBe(false);
+      const events = (await store.getEvents('r1')).filter((e) => e.type.startsWith('run-'));
+      expect(events).toStrictEqual([
+        { seq: events[0]!.seq, runId: 'r1', type: 'run-paused', at: T0 + 10, data: { by: 'cli:ann' } },
+        { seq: events[1]!.seq, runId: 'r1', type: 'run-resumed', at: T0 + 30 },
+      ]);
+      expect(await store.getEvents('done')).toHaveLength(1);
+    });
+
+    it('run control: sets the priority of pending and queued runs only, and lists queued runs in start order', async () => {
+      await create('old', { createdAt: T0, queuedAt: T0 });
+      await create('mid', { createdAt: T0 + 1, queuedAt: T0 + 1 });
+      await create('new', { createdAt: T0 + 2, queuedAt: T0 + 2 });
+      await create('later', { state: 'pending', dueAt: T0 + 99, createdAt: T0 + 3 });
+      await create('busy', { state: 'running', createdAt: T0 + 4 });
+      const order = async () => (await store.listRuns({ state: ['queued'], order: 'queue' })).map((r) => r.id);
+      expect(await order()).toEqual(['old', 'mid', 'new']);
+      expect(await store.setRunPriority('new', 5, T0 + 10, { by: 'api' })).toBe(true);
+      expect(await store.setRunPriority('later', -2, T0 + 10)).toBe(true);
+      expect(await store.setRunPriority('busy', 3, T0 + 10)).toBe(false);
+      expect(await store.setRunPriority('nope', 3, T0 + 10)).toBe(false);
+      expect(await order()).toEqual(['new', 'old', 'mid']);
+      expect(await store.getRun('new')).toStrictEqual(runRecord('new', { createdAt: T0 + 2, queuedAt: T0 + 2, priority: 5 }));
+      expect((await store.getRun('busy'))?.priority).toBe(0);
+      const [ev] = (await store.getEvents('new')).filter((e) => e.type === 'priority');
+      expect(ev).toMatchObject({ runId: 'new', type: 'priority', at: T0 + 10, data: { by: 'api', from: 0, to: 5 } });
+      // A promoted run is queued from the time it was promoted.
+      await store.promoteDueRuns(T0 + 100, 10);
+      expect((await store.getRun('later'))?.queuedAt).toBe(T0 + 100);
+    });
+
+    it('run control: a re-run rewrites the run, its step runs and batch groups in one guarded write', async () => {
+      await create('r1', { state: 'running' });
+      await store.saveBatchGroups('r1', 'b', [{ index: 0, items: [1], state: 'succeeded', attempts: 1, outputs: [2], updatedAt: T0 }]);
+      await store.commit({
+        ...emptyBatch(),
+        stepRuns: [
+          { runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, endedAt: T0 + 5, output: 1 },
+          { runId: 'r1', stepId: 'b', position: 1, state: 'failed', attempts: 3, lostAttempts: 1, endedAt: T0 + 6, reason: 'exit-code', error: { type: 'x', message: 'x', retryable: true } },
+        ],
+        runs: [{ id: 'r1', state: 'failed', startedAt: T0 + 1, endedAt: T0 + 6, reason: 'exit-code' }],
+      });
+      await store.acquireRun('r1', owner('one'), T0 + 7, 1000, () => false);
+      await store.setRunPaused('r1', true, T0 + 7);
+      const reopen = {
+        runId: 'r1', from: 'failed' as const, to: 'queued' as const, now: T0 + 50, clearBatchGroups: ['b'],
+        steps: [{ runId: 'r1', stepId: 'b', position: 1, state: 'pending' as const, attempts: 3, lostAttempts: 0, retryBase: 3 }],
+        events: [{ runId: 'r1', type: 'rerun', at: T0 + 50, data: { steps: ['b'] } }],
+      };
+      // A live holder (lease until T0 + 1007) keeps it; so does a state that changed since it was read.
+      expect(await store.reopenRun(reopen)).toBe(false);
+      expect(await store.reopenRun({ ...reopen, from: 'cancelled', now: T0 + 2000 })).toBe(false);
+      expect(await store.reopenRun({ ...reopen, now: T0 + 2000 })).toBe(true);
+      expect(await store.reopenRun({ ...reopen, now: T0 + 2001 })).toBe(false); // queued now
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'queued', queuedAt: T0 + 2000 }));
+      const steps = await store.getStepRuns('r1');
+      expect(steps[0]).toStrictEqual({ runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, endedAt: T0 + 5, output: 1 });
+      expect(steps[1]).toStrictEqual({ runId: 'r1', stepId: 'b', position: 1, state: 'pending', attempts: 3, lostAttempts: 0, retryBase: 3 });
+      expect(await store.getBatchGroups('r1', 'b')).toEqual([]);
+      expect((await store.getEvents('r1')).at(-1)).toMatchObject({ type: 'rerun', at: T0 + 50, data: { steps: ['b'] } });
+      // The engine's step run writes leave retryBase as it is.
+      await store.commit({ ...emptyBatch(), stepRuns: [{ runId: 'r1', stepId: 'b', position: 1, state: 'queued', attempts: 3, lostAttempts: 0, queuedAt: T0 + 3000 }] });
+      expect((await store.getStepRuns('r1'))[1]).toMatchObject({ state: 'queued', retryBase: 3 });
+    });
+
+    it('run control: stores the run a retry retries', async () => {
+      await create('r1', { state: 'failed' });
+      await create('r2', { trigger: 'retry', retryOf: 'r1', queuedAt: T0 });
+      expect(await store.getRun('r2')).toStrictEqual(runRecord('r2', { trigger: 'retry', retryOf: 'r1', queuedAt: T0 }));
     });
 
     it('commits 5,000 step runs, attempts and events in one call each', async () => {

@@ -63,7 +63,7 @@ export function toRun(r: Row): RunRecord {
     {
       concurrency: 'concurrency', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason', owner: 'owner',
       owner_pid: 'ownerPid', owner_host: 'ownerHost', lease_expires_at: 'leaseExpiresAt', cancel_requested_at: 'cancelRequestedAt',
-      due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt',
+      due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt', paused_at: 'pausedAt', queued_at: 'queuedAt', retry_of: 'retryOf',
     },
   );
   if (truthy(r.wait_for_schedule)) run.waitForSchedule = true;
@@ -98,6 +98,8 @@ export function toStepRun(r: Row): StoredStepRun {
     r,
     { queued_at: 'queuedAt', due_at: 'dueAt', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason' },
   );
+  // 0 (never re-run) stays absent, as before the column existed.
+  if (typeof r.retry_base === 'number' && r.retry_base > 0) s.retryBase = r.retry_base;
   const output = parseJson<JsonValue>(r.output);
   if (output !== undefined) s.output = output;
   const error = parseJson<Failure>(r.error);

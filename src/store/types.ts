@@ -51,6 +51,15 @@ export interface RunRecord {
   tickAt?: number;
   /** Wait until no other run of `scheduleId` is queued or running (schedule `overlap: queue`). */
   waitForSchedule?: boolean;
+  /**
+   * Set while an operator has the run paused (`pauseRun`), ms since the epoch: no new step
+   * starts (a queued run does not start at all); running attempts finish.
+   */
+  pausedAt?: number;
+  /** When the run last became `queued`, ms since the epoch: how long it has waited for an engine. */
+  queuedAt?: number;
+  /** The run this one retries (`retryAsNewRun`: same workflow version and params, trigger `retry`). */
+  retryOf?: string;
 }
 
 /** A stored step run: the machine's record plus its run and position. */
@@ -148,6 +157,41 @@ export interface RunFilter {
   state?: RunState[];
   /** @default 20 */
   limit?: number;
+  /**
+   * `newest`: created newest first. `queue`: the order queued runs start in, highest
+   * priority first, then longest waiting (queued_at, else created_at).
+   * @default 'newest'
+   */
+  order?: 'newest' | 'queue';
+}
+
+/**
+ * An operator's re-run as the store writes it (`Store.reopenRun`), planned by `planRerun`.
+ * The run's end, holder, cancel request and pause are cleared; `startedAt` too, so its
+ * duration is the re-run's.
+ */
+export interface RunReopen {
+  runId: string;
+  /** The run's state when planned: nothing is written if it changed since. */
+  from: RunState;
+  /** `queued` for a finished run; a `pending` or `queued` run keeps its state. */
+  to: RunState;
+  now: number;
+  /** Full rows of the step runs put back to `pending` (with `retryBase`). */
+  steps: StoredStepRun[];
+  /** Batch steps among them: their stored groups are dropped, so they run whole again. */
+  clearBatchGroups: string[];
+  events: NewEvent[];
+}
+
+/** What `Store.renewRun` reports to a holder. */
+export interface RenewResult {
+  /** False when another holder took the run. */
+  held: boolean;
+  /** A cancel request was recorded (by `baton cancel` or the API). */
+  cancelRequested: boolean;
+  /** The run is paused (`pauseRun`). */
+  paused: boolean;
 }
 
 /** The holder of a run in embedded mode. */
@@ -245,12 +289,32 @@ export interface Store {
    * before `now`, or `isDead(owner)` says the recorded holder is gone. Returns whether taken.
    */
   acquireRun(runId: string, owner: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean>;
-  /** Renews the lease; false when another holder took the run. Also reports a cancel request. */
-  renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }>;
+  /** Renews the lease; `held` false when another holder took the run. Also reports a cancel request and the pause. */
+  renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<RenewResult>;
   /** Drops the holder when a run ends or its engine stops. */
   releaseRun(runId: string, owner: string): Promise<void>;
   /** Records a cancel request (from another process); idempotent. */
   requestCancel(runId: string, now: number): Promise<void>;
+  /**
+   * Pauses (sets `pausedAt` to `now`) or unpauses a run, with a `run-paused` or `run-resumed`
+   * event carrying `data`, in one guarded statement: a run already in that state, or a
+   * finished run being paused, is left as it is and gets no event.
+   * Returns whether it changed.
+   */
+  setRunPaused(runId: string, paused: boolean, now: number, data?: JsonObject): Promise<boolean>;
+  /**
+   * Sets the priority of a `pending` or `queued` run, with a `priority` event
+   * (`data` plus `{ from, to }`). Returns false (nothing written) when the run is in
+   * another state or absent. The caller checks the range.
+   */
+  setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean>;
+  /**
+   * Writes an operator's re-run in one transaction: the run's row (see `RunReopen`), its
+   * step runs, the batch groups to drop and the events. Guarded: returns false and writes
+   * nothing when the run is no longer in state `from` or a live holder has it (a lease
+   * that has not expired at `now`).
+   */
+  reopenRun(r: RunReopen): Promise<boolean>;
   /**
    * Registers a workflow version's schedules: new entries are added (first tick after
    * `now`), existing ones take the new spec and version but keep `paused` and their last

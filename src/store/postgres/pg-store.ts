@@ -10,10 +10,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
-  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, ScheduleRecord, Store, StoredStepRun,
+  AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
-import type { ScheduleSpec } from '../../spec/index.js';
+import type { JsonObject, ScheduleSpec } from '../../spec/index.js';
+import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { fireTick, insertRun, listSchedules, nextDueAt, promoteDueRuns, saveSchedules, setSchedulesPaused } from './triggers.js';
 import { RunNotFoundError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
@@ -159,8 +160,9 @@ export class PgStore implements Store {
       where.push(`state = ANY($${vals.length}::text[])`);
     }
     vals.push(filter.limit ?? 20);
+    const order = filter.order === 'queue' ? 'priority DESC, COALESCE(queued_at, created_at), id COLLATE "C"' : 'created_at DESC, id COLLATE "C" DESC';
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${vals.length}`;
+      ORDER BY ${order} LIMIT $${vals.length}`;
     return (await this.pool.query<Row>(sql, vals)).rows.map(toRun);
   }
 
@@ -190,9 +192,9 @@ export class PgStore implements Store {
     });
   }
 
-  async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
+  async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<RenewResult> {
     const [r] = await run(this.pool, Q.renewRun, [runId, owner, now + leaseMs]);
-    return { held: r?.held === true, cancelRequested: r?.cancel_requested === true };
+    return { held: r?.held === true, cancelRequested: r?.cancel_requested === true, paused: r?.paused === true };
   }
 
   async releaseRun(runId: string, owner: string): Promise<void> {
@@ -201,6 +203,18 @@ export class PgStore implements Store {
 
   async requestCancel(runId: string, now: number): Promise<void> {
     await run(this.pool, Q.requestCancel, [runId, now]);
+  }
+
+  setRunPaused(runId: string, paused: boolean, now: number, data?: JsonObject): Promise<boolean> {
+    return setRunPaused(this.pool, runId, paused, now, data);
+  }
+
+  setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean> {
+    return setRunPriority((fn) => this.tx(fn), runId, priority, now, data);
+  }
+
+  reopenRun(r: RunReopen): Promise<boolean> {
+    return reopenRun((fn) => this.tx(fn), r);
   }
 
   saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void> {

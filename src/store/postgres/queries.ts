@@ -26,11 +26,12 @@ export const Q = {
   /**
    * $1 id, $2 workflow, $3 version, $4 state, $5 trigger, $6 params (JSON text), $7 priority, $8 concurrency, $9 step_count,
    * $10 created_at, $11 due_at, $12 schedule_id, $13 tick_at, $14 wait_for_schedule, $15 owner, $16 owner_pid,
-   * $17 owner_host, $18 lease_expires_at (a run created by the engine that executes it is held from its first row).
+   * $17 owner_host, $18 lease_expires_at (a run created by the engine that executes it is held from its first row),
+   * $19 queued_at, $20 retry_of.
    */
   insertRun: q('insert_run', `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
-      due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`),
+      due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of)
+    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`),
 
   /** Columns as arrays: $1 run_id, $2 step_id, $3 position, $4 state. */
   insertStepRuns: q('insert_step_runs', `INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts)
@@ -134,13 +135,14 @@ export const Q = {
     cancel_requested_at = NULL WHERE id = $1`),
 
   /**
-   * Renews the lease only for the holder, in one statement, and reports the cancel flag
-   * whoever holds the run. No row when the run does not exist.
+   * Renews the lease only for the holder, in one statement, and reports the cancel and pause
+   * flags whoever holds the run. No row when the run does not exist.
    * $1 id, $2 owner, $3 lease_expires_at.
    */
   renewRun: q('renew_run', `WITH renewed AS (
       UPDATE runs SET lease_expires_at = $3 WHERE id = $1 AND owner = $2 RETURNING id)
-    SELECT EXISTS (SELECT 1 FROM renewed) AS held, cancel_requested_at IS NOT NULL AS cancel_requested
+    SELECT EXISTS (SELECT 1 FROM renewed) AS held, cancel_requested_at IS NOT NULL AS cancel_requested,
+        paused_at IS NOT NULL AS paused
       FROM runs WHERE id = $1`),
 
   /** $1 id, $2 owner. Only the holder can let go. */

@@ -22,7 +22,7 @@ export async function insertRun(c: Db, r: RunRecord, steps: StoredStepRun[], eve
     text: Q.insertRun.text,
     values: [r.id, r.workflow, r.version, r.state, r.trigger, JSON.stringify(r.params), r.priority, r.concurrency ?? null, r.stepCount,
       r.createdAt, r.dueAt ?? null, r.scheduleId ?? null, r.tickAt ?? null, r.waitForSchedule ?? false,
-      r.owner ?? null, r.ownerPid ?? null, r.ownerHost ?? null, r.leaseExpiresAt ?? null],
+      r.owner ?? null, r.ownerPid ?? null, r.ownerHost ?? null, r.leaseExpiresAt ?? null, r.queuedAt ?? null, r.retryOf ?? null],
   });
   if (steps.length) {
     await c.query({
@@ -124,7 +124,7 @@ export async function promoteDueRuns(tx: Tx, now: number, limit: number, runId?:
       promoted.push(r.id);
     }
     if (promoted.length) {
-      await c.query("UPDATE runs SET state = 'queued' WHERE id = ANY($1::text[])", [promoted]);
+      await c.query("UPDATE runs SET state = 'queued', queued_at = $2 WHERE id = ANY($1::text[])", [promoted, now]);
       const events: NewEvent[] = promoted.map((id) => ({ runId: id, type: 'run', from: 'pending', to: 'queued', at: now }));
       await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventColumns(events) });
     }

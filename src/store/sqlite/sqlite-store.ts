@@ -9,11 +9,13 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScheduleSpec } from '../../spec/index.js';
+import type { JsonObject, ScheduleSpec } from '../../spec/index.js';
 import type {
-  AttemptRecord, Batch, EventRecord, NewEvent, RunFilter, RunOwner, RunRecord, ScheduleRecord, Store, StoredStepRun,
+  AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
+import type { SqliteControlContext } from './control.js';
+import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { RunNotFoundError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
@@ -103,11 +105,12 @@ export class SqliteStore implements Store {
   private insertRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): void {
     this.stmt(
       `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
-         due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(run.id, run.workflow, run.version, run.state, run.trigger, JSON.stringify(run.params), run.priority,
       run.concurrency ?? null, run.stepCount, run.createdAt, run.dueAt ?? null, run.scheduleId ?? null, run.tickAt ?? null,
-      run.waitForSchedule ? 1 : 0, run.owner ?? null, run.ownerPid ?? null, run.ownerHost ?? null, run.leaseExpiresAt ?? null);
+      run.waitForSchedule ? 1 : 0, run.owner ?? null, run.ownerPid ?? null, run.ownerHost ?? null, run.leaseExpiresAt ?? null,
+      run.queuedAt ?? null, run.retryOf ?? null);
     const ins = this.stmt(
       'INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts) VALUES (?, ?, ?, ?, 0, 0)',
     );
@@ -183,13 +186,13 @@ export class SqliteStore implements Store {
       const busy = new Set<string>();
       const promoted: string[] = [];
       const active = this.stmt("SELECT count(*) AS n FROM runs WHERE schedule_id = ? AND state IN ('queued', 'running')");
-      const move = this.stmt("UPDATE runs SET state = 'queued' WHERE id = ? AND state = 'pending'");
+      const move = this.stmt("UPDATE runs SET state = 'queued', queued_at = ? WHERE id = ? AND state = 'pending'");
       for (const r of due) {
         if (r.schedule_id !== null) {
           if (r.wait_for_schedule && (busy.has(r.schedule_id) || (active.get(r.schedule_id) as { n: number }).n > 0)) continue;
           busy.add(r.schedule_id);
         }
-        move.run(r.id);
+        move.run(now, r.id);
         promoted.push(r.id);
       }
       this.insertEvents(promoted.map((id) => ({ runId: id, type: 'run', from: 'pending', to: 'queued', at: now })));
@@ -288,7 +291,8 @@ export class SqliteStore implements Store {
       where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
       vals.push(...filter.state);
     }
-    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const order = filter.order === 'queue' ? 'priority DESC, COALESCE(queued_at, created_at), id' : 'created_at DESC, id DESC';
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ?`;
     return this.db.prepare(sql).all(...vals, filter.limit ?? 20).map((r) => toRun(r as Row));
   }
 
@@ -325,10 +329,10 @@ export class SqliteStore implements Store {
     return taken;
   }
 
-  async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
+  async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<RenewResult> {
     const res = this.stmt('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ?').run(now + leaseMs, runId, owner);
-    const r = this.stmt('SELECT cancel_requested_at FROM runs WHERE id = ?').get(runId);
-    return { held: res.changes === 1, cancelRequested: r?.cancel_requested_at != null };
+    const r = this.stmt('SELECT cancel_requested_at, paused_at FROM runs WHERE id = ?').get(runId);
+    return { held: res.changes === 1, cancelRequested: r?.cancel_requested_at != null, paused: r?.paused_at != null };
   }
 
   async releaseRun(runId: string, owner: string): Promise<void> {
@@ -342,6 +346,23 @@ export class SqliteStore implements Store {
       const r = this.stmt('UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND cancel_requested_at IS NULL').run(now, runId);
       if (r.changes) this.insertEvents([{ runId, type: 'cancel-requested', at: now }]);
     })();
+  }
+
+  async setRunPaused(runId: string, paused: boolean, now: number, data?: JsonObject): Promise<boolean> {
+    return setRunPaused(this.control, runId, paused, now, data);
+  }
+
+  async setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean> {
+    return setRunPriority(this.control, runId, priority, now, data);
+  }
+
+  async reopenRun(r: RunReopen): Promise<boolean> {
+    return reopenRun(this.control, r);
+  }
+
+  /** What the run-control writes (./control.ts) use of this store. */
+  private get control(): SqliteControlContext {
+    return { db: this.db, stmt: (sql) => this.stmt(sql), insertEvents: (events) => this.insertEvents(events) };
   }
 
   async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
