@@ -39,6 +39,8 @@ export interface ActiveRun {
   machine: RunMachine;
   concurrency: number;
   priority: number;
+  /** Paused by an operator (`pauseRun`): its ready steps wait in `parked`, nothing new starts. */
+  paused: boolean;
   /** Attempts of this run in flight. */
   running: number;
   /** Ready items waiting for this run's concurrency, in queue order. */
@@ -64,6 +66,7 @@ export function newActiveRun(machine: RunMachine, version: string, concurrency: 
     machine,
     concurrency,
     priority,
+    paused: false,
     running: 0,
     parked: new ReadyQueue(agingMs),
     positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),

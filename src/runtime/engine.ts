@@ -158,6 +158,10 @@ export class Engine {
       await this.store.releaseRun(runId, this.owner.owner);
       throw new ResumeError(runId, `run ${runId} is ${current?.state ?? 'gone'}, not queued; nothing to start`);
     }
+    if (current.pausedAt !== undefined) {
+      await this.store.releaseRun(runId, this.owner.owner);
+      throw new ResumeError(runId, `run ${runId} is paused; it starts once unpaused ('baton resume ${runId}')`);
+    }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
     const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
     this.record(run, loaded.machine.apply({ type: 'start' }, now));
@@ -180,6 +184,8 @@ export class Engine {
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec, { fleet: this.dispatcher !== undefined });
     const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    // A pause outlives its holder: the run goes on paused where it stood.
+    run.paused = loaded.record.pausedAt !== undefined;
     // Attempts still out with workers occupy their slots; they are published again (a no-op
     // once claimed) and their ends awaited after the next commit.
     for (const a of loaded.reattach) {
@@ -212,6 +218,26 @@ export class Engine {
     this.attempts.abortAll(run, 'cancelled', opts.force ?? false);
     this.scheduleFlush();
     return true;
+  }
+
+  /**
+   * Re-reads a held run's operator requests from the store and applies them now rather than
+   * at the next heartbeat: a pause (`pauseRun`) or unpause, and a cancel request. For a
+   * process that holds the run and took the request itself (an HTTP API server).
+   * @returns false when this engine does not hold the run.
+   */
+  async refresh(runId: string): Promise<boolean> {
+    const run = this.runs.get(runId);
+    if (!run) return false;
+    const r = await this.store.getRun(runId);
+    if (!r || !this.runs.has(runId)) return false;
+    this.applyRequests(run, { cancelRequested: r.cancelRequestedAt !== undefined, paused: r.pausedAt !== undefined });
+    return true;
+  }
+
+  /** Whether a run held here is paused (undefined when not held here). */
+  isPaused(runId: string): boolean | undefined {
+    return this.runs.get(runId)?.paused;
   }
 
   /** Runs held by this engine. */
@@ -329,6 +355,11 @@ export class Engine {
       if (!item) break;
       const { run, stepId } = item.value;
       if (run.machine.step(stepId).state !== 'queued' || !this.runs.has(run.id)) continue; // stale entry
+      if (run.paused) {
+        // Waits with the run's other ready steps; unpausing moves them all back.
+        run.parked.push(item);
+        continue;
+      }
       const pool = this.poolOf(run, stepId);
       if (run.running >= run.concurrency) {
         run.parked.push(item);
@@ -422,21 +453,35 @@ export class Engine {
     const now = this.options.clock();
     for (const run of [...this.runs.values()]) {
       try {
-        const { held, cancelRequested } = await this.store.renewRun(run.id, this.owner.owner, now, this.options.leaseMs);
+        const { held, cancelRequested, paused } = await this.store.renewRun(run.id, this.owner.owner, now, this.options.leaseMs);
         if (!held) {
           // Another process took the run over (our lease had expired): stop touching it.
           this.attempts.abortAll(run, 'cancelled', true);
           this.runs.delete(run.id);
           run.clearTimers();
           run.done.reject(new RunHeldError(run.id, 'another process (this one lost its lease)'));
-        } else if (cancelRequested && !run.machine.isEnding) {
-          this.cancelRun(run.id);
+        } else {
+          this.applyRequests(run, { cancelRequested, paused });
         }
       } catch (e) {
         // The next beat tries again; storeFailed gives up once the lease could have lapsed.
         this.storeFailed(e);
       }
     }
+  }
+
+  /** Applies an operator's requests read from the store: cancel, pause, unpause. */
+  private applyRequests(run: ActiveRun, r: { cancelRequested: boolean; paused: boolean }): void {
+    if (r.cancelRequested && !run.machine.isEnding) this.cancelRun(run.id);
+    if (r.paused === run.paused) return;
+    run.paused = r.paused;
+    // The event is already committed (by pauseRun / unpauseRun); listeners hear it is now in effect.
+    const e: NewEvent = { runId: run.id, type: r.paused ? 'run-paused' : 'run-resumed', at: this.options.clock() };
+    for (const l of this.listeners) l(e);
+    if (r.paused) return;
+    // Ready steps that waited go back to the queue, where dispatch weighs them again.
+    for (let item = run.parked.pop(); item; item = run.parked.pop()) this.queue.push(item);
+    this.scheduleFlush();
   }
 
   /**

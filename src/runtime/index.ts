@@ -5,6 +5,8 @@
 export * from './engine.js';
 export * from './options.js';
 export { ResumeError, cancelStoredRun } from './restore.js';
+export { PriorityRangeError, RerunSelectionError, RunStateError, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun } from './control.js';
+export type { ControlOptions, RerunProblem, RerunResult, RerunSelection, RunAction, RunControlResult } from './control.js';
 export { ReadyQueue } from './ready-queue.js';
 export type { ReadyItem } from './ready-queue.js';
 export { formatMs } from './attempts.js';

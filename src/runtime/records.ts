@@ -48,6 +48,7 @@ export function newRun(spec: WorkflowSpec, version: string, opts: NewRunOptions,
   };
   if (opts.concurrency !== undefined) record.concurrency = opts.concurrency;
   if (opts.dueAt !== undefined) record.dueAt = opts.dueAt;
+  else record.queuedAt = now;
   if (opts.schedule) {
     record.scheduleId = opts.schedule.id;
     record.tickAt = opts.schedule.tickAt;

@@ -114,12 +114,13 @@ export class TriggerServer {
     try {
       if (this.o.schedules !== false) for (const tick of await this.scheduler.check(now)) report({ kind: 'tick', tick });
       await store.promoteDueRuns(now, 100);
-      // Queued runs nobody holds: promoted here or elsewhere, submitted with --detach, or
-      // left by a server that died between promoting and starting. Running runs whose
-      // holder died are resumed.
-      const waiting = await store.listRuns({ state: ['queued', 'running'], limit: 100 });
+      // Queued runs nobody holds: promoted here or elsewhere, submitted with --detach, re-run
+      // by an operator, or left by a server that died between promoting and starting.
+      // Running runs whose holder died are resumed. Highest priority first, then longest
+      // waiting; a paused queued run waits until unpaused.
+      const waiting = await store.listRuns({ state: ['queued', 'running'], limit: 100, order: 'queue' });
       for (const r of waiting) {
-        if (this.active.has(r.id)) continue;
+        if (this.active.has(r.id) || (r.state === 'queued' && r.pausedAt !== undefined)) continue;
         const free = r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r);
         if (!free) continue;
         try {
