@@ -8,7 +8,7 @@ export * from './model.js';
 export type { WorkflowInput, StepInput, RetryInput } from './schema.js';
 export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
 export type { CompileOptions } from './compile.js';
-export { loadWorkflowFile, validateWorkflowFile, checkHandlers } from './load.js';
+export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';
 export type { ValidationResult } from './load.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';

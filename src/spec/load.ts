@@ -39,6 +39,17 @@ export async function validateWorkflowFile(path: string): Promise<ValidationResu
   } catch (e) {
     return fail('file-read', `cannot read workflow file: ${(e as Error).message}`);
   }
+  return validateWorkflowText(text, { label: path, baseDir: dirname(resolve(path)), sourcePath: path });
+}
+
+/**
+ * Validates a workflow given as text (YAML or JSON), as {@link validateWorkflowFile} does a
+ * file: what the HTTP API uses for a workflow sent in a request body.
+ * `o.label` is the name errors carry as `file` (e.g. `request body`); `o.baseDir` the folder
+ * `uses` module paths are resolved from; `o.sourcePath` the file it came from, if any.
+ */
+export async function validateWorkflowText(text: string, o: { label: string; baseDir: string; sourcePath?: string }): Promise<ValidationResult> {
+  const path = o.label;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const locate = (offset: number): { line: number; column: number } => {
@@ -62,7 +73,7 @@ export async function validateWorkflowFile(path: string): Promise<ValidationResu
   const positioned = (list: Issue[]): SpecError[] =>
     list.map((issue) => ({ ...toSpecError(issue, path), ...locate(offsetOf(doc, issue.path, issue.atKey ?? false)) })).sort(byPosition);
   if (parsed === undefined) return { errors: positioned(issues) };
-  const spec = buildSpec(parsed, { baseDir: dirname(resolve(path)), sourcePath: path });
+  const spec = buildSpec(parsed, { baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) });
   const handlerIssues = await findHandlerIssues(spec);
   return handlerIssues.length > 0 ? { errors: positioned(handlerIssues) } : { spec, errors: [] };
 }

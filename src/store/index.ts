@@ -4,6 +4,7 @@
  * (embedded default) and PostgreSQL (shared by several nodes).
  */
 export * from './types.js';
+export * from './api-types.js';
 export { openSqliteStore, SqliteStore } from './sqlite/sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { openPostgresStore, PgStore } from './postgres/pg-store.js';

@@ -10,6 +10,7 @@
 import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
 import type { JsonObject, JsonValue, OverlapPolicy, ScheduleSpec } from '../spec/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
+import type { ApiStore } from './api-types.js';
 
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
@@ -267,6 +268,8 @@ export class RunNotFoundError extends Error {
 
 /** The storage contract of baton. All times are ms since the epoch. */
 export interface Store {
+  /** What the HTTP API reads and writes beyond running workflows (tokens, webhook deliveries, the event feed, run pages). */
+  readonly api: ApiStore;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */

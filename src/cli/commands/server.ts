@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { EventEmitter } from 'node:events';
 import { createEngine } from '../../runtime/index.js';
+import { buildApi } from '../../server/index.js';
 import { formatSpecError } from '../../spec/index.js';
 import type { ServerReport } from '../../triggers/index.js';
 import { TriggerServer } from '../../triggers/index.js';
 import type { GlobalOptions } from '../context.js';
-import { openStore } from '../context.js';
+import { CliError, openFleet, openStore } from '../context.js';
 import { formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
 
@@ -12,22 +14,61 @@ import { positiveInt } from '../params.js';
 export function registerServer(program: Command, globals: () => GlobalOptions): void {
   program
     .command('server')
-    .description('serve workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
+    .description('serve the HTTP API and workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
     .option('-w, --workflows <dir>', 'folder of workflow files to load and watch (invalid files are reported, the rest served)')
     .option('--slots <n>', 'steps this server runs at once, across runs', positiveInt('--slots'), 256)
+    .option('--host <host>', 'address the HTTP API listens on (0.0.0.0: every interface)', '127.0.0.1')
+    .option('--port <port>', 'port of the HTTP API (0: any free port)', (v: string) => portNumber(v), 8080)
+    .option('--no-api', 'no HTTP API: only schedules, delayed runs and execution')
+    .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 1024 * 1024)
     .addHelpText('after', `
+The API (OpenAPI document at /api/v1/openapi.json, reference at /api/v1/docs) needs a
+bearer token on every route but /healthz, /readyz and /hooks: create one with
+'baton token create --role admin'. It binds to 127.0.0.1 unless --host says otherwise.
 Runs survive restarts: a run interrupted by a crash is resumed, schedule ticks missed while
 no server ran follow each schedule's misfire policy, and delayed runs start once, when due.
 Several servers may share one PostgreSQL database (--database-url): each tick fires once.
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
-    .action(async (o: { workflows?: string; slots: number }) => {
+    .action(async (o: { workflows?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
       const { store, dataDir } = await openStore(globals());
+      const fleet = openFleet(globals());
       const engine = createEngine({ store, dataDir, slots: o.slots });
       const server = new TriggerServer({ store, engine, report: print, ...(o.workflows ? { workflowsDir: o.workflows } : {}) });
       const { valid, invalid } = await server.start();
       const schedules = (await store.listSchedules()).filter((s) => !s.paused && s.spec.enabled).length;
       log(`baton server: ${valid} workflows loaded${invalid ? `, ${invalid} invalid (see above)` : ''}, ${schedules} active schedules`);
+      const feedSignal = new EventEmitter();
+      let signalled = false;
+      // One wake-up per event-loop turn, however many events the engine committed in it.
+      engine.onEvent(() => {
+        if (signalled) return;
+        signalled = true;
+        setImmediate(() => {
+          signalled = false;
+          feedSignal.emit('events');
+        });
+      });
+      const api = o.api
+        ? await buildApi({
+          store, dataDir, feedSignal, bodyLimitBytes: o.bodyLimit,
+          ...(fleet ? { fleet } : {}),
+          ...(o.workflows ? { baseDir: o.workflows } : {}),
+          onRunQueued: () => void server.runIteration(),
+          onRunChanged: (runId) => void engine.refresh(runId).catch(() => undefined),
+        })
+        : undefined;
+      if (api) {
+        try {
+          const address = await api.listen({ host: o.host, port: o.port });
+          log(`API listening on ${address}/api/v1 (reference: ${address}/api/v1/docs)`);
+        } catch (e) {
+          await server.stop();
+          await engine.close();
+          await store.close();
+          throw new CliError(`cannot listen on ${o.host}:${o.port}: ${e instanceof Error ? e.message : String(e)}`, 1);
+        }
+      }
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (): void => {
@@ -42,11 +83,19 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
+      await api?.close();
       await server.stop();
       await engine.close();
+      await fleet?.close();
       await store.close();
       log('baton server stopped');
     });
+}
+
+function portNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be a port number (0-65535), got '${v}'`);
+  return n;
 }
 
 function log(line: string): void {

@@ -23,6 +23,7 @@ import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
 } from './batch.js';
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
+import { PgApiStore } from './api.js';
 import { DEFAULT_AGING_MS, enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
@@ -71,8 +72,10 @@ export function openPostgresStore(url: string, opts: PgStoreOptions = {}): PgSto
  */
 export class PgStore implements Store {
   private closing: Promise<void> | undefined;
+  readonly api: PgApiStore;
 
   constructor(private readonly pool: pg.Pool) {
+    this.api = new PgApiStore(pool, insertRun);
     // An idle connection that breaks (server restart, network) is dropped by the pool and
     // reported here; without a listener Node would crash the process. The next query opens
     // a new connection, or fails and its caller sees the error.

@@ -19,6 +19,7 @@ import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { RunNotFoundError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
+import { SqliteApiStore } from './api.js';
 import type { Row } from '../rows.js';
 import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
@@ -51,6 +52,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
 export class SqliteStore implements Store {
   private readonly st: Record<string, Stmt> = {};
   private readonly commitTx: (b: Batch) => void;
+  readonly api: SqliteApiStore;
 
   constructor(
     private readonly db: Database.Database,
@@ -61,6 +63,7 @@ export class SqliteStore implements Store {
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     // The engine commits once per flush: the transaction wrapper is made once, not per call.
     this.commitTx = db.transaction((b: Batch) => this.applyBatch(b));
+    this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e));
   }
 
   private stmt(sql: string): Stmt {

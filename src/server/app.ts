@@ -1,0 +1,155 @@
+/**
+ * @module server/app
+ * The HTTP API of `baton server`: fastify with zod schemas (validation and the OpenAPI
+ * document come from the same schemas), bearer tokens with roles, one error shape.
+ * Routes live under `/api/v1`; `/healthz`, `/readyz` and `/hooks/{workflow}` sit beside it.
+ */
+import { EventEmitter } from 'node:events';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FleetStore, Role, Store, TokenRecord } from '../store/index.js';
+import { ApiError, installErrorHandling } from './errors.js';
+import { allows, verifyToken } from './tokens.js';
+import { registerRunRoutes } from './routes/runs.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerHookRoutes } from './routes/hooks.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { readFileSync } from 'node:fs';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The weakest role that may call the route; absent = public (health, docs, webhooks). */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    /** The caller's token, on routes that need one. */
+    token?: TokenRecord;
+  }
+}
+
+/** Options of {@link buildApi}. */
+export interface ApiOptions {
+  store: Store;
+  /** Where logs and outputs live (attempt log paths are read from here). */
+  dataDir: string;
+  /** The fleet (PostgreSQL): enables the workers routes. */
+  fleet?: FleetStore;
+  /** Folder that `uses` module paths of workflows registered through the API resolve from. @default process.cwd() */
+  baseDir?: string;
+  /** Called after the API queued a run (created, retried, resumed), so the server starts it now instead of at its next poll. */
+  onRunQueued?: () => void;
+  /** Called after the API paused, resumed or re-prioritised a run this process may hold, so its engine applies it now. */
+  onRunChanged?: (runId: string) => void;
+  /** Emits `events` when this process committed events, so live feeds read at once instead of at their next poll. */
+  feedSignal?: EventEmitter;
+  /** Largest request body, bytes. @default 1 MiB */
+  bodyLimitBytes?: number;
+  /** Webhook requests allowed per client address and workflow per minute. @default 120 */
+  webhookRatePerMinute?: number;
+  /** Where webhook secrets are read from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Longest wait between two reads of the event table by a live feed, ms. @default 250 */
+  feedPollMs?: number;
+  clock?: () => number;
+  /** pino logging of requests. @default false */
+  logger?: boolean;
+}
+
+/** Options with every default filled in: what route modules receive. */
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'onRunQueued' | 'onRunChanged' | 'logger'>> {
+  fleet: FleetStore | undefined;
+  onRunQueued: () => void;
+  onRunChanged: (runId: string) => void;
+}
+
+/** The fastify instance with zod schemas, as route modules use it. */
+export type ApiApp = FastifyInstance<
+  import('node:http').Server, import('node:http').IncomingMessage, import('node:http').ServerResponse,
+  import('fastify').FastifyBaseLogger, ZodTypeProvider
+>;
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Where the API lives. */
+export const API_PREFIX = '/api/v1';
+
+/** Largest request body by default, bytes. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the API (not listening yet: call `app.listen` or `app.inject`).
+ * @example
+ * const app = await buildApi({ store, dataDir: '.baton' });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ */
+export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
+  const ctx: ApiContext = {
+    store: o.store,
+    dataDir: o.dataDir,
+    fleet: o.fleet,
+    baseDir: o.baseDir ?? process.cwd(),
+    onRunQueued: o.onRunQueued ?? (() => undefined),
+    onRunChanged: o.onRunChanged ?? (() => undefined),
+    feedSignal: o.feedSignal ?? new EventEmitter(),
+    bodyLimitBytes: o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    webhookRatePerMinute: o.webhookRatePerMinute ?? 120,
+    env: o.env ?? process.env,
+    feedPollMs: o.feedPollMs ?? 250,
+    clock: o.clock ?? Date.now,
+  };
+  ctx.feedSignal.setMaxListeners(0);
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit: ctx.bodyLimitBytes, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'baton API',
+        version: VERSION,
+        description: 'Runs, workflows, schedules, workers and live events of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: `${API_PREFIX}/docs` });
+
+  app.addHook('onRequest', async (req) => {
+    const role = req.routeOptions.config.role;
+    if (role === undefined) return;
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new ApiError(401, 'unauthenticated', 'this route needs an Authorization: Bearer <token> header; create a token with `baton token create`');
+    const token = await verifyToken(ctx.store, m[1]!, ctx.clock());
+    if (!token) throw new ApiError(401, 'unauthenticated', 'the token is unknown, malformed or revoked');
+    if (!allows(token.role, role)) throw new ApiError(403, 'forbidden', `this route needs the ${role} role; the token has ${token.role}`);
+    req.token = token;
+  });
+
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, () => app.swagger());
+  registerHealthRoutes(app, ctx);
+  await app.register((scope: ApiApp, _opts, done) => {
+    registerWorkflowRoutes(scope, ctx);
+    registerRunRoutes(scope, ctx);
+    registerOpsRoutes(scope, ctx);
+    registerEventRoutes(scope, ctx);
+    done();
+  }, { prefix: API_PREFIX });
+  await app.register((scope: ApiApp, _opts, done) => {
+    registerHookRoutes(scope, ctx);
+    done();
+  });
+  return app;
+}

@@ -1,0 +1,63 @@
+/**
+ * @module server/feed
+ * Following the durable event table: reads pages after a cursor, hands them over in order,
+ * and between pages waits for a signal from this process's engine (events it just
+ * committed) or at most `pollMs` (events other processes committed). The table is the
+ * source of truth, so a follower that restarts from its last cursor misses nothing.
+ */
+import type { EventEmitter } from 'node:events';
+import type { FeedEvent, FeedFilter, Store } from '../store/index.js';
+
+/** Options of {@link followEvents}. */
+export interface FollowOptions {
+  store: Store;
+  filter: FeedFilter;
+  /** Emits `events` when this process committed events. */
+  signal: EventEmitter;
+  /** Longest wait between reads, ms. */
+  pollMs: number;
+  /** Events per read. @default 500 */
+  pageSize?: number;
+  /** Stops the loop. */
+  abort: AbortSignal;
+  /** Called with each store failure; the loop waits `pollMs` and reads again. */
+  onError?: (e: unknown) => void;
+}
+
+/**
+ * Calls `deliver` with every event after `cursor`, page by page, until `abort`. `deliver`
+ * may be slow (a client's socket); the next page is read only after it settles.
+ * @returns the cursor of the last event delivered.
+ */
+export async function followEvents(cursor: string, o: FollowOptions, deliver: (page: FeedEvent[]) => Promise<void> | void): Promise<string> {
+  const pageSize = o.pageSize ?? 500;
+  while (!o.abort.aborted) {
+    let page: FeedEvent[] = [];
+    try {
+      page = await o.store.api.eventsAfter(cursor, o.filter, pageSize);
+    } catch (e) {
+      o.onError?.(e);
+    }
+    if (page.length) {
+      await deliver(page);
+      cursor = page[page.length - 1]!.cursor;
+    }
+    if (page.length < pageSize) await waitForSignal(o.signal, o.pollMs, o.abort);
+  }
+  return cursor;
+}
+
+/** Resolves on the next `events` signal, after `ms`, or on abort, whichever comes first. */
+function waitForSignal(signal: EventEmitter, ms: number, abort: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.off('events', done);
+      abort.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.once('events', done);
+    abort.addEventListener('abort', done, { once: true });
+  });
+}

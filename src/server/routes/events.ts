@@ -1,0 +1,154 @@
+/**
+ * @module server/routes/events
+ * Live views: every state change as Server-Sent Events, resumable with `Last-Event-ID`
+ * from the durable event table, and attempt logs by byte range or as a live tail.
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html (event stream format, Last-Event-ID)
+ */
+import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { FeedEvent, FeedFilter } from '../../store/index.js';
+import type { ApiApp, ApiContext } from '../app.js';
+import { ApiError } from '../errors.js';
+import { ErrorSchema } from '../schemas.js';
+import { followEvents } from '../feed.js';
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
+/** A comment line this often keeps proxies and clients from timing the stream out, ms. */
+const KEEPALIVE_MS = 15_000;
+/** Default and largest byte range of one log read. */
+const LOG_DEFAULT_BYTES = 64 * 1024;
+const LOG_MAX_BYTES = 1024 * 1024;
+
+/** An event as the stream carries it: the record, its workflow, no cursor (that is the SSE id). */
+function view({ cursor: _c, ...e }: FeedEvent): Omit<FeedEvent, 'cursor'> {
+  return e;
+}
+
+/** Writes and waits for the socket to take it, so a slow client slows its own feed only. */
+async function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
+  if (res.destroyed) return;
+  if (!res.write(chunk)) await new Promise<void>((resolve) => {
+    res.once('drain', resolve);
+    res.once('close', resolve);
+  });
+}
+
+/** Registers `/events` and the log route on the `/api/v1` scope. */
+export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
+  const { store } = ctx;
+
+  app.get('/events', {
+    config: { role: 'viewer' },
+    schema: {
+      tags: ['events'],
+      summary: 'Every state change, live, as Server-Sent Events',
+      description: 'Each message: `id` = a cursor, `data` = the event as JSON (`type`, `runId`, `stepId`, `from`, `to`, `at`, `workflow`, ...). Reconnect with the `Last-Event-ID` header (EventSource does this by itself) or `?after=` to resume exactly after the last event received; without either the stream starts at the present.',
+      querystring: z.object({
+        run: z.string().optional().describe('only this run (id or unique prefix)'),
+        workflow: z.string().optional().describe('only runs of this workflow'),
+        after: z.string().optional().describe('resume after this event id (as Last-Event-ID)'),
+      }),
+      response: { 200: z.string().describe('text/event-stream'), ...errors },
+    },
+  }, async (req, reply) => {
+    const filter: FeedFilter = {};
+    if (req.query.run !== undefined) filter.runId = await store.resolveRunId(req.query.run);
+    if (req.query.workflow !== undefined) filter.workflow = req.query.workflow;
+    const lastId = req.headers['last-event-id'];
+    const after = (typeof lastId === 'string' && lastId !== '' ? lastId : undefined) ?? req.query.after;
+    const start = after ?? (await store.api.eventsHead());
+    await store.api.eventsAfter(start, filter, 1); // a malformed cursor fails here, as a 400, before the stream opens
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    req.raw.on('close', stop);
+    res.on('close', stop);
+    const keepalive = setInterval(() => void write(res, ': keepalive\n\n'), KEEPALIVE_MS);
+    try {
+      await followEvents(start, { store, filter, signal: ctx.feedSignal, pollMs: ctx.feedPollMs, abort: abort.signal, onError: (e) => req.log.warn({ err: e }, 'event feed read failed; retrying') }, async (page) => {
+        await write(res, page.map((e) => `id: ${e.cursor}\ndata: ${JSON.stringify(view(e))}\n\n`).join(''));
+      });
+    } finally {
+      clearInterval(keepalive);
+      res.end();
+    }
+  });
+
+  app.get('/runs/:id/steps/:step/attempts/:number/log', {
+    config: { role: 'viewer' },
+    schema: {
+      tags: ['runs'],
+      summary: "An attempt's log: a byte range, or a live tail",
+      description: 'Plain text. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends.',
+      params: z.object({ id: z.string(), step: z.string(), number: z.coerce.number().int().min(1) }),
+      querystring: z.object({
+        offset: z.coerce.number().int().min(0).default(0).describe('first byte'),
+        limit: z.coerce.number().int().min(1).max(LOG_MAX_BYTES).default(LOG_DEFAULT_BYTES).describe('bytes at most (without follow)'),
+        follow: z.enum(['true', 'false']).default('false'),
+      }),
+      response: { 200: z.any().describe('text/plain'), ...errors },
+    },
+  }, async (req, reply) => {
+    const runId = await store.resolveRunId(req.params.id);
+    const attempt = (await store.getAttempts(runId, req.params.step)).find((a) => a.number === req.params.number);
+    if (!attempt) throw new ApiError(404, 'attempt-not-found', `run ${runId} has no attempt ${req.params.number} of step '${req.params.step}'`);
+    const path = attempt.logPath;
+    const readRange = async (offset: number, limit: number): Promise<{ text: Buffer; size: number }> => {
+      if (!path) return { text: Buffer.alloc(0), size: 0 };
+      let fh;
+      try {
+        fh = await open(path, 'r');
+      } catch {
+        return { text: Buffer.alloc(0), size: 0 }; // nothing logged yet, or the log lives on the worker that ran it
+      }
+      try {
+        const { size } = await fh.stat();
+        const len = Math.max(0, Math.min(limit, size - offset));
+        const buf = Buffer.alloc(len);
+        if (len) await fh.read(buf, 0, len, offset);
+        return { text: buf, size };
+      } finally {
+        await fh.close();
+      }
+    };
+    if (req.query.follow === 'false') {
+      const { text, size } = await readRange(req.query.offset, req.query.limit);
+      return reply
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('x-log-size', String(size))
+        .header('x-log-next-offset', String(req.query.offset + text.length))
+        .send(text);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    let offset = req.query.offset;
+    let open_ = true;
+    req.raw.on('close', () => (open_ = false));
+    while (open_) {
+      const { text } = await readRange(offset, LOG_MAX_BYTES);
+      if (text.length) {
+        await write(res, text);
+        offset += text.length;
+        continue;
+      }
+      const current = (await store.getAttempts(runId, req.params.step)).find((a) => a.number === req.params.number);
+      if (current?.state !== 'running') {
+        const rest = await readRange(offset, LOG_MAX_BYTES);
+        if (rest.text.length) await write(res, rest.text);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, ctx.feedPollMs));
+    }
+    res.end();
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * @module server/routes/health
+ * `/healthz` (the process answers), `/readyz` (the store answers, its API tables exist) —
+ * both public, for load balancers and orchestrators — and `/metrics` (Prometheus text;
+ * needs a viewer token, which Prometheus sends with `authorization.credentials`).
+ */
+import { z } from 'zod';
+import { createMetrics } from '../../observe/index.js';
+import type { ApiApp, ApiContext } from '../app.js';
+import { ErrorSchema } from '../schemas.js';
+import { followEvents } from '../feed.js';
+
+/** Registers health and metrics routes at the root. */
+export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', security: [], response: { 200: z.object({ status: z.literal('ok') }) } } }, () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', {
+    schema: { tags: ['health'], summary: 'The store is reachable and migrated', security: [], response: { 200: z.object({ status: z.literal('ready') }), 503: ErrorSchema } },
+  }, async (_req, reply) => {
+    try {
+      await Promise.all([ctx.store.api.eventsHead(), ctx.store.api.getToken('')]);
+      return { status: 'ready' as const };
+    } catch (e) {
+      return reply.status(503).send({ error: { code: 'store-unavailable', message: `the store does not answer: ${e instanceof Error ? e.message : String(e)}` } });
+    }
+  });
+
+  const metrics = createMetrics(ctx.store, ctx.fleet);
+  const abort = new AbortController();
+  let follower: Promise<unknown> | undefined;
+  app.addHook('onReady', async () => {
+    const head = await ctx.store.api.eventsHead();
+    follower = followEvents(head, { store: ctx.store, filter: {}, signal: ctx.feedSignal, pollMs: Math.max(ctx.feedPollMs, 1000), abort: abort.signal }, (page) => metrics.observe(page));
+  });
+  app.addHook('onClose', async () => {
+    abort.abort();
+    await follower;
+  });
+
+  app.get('/metrics', {
+    config: { role: 'viewer' },
+    schema: { tags: ['health'], summary: 'Prometheus metrics (text exposition format)', response: { 200: z.string(), 401: ErrorSchema, 403: ErrorSchema } },
+  }, async (_req, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+}

@@ -1,0 +1,96 @@
+/**
+ * @module server/routes/ops
+ * Schedules (list with next fire times, pause, resume), fleet workers (list, drain) and API
+ * tokens (admin only).
+ */
+import { z } from 'zod';
+import { nextFireTimes } from '../../spec/index.js';
+import { ROLES } from '../../store/index.js';
+import type { TokenRecord } from '../../store/index.js';
+import type { ApiApp, ApiContext } from '../app.js';
+import { ApiError } from '../errors.js';
+import { ErrorSchema, ScheduleSchema, TokenSchema, WorkerSchema } from '../schemas.js';
+import { createToken } from '../tokens.js';
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
+const NEXT_FIRE_TIMES = 5;
+
+/** A token as the API shows it: never its hash. */
+function publicToken({ hash: _h, ...t }: TokenRecord): Omit<TokenRecord, 'hash'> {
+  return t;
+}
+
+/** Registers schedule, worker and token routes on the `/api/v1` scope. */
+export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
+  const { store } = ctx;
+
+  app.get('/schedules', {
+    config: { role: 'viewer' },
+    schema: { tags: ['schedules'], summary: `Schedules with their next ${NEXT_FIRE_TIMES} fire times`, response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } },
+  }, async () => {
+    const now = ctx.clock();
+    const schedules = (await store.listSchedules()).map((s) => ({
+      ...s,
+      nextFireTimes: s.paused || !s.spec.enabled ? [] : nextFireTimes(s.spec, Math.max(now, s.lastTickAt ?? now), NEXT_FIRE_TIMES),
+    }));
+    return { schedules };
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    const handler = async (selector: string): Promise<{ changed: string[] }> => {
+      const changed = await store.setSchedulesPaused(selector, action === 'pause', ctx.clock());
+      if (!changed.length) throw new ApiError(404, 'schedule-not-found', `no schedule '${selector}' (a workflow name, or <workflow>/<schedule>)`);
+      if (action === 'resume') ctx.onRunQueued();
+      return { changed };
+    };
+    const schema = {
+      tags: ['schedules'],
+      summary: action === 'pause' ? 'Pause schedules: no tick fires until resumed' : 'Resume schedules (ticks that fell while paused are not replayed)',
+      response: { 200: z.object({ changed: z.array(z.string()) }), ...errors },
+    };
+    app.post(`/schedules/:workflow/${action}`, { config: { role: 'operator' }, schema: { ...schema, params: z.object({ workflow: z.string() }) } },
+      async (req) => handler(req.params.workflow));
+    app.post(`/schedules/:workflow/:name/${action}`, { config: { role: 'operator' }, schema: { ...schema, params: z.object({ workflow: z.string(), name: z.string() }) } },
+      async (req) => handler(`${req.params.workflow}/${req.params.name}`));
+  }
+
+  app.get('/workers', {
+    config: { role: 'viewer' },
+    schema: { tags: ['workers'], summary: 'Fleet workers (PostgreSQL); empty on SQLite', response: { 200: z.object({ workers: z.array(WorkerSchema) }), ...errors } },
+  }, async () => ({ workers: ctx.fleet ? await ctx.fleet.listWorkers() : [] }));
+
+  app.post('/workers/:id/drain', {
+    config: { role: 'operator' },
+    schema: { tags: ['workers'], summary: 'Drain a worker: it claims nothing new and exits once idle', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), state: z.literal('draining') }), ...errors } },
+  }, async (req) => {
+    if (!ctx.fleet || !(await ctx.fleet.setWorkerState(req.params.id, 'draining'))) {
+      throw new ApiError(404, 'worker-not-found', ctx.fleet ? `no worker '${req.params.id}'` : 'this server has no fleet (it runs on SQLite)');
+    }
+    return { id: req.params.id, state: 'draining' as const };
+  });
+
+  app.get('/tokens', {
+    config: { role: 'admin' },
+    schema: { tags: ['tokens'], summary: 'API tokens (never their secrets)', response: { 200: z.object({ tokens: z.array(TokenSchema) }), ...errors } },
+  }, async () => ({ tokens: (await store.api.listTokens()).map(publicToken) }));
+
+  app.post('/tokens', {
+    config: { role: 'admin' },
+    schema: {
+      tags: ['tokens'], summary: 'Create a token; its secret is in this response only',
+      body: z.object({ role: z.enum(ROLES as [string, ...string[]]), name: z.string().max(200).default('') }),
+      response: { 201: z.object({ token: z.string(), record: TokenSchema }), ...errors },
+    },
+  }, async (req, reply) => {
+    const created = await createToken(store, req.body.role as TokenRecord['role'], req.body.name, ctx.clock());
+    return reply.status(201).send({ token: created.token, record: publicToken(created.record) });
+  });
+
+  app.delete('/tokens/:id', {
+    config: { role: 'admin' },
+    schema: { tags: ['tokens'], summary: 'Revoke a token', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), ...errors } },
+  }, async (req) => {
+    if (!(await store.api.revokeToken(req.params.id, ctx.clock()))) throw new ApiError(404, 'token-not-found', `no live token '${req.params.id}'`);
+    return { id: req.params.id, revoked: true as const };
+  });
+}

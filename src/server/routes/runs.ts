@@ -1,0 +1,200 @@
+/**
+ * @module server/routes/runs
+ * Runs: create, list (filters, cursor pages), read with step runs and attempts, and operate
+ * (cancel, pause, resume, retry, priority) through the same library functions the CLI uses.
+ */
+import { z } from 'zod';
+import { isRunDone } from '../../core/index.js';
+import type { RunState } from '../../core/index.js';
+import {
+  cancelStoredRun, isOwnerDead, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
+} from '../../runtime/index.js';
+import type { JsonObject, JsonValue, WorkflowSpec } from '../../spec/index.js';
+import { resolveParams } from '../../spec/index.js';
+import type { RunRecord, Store, Trigger } from '../../store/index.js';
+import type { ApiApp, ApiContext } from '../app.js';
+import { ApiError } from '../errors.js';
+import {
+  CreateRunBody, ErrorSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
+} from '../schemas.js';
+
+const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'];
+const RUN_STATES: readonly RunState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+
+/** A comma-separated filter, each value checked against `allowed`. @throws ApiError 400 */
+function listParam<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const values = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = values.filter((v) => !allowed.includes(v as T));
+  if (bad.length) throw new ApiError(400, 'invalid-request', `unknown ${name} ${bad.map((b) => `'${b}'`).join(', ')}; one of: ${allowed.join(', ')}`);
+  return values as T[];
+}
+
+/** The stored definition of a workflow version, or of the newest version of a name. @throws ApiError 404 */
+export async function workflowSpec(store: Store, name: string, version?: string): Promise<{ spec: WorkflowSpec; version: string }> {
+  const v = version ?? (await store.api.listWorkflowVersions(name))[0]?.version;
+  const w = v === undefined ? undefined : await store.getWorkflow(v);
+  if (!w || w.name !== name) {
+    throw new ApiError(404, 'workflow-not-found', version ? `workflow '${name}' has no version '${version}'` : `no workflow '${name}' is registered; POST it to /api/v1/workflows or load it with 'baton server --workflows DIR'`);
+  }
+  return { spec: w.definition as unknown as WorkflowSpec, version: w.version };
+}
+
+/** Creates a run of a stored workflow with params checked against its declarations. */
+export async function createRunOf(ctx: ApiContext, name: string, opts: { version?: string; params: Record<string, unknown>; trigger: Trigger; priority?: number; concurrency?: number; dueAt?: number }): Promise<RunRecord> {
+  const { spec, version } = await workflowSpec(ctx.store, name, opts.version);
+  const params = resolveParams(spec, opts.params as Record<string, JsonValue>);
+  const run = newRun(spec, version, {
+    params, trigger: opts.trigger,
+    ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    ...(opts.dueAt !== undefined ? { dueAt: opts.dueAt } : {}),
+  }, ctx.clock());
+  await ctx.store.createRun(run.record, run.steps, run.events);
+  ctx.onRunQueued();
+  return run.record;
+}
+
+/** Who asked, for the event log. */
+function by(req: { token?: { name: string; id: string } }): { by: string } {
+  return { by: `api:${req.token?.name || req.token?.id || 'unknown'}` };
+}
+
+/** Registers the run routes on the `/api/v1` scope. */
+export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
+  const { store } = ctx;
+  const viewer = { role: 'viewer' as const };
+  const operator = { role: 'operator' as const };
+  const resolve = (id: string): Promise<string> => store.resolveRunId(id);
+
+  app.get('/runs', {
+    config: viewer,
+    schema: { tags: ['runs'], summary: 'List runs, newest first', querystring: RunListQuery, response: { 200: RunPageSchema, ...errors } },
+  }, async (req) => {
+    const q = req.query;
+    return store.api.queryRuns({
+      limit: q.limit,
+      ...(q.workflow !== undefined ? { workflow: q.workflow } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
+      ...(q.until !== undefined ? { until: q.until } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+      ...optional('state', listParam('state', q.state, RUN_STATES)),
+      ...optional('trigger', listParam('trigger', q.trigger, TRIGGERS)),
+    });
+  });
+
+  app.post('/runs', {
+    config: operator,
+    schema: { tags: ['runs'], summary: 'Create a run of a registered workflow', body: CreateRunBody, response: { 201: z.object({ run: RunSchema }), ...errors } },
+  }, async (req, reply) => {
+    const b = req.body;
+    const dueAt = b.at === undefined ? undefined : typeof b.at === 'number' ? b.at : Date.parse(b.at);
+    const run = await createRunOf(ctx, b.workflow, {
+      params: b.params, trigger: 'api',
+      ...(b.version !== undefined ? { version: b.version } : {}),
+      ...(b.priority !== undefined ? { priority: b.priority } : {}),
+      ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
+      ...(dueAt !== undefined && dueAt > ctx.clock() ? { dueAt } : {}),
+    });
+    return reply.status(201).send({ run });
+  });
+
+  app.get('/runs/:id', {
+    config: viewer,
+    schema: { tags: ['runs'], summary: 'A run with its step runs and attempts', params: RunParams, response: { 200: RunDetailSchema, ...errors } },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const [run, steps, attempts] = await Promise.all([store.getRun(id), store.getStepRuns(id), store.getAttempts(id)]);
+    if (!run) throw new ApiError(404, 'run-not-found', `no run '${id}'`);
+    const now = ctx.clock();
+    const waited = (x: { state: RunState | import('../../core/index.js').StepRunState; queuedAt?: number; createdAt?: number }): { waitedMs?: number } => {
+      const w = queuedForMs(x, now);
+      return w > 0 ? { waitedMs: w } : {};
+    };
+    return {
+      run: { ...run, ...waited(run) },
+      steps: steps.map(({ runId: _r, ...s }) => ({ ...s, ...waited(s) })),
+      attempts,
+    };
+  });
+
+  app.post('/runs/:id/cancel', {
+    config: operator,
+    schema: { tags: ['runs'], summary: 'Cancel a run (its holder stops it within a heartbeat)', params: RunParams, response: { 200: z.object({ run: RunSchema, outcome: z.enum(['requested', 'cancelled', 'finished']) }), ...errors } },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const outcome = await cancelStoredRun(store, id, ctx.clock());
+    ctx.onRunChanged(id);
+    return { run: (await store.getRun(id))!, outcome };
+  });
+
+  app.post('/runs/:id/pause', {
+    config: operator,
+    schema: { tags: ['runs'], summary: 'Pause a run: no new step starts; running ones finish', params: RunParams, response: { 200: z.object({ run: RunSchema, changed: z.boolean() }), ...errors } },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const r = await pauseRun(store, id, ctx.clock(), by(req));
+    ctx.onRunChanged(id);
+    return r;
+  });
+
+  app.post('/runs/:id/resume', {
+    config: operator,
+    schema: {
+      tags: ['runs'], summary: 'Resume a paused run, or one whose holder died',
+      params: RunParams, response: { 200: z.object({ run: RunSchema, outcome: z.enum(['unpaused', 'adopted']) }), ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const run = await store.getRun(id);
+    if (!run) throw new ApiError(404, 'run-not-found', `no run '${id}'`);
+    if (run.pausedAt !== undefined) {
+      const r = await unpauseRun(store, id, ctx.clock(), by(req));
+      ctx.onRunChanged(id);
+      ctx.onRunQueued();
+      return { run: r.run, outcome: 'unpaused' as const };
+    }
+    const orphaned = run.state === 'running' && (run.owner === undefined || (run.leaseExpiresAt ?? 0) < ctx.clock() || isOwnerDead(run));
+    if (!orphaned) {
+      const why = isRunDone(run.state) ? `it has ${run.state}; use POST /runs/${id}/retry` : run.state === 'running' ? 'it is running and its holder is alive' : `it is ${run.state} and will start when due`;
+      throw new ApiError(409, 'not-resumable', `run ${id} is not paused or interrupted: ${why}`);
+    }
+    ctx.onRunQueued();
+    return { run, outcome: 'adopted' as const };
+  });
+
+  app.post('/runs/:id/retry', {
+    config: operator,
+    schema: {
+      tags: ['runs'], summary: 'Retry a run: as a new run, only its failed steps, or from a step on',
+      params: RunParams, body: RetryBody, response: { 200: z.object({ run: RunSchema, steps: z.array(z.string()).optional() }), ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const b = req.body;
+    if (b.mode === 'new') {
+      const run = await retryAsNewRun(store, id, ctx.clock(), by(req));
+      ctx.onRunQueued();
+      return { run };
+    }
+    if (b.mode === 'from' && b.step === undefined) throw new ApiError(400, 'invalid-request', "mode 'from' needs 'step': the step to re-run with everything downstream of it");
+    const r = await rerunRun(store, id, b.mode === 'from' ? { from: b.step! } : { failed: true }, ctx.clock(), by(req));
+    ctx.onRunQueued();
+    return { run: r.run, steps: r.steps };
+  });
+
+  app.post('/runs/:id/priority', {
+    config: operator,
+    schema: { tags: ['runs'], summary: 'Change the priority of a pending or queued run', params: RunParams, body: PriorityBody, response: { 200: z.object({ run: RunSchema }), ...errors } },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const run = await setRunPriority(store, id, req.body.priority, ctx.clock(), by(req));
+    ctx.onRunChanged(id);
+    return { run };
+  });
+}
+
+function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+}

@@ -1,0 +1,159 @@
+/**
+ * @module server/schemas
+ * The API's request and response shapes, as zod schemas: fastify validates requests with
+ * them, and @fastify/swagger turns the same schemas into the OpenAPI document, so the
+ * document cannot drift from what the server accepts. Times are ms since the Unix epoch.
+ */
+import { z } from 'zod';
+import { RUN_STATES, STEP_RUN_STATES } from '../core/index.js';
+
+/** The body of every error response. */
+export const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+}).meta({ id: 'Error' });
+
+const TRIGGERS = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'] as const;
+const ms = z.number().int().describe('ms since the Unix epoch');
+
+const FailureSchema = z.object({
+  type: z.string(), message: z.string(), retryable: z.boolean(), details: z.unknown().optional(),
+}).meta({ id: 'Failure' });
+
+/** A run. */
+export const RunSchema = z.object({
+  id: z.string(),
+  workflow: z.string(),
+  version: z.string(),
+  state: z.enum(RUN_STATES as [string, ...string[]]),
+  trigger: z.enum(TRIGGERS),
+  params: z.record(z.string(), z.unknown()),
+  priority: z.number().int(),
+  concurrency: z.number().int().optional(),
+  stepCount: z.number().int(),
+  createdAt: ms,
+  startedAt: ms.optional(),
+  endedAt: ms.optional(),
+  reason: z.string().optional(),
+  owner: z.string().optional().describe('the process holding the run'),
+  ownerHost: z.string().optional(),
+  ownerPid: z.number().int().optional(),
+  leaseExpiresAt: ms.optional(),
+  cancelRequestedAt: ms.optional(),
+  dueAt: ms.optional().describe('a pending run becomes queued at this time'),
+  scheduleId: z.string().optional(),
+  tickAt: ms.optional(),
+  pausedAt: ms.optional().describe('set while the run is paused'),
+  queuedAt: ms.optional(),
+  retryOf: z.string().optional().describe('the run this one retries'),
+  waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
+}).meta({ id: 'Run' });
+
+/** A step run. */
+export const StepRunSchema = z.object({
+  stepId: z.string(),
+  position: z.number().int(),
+  state: z.enum(STEP_RUN_STATES as [string, ...string[]]),
+  attempts: z.number().int(),
+  lostAttempts: z.number().int(),
+  queuedAt: ms.optional(),
+  dueAt: ms.optional().describe('when a retrying step is queued again'),
+  startedAt: ms.optional(),
+  endedAt: ms.optional(),
+  output: z.unknown().optional(),
+  error: FailureSchema.optional(),
+  reason: z.string().optional(),
+  waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
+}).meta({ id: 'StepRun' });
+
+/** An attempt. */
+export const AttemptSchema = z.object({
+  id: z.string().describe('stable: <run>.<step>.<number>, usable as an idempotency key'),
+  runId: z.string(),
+  stepId: z.string(),
+  number: z.number().int(),
+  state: z.string(),
+  startedAt: ms,
+  endedAt: ms.optional(),
+  exitCode: z.number().int().optional(),
+  error: FailureSchema.optional(),
+  logPath: z.string().optional(),
+  pid: z.number().int().optional(),
+  peakRssBytes: z.number().optional(),
+  cpuMs: z.number().optional(),
+  worker: z.string().optional(),
+}).meta({ id: 'Attempt' });
+
+/** A run with its step runs and attempts. */
+export const RunDetailSchema = z.object({
+  run: RunSchema,
+  steps: z.array(StepRunSchema),
+  attempts: z.array(AttemptSchema),
+}).meta({ id: 'RunDetail' });
+
+/** `GET /runs` filters: comma-separated lists for state and trigger. */
+export const RunListQuery = z.object({
+  workflow: z.string().optional(),
+  state: z.string().optional().describe(`comma-separated: ${RUN_STATES.join(', ')}`),
+  trigger: z.string().optional().describe(`comma-separated: ${TRIGGERS.join(', ')}`),
+  since: z.coerce.number().int().optional().describe('created at or after, ms since epoch'),
+  until: z.coerce.number().int().optional().describe('created before, ms since epoch'),
+  cursor: z.string().optional().describe("the 'next' of the previous page"),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** A page of runs. */
+export const RunPageSchema = z.object({ runs: z.array(RunSchema), next: z.string().optional() }).meta({ id: 'RunPage' });
+
+/** `POST /runs`. */
+export const CreateRunBody = z.object({
+  workflow: z.string().min(1),
+  version: z.string().optional().describe('default: the newest registered version'),
+  params: z.record(z.string(), z.unknown()).default({}),
+  priority: z.number().int().min(-10).max(10).optional(),
+  concurrency: z.number().int().min(1).optional(),
+  at: z.union([ms, z.iso.datetime({ offset: true })]).optional().describe('start no earlier than this (ms since epoch or ISO 8601): the run is pending until then'),
+});
+
+/** `POST /runs/{id}/retry`. */
+export const RetryBody = z.object({
+  mode: z.enum(['new', 'failed', 'from']).default('new').describe("'new': a new run with the same params; 'failed': only the failed steps of this run; 'from': a step and everything downstream"),
+  step: z.string().optional().describe("with mode 'from'"),
+});
+
+/** `POST /runs/{id}/priority`. */
+export const PriorityBody = z.object({ priority: z.number().int().min(-10).max(10) });
+
+/** A workflow name with its newest version. */
+export const WorkflowSummarySchema = z.object({
+  name: z.string(), latestVersion: z.string(), versions: z.number().int(), updatedAt: ms,
+}).meta({ id: 'WorkflowSummary' });
+
+/** A stored workflow version. */
+export const WorkflowVersionSchema = z.object({
+  name: z.string(), version: z.string(), createdAt: ms, definition: z.unknown(), sourcePath: z.string().optional(),
+}).meta({ id: 'WorkflowVersion' });
+
+/** A validation problem, positioned in the submitted text. */
+export const SpecErrorSchema = z.object({
+  code: z.string(), message: z.string(), path: z.string(), file: z.string().optional(), line: z.number().int().optional(), column: z.number().int().optional(),
+}).meta({ id: 'SpecError' });
+
+/** A schedule with its next fire times. */
+export const ScheduleSchema = z.object({
+  id: z.string(), workflow: z.string(), version: z.string(), paused: z.boolean(), spec: z.unknown(), lastTickAt: ms.optional(), updatedAt: ms, nextFireTimes: z.array(ms),
+}).meta({ id: 'Schedule' });
+
+/** A fleet worker. */
+export const WorkerSchema = z.object({
+  id: z.string(), host: z.string(), pid: z.number().int(), platform: z.string(), tags: z.array(z.string()), slots: z.number().int(), version: z.string(),
+  state: z.enum(['active', 'draining', 'stopped']), startedAt: ms, heartbeatAt: ms, heartbeatAgeMs: z.number(),
+  load: z.object({ cpu: z.number(), mem: z.number(), slotsInUse: z.number().int() }).optional(),
+}).meta({ id: 'Worker' });
+
+/** An API token, never with its secret. */
+export const TokenSchema = z.object({
+  id: z.string(), name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), createdAt: ms, lastUsedAt: ms.optional(), revokedAt: ms.optional(),
+}).meta({ id: 'Token' });
+
+/** Path parameter of run routes. */
+export const RunParams = z.object({ id: z.string().min(1).describe('run id or a unique prefix') });
