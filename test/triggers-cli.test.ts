@@ -31,7 +31,7 @@ afterEach(async () => {
 
 const cli = (...args: string[]) => baton(['--db', db, ...args], dir);
 const serve = (...args: string[]): CliProcess => {
-  const p = spawnBaton(['--db', db, 'server', ...args], dir);
+  const p = spawnBaton(['--db', db, 'server', '--port', '0', ...args], dir);
   spawned.push(p);
   return p;
 };

@@ -182,7 +182,7 @@ describe('two baton server processes on one PostgreSQL database', () => {
     ].join('\n'));
     for (const node of ['n1', 'n2']) {
       mkdirSync(join(work, node));
-      servers.push(spawnBaton(['--db', join(work, node, 'baton.db'), 'server', '--workflows', flows, '--database-url', url], work));
+      servers.push(spawnBaton(['--db', join(work, node, 'baton.db'), 'server', '--port', '0', '--workflows', flows, '--database-url', url], work));
     }
     const created = async (): Promise<number> =>
       (await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM schedule_ticks WHERE outcome = 'created'"))[0]!.n;

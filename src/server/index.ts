@@ -10,3 +10,5 @@ export type { ErrorBody } from './errors.js';
 export { createToken, verifyToken, allows } from './tokens.js';
 export type { CreatedToken } from './tokens.js';
 export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from './routes/hooks.js';
+export { serve } from './serve.js';
+export type { RunningServer, ServeOptions } from './serve.js';

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { EventEmitter } from 'node:events';
-import { createEngine } from '../../runtime/index.js';
-import { buildApi } from '../../server/index.js';
+import type { RunningServer } from '../../server/index.js';
+import { serve } from '../../server/index.js';
 import { formatSpecError } from '../../spec/index.js';
 import type { ServerReport } from '../../triggers/index.js';
-import { TriggerServer } from '../../triggers/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, openFleet, openStore } from '../context.js';
 import { formatTime } from '../format.js';
@@ -33,49 +31,31 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
     .action(async (o: { workflows?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
       const { store, dataDir } = await openStore(globals());
       const fleet = openFleet(globals());
-      const engine = createEngine({ store, dataDir, slots: o.slots });
-      const server = new TriggerServer({ store, engine, report: print, ...(o.workflows ? { workflowsDir: o.workflows } : {}) });
-      const { valid, invalid } = await server.start();
+      let running: RunningServer;
+      try {
+        running = await serve({
+          store, dataDir, slots: o.slots, report: print, bodyLimitBytes: o.bodyLimit,
+          api: o.api ? { host: o.host, port: o.port } : false,
+          ...(fleet ? { fleet } : {}),
+          ...(o.workflows ? { workflowsDir: o.workflows } : {}),
+        });
+      } catch (e) {
+        await fleet?.close();
+        await store.close();
+        throw new CliError(`cannot listen on ${o.host}:${o.port}: ${e instanceof Error ? e.message : String(e)}`, 1);
+      }
+      const { valid, invalid } = running.loaded;
+      const server = running.triggers;
       const schedules = (await store.listSchedules()).filter((s) => !s.paused && s.spec.enabled).length;
       log(`baton server: ${valid} workflows loaded${invalid ? `, ${invalid} invalid (see above)` : ''}, ${schedules} active schedules`);
-      const feedSignal = new EventEmitter();
-      let signalled = false;
-      // One wake-up per event-loop turn, however many events the engine committed in it.
-      engine.onEvent(() => {
-        if (signalled) return;
-        signalled = true;
-        setImmediate(() => {
-          signalled = false;
-          feedSignal.emit('events');
-        });
-      });
-      const api = o.api
-        ? await buildApi({
-          store, dataDir, feedSignal, bodyLimitBytes: o.bodyLimit,
-          ...(fleet ? { fleet } : {}),
-          ...(o.workflows ? { baseDir: o.workflows } : {}),
-          onRunQueued: () => void server.runIteration(),
-          onRunChanged: (runId) => void engine.refresh(runId).catch(() => undefined),
-        })
-        : undefined;
-      if (api) {
-        try {
-          const address = await api.listen({ host: o.host, port: o.port });
-          log(`API listening on ${address}/api/v1 (reference: ${address}/api/v1/docs)`);
-        } catch (e) {
-          await server.stop();
-          await engine.close();
-          await store.close();
-          throw new CliError(`cannot listen on ${o.host}:${o.port}: ${e instanceof Error ? e.message : String(e)}`, 1);
-        }
-      }
+      if (running.address) log(`API listening on ${running.address}/api/v1 (reference: ${running.address}/api/v1/docs)`);
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (): void => {
           signals++;
           if (signals === 1) {
             log(`stopping: no new runs; waiting for ${server.activeRuns().length} running (signal again to stop now)`);
-            void server.stop().then(() => server.drain()).then(resolve);
+            void running.stop().then(() => server.drain()).then(resolve);
           } else {
             resolve();
           }
@@ -83,9 +63,7 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
-      await api?.close();
-      await server.stop();
-      await engine.close();
+      await running.close();
       await fleet?.close();
       await store.close();
       log('baton server stopped');

@@ -1,0 +1,111 @@
+/**
+ * @module server/serve
+ * `baton server` assembled: an engine (the local worker), the trigger loop (schedules,
+ * delayed runs, queued and orphaned runs) and the HTTP API, wired so that a run the API
+ * queues starts at once, a pause reaches the engine at once, and live feeds wake when the
+ * engine commits.
+ */
+import { EventEmitter } from 'node:events';
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../runtime/index.js';
+import { createEngine } from '../runtime/index.js';
+import type { FleetStore, Store } from '../store/index.js';
+import type { ServerReport } from '../triggers/index.js';
+import { TriggerServer } from '../triggers/index.js';
+import type { ApiOptions } from './app.js';
+import { buildApi } from './app.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger'> {
+  store: Store;
+  dataDir: string;
+  fleet?: FleetStore;
+  /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
+  workflowsDir?: string;
+  /** Steps the local engine runs at once. @default 256 */
+  slots?: number;
+  /** Where the API listens; `api: false` serves no HTTP. @default { host: '127.0.0.1', port: 8080 } */
+  api?: { host: string; port: number } | false;
+  report: (r: ServerReport) => void;
+  /** Longest sleep of the trigger loop, ms. @default 1000 */
+  pollMs?: number;
+}
+
+/** A started server. */
+export interface RunningServer {
+  engine: Engine;
+  triggers: TriggerServer;
+  /** Absent with `api: false`. */
+  http?: FastifyInstance;
+  /** `http://host:port` the API listens on. */
+  address?: string;
+  /** Workflow files loaded at start. */
+  loaded: { valid: number; invalid: number };
+  /** Stops the API and the trigger loop; runs in flight go on until `close`. */
+  stop(): Promise<void>;
+  /** Stops everything (the engine too: interrupted runs are resumed by the next server). Does not close the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts engine, trigger loop and API.
+ * @throws the listen error (address in use, permission) after stopping what was started.
+ */
+export async function serve(o: ServeOptions): Promise<RunningServer> {
+  const engine = createEngine({ store: o.store, dataDir: o.dataDir, slots: o.slots ?? 256 });
+  const triggers = new TriggerServer({
+    store: o.store, engine, report: o.report,
+    ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
+    ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+  });
+  const loaded = await triggers.start();
+  const feedSignal = new EventEmitter();
+  let signalled = false;
+  // One wake-up per event-loop turn, however many events the engine committed in it.
+  engine.onEvent(() => {
+    if (signalled) return;
+    signalled = true;
+    setImmediate(() => {
+      signalled = false;
+      feedSignal.emit('events');
+    });
+  });
+  const listen = o.api === undefined ? { host: '127.0.0.1', port: 8080 } : o.api;
+  let http: FastifyInstance | undefined;
+  let address: string | undefined;
+  if (listen) {
+    http = await buildApi({
+      store: o.store, dataDir: o.dataDir, feedSignal,
+      ...(o.fleet ? { fleet: o.fleet } : {}),
+      ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
+      ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
+      ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
+      ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      onRunQueued: () => void triggers.runIteration(),
+      onRunChanged: (runId) => void engine.refresh(runId).catch(() => undefined),
+    });
+    try {
+      address = await http.listen({ host: listen.host, port: listen.port });
+    } catch (e) {
+      await http.close();
+      await triggers.stop();
+      await engine.close();
+      throw e;
+    }
+  }
+  const stop = async (): Promise<void> => {
+    await http?.close();
+    await triggers.stop();
+  };
+  return {
+    engine, triggers, loaded, stop,
+    ...(http ? { http } : {}),
+    ...(address ? { address } : {}),
+    async close() {
+      await stop();
+      await engine.close();
+    },
+  };
+}
