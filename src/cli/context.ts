@@ -5,6 +5,7 @@
  * then `BATON_DB`, then `./.baton/baton.db`. Logs and output files are local files either
  * way, beside the SQLite file (in PostgreSQL mode too: `./.baton` unless `--db` says where).
  */
+import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
 import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
@@ -30,6 +31,17 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/** Who asks, as recorded in the events of operator requests (pause, re-run, priority): `cli:user@host`. */
+export function cliActor(): string {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep $USER
+  }
+  return `cli:${user}@${hostname()}`;
 }
 
 /** The database path for these options. */

@@ -19,6 +19,15 @@ export function paintState(state: string): string {
   return useColor && c ? `\u001b[${c}m${state}\u001b[0m` : state;
 }
 
+/**
+ * A run's state as shown: a run paused by an operator that has not ended reads
+ * `running (paused)` or `queued (paused)`; the state itself stays one of the run states.
+ */
+export function runStateText(run: { state: string; pausedAt?: number }): string {
+  const ended = run.state === 'succeeded' || run.state === 'failed' || run.state === 'cancelled';
+  return paintState(run.state) + (run.pausedAt !== undefined && !ended ? ' (paused)' : '');
+}
+
 /** Dim text on a terminal. */
 export function dim(s: string): string {
   return useColor ? `\u001b[2m${s}\u001b[0m` : s;

@@ -5,12 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RunHeldError, ResumeError } from '../runtime/index.js';
+import { PriorityRangeError, RerunSelectionError, RunHeldError, ResumeError, RunStateError } from '../runtime/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGraph } from './commands/graph.js';
 import { registerLogs } from './commands/logs.js';
+import { registerPause } from './commands/pause.js';
+import { registerPriority } from './commands/priority.js';
 import { registerResume } from './commands/resume.js';
+import { registerRetry } from './commands/retry.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
@@ -53,6 +56,9 @@ registerRuns(program, globals);
 registerShow(program, globals);
 registerLogs(program, globals);
 registerResume(program, globals);
+registerPause(program, globals);
+registerRetry(program, globals);
+registerPriority(program, globals);
 registerCancel(program, globals);
 registerServer(program, globals);
 registerSchedules(program, globals);
@@ -75,7 +81,10 @@ function report(e: unknown): number {
     process.stderr.write(`error: ${e.message}\n`);
     return e.exitCode;
   }
-  if (e instanceof RunNotFoundError || e instanceof ResumeError || e instanceof RunHeldError) {
+  if (
+    e instanceof RunNotFoundError || e instanceof ResumeError || e instanceof RunHeldError ||
+    e instanceof RunStateError || e instanceof RerunSelectionError || e instanceof PriorityRangeError
+  ) {
     process.stderr.write(`error: ${e.message}\n`);
     return EXIT.usage;
   }

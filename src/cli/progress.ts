@@ -28,6 +28,8 @@ export class ProgressView {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private runState = 'queued';
+  /** Paused by an operator: shown as `running (paused)`. */
+  private paused = false;
   private stopped = false;
 
   /** Events that arrived before `start`: subscribe first, load the rest, then replay, so none is lost. */
@@ -74,6 +76,12 @@ export class ProgressView {
       process.stdout.write(JSON.stringify(e) + '\n');
     }
     if (e.type === 'run' && e.to) this.runState = e.to;
+    if (e.type === 'run-paused' || e.type === 'run-resumed') {
+      this.paused = e.type === 'run-paused';
+      if (this.mode === 'lines') {
+        process.stdout.write(`${formatTime(e.at)} run ${this.runId} ${this.paused ? 'paused: no new step starts (baton resume ' + this.runId + ' continues it)' : 'resumed'}\n`);
+      }
+    }
     if (e.type === 'unschedulable' && this.mode !== 'json') {
       // Printed above the live view too: a step that cannot start must not wait unnoticed.
       process.stderr.write(`warning: step ${e.stepId ?? '?'} cannot start: ${typeof e.data?.reason === 'string' ? e.data.reason : 'no worker can run it'}; it waits until one can\n`);
@@ -133,7 +141,7 @@ export class ProgressView {
     const filled = all.length ? Math.round((done / all.length) * width) : width;
     const bar = '█'.repeat(filled) + dim('░'.repeat(width - filled));
     const head =
-      `${this.workflow}  run ${this.runId}  ${paintState(this.runState)}  ${elapsed(this.startedAt, undefined)}\n` +
+      `${this.workflow}  run ${this.runId}  ${paintState(this.runState)}${this.paused ? ' (paused)' : ''}  ${elapsed(this.startedAt, undefined)}\n` +
       `${bar} ${done}/${all.length} done  ${count('running')} running  ${count('queued')} queued  ` +
       `${count('failed')} failed  ${count('skipped')} skipped`;
     // Large workflows: show what matters (running, retrying, failed) first, within the screen.

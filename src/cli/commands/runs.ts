@@ -3,7 +3,7 @@ import type { RunState } from '../../core/index.js';
 import { RUN_STATES } from '../../core/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, openStore } from '../context.js';
-import { elapsed, formatTime, paintState, table } from '../format.js';
+import { elapsed, formatTime, runStateText, table } from '../format.js';
 import { positiveInt } from '../params.js';
 
 /** `baton runs`: recent runs. */
@@ -36,7 +36,7 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
         }
         const rows = [['RUN', 'WORKFLOW', 'STATE', 'STEPS', 'CREATED', 'DURATION', 'TRIGGER']];
         for (const r of runs) {
-          rows.push([r.id, r.workflow, paintState(r.state), String(r.stepCount), formatTime(r.createdAt), elapsed(r.startedAt, r.endedAt), r.trigger]);
+          rows.push([r.id, r.workflow, runStateText(r), String(r.stepCount), formatTime(r.createdAt), elapsed(r.startedAt, r.endedAt), r.trigger]);
         }
         process.stdout.write(table(rows) + '\n');
       } finally {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { Store } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
 import { openStore } from '../context.js';
-import { dim, elapsed, formatMs, formatTime, paintState, table } from '../format.js';
+import { queuedForMs } from '../../runtime/index.js';
+import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
 
 /** `baton show RUN`: one run's steps and attempts. */
 export function registerShow(program: Command, globals: () => GlobalOptions): void {
@@ -22,28 +23,36 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
           process.stdout.write(JSON.stringify({ run, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
           return;
         }
+        const now = Date.now();
         const out: string[] = [
           `run       ${run.id}`,
           `workflow  ${run.workflow} ${dim(`(version ${run.version})`)}`,
-          `state     ${paintState(run.state)}${run.reason ? ` (${run.reason})` : ''}`,
-          `trigger   ${run.trigger}`,
+          `state     ${runStateText(run)}${run.reason ? ` (${run.reason})` : ''}`,
+          `trigger   ${run.trigger}${run.retryOf ? ` (retry of ${run.retryOf})` : ''}`,
+          `priority  ${run.priority}`,
           `created   ${formatTime(run.createdAt)}   duration ${elapsed(run.startedAt, run.endedAt)}`,
           `params    ${JSON.stringify(run.params)}`,
-          '',
         ];
+        if (run.state === 'queued') out.push(`queued    since ${formatTime(run.queuedAt ?? run.createdAt)} (waiting ${formatMs(queuedForMs(run, now))})`);
+        if (run.pausedAt !== undefined && !['succeeded', 'failed', 'cancelled'].includes(run.state)) {
+          out.push(`paused    since ${formatTime(run.pausedAt)}: no new step starts; 'baton resume ${run.id}' continues it`);
+        }
+        out.push('');
         const byStep = new Map<string, typeof attempts>();
         for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
         const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
         for (const s of steps) {
           const tries = byStep.get(s.stepId) ?? [];
+          const waiting = s.state === 'queued' ? dim(`queued ${formatMs(queuedForMs(s, now))}`) : '';
           if (!tries.length) {
-            rows.push([s.stepId, paintState(s.state), '', '', '', '', '', '', s.reason ?? '']);
+            rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
             continue;
           }
+          if (waiting) rows.push([s.stepId, paintState(s.state), `${s.attempts + 1} next`, waiting, '', '', '', '', '']);
           tries.forEach((a, i) => {
             rows.push([
-              i === 0 ? s.stepId : '',
-              i === 0 ? paintState(s.state) : '',
+              i === 0 && !waiting ? s.stepId : '',
+              i === 0 && !waiting ? paintState(s.state) : '',
               `${a.number} ${paintState(a.state)}`,
               formatTime(a.startedAt),
               elapsed(a.startedAt, a.endedAt),

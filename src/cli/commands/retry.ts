@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import type { RerunSelection } from '../../runtime/index.js';
+import { ResumeError, RunHeldError, createEngine, rerunRun, retryAsNewRun } from '../../runtime/index.js';
+import type { GlobalOptions } from '../context.js';
+import { CliError, EXIT, cliActor, openFleet, openStore } from '../context.js';
+import { followRun, progressMode } from '../follow.js';
+
+interface RetryOptions {
+  from?: string;
+  failed?: boolean;
+  new?: boolean;
+  detach?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  local?: boolean;
+}
+
+/** `baton retry RUN`: re-runs the failed steps of a run, or part of it, or the whole as a new run. */
+export function registerRetry(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('retry')
+    .description('re-run the failed steps of a run (default), or from a step onwards (--from), or all of it as a new run (--new)')
+    .argument('<run>', 'run id or a unique prefix of it')
+    .option('--from <step>', 're-run this step and every step downstream of it; steps upstream keep their outputs')
+    .option('--failed', 're-run the failed steps and the steps skipped or cancelled because of them (the default)')
+    .option('--new', 'start a new run of the same workflow version with the same params (trigger retry)')
+    .option('--detach', 'record the re-run and return at once; baton server (or a fleet worker) executes it')
+    .option('--json', 'print one JSON event per line instead of progress')
+    .option('-q, --quiet', 'print only the final summary')
+    .option('--local', 'with PostgreSQL: run every step in this process instead of on baton worker processes')
+    .addHelpText('after', `
+A re-run happens within the same run: the chosen steps get a new attempt (numbered after
+their last one) with a fresh retry budget, the steps upstream keep their outputs and are
+not run again, and the run goes back to queued. This is the one way a succeeded step runs
+again within its run; baton never does it on its own (crashes and retries never re-run a
+success). The run must have ended (or not yet started): wait for a running run, or cancel it.
+Without --detach the re-run executes here, with the same progress as baton run.
+
+Exit codes: 0 succeeded, 1 failed, 2 invalid request, 130 cancelled.
+
+Examples:
+  baton retry 01j9x2k3                 # the failed steps and what they skipped
+  baton retry 01j9x2k3 --from train    # train and everything after it
+  baton retry 01j9x2k3 --new           # a new run with the same params
+  baton retry 01j9x2k3 --detach        # leave it queued for baton server`)
+    .action(async (id: string, o: RetryOptions) => {
+      const chosen = [o.from !== undefined, o.failed === true, o.new === true].filter(Boolean).length;
+      if (chosen > 1) throw new CliError('give one of --from, --failed and --new');
+      const { store, dataDir } = await openStore(globals());
+      try {
+        const original = await store.resolveRunId(id);
+        const now = Date.now();
+        let runId: string;
+        let workflow: string;
+        if (o.new) {
+          const run = await retryAsNewRun(store, original, now, { by: cliActor() });
+          runId = run.id;
+          workflow = run.workflow;
+          process.stderr.write(`run ${runId} retries run ${original} (same version and params)\n`);
+        } else {
+          const selection: RerunSelection = o.from !== undefined ? { from: o.from } : { failed: true };
+          const { run, steps, reopened } = await rerunRun(store, original, selection, now, { by: cliActor() });
+          runId = run.id;
+          workflow = run.workflow;
+          process.stderr.write(`run ${runId}: re-running ${steps.join(', ')}${reopened.length ? `; reopened ${reopened.join(', ')}` : ''}\n`);
+          if (run.state !== 'queued') {
+            process.stderr.write(`run ${runId} is ${run.state}; baton server starts it when due\n`);
+            return;
+          }
+        }
+        if (o.detach) {
+          process.stdout.write(`${runId}\n`);
+          process.stderr.write(`run ${runId} is queued; baton server starts it\n`);
+          return;
+        }
+        const fleet = o.local ? undefined : openFleet(globals());
+        const engine = createEngine({ store, dataDir, ...(fleet ? { fleet } : {}) });
+        try {
+          let handle;
+          try {
+            handle = await engine.startQueuedRun(runId);
+          } catch (e) {
+            // A server woke at the same moment and took the run: it goes on there.
+            if (e instanceof RunHeldError || e instanceof ResumeError) {
+              process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
+              process.exitCode = EXIT.ok;
+              return;
+            }
+            throw e;
+          }
+          process.exitCode = await followRun(engine, store, handle, workflow, progressMode(o));
+        } finally {
+          await engine.close();
+          await fleet?.close();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}
