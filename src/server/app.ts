@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -70,10 +71,7 @@ export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'onRunQu
 }
 
 /** The fastify instance with zod schemas, as route modules use it. */
-export type ApiApp = FastifyInstance<
-  import('node:http').Server, import('node:http').IncomingMessage, import('node:http').ServerResponse,
-  import('fastify').FastifyBaseLogger, ZodTypeProvider
->;
+export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

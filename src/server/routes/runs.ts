@@ -5,11 +5,11 @@
  */
 import { z } from 'zod';
 import { isRunDone } from '../../core/index.js';
-import type { RunState } from '../../core/index.js';
+import type { RunState, StepRunState } from '../../core/index.js';
 import {
   cancelStoredRun, isOwnerDead, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
 } from '../../runtime/index.js';
-import type { JsonObject, JsonValue, WorkflowSpec } from '../../spec/index.js';
+import type { JsonValue, WorkflowSpec } from '../../spec/index.js';
 import { resolveParams } from '../../spec/index.js';
 import type { RunRecord, Store, Trigger } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
@@ -108,7 +108,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     const [run, steps, attempts] = await Promise.all([store.getRun(id), store.getStepRuns(id), store.getAttempts(id)]);
     if (!run) throw new ApiError(404, 'run-not-found', `no run '${id}'`);
     const now = ctx.clock();
-    const waited = (x: { state: RunState | import('../../core/index.js').StepRunState; queuedAt?: number; createdAt?: number }): { waitedMs?: number } => {
+    const waited = (x: { state: RunState | StepRunState; queuedAt?: number; createdAt?: number }): { waitedMs?: number } => {
       const w = queuedForMs(x, now);
       return w > 0 ? { waitedMs: w } : {};
     };

@@ -84,8 +84,14 @@ export class PgApiStore implements ApiStore {
     const { tx, seq } = cursor === undefined ? { tx: '0', seq: 0 } : parseCursor(cursor);
     const vals: unknown[] = [tx, seq];
     const where = ['(e.tx, e.seq) > ($1::xid8, $2::bigint)', 'e.tx < pg_snapshot_xmin(pg_current_snapshot())'];
-    if (filter.runId !== undefined) (vals.push(filter.runId), where.push(`e.run_id = $${vals.length}`));
-    if (filter.workflow !== undefined) (vals.push(filter.workflow), where.push(`r.workflow = $${vals.length}`));
+    if (filter.runId !== undefined) {
+      vals.push(filter.runId);
+      where.push(`e.run_id = $${vals.length}`);
+    }
+    if (filter.workflow !== undefined) {
+      vals.push(filter.workflow);
+      where.push(`r.workflow = $${vals.length}`);
+    }
     vals.push(limit);
     const rows = await this.rows(
       `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, r.workflow

@@ -56,8 +56,14 @@ export class SqliteApiStore implements ApiStore {
     if (q.workflow !== undefined) inList('workflow', [q.workflow]);
     if (q.state?.length) inList('state', q.state);
     if (q.trigger?.length) inList('trigger', q.trigger);
-    if (q.since !== undefined) (where.push('created_at >= ?'), vals.push(q.since));
-    if (q.until !== undefined) (where.push('created_at < ?'), vals.push(q.until));
+    if (q.since !== undefined) {
+      where.push('created_at >= ?');
+      vals.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('created_at < ?');
+      vals.push(q.until);
+    }
     if (q.cursor !== undefined) {
       const c = decodeRunCursor(q.cursor);
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
@@ -72,8 +78,14 @@ export class SqliteApiStore implements ApiStore {
     const after = cursor === undefined ? 0 : seqOf(cursor);
     const where = ['e.seq > ?'];
     const vals: unknown[] = [after];
-    if (filter.runId !== undefined) (where.push('e.run_id = ?'), vals.push(filter.runId));
-    if (filter.workflow !== undefined) (where.push('r.workflow = ?'), vals.push(filter.workflow));
+    if (filter.runId !== undefined) {
+      where.push('e.run_id = ?');
+      vals.push(filter.runId);
+    }
+    if (filter.workflow !== undefined) {
+      where.push('r.workflow = ?');
+      vals.push(filter.workflow);
+    }
     const rows = this.db
       .prepare(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
       .all(...vals, limit) as Row[];
@@ -81,7 +93,7 @@ export class SqliteApiStore implements ApiStore {
   }
 
   async eventsHead(): Promise<string> {
-    const r = this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as Row;
+    const r = this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get()!;
     return String(r.seq as number);
   }
 
