@@ -93,8 +93,8 @@ export class SqliteApiStore implements ApiStore {
   }
 
   async eventsHead(): Promise<string> {
-    const r = this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get()!;
-    return String(r.seq as number);
+    const r = this.db.prepare<[], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM events').get();
+    return String(r?.seq ?? 0);
   }
 
   async countStates(): Promise<StateCounts> {
