@@ -4,7 +4,9 @@
  * and hands their ends back when workers (or the reaper) complete them. Wakes on NOTIFY
  * `baton_done` and polls every `pollMs` while attempts are out, since a notification can be
  * lost while the listener reconnects (DESIGN.md invariant 4: LISTEN/NOTIFY, polling as the
- * fallback).
+ * fallback). A notification that names attempts is answered by reading just those rows; one
+ * that names only a run (and every poll) reads the run's unapplied ends, which include ends
+ * handed over already but not yet marked applied by the engine's commit (ignored here).
  */
 import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
 import type { AttemptResult } from '../executors/index.js';
@@ -36,6 +38,12 @@ export interface Unschedulable {
 /** Publishes tasks and routes completions back to their runs. */
 export class FleetDispatcher {
   private readonly pending = new Map<string, Pending>();
+  /** Attempts out, per run: which runs a `baton_done` concerns. */
+  private readonly runs = new Map<string, number>();
+  /** Ended attempts named by notifications, to take by id. */
+  private readonly named = new Set<string>();
+  /** A notification or poll asked for whole runs. */
+  private wholeRuns = false;
   private outbox: FleetAttemptInput[] = [];
   private listener: Promise<FleetListener> | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -64,6 +72,7 @@ export class FleetDispatcher {
 
   /** Waits for an attempt published by the coordinator's own commit; `onEnd` fires once. */
   expect(attemptId: string, runId: string, stepId: string, runsOn: string[], onEnd: (end: RemoteEnd) => void): void {
+    if (!this.pending.has(attemptId)) this.runs.set(runId, (this.runs.get(runId) ?? 0) + 1);
     this.pending.set(attemptId, { runId, stepId, runsOn, onEnd });
     this.ensureListening();
   }
@@ -117,12 +126,10 @@ export class FleetDispatcher {
 
   private ensureListening(): void {
     if (this.closed) return;
-    this.listener ??= this.fleet.listen(['baton_done'], (_channel, runId) => {
-      if ([...this.pending.values()].some((p) => p.runId === runId)) void this.take();
-    }, { onConnect: () => void this.take() });
+    this.listener ??= this.fleet.listen(['baton_done'], (_channel, payload) => this.onDone(payload), { onConnect: () => void this.take(true) });
     this.listener.catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
     this.poller ??= setInterval(() => {
-      if (this.pending.size) void this.take();
+      if (this.pending.size) void this.take(true);
     }, this.pollMs);
     this.poller.unref();
     this.checker ??= setInterval(() => {
@@ -152,8 +159,27 @@ export class FleetDispatcher {
     }
   }
 
-  /** Takes every unapplied end of the runs with attempts out, and hands each to its run. */
-  private async take(): Promise<void> {
+  /** `baton_done` payload: `<run id>` or `<run id> <attempt id> …` (store/fleet-types.ts). */
+  private onDone(payload: string): void {
+    const ids = payload.split(' ');
+    if (!this.runs.has(ids[0]!)) return;
+    if (ids.length === 1) return void this.take(true);
+    let any = false;
+    for (let i = 1; i < ids.length; i++) {
+      if (!this.pending.has(ids[i]!)) continue;
+      this.named.add(ids[i]!);
+      any = true;
+    }
+    if (any) void this.take(false);
+  }
+
+  /**
+   * Takes the ends asked for (`whole`: every unapplied end of the runs with attempts out;
+   * else those named by notifications), and hands each to its run. One take at a time;
+   * what is asked meanwhile is taken right after.
+   */
+  private async take(whole: boolean): Promise<void> {
+    if (whole) this.wholeRuns = true;
     if (this.taking) {
       this.again = true;
       return;
@@ -162,11 +188,23 @@ export class FleetDispatcher {
     try {
       do {
         this.again = false;
-        const runIds = [...new Set([...this.pending.values()].map((p) => p.runId))];
-        if (!runIds.length) return;
-        for (const c of await this.fleet.takeCompleted(runIds)) this.finish(c.id, toEnd(c));
-      } while (this.again);
+        let ended: CompletedAttempt[];
+        if (this.wholeRuns) {
+          // Covers every end committed so far, the named ones included.
+          this.wholeRuns = false;
+          this.named.clear();
+          if (!this.runs.size) return;
+          ended = await this.fleet.takeCompleted([...this.runs.keys()]);
+        } else {
+          const ids = [...this.named].filter((id) => this.pending.has(id));
+          this.named.clear();
+          if (!ids.length) continue;
+          ended = await this.fleet.takeEnded(ids);
+        }
+        for (const c of ended) this.finish(c.id, toEnd(c));
+      } while (this.again || this.wholeRuns || this.named.size);
     } catch (e) {
+      // Named ends not taken are found by the next poll, which reads whole runs.
       this.onError(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.taking = false;
@@ -177,6 +215,9 @@ export class FleetDispatcher {
     const p = this.pending.get(id);
     if (!p) return; // applied already, or not ours
     this.pending.delete(id);
+    const left = (this.runs.get(p.runId) ?? 1) - 1;
+    if (left > 0) this.runs.set(p.runId, left);
+    else this.runs.delete(p.runId);
     p.onEnd(end);
   }
 }

@@ -26,110 +26,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { AbortCause } from '../executors/index.js';
-import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore, WorkerLoad } from '../store/index.js';
+import type { AttemptOutcome, ClaimedAttempt, CompleteAndClaimResult, CompletionItem, FleetChannel, FleetListener, FleetStore, WorkerLoad } from '../store/index.js';
 import { formatMs } from './attempts.js';
 import { taskFromJson } from './fleet-task.js';
 import type { AbandonCause, WorkerAttempt } from './worker-attempt.js';
 import { abandonedOutcome, runClaimed } from './worker-attempt.js';
+import type { Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
+import { defaultLoad, isTransientDbError } from './worker-options.js';
 
-/** Options of `createWorker`. */
-export interface WorkerOptions {
-  fleet: FleetStore;
-  /** baton version, announced with the registration. */
-  version: string;
-  /** Attempts run at once. @default os.availableParallelism() */
-  slots?: number;
-  /** Capabilities (`docker`, `gpu`); the platform counts as one too. @default [] */
-  tags?: string[];
-  /** Lease of each claim, renewed by every heartbeat, ms. @default 30000 */
-  leaseMs?: number;
-  /** Heartbeat interval, ms; less than `leaseMs`. @default 10000 */
-  heartbeatMs?: number;
-  /** Fallback poll interval, ms; doubles while idle up to `maxPollMs`. @default 1000 */
-  pollMs?: number;
-  /** @default 5000 */
-  maxPollMs?: number;
-  /** Reaper interval, ms. @default leaseMs / 3 */
-  reapMs?: number;
-  /** SIGTERM → SIGKILL grace of a stopped step, and default drain grace, ms. @default 5000 */
-  graceMs?: number;
-  /** Bytes of log kept per attempt. @default 10 MiB */
-  logCapBytes?: number;
-  /** Largest output, bytes of JSON. @default 1 MiB */
-  maxOutputBytes?: number;
-  /** No claims while `loadavg[0] / cores` is above this. @default 0.8 */
-  cpuThreshold?: number;
-  /** No claims while the fraction of memory in use is above this. @default 0.8 */
-  memThreshold?: number;
-  /** @default `<host>:<pid>:<random>` */
-  id?: string;
-  /** Folder for `$BATON_OUTPUT` files. @default a fresh folder under os.tmpdir(), removed on stop */
-  outputDir?: string;
-  /** Load sampler (tests). @default from os.loadavg / os.freemem */
-  sampleLoad?: () => LoadSample;
-  /** Called with what the worker does, for logs. Must not throw. */
-  report?: (e: WorkerEvent) => void;
-}
-
-/** A load sample. */
-export interface LoadSample {
-  /** CPU use, 0..1 of the machine. */
-  cpu: number;
-  /** Fraction of memory in use, 0..1. */
-  memFraction: number;
-  /** Memory in use, bytes. */
-  memBytes: number;
-}
-
-/** What a worker reports. */
-export type WorkerEvent =
-  | { kind: 'started'; workerId: string; slots: number; tags: string[]; platform: string }
-  | { kind: 'claimed'; attemptId: string; runId: string; stepId: string; fence: number }
-  | { kind: 'completed'; attemptId: string; state: AttemptOutcome['state']; result: 'applied' | 'discarded'; error?: string }
-  | { kind: 'lease-lost'; attemptId: string }
-  | { kind: 'cancel-requested'; attemptId: string }
-  | { kind: 'fenced'; reason: string; killed: string[] }
-  | { kind: 'unfenced' }
-  | { kind: 'throttled'; cpu: number; mem: number }
-  | { kind: 'unthrottled' }
-  | { kind: 'reaped'; attemptIds: string[] }
-  | { kind: 'draining'; running: number }
-  | { kind: 'stopped' }
-  | { kind: 'error'; message: string };
-
-/** A running worker. */
-export interface Worker {
-  readonly id: string;
-  /** Registers, listens, and starts claiming. */
-  start(): Promise<void>;
-  /** Stops claiming, waits up to `graceMs` for running attempts, kills the rest, stops. */
-  drain(graceMs?: number): Promise<void>;
-  /** Stops at once: kills running attempts (completed failed/retryable, best effort). */
-  stop(): Promise<void>;
-  /** Attempt ids running now. */
-  running(): string[];
-}
+export type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
+export { isTransientDbError } from './worker-options.js';
 
 /** Creates a worker; `start()` registers it. */
 export function createWorker(opts: WorkerOptions): Worker {
   return new FleetWorker(opts);
-}
-
-/**
- * True for errors worth retrying: connection failures and transient SQLSTATE classes (08
- * connection, 40 rollback, 53 resources, 57P shutdown, and 55000 "database is not accepting
- * connections", which a database being restarted or closed for maintenance answers).
- */
-export function isTransientDbError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|40|53|57P|55000)/.test(code);
-  return true;
-}
-
-function defaultLoad(): LoadSample {
-  const total = os.totalmem();
-  const used = total - os.freemem();
-  return { cpu: os.loadavg()[0]! / os.availableParallelism(), memFraction: used / total, memBytes: used };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -146,20 +56,20 @@ class FleetWorker implements Worker {
   private readonly graceMs: number;
   private readonly o: WorkerOptions;
   private readonly attempts = new Map<string, WorkerAttempt>();
-  /** Completions waiting for this turn's batch. */
-  private outbox: {
-    item: { attemptId: string; fence: number; outcome: AttemptOutcome };
-    resolve: (r: 'applied' | 'discarded') => void;
-    reject: (e: Error) => void;
-  }[] = [];
+  /** Completions waiting for the next exchange. */
+  private outbox: { item: CompletionItem; resolve: (r: 'applied' | 'discarded') => void; reject: (e: Error) => void }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private listener: FleetListener | undefined;
   private outputDir = '';
   private ownOutputDir = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private pollDelay: number;
-  private claiming: Promise<void> | undefined;
-  private claimAgain = false;
+  /** The exchange loop in flight (completions out, claims in: one statement per round). */
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private syncQueued = false;
+  /** The next exchange claims too. */
+  private wantClaim = false;
   private beating: Promise<void> | undefined;
   private beatAgain = false;
   /** performance.now() when the last successful heartbeat was sent. */
@@ -243,7 +153,7 @@ class FleetWorker implements Worker {
     this.draining = true;
     this.stopped = true;
     clearTimeout(this.pollTimer);
-    await this.claiming; // a claim in flight launches its attempts, abandoned at once
+    await this.syncing; // a claim in flight launches its attempts, abandoned at once
     for (const a of this.attempts.values()) this.abandon(a, 'stopped');
     // The processes die at once (SIGKILL); completions get a bounded time.
     let t: NodeJS.Timeout | undefined;
@@ -283,13 +193,30 @@ class FleetWorker implements Worker {
     }, this.pollDelay);
   }
 
-  /** Tries to claim; a call while a claim runs makes it claim once more afterwards. */
+  /** Tries to claim, with the next exchange. */
   private wake(): void {
-    if (this.claiming) {
-      this.claimAgain = true;
+    this.wantClaim = true;
+    this.sync();
+  }
+
+  /**
+   * Runs an exchange at the end of this event-loop turn, so the completions of one turn go
+   * together; one exchange at a time, and a request meanwhile makes one more afterwards.
+   */
+  private sync(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
       return;
     }
-    this.claiming = this.claimLoop().finally(() => (this.claiming = undefined));
+    if (this.syncQueued) return;
+    this.syncQueued = true;
+    setImmediate(() => {
+      this.syncQueued = false;
+      this.syncing = this.syncLoop().finally(() => {
+        this.syncing = undefined;
+        if (this.syncAgain) this.sync();
+      });
+    });
   }
 
   private mayClaim(): boolean {
@@ -303,24 +230,52 @@ class FleetWorker implements Worker {
     return !over;
   }
 
-  private async claimLoop(): Promise<void> {
+  /**
+   * Completes what ended and claims into the free slots, in one statement per round: each
+   * NOTIFYing commit takes a server-wide lock, and each round trip costs both ends CPU, so a
+   * busy worker sends one per turn instead of a completion and a claim.
+   */
+  private async syncLoop(): Promise<void> {
     do {
-      this.claimAgain = false;
-      const free = this.slots - this.attempts.size;
-      if (free <= 0 || !this.mayClaim()) return;
-      let got: ClaimedAttempt[];
+      this.syncAgain = false;
+      const batch = this.outbox;
+      this.outbox = [];
+      const wantClaim = this.wantClaim;
+      this.wantClaim = false;
+      // The attempts completed in this statement free their slots in it.
+      const free = this.slots - this.attempts.size + batch.length;
+      const max = wantClaim && free > 0 && this.mayClaim() ? free : 0;
+      if (!batch.length && max === 0) continue;
+      let r: CompleteAndClaimResult;
       try {
-        got = await this.fleet.claimAttempts(this.id, { tags: this.tags, platform: process.platform, max: free, leaseMs: this.leaseMs });
+        r = await this.fleet.completeAndClaim(this.id, batch.map((b) => b.item),
+          max > 0 ? { tags: this.tags, platform: process.platform, max, leaseMs: this.leaseMs } : undefined);
       } catch (e) {
-        this.emit({ kind: 'error', message: `claim: ${(e as Error).message}` });
-        return;
+        const err = e instanceof Error ? e : new Error(String(e));
+        for (const b of batch) b.reject(err);
+        if (max > 0) this.emit({ kind: 'error', message: `claim: ${err.message}` });
+        continue;
       }
-      this.pollDelay = got.length ? this.pollMs : Math.min(this.maxPollMs, this.pollDelay * 2);
+      // Reported before the claims of the same statement: the slots were freed first.
+      batch.forEach((b, i) => {
+        const result = r.results[i] ?? 'discarded';
+        const { attemptId, outcome } = b.item;
+        this.emit({
+          kind: 'completed', attemptId, state: outcome.state, result,
+          ...(outcome.error ? { error: `${outcome.error.type}: ${outcome.error.message}` } : {}),
+        });
+        b.resolve(result);
+      });
+      if (max === 0) continue;
+      this.pollDelay = r.claimed.length ? this.pollMs : Math.min(this.maxPollMs, this.pollDelay * 2);
       const now = performance.now();
-      for (const c of got) this.launch(c, now);
+      for (const c of r.claimed) this.launch(c, now);
       // A full claim may have left more behind.
-      if (got.length === free && got.length > 0) this.claimAgain = true;
-    } while (this.claimAgain);
+      if (r.claimed.length === max) {
+        this.wantClaim = true;
+        this.syncAgain = true;
+      }
+    } while (this.syncAgain);
   }
 
   private launch(claim: ClaimedAttempt, claimedAt: number): void {
@@ -366,11 +321,7 @@ class FleetWorker implements Worker {
     let delay = 100;
     for (;;) {
       try {
-        const result = await this.completeBatched(a.claim.id, a.claim.fence, outcome);
-        this.emit({
-          kind: 'completed', attemptId: a.claim.id, state: outcome.state, result,
-          ...(outcome.error ? { error: `${outcome.error.type}: ${outcome.error.message}` } : {}),
-        });
+        await this.completeBatched(a.claim.id, a.claim.fence, outcome); // reported as `completed` by the exchange
         return;
       } catch (e) {
         const give = !retry || this.stopped || !isTransientDbError(e);
@@ -382,23 +333,12 @@ class FleetWorker implements Worker {
     }
   }
 
-  /**
-   * Joins the completions of one event-loop turn into one statement: each NOTIFYing commit
-   * takes a server-wide lock, so one per batch instead of one per attempt is what lets
-   * several workers complete in parallel.
-   */
+  /** Queues a completion for the next exchange, which also claims into the slot it frees. */
   private completeBatched(attemptId: string, fence: number, outcome: AttemptOutcome): Promise<'applied' | 'discarded'> {
     return new Promise((resolve, reject) => {
       this.outbox.push({ item: { attemptId, fence, outcome }, resolve, reject });
-      if (this.outbox.length > 1) return;
-      setImmediate(() => {
-        const batch = this.outbox;
-        this.outbox = [];
-        this.fleet.completeAttempts(this.id, batch.map((b) => b.item)).then(
-          (results) => batch.forEach((b, i) => b.resolve(results[i] ?? 'discarded')),
-          (e: unknown) => batch.forEach((b) => b.reject(e instanceof Error ? e : new Error(String(e)))),
-        );
-      });
+      this.wantClaim = true;
+      this.sync();
     });
   }
 

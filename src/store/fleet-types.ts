@@ -29,7 +29,10 @@
  * separated, '' for none), `baton_done` (payload: a run id) and `baton_cancel` (payload: a
  * worker id) wake waiters through LISTEN/NOTIFY; polling is only the fallback (invariant 4).
  * A notification can be lost while a listener reconnects, so a listener polls once after
- * every (re)connect.
+ * every (re)connect. A worker's completions NOTIFY `baton_done` with `<run id> <attempt id> …`
+ * (space separated), so the coordinator reads just those rows (`takeEnded`) instead of every
+ * unapplied end of the run; a payload of the run id alone (the reaper, a worker restarting,
+ * a batch too long for one payload) means "look at the whole run" (`takeCompleted`).
  */
 import type { Failure } from '../core/index.js';
 import type { JsonObject, JsonValue } from '../spec/index.js';
@@ -139,6 +142,22 @@ export interface AttemptOutcome {
   cpuMs?: number;
 }
 
+/** One completion a worker reports. */
+export interface CompletionItem {
+  attemptId: string;
+  /** The fence of the worker's claim. */
+  fence: number;
+  outcome: AttemptOutcome;
+}
+
+/** What `completeAndClaim` did. */
+export interface CompleteAndClaimResult {
+  /** One per completion, in input order, as `completeAttempt` would give it. */
+  results: ('applied' | 'discarded')[];
+  /** Claimed attempts, best first. */
+  claimed: ClaimedAttempt[];
+}
+
 /** An ended attempt a coordinator has not applied yet. */
 export interface CompletedAttempt extends AttemptRecord {
   output?: JsonValue;
@@ -226,11 +245,18 @@ export interface FleetStore {
    * Several `completeAttempt`s of one worker in one statement (one NOTIFY per run): results
    * in input order. What a busy worker uses, since every NOTIFYing commit takes a server-wide lock.
    */
-  completeAttempts(workerId: string, items: { attemptId: string; fence: number; outcome: AttemptOutcome }[]): Promise<('applied' | 'discarded')[]>;
+  completeAttempts(workerId: string, items: CompletionItem[]): Promise<('applied' | 'discarded')[]>;
+  /**
+   * `completeAttempts`, then `claimAttempts` (when `claim` is given), in one statement: a busy
+   * worker's one round trip per turn. `claim.max` may count the slots the completions free.
+   */
+  completeAndClaim(workerId: string, items: CompletionItem[], claim: ClaimRequest | undefined): Promise<CompleteAndClaimResult>;
   /** Makes every attempt whose lease expired `lost`; each is reaped by one caller only. */
   reapExpired(): Promise<ReapedAttempt[]>;
   /** Ended attempts of these runs not yet applied, by end time. */
   takeCompleted(runIds: string[]): Promise<CompletedAttempt[]>;
+  /** These attempts, where ended and not yet applied (the ids a `baton_done` payload names). */
+  takeEnded(attemptIds: string[]): Promise<CompletedAttempt[]>;
   /** Marks attempts applied; returns how many changed. */
   markApplied(ids: string[]): Promise<number>;
   /** Flags running attempts for cancellation and NOTIFYs `baton_cancel` per holding worker. */

@@ -19,6 +19,30 @@ const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NO
 /** Columns a claim returns. */
 const CLAIMED_COLUMNS = 'a.id, a.run_id, a.step_id, a.number, a.fence, a.lease_expires_at, a.priority_key, a.pool, a.runs_on, a.log_path, a.task';
 
+/**
+ * The fast claim's CTEs after `clock`: pools that are full, then the best claimable attempts
+ * the worker can run, locked with `SKIP LOCKED`. $1 worker id, $2 tags, $3 max.
+ */
+const CLAIM_CTES = `full_pools AS (
+      SELECT l.name FROM pool_limits l
+      WHERE (SELECT count(*) FROM attempts r WHERE r.pool = l.name AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max),
+    picked AS (
+      SELECT a.id, a.pool FROM attempts a
+      WHERE ${CLAIMABLE}
+        AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[])
+        AND (a.pool IS NULL OR a.pool NOT IN (SELECT name FROM full_pools))
+        AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1 AND w.state = 'active')
+      ORDER BY a.priority_key DESC, a.id
+      LIMIT $3
+      FOR UPDATE OF a SKIP LOCKED)`;
+
+/** Claims the picked attempts outside limited pools: lease from database time, fence + 1. $1 worker id, $4 lease_ms. */
+const CLAIM_UPDATE = `UPDATE attempts a SET claimed_by = $1, worker = $1, claimed_at = clock.now, lease_ms = $4::int,
+          lease_expires_at = clock.now + $4::int, fence = a.fence + 1
+        FROM picked, clock
+        WHERE a.id = picked.id AND (picked.pool IS NULL OR picked.pool NOT IN (SELECT name FROM pool_limits))
+        RETURNING ${CLAIMED_COLUMNS}`;
+
 /** The fleet's statements, by purpose. */
 export const FQ = {
   /**
@@ -102,24 +126,8 @@ export const FQ = {
    * $1 worker id, $2 tags (platform included), $3 max, $4 lease_ms.
    */
   claimFast: q('claim_fast', `WITH clock AS (SELECT baton_now_ms() AS now),
-    full_pools AS (
-      SELECT l.name FROM pool_limits l
-      WHERE (SELECT count(*) FROM attempts r WHERE r.pool = l.name AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max),
-    picked AS (
-      SELECT a.id, a.pool FROM attempts a
-      WHERE ${CLAIMABLE}
-        AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[])
-        AND (a.pool IS NULL OR a.pool NOT IN (SELECT name FROM full_pools))
-        AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1 AND w.state = 'active')
-      ORDER BY a.priority_key DESC, a.id
-      LIMIT $3
-      FOR UPDATE OF a SKIP LOCKED),
-    claimed AS (
-      UPDATE attempts a SET claimed_by = $1, worker = $1, claimed_at = clock.now, lease_ms = $4::int,
-          lease_expires_at = clock.now + $4::int, fence = a.fence + 1
-        FROM picked, clock
-        WHERE a.id = picked.id AND (picked.pool IS NULL OR picked.pool NOT IN (SELECT name FROM pool_limits))
-        RETURNING ${CLAIMED_COLUMNS})
+    ${CLAIM_CTES},
+    claimed AS (${CLAIM_UPDATE})
     SELECT c.*, (SELECT array_agg(DISTINCT p.pool) FROM picked p JOIN pool_limits l ON l.name = p.pool) AS limited_pools
       FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`),
 
@@ -172,21 +180,37 @@ export const FQ = {
     SELECT d.run_id, pg_notify('baton_done', d.run_id) FROM done d`),
 
   /**
-   * Many completions of one worker in one statement (one NOTIFY per run, so the server-wide
-   * NOTIFY lock is taken once per batch, not once per attempt). Guarded like \`complete\`.
-   * $1 worker; arrays: $2 id, $3 fence, $4 state, $5 exit_code, $6 error (JSON text), $7 output (JSON text),
-   * $8 peak_rss_bytes, $9 cpu_ms.
+   * Completes, then claims, for one worker in one statement: what a busy worker sends once
+   * per event-loop turn. One commit, and one NOTIFY per run (the server-wide NOTIFY lock is
+   * taken once per batch, not once per attempt).
+   *
+   * Completions are guarded like `complete` (holder, fence, state `running`) and NOTIFY
+   * `baton_done` with `<run id> <attempt id> …` (just the run id when the ids would not
+   * fit a payload), so the coordinator reads exactly those rows. The claim is the fast claim
+   * (`claimFast`); `$3` = 0 claims nothing. Rows completed here are held, so never claimed.
+   * Always one row at least: claimed columns NULL when nothing was claimed; `done_ids` the
+   * completions that matched; `limited_pools` as in `claimFast`.
+   * $1 worker id, $2 tags (platform included), $3 max to claim, $4 lease_ms; completions as
+   * arrays: $5 id, $6 fence, $7 state, $8 exit_code, $9 error (JSON text), $10 output (JSON text),
+   * $11 peak_rss_bytes, $12 cpu_ms.
    */
-  completeMany: q('complete_many', `WITH u AS (
-      SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::float8[])
+  completeAndClaim: q('complete_and_claim', `WITH clock AS (SELECT baton_now_ms() AS now),
+    u AS (
+      SELECT * FROM unnest($5::text[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::float8[])
         AS u(id, fence, state, exit_code, error, output, peak_rss_bytes, cpu_ms)),
     done AS (
-      UPDATE attempts a SET state = u.state, ended_at = baton_now_ms(), exit_code = u.exit_code, error = u.error::json,
+      UPDATE attempts a SET state = u.state, ended_at = clock.now, exit_code = u.exit_code, error = u.error::json,
           output = u.output::json, peak_rss_bytes = u.peak_rss_bytes, cpu_ms = u.cpu_ms, applied = false
-        FROM u WHERE a.id = u.id AND a.claimed_by = $1::text AND a.fence = u.fence AND a.state = 'running'
+        FROM u, clock WHERE a.id = u.id AND a.claimed_by = $1::text AND a.fence = u.fence AND a.state = 'running'
         RETURNING a.id, a.run_id),
-    notified AS (SELECT run_id, pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM done) r)
-    SELECT d.id, (SELECT count(*) FROM notified) AS runs FROM done d`),
+    notified AS (
+      SELECT pg_notify('baton_done', CASE WHEN r.len < 7900 THEN r.run_id || ' ' || r.ids ELSE r.run_id END)
+        FROM (SELECT run_id, string_agg(id, ' ') AS ids, sum(length(id) + 1) + length(run_id) AS len FROM done GROUP BY run_id) r),
+    ${CLAIM_CTES},
+    claimed AS (${CLAIM_UPDATE})
+    SELECT c.*, (SELECT array_agg(id) FROM done) AS done_ids, (SELECT count(*) FROM notified) AS runs,
+        (SELECT array_agg(DISTINCT p.pool) FROM picked p JOIN pool_limits l ON l.name = p.pool) AS limited_pools
+      FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`),
 
   /** $1 id. The attempt a completion did not match, with its run row locked (events commit in seq order, dialect.ts point 4). */
   lockForDiscard: q('lock_for_discard', `SELECT a.id, a.run_id, a.step_id, a.state, a.claimed_by, a.fence,
@@ -220,6 +244,12 @@ export const FQ = {
       pid, peak_rss_bytes, cpu_ms, worker, fence, output, claimed_by
     FROM attempts
     WHERE run_id = ANY($1::text[]) AND applied = false AND state <> 'running' ORDER BY ended_at, id`),
+
+  /** $1 attempt ids: those of them that ended and are not applied yet (what a `baton_done` payload names). */
+  takeEnded: q('take_ended', `SELECT id, run_id, step_id, number, state, started_at, ended_at, exit_code, error, log_path,
+      pid, peak_rss_bytes, cpu_ms, worker, fence, output, claimed_by
+    FROM attempts
+    WHERE id = ANY($1::text[]) AND applied = false AND state <> 'running' ORDER BY ended_at, id`),
 
   /** $1 attempt ids. */
   markApplied: q('mark_applied', 'UPDATE attempts SET applied = true WHERE id = ANY($1::text[]) AND applied = false'),

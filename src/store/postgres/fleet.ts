@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import type {
-  AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompletedAttempt, FleetAttemptInput, FleetChannel, FleetListener,
+  AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompleteAndClaimResult, CompletedAttempt, CompletionItem, FleetAttemptInput, FleetChannel, FleetListener,
   FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
 } from '../fleet-types.js';
 import type { JsonObject, JsonValue } from '../../spec/index.js';
@@ -135,22 +135,7 @@ export class PgFleetStore implements FleetStore {
    * the worker is not registered `active`.
    */
   async claimAttempts(workerId: string, req: ClaimRequest): Promise<ClaimedAttempt[]> {
-    const tags = [...new Set([...req.tags, req.platform])];
-    const claimed: ClaimedAttempt[] = [];
-    // A fast round can return limited pools instead of filling up; a pooled round then
-    // claims from them, and one more fast round fills what they could not.
-    for (let round = 0; round < 2 && claimed.length < req.max; round++) {
-      const rows = await run(this.pool, FQ.claimFast, [workerId, tags, req.max - claimed.length, req.leaseMs]);
-      claimed.push(...rows.filter((r) => r.id != null).map(toClaimed));
-      const pools = ((rows[0]?.limited_pools as string[] | null) ?? []).sort();
-      if (!pools.length || claimed.length >= req.max) break;
-      const pooled = await this.tx(async (c) => {
-        await run(c, FQ.lockPools, [pools]);
-        return run(c, FQ.claimPooled, [workerId, tags, req.max - claimed.length, req.leaseMs, pools]);
-      });
-      claimed.push(...pooled.map(toClaimed));
-    }
-    return claimed.sort((a, b) => b.priorityKey - a.priorityKey || (a.id < b.id ? -1 : 1));
+    return (await this.completeAndClaim(workerId, [], req)).claimed;
   }
 
   /**
@@ -180,24 +165,50 @@ export class PgFleetStore implements FleetStore {
    * Completes several held attempts in one statement; each result as `completeAttempt`
    * would give it, in input order.
    */
-  async completeAttempts(workerId: string, items: { attemptId: string; fence: number; outcome: AttemptOutcome }[]): Promise<('applied' | 'discarded')[]> {
+  async completeAttempts(workerId: string, items: CompletionItem[]): Promise<('applied' | 'discarded')[]> {
     if (!items.length) return [];
-    const rows = await run(this.pool, FQ.completeMany, [
-      workerId, items.map((i) => i.attemptId), items.map((i) => i.fence), items.map((i) => i.outcome.state),
+    return (await this.completeAndClaim(workerId, items, undefined)).results;
+  }
+
+  /**
+   * Completes `items` (as `completeAttempts`), then claims (as `claimAttempts`, when `req` is
+   * given and `req.max > 0`), in one statement and one commit when no limited pool is in
+   * the way. Completions come first: `req.max` may count the slots they free.
+   */
+  async completeAndClaim(workerId: string, items: CompletionItem[], req: ClaimRequest | undefined): Promise<CompleteAndClaimResult> {
+    const max = req?.max ?? 0;
+    const tags = req ? [...new Set([...req.tags, req.platform])] : [];
+    const claimed: ClaimedAttempt[] = [];
+    const rows = await run(this.pool, FQ.completeAndClaim, [
+      workerId, tags, max, req?.leaseMs ?? 0,
+      items.map((i) => i.attemptId), items.map((i) => i.fence), items.map((i) => i.outcome.state),
       items.map((i) => i.outcome.exitCode ?? null), items.map((i) => json(i.outcome.error)), items.map((i) => json(i.outcome.output)),
       items.map((i) => i.outcome.peakRssBytes ?? null), items.map((i) => i.outcome.cpuMs ?? null),
     ]);
-    const matched = new Set(rows.map((r) => r.id as string));
-    const out: ('applied' | 'discarded')[] = [];
+    const matched = new Set((rows[0]?.done_ids as string[] | null) ?? []);
+    const results: ('applied' | 'discarded')[] = [];
     for (const i of items) {
-      if (matched.has(i.attemptId)) {
-        out.push('applied');
-        continue;
-      }
       // Rare: a lease lost or a repeated report; the single-attempt path records the discard.
-      out.push(await this.completeAttempt(workerId, i.attemptId, i.fence, i.outcome));
+      results.push(matched.has(i.attemptId) ? 'applied' : await this.completeAttempt(workerId, i.attemptId, i.fence, i.outcome));
     }
-    return out;
+    for (const r of rows) if (r.id != null) claimed.push(toClaimed(r));
+    // A fast round can return limited pools instead of filling up; a pooled round then
+    // claims from them, and one more fast round fills what they could not.
+    let pools = ((rows[0]?.limited_pools as string[] | null) ?? []).sort();
+    for (let round = 0; pools.length && claimed.length < max; round++) {
+      const left = max - claimed.length;
+      const pooled = await this.tx(async (c) => {
+        await run(c, FQ.lockPools, [pools]);
+        return run(c, FQ.claimPooled, [workerId, tags, left, req!.leaseMs, pools]);
+      });
+      claimed.push(...pooled.map(toClaimed));
+      if (round === 1 || claimed.length >= max) break;
+      const more = await run(this.pool, FQ.claimFast, [workerId, tags, max - claimed.length, req!.leaseMs]);
+      claimed.push(...more.filter((r) => r.id != null).map(toClaimed));
+      pools = ((more[0]?.limited_pools as string[] | null) ?? []).sort();
+    }
+    claimed.sort((a, b) => b.priorityKey - a.priorityKey || (a.id < b.id ? -1 : 1));
+    return { results, claimed };
   }
 
   /**
@@ -218,6 +229,12 @@ export class PgFleetStore implements FleetStore {
   async takeCompleted(runIds: string[]): Promise<CompletedAttempt[]> {
     if (!runIds.length) return [];
     return (await run(this.pool, FQ.takeCompleted, [runIds])).map(toCompleted);
+  }
+
+  /** These attempts, where ended and not applied yet, by end time then id. */
+  async takeEnded(attemptIds: string[]): Promise<CompletedAttempt[]> {
+    if (!attemptIds.length) return [];
+    return (await run(this.pool, FQ.takeEnded, [attemptIds])).map(toCompleted);
   }
 
   /** Sets `applied = true`; returns how many attempts changed. */

@@ -1,0 +1,103 @@
+/**
+ * @module runtime/worker-options
+ * What `baton worker` (./worker.ts) is configured with and reports, and the helpers it
+ * decides with (load sampling, which database errors are worth retrying).
+ */
+import os from 'node:os';
+import type { AttemptOutcome, FleetStore } from '../store/index.js';
+
+/** Options of `createWorker`. */
+export interface WorkerOptions {
+  fleet: FleetStore;
+  /** baton version, announced with the registration. */
+  version: string;
+  /** Attempts run at once. @default os.availableParallelism() */
+  slots?: number;
+  /** Capabilities (`docker`, `gpu`); the platform counts as one too. @default [] */
+  tags?: string[];
+  /** Lease of each claim, renewed by every heartbeat, ms. @default 30000 */
+  leaseMs?: number;
+  /** Heartbeat interval, ms; less than `leaseMs`. @default 10000 */
+  heartbeatMs?: number;
+  /** Fallback poll interval, ms; doubles while idle up to `maxPollMs`. @default 1000 */
+  pollMs?: number;
+  /** @default 5000 */
+  maxPollMs?: number;
+  /** Reaper interval, ms. @default leaseMs / 3 */
+  reapMs?: number;
+  /** SIGTERM → SIGKILL grace of a stopped step, and default drain grace, ms. @default 5000 */
+  graceMs?: number;
+  /** Bytes of log kept per attempt. @default 10 MiB */
+  logCapBytes?: number;
+  /** Largest output, bytes of JSON. @default 1 MiB */
+  maxOutputBytes?: number;
+  /** No claims while `loadavg[0] / cores` is above this. @default 0.8 */
+  cpuThreshold?: number;
+  /** No claims while the fraction of memory in use is above this. @default 0.8 */
+  memThreshold?: number;
+  /** @default `<host>:<pid>:<random>` */
+  id?: string;
+  /** Folder for `$BATON_OUTPUT` files. @default a fresh folder under os.tmpdir(), removed on stop */
+  outputDir?: string;
+  /** Load sampler (tests). @default from os.loadavg / os.freemem */
+  sampleLoad?: () => LoadSample;
+  /** Called with what the worker does, for logs. Must not throw. */
+  report?: (e: WorkerEvent) => void;
+}
+
+/** A load sample. */
+export interface LoadSample {
+  /** CPU use, 0..1 of the machine. */
+  cpu: number;
+  /** Fraction of memory in use, 0..1. */
+  memFraction: number;
+  /** Memory in use, bytes. */
+  memBytes: number;
+}
+
+/** What a worker reports. */
+export type WorkerEvent =
+  | { kind: 'started'; workerId: string; slots: number; tags: string[]; platform: string }
+  | { kind: 'claimed'; attemptId: string; runId: string; stepId: string; fence: number }
+  | { kind: 'completed'; attemptId: string; state: AttemptOutcome['state']; result: 'applied' | 'discarded'; error?: string }
+  | { kind: 'lease-lost'; attemptId: string }
+  | { kind: 'cancel-requested'; attemptId: string }
+  | { kind: 'fenced'; reason: string; killed: string[] }
+  | { kind: 'unfenced' }
+  | { kind: 'throttled'; cpu: number; mem: number }
+  | { kind: 'unthrottled' }
+  | { kind: 'reaped'; attemptIds: string[] }
+  | { kind: 'draining'; running: number }
+  | { kind: 'stopped' }
+  | { kind: 'error'; message: string };
+
+/** A running worker. */
+export interface Worker {
+  readonly id: string;
+  /** Registers, listens, and starts claiming. */
+  start(): Promise<void>;
+  /** Stops claiming, waits up to `graceMs` for running attempts, kills the rest, stops. */
+  drain(graceMs?: number): Promise<void>;
+  /** Stops at once: kills running attempts (completed failed/retryable, best effort). */
+  stop(): Promise<void>;
+  /** Attempt ids running now. */
+  running(): string[];
+}
+
+/**
+ * True for errors worth retrying: connection failures and transient SQLSTATE classes (08
+ * connection, 40 rollback, 53 resources, 57P shutdown, and 55000 "database is not accepting
+ * connections", which a database being restarted or closed for maintenance answers).
+ */
+export function isTransientDbError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|40|53|57P|55000)/.test(code);
+  return true;
+}
+
+/** A load sample of this machine: 1-minute load average per core, and memory in use. */
+export function defaultLoad(): LoadSample {
+  const total = os.totalmem();
+  const used = total - os.freemem();
+  return { cpu: os.loadavg()[0]! / os.availableParallelism(), memFraction: used / total, memBytes: used };
+}
