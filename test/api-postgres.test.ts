@@ -1,0 +1,117 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- API responses are JSON read loosely; the assertions check their shape */
+/**
+ * The HTTP API on PostgreSQL: the event feed in commit order (a transaction that took a
+ * smaller sequence number but commits later is not skipped), runs executed and streamed,
+ * the fleet's workers listed and drained, and one webhook delivery sent twice at once
+ * starting one run.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PgFleetStore, PgStore, WorkflowSpec } from '../src/index.js';
+import { newRun, openFleetStore, openPostgresStore } from '../src/index.js';
+import { signWebhook } from '../src/server/index.js';
+import type { TestApi } from './api-helpers.js';
+import { openSse, startApi } from './api-helpers.js';
+import { waitFor } from './helpers.js';
+import type { TestDatabase } from './pg-helpers.js';
+import { createTestDatabase } from './pg-helpers.js';
+
+const SECRET = 'pg-hook-secret-456';
+let db: TestDatabase;
+let store: PgStore;
+let fleet: PgFleetStore;
+let api: TestApi;
+
+beforeAll(async () => {
+  process.env.PG_HOOK_SECRET = SECRET;
+  db = await createTestDatabase();
+  store = openPostgresStore(db.url);
+  fleet = openFleetStore(db.url, { max: 2 });
+  api = await startApi({ store, fleet, env: { PG_HOOK_SECRET: SECRET } });
+  const r = await api.call('POST', '/api/v1/workflows', {
+    body: 'name: pgflow\nsecrets: [PG_HOOK_SECRET]\nwebhook: { secret: PG_HOOK_SECRET }\nsteps:\n  - id: a\n    run: echo a\n  - id: b\n    needs: [a]\n    run: echo b\n',
+    headers: { 'content-type': 'application/yaml' },
+  });
+  expect(r.status, r.text).toBe(201);
+});
+afterAll(async () => {
+  await api?.close();
+  await fleet?.close();
+  await store?.close();
+  await db?.drop();
+});
+
+describe('event feed on PostgreSQL', () => {
+  it('waits for a transaction that took a smaller seq and commits later, so a cursor never skips it', async () => {
+    const version = (await store.api.listWorkflowVersions('pgflow'))[0]!.version;
+    const spec = (await store.getWorkflow(version))!.definition as unknown as WorkflowSpec;
+    const run = newRun(spec, version, {}, Date.now());
+    await store.createRun(run.record, run.steps, []);
+    const head = await store.api.eventsHead();
+    const slow = new pg.Client({ connectionString: db.url });
+    const fast = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    await fast.connect();
+    try {
+      const insert = "INSERT INTO events (run_id, type, at) VALUES ($1, 'probe', 0) RETURNING seq";
+      await slow.query('BEGIN');
+      const s1 = Number((await slow.query(insert, [run.record.id])).rows[0].seq);
+      await fast.query('BEGIN');
+      const s2 = Number((await fast.query(insert, [run.record.id])).rows[0].seq);
+      await fast.query('COMMIT');
+      expect(s2).toBeGreaterThan(s1);
+      // s2 is committed, but s1 may still commit: handing out s2 now would let a reader resume past s1.
+      const early = await store.api.eventsAfter(head, { runId: run.record.id }, 100);
+      expect(early.map((e) => e.seq)).toEqual([]);
+      await slow.query('COMMIT');
+      const all = await store.api.eventsAfter(head, { runId: run.record.id }, 100);
+      expect(all.map((e) => e.seq)).toEqual([s1, s2]);
+      const rest = await store.api.eventsAfter(all[0]!.cursor, { runId: run.record.id }, 100);
+      expect(rest.map((e) => e.seq)).toEqual([s2]);
+      expect(await store.api.eventsAfter(all[1]!.cursor, { runId: run.record.id }, 100)).toEqual([]);
+    } finally {
+      await slow.end();
+      await fast.end();
+    }
+  });
+});
+
+describe('API on PostgreSQL', () => {
+  it('executes a run it created and streams its events', async () => {
+    const stream = await openSse(`${api.url}/api/v1/events?workflow=pgflow`, api.tokens.viewer);
+    const r = await api.call('POST', '/api/v1/runs', { role: 'operator', body: { workflow: 'pgflow' } });
+    expect(r.status, r.text).toBe(201);
+    await waitFor(() => stream.messages.some((m) => m.data.runId === r.body.run.id && m.data.type === 'run' && m.data.to === 'succeeded'), 15_000, 'the run to end on the stream');
+    stream.close();
+    const got = stream.messages.filter((m) => m.data.runId === r.body.run.id).map((m) => m.data.seq);
+    const stored = (await store.getEvents(r.body.run.id)).map((e) => e.seq);
+    expect([...got].sort((a, b) => a - b)).toEqual([...stored].sort((a, b) => a - b));
+    const page = await api.call('GET', '/api/v1/runs?workflow=pgflow&limit=1', { role: 'viewer' });
+    expect(page.body.runs[0].id).toBe(r.body.run.id);
+  });
+
+  it('lists the fleet and drains a worker', async () => {
+    await fleet.registerWorker({ id: 'w-api-1', host: 'h1', pid: 1, platform: 'linux', tags: ['gpu'], slots: 4, version: '0.1.0' });
+    const list = await api.call('GET', '/api/v1/workers', { role: 'viewer' });
+    expect(list.body.workers).toEqual([expect.objectContaining({ id: 'w-api-1', state: 'active', tags: ['gpu'], slots: 4 })]);
+    expect((await api.call('POST', '/api/v1/workers/w-api-1/drain', { role: 'viewer' })).status).toBe(403);
+    expect((await api.call('POST', '/api/v1/workers/w-api-1/drain', { role: 'operator' })).body).toEqual({ id: 'w-api-1', state: 'draining' });
+    expect((await fleet.listWorkers())[0]!.state).toBe('draining');
+    expect((await api.call('POST', '/api/v1/workers/nobody/drain', { role: 'operator' })).status).toBe(404);
+    const m = await api.call('GET', '/metrics', { role: 'viewer' });
+    expect(m.text).toMatch(/baton_workers\{state="draining"\} 1/);
+  });
+
+  it('starts one run for one delivery sent twice at the same moment', async () => {
+    const body = '{}';
+    const ts = Math.floor(Date.now() / 1000);
+    const send = () => api.call('POST', '/hooks/pgflow', {
+      role: 'none', raw: body,
+      headers: { 'content-type': 'application/json', 'x-baton-timestamp': String(ts), 'x-baton-delivery': 'same-delivery', 'x-baton-signature': signWebhook(SECRET, ts, body) },
+    });
+    const results = await Promise.all([send(), send()]);
+    expect(results.map((r) => r.status).sort()).toEqual([202, 409]);
+    const runs = await store.api.queryRuns({ workflow: 'pgflow', trigger: ['webhook'], limit: 10 });
+    expect(runs.runs).toHaveLength(1);
+  });
+});
