@@ -43,6 +43,17 @@ const CLAIM_UPDATE = `UPDATE attempts a SET claimed_by = $1, worker = $1, claime
         WHERE a.id = picked.id AND (picked.pool IS NULL OR picked.pool NOT IN (SELECT name FROM pool_limits))
         RETURNING ${CLAIMED_COLUMNS}`;
 
+/** The heartbeat statement over the held attempts that `held` (a predicate over alias `a`) selects. */
+function heartbeatText(held: string): string {
+  return `WITH clock AS (SELECT baton_now_ms() AS now),
+    beat AS (UPDATE workers w SET heartbeat_at = clock.now, load = $2::json FROM clock WHERE w.id = $1 RETURNING w.id),
+    held AS (SELECT a.id FROM attempts a WHERE ${held} AND a.state = 'running' ORDER BY a.id FOR UPDATE),
+    renewed AS (
+      UPDATE attempts a SET lease_expires_at = clock.now + a.lease_ms FROM held, clock WHERE a.id = held.id
+      RETURNING a.id, a.cancel_requested)
+    SELECT r.id, r.cancel_requested, (SELECT count(*) FROM beat) AS beat FROM renewed r`;
+}
+
 /** The fleet's statements, by purpose. */
 export const FQ = {
   /**
@@ -55,7 +66,7 @@ export const FQ = {
     orphaned AS (
       UPDATE attempts a SET state = 'lost', ended_at = clock.now, applied = false,
         error = json_build_object('type', 'lost', 'message', 'worker ' || $1::text || ' restarted before it reported', 'retryable', true)
-      FROM clock WHERE a.claimed_by = $1 AND a.state = 'running' RETURNING a.run_id),
+      FROM clock WHERE a.claimed_by = $1 AND a.state = 'running' AND a.lease_expires_at IS NOT NULL RETURNING a.run_id),
     notified AS (SELECT pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM orphaned) d),
     w AS (
       INSERT INTO workers (id, host, pid, platform, tags, slots, version, started_at, heartbeat_at, state, load)
@@ -67,18 +78,17 @@ export const FQ = {
     SELECT w.*, 0::bigint AS heartbeat_age_ms, (SELECT count(*) FROM notified) AS notified FROM w`),
 
   /**
-   * Records load and renews every running attempt the worker holds, by its own lease
-   * length from database time, in one statement. Rows are locked in id order.
-   * $1 worker id, $2 load (JSON text).
+   * Records load and renews the running attempts the worker holds among `$3`, by each one's
+   * lease length from database time, in one statement. Rows are locked in id order.
+   * $1 worker id, $2 load (JSON text), $3 attempt ids (found by primary key).
    */
-  heartbeat: q('heartbeat', `WITH clock AS (SELECT baton_now_ms() AS now),
-    beat AS (UPDATE workers w SET heartbeat_at = clock.now, load = $2::json FROM clock WHERE w.id = $1 RETURNING w.id),
-    held AS (SELECT a.id FROM attempts a WHERE a.claimed_by = $1 AND a.state = 'running'
-        AND ($3::text[] IS NULL OR a.id = ANY($3::text[])) ORDER BY a.id FOR UPDATE),
-    renewed AS (
-      UPDATE attempts a SET lease_expires_at = clock.now + a.lease_ms FROM held, clock WHERE a.id = held.id
-      RETURNING a.id, a.cancel_requested)
-    SELECT r.id, r.cancel_requested, (SELECT count(*) FROM beat) AS beat FROM renewed r`),
+  heartbeat: q('heartbeat', heartbeatText('a.id = ANY($3::text[]) AND a.claimed_by = $1')),
+
+  /**
+   * `heartbeat` for every running attempt the worker holds, found among the leased ones (a
+   * claimed running attempt always has a lease). $1 worker id, $2 load (JSON text).
+   */
+  heartbeatAll: q('heartbeat_all', heartbeatText('a.claimed_by = $1 AND a.lease_expires_at IS NOT NULL')),
 
   /** All workers; the heartbeat's age is measured on the database clock. */
   listWorkers: q('list_workers', `SELECT w.*, baton_now_ms() - w.heartbeat_at AS heartbeat_age_ms

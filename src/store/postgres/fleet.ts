@@ -89,7 +89,9 @@ export class PgFleetStore implements FleetStore {
    * holds (reaped, or never its own) are absent from `renewed`: the worker must stop them.
    */
   async heartbeatWorker(id: string, load: WorkerLoad, held?: string[]): Promise<HeartbeatResult> {
-    const rows = await run(this.pool, FQ.heartbeat, [id, JSON.stringify(load), held ?? null]);
+    const rows = held === undefined
+      ? await run(this.pool, FQ.heartbeatAll, [id, JSON.stringify(load)])
+      : await run(this.pool, FQ.heartbeat, [id, JSON.stringify(load), held]);
     const renewed = rows.map((r) => r.id as string).sort();
     const cancelled = rows.filter((r) => r.cancel_requested === true).map((r) => r.id as string).sort();
     return { renewed, cancelled };
