@@ -2,6 +2,7 @@
 // baton benchmarks: prints figures (medians of several rounds), not pass/fail.
 // Usage: npm run bench [-- --rounds 5 --only steps,chain,fanout,shell,rss,startup]
 // PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
+// HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const ROUNDS = Number(opt('rounds', 5));
-const ONLY = opt('only', 'steps,chain,fanout,shell,startup,rss').split(',');
+const ONLY = opt('only', 'steps,chain,fanout,shell,startup,rss,api').split(',');
 const SYNC = process.env.BATON_SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
 const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
 
@@ -146,6 +147,11 @@ if (ONLY.includes('rss')) {
 if (ONLY.includes('fleet')) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./fleet.js', import.meta.url)), '--rounds', String(ROUNDS)], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`bench/fleet.js exited ${r.status}`);
+}
+
+if (ONLY.includes('api')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./api.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/api.js exited ${r.status}`);
 }
 
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));

@@ -13,6 +13,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { WorkflowSpec } from '../spec/index.js';
 import type { FleetStore, Role, Store, TokenRecord } from '../store/index.js';
 import { ApiError, installErrorHandling } from './errors.js';
 import { allows, verifyToken } from './tokens.js';
@@ -44,8 +45,12 @@ export interface ApiOptions {
   fleet?: FleetStore;
   /** Folder that `uses` module paths of workflows registered through the API resolve from. @default process.cwd() */
   baseDir?: string;
-  /** Called after the API queued a run (created, retried, resumed), so the server starts it now instead of at its next poll. */
-  onRunQueued?: () => void;
+  /**
+   * Called after the API queued a run (created, retried, resumed) with its id, or changed
+   * what may start (a schedule resumed, a workflow registered) without one, so the server
+   * starts it now instead of at its next poll.
+   */
+  onRunQueued?: (runId?: string) => void;
   /** Called after the API paused, resumed or re-prioritised a run this process may hold, so its engine applies it now. */
   onRunChanged?: (runId: string) => void;
   /** Emits `events` when this process committed events, so live feeds read at once instead of at their next poll. */
@@ -66,8 +71,10 @@ export interface ApiOptions {
 /** Options with every default filled in: what route modules receive. */
 export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'onRunQueued' | 'onRunChanged' | 'logger'>> {
   fleet: FleetStore | undefined;
-  onRunQueued: () => void;
+  onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
+  /** Compiled definitions by version: versions are immutable, so one parse serves every request. */
+  specs: Map<string, WorkflowSpec>;
 }
 
 /** The fastify instance with zod schemas, as route modules use it. */
@@ -101,6 +108,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     env: o.env ?? process.env,
     feedPollMs: o.feedPollMs ?? 250,
     clock: o.clock ?? Date.now,
+    specs: new Map(),
   };
   ctx.feedSignal.setMaxListeners(0);
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: ctx.bodyLimitBytes, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();

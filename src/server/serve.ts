@@ -83,7 +83,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       ...(o.env ? { env: o.env } : {}),
       ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
-      onRunQueued: () => void triggers.runIteration(),
+      onRunQueued: (runId) => void (runId === undefined ? triggers.runIteration() : triggers.startQueued(runId)),
       onRunChanged: (runId) => void engine.refresh(runId).catch(() => undefined),
     });
     try {

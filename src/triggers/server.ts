@@ -8,7 +8,7 @@
 import type { Engine, RunSummary } from '../runtime/index.js';
 import { ResumeError, RunHeldError, isOwnerDead } from '../runtime/index.js';
 import type { WorkflowSpec } from '../spec/index.js';
-import type { Store } from '../store/index.js';
+import type { RunRecord, Store } from '../store/index.js';
 import type { RegistryReport } from './registry.js';
 import { WorkflowRegistry } from './registry.js';
 import type { FiredTick } from './scheduler.js';
@@ -48,6 +48,8 @@ export class TriggerServer {
   private iteration: Promise<void> | undefined;
   private again = false;
   private readonly active = new Map<string, Promise<RunSummary>>();
+  /** Runs being started (between the check and `active`), so two callers never start one run twice. */
+  private readonly starting = new Set<string>();
 
   constructor(private readonly o: ServerOptions) {
     this.clock = o.clock ?? Date.now;
@@ -110,7 +112,7 @@ export class TriggerServer {
 
   private async iterate(): Promise<void> {
     const now = this.clock();
-    const { store, engine, report } = this.o;
+    const { store, report } = this.o;
     try {
       if (this.o.schedules !== false) for (const tick of await this.scheduler.check(now)) report({ kind: 'tick', tick });
       await store.promoteDueRuns(now, 100);
@@ -119,34 +121,52 @@ export class TriggerServer {
       // Running runs whose holder died are resumed. Highest priority first, then longest
       // waiting; a paused queued run waits until unpaused.
       const waiting = await store.listRuns({ state: ['queued', 'running'], limit: 100, order: 'queue' });
-      for (const r of waiting) {
-        if (this.active.has(r.id) || (r.state === 'queued' && r.pausedAt !== undefined)) continue;
-        const free = r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r);
-        if (!free) continue;
-        try {
-          const resumed = r.state === 'running';
-          const handle = resumed ? await engine.resumeRun(r.id) : await engine.startQueuedRun(r.id);
-          report({ kind: 'started', runId: r.id, workflow: r.workflow, resumed });
-          const done = handle.result.then((summary) => {
-            this.active.delete(r.id);
-            report({ kind: 'finished', summary });
-            // A finished run may release a queued run of the same schedule (overlap: queue).
-            if (!this.stopped) void this.runIteration();
-            return summary;
-          });
-          this.active.set(r.id, done);
-          done.catch((e: unknown) => {
-            this.active.delete(r.id);
-            report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
-          });
-        } catch (e) {
-          // Another server took it first, or it ended (cancelled) since it was listed.
-          if (e instanceof RunHeldError || e instanceof ResumeError) continue;
-          report({ kind: 'error', message: `could not start run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
-        }
-      }
+      for (const r of waiting) await this.adopt(r, now);
     } catch (e) {
       report({ kind: 'error', message: `trigger loop: ${e instanceof Error ? e.message : String(e)}; retrying` });
+    }
+  }
+
+  /**
+   * Starts one queued run now, without waiting for the next iteration: what the HTTP API
+   * calls after it queued a run. The same checks as the loop apply (not paused, nobody
+   * holds it); a run another server took first is left to it.
+   */
+  async startQueued(runId: string): Promise<void> {
+    if (this.stopped || this.active.has(runId)) return;
+    const r = await this.o.store.getRun(runId);
+    if (r?.state === 'queued') await this.adopt(r, this.clock());
+  }
+
+  /** Starts (queued) or resumes (running, holder dead) one listed run unless it is held, paused or already here. */
+  private async adopt(r: RunRecord, now: number): Promise<void> {
+    const { engine, report } = this.o;
+    if (this.active.has(r.id) || this.starting.has(r.id) || (r.state === 'queued' && r.pausedAt !== undefined)) return;
+    const free = r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r);
+    if (!free) return;
+    this.starting.add(r.id);
+    try {
+      const resumed = r.state === 'running';
+      const handle = resumed ? await engine.resumeRun(r.id) : await engine.startQueuedRun(r.id);
+      report({ kind: 'started', runId: r.id, workflow: r.workflow, resumed });
+      const done = handle.result.then((summary) => {
+        this.active.delete(r.id);
+        report({ kind: 'finished', summary });
+        // A finished scheduled run may release a queued run of the same schedule (overlap: queue).
+        if (!this.stopped && r.scheduleId !== undefined) void this.runIteration();
+        return summary;
+      });
+      this.active.set(r.id, done);
+      done.catch((e: unknown) => {
+        this.active.delete(r.id);
+        report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+      });
+    } catch (e) {
+      // Another server took it first, or it ended (cancelled) since it was listed.
+      if (e instanceof RunHeldError || e instanceof ResumeError) return;
+      report({ kind: 'error', message: `could not start run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+    } finally {
+      this.starting.delete(r.id);
     }
   }
 

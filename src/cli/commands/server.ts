@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { RunningServer } from '../../server/index.js';
-import { serve } from '../../server/index.js';
 import { formatSpecError } from '../../spec/index.js';
 import type { ServerReport } from '../../triggers/index.js';
 import type { GlobalOptions } from '../context.js';
@@ -31,6 +30,8 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
     .action(async (o: { workflows?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
       const { store, dataDir } = await openStore(globals());
       const fleet = openFleet(globals());
+      // Loaded here, not at the top: fastify and its plugins would slow every other command's start.
+      const { serve } = await import('../../server/index.js');
       let running: RunningServer;
       try {
         running = await serve({
@@ -67,6 +68,7 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
       await fleet?.close();
       await store.close();
       log('baton server stopped');
+      flushLog();
     });
 }
 
@@ -76,8 +78,22 @@ function portNumber(v: string): number {
   return n;
 }
 
+let pendingLines: string[] = [];
+
+/**
+ * Lines of one event-loop turn go out in one write: stdout to a pipe is a synchronous
+ * syscall per write, and a busy server starts and ends hundreds of runs a second.
+ */
+function flushLog(): void {
+  if (!pendingLines.length) return;
+  const out = pendingLines.join('');
+  pendingLines = [];
+  process.stdout.write(out);
+}
+
 function log(line: string): void {
-  process.stdout.write(`${formatTime(Date.now())} ${line}\n`);
+  if (!pendingLines.length) setImmediate(flushLog);
+  pendingLines.push(`${formatTime(Date.now())} ${line}\n`);
 }
 
 function print(r: ServerReport): void {

@@ -30,7 +30,7 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
   let follower: Promise<unknown> | undefined;
   app.addHook('onReady', async () => {
     const head = await ctx.store.api.eventsHead();
-    follower = followEvents(head, { store: ctx.store, filter: {}, signal: ctx.feedSignal, pollMs: Math.max(ctx.feedPollMs, 1000), abort: abort.signal }, (page) => metrics.observe(page));
+    follower = followEvents(head, { store: ctx.store, filter: {}, signal: ctx.feedSignal, pollMs: Math.max(ctx.feedPollMs, 1000), pageSize: 100, abort: abort.signal }, (page) => metrics.observe(page));
   });
   app.addHook('onClose', async () => {
     abort.abort();

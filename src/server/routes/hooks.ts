@@ -60,7 +60,7 @@ export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
     const raw = req.body;
     if (!Buffer.isBuffer(raw)) throw new ApiError(415, 'unsupported-media-type', 'send the params as a JSON object with Content-Type application/json');
     const notFound = new ApiError(404, 'webhook-not-found', `workflow '${name}' takes no webhooks (it needs a registered version with 'webhook: { secret: NAME }')`);
-    const { spec, version } = await workflowSpec(ctx.store, name).catch(() => {
+    const { spec, version } = await workflowSpec(ctx, name).catch(() => {
       throw notFound;
     });
     const hook = spec.webhook;
@@ -102,7 +102,7 @@ export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
     const run = newRun(spec, version, { params, trigger: 'webhook' }, now);
     const r = await ctx.store.api.createWebhookRun({ workflow: name, id: delivery, receivedAt: now }, run.record, run.steps, run.events);
     if (!r.created) throw new ApiError(409, 'duplicate-delivery', `delivery '${delivery}' was already received; it started run ${r.runId}`, { runId: r.runId });
-    ctx.onRunQueued();
+    ctx.onRunQueued(r.runId);
     return reply.status(202).send({ runId: r.runId });
   });
 }

@@ -11,7 +11,7 @@ import {
 } from '../../runtime/index.js';
 import type { JsonValue, WorkflowSpec } from '../../spec/index.js';
 import { resolveParams } from '../../spec/index.js';
-import type { RunRecord, Store, Trigger } from '../../store/index.js';
+import type { RunRecord, Trigger } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
@@ -32,18 +32,24 @@ function listParam<T extends string>(name: string, raw: string | undefined, allo
 }
 
 /** The stored definition of a workflow version, or of the newest version of a name. @throws ApiError 404 */
-export async function workflowSpec(store: Store, name: string, version?: string): Promise<{ spec: WorkflowSpec; version: string }> {
+export async function workflowSpec(ctx: Pick<ApiContext, 'store' | 'specs'>, name: string, version?: string): Promise<{ spec: WorkflowSpec; version: string }> {
+  const { store } = ctx;
   const v = version ?? (await store.api.listWorkflowVersions(name))[0]?.version;
+  const known = v === undefined ? undefined : ctx.specs.get(v);
+  if (known && known.name === name) return { spec: known, version: v! };
   const w = v === undefined ? undefined : await store.getWorkflow(v);
   if (!w || w.name !== name) {
     throw new ApiError(404, 'workflow-not-found', version ? `workflow '${name}' has no version '${version}'` : `no workflow '${name}' is registered; POST it to /api/v1/workflows or load it with 'baton server --workflows DIR'`);
   }
-  return { spec: w.definition as unknown as WorkflowSpec, version: w.version };
+  const spec = w.definition as unknown as WorkflowSpec;
+  if (ctx.specs.size >= 256) ctx.specs.clear();
+  ctx.specs.set(w.version, spec);
+  return { spec, version: w.version };
 }
 
 /** Creates a run of a stored workflow with params checked against its declarations. */
 export async function createRunOf(ctx: ApiContext, name: string, opts: { version?: string; params: Record<string, unknown>; trigger: Trigger; priority?: number; concurrency?: number; dueAt?: number }): Promise<RunRecord> {
-  const { spec, version } = await workflowSpec(ctx.store, name, opts.version);
+  const { spec, version } = await workflowSpec(ctx, name, opts.version);
   const params = resolveParams(spec, opts.params as Record<string, JsonValue>);
   const run = newRun(spec, version, {
     params, trigger: opts.trigger,
@@ -52,7 +58,7 @@ export async function createRunOf(ctx: ApiContext, name: string, opts: { version
     ...(opts.dueAt !== undefined ? { dueAt: opts.dueAt } : {}),
   }, ctx.clock());
   await ctx.store.createRun(run.record, run.steps, run.events);
-  ctx.onRunQueued();
+  if (run.record.state === 'queued') ctx.onRunQueued(run.record.id);
   return run.record;
 }
 
@@ -152,7 +158,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     if (run.pausedAt !== undefined) {
       const r = await unpauseRun(store, id, ctx.clock(), by(req));
       ctx.onRunChanged(id);
-      ctx.onRunQueued();
+      if (r.run.state === 'queued') ctx.onRunQueued(id);
       return { run: r.run, outcome: 'unpaused' as const };
     }
     const orphaned = run.state === 'running' && (run.owner === undefined || (run.leaseExpiresAt ?? 0) < ctx.clock() || isOwnerDead(run));
@@ -175,12 +181,12 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     const b = req.body;
     if (b.mode === 'new') {
       const run = await retryAsNewRun(store, id, ctx.clock(), by(req));
-      ctx.onRunQueued();
+      ctx.onRunQueued(run.id);
       return { run };
     }
     if (b.mode === 'from' && b.step === undefined) throw new ApiError(400, 'invalid-request', "mode 'from' needs 'step': the step to re-run with everything downstream of it");
     const r = await rerunRun(store, id, b.mode === 'from' ? { from: b.step! } : { failed: true }, ctx.clock(), by(req));
-    ctx.onRunQueued();
+    ctx.onRunQueued(id);
     return { run: r.run, steps: r.steps };
   });
 

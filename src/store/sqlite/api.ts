@@ -20,30 +20,39 @@ type InsertRun = (run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) =>
 
 /** `ApiStore` over one better-sqlite3 connection; `insertRun` writes a run inside the caller's transaction. */
 export class SqliteApiStore implements ApiStore {
+  private readonly st = new Map<string, Database.Statement<unknown[], unknown>>();
+
   constructor(
     private readonly db: Database.Database,
     private readonly insertRun: InsertRun,
   ) {}
 
+  /** A prepared statement, prepared once per SQL text: filters make a handful of shapes only. */
+  private stmt(sql: string): Database.Statement<unknown[], unknown> {
+    let s = this.st.get(sql);
+    if (!s) this.st.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
   async createToken(t: TokenRecord): Promise<void> {
-    this.db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt);
+    this.stmt('INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.name, t.role, t.hash, t.createdAt);
   }
 
   async getToken(id: string): Promise<TokenRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as Row | undefined;
+    const r = this.stmt('SELECT * FROM api_tokens WHERE id = ?').get(id) as Row | undefined;
     return r ? toToken(r) : undefined;
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(toToken);
+    return (this.stmt('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(toToken);
   }
 
   async revokeToken(id: string, now: number): Promise<boolean> {
-    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes === 1;
+    return this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes === 1;
   }
 
   async touchToken(id: string, now: number): Promise<void> {
-    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, id, now - TOKEN_TOUCH_MS);
+    this.stmt('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, id, now - TOKEN_TOUCH_MS);
   }
 
   async queryRuns(q: RunQuery): Promise<RunPage> {
@@ -70,7 +79,7 @@ export class SqliteApiStore implements ApiStore {
       vals.push(c.createdAt, c.createdAt, c.id);
     }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    const rows = (this.db.prepare(sql).all(...vals, q.limit + 1) as Row[]).map(toRun);
+    const rows = (this.stmt(sql).all(...vals, q.limit + 1) as Row[]).map(toRun);
     return toRunPage(rows, q.limit);
   }
 
@@ -86,8 +95,7 @@ export class SqliteApiStore implements ApiStore {
       where.push('r.workflow = ?');
       vals.push(filter.workflow);
     }
-    const rows = this.db
-      .prepare(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
+    const rows = this.stmt(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
       .all(...vals, limit) as Row[];
     return rows.map((r) => ({ ...toEvent(r), cursor: String(r.seq as number), workflow: r.workflow as string }));
   }
@@ -98,18 +106,16 @@ export class SqliteApiStore implements ApiStore {
   }
 
   async countStates(): Promise<StateCounts> {
-    const runs = this.db.prepare('SELECT state, count(*) AS n FROM runs GROUP BY state').all() as Row[];
-    const steps = this.db
-      .prepare(`SELECT s.state, count(*) AS n FROM step_runs s JOIN runs r ON r.id = s.run_id
+    const runs = this.stmt('SELECT state, count(*) AS n FROM runs GROUP BY state').all() as Row[];
+    const steps = this.stmt(`SELECT s.state, count(*) AS n FROM step_runs s JOIN runs r ON r.id = s.run_id
                 WHERE r.state IN ('pending', 'queued', 'running') GROUP BY s.state`)
       .all() as Row[];
-    const lost = this.db.prepare("SELECT count(*) AS n FROM attempts WHERE state = 'lost'").get() as Row;
+    const lost = this.stmt("SELECT count(*) AS n FROM attempts WHERE state = 'lost'").get() as Row;
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: lost.n as number };
   }
 
   async listWorkflows(): Promise<WorkflowSummary[]> {
-    const rows = this.db
-      .prepare(`SELECT w.name, count(*) AS versions, max(w.created_at) AS updated_at,
+    const rows = this.stmt(`SELECT w.name, count(*) AS versions, max(w.created_at) AS updated_at,
                   (SELECT version FROM workflows x WHERE x.name = w.name ORDER BY created_at DESC, version DESC LIMIT 1) AS latest
                 FROM workflows w GROUP BY w.name ORDER BY w.name`)
       .all() as Row[];
@@ -117,17 +123,17 @@ export class SqliteApiStore implements ApiStore {
   }
 
   async listWorkflowVersions(name: string): Promise<{ version: string; createdAt: number }[]> {
-    const rows = this.db.prepare('SELECT version, created_at FROM workflows WHERE name = ? ORDER BY created_at DESC, version DESC').all(name) as Row[];
+    const rows = this.stmt('SELECT version, created_at FROM workflows WHERE name = ? ORDER BY created_at DESC, version DESC').all(name) as Row[];
     return rows.map((r) => ({ version: r.version as string, createdAt: r.created_at as number }));
   }
 
   async createWebhookRun(d: WebhookDelivery, run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<{ created: boolean; runId: string }> {
     return this.db
       .transaction(() => {
-        const seen = this.db.prepare('SELECT run_id FROM webhook_deliveries WHERE workflow = ? AND delivery_id = ?').get(d.workflow, d.id) as Row | undefined;
+        const seen = this.stmt('SELECT run_id FROM webhook_deliveries WHERE workflow = ? AND delivery_id = ?').get(d.workflow, d.id) as Row | undefined;
         if (seen) return { created: false, runId: seen.run_id as string };
         this.insertRun(run, steps, events);
-        this.db.prepare('INSERT INTO webhook_deliveries (workflow, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)').run(d.workflow, d.id, run.id, d.receivedAt);
+        this.stmt('INSERT INTO webhook_deliveries (workflow, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)').run(d.workflow, d.id, run.id, d.receivedAt);
         return { created: true, runId: run.id };
       })
       .immediate();
