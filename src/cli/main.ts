@@ -19,6 +19,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
+import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
@@ -64,6 +65,7 @@ registerServer(program, globals);
 registerSchedules(program, globals);
 registerWorker(program, globals);
 registerWorkers(program, globals);
+registerToken(program, globals);
 
 try {
   await program.parseAsync(process.argv);

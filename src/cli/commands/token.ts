@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createToken } from '../../server/index.js';
+import { createToken } from '../../server/tokens.js';
 import type { Role } from '../../store/index.js';
 import { ROLES } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
