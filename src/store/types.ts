@@ -95,7 +95,10 @@ export interface EventRecord {
   runId: string;
   stepId?: string;
   attemptId?: string;
-  /** `run` | `step` | `attempt` | `cancel-requested` | ... */
+  /**
+   * `run` | `step` | `attempt` | `cancel-requested` | ...; an operator's requests are
+   * `run-paused`, `run-resumed`, `rerun`, `priority` and `retried` (data says who asked, `by`).
+   */
   type: string;
   from?: string;
   to?: string;
