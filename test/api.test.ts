@@ -218,20 +218,54 @@ describe('runs', () => {
   it('pages see every run exactly once while new runs are being inserted', async () => {
     const made = new Set<string>();
     for (let i = 0; i < 25; i++) made.add((await api.call('POST', '/api/v1/runs', { body: { workflow: 'hello', at: Date.now() + 3_600_000 } })).body.run.id);
+    // Inserts run concurrently with the paging: they land before the first page, so the
+    // cursor keeps every later page stable.
+    let paging = true;
+    let inserted = 0;
+    const inserter = (async () => {
+      while (paging) {
+        await api.call('POST', '/api/v1/runs', { body: { workflow: 'hello', at: Date.now() + 3_600_000 } });
+        inserted++;
+      }
+    })();
     const seen: string[] = [];
     let cursor: string | undefined;
-    let inserting = 0;
     do {
-      // Inserts between pages land before the first page: the cursor keeps later pages stable.
-      await api.call('POST', '/api/v1/runs', { body: { workflow: 'hello', at: Date.now() + 3_600_000 } });
-      inserting++;
       const page = await api.call('GET', `/api/v1/runs?state=pending&limit=7${cursor ? `&cursor=${cursor}` : ''}`, { role: 'viewer' });
       seen.push(...page.body.runs.map((x: any) => x.id));
       cursor = page.body.next;
+      await new Promise((r) => setTimeout(r, 5));
     } while (cursor);
-    expect(inserting).toBeGreaterThan(3);
+    paging = false;
+    await inserter;
+    expect(inserted).toBeGreaterThan(0);
     expect(new Set(seen).size).toBe(seen.length);
     for (const id of made) expect(seen).toContain(id);
+  });
+
+  it('tails a running attempt\'s log until the attempt ends', async () => {
+    const tailGate = join(api.dir, 'tail-gate');
+    const { name } = await register(`name: chatty
+steps:
+  - id: talk
+    run: "echo first; while [ ! -f ${tailGate} ]; do sleep 0.05; done; echo second"
+`);
+    const r = await api.call('POST', '/api/v1/runs', { body: { workflow: name } });
+    const id = r.body.run.id as string;
+    await waitFor(async () => (await api.call('GET', `/api/v1/runs/${id}`)).body.attempts.length === 1, 10_000, 'the attempt to start');
+    const res = await fetch(`${api.url}/api/v1/runs/${id}/steps/talk/attempts/1/log?follow=true`, { headers: { authorization: `Bearer ${api.tokens.viewer}` } });
+    const reader = res.body!.getReader();
+    let text = '';
+    const decoder = new TextDecoder();
+    while (!text.includes('first')) text += decoder.decode((await reader.read()).value);
+    writeFileSync(tailGate, '');
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    expect(text).toBe('first\nsecond\n');
+    expect((await runUntilDone(id)).run.state).toBe('succeeded');
   });
 
   it('pauses a running run (no new step starts) and resumes it to the end', async () => {
