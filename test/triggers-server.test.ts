@@ -86,6 +86,20 @@ describe('TriggerServer', () => {
     await waitFor(async () => (await rig.store.listSchedules()).length === 0, 5_000, 'the schedule to be removed');
     expect(reports.some((r) => r.kind === 'removed' && r.workflow === 'a')).toBe(true);
   });
+
+  it('skips JSON data files, dot-folders and node_modules, but reports a broken JSON workflow', async () => {
+    const flows = join(rig.dir, 'flows');
+    for (const d of ['out', '.baton', 'node_modules/pkg']) mkdirSync(join(flows, d), { recursive: true });
+    writeFileSync(join(flows, 'flow.json'), JSON.stringify({ name: 'j', steps: [{ id: 'x', run: 'true' }] }));
+    writeFileSync(join(flows, 'out', 'alerts.json'), JSON.stringify({ alerts: [] }));
+    writeFileSync(join(flows, 'out', 'list.json'), '[1, 2]');
+    writeFileSync(join(flows, '.baton', 'x.yaml'), 'not: a workflow\n');
+    writeFileSync(join(flows, 'node_modules', 'pkg', 'package.json'), '{"name": "pkg"}');
+    writeFileSync(join(flows, 'broken.json'), '{"name": "b", "steps": [');
+    server = new TriggerServer({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
+    expect(await server.start()).toEqual({ valid: 1, invalid: 1 });
+    expect(reports.filter((r) => r.kind === 'invalid').map((r) => (r as Extract<ServerReport, { kind: 'invalid' }>).file)).toEqual([join(flows, 'broken.json')]);
+  });
 });
 
 describe('two processes starting the same queued run', () => {

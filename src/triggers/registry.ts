@@ -7,8 +7,8 @@
  */
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join, relative, resolve } from 'node:path';
 import type { SpecError, WorkflowSpec } from '../spec/index.js';
 import { validateWorkflowFile, workflowVersion } from '../spec/index.js';
 import type { Store } from '../store/index.js';
@@ -44,8 +44,9 @@ export class WorkflowRegistry {
     let valid = 0;
     let invalid = 0;
     for (const file of await listFiles(this.dir)) {
-      if (await this.load(file)) valid++;
-      else invalid++;
+      const outcome = await this.load(file);
+      if (outcome === 'loaded') valid++;
+      else if (outcome === 'invalid') invalid++;
     }
     return { valid, invalid };
   }
@@ -61,7 +62,7 @@ export class WorkflowRegistry {
   /** Reloads files as they change (debounced 200 ms per file). */
   watch(): void {
     this.watcher = watch(this.dir, { recursive: true }, (_event, name) => {
-      if (!name || !EXTENSIONS.has(extname(name))) return;
+      if (!name || !EXTENSIONS.has(extname(name)) || skipped(name.toString())) return;
       const file = join(this.dir, name.toString());
       clearTimeout(this.pending.get(file));
       this.pending.set(file, setTimeout(() => {
@@ -76,8 +77,12 @@ export class WorkflowRegistry {
     for (const t of this.pending.values()) clearTimeout(t);
   }
 
-  /** Registers one file; false when it is invalid or gone. Never throws for bad input. */
-  private async load(file: string): Promise<boolean> {
+  /**
+   * Registers one file. `ignored`: a JSON data file (valid JSON, but not an object with
+   * `steps`), such as the outputs a workflow writes beside itself. Never throws for bad input.
+   */
+  private async load(file: string): Promise<'loaded' | 'invalid' | 'gone' | 'ignored'> {
+    if (extname(file) === '.json' && (await isJsonData(file))) return 'ignored';
     const { spec, errors } = await validateWorkflowFile(file);
     if (errors.length && errors.every((e) => e.code === 'file-read')) {
       const known = this.byFile.get(file);
@@ -86,11 +91,11 @@ export class WorkflowRegistry {
         await this.store.saveSchedules(known.name, known.version, [], this.clock());
         this.report({ kind: 'removed', file, workflow: known.name });
       }
-      return false;
+      return 'gone';
     }
     if (!spec || errors.length) {
       this.report({ kind: 'invalid', file, errors });
-      return false;
+      return 'invalid';
     }
     const clash = [...this.byFile.entries()].find(([f, w]) => f !== file && w.name === spec.name);
     if (clash) {
@@ -98,7 +103,7 @@ export class WorkflowRegistry {
         kind: 'invalid', file,
         errors: [{ code: 'duplicate-id', message: `workflow name "${spec.name}" is already defined by ${clash[0]}`, path: 'name', file }],
       });
-      return false;
+      return 'invalid';
     }
     const version = workflowVersion(spec);
     const now = this.clock();
@@ -107,14 +112,29 @@ export class WorkflowRegistry {
     this.specs.set(version, spec);
     this.byFile.set(file, { name: spec.name, version });
     this.report({ kind: 'loaded', file, workflow: spec.name, version, schedules: spec.schedules.length });
-    return true;
+    return 'loaded';
+  }
+}
+
+/** Dot-folders (`.baton`, `.git`) and `node_modules` hold no workflows of the user's. */
+function skipped(relative: string): boolean {
+  return relative.split(/[\\/]/).slice(0, -1).some((d) => d.startsWith('.') || d === 'node_modules');
+}
+
+/** Whether a `.json` file is data rather than a workflow: valid JSON that is not an object with `steps`. */
+async function isJsonData(file: string): Promise<boolean> {
+  try {
+    const v: unknown = JSON.parse(await readFile(file, 'utf8'));
+    return typeof v !== 'object' || v === null || Array.isArray(v) || !('steps' in v);
+  } catch {
+    return false; // unreadable or broken JSON: validation reports it
   }
 }
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && EXTENSIONS.has(extname(e.name)))
+    .filter((e) => e.isFile() && EXTENSIONS.has(extname(e.name)) && !skipped(relative(dir, join(e.parentPath, e.name))))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
