@@ -98,7 +98,7 @@ describe('TriggerServer', () => {
     writeFileSync(join(flows, 'broken.json'), '{"name": "b", "steps": [');
     server = new TriggerServer({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 1 });
-    expect(reports.filter((r) => r.kind === 'invalid').map((r) => (r as Extract<ServerReport, { kind: 'invalid' }>).file)).toEqual([join(flows, 'broken.json')]);
+    expect(reports.filter((r) => r.kind === 'invalid').map((r) => (r).file)).toEqual([join(flows, 'broken.json')]);
   });
 });
 
