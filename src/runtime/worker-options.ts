@@ -95,9 +95,19 @@ export function isTransientDbError(e: unknown): boolean {
   return true;
 }
 
-/** A load sample of this machine: 1-minute load average per core, and memory in use. */
+let lastSample: { at: number; sample: LoadSample } | undefined;
+
+/**
+ * A load sample of this machine: 1-minute load average per core, and memory in use. Reused
+ * for 250 ms: a busy worker asks once per claim, and reading /proc/meminfo each time cost
+ * more than the claim decision is worth (the load average moves over a minute anyway).
+ */
 export function defaultLoad(): LoadSample {
+  const now = performance.now();
+  if (lastSample !== undefined && now - lastSample.at < 250) return lastSample.sample;
   const total = os.totalmem();
   const used = total - os.freemem();
-  return { cpu: os.loadavg()[0]! / os.availableParallelism(), memFraction: used / total, memBytes: used };
+  const sample = { cpu: os.loadavg()[0]! / os.availableParallelism(), memFraction: used / total, memBytes: used };
+  lastSample = { at: now, sample };
+  return sample;
 }
