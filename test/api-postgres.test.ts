@@ -64,7 +64,11 @@ describe('event feed on PostgreSQL', () => {
       const early = await store.api.eventsAfter(head, { runId: run.record.id }, 100);
       expect(early.map((e) => e.seq)).toEqual([]);
       await slow.query('COMMIT');
-      const all = await store.api.eventsAfter(head, { runId: run.record.id }, 100);
+      // Other tests' transactions on this cluster may hold the horizon back a moment.
+      const all = await waitFor(async () => {
+        const got = await store.api.eventsAfter(head, { runId: run.record.id }, 100);
+        return got.length === 2 ? got : undefined;
+      }, 10_000, 'both probe events');
       expect(all.map((e) => e.seq)).toEqual([s1, s2]);
       const rest = await store.api.eventsAfter(all[0]!.cursor, { runId: run.record.id }, 100);
       expect(rest.map((e) => e.seq)).toEqual([s2]);

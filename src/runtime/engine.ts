@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RunMachine, Transition } from '../core/index.js';
 import type { WorkflowSpec } from '../spec/index.js';
-import type { AttemptRecord, Batch, NewEvent, RunOwner, Store, StoredStepRun } from '../store/index.js';
+import type { AttemptRecord, Batch, NewEvent, RunOwner, RunRecord, Store, StoredStepRun } from '../store/index.js';
 import { ReadyQueue } from './ready-queue.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
@@ -39,6 +39,8 @@ export interface RunHandle {
   id: string;
   /** Settles when the run ends; rejects only if the store fails. */
   result: Promise<RunSummary>;
+  /** The run as created, for runs this engine created (`startRun`). */
+  record?: RunRecord;
 }
 
 /** Options for a run started in this engine. */
@@ -79,6 +81,8 @@ export class Engine {
   private readonly queue: ReadyQueue<{ run: ActiveRun; stepId: string }>;
   private readonly pools = new Map<string, Pool>();
   private readonly listeners = new Set<EngineListener>();
+  /** Versions this engine saved: immutable, so saved once per process, not once per run. */
+  private readonly savedVersions = new Set<string>();
   private readonly attempts: AttemptRunner;
   private batch = emptyBatch();
   private stepRows = new Map<string, StoredStepRun>();
@@ -131,7 +135,10 @@ export class Engine {
   /** Registers the workflow version, creates a run and starts it. */
   async startRun(spec: WorkflowSpec, version: string, opts: StartRunOptions = {}): Promise<RunHandle> {
     const now = this.options.clock();
-    await this.store.saveWorkflow(workflowRecord(spec, version, now));
+    if (!this.savedVersions.has(version)) {
+      await this.store.saveWorkflow(workflowRecord(spec, version, now));
+      this.savedVersions.add(version);
+    }
     const { record, steps, events } = newRun(spec, version, { ...opts, trigger: opts.trigger ?? 'manual' }, now);
     // Held from its first row: no other engine (a fleet worker adopting queued runs) can take it.
     Object.assign(record, { owner: this.owner.owner, ownerPid: this.owner.pid, ownerHost: this.owner.host, leaseExpiresAt: now + this.options.leaseMs });
@@ -140,7 +147,7 @@ export class Engine {
     const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
     this.record(run, machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
-    return { id: record.id, result: run.done.promise };
+    return { id: record.id, result: run.done.promise, record };
   }
 
   /**

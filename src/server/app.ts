@@ -14,7 +14,8 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../spec/index.js';
-import type { FleetStore, Role, Store, TokenRecord } from '../store/index.js';
+import type { FleetStore, Role, RunRecord, Store, TokenRecord } from '../store/index.js';
+import type { StartRunOptions } from '../runtime/index.js';
 import { ApiError, installErrorHandling } from './errors.js';
 import { allows, verifyToken } from './tokens.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -51,6 +52,11 @@ export interface ApiOptions {
    * starts it now instead of at its next poll.
    */
   onRunQueued?: (runId?: string) => void;
+  /**
+   * Creates a run due now and starts it on this process's engine in one step; without it,
+   * the API only records the run `queued` and calls `onRunQueued`.
+   */
+  startRun?: (spec: WorkflowSpec, version: string, opts: StartRunOptions) => Promise<RunRecord>;
   /** Called after the API paused, resumed or re-prioritised a run this process may hold, so its engine applies it now. */
   onRunChanged?: (runId: string) => void;
   /** Emits `events` when this process committed events, so live feeds read at once instead of at their next poll. */
@@ -69,8 +75,9 @@ export interface ApiOptions {
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'onRunQueued' | 'onRunChanged' | 'logger'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'onRunQueued' | 'onRunChanged' | 'logger' | 'startRun'>> {
   fleet: FleetStore | undefined;
+  startRun: ApiOptions['startRun'];
   onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
   /** Compiled definitions by version: versions are immutable, so one parse serves every request. */
@@ -102,6 +109,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     baseDir: o.baseDir ?? process.cwd(),
     onRunQueued: o.onRunQueued ?? (() => undefined),
     onRunChanged: o.onRunChanged ?? (() => undefined),
+    startRun: o.startRun,
     feedSignal: o.feedSignal ?? new EventEmitter(),
     bodyLimitBytes: o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     webhookRatePerMinute: o.webhookRatePerMinute ?? 120,

@@ -83,6 +83,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       ...(o.env ? { env: o.env } : {}),
       ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      startRun: (spec, version, opts) => triggers.startNew(spec, version, opts),
       onRunQueued: (runId) => void (runId === undefined ? triggers.runIteration() : triggers.startQueued(runId)),
       onRunChanged: (runId) => void engine.refresh(runId).catch(() => undefined),
     });

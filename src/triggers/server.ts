@@ -5,7 +5,7 @@
  * iterations it sleeps until the next tick or due run, at most `pollMs`, because other
  * processes (another server, `baton run --detach`) add runs it must notice.
  */
-import type { Engine, RunSummary } from '../runtime/index.js';
+import type { Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/index.js';
 import { ResumeError, RunHeldError, isOwnerDead } from '../runtime/index.js';
 import type { WorkflowSpec } from '../spec/index.js';
 import type { RunRecord, Store } from '../store/index.js';
@@ -148,19 +148,7 @@ export class TriggerServer {
     try {
       const resumed = r.state === 'running';
       const handle = resumed ? await engine.resumeRun(r.id) : await engine.startQueuedRun(r.id);
-      report({ kind: 'started', runId: r.id, workflow: r.workflow, resumed });
-      const done = handle.result.then((summary) => {
-        this.active.delete(r.id);
-        report({ kind: 'finished', summary });
-        // A finished scheduled run may release a queued run of the same schedule (overlap: queue).
-        if (!this.stopped && r.scheduleId !== undefined) void this.runIteration();
-        return summary;
-      });
-      this.active.set(r.id, done);
-      done.catch((e: unknown) => {
-        this.active.delete(r.id);
-        report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
-      });
+      this.track(r, handle, resumed);
     } catch (e) {
       // Another server took it first, or it ended (cancelled) since it was listed.
       if (e instanceof RunHeldError || e instanceof ResumeError) return;
@@ -168,6 +156,35 @@ export class TriggerServer {
     } finally {
       this.starting.delete(r.id);
     }
+  }
+
+  /**
+   * Creates a run and starts it on this server's engine in one step (what the HTTP API does
+   * for a run due now): no queued row for the trigger loop to find, no second read.
+   */
+  async startNew(spec: WorkflowSpec, version: string, opts: StartRunOptions): Promise<RunRecord> {
+    const handle = await this.o.engine.startRun(spec, version, opts);
+    const record = handle.record ?? (await this.o.store.getRun(handle.id))!;
+    this.track(record, handle, false);
+    return record;
+  }
+
+  /** Reports a started run and keeps it in `active` until it ends. */
+  private track(r: Pick<RunRecord, 'id' | 'workflow' | 'scheduleId'>, handle: RunHandle, resumed: boolean): void {
+    const { report } = this.o;
+    report({ kind: 'started', runId: r.id, workflow: r.workflow, resumed });
+    const done = handle.result.then((summary) => {
+      this.active.delete(r.id);
+      report({ kind: 'finished', summary });
+      // A finished scheduled run may release a queued run of the same schedule (overlap: queue).
+      if (!this.stopped && r.scheduleId !== undefined) void this.runIteration();
+      return summary;
+    });
+    this.active.set(r.id, done);
+    done.catch((e: unknown) => {
+      this.active.delete(r.id);
+      report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+    });
   }
 
   /** Sleeps until the next tick or due run, at most pollMs. */

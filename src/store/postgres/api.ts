@@ -8,7 +8,8 @@
  * (`tx xid8`, migration 0006), the feed reads in (tx, seq) order, and only events whose
  * transaction is older than every transaction still running (`pg_snapshot_xmin`) are
  * handed out — those can no longer be joined by a row that sorts before them. An event
- * waits at most as long as the longest transaction open beside it.
+ * waits at most as long as the longest transaction open beside it (xids are cluster-wide:
+ * a long transaction in another database of the same server delays the feed too).
  */
 import type pg from 'pg';
 import type { RunState, StepRunState } from '../../core/index.js';
