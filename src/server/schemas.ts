@@ -6,13 +6,13 @@
  */
 import { z } from 'zod';
 import { RUN_STATES, STEP_RUN_STATES } from '../core/index.js';
+import { TRIGGERS } from '../store/index.js';
 
 /** The body of every error response. */
 export const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 }).meta({ id: 'Error' });
 
-const TRIGGERS = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'] as const;
 const ms = z.number().int().describe('ms since the Unix epoch');
 
 const FailureSchema = z.object({
@@ -25,7 +25,7 @@ export const RunSchema = z.object({
   workflow: z.string(),
   version: z.string(),
   state: z.enum(RUN_STATES as [string, ...string[]]),
-  trigger: z.enum(TRIGGERS),
+  trigger: z.enum(TRIGGERS as [string, ...string[]]),
   params: z.record(z.string(), z.unknown()),
   priority: z.number().int(),
   concurrency: z.number().int().optional(),

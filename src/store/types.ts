@@ -15,6 +15,9 @@ import type { ApiStore } from './api-types.js';
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
 
+/** All triggers, for validation of user filters. */
+export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'];
+
 /** A stored workflow version. */
 export interface WorkflowVersionRecord {
   version: string;

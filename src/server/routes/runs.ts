@@ -4,7 +4,7 @@
  * (cancel, pause, resume, retry, priority) through the same library functions the CLI uses.
  */
 import { z } from 'zod';
-import { isRunDone } from '../../core/index.js';
+import { RUN_STATES, isRunDone } from '../../core/index.js';
 import type { RunState, StepRunState } from '../../core/index.js';
 import {
   cancelStoredRun, isOwnerDead, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
@@ -12,14 +12,13 @@ import {
 import type { JsonValue, WorkflowSpec } from '../../spec/index.js';
 import { resolveParams } from '../../spec/index.js';
 import type { RunRecord, Trigger } from '../../store/index.js';
+import { TRIGGERS } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
   CreateRunBody, ErrorSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
 } from '../schemas.js';
 
-const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'];
-const RUN_STATES: readonly RunState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
 
 /** A comma-separated filter, each value checked against `allowed`. @throws ApiError 400 */
