@@ -17,6 +17,10 @@ export interface GlobalOptions {
   db?: string;
   /** PostgreSQL connection URL (or env BATON_DATABASE_URL); when set, the store is PostgreSQL. */
   databaseUrl?: string;
+  /** A baton server's URL (or env BATON_SERVER): commands that read or change runs use its API instead of a store. */
+  server?: string;
+  /** The API token for `server` (or env BATON_TOKEN). */
+  token?: string;
 }
 
 /** Exit codes of every command. */

@@ -1,10 +1,13 @@
 /**
  * @module cli/follow
  * Executes a run in this process until it ends: progress display, Ctrl-C handling (first:
- * graceful cancel; second: force), summary and exit code. Shared by `run` and `resume`.
+ * graceful cancel; second: force), summary and exit code. Shared by `run`, `resume` and
+ * `retry`; with `--server`, the same display follows a run the server executes.
  */
+import { isRunDone } from '../core/index.js';
 import type { Engine, RunHandle } from '../runtime/index.js';
-import type { Store } from '../store/index.js';
+import type { RunRecord, Store, StoredStepRun } from '../store/index.js';
+import type { ApiClient, Subscription } from './client.js';
 import { EXIT } from './context.js';
 import { elapsed, paintState } from './format.js';
 import type { ProgressMode } from './progress.js';
@@ -42,8 +45,11 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
     const summary = await handle.result;
     view.stop();
     off();
-    if (mode !== 'json') await printSummary(store, handle.id);
-    return summary.state === 'succeeded' ? EXIT.ok : summary.state === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+    if (mode !== 'json') {
+      const run = await store.getRun(handle.id);
+      if (run) printSummary(run, await store.getStepRuns(handle.id));
+    }
+    return exitCode(summary.state);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -51,10 +57,79 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
   }
 }
 
-async function printSummary(store: Store, runId: string): Promise<void> {
-  const run = await store.getRun(runId);
-  if (!run) return;
-  const steps = await store.getStepRuns(runId);
+/**
+ * Follows a run that a server executes, through its API, to its end and returns the exit
+ * code as {@link followRun} does. `sub` is a subscription opened before the request that
+ * started the run, so no event is missed; it is closed on return. The first Ctrl-C asks the
+ * server to cancel the run; a second stops following (the run goes on on the server).
+ */
+export async function followRemoteRun(api: ApiClient, sub: Subscription, runId: string, mode: ProgressMode): Promise<number> {
+  let interrupts = 0;
+  let left = false;
+  const wake: { fn?: () => void } = {};
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(`\ncancelling run ${runId} on ${api.url}: running steps get SIGTERM; press Ctrl-C again to stop following\n`);
+      api.cancel(runId).catch((e: unknown) => process.stderr.write(`could not cancel: ${e instanceof Error ? e.message : String(e)}\n`));
+    } else {
+      left = true;
+      sub.close();
+      wake.fn?.();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let view: ProgressView | undefined;
+  try {
+    const first = await api.getRun(runId);
+    view = new ProgressView(runId, first.run.workflow, mode);
+    view.start(first.steps.map((s) => ({ runId, ...s })), await loadDraw(mode));
+    let done = isRunDone(first.run.state);
+    // Events drive the view; a slow poll of the run is the backstop should the stream stall.
+    const fed = (async () => {
+      for await (const { event } of sub.events) {
+        view.onEvent(event);
+        if (event.runId === runId && event.type === 'run' && event.to !== undefined && isRunDone(event.to as RunRecord['state'])) return;
+      }
+    })();
+    while (!done && !left) {
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        fed.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), 2000);
+          wake.fn = () => resolve(false);
+        }),
+      ]);
+      clearTimeout(timer);
+      done = ended || isRunDone((await api.getRun(runId)).run.state);
+    }
+    sub.close();
+    await fed.catch(() => undefined);
+    view.stop();
+    if (left) {
+      process.stderr.write(`stopped following run ${runId}; it goes on on the server: 'baton logs ${runId} --follow'\n`);
+      return EXIT.cancelled;
+    }
+    const last = await api.getRun(runId);
+    if (mode !== 'json') printSummary(last.run, last.steps);
+    return exitCode(last.run.state);
+  } finally {
+    sub.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    view?.stop();
+  }
+}
+
+function exitCode(state: string): number {
+  return state === 'succeeded' ? EXIT.ok : state === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+}
+
+/** The lines printed when a followed run ends: counts, each failure, how to continue. */
+function printSummary(run: RunRecord, steps: Omit<StoredStepRun, 'runId'>[]): void {
+  const runId = run.id;
   const failed = steps.filter((s) => s.state === 'failed');
   const lines = [
     `run ${runId} ${paintState(run.state)}${run.reason && run.reason !== run.state ? ` (${run.reason})` : ''} in ${elapsed(run.startedAt ?? run.createdAt, run.endedAt)}: ` +

@@ -24,6 +24,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import type { GlobalOptions } from './context.js';
+import { ClientError, refuseServer } from './client.js';
 import { CliError, EXIT } from './context.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,11 +34,17 @@ const program = new Command('baton')
   .version(pkg.version)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
   .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
+  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, logs, cancel, pause, resume, retry, priority, run')
+  .option('--token <token>', 'API token for --server (env BATON_TOKEN)')
   .showHelpAfterError('(run baton --help for usage)')
   .exitOverride()
   .addHelpText('after', `
 Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says otherwise.
 BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
+With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
+or change runs (runs, show, logs, cancel, pause, resume, retry, priority, run) go through that
+server's API, with the same output. validate and graph read files only; schedules, workers,
+token, server and worker work on a store and refuse --server.
 
 Quick start:
   baton run examples/nightly-forecast/workflow.yaml
@@ -50,6 +57,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+/** Commands that go through the API with --server, and those that never touch a store. */
+const REMOTE = new Set(['runs', 'show', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'validate', 'graph']);
+program.hook('preAction', (_program, action) => {
+  let top = action;
+  while (top.parent && top.parent !== program) top = top.parent;
+  if (!REMOTE.has(top.name())) refuseServer(globals(), `baton ${top.name()}`, 'run it where its store is (unset BATON_SERVER or drop --server)');
+});
 registerRun(program, globals);
 registerValidate(program);
 registerGraph(program);
@@ -78,6 +93,11 @@ function report(e: unknown): number {
   if (e instanceof CommanderError) {
     // commander already printed the message; help and version exit 0.
     return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (e instanceof ClientError) {
+    // The server refused the request (4xx, like a local invalid request) or could not answer.
+    process.stderr.write(`error: ${e.message}\n`);
+    return e.status >= 400 && e.status < 500 ? EXIT.usage : EXIT.failed;
   }
   if (e instanceof CliError) {
     process.stderr.write(`error: ${e.message}\n`);

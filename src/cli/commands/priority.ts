@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { setRunPriority } from '../../runtime/index.js';
+import { PriorityRangeError, setRunPriority } from '../../runtime/index.js';
+import type { RunRecord } from '../../store/index.js';
+import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, cliActor, openStore } from '../context.js';
 
@@ -13,6 +15,7 @@ export function registerPriority(program: Command, globals: () => GlobalOptions)
     .addHelpText('after', `
 Queued runs start highest priority first, then longest waiting; a run's priority also adds
 to each of its steps'. 'baton show RUN' shows the priority and how long a queued run waited.
+With --server the priority is set through the server's API (operator role).
 
 Examples:
   baton priority 01j9x2k3 5
@@ -20,13 +23,23 @@ Examples:
     .action(async (id: string, value: string) => {
       const priority = Number(value);
       if (value.trim() === '' || !Number.isInteger(priority)) throw new CliError(`priority must be an integer from -10 to 10, got '${value}'`);
+      const api = connect(globals());
+      if (api) {
+        // Checked here too, so the message is the one a local store gives.
+        if (priority < -10 || priority > 10) throw new PriorityRangeError(priority);
+        printPriority(await api.setPriority(id, priority));
+        return;
+      }
       const { store } = await openStore(globals());
       try {
         const runId = await store.resolveRunId(id);
-        const run = await setRunPriority(store, runId, priority, Date.now(), { by: cliActor() });
-        process.stdout.write(`run ${runId} (${run.state}) now has priority ${run.priority}\n`);
+        printPriority(await setRunPriority(store, runId, priority, Date.now(), { by: cliActor() }));
       } finally {
         await store.close();
       }
     });
+}
+
+function printPriority(run: RunRecord): void {
+  process.stdout.write(`run ${run.id} (${run.state}) now has priority ${run.priority}\n`);
 }

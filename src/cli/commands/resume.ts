@@ -1,8 +1,17 @@
 import type { Command } from 'commander';
 import { createEngine, isOwnerDead, unpauseRun } from '../../runtime/index.js';
+import type { RunRecord } from '../../store/index.js';
+import type { ApiClient } from '../client.js';
+import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { cliActor, openStore } from '../context.js';
-import { followRun, progressMode } from '../follow.js';
+import { followRemoteRun, followRun, progressMode } from '../follow.js';
+
+interface ResumeOptions {
+  json?: boolean;
+  quiet?: boolean;
+  detach?: boolean;
+}
 
 /** `baton resume RUN`: unpauses a paused run; continues an interrupted or cancelled run. */
 export function registerResume(program: Command, globals: () => GlobalOptions): void {
@@ -16,22 +25,26 @@ export function registerResume(program: Command, globals: () => GlobalOptions): 
     .addHelpText('after', `
 A paused run (baton pause) is unpaused: if a process is running it, that process starts new
 steps again within a second and this command returns. Otherwise the run is executed here,
-from where it stood, with the same progress as baton run.`)
-    .action(async (id: string, o: { json?: boolean; quiet?: boolean; detach?: boolean }) => {
+from where it stood, with the same progress as baton run.
+
+With --server the server resumes the run: it unpauses a paused run, or takes over a run
+whose process died; without --detach this command then shows its progress until it ends.
+A cancelled run cannot be resumed through a server: 'baton retry RUN' re-runs what it left.`)
+    .action(async (id: string, o: ResumeOptions) => {
+      const api = connect(globals());
+      if (api) {
+        process.exitCode = await resumeRemote(api, id, o);
+        return;
+      }
       const { store, dataDir } = await openStore(globals());
       try {
         const runId = await store.resolveRunId(id);
         const before = await store.getRun(runId);
         if (before?.pausedAt !== undefined) {
           const { run } = await unpauseRun(store, runId, Date.now(), { by: cliActor() });
-          const ended = run.state === 'succeeded' || run.state === 'failed' || run.state === 'cancelled';
           const held = run.owner !== undefined && (run.leaseExpiresAt ?? 0) >= Date.now() && !isOwnerDead(run);
-          if (o.detach || held || ended || run.state === 'pending') {
-            process.stdout.write(
-              held ? `run ${runId} resumed: the process running it starts new steps again\n`
-                : ended ? `run ${runId} unpaused; it has ${run.state}\n`
-                  : `run ${runId} unpaused; ${run.state === 'pending' ? 'baton server starts it when due' : 'baton server starts it'}\n`,
-            );
+          if (o.detach || unpausedText(run, held, true) !== undefined) {
+            process.stdout.write(unpausedText(run, held, false) + '\n');
             return;
           }
         }
@@ -44,4 +57,39 @@ from where it stood, with the same progress as baton run.`)
         await store.close();
       }
     });
+}
+
+/**
+ * What to say about a run just unpaused. With `onlyIfDone`, undefined when there is more to
+ * do than to say (a queued run nobody holds: it is followed instead).
+ */
+function unpausedText(run: RunRecord, held: boolean, onlyIfDone: boolean): string | undefined {
+  const ended = run.state === 'succeeded' || run.state === 'failed' || run.state === 'cancelled';
+  if (held) return `run ${run.id} resumed: the process running it starts new steps again`;
+  if (ended) return `run ${run.id} unpaused; it has ${run.state}`;
+  if (run.state === 'pending') return `run ${run.id} unpaused; baton server starts it when due`;
+  return onlyIfDone ? undefined : `run ${run.id} unpaused; baton server starts it`;
+}
+
+/** Resumes a run through the API; follows it to its end unless `--detach`. */
+async function resumeRemote(api: ApiClient, id: string, o: ResumeOptions): Promise<number> {
+  // Subscribed first: the server goes on with the run as soon as it is resumed.
+  const sub = o.detach ? undefined : await api.subscribe({ run: id });
+  try {
+    const { run, outcome } = await api.resume(id);
+    if (outcome === 'unpaused') {
+      // The server starts a queued run itself; a running one goes on where it runs.
+      const text = unpausedText(run, run.state === 'running', sub !== undefined);
+      if (text !== undefined) {
+        process.stdout.write(text + '\n');
+        return 0;
+      }
+    } else if (!sub) {
+      process.stdout.write(`run ${run.id} resumed: baton server continues it\n`);
+      return 0;
+    }
+    return sub ? await followRemoteRun(api, sub, run.id, progressMode(o)) : 0;
+  } finally {
+    sub?.close();
+  }
 }

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import type { RerunSelection } from '../../runtime/index.js';
 import { ResumeError, RunHeldError, createEngine, rerunRun, retryAsNewRun } from '../../runtime/index.js';
+import type { ApiClient } from '../client.js';
+import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, cliActor, openFleet, openStore } from '../context.js';
-import { followRun, progressMode } from '../follow.js';
+import { followRemoteRun, followRun, progressMode } from '../follow.js';
 
 interface RetryOptions {
   from?: string;
@@ -36,6 +38,9 @@ again within its run; baton never does it on its own (crashes and retries never 
 success). The run must have ended (or not yet started): wait for a running run, or cancel it.
 Without --detach the re-run executes here, with the same progress as baton run.
 
+With --server the server records and executes the re-run; without --detach this command
+shows its progress until it ends (--local does not apply).
+
 Exit codes: 0 succeeded, 1 failed, 2 invalid request, 130 cancelled.
 
 Examples:
@@ -46,6 +51,12 @@ Examples:
     .action(async (id: string, o: RetryOptions) => {
       const chosen = [o.from !== undefined, o.failed === true, o.new === true].filter(Boolean).length;
       if (chosen > 1) throw new CliError('give one of --from, --failed and --new');
+      const api = connect(globals());
+      if (api) {
+        if (o.local) throw new CliError('--local runs steps in this process; it does not work with --server');
+        process.exitCode = await retryRemote(api, id, o);
+        return;
+      }
       const { store, dataDir } = await openStore(globals());
       try {
         const original = await store.resolveRunId(id);
@@ -97,4 +108,31 @@ Examples:
         await store.close();
       }
     });
+}
+
+/** Records the re-run through the API; follows it to its end unless `--detach`. */
+async function retryRemote(api: ApiClient, id: string, o: RetryOptions): Promise<number> {
+  const body = o.new ? { mode: 'new' as const } : o.from !== undefined ? { mode: 'from' as const, step: o.from } : { mode: 'failed' as const };
+  // Subscribed first: the server starts the re-run as soon as it is recorded.
+  const sub = o.detach ? undefined : await api.subscribe(o.new ? { workflow: (await api.getRun(id)).run.workflow } : { run: id });
+  try {
+    const { run, steps } = await api.retry(id, body);
+    if (o.new) {
+      process.stderr.write(`run ${run.id} retries run ${run.retryOf ?? id} (same version and params)\n`);
+    } else {
+      process.stderr.write(`run ${run.id}: re-running ${(steps ?? []).join(', ')}\n`);
+      if (run.state !== 'queued' && run.state !== 'running') {
+        process.stderr.write(`run ${run.id} is ${run.state}; baton server starts it when due\n`);
+        return EXIT.ok;
+      }
+    }
+    if (!sub) {
+      process.stdout.write(`${run.id}\n`);
+      process.stderr.write(`run ${run.id} is queued; baton server starts it\n`);
+      return EXIT.ok;
+    }
+    return await followRemoteRun(api, sub, run.id, progressMode(o));
+  } finally {
+    sub?.close();
+  }
 }

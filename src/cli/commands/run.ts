@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { ResumeError, RunHeldError, createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../spec/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../spec/index.js';
 import type { Store } from '../../store/index.js';
+import type { ApiClient } from '../client.js';
+import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, openFleet, openStore } from '../context.js';
 import { formatTime } from '../format.js';
 import type { ProgressMode } from '../progress.js';
-import { followRun, progressMode } from '../follow.js';
+import { followRemoteRun, followRun, progressMode } from '../follow.js';
 import { collectParam, positiveInt } from '../params.js';
 
 interface RunOptions {
@@ -62,7 +65,12 @@ it is stopped, 'baton server' starts the run when due. It starts once either way
 Examples:
   baton run examples/nightly-forecast/workflow.yaml
   baton run flow.yaml --param region=eu --param days=7 --concurrency 4
-  baton run flow.yaml --in 10m --detach      # baton server runs it in 10 minutes`)
+  baton run flow.yaml --in 10m --detach      # baton server runs it in 10 minutes
+
+With --server URL the file is registered on that server (unless it has this version already;
+registering needs an admin token) and the server creates and executes the run: --detach
+prints its id, otherwise this command shows its progress until it ends. Files the workflow
+refers to (handlers, cwd) must exist on the server. --resume and --local do not apply.`)
     .action(async (file: string, o: RunOptions) => {
       const spec = await loadOrExplain(file);
       let params;
@@ -74,6 +82,12 @@ Examples:
       }
       if (o.at !== undefined && o.in !== undefined) throw new CliError('give --at or --in, not both');
       const dueAt = o.at ?? (o.in !== undefined ? Date.now() + o.in : undefined);
+      const api = connect(globals());
+      if (api) {
+        if (o.resume || o.local) throw new CliError(`${o.resume ? '--resume' : '--local'} works on a local store; it does not work with --server (see baton run --help)`);
+        process.exitCode = await runRemote(api, file, spec, { ...o, params }, dueAt);
+        return;
+      }
       const { store, dataDir } = await openStore(globals());
       try {
         const runOpts = {
@@ -84,10 +98,7 @@ Examples:
         if (dueAt !== undefined || o.detach) {
           const id = await submitRun(store, spec, workflowVersion(spec), { ...runOpts, ...(dueAt !== undefined ? { dueAt } : {}) }, Date.now());
           if (o.detach) {
-            process.stdout.write(`${id}\n`);
-            process.stderr.write(dueAt !== undefined
-              ? `run ${id} is pending until ${formatTime(dueAt)}; baton server starts it when due\n`
-              : `run ${id} is queued; baton server starts it\n`);
+            printDetached(id, dueAt);
             return;
           }
           process.exitCode = await waitAndRun(store, dataDir, id, dueAt ?? Date.now(), spec.name, progressMode(o));
@@ -111,6 +122,46 @@ Examples:
         await store.close();
       }
     });
+}
+
+/** What `--detach` prints: the run id on stdout, what happens next on stderr. */
+function printDetached(id: string, dueAt: number | undefined): void {
+  process.stdout.write(`${id}\n`);
+  process.stderr.write(dueAt !== undefined
+    ? `run ${id} is pending until ${formatTime(dueAt)}; baton server starts it when due\n`
+    : `run ${id} is queued; baton server starts it\n`);
+}
+
+/**
+ * Registers the file on the server when it lacks this version, creates the run there and,
+ * unless `--detach`, follows it to its end.
+ */
+async function runRemote(api: ApiClient, file: string, spec: WorkflowSpec, o: RunOptions & { params: Record<string, unknown> }, dueAt: number | undefined): Promise<number> {
+  let version = workflowVersion(spec);
+  if (!(await api.hasWorkflowVersion(spec.name, version))) {
+    const text = await readFile(file, 'utf8');
+    version = (await api.registerWorkflow(text, /\.json$/i.test(file) ? 'application/json' : 'application/yaml')).version;
+  }
+  // Subscribed first: the server may start the run as soon as it is created.
+  const sub = o.detach ? undefined : await api.subscribe({ workflow: spec.name });
+  try {
+    const run = await api.createRun({
+      workflow: spec.name, version, params: o.params,
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.priority !== undefined ? { priority: o.priority } : {}),
+      ...(dueAt !== undefined ? { at: dueAt } : {}),
+    });
+    if (!sub) {
+      printDetached(run.id, run.state === 'pending' ? dueAt : undefined);
+      return EXIT.ok;
+    }
+    if (run.state === 'pending' && dueAt !== undefined && progressMode(o) !== 'json') {
+      process.stderr.write(`run ${run.id} is pending until ${formatTime(dueAt)}; baton server starts it when due (Ctrl-C cancels it)\n`);
+    }
+    return await followRemoteRun(api, sub, run.id, progressMode(o));
+  } finally {
+    sub?.close();
+  }
 }
 
 /** The latest run of the workflow whose holder died mid-run, if any. */

@@ -1,84 +1,112 @@
 import type { Command } from 'commander';
-import type { Store } from '../../store/index.js';
+import type { AttemptRecord, RunRecord, Store, StoredStepRun } from '../../store/index.js';
+import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { openStore } from '../context.js';
 import { queuedForMs } from '../../runtime/index.js';
 import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
 
-/** `baton show RUN`: one run's steps and attempts. */
+/** `baton show RUN`: one run's steps and attempts, from the store or a server's API (`--server`). */
 export function registerShow(program: Command, globals: () => GlobalOptions): void {
   program
     .command('show')
     .description("show a run: each step's state, attempts, durations, exit codes and errors")
     .argument('<run>', 'run id or a unique prefix of it')
     .option('--json', 'print JSON (run, steps with outputs, attempts)')
+    .addHelpText('after', `
+With --server the run is read through the server's API, with the same output except the
+BATCH section (item counts of batch steps), which only a local store has.`)
     .action(async (id: string, o: { json?: boolean }) => {
+      const api = connect(globals());
+      if (api) {
+        const { run, steps, attempts } = await api.getRun(id);
+        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map() }, o.json === true);
+        return;
+      }
       const { store } = await openStore(globals());
       try {
         const runId = await store.resolveRunId(id);
         const [run, steps, attempts] = await Promise.all([store.getRun(runId), store.getStepRuns(runId), store.getAttempts(runId)]);
         if (!run) return;
-        const batches = await batchCounts(store, run.id, run.version);
-        if (o.json) {
-          process.stdout.write(JSON.stringify({ run, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
-          return;
-        }
-        const now = Date.now();
-        const out: string[] = [
-          `run       ${run.id}`,
-          `workflow  ${run.workflow} ${dim(`(version ${run.version})`)}`,
-          `state     ${runStateText(run)}${run.reason ? ` (${run.reason})` : ''}`,
-          `trigger   ${run.trigger}${run.retryOf ? ` (retry of ${run.retryOf})` : ''}`,
-          `priority  ${run.priority}`,
-          `created   ${formatTime(run.createdAt)}   duration ${elapsed(run.startedAt, run.endedAt)}`,
-          `params    ${JSON.stringify(run.params)}`,
-        ];
-        if (run.state === 'queued') out.push(`queued    since ${formatTime(run.queuedAt ?? run.createdAt)} (waiting ${formatMs(queuedForMs(run, now))})`);
-        if (run.pausedAt !== undefined && !['succeeded', 'failed', 'cancelled'].includes(run.state)) {
-          out.push(`paused    since ${formatTime(run.pausedAt)}: no new step starts; 'baton resume ${run.id}' continues it`);
-        }
-        out.push('');
-        const byStep = new Map<string, typeof attempts>();
-        for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
-        const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
-        for (const s of steps) {
-          const tries = byStep.get(s.stepId) ?? [];
-          const waiting = s.state === 'queued' ? dim(`queued ${formatMs(queuedForMs(s, now))}`) : '';
-          if (!tries.length) {
-            rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
-            continue;
-          }
-          if (waiting) rows.push([s.stepId, paintState(s.state), `${s.attempts + 1} next`, waiting, '', '', '', '', '']);
-          tries.forEach((a, i) => {
-            rows.push([
-              i === 0 && !waiting ? s.stepId : '',
-              i === 0 && !waiting ? paintState(s.state) : '',
-              `${a.number} ${paintState(a.state)}`,
-              formatTime(a.startedAt),
-              elapsed(a.startedAt, a.endedAt),
-              a.exitCode === undefined ? '' : String(a.exitCode),
-              a.cpuMs === undefined ? '' : formatMs(Math.round(a.cpuMs)),
-              a.peakRssBytes === undefined ? '' : `${(a.peakRssBytes / 2 ** 20).toFixed(1)} MiB`,
-              a.error ? a.error.message.split('\n')[0]!.slice(0, 100) : '',
-            ]);
-          });
-        }
-        out.push(table(rows));
-        if (batches.size) {
-          out.push('', 'BATCH');
-          const items = [...batches].map(([stepId, b]) => [stepId, `items ${b.done}/${b.failed}/${b.total} done/failed/total`, b.invalid ? `${b.invalid} invalid` : '', dim(`${b.groupsDone}/${b.groups} groups ended`)]);
-          out.push(table(items));
-        }
-        process.stdout.write(out.join('\n') + '\n');
+        printRun({ run, steps, attempts, batches: await batchCounts(store, run.id, run.version) }, o.json === true);
       } finally {
         await store.close();
       }
     });
 }
 
+/** Item and group counts of one batch step. */
+interface BatchCounts { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }
+
+/** What `show` prints; `waitedMs` is how long a queued run or step has waited, as a server measured it. */
+interface RunView {
+  run: RunRecord & { waitedMs?: number };
+  steps: (StoredStepRun & { waitedMs?: number })[];
+  attempts: AttemptRecord[];
+  batches: Map<string, BatchCounts>;
+}
+
+/** Prints a run with its steps and attempts, as text or as JSON (the stored records). */
+function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView, json: boolean): void {
+  const { waitedMs: runWaited, ...run } = runView;
+  const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
+  if (json) {
+    process.stdout.write(JSON.stringify({ run, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
+    return;
+  }
+  const now = Date.now();
+  const waited = new Map(stepViews.map((s) => [s.stepId, s.waitedMs ?? queuedForMs(s, now)]));
+  const out: string[] = [
+    `run       ${run.id}`,
+    `workflow  ${run.workflow} ${dim(`(version ${run.version})`)}`,
+    `state     ${runStateText(run)}${run.reason ? ` (${run.reason})` : ''}`,
+    `trigger   ${run.trigger}${run.retryOf ? ` (retry of ${run.retryOf})` : ''}`,
+    `priority  ${run.priority}`,
+    `created   ${formatTime(run.createdAt)}   duration ${elapsed(run.startedAt, run.endedAt)}`,
+    `params    ${JSON.stringify(run.params)}`,
+  ];
+  if (run.state === 'queued') out.push(`queued    since ${formatTime(run.queuedAt ?? run.createdAt)} (waiting ${formatMs(runWaited ?? queuedForMs(run, now))})`);
+  if (run.pausedAt !== undefined && !['succeeded', 'failed', 'cancelled'].includes(run.state)) {
+    out.push(`paused    since ${formatTime(run.pausedAt)}: no new step starts; 'baton resume ${run.id}' continues it`);
+  }
+  out.push('');
+  const byStep = new Map<string, AttemptRecord[]>();
+  for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
+  const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
+  for (const s of steps) {
+    const tries = byStep.get(s.stepId) ?? [];
+    const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(s.stepId) ?? 0)}`) : '';
+    if (!tries.length) {
+      rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
+      continue;
+    }
+    if (waiting) rows.push([s.stepId, paintState(s.state), `${s.attempts + 1} next`, waiting, '', '', '', '', '']);
+    tries.forEach((a, i) => {
+      rows.push([
+        i === 0 && !waiting ? s.stepId : '',
+        i === 0 && !waiting ? paintState(s.state) : '',
+        `${a.number} ${paintState(a.state)}`,
+        formatTime(a.startedAt),
+        elapsed(a.startedAt, a.endedAt),
+        a.exitCode === undefined ? '' : String(a.exitCode),
+        a.cpuMs === undefined ? '' : formatMs(Math.round(a.cpuMs)),
+        a.peakRssBytes === undefined ? '' : `${(a.peakRssBytes / 2 ** 20).toFixed(1)} MiB`,
+        a.error ? a.error.message.split('\n')[0]!.slice(0, 100) : '',
+      ]);
+    });
+  }
+  out.push(table(rows));
+  if (batches.size) {
+    out.push('', 'BATCH');
+    const items = [...batches].map(([stepId, b]) => [stepId, `items ${b.done}/${b.failed}/${b.total} done/failed/total`, b.invalid ? `${b.invalid} invalid` : '', dim(`${b.groupsDone}/${b.groups} groups ended`)]);
+    out.push(table(items));
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
 /** Item and group counts of each batch step of a run, read from its stored groups. */
-async function batchCounts(store: Store, runId: string, version: string): Promise<Map<string, { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }>> {
-  const out = new Map<string, { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }>();
+async function batchCounts(store: Store, runId: string, version: string): Promise<Map<string, BatchCounts>> {
+  const out = new Map<string, BatchCounts>();
   const def = (await store.getWorkflow(version))?.definition as { steps?: { id: string; batch?: unknown }[] } | undefined;
   for (const step of def?.steps ?? []) {
     if (step.batch === undefined) continue;

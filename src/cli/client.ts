@@ -1,0 +1,325 @@
+/**
+ * @module cli/client
+ * A small typed client of the baton HTTP API (`/api/v1`), used by the CLI when `--server`
+ * (or `BATON_SERVER`) names a server: commands then read and change runs through the API
+ * instead of opening a store. It uses the global `fetch` only, so `baton --help` loads no
+ * HTTP framework. Every failure is a {@link ClientError}: the API's own `{error}` body, or
+ * a transport problem (unreachable, not a baton API) named with the URL.
+ * @see src/server/routes/runs.ts and src/server/schemas.ts for the shapes.
+ */
+import type { AttemptRecord, NewEvent, RunRecord, StoredStepRun } from '../store/index.js';
+import type { GlobalOptions } from './context.js';
+import { CliError } from './context.js';
+
+/** Where the API lives under the server's URL. */
+const PREFIX = '/api/v1';
+
+/** A request the server refused or could not be sent. */
+export class ClientError extends Error {
+  constructor(
+    /** HTTP status, or 0 when no response came (unreachable server, not a baton API). */
+    readonly status: number,
+    /** The API's error code (`run-not-found`, `forbidden`, …), or `unreachable` / `bad-response`. */
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ClientError';
+  }
+}
+
+/** A step run as the API gives it: no `runId`; `waitedMs` while queued. */
+export type ApiStepRun = Omit<StoredStepRun, 'runId'> & { waitedMs?: number };
+/** A run as the API gives it; `waitedMs` while queued. */
+export type ApiRun = RunRecord & { waitedMs?: number };
+
+/** `GET /runs/{id}`. */
+export interface RunDetail {
+  run: ApiRun;
+  steps: ApiStepRun[];
+  attempts: AttemptRecord[];
+}
+
+/** Filters of `GET /runs`. */
+export interface RunFilter {
+  workflow?: string;
+  state?: string[];
+  limit?: number;
+}
+
+/** One read of an attempt's log: the bytes from `offset`, the size when read and where to go on. */
+export interface LogChunk {
+  text: Buffer;
+  size: number;
+  next: number;
+}
+
+/** An event of the live feed: the stored event, with `id` its cursor. */
+export interface FeedMessage {
+  id: string;
+  event: NewEvent;
+}
+
+/** Live events from {@link ApiClient.subscribe}. */
+export interface Subscription {
+  events: AsyncGenerator<FeedMessage>;
+  /** Ends the stream (idempotent). */
+  close(): void;
+}
+
+/** The server URL chosen by `--server` or `BATON_SERVER`, if any. */
+export function serverUrl(o: GlobalOptions): string | undefined {
+  const url = (o.server ?? process.env.BATON_SERVER)?.trim();
+  return url ? url : undefined;
+}
+
+/**
+ * The client for `--server`/`BATON_SERVER` with the token of `--token`/`BATON_TOKEN`, or
+ * undefined when no server is named (the command then opens its store).
+ * @throws CliError when a server is named without a token, or the URL is not http(s).
+ */
+export function connect(o: GlobalOptions): ApiClient | undefined {
+  const url = serverUrl(o);
+  if (url === undefined) return undefined;
+  const token = (o.token ?? process.env.BATON_TOKEN)?.trim();
+  if (!token) {
+    throw new CliError(`--server ${url} needs an API token: give --token or set BATON_TOKEN (on the server: baton token create --role operator)`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`--server expects a URL such as http://localhost:8080, got '${url}'`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`--server expects an http:// or https:// URL, got '${url}'`);
+  return new ApiClient(url, token);
+}
+
+/** Refuses `--server` for a command (or mode of one) that only works on a local store. */
+export function refuseServer(o: GlobalOptions, what: string, instead: string): void {
+  const url = serverUrl(o);
+  if (url !== undefined) throw new CliError(`${what} does not work against a server (--server ${url}); ${instead}`);
+}
+
+/** The baton HTTP API at one server, with one bearer token. */
+export class ApiClient {
+  /** The server's base URL, without a trailing slash or `/api/v1`: as messages show it. */
+  readonly url: string;
+
+  constructor(url: string, private readonly token: string) {
+    this.url = url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+  }
+
+  /** Recent runs, newest first. */
+  async listRuns(f: RunFilter): Promise<ApiRun[]> {
+    const q = new URLSearchParams();
+    if (f.workflow !== undefined) q.set('workflow', f.workflow);
+    if (f.state?.length) q.set('state', f.state.join(','));
+    if (f.limit !== undefined) q.set('limit', String(f.limit));
+    return (await this.json<{ runs: ApiRun[] }>('GET', `/runs?${q.toString()}`)).runs;
+  }
+
+  /** A run (id or unique prefix) with its step runs and attempts. */
+  getRun(id: string): Promise<RunDetail> {
+    return this.json<RunDetail>('GET', `/runs/${enc(id)}`);
+  }
+
+  /** Whether the server has this version of a workflow registered. */
+  async hasWorkflowVersion(name: string, version: string): Promise<boolean> {
+    try {
+      await this.json('GET', `/workflows/${enc(name)}/versions/${enc(version)}`);
+      return true;
+    } catch (e) {
+      if (e instanceof ClientError && e.code === 'workflow-not-found') return false;
+      throw e;
+    }
+  }
+
+  /** Registers a workflow from its YAML or JSON text (admin role). */
+  registerWorkflow(text: string, type: 'application/yaml' | 'application/json'): Promise<{ name: string; version: string; created: boolean }> {
+    return this.json('POST', '/workflows', { text, type });
+  }
+
+  /** Creates a run of a registered workflow. */
+  async createRun(body: { workflow: string; version?: string; params?: Record<string, unknown>; priority?: number; concurrency?: number; at?: number }): Promise<ApiRun> {
+    return (await this.json<{ run: ApiRun }>('POST', '/runs', { body })).run;
+  }
+
+  /** Cancels a run. */
+  cancel(id: string): Promise<{ run: ApiRun; outcome: 'requested' | 'cancelled' | 'finished' }> {
+    return this.json('POST', `/runs/${enc(id)}/cancel`, { body: {} });
+  }
+
+  /** Pauses a run; `changed` is false when it already was. */
+  pause(id: string): Promise<{ run: ApiRun; changed: boolean }> {
+    return this.json('POST', `/runs/${enc(id)}/pause`, { body: {} });
+  }
+
+  /** Unpauses a paused run, or has the server adopt one whose holder died. */
+  resume(id: string): Promise<{ run: ApiRun; outcome: 'unpaused' | 'adopted' }> {
+    return this.json('POST', `/runs/${enc(id)}/resume`, { body: {} });
+  }
+
+  /** Re-runs steps of a run (`failed`, `from` a step) or retries it as a new run. */
+  retry(id: string, body: { mode: 'new' | 'failed' | 'from'; step?: string }): Promise<{ run: ApiRun; steps?: string[] }> {
+    return this.json('POST', `/runs/${enc(id)}/retry`, { body });
+  }
+
+  /** Sets the priority of a waiting run. */
+  async setPriority(id: string, priority: number): Promise<ApiRun> {
+    return (await this.json<{ run: ApiRun }>('POST', `/runs/${enc(id)}/priority`, { body: { priority } })).run;
+  }
+
+  /** Reads up to `limit` bytes of an attempt's log from `offset`. */
+  async readLog(runId: string, stepId: string, attempt: number, offset: number, limit = 1024 * 1024): Promise<LogChunk> {
+    const res = await this.send('GET', `/runs/${enc(runId)}/steps/${enc(stepId)}/attempts/${attempt}/log?offset=${offset}&limit=${limit}`);
+    const text = Buffer.from(await res.arrayBuffer());
+    const header = (name: string, fallback: number): number => {
+      const n = Number(res.headers.get(name));
+      return res.headers.has(name) && Number.isFinite(n) ? n : fallback;
+    };
+    return { text, size: header('x-log-size', offset + text.length), next: header('x-log-next-offset', offset + text.length) };
+  }
+
+  /**
+   * Subscribes to live events (of one run, or of the runs of one workflow), as Server-Sent
+   * Events, from the moment this resolves: once it has, no later event is missed, so
+   * subscribe before a request whose effects you want to see. A dropped stream is reopened
+   * after the last event received, so none is lost or repeated. `close` ends it.
+   */
+  async subscribe(filter: { run: string } | { workflow: string }): Promise<Subscription> {
+    const abort = new AbortController();
+    const { signal } = abort;
+    const open = (after: string | undefined): Promise<Response> => {
+      const q = new URLSearchParams('run' in filter ? { run: filter.run } : { workflow: filter.workflow });
+      if (after !== undefined) q.set('after', after);
+      return this.send('GET', `/events?${q.toString()}`, { accept: 'text/event-stream', signal });
+    };
+    // The server takes its starting point before it answers: the subscription holds from here.
+    const first = await open(undefined);
+    const events = (async function* stream(): AsyncGenerator<FeedMessage> {
+      let res: Response | undefined = first;
+      let after: string | undefined;
+      while (!signal.aborted) {
+        try {
+          res ??= await open(after);
+          if (!res.body) return;
+          const decoder = new TextDecoder();
+          let buf = '';
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            buf += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+            let end: number;
+            while ((end = buf.indexOf('\n\n')) >= 0) {
+              const msg = parseSse(buf.slice(0, end));
+              buf = buf.slice(end + 2);
+              if (!msg) continue;
+              after = msg.id;
+              yield msg;
+            }
+          }
+        } catch (e) {
+          if (signal.aborted) return;
+          if (e instanceof ClientError && e.status !== 0) throw e;
+          // the connection dropped or could not be made: reopen after the last event received
+        }
+        res = undefined;
+        await pause(1000, signal);
+      }
+    })();
+    return { events, close: () => abort.abort() };
+  }
+
+  /** Sends a request and parses the JSON answer. */
+  private async json<T>(method: string, path: string, o: { body?: unknown; text?: string; type?: string } = {}): Promise<T> {
+    const res = await this.send(method, path, o);
+    const raw = await res.text();
+    try {
+      return JSON.parse(raw) as T;
+    } catch (e) {
+      throw new ClientError(res.status, 'bad-response', `the server at ${this.url} did not answer as a baton API (HTTP ${res.status}, not JSON)`, undefined, { cause: e });
+    }
+  }
+
+  /**
+   * Sends a request with the token; a non-2xx answer becomes a ClientError with the API's
+   * code and message.
+   */
+  private async send(method: string, path: string, o: { body?: unknown; text?: string; type?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    let body: string | undefined;
+    if (o.text !== undefined) {
+      body = o.text;
+      headers['content-type'] = o.type ?? 'text/plain';
+    } else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = 'application/json';
+    }
+    if (o.accept) headers.accept = o.accept;
+    let res: Response;
+    try {
+      res = await fetch(this.url + PREFIX + path, { method, headers, ...(body !== undefined ? { body } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      throw new ClientError(0, 'unreachable', `cannot reach the baton server at ${this.url}: ${why(e)}`, undefined, { cause: e });
+    }
+    if (res.ok) return res;
+    const raw = await res.text();
+    let err: { code?: unknown; message?: unknown; details?: unknown } | undefined;
+    try {
+      err = (JSON.parse(raw) as { error?: typeof err }).error;
+    } catch {
+      err = undefined;
+    }
+    if (!err || typeof err.message !== 'string') {
+      throw new ClientError(res.status, 'bad-response', `the server at ${this.url} did not answer as a baton API (HTTP ${res.status} for ${method} ${PREFIX}${path.split('?')[0]})`);
+    }
+    const code = typeof err.code === 'string' ? err.code : 'error';
+    throw new ClientError(res.status, code, explain(res.status, code, err.message, this.url), err.details);
+  }
+}
+
+/** The API's message, with what to do about auth failures. */
+function explain(status: number, code: string, message: string, url: string): string {
+  if (status === 401) return `the server at ${url} refused the token: ${message} (give a valid one with --token or BATON_TOKEN)`;
+  if (status === 403) return `not allowed: ${message} (use a token with that role: baton token create --role …)`;
+  if (code === 'not-found') return `${message}: is ${url} a baton server of this version?`;
+  return message;
+}
+
+/** Why fetch failed, from its cause (ECONNREFUSED, ENOTFOUND, a TLS problem…). */
+function why(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' && !cause.message.includes(cause.code) ? ` (${cause.message})` : ''}`;
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** One SSE message block (`id:` and `data:` lines) as a feed message; comments and retry hints give undefined. */
+function parseSse(block: string): FeedMessage | undefined {
+  let id: string | undefined;
+  let data = '';
+  for (const line of block.split('\n')) {
+    if (line.startsWith('id:')) id = line.slice(3).trim();
+    else if (line.startsWith('data:')) data += line.slice(5).replace(/^ /, '');
+  }
+  return id === undefined || data === '' ? undefined : { id, event: JSON.parse(data) as NewEvent };
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
