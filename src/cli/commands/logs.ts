@@ -115,8 +115,8 @@ async function readLogFile(a: AttemptRecord, offset: number): Promise<{ text: Bu
 }
 
 /**
- * Logs through the API. The API cannot tell a missing log from an empty one, so an empty log
- * counts as none until its attempt has ended.
+ * Logs through the API. The API answers a missing log as an empty one; an attempt creates its
+ * log file with its first output, so an empty log counts as none, as a missing file does locally.
  */
 function remoteSource(api: ApiClient, runId: string, step: string | undefined): LogSource {
   return {
@@ -137,7 +137,7 @@ function remoteSource(api: ApiClient, runId: string, step: string | undefined): 
         at = chunk.next;
         if (!chunk.text.length || at >= size) break;
       }
-      if (size === 0 && a.endedAt === undefined) return undefined;
+      if (size === 0) return undefined;
       return { text: Buffer.concat(parts), size };
     },
   };
