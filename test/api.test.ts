@@ -6,6 +6,7 @@
  * cursor pages while runs are being inserted.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/server/index.js';
@@ -80,6 +81,21 @@ describe('health and documentation', () => {
   it('/healthz and /readyz answer without a token', async () => {
     expect((await api.call('GET', '/healthz', { role: 'none' })).body).toEqual({ status: 'ok' });
     expect((await api.call('GET', '/readyz', { role: 'none' })).body).toEqual({ status: 'ready' });
+  });
+
+  it('/readyz says 503 while a migration is missing', async () => {
+    const db = new Database(join(api.dir, 'baton.db'));
+    try {
+      const row = db.prepare('SELECT * FROM schema_migrations WHERE version = 6').get() as { version: number; name: string; applied_at: number };
+      db.prepare('DELETE FROM schema_migrations WHERE version = 6').run();
+      const r = await api.call('GET', '/readyz', { role: 'none' });
+      expect(r.status).toBe(503);
+      expect(r.body.error).toMatchObject({ code: 'migrations-pending', details: ['0006_api.sql'] });
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(row.version, row.name, row.applied_at);
+      expect((await api.call('GET', '/readyz', { role: 'none' })).status).toBe(200);
+    } finally {
+      db.close();
+    }
   });
 
   it('serves an OpenAPI 3 document generated from the route schemas, and a reference page', async () => {

@@ -2,6 +2,7 @@
  * @module store/api-rows
  * Rows of the API's tables mapped to records, shared by both stores (see rows.ts).
  */
+import { readdirSync } from 'node:fs';
 import type { Role, TokenRecord } from './api-types.js';
 import type { Row } from './rows.js';
 
@@ -21,4 +22,10 @@ export function tally<S extends string>(rows: Row[]): Partial<Record<S, number>>
   const out: Partial<Record<S, number>> = {};
   for (const r of rows) out[r.state as S] = Number(r.n);
   return out;
+}
+
+/** Files of a migrations folder whose number is not among `applied`, in order. */
+export function pendingMigrationFiles(dir: string, applied: readonly number[]): string[] {
+  const done = new Set(applied);
+  return readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f) && !done.has(Number.parseInt(f, 10))).sort();
 }

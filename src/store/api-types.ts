@@ -112,6 +112,8 @@ export interface ApiStore {
   /** A cursor after every event committed so far: where a new live feed starts. */
   eventsHead(): Promise<string>;
   countStates(): Promise<StateCounts>;
+  /** Migration files not applied to this database (a node started with an older baton migrated it, or none did). */
+  pendingMigrations(): Promise<string[]>;
   listWorkflows(): Promise<WorkflowSummary[]>;
   /** Versions of one workflow, newest first. */
   listWorkflowVersions(name: string): Promise<{ version: string; createdAt: number }[]>;

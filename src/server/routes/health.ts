@@ -1,6 +1,6 @@
 /**
  * @module server/routes/health
- * `/healthz` (the process answers), `/readyz` (the store answers, its API tables exist) —
+ * `/healthz` (the process answers), `/readyz` (the store answers, every migration applied) —
  * both public, for load balancers and orchestrators — and `/metrics` (Prometheus text;
  * needs a viewer token, which Prometheus sends with `authorization.credentials`).
  */
@@ -17,12 +17,14 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get('/readyz', {
     schema: { tags: ['health'], summary: 'The store is reachable and migrated', security: [], response: { 200: z.object({ status: z.literal('ready') }), 503: ErrorSchema } },
   }, async (_req, reply) => {
+    let pending: string[];
     try {
-      await Promise.all([ctx.store.api.eventsHead(), ctx.store.api.getToken('')]);
-      return { status: 'ready' as const };
+      pending = await ctx.store.api.pendingMigrations();
     } catch (e) {
       return reply.status(503).send({ error: { code: 'store-unavailable', message: `the store does not answer: ${e instanceof Error ? e.message : String(e)}` } });
     }
+    if (pending.length) return reply.status(503).send({ error: { code: 'migrations-pending', message: `the store lacks migrations ${pending.join(', ')}`, details: pending } });
+    return { status: 'ready' as const };
   });
 
   const metrics = createMetrics(ctx.store, ctx.fleet);

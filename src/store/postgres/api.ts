@@ -17,7 +17,7 @@ import type {
   ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
 import { BadCursorError, decodeRunCursor, toRunPage } from '../api-types.js';
-import { tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
@@ -30,6 +30,7 @@ export class PgApiStore implements ApiStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly insertRun: InsertRun,
+    private readonly migrationsDir: string,
   ) {}
 
   private async rows(sql: string, vals: unknown[] = []): Promise<Row[]> {
@@ -116,6 +117,11 @@ export class PgApiStore implements ApiStore {
       this.rows("SELECT count(*) AS n FROM attempts WHERE state = 'lost'"),
     ]);
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: Number(lost[0]?.n ?? 0) };
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const applied = (await this.rows('SELECT version FROM schema_migrations')).map((r) => Number(r.version));
+    return pendingMigrationFiles(this.migrationsDir, applied);
   }
 
   async listWorkflows(): Promise<WorkflowSummary[]> {

@@ -75,7 +75,7 @@ export class PgStore implements Store {
   readonly api: PgApiStore;
 
   constructor(private readonly pool: pg.Pool) {
-    this.api = new PgApiStore(pool, insertRun);
+    this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
     // An idle connection that breaks (server restart, network) is dropped by the pool and
     // reported here; without a listener Node would crash the process. The next query opens
     // a new connection, or fails and its caller sees the error.

@@ -14,7 +14,7 @@ import { BadCursorError, decodeRunCursor, toRunPage } from '../api-types.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
-import { tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
 
 type InsertRun = (run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void;
 
@@ -25,6 +25,7 @@ export class SqliteApiStore implements ApiStore {
   constructor(
     private readonly db: Database.Database,
     private readonly insertRun: InsertRun,
+    private readonly migrationsDir: string,
   ) {}
 
   /** A prepared statement, prepared once per SQL text: filters make a handful of shapes only. */
@@ -112,6 +113,11 @@ export class SqliteApiStore implements ApiStore {
       .all() as Row[];
     const lost = this.stmt("SELECT count(*) AS n FROM attempts WHERE state = 'lost'").get() as Row;
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: lost.n as number };
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const applied = (this.stmt('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version));
+    return pendingMigrationFiles(this.migrationsDir, applied);
   }
 
   async listWorkflows(): Promise<WorkflowSummary[]> {

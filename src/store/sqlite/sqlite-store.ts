@@ -63,7 +63,7 @@ export class SqliteStore implements Store {
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     // The engine commits once per flush: the transaction wrapper is made once, not per call.
     this.commitTx = db.transaction((b: Batch) => this.applyBatch(b));
-    this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e));
+    this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e), MIGRATIONS_DIR);
   }
 
   private stmt(sql: string): Stmt {
