@@ -112,13 +112,22 @@ export class ApiClient {
     this.url = url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
   }
 
-  /** Recent runs, newest first. */
+  /** Recent runs, newest first: `limit` of them (default 50), page by page (the API gives 500 at most a page). */
   async listRuns(f: RunFilter): Promise<ApiRun[]> {
-    const q = new URLSearchParams();
-    if (f.workflow !== undefined) q.set('workflow', f.workflow);
-    if (f.state?.length) q.set('state', f.state.join(','));
-    if (f.limit !== undefined) q.set('limit', String(f.limit));
-    return (await this.json<{ runs: ApiRun[] }>('GET', `/runs?${q.toString()}`)).runs;
+    const want = f.limit ?? 50;
+    const runs: ApiRun[] = [];
+    let cursor: string | undefined;
+    do {
+      const q = new URLSearchParams();
+      if (f.workflow !== undefined) q.set('workflow', f.workflow);
+      if (f.state?.length) q.set('state', f.state.join(','));
+      q.set('limit', String(Math.min(500, want - runs.length)));
+      if (cursor !== undefined) q.set('cursor', cursor);
+      const page = await this.json<{ runs: ApiRun[]; next?: string }>('GET', `/runs?${q.toString()}`);
+      runs.push(...page.runs);
+      cursor = page.runs.length ? page.next : undefined;
+    } while (cursor !== undefined && runs.length < want);
+    return runs;
   }
 
   /** A run (id or unique prefix) with its step runs and attempts. */

@@ -15,7 +15,7 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
     .description('list recent runs, newest first (with --server: the server\'s runs)')
     .option('-w, --workflow <name>', 'only runs of this workflow')
     .option('-s, --state <states>', `only runs in these states, comma-separated (${RUN_STATES.join(', ')})`)
-    .option('-n, --limit <n>', 'how many (with --server at most 500)', positiveInt('--limit'), 20)
+    .option('-n, --limit <n>', 'how many', positiveInt('--limit'), 20)
     .option('--json', 'print JSON')
     .action(async (o: { workflow?: string; state?: string; limit: number; json?: boolean }) => {
       const states = o.state?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -28,7 +28,7 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
       };
       const api = connect(globals());
       if (api) {
-        printRuns(await api.listRuns({ ...filter, limit: Math.min(filter.limit, 500) }), o.json === true);
+        printRuns(await api.listRuns(filter), o.json === true);
         return;
       }
       const { store } = await openStore(globals());
