@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { RunMachine, Transition } from '../core/index.js';
 import type { WorkflowSpec } from '../spec/index.js';
 import type { AttemptRecord, Batch, NewEvent, RunOwner, RunRecord, Store, StoredStepRun } from '../store/index.js';
-import { ReadyQueue } from './ready-queue.js';
+import { Slots } from './slots.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
@@ -60,14 +60,6 @@ export class RunHeldError extends Error {
   }
 }
 
-/** A named concurrency limit shared by steps across the runs of this engine. */
-interface Pool {
-  limit: number;
-  running: number;
-  /** Ready items waiting for a slot of this pool, in queue order. */
-  parked: ReadyQueue<{ run: ActiveRun; stepId: string }>;
-}
-
 /** Creates an engine over a store. */
 export function createEngine(options: EngineOptions): Engine {
   return new Engine(compileEngineOptions(options));
@@ -78,8 +70,7 @@ export class Engine {
   readonly owner: RunOwner;
   private readonly store: Store;
   private readonly runs = new Map<string, ActiveRun>();
-  private readonly queue: ReadyQueue<{ run: ActiveRun; stepId: string }>;
-  private readonly pools = new Map<string, Pool>();
+  private readonly slots: Slots;
   private readonly listeners = new Set<EngineListener>();
   /** Versions this engine saved: immutable, so saved once per process, not once per run. */
   private readonly savedVersions = new Set<string>();
@@ -89,7 +80,6 @@ export class Engine {
   private flushScheduled = false;
   private flushing = false;
   private flushAgain = false;
-  private running = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private fatal: Error | undefined;
   /** Since when the store has been failing (ms), while commits are retried. */
@@ -101,7 +91,7 @@ export class Engine {
 
   constructor(readonly options: CompiledEngineOptions) {
     this.store = options.store;
-    this.queue = new ReadyQueue(options.agingMs);
+    this.slots = new Slots(options.slots, options.agingMs);
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
       this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
@@ -196,10 +186,7 @@ export class Engine {
     // Attempts still out with workers occupy their slots; they are published again (a no-op
     // once claimed) and their ends awaited after the next commit.
     for (const a of loaded.reattach) {
-      this.running++;
-      run.running++;
-      const pool = this.poolOf(run, a.stepId);
-      if (pool) pool.running++;
+      this.slots.occupy(run, a.stepId);
       this.heldLaunches.push({ run, stepId: a.stepId, attempt: a });
     }
     // Steps queued before the interruption; those queued by the transitions below enqueue themselves.
@@ -268,12 +255,10 @@ export class Engine {
 
   private adopt(machine: RunMachine, version: string, concurrency: number, priority: number): ActiveRun {
     const spec = machine.spec;
-    for (const [name, limit] of Object.entries(spec.pools)) {
-      const p = this.pools.get(name);
-      if (p) p.limit = limit;
-      else this.pools.set(name, { limit, running: 0, parked: new ReadyQueue(this.options.agingMs) });
-      // Fleet-wide, workers enforce the pool at claim time (the last declared limit wins).
-      if (this.options.fleet) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
+    this.slots.declarePools(spec.pools);
+    // Fleet-wide, workers enforce the pool at claim time (the last declared limit wins).
+    if (this.options.fleet) {
+      for (const [name, limit] of Object.entries(spec.pools)) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
     }
     const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs);
     this.runs.set(run.id, run);
@@ -314,15 +299,8 @@ export class Engine {
   }
 
   private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[], applied?: boolean): void {
-    this.running--;
-    run.running--;
     // One slot freed: hand it to the best item that waited for it (O(log n)), not to all.
-    this.unpark(run.parked);
-    const pool = this.poolOf(run, stepId);
-    if (pool) {
-      pool.running--;
-      this.unpark(pool.parked);
-    }
+    this.slots.release(run, stepId);
     // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
     if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
     else this.batch.attemptsEnded.push(end);
@@ -330,16 +308,8 @@ export class Engine {
     this.scheduleFlush();
   }
 
-  /** Moves the best parked item back to the ready queue, where dispatch weighs it again. */
-  private unpark(parked: ReadyQueue<{ run: ActiveRun; stepId: string }>): void {
-    const item = parked.pop();
-    if (item) this.queue.push(item);
-  }
-
   private enqueue(run: ActiveRun, stepId: string): void {
-    const rec = run.machine.step(stepId);
-    const priority = run.machine.stepSpec(stepId).priority + run.priority;
-    this.queue.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? this.options.clock() });
+    this.slots.enqueue(run, stepId, this.options.clock());
   }
 
   private armRetry(run: ActiveRun, stepId: string, dueAt: number): void {
@@ -349,43 +319,9 @@ export class Engine {
     }, Math.max(0, dueAt - this.options.clock()));
   }
 
-  private poolOf(run: ActiveRun, stepId: string): Pool | undefined {
-    const name = run.machine.stepSpec(stepId).pool;
-    return name === undefined ? undefined : this.pools.get(name);
-  }
-
   /** Takes ready items while slots, run concurrency and pools allow; stages their attempts. */
   private dispatch(now: number): Launch[] {
-    const launches: Launch[] = [];
-    while (this.running < this.options.slots) {
-      const item = this.queue.pop();
-      if (!item) break;
-      const { run, stepId } = item.value;
-      if (run.machine.step(stepId).state !== 'queued' || !this.runs.has(run.id)) continue; // stale entry
-      if (run.paused) {
-        // Waits with the run's other ready steps; unpausing moves them all back.
-        run.parked.push(item);
-        continue;
-      }
-      const pool = this.poolOf(run, stepId);
-      if (run.running >= run.concurrency) {
-        run.parked.push(item);
-        // Its pool may have a free slot this item cannot use: offer it to the pool's next one.
-        if (pool && pool.running < pool.limit) this.unpark(pool.parked);
-        continue;
-      }
-      if (pool && pool.running >= pool.limit) {
-        pool.parked.push(item);
-        // The run still has a free slot that this item cannot use: offer it to the next one.
-        this.unpark(run.parked);
-        continue;
-      }
-      this.running++;
-      run.running++;
-      if (pool) pool.running++;
-      launches.push(this.attempts.prepare(run, stepId, now, this.owner.owner));
-    }
-    return launches;
+    return this.slots.take((run) => this.runs.has(run.id), (run, stepId) => this.attempts.prepare(run, stepId, now, this.owner.owner));
   }
 
   private scheduleFlush(): void {
@@ -487,7 +423,7 @@ export class Engine {
     for (const l of this.listeners) l(e);
     if (r.paused) return;
     // Ready steps that waited go back to the queue, where dispatch weighs them again.
-    for (let item = run.parked.pop(); item; item = run.parked.pop()) this.queue.push(item);
+    this.slots.requeueParked(run);
     this.scheduleFlush();
   }
 

@@ -1,0 +1,122 @@
+/**
+ * @module runtime/slots
+ * Who runs next within an engine: the ready queue (priority with aging), the engine's slots,
+ * each run's `concurrency` and the named pools. An item that cannot start for its run or its
+ * pool parks with that run or pool; each freed slot moves one parked item back to the queue,
+ * where it is weighed again, so releasing is O(log n) and nothing is scanned.
+ */
+import type { ActiveRun, Launch } from './attempts.js';
+import { ReadyQueue } from './ready-queue.js';
+
+/** A ready step of a held run. */
+type Item = { run: ActiveRun; stepId: string };
+
+/** A named concurrency limit shared by steps across the runs of this engine. */
+interface Pool {
+  limit: number;
+  running: number;
+  /** Ready items waiting for a slot of this pool, in queue order. */
+  parked: ReadyQueue<Item>;
+}
+
+/** The engine's slots, pools and ready queue. */
+export class Slots {
+  /** Attempts holding a slot now. */
+  running = 0;
+  private readonly queue: ReadyQueue<Item>;
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly agingMs: number,
+  ) {
+    this.queue = new ReadyQueue(agingMs);
+  }
+
+  /** Declares a run's pools; a pool declared again takes the newer limit. */
+  declarePools(pools: Readonly<Record<string, number>>): void {
+    for (const [name, limit] of Object.entries(pools)) {
+      const p = this.pools.get(name);
+      if (p) p.limit = limit;
+      else this.pools.set(name, { limit, running: 0, parked: new ReadyQueue(this.agingMs) });
+    }
+  }
+
+  /** A step became `queued`. */
+  enqueue(run: ActiveRun, stepId: string, now: number): void {
+    const rec = run.machine.step(stepId);
+    const priority = run.machine.stepSpec(stepId).priority + run.priority;
+    this.queue.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? now });
+  }
+
+  /** An attempt already running (taken over from a previous holder) occupies its slots. */
+  occupy(run: ActiveRun, stepId: string): void {
+    this.running++;
+    run.running++;
+    const pool = this.poolOf(run, stepId);
+    if (pool) pool.running++;
+  }
+
+  /** An attempt ended: its slots go to the best item that waited for them. */
+  release(run: ActiveRun, stepId: string): void {
+    this.running--;
+    run.running--;
+    this.unpark(run.parked);
+    const pool = this.poolOf(run, stepId);
+    if (pool) {
+      pool.running--;
+      this.unpark(pool.parked);
+    }
+  }
+
+  /** An unpaused run's parked items go back to the queue, where they are weighed again. */
+  requeueParked(run: ActiveRun): void {
+    for (let item = run.parked.pop(); item; item = run.parked.pop()) this.queue.push(item);
+  }
+
+  /**
+   * Takes ready items while slots, run concurrency and pools allow, and occupies their
+   * slots. `live(run)`: the run is still held here (stale entries are dropped).
+   */
+  take(live: (run: ActiveRun) => boolean, prepare: (run: ActiveRun, stepId: string) => Launch): Launch[] {
+    const launches: Launch[] = [];
+    while (this.running < this.limit) {
+      const item = this.queue.pop();
+      if (!item) break;
+      const { run, stepId } = item.value;
+      if (run.machine.step(stepId).state !== 'queued' || !live(run)) continue; // stale entry
+      if (run.paused) {
+        // Waits with the run's other ready steps; unpausing moves them all back.
+        run.parked.push(item);
+        continue;
+      }
+      const pool = this.poolOf(run, stepId);
+      if (run.running >= run.concurrency) {
+        run.parked.push(item);
+        // Its pool may have a free slot this item cannot use: offer it to the pool's next one.
+        if (pool && pool.running < pool.limit) this.unpark(pool.parked);
+        continue;
+      }
+      if (pool && pool.running >= pool.limit) {
+        pool.parked.push(item);
+        // The run still has a free slot that this item cannot use: offer it to the next one.
+        this.unpark(run.parked);
+        continue;
+      }
+      this.occupy(run, stepId);
+      launches.push(prepare(run, stepId));
+    }
+    return launches;
+  }
+
+  private poolOf(run: ActiveRun, stepId: string): Pool | undefined {
+    const name = run.machine.stepSpec(stepId).pool;
+    return name === undefined ? undefined : this.pools.get(name);
+  }
+
+  /** Moves the best parked item back to the ready queue, where `take` weighs it again. */
+  private unpark(parked: ReadyQueue<Item>): void {
+    const item = parked.pop();
+    if (item) this.queue.push(item);
+  }
+}
