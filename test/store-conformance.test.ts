@@ -271,6 +271,21 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.acquireRun('r1', owner('two'), T0 + 1, 1000, () => false)).toBe(true);
     });
 
+    it('lets go of a run in the commit that ends it, for its holder only', async () => {
+      await create('r1');
+      await create('r2');
+      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      await store.acquireRun('r2', owner('one'), T0, 1000, () => false);
+      await store.commit({
+        attemptsStarted: [], attemptsEnded: [], stepRuns: [], events: [],
+        runs: [{ id: 'r1', state: 'succeeded', endedAt: T0 + 5, release: 'one' }, { id: 'r2', state: 'failed', endedAt: T0 + 5, release: 'two' }],
+      });
+      const r1 = await store.getRun('r1');
+      expect(r1).toMatchObject({ state: 'succeeded', endedAt: T0 + 5 });
+      expect([r1?.owner, r1?.ownerPid, r1?.ownerHost, r1?.leaseExpiresAt]).toEqual([undefined, undefined, undefined, undefined]);
+      expect((await store.getRun('r2'))?.owner).toBe('one');
+    });
+
     it('saves batch groups (insert, then replace by index), reads them back in index order per step', async () => {
       await create('r1');
       const failure = { type: 'Error', message: 'boom', retryable: true };

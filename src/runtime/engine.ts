@@ -279,7 +279,7 @@ export class Engine {
       if (t.kind === 'run') {
         this.batch.runs.push({
           id: run.id, state: t.to,
-          ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null }),
+          ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null, release: this.owner.owner }),
         });
         this.batch.events.push({ runId: run.id, type: 'run', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) });
         if (t.to !== 'running') run.ended = t;
@@ -383,7 +383,7 @@ export class Engine {
     const t = run.ended!;
     this.runs.delete(run.id);
     run.clearTimers();
-    await this.store.releaseRun(run.id, this.owner.owner);
+    // The commit that ended the run also let go of it (RunUpdate.release).
     if (this.runs.size === 0) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;

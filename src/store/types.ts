@@ -119,6 +119,12 @@ export interface RunUpdate {
   startedAt?: number;
   endedAt?: number | null;
   reason?: EndReason | null;
+  /**
+   * The holder that lets go of the run in this commit (its end), as `releaseRun` does: the
+   * holder columns are cleared only while this holder still has them. Saves the ending run a
+   * commit of its own.
+   */
+  release?: string;
 }
 
 /** The end of an attempt. */

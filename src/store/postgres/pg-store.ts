@@ -133,6 +133,8 @@ export class PgStore implements Store {
       if (b.attemptsApplied?.length) await run(c, Q.markApplied, [b.attemptsApplied]);
       if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns));
       if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
+      // An engine lets go of the runs it ends in the commit that ends them.
+      for (const r of b.runs) if (r.release !== undefined) await run(c, Q.releaseRun, [r.id, r.release]);
       if (b.events.length) await run(c, Q.insertEvents, eventColumns(b.events));
     });
   }

@@ -254,6 +254,7 @@ export class SqliteStore implements Store {
            ended_at = CASE WHEN ? THEN ? ELSE ended_at END, reason = CASE WHEN ? THEN ? ELSE reason END WHERE id = ?`,
       ).run(r.state ?? null, r.startedAt ?? null, r.endedAt !== undefined ? 1 : 0, r.endedAt ?? null,
         r.reason !== undefined ? 1 : 0, r.reason ?? null, r.id);
+      if (r.release !== undefined) this.releaseStmt().run(r.id, r.release);
     }
     this.insertEvents(b.events);
   }
@@ -339,9 +340,11 @@ export class SqliteStore implements Store {
   }
 
   async releaseRun(runId: string, owner: string): Promise<void> {
-    this.stmt(
-      'UPDATE runs SET owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?',
-    ).run(runId, owner);
+    this.releaseStmt().run(runId, owner);
+  }
+
+  private releaseStmt(): Stmt {
+    return this.stmt('UPDATE runs SET owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?');
   }
 
   async requestCancel(runId: string, now: number): Promise<void> {
