@@ -366,7 +366,7 @@ export class Engine {
       }
       for (const e of batch.events) for (const l of this.listeners) l(e);
       for (const l of launches) this.attempts.launch(l);
-      for (const run of ending) await this.finishRun(run);
+      for (const run of ending) this.finishRun(run);
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     } finally {
@@ -379,7 +379,7 @@ export class Engine {
     }
   }
 
-  private async finishRun(run: ActiveRun): Promise<void> {
+  private finishRun(run: ActiveRun): void {
     const t = run.ended!;
     this.runs.delete(run.id);
     run.clearTimers();
