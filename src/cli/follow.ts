@@ -85,7 +85,9 @@ export async function followRemoteRun(api: ApiClient, sub: Subscription, runId: 
     const first = await api.getRun(runId);
     view = new ProgressView(runId, first.run.workflow, mode);
     view.start(first.steps.map((s) => ({ runId, ...s })), await loadDraw(mode));
-    let done = isRunDone(first.run.state);
+    // Even a run that already ended is followed through the stream: its events are waiting
+    // there (the subscription began before the run was created), and they are what prints.
+    let done = false;
     // Events drive the view; a slow poll of the run is the backstop should the stream stall.
     const fed = (async () => {
       for await (const { event } of sub.events) {
