@@ -52,6 +52,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
 export class SqliteStore implements Store {
   private readonly st: Record<string, Stmt> = {};
   private readonly commitTx: (b: Batch) => void;
+  private readonly createRunTx: Database.Transaction<(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void>;
   readonly api: SqliteApiStore;
 
   constructor(
@@ -63,6 +64,7 @@ export class SqliteStore implements Store {
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     // The engine commits once per flush: the transaction wrapper is made once, not per call.
     this.commitTx = db.transaction((b: Batch) => this.applyBatch(b));
+    this.createRunTx = db.transaction((run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => this.insertRun(run, steps, events));
     this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e), MIGRATIONS_DIR);
   }
 
@@ -101,7 +103,7 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
-    this.db.transaction(() => this.insertRun(run, steps, events)).immediate();
+    this.createRunTx.immediate(run, steps, events);
   }
 
   /** Inserts a run with its step runs and events; the caller holds the transaction. */
