@@ -19,6 +19,12 @@ export interface Failure {
  * @example throw new StepFailure('bad input file', { retryable: false, type: 'validation' })
  */
 export class StepFailure extends Error {
+  /**
+   * A registry-wide symbol marks instances, so a failure thrown by a handler that loaded its
+   * own copy of baton (through tsx, or a second install) is still recognised: `instanceof`
+   * only knows one copy of the class.
+   */
+  static readonly brand: unique symbol = Symbol.for('baton.StepFailure');
   readonly type: string;
   readonly retryable: boolean;
   readonly details?: JsonValue;
@@ -28,7 +34,13 @@ export class StepFailure extends Error {
     this.type = opts.type ?? 'StepFailure';
     this.retryable = opts.retryable ?? true;
     if (opts.details !== undefined) this.details = opts.details;
+    Object.defineProperty(this, StepFailure.brand, { value: true });
   }
+}
+
+/** Whether `e` is a StepFailure of this or any other copy of baton. */
+function isStepFailure(e: Error): e is StepFailure {
+  return e instanceof StepFailure || (e as unknown as Record<symbol, unknown>)[StepFailure.brand] === true;
 }
 
 /** Wraps anything thrown into an `Error`, keeping a non-Error original as `cause`. */
@@ -40,7 +52,7 @@ export function coerceError(e: unknown): Error {
 /** Turns anything thrown by a step into a stored `Failure`. */
 export function toFailure(e: unknown): Failure {
   const err = coerceError(e);
-  if (err instanceof StepFailure) {
+  if (isStepFailure(err)) {
     const f: Failure = { type: err.type, message: err.message, retryable: err.retryable };
     if (err.details !== undefined) f.details = err.details;
     return f;
