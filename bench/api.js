@@ -13,22 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { fmt, median, opt } from './lib.js';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const ROUNDS = Number(opt('rounds', 3));
 const RATE = Number(opt('rate', 500));
 const SECONDS = Number(opt('seconds', 10));
 const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 /** Starts `baton server` on a fresh SQLite file; resolves with its URL, a token and a stop function. */
 async function startServer() {

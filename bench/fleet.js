@@ -19,13 +19,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { compileWorkflow, createEngine, openFleetStore, openPostgresStore, workflowVersion } from '../dist/index.js';
 import { profileQueries } from './pg-profile.js';
+import { flag, fmt, median, opt } from './lib.js';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const flag = (name) => args.includes(`--${name}`);
 const ROUNDS = Number(opt('rounds', 3));
 const ONLY = opt('only', 'tp,lat,floor,peers').split(',');
 const WORKERS = opt('workers', '1,2,4').split(',').map(Number);
@@ -37,16 +32,10 @@ const PEERS = opt('peers', '/tmp/peers');
 const PROFILE = flag('profile');
 const WORKER_JS = fileURLToPath(new URL('./fleet-worker.js', import.meta.url));
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const wall = () => performance.timeOrigin + performance.now();
 

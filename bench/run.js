@@ -10,23 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileWorkflow, createEngine, openSqliteStore, workflowVersion } from '../dist/index.js';
+import { fmt, median, opt } from './lib.js';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const ROUNDS = Number(opt('rounds', 5));
 const ONLY = opt('only', 'steps,chain,fanout,shell,startup,rss,api').split(',');
 const SYNC = process.env.BATON_SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
 const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const noop = () => undefined;
 
 /** Runs a workflow built from `steps` in-process on a fresh store; returns wall ms. */
