@@ -50,19 +50,13 @@ export async function workflowSpec(ctx: Pick<ApiContext, 'store' | 'specs'>, nam
 export async function createRunOf(ctx: ApiContext, name: string, opts: { version?: string; params: Record<string, unknown>; trigger: Trigger; priority?: number; concurrency?: number; dueAt?: number }): Promise<RunRecord> {
   const { spec, version } = await workflowSpec(ctx, name, opts.version);
   const params = resolveParams(spec, opts.params as Record<string, JsonValue>);
-  if (opts.dueAt === undefined && ctx.startRun) {
-    return ctx.startRun(spec, version, {
-      params, trigger: opts.trigger,
-      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
-      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-    });
-  }
-  const run = newRun(spec, version, {
+  const start = {
     params, trigger: opts.trigger,
     ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-    ...(opts.dueAt !== undefined ? { dueAt: opts.dueAt } : {}),
-  }, ctx.clock());
+  };
+  if (opts.dueAt === undefined && ctx.startRun) return ctx.startRun(spec, version, start);
+  const run = newRun(spec, version, { ...start, ...(opts.dueAt !== undefined ? { dueAt: opts.dueAt } : {}) }, ctx.clock());
   await ctx.store.createRun(run.record, run.steps, run.events);
   if (run.record.state === 'queued') ctx.onRunQueued(run.record.id);
   return run.record;

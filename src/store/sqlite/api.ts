@@ -102,7 +102,7 @@ export class SqliteApiStore implements ApiStore {
   }
 
   async eventsHead(): Promise<string> {
-    const r = this.db.prepare<[], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM events').get();
+    const r = this.stmt('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as { seq: number } | undefined;
     return String(r?.seq ?? 0);
   }
 
