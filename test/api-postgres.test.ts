@@ -90,6 +90,9 @@ describe('API on PostgreSQL', () => {
     const got = stream.messages.filter((m) => m.data.runId === r.body.run.id).map((m) => m.data.seq);
     const stored = (await store.getEvents(r.body.run.id)).map((e) => e.seq);
     expect([...got].sort((a, b) => a - b)).toEqual([...stored].sort((a, b) => a - b));
+    const steps = await store.api.eventsAfter(undefined, { runId: r.body.run.id, type: 'step' }, 100);
+    expect(steps.map((e) => e.seq)).toEqual(stream.messages.filter((m) => m.data.runId === r.body.run.id && m.data.type === 'step').map((m) => m.data.seq));
+    expect(steps.length).toBeGreaterThan(0);
     const page = await api.call('GET', '/api/v1/runs?workflow=pgflow&limit=1', { role: 'viewer' });
     expect(page.body.runs[0].id).toBe(r.body.run.id);
   });

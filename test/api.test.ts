@@ -367,12 +367,19 @@ describe('live events', () => {
     expect(got.every((m) => m.data.workflow === 'hello')).toBe(true);
   });
 
-  it('filters by run; refuses a malformed Last-Event-ID with 400 before streaming', async () => {
+  it('filters by run and by type; refuses a malformed Last-Event-ID with 400 before streaming', async () => {
     const r = await api.call('POST', '/api/v1/runs', { body: { workflow: 'hello' } });
     const s = await openSse(`${api.url}/api/v1/events?run=${r.body.run.id}&after=0`, api.tokens.viewer);
     await waitFor(() => s.messages.some((m) => m.data.type === 'run' && m.data.to === 'succeeded'), 10_000, 'the run to end on its stream');
     s.close();
     expect(new Set(s.messages.map((m) => m.data.runId))).toEqual(new Set([r.body.run.id]));
+    const steps = await openSse(`${api.url}/api/v1/events?run=${r.body.run.id}&type=step&after=0`, api.tokens.viewer);
+    const stepCount = s.messages.filter((m) => m.data.type === 'step').length;
+    expect(stepCount).toBeGreaterThan(0);
+    await waitFor(() => steps.messages.length === stepCount, 5_000, 'the step transitions of the run');
+    steps.close();
+    expect(steps.messages.map((m) => m.data.seq)).toEqual(s.messages.filter((m) => m.data.type === 'step').map((m) => m.data.seq));
+    expect((await api.call('GET', '/api/v1/events?type=attempt', { role: 'viewer' })).status).toBe(400);
     const bad = await api.call('GET', '/api/v1/events?after=not-a-cursor', { role: 'viewer' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('bad-cursor');

@@ -12,8 +12,12 @@ import type { FeedEvent, FeedFilter, Store } from '../store/index.js';
 export interface FollowOptions {
   store: Store;
   filter: FeedFilter;
-  /** Emits `events` when this process committed events. */
-  signal: EventEmitter;
+  /**
+   * Emits `events` when this process committed events: the follower reads at once. Without
+   * it the follower reads every `pollMs` only (a reader that may lag, such as metrics, then
+   * does one read per interval instead of one per commit).
+   */
+  signal?: EventEmitter;
   /** Longest wait between reads, ms. */
   pollMs: number;
   /** Events per read. @default 500 */
@@ -48,16 +52,16 @@ export async function followEvents(cursor: string, o: FollowOptions, deliver: (p
 }
 
 /** Resolves on the next `events` signal, after `ms`, or on abort, whichever comes first. */
-function waitForSignal(signal: EventEmitter, ms: number, abort: AbortSignal): Promise<void> {
+function waitForSignal(signal: EventEmitter | undefined, ms: number, abort: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      signal.off('events', done);
+      signal?.off('events', done);
       abort.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.once('events', done);
+    signal?.once('events', done);
     abort.addEventListener('abort', done, { once: true });
   });
 }

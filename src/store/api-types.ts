@@ -64,6 +64,8 @@ export interface FeedEvent extends EventRecord {
 export interface FeedFilter {
   runId?: string;
   workflow?: string;
+  /** Only run transitions or only step transitions (a metrics reader needs the latter only). */
+  type?: 'run' | 'step';
 }
 
 /** Counts for metrics: runs by state over all runs kept, step runs by state in unfinished runs. */

@@ -47,6 +47,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
       querystring: z.object({
         run: z.string().optional().describe('only this run (id or unique prefix)'),
         workflow: z.string().optional().describe('only runs of this workflow'),
+        type: z.enum(['run', 'step']).optional().describe('only run transitions or only step transitions'),
         after: z.string().optional().describe('resume after this event id (as Last-Event-ID)'),
       }),
       response: { 200: z.string().describe('text/event-stream'), ...errors },
@@ -55,6 +56,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     const filter: FeedFilter = {};
     if (req.query.run !== undefined) filter.runId = await store.resolveRunId(req.query.run);
     if (req.query.workflow !== undefined) filter.workflow = req.query.workflow;
+    if (req.query.type !== undefined) filter.type = req.query.type;
     const lastId = req.headers['last-event-id'];
     const after = (typeof lastId === 'string' && lastId !== '' ? lastId : undefined) ?? req.query.after;
     const start = after ?? (await store.api.eventsHead());

@@ -94,6 +94,10 @@ export class PgApiStore implements ApiStore {
       vals.push(filter.workflow);
       where.push(`r.workflow = $${vals.length}`);
     }
+    if (filter.type !== undefined) {
+      vals.push(filter.type);
+      where.push(`e.type = $${vals.length}`);
+    }
     vals.push(limit);
     const rows = await this.rows(
       `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, r.workflow

@@ -96,6 +96,10 @@ export class SqliteApiStore implements ApiStore {
       where.push('r.workflow = ?');
       vals.push(filter.workflow);
     }
+    if (filter.type !== undefined) {
+      where.push('e.type = ?');
+      vals.push(filter.type);
+    }
     const rows = this.stmt(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
       .all(...vals, limit) as Row[];
     return rows.map((r) => ({ ...toEvent(r), cursor: String(r.seq as number), workflow: r.workflow as string }));
