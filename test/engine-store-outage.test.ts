@@ -4,7 +4,7 @@
  * The engine holds effects, retries its commits with backoff, and the run completes with
  * every step run exactly once and nothing lost.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PgStore } from '../src/index.js';
 import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../src/index.js';
@@ -71,6 +71,32 @@ describe('store outage', () => {
     expect(attempts.every((a) => a.state === 'succeeded')).toBe(true);
     expect((await store.getStepRuns(run.id)).every((s) => s.state === 'succeeded')).toBe(true);
     expect((await store.getRun(run.id))?.state).toBe('succeeded');
+    await engine.close();
+  });
+
+  it('a run started while the database is gone: startRun fails, nothing of it is written or run, the run in flight completes', async () => {
+    dir = tempDir();
+    store = openPostgresStore(db.url, { max: 4 });
+    await store.migrate();
+    const engine = createEngine({ store, dataDir: dir, heartbeatMs: 100, graceMs: 200 });
+    const first = compileWorkflow({ name: 'outage-first', steps: [{ id: 'a', run: 'sleep 0.3' }, { id: 'b', needs: ['a'], run: 'sleep 0.05' }] }, { baseDir: dir });
+    const second = compileWorkflow({ name: 'outage-second', steps: [{ id: 'x', run: `touch "${dir}/ran-$BATON_RUN_ID"` }] }, { baseDir: dir });
+    // Once while the database is up, so the engine has saved this version: what fails below is the run's own commit.
+    const before = await engine.startRun(second, workflowVersion(second));
+    expect(await before.result).toMatchObject({ state: 'succeeded' });
+    const running = await engine.startRun(first, workflowVersion(first));
+    const admin = databaseUrl('postgres');
+    await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
+    await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    try {
+      await expect(engine.startRun(second, workflowVersion(second))).rejects.toThrow();
+    } finally {
+      await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+    }
+    expect(await running.result).toMatchObject({ state: 'succeeded' });
+    expect((await store.listRuns({ workflow: 'outage-second' })).map((r) => r.id)).toEqual([before.id]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('ran-'))).toEqual([`ran-${before.id}`]);
+    expect(engine.activeRunIds()).toEqual([]);
     await engine.close();
   });
 });

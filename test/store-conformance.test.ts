@@ -91,6 +91,24 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.getStepRuns('nope')).toEqual([]);
     });
 
+    it('creates runs in a batch, before the batch\'s own rows: first transitions, attempts and events land with them', async () => {
+      const held = { owner: 'engine-1', ownerPid: 4_000_000, ownerHost: 'host-a', leaseExpiresAt: T0 + 30_000 };
+      const created = (id: string) => ({ record: runRecord(id, { stepCount: 2, ...held }), steps: stepRows(id, ['a', 'b']), events: [{ runId: id, type: 'run', to: 'queued', at: T0 }] });
+      await store.commit({
+        ...emptyBatch(),
+        runsCreated: [created('r1'), created('r2')],
+        attemptsStarted: [attempt('r1', 'a')],
+        stepRuns: [{ runId: 'r1', stepId: 'a', position: 0, state: 'running', attempts: 1, lostAttempts: 0, startedAt: T0 + 10 }],
+        runs: [{ id: 'r1', state: 'running', startedAt: T0 + 5, endedAt: null, reason: null }],
+        events: [{ runId: 'r1', type: 'run', from: 'queued', to: 'running', at: T0 + 5 }],
+      });
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { stepCount: 2, ...held, state: 'running', startedAt: T0 + 5 }));
+      expect(await store.getRun('r2')).toStrictEqual(runRecord('r2', { stepCount: 2, ...held }));
+      expect((await store.getStepRuns('r1')).map((r) => r.state)).toEqual(['running', 'pending']);
+      expect((await store.getAttempts('r1')).map((a) => a.id)).toEqual(['r1.a.1']);
+      expect((await store.getEvents('r1')).map((e) => e.to)).toEqual(['queued', 'running']);
+    });
+
     it('commits a batch of attempts, pids, step runs, run updates and events, and reads back exact values and types', async () => {
       await create('r1');
       const a1 = attempt('r1', 'a', { logPath: '/logs/r1/a.1.log', worker: 'w1' });

@@ -6,7 +6,7 @@
  */
 import { isRunDone } from '../core/index.js';
 import type { Engine, RunHandle } from '../runtime/index.js';
-import type { RunRecord, Store, StoredStepRun } from '../store/index.js';
+import type { NewEvent, RunRecord, Store, StoredStepRun } from '../store/index.js';
 import type { ApiClient, Subscription } from './client.js';
 import { EXIT } from './context.js';
 import { elapsed, paintState } from './format.js';
@@ -23,9 +23,12 @@ export function progressMode(o: { json?: boolean; quiet?: boolean }): ProgressMo
 /**
  * Follows a run held by `engine` to its end and returns the exit code:
  * 0 succeeded, 1 failed, 130 cancelled.
+ * @param early - events committed before `handle` came back: `startRun` resolves after the
+ *   commit that creates and starts the run, so its caller listens from before the call.
  */
-export async function followRun(engine: Engine, store: Store, handle: RunHandle, workflow: string, mode: ProgressMode): Promise<number> {
+export async function followRun(engine: Engine, store: Store, handle: RunHandle, workflow: string, mode: ProgressMode, early: readonly NewEvent[] = []): Promise<number> {
   const view = new ProgressView(handle.id, workflow, mode);
+  for (const e of early) view.onEvent(e);
   const off = engine.onEvent((e) => view.onEvent(e));
   view.start(await store.getStepRuns(handle.id), await loadDraw(mode));
   let interrupts = 0;

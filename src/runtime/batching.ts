@@ -21,7 +21,9 @@ export function mergeBatches(first: Batch, then: Batch): Batch {
   const pids = [...(first.attemptPids ?? []), ...(then.attemptPids ?? [])];
   const applied = [...(first.attemptsApplied ?? []), ...(then.attemptsApplied ?? [])];
   const published = [...(first.attemptsPublished ?? []), ...(then.attemptsPublished ?? [])];
+  const created = [...(first.runsCreated ?? []), ...(then.runsCreated ?? [])];
   return {
+    ...(created.length ? { runsCreated: created } : {}),
     ...(published.length ? { attemptsPublished: published } : {}),
     ...(applied.length ? { attemptsApplied: applied } : {}),
     attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
@@ -41,5 +43,27 @@ export function emptyBatch(): Batch {
 /** Whether a batch writes nothing. */
 export function isEmpty(b: Batch): boolean {
   return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
-    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length;
+    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length && !b.runsCreated?.length;
+}
+
+/**
+ * `b` without anything of the runs in `ids`: what a failed commit leaves to retry once the
+ * runs it was creating are given up (their creators are told; nothing of them was written).
+ */
+export function withoutRuns(b: Batch, ids: ReadonlySet<string>): Batch {
+  const keep = <T extends { runId: string }>(xs: T[]): T[] => xs.filter((x) => !ids.has(x.runId));
+  const created = b.runsCreated?.filter((c) => !ids.has(c.record.id)) ?? [];
+  const published = b.attemptsPublished ? keep(b.attemptsPublished) : [];
+  // Pids, ends and applied marks come after an attempt started, which a run never committed cannot have.
+  return {
+    ...(created.length ? { runsCreated: created } : {}),
+    ...(published.length ? { attemptsPublished: published } : {}),
+    ...(b.attemptsApplied?.length ? { attemptsApplied: b.attemptsApplied } : {}),
+    attemptsStarted: keep(b.attemptsStarted),
+    attemptsEnded: b.attemptsEnded,
+    stepRuns: keep(b.stepRuns),
+    runs: b.runs.filter((r) => !ids.has(r.id)),
+    events: keep(b.events),
+    ...(b.attemptPids?.length ? { attemptPids: b.attemptPids } : {}),
+  };
 }

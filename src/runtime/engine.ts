@@ -18,7 +18,7 @@ import type { CompiledEngineOptions, EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
 import { newActiveRun } from './attempts.js';
-import { emptyBatch, isEmpty, mergeBatches, stepEvent } from './batching.js';
+import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './batching.js';
 import { FleetDispatcher } from './fleet-dispatch.js';
 import { AttemptRunner } from './attempts.js';
 import { progressData } from './batch.js';
@@ -88,6 +88,8 @@ export class Engine {
   private heldLaunches: Launch[] = [];
   /** Fleet mode: publishes attempts to workers and brings back their ends. */
   private readonly dispatcher: FleetDispatcher | undefined;
+  /** Runs `startRun` staged for creation in an uncommitted batch, with their creators' answers. */
+  private readonly creating = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
 
   constructor(readonly options: CompiledEngineOptions) {
     this.store = options.store;
@@ -122,21 +124,31 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
-  /** Registers the workflow version, creates a run and starts it. */
+  /**
+   * Registers the workflow version, creates a run and starts it. The run is created in the
+   * commit that records its start and its first attempts (one commit, not two); resolves
+   * once that commit is durable.
+   * @throws the store's error when that commit failed: then nothing of the run was written
+   *   and it does not run.
+   */
   async startRun(spec: WorkflowSpec, version: string, opts: StartRunOptions = {}): Promise<RunHandle> {
     const now = this.options.clock();
     if (!this.savedVersions.has(version)) {
       await this.store.saveWorkflow(workflowRecord(spec, version, now));
       this.savedVersions.add(version);
     }
-    const { record, steps, events } = newRun(spec, version, { ...opts, trigger: opts.trigger ?? 'manual' }, now);
+    if (this.fatal) throw this.fatal;
+    const created = newRun(spec, version, { ...opts, trigger: opts.trigger ?? 'manual' }, now);
+    const { record } = created;
     // Held from its first row: no other engine (a fleet worker adopting queued runs) can take it.
     Object.assign(record, { owner: this.owner.owner, ownerPid: this.owner.pid, ownerHost: this.owner.host, leaseExpiresAt: now + this.options.leaseMs });
-    await this.store.createRun(record, steps, events);
+    const committed = new Promise<void>((resolve, reject) => this.creating.set(record.id, { resolve, reject }));
+    (this.batch.runsCreated ??= []).push(created);
     const machine = newMachine(spec, record.id, record.params, this.options);
     const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
     this.record(run, machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
+    await committed;
     return { id: record.id, result: run.done.promise, record };
   }
 
@@ -356,12 +368,24 @@ export class Engine {
           this.outageSince = undefined;
         } catch (e) {
           retryIn = this.storeFailed(e);
-          // Nothing of it happened: put it back in front of what came since, effects held.
-          this.batch = mergeBatches(batch, this.batch);
+          // Runs this commit was creating are given up, their creators told: a caller that
+          // got an error must not find the run executing later.
+          const dropped = this.dropCreated(batch, e);
+          // Nothing of it happened: put the rest back in front of what came since, effects held.
+          this.batch = mergeBatches(withoutRuns(batch, dropped), withoutRuns(this.batch, dropped));
           for (const [k, v] of this.stepRows) rows.set(k, v);
           this.stepRows = rows;
-          this.heldLaunches = launches;
+          for (const [k, v] of rows) if (dropped.has(v.runId)) rows.delete(k);
+          this.heldLaunches = launches.filter((l) => {
+            if (!dropped.has(l.run.id)) return true;
+            this.slots.release(l.run, l.stepId);
+            return false;
+          });
           return;
+        }
+        for (const c of batch.runsCreated ?? []) {
+          this.creating.get(c.record.id)?.resolve();
+          this.creating.delete(c.record.id);
         }
       }
       for (const e of batch.events) for (const l of this.listeners) l(e);
@@ -377,6 +401,28 @@ export class Engine {
       this.flushAgain = false;
       this.scheduleFlush();
     }
+  }
+
+  /**
+   * Forgets the runs a failed commit was creating and rejects their `startRun` calls.
+   * @returns their ids.
+   */
+  private dropCreated(batch: Batch, e: unknown): Set<string> {
+    const ids = new Set<string>();
+    const err = e instanceof Error ? e : new Error(String(e));
+    for (const { record } of batch.runsCreated ?? []) {
+      ids.add(record.id);
+      const run = this.runs.get(record.id);
+      run?.clearTimers();
+      this.runs.delete(record.id);
+      this.creating.get(record.id)?.reject(err);
+      this.creating.delete(record.id);
+    }
+    if (ids.size && this.runs.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+    return ids;
   }
 
   private finishRun(run: ActiveRun): void {
@@ -451,6 +497,8 @@ export class Engine {
     if (this.fatal) return;
     this.fatal = err;
     clearInterval(this.heartbeat);
+    for (const c of this.creating.values()) c.reject(err);
+    this.creating.clear();
     for (const run of this.runs.values()) {
       this.attempts.abortAll(run, 'cancelled', true);
       run.clearTimers();

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject, WorkflowSpec } from '../spec/index.js';
-import type { NewEvent, RunRecord, Store, StoredStepRun, Trigger, WorkflowVersionRecord } from '../store/index.js';
+import type { NewRunRows, RunRecord, Store, Trigger, WorkflowVersionRecord } from '../store/index.js';
 
 /** Options for one new run. */
 export interface NewRunOptions {
@@ -23,12 +23,8 @@ export interface NewRunOptions {
   schedule?: { id: string; tickAt: number };
 }
 
-/** The records of a new run, ready for `Store.createRun` or `Store.fireTick`. */
-export interface NewRun {
-  record: RunRecord;
-  steps: StoredStepRun[];
-  events: NewEvent[];
-}
+/** The records of a new run, ready for `Store.createRun`, `Store.fireTick` or `Batch.runsCreated`. */
+export type NewRun = NewRunRows;
 
 /**
  * Time-sortable, short, lowercase: 8 base-36 chars of ms time + 8 random hex chars (a

@@ -143,6 +143,12 @@ export interface AttemptEnd {
  * attempts started, attempts ended, step runs, runs, events.
  */
 export interface Batch {
+  /**
+   * Runs this commit creates, each with its step runs and first events, written before
+   * everything else in it: an engine that starts a run creates it in the commit that records
+   * its first transitions and attempts (one commit, not two, per started run).
+   */
+  runsCreated?: NewRunRows[];
   attemptsStarted: AttemptRecord[];
   attemptsEnded: AttemptEnd[];
   /** Full rows; the last entry for a step run wins. */
@@ -226,6 +232,13 @@ export interface ScheduleRecord {
   updatedAt: number;
 }
 
+/** A new run's rows: the run, all its step runs, and its first events (`Store.createRun`). */
+export interface NewRunRows {
+  record: RunRecord;
+  steps: StoredStepRun[];
+  events: NewEvent[];
+}
+
 /** What a schedule tick did. */
 export type TickOutcome = 'created' | 'skipped-overlap' | 'skipped-misfire';
 
@@ -235,7 +248,7 @@ export interface TickFire {
   tickAt: number;
   now: number;
   /** Absent: the tick is recorded as `skipped-misfire`. */
-  run?: { record: RunRecord; steps: StoredStepRun[]; events: NewEvent[] };
+  run?: NewRunRows;
   overlap: OverlapPolicy;
   /** A missed tick replayed by `misfire: catch-up`: with `overlap: skip` it queues behind the schedule's other runs instead of being dropped. */
   replay?: boolean;

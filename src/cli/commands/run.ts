@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { ResumeError, RunHeldError, createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../spec/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../spec/index.js';
-import type { Store } from '../../store/index.js';
+import type { NewEvent, Store } from '../../store/index.js';
 import type { ApiClient } from '../client.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
@@ -109,13 +109,20 @@ refers to (handlers, cwd) must exist on the server. --resume and --local do not 
         const engine = createEngine({ store, dataDir, ...(fleet ? { fleet } : {}) });
         const interrupted = await findInterrupted(store, spec.name);
         let handle;
+        const early: NewEvent[] = [];
         if (interrupted && (o.resume || (await offerResume(interrupted)))) {
           handle = await engine.resumeRun(interrupted);
         } else {
           if (interrupted) process.stderr.write(`note: run ${interrupted} of ${spec.name} was interrupted; 'baton resume ${interrupted}' continues it\n`);
-          handle = await engine.startRun(spec, workflowVersion(spec), runOpts);
+          // The run's first events are committed (and told) before startRun resolves.
+          const off = engine.onEvent((e) => early.push(e));
+          try {
+            handle = await engine.startRun(spec, workflowVersion(spec), runOpts);
+          } finally {
+            off();
+          }
         }
-        process.exitCode = await followRun(engine, store, handle, spec.name, progressMode(o));
+        process.exitCode = await followRun(engine, store, handle, spec.name, progressMode(o), early);
         await engine.close();
         await fleet?.close();
       } finally {

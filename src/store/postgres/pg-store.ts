@@ -117,6 +117,7 @@ export class PgStore implements Store {
   /** One transaction, one statement per non-empty part, whatever the batch size. */
   async commit(b: Batch): Promise<void> {
     await this.tx(async (c) => {
+      for (const n of b.runsCreated ?? []) await insertRun(c, n.record, n.steps, n.events);
       const locked = runIdsTouched(b);
       if (locked.length) await run(c, Q.lockRuns, [locked]);
       // Fleet attempts are inserted with their tasks (one write per row, published in this

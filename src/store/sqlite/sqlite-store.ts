@@ -216,6 +216,7 @@ export class SqliteStore implements Store {
 
   /** Writes a batch; runs inside `commitTx`. */
   private applyBatch(b: Batch): void {
+    for (const c of b.runsCreated ?? []) this.insertRun(c.record, c.steps, c.events);
     if (b.attemptsStarted.length) {
       const ins = this.stmt(
         // OR IGNORE: a retried batch finds its attempts already there (see the PostgreSQL store).
