@@ -10,11 +10,20 @@
  * advisory locks in name order before touching rows, and only claims with `SKIP LOCKED`.
  */
 import type { NamedQuery } from './queries.js';
+import { Q } from './queries.js';
 
 const q = (name: string, text: string): NamedQuery => ({ name: `baton_fleet_${name}`, text });
 
 /** A claimable attempt, as a predicate over alias `a` (implies the `attempts_claimable` index predicate). */
 const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL AND NOT a.cancel_requested`;
+
+/**
+ * Attempts `a` named by the ids in $1, joined id by id. Not `id = ANY($1) AND applied = false`:
+ * a cached generic plan for that ANDs the primary key with a scan of the whole
+ * `attempts_unapplied` index, whose size grows with every attempt ended since the last
+ * vacuum, so each read of a few ends cost time in proportion to all ends so far.
+ */
+const BY_IDS = 'unnest($1::text[]) AS u(id) JOIN attempts a ON a.id = u.id';
 
 /** Columns a claim returns. */
 const CLAIMED_COLUMNS = 'a.id, a.run_id, a.step_id, a.number, a.fence, a.lease_expires_at, a.priority_key, a.pool, a.runs_on, a.log_path, a.task';
@@ -255,14 +264,16 @@ export const FQ = {
     FROM attempts
     WHERE run_id = ANY($1::text[]) AND applied = false AND state <> 'running' ORDER BY ended_at, id`),
 
-  /** $1 attempt ids: those of them that ended and are not applied yet (what a `baton_done` payload names). */
-  takeEnded: q('take_ended', `SELECT id, run_id, step_id, number, state, started_at, ended_at, exit_code, error, log_path,
-      pid, peak_rss_bytes, cpu_ms, worker, fence, output, claimed_by
-    FROM attempts
-    WHERE id = ANY($1::text[]) AND applied = false AND state <> 'running' ORDER BY ended_at, id`),
+  /**
+   * $1 attempt ids: those of them that ended and are not applied yet (what a `baton_done`
+   * payload names). Found id by id through the primary key ({@link BY_IDS}).
+   */
+  takeEnded: q('take_ended', `SELECT a.id, a.run_id, a.step_id, a.number, a.state, a.started_at, a.ended_at, a.exit_code, a.error,
+      a.log_path, a.pid, a.peak_rss_bytes, a.cpu_ms, a.worker, a.fence, a.output, a.claimed_by
+    FROM ${BY_IDS} WHERE a.applied = false AND a.state <> 'running' ORDER BY a.ended_at, a.id`),
 
-  /** $1 attempt ids. */
-  markApplied: q('mark_applied', 'UPDATE attempts SET applied = true WHERE id = ANY($1::text[]) AND applied = false'),
+  /** $1 attempt ids. The statement a coordinator's commit runs (queries.ts). */
+  markApplied: Q.markApplied,
 
   /**
    * Flags running attempts (locked in id order) and NOTIFYs `baton_cancel` once per

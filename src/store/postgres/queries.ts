@@ -66,7 +66,8 @@ export const Q = {
     WHERE a.id = u.id AND a.state = 'running'`),
 
   /** $1 attempt ids: fleet attempts whose end the coordinator applied in this transaction. */
-  markApplied: q('mark_applied', 'UPDATE attempts SET applied = true WHERE id = ANY($1::text[]) AND NOT applied'),
+  // Joined id by id, not `id = ANY($1) AND NOT applied`: see BY_IDS in fleet-queries.ts.
+  markApplied: q('mark_applied', 'UPDATE attempts a SET applied = true FROM unnest($1::text[]) AS u(id) WHERE a.id = u.id AND NOT a.applied'),
 
   /** Columns as arrays: $1 id, $2 pid. */
   setAttemptPids: q('set_attempt_pids', `UPDATE attempts a SET pid = u.pid
