@@ -4,11 +4,14 @@
 // Prints figures (medians of several rounds, ratios from the same round), not pass/fail.
 //
 // Usage: node bench/fleet.js [--rounds 3] [--only tp,lat,floor,peers] [--workers 1,2,4]
-//          [--n 10000] [--samples 200] [--url postgres://postgres@127.0.0.1:5432/baton_bench]
+//          [--slots 16,128] [--n 10000] [--samples 200] [--url postgres://postgres@127.0.0.1:5432/baton_bench]
 //          [--peers /tmp/peers] [--profile] [--keep-db]
 // The database named in --url is created if missing and dropped at the end (unless --keep-db).
 // Peers: graphile.mjs from ../shared/peers run from --peers, a scratch folder outside the
 // repo with `npm install graphile-worker@0.17.3 pg` done in it; skipped when absent.
+// --slots: slots per worker; throughput is measured for each. The run's concurrency and the
+// coordinator's slots are twice the fleet's slots (at least 256), so claimable attempts wait
+// for every slot that frees: more slots per worker means more attempts per claim statement.
 // --profile: also counts/times every statement in the coordinator and the workers and
 // prints where one 4-worker run spends its round trips (slower; not used for the figures).
 import { fork, spawn } from 'node:child_process';
@@ -26,7 +29,7 @@ const ONLY = opt('only', 'tp,lat,floor,peers').split(',');
 const WORKERS = opt('workers', '1,2,4').split(',').map(Number);
 const N = Number(opt('n', 10_000));
 const SAMPLES = Number(opt('samples', 200));
-const SLOTS = 16;
+const SLOTS = opt('slots', '16,128').split(',').map(Number);
 const URL_ = opt('url', process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/baton_bench');
 const PEERS = opt('peers', '/tmp/peers');
 const PROFILE = flag('profile');
@@ -84,9 +87,9 @@ const walBytes = async () => Number((await one("SELECT pg_wal_lsn_diff(pg_curren
 
 // ---------------------------------------------------------------- workers
 
-function startWorkers(n, env = {}) {
+function startWorkers(n, slots, env = {}) {
   return Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
-    const child = fork(WORKER_JS, [URL_, String(SLOTS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+    const child = fork(WORKER_JS, [URL_, String(slots)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
     const waiters = [];
     child.on('message', (m) => {
       if (m.ready) resolve(w);
@@ -112,12 +115,12 @@ writeFileSync(join(handlersDir, 'noop.mjs'), `export function noop() {}
 export function stamp() { return { t: performance.timeOrigin + performance.now() }; }
 `);
 
-async function coordinator() {
+async function coordinator(slots = 256) {
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-fleet-data-'));
   const store = openPostgresStore(URL_);
   await store.migrate();
   const fleet = openFleetStore(URL_);
-  const engine = createEngine({ store, dataDir, fleet });
+  const engine = createEngine({ store, dataDir, fleet, slots });
   return {
     engine, fleet,
     close: async () => {
@@ -134,13 +137,16 @@ const workflow = (steps, concurrency = 256) => {
   return { spec, version: workflowVersion(spec) };
 };
 
-/** steps/s of N independent no-op handler steps on `nw` worker processes. */
-async function throughput(nw, { profile = false } = {}) {
+/** Attempts out at once for `nw` workers of `slots` slots: twice the fleet's slots, at least 256. */
+const inFlight = (nw, slots) => Math.max(256, 2 * nw * slots);
+
+/** steps/s of N independent no-op handler steps on `nw` worker processes of `slots` slots. */
+async function throughput(nw, slots, { profile = false } = {}) {
   await resetBaton();
-  const ws = await startWorkers(nw, profile ? { BENCH_FLEET_PROFILE: '1' } : {});
+  const ws = await startWorkers(nw, slots, profile ? { BENCH_FLEET_PROFILE: '1' } : {});
   const prof = profile ? profileQueries() : undefined;
-  const c = await coordinator();
-  const { spec, version } = workflow(Array.from({ length: N }, (_, i) => ({ id: `s${i}`, uses: './noop.mjs#noop' })));
+  const c = await coordinator(inFlight(nw, slots));
+  const { spec, version } = workflow(Array.from({ length: N }, (_, i) => ({ id: `s${i}`, uses: './noop.mjs#noop' })), inFlight(nw, slots));
   await Promise.all(ws.map((w) => w.ask('mark')));
   prof?.reset();
   const [x0, wal0, pgCpu0, cpu0] = [await xactCommits(), await walBytes(), postgresCpuMs(), process.cpuUsage()];
@@ -173,7 +179,7 @@ async function throughput(nw, { profile = false } = {}) {
  */
 async function latency(nw) {
   await resetBaton();
-  const ws = await startWorkers(nw);
+  const ws = await startWorkers(nw, SLOTS[0]);
   const c = await coordinator();
   const { spec, version } = workflow([{ id: 's0', uses: './noop.mjs#stamp' }]);
   const warm = 5;
@@ -302,7 +308,7 @@ if (!(await admin(`SELECT 1 FROM pg_database WHERE datname = '${dbName}'`)).rowC
   await s.close();
 }
 const version = (await one('SHOW server_version')).server_version;
-console.log(`baton fleet bench: ${ROUNDS} rounds, medians; N=${fmt(N)}; ${SLOTS} slots per worker; PostgreSQL ${version} at ${new URL(URL_).host}; node ${process.version}\n`);
+console.log(`baton fleet bench: ${ROUNDS} rounds, medians; N=${fmt(N)}; ${SLOTS.join(' and ')} slots per worker; PostgreSQL ${version} at ${new URL(URL_).host}; node ${process.version}\n`);
 
 const rounds = [];
 const groups = ['tp', 'lat', 'floor', 'peers'].filter((g) => ONLY.includes(g));
@@ -311,13 +317,14 @@ for (let r = 0; r < ROUNDS; r++) {
   // rotate the order each round, as ../shared/peers/run-all.mjs does
   for (const g of [...groups.slice(r % groups.length), ...groups.slice(0, r % groups.length)]) {
     if (g === 'tp') {
-      for (const w of WORKERS) {
-        const t = await throughput(w);
-        R.tp[w] = t.stepsPerS;
-        R.cpu[w] = t.cpu;
-        R.commits[w] = t.commitsPerStep;
-        R.wal[w] = t.walBytesPerStep;
-        console.error(`  round ${r + 1}: ${w} worker(s) ${fmt(t.stepsPerS)} steps/s (${fmt(t.ms)} ms; CPU ms coordinator ${fmt(t.cpu.coordinatorMs)}, workers ${fmt(t.cpu.workersMs)}, postgres ${fmt(t.cpu.postgresMs)}; ${fmt(t.commitsPerStep, 2)} commits/step)`);
+      for (const slots of SLOTS) for (const w of WORKERS) {
+        const t = await throughput(w, slots);
+        const k = `${w}x${slots}`;
+        R.tp[k] = t.stepsPerS;
+        R.cpu[k] = t.cpu;
+        R.commits[k] = t.commitsPerStep;
+        R.wal[k] = t.walBytesPerStep;
+        console.error(`  round ${r + 1}: ${w} worker(s) x ${slots} slots ${fmt(t.stepsPerS)} steps/s (${fmt(t.ms)} ms; CPU ms coordinator ${fmt(t.cpu.coordinatorMs)}, workers ${fmt(t.cpu.workersMs)}, postgres ${fmt(t.cpu.postgresMs)}; ${fmt(t.commitsPerStep, 2)} commits/step)`);
       }
     } else if (g === 'lat') {
       R.lat = await latency(1);
@@ -344,11 +351,12 @@ const col = (f) => rounds.map(f).filter((v) => v !== undefined && !Number.isNaN(
 const mm = (xs, d = 0) => `${fmt(Math.min(...xs), d)}-${fmt(Math.max(...xs), d)}`;
 console.log('');
 if (groups.includes('tp')) {
-  for (const w of WORKERS) {
-    const xs = col((R) => R.tp[w]);
-    const cpu = ['coordinatorMs', 'workersMs', 'postgresMs'].map((k) => median(col((R) => R.cpu[w][k])) / N * 1000);
-    report(`${fmt(N)} no-op handler steps, ${w} worker process${w > 1 ? 'es' : ''}`, fmt(median(xs)), 'steps/s',
-      `(min-max ${mm(xs)}; CPU µs/step coord ${fmt(cpu[0])} + workers ${fmt(cpu[1])} + postgres ${fmt(cpu[2])}; ${fmt(median(col((R) => R.commits[w])), 2)} commits/step, ${fmt(median(col((R) => R.wal[w])))} WAL B/step)`);
+  for (const slots of SLOTS) for (const w of WORKERS) {
+    const k = `${w}x${slots}`;
+    const xs = col((R) => R.tp[k]);
+    const cpu = ['coordinatorMs', 'workersMs', 'postgresMs'].map((c) => median(col((R) => R.cpu[k][c])) / N * 1000);
+    report(`${fmt(N)} no-op handler steps, ${w} worker${w > 1 ? 's' : ''} x ${slots} slots`, fmt(median(xs)), 'steps/s',
+      `(min-max ${mm(xs)}; CPU µs/step coord ${fmt(cpu[0])} + workers ${fmt(cpu[1])} + postgres ${fmt(cpu[2])}; ${fmt(median(col((R) => R.commits[k])), 2)} commits/step, ${fmt(median(col((R) => R.wal[k])))} WAL B/step; ${fmt(inFlight(w, slots))} out at once)`);
   }
 }
 if (groups.includes('lat')) {
@@ -379,18 +387,21 @@ if (groups.includes('peers')) {
 // Same-round ratios.
 const top = Math.max(...WORKERS);
 if (groups.includes('tp') && groups.includes('floor')) {
-  const r4 = col((R) => R.tp[top] / R.claim4); const r1 = col((R) => R.tp[1] / R.claim1);
-  report(`ratio: ${top} workers / PG claim floor 4 conns (same round)`, fmt(median(r4), 2), 'x', `(min-max ${mm(r4, 2)})`);
-  if (WORKERS.includes(1)) report('ratio: 1 worker / PG claim floor 1 conn (same round)', fmt(median(r1), 2), 'x', `(min-max ${mm(r1, 2)})`);
+  for (const slots of SLOTS) {
+    const r4 = col((R) => R.tp[`${top}x${slots}`] / R.claim4); const r1 = col((R) => R.tp[`1x${slots}`] / R.claim1);
+    report(`ratio: ${top} workers x ${slots} / PG claim floor 4 conns (same round)`, fmt(median(r4), 2), 'x', `(min-max ${mm(r4, 2)})`);
+    if (WORKERS.includes(1)) report(`ratio: 1 worker x ${slots} / PG claim floor 1 conn (same round)`, fmt(median(r1), 2), 'x', `(min-max ${mm(r1, 2)})`);
+  }
 }
 if (groups.includes('tp') && groups.includes('peers')) {
-  const rg = col((R) => (R.graphile && !R.graphile.skipped ? R.tp[top] / R.graphile.c16 : undefined));
-  if (rg.length) report(`ratio: ${top} workers / graphile-worker c=16 (same round)`, fmt(median(rg), 2), 'x', `(min-max ${mm(rg, 2)})`);
+  const rg = col((R) => (R.graphile && !R.graphile.skipped ? R.tp[`${top}x${SLOTS[0]}`] / R.graphile.c16 : undefined));
+  if (rg.length) report(`ratio: ${top} workers x ${SLOTS[0]} / graphile-worker c=16 (same round)`, fmt(median(rg), 2), 'x', `(min-max ${mm(rg, 2)})`);
 }
 
 if (PROFILE) {
-  console.log(`\nprofile: one run of ${fmt(N)} steps on ${top} workers with every statement counted and timed (slower than above)`);
-  const t = await throughput(top, { profile: true });
+  const slots = Math.max(...SLOTS);
+  console.log(`\nprofile: one run of ${fmt(N)} steps on ${top} workers x ${slots} slots with every statement counted and timed (slower than above)`);
+  const t = await throughput(top, slots, { profile: true });
   console.log(`  ${fmt(t.stepsPerS)} steps/s, ${fmt(t.ms)} ms; CPU ms: coordinator ${fmt(t.cpu.coordinatorMs)}, workers ${fmt(t.cpu.workersMs)}, postgres ${fmt(t.cpu.postgresMs)} (2 cores x ${fmt(t.ms)} ms = ${fmt(2 * t.ms)} available)`);
   const show = (who, q) => {
     for (const [k, s] of Object.entries(q).sort((a, b) => b[1].ms - a[1].ms)) {
