@@ -301,12 +301,11 @@ export const DEFAULT_AGING_MS = 10_000;
 export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[], agingMs: number): Promise<void> {
   const last = [...new Map(rows.map((r) => [r.id, r])).values()];
   if (!last.length) return;
-  const col = <T>(f: (r: FleetAttemptInput) => T): T[] => last.map(f);
-  await run(db, FQ.enqueue, [
-    col((r) => r.id), col((r) => r.runId), col((r) => r.stepId), col((r) => r.number), col((r) => r.startedAt),
-    col((r) => r.logPath ?? null), col((r) => r.priority), col((r) => r.queuedAt ?? null), col((r) => r.pool ?? null),
-    col((r) => (r.runsOn === undefined ? null : JSON.stringify(r.runsOn))), col((r) => JSON.stringify(r.task)), agingMs,
-  ]);
+  const json = last.map((r) => ({
+    id: r.id, run_id: r.runId, step_id: r.stepId, number: r.number, started_at: r.startedAt, log_path: r.logPath ?? null,
+    priority: r.priority, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null, task: r.task,
+  }));
+  await run(db, FQ.enqueue, [JSON.stringify(json), agingMs]);
 }
 
 async function run(db: Queryable, q: NamedQuery, values: unknown[]): Promise<Row[]> {
