@@ -1,6 +1,10 @@
 /**
  * @module store/postgres/batch
- * Turns a `Batch` into column arrays for the `unnest` statements in queries.ts.
+ * Turns a `Batch` into the parameters of the set statements in queries.ts: column arrays for
+ * `unnest`, or, for rows only inserted (events), one JSON document for `json_to_recordset`:
+ * the driver escapes each element of a text array in JavaScript, while `JSON.stringify` of
+ * the whole set is native and the server parses it once. Statements that join their input to
+ * a table keep arrays (see `updateStepRuns` in queries.ts for why).
  *
  * `UPDATE ... FROM unnest(...)` changes a row at most once even when the input names it
  * several times, and which input row wins is unspecified. The SQLite store applies one
@@ -100,12 +104,14 @@ export function runUpdateColumns(updates: readonly RunUpdate[]): Col[] {
   ];
 }
 
-/** Events: run_id, step_id, attempt_id, type, from_state, to_state, at, data. */
-export function eventColumns(events: readonly NewEvent[]): Col[] {
-  return [
-    column(events, (e) => e.runId), column(events, (e) => e.stepId), column(events, (e) => e.attemptId), column(events, (e) => e.type),
-    column(events, (e) => e.from), column(events, (e) => e.to), column(events, (e) => e.at), column(events, (e) => json(e.data)),
-  ];
+/**
+ * Events as one JSON array (`$1` of `insertEvents`), in order: objects with run_id, step_id,
+ * attempt_id, type, from_state, to_state, at and data (JSON text).
+ */
+export function eventValues(events: readonly NewEvent[]): [string] {
+  return [JSON.stringify(events.map((e) => ({
+    run_id: e.runId, step_id: e.stepId, attempt_id: e.attemptId, type: e.type, from_state: e.from, to_state: e.to, at: e.at, data: json(e.data),
+  })))];
 }
 
 /** Ids of the runs a batch writes events or updates for, to lock before numbering events. */

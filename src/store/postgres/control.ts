@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { JsonObject } from '../../spec/index.js';
 import type { RunReopen } from '../types.js';
-import { eventColumns, stepRunColumns } from './batch.js';
+import { eventValues, stepRunColumns } from './batch.js';
 import { Q } from './queries.js';
 
 type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -65,7 +65,7 @@ export async function setRunPriority(tx: Tx, runId: string, priority: number, no
     if (!old) return false;
     await c.query('UPDATE runs SET priority = $2 WHERE id = $1', [runId, priority]);
     const events = [{ runId, type: 'priority', at: now, data: { ...data, from: old.priority, to: priority } }];
-    await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventColumns(events) });
+    await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventValues(events) });
     return true;
   });
 }
@@ -81,7 +81,7 @@ export async function reopenRun(tx: Tx, r: RunReopen): Promise<boolean> {
     if (r.clearBatchGroups.length) {
       await c.query('DELETE FROM batch_groups WHERE run_id = $1 AND step_id = ANY($2::text[])', [r.runId, r.clearBatchGroups]);
     }
-    if (r.events.length) await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventColumns(r.events) });
+    if (r.events.length) await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventValues(r.events) });
     return true;
   });
 }

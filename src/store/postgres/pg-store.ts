@@ -20,7 +20,7 @@ import { RunNotFoundError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import {
-  attemptEndColumns, attemptPidColumns, attemptStartColumns, eventColumns, runIdsTouched, runUpdateColumns, stepRunColumns,
+  attemptEndColumns, attemptPidColumns, attemptStartColumns, eventValues, runIdsTouched, runUpdateColumns, stepRunColumns,
 } from './batch.js';
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import { PgApiStore } from './api.js';
@@ -136,7 +136,7 @@ export class PgStore implements Store {
       if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
       // An engine lets go of the runs it ends in the commit that ends them.
       for (const r of b.runs) if (r.release !== undefined) await run(c, Q.releaseRun, [r.id, r.release]);
-      if (b.events.length) await run(c, Q.insertEvents, eventColumns(b.events));
+      if (b.events.length) await run(c, Q.insertEvents, eventValues(b.events));
     });
   }
 

@@ -76,6 +76,9 @@ export const Q = {
   /**
    * Full step run rows. Columns as arrays: $1 run_id, $2 step_id, $3 state, $4 attempts, $5 lost_attempts,
    * $6 queued_at, $7 due_at, $8 started_at, $9 ended_at, $10 reason, $11 output (JSON text), $12 error (JSON text).
+   * Arrays, not one JSON document: a generic plan assumes `unnest` yields 10 rows and
+   * `json_to_recordset` 100, and with 100 it joins a table of up to some 20,000 rows by
+   * scanning all of it, once per statement.
    */
   updateStepRuns: q('update_step_runs', `UPDATE step_runs s SET state = u.state, attempts = u.attempts,
       lost_attempts = u.lost_attempts, queued_at = u.queued_at, due_at = u.due_at, started_at = u.started_at,
@@ -98,12 +101,13 @@ export const Q = {
     WHERE r.id = u.id`),
 
   /**
-   * Events in input order (ORDER BY ordinality, so seq follows the array order).
-   * Columns as arrays: $1 run_id, $2 step_id, $3 attempt_id, $4 type, $5 from_state, $6 to_state, $7 at, $8 data (JSON text).
+   * Events in input order (ORDER BY ordinality, so seq follows the array order): $1 a JSON
+   * array of them (`eventValues` in batch.ts).
    */
   insertEvents: q('insert_events', `INSERT INTO events (run_id, step_id, attempt_id, type, from_state, to_state, at, data)
     SELECT run_id, step_id, attempt_id, type, from_state, to_state, at, data::json
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+      FROM ROWS FROM (json_to_recordset($1::json) AS (run_id text, step_id text, attempt_id text, type text,
+          from_state text, to_state text, at bigint, data text))
       WITH ORDINALITY AS u(run_id, step_id, attempt_id, type, from_state, to_state, at, data, ord)
       ORDER BY ord`),
 

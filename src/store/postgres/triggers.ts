@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { ScheduleSpec } from '../../spec/index.js';
 import type { NewEvent, RunRecord, ScheduleRecord, StoredStepRun, TickFire, TickOutcome } from '../types.js';
-import { eventColumns } from './batch.js';
+import { eventValues } from './batch.js';
 import { toSchedule } from '../rows.js';
 import { Q } from './queries.js';
 import type { Row } from '../rows.js';
@@ -31,7 +31,7 @@ export async function insertRun(c: Db, r: RunRecord, steps: StoredStepRun[], eve
       values: [steps.map((s) => s.runId), steps.map((s) => s.stepId), steps.map((s) => s.position), steps.map((s) => s.state)],
     });
   }
-  if (events.length) await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventColumns(events) });
+  if (events.length) await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventValues(events) });
 }
 
 /** @see Store.saveSchedules */
@@ -126,7 +126,7 @@ export async function promoteDueRuns(tx: Tx, now: number, limit: number, runId?:
     if (promoted.length) {
       await c.query("UPDATE runs SET state = 'queued', queued_at = $2 WHERE id = ANY($1::text[])", [promoted, now]);
       const events: NewEvent[] = promoted.map((id) => ({ runId: id, type: 'run', from: 'pending', to: 'queued', at: now }));
-      await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventColumns(events) });
+      await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventValues(events) });
     }
     return promoted;
   });
