@@ -45,7 +45,8 @@ describe('event feed on PostgreSQL', () => {
   it('waits for a transaction that took a smaller seq and commits later, so a cursor never skips it', async () => {
     const version = (await store.api.listWorkflowVersions('pgflow'))[0]!.version;
     const spec = (await store.getWorkflow(version))!.definition as unknown as WorkflowSpec;
-    const run = newRun(spec, version, {}, Date.now());
+    // Due in an hour: the server beside this test must not start it and add events of its own.
+    const run = newRun(spec, version, { dueAt: Date.now() + 3_600_000 }, Date.now());
     await store.createRun(run.record, run.steps, []);
     const head = await store.api.eventsHead();
     const slow = new pg.Client({ connectionString: db.url });
