@@ -117,8 +117,11 @@ export class PgStore implements Store {
   /** One transaction, one statement per non-empty part, whatever the batch size. */
   async commit(b: Batch): Promise<void> {
     await this.tx(async (c) => {
-      for (const n of b.runsCreated ?? []) await insertRun(c, n.record, n.steps, n.events);
-      const locked = runIdsTouched(b);
+      const created = b.runsCreated ?? [];
+      for (const n of created) await insertRun(c, n.record, n.steps, []);
+      // A run created in this transaction is invisible to every other: nothing to lock.
+      const fresh = new Set(created.map((n) => n.record.id));
+      const locked = runIdsTouched(b).filter((id) => !fresh.has(id));
       if (locked.length) await run(c, Q.lockRuns, [locked]);
       // Fleet attempts are inserted with their tasks (one write per row, published in this
       // commit); the plain insert is only for the others.
@@ -136,7 +139,9 @@ export class PgStore implements Store {
       if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
       // An engine lets go of the runs it ends in the commit that ends them.
       for (const r of b.runs) if (r.release !== undefined) await run(c, Q.releaseRun, [r.id, r.release]);
-      if (b.events.length) await run(c, Q.insertEvents, eventValues(b.events));
+      // The created runs' first events first, in the same statement: their seq comes before the rest.
+      const events = created.length ? [...created.flatMap((n) => n.events), ...b.events] : b.events;
+      if (events.length) await run(c, Q.insertEvents, eventValues(events));
     });
   }
 
