@@ -209,7 +209,9 @@ export const FQ = {
    * fit a payload), so the coordinator reads exactly those rows. The claim is the fast claim
    * (`claimFast`); `$3` = 0 claims nothing. Rows completed here are held, so never claimed.
    * Always one row at least: claimed columns NULL when nothing was claimed; `done_ids` the
-   * completions that matched; `limited_pools` as in `claimFast`.
+   * completions that matched, as JSON text (it repeats on every row returned: the driver
+   * hands json over as text, where a text[] it would parse again, character by character,
+   * for each claimed row); `limited_pools` as in `claimFast`.
    * $1 worker id, $2 tags (platform included), $3 max to claim, $4 lease_ms; completions as
    * arrays: $5 id, $6 fence, $7 state, $8 exit_code, $9 error (JSON text), $10 output (JSON text),
    * $11 peak_rss_bytes, $12 cpu_ms.
@@ -228,7 +230,7 @@ export const FQ = {
         FROM (SELECT run_id, string_agg(id, ' ') AS ids, sum(length(id) + 1) + length(run_id) AS len FROM done GROUP BY run_id) r),
     ${CLAIM_CTES},
     claimed AS (${CLAIM_UPDATE})
-    SELECT c.*, (SELECT array_agg(id) FROM done) AS done_ids, (SELECT count(*) FROM notified) AS runs,
+    SELECT c.*, (SELECT json_agg(id) FROM done) AS done_ids, (SELECT count(*) FROM notified) AS runs,
         (SELECT array_agg(DISTINCT p.pool) FROM picked p JOIN pool_limits l ON l.name = p.pool) AS limited_pools
       FROM (SELECT 1) AS one LEFT JOIN claimed c ON true`),
 

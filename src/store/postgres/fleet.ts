@@ -187,7 +187,7 @@ export class PgFleetStore implements FleetStore {
       items.map((i) => i.outcome.exitCode ?? null), items.map((i) => json(i.outcome.error)), items.map((i) => json(i.outcome.output)),
       items.map((i) => i.outcome.peakRssBytes ?? null), items.map((i) => i.outcome.cpuMs ?? null),
     ]);
-    const matched = new Set((rows[0]?.done_ids as string[] | null) ?? []);
+    const matched = new Set(parseJson<string[]>(rows[0]?.done_ids) ?? []);
     const results: ('applied' | 'discarded')[] = [];
     for (const i of items) {
       // Rare: a lease lost or a repeated report; the single-attempt path records the discard.
