@@ -50,7 +50,7 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
   program
     .command('worker')
     .description('join the fleet: claim step attempts published on the PostgreSQL database and run them (needs --database-url)')
-    .option('--slots <n>', 'attempts run at once (default: CPU count)', positiveInt('--slots'))
+    .option('--slots <n>', 'attempts run at once (default: CPU count; for short or waiting steps give more: each claim then takes more at once)', positiveInt('--slots'))
     .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one')
     .option('--pools <limits>', 'fleet-wide pool limits to set, e.g. db=2,gpu=1 (a workflow\'s pools: set them too)')
     .option('--lease <duration>', 'lease of each claimed attempt, renewed by heartbeats', duration('--lease'), 30_000)
