@@ -99,4 +99,30 @@ describe('store outage', () => {
     expect(engine.activeRunIds()).toEqual([]);
     await engine.close();
   });
+
+  it('an outage longer than the lease allows: the engine stops, a run being created fails cleanly, later starts fail at once', async () => {
+    dir = tempDir();
+    store = openPostgresStore(db.url, { max: 2 });
+    await store.migrate();
+    // Commits may be retried for leaseMs - 2 x heartbeatMs = 200 ms before the engine gives up.
+    const engine = createEngine({ store, dataDir: dir, leaseMs: 400, heartbeatMs: 100 });
+    const spec = compileWorkflow({ name: 'outage-fatal', steps: [{ id: 'x', run: 'true' }] }, { baseDir: dir });
+    const ok = await engine.startRun(spec, workflowVersion(spec));
+    expect(await ok.result).toMatchObject({ state: 'succeeded' });
+    const admin = databaseUrl('postgres');
+    await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
+    await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    try {
+      await expect(engine.startRun(spec, workflowVersion(spec))).rejects.toThrow(); // the outage begins
+      await new Promise((r) => setTimeout(r, 300)); // past the window, not a wait for a state
+      // Its commit fails past the window: the engine stops, and this start fails with it
+      // (no unhandled rejection of the run's result, which nobody holds yet).
+      await expect(engine.startRun(spec, workflowVersion(spec))).rejects.toThrow();
+      await expect(engine.startRun(spec, workflowVersion(spec))).rejects.toThrow(/store failed/);
+    } finally {
+      await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+    }
+    expect((await store.listRuns({ workflow: 'outage-fatal' })).map((r) => r.id)).toEqual([ok.id]);
+    await engine.close();
+  });
 });

@@ -498,12 +498,14 @@ export class Engine {
     this.fatal = err;
     clearInterval(this.heartbeat);
     for (const c of this.creating.values()) c.reject(err);
-    this.creating.clear();
     for (const run of this.runs.values()) {
       this.attempts.abortAll(run, 'cancelled', true);
       run.clearTimers();
+      // A run still being created has no handle out: its startRun rejects instead.
+      if (this.creating.has(run.id)) void run.done.promise.catch(() => undefined);
       run.done.reject(err);
     }
+    this.creating.clear();
     this.runs.clear();
   }
 }
