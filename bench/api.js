@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // baton HTTP API benchmark (SQLite): `POST /api/v1/runs` against a real `baton server`
-// process on loopback, driven by autocannon from this process. The server also executes
+// process on loopback, driven from this process by loadtest and autocannon. The server executes
 // every run it accepts (one no-op handler step each), as it would in production.
 // Prints medians of several rounds:
 // - latency p50/p99 at a steady 500 requests/s (goal: p99 under 20 ms): an open-loop load

@@ -120,7 +120,7 @@ export const FQ = {
    * started_at, log_path, priority, queued_at (null: database time), pool, runs_on (a string
    * array or null), task; $2 aging_ms. One JSON document rather than a text array per column:
    * the driver escapes every element of a text array in JavaScript, which for tasks of a few
-   * hundred bytes of JSON each cost more coordinator CPU than the rest of the statement.
+   * hundred bytes of JSON each was a large share of the coordinator's CPU.
    */
   enqueue: q('enqueue', `WITH ins AS (
       INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, priority_key, pool, runs_on, task)
