@@ -30,7 +30,6 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
   const view = new ProgressView(handle.id, workflow, mode);
   for (const e of early) view.onEvent(e);
   const off = engine.onEvent((e) => view.onEvent(e));
-  view.start(await store.getStepRuns(handle.id), await loadDraw(mode));
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;
@@ -42,9 +41,11 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
       engine.cancelRun(handle.id, { force: true });
     }
   };
+  // Before the first await: the run's first step may be starting already.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    view.start(await store.getStepRuns(handle.id), await loadDraw(mode));
     const summary = await handle.result;
     view.stop();
     off();

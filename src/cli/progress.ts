@@ -62,19 +62,22 @@ export class ProgressView {
     }
     const early = this.early ?? [];
     this.early = undefined;
-    for (const e of early) this.onEvent(e);
+    for (const e of early) this.apply(e);
   }
 
-  /** Feeds one committed event. */
+  /**
+   * Feeds one committed event. JSON lines need no initial state, so they are printed at once,
+   * even before `start`: a run's first events come out as soon as its first commit is made.
+   */
   onEvent(e: NewEvent): void {
     if (e.runId !== this.runId) return;
-    if (this.early) {
-      this.early.push(e);
-      return;
-    }
-    if (this.mode === 'json') {
-      process.stdout.write(JSON.stringify(e) + '\n');
-    }
+    if (this.mode === 'json') process.stdout.write(JSON.stringify(e) + '\n');
+    if (this.early) this.early.push(e);
+    else this.apply(e);
+  }
+
+  /** Applies an event to the view's state (and prints it in `lines` mode). */
+  private apply(e: NewEvent): void {
     if (e.type === 'run' && e.to) this.runState = e.to;
     if (e.type === 'run-paused' || e.type === 'run-resumed') {
       this.paused = e.type === 'run-paused';

@@ -389,7 +389,20 @@ export class Engine {
         }
       }
       for (const e of batch.events) for (const l of this.listeners) l(e);
-      for (const l of launches) this.attempts.launch(l);
+      // A run this commit created starts its steps one turn later: the startRun caller,
+      // resumed by the resolve above, holds its handle (and has set up, e.g. a signal handler)
+      // before any of its steps runs. A run cancelled meanwhile launches them aborted.
+      const fresh = batch.runsCreated?.length ? new Set(batch.runsCreated.map((c) => c.record.id)) : undefined;
+      const later: Launch[] = [];
+      for (const l of launches) {
+        if (fresh?.has(l.run.id)) later.push(l);
+        else this.attempts.launch(l);
+      }
+      if (later.length) {
+        setImmediate(() => {
+          for (const l of later) if (this.runs.has(l.run.id) && !this.fatal) this.attempts.launch(l);
+        });
+      }
       for (const run of ending) this.finishRun(run);
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
