@@ -27,6 +27,18 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The database refuses connections and every open one is terminated, as in a server restart. */
+async function databaseDown(): Promise<void> {
+  const admin = databaseUrl('postgres');
+  await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
+  await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+}
+
+/** The database takes connections again. */
+async function databaseUp(): Promise<void> {
+  await sql(databaseUrl('postgres'), `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+}
+
 describe('store outage', () => {
   it('the database gone for a second mid-run: commits are retried and the run completes, each step once', async () => {
     dir = tempDir();
@@ -50,15 +62,13 @@ describe('store outage', () => {
         throw e;
       }
     };
-    const admin = databaseUrl('postgres');
     let outage: Promise<void> | undefined;
     engine.onEvent((e) => {
       if (e.type === 'step' && e.to === 'running' && e.stepId === 's3') {
         outage = (async () => {
-          await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
-          await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+          await databaseDown();
           await new Promise((r) => setTimeout(r, 1_000)); // the outage itself, not a wait for a state
-          await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+          await databaseUp();
         })();
       }
     });
@@ -85,13 +95,11 @@ describe('store outage', () => {
     const before = await engine.startRun(second, workflowVersion(second));
     expect(await before.result).toMatchObject({ state: 'succeeded' });
     const running = await engine.startRun(first, workflowVersion(first));
-    const admin = databaseUrl('postgres');
-    await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
-    await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    await databaseDown();
     try {
       await expect(engine.startRun(second, workflowVersion(second))).rejects.toThrow();
     } finally {
-      await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+      await databaseUp();
     }
     expect(await running.result).toMatchObject({ state: 'succeeded' });
     expect((await store.listRuns({ workflow: 'outage-second' })).map((r) => r.id)).toEqual([before.id]);
@@ -109,9 +117,7 @@ describe('store outage', () => {
     const spec = compileWorkflow({ name: 'outage-fatal', steps: [{ id: 'x', run: 'true' }] }, { baseDir: dir });
     const ok = await engine.startRun(spec, workflowVersion(spec));
     expect(await ok.result).toMatchObject({ state: 'succeeded' });
-    const admin = databaseUrl('postgres');
-    await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
-    await sql(admin, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    await databaseDown();
     try {
       await expect(engine.startRun(spec, workflowVersion(spec))).rejects.toThrow(); // the outage begins
       await new Promise((r) => setTimeout(r, 300)); // past the window, not a wait for a state
@@ -120,7 +126,7 @@ describe('store outage', () => {
       await expect(engine.startRun(spec, workflowVersion(spec))).rejects.toThrow();
       await expect(engine.startRun(spec, workflowVersion(spec))).rejects.toThrow(/store failed/);
     } finally {
-      await sql(admin, `ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+      await databaseUp();
     }
     expect((await store.listRuns({ workflow: 'outage-fatal' })).map((r) => r.id)).toEqual([ok.id]);
     await engine.close();
