@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine, FleetStore, PgStore, Worker } from '../src/index.js';
 import {
-  compileWorkflow, createEngine, createWorker, loadWorkflowFile, openFleetStore, openPostgresStore, pauseRun, rerunRun, unpauseRun, workflowVersion,
+  createEngine, createWorker, loadWorkflowFile, openFleetStore, openPostgresStore, pauseRun, rerunRun, unpauseRun, workflowVersion,
 } from '../src/index.js';
 import { fixture, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
@@ -65,34 +65,6 @@ describe('run control in fleet mode', () => {
     // Every attempt ran on the worker, not in the coordinator.
     const claimed = await sql<{ claimed_by: string | null }>(db.url, 'SELECT claimed_by FROM attempts WHERE run_id = $1', [run.id]);
     expect(claimed.map((r) => r.claimed_by !== null)).toEqual([true, true, true]);
-  });
-
-  it('an attempt published but not yet claimed waits while its run is paused, and is claimed once unpaused', async () => {
-    // Steps only a worker tagged `late` can run: published now, claimed when that worker starts.
-    const flow = (name: string) => compileWorkflow({ name, steps: [{ id: 'x', run: `echo ${name} >> "${join(dir, 'ran')}"`, 'runs-on': ['late'] }] }, { baseDir: dir });
-    const paused = flow('paused');
-    const other = flow('other');
-    const p = await engine.startRun(paused, workflowVersion(paused));
-    await waitFor(async () => (await store.getAttempts(p.id, 'x')).length === 1, 10_000, 'the attempt to be published');
-    expect(await pauseRun(store, p.id, Date.now())).toMatchObject({ changed: true });
-    const q = await engine.startRun(other, workflowVersion(other));
-    const late = createWorker({
-      fleet: workerFleet, version: '0.0.0-test', slots: 4, tags: ['late'], leaseMs: 5_000, heartbeatMs: 500, pollMs: 100, graceMs: 300,
-      sampleLoad: () => ({ cpu: 0, memFraction: 0, memBytes: 0 }), report: () => undefined,
-    });
-    await late.start();
-    try {
-      // The paused run's attempt was published first, so a claim that could take it would.
-      expect(await q.result).toEqual({ id: q.id, state: 'succeeded' });
-      const [held] = await sql<{ claimed_by: string | null; run_paused: boolean }>(db.url, 'SELECT claimed_by, run_paused FROM attempts WHERE run_id = $1', [p.id]);
-      expect(held).toEqual({ claimed_by: null, run_paused: true });
-      expect(readFileSync(join(dir, 'ran'), 'utf8').trim().split('\n')).toEqual(['other']);
-      await unpauseRun(store, p.id, Date.now());
-      expect(await p.result).toEqual({ id: p.id, state: 'succeeded' });
-      expect(readFileSync(join(dir, 'ran'), 'utf8').trim().split('\n')).toEqual(['other', 'paused']);
-    } finally {
-      await late.stop();
-    }
   });
 
   it('a re-run from a middle step is published to the fleet with attempt numbers going on', async () => {

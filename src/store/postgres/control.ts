@@ -15,31 +15,17 @@ type Db = Pick<pg.PoolClient, 'query'>;
 
 /**
  * Pauses a run that is not paused and not finished, and records `run-paused`, in one
- * statement (the update holds the row lock before the event takes its seq). Its fleet
- * attempts published and not yet claimed wait (`run_paused`, migration 0008): a claim that
- * holds one of them first wins, and the update then finds it claimed and leaves it.
+ * statement (the update holds the row lock before the event takes its seq).
  * $1 id, $2 now, $3 data (JSON text).
  */
 const PAUSE = `WITH marked AS (
-    UPDATE runs SET paused_at = $2 WHERE id = $1 AND paused_at IS NULL AND state NOT IN ('succeeded', 'failed', 'cancelled') RETURNING id),
-  held AS (
-    UPDATE attempts a SET run_paused = true FROM marked
-      WHERE a.run_id = marked.id AND a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL)
+    UPDATE runs SET paused_at = $2 WHERE id = $1 AND paused_at IS NULL AND state NOT IN ('succeeded', 'failed', 'cancelled') RETURNING id)
   INSERT INTO events (run_id, type, at, data) SELECT id, 'run-paused', $2, $3::json FROM marked`;
 
-/**
- * Unpauses a paused run and records `run-resumed`; its waiting fleet attempts become
- * claimable again, and workers are woken (NOTIFY `baton_tasks`, as a publish does).
- * $1 id, $2 now, $3 data (JSON text).
- */
+/** Unpauses a paused run and records `run-resumed`. $1 id, $2 now, $3 data (JSON text). */
 const UNPAUSE = `WITH marked AS (
-    UPDATE runs SET paused_at = NULL WHERE id = $1 AND paused_at IS NOT NULL RETURNING id),
-  released AS (
-    UPDATE attempts a SET run_paused = false FROM marked WHERE a.run_id = marked.id AND a.run_paused RETURNING a.pool),
-  woken AS (SELECT pg_notify('baton_tasks', left(COALESCE(string_agg(DISTINCT pool, ','), ''), 7000)) FROM released HAVING count(*) > 0)
-  -- Joined so that woken runs: a plain SELECT in WITH runs only when the query reads it.
-  INSERT INTO events (run_id, type, at, data)
-    SELECT m.id, 'run-resumed', $2, $3::json FROM marked m CROSS JOIN (SELECT count(*) FROM woken) w`;
+    UPDATE runs SET paused_at = NULL WHERE id = $1 AND paused_at IS NOT NULL RETURNING id)
+  INSERT INTO events (run_id, type, at, data) SELECT id, 'run-resumed', $2, $3::json FROM marked`;
 
 /**
  * The run's row of a re-run; only if it is still in the planned state and no live holder has

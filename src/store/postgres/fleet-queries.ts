@@ -14,11 +14,8 @@ import { Q } from './queries.js';
 
 const q = (name: string, text: string): NamedQuery => ({ name: `baton_fleet_${name}`, text });
 
-/**
- * A claimable attempt, as a predicate over alias `a` (implies the `attempts_claimable` index
- * predicate): published, unclaimed, not being cancelled, its run not paused (migration 0008).
- */
-const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL AND NOT a.cancel_requested AND NOT a.run_paused`;
+/** A claimable attempt, as a predicate over alias `a` (implies the `attempts_claimable` index predicate). */
+const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL AND NOT a.cancel_requested`;
 
 /**
  * Attempts `a` named by the ids in $1, joined id by id. Not `id = ANY($1) AND applied = false`:
