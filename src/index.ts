@@ -10,7 +10,7 @@
  * const run = await engine.startRun(spec, workflowVersion(spec));
  * console.log(await run.result); // { id, state: 'succeeded' }
  */
-export * from './spec/index.js';
+export * from './workflow/index.js';
 export * from './core/index.js';
 export * from './store/index.js';
 export * from './runtime/index.js';

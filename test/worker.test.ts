@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetStore, FleetTask, PgFleetStore, Worker, WorkerEvent, WorkerOptions, WorkerRecord } from '../src/index.js';
 import { compileWorkflow, createWorker, openFleetStore, pidAlive, taskToJson } from '../src/index.js';
-import type { StepInput } from '../src/spec/index.js';
+import type { StepInput } from '../src/workflow/index.js';
 import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';

@@ -2,7 +2,7 @@
  * @module examples/handlers/hello
  * The smallest useful handler, used by `examples/all-fields.yaml`.
  */
-import type { JsonObject, StepContext } from '../../src/spec/model.js';
+import type { JsonObject, StepContext } from '../../src/workflow/model.js';
 
 /** What `with:` gives this handler. */
 export type HelloInputs = JsonObject & { name: string; times: number };

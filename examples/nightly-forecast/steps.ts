@@ -8,7 +8,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JsonObject, JsonValue, StepContext } from '../../src/spec/model.js';
+import type { JsonObject, JsonValue, StepContext } from '../../src/workflow/model.js';
 import { readNightlySeries, readSeriesFile, validateSeries, vegaDataDir, writeJsonAtomic } from './lib/data.js';
 import { forecastSeries, type ForecastResult } from './lib/forecast.js';
 import { evaluateAlerts, isForecastResult, rankUrgent, renderReport, type Alert, type AlertsOutput, type Kpis } from './lib/report.js';

@@ -10,23 +10,23 @@
 import type { AttemptRecord, NewEvent, RunRecord, StoredStepRun } from '../store/index.js';
 import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
+import { BatonError } from '../shared/errors.js';
 
 /** Where the API lives under the server's URL. */
 const PREFIX = '/api/v1';
 
 /** A request the server refused or could not be sent. */
-export class ClientError extends Error {
+export class ClientError extends BatonError {
   constructor(
     /** HTTP status, or 0 when no response came (unreachable server, not a baton API). */
     readonly status: number,
     /** The API's error code (`run-not-found`, `forbidden`, …), or `unreachable` / `bad-response`. */
-    readonly code: string,
+    code: string,
     message: string,
     readonly details?: unknown,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'ClientError';
+    super(code, message, options);
   }
 }
 

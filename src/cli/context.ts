@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
 import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
 import type { FleetStore } from '../store/index.js';
+import { BatonError } from '../shared/errors.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
@@ -27,13 +28,12 @@ export interface GlobalOptions {
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
 /** A user-facing error: printed without a stack, with the exit code given. */
-export class CliError extends Error {
+export class CliError extends BatonError {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.usage,
   ) {
-    super(message);
-    this.name = 'CliError';
+    super('cli', message);
   }
 }
 

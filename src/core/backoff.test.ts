@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RetryPolicy } from '../spec/index.js';
-import { DEFAULT_RETRY } from '../spec/index.js';
+import type { RetryPolicy } from '../workflow/index.js';
+import { DEFAULT_RETRY } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 
 const policy = (p: Partial<RetryPolicy>): RetryPolicy => ({ ...DEFAULT_RETRY, attempts: 5, ...p });

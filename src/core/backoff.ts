@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../spec/index.js';
+import type { RetryPolicy } from '../workflow/index.js';
 
 /**
  * Delay before the next try, in ms, after `failedTries` tries have failed (1 = the first

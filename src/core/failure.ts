@@ -1,4 +1,7 @@
-import type { JsonValue } from '../spec/index.js';
+import type { JsonValue } from '../shared/json.js';
+import { coerceError } from '../shared/errors.js';
+
+export { coerceError };
 
 /**
  * A failure as it is stored and shown: serializable, with a machine-readable `type`.
@@ -43,12 +46,6 @@ function isStepFailure(e: Error): e is StepFailure {
   return e instanceof StepFailure || (e as unknown as Record<symbol, unknown>)[StepFailure.brand] === true;
 }
 
-/** Wraps anything thrown into an `Error`, keeping a non-Error original as `cause`. */
-export function coerceError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  return new Error(typeof e === 'string' ? e : `non-error thrown: ${safeString(e)}`, { cause: e });
-}
-
 /** Turns anything thrown by a step into a stored `Failure`. */
 export function toFailure(e: unknown): Failure {
   const err = coerceError(e);
@@ -58,12 +55,4 @@ export function toFailure(e: unknown): Failure {
     return f;
   }
   return { type: err.name || 'Error', message: err.message, retryable: true };
-}
-
-function safeString(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }

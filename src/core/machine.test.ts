@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonValue, StepInput, WorkflowInput } from '../spec/index.js';
-import { compileWorkflow } from '../spec/index.js';
+import type { StepInput, WorkflowInput } from '../workflow/index.js';
+import type { JsonValue } from '../shared/json.js';
+import { compileWorkflow } from '../workflow/index.js';
 import type { Failure } from './failure.js';
 import type { MachineOptions, StepRunRecord, Transition } from './machine.js';
 import { RunMachine } from './machine.js';

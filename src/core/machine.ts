@@ -5,8 +5,9 @@
  * reads no clock: the runtime persists the transitions it returns (write-ahead) and then
  * performs their effects.
  */
-import type { JsonObject, JsonValue, StepSpec, WorkflowSpec, ExpressionScope } from '../spec/index.js';
-import { evaluateCondition } from '../spec/index.js';
+import type { StepSpec, WorkflowSpec, ExpressionScope } from '../workflow/index.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
+import { evaluateCondition } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';
 import type { EndReason, RunState, StepRunState } from './states.js';

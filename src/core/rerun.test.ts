@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StepInput } from '../spec/index.js';
-import { compileWorkflow } from '../spec/index.js';
+import type { StepInput } from '../workflow/index.js';
+import { compileWorkflow } from '../workflow/index.js';
 import type { StepRunRecord } from './machine.js';
 import { RunMachine } from './machine.js';
 import { RerunSelectionError, planRerun } from './rerun.js';

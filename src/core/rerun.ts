@@ -8,10 +8,11 @@
  * because an operator asked for it; crashes, retries and lost leases never come here
  * (DESIGN.md invariant 3; see `canRerunStep`).
  */
-import type { WorkflowSpec } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
 import type { StepRunRecord, StepTransition } from './machine.js';
 import type { StepRunState } from './states.js';
 import { canRerunStep } from './states.js';
+import { BatonError } from '../shared/errors.js';
 
 /**
  * What to re-run. `from`: that step and every step downstream of it (its dependents, their
@@ -25,7 +26,7 @@ export type RerunSelection = { from: string } | { failed: true };
 export type RerunProblem = 'unknown-step' | 'nothing-to-rerun' | 'step-active';
 
 /** Thrown when a re-run selection does not fit the run: a typed, local error. */
-export class RerunSelectionError extends Error {
+export class RerunSelectionError extends BatonError {
   constructor(
     readonly runId: string,
     readonly problem: RerunProblem,
@@ -34,14 +35,13 @@ export class RerunSelectionError extends Error {
     /** For `step-active`: its state. */
     readonly stepState?: StepRunState,
   ) {
-    super(
+    super('rerun-selection',
       problem === 'unknown-step'
         ? `run ${runId} has no step '${stepId ?? ''}'`
         : problem === 'step-active'
           ? `step ${stepId ?? ''} of run ${runId} is ${stepState ?? 'active'}; only steps that ended can be re-run`
           : `run ${runId} has no failed step to re-run`,
     );
-    this.name = 'RerunSelectionError';
   }
 }
 

@@ -1,3 +1,4 @@
+import { BatonError } from '../shared/errors.js';
 /**
  * @module core/states
  * Glossary (DESIGN.md): a **workflow** is a named, versioned DAG of **steps**; a **run** is
@@ -117,13 +118,12 @@ export function canMoveRun(from: RunState, to: RunState): boolean {
 }
 
 /** Thrown when the engine asks for a move the tables forbid: always an engine bug. */
-export class IllegalTransitionError extends Error {
+export class IllegalTransitionError extends BatonError {
   constructor(
     readonly subject: string,
     readonly from: string,
     readonly to: string,
   ) {
-    super(`illegal transition of ${subject}: ${from} -> ${to}`);
-    this.name = 'IllegalTransitionError';
+    super('illegal-transition', `illegal transition of ${subject}: ${from} -> ${to}`);
   }
 }

@@ -5,7 +5,8 @@
  * processes run here, so the rules are easy to read and test in one place.
  */
 import type { Failure } from '../core/index.js';
-import type { BatchSpec, JsonValue } from '../spec/index.js';
+import type { BatchSpec } from '../workflow/index.js';
+import type { JsonValue } from '../shared/json.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import { AttemptLog } from './log.js';
 import type { BatchHooks, BatchProgress } from './types.js';

@@ -14,8 +14,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { backoffDelay } from '../core/index.js';
 import type { Failure } from '../core/index.js';
-import type { JsonObject, JsonValue, StepAction, StepSpec } from '../spec/index.js';
-import { loadHandler } from '../spec/index.js';
+import type { StepAction, StepSpec } from '../workflow/index.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
+import { loadHandler } from '../workflow/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import type { BatchResult, InvalidItem } from './batch-items.js';
 import {

@@ -6,8 +6,9 @@
  * attempt still ends on timeout or cancellation and its late result is discarded.
  */
 import { toFailure } from '../core/index.js';
-import type { JsonValue, StepContext, StepHandler } from '../spec/index.js';
-import { loadHandler } from '../spec/index.js';
+import type { StepContext, StepHandler } from '../workflow/index.js';
+import type { JsonValue } from '../shared/json.js';
+import { loadHandler } from '../workflow/index.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 const NO_SECRETS: Readonly<Record<string, string>> = Object.freeze({});

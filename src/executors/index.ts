@@ -3,8 +3,8 @@
  * Run one attempt of a step and say how it ended. Executors do not touch the store.
  */
 import type { Failure } from '../core/index.js';
-import type { Masker } from '../spec/index.js';
-import { createMasker, resolveSecrets } from '../spec/index.js';
+import type { Masker } from '../workflow/index.js';
+import { createMasker, resolveSecrets } from '../workflow/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import { runBatch } from './batch.js';
 import { runHandler } from './handler.js';

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JsonObject, Masker, MaskStream, StepLogger } from '../spec/index.js';
+import type { Masker, MaskStream, StepLogger } from '../workflow/index.js';
+import type { JsonObject } from '../shared/json.js';
 
 /**
  * One attempt's log file, capped at `capBytes`. The file is opened on the first write, so

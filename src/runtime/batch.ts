@@ -5,8 +5,9 @@
  * free of the store (DESIGN.md, executors).
  */
 import type { BatchHooks, BatchProgress } from '../executors/index.js';
-import type { BatchSpec, ExpressionScope, JsonObject, JsonValue } from '../spec/index.js';
-import { ExpressionError, evaluateExpression, interpolate, interpolateValue } from '../spec/index.js';
+import type { BatchSpec, ExpressionScope } from '../workflow/index.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
+import { ExpressionError, evaluateExpression, interpolate, interpolateValue } from '../workflow/index.js';
 import type { Store } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
 

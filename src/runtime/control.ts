@@ -12,11 +12,13 @@
  */
 import type { RerunSelection, RunState, StepRunState } from '../core/index.js';
 import { RerunSelectionError, canRerunRun, isRunDone, planRerun } from '../core/index.js';
-import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
+import type { JsonObject } from '../shared/json.js';
 import type { NewEvent, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { newRun } from './records.js';
 import { ResumeError } from './restore.js';
+import { BatonError } from '../shared/errors.js';
 
 export { RerunSelectionError };
 export type { RerunProblem, RerunSelection } from '../core/index.js';
@@ -38,7 +40,7 @@ export type RunAction = 'pause' | 'rerun' | 'priority';
  * running one (or one a live process holds), setting the priority of a run that already
  * started. An HTTP API answers it with 409 Conflict.
  */
-export class RunStateError extends Error {
+export class RunStateError extends BatonError {
   constructor(
     readonly runId: string,
     readonly action: RunAction,
@@ -46,8 +48,7 @@ export class RunStateError extends Error {
     /** True when the refusal is because a live process holds the run. */
     readonly held = false,
   ) {
-    super(runStateMessage(runId, action, state, held));
-    this.name = 'RunStateError';
+    super('run-state', runStateMessage(runId, action, state, held));
   }
 }
 

@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RunMachine, Transition } from '../core/index.js';
-import type { WorkflowSpec } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
 import type { AttemptRecord, Batch, NewEvent, RunOwner, RunRecord, Store, StoredStepRun } from '../store/index.js';
 import { Slots } from './slots.js';
 import type { CompiledEngineOptions, EngineOptions } from './options.js';
@@ -26,6 +26,7 @@ import { isOwnerDead } from './liveness.js';
 import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import type { NewRunOptions } from './records.js';
+import { BatonError } from '../shared/errors.js';
 
 /** A run's end, as `RunHandle.result` reports it. */
 export interface RunSummary {
@@ -50,13 +51,12 @@ export type StartRunOptions = Omit<NewRunOptions, 'dueAt' | 'schedule'>;
 export type EngineListener = (e: NewEvent) => void;
 
 /** Thrown when a run is held by another live process. */
-export class RunHeldError extends Error {
+export class RunHeldError extends BatonError {
   constructor(
     readonly runId: string,
     readonly holder: string,
   ) {
-    super(`run ${runId} is being executed by ${holder}; stop it there or wait for it, or 'baton cancel ${runId}'`);
-    this.name = 'RunHeldError';
+    super('run-held', `run ${runId} is being executed by ${holder}; stop it there or wait for it, or 'baton cancel ${runId}'`);
   }
 }
 

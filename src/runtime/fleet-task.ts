@@ -4,7 +4,8 @@
  * machine needs to run it, computed when the attempt is dispatched. Values are already
  * evaluated (env, inputs, cwd), so a worker needs no access to the run's state.
  */
-import type { JsonObject, JsonValue, SecretSpec, StepSpec } from '../spec/index.js';
+import type { SecretSpec, StepSpec } from '../workflow/index.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
 
 /** A fleet attempt's task payload (stored as JSON in `attempts.task`). */
 export interface FleetTask {

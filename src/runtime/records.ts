@@ -4,7 +4,8 @@
  * `baton run` (executed here), a delayed run (`--at`/`--in`) and a schedule tick.
  */
 import { randomBytes } from 'node:crypto';
-import type { JsonObject, WorkflowSpec } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
+import type { JsonObject } from '../shared/json.js';
 import type { NewRunRows, RunRecord, Store, Trigger, WorkflowVersionRecord } from '../store/index.js';
 
 /** Options for one new run. */

@@ -5,11 +5,13 @@
  */
 import type { Transition } from '../core/index.js';
 import { RunMachine } from '../core/index.js';
-import type { JsonObject, StepAction, StepSpec, WorkflowSpec } from '../spec/index.js';
+import type { StepAction, StepSpec, WorkflowSpec } from '../workflow/index.js';
+import type { JsonObject } from '../shared/json.js';
 import type { AttemptEnd, AttemptRecord, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { isOwnerDead, killOrphanGroups } from './liveness.js';
 import type { CompiledEngineOptions } from './options.js';
+import { BatonError } from '../shared/errors.js';
 
 /** A machine for a new run. */
 export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject, o: Pick<CompiledEngineOptions, 'maxLostAttempts'>): RunMachine {
@@ -17,13 +19,12 @@ export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject
 }
 
 /** Thrown when a run cannot be resumed from its records. */
-export class ResumeError extends Error {
+export class ResumeError extends BatonError {
   constructor(
     readonly runId: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'ResumeError';
+    super('resume', message);
   }
 }
 

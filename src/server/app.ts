@@ -13,7 +13,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { WorkflowSpec } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
 import type { FleetStore, Role, RunRecord, Store, TokenRecord } from '../store/index.js';
 import type { StartRunOptions } from '../runtime/index.js';
 import { ApiError, installErrorHandling } from './errors.js';

@@ -7,19 +7,19 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { PriorityRangeError, RerunSelectionError, ResumeError, RunHeldError, RunStateError } from '../runtime/index.js';
-import { ParamError, WorkflowValidationError } from '../spec/index.js';
+import { ParamError, WorkflowValidationError } from '../workflow/index.js';
 import { BadCursorError, RunNotFoundError } from '../store/index.js';
+import { BatonError } from '../shared/errors.js';
 
 /** A failure a route reports on purpose. */
-export class ApiError extends Error {
+export class ApiError extends BatonError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
     readonly details?: unknown,
   ) {
-    super(message);
-    this.name = 'ApiError';
+    super(code, message);
   }
 }
 

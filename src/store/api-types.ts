@@ -7,6 +7,7 @@
  */
 import type { RunState, StepRunState } from '../core/index.js';
 import type { EventRecord, NewEvent, RunRecord, StoredStepRun, Trigger } from './types.js';
+import { BatonError } from '../shared/errors.js';
 
 /**
  * What a token may do. `viewer` reads; `operator` also creates, cancels, retries, pauses
@@ -132,10 +133,9 @@ export function encodeRunCursor(r: Pick<RunRecord, 'createdAt' | 'id'>): string 
 }
 
 /** Thrown for a cursor that no page handed out. */
-export class BadCursorError extends Error {
+export class BadCursorError extends BatonError {
   constructor(readonly cursor: string) {
-    super(`malformed cursor '${cursor}': pass back the 'next' value of a previous page`);
-    this.name = 'BadCursorError';
+    super('bad-cursor', `malformed cursor '${cursor}': pass back the 'next' value of a previous page`);
   }
 }
 

@@ -6,7 +6,8 @@
  * NULL column leaves its optional field absent, never `null`.
  */
 import type { Failure } from '../core/index.js';
-import type { JsonObject, JsonValue, ScheduleSpec } from '../spec/index.js';
+import type { ScheduleSpec } from '../workflow/index.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
 import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StoredStepRun, WorkflowVersionRecord } from './types.js';
 
 /** One row, column name to value. */

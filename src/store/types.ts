@@ -8,9 +8,11 @@
  * while staying write-ahead.
  */
 import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
-import type { JsonObject, JsonValue, OverlapPolicy, ScheduleSpec } from '../spec/index.js';
+import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
 import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
+import { BatonError } from '../shared/errors.js';
 
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
@@ -277,17 +279,16 @@ export interface BatchGroupRecord {
 }
 
 /** Thrown when a run id (or prefix) matches no run, or several. */
-export class RunNotFoundError extends Error {
+export class RunNotFoundError extends BatonError {
   constructor(
     readonly runId: string,
     readonly candidates: string[] = [],
   ) {
-    super(
+    super('run-not-found',
       candidates.length > 1
         ? `run id '${runId}' is ambiguous: it matches ${candidates.slice(0, 5).join(', ')}; give more characters`
         : `no run '${runId}': list runs with 'baton runs'`,
     );
-    this.name = 'RunNotFoundError';
   }
 }
 

@@ -9,8 +9,8 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
-import type { SpecError, WorkflowSpec } from '../spec/index.js';
-import { validateWorkflowFile, workflowVersion } from '../spec/index.js';
+import type { SpecError, WorkflowSpec } from '../workflow/index.js';
+import { validateWorkflowFile, workflowVersion } from '../workflow/index.js';
 import type { Store } from '../store/index.js';
 import { workflowRecord } from '../runtime/index.js';
 

@@ -5,8 +5,8 @@
  * records each through `Store.fireTick`, which is exactly-once per (schedule, tick) across
  * every server sharing the store. Time is an argument, so tests drive it with any clock.
  */
-import type { WorkflowSpec } from '../spec/index.js';
-import { MAX_CATCH_UP, nextFireTimes, resolveParams } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
+import { MAX_CATCH_UP, nextFireTimes, resolveParams } from '../workflow/index.js';
 import type { ScheduleRecord, Store, TickOutcome } from '../store/index.js';
 import { newRun } from '../runtime/index.js';
 

@@ -7,7 +7,7 @@
  */
 import type { Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/index.js';
 import { ResumeError, RunHeldError, isOwnerDead } from '../runtime/index.js';
-import type { WorkflowSpec } from '../spec/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { RegistryReport } from './registry.js';
 import { WorkflowRegistry } from './registry.js';

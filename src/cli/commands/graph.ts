@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { toMermaid } from '../../spec/index.js';
+import { toMermaid } from '../../workflow/index.js';
 import { loadOrExplain } from './run.js';
 
 /** `baton graph FILE`: the DAG as Mermaid text. */

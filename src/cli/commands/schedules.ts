@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { nextFireTimes } from '../../spec/index.js';
+import { nextFireTimes } from '../../workflow/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, openStore } from '../context.js';
 import { table } from '../format.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunningServer } from '../../server/index.js';
-import { formatSpecError } from '../../spec/index.js';
+import { formatSpecError } from '../../workflow/index.js';
 import type { ServerReport } from '../../triggers/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, openFleet, openStore } from '../context.js';

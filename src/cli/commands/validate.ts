@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatSpecError, validateWorkflowFile } from '../../spec/index.js';
+import { formatSpecError, validateWorkflowFile } from '../../workflow/index.js';
 import { EXIT } from '../context.js';
 
 /** `baton validate FILE…`: reports every problem of every file. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEngine, createWorker } from '../../runtime/index.js';
 import type { WorkerEvent } from '../../runtime/index.js';
-import { parseDuration } from '../../spec/index.js';
+import { parseDuration } from '../../workflow/index.js';
 import { openFleetStore, redactDatabaseUrl } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, databaseUrl, openStore } from '../context.js';

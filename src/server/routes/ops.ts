@@ -4,7 +4,7 @@
  * tokens (admin only).
  */
 import { z } from 'zod';
-import { nextFireTimes } from '../../spec/index.js';
+import { nextFireTimes } from '../../workflow/index.js';
 import { ROLES } from '../../store/index.js';
 import type { TokenRecord } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';

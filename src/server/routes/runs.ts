@@ -9,8 +9,9 @@ import type { RunState, StepRunState } from '../../core/index.js';
 import {
   cancelStoredRun, isOwnerDead, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
 } from '../../runtime/index.js';
-import type { JsonValue, WorkflowSpec } from '../../spec/index.js';
-import { resolveParams } from '../../spec/index.js';
+import type { WorkflowSpec } from '../../workflow/index.js';
+import type { JsonValue } from '../../shared/json.js';
+import { resolveParams } from '../../workflow/index.js';
 import type { RunRecord, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';

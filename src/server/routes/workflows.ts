@@ -5,8 +5,8 @@
  * validation errors carry the line and column of the text the client sent.
  */
 import { z } from 'zod';
-import { validateWorkflowText, workflowVersion } from '../../spec/index.js';
-import type { ValidationResult } from '../../spec/index.js';
+import { validateWorkflowText, workflowVersion } from '../../workflow/index.js';
+import type { ValidationResult } from '../../workflow/index.js';
 import { workflowRecord } from '../../runtime/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';

@@ -13,7 +13,8 @@ import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
-import type { JsonObject, ScheduleSpec } from '../../spec/index.js';
+import type { ScheduleSpec } from '../../workflow/index.js';
+import type { JsonObject } from '../../shared/json.js';
 import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { fireTick, insertRun, listSchedules, nextDueAt, promoteDueRuns, saveSchedules, setSchedulesPaused } from './triggers.js';
 import { RunNotFoundError } from '../types.js';

@@ -5,7 +5,7 @@
  * overlap check and the run it creates see one consistent state across nodes.
  */
 import type pg from 'pg';
-import type { ScheduleSpec } from '../../spec/index.js';
+import type { ScheduleSpec } from '../../workflow/index.js';
 import type { NewEvent, RunRecord, ScheduleRecord, StoredStepRun, TickFire, TickOutcome } from '../types.js';
 import { eventValues } from './batch.js';
 import { toSchedule } from '../rows.js';

@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JsonObject, ScheduleSpec } from '../../spec/index.js';
+import type { ScheduleSpec } from '../../workflow/index.js';
+import type { JsonObject } from '../../shared/json.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,

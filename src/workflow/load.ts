@@ -1,5 +1,5 @@
 /**
- * @module spec/load
+ * @module workflow/load
  * Workflow files: read, parse with positions, validate, check handlers. JSON is parsed
  * with the YAML parser too (JSON is YAML 1.2), so both get line and column numbers from
  * the same document tree.

@@ -1,5 +1,5 @@
 /**
- * @module spec/validate
+ * @module workflow/validate
  * Checks that relate fields to each other: unique ids, known needs, no cycles, one action
  * per step, declared pools, param defaults, and expressions that only read what exists
  * upstream. They read the raw input defensively (not zod's output) so they still run,

@@ -1,5 +1,5 @@
 /**
- * @module spec/schema
+ * @module workflow/schema
  * The authored shape of a workflow as zod schemas: field names, types and ranges. Only
  * shape lives here; checks that relate fields to each other (needs, cycles, pools,
  * expressions) live in `validate.ts`, because they must run even when the shape is wrong

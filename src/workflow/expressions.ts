@@ -1,5 +1,5 @@
 /**
- * @module spec/expressions
+ * @module workflow/expressions
  * The `${{ … }}` expression language. Expressions are parsed by jsep and evaluated by a
  * small tree walker over a closed whitelist of node types: there is no `eval`, no
  * `Function`, no calls and no prototype access, so a workflow file (or a param value that

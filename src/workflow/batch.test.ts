@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compileWorkflow, validateWorkflowFile, WorkflowValidationError } from './index.js';
 import type { SpecError } from './index.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/spec/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/workflow/${name}`, import.meta.url));
 const where = (e: SpecError) => ({ code: e.code, path: e.path, line: e.line, column: e.column });
 
 describe('batch steps in the spec', () => {

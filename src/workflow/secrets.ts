@@ -1,5 +1,5 @@
 /**
- * @module spec/secrets
+ * @module workflow/secrets
  * Workflow secrets: where each declared value comes from, reading the values when a step
  * executes, and the webhook's secret. A spec holds only names and sources, never values,
  * so a stored workflow, a fleet task or an event can never carry one.

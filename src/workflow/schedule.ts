@@ -1,5 +1,5 @@
 /**
- * @module spec/schedule
+ * @module workflow/schedule
  * The `schedule:` field: cron entries with a time zone, params for the runs they create,
  * and policies for missed ticks (`misfire`) and for a previous run still going (`overlap`).
  * Cron parsing and time zone arithmetic are croner's (5 or 6 fields; in a DST gap a tick

@@ -1,5 +1,5 @@
 /**
- * @module spec/issues
+ * @module workflow/issues
  * Internal problem records with structured paths, before they get a file position.
  * Keeping the path as segments (not text) lets `load.ts` walk the YAML document to the
  * exact node, and lets every error print its path in one style.

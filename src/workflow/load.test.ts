@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatSpecError, loadWorkflowFile, validateWorkflowFile, WorkflowValidationError } from './index.js';
 import type { SpecError } from './index.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/spec/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/workflow/${name}`, import.meta.url));
 
 async function errorsOf(name: string): Promise<SpecError[]> {
   const { spec, errors } = await validateWorkflowFile(fixture(name));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HandlerLoadError, loadHandler } from './index.js';
 import type { StepContext } from './index.js';
 
-const dir = fileURLToPath(new URL('../../test/fixtures/spec/', import.meta.url));
+const dir = fileURLToPath(new URL('../../test/fixtures/workflow/', import.meta.url));
 
 async function failureOf(ref: string): Promise<HandlerLoadError> {
   const error = await loadHandler(ref, dir).catch((e: unknown) => e);

@@ -1,5 +1,5 @@
 /**
- * @module spec/graph
+ * @module workflow/graph
  * Graph algorithms over the steps' `needs`: cycles, ancestors and a Mermaid rendering.
  * They take plain `{ id, needs }` nodes so validation can run them on input that is not
  * (yet) a valid spec.

@@ -1,5 +1,5 @@
 /**
- * @module spec/mask
+ * @module workflow/mask
  * Secret masking: replaces every occurrence of a secret value by `***` in text, JSON and
  * byte streams. Pure (no I/O), so the executors, the store-facing runtime and an HTTP
  * server can all mask with the same rules. Overlapping occurrences (of one secret, or of

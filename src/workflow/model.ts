@@ -1,5 +1,5 @@
 /**
- * @module spec/model
+ * @module workflow/model
  * The compiled workflow model: what a YAML/JSON file or `defineWorkflow` becomes after
  * validation. Every default is filled in and every duration is in milliseconds, so the
  * layers above never re-interpret author input (the "options compiled once" rule).
@@ -8,11 +8,8 @@
 import type { ScheduleSpec } from './schedule.js';
 import type { SecretSpec, WebhookSpec } from './secrets.js';
 
-/** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject, JsonValue } from '../shared/json.js';
+export type { JsonObject, JsonValue } from '../shared/json.js';
 
 /** Types a workflow param may declare; checked when a run is created. */
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object';

@@ -1,5 +1,5 @@
 /**
- * @module spec/version
+ * @module workflow/version
  * Content hashes of compiled workflows. A workflow version is its hash, so registering
  * the same definition twice yields the same version and any change yields a new one.
  */

@@ -1,5 +1,5 @@
 /**
- * @module spec/handlers
+ * @module workflow/handlers
  * Loading `uses` handlers from modules. TypeScript modules are loaded through tsx's
  * `tsImport`, so authors write `.ts` handlers with no build step; plain JavaScript goes
  * through `import()`. Modules are cached per absolute path so each loads once per process.

@@ -1,5 +1,6 @@
+import { BatonError } from '../shared/errors.js';
 /**
- * @module spec/errors
+ * @module workflow/errors
  * The typed errors of the spec layer. Validation problems are plain, serializable
  * `SpecError` records (so the CLI, the API and the dashboard can all show them) collected
  * into one `WorkflowValidationError`; the other classes are local errors with typed fields,
@@ -64,14 +65,13 @@ export function formatSpecError(e: SpecError): string {
  * Thrown by `compileWorkflow` and `loadWorkflowFile` when a definition is invalid.
  * `errors` holds every problem found, not only the first; the message lists them all.
  */
-export class WorkflowValidationError extends Error {
-  override readonly name = 'WorkflowValidationError';
+export class WorkflowValidationError extends BatonError {
   readonly errors: SpecError[];
 
   constructor(errors: SpecError[], workflowName?: string, options?: ErrorOptions) {
     const what = workflowName === undefined ? 'workflow' : `workflow "${workflowName}"`;
     const count = errors.length === 1 ? '1 error' : `${errors.length} errors`;
-    super(`${what} is invalid (${count}):\n${errors.map((e) => `  ${formatSpecError(e)}`).join('\n')}`, options);
+    super('workflow-invalid', `${what} is invalid (${count}):\n${errors.map((e) => `  ${formatSpecError(e)}`).join('\n')}`, options);
     this.errors = errors;
   }
 }
@@ -80,12 +80,11 @@ export class WorkflowValidationError extends Error {
  * Thrown by `resolveParams` when a run's params do not fit the workflow's declaration.
  * `problems` holds one sentence per problem (missing, unknown, wrong type), all of them.
  */
-export class ParamError extends Error {
-  override readonly name = 'ParamError';
+export class ParamError extends BatonError {
   readonly problems: string[];
 
   constructor(problems: string[]) {
-    super(`invalid params:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super('params-invalid', `invalid params:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }
@@ -95,12 +94,11 @@ export class ParamError extends Error {
  * grammar (calls, `this`, prototype keys, unknown roots), or fails while evaluating.
  * `source` is the expression text without the `${{ }}` wrapper.
  */
-export class ExpressionError extends Error {
-  override readonly name = 'ExpressionError';
+export class ExpressionError extends BatonError {
   readonly source: string;
 
   constructor(message: string, source: string, options?: ErrorOptions) {
-    super(message, options);
+    super('expression', message, options);
     this.source = source;
   }
 }
@@ -113,14 +111,13 @@ export type HandlerLoadFailure = 'module-not-found' | 'export-not-found' | 'not-
  * export that was asked for (`default` when the ref has no `#`). An `import-failed`
  * error keeps the module's own error as `cause`.
  */
-export class HandlerLoadError extends Error {
-  override readonly name = 'HandlerLoadError';
+export class HandlerLoadError extends BatonError {
   readonly reason: HandlerLoadFailure;
   readonly modulePath: string;
   readonly exportName: string;
 
   constructor(reason: HandlerLoadFailure, modulePath: string, exportName: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super('handler-load', message, options);
     this.reason = reason;
     this.modulePath = modulePath;
     this.exportName = exportName;

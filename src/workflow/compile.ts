@@ -1,5 +1,5 @@
 /**
- * @module spec/compile
+ * @module workflow/compile
  * Authored input -> `WorkflowSpec`: shape check (zod), cross-field checks, then every
  * default filled in and every duration turned into milliseconds, once.
  */

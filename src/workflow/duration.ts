@@ -1,5 +1,5 @@
 /**
- * @module spec/duration
+ * @module workflow/duration
  * Human durations for timeouts and retry delays. Compiled to milliseconds once, so the
  * engine only ever sees numbers.
  */

@@ -1,5 +1,5 @@
 /**
- * @module spec/params
+ * @module workflow/params
  * Checking and coercing a run's params against the workflow's declaration. Runs are
  * created from the CLI (all strings), the API (JSON) and schedules (defaults), so
  * coercion is opt-in and every problem is reported together.

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compileWorkflow, resolveSecrets, validateWorkflowFile, webhookSecretName, workflowVersion } from './index.js';
 import type { SpecError } from './index.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/spec/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/workflow/${name}`, import.meta.url));
 const where = (e: SpecError) => ({ code: e.code, path: e.path, line: e.line, column: e.column });
 
 describe('secrets and webhook in the spec', () => {
