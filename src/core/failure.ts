@@ -9,12 +9,71 @@ export { coerceError };
  * non-retryable `ApplicationFailure`).
  */
 export interface Failure {
-  /** e.g. `Error`, `TypeError`, `exit-code`, `timeout`, `lost`, `expression`, `spawn`. */
-  type: string;
+  /**
+   * One of baton's own {@link FailureType}s, or what a handler chose: a `StepFailure`'s
+   * `type`, else the thrown error's `name` (`Error`, `TypeError`…).
+   */
+  type: FailureType | (string & {});
   message: string;
   retryable: boolean;
   details?: JsonValue;
 }
+
+/**
+ * The failures baton itself produces, a closed union; each has one constructor in
+ * {@link failures}, and code recognises one with {@link isFailure}, never by its message.
+ * - `lost`: the process or worker running the attempt died or lost its lease (no retry spent)
+ * - `timeout`: the step's own `timeout` elapsed, or the run's (then not retryable)
+ * - `cancelled`: an operator or the run's end cancelled it
+ * - `exit-code`: a shell step exited non-zero; `spawn`: it could not be started
+ * - `expression`: a `${{ }}` in `with`, `env` or `if` failed to evaluate
+ * - `secret-missing`: a declared secret had no value where the step ran
+ * - `output-invalid`, `output-too-large`: the step's output is not JSON or over the limit
+ * - `batch-invalid`: items of a batch step were refused
+ * - `task`: a fleet task could not be read; `unsupported`: this worker cannot run the step
+ * - `unclaimed`: no worker claimed a published attempt within its queue timeout
+ * - `disk-full`: a write for the attempt (log, output) found no space
+ * - `internal`: a fault of baton's while running the attempt
+ */
+export type FailureType =
+  | 'lost' | 'timeout' | 'cancelled' | 'exit-code' | 'spawn' | 'expression'
+  | 'secret-missing' | 'output-invalid' | 'output-too-large' | 'batch-invalid' | 'task'
+  | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal';
+
+/** Whether `f` is baton's own failure of type `type`. */
+export function isFailure(f: Pick<Failure, 'type'> | undefined, type: FailureType): boolean {
+  return f?.type === type;
+}
+
+function make(type: FailureType, message: string, retryable: boolean, details?: JsonValue): Failure {
+  return details === undefined ? { type, message, retryable } : { type, message, retryable, details };
+}
+
+/**
+ * The one constructor of each {@link FailureType}. Retryability is part of the type's
+ * meaning (a timeout may pass on another try; a missing secret will not), so callers do
+ * not choose it, except where noted.
+ */
+export const failures = {
+  /** The holder died or its lease expired: retried without spending the retry budget. */
+  lost: (message: string): Failure => make('lost', message, true),
+  /** The step's `timeout` (ms) elapsed. */
+  timeout: (message: string): Failure => make('timeout', message, true),
+  /** The run's `timeout` elapsed: the run ends, nothing is retried. */
+  runTimeout: (): Failure => make('timeout', 'the run timed out', false),
+  cancelled: (message = 'cancelled'): Failure => make('cancelled', message, false),
+  expression: (message: string): Failure => make('expression', message, false),
+  secretMissing: (message: string, details?: JsonValue): Failure => make('secret-missing', message, false, details),
+  outputInvalid: (message: string): Failure => make('output-invalid', message, false),
+  outputTooLarge: (message: string): Failure => make('output-too-large', message, false),
+  /** An unreadable fleet task will not become readable on another try. */
+  task: (message: string): Failure => make('task', message, false),
+  unsupported: (message: string, details?: JsonValue): Failure => make('unsupported', message, false, details),
+  unclaimed: (message: string, details?: JsonValue): Failure => make('unclaimed', message, false, details),
+  diskFull: (message: string, details?: JsonValue): Failure => make('disk-full', message, true, details),
+  /** A fault of baton's; retryable, since it is not the step's. */
+  internal: (e: unknown): Failure => make('internal', coerceError(e).message, true),
+} as const;
 
 /**
  * Throw from a handler to fail the attempt with a chosen `type`, `details`, and whether

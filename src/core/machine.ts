@@ -10,6 +10,8 @@ import type { JsonObject, JsonValue } from '../shared/json.js';
 import { evaluateCondition } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';
+import { failures } from './failure.js';
+import { errorMessage } from '../shared/errors.js';
 import type { EndReason, RunState, StepRunState } from './states.js';
 import { IllegalTransitionError, canMoveRun, canMoveStep, isStepDone } from './states.js';
 
@@ -229,8 +231,7 @@ export class RunMachine {
           this.endByCancel(out, n, now);
         } else if (n.rec.lostAttempts > this.maxLost) {
           this.fail(out, n, now, 'lost', {
-            type: 'lost',
-            message: `lost ${n.rec.lostAttempts} times: the process running it died each time`,
+            ...failures.lost(`lost ${n.rec.lostAttempts} times: the process running it died each time`),
             retryable: false,
           });
         } else {
@@ -322,7 +323,7 @@ export class RunMachine {
       this.failedHard = true;
       this.moveStep(out, n, 'failed', now, {
         reason: 'run-timeout',
-        error: { type: 'timeout', message: 'the run timed out', retryable: false },
+        error: failures.runTimeout(),
       });
     } else {
       this.moveStep(out, n, 'cancelled', now, { reason: 'cancelled' });
@@ -383,11 +384,7 @@ export class RunMachine {
       try {
         ok = evaluateCondition(n.spec.if, this.scope);
       } catch (e) {
-        this.fail(out, n, now, 'error', {
-          type: 'expression',
-          message: `if: ${e instanceof Error ? e.message : String(e)}`,
-          retryable: false,
-        });
+        this.fail(out, n, now, 'error', failures.expression(`if: ${errorMessage(e)}`));
         return;
       }
       if (!ok) skip = 'condition-false';

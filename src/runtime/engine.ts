@@ -22,7 +22,7 @@ import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './bat
 import { FleetDispatcher } from './fleet-dispatch.js';
 import { AttemptRunner } from './attempts.js';
 import { progressData } from './batch.js';
-import { isOwnerDead } from './liveness.js';
+import { holderAlive } from './liveness.js';
 import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import type { NewRunOptions } from './records.js';
@@ -158,7 +158,7 @@ export class Engine {
    */
   async startQueuedRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
     const now = this.options.clock();
-    if (!(await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead))) {
+    if (!(await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, holderAlive))) {
       throw new RunHeldError(runId, 'another process');
     }
     // Read after taking it: a cancel or another engine may have ended it since it was listed.
@@ -186,7 +186,7 @@ export class Engine {
    */
   async resumeRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
     const now = this.options.clock();
-    const taken = await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead);
+    const taken = await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, holderAlive);
     if (!taken) {
       const r = await this.store.getRun(runId);
       throw new RunHeldError(runId, `pid ${r?.ownerPid ?? '?'} on ${r?.ownerHost ?? '?'}`);

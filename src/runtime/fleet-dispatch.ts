@@ -10,6 +10,7 @@
  */
 import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
 import type { AttemptResult } from '../executors/index.js';
+import { failures, isFailure } from '../core/index.js';
 
 /** How a published attempt ended, as the coordinator applies it. */
 export type RemoteEnd =
@@ -225,7 +226,7 @@ export class FleetDispatcher {
 function toEnd(c: CompletedAttempt): RemoteEnd {
   // A worker that drains or fences itself hands its attempts back as failed with type `lost`:
   // like a reaped lease, that is not the step's failure and spends no retry.
-  if (c.state === 'lost' || c.error?.type === 'lost') return { kind: 'lost' };
+  if (c.state === 'lost' || isFailure(c.error, 'lost')) return { kind: 'lost' };
   const usage = {
     ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
     ...(c.peakRssBytes !== undefined ? { peakRssBytes: c.peakRssBytes } : {}),
@@ -233,7 +234,7 @@ function toEnd(c: CompletedAttempt): RemoteEnd {
   };
   if (c.state === 'succeeded') return { kind: 'result', result: { ok: true, output: c.output ?? null, ...usage } };
   const failure = c.error ?? (c.state === 'cancelled'
-    ? { type: 'cancelled', message: 'cancelled', retryable: false }
-    : { type: 'error', message: 'the worker reported a failure without details', retryable: true });
+    ? failures.cancelled()
+    : failures.internal('the worker reported a failure without details'));
   return { kind: 'result', result: { ok: false, failure, ...usage } };
 }

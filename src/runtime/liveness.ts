@@ -32,6 +32,15 @@ export function isOwnerDead(r: RunRecord): boolean {
 }
 
 /**
+ * Whether a run is held by a live process: it has a holder, the holder's lease has not
+ * expired at `now` (ms, the store's clock), and the holder is not certainly dead
+ * ({@link isOwnerDead}). The one answer to "may another process take this run over?".
+ */
+export function holderAlive(r: RunRecord, now: number): boolean {
+  return r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now && !isOwnerDead(r);
+}
+
+/**
  * Ends what interrupted attempts left running: every process group holding a process whose
  * environment carries one of their ids (`BATON_ATTEMPT_ID`, also as the prefix of a batch
  * group's id), found in one pass over /proc, plus the group of each recorded pid whose leader

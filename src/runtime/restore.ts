@@ -4,12 +4,12 @@
  * records, interrupted attempts marked `lost`, and their leftover processes ended.
  */
 import type { Transition } from '../core/index.js';
-import { RunMachine } from '../core/index.js';
+import { RunMachine, failures } from '../core/index.js';
 import type { StepAction, StepSpec, WorkflowSpec } from '../workflow/index.js';
 import type { JsonObject } from '../shared/json.js';
 import type { AttemptEnd, AttemptRecord, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
-import { isOwnerDead, killOrphanGroups } from './liveness.js';
+import { holderAlive, killOrphanGroups } from './liveness.js';
 import type { CompiledEngineOptions } from './options.js';
 import { BatonError } from '../shared/errors.js';
 
@@ -89,7 +89,7 @@ export async function loadRunForResume(
   // One pass over /proc for all of them, not one per attempt.
   killOrphanGroups(interrupted);
   for (const a of interrupted) {
-    lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: { type: 'lost', message: 'the process running it died before it reported', retryable: true } });
+    lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: failures.lost('the process running it died before it reported') });
   }
   const keptSteps = new Set(reattach.map((a) => a.stepId));
   for (const s of machine.steps()) {
@@ -125,7 +125,7 @@ export async function cancelStoredRun(store: Store, runId: string, now: number):
   const record = await store.getRun(runId);
   if (!record) throw new RunNotFoundError(runId);
   if (record.state === 'succeeded' || record.state === 'failed' || record.state === 'cancelled') return 'finished';
-  const held = record.owner !== undefined && (record.leaseExpiresAt ?? 0) >= now && !isOwnerDead(record);
+  const held = holderAlive(record, now);
   await store.requestCancel(runId, now);
   if (held) return 'requested';
   if (record.state === 'pending' || record.state === 'queued') {

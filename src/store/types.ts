@@ -314,10 +314,11 @@ export interface Store {
   /** Events of a run after `afterSeq` (exclusive), in order, at most `limit`. */
   getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
   /**
-   * Takes the run for `owner` when it has no live holder: none recorded, the lease expired
-   * before `now`, or `isDead(owner)` says the recorded holder is gone. Returns whether taken.
+   * Takes the run for `owner` unless `holderAlive(run, now)` says another live process holds
+   * it (the runtime's `holderAlive`: a holder recorded, its lease unexpired, its process not
+   * certainly dead), read under the run's row lock. Returns whether taken.
    */
-  acquireRun(runId: string, owner: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean>;
+  acquireRun(runId: string, owner: RunOwner, now: number, leaseMs: number, holderAlive: (r: RunRecord, now: number) => boolean): Promise<boolean>;
   /** Renews the lease; `held` false when another holder took the run. Also reports a cancel request and the pause. */
   renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<RenewResult>;
   /** Drops the holder when a run ends or its engine stops. */

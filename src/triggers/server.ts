@@ -6,7 +6,7 @@
  * processes (another server, `baton run --detach`) add runs it must notice.
  */
 import type { Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/index.js';
-import { ResumeError, RunHeldError, isOwnerDead } from '../runtime/index.js';
+import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { RegistryReport } from './registry.js';
@@ -142,8 +142,7 @@ export class TriggerServer {
   private async adopt(r: RunRecord, now: number): Promise<void> {
     const { engine, report } = this.o;
     if (this.active.has(r.id) || this.starting.has(r.id) || (r.state === 'queued' && r.pausedAt !== undefined)) return;
-    const free = r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r);
-    if (!free) return;
+    if (holderAlive(r, now)) return;
     this.starting.add(r.id);
     try {
       const resumed = r.state === 'running';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createEngine, isOwnerDead, unpauseRun } from '../../runtime/index.js';
+import { createEngine, holderAlive, unpauseRun } from '../../runtime/index.js';
 import type { RunRecord } from '../../store/index.js';
 import type { ApiClient } from '../client.js';
 import { connect } from '../client.js';
@@ -42,7 +42,7 @@ A cancelled run cannot be resumed through a server: 'baton retry RUN' re-runs wh
         const before = await store.getRun(runId);
         if (before?.pausedAt !== undefined) {
           const { run } = await unpauseRun(store, runId, Date.now(), { by: cliActor() });
-          const held = run.owner !== undefined && (run.leaseExpiresAt ?? 0) >= Date.now() && !isOwnerDead(run);
+          const held = holderAlive(run, Date.now());
           if (o.detach || unpausedText(run, held, true) !== undefined) {
             process.stdout.write(unpausedText(run, held, false) + '\n');
             return;

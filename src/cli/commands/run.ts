@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { ResumeError, RunHeldError, createEngine, isOwnerDead, submitRun } from '../../runtime/index.js';
+import { ResumeError, RunHeldError, createEngine, holderAlive, submitRun } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../workflow/index.js';
 import type { NewEvent, Store } from '../../store/index.js';
@@ -175,7 +175,7 @@ async function runRemote(api: ApiClient, file: string, spec: WorkflowSpec, o: Ru
 async function findInterrupted(store: Store, workflow: string): Promise<string | undefined> {
   const runs = await store.listRuns({ workflow, state: ['running'], limit: 5 });
   const now = Date.now();
-  return runs.find((r) => r.owner === undefined || (r.leaseExpiresAt ?? 0) < now || isOwnerDead(r))?.id;
+  return runs.find((r) => !holderAlive(r, now))?.id;
 }
 
 /** On a terminal, asks whether to resume; elsewhere never (scripts get a note instead). */

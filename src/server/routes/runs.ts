@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { RUN_STATES, isRunDone } from '../../core/index.js';
 import type { RunState, StepRunState } from '../../core/index.js';
 import {
-  cancelStoredRun, isOwnerDead, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
+  cancelStoredRun, holderAlive, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
 } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import type { JsonValue } from '../../shared/json.js';
@@ -162,7 +162,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       if (r.run.state === 'queued') ctx.onRunQueued(id);
       return { run: r.run, outcome: 'unpaused' as const };
     }
-    const orphaned = run.state === 'running' && (run.owner === undefined || (run.leaseExpiresAt ?? 0) < ctx.clock() || isOwnerDead(run));
+    const orphaned = run.state === 'running' && !holderAlive(run, ctx.clock());
     if (!orphaned) {
       const why = isRunDone(run.state) ? `it has ${run.state}; use POST /runs/${id}/retry` : run.state === 'running' ? 'it is running and its holder is alive' : `it is ${run.state} and will start when due`;
       throw new ApiError(409, 'not-resumable', `run ${id} is not paused or interrupted: ${why}`);

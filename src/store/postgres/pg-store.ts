@@ -192,13 +192,12 @@ export class PgStore implements Store {
   }
 
   /** Reads the run `FOR UPDATE`, so two nodes deciding at once take turns. @throws RunNotFoundError */
-  async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean> {
+  async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, holderAlive: (r: RunRecord, now: number) => boolean): Promise<boolean> {
     return this.tx(async (c) => {
       const [r] = await run(c, Q.lockRun, [runId]);
       if (!r) throw new RunNotFoundError(runId);
       const held = toRun(r);
-      const free = held.owner === undefined || (held.leaseExpiresAt ?? 0) < now || isDead(held);
-      if (!free && held.owner !== o.owner) return false;
+      if (holderAlive(held, now) && held.owner !== o.owner) return false;
       await run(c, Q.takeRun, [runId, o.owner, o.pid, o.host, now + leaseMs]);
       return true;
     });

@@ -322,13 +322,12 @@ export class SqliteStore implements Store {
     return rows.map(toEvent);
   }
 
-  async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, isDead: (r: RunRecord) => boolean): Promise<boolean> {
+  async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, holderAlive: (r: RunRecord, now: number) => boolean): Promise<boolean> {
     const taken = this.db.transaction(() => {
       const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(runId);
       if (!r) throw new RunNotFoundError(runId);
       const run = toRun(r);
-      const free = run.owner === undefined || (run.leaseExpiresAt ?? 0) < now || isDead(run);
-      if (!free && run.owner !== o.owner) return false;
+      if (holderAlive(run, now) && run.owner !== o.owner) return false;
       this.stmt(
         'UPDATE runs SET owner = ?, owner_pid = ?, owner_host = ?, lease_expires_at = ?, cancel_requested_at = NULL WHERE id = ?',
       ).run(o.owner, o.pid, o.host, now + leaseMs, runId);
