@@ -14,6 +14,9 @@ import { tempDir } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
 
+/** A holder is alive while its lease lasts (the runtime's holderAlive also asks whether its pid lives). */
+const byLease = (r: RunRecord, now: number): boolean => r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now;
+
 /** A store under test and how to dispose of it. */
 interface StoreUnderTest {
   store: Store;
@@ -242,7 +245,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
 
     it('acquires a free run, refuses a live holder, takes over an expired lease or a dead holder', async () => {
       await create('r1');
-      const never = () => false;
+      const never = byLease;
       expect(await store.acquireRun('r1', owner('one', 111), T0, 1000, never)).toBe(true);
       expect(await store.getRun('r1')).toMatchObject({ owner: 'one', ownerPid: 111, ownerHost: 'host-a', leaseExpiresAt: T0 + 1000 });
       expect(await store.acquireRun('r1', owner('two'), T0 + 500, 1000, never)).toBe(false);
@@ -250,7 +253,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.acquireRun('r1', owner('two', 222), T0 + 1501, 1000, never)).toBe(true); // lease expired
       expect((await store.getRun('r1'))?.owner).toBe('two');
       const seen: RunRecord[] = [];
-      const dead = (r: RunRecord) => (seen.push(r), true);
+      const dead = (r: RunRecord) => (seen.push(r), false);
       expect(await store.acquireRun('r1', owner('three', 333), T0 + 1600, 1000, dead)).toBe(true);
       expect(seen[0]).toMatchObject({ id: 'r1', owner: 'two', ownerPid: 222 });
       const r = await store.getRun('r1');
@@ -262,7 +265,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
 
     it('renews only for the holder and reports a cancel request, recorded once', async () => {
       await create('r1');
-      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      await store.acquireRun('r1', owner('one'), T0, 1000, byLease);
       expect(await store.renewRun('r1', 'one', T0 + 900, 1000)).toEqual({ held: true, cancelRequested: false, paused: false });
       expect((await store.getRun('r1'))?.leaseExpiresAt).toBe(T0 + 1900);
       expect(await store.renewRun('r1', 'two', T0 + 900, 1000)).toEqual({ held: false, cancelRequested: false, paused: false });
@@ -274,26 +277,26 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       const cancels = (await store.getEvents('r1')).filter((e) => e.type === 'cancel-requested');
       expect(cancels).toStrictEqual([{ seq: cancels[0]!.seq, runId: 'r1', type: 'cancel-requested', at: T0 + 950 }]);
       // A new holder starts without the old request.
-      await store.acquireRun('r1', owner('two'), T0 + 5000, 1000, () => false);
+      await store.acquireRun('r1', owner('two'), T0 + 5000, 1000, byLease);
       expect(await store.renewRun('r1', 'two', T0 + 5001, 1000)).toEqual({ held: true, cancelRequested: false, paused: false });
       expect(await store.renewRun('nope', 'one', T0, 1000)).toEqual({ held: false, cancelRequested: false, paused: false });
     });
 
     it('releases a run for its holder only', async () => {
       await create('r1');
-      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      await store.acquireRun('r1', owner('one'), T0, 1000, byLease);
       await store.releaseRun('r1', 'two');
       expect((await store.getRun('r1'))?.owner).toBe('one');
       await store.releaseRun('r1', 'one');
       expect(await store.getRun('r1')).toStrictEqual(runRecord('r1'));
-      expect(await store.acquireRun('r1', owner('two'), T0 + 1, 1000, () => false)).toBe(true);
+      expect(await store.acquireRun('r1', owner('two'), T0 + 1, 1000, byLease)).toBe(true);
     });
 
     it('lets go of a run in the commit that ends it, for its holder only', async () => {
       await create('r1');
       await create('r2');
-      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
-      await store.acquireRun('r2', owner('one'), T0, 1000, () => false);
+      await store.acquireRun('r1', owner('one'), T0, 1000, byLease);
+      await store.acquireRun('r2', owner('one'), T0, 1000, byLease);
       await store.commit({
         attemptsStarted: [], attemptsEnded: [], stepRuns: [], events: [],
         runs: [{ id: 'r1', state: 'succeeded', endedAt: T0 + 5, release: 'one' }, { id: 'r2', state: 'failed', endedAt: T0 + 5, release: 'two' }],
@@ -329,7 +332,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
     it('run control: pauses and unpauses once each, never a finished run, with events; renewRun reports the pause', async () => {
       await create('r1');
       await create('done', { state: 'succeeded' });
-      await store.acquireRun('r1', owner('one'), T0, 1000, () => false);
+      await store.acquireRun('r1', owner('one'), T0, 1000, byLease);
       expect(await store.setRunPaused('r1', true, T0 + 10, { by: 'cli:ann' })).toBe(true);
       expect(await store.setRunPaused('r1', true, T0 + 11)).toBe(false);
       expect((await store.getRun('r1'))?.pausedAt).toBe(T0 + 10);
@@ -381,7 +384,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
         ],
         runs: [{ id: 'r1', state: 'failed', startedAt: T0 + 1, endedAt: T0 + 6, reason: 'exit-code' }],
       });
-      await store.acquireRun('r1', owner('one'), T0 + 7, 1000, () => false);
+      await store.acquireRun('r1', owner('one'), T0 + 7, 1000, byLease);
       await store.setRunPaused('r1', true, T0 + 7);
       const reopen = {
         runId: 'r1', from: 'failed' as const, to: 'queued' as const, now: T0 + 50, clearBatchGroups: ['b'],
@@ -505,7 +508,7 @@ describe('PostgreSQL store: several nodes on one database', () => {
     try {
       await stores[0]!.saveWorkflow(workflow());
       await stores[0]!.createRun(runRecord('r1'), stepRows('r1', ['a']), []);
-      const taken = await Promise.all(stores.map((s, i) => s.acquireRun('r1', owner(`node${i}`), T0, 10_000, () => false)));
+      const taken = await Promise.all(stores.map((s, i) => s.acquireRun('r1', owner(`node${i}`), T0, 10_000, byLease)));
       expect(taken.filter(Boolean)).toHaveLength(1);
       const winner = `node${taken.indexOf(true)}`;
       expect((await stores[1]!.getRun('r1'))?.owner).toBe(winner);
