@@ -12,12 +12,11 @@
  */
 import type { RerunSelection, RunState, StepRunState } from '../core/index.js';
 import { RerunSelectionError, canRerunRun, isRunDone, planRerun } from '../core/index.js';
-import type { WorkflowSpec } from '../workflow/index.js';
 import type { JsonObject } from '../shared/json.js';
 import type { NewEvent, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { newRun } from './records.js';
-import { ResumeError } from './restore.js';
+import { runDefinition } from './restore.js';
 import { BatonError } from '../shared/errors.js';
 
 export { RerunSelectionError };
@@ -154,7 +153,7 @@ export async function unpauseRun(store: Store, runId: string, now: number, opts:
 export async function rerunRun(store: Store, runId: string, selection: RerunSelection, now: number, opts: ControlOptions = {}): Promise<RerunResult> {
   const run = await mustGet(store, runId);
   if (!canRerunRun(run.state)) throw new RunStateError(runId, 'rerun', run.state);
-  const spec = await definition(store, run);
+  const spec = await runDefinition(store, run);
   const records = await store.getStepRuns(runId);
   const plan = planRerun(spec, runId, records, selection, now);
   const to: RunState = isRunDone(run.state) ? 'queued' : run.state;
@@ -189,7 +188,7 @@ export async function rerunRun(store: Store, runId: string, selection: RerunSele
  */
 export async function retryAsNewRun(store: Store, runId: string, now: number, opts: ControlOptions = {}): Promise<RunRecord> {
   const original = await mustGet(store, runId);
-  const spec = await definition(store, original);
+  const spec = await runDefinition(store, original);
   const made = newRun(spec, original.version, {
     params: original.params, trigger: 'retry', priority: original.priority,
     ...(original.concurrency !== undefined ? { concurrency: original.concurrency } : {}),
@@ -226,8 +225,3 @@ export function queuedForMs(item: { state: RunState | StepRunState; queuedAt?: n
   return since === undefined ? 0 : Math.max(0, now - since);
 }
 
-async function definition(store: Store, run: RunRecord): Promise<WorkflowSpec> {
-  const w = await store.getWorkflow(run.version);
-  if (!w) throw new ResumeError(run.id, `the definition of run ${run.id} (version ${run.version}) is missing from the store`);
-  return w.definition as unknown as WorkflowSpec;
-}

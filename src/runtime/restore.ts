@@ -6,6 +6,7 @@
 import type { Transition } from '../core/index.js';
 import { RunMachine, failures } from '../core/index.js';
 import type { StepAction, StepSpec, WorkflowSpec } from '../workflow/index.js';
+import { decodeDefinition } from '../workflow/index.js';
 import type { JsonObject } from '../shared/json.js';
 import type { AttemptEnd, AttemptRecord, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
@@ -103,10 +104,19 @@ export function runsRemotely(step: StepSpec): boolean {
   return step.batch === undefined && !(step.action.kind === 'uses' && typeof step.action.handler === 'function');
 }
 
+/**
+ * The workflow a run was created from, read back from the store and checked.
+ * @throws ResumeError when the version is missing from the store
+ * @throws DefinitionDecodeError when the stored definition does not have a workflow's shape
+ */
+export async function runDefinition(store: Store, run: RunRecord): Promise<WorkflowSpec> {
+  const w = await store.getWorkflow(run.version);
+  if (!w) throw new ResumeError(run.id, `the definition of run ${run.id} (version ${run.version}) is missing from the store`);
+  return decodeDefinition(w);
+}
+
 async function storedSpec(store: Store, record: RunRecord): Promise<WorkflowSpec> {
-  const w = await store.getWorkflow(record.version);
-  if (!w) throw new ResumeError(record.id, `the definition of run ${record.id} (version ${record.version}) is missing from the store`);
-  const spec = w.definition as unknown as WorkflowSpec;
+  const spec = await runDefinition(store, record);
   const isInline = (a: StepAction | undefined): boolean => a?.kind === 'uses' && typeof a.handler === 'string' && a.handler.startsWith('inline:');
   const inline = spec.steps.find((s) => isInline(s.action) || isInline(s.batch?.validate) || isInline(s.batch?.consolidate));
   if (inline) {

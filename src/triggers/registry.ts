@@ -10,7 +10,7 @@ import type { FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import type { SpecError, WorkflowSpec } from '../workflow/index.js';
-import { validateWorkflowFile, workflowVersion } from '../workflow/index.js';
+import { decodeDefinition, validateWorkflowFile, workflowVersion } from '../workflow/index.js';
 import type { Store } from '../store/index.js';
 import { workflowRecord } from '../runtime/index.js';
 
@@ -56,7 +56,7 @@ export class WorkflowRegistry {
     const known = this.specs.get(version);
     if (known) return known;
     const w = await this.store.getWorkflow(version);
-    return w ? (w.definition as unknown as WorkflowSpec) : undefined;
+    return w ? decodeDefinition(w) : undefined;
   }
 
   /** Reloads files as they change (debounced 200 ms per file). */

@@ -8,6 +8,7 @@
 import type { Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/index.js';
 import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
+import { decodeDefinition } from '../workflow/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { RegistryReport } from './registry.js';
 import { WorkflowRegistry } from './registry.js';
@@ -206,5 +207,5 @@ export class TriggerServer {
 
 async function specFromStore(store: Store, version: string): Promise<WorkflowSpec | undefined> {
   const w = await store.getWorkflow(version);
-  return w ? (w.definition as unknown as WorkflowSpec) : undefined;
+  return w ? decodeDefinition(w) : undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * @module spec
+ * @module workflow
  * Workflow definitions: the YAML/JSON loader, the TypeScript SDK (`defineWorkflow`),
  * validation with file/line/field in every error, the `${{ }}` expression language,
  * params, handler loading, versions and diagrams. The layers above import only this file.
@@ -14,6 +14,7 @@ export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError,
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';
 export { parseDuration } from './duration.js';
 export { workflowVersion } from './version.js';
+export { decodeDefinition, DefinitionDecodeError } from './decode.js';
 export { toMermaid } from './graph.js';
 export { resolveParams } from './params.js';
 export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, expressionStepRefs } from './expressions.js';

@@ -11,7 +11,7 @@ import {
 } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import type { JsonValue } from '../../shared/json.js';
-import { resolveParams } from '../../workflow/index.js';
+import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
@@ -41,7 +41,7 @@ export async function workflowSpec(ctx: Pick<ApiContext, 'store' | 'specs'>, nam
   if (!w || w.name !== name) {
     throw new ApiError(404, 'workflow-not-found', version ? `workflow '${name}' has no version '${version}'` : `no workflow '${name}' is registered; POST it to /api/v1/workflows or load it with 'baton server --workflows DIR'`);
   }
-  const spec = w.definition as unknown as WorkflowSpec;
+  const spec = decodeDefinition(w);
   if (ctx.specs.size >= 256) ctx.specs.clear();
   ctx.specs.set(w.version, spec);
   return { spec, version: w.version };

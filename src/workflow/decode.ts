@@ -1,0 +1,120 @@
+/**
+ * @module workflow/decode
+ * Reading a stored definition back as a {@link WorkflowSpec}. The store keeps the compiled
+ * workflow as JSON; whatever reads it (resume, re-run, the trigger loop, the API) goes
+ * through {@link decodeDefinition}, which checks the shape instead of casting, so a row
+ * written by another version of baton, or damaged, fails with the field that is wrong
+ * rather than deep inside the engine. Objects are loose: a field a newer version added is
+ * kept as it is, not dropped.
+ */
+import { z } from 'zod';
+import { BatonError } from '../shared/errors.js';
+import type { JsonValue } from '../shared/json.js';
+import type { WorkflowSpec } from './model.js';
+
+const json: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]));
+const ms = z.number().nonnegative();
+
+const retry = z.looseObject({
+  attempts: z.number().int().positive(),
+  backoff: z.enum(['fixed', 'exponential']),
+  delayMs: ms,
+  factor: z.number(),
+  maxDelayMs: ms,
+  jitter: z.number().min(0).max(1),
+});
+
+const action = z.union([
+  z.looseObject({ kind: z.literal('run'), command: z.record(z.string(), z.string()) }),
+  // A stored handler is always its `./module.ts#export` reference: inline SDK functions are not JSON.
+  z.looseObject({ kind: z.literal('uses'), handler: z.string(), with: z.record(z.string(), json) }),
+]);
+
+const batch = z.looseObject({
+  items: z.string(),
+  groupSize: z.number().int().positive(),
+  concurrency: z.number().int().positive(),
+  validate: action.optional(),
+  onInvalid: z.enum(['fail', 'skip']),
+  failurePolicy: z.enum(['fail-fast', 'continue']),
+  maxFailures: z.union([z.looseObject({ count: z.number() }), z.looseObject({ percent: z.number() })]).optional(),
+  consolidate: action.optional(),
+});
+
+const step = z.looseObject({
+  id: z.string(),
+  needs: z.array(z.string()),
+  action,
+  env: z.record(z.string(), z.string()),
+  cwd: z.string().optional(),
+  shell: z.string().optional(),
+  timeoutMs: ms.optional(),
+  retry,
+  priority: z.number().int(),
+  pool: z.string().optional(),
+  if: z.string().optional(),
+  continueOnError: z.boolean(),
+  runsOn: z.array(z.string()).optional(),
+  batch: batch.optional(),
+});
+
+const schedule = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  params: z.record(z.string(), json),
+  misfire: z.enum(['skip', 'run-once', 'catch-up']),
+  overlap: z.enum(['skip', 'queue', 'allow']),
+  enabled: z.boolean(),
+});
+
+const definition = z.looseObject({
+  name: z.string(),
+  description: z.string().optional(),
+  params: z.record(z.string(), z.looseObject({
+    type: z.enum(['string', 'integer', 'number', 'boolean', 'array', 'object']),
+    default: json.optional(),
+    description: z.string().optional(),
+    required: z.boolean(),
+  })),
+  concurrency: z.number().int().positive(),
+  timeoutMs: ms.optional(),
+  retry,
+  pools: z.record(z.string(), z.number().int().positive()),
+  env: z.record(z.string(), z.string()),
+  secrets: z.array(z.union([z.looseObject({ name: z.string(), env: z.string() }), z.looseObject({ name: z.string(), file: z.string() })])).optional(),
+  webhook: z.looseObject({ secret: z.string(), toleranceSec: z.number().positive() }).optional(),
+  schedules: z.array(schedule),
+  steps: z.array(step),
+});
+
+/**
+ * Thrown by {@link decodeDefinition} when a stored definition does not have the shape of a
+ * compiled workflow. `problems` lists each wrong field as `path: message`.
+ */
+export class DefinitionDecodeError extends BatonError {
+  constructor(
+    readonly version: string | undefined,
+    readonly problems: string[],
+  ) {
+    super('definition-invalid', `stored workflow definition${version === undefined ? '' : ` ${version}`} is unreadable: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Reads a stored definition (`WorkflowVersionRecord.definition`) back as a compiled
+ * workflow, checking its shape.
+ * @param record the stored version, or just its `definition` (and `version` for messages)
+ * @throws DefinitionDecodeError naming every field that does not fit
+ */
+export function decodeDefinition(record: { definition: unknown; version?: string }): WorkflowSpec {
+  const parsed = definition.safeParse(record.definition);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new DefinitionDecodeError(record.version, problems);
+  }
+  // The schema above mirrors model.ts field by field; zod's inferred type differs only in
+  // readonly-ness and the loose extra keys, so this is the one place the two types meet.
+  return parsed.data as unknown as WorkflowSpec;
+}
