@@ -7,8 +7,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetStore, Role, Store } from '../src/index.js';
 import { openSqliteStore } from '../src/index.js';
-import type { RunningServer } from '../src/server/index.js';
-import { createToken, serve } from '../src/server/index.js';
+import { createToken } from '../src/server/index.js';
+import type { RunningServer } from '../src/modes/index.js';
+import { processOnStore, serve } from '../src/modes/index.js';
 import { tempDir } from './helpers.js';
 
 /** A running server and what tests need to talk to it. */
@@ -28,9 +29,9 @@ export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Rec
   const dir = tempDir('baton-api-');
   const store = o.store ?? openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
-  const server = await serve({
-    store, dataDir: dir, report: () => undefined, api: { host: '127.0.0.1', port: 0 }, pollMs: 200, feedPollMs: 100,
-    ...(o.fleet ? { fleet: o.fleet } : {}),
+  const proc = processOnStore({ mode: 'server', store, dataDir: dir, ...(o.fleet ? { fleet: o.fleet } : {}) });
+  const server = await serve(proc, {
+    report: () => undefined, api: { host: '127.0.0.1', port: 0 }, pollMs: 200, feedPollMs: 100,
     ...(o.env ? { env: o.env } : {}),
     ...(o.bodyLimitBytes ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
     ...(o.webhookRatePerMinute ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgFleetStore, PgStore, WorkflowSpec } from '../src/index.js';
-import { newRun, openFleetStore, openPostgresStore } from '../src/index.js';
+import { createWorker, newRun, openFleetStore, openPostgresStore } from '../src/index.js';
 import { signWebhook } from '../src/server/index.js';
 import type { TestApi } from './api-helpers.js';
 import { openSse, startApi } from './api-helpers.js';
@@ -82,7 +82,22 @@ describe('event feed on PostgreSQL', () => {
 });
 
 describe('API on PostgreSQL', () => {
-  it('executes a run it created and streams its events', async () => {
+  it('publishes the runs it starts to the fleet: a worker runs their steps; their events stream', async () => {
+    const workerFleet = openFleetStore(db.url, { max: 2 });
+    const worker = createWorker({
+      fleet: workerFleet, version: '0.0.0-test', slots: 2, leaseMs: 5_000, heartbeatMs: 500, pollMs: 100, graceMs: 300,
+      sampleLoad: () => ({ cpu: 0, memFraction: 0, memBytes: 0 }), report: () => undefined, id: 'w-api-run',
+    });
+    await worker.start();
+    try {
+      await executesAndStreams();
+    } finally {
+      await worker.stop();
+      await workerFleet.close();
+    }
+  });
+
+  async function executesAndStreams(): Promise<void> {
     const stream = await openSse(`${api.url}/api/v1/events?workflow=pgflow`, api.tokens.viewer);
     const r = await api.call('POST', '/api/v1/runs', { role: 'operator', body: { workflow: 'pgflow' } });
     expect(r.status, r.text).toBe(201);
@@ -96,15 +111,17 @@ describe('API on PostgreSQL', () => {
     expect(steps.length).toBeGreaterThan(0);
     const page = await api.call('GET', '/api/v1/runs?workflow=pgflow&limit=1', { role: 'viewer' });
     expect(page.body.runs[0].id).toBe(r.body.run.id);
-  });
+    // Executed by the worker, not by the server's own engine.
+    expect((await store.getAttempts(r.body.run.id)).map((a) => a.worker)).toEqual(['w-api-run', 'w-api-run']);
+  }
 
   it('lists the fleet and drains a worker', async () => {
     await fleet.registerWorker({ id: 'w-api-1', host: 'h1', pid: 1, platform: 'linux', tags: ['gpu'], slots: 4, version: '0.1.0' });
     const list = await api.call('GET', '/api/v1/workers', { role: 'viewer' });
-    expect(list.body.workers).toEqual([expect.objectContaining({ id: 'w-api-1', state: 'active', tags: ['gpu'], slots: 4 })]);
+    expect(list.body.workers.filter((w: { id: string }) => w.id === 'w-api-1')).toEqual([expect.objectContaining({ id: 'w-api-1', state: 'active', tags: ['gpu'], slots: 4 })]);
     expect((await api.call('POST', '/api/v1/workers/w-api-1/drain', { role: 'viewer' })).status).toBe(403);
     expect((await api.call('POST', '/api/v1/workers/w-api-1/drain', { role: 'operator' })).body).toEqual({ id: 'w-api-1', state: 'draining' });
-    expect((await fleet.listWorkers())[0]!.state).toBe('draining');
+    expect((await fleet.listWorkers()).find((w) => w.id === 'w-api-1')!.state).toBe('draining');
     expect((await api.call('POST', '/api/v1/workers/nobody/drain', { role: 'operator' })).status).toBe(404);
     const m = await api.call('GET', '/metrics', { role: 'viewer' });
     expect(m.text).toMatch(/baton_workers\{state="draining"\} 1/);

@@ -11,7 +11,7 @@ import {
   PriorityRangeError, RerunSelectionError, RunNotFoundError, RunStateError, createEngine, pauseRun, rerunRun, retryAsNewRun,
   setRunPriority, submitRun, unpauseRun, workflowVersion,
 } from '../src/index.js';
-import { TriggerServer } from '../src/triggers/index.js';
+import { RunLoop } from '../src/modes/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture, waitFor } from './helpers.js';
 
@@ -110,7 +110,7 @@ describe('pause', () => {
     const runId = await submitRun(rig.store, spec, workflowVersion(spec), { params: { dir: rig.dir } }, Date.now());
     await pauseRun(rig.store, runId, Date.now());
     const finished: string[] = [];
-    const server = new TriggerServer({
+    const server = new RunLoop({
       store: rig.store, engine: rig.engine, schedules: false, pollMs: 50,
       report: (r) => r.kind === 'finished' && finished.push(r.summary.state),
     });
@@ -202,7 +202,7 @@ describe('priority of queued runs', () => {
     await setRunPriority(rig.store, ids.A!, -5, Date.now());
     expect((await rig.store.listRuns({ state: ['queued'], order: 'queue' })).map((r) => r.id)).toEqual([ids.C, ids.B, ids.A]);
     const finished: string[] = [];
-    const server = new TriggerServer({ store: rig.store, engine: rig.engine, schedules: false, report: (r) => r.kind === 'finished' && finished.push(r.summary.id) });
+    const server = new RunLoop({ store: rig.store, engine: rig.engine, schedules: false, report: (r) => r.kind === 'finished' && finished.push(r.summary.id) });
     try {
       await server.start();
       await waitFor(() => finished.length === 3, 5_000, 'three runs to finish');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowSpec } from '../src/index.js';
 import { cancelStoredRun, compileWorkflow, createEngine, ResumeError, RunHeldError, submitRun, workflowVersion } from '../src/index.js';
-import type { ServerReport } from '../src/triggers/index.js';
-import { TriggerServer } from '../src/triggers/index.js';
+import type { ServerReport } from '../src/modes/index.js';
+import { RunLoop } from '../src/modes/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, waitFor } from './helpers.js';
 
@@ -18,7 +18,7 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const MIN = 60_000;
 
 let rig: EngineRig;
-let server: TriggerServer | undefined;
+let server: RunLoop | undefined;
 let reports: ServerReport[];
 beforeEach(async () => {
   rig = await engineRig();
@@ -30,7 +30,7 @@ afterEach(async () => {
   await rig.cleanup();
 });
 
-describe('TriggerServer', () => {
+describe('RunLoop', () => {
   it('fires a tick, promotes and starts its run; a run queued behind it (overlap: queue) starts when it ends', async () => {
     const flows = join(rig.dir, 'flows');
     mkdirSync(flows);
@@ -44,7 +44,7 @@ describe('TriggerServer', () => {
       '',
     ].join('\n'));
     let now = T0;
-    server = new TriggerServer({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => now, pollMs: 60_000 });
+    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => now, pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 0 });
 
     now = T0 + 5 * MIN;
@@ -76,7 +76,7 @@ describe('TriggerServer', () => {
     mkdirSync(flows);
     writeFileSync(join(flows, 'a.yaml'), 'name: a\nschedule: { cron: "0 * * * *" }\nsteps:\n  - id: x\n    run: "true"\n');
     writeFileSync(join(flows, 'b.yaml'), 'name: b\nschedule: { cron: "0 * * * *", timezone: Mars/Olympus }\nsteps:\n  - id: x\n    run: "true"\n');
-    server = new TriggerServer({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
+    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 1 });
     const invalid = reports.find((r) => r.kind === 'invalid') as Extract<ServerReport, { kind: 'invalid' }>;
     expect(invalid.file).toMatch(/b\.yaml$/);
@@ -96,7 +96,7 @@ describe('TriggerServer', () => {
     writeFileSync(join(flows, '.baton', 'x.yaml'), 'not: a workflow\n');
     writeFileSync(join(flows, 'node_modules', 'pkg', 'package.json'), '{"name": "pkg"}');
     writeFileSync(join(flows, 'broken.json'), '{"name": "b", "steps": [');
-    server = new TriggerServer({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
+    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 1 });
     expect(reports.filter((r) => r.kind === 'invalid').map((r) => (r).file)).toEqual([join(flows, 'broken.json')]);
   });

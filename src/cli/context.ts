@@ -4,12 +4,13 @@
  * gives a URL (fleet mode: every node names the same database); otherwise SQLite at `--db`,
  * then `BATON_DB`, then `./.baton/baton.db`. Logs and output files are local files either
  * way, beside the SQLite file (in PostgreSQL mode too: `./.baton` unless `--db` says where).
+ * The process itself is assembled in modes/.
  */
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
-import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
-import type { FleetStore } from '../store/index.js';
+import type { BatonProcess, ProcessMode, ProcessOptions } from '../modes/index.js';
+import { ProcessOptionsError, StoreOpenError, openProcess } from '../modes/index.js';
 import { BatonError } from '../shared/errors.js';
 
 /** Global options every command accepts. */
@@ -60,39 +61,44 @@ export function databaseUrl(o: GlobalOptions): string | undefined {
 }
 
 /**
- * Opens the store (migrating it) and says where data lives: `path` is the SQLite file, or
- * the PostgreSQL URL with its password masked; `dataDir` holds logs and outputs.
- * @throws CliError on a bad BATON_SQLITE_SYNCHRONOUS, or when PostgreSQL cannot be reached or migrated.
+ * The process options these flags and the environment give: PostgreSQL when a URL is set,
+ * else SQLite at `--db`/BATON_DB/`./.baton/baton.db`; logs and outputs beside the SQLite
+ * file (in PostgreSQL mode too).
+ * @throws CliError on a bad BATON_SQLITE_SYNCHRONOUS
  */
-export async function openStore(o: GlobalOptions): Promise<{ store: Store; dataDir: string; path: string }> {
+export function processOptions(o: GlobalOptions, mode: ProcessMode, extra: Omit<ProcessOptions, 'mode' | 'store' | 'dataDir'> = {}): ProcessOptions {
   const dataDir = dirname(dbPath(o));
   const url = databaseUrl(o);
-  if (url !== undefined) {
-    const store = openPostgresStore(url);
-    try {
-      await store.migrate();
-    } catch (e) {
-      await store.close();
-      const why = e instanceof Error ? e.message : String(e);
-      throw new CliError(`cannot open the PostgreSQL store at ${redactDatabaseUrl(url)}: ${why}`, EXIT.failed);
-    }
-    return { store, dataDir, path: redactDatabaseUrl(url) };
-  }
-  const path = dbPath(o);
+  if (url !== undefined) return { ...extra, mode, dataDir, store: { kind: 'postgres', url } };
   const sync = process.env.BATON_SQLITE_SYNCHRONOUS?.toLowerCase();
   if (sync !== undefined && sync !== 'normal' && sync !== 'full') {
     throw new CliError(`BATON_SQLITE_SYNCHRONOUS must be 'normal' or 'full', got '${sync}'`);
   }
-  const store = openSqliteStore(path, { synchronous: sync === 'full' ? 'full' : 'normal' });
-  await store.migrate();
-  return { store, dataDir, path };
+  return { ...extra, mode, dataDir, store: { kind: 'sqlite', path: dbPath(o), synchronous: sync === 'full' ? 'full' : 'normal' } };
 }
 
 /**
- * The fleet store when a PostgreSQL URL is set (workers and coordinators share it), else
- * undefined: SQLite has no fleet.
+ * Assembles this command's process (modes/): opens and migrates the store, opens the fleet
+ * on PostgreSQL unless `local`. Close it with `proc.close()`.
+ * @throws CliError (exit 1) when the store cannot be opened or migrated; (exit 2) for options that cannot make a process
  */
-export function openFleet(o: GlobalOptions): FleetStore | undefined {
-  const url = databaseUrl(o);
-  return url === undefined ? undefined : openFleetStore(url);
+export async function openCliProcess(o: GlobalOptions, mode: ProcessMode, extra: Omit<ProcessOptions, 'mode' | 'store' | 'dataDir'> = {}): Promise<BatonProcess> {
+  try {
+    return await openProcess(processOptions(o, mode, extra));
+  } catch (e) {
+    if (e instanceof StoreOpenError) throw new CliError(e.message, EXIT.failed);
+    if (e instanceof ProcessOptionsError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+/**
+ * Opens the store alone (migrating it), for commands that read or change records and run
+ * nothing: `path` is the SQLite file, or the PostgreSQL URL with its password masked;
+ * `dataDir` holds logs and outputs.
+ * @throws CliError as {@link openCliProcess}
+ */
+export async function openStore(o: GlobalOptions): Promise<{ store: Store; dataDir: string; path: string }> {
+  const proc = await openCliProcess(o, 'embedded', { local: true });
+  return { store: proc.store, dataDir: proc.dataDir, path: proc.location };
 }

@@ -520,5 +520,7 @@ export class Engine {
     }
     this.creating.clear();
     this.runs.clear();
+    // Its LISTEN connection and poll timers would keep a process that gave up alive.
+    void this.dispatcher?.close().catch(() => undefined);
   }
 }

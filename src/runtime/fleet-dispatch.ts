@@ -11,6 +11,7 @@
 import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
 import type { AttemptResult } from '../executors/index.js';
 import { failures, isFailure } from '../core/index.js';
+import { coerceError } from '../shared/errors.js';
 
 /** How a published attempt ended, as the coordinator applies it. */
 export type RemoteEnd =
@@ -120,8 +121,8 @@ export class FleetDispatcher {
     } catch (e) {
       // Unpublished rows stay `running` without a task: a retry publishes them.
       this.outbox.unshift(...rows);
-      this.onError(e instanceof Error ? e : new Error(String(e)));
-      setTimeout(() => void this.publish(), 500);
+      this.onError(coerceError(e));
+      if (!this.closed) setTimeout(() => void this.publish(), 500);
     }
   }
 

@@ -37,6 +37,24 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What the API asks of the process that serves it about running runs (`modes/` provides
+ * it; the API never builds an engine itself). Every method returns at once or with the
+ * created run; none throws for a run another process holds.
+ */
+export interface RunService {
+  /** Creates a run due now and starts it on this process's engine in one step. */
+  start(spec: WorkflowSpec, version: string, opts: StartRunOptions): Promise<RunRecord>;
+  /**
+   * The API queued a run (created, retried, resumed) with this id, or changed what may
+   * start (a schedule resumed, a workflow registered) without one: start what can start
+   * now instead of at the next poll.
+   */
+  startQueued(runId?: string): void;
+  /** The API paused, resumed or re-prioritised a run this process may hold: apply it now. */
+  refresh(runId: string): void;
+}
+
 /** Options of {@link buildApi}. */
 export interface ApiOptions {
   store: Store;
@@ -47,18 +65,10 @@ export interface ApiOptions {
   /** Folder that `uses` module paths of workflows registered through the API resolve from. @default process.cwd() */
   baseDir?: string;
   /**
-   * Called after the API queued a run (created, retried, resumed) with its id, or changed
-   * what may start (a schedule resumed, a workflow registered) without one, so the server
-   * starts it now instead of at its next poll.
+   * The process's runs. Without it the API only records runs (`queued`) for another
+   * process to start, and changes reach holders at their next heartbeat.
    */
-  onRunQueued?: (runId?: string) => void;
-  /**
-   * Creates a run due now and starts it on this process's engine in one step; without it,
-   * the API only records the run `queued` and calls `onRunQueued`.
-   */
-  startRun?: (spec: WorkflowSpec, version: string, opts: StartRunOptions) => Promise<RunRecord>;
-  /** Called after the API paused, resumed or re-prioritised a run this process may hold, so its engine applies it now. */
-  onRunChanged?: (runId: string) => void;
+  runs?: RunService;
   /** Emits `events` when this process committed events, so live feeds read at once instead of at their next poll. */
   feedSignal?: EventEmitter;
   /** Largest request body, bytes. @default 1 MiB */
@@ -75,9 +85,9 @@ export interface ApiOptions {
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'onRunQueued' | 'onRunChanged' | 'logger' | 'startRun'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger'>> {
   fleet: FleetStore | undefined;
-  startRun: ApiOptions['startRun'];
+  startRun: RunService['start'] | undefined;
   onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
   /** Compiled definitions by version: versions are immutable, so one parse serves every request. */
@@ -107,9 +117,9 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     dataDir: o.dataDir,
     fleet: o.fleet,
     baseDir: o.baseDir ?? process.cwd(),
-    onRunQueued: o.onRunQueued ?? (() => undefined),
-    onRunChanged: o.onRunChanged ?? (() => undefined),
-    startRun: o.startRun,
+    onRunQueued: o.runs ? (id) => o.runs!.startQueued(id) : () => undefined,
+    onRunChanged: o.runs ? (id) => o.runs!.refresh(id) : () => undefined,
+    startRun: o.runs ? (spec, version, opts) => o.runs!.start(spec, version, opts) : undefined,
     feedSignal: o.feedSignal ?? new EventEmitter(),
     bodyLimitBytes: o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     webhookRatePerMinute: o.webhookRatePerMinute ?? 120,

@@ -1,8 +1,8 @@
 /**
  * @module triggers
- * What creates runs besides a person: cron schedules and delayed runs, and the long-running
- * server loop that fires them and starts due runs on a local engine.
+ * What creates runs besides a person: cron schedule ticks (one node fires each), and the
+ * served folder of workflow files whose schedules they are. The loop that fires them and
+ * starts runs lives with the process, in modes/.
  */
 export * from './scheduler.js';
 export * from './registry.js';
-export * from './server.js';

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { createEngine, holderAlive, unpauseRun } from '../../runtime/index.js';
+import { holderAlive, unpauseRun } from '../../runtime/index.js';
 import type { RunRecord } from '../../store/index.js';
 import type { ApiClient } from '../client.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { cliActor, openStore } from '../context.js';
+import { cliActor, openCliProcess } from '../context.js';
 import { followRemoteRun, followRun, progressMode } from '../follow.js';
 
 interface ResumeOptions {
@@ -36,7 +36,9 @@ A cancelled run cannot be resumed through a server: 'baton retry RUN' re-runs wh
         process.exitCode = await resumeRemote(api, id, o);
         return;
       }
-      const { store, dataDir } = await openStore(globals());
+      // On PostgreSQL the run's attempts are the fleet's: a live worker's stay its own.
+      const proc = await openCliProcess(globals(), 'embedded');
+      const { store } = proc;
       try {
         const runId = await store.resolveRunId(id);
         const before = await store.getRun(runId);
@@ -48,13 +50,12 @@ A cancelled run cannot be resumed through a server: 'baton retry RUN' re-runs wh
             return;
           }
         }
-        const engine = createEngine({ store, dataDir });
+        const engine = proc.engine();
         const handle = await engine.resumeRun(runId);
         const run = await store.getRun(runId);
         process.exitCode = await followRun(engine, store, handle, run?.workflow ?? '', progressMode(o));
-        await engine.close();
       } finally {
-        await store.close();
+        await proc.close();
       }
     });
 }

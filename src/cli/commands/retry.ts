@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { RerunSelection } from '../../runtime/index.js';
-import { ResumeError, RunHeldError, createEngine, rerunRun, retryAsNewRun } from '../../runtime/index.js';
+import { rerunRun, retryAsNewRun } from '../../runtime/index.js';
+import { startQueuedHere } from '../../modes/index.js';
 import type { ApiClient } from '../client.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, EXIT, cliActor, openFleet, openStore } from '../context.js';
+import { CliError, EXIT, cliActor, openCliProcess } from '../context.js';
 import { followRemoteRun, followRun, progressMode } from '../follow.js';
 
 interface RetryOptions {
@@ -57,7 +58,8 @@ Examples:
         process.exitCode = await retryRemote(api, id, o);
         return;
       }
-      const { store, dataDir } = await openStore(globals());
+      const proc = await openCliProcess(globals(), 'embedded', { local: o.local === true });
+      const { store } = proc;
       try {
         const original = await store.resolveRunId(id);
         const now = Date.now();
@@ -84,28 +86,16 @@ Examples:
           process.stderr.write(`run ${runId} is queued; baton server starts it\n`);
           return;
         }
-        const fleet = o.local ? undefined : openFleet(globals());
-        const engine = createEngine({ store, dataDir, ...(fleet ? { fleet } : {}) });
-        try {
-          let handle;
-          try {
-            handle = await engine.startQueuedRun(runId);
-          } catch (e) {
-            // A server woke at the same moment and took the run: it goes on there.
-            if (e instanceof RunHeldError || e instanceof ResumeError) {
-              process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
-              process.exitCode = EXIT.ok;
-              return;
-            }
-            throw e;
-          }
-          process.exitCode = await followRun(engine, store, handle, workflow, progressMode(o));
-        } finally {
-          await engine.close();
-          await fleet?.close();
+        const start = await startQueuedHere(proc, runId);
+        if (start.kind === 'elsewhere') {
+          // A server woke at the same moment and took the run: it goes on there.
+          process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
+          process.exitCode = EXIT.ok;
+          return;
         }
+        process.exitCode = await followRun(proc.engine(), store, start.handle, workflow, progressMode(o));
       } finally {
-        await store.close();
+        await proc.close();
       }
     });
 }

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { ResumeError, RunHeldError, createEngine, holderAlive, submitRun } from '../../runtime/index.js';
+import { submitRun } from '../../runtime/index.js';
+import type { BatonProcess } from '../../modes/index.js';
+import { findInterrupted, startDueHere, waitUntilDue } from '../../modes/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import { ParamError, WorkflowValidationError, formatSpecError, loadWorkflowFile, parseDuration, resolveParams, workflowVersion } from '../../workflow/index.js';
-import type { NewEvent, Store } from '../../store/index.js';
+import type { NewEvent } from '../../store/index.js';
 import type { ApiClient } from '../client.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, EXIT, openFleet, openStore } from '../context.js';
+import { CliError, EXIT, openCliProcess } from '../context.js';
 import { formatTime } from '../format.js';
 import type { ProgressMode } from '../progress.js';
 import { followRemoteRun, followRun, progressMode } from '../follow.js';
@@ -88,7 +90,9 @@ refers to (handlers, cwd) must exist on the server. --resume and --local do not 
         process.exitCode = await runRemote(api, file, spec, { ...o, params }, dueAt);
         return;
       }
-      const { store, dataDir } = await openStore(globals());
+      // With PostgreSQL, this process coordinates the run and workers execute its steps.
+      const proc = await openCliProcess(globals(), 'embedded', { local: o.local === true });
+      const { store } = proc;
       try {
         const runOpts = {
           params,
@@ -101,13 +105,11 @@ refers to (handlers, cwd) must exist on the server. --resume and --local do not 
             printDetached(id, dueAt);
             return;
           }
-          process.exitCode = await waitAndRun(store, dataDir, id, dueAt ?? Date.now(), spec.name, progressMode(o));
+          process.exitCode = await waitAndRun(proc, id, dueAt ?? Date.now(), spec.name, progressMode(o));
           return;
         }
-        // With PostgreSQL, this process coordinates the run and workers execute its steps.
-        const fleet = o.local ? undefined : openFleet(globals());
-        const engine = createEngine({ store, dataDir, ...(fleet ? { fleet } : {}) });
-        const interrupted = await findInterrupted(store, spec.name);
+        const engine = proc.engine();
+        const interrupted = await findInterrupted(store, spec.name, Date.now());
         let handle;
         const early: NewEvent[] = [];
         if (interrupted && (o.resume || (await offerResume(interrupted)))) {
@@ -123,10 +125,9 @@ refers to (handlers, cwd) must exist on the server. --resume and --local do not 
           }
         }
         process.exitCode = await followRun(engine, store, handle, spec.name, progressMode(o), early);
-        await engine.close();
-        await fleet?.close();
       } finally {
-        await store.close();
+        // Also when the store failed for good: a process that gave up exits with its code.
+        await proc.close();
       }
     });
 }
@@ -171,12 +172,6 @@ async function runRemote(api: ApiClient, file: string, spec: WorkflowSpec, o: Ru
   }
 }
 
-/** The latest run of the workflow whose holder died mid-run, if any. */
-async function findInterrupted(store: Store, workflow: string): Promise<string | undefined> {
-  const runs = await store.listRuns({ workflow, state: ['running'], limit: 5 });
-  const now = Date.now();
-  return runs.find((r) => !holderAlive(r, now))?.id;
-}
 
 /** On a terminal, asks whether to resume; elsewhere never (scripts get a note instead). */
 async function offerResume(runId: string): Promise<boolean> {
@@ -195,47 +190,22 @@ async function offerResume(runId: string): Promise<boolean> {
  * Waits in the foreground for a pending run to come due, then executes it here, unless
  * another process (a server) started it first. Ctrl-C leaves it pending (exit 130).
  */
-async function waitAndRun(store: Store, dataDir: string, runId: string, dueAt: number, workflow: string, mode: ProgressMode): Promise<number> {
+async function waitAndRun(proc: BatonProcess, runId: string, dueAt: number, workflow: string, mode: ProgressMode): Promise<number> {
   if (mode !== 'json') process.stderr.write(`run ${runId} is pending until ${formatTime(dueAt)} (Ctrl-C leaves it pending; baton server starts it when due)\n`);
-  const interrupted = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => done(false), Math.max(0, dueAt - Date.now()));
-    const onSignal = (): void => done(true);
-    function done(v: boolean): void {
-      clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(v);
-    }
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  if (interrupted) {
+  if ((await waitUntilDue(dueAt)) === 'interrupted') {
     process.stderr.write(`\nrun ${runId} stays pending; baton server starts it when due, or 'baton cancel ${runId}'\n`);
     return EXIT.cancelled;
   }
-  const [promoted] = await store.promoteDueRuns(Math.max(Date.now(), dueAt), 1, runId);
-  const elsewhere = async (): Promise<number> => {
-    const run = await store.getRun(runId);
-    if (run?.state === 'cancelled') {
+  const start = await startDueHere(proc, runId, dueAt);
+  if (start.kind === 'elsewhere') {
+    if (start.state === 'cancelled') {
       process.stderr.write(`run ${runId} was cancelled while it waited\n`);
       return EXIT.cancelled;
     }
     process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
     return EXIT.ok;
-  };
-  if (promoted === undefined) return elsewhere();
-  const engine = createEngine({ store, dataDir });
-  let handle;
-  try {
-    handle = await engine.startQueuedRun(runId);
-  } catch (e) {
-    // A server woke at the same moment and took the run: it goes ahead there.
-    if (e instanceof RunHeldError || e instanceof ResumeError) return elsewhere();
-    throw e;
   }
-  const code = await followRun(engine, store, handle, workflow, mode);
-  await engine.close();
-  return code;
+  return followRun(proc.engine(), proc.store, start.handle, workflow, mode);
 }
 
 /** `--at`: an ISO date-time; without an offset it is local time (ECMAScript Date rules). */

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import type { RunningServer } from '../../server/index.js';
 import { formatSpecError } from '../../workflow/index.js';
-import type { ServerReport } from '../../triggers/index.js';
+import type { RunningServer, ServerReport } from '../../modes/index.js';
+import { serve } from '../../modes/index.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, openFleet, openStore } from '../context.js';
+import { CliError, openCliProcess } from '../context.js';
 import { formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** `baton server`: fires schedules and delayed runs and executes runs, until stopped. */
 export function registerServer(program: Command, globals: () => GlobalOptions): void {
@@ -28,45 +29,49 @@ Several servers may share one PostgreSQL database (--database-url): each tick fi
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
     .action(async (o: { workflows?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
-      const { store, dataDir } = await openStore(globals());
-      const fleet = openFleet(globals());
-      // Loaded here, not at the top: fastify and its plugins would slow every other command's start.
-      const { serve } = await import('../../server/index.js');
+      // Signals are taken from the start: runs may start (and a supervisor may stop the
+      // server) before the API listens. A stop asked for during start-up applies once started.
+      let signals = 0;
+      let onStop: ((second: boolean) => void) | undefined;
+      const onSignal = (): void => {
+        signals++;
+        onStop?.(signals > 1);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      // On PostgreSQL the runs this server starts or adopts publish their attempts to the workers.
+      const proc = await openCliProcess(globals(), 'server', { slots: o.slots });
+      const { store } = proc;
       let running: RunningServer;
       try {
-        running = await serve({
-          store, dataDir, slots: o.slots, report: print, bodyLimitBytes: o.bodyLimit,
+        running = await serve(proc, {
+          report: print, bodyLimitBytes: o.bodyLimit,
           api: o.api ? { host: o.host, port: o.port } : false,
-          ...(fleet ? { fleet } : {}),
           ...(o.workflows ? { workflowsDir: o.workflows } : {}),
         });
       } catch (e) {
-        await fleet?.close();
-        await store.close();
-        throw new CliError(`cannot listen on ${o.host}:${o.port}: ${e instanceof Error ? e.message : String(e)}`, 1);
+        await proc.close();
+        throw new CliError(`cannot listen on ${o.host}:${o.port}: ${errorMessage(e)}`, 1);
       }
       const { valid, invalid } = running.loaded;
-      const server = running.triggers;
+      const server = running.loop;
       const schedules = (await store.listSchedules()).filter((s) => !s.paused && s.spec.enabled).length;
       log(`baton server: ${valid} workflows loaded${invalid ? `, ${invalid} invalid (see above)` : ''}, ${schedules} active schedules`);
       if (running.address) log(`API listening on ${running.address}/api/v1 (reference: ${running.address}/api/v1/docs)`);
       await new Promise<void>((resolve) => {
-        let signals = 0;
-        const onSignal = (): void => {
-          signals++;
-          if (signals === 1) {
-            log(`stopping: no new runs; waiting for ${server.activeRuns().length} running (signal again to stop now)`);
-            void running.stop().then(() => server.drain()).then(resolve);
-          } else {
-            resolve();
-          }
+        let stopping = false;
+        onStop = (second) => {
+          if (second) return resolve();
+          if (stopping) return;
+          stopping = true;
+          log(`stopping: no new runs; waiting for ${server.activeRuns().length} running (signal again to stop now)`);
+          void running.stop().then(() => server.drain()).then(resolve);
         };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
+        if (signals > 0) onStop(signals > 1);
       });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await running.close();
-      await fleet?.close();
-      await store.close();
       log('baton server stopped');
       flushLog();
     });

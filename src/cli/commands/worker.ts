@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createEngine, createWorker } from '../../runtime/index.js';
 import type { WorkerEvent } from '../../runtime/index.js';
 import { parseDuration } from '../../workflow/index.js';
-import { openFleetStore, redactDatabaseUrl } from '../../store/index.js';
+import type { RunningWorker, ServerReport } from '../../modes/index.js';
+import { FleetJoinError, startFleetWorker } from '../../modes/index.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, EXIT, databaseUrl, openStore } from '../context.js';
-import type { ServerReport } from '../../triggers/index.js';
-import { TriggerServer } from '../../triggers/index.js';
+import { CliError, EXIT, databaseUrl, openCliProcess } from '../context.js';
 import { formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
 
@@ -72,24 +70,23 @@ rest (completed as failed, retryable: retried elsewhere); a second signal stops 
       if (o.heartbeat >= o.lease) throw new CliError(`--heartbeat (${o.heartbeat} ms) must be shorter than --lease (${o.lease} ms)`);
       const tags = (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
       const pools = parsePools(o.pools);
-      const fleet = openFleetStore(url, { max: 4 });
-      for (const [name, max] of pools) await fleet.setPoolLimit(name, max);
-      const worker = createWorker({
-        fleet, version: pkg.version, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
-        cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, ...(o.slots !== undefined ? { slots: o.slots } : {}),
-      });
+      // Opening the process migrates the database, so a worker started first finds it usable.
+      const proc = await openCliProcess(globals(), 'worker');
+      let running: RunningWorker;
       try {
-        await worker.start();
+        // Every worker is also a coordinator: it adopts runs nobody holds (submitted with
+        // --detach, or whose coordinator died) and publishes their attempts to the fleet.
+        running = await startFleetWorker(proc, {
+          version: pkg.version, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
+          cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, reportCoordinator: printCoordinator,
+          pools: new Map(pools), ...(o.slots !== undefined ? { slots: o.slots } : {}),
+        });
       } catch (e) {
-        await fleet.close();
-        throw new CliError(`cannot join the fleet at ${redactDatabaseUrl(url)}: ${(e as Error).message}`, EXIT.failed);
+        await proc.close();
+        if (e instanceof FleetJoinError) throw new CliError(e.message, EXIT.failed);
+        throw e;
       }
-      // Every worker is also a coordinator: it adopts runs nobody holds (submitted with
-      // --detach, or whose coordinator died) and publishes their attempts to the fleet.
-      const { store, dataDir } = await openStore(globals());
-      const engine = createEngine({ store, dataDir, fleet });
-      const coordinator = new TriggerServer({ store, engine, schedules: false, report: printCoordinator });
-      await coordinator.start();
+      const { worker } = running;
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (): void => {
@@ -105,11 +102,7 @@ rest (completed as failed, retryable: retried elsewhere); a second signal stops 
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
-      await coordinator.stop();
-      await engine.close(); // releases its runs: another coordinator takes them over
-      await worker.stop();
-      await store.close();
-      await fleet.close();
+      await running.close();
       log('baton worker stopped');
     });
 }

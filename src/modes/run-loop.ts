@@ -1,7 +1,8 @@
 /**
- * @module triggers/server
- * The long-running loop of `baton server`: fires schedule ticks, moves due delayed runs to
- * `queued`, and starts queued runs (and runs whose holder died) on a local engine. Between
+ * @module modes/run-loop
+ * The long-running loop of `baton server` (and of every `baton worker`, as coordinator):
+ * fires schedule ticks (triggers/), moves due delayed runs to `queued`, and starts queued
+ * runs, and runs whose holder died, on the process's engine. Between
  * iterations it sleeps until the next tick or due run, at most `pollMs`, because other
  * processes (another server, `baton run --detach`) add runs it must notice.
  */
@@ -10,10 +11,8 @@ import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import { decodeDefinition } from '../workflow/index.js';
 import type { RunRecord, Store } from '../store/index.js';
-import type { RegistryReport } from './registry.js';
-import { WorkflowRegistry } from './registry.js';
-import type { FiredTick } from './scheduler.js';
-import { Scheduler } from './scheduler.js';
+import type { FiredTick, RegistryReport } from '../triggers/index.js';
+import { Scheduler, WorkflowRegistry } from '../triggers/index.js';
 
 /** What the server reports as it works; the CLI prints it. */
 export type ServerReport =
@@ -24,7 +23,7 @@ export type ServerReport =
   | { kind: 'error'; message: string };
 
 /** Options of the server loop. */
-export interface ServerOptions {
+export interface RunLoopOptions {
   store: Store;
   engine: Engine;
   /** Folder of workflow files to serve; absent = only what the store already holds. */
@@ -40,7 +39,7 @@ export interface ServerOptions {
 }
 
 /** Runs the trigger loop until `stop()`. */
-export class TriggerServer {
+export class RunLoop {
   readonly registry: WorkflowRegistry | undefined;
   private readonly scheduler: Scheduler;
   private readonly clock: () => number;
@@ -52,7 +51,7 @@ export class TriggerServer {
   /** Runs being started (between the check and `active`), so two callers never start one run twice. */
   private readonly starting = new Set<string>();
 
-  constructor(private readonly o: ServerOptions) {
+  constructor(private readonly o: RunLoopOptions) {
     this.clock = o.clock ?? Date.now;
     this.registry = o.workflowsDir === undefined ? undefined : new WorkflowRegistry(o.store, o.workflowsDir, o.report, this.clock);
     this.scheduler = new Scheduler(o.store, {

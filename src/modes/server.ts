@@ -1,29 +1,23 @@
 /**
- * @module server/serve
- * `baton server` assembled: an engine (the local worker), the trigger loop (schedules,
- * delayed runs, queued and orphaned runs) and the HTTP API, wired so that a run the API
- * queues starts at once, a pause reaches the engine at once, and live feeds wake when the
- * engine commits.
+ * @module modes/server
+ * `baton server` assembled from a process: its engine (which publishes attempts to the
+ * fleet's workers on PostgreSQL, or runs them here), the run loop (schedules, delayed runs,
+ * queued and orphaned runs) and the HTTP API, wired so that a run the API queues starts at
+ * once, a pause reaches the engine at once, and live feeds wake when the engine commits.
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../runtime/index.js';
-import { createEngine } from '../runtime/index.js';
-import type { FleetStore, Store } from '../store/index.js';
-import type { ServerReport } from '../triggers/index.js';
-import { TriggerServer } from '../triggers/index.js';
-import type { ApiOptions } from './app.js';
-import { buildApi } from './app.js';
+import type { ApiOptions, RunService } from '../server/index.js';
+import { buildApi } from '../server/index.js';
+import type { BatonProcess } from './process.js';
+import type { ServerReport } from './run-loop.js';
+import { RunLoop } from './run-loop.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger'> {
-  store: Store;
-  dataDir: string;
-  fleet?: FleetStore;
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
-  /** Steps the local engine runs at once. @default 256 */
-  slots?: number;
   /** Where the API listens; `api: false` serves no HTTP. @default { host: '127.0.0.1', port: 8080 } */
   api?: { host: string; port: number } | false;
   report: (r: ServerReport) => void;
@@ -34,7 +28,7 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
 /** A started server. */
 export interface RunningServer {
   engine: Engine;
-  triggers: TriggerServer;
+  loop: RunLoop;
   /** Absent with `api: false`. */
   http?: FastifyInstance;
   /** `http://host:port` the API listens on. */
@@ -43,18 +37,18 @@ export interface RunningServer {
   loaded: { valid: number; invalid: number };
   /** Stops the API and the trigger loop; runs in flight go on until `close`. */
   stop(): Promise<void>;
-  /** Stops everything (the engine too: interrupted runs are resumed by the next server). Does not close the store. */
+  /** Stops everything (the process's engine too: interrupted runs are resumed by the next server). Does not close the process. */
   close(): Promise<void>;
 }
 
 /**
- * Starts engine, trigger loop and API.
+ * Starts the run loop and the API on a process (its engine, store and fleet).
  * @throws the listen error (address in use, permission) after stopping what was started.
  */
-export async function serve(o: ServeOptions): Promise<RunningServer> {
-  const engine = createEngine({ store: o.store, dataDir: o.dataDir, slots: o.slots ?? 256 });
-  const triggers = new TriggerServer({
-    store: o.store, engine, report: o.report,
+export async function serve(proc: BatonProcess, o: ServeOptions): Promise<RunningServer> {
+  const engine = proc.engine();
+  const triggers = new RunLoop({
+    store: proc.store, engine, report: o.report,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });
@@ -74,25 +68,27 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   let http: FastifyInstance | undefined;
   let address: string | undefined;
   if (listen) {
+    const runs: RunService = {
+      start: (spec, version, opts) => triggers.startNew(spec, version, opts),
+      startQueued: (runId) => void (runId === undefined ? triggers.runIteration() : triggers.startQueued(runId)),
+      refresh: (runId) => void engine.refresh(runId).catch(() => undefined),
+    };
     http = await buildApi({
-      store: o.store, dataDir: o.dataDir, feedSignal,
-      ...(o.fleet ? { fleet: o.fleet } : {}),
+      store: proc.store, dataDir: proc.dataDir, feedSignal, runs,
+      ...(proc.fleet ? { fleet: proc.fleet } : {}),
       ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
       ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
       ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
       ...(o.env ? { env: o.env } : {}),
       ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
-      startRun: (spec, version, opts) => triggers.startNew(spec, version, opts),
-      onRunQueued: (runId) => void (runId === undefined ? triggers.runIteration() : triggers.startQueued(runId)),
-      onRunChanged: (runId) => void engine.refresh(runId).catch(() => undefined),
     });
     try {
       address = await http.listen({ host: listen.host, port: listen.port });
     } catch (e) {
       await http.close();
       await triggers.stop();
-      await engine.close();
+      await proc.close();
       throw e;
     }
   }
@@ -101,12 +97,12 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     await triggers.stop();
   };
   return {
-    engine, triggers, loaded, stop,
+    engine, loop: triggers, loaded, stop,
     ...(http ? { http } : {}),
     ...(address ? { address } : {}),
     async close() {
       await stop();
-      await engine.close();
+      await proc.close();
     },
   };
 }

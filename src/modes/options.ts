@@ -1,0 +1,94 @@
+/**
+ * @module modes/options
+ * What a baton process is assembled from, compiled once with every default filled in. The
+ * CLI builds {@link ProcessOptions} from its flags and environment; library users build it
+ * themselves; inside `modes/` only {@link CompiledProcessOptions} travels.
+ */
+import { dirname, resolve } from 'node:path';
+import { BatonError } from '../shared/errors.js';
+
+/**
+ * The three kinds of baton process (DESIGN.md, "Modes"):
+ * - `embedded`: `baton run`, `resume`, `retry`: one process runs the runs it is asked to;
+ * - `server`: `baton server`: API, triggers, and the runs nobody holds;
+ * - `worker`: `baton worker`: claims fleet attempts, and coordinates runs nobody holds.
+ */
+export type ProcessMode = 'embedded' | 'server' | 'worker';
+
+/** Where the store is: an SQLite file (embedded default) or a PostgreSQL database (fleet). */
+export type StoreLocation =
+  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' }
+  | { kind: 'postgres'; url: string };
+
+/** Options of a baton process; see {@link compileProcessOptions} for the defaults. */
+export interface ProcessOptions {
+  mode: ProcessMode;
+  store: StoreLocation;
+  /**
+   * Folder for attempt logs (`logs/`) and output files (`outputs/`), local to this process.
+   * @default the SQLite file's folder; `./.baton` with PostgreSQL
+   */
+  dataDir?: string;
+  /**
+   * With PostgreSQL, run every step in this process instead of publishing attempts to
+   * `baton worker` processes (`--local`). Refused for a worker, which is the fleet.
+   * @default false
+   */
+  local?: boolean;
+  /** Attempts this process's engine runs at once, across runs. @default 256 */
+  slots?: number;
+  /** Run lease of this process's engine, ms. @default 15000 */
+  leaseMs?: number;
+  /** Waiting time worth one priority level, ms (the engine's and the fleet queue's). @default 10000 */
+  agingMs?: number;
+  /** Connections of the fleet pool (PostgreSQL). @default 4 */
+  fleetConnections?: number;
+}
+
+/** {@link ProcessOptions} with every default filled in and the fleet decided. */
+export interface CompiledProcessOptions {
+  mode: ProcessMode;
+  store: StoreLocation;
+  dataDir: string;
+  /** Whether attempts go to fleet workers: PostgreSQL and not `local`. Decided here, once. */
+  fleet: boolean;
+  slots: number;
+  leaseMs: number;
+  agingMs: number;
+  fleetConnections: number;
+}
+
+/** Thrown for options that cannot make a process (a worker without PostgreSQL, a bad limit). */
+export class ProcessOptionsError extends BatonError {
+  constructor(message: string) {
+    super('process-options', message);
+  }
+}
+
+/**
+ * Fills in defaults and decides fleet-or-local from the store: a PostgreSQL store means a
+ * fleet unless `local`; SQLite never has one.
+ * @throws ProcessOptionsError for a worker without PostgreSQL, `local` on a worker, or a
+ *   non-positive `slots`, `leaseMs`, `agingMs` or `fleetConnections`
+ */
+export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions {
+  const postgres = o.store.kind === 'postgres';
+  if (o.mode === 'worker' && !postgres) {
+    throw new ProcessOptionsError('baton worker needs a PostgreSQL database: pass --database-url postgres://… or set BATON_DATABASE_URL');
+  }
+  if (o.mode === 'worker' && o.local) throw new ProcessOptionsError('a worker is the fleet: it cannot run --local');
+  const c: CompiledProcessOptions = {
+    mode: o.mode,
+    store: o.store,
+    dataDir: resolve(o.dataDir ?? (o.store.kind === 'sqlite' ? dirname(resolve(o.store.path)) : '.baton')),
+    fleet: postgres && !o.local,
+    slots: o.slots ?? 256,
+    leaseMs: o.leaseMs ?? 15_000,
+    agingMs: o.agingMs ?? 10_000,
+    fleetConnections: o.fleetConnections ?? 4,
+  };
+  for (const k of ['slots', 'leaseMs', 'agingMs', 'fleetConnections'] as const) {
+    if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new ProcessOptionsError(`${k} must be a number above 0, got ${c[k]}`);
+  }
+  return c;
+}
