@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- API responses are JSON read loosely; the assertions check their shape */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- API responses are JSON read loosely; the assertions check their shape */
 /**
  * The HTTP API on PostgreSQL: the event feed in commit order (a transaction that took a
  * smaller sequence number but commits later is not skipped), runs executed and streamed,
