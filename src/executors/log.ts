@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Masker, MaskStream, StepLogger } from '../workflow/index.js';
+import type { StepLogger } from '../workflow/index.js';
+import type { Masker, MaskStream } from './mask.js';
 import type { JsonObject } from '../shared/json.js';
 
 /**

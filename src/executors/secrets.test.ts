@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { StepFailure } from '../core/index.js';
 import { DEFAULT_RETRY } from '../workflow/index.js';
 import type { StepContext, StepSpec } from '../workflow/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
-import { AttemptLog, execute } from './index.js';
+import { AttemptLog, execute, resolveSecrets } from './index.js';
 import type { AttemptRequest } from './types.js';
 
 const TOKEN = 'unit-secret-9f8e7d';
@@ -71,5 +71,37 @@ describe('execute with secrets', () => {
     const log = readFileSync(join(dir, 's.log'), 'utf8');
     expect(log).not.toContain(TOKEN);
     expect(log.split('\n').filter(Boolean)).toEqual(['***', '***']);
+  });
+});
+
+describe('resolveSecrets', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('reads env vars and files (relative to baseDir, trailing newlines trimmed)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-secrets-'));
+    writeFileSync(join(dir, 'key.pem'), '-----BEGIN-----\nabc\n-----END-----\r\n\n');
+    const r = resolveSecrets([{ name: 'TOKEN', env: 'MY_TOKEN' }, { name: 'KEY', file: 'key.pem' }], dir, { MY_TOKEN: 'tok-123' });
+    expect(r).toEqual({ ok: true, values: { TOKEN: 'tok-123', KEY: '-----BEGIN-----\nabc\n-----END-----' } });
+  });
+
+  it('reports every missing secret by name and source, never a value', () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-secrets-'));
+    writeFileSync(join(dir, 'empty.txt'), '\n');
+    const r = resolveSecrets(
+      [{ name: 'A', env: 'UNSET_VAR' }, { name: 'B', env: 'EMPTY_VAR' }, { name: 'C', file: 'nope.txt' }, { name: 'D', file: 'empty.txt' }, { name: 'E', env: 'SET' }],
+      dir,
+      { EMPTY_VAR: '', SET: 'value-of-e' },
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.missing.map((m) => [m.name, m.problem])).toEqual([['A', 'env-unset'], ['B', 'empty'], ['C', 'file-unreadable'], ['D', 'empty']]);
+    expect(r.missing[0]?.message).toMatch(/^secret "A" is not set: set the environment variable UNSET_VAR/);
+    expect(r.missing[2]?.message).toContain(join(dir, 'nope.txt'));
+    expect(r.missing[2]?.message).toContain('ENOENT');
+    expect(JSON.stringify(r)).not.toContain('value-of-e');
   });
 });

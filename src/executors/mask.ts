@@ -1,12 +1,12 @@
 /**
- * @module workflow/mask
+ * @module executors/mask
  * Secret masking: replaces every occurrence of a secret value by `***` in text, JSON and
  * byte streams. Pure (no I/O), so the executors, the store-facing runtime and an HTTP
  * server can all mask with the same rules. Overlapping occurrences (of one secret, or of
  * two secrets that share characters) are merged into one masked span, so no fragment of
  * either survives.
  */
-import type { JsonValue } from './model.js';
+import type { JsonValue } from '../shared/json.js';
 
 /** What a masked span becomes. */
 export const SECRET_MASK = '***';
