@@ -6,6 +6,7 @@
  * attempt still ends on timeout or cancellation and its late result is discarded.
  */
 import { toFailure } from '../core/index.js';
+import { coerceError, errorMessage } from '../shared/errors.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
 import type { JsonValue } from '../shared/json.js';
 import { loadHandler } from '../workflow/index.js';
@@ -58,7 +59,7 @@ export function toOutput(value: unknown, max: number): AttemptResult {
   try {
     text = JSON.stringify(value);
   } catch (e) {
-    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${(e as Error).message}`, retryable: false } };
+    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${errorMessage(e)}`, retryable: false } };
   }
   if (text === undefined) return { ok: true, output: null };
   if (text.length > max && Buffer.byteLength(text) > max) {
@@ -82,7 +83,7 @@ function raceAbort(p: PromiseLike<unknown>, signal: AbortSignal): Promise<unknow
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e), { cause: e }))),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(coerceError(e))),
     );
   });
 }

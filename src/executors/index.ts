@@ -3,6 +3,7 @@
  * Run one attempt of a step and say how it ended. Executors do not touch the store.
  */
 import type { Failure } from '../core/index.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Masker } from './mask.js';
 import { createMasker } from './mask.js';
 import { resolveSecrets } from './secrets.js';
@@ -55,7 +56,7 @@ export async function execute(req: AttemptRequest, limits: ExecutorLimits): Prom
   try {
     result = await run(masked, limits);
   } catch (e) {
-    result = { ok: false, failure: { type: 'internal', message: e instanceof Error ? e.message : String(e), retryable: true } };
+    result = { ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } };
   }
   return maskResult(result, masker);
 }
