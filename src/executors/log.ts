@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { types } from 'node:util';
 import type { StepLogger } from '../workflow/index.js';
@@ -18,6 +18,7 @@ export class AttemptLog implements StepLogger {
   private fd: number | undefined;
   private written = 0;
   private truncated = false;
+  private closed = false;
   /** The masker in use, if any; read by logs that wrap this one. */
   masker: Masker | undefined;
   private streams: Map<string, MaskStream> | undefined;
@@ -33,7 +34,7 @@ export class AttemptLog implements StepLogger {
 
   /** Whether anything was written. */
   get used(): boolean {
-    return this.fd !== undefined;
+    return this.written > 0;
   }
 
   /** Masks every later write with `masker` (an inactive masker changes nothing). */
@@ -50,6 +51,8 @@ export class AttemptLog implements StepLogger {
   write(chunk: Buffer | string, stream = 'out'): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (this.streams === undefined || this.masker === undefined) return this.appendMasked(buf);
+    // After close no flush will come for a held-back tail: mask the chunk whole instead.
+    if (this.closed) return this.appendMasked(Buffer.from(this.masker.mask(buf.toString('utf8'))));
     let s = this.streams.get(stream);
     if (s === undefined) this.streams.set(stream, (s = this.masker.stream()));
     this.appendMasked(s.write(buf));
@@ -104,15 +107,25 @@ export class AttemptLog implements StepLogger {
     this.appendMasked(Buffer.from(m ? m.mask(text) : text));
   }
 
-  /** Writes what the masker held back, then closes the file. */
+  /**
+   * Writes what the masker held back, then closes the file. Later writes (a handler's timer
+   * that outlived its attempt) are still masked and kept, each opening and closing the file.
+   */
   close(): void {
     this.flush();
+    this.closed = true;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 
   private append(buf: Buffer): void {
     if (!buf.length) return;
+    if (this.closed) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      appendFileSync(this.path, buf);
+      this.written += buf.length;
+      return;
+    }
     if (this.fd === undefined) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.fd = openSync(this.path, 'a');
