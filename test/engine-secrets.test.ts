@@ -1,25 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fixture } from './helpers.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileWorkflow, workflowVersion } from '../src/index.js';
 import type { StepContext } from '../src/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture } from './helpers.js';
+import { FIVE, forbidden } from './secrets-helpers.js';
 
 const TOKEN = 'tok-5ecret-a1b2c3d4e5';
 
-/** The values secrets_five.yaml reads, and every form of them that must never appear. */
-export const FIVE = {
-  env: { SECRETS_FIVE_TOKEN: 'tok5-a1b2c3d4e5f6g7h8', SECRETS_FIVE_QUOTED: 'qu"ot\\ed\'s3cr3t', SECRETS_FIVE_DB: 'db-pass-98765' },
-  pem: readFileSync(fixture('secrets_five.pem'), 'utf8').trimEnd(),
-  key: 'key-0f9e8d7c6b5a',
-};
-/** Each value, each line of the PEM, their JSON-escaped forms, and the token's first 8 characters. */
-export function forbidden(): string[] {
-  const values = [...Object.values(FIVE.env), FIVE.pem, FIVE.key];
-  const forms = values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1), ...v.split('\n')]);
-  return [...new Set([...forms.filter((f) => f.length >= 4), FIVE.env.SECRETS_FIVE_TOKEN.slice(0, 8)])];
-}
 const KEY = 'key-0f9e8d7c6b5a'; // test/fixtures/engine/secrets_masked.key, newline trimmed
 
 let rig: EngineRig | undefined;
