@@ -18,6 +18,7 @@ export { AttemptLog } from './log.js';
 export { createMasker, SECRET_MASK, MIN_MASKED_LENGTH } from './mask.js';
 export type { Masker, MaskStream } from './mask.js';
 export { resolveSecrets } from './secrets.js';
+export { isWithheldVariable, scrubEnvironment, WITHHELD_PG_VARIABLES } from './env.js';
 export type { SecretResolution, MissingSecret, SecretProblem } from './secrets.js';
 export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';

@@ -3,11 +3,13 @@
  * Runs a `run:` step as a child process in its own process group, so that ending it ends
  * every process it started (a grandchild `sleep` included): SIGTERM to the group, a grace
  * period, then SIGKILL. Values reach the command only through environment variables.
+ * The command does not see baton's own variables nor its database credentials (./env.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { JsonValue } from '../shared/json.js';
 import { errorMessage } from '../shared/errors.js';
+import { scrubEnvironment } from './env.js';
 import type { Masker } from './mask.js';
 import { NO_MASKING } from './mask.js';
 import type { Usage } from './usage.js';
@@ -45,9 +47,19 @@ export function commandFor(command: Partial<Record<string, string>>, platform: s
 /**
  * The engine's environment as a plain object, read once: every `process.env` property read
  * crosses into C++ (getenv), and copying it per step cost more than the rest of a step's
- * bookkeeping together. Steps inherit the environment the process started with.
+ * bookkeeping together. Steps inherit the environment the process started with, scrubbed of
+ * baton's own variables and database credentials (./env.ts); `inheritEnv` brings back named ones.
  */
-const inherited: Record<string, string | undefined> = { ...process.env };
+const started: Readonly<Record<string, string | undefined>> = { ...process.env };
+const inherited: Record<string, string | undefined> = scrubEnvironment(started);
+
+/** The inherited environment of a step, with what its `inheritEnv` asks for. */
+function inheritedFor(names: readonly string[] | undefined): Record<string, string | undefined> {
+  if (!names?.length) return inherited;
+  const out = { ...inherited };
+  for (const name of names) if (started[name] !== undefined) out[name] = started[name];
+  return out;
+}
 
 /**
  * SIGKILL to a process group that is usually empty already. The ESRCH that Node throws then
@@ -73,7 +85,7 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     return fail('platform', `step has no command for platform '${process.platform}': add a '${process.platform}:' entry to run`, false);
   }
   const env: NodeJS.ProcessEnv = {
-    ...inherited,
+    ...inheritedFor(req.step.inheritEnv),
     ...req.env,
     BATON_RUN_ID: req.runId,
     BATON_WORKFLOW: req.workflow,

@@ -20,7 +20,7 @@ export interface AttemptRequest {
   baseDir: string;
   /** Absolute working directory. */
   cwd: string;
-  /** Workflow and step `env`, evaluated; the shell executor adds the process env and `BATON_*`. */
+  /** Workflow and step `env`, evaluated; the shell executor adds the process env (scrubbed, see ./env.ts) and `BATON_*`. */
   env: Record<string, string>;
   params: JsonObject;
   /** The step's `with`, evaluated. */
