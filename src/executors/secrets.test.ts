@@ -140,6 +140,26 @@ describe('handler log fields', () => {
   });
 });
 
+describe('a handler printing', () => {
+  it('after its attempt closed its log (a timer it left behind), the write still lands in the log, masked', async () => {
+    let wrote!: () => void;
+    const late = new Promise<void>((resolve) => (wrote = resolve));
+    const req = request((ctx) => {
+      setTimeout(() => {
+        process.stdout.write(`late ${ctx.secrets.TOKEN ?? ''}`);
+        console.error('later', ctx.secrets.TOKEN);
+        wrote();
+      }, 5);
+      return null;
+    });
+    const r = await execute(req, limits);
+    req.log.close();
+    expect(r.ok).toBe(true);
+    await late;
+    expect(readFileSync(join(dir, 's.log'), 'utf8')).toBe('late ***later ***\n');
+  });
+});
+
 describe('resolveSecrets', () => {
   let dir: string | undefined;
   afterEach(() => {
