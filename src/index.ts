@@ -14,3 +14,5 @@ export * from './workflow/index.js';
 export * from './core/index.js';
 export * from './store/index.js';
 export * from './runtime/index.js';
+export { createMasker, SECRET_MASK, MIN_MASKED_LENGTH, resolveSecrets } from './executors/index.js';
+export type { Masker, MaskStream, SecretResolution, MissingSecret, SecretProblem } from './executors/index.js';

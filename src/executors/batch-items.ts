@@ -9,6 +9,8 @@ import type { BatchSpec } from '../workflow/index.js';
 import type { JsonValue } from '../shared/json.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import { AttemptLog } from './log.js';
+import type { Masker } from './mask.js';
+import { NO_MASKING } from './mask.js';
 import type { BatchHooks, BatchProgress } from './types.js';
 
 /** Status of one item in a batch's consolidated result. */
@@ -68,16 +70,17 @@ export function planGroups(items: JsonValue[], size: number, now: number): Batch
 
 /**
  * One output per item from what a group returned: an array in item order, an object keyed
- * by item text, or null (no outputs). A string explains anything else.
+ * by item text, or null (no outputs). A string explains anything else, quoting the start of
+ * the output masked by `masker` before it is shortened.
  */
-export function groupOutputs(items: JsonValue[], output: JsonValue): JsonValue[] | string {
+export function groupOutputs(items: JsonValue[], output: JsonValue, masker: Masker = NO_MASKING): JsonValue[] | string {
   if (output === null) return items.map(() => null);
   if (Array.isArray(output)) {
     if (output.length === items.length) return output;
     return `the group returned ${output.length} outputs for ${items.length} items: return one output per item, in order`;
   }
   if (typeof output === 'object') return items.map((item) => output[itemText(item)] ?? null);
-  return `the group returned ${JSON.stringify(output).slice(0, 80)}: return an array with one output per item, or an object keyed by item`;
+  return `the group returned ${masker.maskThenTruncate(JSON.stringify(output), 80)}: return an array with one output per item, or an object keyed by item`;
 }
 
 /** A handler validator's verdict: true, null, `{valid: true}` or anything else not false is valid. */

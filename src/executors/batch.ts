@@ -213,7 +213,7 @@ async function runGroup(
       if (req.signal.aborted) return undefined;
       let failure: Failure;
       if (r.ok) {
-        const outputs = groupOutputs(g.items, r.output);
+        const outputs = groupOutputs(g.items, r.output, req.masker);
         if (Array.isArray(outputs)) return { state: 'succeeded', attempts: t, outputs, updatedAt: hooks.clock() };
         failure = { type: 'output-invalid', message: outputs, retryable: false };
       } else {

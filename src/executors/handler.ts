@@ -3,12 +3,16 @@
  * Runs a `uses:` step in the engine's process: loads the module (TypeScript through tsx,
  * no build step), calls the export with a `StepContext`, and takes its return value as
  * the output. A handler that ignores its AbortSignal cannot be stopped from outside; the
- * attempt still ends on timeout or cancellation and its late result is discarded.
+ * attempt still ends on timeout or cancellation and its late result is discarded. What the
+ * handler prints (`console.*`, `process.stdout.write`, `process.stderr.write`) goes to the
+ * attempt's log, masked, not to baton's own output (./console.ts).
  */
 import { toFailure } from '../core/index.js';
+import { coerceError, errorMessage } from '../shared/errors.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
 import type { JsonValue } from '../shared/json.js';
 import { loadHandler } from '../workflow/index.js';
+import { captureOutput } from './console.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 const NO_SECRETS: Readonly<Record<string, string>> = Object.freeze({});
@@ -19,7 +23,8 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
   let fn: StepHandler;
   try {
     const h = req.step.action.handler;
-    fn = typeof h === 'function' ? h : await loadHandler(h, req.baseDir);
+    // A module's top-level code prints into the attempt's log too.
+    fn = typeof h === 'function' ? h : await captureOutput(req.log, () => loadHandler(h, req.baseDir));
   } catch (e) {
     return { ok: false, failure: { ...toFailure(e), retryable: false } };
   }
@@ -42,7 +47,7 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
   try {
     // The signal may have fired while the module loaded: never start work already cancelled.
     if (req.signal.aborted) throw abortError(req.signal);
-    const ret = fn(ctx);
+    const ret = captureOutput(req.log, () => fn(ctx));
     value = isPromise(ret) ? await raceAbort(ret, req.signal) : ret;
   } catch (e) {
     return { ok: false, failure: toFailure(e) };
@@ -58,7 +63,7 @@ export function toOutput(value: unknown, max: number): AttemptResult {
   try {
     text = JSON.stringify(value);
   } catch (e) {
-    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${(e as Error).message}`, retryable: false } };
+    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${errorMessage(e)}`, retryable: false } };
   }
   if (text === undefined) return { ok: true, output: null };
   if (text.length > max && Buffer.byteLength(text) > max) {
@@ -82,7 +87,7 @@ function raceAbort(p: PromiseLike<unknown>, signal: AbortSignal): Promise<unknow
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e), { cause: e }))),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(coerceError(e))),
     );
   });
 }

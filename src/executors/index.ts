@@ -3,8 +3,10 @@
  * Run one attempt of a step and say how it ended. Executors do not touch the store.
  */
 import type { Failure } from '../core/index.js';
-import type { Masker } from '../workflow/index.js';
-import { createMasker, resolveSecrets } from '../workflow/index.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Masker } from './mask.js';
+import { createMasker } from './mask.js';
+import { resolveSecrets } from './secrets.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import { runBatch } from './batch.js';
 import { runHandler } from './handler.js';
@@ -13,6 +15,11 @@ import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 export * from './types.js';
 export { AttemptLog } from './log.js';
+export { createMasker, NO_MASKING, SECRET_MASK, MIN_MASKED_LENGTH, secretForms } from './mask.js';
+export type { Masker, MaskStream } from './mask.js';
+export { resolveSecrets } from './secrets.js';
+export { isWithheldVariable, scrubEnvironment, WITHHELD_PG_VARIABLES } from './env.js';
+export type { SecretResolution, MissingSecret, SecretProblem } from './secrets.js';
 export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';
@@ -50,7 +57,7 @@ export async function execute(req: AttemptRequest, limits: ExecutorLimits): Prom
   try {
     result = await run(masked, limits);
   } catch (e) {
-    result = { ok: false, failure: { type: 'internal', message: e instanceof Error ? e.message : String(e), retryable: true } };
+    result = { ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } };
   }
   return maskResult(result, masker);
 }

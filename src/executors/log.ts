@@ -1,7 +1,9 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Masker, MaskStream, StepLogger } from '../workflow/index.js';
-import type { JsonObject } from '../shared/json.js';
+import { types } from 'node:util';
+import type { StepLogger } from '../workflow/index.js';
+import type { Masker, MaskStream } from './mask.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
 
 /**
  * One attempt's log file, capped at `capBytes`. The file is opened on the first write, so
@@ -16,6 +18,7 @@ export class AttemptLog implements StepLogger {
   private fd: number | undefined;
   private written = 0;
   private truncated = false;
+  private closed = false;
   /** The masker in use, if any; read by logs that wrap this one. */
   masker: Masker | undefined;
   private streams: Map<string, MaskStream> | undefined;
@@ -31,7 +34,7 @@ export class AttemptLog implements StepLogger {
 
   /** Whether anything was written. */
   get used(): boolean {
-    return this.fd !== undefined;
+    return this.written > 0;
   }
 
   /** Masks every later write with `masker` (an inactive masker changes nothing). */
@@ -48,6 +51,8 @@ export class AttemptLog implements StepLogger {
   write(chunk: Buffer | string, stream = 'out'): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (this.streams === undefined || this.masker === undefined) return this.appendMasked(buf);
+    // After close no flush will come for a held-back tail: mask the chunk whole instead.
+    if (this.closed) return this.appendMasked(Buffer.from(this.masker.mask(buf.toString('utf8'))));
     let s = this.streams.get(stream);
     if (s === undefined) this.streams.set(stream, (s = this.masker.stream()));
     this.appendMasked(s.write(buf));
@@ -89,29 +94,88 @@ export class AttemptLog implements StepLogger {
     this.line('error', message, fields);
   }
 
-  /** Writes one timestamped line: `2026-11-21T23:00:00.000Z info message {"k":1}`. */
+  /**
+   * Writes one timestamped line: `2026-11-21T23:00:00.000Z info message {"k":1}`. Fields
+   * are typed JSON, but handlers written in JavaScript pass anything: see {@link loggableFields}.
+   */
   line(level: string, message: string, fields?: JsonObject): void {
     const m = this.masker;
+    const json = fields && Object.keys(fields).length ? loggableFields(fields) : undefined;
     // Fields are masked before JSON escapes them, so a value with quotes or newlines is caught too.
-    const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(m ? m.maskJson(fields) : fields) : '';
+    const extra = json ? ' ' + JSON.stringify(m ? m.maskJson(json) : json) : '';
     const text = `${new Date().toISOString()} ${level} ${message}${extra}\n`;
     this.appendMasked(Buffer.from(m ? m.mask(text) : text));
   }
 
-  /** Writes what the masker held back, then closes the file. */
+  /**
+   * Writes what the masker held back, then closes the file. Later writes (a handler's timer
+   * that outlived its attempt) are still masked and kept, each opening and closing the file.
+   */
   close(): void {
     this.flush();
+    this.closed = true;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 
   private append(buf: Buffer): void {
     if (!buf.length) return;
+    if (this.closed) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      appendFileSync(this.path, buf);
+      this.written += buf.length;
+      return;
+    }
     if (this.fd === undefined) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.fd = openSync(this.path, 'a');
     }
     writeSync(this.fd, buf);
     this.written += buf.length;
+  }
+}
+
+/**
+ * Log fields as JSON, whatever a handler passed. `JSON.stringify` writes an `Error` as `{}`
+ * (its `name`, `message` and `stack` are not own enumerable properties) and throws on a bigint
+ * or a cycle, which would fail the step for a log line. So: an `Error` becomes `{ name,
+ * message, stack }` plus its own enumerable properties (`code`, …) and its `cause`; a bigint
+ * its decimal text; an object met again on the path from the root `'[Circular]'`; anything
+ * with `toJSON` (a Date) what that returns; `undefined` and functions are left out, as JSON does.
+ */
+export function loggableFields(fields: object): JsonObject {
+  const out = toLoggable(fields, new Set());
+  return out !== null && typeof out === 'object' && !Array.isArray(out) ? out : {};
+}
+
+function toLoggable(value: unknown, path: Set<object>): JsonValue | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object') return undefined; // undefined, functions, symbols
+  if (path.has(value)) return '[Circular]';
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function' && !(value instanceof Error)) return toLoggable((toJSON as () => unknown).call(value), path);
+  path.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v: unknown) => toLoggable(v, path) ?? null);
+    const out: JsonObject = {};
+    if (value instanceof Error || types.isNativeError(value)) {
+      const err: Error = value;
+      out.name = String(err.name);
+      out.message = String(err.message);
+      if (typeof err.stack === 'string') out.stack = err.stack;
+      if (err.cause !== undefined) {
+        const cause = toLoggable(err.cause, path);
+        if (cause !== undefined) out.cause = cause;
+      }
+    }
+    for (const [k, v] of Object.entries(value)) {
+      const json = toLoggable(v, path);
+      if (json !== undefined) out[k] = json;
+    }
+    return out;
+  } finally {
+    path.delete(value);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { StepFailure } from '../core/index.js';
 import { DEFAULT_RETRY } from '../workflow/index.js';
 import type { StepContext, StepSpec } from '../workflow/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
-import { AttemptLog, execute } from './index.js';
+import { AttemptLog, execute, resolveSecrets } from './index.js';
 import type { AttemptRequest } from './types.js';
 
 const TOKEN = 'unit-secret-9f8e7d';
@@ -71,5 +71,123 @@ describe('execute with secrets', () => {
     const log = readFileSync(join(dir, 's.log'), 'utf8');
     expect(log).not.toContain(TOKEN);
     expect(log.split('\n').filter(Boolean)).toEqual(['***', '***']);
+  });
+});
+
+describe('texts shortened for errors are masked first', () => {
+  it('an invalid $BATON_OUTPUT quotes its start masked: no prefix of the secret survives', async () => {
+    const req = request(() => null);
+    req.step = { ...req.step, action: { kind: 'run', command: { default: 'printf "%s and more" "$TOKEN" > "$BATON_OUTPUT"' } } };
+    const r = await execute(req, limits);
+    req.log.close();
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.failure.type).toBe('output-invalid');
+    expect(r.failure.message).toBe(`the file at $BATON_OUTPUT is not JSON (unexpected token; it begins "*** and more"); write e.g. '{"count": 3}' to it`);
+    expect(JSON.stringify(r)).not.toContain(TOKEN.slice(0, 5));
+  });
+
+  it('a batch group whose output is not one per item quotes it masked before the 80-character cut', async () => {
+    const padding = 'x'.repeat(70); // the token starts before character 80 and ends after it
+    const req = request(() => `${padding}${TOKEN}`);
+    req.step.batch = { items: '', groupSize: 2, concurrency: 1, onInvalid: 'fail', failurePolicy: 'fail-fast' };
+    const saved: BatchGroupRecord[] = [];
+    req.batch = {
+      items: { values: ['a', 'b'] }, validateInputs: {}, consolidateInputs: {},
+      loadGroups: () => Promise.resolve([]), saveGroups: (g) => (saved.push(...structuredClone(g)), Promise.resolve()),
+      progress: () => undefined, clock: () => 0, random: () => 0,
+    };
+    const r = await execute(req, limits);
+    req.log.close();
+    const everything = JSON.stringify({ r, saved }) + readFileSync(join(dir, 's.log'), 'utf8');
+    expect(everything).toContain(`the group returned "${padding}***"`);
+    expect(everything).not.toContain(TOKEN.slice(0, 5));
+  });
+});
+
+describe('handler log fields', () => {
+  it('an Error passed as a field keeps its name, message and stack, masked', async () => {
+    const r = await execute(request((ctx) => {
+      const err = new TypeError(`refused ${ctx.secrets.TOKEN ?? ''}`);
+      ctx.log.error('call failed', { err: err as never, n: 1 });
+      return null;
+    }), limits);
+    expect(r.ok).toBe(true);
+    const line = readFileSync(join(dir, 's.log'), 'utf8');
+    expect(line).not.toContain(TOKEN);
+    const fields = JSON.parse(line.slice(line.indexOf('{'))) as { err: { name: string; message: string; stack: string }; n: number };
+    expect(fields.n).toBe(1);
+    expect(fields.err.name).toBe('TypeError');
+    expect(fields.err.message).toBe('refused ***');
+    expect(fields.err.stack).toMatch(/^TypeError: refused \*\*\*\n\s+at /);
+  });
+
+  it('fields JSON cannot hold (a bigint, a cycle, a cause chain) are written, not thrown', async () => {
+    const r = await execute(request((ctx) => {
+      const cyclic: Record<string, unknown> = { a: 1 };
+      cyclic.self = cyclic;
+      const err = new Error('outer', { cause: new Error(`inner ${ctx.secrets.TOKEN ?? ''}`) });
+      ctx.log.info('odd', { big: 10n as never, cyclic: cyclic as never, err: err as never });
+      return null;
+    }), limits);
+    expect(r.ok).toBe(true);
+    const line = readFileSync(join(dir, 's.log'), 'utf8');
+    expect(line).not.toContain(TOKEN);
+    const fields = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, { [k: string]: unknown }>;
+    expect(fields.big).toBe('10');
+    expect(fields.cyclic).toEqual({ a: 1, self: '[Circular]' });
+    expect((fields.err?.cause as { message: string }).message).toBe('inner ***');
+  });
+});
+
+describe('a handler printing', () => {
+  it('after its attempt closed its log (a timer it left behind), the write still lands in the log, masked', async () => {
+    let wrote!: () => void;
+    const late = new Promise<void>((resolve) => (wrote = resolve));
+    const req = request((ctx) => {
+      setTimeout(() => {
+        process.stdout.write(`late ${ctx.secrets.TOKEN ?? ''}`);
+        console.error('later', ctx.secrets.TOKEN);
+        wrote();
+      }, 5);
+      return null;
+    });
+    const r = await execute(req, limits);
+    req.log.close();
+    expect(r.ok).toBe(true);
+    await late;
+    expect(readFileSync(join(dir, 's.log'), 'utf8')).toBe('late ***later ***\n');
+  });
+});
+
+describe('resolveSecrets', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('reads env vars and files (relative to baseDir, trailing newlines trimmed)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-secrets-'));
+    writeFileSync(join(dir, 'key.pem'), '-----BEGIN-----\nabc\n-----END-----\r\n\n');
+    const r = resolveSecrets([{ name: 'TOKEN', env: 'MY_TOKEN' }, { name: 'KEY', file: 'key.pem' }], dir, { MY_TOKEN: 'tok-123' });
+    expect(r).toEqual({ ok: true, values: { TOKEN: 'tok-123', KEY: '-----BEGIN-----\nabc\n-----END-----' } });
+  });
+
+  it('reports every missing secret by name and source, never a value', () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-secrets-'));
+    writeFileSync(join(dir, 'empty.txt'), '\n');
+    const r = resolveSecrets(
+      [{ name: 'A', env: 'UNSET_VAR' }, { name: 'B', env: 'EMPTY_VAR' }, { name: 'C', file: 'nope.txt' }, { name: 'D', file: 'empty.txt' }, { name: 'E', env: 'SET' }],
+      dir,
+      { EMPTY_VAR: '', SET: 'value-of-e' },
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.missing.map((m) => [m.name, m.problem])).toEqual([['A', 'env-unset'], ['B', 'empty'], ['C', 'file-unreadable'], ['D', 'empty']]);
+    expect(r.missing[0]?.message).toMatch(/^secret "A" is not set: set the environment variable UNSET_VAR/);
+    expect(r.missing[2]?.message).toContain(join(dir, 'nope.txt'));
+    expect(r.missing[2]?.message).toContain('ENOENT');
+    expect(JSON.stringify(r)).not.toContain('value-of-e');
   });
 });

@@ -3,10 +3,15 @@
  * Runs a `run:` step as a child process in its own process group, so that ending it ends
  * every process it started (a grandchild `sleep` included): SIGTERM to the group, a grace
  * period, then SIGKILL. Values reach the command only through environment variables.
+ * The command does not see baton's own variables nor its database credentials (./env.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { JsonValue } from '../shared/json.js';
+import { errorMessage } from '../shared/errors.js';
+import { scrubEnvironment } from './env.js';
+import type { Masker } from './mask.js';
+import { NO_MASKING } from './mask.js';
 import type { Usage } from './usage.js';
 import { watchUsage } from './usage.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
@@ -42,9 +47,19 @@ export function commandFor(command: Partial<Record<string, string>>, platform: s
 /**
  * The engine's environment as a plain object, read once: every `process.env` property read
  * crosses into C++ (getenv), and copying it per step cost more than the rest of a step's
- * bookkeeping together. Steps inherit the environment the process started with.
+ * bookkeeping together. Steps inherit the environment the process started with, scrubbed of
+ * baton's own variables and database credentials (./env.ts); `inheritEnv` brings back named ones.
  */
-const inherited: Record<string, string | undefined> = { ...process.env };
+const started: Readonly<Record<string, string | undefined>> = { ...process.env };
+const inherited: Record<string, string | undefined> = scrubEnvironment(started);
+
+/** The inherited environment of a step, with what its `inheritEnv` asks for. */
+function inheritedFor(names: readonly string[] | undefined): Record<string, string | undefined> {
+  if (!names?.length) return inherited;
+  const out = { ...inherited };
+  for (const name of names) if (started[name] !== undefined) out[name] = started[name];
+  return out;
+}
 
 /**
  * SIGKILL to a process group that is usually empty already. The ESRCH that Node throws then
@@ -70,7 +85,7 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     return fail('platform', `step has no command for platform '${process.platform}': add a '${process.platform}:' entry to run`, false);
   }
   const env: NodeJS.ProcessEnv = {
-    ...inherited,
+    ...inheritedFor(req.step.inheritEnv),
     ...req.env,
     BATON_RUN_ID: req.runId,
     BATON_WORKFLOW: req.workflow,
@@ -158,17 +173,21 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     rmSync(req.outputPath, { force: true });
     return result;
   }
-  const output = readOutput(req.outputPath, limits.maxOutputBytes);
+  const output = readOutput(req.outputPath, limits.maxOutputBytes, req.masker ?? NO_MASKING);
   if ('failure' in output) return { ok: false, failure: output.failure, exitCode: 0 };
   return { ...result, output: output.value };
 }
 
+/** Characters of an invalid `$BATON_OUTPUT` file quoted in its error. */
+const QUOTED_OUTPUT_CHARS = 60;
+
 /**
  * Reads and removes the `$BATON_OUTPUT` file; an absent file is a null output. Synchronous
  * on purpose: the file is small (capped) and most steps write none, so one `existsSync`
- * beats two round trips through libuv's thread pool per step.
+ * beats two round trips through libuv's thread pool per step. An invalid file's error quotes
+ * its start masked by `masker` before it is shortened.
  */
-function readOutput(path: string, max: number): { value: JsonValue } | { failure: AttemptFailure } {
+function readOutput(path: string, max: number, masker: Masker): { value: JsonValue } | { failure: AttemptFailure } {
   if (!existsSync(path)) return { value: null };
   let text: string;
   try {
@@ -184,14 +203,27 @@ function readOutput(path: string, max: number): { value: JsonValue } | { failure
   try {
     return { value: JSON.parse(text) as JsonValue };
   } catch (e) {
+    const quoted = JSON.stringify(masker.maskThenTruncate(text.trim(), QUOTED_OUTPUT_CHARS));
     return {
       failure: {
         type: 'output-invalid',
-        message: `the file at $BATON_OUTPUT is not JSON (${(e as Error).message}); write e.g. '{"count": 3}' to it`,
+        message: `the file at $BATON_OUTPUT is not JSON (${jsonSyntaxProblem(e)}; it begins ${quoted}); write e.g. '{"count": 3}' to it`,
         retryable: false,
       },
     };
   }
+}
+
+/**
+ * What `JSON.parse` found wrong, without the piece of input V8 quotes in some of its messages
+ * (`Unexpected token 'o', "tok-abcdefg"... is not valid JSON`): that piece is cut from the
+ * raw text before any masking could see it, so it can hold the first characters of a secret.
+ * Messages that give only a position (`… in JSON at position 12`) are kept as they are.
+ */
+export function jsonSyntaxProblem(e: unknown): string {
+  const message = errorMessage(e);
+  if (!/is not valid JSON$/s.test(message)) return message;
+  return message.startsWith('Unexpected token') ? 'unexpected token' : 'not valid JSON';
 }
 
 type AttemptFailure = Extract<AttemptResult, { ok: false }>['failure'];

@@ -1,5 +1,6 @@
 import type { Failure } from '../core/index.js';
-import type { Masker, SecretSpec, StepSpec } from '../workflow/index.js';
+import type { SecretSpec, StepSpec } from '../workflow/index.js';
+import type { Masker } from './mask.js';
 import type { JsonObject, JsonValue } from '../shared/json.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import type { AttemptLog } from './log.js';
@@ -19,7 +20,7 @@ export interface AttemptRequest {
   baseDir: string;
   /** Absolute working directory. */
   cwd: string;
-  /** Workflow and step `env`, evaluated; the shell executor adds the process env and `BATON_*`. */
+  /** Workflow and step `env`, evaluated; the shell executor adds the process env (scrubbed, see ./env.ts) and `BATON_*`. */
   env: Record<string, string>;
   params: JsonObject;
   /** The step's `with`, evaluated. */

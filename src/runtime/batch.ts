@@ -5,6 +5,7 @@
  * free of the store (DESIGN.md, executors).
  */
 import type { BatchHooks, BatchProgress } from '../executors/index.js';
+import { NO_MASKING } from '../executors/index.js';
 import type { BatchSpec, ExpressionScope } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/json.js';
 import { ExpressionError, evaluateExpression, interpolate, interpolateValue } from '../workflow/index.js';
@@ -24,7 +25,8 @@ export function evaluateItems(items: string, scope: ExpressionScope): BatchHooks
     const source = lone[1]!.trim();
     const value = evaluateExpression(source, scope);
     if (!Array.isArray(value)) {
-      const got = value === undefined || value === null ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value).slice(0, 60)}`;
+      // No secret can be in it (expressions never see secret values): shortened only, the one way texts are.
+      const got = value === undefined || value === null ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${NO_MASKING.maskThenTruncate(JSON.stringify(value), 60)}`;
       throw new ExpressionError(`batch items "\${{ ${source} }}" must give an array, got ${got}`, source);
     }
     return { values: value };

@@ -101,7 +101,7 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
     pools: { ...parsed.pools },
     env: stringifyEnv(parsed.env),
     schedules: compileSchedules(parsed.name, parsed.schedule),
-    steps: parsed.steps.map((step) => compileStep(step, retry)),
+    steps: parsed.steps.map((step) => compileStep(step, retry, parsed.inheritEnv)),
     baseDir: resolve(opts.baseDir),
   };
   if (parsed.description !== undefined) spec.description = parsed.description;
@@ -117,7 +117,7 @@ function compileSecret(entry: NonNullable<ParsedWorkflow['secrets']>[number]): S
   return entry.file !== undefined ? { name: entry.name, file: entry.file } : { name: entry.name, env: entry.env ?? entry.name };
 }
 
-function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: RetryPolicy): StepSpec {
+function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: RetryPolicy, workflowInheritEnv: readonly string[] = []): StepSpec {
   let action: StepAction;
   if (step.uses !== undefined) {
     action = { kind: 'uses', handler: step.uses, with: structuredClone(step.with ?? {}) };
@@ -135,6 +135,9 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
     priority: step.priority ?? 0,
     continueOnError: step.continueOnError ?? false,
   };
+  // The workflow's list applies to every step, so a fleet task (which carries only its step) keeps it.
+  const inherit = [...new Set([...workflowInheritEnv, ...(step.inheritEnv ?? [])])];
+  if (inherit.length) compiled.inheritEnv = inherit;
   if (step.cwd !== undefined) compiled.cwd = step.cwd;
   if (step.shell !== undefined) compiled.shell = step.shell;
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);

@@ -62,6 +62,12 @@ export interface StepSpec {
   action: StepAction;
   /** Values may hold `${{ }}` expressions, evaluated per attempt. */
   env: Record<string, string>;
+  /**
+   * Variables of the executing process that a shell step receives although baton withholds
+   * them by default (its own `BATON_*`, `PGPASSWORD`, `PGPASSFILE`): the workflow's and the
+   * step's `inheritEnv` together. Absent when neither names any.
+   */
+  inheritEnv?: string[];
   /** Working directory, relative to the workflow file's folder. */
   cwd?: string;
   /** Shell for `run` commands. @default '/bin/sh' (cmd.exe on win32) */

@@ -38,6 +38,13 @@ const envMap = z.record(
 
 const json = z.json({ error: 'expected a JSON value' });
 
+const inheritEnvError = 'inheritEnv must be a list of env var names, e.g. [BATON_TOKEN]';
+/** `inheritEnv`: variables baton withholds from shell steps that this workflow or step wants after all. */
+const inheritEnv = z.array(
+  z.string({ error: inheritEnvError }).regex(ENV_NAME_PATTERN, { error: 'env var names are letters, digits and _, not starting with a digit' }),
+  { error: inheritEnvError },
+);
+
 /** A retry policy as written; every field is optional and inherits (step -> workflow -> defaults). */
 export const RetrySchema = z.strictObject({
   attempts: z.number({ error: 'attempts must be an integer >= 1' }).int({ error: 'attempts must be an integer >= 1' }).min(1, { error: 'attempts must be an integer >= 1' }).optional(),
@@ -102,6 +109,7 @@ export const StepSchema = z.strictObject({
   uses: usesRef.optional(),
   with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
   env: envMap.optional(),
+  inheritEnv: inheritEnv.optional(),
   cwd: z.string().optional(),
   shell: z.string().optional(),
   timeout: duration.optional(),
@@ -159,6 +167,7 @@ export const WorkflowSchema = z.strictObject({
   retry: RetrySchema.optional(),
   pools: z.record(z.string(), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
   env: envMap.optional(),
+  inheritEnv: inheritEnv.optional(),
   secrets: z.array(SecretSchema, { error: 'secrets must be a list of names or { name, env | file } entries' }).optional(),
   webhook: WebhookSchema.optional(),
   schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),

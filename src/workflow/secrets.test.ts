@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { compileWorkflow, resolveSecrets, validateWorkflowFile, webhookSecretName, workflowVersion } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { compileWorkflow, validateWorkflowFile, webhookSecretName, workflowVersion } from './index.js';
 import type { SpecError } from './index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/workflow/${name}`, import.meta.url));
@@ -56,37 +53,5 @@ describe('secrets and webhook in the spec', () => {
     expect('webhook' in spec).toBe(false);
     expect(webhookSecretName(spec)).toBeUndefined();
     expect(workflowVersion(spec)).toBe(workflowVersion(compileWorkflow({ name: 'w', secrets: [], steps: [{ id: 'a', run: 'true' }] }, { baseDir: '/x' })));
-  });
-});
-
-describe('resolveSecrets', () => {
-  let dir: string | undefined;
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
-
-  it('reads env vars and files (relative to baseDir, trailing newlines trimmed)', () => {
-    dir = mkdtempSync(join(tmpdir(), 'baton-secrets-'));
-    writeFileSync(join(dir, 'key.pem'), '-----BEGIN-----\nabc\n-----END-----\r\n\n');
-    const r = resolveSecrets([{ name: 'TOKEN', env: 'MY_TOKEN' }, { name: 'KEY', file: 'key.pem' }], dir, { MY_TOKEN: 'tok-123' });
-    expect(r).toEqual({ ok: true, values: { TOKEN: 'tok-123', KEY: '-----BEGIN-----\nabc\n-----END-----' } });
-  });
-
-  it('reports every missing secret by name and source, never a value', () => {
-    dir = mkdtempSync(join(tmpdir(), 'baton-secrets-'));
-    writeFileSync(join(dir, 'empty.txt'), '\n');
-    const r = resolveSecrets(
-      [{ name: 'A', env: 'UNSET_VAR' }, { name: 'B', env: 'EMPTY_VAR' }, { name: 'C', file: 'nope.txt' }, { name: 'D', file: 'empty.txt' }, { name: 'E', env: 'SET' }],
-      dir,
-      { EMPTY_VAR: '', SET: 'value-of-e' },
-    );
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.missing.map((m) => [m.name, m.problem])).toEqual([['A', 'env-unset'], ['B', 'empty'], ['C', 'file-unreadable'], ['D', 'empty']]);
-    expect(r.missing[0]?.message).toMatch(/^secret "A" is not set: set the environment variable UNSET_VAR/);
-    expect(r.missing[2]?.message).toContain(join(dir, 'nope.txt'));
-    expect(r.missing[2]?.message).toContain('ENOENT');
-    expect(JSON.stringify(r)).not.toContain('value-of-e');
   });
 });

@@ -1,12 +1,16 @@
 /**
- * @module workflow/mask
+ * @module executors/mask
  * Secret masking: replaces every occurrence of a secret value by `***` in text, JSON and
  * byte streams. Pure (no I/O), so the executors, the store-facing runtime and an HTTP
  * server can all mask with the same rules. Overlapping occurrences (of one secret, or of
  * two secrets that share characters) are merged into one masked span, so no fragment of
  * either survives.
+ *
+ * Each secret is looked for in several forms: as it is, JSON-escaped (how it appears inside
+ * a JSON text: a PEM's newlines as `\n`, `"` as `\"`), and, for a multi-line secret, each
+ * of its lines on its own, as GitHub Actions masks multi-line secrets.
  */
-import type { JsonValue } from './model.js';
+import type { JsonValue } from '../shared/json.js';
 
 /** What a masked span becomes. */
 export const SECRET_MASK = '***';
@@ -22,7 +26,8 @@ export const MIN_MASKED_LENGTH = 4;
 /** Masks a byte stream written in chunks; one per stream (stdout and stderr each get one). */
 export interface MaskStream {
   /**
-   * Masks a chunk and returns what is safe to emit now. Fewer than `2 * maxLength` bytes may be
+   * Masks a chunk and returns what is safe to emit now. Fewer than `2 * maxLength` bytes (the
+   * longest form of any value, its JSON-escaped form included) may be
    * held back, so that a secret split across chunks is still found; they come out of a
    * later call or of {@link MaskStream.end}.
    */
@@ -35,10 +40,17 @@ export interface MaskStream {
 export interface Masker {
   /** False when no value is long enough to mask: every method then returns its input. */
   readonly active: boolean;
-  /** Length of the longest masked value, UTF-8 bytes (0 when inactive). */
+  /** Length of the longest masked form of a value (see {@link secretForms}), UTF-8 bytes (0 when inactive). */
   readonly maxLength: number;
-  /** The text with every occurrence of every value replaced by `***`. */
+  /** The text with every occurrence of every form of every value replaced by `***`. */
   mask(text: string): string;
+  /**
+   * The text masked, then shortened to at most `max` UTF-16 code units (the last one an
+   * ellipsis `…` when it was cut). Masking first is the point: a text cut first can end in
+   * the first characters of a secret, which no longer match it. Use it wherever a text that
+   * may hold a secret is shortened to be quoted in an error or shown.
+   */
+  maskThenTruncate(text: string, max: number): string;
   /** A copy of the value with every string (object keys included) masked; other scalars as they are. */
   maskJson(value: JsonValue): JsonValue;
   /** A new stream masker for bytes written in chunks (child stdout, stderr). */
@@ -46,16 +58,46 @@ export interface Masker {
 }
 
 /**
+ * The forms in which a secret value is masked: the value itself; its JSON-escaped form
+ * (`JSON.stringify(value)` without the quotes), when that differs; and, for a value of
+ * several lines (split at `\n` or `\r\n`), each line and each line's JSON-escaped form.
+ * Forms shorter than {@link MIN_MASKED_LENGTH} are left out, as for whole values: a PEM's
+ * short last line stays visible where it appears alone, never where the whole value does.
+ * @see https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions (each line of a multi-line secret is masked)
+ */
+export function secretForms(value: string): string[] {
+  const forms = new Set<string>();
+  const add = (v: string): void => {
+    if (v.length < MIN_MASKED_LENGTH) return;
+    forms.add(v);
+    forms.add(JSON.stringify(v).slice(1, -1));
+  };
+  add(value);
+  const lines = value.split(/\r?\n/);
+  if (lines.length > 1) for (const line of lines) add(line);
+  return [...forms].filter((f) => f.length >= MIN_MASKED_LENGTH);
+}
+
+/** Cuts a text to at most `max` UTF-16 code units, ending in `…` when it was cut. */
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  return text.slice(0, max - 1) + '…';
+}
+
+/**
  * Builds a masker for secret values. Values shorter than {@link MIN_MASKED_LENGTH} and
- * duplicates are ignored. Matching is exact: a value that a step transforms (base64, URL
- * encoding, JSON escaping of quotes or newlines, reversing) is not recognized.
+ * duplicates are ignored. Each value is matched in the forms of {@link secretForms} (as it is,
+ * JSON-escaped, line by line); a value that a step transforms otherwise (base64, URL
+ * encoding, hashing, reversing) is not recognized.
  * @example
  * const m = createMasker(['s3cr3t-token']);
  * m.mask('Authorization: Bearer s3cr3t-token'); // 'Authorization: Bearer ***'
  * m.maskJson({ token: 's3cr3t-token', n: 1 });   // { token: '***', n: 1 }
+ * m.maskThenTruncate('token s3cr3t-token, more', 10); // 'token ***…'
  */
 export function createMasker(values: readonly string[]): Masker {
-  const needles = [...new Set(values.filter((v) => typeof v === 'string' && v.length >= MIN_MASKED_LENGTH))];
+  const needles = [...new Set(values.filter((v) => typeof v === 'string').flatMap(secretForms))];
   // Streams match bytes: each byte read as one latin1 char, so a multi-byte UTF-8 character
   // split across chunks needs no decoder and the bytes written out are exactly those read.
   const byteNeedles = needles.map((v) => Buffer.from(v, 'utf8').toString('latin1'));
@@ -77,6 +119,7 @@ export function createMasker(values: readonly string[]): Masker {
     active,
     maxLength,
     mask,
+    maskThenTruncate: (text, max) => shorten(mask(text), max),
     maskJson,
     stream: () => (active ? new ByteMaskStream(byteNeedles, maxLength) : { write: (c: Buffer) => c, end: () => Buffer.alloc(0) }),
   };
@@ -168,3 +211,9 @@ class ByteMaskStream implements MaskStream {
     return Buffer.from(maskSpans(text, spansOf(text, this.needles), text.length), 'latin1');
   }
 }
+
+/**
+ * A masker with no values: every method returns its input (`maskThenTruncate` only
+ * shortens). For code that shortens texts the same way whether or not a step has secrets.
+ */
+export const NO_MASKING: Masker = createMasker([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMasker, MIN_MASKED_LENGTH, SECRET_MASK } from './mask.js';
+import { createMasker, MIN_MASKED_LENGTH, NO_MASKING, SECRET_MASK, secretForms } from './mask.js';
 
 /** Writes `text` through a stream masker cut at the given byte offsets, then ends it. */
 function streamed(values: string[], text: string, cuts: number[]): string {
@@ -114,5 +114,63 @@ describe('createMasker: streams', () => {
     const s = createMasker([]).stream();
     expect(s.write(Buffer.from('abc')).toString()).toBe('abc');
     expect(s.end().length).toBe(0);
+  });
+});
+
+describe('createMasker: escaped forms and lines', () => {
+  const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nAQ==\n-----END PRIVATE KEY-----';
+  const quoted = 'pa"ss\\word\'x';
+
+  it('masks the JSON-escaped form of a value inside JSON text', () => {
+    const m = createMasker([pem, quoted]);
+    const json = JSON.stringify({ key: pem, pw: quoted, n: 1 });
+    expect(json).not.toContain(pem);
+    expect(m.mask(json)).toBe('{"key":"***","pw":"***","n":1}');
+    // Inside a string that itself holds JSON text (an output whose value is a JSON document).
+    expect(m.maskJson({ body: json })).toEqual({ body: '{"key":"***","pw":"***","n":1}' });
+  });
+
+  it('masks each line of a multi-line value on its own; lines shorter than the minimum stay', () => {
+    const m = createMasker([pem]);
+    expect(m.mask('line: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC end')).toBe('line: *** end');
+    expect(m.mask('-----END PRIVATE KEY-----')).toBe('***');
+    expect(m.mask('AQ== alone')).toBe('*** alone'); // 4 characters: long enough to mask
+    expect(createMasker(['abcdefgh\nxyz']).mask('xyz and abcdefgh')).toBe('xyz and ***');
+    // CRLF lines too, and the whole value is still one mask.
+    const crlf = 'first-line\r\nsecond-line';
+    expect(createMasker([crlf]).mask(`a ${crlf} b second-line`)).toBe('a *** b ***');
+    expect(createMasker([pem]).mask(`k=${pem};`)).toBe('k=***;');
+  });
+
+  it('secretForms lists the value, its escaped form and its lines, none shorter than the minimum', () => {
+    expect(secretForms('ab"cd')).toEqual(['ab"cd', 'ab\\"cd']);
+    expect(secretForms('plain-value')).toEqual(['plain-value']);
+    expect(secretForms('long-line\nxy')).toEqual(['long-line\nxy', 'long-line\\nxy', 'long-line']);
+    expect(secretForms('abc')).toEqual([]);
+  });
+
+  it('a stream holds back enough for the longest (escaped) form split across chunks', () => {
+    const text = `{"key":${JSON.stringify(pem)}}\n`;
+    const m = createMasker([pem]);
+    expect(m.maxLength).toBe(Buffer.byteLength(JSON.stringify(pem).slice(1, -1)));
+    for (let cut = 1; cut < text.length; cut += 7) {
+      expect(streamed([pem], text, [cut, Math.min(text.length, cut + 40)])).toBe('{"key":"***"}\n');
+    }
+  });
+});
+
+describe('maskThenTruncate', () => {
+  it('masks before it cuts, so no prefix of a secret survives the cut', () => {
+    const m = createMasker(['tok-abcdefghijklmnop']);
+    const text = 'Unexpected: tok-abcdefghijklmnop and more text';
+    expect(text.slice(0, 20)).toContain('tok-abcd'); // what cutting first would quote
+    expect(m.maskThenTruncate(text, 20)).toBe('Unexpected: *** and…');
+    expect(m.maskThenTruncate('short tok-abcdefghijklmnop', 100)).toBe('short ***');
+  });
+
+  it('without values it only shortens', () => {
+    expect(NO_MASKING.maskThenTruncate('abcdef', 4)).toBe('abc…');
+    expect(NO_MASKING.maskThenTruncate('abc', 4)).toBe('abc');
+    expect(NO_MASKING.active).toBe(false);
   });
 });
