@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
 import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
 import type { FleetStore } from '../store/index.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {

@@ -1,5 +1,5 @@
-import type { JsonValue } from '../shared/json.js';
-import { coerceError } from '../shared/errors.js';
+import type { JsonValue } from '../shared/index.js';
+import { coerceError } from '../shared/index.js';
 
 export { coerceError };
 

@@ -6,7 +6,7 @@
  * performs their effects.
  */
 import type { StepSpec, WorkflowSpec, ExpressionScope } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import { evaluateCondition } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';

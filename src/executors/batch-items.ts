@@ -6,7 +6,7 @@
  */
 import type { Failure } from '../core/index.js';
 import type { BatchSpec } from '../workflow/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import { AttemptLog } from './log.js';
 import type { BatchHooks, BatchProgress } from './types.js';

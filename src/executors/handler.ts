@@ -7,7 +7,7 @@
  */
 import { toFailure } from '../core/index.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import { loadHandler } from '../workflow/index.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Masker, MaskStream, StepLogger } from '../workflow/index.js';
-import type { JsonObject } from '../shared/json.js';
+import type { JsonObject } from '../shared/index.js';
 
 /**
  * One attempt's log file, capped at `capBytes`. The file is opened on the first write, so

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import type { Usage } from './usage.js';
 import { watchUsage } from './usage.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';

@@ -9,10 +9,10 @@
  */
 import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
 import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';

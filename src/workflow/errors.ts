@@ -1,4 +1,4 @@
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 /**
  * @module workflow/errors
  * The typed errors of the spec layer. Validation problems are plain, serializable

@@ -8,8 +8,8 @@
 import type { ScheduleSpec } from './schedule.js';
 import type { SecretSpec, WebhookSpec } from './secrets.js';
 
-import type { JsonObject, JsonValue } from '../shared/json.js';
-export type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
+export type { JsonObject, JsonValue } from '../shared/index.js';
 
 /** Types a workflow param may declare; checked when a run is created. */
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object';

@@ -10,7 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { newRun } from '../../runtime/index.js';
-import type { JsonValue } from '../../shared/json.js';
+import type { JsonValue } from '../../shared/index.js';
 import { resolveParams, resolveSecrets } from '../../workflow/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
