@@ -57,6 +57,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
+      // Without `.ts` among the extensions import-x parses no TypeScript dependency, and
+      // no-cycle silently finds nothing.
+      'import-x/extensions': importX.flatConfigs.typescript.settings['import-x/extensions'],
+      'import-x/parsers': importX.flatConfigs.typescript.settings['import-x/parsers'],
       // Relative `.js` specifiers name `.ts` sources; the TypeScript resolver maps them.
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${import.meta.dirname}/tsconfig.json` })],
     },
