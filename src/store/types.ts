@@ -32,28 +32,45 @@ export interface WorkflowVersionRecord {
 
 /** A stored run. Times are ms since the epoch. */
 export interface RunRecord {
+  /** The run's id: 8 base-36 chars of its creation time (ms) then 8 random hex, so ids sort by age; a unique prefix is accepted by `resolveRunId`. */
   id: string;
+  /** The workflow's name. */
   workflow: string;
+  /** The workflow version it runs (content hash, `workflowVersion`). */
   version: string;
   state: RunState;
+  /** What created it. */
   trigger: Trigger;
+  /** Its params, defaults applied. */
   params: JsonObject;
+  /** −10..+10, higher first. */
   priority: number;
+  /** Steps of this run at once; absent: the workflow's `concurrency`. */
   concurrency?: number;
+  /** Step runs in the run. */
   stepCount: number;
+  /** ms since the epoch. */
   createdAt: number;
+  /** When it first ran, ms since the epoch. */
   startedAt?: number;
+  /** When it ended, ms since the epoch. */
   endedAt?: number;
+  /** Why it ended the way it did, beyond its state (e.g. `run-timeout`, `cancelled`). */
   reason?: EndReason;
+  /** The engine holding the run's lease, by its id; absent while nobody holds it. */
   owner?: string;
+  /** The holder's process id, and host below: to tell a dead holder on this machine. */
   ownerPid?: number;
   ownerHost?: string;
+  /** When the holder's lease runs out, ms since the epoch (the database's clock). */
   leaseExpiresAt?: number;
+  /** When a cancel was asked for, ms since the epoch; the holder acts on it. */
   cancelRequestedAt?: number;
   /** A `pending` run becomes `queued` at this time (delayed and scheduled runs). */
   dueAt?: number;
   /** The schedule that created it (`<workflow>/<name>`) and the tick it fired for. */
   scheduleId?: string;
+  /** The schedule tick it fired for, ms since the epoch. */
   tickAt?: number;
   /** Wait until no other run of `scheduleId` is queued or running (schedule `overlap: queue`). */
   waitForSchedule?: boolean;
@@ -76,38 +93,54 @@ export interface StoredStepRun extends StepRunRecord {
 
 /** A stored attempt. */
 export interface AttemptRecord {
+  /** `<run>.<step>.<number>`: stable, usable as an idempotency key. */
   id: string;
   runId: string;
   stepId: string;
+  /** The try's number, from 1. */
   number: number;
   state: AttemptState;
+  /** ms since the epoch. */
   startedAt: number;
+  /** ms since the epoch. */
   endedAt?: number;
+  /** A shell step's exit code. */
   exitCode?: number;
+  /** How it failed, as stored and shown. */
   error?: Failure;
+  /** The attempt's log file. */
   logPath?: string;
+  /** The process id of a shell step's command. */
   pid?: number;
   /** Peak resident memory of the attempt's process, bytes. */
   peakRssBytes?: number;
   /** CPU time (user + system), ms. */
   cpuMs?: number;
+  /** The worker that executed it (fleet mode), by id. */
   worker?: string;
 }
 
 /** One event: an append-only record of one state change. `seq` orders all events. */
 export interface EventRecord {
+  /** Position among all events of the store, increasing. */
   seq: number;
   runId: string;
+  /** The step run it concerns, if any. */
   stepId?: string;
+  /** The attempt it concerns, if any (`AttemptRecord.id`). */
   attemptId?: string;
   /**
    * `run` | `step` | `attempt` | `cancel-requested` | ...; an operator's requests are
    * `run-paused`, `run-resumed`, `rerun`, `priority` and `retried` (data says who asked, `by`).
    */
   type: string;
+  /** The state before the change, for state changes. */
   from?: string;
+  /** The state after the change, for state changes. */
   to?: string;
+  /** ms since the epoch. */
   at: number;
+  /** Details of the change, by event type. */
   data?: JsonObject;
 }
 

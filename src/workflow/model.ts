@@ -146,9 +146,13 @@ export interface WorkflowSpec {
 
 /** A line logger handed to handlers; lines land in the attempt's log file. */
 export interface StepLogger {
+  /** Writes one line at level debug to the attempt's log; `fields` follow as JSON. */
   debug(message: string, fields?: JsonObject): void;
+  /** Writes one line at level info to the attempt's log; `fields` follow as JSON. */
   info(message: string, fields?: JsonObject): void;
+  /** Writes one line at level warn to the attempt's log; `fields` follow as JSON. */
   warn(message: string, fields?: JsonObject): void;
+  /** Writes one line at level error to the attempt's log; `fields` follow as JSON. */
   error(message: string, fields?: JsonObject): void;
 }
 
@@ -163,7 +167,9 @@ export interface StepContext<I extends JsonValue = JsonObject> {
   inputs: I;
   /** Outputs of every upstream step (transitively), by step id. */
   outputs: Record<string, JsonValue>;
+  /** The run this attempt belongs to: its id and its workflow's name. */
   run: { id: string; workflow: string };
+  /** The step being executed. */
   step: { id: string };
   /** This try's number, from 1. */
   attempt: number;
@@ -171,6 +177,7 @@ export interface StepContext<I extends JsonValue = JsonObject> {
   attemptId: string;
   /** Aborted on cancellation or timeout; `signal.reason` says which. */
   signal: AbortSignal;
+  /** Lines to the attempt's log (secrets masked). */
   log: StepLogger;
   /**
    * The workflow's secrets by name, read in the process that executes the step. Their values

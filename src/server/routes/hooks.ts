@@ -19,7 +19,9 @@ import { workflowSpec } from './runs.js';
 
 /** Headers of a signed webhook request. */
 export const SIGNATURE_HEADER = 'x-baton-signature';
+/** A signed webhook's send time, Unix seconds; older than the workflow's `toleranceSec` (default 300) is refused. */
 export const TIMESTAMP_HEADER = 'x-baton-timestamp';
+/** A signed webhook's delivery id, unique per delivery and at most 200 characters: a repeated id creates no second run. */
 export const DELIVERY_HEADER = 'x-baton-delivery';
 
 /**
