@@ -13,6 +13,11 @@ import { BatonError } from '../shared/index.js';
 
 /** A failure a route reports on purpose. */
 export class ApiError extends BatonError {
+  /**
+   * @param status - the HTTP status of the response.
+   * @param code - the body's stable `error.code`.
+   * @param details - JSON sent as the body's `error.details`.
+   */
   constructor(
     readonly status: number,
     code: string,

@@ -22,11 +22,15 @@ export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webho
 
 /** A stored workflow version. */
 export interface WorkflowVersionRecord {
+  /** The content hash (`workflowVersion`): its key, and what a run records. */
   version: string;
+  /** The workflow's name. */
   name: string;
   /** The compiled definition as JSON-able data. */
   definition: JsonValue;
+  /** The file it was loaded from, if any. */
   sourcePath?: string;
+  /** When this version was first stored, ms since the epoch. */
   createdAt: number;
 }
 
@@ -88,6 +92,7 @@ export interface RunRecord {
 /** A stored step run: the machine's record plus its run and position. */
 export interface StoredStepRun extends StepRunRecord {
   runId: string;
+  /** The step's index in the definition's `steps`, from 0. */
   position: number;
 }
 
@@ -207,7 +212,9 @@ export interface Batch {
 
 /** Filters for `listRuns`. */
 export interface RunFilter {
+  /** Only runs of this workflow (by name). */
   workflow?: string;
+  /** Only runs in one of these states. */
   state?: RunState[];
   /** @default 20 */
   limit?: number;
@@ -257,13 +264,19 @@ export interface RunOwner {
 
 /** A schedule as stored: its compiled entry, the version it runs, and its state. */
 export interface ScheduleRecord {
+  /** `<workflow>/<schedule name>`. */
   id: string;
+  /** The workflow's name. */
   workflow: string;
+  /** The workflow version its runs use: the latest one saved with this schedule. */
   version: string;
+  /** The cron expression, time zone and policies. */
   spec: ScheduleSpec;
+  /** Paused schedules fire nothing (`baton schedules pause`). */
   paused: boolean;
   /** Latest tick handled (fired or skipped), ms since epoch. */
   lastTickAt?: number;
+  /** ms since the epoch. */
   updatedAt: number;
 }
 
@@ -299,6 +312,7 @@ export type BatchGroupState = 'pending' | 'succeeded' | 'failed' | 'invalid';
 export interface BatchGroupRecord {
   /** From 0 in item order; -1 is the row of invalid items. */
   index: number;
+  /** The group's items, in item order. */
   items: JsonValue[];
   state: BatchGroupState;
   /** Tries that ended (succeeded or failed) for this group. */
@@ -313,6 +327,10 @@ export interface BatchGroupRecord {
 
 /** Thrown when a run id (or prefix) matches no run, or several. */
 export class RunNotFoundError extends BatonError {
+  /**
+   * @param runId - the id or prefix asked for.
+   * @param candidates - the ids a prefix matched, when it matched several.
+   */
   constructor(
     readonly runId: string,
     readonly candidates: string[] = [],
@@ -333,6 +351,7 @@ export interface Store {
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */
   saveWorkflow(w: WorkflowVersionRecord): Promise<void>;
+  /** A stored workflow version by its hash; undefined when unknown. */
   getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined>;
   /** Creates a run with all its step runs and a `run` event, in one transaction. */
   createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void>;
@@ -340,8 +359,11 @@ export interface Store {
   commit(batch: Batch): Promise<void>;
   /** Resolves a full id or a unique prefix. @throws RunNotFoundError */
   resolveRunId(idOrPrefix: string): Promise<string>;
+  /** A run by its full id; undefined when unknown. */
   getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs matching `filter`, newest first unless it says otherwise; at most `filter.limit` (20). */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** A run's step runs in definition order (`position`). */
   getStepRuns(runId: string): Promise<StoredStepRun[]>;
   getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]>;
   /** Events of a run after `afterSeq` (exclusive), in order, at most `limit`. */
@@ -383,6 +405,7 @@ export interface Store {
    * tick, and entries the workflow no longer declares are removed.
    */
   saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void>;
+  /** Every stored schedule, paused ones included. */
   listSchedules(): Promise<ScheduleRecord[]>;
   /**
    * Pauses or resumes schedules by id (`<workflow>/<name>`) or by workflow name (all of its
@@ -414,6 +437,7 @@ export interface Store {
   saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void>;
   /** The groups of a batch step, by index (the invalid-items row, index -1, first); empty when none. */
   getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]>;
+  /** Closes the database connection(s); the store is unusable afterwards. */
   close(): Promise<void>;
 }
 

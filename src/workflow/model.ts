@@ -16,9 +16,11 @@ export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 
 
 /** One declared workflow param. */
 export interface ParamSpec {
+  /** The value's type; text from `--param k=v` is converted to it. */
   type: ParamType;
   /** Used when the run gives no value. Absent means "no default". */
   default?: JsonValue;
+  /** Free text, shown by `baton validate` and the API. */
   description?: string;
   /** A required param without a default must be given when the run is created. @default false */
   required: boolean;
@@ -57,8 +59,11 @@ export type StepAction =
 
 /** A compiled step. */
 export interface StepSpec {
+  /** Unique within the workflow. */
   id: string;
+  /** Ids of the steps it waits for. */
   needs: string[];
+  /** What it executes: a shell command (`run`) or a handler (`uses`). */
   action: StepAction;
   /** Values may hold `${{ }}` expressions, evaluated per attempt. */
   env: Record<string, string>;
@@ -66,10 +71,13 @@ export interface StepSpec {
   cwd?: string;
   /** Shell for `run` commands. @default '/bin/sh' (cmd.exe on win32) */
   shell?: string;
+  /** Per-attempt timeout, ms; absent = none. A timeout is a failure with reason `timeout`. */
   timeoutMs?: number;
+  /** Its retry policy: the step's own, else the workflow's, else `DEFAULT_RETRY`. */
   retry: RetryPolicy;
   /** −10..+10, higher first. @default 0 */
   priority: number;
+  /** The pool (a name of `WorkflowSpec.pools`) whose limit it counts against. */
   pool?: string;
   /** A condition expression; false makes the step `skipped`. */
   if?: string;
@@ -116,8 +124,11 @@ export interface BatchSpec {
 
 /** A compiled workflow. */
 export interface WorkflowSpec {
+  /** The workflow's name: what runs, schedules and the API call it by. */
   name: string;
+  /** Free text, shown in listings. */
   description?: string;
+  /** Declared params by name. */
   params: Record<string, ParamSpec>;
   /** Max steps running at once in one run. @default 16 */
   concurrency: number;
@@ -127,6 +138,7 @@ export interface WorkflowSpec {
   retry: RetryPolicy;
   /** Pool name -> limit of steps running at once in that pool (across runs in this engine). */
   pools: Record<string, number>;
+  /** Environment variables of every step (a step's own `env` wins); values may hold `${{ }}`. */
   env: Record<string, string>;
   /**
    * Declared secrets (names and sources, never values), read when each step executes.
@@ -137,6 +149,7 @@ export interface WorkflowSpec {
   webhook?: WebhookSpec;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
+  /** The steps, in definition order. */
   steps: StepSpec[];
   /** Absolute folder that relative `uses` and `cwd` resolve against. */
   baseDir: string;
