@@ -27,7 +27,7 @@ beforeAll(async () => {
   const [packed] = JSON.parse(stdout) as { filename: string }[];
   if (packed === undefined) throw new Error(`npm pack printed no file: ${stdout}`);
   tarball = join(dir, packed.filename);
-}, 60_000);
+}, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -76,7 +76,7 @@ describe(`the packed ${PKG} package`, () => {
     writeFileSync(join(cwd, 'steps.ts'), `import { StepFailure } from '${PKG}';\nexport function check(): never { ${THROW} }\n`);
     writeFileSync(join(cwd, 'flow.yaml'), flow('./steps.ts#check'));
     expect(await failureType(cwd)).toBe('quota-exceeded');
-  }, 60_000);
+  }, 120_000);
 
   it('is required by name from .cjs and .ts handlers in a CommonJS project', async () => {
     const cwd = await project('user-cjs', {});
@@ -88,5 +88,5 @@ describe(`the packed ${PKG} package`, () => {
     writeFileSync(join(cwd, 'steps.ts'), `import { StepFailure } from '${PKG}';\nexport function check(): never { ${THROW} }\n`);
     writeFileSync(join(cwd, 'flow.yaml'), flow('./steps.ts#check'));
     expect(await failureType(cwd)).toBe('quota-exceeded');
-  }, 60_000);
+  }, 120_000);
 });
