@@ -2,7 +2,8 @@
 // over IPC (forked). Messages in: 'mark' (reset CPU/query counters), 'report' (send them),
 // 'stop'. Messages out: { ready: id }, { report }, { stopped }.
 // argv: <database url> <slots>. BENCH_FLEET_PROFILE=1 counts and times every statement.
-import { createWorker, openFleetStore } from '../dist/index.js';
+import { createWorker } from '../dist/runtime/index.js';
+import { openFleetStore } from '../dist/store/index.js';
 import { profileQueries } from './pg-profile.js';
 
 const [url, slotsArg] = process.argv.slice(2);

@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { compileWorkflow, createEngine, openFleetStore, openPostgresStore, workflowVersion } from '../dist/index.js';
+import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../dist/index.js';
+import { openFleetStore } from '../dist/store/index.js';
 import { profileQueries } from './pg-profile.js';
 import { flag, fmt, median, opt } from './lib.js';
 

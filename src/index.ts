@@ -1,18 +1,63 @@
 /**
- * @module baton
- * The public TypeScript API: define workflows, run them on an engine, read the store.
+ * @module baton-flow
+ * The public TypeScript API of baton: define, validate and load workflows, run them on an
+ * engine, open a store and read the durable record, write step handlers. Everything else
+ * under `src/` is internal and may change in any release; the HTTP API is `baton-flow/server`.
+ * The checked-in report `etc/baton-flow.api.md` lists this surface (`npm run api:check`).
+ *
+ * Importable from ESM (`import`) and CommonJS (`require`, Node >= 20.19 loads the ESM build
+ * synchronously).
  *
  * @example
- * import { defineWorkflow, compileWorkflow, createEngine, openSqliteStore, workflowVersion } from 'baton';
+ * import { defineWorkflow, compileWorkflow, createEngine, openSqliteStore, workflowVersion } from 'baton-flow';
  * const spec = compileWorkflow(defineWorkflow({ name: 'hello', steps: [{ id: 'hi', run: 'echo hi' }] }), { baseDir: process.cwd() });
  * const store = openSqliteStore('.baton/baton.db'); await store.migrate();
  * const engine = createEngine({ store, dataDir: '.baton' });
  * const run = await engine.startRun(spec, workflowVersion(spec));
  * console.log(await run.result); // { id, state: 'succeeded' }
  */
-export * from './workflow/index.js';
-export * from './core/index.js';
-export * from './store/index.js';
-export * from './runtime/index.js';
-export { createMasker, SECRET_MASK, MIN_MASKED_LENGTH, resolveSecrets } from './executors/index.js';
-export type { Masker, MaskStream, SecretResolution, MissingSecret, SecretProblem } from './executors/index.js';
+
+// JSON and the base error every baton error extends.
+export type { JsonValue, JsonObject } from './shared/index.js';
+export { BatonError, isBatonError } from './shared/index.js';
+
+// Workflow definitions: the SDK, the loader, validation, the compiled model.
+export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './workflow/index.js';
+export type { CompileOptions, WorkflowInput, StepInput, RetryInput } from './workflow/index.js';
+export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './workflow/index.js';
+export type { ValidationResult } from './workflow/index.js';
+export { workflowVersion, toMermaid, parseDuration, decodeDefinition, DefinitionDecodeError } from './workflow/index.js';
+export type {
+  WorkflowSpec, StepSpec, StepAction, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy,
+  ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec,
+} from './workflow/index.js';
+export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './workflow/index.js';
+export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './workflow/index.js';
+
+// Writing step handlers.
+export type { StepContext, StepHandler, StepLogger } from './workflow/index.js';
+export { createMasker } from './executors/index.js';
+export type { Masker, MaskStream } from './executors/index.js';
+export { StepFailure } from './core/index.js';
+export type { Failure, FailureType } from './core/index.js';
+export type { BatchResult, BatchItemResult, BatchItemStatus } from './executors/index.js';
+
+// States of runs, step runs and attempts.
+export { RUN_STATES, STEP_RUN_STATES, isRunDone, isStepDone, isStepActive } from './core/index.js';
+export type { RunState, StepRunState, AttemptState, EndReason } from './core/index.js';
+
+// Stores and the durable record.
+export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundError, TRIGGERS } from './store/index.js';
+export type {
+  Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
+  RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
+} from './store/index.js';
+
+// Running workflows.
+export { createEngine, Engine, RunHeldError, ResumeError } from './runtime/index.js';
+export type { EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
+
+// Assembling a baton process (what the CLI's commands do): the store opened and migrated,
+// fleet-or-local decided from it, one engine.
+export { openProcess, processOnStore, compileProcessOptions, ProcessOptionsError, StoreOpenError } from './modes/index.js';
+export type { BatonProcess, ProcessOptions, ProcessOnStoreOptions, CompiledProcessOptions, ProcessMode, StoreLocation } from './modes/index.js';

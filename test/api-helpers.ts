@@ -5,7 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FleetStore, Role, Store } from '../src/index.js';
+import type { Store } from '../src/index.js';
+import type { FleetStore, Role } from '../src/store/index.js';
 import { openSqliteStore } from '../src/index.js';
 import { createToken } from '../src/server/index.js';
 import type { RunningServer } from '../src/modes/index.js';

@@ -7,8 +7,12 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgFleetStore, PgStore, WorkflowSpec } from '../src/index.js';
-import { createWorker, newRun, openFleetStore, openPostgresStore } from '../src/index.js';
+import type { PgStore, WorkflowSpec } from '../src/index.js';
+import type { PgFleetStore } from '../src/store/index.js';
+import { openPostgresStore } from '../src/index.js';
+import { newRun } from '../src/runtime/index.js';
+import { openFleetStore } from '../src/store/index.js';
+import { createWorker } from '../src/runtime/index.js';
 import { signWebhook } from '../src/server/index.js';
 import type { TestApi } from './api-helpers.js';
 import { openSse, startApi } from './api-helpers.js';

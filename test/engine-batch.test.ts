@@ -6,7 +6,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileWorkflow, openSqliteStore, workflowVersion } from '../src/index.js';
-import type { JsonValue, NewEvent, StepInput, StoredStepRun, WorkflowInput } from '../src/index.js';
+import type { JsonValue, StepInput, StoredStepRun, WorkflowInput } from '../src/index.js';
+import type { NewEvent } from '../src/store/index.js';
 import type { CliProcess, EngineRig } from './helpers.js';
 import { baton, engineRig, fixture, jsonEvents, spawnBaton, tempDir, waitFor } from './helpers.js';
 

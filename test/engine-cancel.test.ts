@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cancelStoredRun, workflowVersion } from '../src/index.js';
-import type { NewEvent } from '../src/index.js';
+import { workflowVersion } from '../src/index.js';
+import { cancelStoredRun } from '../src/runtime/index.js';
+import type { NewEvent } from '../src/store/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture, processAlive, readPid, waitFor } from './helpers.js';
 

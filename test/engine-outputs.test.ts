@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveParams, workflowVersion } from '../src/index.js';
+import { workflowVersion } from '../src/index.js';
+import { resolveParams } from '../src/workflow/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture } from './helpers.js';
 

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { NewEvent, PgStore } from '../src/index.js';
+import type { PgStore } from '../src/index.js';
+import type { NewEvent } from '../src/store/index.js';
 import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../src/index.js';
 import { processAlive, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';

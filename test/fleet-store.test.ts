@@ -5,8 +5,8 @@
  * whole queue, so tests must not share one.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openFleetStore } from '../src/index.js';
-import type { ClaimedAttempt, FleetAttemptInput, FleetChannel, PgFleetStore, WorkerRegistration } from '../src/index.js';
+import { openFleetStore } from '../src/store/index.js';
+import type { ClaimedAttempt, FleetAttemptInput, FleetChannel, PgFleetStore, WorkerRegistration } from '../src/store/index.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { waitFor } from './helpers.js';

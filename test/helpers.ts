@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine, SqliteStore, WorkflowSpec } from '../src/index.js';
-import { createEngine, loadWorkflowFile, openSqliteStore, pidAlive } from '../src/index.js';
+import { createEngine, loadWorkflowFile, openSqliteStore } from '../src/index.js';
+import { pidAlive } from '../src/runtime/index.js';
 import type { EngineOptions } from '../src/index.js';
 
 /** The repository root. */

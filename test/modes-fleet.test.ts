@@ -6,8 +6,12 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PgFleetStore, PgStore, Worker } from '../src/index.js';
-import { compileWorkflow, createWorker, openFleetStore, openPostgresStore, workflowVersion } from '../src/index.js';
+import type { PgStore } from '../src/index.js';
+import { compileWorkflow, openPostgresStore, workflowVersion } from '../src/index.js';
+import type { PgFleetStore } from '../src/store/index.js';
+import { openFleetStore } from '../src/store/index.js';
+import type { Worker } from '../src/runtime/index.js';
+import { createWorker } from '../src/runtime/index.js';
 import { openProcess, processOnStore } from '../src/modes/index.js';
 import { baton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';

@@ -7,10 +7,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Engine, FleetStore, PgStore, Worker } from '../src/index.js';
-import {
-  createEngine, createWorker, loadWorkflowFile, openFleetStore, openPostgresStore, pauseRun, rerunRun, unpauseRun, workflowVersion,
-} from '../src/index.js';
+import type { Engine, PgStore } from '../src/index.js';
+import type { FleetStore } from '../src/store/index.js';
+import type { Worker } from '../src/runtime/index.js';
+import { createEngine, loadWorkflowFile, openPostgresStore, workflowVersion } from '../src/index.js';
+import { createWorker, pauseRun, rerunRun, unpauseRun } from '../src/runtime/index.js';
+import { openFleetStore } from '../src/store/index.js';
 import { fixture, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';

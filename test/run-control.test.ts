@@ -6,11 +6,11 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NewEvent, Store } from '../src/index.js';
-import {
-  PriorityRangeError, RerunSelectionError, RunNotFoundError, RunStateError, createEngine, pauseRun, rerunRun, retryAsNewRun,
-  setRunPriority, submitRun, unpauseRun, workflowVersion,
-} from '../src/index.js';
+import type { Store } from '../src/index.js';
+import type { NewEvent } from '../src/store/index.js';
+import { RunNotFoundError, createEngine, workflowVersion } from '../src/index.js';
+import { PriorityRangeError, RunStateError, pauseRun, rerunRun, retryAsNewRun, setRunPriority, submitRun, unpauseRun } from '../src/runtime/index.js';
+import { RerunSelectionError } from '../src/core/index.js';
 import { RunLoop } from '../src/modes/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture, waitFor } from './helpers.js';

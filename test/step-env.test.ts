@@ -7,8 +7,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FleetTask } from '../src/index.js';
-import { compileWorkflow, openFleetStore, taskToJson } from '../src/index.js';
+import type { FleetTask } from '../src/runtime/index.js';
+import { compileWorkflow } from '../src/index.js';
+import { openFleetStore } from '../src/store/index.js';
+import { taskToJson } from '../src/runtime/index.js';
 import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
 import { createTestDatabase } from './pg-helpers.js';
 

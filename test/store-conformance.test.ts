@@ -7,7 +7,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptRecord, NewEvent, RunRecord, Store, StoredStepRun, WorkflowVersionRecord } from '../src/index.js';
+import type { AttemptRecord, RunRecord, Store, StoredStepRun, WorkflowVersionRecord } from '../src/index.js';
+import type { NewEvent } from '../src/store/index.js';
 import { openPostgresStore, openSqliteStore, RunNotFoundError } from '../src/index.js';
 import { POSTGRES_MIGRATIONS_DIR } from '../src/store/postgres/pg-store.js';
 import { tempDir } from './helpers.js';

@@ -6,8 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FleetTask, PgFleetStore } from '../src/index.js';
-import { compileWorkflow, openFleetStore, taskToJson } from '../src/index.js';
+import type { FleetTask } from '../src/runtime/index.js';
+import type { PgFleetStore } from '../src/store/index.js';
+import { compileWorkflow } from '../src/index.js';
+import { openFleetStore } from '../src/store/index.js';
+import { taskToJson } from '../src/runtime/index.js';
 import { spawnBaton, tempDir, waitFor } from './helpers.js';
 import type { CliProcess } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';

@@ -7,8 +7,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FleetStore, FleetTask, PgFleetStore, Worker, WorkerEvent, WorkerOptions, WorkerRecord } from '../src/index.js';
-import { compileWorkflow, createWorker, openFleetStore, pidAlive, taskToJson } from '../src/index.js';
+import type { FleetStore, PgFleetStore, WorkerRecord } from '../src/store/index.js';
+import type { FleetTask, Worker, WorkerEvent, WorkerOptions } from '../src/runtime/index.js';
+import { compileWorkflow } from '../src/index.js';
+import { createWorker, pidAlive, taskToJson } from '../src/runtime/index.js';
+import { openFleetStore } from '../src/store/index.js';
 import type { StepInput } from '../src/workflow/index.js';
 import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';

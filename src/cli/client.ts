@@ -10,7 +10,7 @@
 import type { AttemptRecord, NewEvent, RunRecord, StoredStepRun } from '../store/index.js';
 import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** Where the API lives under the server's URL. */
 const PREFIX = '/api/v1';

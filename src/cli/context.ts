@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import type { Store } from '../store/index.js';
 import type { BatonProcess, ProcessMode, ProcessOptions } from '../modes/index.js';
 import { ProcessOptionsError, StoreOpenError, openProcess } from '../modes/index.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {

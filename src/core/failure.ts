@@ -1,5 +1,5 @@
-import type { JsonValue } from '../shared/json.js';
-import { coerceError } from '../shared/errors.js';
+import type { JsonValue } from '../shared/index.js';
+import { coerceError } from '../shared/index.js';
 
 export { coerceError };
 
@@ -14,8 +14,11 @@ export interface Failure {
    * `type`, else the thrown error's `name` (`Error`, `TypeError`…).
    */
   type: FailureType | (string & {});
+  /** Human-readable; secrets masked. */
   message: string;
+  /** Whether the retry policy may try the step again. */
   retryable: boolean;
+  /** Any JSON the thrower attached (a `StepFailure`'s `details`). */
   details?: JsonValue;
 }
 
@@ -87,9 +90,13 @@ export class StepFailure extends Error {
    * only knows one copy of the class.
    */
   static readonly brand: unique symbol = Symbol.for('baton.StepFailure');
+  /** The stored failure's `type`. @default 'StepFailure' */
   readonly type: string;
+  /** `false` stops retries. @default true */
   readonly retryable: boolean;
+  /** JSON stored with the failure. */
   readonly details?: JsonValue;
+  /** @param message - the failure's message; `opts.cause` becomes the error's `cause`. */
   constructor(message: string, opts: { type?: string; retryable?: boolean; details?: JsonValue; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'StepFailure';

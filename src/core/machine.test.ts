@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepInput, WorkflowInput } from '../workflow/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import { compileWorkflow } from '../workflow/index.js';
 import type { Failure } from './failure.js';
 import type { MachineOptions, StepRunRecord, Transition } from './machine.js';

@@ -6,12 +6,12 @@
  * performs their effects.
  */
 import type { StepSpec, WorkflowSpec, ExpressionScope } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import { evaluateCondition } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';
 import { failures } from './failure.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage } from '../shared/index.js';
 import type { EndReason, RunState, StepRunState } from './states.js';
 import { IllegalTransitionError, canMoveRun, canMoveStep, isStepDone } from './states.js';
 

@@ -12,7 +12,7 @@ import type { WorkflowSpec } from '../workflow/index.js';
 import type { StepRunRecord, StepTransition } from './machine.js';
 import type { StepRunState } from './states.js';
 import { canRerunStep } from './states.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /**
  * What to re-run. `from`: that step and every step downstream of it (its dependents, their

@@ -1,4 +1,4 @@
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 /**
  * @module core/states
  * Glossary (DESIGN.md): a **workflow** is a named, versioned DAG of **steps**; a **run** is

@@ -6,7 +6,7 @@
  */
 import type { Failure } from '../core/index.js';
 import type { BatchSpec } from '../workflow/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import { AttemptLog } from './log.js';
 import type { Masker } from './mask.js';
@@ -18,9 +18,12 @@ export type BatchItemStatus = 'succeeded' | 'failed' | 'invalid' | 'skipped';
 
 /** One item of the consolidated result. `error` is the group's failure or the validation reason. */
 export interface BatchItemResult {
+  /** The item as listed (a path for a glob). */
   item: JsonValue;
   status: BatchItemStatus;
+  /** The item's output, when its group succeeded. */
   output?: JsonValue;
+  /** The group's failure message, or why the item is invalid. */
   error?: string;
 }
 
@@ -30,8 +33,11 @@ export interface BatchItemResult {
  * not attempted because fail-fast stopped or `maxFailures` was exceeded.
  */
 export interface BatchResult {
+  /** Every item with how it ended. */
   items: BatchItemResult[];
+  /** Items by how they ended; `total` counts them all. */
   counts: { total: number; succeeded: number; failed: number; invalid: number; skipped: number };
+  /** The items whose group failed, with the failure message (invalid items are in `items`). */
   failures: { item: JsonValue; error: string }[];
 }
 

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { backoffDelay } from '../core/index.js';
 import type { Failure } from '../core/index.js';
 import type { StepAction, StepSpec } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import { loadHandler } from '../workflow/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import type { BatchResult, InvalidItem } from './batch-items.js';

@@ -8,9 +8,9 @@
  * attempt's log, masked, not to baton's own output (./console.ts).
  */
 import { toFailure } from '../core/index.js';
-import { coerceError, errorMessage } from '../shared/errors.js';
+import { coerceError, errorMessage } from '../shared/index.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import { loadHandler } from '../workflow/index.js';
 import { captureOutput } from './console.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';

@@ -3,7 +3,7 @@
  * Run one attempt of a step and say how it ended. Executors do not touch the store.
  */
 import type { Failure } from '../core/index.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage } from '../shared/index.js';
 import type { Masker } from './mask.js';
 import { createMasker } from './mask.js';
 import { resolveSecrets } from './secrets.js';

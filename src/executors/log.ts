@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { types } from 'node:util';
 import type { StepLogger } from '../workflow/index.js';
 import type { Masker, MaskStream } from './mask.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 
 /**
  * One attempt's log file, capped at `capBytes`. The file is opened on the first write, so

@@ -10,7 +10,7 @@
  * a JSON text: a PEM's newlines as `\n`, `"` as `\"`), and, for a multi-line secret, each
  * of its lines on its own, as GitHub Actions masks multi-line secrets.
  */
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 
 /** What a masked span becomes. */
 export const SECRET_MASK = '***';

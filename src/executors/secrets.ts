@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { systemErrorCode } from '../shared/errors.js';
+import { systemErrorCode } from '../shared/index.js';
 import type { SecretSpec } from '../workflow/index.js';
 
 /** Why a secret could not be read. */

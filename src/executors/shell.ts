@@ -7,8 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import type { JsonValue } from '../shared/json.js';
-import { errorMessage } from '../shared/errors.js';
+import type { JsonValue } from '../shared/index.js';
+import { errorMessage } from '../shared/index.js';
 import { scrubEnvironment } from './env.js';
 import type { Masker } from './mask.js';
 import { NO_MASKING } from './mask.js';

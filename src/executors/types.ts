@@ -1,7 +1,7 @@
 import type { Failure } from '../core/index.js';
 import type { SecretSpec, StepSpec } from '../workflow/index.js';
 import type { Masker } from './mask.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import type { AttemptLog } from './log.js';
 

@@ -5,7 +5,7 @@
  * themselves; inside `modes/` only {@link CompiledProcessOptions} travels.
  */
 import { dirname, resolve } from 'node:path';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /**
  * The three kinds of baton process (DESIGN.md, "Modes"):

@@ -12,7 +12,7 @@ import type { Engine } from '../runtime/index.js';
 import { createEngine } from '../runtime/index.js';
 import type { FleetStore, Store } from '../store/index.js';
 import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
-import { BatonError, errorMessage } from '../shared/errors.js';
+import { BatonError, errorMessage } from '../shared/index.js';
 import type { CompiledProcessOptions, ProcessOptions } from './options.js';
 import { compileProcessOptions } from './options.js';
 

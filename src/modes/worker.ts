@@ -6,7 +6,7 @@
  */
 import type { Worker, WorkerEvent, WorkerOptions } from '../runtime/index.js';
 import { createWorker } from '../runtime/index.js';
-import { BatonError, errorMessage } from '../shared/errors.js';
+import { BatonError, errorMessage } from '../shared/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';

@@ -10,7 +10,7 @@ import type { Failure, RunMachine, RunTransition, Transition } from '../core/ind
 import type { AbortCause, AttemptResult, BatchHooks, BatchProgress } from '../executors/index.js';
 import { AttemptLog, execute } from '../executors/index.js';
 import type { StepSpec } from '../workflow/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import { interpolate, interpolateValue } from '../workflow/index.js';
 import type { AttemptEnd, AttemptRecord, FleetAttemptInput } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';

@@ -7,7 +7,7 @@
 import type { BatchHooks, BatchProgress } from '../executors/index.js';
 import { NO_MASKING } from '../executors/index.js';
 import type { BatchSpec, ExpressionScope } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import { ExpressionError, evaluateExpression, interpolate, interpolateValue } from '../workflow/index.js';
 import type { Store } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';

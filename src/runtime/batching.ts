@@ -4,7 +4,7 @@
  * changes, and the event a step transition records.
  */
 import type { StepTransition } from '../core/index.js';
-import type { JsonObject } from '../shared/json.js';
+import type { JsonObject } from '../shared/index.js';
 import type { Batch, NewEvent } from '../store/index.js';
 
 /** The event recording one step transition. */

@@ -12,12 +12,12 @@
  */
 import type { RerunSelection, RunState, StepRunState } from '../core/index.js';
 import { RerunSelectionError, canRerunRun, isRunDone, planRerun } from '../core/index.js';
-import type { JsonObject } from '../shared/json.js';
+import type { JsonObject } from '../shared/index.js';
 import type { NewEvent, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { newRun } from './records.js';
 import { runDefinition } from './restore.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 export { RerunSelectionError };
 export type { RerunProblem, RerunSelection } from '../core/index.js';

@@ -26,7 +26,7 @@ import { holderAlive } from './liveness.js';
 import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import type { NewRunOptions } from './records.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** A run's end, as `RunHandle.result` reports it. */
 export interface RunSummary {

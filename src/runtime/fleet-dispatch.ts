@@ -11,7 +11,7 @@
 import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
 import type { AttemptResult } from '../executors/index.js';
 import { failures, isFailure } from '../core/index.js';
-import { coerceError } from '../shared/errors.js';
+import { coerceError } from '../shared/index.js';
 
 /** How a published attempt ended, as the coordinator applies it. */
 export type RemoteEnd =

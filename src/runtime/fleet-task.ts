@@ -5,7 +5,7 @@
  * evaluated (env, inputs, cwd), so a worker needs no access to the run's state.
  */
 import type { SecretSpec, StepSpec } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 
 /** A fleet attempt's task payload (stored as JSON in `attempts.task`). */
 export interface FleetTask {

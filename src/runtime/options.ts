@@ -2,6 +2,7 @@ import type { FleetStore, Store } from '../store/index.js';
 
 /** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
 export interface EngineOptions {
+  /** Where runs are recorded; the engine does not close it. */
   store: Store;
   /** Folder for attempt logs (`logs/`) and output files (`outputs/`). Usually `./.baton`. */
   dataDir: string;

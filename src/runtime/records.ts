@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowSpec } from '../workflow/index.js';
-import type { JsonObject } from '../shared/json.js';
+import type { JsonObject } from '../shared/index.js';
 import type { NewRunRows, RunRecord, Store, Trigger, WorkflowVersionRecord } from '../store/index.js';
 
 /** Options for one new run. */

@@ -7,12 +7,12 @@ import type { Transition } from '../core/index.js';
 import { RunMachine, failures } from '../core/index.js';
 import type { StepAction, StepSpec, WorkflowSpec } from '../workflow/index.js';
 import { decodeDefinition } from '../workflow/index.js';
-import type { JsonObject } from '../shared/json.js';
+import type { JsonObject } from '../shared/index.js';
 import type { AttemptEnd, AttemptRecord, RunRecord, Store } from '../store/index.js';
 import { RunNotFoundError } from '../store/index.js';
 import { holderAlive, killOrphanGroups } from './liveness.js';
 import type { CompiledEngineOptions } from './options.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** A machine for a new run. */
 export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject, o: Pick<CompiledEngineOptions, 'maxLostAttempts'>): RunMachine {
@@ -21,6 +21,7 @@ export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject
 
 /** Thrown when a run cannot be resumed from its records. */
 export class ResumeError extends BatonError {
+  /** @param runId - the run that cannot be resumed. */
   constructor(
     readonly runId: string,
     message: string,

@@ -57,6 +57,7 @@ export interface RunService {
 
 /** Options of {@link buildApi}. */
 export interface ApiOptions {
+  /** Where runs, workflows and tokens are read and written. */
   store: Store;
   /** Where logs and outputs live (attempt log paths are read from here). */
   dataDir: string;
@@ -79,6 +80,7 @@ export interface ApiOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Longest wait between two reads of the event table by a live feed, ms. @default 250 */
   feedPollMs?: number;
+  /** The current time, ms since the epoch (tests pass a virtual clock). @default Date.now */
   clock?: () => number;
   /** pino logging of requests. @default false */
   logger?: boolean;

@@ -9,10 +9,15 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { PriorityRangeError, RerunSelectionError, ResumeError, RunHeldError, RunStateError } from '../runtime/index.js';
 import { ParamError, WorkflowValidationError } from '../workflow/index.js';
 import { BadCursorError, RunNotFoundError } from '../store/index.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** A failure a route reports on purpose. */
 export class ApiError extends BatonError {
+  /**
+   * @param status - the HTTP status of the response.
+   * @param code - the body's stable `error.code`.
+   * @param details - JSON sent as the body's `error.details`.
+   */
   constructor(
     readonly status: number,
     code: string,

@@ -11,7 +11,9 @@ import { ROLES, TOKEN_TOUCH_MS } from '../store/index.js';
 
 /** A token as created: `token` is shown once and never stored. */
 export interface CreatedToken {
+  /** The secret, `baton_<id>_<32 chars>`: shown once, only its hash is stored. */
   token: string;
+  /** The stored row (id, name, role, hash). */
   record: TokenRecord;
 }
 

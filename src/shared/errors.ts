@@ -34,6 +34,7 @@ export class BatonError extends Error {
     }
   }
 
+  /** `instanceof` by brand: true for an instance of this class from any copy of baton. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandOf(this.name)] === true;
   }

@@ -7,7 +7,7 @@
  */
 import type { RunState, StepRunState } from '../core/index.js';
 import type { EventRecord, NewEvent, RunRecord, StoredStepRun, Trigger } from './types.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /**
  * What a token may do. `viewer` reads; `operator` also creates, cancels, retries, pauses

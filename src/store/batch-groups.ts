@@ -5,7 +5,7 @@
  * reads back the same record from either.
  */
 import type { Failure } from '../core/index.js';
-import type { JsonValue } from '../shared/json.js';
+import type { JsonValue } from '../shared/index.js';
 import type { BatchGroupRecord } from './types.js';
 
 /** The columns of one group, in `batch_groups` column order after the key (run_id, step_id). */

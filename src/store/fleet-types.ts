@@ -35,7 +35,7 @@
  * a batch too long for one payload) means "look at the whole run" (`takeCompleted`).
  */
 import type { Failure } from '../core/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { AttemptRecord } from './types.js';
 
 /** Lifecycle of a worker: `draining` finishes what it holds and claims nothing new; `stopped` is gone. */

@@ -7,7 +7,7 @@
  */
 import type { Failure } from '../core/index.js';
 import type { ScheduleSpec } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StoredStepRun, WorkflowVersionRecord } from './types.js';
 
 /** One row, column name to value. */

@@ -9,10 +9,10 @@
  */
 import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
 import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 
 /** What created a run (glossary: trigger). */
 export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
@@ -22,38 +22,59 @@ export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webho
 
 /** A stored workflow version. */
 export interface WorkflowVersionRecord {
+  /** The content hash (`workflowVersion`): its key, and what a run records. */
   version: string;
+  /** The workflow's name. */
   name: string;
   /** The compiled definition as JSON-able data. */
   definition: JsonValue;
+  /** The file it was loaded from, if any. */
   sourcePath?: string;
+  /** When this version was first stored, ms since the epoch. */
   createdAt: number;
 }
 
 /** A stored run. Times are ms since the epoch. */
 export interface RunRecord {
+  /** The run's id: 8 base-36 chars of its creation time (ms) then 8 random hex, so ids sort by age; a unique prefix is accepted by `resolveRunId`. */
   id: string;
+  /** The workflow's name. */
   workflow: string;
+  /** The workflow version it runs (content hash, `workflowVersion`). */
   version: string;
   state: RunState;
+  /** What created it. */
   trigger: Trigger;
+  /** Its params, defaults applied. */
   params: JsonObject;
+  /** −10..+10, higher first. */
   priority: number;
+  /** Steps of this run at once; absent: the workflow's `concurrency`. */
   concurrency?: number;
+  /** Step runs in the run. */
   stepCount: number;
+  /** ms since the epoch. */
   createdAt: number;
+  /** When it first ran, ms since the epoch. */
   startedAt?: number;
+  /** When it ended, ms since the epoch. */
   endedAt?: number;
+  /** Why it ended the way it did, beyond its state (e.g. `run-timeout`, `cancelled`). */
   reason?: EndReason;
+  /** The engine holding the run's lease, by its id; absent while nobody holds it. */
   owner?: string;
+  /** The holder's process id, and host below: to tell a dead holder on this machine. */
   ownerPid?: number;
   ownerHost?: string;
+  /** When the holder's lease runs out, ms since the epoch (the database's clock). */
   leaseExpiresAt?: number;
+  /** When a cancel was asked for, ms since the epoch; the holder acts on it. */
   cancelRequestedAt?: number;
   /** A `pending` run becomes `queued` at this time (delayed and scheduled runs). */
   dueAt?: number;
   /** The schedule that created it (`<workflow>/<name>`) and the tick it fired for. */
   scheduleId?: string;
+  /** The schedule tick it fired for, ms since the epoch. */
   tickAt?: number;
   /** Wait until no other run of `scheduleId` is queued or running (schedule `overlap: queue`). */
   waitForSchedule?: boolean;
@@ -71,43 +92,60 @@ export interface RunRecord {
 /** A stored step run: the machine's record plus its run and position. */
 export interface StoredStepRun extends StepRunRecord {
   runId: string;
+  /** The step's index in the definition's `steps`, from 0. */
   position: number;
 }
 
 /** A stored attempt. */
 export interface AttemptRecord {
+  /** `<run>.<step>.<number>`: stable, usable as an idempotency key. */
   id: string;
   runId: string;
   stepId: string;
+  /** The try's number, from 1. */
   number: number;
   state: AttemptState;
+  /** ms since the epoch. */
   startedAt: number;
+  /** ms since the epoch. */
   endedAt?: number;
+  /** A shell step's exit code. */
   exitCode?: number;
+  /** How it failed, as stored and shown. */
   error?: Failure;
+  /** The attempt's log file. */
   logPath?: string;
+  /** The process id of a shell step's command. */
   pid?: number;
   /** Peak resident memory of the attempt's process, bytes. */
   peakRssBytes?: number;
   /** CPU time (user + system), ms. */
   cpuMs?: number;
+  /** The worker that executed it (fleet mode), by id. */
   worker?: string;
 }
 
 /** One event: an append-only record of one state change. `seq` orders all events. */
 export interface EventRecord {
+  /** Position among all events of the store, increasing. */
   seq: number;
   runId: string;
+  /** The step run it concerns, if any. */
   stepId?: string;
+  /** The attempt it concerns, if any (`AttemptRecord.id`). */
   attemptId?: string;
   /**
    * `run` | `step` | `attempt` | `cancel-requested` | ...; an operator's requests are
    * `run-paused`, `run-resumed`, `rerun`, `priority` and `retried` (data says who asked, `by`).
    */
   type: string;
+  /** The state before the change, for state changes. */
   from?: string;
+  /** The state after the change, for state changes. */
   to?: string;
+  /** ms since the epoch. */
   at: number;
+  /** Details of the change, by event type. */
   data?: JsonObject;
 }
 
@@ -174,7 +212,9 @@ export interface Batch {
 
 /** Filters for `listRuns`. */
 export interface RunFilter {
+  /** Only runs of this workflow (by name). */
   workflow?: string;
+  /** Only runs in one of these states. */
   state?: RunState[];
   /** @default 20 */
   limit?: number;
@@ -224,13 +264,19 @@ export interface RunOwner {
 
 /** A schedule as stored: its compiled entry, the version it runs, and its state. */
 export interface ScheduleRecord {
+  /** `<workflow>/<schedule name>`. */
   id: string;
+  /** The workflow's name. */
   workflow: string;
+  /** The workflow version its runs use: the latest one saved with this schedule. */
   version: string;
+  /** The cron expression, time zone and policies. */
   spec: ScheduleSpec;
+  /** Paused schedules fire nothing (`baton schedules pause`). */
   paused: boolean;
   /** Latest tick handled (fired or skipped), ms since epoch. */
   lastTickAt?: number;
+  /** ms since the epoch. */
   updatedAt: number;
 }
 
@@ -266,6 +312,7 @@ export type BatchGroupState = 'pending' | 'succeeded' | 'failed' | 'invalid';
 export interface BatchGroupRecord {
   /** From 0 in item order; -1 is the row of invalid items. */
   index: number;
+  /** The group's items, in item order. */
   items: JsonValue[];
   state: BatchGroupState;
   /** Tries that ended (succeeded or failed) for this group. */
@@ -280,6 +327,10 @@ export interface BatchGroupRecord {
 
 /** Thrown when a run id (or prefix) matches no run, or several. */
 export class RunNotFoundError extends BatonError {
+  /**
+   * @param runId - the id or prefix asked for.
+   * @param candidates - the ids a prefix matched, when it matched several.
+   */
   constructor(
     readonly runId: string,
     readonly candidates: string[] = [],
@@ -300,6 +351,7 @@ export interface Store {
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */
   saveWorkflow(w: WorkflowVersionRecord): Promise<void>;
+  /** A stored workflow version by its hash; undefined when unknown. */
   getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined>;
   /** Creates a run with all its step runs and a `run` event, in one transaction. */
   createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void>;
@@ -307,8 +359,11 @@ export interface Store {
   commit(batch: Batch): Promise<void>;
   /** Resolves a full id or a unique prefix. @throws RunNotFoundError */
   resolveRunId(idOrPrefix: string): Promise<string>;
+  /** A run by its full id; undefined when unknown. */
   getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs matching `filter`, newest first unless it says otherwise; at most `filter.limit` (20). */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** A run's step runs in definition order (`position`). */
   getStepRuns(runId: string): Promise<StoredStepRun[]>;
   getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]>;
   /** Events of a run after `afterSeq` (exclusive), in order, at most `limit`. */
@@ -351,6 +406,7 @@ export interface Store {
    * tick, and entries the workflow no longer declares are removed.
    */
   saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void>;
+  /** Every stored schedule, paused ones included. */
   listSchedules(): Promise<ScheduleRecord[]>;
   /**
    * Pauses or resumes schedules by id (`<workflow>/<name>`) or by workflow name (all of its
@@ -382,6 +438,7 @@ export interface Store {
   saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void>;
   /** The groups of a batch step, by index (the invalid-items row, index -1, first); empty when none. */
   getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]>;
+  /** Closes the database connection(s); the store is unusable afterwards. */
   close(): Promise<void>;
 }
 

@@ -8,8 +8,8 @@
  * kept as it is, not dropped.
  */
 import { z } from 'zod';
-import { BatonError } from '../shared/errors.js';
-import type { JsonValue } from '../shared/json.js';
+import { BatonError } from '../shared/index.js';
+import type { JsonValue } from '../shared/index.js';
 import type { WorkflowSpec } from './model.js';
 
 const json: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]));

@@ -1,4 +1,4 @@
-import { BatonError } from '../shared/errors.js';
+import { BatonError } from '../shared/index.js';
 /**
  * @module workflow/errors
  * The typed errors of the spec layer. Validation problems are plain, serializable
@@ -39,12 +39,17 @@ export type SpecErrorCode =
  * `line` and `column` are 1-based and present when the definition came from a file.
  */
 export interface SpecError {
+  /** A stable, machine-readable kind of problem. */
   code: SpecErrorCode;
   /** One sentence, without the suggestion (see `suggestion`). */
   message: string;
+  /** The field, e.g. `steps[1].batch.groupSize`; empty for the whole document. */
   path: string;
+  /** The definition file, when it was loaded from one. */
   file?: string;
+  /** 1-based line of the field in `file`, when known. */
   line?: number;
+  /** 1-based column of the field in `file`, when known. */
   column?: number;
   /** A likely intended value ("did you mean"), e.g. the closest known step id or field name. */
   suggestion?: string;
@@ -66,6 +71,7 @@ export function formatSpecError(e: SpecError): string {
  * `errors` holds every problem found, not only the first; the message lists them all.
  */
 export class WorkflowValidationError extends BatonError {
+  /** Every problem found, in document order. */
   readonly errors: SpecError[];
 
   constructor(errors: SpecError[], workflowName?: string, options?: ErrorOptions) {
@@ -81,6 +87,7 @@ export class WorkflowValidationError extends BatonError {
  * `problems` holds one sentence per problem (missing, unknown, wrong type), all of them.
  */
 export class ParamError extends BatonError {
+  /** One sentence per problem. */
   readonly problems: string[];
 
   constructor(problems: string[]) {
@@ -95,6 +102,7 @@ export class ParamError extends BatonError {
  * `source` is the expression text without the `${{ }}` wrapper.
  */
 export class ExpressionError extends BatonError {
+  /** The expression's text, as written inside `${{ }}`. */
   readonly source: string;
 
   constructor(message: string, source: string, options?: ErrorOptions) {
@@ -112,8 +120,11 @@ export type HandlerLoadFailure = 'module-not-found' | 'export-not-found' | 'not-
  * error keeps the module's own error as `cause`.
  */
 export class HandlerLoadError extends BatonError {
+  /** Why it could not be loaded. */
   readonly reason: HandlerLoadFailure;
+  /** The module's absolute path. */
   readonly modulePath: string;
+  /** The export asked for (`default` when the ref has no `#`). */
   readonly exportName: string;
 
   constructor(reason: HandlerLoadFailure, modulePath: string, exportName: string, message: string, options?: ErrorOptions) {

@@ -20,7 +20,9 @@ const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The outcome of {@link validateWorkflowFile}: a spec when there are no errors. */
 export interface ValidationResult {
+  /** The compiled workflow, when there are no errors. */
   spec?: WorkflowSpec;
+  /** Every problem found; empty when valid. */
   errors: SpecError[];
 }
 

@@ -8,17 +8,19 @@
 import type { ScheduleSpec } from './schedule.js';
 import type { SecretSpec, WebhookSpec } from './secrets.js';
 
-import type { JsonObject, JsonValue } from '../shared/json.js';
-export type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
+export type { JsonObject, JsonValue } from '../shared/index.js';
 
 /** Types a workflow param may declare; checked when a run is created. */
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object';
 
 /** One declared workflow param. */
 export interface ParamSpec {
+  /** The value's type; text from `--param k=v` is converted to it. */
   type: ParamType;
   /** Used when the run gives no value. Absent means "no default". */
   default?: JsonValue;
+  /** Free text, shown by `baton validate` and the API. */
   description?: string;
   /** A required param without a default must be given when the run is created. @default false */
   required: boolean;
@@ -57,8 +59,11 @@ export type StepAction =
 
 /** A compiled step. */
 export interface StepSpec {
+  /** Unique within the workflow. */
   id: string;
+  /** Ids of the steps it waits for. */
   needs: string[];
+  /** What it executes: a shell command (`run`) or a handler (`uses`). */
   action: StepAction;
   /** Values may hold `${{ }}` expressions, evaluated per attempt. */
   env: Record<string, string>;
@@ -72,10 +77,13 @@ export interface StepSpec {
   cwd?: string;
   /** Shell for `run` commands. @default '/bin/sh' (cmd.exe on win32) */
   shell?: string;
+  /** Per-attempt timeout, ms; absent = none. A timeout is a failure with reason `timeout`. */
   timeoutMs?: number;
+  /** Its retry policy: the step's own, else the workflow's, else `DEFAULT_RETRY`. */
   retry: RetryPolicy;
   /** −10..+10, higher first. @default 0 */
   priority: number;
+  /** The pool (a name of `WorkflowSpec.pools`) whose limit it counts against. */
   pool?: string;
   /** A condition expression; false makes the step `skipped`. */
   if?: string;
@@ -122,8 +130,11 @@ export interface BatchSpec {
 
 /** A compiled workflow. */
 export interface WorkflowSpec {
+  /** The workflow's name: what runs, schedules and the API call it by. */
   name: string;
+  /** Free text, shown in listings. */
   description?: string;
+  /** Declared params by name. */
   params: Record<string, ParamSpec>;
   /** Max steps running at once in one run. @default 16 */
   concurrency: number;
@@ -133,6 +144,7 @@ export interface WorkflowSpec {
   retry: RetryPolicy;
   /** Pool name -> limit of steps running at once in that pool (across runs in this engine). */
   pools: Record<string, number>;
+  /** Environment variables of every step (a step's own `env` wins); values may hold `${{ }}`. */
   env: Record<string, string>;
   /**
    * Declared secrets (names and sources, never values), read when each step executes.
@@ -143,6 +155,7 @@ export interface WorkflowSpec {
   webhook?: WebhookSpec;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
+  /** The steps, in definition order. */
   steps: StepSpec[];
   /** Absolute folder that relative `uses` and `cwd` resolve against. */
   baseDir: string;
@@ -152,9 +165,13 @@ export interface WorkflowSpec {
 
 /** A line logger handed to handlers; lines land in the attempt's log file. */
 export interface StepLogger {
+  /** Writes one line at level debug to the attempt's log; `fields` follow as JSON. */
   debug(message: string, fields?: JsonObject): void;
+  /** Writes one line at level info to the attempt's log; `fields` follow as JSON. */
   info(message: string, fields?: JsonObject): void;
+  /** Writes one line at level warn to the attempt's log; `fields` follow as JSON. */
   warn(message: string, fields?: JsonObject): void;
+  /** Writes one line at level error to the attempt's log; `fields` follow as JSON. */
   error(message: string, fields?: JsonObject): void;
 }
 
@@ -169,7 +186,9 @@ export interface StepContext<I extends JsonValue = JsonObject> {
   inputs: I;
   /** Outputs of every upstream step (transitively), by step id. */
   outputs: Record<string, JsonValue>;
+  /** The run this attempt belongs to: its id and its workflow's name. */
   run: { id: string; workflow: string };
+  /** The step being executed. */
   step: { id: string };
   /** This try's number, from 1. */
   attempt: number;
@@ -177,6 +196,7 @@ export interface StepContext<I extends JsonValue = JsonObject> {
   attemptId: string;
   /** Aborted on cancellation or timeout; `signal.reason` says which. */
   signal: AbortSignal;
+  /** Lines to the attempt's log (secrets masked). */
   log: StepLogger;
   /**
    * The workflow's secrets by name, read in the process that executes the step. Their values

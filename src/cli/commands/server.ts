@@ -6,7 +6,7 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, openCliProcess } from '../context.js';
 import { formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
-import { errorMessage } from '../../shared/errors.js';
+import { errorMessage } from '../../shared/index.js';
 
 /** `baton server`: fires schedules and delayed runs and executes runs, until stopped. */
 export function registerServer(program: Command, globals: () => GlobalOptions): void {

@@ -10,7 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { newRun } from '../../runtime/index.js';
-import type { JsonValue } from '../../shared/json.js';
+import type { JsonValue } from '../../shared/index.js';
 import { resolveSecrets } from '../../executors/index.js';
 import { resolveParams } from '../../workflow/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
@@ -20,7 +20,9 @@ import { workflowSpec } from './runs.js';
 
 /** Headers of a signed webhook request. */
 export const SIGNATURE_HEADER = 'x-baton-signature';
+/** A signed webhook's send time, Unix seconds; older than the workflow's `toleranceSec` (default 300) is refused. */
 export const TIMESTAMP_HEADER = 'x-baton-timestamp';
+/** A signed webhook's delivery id, unique per delivery and at most 200 characters: a repeated id creates no second run. */
 export const DELIVERY_HEADER = 'x-baton-delivery';
 
 /**

@@ -10,7 +10,7 @@ import {
   cancelStoredRun, holderAlive, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
 } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
-import type { JsonValue } from '../../shared/json.js';
+import type { JsonValue } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';

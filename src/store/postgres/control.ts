@@ -5,7 +5,7 @@
  * run that changed since the caller read it is left alone, whichever node asks.
  */
 import type pg from 'pg';
-import type { JsonObject } from '../../shared/json.js';
+import type { JsonObject } from '../../shared/index.js';
 import type { RunReopen } from '../types.js';
 import { eventValues, stepRunColumns } from './batch.js';
 import { Q } from './queries.js';

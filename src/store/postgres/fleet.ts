@@ -15,7 +15,7 @@ import type {
   AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompleteAndClaimResult, CompletedAttempt, CompletionItem, FleetAttemptInput, FleetChannel, FleetListener,
   FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
 } from '../fleet-types.js';
-import type { JsonObject, JsonValue } from '../../shared/json.js';
+import type { JsonObject, JsonValue } from '../../shared/index.js';
 import { inTransaction, json, loadPg, parseJson, pgTypes } from './dialect.js';
 import { FQ } from './fleet-queries.js';
 import { PgListener } from './fleet-listen.js';

@@ -14,7 +14,7 @@ import type {
   TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
 import type { ScheduleSpec } from '../../workflow/index.js';
-import type { JsonObject } from '../../shared/json.js';
+import type { JsonObject } from '../../shared/index.js';
 import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { fireTick, insertRun, listSchedules, nextDueAt, promoteDueRuns, saveSchedules, setSchedulesPaused } from './triggers.js';
 import { RunNotFoundError } from '../types.js';

@@ -5,7 +5,7 @@
  * that changed since the caller read it is left alone.
  */
 import type Database from 'better-sqlite3';
-import type { JsonObject } from '../../shared/json.js';
+import type { JsonObject } from '../../shared/index.js';
 import type { NewEvent, RunReopen } from '../types.js';
 import { json } from '../rows.js';
 import type { Row } from '../rows.js';

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScheduleSpec } from '../../workflow/index.js';
-import type { JsonObject } from '../../shared/json.js';
+import type { JsonObject } from '../../shared/index.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,

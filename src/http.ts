@@ -1,0 +1,15 @@
+/**
+ * @module baton-flow/server
+ * The package's `baton-flow/server` entry: serve the HTTP API on an assembled process
+ * ({@link serve}), or build the fastify app alone ({@link buildApi}). A separate entry so
+ * programs that only run workflows never load fastify.
+ *
+ * @example
+ * import { openProcess } from 'baton-flow';
+ * import { serve } from 'baton-flow/server';
+ * const proc = await openProcess({ mode: 'server', store: { kind: 'sqlite', path: '.baton/baton.db' } });
+ * const server = await serve(proc, { report: console.log, api: { host: '127.0.0.1', port: 8080 } });
+ */
+export * from './server/index.js';
+export { serve } from './modes/index.js';
+export type { ServeOptions, RunningServer, ServerReport } from './modes/index.js';
