@@ -12,7 +12,13 @@ export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHand
 export type { ValidationResult } from './load.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';
-export { parseDuration } from './duration.js';
+export { parseDuration, checkDuration, MAX_DURATION_MS } from './duration.js';
+export type { DurationProblem } from './duration.js';
+export { PROGRAM_CHANGING_ENV, PROGRAM_CHANGING_ENV_PREFIXES, RESERVED_ENV_PREFIX, isProgramChangingEnv, resolveStepCwd, StepCwdError } from './env.js';
+export {
+  MAX_WORKFLOW_BYTES, MAX_NESTING_DEPTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_KEY_LENGTH, MAX_STRING_LENGTH, MAX_DESCRIPTION_LENGTH,
+  MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH, MAX_EXPRESSIONS_PER_FIELD, MAX_COLLECTION_ITEMS, MAX_ISSUES,
+} from './limits.js';
 export { workflowVersion } from './version.js';
 export { toMermaid } from './graph.js';
 export { resolveParams } from './params.js';
