@@ -39,7 +39,8 @@ describe('checkDuration', () => {
   });
 
   it('refuses more than 365 days, naming the maximum, and accepts exactly 365 days', () => {
-    expect(checkDuration('366d', false)).toMatchObject({ code: 'out-of-range', message: expect.stringContaining('365 days') });
+    expect(checkDuration('366d', false)?.code).toBe('out-of-range');
+    expect(checkDuration('366d', false)?.message).toContain('365 days');
     expect(checkDuration(365 * 86_400 + 1, false)).toMatchObject({ code: 'out-of-range' });
     expect(checkDuration('365d', false)).toBeUndefined();
     expect(MAX_DURATION_MS).toBe(31_536_000_000);
