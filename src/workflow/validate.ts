@@ -21,6 +21,9 @@ import { checkSchedule } from './schedule.js';
 
 type Raw = Record<string, unknown>;
 
+/** Unknown `needs` entries that get a "did you mean" (each costs an edit distance per step id). */
+const SUGGESTION_LIMIT = 50;
+
 const isRecord = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
 const PARAM_TYPES: readonly string[] = ['string', 'integer', 'number', 'boolean', 'array', 'object'];
 
@@ -53,11 +56,14 @@ export function checkSemantics(raw: unknown): Issue[] {
     else issues.push({ code: 'duplicate-id', message: `duplicate step id "${step.id}" (first used by steps[${first}])`, path: ['steps', step.index, 'id'] });
   }
   const stepIds = [...firstIndex.keys()];
+  let unknownNeeds = 0;
   for (const step of steps) {
     for (const need of step.needs) {
       if (firstIndex.has(need.id)) continue;
       const found: Issue = { code: 'unknown-needs', message: `needs unknown step "${need.id}"`, path: need.path };
-      const hint = suggest(need.id, stepIds);
+      // "Did you mean" costs a distance per step id; offer it for the first few only, so
+      // thousands of unknown needs stay linear.
+      const hint = unknownNeeds++ < SUGGESTION_LIMIT ? suggest(need.id, stepIds) : undefined;
       if (hint !== undefined) found.suggestion = hint;
       issues.push(found);
     }
