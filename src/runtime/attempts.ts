@@ -296,7 +296,7 @@ function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evalua
   for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
   const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
   const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
-  return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, dir, spec.cwd?.includes('${{') ?? false) };
+  return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, spec, dir) };
 }
 
 /** The fleet row of an attempt: its task and what claiming orders and filters by. */

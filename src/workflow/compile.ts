@@ -141,7 +141,11 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
     priority: step.priority ?? 0,
     continueOnError: step.continueOnError ?? false,
   };
-  if (step.cwd !== undefined) compiled.cwd = step.cwd;
+  if (typeof step.cwd === 'string') compiled.cwd = step.cwd;
+  else if (step.cwd !== undefined) {
+    compiled.cwd = step.cwd.value;
+    if (step.cwd.trusted === true) compiled.cwdTrusted = true;
+  }
   if (step.shell !== undefined) compiled.shell = step.shell;
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
   if (step.pool !== undefined) compiled.pool = step.pool;

@@ -53,29 +53,39 @@ describe('env validation', () => {
 });
 
 describe('resolveStepCwd', () => {
+  const fromParam = { cwd: '${{ params.dir }}' };
+
   it('resolves relative to the workflow folder', () => {
-    expect(resolveStepCwd('/w/flow', 'sub/dir', true)).toBe('/w/flow/sub/dir');
-    expect(resolveStepCwd('/w/flow', '.', true)).toBe('/w/flow');
+    expect(resolveStepCwd('/w/flow', fromParam, 'sub/dir')).toBe('/w/flow/sub/dir');
+    expect(resolveStepCwd('/w/flow', fromParam, '.')).toBe('/w/flow');
+    expect(resolveStepCwd('/w/flow', {}, '/w/flow')).toBe('/w/flow');
   });
 
   it('keeps a cwd computed from an expression inside the workflow folder', () => {
-    expect(() => resolveStepCwd('/w/flow', '../../etc', true)).toThrow(StepCwdError);
-    expect(() => resolveStepCwd('/w/flow', '/etc', true)).toThrow(/outside the workflow's folder/);
-    expect(() => resolveStepCwd('/w/flow', 'a/../../flow2', true)).toThrow(StepCwdError);
-    expect(resolveStepCwd('/w/flow', 'a/../b', true)).toBe('/w/flow/b');
+    expect(() => resolveStepCwd('/w/flow', fromParam, '../../etc')).toThrow(StepCwdError);
+    expect(() => resolveStepCwd('/w/flow', fromParam, '/etc')).toThrow(/outside the workflow's folder/);
+    expect(() => resolveStepCwd('/w/flow', fromParam, 'a/../../flow2')).toThrow(StepCwdError);
+    expect(resolveStepCwd('/w/flow', fromParam, 'a/../b')).toBe('/w/flow/b');
   });
 
-  it('lets a literal cwd (the author\'s choice) point anywhere', () => {
-    expect(resolveStepCwd('/w/flow', '/srv/data', false)).toBe('/srv/data');
-    expect(resolveStepCwd('/w/flow', '../shared', false)).toBe('/w/shared');
+  it('lets a literal cwd (the author\'s choice) or a trusted one point anywhere', () => {
+    expect(resolveStepCwd('/w/flow', { cwd: '/srv/data' }, '/srv/data')).toBe('/srv/data');
+    expect(resolveStepCwd('/w/flow', { cwd: '../shared' }, '../shared')).toBe('/w/shared');
+    expect(resolveStepCwd('/w/flow', { ...fromParam, cwdTrusted: true }, '/tmp/x')).toBe('/tmp/x');
   });
 
   it('has the stable code cwd-outside-workflow', () => {
     try {
-      resolveStepCwd('/w', '/etc', true);
+      resolveStepCwd('/w', fromParam, '/etc');
     } catch (e) {
       expect(e).toMatchObject({ code: 'cwd-outside-workflow', baseDir: '/w', cwd: '/etc' });
     }
     expect.assertions(1);
+  });
+
+  it('compiles cwd { value, trusted } and checks its expressions', () => {
+    const spec = compileWorkflow({ name: 'w', params: { dir: { type: 'string' } }, steps: [{ id: 'a', run: 'ls', cwd: { value: '${{ params.dir }}', trusted: true } }] }, { baseDir: '/w' });
+    expect(spec.steps[0]).toMatchObject({ cwd: '${{ params.dir }}', cwdTrusted: true });
+    expect(codes({ name: 'w', steps: [{ id: 'a', run: 'ls', cwd: { value: '${{ params.nope }}', trusted: true } }] })).toEqual(['bad-expression steps[0].cwd.value']);
   });
 });

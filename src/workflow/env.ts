@@ -8,6 +8,7 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { BatonError } from '../shared/errors.js';
+import type { StepSpec } from './model.js';
 
 /**
  * Variables that change which program runs or what code it loads, so a value computed from
@@ -62,20 +63,21 @@ export class StepCwdError extends BatonError {
 
 /**
  * Resolves a step's evaluated `cwd` against the workflow folder. A `cwd` written without
- * expressions is the author's choice and may point anywhere (`confined: false`); one that
- * contained `${{ }}` must resolve to `baseDir` or below it, so a param such as `../../etc`
- * cannot move the step elsewhere. The check is lexical (`..` segments), as the folder may
- * not exist yet when the step is prepared.
+ * expressions is the author's choice and may point anywhere, as may one marked
+ * `{ value, trusted: true }`; one that contains `${{ }}` must resolve to `baseDir` or below
+ * it, so a param such as `../../etc` cannot move the step elsewhere. The check is lexical
+ * (`..` segments), as the folder may not exist yet when the step is prepared.
  * @param baseDir the workflow's folder, absolute
- * @param cwd the step's `cwd` after interpolation
- * @param confined whether `cwd` came from an expression and so must stay inside `baseDir`
+ * @param step the step's `cwd` as written (undefined: the folder itself) and its trust mark
+ * @param evaluated the `cwd` after interpolation
  * @returns the absolute directory
  * @throws StepCwdError when a confined `cwd` resolves outside `baseDir`
  */
-export function resolveStepCwd(baseDir: string, cwd: string, confined: boolean): string {
-  const dir = isAbsolute(cwd) ? resolve(cwd) : resolve(baseDir, cwd);
+export function resolveStepCwd(baseDir: string, step: Pick<StepSpec, 'cwd' | 'cwdTrusted'>, evaluated: string): string {
+  const dir = isAbsolute(evaluated) ? resolve(evaluated) : resolve(baseDir, evaluated);
+  const confined = step.cwd?.includes('${{') === true && step.cwdTrusted !== true;
   if (!confined) return dir;
   const rel = relative(resolve(baseDir), dir);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return dir;
-  throw new StepCwdError(resolve(baseDir), cwd);
+  throw new StepCwdError(resolve(baseDir), evaluated);
 }

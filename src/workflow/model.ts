@@ -62,8 +62,14 @@ export interface StepSpec {
   action: StepAction;
   /** Values may hold `${{ }}` expressions, evaluated per attempt. */
   env: Record<string, string>;
-  /** Working directory, relative to the workflow file's folder. */
+  /**
+   * Working directory, relative to the workflow file's folder; may hold `${{ }}`. When it
+   * does, the evaluated directory must stay inside that folder unless `cwdTrusted`
+   * (see `resolveStepCwd`).
+   */
   cwd?: string;
+  /** The workflow marked `cwd` `{ value, trusted: true }`: an evaluated cwd may leave the workflow's folder. */
+  cwdTrusted?: boolean;
   /** Shell for `run` commands. @default '/bin/sh' (cmd.exe on win32) */
   shell?: string;
   timeoutMs?: number;

@@ -128,7 +128,10 @@ export const StepSchema = z.strictObject({
   uses: usesRef.optional(),
   with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
   env: envMap.optional(),
-  cwd: z.string().optional(),
+  cwd: z.union([
+    z.string(),
+    z.strictObject({ value: z.string({ error: 'cwd value must be a path' }), trusted: z.boolean({ error: 'trusted must be true or false' }).optional() }),
+  ], { error: 'cwd is a path, or { value: "...", trusted: true } to let an expression leave the workflow folder' }).optional(),
   shell: z.string().optional(),
   timeout: duration.optional(),
   retry: RetrySchema.optional(),

@@ -212,6 +212,7 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   if (isRecord(raw.env)) append(issues, checkEnv(raw.env, at('env'), context));
   if (typeof raw.if === 'string') append(issues, checkExpressions(raw.if, 'condition', at('if'), context));
   if (typeof raw.cwd === 'string') append(issues, checkExpressions(raw.cwd, 'template', at('cwd'), context));
+  else if (isRecord(raw.cwd) && typeof raw.cwd.value === 'string') append(issues, checkExpressions(raw.cwd.value, 'template', at('cwd', 'value'), context));
   if (isRecord(raw.with)) append(issues, checkDeep(raw.with, at('with'), context));
   if (isRecord(raw.batch)) append(issues, checkBatch(raw.batch, at('batch'), context));
   return issues;
