@@ -53,6 +53,7 @@ const TEXT_SHAPES: [name: string, text: () => string, code: SpecError['code']][]
   ['BATON_OUTPUT set literally', () => step('    env: { BATON_OUTPUT: /tmp/x }\n'), 'invalid-value'],
   ['a 100 KB description', () => `name: d\ndescription: "${'x'.repeat(100_000)}"\nsteps: [{ id: a, run: echo }]\n`, 'out-of-range'],
   ['a 10,001-entry list', () => step(`    needs: [${Array(10_001).fill('a').join(',')}]\n`), 'out-of-range'],
+  ['a megabyte of tiny values', () => `name: x\nsteps: [${Array(500_000).fill('a').join(',')}]\n`, 'out-of-range'],
   ['text over 1 MiB', () => step(`    run: "${'x'.repeat(1_100_000)}"\n`), 'out-of-range'],
 ];
 

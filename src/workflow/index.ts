@@ -10,7 +10,7 @@ export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } f
 export type { CompileOptions } from './compile.js';
 export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';
 export type { ValidationResult } from './load.js';
-export { MAX_ALIAS_COUNT } from './source.js';
+export { MAX_ALIAS_COUNT, MAX_SCALARS } from './source.js';
 export type { SourceFormat } from './source.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';

@@ -48,9 +48,12 @@ export function parseSource(text: string, label: string, format: SourceFormat): 
     const problem = strictJsonError(text);
     if (problem !== undefined) return { ok: false, errors: [error('yaml-syntax', problem.message, positionIn(text, problem.offset))] };
   }
-  const tooDeep = findDeepNesting(text);
-  if (tooDeep !== undefined) {
-    return { ok: false, errors: [error('out-of-range', `nested more than ${MAX_NESTING_DEPTH} levels deep`, positionIn(text, tooDeep))] };
+  const tooBig = scanTokens(text);
+  if (tooBig !== undefined) {
+    const message = tooBig.reason === 'depth'
+      ? `nested more than ${MAX_NESTING_DEPTH} levels deep`
+      : `more than ${MAX_SCALARS.toLocaleString('en-US')} values in one document`;
+    return { ok: false, errors: [error('out-of-range', message, positionIn(text, tooBig.offset))] };
   }
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false }); // duplicates: walkDocument, which also sees 1 vs "1"
   if (doc.errors.length > 0) {
@@ -110,14 +113,23 @@ function positionIn(text: string, offset: number): { line: number; column: numbe
 }
 
 /**
- * The offset where nesting first passes {@link MAX_NESTING_DEPTH}, or undefined. One pass
+ * Most scalar values in one document, counted by the lexer before the (slower) parser runs:
+ * a 10,000-step workflow has well under 200,000, and a megabyte of `[a,a,a,…]` is refused in
+ * one linear pass instead of being composed into half a million nodes first.
+ */
+export const MAX_SCALARS = 200_000;
+
+/**
+ * Where nesting first passes {@link MAX_NESTING_DEPTH} or the scalar count passes
+ * {@link MAX_SCALARS}, or undefined. One pass
  * over the lexer's tokens (the lexer does not recurse): flow collections count `[`/`{`;
  * block collections count the indentation levels open on a line plus its `-`/`?`
  * indicators, so `- - - x` counts three. The estimate is close to the document's real
  * depth; {@link checkBounds} checks the exact depth of the parsed value afterwards.
  */
-function findDeepNesting(text: string): number | undefined {
+function scanTokens(text: string): { reason: 'depth' | 'size'; offset: number } | undefined {
   const indents: number[] = [];
+  let scalars = 0;
   let offset = 0;
   let column = 0;
   let lineStart = true;
@@ -125,8 +137,13 @@ function findDeepNesting(text: string): number | undefined {
   let flow = 0;
   for (const token of new Lexer().lex(text)) {
     // Control tokens (document, scalar and flow-error markers) are not in the source.
-    if (token.length === 1 && token < ' ' && token !== '\n' && token !== '\t') continue;
+    if (token.length === 1 && token < ' ' && token !== '\n' && token !== '\t') {
+      // '\x1f' marks the start of a plain or block scalar.
+      if (token === '\x1f' && ++scalars > MAX_SCALARS) return { reason: 'size', offset };
+      continue;
+    }
     const type = CST.tokenType(token);
+    if ((type === 'single-quoted-scalar' || type === 'double-quoted-scalar') && ++scalars > MAX_SCALARS) return { reason: 'size', offset };
     const newline = token.lastIndexOf('\n');
     if (newline !== -1) {
       offset += token.length;
@@ -147,7 +164,7 @@ function findDeepNesting(text: string): number | undefined {
     if (flow === 0 && (type === 'seq-item-ind' || type === 'explicit-key-ind')) indicators++;
     else if (type === 'flow-map-start' || type === 'flow-seq-start') flow++;
     else if (type === 'flow-map-end' || type === 'flow-seq-end') flow = Math.max(0, flow - 1);
-    if (indents.length + indicators + flow > MAX_NESTING_DEPTH) return offset;
+    if (indents.length + indicators + flow > MAX_NESTING_DEPTH) return { reason: 'depth', offset };
     offset += token.length;
     column += token.length;
   }
