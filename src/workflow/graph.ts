@@ -121,6 +121,66 @@ export function ancestorsOf(id: string, needsOf: ReadonlyMap<string, readonly st
 }
 
 /**
+ * Answers "is `candidate` upstream of `step`?" for many pairs in near-constant time each.
+ * On the first question it computes every step's upstream as a bitset, in topological order
+ * (each step's set is the union of its needs' sets): O(n²/32) word operations and n²/8 bytes
+ * (12.5 MB at 10,000 steps), where one {@link ancestorsOf} walk per step would be O(n²) set
+ * insertions, seconds for a long chain whose steps each read a distant output. Steps on or
+ * after a cycle have no topological position and fall back to {@link ancestorsOf}.
+ */
+export function upstreamOracle(needsOf: ReadonlyMap<string, readonly string[]>): (step: string, candidate: string) => boolean {
+  let built: { position: Map<string, number>; words: number; bits: Uint32Array; done: Uint8Array } | undefined;
+  const fallback = new Map<string, Set<string>>();
+  const build = (): NonNullable<typeof built> => {
+    const ids = [...needsOf.keys()];
+    const position = new Map(ids.map((id, i) => [id, i]));
+    const words = Math.ceil(ids.length / 32);
+    const bits = new Uint32Array(ids.length * words);
+    const done = new Uint8Array(ids.length);
+    const waiting = new Uint32Array(ids.length);
+    const dependents: number[][] = ids.map(() => []);
+    ids.forEach((id, i) => {
+      for (const need of needsOf.get(id) ?? []) {
+        const k = position.get(need);
+        if (k === undefined) continue;
+        waiting[i] = (waiting[i] ?? 0) + 1;
+        dependents[k]?.push(i);
+      }
+    });
+    const ready: number[] = [];
+    waiting.forEach((count, i) => {
+      if (count === 0) ready.push(i);
+    });
+    for (let head = 0; head < ready.length; head++) {
+      const i = ready[head] as number;
+      done[i] = 1;
+      for (const need of needsOf.get(ids[i] as string) ?? []) {
+        const k = position.get(need);
+        if (k === undefined) continue;
+        for (let w = 0; w < words; w++) bits[i * words + w] = (bits[i * words + w] ?? 0) | (bits[k * words + w] ?? 0);
+        bits[i * words + (k >>> 5)] = (bits[i * words + (k >>> 5)] ?? 0) | (1 << (k & 31));
+      }
+      for (const d of dependents[i] ?? []) {
+        const left = (waiting[d] ?? 0) - 1;
+        waiting[d] = left;
+        if (left === 0) ready.push(d);
+      }
+    }
+    return { position, words, bits, done };
+  };
+  return (step, candidate) => {
+    built ??= build();
+    const i = built.position.get(step);
+    const k = built.position.get(candidate);
+    if (i === undefined || k === undefined) return false;
+    if (built.done[i] === 1) return ((built.bits[i * built.words + (k >>> 5)] ?? 0) & (1 << (k & 31))) !== 0;
+    let upstream = fallback.get(step);
+    if (upstream === undefined) fallback.set(step, (upstream = ancestorsOf(step, needsOf)));
+    return upstream.has(candidate);
+  };
+}
+
+/**
  * Renders the step graph as Mermaid `flowchart TD` text: one node per step labelled
  * `id (kind)` with `kind` `run` or `uses`, and an edge from each need to its dependent.
  * Node names are `s0`, `s1`… (file order) because a step id such as `end` is a Mermaid

@@ -10,7 +10,7 @@ import { isProgramChangingEnv, RESERVED_ENV_PREFIX } from './env.js';
 import { ExpressionError } from './errors.js';
 import { expressionSources, parseExpression } from './expressions.js';
 import type { ExpressionRef } from './expressions.js';
-import { ancestorsOf, findCycles } from './graph.js';
+import { findCycles, upstreamOracle } from './graph.js';
 import type { GraphNode } from './graph.js';
 import { suggest } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
@@ -87,13 +87,12 @@ export function checkSemantics(raw: unknown): Issue[] {
   append(issues, checkSecrets(raw, steps));
   if (isRecord(raw.env)) append(issues, checkEnv(raw.env, ['env'], { isUpstream: () => false, stepIds, paramNames }));
   const pools = isRecord(raw.pools) ? Object.keys(raw.pools) : [];
-  const needsOf = new Map(nodes.map((n) => [n.id, n.needs]));
+  // Built on the first expression that reads another step, so a workflow without such reads
+  // pays nothing; after that each question is a bit test.
+  const upstreamOf = upstreamOracle(new Map(nodes.map((n) => [n.id, n.needs])));
   for (const step of steps) {
-    // Ancestors are computed only for steps whose expressions read other steps, so that
-    // validating a large workflow stays linear.
-    let upstream: Set<string> | undefined;
     const id = step.id;
-    const isUpstream = (x: string): boolean => id !== undefined && (upstream ??= ancestorsOf(id, needsOf)).has(x);
+    const isUpstream = (x: string): boolean => id !== undefined && upstreamOf(id, x);
     const context: ExpressionContext = { isUpstream, stepIds, paramNames };
     if (step.id !== undefined) context.stepId = step.id;
     append(issues, checkStep(step, context, pools));
