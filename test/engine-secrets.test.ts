@@ -63,7 +63,7 @@ describe('workflow secrets on a real engine and SQLite store', () => {
     const spec = compileWorkflow({
       name: 'secret_missing',
       secrets: ['SECRETS_TEST_ABSENT'],
-      retry: { attempts: 3, delay: 10 },
+      retry: { attempts: 3, delay: '10ms' },
       steps: [{ id: 'a', run: 'echo never' }],
     }, { baseDir: rig.dir });
     const run = await rig.engine.startRun(spec, workflowVersion(spec));

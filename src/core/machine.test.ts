@@ -157,7 +157,7 @@ describe('RunMachine: retries', () => {
   };
 
   it('a failure with tries left waits out the backoff (dueAt = now + delay, jitter from random)', () => {
-    const m = retrying({ attempts: 3, backoff: 'fixed', delay: 1000, jitter: 0.5 });
+    const m = retrying({ attempts: 3, backoff: 'fixed', delay: '1s', jitter: 0.5 });
     const t = failOnce(m, 'a', T0, 0);
     expect(moves(t)).toEqual(['a:running>retrying(exit-code)']);
     // jitter 0.5 with random 0: 1000 * (1 - 0.5) = 500
@@ -176,7 +176,7 @@ describe('RunMachine: retries', () => {
   });
 
   it('exponential backoff grows by factor per failed try', () => {
-    const m = retrying({ attempts: 4, backoff: 'exponential', delay: 100, factor: 3 });
+    const m = retrying({ attempts: 4, backoff: 'exponential', delay: '100ms', factor: 3 });
     const due: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = failOnce(m, 'a', T0);
@@ -187,7 +187,7 @@ describe('RunMachine: retries', () => {
   });
 
   it('the last try failing fails the step and the run', () => {
-    const m = retrying({ attempts: 2, backoff: 'fixed', delay: 10 });
+    const m = retrying({ attempts: 2, backoff: 'fixed', delay: '10ms' });
     failOnce(m, 'a');
     m.apply({ type: 'backoff-elapsed', stepId: 'a' }, T0 + 10);
     expect(moves(failOnce(m, 'a', T0 + 20))).toEqual(['a:running>failed(exit-code)', 'run:running>failed']);
@@ -203,7 +203,7 @@ describe('RunMachine: retries', () => {
   });
 
   it('a timeout is a failure with reason timeout, retried by policy', () => {
-    const m = retrying({ attempts: 2, backoff: 'fixed', delay: 10 });
+    const m = retrying({ attempts: 2, backoff: 'fixed', delay: '10ms' });
     const failure: Failure = { type: 'timeout', message: 'timed out after 1s', retryable: true };
     m.apply({ type: 'attempt-started', stepId: 'a' }, T0);
     expect(moves(m.apply({ type: 'attempt-failed', stepId: 'a', failure, reason: 'timeout' }, T0))).toEqual(['a:running>retrying(timeout)']);
@@ -213,7 +213,7 @@ describe('RunMachine: retries', () => {
   });
 
   it('a lost attempt is queued again without spending the retry budget', () => {
-    const m = retrying({ attempts: 2, backoff: 'fixed', delay: 10 });
+    const m = retrying({ attempts: 2, backoff: 'fixed', delay: '10ms' });
     m.apply({ type: 'attempt-started', stepId: 'a' }, T0);
     const lost = m.apply({ type: 'attempt-lost', stepId: 'a' }, T0 + 5);
     expect(moves(lost)).toEqual(['a:running>queued(lost)']);
@@ -255,7 +255,7 @@ describe('RunMachine: cancellation and run timeout', () => {
       { id: 'a', run: 'sleep 9' },
       { id: 'b', run: 'true' },
       { id: 'c', needs: ['a'], run: 'true' },
-      { id: 'd', run: 'false', retry: { attempts: 3, backoff: 'fixed', delay: 1000 } },
+      { id: 'd', run: 'false', retry: { attempts: 3, backoff: 'fixed', delay: '1s' } },
     ]);
     m.apply({ type: 'start' }, T0);
     m.apply({ type: 'attempt-started', stepId: 'a' }, T0);

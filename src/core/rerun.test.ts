@@ -13,7 +13,7 @@ const spec = (steps: StepInput[]) => compileWorkflow({ name: 't', steps }, { bas
 /** a -> b -> c, a -> d; e alone. */
 const diamond = spec([
   { id: 'a', run: 'true' },
-  { id: 'b', needs: ['a'], run: 'true', retry: { attempts: 2, backoff: 'fixed', delay: 1000 } },
+  { id: 'b', needs: ['a'], run: 'true', retry: { attempts: 2, backoff: 'fixed', delay: '1s' } },
   { id: 'c', needs: ['b'], run: 'true' },
   { id: 'd', needs: ['a'], run: 'true' },
   { id: 'e', run: 'true' },

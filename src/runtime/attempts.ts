@@ -4,14 +4,14 @@
  * `with` and `cwd`, arms its timeout, calls the executor, and turns the result into
  * machine events. The engine decides when; this file decides how.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
 import type { AbortCause, AttemptResult, BatchHooks, BatchProgress } from '../executors/index.js';
 import { AttemptLog, execute } from '../executors/index.js';
 import type { StepSpec } from '../workflow/index.js';
 import type { JsonValue } from '../shared/index.js';
-import { interpolate, interpolateValue } from '../workflow/index.js';
+import { interpolate, interpolateValue, resolveStepCwd } from '../workflow/index.js';
 import type { AttemptEnd, AttemptRecord, FleetAttemptInput } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { FleetDispatcher } from './fleet-dispatch.js';
@@ -296,7 +296,7 @@ function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evalua
   for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
   const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
   const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
-  return { env, inputs, cwd: isAbsolute(dir) ? dir : resolve(m.spec.baseDir, dir) };
+  return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, spec, dir) };
 }
 
 /** The fleet row of an attempt: its task and what claiming orders and filters by. */

@@ -42,7 +42,7 @@ describe('compileWorkflow', () => {
   it('stringifies scalar env values, dedupes needs and keeps if as text', () => {
     const spec = compileWorkflow({
       name: 'w', env: { PORT: 8080, DEBUG: true }, timeout: '1h', concurrency: 2,
-      steps: [{ id: 'a', run: 'x' }, { id: 'b', needs: ['a', 'a'], run: 'y', if: false, timeout: 1500 }],
+      steps: [{ id: 'a', run: 'x' }, { id: 'b', needs: ['a', 'a'], run: 'y', if: false, timeout: 1.5 }],
     }, { baseDir: '.' });
     expect(spec.env).toEqual({ PORT: '8080', DEBUG: 'true' });
     expect(spec.steps[1]?.needs).toEqual(['a']);

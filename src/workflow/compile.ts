@@ -9,6 +9,7 @@ import { WorkflowValidationError } from './errors.js';
 import { fromZodIssue, toSpecError } from './issues.js';
 import type { Issue } from './issues.js';
 import type { BatchSpec, JsonObject, ParamSpec, Platform, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
+import { append, capIssues, checkBounds, MAX_ISSUES } from './limits.js';
 import { WorkflowSchema } from './schema.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
 import { checkSemantics } from './validate.js';
@@ -52,12 +53,17 @@ export function defineWorkflow(input: WorkflowInput): WorkflowInput {
 
 /** Runs every check; `parsed` is set only when there are no issues. */
 export function checkWorkflow(input: unknown): { parsed?: ParsedWorkflow; issues: Issue[] } {
+  // Size bounds first, iteratively: zod and the semantic pass recurse over the input.
+  const bounds = checkBounds(input);
+  if (bounds.length > 0) return { issues: bounds };
   const result = WorkflowSchema.safeParse(input, { reportInput: true });
-  const issues = result.success ? [] : result.error.issues.flatMap((issue) => fromZodIssue(issue, input));
-  issues.push(...checkSemantics(input));
+  const issues: Issue[] = [];
+  if (!result.success) for (const issue of result.error.issues) append(issues, fromZodIssue(issue, input));
+  append(issues, checkSemantics(input));
   // Zod reports in schema order and the semantic pass in its own; sort so output follows the file.
   issues.sort((a, b) => comparePaths(a.path, b.path));
-  return result.success && issues.length === 0 ? { parsed: result.data, issues } : { issues };
+  const capped = capIssues(issues, (first, count) => ({ code: first.code, message: `and ${count.toLocaleString('en-US')} more problems (only the first ${MAX_ISSUES.toLocaleString('en-US')} are reported)`, path: first.path }));
+  return result.success && issues.length === 0 ? { parsed: result.data, issues } : { issues: capped };
 }
 
 function comparePaths(a: readonly (string | number)[], b: readonly (string | number)[]): number {
@@ -138,7 +144,11 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   // The workflow's list applies to every step, so a fleet task (which carries only its step) keeps it.
   const inherit = [...new Set([...workflowInheritEnv, ...(step.inheritEnv ?? [])])];
   if (inherit.length) compiled.inheritEnv = inherit;
-  if (step.cwd !== undefined) compiled.cwd = step.cwd;
+  if (typeof step.cwd === 'string') compiled.cwd = step.cwd;
+  else if (step.cwd !== undefined) {
+    compiled.cwd = step.cwd.value;
+    if (step.cwd.trusted === true) compiled.cwdTrusted = true;
+  }
   if (step.shell !== undefined) compiled.shell = step.shell;
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
   if (step.pool !== undefined) compiled.pool = step.pool;
@@ -184,8 +194,11 @@ function compileRetry(input: RetryInput | undefined, base: Readonly<RetryPolicy>
   };
 }
 
-function stringifyEnv(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
+type EnvInput = string | number | boolean | { value: string | number | boolean; trusted?: boolean | undefined };
+
+function stringifyEnv(env: Record<string, EnvInput> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env ?? {})) out[key] = String(value);
+  // `trusted` is a validation-time permission only; the compiled spec keeps the text.
+  for (const [key, value] of Object.entries(env ?? {})) out[key] = String(typeof value === 'object' ? value.value : value);
   return out;
 }

@@ -9,18 +9,23 @@ import { BatonError } from '../shared/index.js';
 
 /**
  * What kind of problem a {@link SpecError} reports. Stable: tools may branch on it.
- * - `yaml-syntax` the file is not well-formed YAML/JSON; `file-read` it could not be read
+ * - `yaml-syntax` the file is not well-formed YAML/JSON (or strict JSON for `.json`, or has an
+ *   alias bomb or an undefined alias); `duplicate-key` a map repeats a key; `file-read` it could
+ *   not be read (missing, not a regular file, larger than 1 MiB)
  * - `invalid-type`, `invalid-value`, `missing-field`, `unknown-field`, `out-of-range`: shape problems
  * - `duplicate-id`, `invalid-id`, `unknown-needs`, `cycle`: the step graph (and schedule names)
  * - `bad-cron`, `bad-timezone`, `unknown-param`: a `schedule` entry
- * - `bad-duration`, `bad-expression`, `expression-in-run`, `step-not-upstream`: values
+ * - `bad-duration`, `bad-expression`, `step-not-upstream`: values
+ * - `expression-in-run`: `${{ }}` where a value would become code (`run`, `shell`, an env var
+ *   that chooses the program such as PATH or LD_PRELOAD unless marked `trusted`)
+ * - `out-of-range` also reports every size bound (lengths, nesting depth, counts), naming the maximum
  * - `run-and-uses`, `no-action`, `with-without-uses`: a step's kind
  * - `handler-not-found`, `handler-export-not-found`, `handler-not-a-function`, `handler-import-failed`
  * - `unknown-pool`, `param-default-type`
  * - `duplicate-secret`, `unknown-secret` (a `webhook.secret` that names no declared secret)
  */
 export type SpecErrorCode =
-  | 'yaml-syntax' | 'file-read'
+  | 'yaml-syntax' | 'duplicate-key' | 'file-read'
   | 'invalid-type' | 'invalid-value' | 'missing-field' | 'unknown-field' | 'out-of-range'
   | 'duplicate-id' | 'invalid-id' | 'unknown-needs' | 'cycle'
   | 'bad-cron' | 'bad-timezone' | 'unknown-param'

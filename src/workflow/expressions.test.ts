@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateCondition, evaluateExpression, ExpressionError, expressionStepRefs, interpolate, interpolateValue } from './index.js';
 import type { ExpressionScope } from './index.js';
+import { parseExpression } from './expressions.js';
 
 const scope: ExpressionScope = {
   params: { n: 3, name: 'eu-west', flag: false, list: [1, 2, 3], obj: { a: { b: 'deep' } }, empty: '' },
@@ -130,5 +131,23 @@ describe('expressionStepRefs', () => {
     expect(expressionStepRefs("steps.b.output.x && steps['a'].output == steps.b.output")).toEqual(['b', 'a']);
     expect(expressionStepRefs('${{ steps.x.output }} and ${{ params.n }} ${{ steps.y.output.z }}')).toEqual(['x', 'y']);
     expect(expressionStepRefs('params.n > 1')).toEqual([]);
+  });
+});
+
+describe('expression bounds', () => {
+  it('refuses nesting deeper than MAX_EXPRESSION_DEPTH before parsing, without overflowing the stack', () => {
+    expect(() => parseExpression(`${'('.repeat(40)}true${')'.repeat(40)}`)).toThrow(/nested too deeply/);
+    expect(() => parseExpression(`${'!'.repeat(40)}true`)).toThrow(/nested too deeply/);
+    expect(() => parseExpression(`${'('.repeat(30)}true${')'.repeat(30)}`)).not.toThrow();
+    // Brackets inside string literals do not count.
+    expect(() => parseExpression(`params.a == '${'('.repeat(100)}'`)).not.toThrow();
+  });
+
+  it('refuses expressions longer than MAX_EXPRESSION_LENGTH', () => {
+    expect(() => parseExpression(`params.a == '${'x'.repeat(1_000)}'`)).toThrow(/too long/);
+  });
+
+  it('a long chain of binary operators within the length bound parses', () => {
+    expect(() => parseExpression(Array(80).fill('params.a').join(' || '))).not.toThrow();
   });
 });

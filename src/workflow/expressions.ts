@@ -10,7 +10,9 @@
  * binary `== != < <= > >= && ||` (`===`/`!==` are aliases); parentheses.
  */
 import jsep from 'jsep';
+import { errorMessage } from '../shared/index.js';
 import { ExpressionError } from './errors.js';
+import { MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from './limits.js';
 import type { JsonObject, JsonValue } from './model.js';
 
 /** What expressions can read while a run executes. */
@@ -164,19 +166,56 @@ function describeNode(type: string): string {
 }
 
 /**
+ * The deepest nesting of `(`, `[` and unary operators in an expression, outside string
+ * literals, in one linear pass. Run before jsep and the checker, which both recurse on
+ * nesting, so a hostile `((((…` is refused instead of overflowing the stack.
+ */
+function nestingDepth(source: string): number {
+  let depth = 0;
+  let max = 0;
+  let unary = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (quote !== undefined) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth = Math.max(0, depth - 1);
+    // A run of `!`/`-` nests one unary node per operator: `!!!!x`.
+    if (ch === '!' || ch === '-') unary++;
+    else if (ch !== ' ' && ch !== '\t' && ch !== '(') unary = 0;
+    max = Math.max(max, depth + unary);
+  }
+  return max;
+}
+
+/**
  * Parses and checks one expression (without the `${{ }}` wrapper). Results are cached by
  * source text because the same few expressions are evaluated for every attempt.
- * @throws ExpressionError on a syntax error or anything outside the grammar.
+ * An expression is at most {@link MAX_EXPRESSION_LENGTH} characters and nests at most
+ * {@link MAX_EXPRESSION_DEPTH} levels of parentheses, brackets and unary operators.
+ * @throws ExpressionError on a syntax error, anything outside the grammar, or an
+ *   expression too long or too deeply nested.
  */
 export function parseExpression(source: string): ParsedExpression {
   const cached = cache.get(source);
   if (cached !== undefined) return cached;
   if (source.trim() === '') throw new ExpressionError('empty expression', source);
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionError(`expression is too long (${source.length.toLocaleString('en-US')} characters): at most ${MAX_EXPRESSION_LENGTH.toLocaleString('en-US')}`, source.slice(0, 100));
+  }
+  if (nestingDepth(source) > MAX_EXPRESSION_DEPTH) {
+    throw new ExpressionError(`expression is nested too deeply: at most ${MAX_EXPRESSION_DEPTH} levels of parentheses, brackets and unary operators`, source.slice(0, 100));
+  }
   let ast: jsep.Expression;
   try {
     ast = jsep(source);
   } catch (e) {
-    throw new ExpressionError(`syntax error: ${e instanceof Error ? e.message : String(e)}`, source, { cause: e });
+    throw new ExpressionError(`syntax error: ${errorMessage(e)}`, source, { cause: e });
   }
   const refs: ExpressionRef[] = [];
   check(ast, source, refs);

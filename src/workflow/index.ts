@@ -10,9 +10,17 @@ export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } f
 export type { CompileOptions } from './compile.js';
 export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';
 export type { ValidationResult } from './load.js';
+export { MAX_ALIAS_COUNT, MAX_SCALARS } from './source.js';
+export type { SourceFormat } from './source.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';
-export { parseDuration } from './duration.js';
+export { parseDuration, checkDuration, MAX_DURATION_MS } from './duration.js';
+export type { DurationProblem } from './duration.js';
+export { PROGRAM_CHANGING_ENV, PROGRAM_CHANGING_ENV_PREFIXES, RESERVED_ENV_PREFIX, isProgramChangingEnv, resolveStepCwd, StepCwdError } from './env.js';
+export {
+  MAX_WORKFLOW_BYTES, MAX_NESTING_DEPTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_KEY_LENGTH, MAX_STRING_LENGTH, MAX_DESCRIPTION_LENGTH,
+  MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH, MAX_EXPRESSIONS_PER_FIELD, MAX_COLLECTION_ITEMS, MAX_ISSUES,
+} from './limits.js';
 export { workflowVersion } from './version.js';
 export { decodeDefinition, DefinitionDecodeError } from './decode.js';
 export { toMermaid } from './graph.js';

@@ -164,6 +164,36 @@ describe('validateWorkflowFile', () => {
   });
 });
 
+describe('validateWorkflowFile: hostile input fixtures', () => {
+  it.each([
+    ['duration_zero.yaml', { code: 'bad-duration', path: 'steps[0].timeout', line: 5, column: 14 }],
+    ['duration_over_a_year.yaml', { code: 'out-of-range', path: 'steps[0].timeout', line: 5, column: 14 }],
+    ['duplicate_key.yaml', { code: 'duplicate-key', path: '', line: 5, column: 18 }],
+    ['json_trailing_comma.json', { code: 'yaml-syntax', path: '', line: 4, column: 1 }],
+    ['json_single_quotes.json', { code: 'yaml-syntax', path: '', line: 1, column: 2 }],
+    ['alias_undefined.yaml', { code: 'yaml-syntax', path: '', line: 4, column: 10 }],
+    ['shell_expression.yaml', { code: 'expression-in-run', path: 'steps[0].shell', line: 7, column: 12 }],
+    ['step_id_too_long.yaml', { code: 'out-of-range', path: 'steps[0].id', line: 3, column: 9 }],
+  ])('%s is refused with a position', async (name, expected) => {
+    const errors = await errorsOf(name);
+    expect(errors.map(where)).toEqual([expected]);
+  });
+
+  it('duration_bare_number_seconds.yaml: timeout: 90 is 90 seconds', async () => {
+    const { spec, errors } = await validateWorkflowFile(fixture('duration_bare_number_seconds.yaml'));
+    expect(errors).toEqual([]);
+    expect(spec?.steps[0]?.timeoutMs).toBe(90_000);
+  });
+
+  it('env_program_from_param.yaml: PATH from a param only when trusted; BATON_ names refused; data vars free', async () => {
+    const errors = await errorsOf('env_program_from_param.yaml');
+    expect(errors.map(where)).toEqual([
+      { code: 'expression-in-run', path: 'steps[0].env.PATH', line: 8, column: 13 },
+      { code: 'invalid-value', path: 'steps[1].env.BATON_OUTPUT', line: 14, column: 7 },
+    ]);
+  });
+});
+
 describe('loadWorkflowFile', () => {
   it('returns the spec for a valid file', async () => {
     expect((await loadWorkflowFile(fixture('valid_diamond.yaml'))).name).toBe('diamond');

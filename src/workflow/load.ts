@@ -1,12 +1,14 @@
 /**
  * @module workflow/load
- * Workflow files: read, parse with positions, validate, check handlers. JSON is parsed
- * with the YAML parser too (JSON is YAML 1.2), so both get line and column numbers from
- * the same document tree.
+ * Workflow files: read (bounded), parse with positions, validate, check handlers. JSON is
+ * checked strictly first, then parsed with the YAML parser too (JSON is YAML 1.2), so both
+ * get line and column numbers from the same document tree.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isPair, isScalar } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { buildSpec, checkWorkflow } from './compile.js';
 import { HandlerLoadError, WorkflowValidationError } from './errors.js';
@@ -14,6 +16,10 @@ import type { SpecError, SpecErrorCode } from './errors.js';
 import { loadHandler } from './handlers.js';
 import { toSpecError } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
+import { MAX_WORKFLOW_BYTES } from './limits.js';
+import { parseSource } from './source.js';
+import type { SourceFormat } from './source.js';
+import { errorMessage } from '../shared/index.js';
 import type { StepAction, WorkflowSpec } from './model.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -31,46 +37,74 @@ export interface ValidationResult {
  * handler modules to check each `uses` export exists. Never throws for bad input: every
  * problem is returned, each with file, 1-based line and column, and field path.
  * Errors are sorted by position.
+ *
+ * The file must be a regular file (after following links) of at most
+ * {@link MAX_WORKFLOW_BYTES} (1 MiB), else one `file-read` error: a FIFO or a device such as
+ * `/dev/zero` is refused before it is read. `.json` files are strict JSON.
  */
 export async function validateWorkflowFile(path: string): Promise<ValidationResult> {
   const fail = (code: SpecErrorCode, message: string): ValidationResult => ({ errors: [{ code, message, path: '', file: path }] });
-  if (!EXTENSIONS.has(extname(path).toLowerCase())) return fail('file-read', `expected a .yaml, .yml or .json file, got "${extname(path) || path}"`);
-  let text: string;
+  const ext = extname(path).toLowerCase();
+  if (!EXTENSIONS.has(ext)) return fail('file-read', `expected a .yaml, .yml or .json file, got "${ext || path}"`);
+  const read = await readBounded(path);
+  if (typeof read !== 'string') return fail('file-read', read.problem);
+  return validateWorkflowText(read, { label: path, baseDir: dirname(resolve(path)), sourcePath: path, format: ext === '.json' ? 'json' : 'yaml' });
+}
+
+function kindOf(info: Stats): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The file's text, or why it was refused. Checks the kind and size with `stat` before opening, and again on the open handle. */
+async function readBounded(path: string): Promise<string | { problem: string }> {
+  const refuse = (info: Stats): { problem: string } | undefined => {
+    if (!info.isFile()) return { problem: `cannot read workflow file: it is ${kindOf(info)}; a workflow is a regular file` };
+    if (info.size > MAX_WORKFLOW_BYTES) return { problem: `workflow file is ${info.size.toLocaleString('en-US')} bytes: at most ${MAX_WORKFLOW_BYTES.toLocaleString('en-US')} (1 MiB)` };
+    return undefined;
+  };
   try {
-    text = await readFile(path, 'utf8');
+    // stat follows links, so a link to /dev/zero or a FIFO is seen for what it points to.
+    const before = refuse(await stat(path));
+    if (before !== undefined) return before;
+    // O_NONBLOCK: should the path be swapped for a FIFO after the check, opening it does not hang.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const after = refuse(await handle.stat());
+      if (after !== undefined) return after;
+      // Read one byte past the limit, so a file that grew after stat is caught too.
+      const buffer = Buffer.alloc(MAX_WORKFLOW_BYTES + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length > MAX_WORKFLOW_BYTES) return { problem: `workflow file is larger than ${MAX_WORKFLOW_BYTES.toLocaleString('en-US')} bytes (1 MiB)` };
+      }
+      return buffer.subarray(0, length).toString('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
-    return fail('file-read', `cannot read workflow file: ${(e as Error).message}`);
+    return { problem: `cannot read workflow file: ${errorMessage(e)}` };
   }
-  return validateWorkflowText(text, { label: path, baseDir: dirname(resolve(path)), sourcePath: path });
 }
 
 /**
  * Validates a workflow given as text (YAML or JSON), as {@link validateWorkflowFile} does a
- * file: what the HTTP API uses for a workflow sent in a request body.
+ * file, with the same bounds: what the HTTP API uses for a workflow sent in a request body.
  * `o.label` is the name errors carry as `file` (e.g. `request body`); `o.baseDir` the folder
- * `uses` module paths are resolved from; `o.sourcePath` the file it came from, if any.
+ * `uses` module paths are resolved from; `o.sourcePath` the file it came from, if any;
+ * `o.format` `json` to parse strict JSON (@default 'yaml', which also reads JSON).
  */
-export async function validateWorkflowText(text: string, o: { label: string; baseDir: string; sourcePath?: string }): Promise<ValidationResult> {
+export async function validateWorkflowText(text: string, o: { label: string; baseDir: string; sourcePath?: string; format?: SourceFormat }): Promise<ValidationResult> {
   const path = o.label;
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const locate = (offset: number): { line: number; column: number } => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
-  if (doc.errors.length > 0) {
-    return {
-      errors: doc.errors.map((e) => ({
-        code: 'yaml-syntax',
-        // prettyErrors appends " at line X, column Y:" and a code frame; we carry the position as fields.
-        message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
-        path: '',
-        file: path,
-        ...locate(e.pos[0]),
-      })),
-    };
-  }
-  const raw: unknown = doc.toJS();
+  const source = parseSource(text, path, o.format ?? 'yaml');
+  if (!source.ok) return { errors: source.errors };
+  const { doc, raw, locate } = source;
   const { parsed, issues } = checkWorkflow(raw);
   const positioned = (list: Issue[]): SpecError[] =>
     list.map((issue) => ({ ...toSpecError(issue, path), ...locate(offsetOf(doc, issue.path, issue.atKey ?? false)) })).sort(byPosition);

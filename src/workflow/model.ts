@@ -73,8 +73,14 @@ export interface StepSpec {
    * step's `inheritEnv` together. Absent when neither names any.
    */
   inheritEnv?: string[];
-  /** Working directory, relative to the workflow file's folder. */
+  /**
+   * Working directory, relative to the workflow file's folder; may hold `${{ }}`. When it
+   * does, the evaluated directory must stay inside that folder unless `cwdTrusted`
+   * (see `resolveStepCwd`).
+   */
   cwd?: string;
+  /** The workflow marked `cwd` `{ value, trusted: true }`: an evaluated cwd may leave the workflow's folder. */
+  cwdTrusted?: boolean;
   /** Shell for `run` commands. @default '/bin/sh' (cmd.exe on win32) */
   shell?: string;
   /** Per-attempt timeout, ms; absent = none. A timeout is a failure with reason `timeout`. */

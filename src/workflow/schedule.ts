@@ -8,9 +8,12 @@
  * the repeated copy of sub-hourly ticks, which Vixie cron would run).
  */
 import { Cron } from 'croner';
+import { errorMessage } from '../shared/index.js';
 import type { Issue, PathSegment } from './issues.js';
 import type { JsonObject, JsonValue, ParamType } from './model.js';
+import { MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import { matchesParamType } from './params.js';
+import { TIMEZONE_PATTERN } from './schema.js';
 
 /** What happens to ticks missed while no server was running. @see ScheduleSpec.misfire */
 export type MisfirePolicy = 'skip' | 'run-once' | 'catch-up';
@@ -69,8 +72,14 @@ export function nextFireTimes(s: Pick<ScheduleSpec, 'cron' | 'timezone'>, after:
   return out;
 }
 
-/** Whether `tz` is an IANA zone this runtime knows. */
+/**
+ * Whether `tz` is an IANA zone this runtime knows. The length (at most
+ * {@link MAX_TIMEZONE_LENGTH} characters) and the name's shape (`Area/Location`) are
+ * checked first: ICU's lookup time grows with the input, and a megabyte-long name kept a
+ * validation busy for minutes.
+ */
 export function isValidTimeZone(tz: string): boolean {
+  if (tz.length > MAX_TIMEZONE_LENGTH || !TIMEZONE_PATTERN.test(tz)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
@@ -94,14 +103,15 @@ export function checkSchedule(raw: Raw): Issue[] {
   const declared = isRecord(raw.params) ? raw.params : {};
   const names = new Set<string>();
   for (const { entry, path, index } of entries(raw.schedule)) {
-    if (typeof entry.cron === 'string') {
+    // Over-long values are refused by the schema; they are not handed to croner or ICU.
+    if (typeof entry.cron === 'string' && entry.cron.length <= MAX_CRON_LENGTH) {
       try {
         new Cron(entry.cron, { paused: true });
       } catch (e) {
-        issues.push({ code: 'bad-cron', message: `invalid cron "${entry.cron}": ${(e as Error).message}; use 5 fields (minute hour day month weekday) or 6 with seconds first`, path: [...path, 'cron'] });
+        issues.push({ code: 'bad-cron', message: `invalid cron "${entry.cron}": ${errorMessage(e)}; use 5 fields (minute hour day month weekday) or 6 with seconds first`, path: [...path, 'cron'] });
       }
     }
-    if (typeof entry.timezone === 'string' && !isValidTimeZone(entry.timezone)) {
+    if (typeof entry.timezone === 'string' && entry.timezone.length <= MAX_TIMEZONE_LENGTH && TIMEZONE_PATTERN.test(entry.timezone) && !isValidTimeZone(entry.timezone)) {
       issues.push({ code: 'bad-timezone', message: `unknown time zone "${entry.timezone}": use an IANA name such as "Europe/Paris" or "UTC"`, path: [...path, 'timezone'] });
     }
     const name = typeof entry.name === 'string' ? entry.name : defaultName(index);

@@ -6,7 +6,8 @@
  * elsewhere so that every problem is reported at once.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { checkDuration } from './duration.js';
+import { MAX_CRON_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import type { StepHandler } from './model.js';
 
 /** Workflow names: used in file names, URLs and metrics labels. */
@@ -20,21 +21,46 @@ export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `uses` refs: a relative or absolute module path, optionally `#export`. */
 export const HANDLER_REF_PATTERN = /^(\.{1,2}\/|\/)[^#]+(#[A-Za-z_$][\w$]*)?$/;
 
-const duration = z
-  .union([z.string(), z.number()], { error: 'expected a duration such as "30s", "5m", "1h30m" or a number of milliseconds' })
+/** IANA time zone names: `Area/Location[/Sub]` segments, or a bare name such as `UTC`; checked before the date library sees them. */
+export const TIMEZONE_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}$/;
+
+/** A string of at most `max` characters, refused with a message naming the maximum. */
+const bounded = (what: string, max: number) => z.string().max(max, { error: `${what} is too long: at most ${max} characters` });
+
+/** A duration: text such as "30s" or a bare number of seconds; > 0 (or >= 0 with `allowZero`) and at most 365 days. */
+const durationOf = (allowZero: boolean) => z
+  .union([z.string(), z.number()], { error: 'expected a duration such as "30s", "5m", "1h30m" or a number of seconds' })
   .superRefine((value, ctx) => {
-    try {
-      parseDuration(value);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message, params: { code: 'bad-duration' } });
-    }
+    const problem = checkDuration(value, allowZero);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, params: { code: problem.code } });
   });
+const duration = durationOf(false);
+const delay = durationOf(true);
+
+// YAML reads `PORT: 8080` as a number; env values are text, so scalars are accepted and stringified.
+const envScalar = z.union([z.string(), z.number(), z.boolean()], { error: 'env values must be strings' });
+
+/**
+ * One `env` entry: a value, or `{ value, trusted: true }` to allow `${{ }}` in a variable that
+ * changes which program runs (PATH, LD_PRELOAD…, see `PROGRAM_CHANGING_ENV`).
+ */
+export const EnvValueSchema = z.union([
+  envScalar,
+  z.strictObject({ value: envScalar, trusted: z.boolean({ error: 'trusted must be true or false' }).optional() }),
+], { error: 'env values are strings, or { value: "...", trusted: true }' });
 
 const envMap = z.record(
-  z.string().regex(ENV_NAME_PATTERN, { error: 'env var names are letters, digits and _, not starting with a digit' }),
-  // YAML reads `PORT: 8080` as a number; env values are text, so scalars are accepted and stringified.
-  z.union([z.string(), z.number(), z.boolean()], { error: 'env values must be strings' }),
+  z.string()
+    .max(MAX_ID_LENGTH, { error: `env var names are at most ${MAX_ID_LENGTH} characters` })
+    .regex(ENV_NAME_PATTERN, { error: 'env var names are letters, digits and _, not starting with a digit' }),
+  EnvValueSchema,
 );
+
+/** A name that becomes part of file names, env vars or metric labels: at most {@link MAX_ID_LENGTH} characters. */
+const idOf = (what: string, pattern?: RegExp, patternError?: string) => {
+  const base = z.string({ error: `${what} must be a string` }).max(MAX_ID_LENGTH, { error: `${what} is too long: at most ${MAX_ID_LENGTH} characters` });
+  return pattern === undefined ? base : base.regex(pattern, { error: patternError ?? `invalid ${what}` });
+};
 
 const json = z.json({ error: 'expected a JSON value' });
 
@@ -49,9 +75,9 @@ const inheritEnv = z.array(
 export const RetrySchema = z.strictObject({
   attempts: z.number({ error: 'attempts must be an integer >= 1' }).int({ error: 'attempts must be an integer >= 1' }).min(1, { error: 'attempts must be an integer >= 1' }).optional(),
   backoff: z.enum(['fixed', 'exponential'], { error: 'backoff must be "fixed" or "exponential"' }).optional(),
-  delay: duration.optional(),
+  delay: delay.optional(),
   factor: z.number({ error: 'factor must be a number >= 1' }).min(1, { error: 'factor must be a number >= 1' }).optional(),
-  maxDelay: duration.optional(),
+  maxDelay: delay.optional(),
   jitter: z.number({ error: 'jitter must be a number from 0 to 1' }).min(0, { error: 'jitter must be a number from 0 to 1' }).max(1, { error: 'jitter must be a number from 0 to 1' }).optional(),
 });
 
@@ -59,7 +85,7 @@ export const RetrySchema = z.strictObject({
 export const ParamSchema = z.strictObject({
   type: z.enum(['string', 'integer', 'number', 'boolean', 'array', 'object'], { error: 'type must be one of string, integer, number, boolean, array, object' }),
   default: json.optional(),
-  description: z.string().optional(),
+  description: bounded('description', MAX_DESCRIPTION_LENGTH).optional(),
   required: z.boolean().optional(),
 });
 
@@ -103,19 +129,22 @@ export const BatchSchema = z.strictObject({
 
 /** One step as written. Whether it has exactly one of `run`/`uses` is checked in validation. */
 export const StepSchema = z.strictObject({
-  id: z.string({ error: 'step id must be a string' }).regex(STEP_ID_PATTERN, { error: 'step ids use lowercase letters, digits, "_" and "-"' }),
+  id: idOf('step id', STEP_ID_PATTERN, 'step ids use lowercase letters, digits, "_" and "-"'),
   needs: z.union([z.string(), z.array(z.string({ error: 'needs entries must be step ids' }))], { error: 'needs must be a step id or a list of step ids' }).optional(),
   run: runCommand.optional(),
   uses: usesRef.optional(),
   with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
   env: envMap.optional(),
   inheritEnv: inheritEnv.optional(),
-  cwd: z.string().optional(),
+  cwd: z.union([
+    z.string(),
+    z.strictObject({ value: z.string({ error: 'cwd value must be a path' }), trusted: z.boolean({ error: 'trusted must be true or false' }).optional() }),
+  ], { error: 'cwd is a path, or { value: "...", trusted: true } to let an expression leave the workflow folder' }).optional(),
   shell: z.string().optional(),
   timeout: duration.optional(),
   retry: RetrySchema.optional(),
   priority: z.number({ error: priorityError }).int({ error: priorityError }).min(-10, { error: priorityError }).max(10, { error: priorityError }).optional(),
-  pool: z.string().optional(),
+  pool: idOf('pool name').optional(),
   if: z.union([z.string(), z.boolean()], { error: 'if must be a condition expression' }).optional(),
   continueOnError: z.boolean().optional(),
   /** Tags (or a platform: linux, darwin, win32) a fleet worker must have to run this step, as GitHub Actions' `runs-on`. */
@@ -125,9 +154,12 @@ export const StepSchema = z.strictObject({
 
 /** One `schedule` entry as written. */
 export const ScheduleSchema = z.strictObject({
-  name: z.string().regex(STEP_ID_PATTERN, { error: 'schedule names use lowercase letters, digits, "_" and "-"' }).optional(),
-  cron: z.string({ error: 'cron must be a cron expression such as "0 2 * * *"' }),
-  timezone: z.string({ error: 'timezone must be an IANA time zone name such as "Europe/Paris"' }).optional(),
+  name: idOf('schedule name', STEP_ID_PATTERN, 'schedule names use lowercase letters, digits, "_" and "-"').optional(),
+  cron: z.string({ error: 'cron must be a cron expression such as "0 2 * * *"' }).max(MAX_CRON_LENGTH, { error: `cron is too long: at most ${MAX_CRON_LENGTH} characters` }),
+  timezone: z.string({ error: 'timezone must be an IANA time zone name such as "Europe/Paris"' })
+    .max(MAX_TIMEZONE_LENGTH, { error: `timezone is too long: at most ${MAX_TIMEZONE_LENGTH} characters (IANA names such as "Europe/Paris")` })
+    .regex(TIMEZONE_PATTERN, { error: 'timezone must be an IANA time zone name such as "Europe/Paris" or "UTC"' })
+    .optional(),
   params: z.record(z.string(), json, { error: 'params must be a map of param name to value' }).optional(),
   misfire: z.enum(['skip', 'run-once', 'catch-up'], { error: 'misfire must be "skip", "run-once" or "catch-up"' }).optional(),
   overlap: z.enum(['skip', 'queue', 'allow'], { error: 'overlap must be "skip", "queue" or "allow"' }).optional(),
@@ -141,9 +173,9 @@ const secretNameError = 'secret names are env var names: letters, digits and _, 
  * with `env` or `file` (one of them; checked in validation).
  */
 export const SecretSchema = z.union([
-  z.string({ error: secretNameError }).regex(ENV_NAME_PATTERN, { error: secretNameError }),
+  idOf('secret name', ENV_NAME_PATTERN, secretNameError),
   z.strictObject({
-    name: z.string({ error: secretNameError }).regex(ENV_NAME_PATTERN, { error: secretNameError }),
+    name: idOf('secret name', ENV_NAME_PATTERN, secretNameError),
     env: z.string({ error: 'env must be an env var name' }).regex(ENV_NAME_PATTERN, { error: 'env must be an env var name: letters, digits and _, not starting with a digit' }).optional(),
     file: z.string({ error: 'file must be a path' }).min(1, { error: 'file must not be empty' }).optional(),
   }),
@@ -159,13 +191,15 @@ export const WebhookSchema = z.strictObject({
 
 /** A whole workflow as written in YAML/JSON or passed to `defineWorkflow`. */
 export const WorkflowSchema = z.strictObject({
-  name: z.string({ error: 'name must be a string' }).regex(WORKFLOW_NAME_PATTERN, { error: 'name uses letters, digits, ".", "_" and "-"' }),
-  description: z.string().optional(),
-  params: z.record(z.string().regex(PARAM_NAME_PATTERN, { error: 'param names are identifiers (letters, digits, _)' }), ParamSchema).optional(),
+  name: z.string({ error: 'name must be a string' })
+    .max(MAX_NAME_LENGTH, { error: `name is too long: at most ${MAX_NAME_LENGTH} characters` })
+    .regex(WORKFLOW_NAME_PATTERN, { error: 'name uses letters, digits, ".", "_" and "-"' }),
+  description: bounded('description', MAX_DESCRIPTION_LENGTH).optional(),
+  params: z.record(idOf('param name', PARAM_NAME_PATTERN, 'param names are identifiers (letters, digits, _)'), ParamSchema).optional(),
   concurrency: z.number().int().positive({ error: 'concurrency must be a positive integer' }).optional(),
   timeout: duration.optional(),
   retry: RetrySchema.optional(),
-  pools: z.record(z.string(), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
+  pools: z.record(idOf('pool name'), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
   env: envMap.optional(),
   inheritEnv: inheritEnv.optional(),
   secrets: z.array(SecretSchema, { error: 'secrets must be a list of names or { name, env | file } entries' }).optional(),
@@ -180,7 +214,7 @@ export type ParsedWorkflow = z.output<typeof WorkflowSchema>;
 /**
  * A workflow as authored: what a YAML/JSON file holds, or what `defineWorkflow` takes in
  * TypeScript, where `uses` may also be a {@link StepHandler} function. Durations are
- * strings like `'30s'` or numbers of milliseconds.
+ * strings like `'30s'` or numbers of seconds.
  */
 export type WorkflowInput = z.input<typeof WorkflowSchema>;
 /** One authored step; see {@link WorkflowInput}. */

@@ -5,18 +5,24 @@
  * upstream. They read the raw input defensively (not zod's output) so they still run,
  * and still report, when some unrelated field has the wrong shape.
  */
+import { errorMessage } from '../shared/index.js';
+import { isProgramChangingEnv, RESERVED_ENV_PREFIX } from './env.js';
 import { ExpressionError } from './errors.js';
 import { expressionSources, parseExpression } from './expressions.js';
 import type { ExpressionRef } from './expressions.js';
-import { ancestorsOf, findCycles } from './graph.js';
+import { findCycles, upstreamOracle } from './graph.js';
 import type { GraphNode } from './graph.js';
 import { suggest } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
+import { append, MAX_EXPRESSIONS_PER_FIELD } from './limits.js';
 import type { JsonValue, ParamType } from './model.js';
 import { matchesParamType } from './params.js';
 import { checkSchedule } from './schedule.js';
 
 type Raw = Record<string, unknown>;
+
+/** Unknown `needs` entries that get a "did you mean" (each costs an edit distance per step id). */
+const SUGGESTION_LIMIT = 50;
 
 const isRecord = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
 const PARAM_TYPES: readonly string[] = ['string', 'integer', 'number', 'boolean', 'array', 'object'];
@@ -50,11 +56,14 @@ export function checkSemantics(raw: unknown): Issue[] {
     else issues.push({ code: 'duplicate-id', message: `duplicate step id "${step.id}" (first used by steps[${first}])`, path: ['steps', step.index, 'id'] });
   }
   const stepIds = [...firstIndex.keys()];
+  let unknownNeeds = 0;
   for (const step of steps) {
     for (const need of step.needs) {
       if (firstIndex.has(need.id)) continue;
       const found: Issue = { code: 'unknown-needs', message: `needs unknown step "${need.id}"`, path: need.path };
-      const hint = suggest(need.id, stepIds);
+      // "Did you mean" costs a distance per step id; offer it for the first few only, so
+      // thousands of unknown needs stay linear.
+      const hint = unknownNeeds++ < SUGGESTION_LIMIT ? suggest(need.id, stepIds) : undefined;
       if (hint !== undefined) found.suggestion = hint;
       issues.push(found);
     }
@@ -73,26 +82,20 @@ export function checkSemantics(raw: unknown): Issue[] {
   }
 
   const paramNames = isRecord(raw.params) ? Object.keys(raw.params) : undefined;
-  issues.push(...checkParams(raw.params));
-  issues.push(...checkSchedule(raw));
-  issues.push(...checkSecrets(raw, steps));
-  if (isRecord(raw.env)) {
-    const context: ExpressionContext = { isUpstream: () => false, stepIds, paramNames };
-    for (const [key, value] of Object.entries(raw.env)) {
-      if (typeof value === 'string') issues.push(...checkExpressions(value, 'template', ['env', key], context));
-    }
-  }
+  append(issues, checkParams(raw.params));
+  append(issues, checkSchedule(raw));
+  append(issues, checkSecrets(raw, steps));
+  if (isRecord(raw.env)) append(issues, checkEnv(raw.env, ['env'], { isUpstream: () => false, stepIds, paramNames }));
   const pools = isRecord(raw.pools) ? Object.keys(raw.pools) : [];
-  const needsOf = new Map(nodes.map((n) => [n.id, n.needs]));
+  // Built on the first expression that reads another step, so a workflow without such reads
+  // pays nothing; after that each question is a bit test.
+  const upstreamOf = upstreamOracle(new Map(nodes.map((n) => [n.id, n.needs])));
   for (const step of steps) {
-    // Ancestors are computed only for steps whose expressions read other steps, so that
-    // validating a large workflow stays linear.
-    let upstream: Set<string> | undefined;
     const id = step.id;
-    const isUpstream = (x: string): boolean => id !== undefined && (upstream ??= ancestorsOf(id, needsOf)).has(x);
+    const isUpstream = (x: string): boolean => id !== undefined && upstreamOf(id, x);
     const context: ExpressionContext = { isUpstream, stepIds, paramNames };
     if (step.id !== undefined) context.stepId = step.id;
-    issues.push(...checkStep(step, context, pools));
+    append(issues, checkStep(step, context, pools));
   }
   return issues;
 }
@@ -202,21 +205,21 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
     if (hint !== undefined) found.suggestion = hint;
     issues.push(found);
   }
-  if (isRecord(raw.env)) {
-    for (const [key, value] of Object.entries(raw.env)) {
-      if (typeof value === 'string') issues.push(...checkExpressions(value, 'template', at('env', key), context));
-    }
+  if (typeof raw.shell === 'string' && raw.shell.includes('${{')) {
+    issues.push({ code: 'expression-in-run', message: 'shell may not contain ${{ }}: it names the program that runs the command, so it is fixed in the workflow (e.g. shell: bash)', path: at('shell') });
   }
-  if (typeof raw.if === 'string') issues.push(...checkExpressions(raw.if, 'condition', at('if'), context));
-  if (typeof raw.cwd === 'string') issues.push(...checkExpressions(raw.cwd, 'template', at('cwd'), context));
-  if (isRecord(raw.with)) issues.push(...checkDeep(raw.with, at('with'), context));
-  if (isRecord(raw.batch)) issues.push(...checkBatch(raw.batch, at('batch'), context));
+  if (isRecord(raw.env)) append(issues, checkEnv(raw.env, at('env'), context));
+  if (typeof raw.if === 'string') append(issues, checkExpressions(raw.if, 'condition', at('if'), context));
+  if (typeof raw.cwd === 'string') append(issues, checkExpressions(raw.cwd, 'template', at('cwd'), context));
+  else if (isRecord(raw.cwd) && typeof raw.cwd.value === 'string') append(issues, checkExpressions(raw.cwd.value, 'template', at('cwd', 'value'), context));
+  if (isRecord(raw.with)) append(issues, checkDeep(raw.with, at('with'), context));
+  if (isRecord(raw.batch)) append(issues, checkBatch(raw.batch, at('batch'), context));
   return issues;
 }
 
 function checkBatch(batch: Raw, path: PathSegment[], context: ExpressionContext): Issue[] {
   const issues: Issue[] = [];
-  if (typeof batch.items === 'string') issues.push(...checkExpressions(batch.items, 'template', [...path, 'items'], context));
+  if (typeof batch.items === 'string') append(issues, checkExpressions(batch.items, 'template', [...path, 'items'], context));
   if (batch.maxFailures !== undefined && batch.failurePolicy !== 'continue') {
     issues.push({ code: 'invalid-value', message: 'maxFailures applies only with failurePolicy: continue (fail-fast stops at the first failed group)', path: [...path, 'maxFailures'] });
   }
@@ -235,16 +238,47 @@ function checkBatch(batch: Raw, path: PathSegment[], context: ExpressionContext)
         issues.push({ code: 'expression-in-run', message: 'run commands may not contain ${{ }}: values reach batch commands as $BATON_ITEM, $BATON_RESULT_FILE or the step env', path: where });
       }
     }
-    if (isRecord(action.with)) issues.push(...checkDeep(action.with, [...at, 'with'], context));
+    if (isRecord(action.with)) append(issues, checkDeep(action.with, [...at, 'with'], context));
+  }
+  return issues;
+}
+
+/**
+ * An `env` map: expressions checked; no `BATON_*` names (baton sets those itself); no
+ * `${{ }}` in a variable that changes which program runs unless the entry is marked
+ * `trusted: true` (DESIGN.md invariant 6).
+ */
+function checkEnv(env: Raw, path: PathSegment[], context: ExpressionContext): Issue[] {
+  const issues: Issue[] = [];
+  for (const [key, entry] of Object.entries(env)) {
+    if (key.toUpperCase().startsWith(RESERVED_ENV_PREFIX)) {
+      issues.push({ code: 'invalid-value', message: `env "${key}": names starting with BATON_ are reserved for the variables baton sets (BATON_OUTPUT, BATON_RUN_ID, …)`, path: [...path, key], atKey: true });
+      continue;
+    }
+    const trusted = isRecord(entry) && entry.trusted === true;
+    const value = isRecord(entry) ? entry.value : entry;
+    const at = isRecord(entry) ? [...path, key, 'value'] : [...path, key];
+    if (typeof value !== 'string') continue;
+    if (!trusted && value.includes('${{') && isProgramChangingEnv(key)) {
+      issues.push({
+        code: 'expression-in-run',
+        message: `env "${key}" decides which program runs or what it loads, so it may not come from \${{ }} (params and outputs are untrusted); write it literally, or mark it { value: "...", trusted: true }`,
+        path: at,
+      });
+      continue;
+    }
+    append(issues, checkExpressions(value, 'template', at, context));
   }
   return issues;
 }
 
 function checkDeep(value: unknown, path: PathSegment[], context: ExpressionContext): Issue[] {
+  // Depth is bounded by checkBounds (MAX_NESTING_DEPTH) before this runs.
+  const issues: Issue[] = [];
   if (typeof value === 'string') return checkExpressions(value, 'template', path, context);
-  if (Array.isArray(value)) return value.flatMap((item: unknown, i) => checkDeep(item, [...path, i], context));
-  if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => checkDeep(item, [...path, key], context));
-  return [];
+  if (Array.isArray(value)) value.forEach((item: unknown, i) => append(issues, checkDeep(item, [...path, i], context)));
+  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) append(issues, checkDeep(item, [...path, key], context));
+  return issues;
 }
 
 function checkExpressions(text: string, kind: 'template' | 'condition', path: PathSegment[], context: ExpressionContext): Issue[] {
@@ -253,7 +287,10 @@ function checkExpressions(text: string, kind: 'template' | 'condition', path: Pa
   try {
     sources = expressionSources(text, kind);
   } catch (e) {
-    return [{ code: 'bad-expression', message: (e as ExpressionError).message, path }];
+    return [{ code: 'bad-expression', message: errorMessage(e), path }];
+  }
+  if (sources.length > MAX_EXPRESSIONS_PER_FIELD) {
+    return [{ code: 'out-of-range', message: `${sources.length.toLocaleString('en-US')} expressions in one field: at most ${MAX_EXPRESSIONS_PER_FIELD}`, path }];
   }
   for (const source of sources) {
     try {
@@ -263,7 +300,8 @@ function checkExpressions(text: string, kind: 'template' | 'condition', path: Pa
       }
     } catch (e) {
       if (!(e instanceof ExpressionError)) throw e;
-      issues.push({ code: 'bad-expression', message: `bad expression "${source}": ${e.message}`, path });
+      const shown = source.length > 100 ? `${source.slice(0, 100)}…` : source;
+      issues.push({ code: 'bad-expression', message: `bad expression "${shown}": ${e.message}`, path });
     }
   }
   return issues;
