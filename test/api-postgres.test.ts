@@ -115,7 +115,7 @@ describe('API on PostgreSQL', () => {
     const ts = Math.floor(Date.now() / 1000);
     const send = () => api.call('POST', '/hooks/pgflow', {
       role: 'none', raw: body,
-      headers: { 'content-type': 'application/json', 'x-baton-timestamp': String(ts), 'x-baton-delivery': 'same-delivery', 'x-baton-signature': signWebhook(SECRET, ts, body) },
+      headers: { 'content-type': 'application/json', 'x-baton-timestamp': String(ts), 'x-baton-delivery': 'same-delivery', 'x-baton-signature': signWebhook(SECRET, ts, 'same-delivery', body) },
     });
     const results = await Promise.all([send(), send()]);
     expect(results.map((r) => r.status).sort()).toEqual([202, 409]);
