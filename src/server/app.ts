@@ -11,7 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { FleetStore, Role, RunRecord, Store, TokenRecord } from '../store/index.js';
@@ -25,6 +25,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { readFileSync } from 'node:fs';
+import { transformDocument, transformRoute } from './openapi.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -131,12 +132,15 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
         title: 'baton API',
         version: VERSION,
         description: 'Runs, workflows, schedules, workers and live events of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
+        license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },
+      // `baton server`'s default address; clients pass their server's as the base URL.
+      servers: [{ url: 'http://127.0.0.1:8080', description: 'a local `baton server` on its default address' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transform: transformRoute,
+    transformObject: transformDocument,
   });
   await app.register(fastifySwaggerUi, { routePrefix: `${API_PREFIX}/docs` });
 

@@ -42,6 +42,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     config: { role: 'viewer' },
     schema: {
       tags: ['events'],
+      operationId: 'streamEvents',
       summary: 'Every state change, live, as Server-Sent Events',
       description: 'Each message: `id` = a cursor, `data` = the event as JSON (`type`, `runId`, `stepId`, `from`, `to`, `at`, `workflow`, ...). Reconnect with the `Last-Event-ID` header (EventSource does this by itself) or `?after=` to resume exactly after the last event received; without either the stream starts at the present.',
       querystring: z.object({
@@ -50,7 +51,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         type: z.enum(['run', 'step']).optional().describe('only run transitions or only step transitions'),
         after: z.string().optional().describe('resume after this event id (as Last-Event-ID)'),
       }),
-      response: { 200: z.string().describe('text/event-stream'), ...errors },
+      response: { 200: { description: 'Server-Sent Events: `id: <cursor>` and `data: <event as JSON>` per message', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },
     },
   }, async (req, reply) => {
     const filter: FeedFilter = {};
@@ -89,6 +90,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     config: { role: 'viewer' },
     schema: {
       tags: ['runs'],
+      operationId: 'getAttemptLog',
       summary: "An attempt's log: a byte range, or a live tail",
       description: 'Plain text. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends.',
       params: z.object({ id: z.string(), step: z.string(), number: z.coerce.number().int().min(1) }),
@@ -97,7 +99,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         limit: z.coerce.number().int().min(1).max(LOG_MAX_BYTES).default(LOG_DEFAULT_BYTES).describe('bytes at most (without follow)'),
         follow: z.enum(['true', 'false']).default('false'),
       }),
-      response: { 200: z.any().describe('text/plain'), ...errors },
+      response: { 200: { description: 'the log bytes as written by the step (UTF-8 text as a rule; not re-encoded)', content: { 'text/plain': { schema: z.string() } } }, ...errors },
     },
   }, async (req, reply) => {
     const runId = await store.resolveRunId(req.params.id);
@@ -128,7 +130,9 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         .header('content-type', 'text/plain; charset=utf-8')
         .header('x-log-size', String(size))
         .header('x-log-next-offset', String(req.query.offset + text.length))
-        .send(text);
+        // The bytes as read, not re-encoded (a range may split a UTF-8 character): fastify
+        // sends a Buffer as it is; the schema's string is what a client reads it as.
+        .send(text as unknown as string);
     }
     reply.hijack();
     const res = reply.raw;

@@ -12,10 +12,10 @@ import { followEvents } from '../feed.js';
 
 /** Registers health and metrics routes at the root. */
 export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', security: [], response: { 200: z.object({ status: z.literal('ok') }) } } }, () => ({ status: 'ok' as const }));
+  app.get('/healthz', { schema: { tags: ['health'], operationId: 'getHealth', summary: 'The process is up', security: [], response: { 200: z.object({ status: z.literal('ok') }), 400: ErrorSchema } } }, () => ({ status: 'ok' as const }));
 
   app.get('/readyz', {
-    schema: { tags: ['health'], summary: 'The store is reachable and migrated', security: [], response: { 200: z.object({ status: z.literal('ready') }), 503: ErrorSchema } },
+    schema: { tags: ['health'], operationId: 'getReadiness', summary: 'The store is reachable and migrated', security: [], response: { 200: z.object({ status: z.literal('ready') }), 400: ErrorSchema, 503: ErrorSchema } },
   }, async (_req, reply) => {
     let pending: string[];
     try {
@@ -44,6 +44,12 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/metrics', {
     config: { role: 'viewer' },
-    schema: { tags: ['health'], summary: 'Prometheus metrics (text exposition format)', response: { 200: z.string(), 401: ErrorSchema, 403: ErrorSchema } },
+    schema: {
+      tags: ['health'], operationId: 'getMetrics', summary: 'Prometheus metrics (text exposition format)',
+      response: {
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: z.string() } } },
+        401: ErrorSchema, 403: ErrorSchema,
+      },
+    },
   }, async (_req, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
 }

@@ -47,12 +47,14 @@ export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
         [TIMESTAMP_HEADER]: z.string().describe('send time, Unix seconds; refused beyond the workflow\'s toleranceSec (300)'),
         [DELIVERY_HEADER]: z.string().describe('unique per delivery (at most 200 characters): a second request with the same id starts nothing'),
         [SIGNATURE_HEADER]: z.string().describe(`sha256= + hex HMAC-SHA256 of ${SIGNED_TEXT}`),
-      }).partial(),
+      }),
       body: z.record(z.string(), z.unknown()).describe('the run params'),
       response: { 202: z.object({ runId: z.string() }), ...errors },
     },
-    // The body stays raw bytes (the signature covers them); the schema above documents it.
-    validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : (validatorCompiler as unknown as (r: typeof route) => (data: unknown) => { value?: unknown; error?: Error })(route)),
+    // The body stays raw bytes (the signature covers them) and the headers are checked by
+    // verifyWebhook, which answers a missing one with 401 'unsigned' rather than a 400: the
+    // schemas above document them.
+    validatorCompiler: (route) => (route.httpPart === 'body' || route.httpPart === 'headers' ? (data: unknown) => ({ value: data }) : (validatorCompiler as unknown as (r: typeof route) => (data: unknown) => { value?: unknown; error?: Error })(route)),
   }, async (req, reply) => {
     const name = req.params.workflow;
     const raw: unknown = req.body;
