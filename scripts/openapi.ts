@@ -1,33 +1,22 @@
 /**
- * Writes the HTTP API's OpenAPI document, built from an in-process app on an in-memory
- * store (no port, no data folder): to the file given as the first argument, or to stdout.
- * With `--lint` instead, writes it to a temporary file and lints it with Redocly's
- * recommended rules (`npm run lint:openapi`), exiting with Redocly's status: generated
- * clients (openapi-typescript, openapi-fetch) rely on what those rules check.
+ * Writes the HTTP API's OpenAPI document (built in-process, see `openapi-document.ts`):
+ * - `tsx scripts/openapi.ts FILE` writes it to FILE (stdout without one);
+ * - `--lint` writes it to a temporary file and lints it with Redocly (`redocly.yaml`:
+ *   recommended rules, warnings as errors), exiting with Redocly's status
+ *   (`npm run lint:openapi`);
+ * - `--types` regenerates the checked-in client types `test/generated/api.d.ts`
+ *   (`npm run gen:api-types`), which `test/api-client.test.ts` compares with the document.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteStore } from '../src/store/index.js';
-import { buildApi } from '../src/server/index.js';
-
-/** The document as JSON text. */
-async function openapiText(): Promise<string> {
-  const store = openSqliteStore(':memory:');
-  await store.migrate();
-  const app = await buildApi({ store, dataDir: tmpdir() });
-  try {
-    await app.ready();
-    return JSON.stringify(app.swagger(), null, 2) + '\n';
-  } finally {
-    await app.close();
-    await store.close();
-  }
-}
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TYPES_FILE, openapiDocument, openapiTypes } from './openapi-document.js';
 
 const arg = process.argv[2];
-const text = await openapiText();
+const doc = await openapiDocument();
+const text = JSON.stringify(doc, null, 2) + '\n';
 if (arg === '--lint') {
   const dir = mkdtempSync(join(tmpdir(), 'baton-openapi-'));
   const file = join(dir, 'openapi.json');
@@ -39,5 +28,9 @@ if (arg === '--lint') {
   });
   rmSync(dir, { recursive: true, force: true });
   process.exitCode = r.status ?? 1;
+} else if (arg === '--types') {
+  const file = fileURLToPath(TYPES_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, await openapiTypes(doc));
 } else if (arg) writeFileSync(arg, text);
 else process.stdout.write(text);
