@@ -32,10 +32,10 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
   let follower: Promise<unknown> | undefined;
   app.addHook('onReady', async () => {
     const head = await ctx.store.api.eventsHead();
-    // Step transitions only, read once a second rather than after every commit: a histogram
-    // may lag a scrape by a second, and at hundreds of commits a second one read per commit
-    // was a fifth of a busy server's allocations.
-    follower = followEvents(head, { store: ctx.store, filter: { type: 'step' }, pollMs: Math.max(ctx.feedPollMs, 1000), pageSize: 1000, abort: abort.signal }, (page) => metrics.observe(page));
+    // Run and step transitions, read once a second rather than after every commit: a
+    // histogram or counter may lag a scrape by a second, and at hundreds of commits a second
+    // one read per commit was a fifth of a busy server's allocations.
+    follower = followEvents(head, { store: ctx.store, filter: {}, pollMs: Math.max(ctx.feedPollMs, 1000), pageSize: 1000, abort: abort.signal }, (page) => metrics.observe(page));
   });
   app.addHook('onClose', async () => {
     abort.abort();
