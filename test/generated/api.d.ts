@@ -463,6 +463,8 @@ export interface components {
                 code: string;
                 message: string;
                 details?: unknown;
+                /** @description on 500s: the id the server logged the failure under */
+                requestId?: string;
             };
         };
         Failure: {
@@ -1972,7 +1974,7 @@ export interface operations {
                 workflow?: string;
                 /** @description only run transitions or only step transitions */
                 type?: "run" | "step";
-                /** @description resume after this event id (as Last-Event-ID) */
+                /** @description resume after this event id (as Last-Event-ID); '0' or empty: from the first event kept, on SQLite and PostgreSQL alike */
                 after?: string;
             };
             header?: never;

@@ -11,7 +11,7 @@ import type { FeedEvent, FeedFilter } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
-import { followEvents } from '../feed.js';
+import { cursorBeyond, followEvents } from '../feed.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 /** A comment line this often keeps proxies and clients from timing the stream out, ms. */
@@ -49,7 +49,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         run: z.string().optional().describe('only this run (id or unique prefix)'),
         workflow: z.string().optional().describe('only runs of this workflow'),
         type: z.enum(['run', 'step']).optional().describe('only run transitions or only step transitions'),
-        after: z.string().optional().describe('resume after this event id (as Last-Event-ID)'),
+        after: z.string().optional().describe("resume after this event id (as Last-Event-ID); '0' or empty: from the first event kept, on SQLite and PostgreSQL alike"),
       }),
       response: { 200: { description: 'Server-Sent Events: `id: <cursor>` and `data: <event as JSON>` per message', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },
     },
@@ -60,8 +60,13 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     if (req.query.type !== undefined) filter.type = req.query.type;
     const lastId = req.headers['last-event-id'];
     const after = (typeof lastId === 'string' && lastId !== '' ? lastId : undefined) ?? req.query.after;
-    const start = after ?? (await store.api.eventsHead());
+    const head = await store.api.eventsHead();
+    // '0' and '' name the beginning on both stores (a PostgreSQL cursor is '<tx>-<seq>').
+    const start = after === '' || after === '0' ? undefined : after ?? head;
     await store.api.eventsAfter(start, filter, 1); // a malformed cursor fails here, as a 400, before the stream opens
+    if (start !== undefined && cursorBeyond(start, head)) {
+      throw new ApiError(400, 'bad-cursor', `event id '${start}' is beyond the newest event ('${head}'): pass an id this server sent, or '0' for the beginning`);
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
