@@ -9,6 +9,7 @@ import { createMetrics } from '../../observe/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ErrorSchema } from '../schemas.js';
 import { followEvents } from '../feed.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** Registers health and metrics routes at the root. */
 export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
@@ -21,7 +22,7 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
     try {
       pending = await ctx.store.api.pendingMigrations();
     } catch (e) {
-      return reply.status(503).send({ error: { code: 'store-unavailable', message: `the store does not answer: ${e instanceof Error ? e.message : String(e)}` } });
+      return reply.status(503).send({ error: { code: 'store-unavailable', message: `the store does not answer: ${errorMessage(e)}` } });
     }
     if (pending.length) return reply.status(503).send({ error: { code: 'migrations-pending', message: `the store lacks migrations ${pending.join(', ')}`, details: pending } });
     return { status: 'ready' as const };
