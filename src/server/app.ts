@@ -2,7 +2,7 @@
  * @module server/app
  * The HTTP API of `baton server`: fastify with zod schemas (validation and the OpenAPI
  * document come from the same schemas), bearer tokens with roles, one error shape.
- * Routes live under `/api/v1`; `/healthz`, `/readyz` and `/hooks/{workflow}` sit beside it.
+ * Routes live under `/api/v1`; `/healthz`, `/readyz`, `/metrics` and `/hooks/{workflow}` sit beside it.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
