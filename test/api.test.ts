@@ -490,8 +490,11 @@ steps:
   it('exposes Prometheus metrics: runs by state, queue depth, step durations', async () => {
     const r = await api.call('POST', '/api/v1/runs', { body: { workflow: 'hello' } });
     await runUntilDone(r.body.run.id);
-    await new Promise((res) => setTimeout(res, 1_200)); // the metrics feed reads at most once a second
-    const m = await api.call('GET', '/metrics', { role: 'viewer' });
+    // The metrics feed reads the event table about once a second: scrape until it has.
+    const m = await waitFor(async () => {
+      const got = await api.call('GET', '/metrics', { role: 'viewer' });
+      return /baton_step_duration_seconds_count\{workflow="hello",state="succeeded"\} [1-9]/.test(got.text) ? got : undefined;
+    }, 10_000, 'step durations in the metrics');
     expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(m.text).toMatch(/baton_runs\{state="succeeded"\} \d+/);
     expect(m.text).toMatch(/baton_queue_depth \d+/);
