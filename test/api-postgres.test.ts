@@ -131,12 +131,28 @@ describe('API on PostgreSQL', () => {
     expect(m.text).toMatch(/baton_workers\{state="draining"\} 1/);
   });
 
+  it("streams from the first event with ?after=0 or an empty after, as on SQLite; refuses an id beyond the newest", async () => {
+    for (const after of ['0', '']) {
+      const sse = await openSse(`${api.url}/api/v1/events?after=${after}`, api.tokens.viewer);
+      try {
+        expect(sse.status).toBe(200);
+        await waitFor(() => sse.messages.length > 0, 5_000, `events with after='${after}'`);
+        expect(sse.messages[0]!.data.workflow).toBeDefined();
+      } finally {
+        sse.close();
+      }
+    }
+    const beyond = await api.call('GET', '/api/v1/events?after=99999999999-0', { role: 'viewer' });
+    expect(beyond.status).toBe(400);
+    expect(beyond.body.error.code).toBe('bad-cursor');
+  });
+
   it('starts one run for one delivery sent twice at the same moment', async () => {
     const body = '{}';
     const ts = Math.floor(Date.now() / 1000);
     const send = () => api.call('POST', '/hooks/pgflow', {
       role: 'none', raw: body,
-      headers: { 'content-type': 'application/json', 'x-baton-timestamp': String(ts), 'x-baton-delivery': 'same-delivery', 'x-baton-signature': signWebhook(SECRET, ts, body) },
+      headers: { 'content-type': 'application/json', 'x-baton-timestamp': String(ts), 'x-baton-delivery': 'same-delivery', 'x-baton-signature': signWebhook(SECRET, ts, 'same-delivery', body) },
     });
     const results = await Promise.all([send(), send()]);
     expect(results.map((r) => r.status).sort()).toEqual([202, 409]);

@@ -5,6 +5,7 @@
  * bodies, signed webhooks and their replays, SSE resumed after a dropped connection, and
  * cursor pages while runs are being inserted.
  */
+import { createHmac } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -389,13 +390,14 @@ describe('live events', () => {
 describe('webhooks', () => {
   const send = (body: string, o: { ts?: number; delivery?: string; secret?: string; sig?: string } = {}) => {
     const ts = o.ts ?? Math.floor(Date.now() / 1000);
+    const delivery = o.delivery ?? `d-${Math.random()}`;
     return api.call('POST', '/hooks/hooked', {
       role: 'none', raw: body,
       headers: {
         'content-type': 'application/json',
         'x-baton-timestamp': String(ts),
-        'x-baton-delivery': o.delivery ?? `d-${Math.random()}`,
-        'x-baton-signature': o.sig ?? signWebhook(o.secret ?? SECRET, ts, body),
+        'x-baton-delivery': delivery,
+        'x-baton-signature': o.sig ?? signWebhook(o.secret ?? SECRET, ts, delivery, body),
       },
     });
   };
@@ -416,7 +418,7 @@ describe('webhooks', () => {
   it('refuses a wrong signature, a stale timestamp, missing headers, bad params, and workflows without a webhook', async () => {
     const body = JSON.stringify({ sku: 'B' });
     expect((await send(body, { secret: 'wrong' })).body.error.code).toBe('bad-signature');
-    expect((await send(body, { sig: signWebhook(SECRET, Math.floor(Date.now() / 1000), '{"sku":"C"}') })).body.error.code).toBe('bad-signature');
+    expect((await send(body, { delivery: 'd-c', sig: signWebhook(SECRET, Math.floor(Date.now() / 1000), 'd-c', '{"sku":"C"}') })).body.error.code).toBe('bad-signature');
     const stale = Math.floor(Date.now() / 1000) - 301;
     expect((await send(body, { ts: stale })).body.error.code).toBe('stale-signature');
     const unsigned = await api.call('POST', '/hooks/hooked', { role: 'none', raw: body, headers: { 'content-type': 'application/json' } });
@@ -427,6 +429,23 @@ describe('webhooks', () => {
     const none = await api.call('POST', '/hooks/hello', { role: 'none', raw: body, headers: { 'content-type': 'application/json' } });
     expect(none.status).toBe(404);
     expect(none.body.error.code).toBe('webhook-not-found');
+  });
+
+  it('refuses a captured request re-sent with a fresh delivery id, and the old signature scheme', async () => {
+    const body = JSON.stringify({ sku: 'R-1' });
+    const ts = Math.floor(Date.now() / 1000);
+    const captured = { 'content-type': 'application/json', 'x-baton-timestamp': String(ts), 'x-baton-delivery': 'captured-1', 'x-baton-signature': signWebhook(SECRET, ts, 'captured-1', body) };
+    expect((await api.call('POST', '/hooks/hooked', { role: 'none', raw: body, headers: captured })).status).toBe(202);
+    const replay = await api.call('POST', '/hooks/hooked', { role: 'none', raw: body, headers: { ...captured, 'x-baton-delivery': 'fresh-id-2' } });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe('bad-signature');
+    // The scheme before the delivery id was signed: HMAC of '<timestamp>.<body>' only.
+    const old = 'sha256=' + createHmac('sha256', SECRET).update(`${ts}.${body}`).digest('hex');
+    const refused = await api.call('POST', '/hooks/hooked', { role: 'none', raw: body, headers: { ...captured, 'x-baton-delivery': 'old-scheme', 'x-baton-signature': old } });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.message).toMatch(/<timestamp>\.<delivery>\.<raw body>.*no longer accepted/);
+    const runs = await api.call('GET', '/api/v1/runs?workflow=hooked&trigger=webhook&limit=500', { role: 'viewer' });
+    expect(runs.body.runs.filter((r: any) => r.params.sku === 'R-1')).toHaveLength(1);
   });
 
   it('rate-limits webhook requests per client and workflow', async () => {
@@ -471,8 +490,11 @@ steps:
   it('exposes Prometheus metrics: runs by state, queue depth, step durations', async () => {
     const r = await api.call('POST', '/api/v1/runs', { body: { workflow: 'hello' } });
     await runUntilDone(r.body.run.id);
-    await new Promise((res) => setTimeout(res, 1_200)); // the metrics feed reads at most once a second
-    const m = await api.call('GET', '/metrics', { role: 'viewer' });
+    // The metrics feed reads the event table about once a second: scrape until it has.
+    const m = await waitFor(async () => {
+      const got = await api.call('GET', '/metrics', { role: 'viewer' });
+      return /baton_step_duration_seconds_count\{workflow="hello",state="succeeded"\} [1-9]/.test(got.text) ? got : undefined;
+    }, 10_000, 'step durations in the metrics');
     expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(m.text).toMatch(/baton_runs\{state="succeeded"\} \d+/);
     expect(m.text).toMatch(/baton_queue_depth \d+/);

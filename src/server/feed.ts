@@ -29,11 +29,30 @@ export interface FollowOptions {
 }
 
 /**
- * Calls `deliver` with every event after `cursor`, page by page, until `abort`. `deliver`
- * may be slow (a client's socket); the next page is read only after it settles.
+ * Whether `cursor` lies beyond `head` (the store's {@link Store.api.eventsHead}), i.e. no
+ * store handed it out. Both stores' cursors are decimal integers joined by `-` (SQLite
+ * `<seq>`, PostgreSQL `<tx>-<seq>`), ordered part by part; cursors of different shapes are
+ * not compared (the store refuses a cursor of the other kind as malformed).
+ */
+export function cursorBeyond(cursor: string, head: string): boolean {
+  const a = cursor.split('-');
+  const b = head.split('-');
+  if (a.length !== b.length || ![...a, ...b].every((p) => /^\d{1,30}$/.test(p))) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = BigInt(a[i]!);
+    const y = BigInt(b[i]!);
+    if (x !== y) return x > y;
+  }
+  return false;
+}
+
+/**
+ * Calls `deliver` with every event after `cursor` (undefined: from the first event), page
+ * by page, until `abort`. `deliver` may be slow (a client's socket); the next page is read
+ * only after it settles.
  * @returns the cursor of the last event delivered.
  */
-export async function followEvents(cursor: string, o: FollowOptions, deliver: (page: FeedEvent[]) => Promise<void> | void): Promise<string> {
+export async function followEvents(cursor: string | undefined, o: FollowOptions, deliver: (page: FeedEvent[]) => Promise<void> | void): Promise<string | undefined> {
   const pageSize = o.pageSize ?? 500;
   while (!o.abort.aborted) {
     let page: FeedEvent[] = [];

@@ -10,7 +10,10 @@ import { TRIGGERS } from '../store/index.js';
 
 /** The body of every error response. */
 export const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  error: z.object({
+    code: z.string(), message: z.string(), details: z.unknown().optional(),
+    requestId: z.string().optional().describe('on 500s: the id the server logged the failure under'),
+  }),
 }).meta({ id: 'Error' });
 
 const ms = z.number().int().describe('ms since the Unix epoch');

@@ -6,3 +6,4 @@
  */
 export * from './scheduler.js';
 export * from './registry.js';
+export * from './webhooks.js';

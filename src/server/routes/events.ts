@@ -11,7 +11,7 @@ import type { FeedEvent, FeedFilter } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
-import { followEvents } from '../feed.js';
+import { cursorBeyond, followEvents } from '../feed.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 /** A comment line this often keeps proxies and clients from timing the stream out, ms. */
@@ -42,15 +42,16 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     config: { role: 'viewer' },
     schema: {
       tags: ['events'],
+      operationId: 'streamEvents',
       summary: 'Every state change, live, as Server-Sent Events',
       description: 'Each message: `id` = a cursor, `data` = the event as JSON (`type`, `runId`, `stepId`, `from`, `to`, `at`, `workflow`, ...). Reconnect with the `Last-Event-ID` header (EventSource does this by itself) or `?after=` to resume exactly after the last event received; without either the stream starts at the present.',
       querystring: z.object({
         run: z.string().optional().describe('only this run (id or unique prefix)'),
         workflow: z.string().optional().describe('only runs of this workflow'),
         type: z.enum(['run', 'step']).optional().describe('only run transitions or only step transitions'),
-        after: z.string().optional().describe('resume after this event id (as Last-Event-ID)'),
+        after: z.string().optional().describe("resume after this event id (as Last-Event-ID); '0' or empty: from the first event kept, on SQLite and PostgreSQL alike"),
       }),
-      response: { 200: z.string().describe('text/event-stream'), ...errors },
+      response: { 200: { description: 'Server-Sent Events: `id: <cursor>` and `data: <event as JSON>` per message', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },
     },
   }, async (req, reply) => {
     const filter: FeedFilter = {};
@@ -59,8 +60,13 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     if (req.query.type !== undefined) filter.type = req.query.type;
     const lastId = req.headers['last-event-id'];
     const after = (typeof lastId === 'string' && lastId !== '' ? lastId : undefined) ?? req.query.after;
-    const start = after ?? (await store.api.eventsHead());
+    const head = await store.api.eventsHead();
+    // '0' and '' name the beginning on both stores (a PostgreSQL cursor is '<tx>-<seq>').
+    const start = after === '' || after === '0' ? undefined : after ?? head;
     await store.api.eventsAfter(start, filter, 1); // a malformed cursor fails here, as a 400, before the stream opens
+    if (start !== undefined && cursorBeyond(start, head)) {
+      throw new ApiError(400, 'bad-cursor', `event id '${start}' is beyond the newest event ('${head}'): pass an id this server sent, or '0' for the beginning`);
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -89,6 +95,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     config: { role: 'viewer' },
     schema: {
       tags: ['runs'],
+      operationId: 'getAttemptLog',
       summary: "An attempt's log: a byte range, or a live tail",
       description: 'Plain text. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends.',
       params: z.object({ id: z.string(), step: z.string(), number: z.coerce.number().int().min(1) }),
@@ -97,7 +104,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         limit: z.coerce.number().int().min(1).max(LOG_MAX_BYTES).default(LOG_DEFAULT_BYTES).describe('bytes at most (without follow)'),
         follow: z.enum(['true', 'false']).default('false'),
       }),
-      response: { 200: z.any().describe('text/plain'), ...errors },
+      response: { 200: { description: 'the log bytes as written by the step (UTF-8 text as a rule; not re-encoded)', content: { 'text/plain': { schema: z.string() } } }, ...errors },
     },
   }, async (req, reply) => {
     const runId = await store.resolveRunId(req.params.id);
@@ -128,7 +135,9 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         .header('content-type', 'text/plain; charset=utf-8')
         .header('x-log-size', String(size))
         .header('x-log-next-offset', String(req.query.offset + text.length))
-        .send(text);
+        // The bytes as read, not re-encoded (a range may split a UTF-8 character): fastify
+        // sends a Buffer as it is; the schema's string is what a client reads it as.
+        .send(text as unknown as string);
     }
     reply.hijack();
     const res = reply.raw;

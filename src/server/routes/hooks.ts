@@ -1,40 +1,27 @@
 /**
  * @module server/routes/hooks
  * Webhooks in: `POST /hooks/{workflow}` starts a run with the JSON body as params. No bearer
- * token: the sender proves itself with an HMAC-SHA256 over `<timestamp>.<raw body>` keyed
- * with the workflow's `webhook.secret`, the scheme Stripe and Slack document. A timestamp
- * outside the tolerance is refused (replay of an old capture), and each delivery id starts
- * at most one run (replay inside the window), recorded in the run's own transaction.
- * @see https://docs.stripe.com/webhooks#verify-manually
+ * token: the sender signs `<timestamp>.<delivery>.<raw body>` with the workflow's
+ * `webhook.secret`. What a request must carry is decided in `triggers/webhooks.ts`; this
+ * route reads the raw body and headers, maps each refusal to its status, and records the run.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { newRun } from '../../runtime/index.js';
-import type { JsonValue } from '../../shared/index.js';
-import { resolveSecrets } from '../../executors/index.js';
-import { resolveParams } from '../../workflow/index.js';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  DELIVERY_HEADER, SIGNATURE_HEADER, SIGNED_TEXT, TIMESTAMP_HEADER, WebhookError, deliveryOutcome, verifyWebhook, webhookParams, webhookRunInput, webhookSecret,
+} from '../../triggers/index.js';
+import type { WebhookProblem } from '../../triggers/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
 import { workflowSpec } from './runs.js';
 
-/** Headers of a signed webhook request. */
-export const SIGNATURE_HEADER = 'x-baton-signature';
-/** A signed webhook's send time, Unix seconds; older than the workflow's `toleranceSec` (default 300) is refused. */
-export const TIMESTAMP_HEADER = 'x-baton-timestamp';
-/** A signed webhook's delivery id, unique per delivery and at most 200 characters: a repeated id creates no second run. */
-export const DELIVERY_HEADER = 'x-baton-delivery';
+export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from '../../triggers/index.js';
 
-/**
- * The `X-Baton-Signature` value for a body: `sha256=` and the hex HMAC-SHA256 of
- * `<timestamp>.<body>` keyed with the secret. What a sender computes.
- * @param timestamp - Unix time, seconds, as sent in `X-Baton-Timestamp`.
- */
-export function signWebhook(secret: string, timestamp: number, body: string | Buffer): string {
-  return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
-}
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
 
-const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
+/** The status of each refusal: 401 for what proves the sender, 400 for what it sent. */
+const STATUS: Record<WebhookProblem, number> = { unsigned: 401, 'stale-signature': 401, 'bad-signature': 401, 'invalid-request': 400, 'malformed-json': 400 };
 
 /** Registers `/hooks/{workflow}` (in its own scope: the body is kept raw for the signature). */
 export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
@@ -51,61 +38,57 @@ export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     schema: {
       tags: ['webhooks'],
+      operationId: 'postWebhook',
       summary: 'Start a run of a workflow with the JSON body as params (HMAC-signed, no token)',
-      description: `Headers: \`${TIMESTAMP_HEADER}\` (Unix seconds), \`${DELIVERY_HEADER}\` (unique per delivery), \`${SIGNATURE_HEADER}\`: \`sha256=\` + hex HMAC-SHA256 of \`<timestamp>.<raw body>\` with the workflow's webhook secret.`,
+      description: `\`${SIGNATURE_HEADER}\` is \`sha256=\` + hex HMAC-SHA256 of \`${SIGNED_TEXT}\` keyed with the workflow's webhook secret. Signatures of \`<timestamp>.<raw body>\` alone (before the delivery id was signed) are refused.`,
       security: [],
       params: z.object({ workflow: z.string() }),
-      body: z.unknown(),
+      headers: z.looseObject({
+        [TIMESTAMP_HEADER]: z.string().describe('send time, Unix seconds; refused beyond the workflow\'s toleranceSec (300)'),
+        [DELIVERY_HEADER]: z.string().describe('unique per delivery (at most 200 characters): a second request with the same id starts nothing'),
+        [SIGNATURE_HEADER]: z.string().describe(`sha256= + hex HMAC-SHA256 of ${SIGNED_TEXT}`),
+      }),
+      body: z.record(z.string(), z.unknown()).describe('the run params'),
       response: { 202: z.object({ runId: z.string() }), ...errors },
     },
+    // The body stays raw bytes (the signature covers them) and the headers are checked by
+    // verifyWebhook, which answers a missing one with 401 'unsigned' rather than a 400: the
+    // schemas above document them.
+    validatorCompiler: (route) => (route.httpPart === 'body' || route.httpPart === 'headers' ? (data: unknown) => ({ value: data }) : (validatorCompiler as unknown as (r: typeof route) => (data: unknown) => { value?: unknown; error?: Error })(route)),
   }, async (req, reply) => {
     const name = req.params.workflow;
-    const raw = req.body;
+    const raw: unknown = req.body;
     if (!Buffer.isBuffer(raw)) throw new ApiError(415, 'unsupported-media-type', 'send the params as a JSON object with Content-Type application/json');
     const notFound = new ApiError(404, 'webhook-not-found', `workflow '${name}' takes no webhooks (it needs a registered version with 'webhook: { secret: NAME }')`);
     const { spec, version } = await workflowSpec(ctx, name).catch(() => {
       throw notFound;
     });
-    const hook = spec.webhook;
-    if (!hook) throw notFound;
-    const declared = (spec.secrets ?? []).filter((s) => s.name === hook.secret);
-    const secrets = resolveSecrets(declared, spec.baseDir, ctx.env);
-    const secret = secrets.ok ? secrets.values[hook.secret] : undefined;
-    if (secret === undefined) {
-      req.log.error({ workflow: name, secret: hook.secret }, 'webhook secret missing on this server');
-      throw new ApiError(503, 'webhook-secret-missing', `the server cannot read the webhook secret '${hook.secret}' of workflow '${name}'`);
+    const key = webhookSecret(spec, ctx.env);
+    if (!key.declared) throw notFound;
+    if (key.secret === undefined) {
+      req.log.error({ workflow: name, secret: key.name }, 'webhook secret missing on this server');
+      throw new ApiError(503, 'webhook-secret-missing', `the server cannot read the webhook secret '${key.name ?? ''}' of workflow '${name}'`);
     }
     const header = (h: string): string | undefined => {
       const v = req.headers[h];
       return typeof v === 'string' && v !== '' ? v : undefined;
     };
-    const ts = header(TIMESTAMP_HEADER);
-    const sig = header(SIGNATURE_HEADER);
-    const delivery = header(DELIVERY_HEADER);
-    if (ts === undefined || sig === undefined || delivery === undefined) {
-      throw new ApiError(401, 'unsigned', `a webhook needs the headers ${TIMESTAMP_HEADER}, ${DELIVERY_HEADER} and ${SIGNATURE_HEADER}`);
-    }
     const now = ctx.clock();
-    const seconds = /^\d{1,12}$/.test(ts) ? Number(ts) : NaN;
-    if (!Number.isFinite(seconds) || Math.abs(now / 1000 - seconds) > hook.toleranceSec) {
-      throw new ApiError(401, 'stale-signature', `${TIMESTAMP_HEADER} must be Unix seconds within ${hook.toleranceSec} s of the server's clock`);
-    }
-    const want = Buffer.from(signWebhook(secret, seconds, raw));
-    const got = Buffer.from(sig);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) throw new ApiError(401, 'bad-signature', 'the signature does not match the body');
-    if (delivery.length > 200) throw new ApiError(400, 'invalid-request', `${DELIVERY_HEADER} is longer than 200 characters`);
-    let body: unknown;
+    let input;
     try {
-      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+      const { delivery } = verifyWebhook(
+        { timestamp: header(TIMESTAMP_HEADER), delivery: header(DELIVERY_HEADER), signature: header(SIGNATURE_HEADER) },
+        raw, { secret: key.secret, toleranceSec: spec.webhook!.toleranceSec, now },
+      );
+      input = webhookRunInput(spec, version, webhookParams(raw), delivery, now);
     } catch (e) {
-      throw new ApiError(400, 'malformed-json', `the body is not valid JSON: ${(e as Error).message}`);
+      if (e instanceof WebhookError) throw new ApiError(STATUS[e.code], e.code, e.message);
+      throw e;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid-request', 'the body must be a JSON object: its fields are the run params');
-    const params = resolveParams(spec, body as Record<string, JsonValue>);
-    const run = newRun(spec, version, { params, trigger: 'webhook' }, now);
-    const r = await ctx.store.api.createWebhookRun({ workflow: name, id: delivery, receivedAt: now }, run.record, run.steps, run.events);
-    if (!r.created) throw new ApiError(409, 'duplicate-delivery', `delivery '${delivery}' was already received; it started run ${r.runId}`, { runId: r.runId });
-    ctx.onRunQueued(r.runId);
-    return reply.status(202).send({ runId: r.runId });
+    const { run, delivery } = input;
+    const outcome = deliveryOutcome(delivery.id, await ctx.store.api.createWebhookRun({ ...delivery, workflow: name }, run.record, run.steps, run.events));
+    if (!outcome.accepted) throw new ApiError(409, 'duplicate-delivery', outcome.message, { runId: outcome.runId });
+    ctx.onRunQueued(outcome.runId);
+    return reply.status(202).send({ runId: outcome.runId });
   });
 }

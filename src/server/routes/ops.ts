@@ -26,7 +26,7 @@ export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/schedules', {
     config: { role: 'viewer' },
-    schema: { tags: ['schedules'], summary: `Schedules with their next ${NEXT_FIRE_TIMES} fire times`, response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } },
+    schema: { tags: ['schedules'], operationId: 'listSchedules', summary: `Schedules with their next ${NEXT_FIRE_TIMES} fire times`, response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } },
   }, async () => {
     const now = ctx.clock();
     const schedules = (await store.listSchedules()).map((s) => ({
@@ -48,20 +48,20 @@ export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
       summary: action === 'pause' ? 'Pause schedules: no tick fires until resumed' : 'Resume schedules (ticks that fell while paused are not replayed)',
       response: { 200: z.object({ changed: z.array(z.string()) }), ...errors },
     };
-    app.post(`/schedules/:workflow/${action}`, { config: { role: 'operator' }, schema: { ...schema, params: z.object({ workflow: z.string() }) } },
+    app.post(`/schedules/:workflow/${action}`, { config: { role: 'operator' }, schema: { ...schema, operationId: `${action}WorkflowSchedules`, params: z.object({ workflow: z.string() }) } },
       async (req) => handler(req.params.workflow));
-    app.post(`/schedules/:workflow/:name/${action}`, { config: { role: 'operator' }, schema: { ...schema, params: z.object({ workflow: z.string(), name: z.string() }) } },
+    app.post(`/schedules/:workflow/:name/${action}`, { config: { role: 'operator' }, schema: { ...schema, operationId: `${action}Schedule`, params: z.object({ workflow: z.string(), name: z.string() }) } },
       async (req) => handler(`${req.params.workflow}/${req.params.name}`));
   }
 
   app.get('/workers', {
     config: { role: 'viewer' },
-    schema: { tags: ['workers'], summary: 'Fleet workers (PostgreSQL); empty on SQLite', response: { 200: z.object({ workers: z.array(WorkerSchema) }), ...errors } },
+    schema: { tags: ['workers'], operationId: 'listWorkers', summary: 'Fleet workers (PostgreSQL); empty on SQLite', response: { 200: z.object({ workers: z.array(WorkerSchema) }), ...errors } },
   }, async () => ({ workers: ctx.fleet ? await ctx.fleet.listWorkers() : [] }));
 
   app.post('/workers/:id/drain', {
     config: { role: 'operator' },
-    schema: { tags: ['workers'], summary: 'Drain a worker: it claims nothing new and exits once idle', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), state: z.literal('draining') }), ...errors } },
+    schema: { tags: ['workers'], operationId: 'drainWorker', summary: 'Drain a worker: it claims nothing new and exits once idle', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), state: z.literal('draining') }), ...errors } },
   }, async (req) => {
     if (!ctx.fleet || !(await ctx.fleet.setWorkerState(req.params.id, 'draining'))) {
       throw new ApiError(404, 'worker-not-found', ctx.fleet ? `no worker '${req.params.id}'` : 'this server has no fleet (it runs on SQLite)');
@@ -71,13 +71,13 @@ export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/tokens', {
     config: { role: 'admin' },
-    schema: { tags: ['tokens'], summary: 'API tokens (never their secrets)', response: { 200: z.object({ tokens: z.array(TokenSchema) }), ...errors } },
+    schema: { tags: ['tokens'], operationId: 'listTokens', summary: 'API tokens (never their secrets)', response: { 200: z.object({ tokens: z.array(TokenSchema) }), ...errors } },
   }, async () => ({ tokens: (await store.api.listTokens()).map(publicToken) }));
 
   app.post('/tokens', {
     config: { role: 'admin' },
     schema: {
-      tags: ['tokens'], summary: 'Create a token; its secret is in this response only',
+      tags: ['tokens'], operationId: 'createToken', summary: 'Create a token; its secret is in this response only',
       body: z.object({ role: z.enum(ROLES as [string, ...string[]]), name: z.string().max(200).default('') }),
       response: { 201: z.object({ token: z.string(), record: TokenSchema }), ...errors },
     },
@@ -88,7 +88,7 @@ export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.delete('/tokens/:id', {
     config: { role: 'admin' },
-    schema: { tags: ['tokens'], summary: 'Revoke a token', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), ...errors } },
+    schema: { tags: ['tokens'], operationId: 'revokeToken', summary: 'Revoke a token', params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), ...errors } },
   }, async (req) => {
     if (!(await store.api.revokeToken(req.params.id, ctx.clock()))) throw new ApiError(404, 'token-not-found', `no live token '${req.params.id}'`);
     return { id: req.params.id, revoked: true as const };

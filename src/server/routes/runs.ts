@@ -77,7 +77,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/runs', {
     config: viewer,
-    schema: { tags: ['runs'], summary: 'List runs, newest first', querystring: RunListQuery, response: { 200: RunPageSchema, ...errors } },
+    schema: { tags: ['runs'], operationId: 'listRuns', summary: 'List runs, newest first', querystring: RunListQuery, response: { 200: RunPageSchema, ...errors } },
   }, async (req) => {
     const q = req.query;
     return store.api.queryRuns({
@@ -93,7 +93,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.post('/runs', {
     config: operator,
-    schema: { tags: ['runs'], summary: 'Create a run of a registered workflow', body: CreateRunBody, response: { 201: z.object({ run: RunSchema }), ...errors } },
+    schema: { tags: ['runs'], operationId: 'createRun', summary: 'Create a run of a registered workflow', body: CreateRunBody, response: { 201: z.object({ run: RunSchema }), ...errors } },
   }, async (req, reply) => {
     const b = req.body;
     const dueAt = b.at === undefined ? undefined : typeof b.at === 'number' ? b.at : Date.parse(b.at);
@@ -109,7 +109,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/runs/:id', {
     config: viewer,
-    schema: { tags: ['runs'], summary: 'A run with its step runs and attempts', params: RunParams, response: { 200: RunDetailSchema, ...errors } },
+    schema: { tags: ['runs'], operationId: 'getRun', summary: 'A run with its step runs and attempts', params: RunParams, response: { 200: RunDetailSchema, ...errors } },
   }, async (req) => {
     const id = await resolve(req.params.id);
     const [run, steps, attempts] = await Promise.all([store.getRun(id), store.getStepRuns(id), store.getAttempts(id)]);
@@ -128,7 +128,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.post('/runs/:id/cancel', {
     config: operator,
-    schema: { tags: ['runs'], summary: 'Cancel a run (its holder stops it within a heartbeat)', params: RunParams, response: { 200: z.object({ run: RunSchema, outcome: z.enum(['requested', 'cancelled', 'finished']) }), ...errors } },
+    schema: { tags: ['runs'], operationId: 'cancelRun', summary: 'Cancel a run (its holder stops it within a heartbeat)', params: RunParams, response: { 200: z.object({ run: RunSchema, outcome: z.enum(['requested', 'cancelled', 'finished']) }), ...errors } },
   }, async (req) => {
     const id = await resolve(req.params.id);
     const outcome = await cancelStoredRun(store, id, ctx.clock());
@@ -138,7 +138,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.post('/runs/:id/pause', {
     config: operator,
-    schema: { tags: ['runs'], summary: 'Pause a run: no new step starts; running ones finish', params: RunParams, response: { 200: z.object({ run: RunSchema, changed: z.boolean() }), ...errors } },
+    schema: { tags: ['runs'], operationId: 'pauseRun', summary: 'Pause a run: no new step starts; running ones finish', params: RunParams, response: { 200: z.object({ run: RunSchema, changed: z.boolean() }), ...errors } },
   }, async (req) => {
     const id = await resolve(req.params.id);
     const r = await pauseRun(store, id, ctx.clock(), by(req));
@@ -149,7 +149,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post('/runs/:id/resume', {
     config: operator,
     schema: {
-      tags: ['runs'], summary: 'Resume a paused run, or one whose holder died',
+      tags: ['runs'], operationId: 'resumeRun', summary: 'Resume a paused run, or one whose holder died',
       params: RunParams, response: { 200: z.object({ run: RunSchema, outcome: z.enum(['unpaused', 'adopted']) }), ...errors },
     },
   }, async (req) => {
@@ -174,7 +174,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
   app.post('/runs/:id/retry', {
     config: operator,
     schema: {
-      tags: ['runs'], summary: 'Retry a run: as a new run, only its failed steps, or from a step on',
+      tags: ['runs'], operationId: 'retryRun', summary: 'Retry a run: as a new run, only its failed steps, or from a step on',
       params: RunParams, body: RetryBody, response: { 200: z.object({ run: RunSchema, steps: z.array(z.string()).optional() }), ...errors },
     },
   }, async (req) => {
@@ -193,7 +193,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.post('/runs/:id/priority', {
     config: operator,
-    schema: { tags: ['runs'], summary: 'Change the priority of a pending or queued run', params: RunParams, body: PriorityBody, response: { 200: z.object({ run: RunSchema }), ...errors } },
+    schema: { tags: ['runs'], operationId: 'setRunPriority', summary: 'Change the priority of a pending or queued run', params: RunParams, body: PriorityBody, response: { 200: z.object({ run: RunSchema }), ...errors } },
   }, async (req) => {
     const id = await resolve(req.params.id);
     const run = await setRunPriority(store, id, req.body.priority, ctx.clock(), by(req));

@@ -15,6 +15,17 @@ import { ErrorSchema, SpecErrorSchema, WorkflowSummarySchema, WorkflowVersionSch
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema };
 const TEXT_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
 const Body = z.string().describe('the workflow as YAML or JSON text (Content-Type application/yaml, text/yaml or application/json)');
+/**
+ * The body as the document shows it, by media type: YAML (or JSON) text, or a JSON object.
+ * Every type is read as text, so a JSON object sent as `application/json` is the workflow's
+ * JSON text (line and column in errors point into it).
+ */
+const BODY_CONTENT = {
+  'application/yaml': z.string().describe('the workflow as YAML text (JSON text is YAML too)'),
+  'text/yaml': z.string().describe('the workflow as YAML text'),
+  'text/plain': z.string().describe('the workflow as YAML or JSON text'),
+  'application/json': z.record(z.string(), z.unknown()).describe('the workflow as a JSON object (name, steps, ...)'),
+};
 const NameParams = z.object({ name: z.string().min(1) });
 
 /** Registers the workflow routes on the `/api/v1` scope (in their own scope: bodies are text). */
@@ -36,13 +47,13 @@ function routes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/workflows', {
     config: { role: 'viewer' },
-    schema: { tags: ['workflows'], summary: 'Registered workflows with their newest version', response: { 200: z.object({ workflows: z.array(WorkflowSummarySchema) }), ...errors } },
+    schema: { tags: ['workflows'], operationId: 'listWorkflows', summary: 'Registered workflows with their newest version', response: { 200: z.object({ workflows: z.array(WorkflowSummarySchema) }), ...errors } },
   }, async () => ({ workflows: await store.api.listWorkflows() }));
 
   app.post('/workflows', {
     config: { role: 'admin' },
     schema: {
-      tags: ['workflows'], summary: 'Register a workflow (a changed definition is a new version)', body: Body,
+      tags: ['workflows'], operationId: 'registerWorkflow', summary: 'Register a workflow (a changed definition is a new version)', body: Body, bodyContent: BODY_CONTENT,
       response: { 201: z.object({ name: z.string(), version: z.string(), created: z.boolean(), schedules: z.number().int() }), ...errors },
     },
   }, async (req, reply) => {
@@ -60,7 +71,7 @@ function routes(app: ApiApp, ctx: ApiContext): void {
   app.post('/workflows/validate', {
     config: { role: 'admin' },
     schema: {
-      tags: ['workflows'], summary: 'Validate a workflow without registering it', body: Body,
+      tags: ['workflows'], operationId: 'validateWorkflow', summary: 'Validate a workflow without registering it', body: Body, bodyContent: BODY_CONTENT,
       response: { 200: z.object({ valid: z.boolean(), name: z.string().optional(), version: z.string().optional(), errors: z.array(SpecErrorSchema) }), ...errors },
     },
   }, async (req) => {
@@ -71,7 +82,7 @@ function routes(app: ApiApp, ctx: ApiContext): void {
   app.get('/workflows/:name', {
     config: { role: 'viewer' },
     schema: {
-      tags: ['workflows'], summary: 'A workflow: its versions, newest first, and the newest definition', params: NameParams,
+      tags: ['workflows'], operationId: 'getWorkflow', summary: 'A workflow: its versions, newest first, and the newest definition', params: NameParams,
       response: { 200: z.object({ name: z.string(), versions: z.array(z.object({ version: z.string(), createdAt: z.number() })), latest: WorkflowVersionSchema }), ...errors },
     },
   }, async (req) => {
@@ -83,7 +94,7 @@ function routes(app: ApiApp, ctx: ApiContext): void {
 
   app.get('/workflows/:name/versions/:version', {
     config: { role: 'viewer' },
-    schema: { tags: ['workflows'], summary: 'One version of a workflow', params: z.object({ name: z.string(), version: z.string() }), response: { 200: WorkflowVersionSchema, ...errors } },
+    schema: { tags: ['workflows'], operationId: 'getWorkflowVersion', summary: 'One version of a workflow', params: z.object({ name: z.string(), version: z.string() }), response: { 200: WorkflowVersionSchema, ...errors } },
   }, async (req) => {
     const w = await store.getWorkflow(req.params.version);
     if (!w || w.name !== req.params.name) throw new ApiError(404, 'workflow-not-found', `workflow '${req.params.name}' has no version '${req.params.version}'`);
