@@ -1,3 +1,4 @@
+import { DEFAULT_AGING_MS } from '../core/index.js';
 import type { FleetStore, Store } from '../store/index.js';
 
 /** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
@@ -7,7 +8,10 @@ export interface EngineOptions {
   dataDir: string;
   /** Attempts running at once in this engine, across runs. @default 256 */
   slots?: number;
-  /** Waiting time worth one priority level, ms. @default 10000 */
+  /**
+   * Waiting time worth one priority level, ms: orders this engine's ready queue and, in fleet
+   * mode, the attempts it publishes (their `priority_key`). @default 10000 (core/aging.ts)
+   */
   agingMs?: number;
   /** Time between SIGTERM and SIGKILL when a shell step is stopped, ms. @default 5000 */
   graceMs?: number;
@@ -44,7 +48,7 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     store: o.store,
     dataDir: o.dataDir,
     slots: o.slots ?? 256,
-    agingMs: o.agingMs ?? 10_000,
+    agingMs: o.agingMs ?? DEFAULT_AGING_MS,
     graceMs: o.graceMs ?? 5_000,
     logCapBytes: o.logCapBytes ?? 10 * 1024 * 1024,
     maxOutputBytes: o.maxOutputBytes ?? 1024 * 1024,

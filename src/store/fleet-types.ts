@@ -94,6 +94,12 @@ export interface FleetAttemptInput {
   logPath?: string;
   /** −10..+10, higher first. */
   priority: number;
+  /**
+   * Waiting time worth one priority level, ms: the publishing engine's compiled `agingMs`,
+   * so the fleet's queue orders by the same rule as the engine's (`priority_key = priority *
+   * agingMs - queuedAt`, core/aging.ts). @default DEFAULT_AGING_MS (10000)
+   */
+  agingMs?: number;
   /** When the step run became ready (its aging starts there), ms. @default database time now */
   queuedAt?: number;
   pool?: string;

@@ -117,19 +117,19 @@ export const FQ = {
    * rows the coordinator already inserted (only while unclaimed and running); then one
    * NOTIFY `baton_tasks` with the pools published. Ids must be distinct (folded beforehand).
    * $1 the rows as one JSON array of objects with keys id, run_id, step_id, number,
-   * started_at, log_path, priority, queued_at (null: database time), pool, runs_on (a string
-   * array or null), task; $2 aging_ms. One JSON document rather than a text array per column:
+   * started_at, log_path, priority, aging_ms, queued_at (null: database time), pool, runs_on
+   * (a string array or null), task. One JSON document rather than a text array per column:
    * the driver escapes every element of a text array in JavaScript, which for tasks of a few
    * hundred bytes of JSON each was a large share of the coordinator's CPU.
    */
   enqueue: q('enqueue', `WITH ins AS (
       INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, priority_key, pool, runs_on, task)
       SELECT u.id, u.run_id, u.step_id, u.number, 'running', u.started_at, u.log_path,
-          u.priority::bigint * $2::bigint - COALESCE(u.queued_at, baton_now_ms()), u.pool,
+          u.priority::bigint * u.aging_ms - COALESCE(u.queued_at, baton_now_ms()), u.pool,
           CASE WHEN u.runs_on IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(u.runs_on)) END,
           u.task
         FROM json_to_recordset($1::json) AS u(id text, run_id text, step_id text, number int, started_at bigint,
-            log_path text, priority int, queued_at bigint, pool text, runs_on json, task json)
+            log_path text, priority int, aging_ms bigint, queued_at bigint, pool text, runs_on json, task json)
       ON CONFLICT (id) DO UPDATE SET priority_key = EXCLUDED.priority_key, pool = EXCLUDED.pool,
           runs_on = EXCLUDED.runs_on, task = EXCLUDED.task
         WHERE attempts.state = 'running' AND attempts.claimed_by IS NULL

@@ -15,6 +15,7 @@ import type {
   AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompleteAndClaimResult, CompletedAttempt, CompletionItem, FleetAttemptInput, FleetChannel, FleetListener,
   FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
 } from '../fleet-types.js';
+import { DEFAULT_AGING_MS } from '../../core/index.js';
 import type { JsonObject, JsonValue } from '../../shared/json.js';
 import { inTransaction, json, loadPg, parseJson, pgTypes } from './dialect.js';
 import { FQ } from './fleet-queries.js';
@@ -29,8 +30,6 @@ export interface FleetStoreOptions {
   max?: number;
   /** How long to wait for a connection before failing, ms. @default 10000 */
   connectTimeoutMs?: number;
-  /** Waiting time worth one priority level in `priority_key`, ms (as the engine's ready queue). @default 10000 */
-  agingMs?: number;
 }
 
 /**
@@ -49,7 +48,7 @@ export function openFleetStore(url: string, opts: FleetStoreOptions = {}): PgFle
     types: pgTypes(),
     application_name: 'baton-fleet',
   });
-  return new PgFleetStore(pool, url, { agingMs: opts.agingMs ?? DEFAULT_AGING_MS, connectTimeoutMs });
+  return new PgFleetStore(pool, url, { connectTimeoutMs });
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -67,7 +66,7 @@ export class PgFleetStore implements FleetStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly url: string,
-    private readonly o: { agingMs: number; connectTimeoutMs: number },
+    private readonly o: { connectTimeoutMs: number },
   ) {
     // See PgStore: an idle connection that breaks is dropped; the next query reconnects.
     pool.on('error', () => undefined);
@@ -120,11 +119,12 @@ export class PgFleetStore implements FleetStore {
   /**
    * Publishes attempts in one statement: new ids are inserted `running` and unclaimed;
    * ids the coordinator already inserted get their task, `priority_key`, `pool` and
-   * `runs_on` (only while still unclaimed). `priority_key = priority * agingMs - queuedAt`.
+   * `runs_on` (only while still unclaimed). `priority_key = priority * agingMs - queuedAt`,
+   * with each row's `agingMs` (the publishing engine's).
    * NOTIFYs `baton_tasks` once. An id given twice keeps its last entry.
    */
   async enqueueAttempts(rows: FleetAttemptInput[]): Promise<void> {
-    await enqueueOn(this.pool, rows, this.o.agingMs);
+    await enqueueOn(this.pool, rows);
   }
 
   /**
@@ -291,21 +291,18 @@ export class PgFleetStore implements FleetStore {
   }
 }
 
-/** The default waiting time worth one priority level, ms (as the engine's `agingMs`). */
-export const DEFAULT_AGING_MS = 10_000;
-
 /**
  * Publishes attempts on `db` (a pool, or a client inside a transaction, as the coordinator's
  * commit does): one statement and one NOTIFY `baton_tasks`.
  */
-export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[], agingMs: number): Promise<void> {
+export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[]): Promise<void> {
   const last = [...new Map(rows.map((r) => [r.id, r])).values()];
   if (!last.length) return;
   const json = last.map((r) => ({
     id: r.id, run_id: r.runId, step_id: r.stepId, number: r.number, started_at: r.startedAt, log_path: r.logPath ?? null,
-    priority: r.priority, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null, task: r.task,
+    priority: r.priority, aging_ms: r.agingMs ?? DEFAULT_AGING_MS, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null, task: r.task,
   }));
-  await run(db, FQ.enqueue, [JSON.stringify(json), agingMs]);
+  await run(db, FQ.enqueue, [JSON.stringify(json)]);
 }
 
 async function run(db: Queryable, q: NamedQuery, values: unknown[]): Promise<Row[]> {
