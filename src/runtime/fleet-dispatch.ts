@@ -138,24 +138,25 @@ export class FleetDispatcher {
     this.checker.unref();
   }
 
-  /** Reports attempts that no live worker's tags (and platform) cover. */
+  /**
+   * Fails the attempts of its runs left unclaimed past their queue timeout (their ends come
+   * back through `baton_done` like a worker's), then reports, once each, attempts that no
+   * live worker can run (the store's waiting reason: no worker, or none with the tags).
+   */
   private async checkWorkers(): Promise<void> {
-    let live;
+    const runIds = [...this.runs.keys()];
+    let waiting;
     try {
-      // A worker heartbeats every few seconds; a minute of silence means it is gone.
-      live = (await this.fleet.listWorkers()).filter((w) => w.state === 'active' && w.heartbeatAgeMs < 60_000);
+      await this.fleet.expireUnclaimed(runIds);
+      waiting = await this.fleet.waitingAttempts(runIds);
     } catch {
       return; // store errors surface through the other calls
     }
-    for (const [attemptId, p] of this.pending) {
-      if (p.reported) continue;
-      const fits = live.some((w) => p.runsOn.every((t) => t === w.platform || w.tags.includes(t)));
-      if (fits) continue;
+    for (const w of waiting) {
+      const p = this.pending.get(w.attemptId);
+      if (!p || p.reported || (w.reason !== 'no-worker' && w.reason !== 'no-matching-worker')) continue;
       p.reported = true;
-      const reason = live.length === 0
-        ? 'no live baton worker on this database'
-        : `no live worker has ${p.runsOn.join(', ')} (workers: ${live.map((w) => [w.platform, ...w.tags].join('+')).join('; ')})`;
-      this.onUnschedulable({ runId: p.runId, stepId: p.stepId, attemptId, reason });
+      this.onUnschedulable({ runId: p.runId, stepId: p.stepId, attemptId: w.attemptId, reason: w.detail });
     }
   }
 

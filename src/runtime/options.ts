@@ -37,6 +37,13 @@ export interface EngineOptions {
   fleet?: FleetStore;
   /** In fleet mode, how often to look for completions a lost NOTIFY did not announce, ms. @default 1000 */
   fleetPollMs?: number;
+  /**
+   * In fleet mode, how long a published attempt of a step without its own `queue-timeout`
+   * may wait for a worker to claim it, ms of database time; then this coordinator fails it
+   * with type `unclaimed`, naming the tags no live worker has. Generous: a fleet being
+   * scaled up or redeployed is not a failure. @default 3600000 (1 h)
+   */
+  queueTimeoutMs?: number;
 }
 
 /** `EngineOptions` with every default filled in; the only options type inside the engine. */
@@ -58,9 +65,10 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     clock: o.clock ?? Date.now,
     random: o.random ?? Math.random,
     fleetPollMs: o.fleetPollMs ?? 1_000,
+    queueTimeoutMs: o.queueTimeoutMs ?? 3_600_000,
     ...(o.fleet ? { fleet: o.fleet } : {}),
   };
-  for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes'] as const) {
+  for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes', 'queueTimeoutMs'] as const) {
     if (!(c[k] > 0)) throw new RangeError(`engine option ${k} must be > 0, got ${c[k]}`);
   }
   return c;

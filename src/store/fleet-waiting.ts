@@ -42,7 +42,7 @@ export function waitingReason(q: QueuedAttempt, workers: readonly WorkerRecord[]
     const missingTags = q.runsOn.filter((t) => !live.some((w) => w.platform === t || w.tags.includes(t)));
     const needs = missingTags.length ? missingTags : q.runsOn;
     return {
-      ...of('no-matching-worker', `needs ${needs.join(', ')}: no live worker has ${missingTags.length ? 'it' : 'all of runs-on'} (live: ${live.map(describeWorker).join('; ')})`),
+      ...of('no-matching-worker', `no live worker has ${needs.join(missingTags.length ? ', ' : ' + ')} (live workers: ${live.map(describeWorker).join('; ')})`),
       missingTags,
     };
   }
