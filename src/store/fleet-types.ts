@@ -166,6 +166,9 @@ export interface WaitingAttempt {
   waitedMs: number;
 }
 
+/** What a step run shows while its published attempt waits for a worker (`baton show`, the API's `waiting`). */
+export type StepWaiting = Pick<WaitingAttempt, 'reason' | 'detail' | 'missingTags' | 'waitedMs'>;
+
 /** An attempt its coordinator failed because no worker claimed it within its queue timeout. */
 export interface ExpiredAttempt {
   id: string;
