@@ -178,7 +178,8 @@ export const FQ = {
    * NOTIFY `baton_tasks` with the pools published. Ids must be distinct (folded beforehand).
    * $1 the rows as one JSON array of objects with keys id, run_id, step_id, number,
    * started_at, log_path, priority, aging_ms, queued_at (null: database time), pool, runs_on
-   * (a string array or null), queue_timeout_ms (null: no claim deadline), task. One JSON document rather than a text array per column:
+   * (a string array or null), queue_timeout_ms (null: no claim deadline), task. A row
+   * published again keeps its first publication time, so its queue timeout is not reset. One JSON document rather than a text array per column:
    * the driver escapes every element of a text array in JavaScript, which for tasks of a few
    * hundred bytes of JSON each was a large share of the coordinator's CPU.
    */
@@ -193,8 +194,10 @@ export const FQ = {
             log_path text, priority int, aging_ms bigint, queued_at bigint, pool text, runs_on json, queue_timeout_ms bigint, task json),
           (SELECT baton_now_ms() AS now) c
       ON CONFLICT (id) DO UPDATE SET priority_key = EXCLUDED.priority_key, pool = EXCLUDED.pool,
-          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task, published_at = EXCLUDED.published_at,
-          claim_deadline = EXCLUDED.claim_deadline
+          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task,
+          -- Published again (a coordinator taking the run over): the wait counts from the first time.
+          published_at = COALESCE(attempts.published_at, EXCLUDED.published_at),
+          claim_deadline = COALESCE(attempts.published_at, EXCLUDED.published_at) + (EXCLUDED.claim_deadline - EXCLUDED.published_at)
         WHERE attempts.state = 'running' AND attempts.claimed_by IS NULL
       RETURNING pool)
     SELECT pg_notify('baton_tasks', left(COALESCE(string_agg(DISTINCT pool, ','), ''), 7000)) FROM ins HAVING count(*) > 0`),
