@@ -8,7 +8,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetStore, FleetTask, PgFleetStore, Worker, WorkerEvent, WorkerOptions, WorkerRecord } from '../src/index.js';
-import { compileWorkflow, createWorker, openFleetStore, pidAlive, taskToJson } from '../src/index.js';
+import { compileWorkflow, createWorker, openFleetStore, openPostgresStore, pidAlive, taskToJson } from '../src/index.js';
+import { buildApi, createToken } from '../src/server/index.js';
 import type { StepInput } from '../src/workflow/index.js';
 import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
@@ -297,6 +298,18 @@ describe('baton worker / baton workers', () => {
     await sql(db.url, `UPDATE workers SET load = '{"cpu":0.5,"mem":1073741824,"slotsInUse":1}'`);
     const line = (await baton(['workers', '--database-url', db.url], dir)).stdout.split('\n').find((l) => l.startsWith(id));
     expect(line).toMatch(/\blost\s+1\s+-\s+-\s+-\s/);
+    // And the API.
+    const store = openPostgresStore(db.url, { max: 1 });
+    const app = await buildApi({ store, dataDir: dir, fleet });
+    try {
+      const { token } = await createToken(store, 'viewer', 'test', Date.now());
+      const res = await app.inject({ method: 'GET', url: '/api/v1/workers', headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ workers: WorkerRecord[] }>().workers).toMatchObject([{ id, state: 'lost', leaseMs: 1_500 }]);
+    } finally {
+      await app.close();
+      await store.close();
+    }
 
     // Within the retention it stays listed; older, the housekeeping of any live worker deletes it.
     expect(await fleet.pruneWorkers()).toBe(0);
