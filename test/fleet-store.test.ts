@@ -318,3 +318,21 @@ describe('queue timeout', () => {
     expect(ended).toMatchObject({ id: 'r1.gpu.1', state: 'failed', error: { type: 'unclaimed', retryable: false } });
   });
 });
+
+describe('worker state as read', () => {
+  it('draining and stopped read as stored; not stopped with a heartbeat older than its lease reads lost', async () => {
+    const fleet = open();
+    await fleet.registerWorker({ ...worker('a'), leaseMs: 2_000 });
+    await fleet.registerWorker({ ...worker('b'), leaseMs: 2_000 });
+    await fleet.registerWorker(worker('c'));
+    await fleet.setWorkerState('b', 'draining');
+    await fleet.setWorkerState('c', 'stopped');
+    const states = async (): Promise<string[]> => (await fleet.listWorkers()).map((w) => `${w.id}:${w.state}`);
+    expect(await states()).toEqual(['a:active', 'b:draining', 'c:stopped']);
+    await sql(db.url, 'UPDATE workers SET heartbeat_at = heartbeat_at - 3000');
+    expect(await states()).toEqual(['a:lost', 'b:lost', 'c:stopped']);
+    // A worker row without a lease (written by an older baton) is given 30 s.
+    await sql(db.url, "UPDATE workers SET lease_ms = NULL, heartbeat_at = baton_now_ms() - 20000 WHERE id = 'a'");
+    expect((await states())[0]).toBe('a:active');
+  });
+});

@@ -16,10 +16,18 @@ import { Q } from './queries.js';
 const q = (name: string, text: string): NamedQuery => ({ name: `baton_fleet_${name}`, text });
 
 /**
+ * A worker (alias `w`, `c.now` the database time) that heartbeated within its lease, whatever
+ * its stored state: one that did not, and is not stopped, reads `lost`.
+ */
+function heartbeatFresh(): string {
+  return `c.now - w.heartbeat_at <= COALESCE(w.lease_ms, ${DEFAULT_WORKER_LEASE_MS})`;
+}
+
+/**
  * A live worker, as a predicate over alias `w` with `c.now` the database time: registered
  * `active` and heartbeating within its lease. One home for "is this worker alive?".
  */
-const LIVE_WORKER = `(w.state = 'active' AND c.now - w.heartbeat_at <= COALESCE(w.lease_ms, ${DEFAULT_WORKER_LEASE_MS}))`;
+const LIVE_WORKER = `(w.state = 'active' AND ${heartbeatFresh()})`;
 
 /** A claimable attempt, as a predicate over alias `a` (implies the `attempts_claimable` index predicate). */
 const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL AND NOT a.cancel_requested`;
@@ -112,7 +120,7 @@ export const FQ = {
    */
   listWorkers: q('list_workers', `SELECT w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version, w.started_at, w.heartbeat_at,
       w.load, w.lease_ms, w.stopped_at, c.now - w.heartbeat_at AS heartbeat_age_ms,
-      CASE WHEN w.state <> 'stopped' AND NOT ${LIVE_WORKER} THEN 'lost' ELSE w.state END AS state
+      CASE WHEN w.state <> 'stopped' AND NOT (${heartbeatFresh()}) THEN 'lost' ELSE w.state END AS state
     FROM workers w, (SELECT baton_now_ms() AS now) c ORDER BY w.id COLLATE "C"`),
 
   /** $1 id, $2 state; `stopped` records its time, any other state clears it. */
