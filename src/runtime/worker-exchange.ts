@@ -88,6 +88,7 @@ export class Exchange {
     }, this.pollDelay);
   }
 
+  /** Stops the fallback poll (draining or stopping). */
   stopPolling(): void {
     clearTimeout(this.pollTimer);
   }
