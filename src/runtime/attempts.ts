@@ -170,7 +170,7 @@ export class AttemptRunner {
     if (published && this.dispatcher) {
       clearTimeout(timer); // the worker enforces the step's timeout
       handle.remote = true;
-      this.dispatcher.expect(attempt.id, run.id, stepId, spec.runsOn ?? [], remoteEnd);
+      this.dispatcher.expect(attempt.id, run.id, stepId, remoteEnd);
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;
     }

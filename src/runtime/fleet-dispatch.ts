@@ -20,7 +20,6 @@ export type RemoteEnd =
 interface Pending {
   runId: string;
   stepId: string;
-  runsOn: string[];
   onEnd: (end: RemoteEnd) => void;
   /** Reported as having no live worker that could run it (once). */
   reported?: boolean;
@@ -31,7 +30,7 @@ export interface Unschedulable {
   runId: string;
   stepId: string;
   attemptId: string;
-  /** What is missing, e.g. `no live worker` or `no live worker has tags gpu`. */
+  /** What is missing, as the store's waiting detail, e.g. `no live worker has gpu (live workers: …)`. */
   reason: string;
 }
 
@@ -65,15 +64,15 @@ export class FleetDispatcher {
 
   /** Publishes one attempt (batched with others of the same turn); `onEnd` fires once. */
   submit(row: FleetAttemptInput, onEnd: (end: RemoteEnd) => void): void {
-    this.expect(row.id, row.runId, row.stepId, row.runsOn ?? [], onEnd);
+    this.expect(row.id, row.runId, row.stepId, onEnd);
     this.outbox.push(row);
     if (this.outbox.length === 1) queueMicrotask(() => void this.publish());
   }
 
   /** Waits for an attempt published by the coordinator's own commit; `onEnd` fires once. */
-  expect(attemptId: string, runId: string, stepId: string, runsOn: string[], onEnd: (end: RemoteEnd) => void): void {
+  expect(attemptId: string, runId: string, stepId: string, onEnd: (end: RemoteEnd) => void): void {
     if (!this.pending.has(attemptId)) this.runs.set(runId, (this.runs.get(runId) ?? 0) + 1);
-    this.pending.set(attemptId, { runId, stepId, runsOn, onEnd });
+    this.pending.set(attemptId, { runId, stepId, onEnd });
     this.ensureListening();
   }
 
