@@ -282,3 +282,57 @@ describe('listen', () => {
     expect(left).toEqual([]);
   });
 });
+
+describe('queue timeout', () => {
+  type Row = { state: string; published_at: number; claim_deadline: number; error: { type: string; message: string } | null };
+  const row = async (id: string): Promise<Row> =>
+    (await sql<Row>(db.url, 'SELECT state, published_at::float8 AS published_at, claim_deadline::float8 AS claim_deadline, error FROM attempts WHERE id = $1', [id]))[0]!;
+
+  it('fails unclaimed attempts past their claim deadline once, naming the tags no live worker has; a claimed one is left alone', async () => {
+    const fleet = open();
+    await fleet.registerWorker(worker('w1', ['docker']));
+    await fleet.enqueueAttempts([
+      attempt('r1', 'gpu', { runsOn: ['docker', 'gpu'], queueTimeoutMs: 60_000 }),
+      attempt('r1', 'held', { queueTimeoutMs: 60_000 }),
+      attempt('r1', 'fresh', { queueTimeoutMs: 60_000 }),
+    ]);
+    const first = await row('r1.gpu.1');
+    expect(first.claim_deadline - first.published_at).toBe(60_000);
+    // Published again (a coordinator taking over): the wait still counts from the first time.
+    await sql(db.url, "UPDATE attempts SET published_at = published_at - 50000, claim_deadline = claim_deadline - 50000 WHERE id = 'r1.gpu.1'");
+    await fleet.enqueueAttempts([attempt('r1', 'gpu', { runsOn: ['docker', 'gpu'], queueTimeoutMs: 60_000 })]);
+    expect((await row('r1.gpu.1')).published_at).toBe(first.published_at - 50_000);
+
+    const claimed = await fleet.claimAttempts('w1', { ...LEASE, tags: ['docker'], max: 1 });
+    expect(claimed.map((c) => c.id)).toEqual(['r1.fresh.1']);
+    await sql(db.url, "UPDATE attempts SET published_at = published_at - 60000, claim_deadline = claim_deadline - 60000 WHERE id IN ('r1.gpu.1', 'r1.fresh.1')");
+    expect(await fleet.expireUnclaimed(['r2'])).toEqual([]);
+    expect(await fleet.expireUnclaimed(['r1'])).toEqual([{ id: 'r1.gpu.1', runId: 'r1', missingTags: ['gpu'] }]);
+    expect(await fleet.expireUnclaimed(['r1'])).toEqual([]);
+    const failed = await row('r1.gpu.1');
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatchObject({ type: 'unclaimed', message: 'no worker claimed it within its queue timeout of 60.0 s: no live worker has gpu' });
+    expect((await row('r1.fresh.1')).state).toBe('running');
+    expect((await row('r1.held.1')).state).toBe('running');
+    const [ended] = await fleet.takeCompleted(['r1']);
+    expect(ended).toMatchObject({ id: 'r1.gpu.1', state: 'failed', error: { type: 'unclaimed', retryable: false } });
+  });
+});
+
+describe('worker state as read', () => {
+  it('draining and stopped read as stored; not stopped with a heartbeat older than its lease reads lost', async () => {
+    const fleet = open();
+    await fleet.registerWorker({ ...worker('a'), leaseMs: 2_000 });
+    await fleet.registerWorker({ ...worker('b'), leaseMs: 2_000 });
+    await fleet.registerWorker(worker('c'));
+    await fleet.setWorkerState('b', 'draining');
+    await fleet.setWorkerState('c', 'stopped');
+    const states = async (): Promise<string[]> => (await fleet.listWorkers()).map((w) => `${w.id}:${w.state}`);
+    expect(await states()).toEqual(['a:active', 'b:draining', 'c:stopped']);
+    await sql(db.url, 'UPDATE workers SET heartbeat_at = heartbeat_at - 3000');
+    expect(await states()).toEqual(['a:lost', 'b:lost', 'c:stopped']);
+    // A worker row without a lease (written by an older baton) is given 30 s.
+    await sql(db.url, "UPDATE workers SET lease_ms = NULL, heartbeat_at = baton_now_ms() - 20000 WHERE id = 'a'");
+    expect((await states())[0]).toBe('a:active');
+  });
+});

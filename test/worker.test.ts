@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetStore, PgFleetStore, WorkerRecord } from '../src/store/index.js';
 import type { FleetTask, Worker, WorkerEvent, WorkerOptions } from '../src/runtime/index.js';
-import { compileWorkflow } from '../src/index.js';
+import { compileWorkflow, openPostgresStore } from '../src/index.js';
 import { createWorker, pidAlive, taskToJson } from '../src/runtime/index.js';
 import { openFleetStore } from '../src/store/index.js';
+import { buildApi, createToken } from '../src/server/index.js';
 import type { StepInput } from '../src/workflow/index.js';
 import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
@@ -231,6 +232,24 @@ describe('worker', () => {
   });
 });
 
+describe('worker on a busy machine', () => {
+  const BUSY = () => ({ cpu: 5, memFraction: 0.1, memBytes: 1 });
+
+  it('an idle worker claims whatever the load; once it runs one, it claims no more while the machine is busy', async () => {
+    const { events } = await startWorker({ sampleLoad: BUSY, slots: 2 });
+    await publish('r1', { id: 'a', run: 'sleep 30' });
+    await waitFor(() => events.some((e) => e.kind === 'claimed'), 5_000, 'the idle worker to claim on a busy machine');
+    await publish('r2', { id: 'b', run: 'true' });
+    await waitFor(() => events.some((e) => e.kind === 'throttled'), 5_000, 'the throttle to hold the second claim back');
+    expect(events.filter((e) => e.kind === 'claimed')).toHaveLength(1);
+    // Its heartbeat tells the fleet why: the machine is busy.
+    await waitFor(async () => (await fleet.listWorkers())[0]?.load?.throttled === true, 5_000, 'the throttle in the heartbeat');
+    const [waiting] = await fleet.waitingAttempts(['r2']);
+    expect(waiting).toMatchObject({ stepId: 'b', reason: 'workers-busy' });
+    expect(waiting!.detail).toContain('machine busy');
+  });
+});
+
 describe('baton worker / baton workers', () => {
   it('needs a database URL', async () => {
     const r = await baton(['worker'], dir, { BATON_DATABASE_URL: '' });
@@ -259,8 +278,55 @@ describe('baton worker / baton workers', () => {
       expect(proc.stdout()).toContain(`${id} succeeded`);
       const [w] = await fleet.listWorkers();
       expect(w!.state).toBe('stopped');
+      expect(w!.stoppedAt).toBeGreaterThan(0);
     } finally {
       proc.child.kill('SIGKILL');
     }
   }, 20_000);
+
+  it('a worker killed with SIGKILL is listed lost once its lease lapses; gone workers are pruned after the retention', async () => {
+    const proc = spawnBaton(['worker', '--database-url', db.url, '--slots', '1', '--lease', '1500ms', '--heartbeat', '300ms'], dir);
+    let id: string;
+    try {
+      id = (await waitFor(async () => (await fleet.listWorkers())[0], 10_000, 'the worker to register')).id;
+      expect((await fleet.listWorkers())[0]).toMatchObject({ state: 'active', leaseMs: 1_500 });
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
+    await proc.exited;
+    await waitFor(async () => (await fleet.listWorkers())[0]?.state === 'lost', 10_000, 'the killed worker to read lost');
+    const json = JSON.parse((await baton(['workers', '--json', '--database-url', db.url], dir)).stdout) as WorkerRecord[];
+    expect(json).toMatchObject([{ id, state: 'lost' }]);
+    // Its last load is stale: the table shows no slots in use for a lost worker.
+    await sql(db.url, `UPDATE workers SET load = '{"cpu":0.5,"mem":1073741824,"slotsInUse":1}'`);
+    const line = (await baton(['workers', '--database-url', db.url], dir)).stdout.split('\n').find((l) => l.startsWith(id));
+    expect(line).toMatch(/\blost\s+1\s+-\s+-\s+-\s/);
+    // And the API.
+    const store = openPostgresStore(db.url, { max: 1 });
+    const app = await buildApi({ store, dataDir: dir, fleet });
+    try {
+      const { token } = await createToken(store, 'viewer', 'test', Date.now());
+      const res = await app.inject({ method: 'GET', url: '/api/v1/workers', headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ workers: WorkerRecord[] }>().workers).toMatchObject([{ id, state: 'lost', leaseMs: 1_500 }]);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+
+    // Within the retention it stays listed; older, the housekeeping of any live worker deletes it.
+    expect(await fleet.pruneWorkers()).toBe(0);
+    await sql(db.url, 'UPDATE workers SET heartbeat_at = heartbeat_at - 25 * 3600 * 1000 WHERE id = $1', [id]);
+    const { worker: live } = await startWorker();
+    await waitFor(async () => {
+      const ids = (await fleet.listWorkers()).map((w) => w.id);
+      return ids.length === 1 && ids[0] === live.id;
+    }, 5_000, 'the lost worker to be pruned');
+    // A stopped one too, 24 h after it stopped; the live one stays.
+    await live.stop();
+    expect(await fleet.pruneWorkers()).toBe(0);
+    await sql(db.url, 'UPDATE workers SET stopped_at = stopped_at - 25 * 3600 * 1000');
+    expect(await fleet.pruneWorkers()).toBe(1);
+    expect(await fleet.listWorkers()).toEqual([]);
+  }, 30_000);
 });

@@ -7,7 +7,7 @@
  * a transport problem (unreachable, not a baton API) named with the URL.
  * @see src/server/routes/runs.ts and src/server/schemas.ts for the shapes.
  */
-import type { AttemptRecord, NewEvent, RunRecord, StoredStepRun } from '../store/index.js';
+import type { AttemptRecord, NewEvent, RunRecord, StepWaiting, StoredStepRun } from '../store/index.js';
 import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
 import { BatonError } from '../shared/index.js';
@@ -31,7 +31,7 @@ export class ClientError extends BatonError {
 }
 
 /** A step run as the API gives it: no `runId`; `waitedMs` while queued. */
-export type ApiStepRun = Omit<StoredStepRun, 'runId'> & { waitedMs?: number };
+export type ApiStepRun = Omit<StoredStepRun, 'runId'> & { waitedMs?: number; waiting?: StepWaiting };
 /** A run as the API gives it; `waitedMs` while queued. */
 export type ApiRun = RunRecord & { waitedMs?: number };
 

@@ -8,7 +8,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import type { Store } from '../store/index.js';
+import type { FleetStore, Store } from '../store/index.js';
 import type { BatonProcess, ProcessMode, ProcessOptions } from '../modes/index.js';
 import { ProcessOptionsError, StoreOpenError, openProcess } from '../modes/index.js';
 import { BatonError } from '../shared/index.js';
@@ -101,4 +101,16 @@ export async function openCliProcess(o: GlobalOptions, mode: ProcessMode, extra:
 export async function openStore(o: GlobalOptions): Promise<{ store: Store; dataDir: string; path: string }> {
   const proc = await openCliProcess(o, 'embedded', { local: true });
   return { store: proc.store, dataDir: proc.dataDir, path: proc.location };
+}
+
+/**
+ * The fleet's state for commands that only read it (`show`, `workers`): the store opened
+ * (and migrated, so a fresh database answers "no workers" rather than a missing table) and
+ * its fleet, or undefined on SQLite. Close it with `close()`.
+ * @throws CliError as {@link openCliProcess}
+ */
+export async function openFleet(o: GlobalOptions): Promise<{ fleet: FleetStore; close(): Promise<void> } | undefined> {
+  if (databaseUrl(o) === undefined) return undefined;
+  const proc = await openCliProcess(o, 'embedded', { fleetConnections: 1 });
+  return { fleet: proc.fleet!, close: () => proc.close() };
 }

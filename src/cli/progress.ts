@@ -87,7 +87,7 @@ export class ProgressView {
     }
     if (e.type === 'unschedulable' && this.mode !== 'json') {
       // Printed above the live view too: a step that cannot start must not wait unnoticed.
-      process.stderr.write(`warning: step ${e.stepId ?? '?'} cannot start: ${typeof e.data?.reason === 'string' ? e.data.reason : 'no worker can run it'}; it waits until one can\n`);
+      process.stderr.write(`warning: step ${e.stepId ?? '?'} cannot start: ${typeof e.data?.reason === 'string' ? e.data.reason : 'no worker can run it'}; it waits until one can, at most its queue-timeout (then it fails as unclaimed)\n`);
     }
     if (e.type === 'step' && e.stepId && e.to) {
       const v = this.steps.get(e.stepId) ?? { id: e.stepId, state: 'pending', attempts: 0 };

@@ -8,3 +8,4 @@ export * from './failure.js';
 export * from './backoff.js';
 export * from './machine.js';
 export * from './rerun.js';
+export * from './aging.js';

@@ -68,7 +68,7 @@ export async function openProcess(o: ProcessOptions): Promise<BatonProcess> {
     throw new StoreOpenError(location, `cannot open ${what} at ${location}: ${errorMessage(e)}`, { cause: e });
   }
   const fleet = c.fleet && c.store.kind === 'postgres'
-    ? openFleetStore(c.store.url, { max: c.fleetConnections, agingMs: c.agingMs })
+    ? openFleetStore(c.store.url, { max: c.fleetConnections })
     : undefined;
   return assemble(c, store, fleet, location, true);
 }

@@ -92,7 +92,8 @@ export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
     new Gauge({
       name: 'baton_worker_slots_in_use', help: 'Slots in use across live workers, as last reported.', registers: [registry],
       async collect() {
-        this.set((await workers()).filter((w) => w.state !== 'stopped').reduce((n, w) => n + (w.load?.slotsInUse ?? 0), 0));
+        // A lost worker's last load is history: only those still heartbeating count.
+        this.set((await workers()).filter((w) => w.state === 'active' || w.state === 'draining').reduce((n, w) => n + (w.load?.slotsInUse ?? 0), 0));
       },
     });
   }

@@ -136,7 +136,7 @@ export class AttemptRunner {
         values = undefined;
       }
       if (values) {
-        this.events.published(fleetRow(run, stepId, attempt, values));
+        this.events.published(fleetRow(run, stepId, attempt, values, this.o));
         return { run, stepId, attempt, published: true };
       }
     }
@@ -170,7 +170,7 @@ export class AttemptRunner {
     if (published && this.dispatcher) {
       clearTimeout(timer); // the worker enforces the step's timeout
       handle.remote = true;
-      this.dispatcher.expect(attempt.id, run.id, stepId, spec.runsOn ?? [], remoteEnd);
+      this.dispatcher.expect(attempt.id, run.id, stepId, remoteEnd);
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;
     }
@@ -194,7 +194,7 @@ export class AttemptRunner {
       // Taken over on resume: published again (a no-op once a worker claimed it).
       clearTimeout(timer);
       handle.remote = true;
-      this.dispatcher.submit(fleetRow(run, stepId, attempt, { env, inputs, cwd }), remoteEnd);
+      this.dispatcher.submit(fleetRow(run, stepId, attempt, { env, inputs, cwd }, this.o), remoteEnd);
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;
     }
@@ -300,7 +300,9 @@ function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evalua
 }
 
 /** The fleet row of an attempt: its task and what claiming orders and filters by. */
-function fleetRow(run: ActiveRun, stepId: string, attempt: AttemptRecord, v: Evaluated): FleetAttemptInput {
+function fleetRow(
+  run: ActiveRun, stepId: string, attempt: AttemptRecord, v: Evaluated, o: Pick<CompiledEngineOptions, 'agingMs' | 'queueTimeoutMs'>,
+): FleetAttemptInput {
   const m = run.machine;
   const spec = m.stepSpec(stepId);
   const task: FleetTask = {
@@ -313,7 +315,7 @@ function fleetRow(run: ActiveRun, stepId: string, attempt: AttemptRecord, v: Eva
   const rec = m.step(stepId);
   return {
     id: attempt.id, runId: run.id, stepId, number: attempt.number, startedAt: attempt.startedAt, logPath: attempt.logPath!,
-    priority: spec.priority + run.priority, task: taskToJson(task),
+    priority: spec.priority + run.priority, agingMs: o.agingMs, queueTimeoutMs: spec.queueTimeoutMs ?? o.queueTimeoutMs, task: taskToJson(task),
     ...(rec.queuedAt !== undefined ? { queuedAt: rec.queuedAt } : {}),
     ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
     ...(spec.runsOn?.length ? { runsOn: spec.runsOn } : {}),

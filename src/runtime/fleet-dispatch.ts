@@ -22,7 +22,6 @@ export type RemoteEnd =
 interface Pending {
   runId: string;
   stepId: string;
-  runsOn: string[];
   onEnd: (end: RemoteEnd) => void;
   /** Reported as having no live worker that could run it (once). */
   reported?: boolean;
@@ -33,7 +32,7 @@ export interface Unschedulable {
   runId: string;
   stepId: string;
   attemptId: string;
-  /** What is missing, e.g. `no live worker` or `no live worker has tags gpu`. */
+  /** What is missing, as the store's waiting detail, e.g. `no live worker has gpu (live workers: …)`. */
   reason: string;
 }
 
@@ -67,15 +66,15 @@ export class FleetDispatcher {
 
   /** Publishes one attempt (batched with others of the same turn); `onEnd` fires once. */
   submit(row: FleetAttemptInput, onEnd: (end: RemoteEnd) => void): void {
-    this.expect(row.id, row.runId, row.stepId, row.runsOn ?? [], onEnd);
+    this.expect(row.id, row.runId, row.stepId, onEnd);
     this.outbox.push(row);
     if (this.outbox.length === 1) queueMicrotask(() => void this.publish());
   }
 
   /** Waits for an attempt published by the coordinator's own commit; `onEnd` fires once. */
-  expect(attemptId: string, runId: string, stepId: string, runsOn: string[], onEnd: (end: RemoteEnd) => void): void {
+  expect(attemptId: string, runId: string, stepId: string, onEnd: (end: RemoteEnd) => void): void {
     if (!this.pending.has(attemptId)) this.runs.set(runId, (this.runs.get(runId) ?? 0) + 1);
-    this.pending.set(attemptId, { runId, stepId, runsOn, onEnd });
+    this.pending.set(attemptId, { runId, stepId, onEnd });
     this.ensureListening();
   }
 
@@ -140,24 +139,25 @@ export class FleetDispatcher {
     this.checker.unref();
   }
 
-  /** Reports attempts that no live worker's tags (and platform) cover. */
+  /**
+   * Fails the attempts of its runs left unclaimed past their queue timeout (their ends come
+   * back through `baton_done` like a worker's), then reports, once each, attempts that no
+   * live worker can run (the store's waiting reason: no worker, or none with the tags).
+   */
   private async checkWorkers(): Promise<void> {
-    let live;
+    const runIds = [...this.runs.keys()];
+    let waiting;
     try {
-      // A worker heartbeats every few seconds; a minute of silence means it is gone.
-      live = (await this.fleet.listWorkers()).filter((w) => w.state === 'active' && w.heartbeatAgeMs < 60_000);
+      await this.fleet.expireUnclaimed(runIds);
+      waiting = await this.fleet.waitingAttempts(runIds);
     } catch {
       return; // store errors surface through the other calls
     }
-    for (const [attemptId, p] of this.pending) {
-      if (p.reported) continue;
-      const fits = live.some((w) => p.runsOn.every((t) => t === w.platform || w.tags.includes(t)));
-      if (fits) continue;
+    for (const w of waiting) {
+      const p = this.pending.get(w.attemptId);
+      if (!p || p.reported || (w.reason !== 'no-worker' && w.reason !== 'no-matching-worker')) continue;
       p.reported = true;
-      const reason = live.length === 0
-        ? 'no live baton worker on this database'
-        : `no live worker has ${p.runsOn.join(', ')} (workers: ${live.map((w) => [w.platform, ...w.tags].join('+')).join('; ')})`;
-      this.onUnschedulable({ runId: p.runId, stepId: p.stepId, attemptId, reason });
+      this.onUnschedulable({ runId: p.runId, stepId: p.stepId, attemptId: w.attemptId, reason: w.detail });
     }
   }
 

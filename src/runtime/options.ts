@@ -1,3 +1,4 @@
+import { DEFAULT_AGING_MS } from '../core/index.js';
 import type { FleetStore, Store } from '../store/index.js';
 
 /** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
@@ -8,7 +9,10 @@ export interface EngineOptions {
   dataDir: string;
   /** Attempts running at once in this engine, across runs. @default 256 */
   slots?: number;
-  /** Waiting time worth one priority level, ms. @default 10000 */
+  /**
+   * Waiting time worth one priority level, ms: orders this engine's ready queue and, in fleet
+   * mode, the attempts it publishes (their `priority_key`). @default 10000 (core/aging.ts)
+   */
   agingMs?: number;
   /** Time between SIGTERM and SIGKILL when a shell step is stopped, ms. @default 5000 */
   graceMs?: number;
@@ -34,6 +38,13 @@ export interface EngineOptions {
   fleet?: FleetStore;
   /** In fleet mode, how often to look for completions a lost NOTIFY did not announce, ms. @default 1000 */
   fleetPollMs?: number;
+  /**
+   * In fleet mode, how long a published attempt of a step without its own `queue-timeout`
+   * may wait for a worker to claim it, ms of database time; then this coordinator fails it
+   * with type `unclaimed`, naming the tags no live worker has. Generous: a fleet being
+   * scaled up or redeployed is not a failure. @default 3600000 (1 h)
+   */
+  queueTimeoutMs?: number;
 }
 
 /** `EngineOptions` with every default filled in; the only options type inside the engine. */
@@ -45,7 +56,7 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     store: o.store,
     dataDir: o.dataDir,
     slots: o.slots ?? 256,
-    agingMs: o.agingMs ?? 10_000,
+    agingMs: o.agingMs ?? DEFAULT_AGING_MS,
     graceMs: o.graceMs ?? 5_000,
     logCapBytes: o.logCapBytes ?? 10 * 1024 * 1024,
     maxOutputBytes: o.maxOutputBytes ?? 1024 * 1024,
@@ -55,9 +66,10 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     clock: o.clock ?? Date.now,
     random: o.random ?? Math.random,
     fleetPollMs: o.fleetPollMs ?? 1_000,
+    queueTimeoutMs: o.queueTimeoutMs ?? 3_600_000,
     ...(o.fleet ? { fleet: o.fleet } : {}),
   };
-  for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes'] as const) {
+  for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes', 'queueTimeoutMs'] as const) {
     if (!(c[k] > 0)) throw new RangeError(`engine option ${k} must be > 0, got ${c[k]}`);
   }
   return c;

@@ -21,7 +21,7 @@ function rng(seed: number): () => number {
 
 describe('ReadyQueue', () => {
   it('is empty at first', () => {
-    const q = new ReadyQueue<string>();
+    const q = new ReadyQueue<string>(10_000);
     expect(q.size).toBe(0);
     expect(q.pop()).toBeUndefined();
   });

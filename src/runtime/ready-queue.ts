@@ -8,6 +8,7 @@
  * order is fixed at insertion by the key `priority * agingMs - queuedAt`, and a plain
  * binary heap keeps it exactly, with O(log n) insert and pop.
  */
+import { agedPriorityKey } from '../core/index.js';
 
 /** One queued item. */
 export interface ReadyItem<T> {
@@ -27,8 +28,8 @@ export class ReadyQueue<T> {
   private readonly heap: Entry<T>[] = [];
   private seq = 0;
 
-  /** @param agingMs - waiting time worth one priority level, ms. @default 10000 */
-  constructor(private readonly agingMs = 10_000) {}
+  /** @param agingMs - waiting time worth one priority level, ms: the engine's compiled `agingMs` (core/aging.ts). */
+  constructor(private readonly agingMs: number) {}
 
   get size(): number {
     return this.heap.length;
@@ -40,7 +41,7 @@ export class ReadyQueue<T> {
   }
 
   push(item: ReadyItem<T>): void {
-    const e: Entry<T> = { item, key: item.priority * this.agingMs - item.queuedAt, seq: this.seq++ };
+    const e: Entry<T> = { item, key: agedPriorityKey(item.priority, this.agingMs, item.queuedAt), seq: this.seq++ };
     const h = this.heap;
     h.push(e);
     let i = h.length - 1;

@@ -31,10 +31,19 @@ export interface WorkerOptions {
   logCapBytes?: number;
   /** Largest output, bytes of JSON. @default 1 MiB */
   maxOutputBytes?: number;
-  /** No claims while `loadavg[0] / cores` is above this. @default 0.8 */
+  /**
+   * While it already runs an attempt, the worker claims no more while `loadavg[0] / cores`
+   * is above this; an idle worker claims whatever the load (on a busy machine that is the
+   * fleet's only one, refusing would stall every run silently). @default 0.8
+   */
   cpuThreshold?: number;
-  /** No claims while the fraction of memory in use is above this. @default 0.8 */
+  /** As `cpuThreshold`, for the fraction of memory in use. @default 0.8 */
   memThreshold?: number;
+  /**
+   * How long rows of stopped or lost workers stay in `baton workers`, ms; older ones are
+   * pruned by every worker's housekeeping. @default WORKER_RETENTION_MS (24 h)
+   */
+  workerRetentionMs?: number;
   /** @default `<host>:<pid>:<random>` */
   id?: string;
   /** Folder for `$BATON_OUTPUT` files. @default a fresh folder under os.tmpdir(), removed on stop */
@@ -67,6 +76,7 @@ export type WorkerEvent =
   | { kind: 'throttled'; cpu: number; mem: number }
   | { kind: 'unthrottled' }
   | { kind: 'reaped'; attemptIds: string[] }
+  | { kind: 'pruned'; workers: number }
   | { kind: 'draining'; running: number }
   | { kind: 'stopped' }
   | { kind: 'error'; message: string };

@@ -66,6 +66,12 @@ export const StepRunSchema = z.object({
   error: FailureSchema.optional(),
   reason: z.string().optional(),
   waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
+  waiting: z.object({
+    reason: z.enum(['no-worker', 'no-matching-worker', 'pool-full', 'workers-busy', 'claimable']),
+    detail: z.string(),
+    missingTags: z.array(z.string()).optional(),
+    waitedMs: z.number(),
+  }).optional().describe('fleet mode: why its published attempt is not claimed by a worker yet'),
 }).meta({ id: 'StepRun' });
 
 /** An attempt. */
@@ -149,8 +155,11 @@ export const ScheduleSchema = z.object({
 /** A fleet worker. */
 export const WorkerSchema = z.object({
   id: z.string(), host: z.string(), pid: z.number().int(), platform: z.string(), tags: z.array(z.string()), slots: z.number().int(), version: z.string(),
-  state: z.enum(['active', 'draining', 'stopped']), startedAt: ms, heartbeatAt: ms, heartbeatAgeMs: z.number(),
-  load: z.object({ cpu: z.number(), mem: z.number(), slotsInUse: z.number().int() }).optional(),
+  state: z.enum(['active', 'draining', 'stopped', 'lost']).describe('lost: not stopped, but no heartbeat within its lease (it died)'),
+  startedAt: ms, heartbeatAt: ms, heartbeatAgeMs: z.number(),
+  leaseMs: z.number().int().optional().describe('lease of its claims, ms: a heartbeat older than this makes it lost'),
+  stoppedAt: ms.optional(),
+  load: z.object({ cpu: z.number(), mem: z.number(), slotsInUse: z.number().int(), throttled: z.boolean().optional() }).optional(),
 }).meta({ id: 'Worker' });
 
 /** An API token, never with its secret. */

@@ -38,8 +38,24 @@ import type { Failure } from '../core/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { AttemptRecord } from './types.js';
 
-/** Lifecycle of a worker: `draining` finishes what it holds and claims nothing new; `stopped` is gone. */
+/** Lifecycle of a worker as stored: `draining` finishes what it holds and claims nothing new; `stopped` is gone. */
 export type WorkerState = 'active' | 'draining' | 'stopped';
+
+/**
+ * A worker's state as read: the stored {@link WorkerState}, except that a worker that is not
+ * `stopped` but whose last heartbeat is older than its lease (database time) reads `lost`:
+ * it died without saying so (SIGKILL, a crash, a lost machine), and its leases have lapsed.
+ */
+export type WorkerStatus = WorkerState | 'lost';
+
+/**
+ * How long a `stopped` or `lost` worker stays listed, ms: 24 h after it stopped, or after
+ * its lease lapsed. Older rows are pruned by the workers' regular reaping.
+ */
+export const WORKER_RETENTION_MS = 24 * 3_600_000;
+
+/** The lease assumed for a worker row written without one (by an older baton), ms. */
+export const DEFAULT_WORKER_LEASE_MS = 30_000;
 
 /** NOTIFY channels of the fleet. */
 export type FleetChannel = 'baton_tasks' | 'baton_done' | 'baton_cancel';
@@ -58,6 +74,11 @@ export interface WorkerRegistration {
   slots: number;
   /** baton version of the worker. */
   version: string;
+  /**
+   * Lease of its claims, ms: its heartbeat is due well within it, so a heartbeat older than
+   * this means the worker is gone (shown `lost`). @default DEFAULT_WORKER_LEASE_MS (30000)
+   */
+  leaseMs?: number;
 }
 
 /** A worker's load as reported by its heartbeat. */
@@ -67,12 +88,17 @@ export interface WorkerLoad {
   /** Memory in use, bytes. */
   mem: number;
   slotsInUse: number;
+  /** It claims nothing now because the machine is over its CPU or memory threshold. */
+  throttled?: boolean;
 }
 
 /** A registered worker. Times are database time, ms since the epoch. */
 export interface WorkerRecord extends WorkerRegistration {
-  state: WorkerState;
+  /** `lost` when not stopped and `heartbeatAgeMs` exceeds its lease ({@link WorkerStatus}). */
+  state: WorkerStatus;
   startedAt: number;
+  /** Database time it was marked stopped. */
+  stoppedAt?: number;
   heartbeatAt: number;
   /** Database time minus `heartbeatAt` when read: compare this, never `heartbeatAt` with a local clock. */
   heartbeatAgeMs: number;
@@ -94,13 +120,61 @@ export interface FleetAttemptInput {
   logPath?: string;
   /** −10..+10, higher first. */
   priority: number;
+  /**
+   * Waiting time worth one priority level, ms: the publishing engine's compiled `agingMs`,
+   * so the fleet's queue orders by the same rule as the engine's (`priority_key = priority *
+   * agingMs - queuedAt`, core/aging.ts). @default DEFAULT_AGING_MS (10000)
+   */
+  agingMs?: number;
   /** When the step run became ready (its aging starts there), ms. @default database time now */
   queuedAt?: number;
   pool?: string;
   /** Tags a worker must have (its platform counts as one), e.g. `['linux', 'gpu']`. */
   runsOn?: string[];
+  /**
+   * How long it may wait unclaimed, ms from its publication (database time); then its
+   * coordinator fails it with type `unclaimed` (`expireUnclaimed`). Absent: no bound.
+   */
+  queueTimeoutMs?: number;
   /** Everything a worker needs to run the attempt (workflow version, step, env, inputs, cwd, timeout). */
   task: JsonObject;
+}
+
+/**
+ * Why a published attempt is not claimed yet, from the `workers` table (capabilities,
+ * slots, heartbeat, load) and pool limits:
+ * - `no-worker`: no live worker at all (none registered, or every one `lost`/`stopped`/`draining`);
+ * - `no-matching-worker`: live workers exist, but none has every tag of `runs-on`;
+ * - `pool-full`: its pool's fleet-wide limit is reached;
+ * - `workers-busy`: the workers that could run it have every slot in use, or their machine
+ *   is over its load threshold;
+ * - `claimable`: a worker that could run it has room: it is claimed at its next wake-up.
+ */
+export type WaitingReason = 'no-worker' | 'no-matching-worker' | 'pool-full' | 'workers-busy' | 'claimable';
+
+/** A published attempt nobody claimed yet, and why. */
+export interface WaitingAttempt {
+  attemptId: string;
+  runId: string;
+  stepId: string;
+  reason: WaitingReason;
+  /** For people: names the missing tags, the busy workers, the pool. */
+  detail: string;
+  /** Tags of `runs-on` that no live worker has (`no-matching-worker`). */
+  missingTags?: string[];
+  /** How long it has waited since published, ms of database time. */
+  waitedMs: number;
+}
+
+/** What a step run shows while its published attempt waits for a worker (`baton show`, the API's `waiting`). */
+export type StepWaiting = Pick<WaitingAttempt, 'reason' | 'detail' | 'missingTags' | 'waitedMs'>;
+
+/** An attempt its coordinator failed because no worker claimed it within its queue timeout. */
+export interface ExpiredAttempt {
+  id: string;
+  runId: string;
+  /** Tags of its `runs-on` that no live worker had when it expired. */
+  missingTags: string[];
 }
 
 /** What a worker asks for in one claim. */
@@ -228,8 +302,23 @@ export interface FleetStore {
   heartbeatWorker(id: string, load: WorkerLoad, held?: string[]): Promise<HeartbeatResult>;
   /** All workers, by id. */
   listWorkers(): Promise<WorkerRecord[]>;
-  /** Returns false when there is no such worker. */
+  /** Returns false when there is no such worker. `stopped` also records `stoppedAt`. */
   setWorkerState(id: string, state: WorkerState): Promise<boolean>;
+  /**
+   * Deletes worker rows stopped, or lost (heartbeat older than their lease), more than
+   * `retentionMs` ago (database time); one statement over the small `workers` table.
+   * Returns how many it deleted. @default retentionMs WORKER_RETENTION_MS
+   */
+  pruneWorkers(retentionMs?: number): Promise<number>;
+  /** Why each published, unclaimed attempt of these runs waits, by attempt id. */
+  waitingAttempts(runIds: string[]): Promise<WaitingAttempt[]>;
+  /**
+   * Fails the published attempts of these runs that no worker claimed by their claim
+   * deadline (database time): state `failed`, error type `unclaimed` (not retryable) naming
+   * the tags no live worker has; `applied = false` and NOTIFY `baton_done`, as a worker's
+   * completion. Each is failed once, whoever calls.
+   */
+  expireUnclaimed(runIds: string[]): Promise<ExpiredAttempt[]>;
   /** Sets (or with `undefined` removes) a fleet-wide pool limit. */
   setPoolLimit(name: string, max: number | undefined): Promise<void>;
   /** Publishes attempts for workers in one statement and NOTIFYs `baton_tasks`. */

@@ -12,5 +12,7 @@ export { openPostgresStore, PgStore } from './postgres/pg-store.js';
 export type { PgStoreOptions } from './postgres/pg-store.js';
 export { redactDatabaseUrl } from './postgres/dialect.js';
 export type * from './fleet-types.js';
+export { DEFAULT_WORKER_LEASE_MS, WORKER_RETENTION_MS } from './fleet-types.js';
+export { waitingReason } from './fleet-waiting.js';
 export { openFleetStore, PgFleetStore } from './postgres/fleet.js';
 export type { FleetStoreOptions } from './postgres/fleet.js';

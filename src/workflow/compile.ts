@@ -151,6 +151,7 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   }
   if (step.shell !== undefined) compiled.shell = step.shell;
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
+  if (step['queue-timeout'] !== undefined) compiled.queueTimeoutMs = parseDuration(step['queue-timeout']);
   if (step.pool !== undefined) compiled.pool = step.pool;
   if (step.if !== undefined) compiled.if = String(step.if);
   const runsOn = step['runs-on'];

@@ -97,6 +97,12 @@ export interface StepSpec {
   continueOnError: boolean;
   /** Tags (or a platform) a fleet worker needs to run it (`runs-on` in the file). */
   runsOn?: string[];
+  /**
+   * Fleet mode: how long an attempt published to workers may wait unclaimed, ms of database
+   * time (`queue-timeout` in the file); then it fails with type `unclaimed`. `timeoutMs`
+   * only starts once a worker runs it. @default the engine's `queueTimeoutMs` (1 h)
+   */
+  queueTimeoutMs?: number;
   /** Maps the step's action over items in groups; absent for an ordinary step. */
   batch?: BatchSpec;
 }

@@ -142,6 +142,8 @@ export const StepSchema = z.strictObject({
   ], { error: 'cwd is a path, or { value: "...", trusted: true } to let an expression leave the workflow folder' }).optional(),
   shell: z.string().optional(),
   timeout: duration.optional(),
+  /** Fleet mode: how long a published attempt may wait for a worker to claim it, then it fails (`unclaimed`). */
+  'queue-timeout': duration.optional(),
   retry: RetrySchema.optional(),
   priority: z.number({ error: priorityError }).int({ error: priorityError }).min(-10, { error: priorityError }).max(10, { error: priorityError }).optional(),
   pool: idOf('pool name').optional(),

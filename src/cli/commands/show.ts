@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { AttemptRecord, RunRecord, Store, StoredStepRun } from '../../store/index.js';
+import type { AttemptRecord, RunRecord, StepWaiting, Store, StoredStepRun } from '../../store/index.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { openStore } from '../context.js';
+import { openFleet, openStore } from '../context.js';
 import { queuedForMs } from '../../runtime/index.js';
 import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
 
@@ -28,7 +28,9 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         const runId = await store.resolveRunId(id);
         const [run, steps, attempts] = await Promise.all([store.getRun(runId), store.getStepRuns(runId), store.getAttempts(runId)]);
         if (!run) return;
-        printRun({ run, steps, attempts, batches: await batchCounts(store, run.id, run.version) }, o.json === true);
+        const waiting = run.state === 'running' ? await waitingSteps(globals(), run.id) : new Map<string, StepWaiting>();
+        const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
+        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version) }, o.json === true);
       } finally {
         await store.close();
       }
@@ -38,10 +40,25 @@ BATCH section (item counts of batch steps), which only a local store has.`)
 /** Item and group counts of one batch step. */
 interface BatchCounts { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }
 
-/** What `show` prints; `waitedMs` is how long a queued run or step has waited, as a server measured it. */
+/** Fleet mode: why the run's published attempts wait for a worker, by step id (none on SQLite). */
+async function waitingSteps(g: GlobalOptions, runId: string): Promise<Map<string, StepWaiting>> {
+  const opened = await openFleet(g);
+  if (!opened) return new Map();
+  try {
+    return new Map((await opened.fleet.waitingAttempts([runId])).map(({ stepId, reason, detail, missingTags, waitedMs }) =>
+      [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
+  } finally {
+    await opened.close();
+  }
+}
+
+/**
+ * What `show` prints; `waitedMs` is how long a queued run or step has waited, as a server
+ * measured it; `waiting`, in fleet mode, why a running step's attempt has no worker yet.
+ */
 interface RunView {
   run: RunRecord & { waitedMs?: number };
-  steps: (StoredStepRun & { waitedMs?: number })[];
+  steps: (StoredStepRun & { waitedMs?: number; waiting?: StepWaiting })[];
   attempts: AttemptRecord[];
   batches: Map<string, BatchCounts>;
 }
@@ -75,6 +92,7 @@ function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView
   const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
   for (const s of steps) {
     const tries = byStep.get(s.stepId) ?? [];
+    const unclaimed = s.waiting ? `waiting: ${s.waiting.detail} (${formatMs(s.waiting.waitedMs)})`.slice(0, 200) : undefined;
     const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(s.stepId) ?? 0)}`) : '';
     if (!tries.length) {
       rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
@@ -91,7 +109,7 @@ function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView
         a.exitCode === undefined ? '' : String(a.exitCode),
         a.cpuMs === undefined ? '' : formatMs(Math.round(a.cpuMs)),
         a.peakRssBytes === undefined ? '' : `${(a.peakRssBytes / 2 ** 20).toFixed(1)} MiB`,
-        a.error ? a.error.message.split('\n')[0]!.slice(0, 100) : '',
+        a.error ? a.error.message.split('\n')[0]!.slice(0, 100) : (a.state === 'running' && unclaimed) || '',
       ]);
     });
   }

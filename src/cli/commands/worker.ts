@@ -54,8 +54,8 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
     .option('--lease <duration>', 'lease of each claimed attempt, renewed by heartbeats', duration('--lease'), 30_000)
     .option('--heartbeat <duration>', 'heartbeat interval (shorter than --lease)', duration('--heartbeat'), 10_000)
     .option('--grace <duration>', 'on SIGTERM, how long running attempts may finish', duration('--grace'), 5_000)
-    .option('--max-cpu <fraction>', 'claim nothing while the load average per core is above this', fraction('--max-cpu'), 0.8)
-    .option('--max-mem <fraction>', 'claim nothing while the fraction of memory in use is above this', fraction('--max-mem'), 0.8)
+    .option('--max-cpu <fraction>', 'claim no more while the load average per core is above this (an idle worker still claims: the only machine there is never stalls)', fraction('--max-cpu'), 0.8)
+    .option('--max-mem <fraction>', 'claim no more while the fraction of memory in use is above this (an idle worker still claims)', fraction('--max-mem'), 0.8)
     .addHelpText('after', `
 Every node names the same database (--database-url or BATON_DATABASE_URL). A worker that
 cannot heartbeat for (lease - heartbeat) kills what it runs and claims nothing until the

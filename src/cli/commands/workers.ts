@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
-import { openFleetStore } from '../../store/index.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, EXIT, databaseUrl } from '../context.js';
-import { paintState, table } from '../format.js';
+import { CliError, EXIT, openFleet } from '../context.js';
+import { dim, formatMs, paintState, table } from '../format.js';
 
 /** `baton workers`: the fleet's workers. */
 export function registerWorkers(program: Command, globals: () => GlobalOptions): void {
   program
     .command('workers')
-    .description('list the fleet\'s workers: state, slots in use, load, tags, last heartbeat (needs --database-url)')
+    .description('list the fleet\'s workers: state (active, draining, stopped, lost), slots in use, load, tags, last heartbeat (needs --database-url)')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const url = databaseUrl(globals());
-      if (url === undefined) throw new CliError('baton workers needs a PostgreSQL database: pass --database-url postgres://… or set BATON_DATABASE_URL', EXIT.usage);
-      const fleet = openFleetStore(url, { max: 1 });
+      const opened = await openFleet(globals());
+      if (opened === undefined) throw new CliError('baton workers needs a PostgreSQL database: pass --database-url postgres://… or set BATON_DATABASE_URL', EXIT.usage);
+      const { fleet } = opened;
       try {
         const workers = await fleet.listWorkers();
         if (o.json) {
@@ -26,15 +25,20 @@ export function registerWorkers(program: Command, globals: () => GlobalOptions):
         }
         const rows = [['WORKER', 'HOST', 'STATE', 'SLOTS', 'IN USE', 'CPU', 'MEMORY', 'TAGS', 'HEARTBEAT']];
         for (const w of workers) {
+          // A lost or stopped worker's last load is history, not what it holds now.
+          const load = w.state === 'active' || w.state === 'draining' ? w.load : undefined;
           rows.push([
-            w.id, w.host, paintState(w.state), String(w.slots), w.load ? String(w.load.slotsInUse) : '-',
-            w.load ? `${Math.round(w.load.cpu * 100)}%` : '-', w.load ? `${(w.load.mem / 2 ** 30).toFixed(1)} GiB` : '-',
-            [w.platform, ...w.tags].join(','), `${(w.heartbeatAgeMs / 1000).toFixed(1)}s ago`,
+            w.id, w.host, paintState(w.state), String(w.slots), load ? String(load.slotsInUse) : '-',
+            load ? `${Math.round(load.cpu * 100)}%${load.throttled ? ' (busy)' : ''}` : '-', load ? `${(load.mem / 2 ** 30).toFixed(1)} GiB` : '-',
+            [w.platform, ...w.tags].join(','), `${formatMs(w.heartbeatAgeMs)} ago`,
           ]);
         }
         process.stdout.write(table(rows) + '\n');
+        if (workers.some((w) => w.state === 'lost')) {
+          process.stdout.write(dim('lost: no heartbeat within its lease (killed or its machine gone); its attempts are retried elsewhere. Listed 24 h, then pruned.') + '\n');
+        }
       } finally {
-        await fleet.close();
+        await opened.close();
       }
     });
 }

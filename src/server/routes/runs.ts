@@ -119,9 +119,12 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       const w = queuedForMs(x, now);
       return w > 0 ? { waitedMs: w } : {};
     };
+    // Fleet mode: a step `running` whose attempt no worker holds says why.
+    const waiting = new Map((ctx.fleet && run.state === 'running' ? await ctx.fleet.waitingAttempts([id]) : [])
+      .map(({ stepId, reason, detail, missingTags, waitedMs }) => [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
     return {
       run: { ...run, ...waited(run) },
-      steps: steps.map(({ runId: _r, ...s }) => ({ ...s, ...waited(s) })),
+      steps: steps.map(({ runId: _r, ...s }) => ({ ...s, ...waited(s), ...(waiting.has(s.stepId) ? { waiting: waiting.get(s.stepId)! } : {}) })),
       attempts,
     };
   });

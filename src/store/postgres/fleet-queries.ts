@@ -9,10 +9,25 @@
  * id order, so they wait on each other in one order only; a pooled claim takes its pools'
  * advisory locks in name order before touching rows, and only claims with `SKIP LOCKED`.
  */
+import { DEFAULT_WORKER_LEASE_MS } from '../fleet-types.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
 
 const q = (name: string, text: string): NamedQuery => ({ name: `baton_fleet_${name}`, text });
+
+/**
+ * A worker (alias `w`, `c.now` the database time) that heartbeated within its lease, whatever
+ * its stored state: one that did not, and is not stopped, reads `lost`.
+ */
+function heartbeatFresh(): string {
+  return `c.now - w.heartbeat_at <= COALESCE(w.lease_ms, ${DEFAULT_WORKER_LEASE_MS})`;
+}
+
+/**
+ * A live worker, as a predicate over alias `w` with `c.now` the database time: registered
+ * `active` and heartbeating within its lease. One home for "is this worker alive?".
+ */
+const LIVE_WORKER = `(w.state = 'active' AND ${heartbeatFresh()})`;
 
 /** A claimable attempt, as a predicate over alias `a` (implies the `attempts_claimable` index predicate). */
 const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL AND NOT a.cancel_requested`;
@@ -69,7 +84,7 @@ export const FQ = {
    * Creates or refreshes a worker (a restart under the same id starts `active` again).
    * Attempts still held under that id belong to the dead incarnation: they become `lost`
    * at once rather than being renewed by a process that does not know them.
-   * $1 id, $2 host, $3 pid, $4 platform, $5 tags, $6 slots, $7 version.
+   * $1 id, $2 host, $3 pid, $4 platform, $5 tags, $6 slots, $7 version, $8 lease_ms.
    */
   registerWorker: q('register_worker', `WITH clock AS (SELECT baton_now_ms() AS now),
     orphaned AS (
@@ -78,11 +93,11 @@ export const FQ = {
       FROM clock WHERE a.claimed_by = $1 AND a.state = 'running' AND a.lease_expires_at IS NOT NULL RETURNING a.run_id),
     notified AS (SELECT pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM orphaned) d),
     w AS (
-      INSERT INTO workers (id, host, pid, platform, tags, slots, version, started_at, heartbeat_at, state, load)
-      SELECT $1, $2, $3, $4, $5::text[], $6, $7, clock.now, clock.now, 'active', NULL FROM clock
+      INSERT INTO workers (id, host, pid, platform, tags, slots, version, started_at, heartbeat_at, state, load, lease_ms)
+      SELECT $1, $2, $3, $4, $5::text[], $6, $7, clock.now, clock.now, 'active', NULL, $8::int FROM clock
       ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, platform = EXCLUDED.platform,
         tags = EXCLUDED.tags, slots = EXCLUDED.slots, version = EXCLUDED.version, started_at = EXCLUDED.started_at,
-        heartbeat_at = EXCLUDED.heartbeat_at, state = 'active', load = NULL
+        heartbeat_at = EXCLUDED.heartbeat_at, state = 'active', load = NULL, lease_ms = EXCLUDED.lease_ms, stopped_at = NULL
       RETURNING *)
     SELECT w.*, 0::bigint AS heartbeat_age_ms, (SELECT count(*) FROM notified) AS notified FROM w`),
 
@@ -99,12 +114,65 @@ export const FQ = {
    */
   heartbeatAll: q('heartbeat_all', heartbeatText('a.claimed_by = $1 AND a.lease_expires_at IS NOT NULL')),
 
-  /** All workers; the heartbeat's age is measured on the database clock. */
-  listWorkers: q('list_workers', `SELECT w.*, baton_now_ms() - w.heartbeat_at AS heartbeat_age_ms
-    FROM workers w ORDER BY w.id COLLATE "C"`),
+  /**
+   * All workers; the heartbeat's age is measured on the database clock, and a worker not
+   * stopped whose heartbeat is older than its lease reads `lost` (it died without a word).
+   */
+  listWorkers: q('list_workers', `SELECT w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version, w.started_at, w.heartbeat_at,
+      w.load, w.lease_ms, w.stopped_at, c.now - w.heartbeat_at AS heartbeat_age_ms,
+      CASE WHEN w.state <> 'stopped' AND NOT (${heartbeatFresh()}) THEN 'lost' ELSE w.state END AS state
+    FROM workers w, (SELECT baton_now_ms() AS now) c ORDER BY w.id COLLATE "C"`),
 
-  /** $1 id, $2 state. */
-  setWorkerState: q('set_worker_state', 'UPDATE workers SET state = $2 WHERE id = $1'),
+  /** $1 id, $2 state; `stopped` records its time, any other state clears it. */
+  setWorkerState: q('set_worker_state', `UPDATE workers SET state = $2::text,
+      stopped_at = CASE WHEN $2::text = 'stopped' THEN baton_now_ms() END WHERE id = $1`),
+
+  /**
+   * Deletes rows stopped, or lost (their lease lapsed), more than $1 ms ago. The table holds
+   * one row per worker process of the last day: a sequential scan of a few rows.
+   * $1 retention, ms.
+   */
+  pruneWorkers: q('prune_workers', `DELETE FROM workers w USING (SELECT baton_now_ms() AS now) c
+    WHERE (w.state = 'stopped' AND COALESCE(w.stopped_at, w.heartbeat_at) < c.now - $1::bigint)
+       OR (w.state <> 'stopped' AND w.heartbeat_at + COALESCE(w.lease_ms, ${DEFAULT_WORKER_LEASE_MS}) < c.now - $1::bigint)`),
+
+  /**
+   * The published, unclaimed attempts of runs $1 with what decides why they wait: their
+   * `runs_on` and pool, whether the pool is full, and how long since published (database time).
+   * $1 run ids.
+   */
+  waiting: q('waiting', `SELECT a.id, a.run_id, a.step_id, a.runs_on, a.pool, c.now - COALESCE(a.published_at, a.started_at) AS waited_ms,
+      (l.max IS NOT NULL AND (SELECT count(*) FROM attempts r WHERE r.pool = a.pool AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max) AS pool_full
+    FROM attempts a CROSS JOIN (SELECT baton_now_ms() AS now) c LEFT JOIN pool_limits l ON l.name = a.pool
+    WHERE a.run_id = ANY($1::text[]) AND ${CLAIMABLE} ORDER BY a.id`),
+
+  /**
+   * Fails the claimable attempts of runs $1 whose claim deadline passed (database time):
+   * error type `unclaimed`, not retryable, naming the tags of `runs_on` no live worker has;
+   * `applied = false` and NOTIFY `baton_done` per run, as a completion. Rows another caller
+   * (or a claim) holds are skipped. $1 run ids.
+   */
+  expireUnclaimed: q('expire_unclaimed', `WITH clock AS (SELECT baton_now_ms() AS now),
+    live AS (SELECT w.platform, w.tags FROM workers w, clock c WHERE ${LIVE_WORKER}),
+    expired AS (
+      SELECT a.id, a.claim_deadline - a.published_at AS timeout_ms,
+          ARRAY(SELECT t FROM unnest(COALESCE(a.runs_on, '{}')) t
+            WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.platform = t OR t = ANY(live.tags))) AS missing
+        FROM attempts a WHERE a.run_id = ANY($1::text[]) AND ${CLAIMABLE}
+          AND a.claim_deadline < (SELECT now FROM clock)
+        ORDER BY a.id FOR UPDATE OF a SKIP LOCKED),
+    failed AS (
+      UPDATE attempts a SET state = 'failed', ended_at = clock.now, applied = false,
+          error = json_build_object('type', 'unclaimed',
+            'message', 'no worker claimed it within its queue timeout of ' || round(e.timeout_ms / 1000.0, 1)::text || ' s'
+              || CASE WHEN cardinality(e.missing) > 0 THEN ': no live worker has ' || array_to_string(e.missing, ', ')
+                 WHEN NOT EXISTS (SELECT 1 FROM live) THEN ': no live worker' ELSE ': every worker that could run it was busy' END,
+            'retryable', false,
+            'details', json_build_object('runsOn', COALESCE(a.runs_on, '{}'), 'missingTags', e.missing, 'queueTimeoutMs', e.timeout_ms))
+        FROM expired e, clock WHERE a.id = e.id
+        RETURNING a.id, a.run_id, e.missing),
+    notified AS (SELECT pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM failed) d)
+    SELECT f.id, f.run_id, f.missing, (SELECT count(*) FROM notified) AS notified FROM failed f`),
 
   /** $1 name, $2 max. */
   setPoolLimit: q('set_pool_limit', 'INSERT INTO pool_limits (name, max) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET max = EXCLUDED.max'),
@@ -117,21 +185,27 @@ export const FQ = {
    * rows the coordinator already inserted (only while unclaimed and running); then one
    * NOTIFY `baton_tasks` with the pools published. Ids must be distinct (folded beforehand).
    * $1 the rows as one JSON array of objects with keys id, run_id, step_id, number,
-   * started_at, log_path, priority, queued_at (null: database time), pool, runs_on (a string
-   * array or null), task; $2 aging_ms. One JSON document rather than a text array per column:
+   * started_at, log_path, priority, aging_ms, queued_at (null: database time), pool, runs_on
+   * (a string array or null), queue_timeout_ms (null: no claim deadline), task. A row
+   * published again keeps its first publication time, so its queue timeout is not reset. One JSON document rather than a text array per column:
    * the driver escapes every element of a text array in JavaScript, which for tasks of a few
    * hundred bytes of JSON each was a large share of the coordinator's CPU.
    */
   enqueue: q('enqueue', `WITH ins AS (
-      INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, priority_key, pool, runs_on, task)
+      INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, priority_key, pool, runs_on, task,
+          published_at, claim_deadline)
       SELECT u.id, u.run_id, u.step_id, u.number, 'running', u.started_at, u.log_path,
-          u.priority::bigint * $2::bigint - COALESCE(u.queued_at, baton_now_ms()), u.pool,
+          u.priority::bigint * u.aging_ms - COALESCE(u.queued_at, c.now), u.pool,
           CASE WHEN u.runs_on IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(u.runs_on)) END,
-          u.task
+          u.task, c.now, c.now + u.queue_timeout_ms
         FROM json_to_recordset($1::json) AS u(id text, run_id text, step_id text, number int, started_at bigint,
-            log_path text, priority int, queued_at bigint, pool text, runs_on json, task json)
+            log_path text, priority int, aging_ms bigint, queued_at bigint, pool text, runs_on json, queue_timeout_ms bigint, task json),
+          (SELECT baton_now_ms() AS now) c
       ON CONFLICT (id) DO UPDATE SET priority_key = EXCLUDED.priority_key, pool = EXCLUDED.pool,
-          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task
+          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task,
+          -- Published again (a coordinator taking the run over): the wait counts from the first time.
+          published_at = COALESCE(attempts.published_at, EXCLUDED.published_at),
+          claim_deadline = COALESCE(attempts.published_at, EXCLUDED.published_at) + (EXCLUDED.claim_deadline - EXCLUDED.published_at)
         WHERE attempts.state = 'running' AND attempts.claimed_by IS NULL
       RETURNING pool)
     SELECT pg_notify('baton_tasks', left(COALESCE(string_agg(DISTINCT pool, ','), ''), 7000)) FROM ins HAVING count(*) > 0`),

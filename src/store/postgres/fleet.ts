@@ -13,8 +13,13 @@
 import type pg from 'pg';
 import type {
   AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompleteAndClaimResult, CompletedAttempt, CompletionItem, FleetAttemptInput, FleetChannel, FleetListener,
-  FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
+  ExpiredAttempt, FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WaitingAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
+  WorkerStatus,
 } from '../fleet-types.js';
+import { DEFAULT_WORKER_LEASE_MS, WORKER_RETENTION_MS } from '../fleet-types.js';
+import type { QueuedAttempt } from '../fleet-waiting.js';
+import { waitingReason } from '../fleet-waiting.js';
+import { DEFAULT_AGING_MS } from '../../core/index.js';
 import type { JsonObject, JsonValue } from '../../shared/index.js';
 import { inTransaction, json, loadPg, parseJson, pgTypes } from './dialect.js';
 import { FQ } from './fleet-queries.js';
@@ -29,8 +34,6 @@ export interface FleetStoreOptions {
   max?: number;
   /** How long to wait for a connection before failing, ms. @default 10000 */
   connectTimeoutMs?: number;
-  /** Waiting time worth one priority level in `priority_key`, ms (as the engine's ready queue). @default 10000 */
-  agingMs?: number;
 }
 
 /**
@@ -49,7 +52,7 @@ export function openFleetStore(url: string, opts: FleetStoreOptions = {}): PgFle
     types: pgTypes(),
     application_name: 'baton-fleet',
   });
-  return new PgFleetStore(pool, url, { agingMs: opts.agingMs ?? DEFAULT_AGING_MS, connectTimeoutMs });
+  return new PgFleetStore(pool, url, { connectTimeoutMs });
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -67,7 +70,7 @@ export class PgFleetStore implements FleetStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly url: string,
-    private readonly o: { agingMs: number; connectTimeoutMs: number },
+    private readonly o: { connectTimeoutMs: number },
   ) {
     // See PgStore: an idle connection that breaks is dropped; the next query reconnects.
     pool.on('error', () => undefined);
@@ -79,7 +82,7 @@ export class PgFleetStore implements FleetStore {
    * `lost`, since the new process cannot report for them.
    */
   async registerWorker(w: WorkerRegistration): Promise<WorkerRecord> {
-    const [r] = await run(this.pool, FQ.registerWorker, [w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version]);
+    const [r] = await run(this.pool, FQ.registerWorker, [w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version, w.leaseMs ?? DEFAULT_WORKER_LEASE_MS]);
     return toWorker(r!);
   }
 
@@ -97,7 +100,7 @@ export class PgFleetStore implements FleetStore {
     return { renewed, cancelled };
   }
 
-  /** Every worker by id, with `heartbeatAgeMs` measured on the database clock. */
+  /** Every worker by id, with `heartbeatAgeMs` measured on the database clock; dead ones read `lost`. */
   async listWorkers(): Promise<WorkerRecord[]> {
     return (await run(this.pool, FQ.listWorkers, [])).map(toWorker);
   }
@@ -105,6 +108,38 @@ export class PgFleetStore implements FleetStore {
   /** `draining` stops new claims; `stopped` marks it gone. Returns false when there is no such worker. */
   async setWorkerState(id: string, state: WorkerState): Promise<boolean> {
     return (await this.pool.query({ name: FQ.setWorkerState.name, text: FQ.setWorkerState.text, values: [id, state] })).rowCount === 1;
+  }
+
+  /** Deletes workers stopped or lost more than `retentionMs` ago (database time); returns how many. */
+  async pruneWorkers(retentionMs = WORKER_RETENTION_MS): Promise<number> {
+    return (await this.pool.query({ name: FQ.pruneWorkers.name, text: FQ.pruneWorkers.text, values: [retentionMs] })).rowCount ?? 0;
+  }
+
+  /**
+   * Why each published, unclaimed attempt of `runIds` waits: the attempts and pool counts
+   * from one statement, matched against `listWorkers` by {@link waitingReason}.
+   */
+  async waitingAttempts(runIds: string[]): Promise<WaitingAttempt[]> {
+    if (!runIds.length) return [];
+    const rows = await run(this.pool, FQ.waiting, [runIds]);
+    if (!rows.length) return [];
+    const workers = await this.listWorkers();
+    return rows.map((r) => {
+      const q: QueuedAttempt = { runsOn: (r.runs_on as string[] | null) ?? [], poolFull: r.pool_full === true };
+      if (r.pool != null) q.pool = r.pool as string;
+      return {
+        attemptId: r.id as string, runId: r.run_id as string, stepId: r.step_id as string, waitedMs: Math.max(0, Number(r.waited_ms)),
+        ...waitingReason(q, workers),
+      };
+    });
+  }
+
+  /** Fails the attempts of `runIds` left unclaimed past their claim deadline (type `unclaimed`). */
+  async expireUnclaimed(runIds: string[]): Promise<ExpiredAttempt[]> {
+    if (!runIds.length) return [];
+    return (await run(this.pool, FQ.expireUnclaimed, [runIds]))
+      .map((r) => ({ id: r.id as string, runId: r.run_id as string, missingTags: (r.missing as string[] | null) ?? [] }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /**
@@ -120,11 +155,12 @@ export class PgFleetStore implements FleetStore {
   /**
    * Publishes attempts in one statement: new ids are inserted `running` and unclaimed;
    * ids the coordinator already inserted get their task, `priority_key`, `pool` and
-   * `runs_on` (only while still unclaimed). `priority_key = priority * agingMs - queuedAt`.
+   * `runs_on` (only while still unclaimed). `priority_key = priority * agingMs - queuedAt`,
+   * with each row's `agingMs` (the publishing engine's).
    * NOTIFYs `baton_tasks` once. An id given twice keeps its last entry.
    */
   async enqueueAttempts(rows: FleetAttemptInput[]): Promise<void> {
-    await enqueueOn(this.pool, rows, this.o.agingMs);
+    await enqueueOn(this.pool, rows);
   }
 
   /**
@@ -291,21 +327,19 @@ export class PgFleetStore implements FleetStore {
   }
 }
 
-/** The default waiting time worth one priority level, ms (as the engine's `agingMs`). */
-export const DEFAULT_AGING_MS = 10_000;
-
 /**
  * Publishes attempts on `db` (a pool, or a client inside a transaction, as the coordinator's
  * commit does): one statement and one NOTIFY `baton_tasks`.
  */
-export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[], agingMs: number): Promise<void> {
+export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[]): Promise<void> {
   const last = [...new Map(rows.map((r) => [r.id, r])).values()];
   if (!last.length) return;
   const json = last.map((r) => ({
     id: r.id, run_id: r.runId, step_id: r.stepId, number: r.number, started_at: r.startedAt, log_path: r.logPath ?? null,
-    priority: r.priority, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null, task: r.task,
+    priority: r.priority, aging_ms: r.agingMs ?? DEFAULT_AGING_MS, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null,
+    queue_timeout_ms: r.queueTimeoutMs ?? null, task: r.task,
   }));
-  await run(db, FQ.enqueue, [JSON.stringify(json), agingMs]);
+  await run(db, FQ.enqueue, [JSON.stringify(json)]);
 }
 
 async function run(db: Queryable, q: NamedQuery, values: unknown[]): Promise<Row[]> {
@@ -321,11 +355,13 @@ function toWorker(r: Row): WorkerRecord {
     tags: r.tags as string[],
     slots: r.slots as number,
     version: r.version as string,
-    state: r.state as WorkerState,
+    state: r.state as WorkerStatus,
     startedAt: r.started_at as number,
     heartbeatAt: r.heartbeat_at as number,
     heartbeatAgeMs: r.heartbeat_age_ms as number,
   };
+  if (r.lease_ms != null) w.leaseMs = r.lease_ms as number;
+  if (r.stopped_at != null) w.stoppedAt = r.stopped_at as number;
   const load = parseJson<WorkerLoad>(r.load);
   if (load !== undefined) w.load = load;
   return w;

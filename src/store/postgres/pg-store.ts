@@ -25,7 +25,7 @@ import {
 } from './batch.js';
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import { PgApiStore } from './api.js';
-import { DEFAULT_AGING_MS, enqueueOn } from './fleet.js';
+import { enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
 import type { Row } from '../rows.js';
@@ -128,7 +128,7 @@ export class PgStore implements Store {
       // commit); the plain insert is only for the others.
       let started = b.attemptsStarted;
       if (b.attemptsPublished?.length) {
-        await enqueueOn(c, b.attemptsPublished, DEFAULT_AGING_MS);
+        await enqueueOn(c, b.attemptsPublished);
         const published = new Set(b.attemptsPublished.map((r) => r.id));
         started = started.filter((a) => !published.has(a.id));
       }
