@@ -7,7 +7,9 @@
  * a transport problem (unreachable, not a baton API) named with the URL.
  * @see src/server/routes/runs.ts and src/server/schemas.ts for the shapes.
  */
+import { z } from 'zod';
 import type { AttemptRecord, NewEvent, RunRecord, StepWaiting, StoredStepRun } from '../store/index.js';
+import { RunDetailSchema, RunPageSchema, RunSchema, WorkflowVersionSchema } from '../server/schemas.js';
 import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
 import { BatonError } from '../shared/index.js';
@@ -30,9 +32,12 @@ export class ClientError extends BatonError {
   }
 }
 
-/** A step run as the API gives it: no `runId`; `waitedMs` while queued. */
+/**
+ * A step run as the API gives it: no `runId`; `waitedMs` while queued. Checked on read
+ * against the server's `StepRun` schema; JSON fields (output, details) keep the record's types.
+ */
 export type ApiStepRun = Omit<StoredStepRun, 'runId'> & { waitedMs?: number; waiting?: StepWaiting };
-/** A run as the API gives it; `waitedMs` while queued. */
+/** A run as the API gives it (checked against the server's `Run` schema); `waitedMs` while queued. */
 export type ApiRun = RunRecord & { waitedMs?: number };
 
 /** `GET /runs/{id}`. */
@@ -41,6 +46,9 @@ export interface RunDetail {
   steps: ApiStepRun[];
   attempts: AttemptRecord[];
 }
+
+const RunBody = z.object({ run: RunSchema });
+const Registered = z.object({ name: z.string(), version: z.string(), created: z.boolean() });
 
 /** Filters of `GET /runs`. */
 export interface RunFilter {
@@ -123,7 +131,7 @@ export class ApiClient {
       if (f.state?.length) q.set('state', f.state.join(','));
       q.set('limit', String(Math.min(500, want - runs.length)));
       if (cursor !== undefined) q.set('cursor', cursor);
-      const page = await this.json<{ runs: ApiRun[]; next?: string }>('GET', `/runs?${q.toString()}`);
+      const page = await this.json<{ runs: ApiRun[]; next?: string }>(RunPageSchema, 'GET', `/runs?${q.toString()}`);
       runs.push(...page.runs);
       cursor = page.runs.length ? page.next : undefined;
     } while (cursor !== undefined && runs.length < want);
@@ -132,13 +140,13 @@ export class ApiClient {
 
   /** A run (id or unique prefix) with its step runs and attempts. */
   getRun(id: string): Promise<RunDetail> {
-    return this.json<RunDetail>('GET', `/runs/${enc(id)}`);
+    return this.json<RunDetail>(RunDetailSchema, 'GET', `/runs/${enc(id)}`);
   }
 
   /** Whether the server has this version of a workflow registered. */
   async hasWorkflowVersion(name: string, version: string): Promise<boolean> {
     try {
-      await this.json('GET', `/workflows/${enc(name)}/versions/${enc(version)}`);
+      await this.json(WorkflowVersionSchema, 'GET', `/workflows/${enc(name)}/versions/${enc(version)}`);
       return true;
     } catch (e) {
       if (e instanceof ClientError && e.code === 'workflow-not-found') return false;
@@ -148,37 +156,37 @@ export class ApiClient {
 
   /** Registers a workflow from its YAML or JSON text (admin role). */
   registerWorkflow(text: string, type: 'application/yaml' | 'application/json'): Promise<{ name: string; version: string; created: boolean }> {
-    return this.json('POST', '/workflows', { text, type });
+    return this.json(Registered, 'POST', '/workflows', { text, type });
   }
 
   /** Creates a run of a registered workflow. */
   async createRun(body: { workflow: string; version?: string; params?: Record<string, unknown>; priority?: number; concurrency?: number; at?: number }): Promise<ApiRun> {
-    return (await this.json<{ run: ApiRun }>('POST', '/runs', { body })).run;
+    return (await this.json<{ run: ApiRun }>(RunBody, 'POST', '/runs', { body })).run;
   }
 
   /** Cancels a run. */
   cancel(id: string): Promise<{ run: ApiRun; outcome: 'requested' | 'cancelled' | 'finished' }> {
-    return this.json('POST', `/runs/${enc(id)}/cancel`, { body: {} });
+    return this.json(z.object({ run: RunSchema, outcome: z.enum(['requested', 'cancelled', 'finished']) }), 'POST', `/runs/${enc(id)}/cancel`, { body: {} });
   }
 
   /** Pauses a run; `changed` is false when it already was. */
   pause(id: string): Promise<{ run: ApiRun; changed: boolean }> {
-    return this.json('POST', `/runs/${enc(id)}/pause`, { body: {} });
+    return this.json(z.object({ run: RunSchema, changed: z.boolean() }), 'POST', `/runs/${enc(id)}/pause`, { body: {} });
   }
 
   /** Unpauses a paused run, or has the server adopt one whose holder died. */
   resume(id: string): Promise<{ run: ApiRun; outcome: 'unpaused' | 'adopted' }> {
-    return this.json('POST', `/runs/${enc(id)}/resume`, { body: {} });
+    return this.json(z.object({ run: RunSchema, outcome: z.enum(['unpaused', 'adopted']) }), 'POST', `/runs/${enc(id)}/resume`, { body: {} });
   }
 
   /** Re-runs steps of a run (`failed`, `from` a step) or retries it as a new run. */
   retry(id: string, body: { mode: 'new' | 'failed' | 'from'; step?: string }): Promise<{ run: ApiRun; steps?: string[] }> {
-    return this.json('POST', `/runs/${enc(id)}/retry`, { body });
+    return this.json(z.object({ run: RunSchema, steps: z.array(z.string()).optional() }), 'POST', `/runs/${enc(id)}/retry`, { body });
   }
 
   /** Sets the priority of a waiting run. */
   async setPriority(id: string, priority: number): Promise<ApiRun> {
-    return (await this.json<{ run: ApiRun }>('POST', `/runs/${enc(id)}/priority`, { body: { priority } })).run;
+    return (await this.json<{ run: ApiRun }>(RunBody, 'POST', `/runs/${enc(id)}/priority`, { body: { priority } })).run;
   }
 
   /** Reads up to `limit` bytes of an attempt's log from `offset`. */
@@ -240,15 +248,29 @@ export class ApiClient {
     return { events, close: () => abort.abort() };
   }
 
-  /** Sends a request and parses the JSON answer. */
-  private async json<T>(method: string, path: string, o: { body?: unknown; text?: string; type?: string } = {}): Promise<T> {
+  /**
+   * Sends a request and reads the JSON answer through the server's own schema for it, so a
+   * server of another version answers with a clear error here instead of a wrong field
+   * deep in a command.
+   * @throws ClientError `bad-response` naming the fields that do not fit
+   */
+  private async json<T>(schema: z.ZodType, method: string, path: string, o: { body?: unknown; text?: string; type?: string } = {}): Promise<T> {
     const res = await this.send(method, path, o);
     const raw = await res.text();
+    let value: unknown;
     try {
-      return JSON.parse(raw) as T;
+      value = JSON.parse(raw);
     } catch (e) {
       throw new ClientError(res.status, 'bad-response', `the server at ${this.url} did not answer as a baton API (HTTP ${res.status}, not JSON)`, undefined, { cause: e });
     }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      throw new ClientError(res.status, 'bad-response', `the server at ${this.url} answered ${method} ${PREFIX}${path.split('?')[0]} in an unexpected shape (${fields}): is it a baton server of this version?`);
+    }
+    // The schema checked every field's shape; the declared types only say more of the JSON
+    // values (params, outputs) the schema takes as they come.
+    return parsed.data as T;
   }
 
   /**

@@ -3,9 +3,13 @@
  * The API's request and response shapes, as zod schemas: fastify validates requests with
  * them, and @fastify/swagger turns the same schemas into the OpenAPI document, so the
  * document cannot drift from what the server accepts. Times are ms since the Unix epoch.
+ * The CLI's API client reads every answer through the same schemas (this module loads zod
+ * only, not fastify: the server layer's second public face).
  */
 import { z } from 'zod';
+import type { RunState, StepRunState } from '../core/index.js';
 import { RUN_STATES, STEP_RUN_STATES } from '../core/index.js';
+import type { Trigger } from '../store/index.js';
 import { TRIGGERS } from '../store/index.js';
 
 /** The body of every error response. */
@@ -27,8 +31,8 @@ export const RunSchema = z.object({
   id: z.string(),
   workflow: z.string(),
   version: z.string(),
-  state: z.enum(RUN_STATES as [string, ...string[]]),
-  trigger: z.enum(TRIGGERS as [string, ...string[]]),
+  state: z.enum(RUN_STATES as readonly [RunState, ...RunState[]]),
+  trigger: z.enum(TRIGGERS as readonly [Trigger, ...Trigger[]]),
   params: z.record(z.string(), z.unknown()),
   priority: z.number().int(),
   concurrency: z.number().int().optional(),
@@ -55,7 +59,7 @@ export const RunSchema = z.object({
 export const StepRunSchema = z.object({
   stepId: z.string(),
   position: z.number().int(),
-  state: z.enum(STEP_RUN_STATES as [string, ...string[]]),
+  state: z.enum(STEP_RUN_STATES as readonly [StepRunState, ...StepRunState[]]),
   attempts: z.number().int(),
   lostAttempts: z.number().int(),
   queuedAt: ms.optional(),
