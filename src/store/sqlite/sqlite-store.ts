@@ -5,7 +5,8 @@
  * driver-agnostic. All writes of one engine flush go through `commit` in one transaction.
  */
 /* eslint-disable @typescript-eslint/require-await -- the driver is synchronous; `async` turns its throws into rejections */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,10 +41,19 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
 
 type Stmt = Database.Statement<unknown[], Row>;
 
+/**
+ * better-sqlite3, loaded when the first SQLite store is opened: a native addon that
+ * programs importing baton for a PostgreSQL store, or only for its types, never need.
+ */
+function loadSqlite(): typeof Database {
+  return (sqliteDriver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database);
+}
+let sqliteDriver: typeof Database | undefined;
+
 /** Opens (creating folders as needed) the SQLite store at `path`. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  return new SqliteStore(new Database(path), opts);
+  return new SqliteStore(new (loadSqlite())(path), opts);
 }
 
 /**
