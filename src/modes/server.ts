@@ -7,17 +7,26 @@
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
-import type { Engine } from '../runtime/index.js';
+import { readFileSync } from 'node:fs';
+import type { Engine, Worker } from '../runtime/index.js';
+import { createWorker } from '../runtime/index.js';
 import type { ApiOptions, RunService } from '../server/index.js';
 import { buildApi } from '../server/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';
 
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** How long a stopping server's worker lets the attempts it holds finish, ms. */
+const WORKER_GRACE_MS = 5_000;
+
 /** Options of {@link serve}. */
 export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger'> {
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
+  /** With a fleet: capabilities of the server's own worker (`runs-on` tags it satisfies). @default [] */
+  workerTags?: string[];
   /** Where the API listens; `api: false` serves no HTTP. @default { host: '127.0.0.1', port: 8080 } */
   api?: { host: string; port: number } | false;
   report: (r: ServerReport) => void;
@@ -29,6 +38,12 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
 export interface RunningServer {
   engine: Engine;
   loop: RunLoop;
+  /**
+   * With a fleet: the server's own worker, which claims published attempts like any
+   * `baton worker` (DESIGN.md: a server is API + triggers + a local worker), so one server
+   * on PostgreSQL runs its runs alone and shares them with the workers that join.
+   */
+  worker?: Worker;
   /** Absent with `api: false`. */
   http?: FastifyInstance;
   /** `http://host:port` the API listens on. */
@@ -37,7 +52,7 @@ export interface RunningServer {
   loaded: { valid: number; invalid: number };
   /** Stops the API and the trigger loop; runs in flight go on until `close`. */
   stop(): Promise<void>;
-  /** Stops everything (the process's engine too: interrupted runs are resumed by the next server). Does not close the process. */
+  /** Stops everything and closes the process (its engine too: interrupted runs are resumed by the next server; a store the caller opened stays open). */
   close(): Promise<void>;
 }
 
@@ -47,6 +62,16 @@ export interface RunningServer {
  */
 export async function serve(proc: BatonProcess, o: ServeOptions): Promise<RunningServer> {
   const engine = proc.engine();
+  let worker: Worker | undefined;
+  if (proc.fleet) {
+    worker = createWorker({
+      fleet: proc.fleet, version: VERSION, slots: proc.options.slots, ...(o.workerTags ? { tags: o.workerTags } : {}),
+      report: (e) => {
+        if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
+      },
+    });
+    await worker.start();
+  }
   const triggers = new RunLoop({
     store: proc.store, engine, report: o.report,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
@@ -89,6 +114,7 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
       await http.close();
       await triggers.stop();
       await proc.close();
+      await worker?.stop();
       throw e;
     }
   }
@@ -98,10 +124,15 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   };
   return {
     engine, loop: triggers, loaded, stop,
+    ...(worker ? { worker } : {}),
     ...(http ? { http } : {}),
     ...(address ? { address } : {}),
     async close() {
       await stop();
+      // The worker may hold attempts of other servers' runs: it claims nothing more and lets
+      // them finish within the grace (what is still running then is completed as failed,
+      // retryable, and retried elsewhere); then the engine lets its runs go.
+      await worker?.drain(WORKER_GRACE_MS);
       await proc.close();
     },
   };

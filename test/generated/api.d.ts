@@ -536,6 +536,14 @@ export interface components {
             reason?: string;
             /** @description how long it has waited queued, ms */
             waitedMs?: number;
+            /** @description fleet mode: why its published attempt is not claimed by a worker yet */
+            waiting?: {
+                /** @enum {string} */
+                reason: "no-worker" | "no-matching-worker" | "pool-full" | "workers-busy" | "claimable";
+                detail: string;
+                missingTags?: string[];
+                waitedMs: number;
+            };
         };
         Attempt: {
             /** @description stable: <run>.<step>.<number>, usable as an idempotency key */
@@ -608,17 +616,25 @@ export interface components {
             tags: string[];
             slots: number;
             version: string;
-            /** @enum {string} */
-            state: "active" | "draining" | "stopped";
+            /**
+             * @description lost: not stopped, but no heartbeat within its lease (it died)
+             * @enum {string}
+             */
+            state: "active" | "draining" | "stopped" | "lost";
             /** @description ms since the Unix epoch */
             startedAt: number;
             /** @description ms since the Unix epoch */
             heartbeatAt: number;
             heartbeatAgeMs: number;
+            /** @description lease of its claims, ms: a heartbeat older than this makes it lost */
+            leaseMs?: number;
+            /** @description ms since the Unix epoch */
+            stoppedAt?: number;
             load?: {
                 cpu: number;
                 mem: number;
                 slotsInUse: number;
+                throttled?: boolean;
             };
         };
         Token: {
