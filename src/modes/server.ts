@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Engine, Worker } from '../runtime/index.js';
 import { createWorker } from '../runtime/index.js';
 import type { ApiOptions, RunService } from '../server/index.js';
@@ -25,6 +26,12 @@ const WORKER_GRACE_MS = 5_000;
 export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger'> {
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
+  /**
+   * With a fleet: attempts the server's own worker runs at once. Like `baton worker`'s, one per
+   * CPU by default, so dedicated workers get their share of the queue.
+   * @default min(the process's slots, os.availableParallelism())
+   */
+  workerSlots?: number;
   /** With a fleet: capabilities of the server's own worker (`runs-on` tags it satisfies). @default [] */
   workerTags?: string[];
   /** Where the API listens; `api: false` serves no HTTP. @default { host: '127.0.0.1', port: 8080 } */
@@ -65,7 +72,7 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   let worker: Worker | undefined;
   if (proc.fleet) {
     worker = createWorker({
-      fleet: proc.fleet, version: VERSION, slots: proc.options.slots, ...(o.workerTags ? { tags: o.workerTags } : {}),
+      fleet: proc.fleet, version: VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
       },
