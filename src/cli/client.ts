@@ -12,7 +12,7 @@ import type { AttemptRecord, NewEvent, RunRecord, StepWaiting, StoredStepRun } f
 import { RunDetailSchema, RunPageSchema, RunSchema, WorkflowVersionSchema } from '../server/schemas.js';
 import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
-import { BatonError } from '../shared/index.js';
+import { BatonError, errorMessage } from '../shared/index.js';
 
 /** Where the API lives under the server's URL. */
 const PREFIX = '/api/v1';
@@ -324,7 +324,7 @@ function why(e: unknown): string {
   const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' && !cause.message.includes(cause.code) ? ` (${cause.message})` : ''}`;
   if (cause && typeof cause.message === 'string') return cause.message;
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 /** One SSE message block (`id:` and `data:` lines) as a feed message; comments and retry hints give undefined. */

@@ -12,6 +12,7 @@ import { EXIT } from './context.js';
 import { elapsed, paintState } from './format.js';
 import type { ProgressMode } from './progress.js';
 import { ProgressView, loadDraw } from './progress.js';
+import { errorMessage } from '../shared/index.js';
 
 /** Output mode from the command's flags and whether stdout is a terminal. */
 export function progressMode(o: { json?: boolean; quiet?: boolean }): ProgressMode {
@@ -75,7 +76,7 @@ export async function followRemoteRun(api: ApiClient, sub: Subscription, runId: 
     interrupts++;
     if (interrupts === 1) {
       process.stderr.write(`\ncancelling run ${runId} on ${api.url}: running steps get SIGTERM; press Ctrl-C again to stop following\n`);
-      api.cancel(runId).catch((e: unknown) => process.stderr.write(`could not cancel: ${e instanceof Error ? e.message : String(e)}\n`));
+      api.cancel(runId).catch((e: unknown) => process.stderr.write(`could not cancel: ${errorMessage(e)}\n`));
     } else {
       left = true;
       sub.close();

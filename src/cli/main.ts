@@ -5,8 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { PriorityRangeError, RerunSelectionError, RunHeldError, ResumeError, RunStateError } from '../runtime/index.js';
-import { RunNotFoundError } from '../store/index.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGraph } from './commands/graph.js';
 import { registerLogs } from './commands/logs.js';
@@ -26,6 +24,13 @@ import { registerWorkers } from './commands/workers.js';
 import type { GlobalOptions } from './context.js';
 import { ClientError, refuseServer } from './client.js';
 import { CliError, EXIT } from './context.js';
+import { coerceError, isBatonError } from '../shared/index.js';
+
+/** `BatonError` codes that mean the request cannot be done as asked: exit code 2. */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'run-not-found', 'resume', 'run-held', 'run-state', 'rerun-selection', 'priority-range',
+  'params-invalid', 'workflow-invalid', 'expression', 'handler-load', 'process-options', 'bad-cursor',
+]);
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -103,14 +108,13 @@ function report(e: unknown): number {
     process.stderr.write(`error: ${e.message}\n`);
     return e.exitCode;
   }
-  if (
-    e instanceof RunNotFoundError || e instanceof ResumeError || e instanceof RunHeldError ||
-    e instanceof RunStateError || e instanceof RerunSelectionError || e instanceof PriorityRangeError
-  ) {
+  if (isBatonError(e)) {
+    // baton's own errors are for people: no stack. A request that cannot be done as asked is
+    // a usage error (2), like invalid input; the rest (a store that cannot open…) failed (1).
     process.stderr.write(`error: ${e.message}\n`);
-    return EXIT.usage;
+    return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failed;
   }
-  const err = e instanceof Error ? e : new Error(String(e));
+  const err = coerceError(e);
   process.stderr.write(`error: ${err.message}\n${process.env.BATON_DEBUG ? (err.stack ?? '') + '\n' : 'set BATON_DEBUG=1 for the stack trace\n'}`);
   return EXIT.failed;
 }

@@ -26,6 +26,7 @@ import {
 import { runHandler, toOutput } from './handler.js';
 import { runShell } from './shell.js';
 import type { AttemptRequest, AttemptResult, BatchHooks, ExecutorLimits } from './types.js';
+import { errorMessage } from '../shared/index.js';
 
 type Fail = Extract<AttemptResult, { ok: false }>;
 
@@ -65,7 +66,7 @@ export async function runBatch(req: AttemptRequest, limits: ExecutorLimits): Pro
     validate = await preload(spec.validate, req.baseDir);
     consolidate = await preload(spec.consolidate, req.baseDir);
   } catch (e) {
-    return fail('HandlerLoadError', (e as Error).message);
+    return fail('HandlerLoadError', errorMessage(e));
   }
 
   let groups = await hooks.loadGroups();

@@ -13,6 +13,7 @@ import { decodeDefinition } from '../workflow/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { FiredTick, RegistryReport } from '../triggers/index.js';
 import { Scheduler, WorkflowRegistry } from '../triggers/index.js';
+import { errorMessage } from '../shared/index.js';
 
 /** What the server reports as it works; the CLI prints it. */
 export type ServerReport =
@@ -123,7 +124,7 @@ export class RunLoop {
       const waiting = await store.listRuns({ state: ['queued', 'running'], limit: 100, order: 'queue' });
       for (const r of waiting) await this.adopt(r, now);
     } catch (e) {
-      report({ kind: 'error', message: `trigger loop: ${e instanceof Error ? e.message : String(e)}; retrying` });
+      report({ kind: 'error', message: `trigger loop: ${errorMessage(e)}; retrying` });
     }
   }
 
@@ -151,7 +152,7 @@ export class RunLoop {
     } catch (e) {
       // Another server took it first, or it ended (cancelled) since it was listed.
       if (e instanceof RunHeldError || e instanceof ResumeError) return;
-      report({ kind: 'error', message: `could not start run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+      report({ kind: 'error', message: `could not start run ${r.id}: ${errorMessage(e)}` });
     } finally {
       this.starting.delete(r.id);
     }
@@ -182,7 +183,7 @@ export class RunLoop {
     this.active.set(r.id, done);
     done.catch((e: unknown) => {
       this.active.delete(r.id);
-      report({ kind: 'error', message: `run ${r.id}: ${e instanceof Error ? e.message : String(e)}` });
+      report({ kind: 'error', message: `run ${r.id}: ${errorMessage(e)}` });
     });
   }
 

@@ -61,10 +61,9 @@ function runStateMessage(runId: string, action: RunAction, state: RunState, held
 }
 
 /** Thrown for a priority outside −10..+10 or not an integer. An HTTP API answers it with 400. */
-export class PriorityRangeError extends RangeError {
+export class PriorityRangeError extends BatonError {
   constructor(readonly priority: number) {
-    super(`priority must be an integer from -10 to 10, got ${priority}`);
-    this.name = 'PriorityRangeError';
+    super('priority-range', `priority must be an integer from -10 to 10, got ${priority}`);
   }
 }
 

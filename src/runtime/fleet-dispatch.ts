@@ -91,7 +91,7 @@ export class FleetDispatcher {
         this.finish(id, { kind: 'result', local: true, result: { ok: false, failure: { type: 'cancelled', message: 'cancelled before a worker took it', retryable: false } } });
       }
     } catch (e) {
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(coerceError(e));
     }
   }
 
@@ -128,7 +128,7 @@ export class FleetDispatcher {
   private ensureListening(): void {
     if (this.closed) return;
     this.listener ??= this.fleet.listen(['baton_done'], (_channel, payload) => this.onDone(payload), { onConnect: () => void this.take(true) });
-    this.listener.catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
+    this.listener.catch((e: unknown) => this.onError(coerceError(e)));
     this.poller ??= setInterval(() => {
       if (this.pending.size) void this.take(true);
     }, this.pollMs);
@@ -207,7 +207,7 @@ export class FleetDispatcher {
       } while (this.again || this.wholeRuns || this.named.size);
     } catch (e) {
       // Named ends not taken are found by the next poll, which reads whole runs.
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(coerceError(e));
     } finally {
       this.taking = false;
     }

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { HandlerLoadError } from './errors.js';
 import type { StepHandler } from './model.js';
+import { errorMessage } from '../shared/index.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -55,7 +56,7 @@ export async function loadHandler(ref: string, baseDir: string): Promise<StepHan
       try {
         return await importModule(absolute);
       } catch (e) {
-        const detail = e instanceof Error ? e.message : String(e);
+        const detail = errorMessage(e);
         throw new HandlerLoadError('import-failed', absolute, exportName, `handler module ${absolute} failed to load: ${detail}`, { cause: e });
       }
     })();

@@ -39,6 +39,7 @@
  */
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { coerceError } from '../../shared/index.js';
 
 /**
  * The driver, loaded on first use: every CLI command imports the store layer, and only
@@ -118,7 +119,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     return result;
   } catch (e) {
     await c.query('ROLLBACK').catch((re: unknown) => {
-      broken = re instanceof Error ? re : new Error(String(re));
+      broken = coerceError(re);
     });
     throw e;
   } finally {

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import type { FleetChannel, FleetListener, ListenOptions } from '../fleet-types.js';
 import { loadPg } from './dialect.js';
+import { coerceError } from '../../shared/index.js';
 
 const CHANNELS: readonly FleetChannel[] = ['baton_tasks', 'baton_done', 'baton_cancel'];
 
@@ -103,7 +104,7 @@ export class PgListener implements FleetListener {
       this.reconnects++;
       this.open().catch((e: unknown) => {
         this.reconnects--;
-        this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+        this.opts.onError?.(coerceError(e));
         this.schedule();
       });
     }, delay);
