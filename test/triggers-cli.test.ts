@@ -36,7 +36,7 @@ const serve = (...args: string[]): CliProcess => {
   return p;
 };
 /** Resolves once the server printed its startup line (its first iteration is done by then). */
-const ready = (p: CliProcess) => waitFor(() => /baton server: \d+ workflows loaded/.test(p.stdout()), 10_000, 'the server to start');
+const ready = (p: CliProcess) => waitFor(() => /baton server: \d+ workflows? loaded/.test(p.stdout()), 10_000, 'the server to start');
 const stop = async (p: CliProcess): Promise<number | string> => {
   p.child.kill('SIGTERM');
   const code = await p.exited;
@@ -199,7 +199,7 @@ describe('baton server --workflows and baton schedules', () => {
     const server = serve('--workflows', flows);
     await ready(server);
     const out = server.stdout();
-    expect(out).toMatch(/baton server: 1 workflows loaded, 1 invalid/);
+    expect(out).toMatch(/baton server: 1 workflow loaded, 1 invalid/);
     expect(out).toMatch(/invalid .*schedule_bad_cron\.yaml, not served/);
     expect(out).toMatch(/schedule_bad_cron\.yaml:4:\d+\s+schedule\.cron\s+invalid cron "61 \* \* \* \*"/);
     expect(out).toMatch(/loaded schedule_nightly/);

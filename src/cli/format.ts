@@ -61,3 +61,8 @@ export function elapsed(start: number | undefined, end: number | undefined, now 
   if (start === undefined) return '-';
   return formatMs(Math.max(0, (end ?? now) - start));
 }
+
+/** `1 step`, `2 steps`: a count with its noun, plural unless it is one (add `s`, or `plural`). */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

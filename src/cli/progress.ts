@@ -6,7 +6,7 @@
  */
 import type logUpdate from 'log-update';
 import type { NewEvent, StoredStepRun } from '../store/index.js';
-import { dim, elapsed, formatTime, paintState, table } from './format.js';
+import { count, dim, elapsed, formatTime, paintState, table } from './format.js';
 
 /** How progress is shown. */
 export type ProgressMode = 'live' | 'lines' | 'json' | 'quiet';
@@ -58,7 +58,7 @@ export class ProgressView {
       this.timer = setInterval(() => this.render(), 100);
       this.timer.unref();
     } else if (this.mode === 'lines') {
-      process.stdout.write(`${formatTime(Date.now())} run ${this.runId} (${this.workflow}) started with ${initial.length} steps\n`);
+      process.stdout.write(`${formatTime(Date.now())} run ${this.runId} (${this.workflow}) started with ${count(initial.length, 'step')}\n`);
     }
     const early = this.early ?? [];
     this.early = undefined;

@@ -4,7 +4,7 @@ import type { RunningServer, ServerReport } from '../../modes/index.js';
 import { serve } from '../../modes/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, openCliProcess } from '../context.js';
-import { formatTime } from '../format.js';
+import { count, formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
 import { errorMessage } from '../../shared/index.js';
 
@@ -56,7 +56,7 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
       const { valid, invalid } = running.loaded;
       const server = running.loop;
       const schedules = (await store.listSchedules()).filter((s) => !s.paused && s.spec.enabled).length;
-      log(`baton server: ${valid} workflows loaded${invalid ? `, ${invalid} invalid (see above)` : ''}, ${schedules} active schedules`);
+      log(`baton server: ${count(valid, 'workflow')} loaded${invalid ? `, ${invalid} invalid (see above)` : ''}, ${count(schedules, 'active schedule')}`);
       if (running.address) log(`API listening on ${running.address}/api/v1 (reference: ${running.address}/api/v1/docs)`);
       await new Promise<void>((resolve) => {
         let stopping = false;
@@ -104,7 +104,7 @@ function log(line: string): void {
 function print(r: ServerReport): void {
   switch (r.kind) {
     case 'loaded':
-      return log(`loaded ${r.workflow} (version ${r.version.slice(0, 8)}, ${r.schedules} schedules) from ${r.file}`);
+      return log(`loaded ${r.workflow} (version ${r.version.slice(0, 8)}, ${count(r.schedules, 'schedule')}) from ${r.file}`);
     case 'invalid':
       return log(`invalid ${r.file}, not served:\n${r.errors.map((e) => '  ' + formatSpecError(e)).join('\n')}`);
     case 'removed':

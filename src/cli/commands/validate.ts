@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatSpecError, validateWorkflowFile } from '../../workflow/index.js';
 import { EXIT } from '../context.js';
+import { count } from '../format.js';
 
 /** `baton validate FILE…`: reports every problem of every file. */
 export function registerValidate(program: Command): void {
@@ -19,7 +20,7 @@ export function registerValidate(program: Command): void {
         if (errors.length) invalid++;
         if (o.json) continue;
         if (errors.length === 0) {
-          process.stdout.write(`${file}: ok (${spec?.name ?? ''}, ${spec?.steps.length ?? 0} steps)\n`);
+          process.stdout.write(`${file}: ok (${spec?.name ?? ''}, ${count(spec?.steps.length ?? 0, 'step')})\n`);
         } else {
           process.stderr.write(`${file}: ${errors.length} ${errors.length === 1 ? 'problem' : 'problems'}\n`);
           for (const e of errors) process.stderr.write(`  ${formatSpecError(e)}\n`);
