@@ -175,6 +175,17 @@ describe('RunMachine: retries', () => {
     expect(m.step('a').attempts).toBe(2);
   });
 
+  it('a success after a failed try leaves the step without the earlier failure (its attempt keeps it)', () => {
+    const m = retrying({ attempts: 2, backoff: 'fixed', delay: '1s' });
+    failOnce(m, 'a', T0);
+    expect(m.step('a').error).toEqual(exitFailure);
+    m.apply({ type: 'backoff-elapsed', stepId: 'a' }, T0 + 1000);
+    succeed(m, 'a', { ok: true }, T0 + 1001);
+    expect(m.step('a')).toMatchObject({ state: 'succeeded', output: { ok: true } });
+    expect(m.step('a').error).toBeUndefined();
+    expect(m.step('a').reason).toBeUndefined();
+  });
+
   it('exponential backoff grows by factor per failed try', () => {
     const m = retrying({ attempts: 4, backoff: 'exponential', delay: '100ms', factor: 3 });
     const due: number[] = [];

@@ -206,6 +206,9 @@ export class RunMachine {
       case 'attempt-succeeded': {
         const n = this.node(event.stepId);
         n.rec.output = event.output;
+        // An earlier attempt's failure is history (its attempt keeps it), not the step's state.
+        delete n.rec.error;
+        delete n.rec.reason;
         this.scope.steps[n.spec.id] = { output: event.output };
         this.moveStep(out, n, 'succeeded', now, { output: event.output });
         this.finish(out, n, now);
