@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord, RunRecord, StoredStepRun } from '../src/index.js';
 import type { CliProcess } from './helpers.js';
-import { baton, fixture, jsonEvents, spawnBaton, tempDir, waitFor } from './helpers.js';
+import { baton, fixture, jsonEvents, spawnBaton, tempDir, waitFor, waitForRenewals } from './helpers.js';
 
 let dir: string;
 let db: string;
@@ -45,7 +45,8 @@ describe('baton pause and baton resume', () => {
     await waitFor(() => jsonEvents(run!.stdout()).some((e) => e.type === 'run-paused'), 5_000, 'the holder to apply the pause');
     writeFileSync(join(dir, 'gate'), '');
     await waitFor(() => jsonEvents(run!.stdout()).some((e) => e.stepId === 'second' && e.to === 'queued'), 5_000, 'second to be ready');
-    await new Promise((r) => setTimeout(r, 1_500)); // a heartbeat and more: second must not start meanwhile
+    // Two heartbeats of the holder after second became ready: second must not start meanwhile.
+    await waitForRenewals(async () => (await show(runId)).run.leaseExpiresAt);
     const held = await show(runId);
     expect(held.steps.map((s) => s.state)).toEqual(['succeeded', 'queued', 'pending']);
     expect(numbers(held.attempts, 'second')).toEqual([]);

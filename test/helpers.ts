@@ -132,3 +132,21 @@ export function jsonEvents(stdout: string): { type: string; stepId?: string; to?
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { type: string; stepId?: string; to?: string; runId: string; data?: Record<string, unknown> });
 }
+
+/**
+ * Waits until a run's holder has renewed its lease `n` more times (each heartbeat renews it
+ * and is also when the holder applies a pause or cancel): what an absence check waits on
+ * instead of a fixed sleep — n heartbeats in which the holder could have acted.
+ */
+export async function waitForRenewals(leaseOf: () => Promise<number | undefined>, n = 2, timeoutMs = 10_000): Promise<void> {
+  let last = await leaseOf();
+  let seen = 0;
+  await waitFor(async () => {
+    const now = await leaseOf();
+    if (now !== undefined && now !== last) {
+      seen++;
+      last = now;
+    }
+    return seen >= n;
+  }, timeoutMs, `${n} lease renewals`);
+}

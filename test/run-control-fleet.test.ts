@@ -13,7 +13,7 @@ import type { Worker } from '../src/runtime/index.js';
 import { createEngine, loadWorkflowFile, openPostgresStore, workflowVersion } from '../src/index.js';
 import { createWorker, pauseRun, rerunRun, unpauseRun } from '../src/runtime/index.js';
 import { openFleetStore } from '../src/store/index.js';
-import { fixture, tempDir, waitFor } from './helpers.js';
+import { fixture, tempDir, waitFor, waitForRenewals } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
 
@@ -57,7 +57,8 @@ describe('run control in fleet mode', () => {
     await engine.refresh(run.id);
     writeFileSync(join(dir, 'gate'), '');
     await waitFor(async () => (await store.getStepRuns(run.id))[1]?.state === 'queued', 10_000, 'second to be ready');
-    await new Promise((r) => setTimeout(r, 500)); // several coordinator heartbeats and worker polls
+    // Two coordinator heartbeats after second became ready, in which it could have published.
+    await waitForRenewals(async () => (await store.getRun(run.id))?.leaseExpiresAt);
     expect(await store.getAttempts(run.id, 'second')).toEqual([]);
     expect((await store.getAttempts(run.id, 'first'))[0]).toMatchObject({ state: 'succeeded' });
 

@@ -147,13 +147,20 @@ describe('worker', () => {
   });
 
   it('a worker gets only attempts its tags cover; a gpu worker takes the gpu one', async () => {
-    const plain = await startWorker();
+    const base = openFleetStore(db.url, { max: 3 });
+    stores.push(base);
+    // Counts the worker's claim exchanges, so the test waits for two of them, not a time.
+    let exchanges = 0;
+    const counted: FleetStore = Object.create(base) as FleetStore;
+    counted.completeAndClaim = (...args) => (exchanges++, base.completeAndClaim(...args));
+    const plain = await startWorker({ fleet: counted });
     const gpuId = await publish('r1', { id: 'train', run: 'true' }, { runsOn: ['gpu'] });
     const anyId = await publish('r1', { id: 'any', run: 'true' });
     const [first] = await completed(['r1']);
     expect(first).toMatchObject({ id: anyId, worker: plain.worker.id });
     await fleet.markApplied([anyId]);
-    await new Promise((r) => setTimeout(r, 400)); // two polls: still nobody may take it
+    const seen = exchanges;
+    await waitFor(() => exchanges >= seen + 2, 10_000, 'two more claim exchanges'); // it looked twice: still nobody may take it
     expect(await sql(db.url, 'SELECT claimed_by FROM attempts WHERE id = $1', [gpuId])).toEqual([{ claimed_by: null }]);
     const gpu = await startWorker({ tags: ['gpu'] });
     const [second] = await completed(['r1']);
@@ -183,7 +190,8 @@ describe('worker', () => {
     stores.push(store);
     let down = false;
     const flaky: FleetStore = Object.create(store) as FleetStore;
-    flaky.heartbeatWorker = (id, load) => (down ? Promise.reject(new Error('connection refused')) : store.heartbeatWorker(id, load));
+    let failedBeats = 0;
+    flaky.heartbeatWorker = (id, load) => (down ? (failedBeats++, Promise.reject(new Error('connection refused'))) : store.heartbeatWorker(id, load));
     flaky.claimAttempts = (id, req) => (down ? Promise.reject(new Error('connection refused')) : store.claimAttempts(id, req));
     const { worker, events } = await startWorker({ fleet: flaky, leaseMs: 1_000, heartbeatMs: 200 });
     const pidFile = join(dir, 'sleep.pid');
@@ -195,7 +203,9 @@ describe('worker', () => {
     await waitFor(() => !pidAlive(child), 2_000, 'the process to die');
     await waitFor(() => worker.running().length === 0, 2_000, 'the attempt to end');
     const next = await publish('r1', { id: 'later', run: 'true' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Two more failed heartbeats while fenced: time in which a claim would have happened.
+    const beats = failedBeats;
+    await waitFor(() => failedBeats >= beats + 2, 5_000, 'two more failed heartbeats');
     expect(await sql(db.url, 'SELECT claimed_by FROM attempts WHERE id = $1', [next])).toEqual([{ claimed_by: null }]);
     down = false;
     await waitFor(() => events.some((e) => e.kind === 'unfenced'), 3_000, 'the fence to lift');
