@@ -8,6 +8,7 @@
 import { toFailure } from '../core/index.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
 import type { JsonValue } from '../shared/json.js';
+import { coerceError, errorMessage } from '../shared/errors.js';
 import { loadHandler } from '../workflow/index.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
@@ -58,7 +59,7 @@ export function toOutput(value: unknown, max: number): AttemptResult {
   try {
     text = JSON.stringify(value);
   } catch (e) {
-    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${(e as Error).message}`, retryable: false } };
+    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${errorMessage(e)}`, retryable: false } };
   }
   if (text === undefined) return { ok: true, output: null };
   if (text.length > max && Buffer.byteLength(text) > max) {
@@ -82,7 +83,7 @@ function raceAbort(p: PromiseLike<unknown>, signal: AbortSignal): Promise<unknow
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e), { cause: e }))),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(coerceError(e))),
     );
   });
 }

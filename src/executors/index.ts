@@ -6,6 +6,7 @@ import type { Failure } from '../core/index.js';
 import type { Masker } from '../workflow/index.js';
 import { createMasker, resolveSecrets } from '../workflow/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
+import { errorMessage } from '../shared/errors.js';
 import { runBatch } from './batch.js';
 import { runHandler } from './handler.js';
 import { runShell } from './shell.js';
@@ -13,6 +14,7 @@ import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 export * from './types.js';
 export { AttemptLog } from './log.js';
+export { ioFailure } from './io-failure.js';
 export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';
@@ -50,7 +52,7 @@ export async function execute(req: AttemptRequest, limits: ExecutorLimits): Prom
   try {
     result = await run(masked, limits);
   } catch (e) {
-    result = { ok: false, failure: { type: 'internal', message: e instanceof Error ? e.message : String(e), retryable: true } };
+    result = { ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } };
   }
   return maskResult(result, masker);
 }

@@ -5,8 +5,14 @@
  * period, then SIGKILL. Values reach the command only through environment variables.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { JsonValue } from '../shared/json.js';
+import { errorMessage, systemErrorCode } from '../shared/errors.js';
+import type { CancelTimer } from '../shared/timers.js';
+import { setLongTimeout } from '../shared/timers.js';
+import { ioFailure } from './io-failure.js';
 import type { Usage } from './usage.js';
 import { watchUsage } from './usage.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
@@ -89,15 +95,22 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
 
   const result = await new Promise<AttemptResult>((resolve) => {
     let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
+    let killTimer: CancelTimer | undefined;
     let watch: { stop(): Usage } | undefined;
-    const child = spawn(file, args, {
-      cwd: req.cwd,
-      env,
-      detached: !win, // own process group: the group id is the child's pid
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(file, args, {
+        cwd: req.cwd,
+        env,
+        detached: !win, // own process group: the group id is the child's pid
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (e) {
+      // Node throws (rather than emits) for some errors, e.g. a bad argument or EINVAL.
+      resolve(spawnFailure(e, file, req.cwd));
+      return;
+    }
     const signalGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
@@ -109,13 +122,13 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     };
     const onAbort = (): void => {
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), limits.graceMs);
+      killTimer = setLongTimeout(limits.graceMs, () => signalGroup('SIGKILL'));
     };
     const onForce = (): void => signalGroup('SIGKILL');
     const finish = (r: AttemptResult): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(killTimer);
+      killTimer?.();
       req.log.flush(); // stdio ended: what masking held back can be written
       const usage = watch?.stop();
       if (usage?.cpuMs !== undefined) r.cpuMs = usage.cpuMs;
@@ -124,12 +137,15 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       req.force.removeEventListener('abort', onForce);
       resolve(r);
     };
+    // First, before anything that may throw: an 'error' without a listener kills the process.
+    // On EMFILE/ENFILE Node emits it and leaves stdout and stderr null.
+    child.on('error', (e: Error) => finish(spawnFailure(e, file, req.cwd)));
+    if (child.stdout === null || child.stderr === null) return;
     child.stdout.on('data', (c: Buffer) => req.log.write(c, 'stdout'));
     child.stderr.on('data', (c: Buffer) => req.log.write(c, 'stderr'));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'ENOENT' ? ` (is '${file}' installed and on PATH, and does cwd '${req.cwd}' exist?)` : '';
-      finish(fail('spawn', `could not start '${file}': ${e.message}${hint}`, e.code !== 'ENOENT'));
-    });
+    // A read error on a pipe ends its stream; 'close' still reports how the process ended.
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
     child.on('spawn', () => {
       if (child.pid !== undefined) {
         req.onSpawn?.(child.pid);
@@ -155,12 +171,29 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
   });
 
   if (!result.ok) {
-    rmSync(req.outputPath, { force: true });
+    try {
+      rmSync(req.outputPath, { force: true });
+    } catch {
+      // an output file of a failed attempt is never read
+    }
     return result;
   }
-  const output = readOutput(req.outputPath, limits.maxOutputBytes);
+  let output: ReturnType<typeof readOutput>;
+  try {
+    output = readOutput(req.outputPath, limits.maxOutputBytes);
+  } catch (e) {
+    return { ...result, ok: false, failure: ioFailure(e, "the step's output file ($BATON_OUTPUT)", req.outputPath) };
+  }
   if ('failure' in output) return { ok: false, failure: output.failure, exitCode: 0 };
   return { ...result, output: output.value };
+}
+
+/** The failure of a process that could not be started. */
+function spawnFailure(e: unknown, file: string, cwd: string): Extract<AttemptResult, { ok: false }> {
+  const code = systemErrorCode(e);
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC') return { ok: false, failure: ioFailure(e, `starting '${file}'`, cwd) };
+  const hint = code === 'ENOENT' ? ` (is '${file}' installed and on PATH, and does cwd '${cwd}' exist?)` : '';
+  return fail('spawn', `could not start '${file}': ${errorMessage(e)}${hint}`, code !== 'ENOENT');
 }
 
 /**
@@ -187,7 +220,7 @@ function readOutput(path: string, max: number): { value: JsonValue } | { failure
     return {
       failure: {
         type: 'output-invalid',
-        message: `the file at $BATON_OUTPUT is not JSON (${(e as Error).message}); write e.g. '{"count": 3}' to it`,
+        message: `the file at $BATON_OUTPUT is not JSON (${errorMessage(e)}); write e.g. '{"count": 3}' to it`,
         retryable: false,
       },
     };

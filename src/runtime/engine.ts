@@ -26,7 +26,10 @@ import { isOwnerDead } from './liveness.js';
 import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import type { NewRunOptions } from './records.js';
-import { BatonError } from '../shared/errors.js';
+import { BatonError, coerceError } from '../shared/errors.js';
+import { StoreDiskFullError, isDiskFull } from './store-failure.js';
+import type { CancelTimer } from './clock.js';
+import { every } from './clock.js';
 
 /** A run's end, as `RunHandle.result` reports it. */
 export interface RunSummary {
@@ -80,7 +83,8 @@ export class Engine {
   private flushScheduled = false;
   private flushing = false;
   private flushAgain = false;
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** Stops the heartbeat; set while this engine holds runs. */
+  private heartbeat: CancelTimer | undefined;
   private fatal: Error | undefined;
   /** Since when the store has been failing (ms), while commits are retried. */
   private outageSince: number | undefined;
@@ -98,7 +102,7 @@ export class Engine {
     if (options.fleet) {
       this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
         this.batch.events.push({
-          runId: u.runId, stepId: u.stepId, attemptId: u.attemptId, type: 'unschedulable', at: this.options.clock(), data: { reason: u.reason },
+          runId: u.runId, stepId: u.stepId, attemptId: u.attemptId, type: 'unschedulable', at: this.options.clock.now(), data: { reason: u.reason },
         });
         this.scheduleFlush();
       });
@@ -112,7 +116,7 @@ export class Engine {
       ended: (run, stepId, end, transitions, applied) => this.onAttemptEnded(run, stepId, end, transitions, applied),
       // Group results are already durable (saved by the batch executor); the event only tells listeners.
       batch: (run, stepId, attemptId, p) => {
-        this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock(), data: progressData(p) });
+        this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock.now(), data: progressData(p) });
         this.scheduleFlush();
       },
     }, this.dispatcher);
@@ -132,7 +136,7 @@ export class Engine {
    *   and it does not run.
    */
   async startRun(spec: WorkflowSpec, version: string, opts: StartRunOptions = {}): Promise<RunHandle> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     if (!this.savedVersions.has(version)) {
       await this.store.saveWorkflow(workflowRecord(spec, version, now));
       this.savedVersions.add(version);
@@ -157,7 +161,7 @@ export class Engine {
    * schedule tick). @throws RunHeldError when another process took it first; RunNotFoundError.
    */
   async startQueuedRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     if (!(await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead))) {
       throw new RunHeldError(runId, 'another process');
     }
@@ -185,7 +189,7 @@ export class Engine {
    * @throws RunHeldError when another live process holds the run; RunNotFoundError.
    */
   async resumeRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     const taken = await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, isOwnerDead);
     if (!taken) {
       const r = await this.store.getRun(runId);
@@ -220,7 +224,7 @@ export class Engine {
   cancelRun(runId: string, opts: { force?: boolean } = {}): boolean {
     const run = this.runs.get(runId);
     if (!run) return false;
-    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled' }, this.options.clock()));
+    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled' }, this.options.clock.now()));
     this.attempts.abortAll(run, 'cancelled', opts.force ?? false);
     this.scheduleFlush();
     return true;
@@ -253,7 +257,7 @@ export class Engine {
 
   /** Stops timers and releases held runs (they stay resumable). Running attempts are force-stopped. */
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
+    this.heartbeat?.();
     this.heartbeat = undefined;
     for (const run of this.runs.values()) {
       // Fleet attempts are left to their workers: the next coordinator takes them over.
@@ -272,16 +276,16 @@ export class Engine {
     if (this.options.fleet) {
       for (const [name, limit] of Object.entries(spec.pools)) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
     }
-    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs);
+    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs, this.options.clock);
     this.runs.set(run.id, run);
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {
-        this.record(run, machine.apply({ type: 'cancel', reason: 'run-timeout' }, this.options.clock()));
+        this.record(run, machine.apply({ type: 'cancel', reason: 'run-timeout' }, this.options.clock.now()));
         this.attempts.abortAll(run, 'run-timeout', false);
         this.scheduleFlush();
       }, spec.timeoutMs);
     }
-    this.heartbeat ??= setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.heartbeat ??= every(this.options.clock, this.options.heartbeatMs, () => void this.beat());
     return run;
   }
 
@@ -321,14 +325,14 @@ export class Engine {
   }
 
   private enqueue(run: ActiveRun, stepId: string): void {
-    this.slots.enqueue(run, stepId, this.options.clock());
+    this.slots.enqueue(run, stepId, this.options.clock.now());
   }
 
   private armRetry(run: ActiveRun, stepId: string, dueAt: number): void {
     run.addTimer(() => {
-      this.record(run, run.machine.apply({ type: 'backoff-elapsed', stepId }, this.options.clock()));
+      this.record(run, run.machine.apply({ type: 'backoff-elapsed', stepId }, this.options.clock.now()));
       this.scheduleFlush();
-    }, Math.max(0, dueAt - this.options.clock()));
+    }, Math.max(0, dueAt - this.options.clock.now()));
   }
 
   /** Takes ready items while slots, run concurrency and pools allow; stages their attempts. */
@@ -352,7 +356,7 @@ export class Engine {
     this.flushing = true;
     let retryIn: number | undefined;
     try {
-      const launches = [...this.heldLaunches, ...this.dispatch(this.options.clock())];
+      const launches = [...this.heldLaunches, ...this.dispatch(this.options.clock.now())];
       this.heldLaunches = [];
       // Only ends staged before this commit are durable after it; an end recorded while an
       // async store's commit is in flight waits for the next flush.
@@ -405,10 +409,10 @@ export class Engine {
       }
       for (const run of ending) this.finishRun(run);
     } catch (e) {
-      this.fail(e instanceof Error ? e : new Error(String(e)));
+      this.fail(coerceError(e));
     } finally {
       this.flushing = false;
-      if (retryIn !== undefined && !this.fatal) setTimeout(() => this.scheduleFlush(), retryIn);
+      if (retryIn !== undefined && !this.fatal) this.options.clock.setTimer(retryIn, () => this.scheduleFlush());
     }
     if (this.flushAgain) {
       this.flushAgain = false;
@@ -422,7 +426,7 @@ export class Engine {
    */
   private dropCreated(batch: Batch, e: unknown): Set<string> {
     const ids = new Set<string>();
-    const err = e instanceof Error ? e : new Error(String(e));
+    const err = coerceError(e);
     for (const { record } of batch.runsCreated ?? []) {
       ids.add(record.id);
       const run = this.runs.get(record.id);
@@ -432,7 +436,7 @@ export class Engine {
       this.creating.delete(record.id);
     }
     if (ids.size && this.runs.size === 0) {
-      clearInterval(this.heartbeat);
+      this.heartbeat?.();
       this.heartbeat = undefined;
     }
     return ids;
@@ -444,7 +448,7 @@ export class Engine {
     run.clearTimers();
     // The commit that ended the run also let go of it (RunUpdate.release).
     if (this.runs.size === 0) {
-      clearInterval(this.heartbeat);
+      this.heartbeat?.();
       this.heartbeat = undefined;
     }
     run.done.resolve({ id: run.id, state: t.to as RunSummary['state'], ...(t.reason ? { reason: t.reason } : {}) });
@@ -452,7 +456,7 @@ export class Engine {
 
   /** Renews leases and picks up cancel requests made by other processes (`baton cancel`). */
   private async beat(): Promise<void> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     for (const run of [...this.runs.values()]) {
       try {
         const { held, cancelRequested, paused } = await this.store.renewRun(run.id, this.owner.owner, now, this.options.leaseMs);
@@ -478,7 +482,7 @@ export class Engine {
     if (r.paused === run.paused) return;
     run.paused = r.paused;
     // The event is already committed (by pauseRun / unpauseRun); listeners hear it is now in effect.
-    const e: NewEvent = { runId: run.id, type: r.paused ? 'run-paused' : 'run-resumed', at: this.options.clock() };
+    const e: NewEvent = { runId: run.id, type: r.paused ? 'run-paused' : 'run-resumed', at: this.options.clock.now() };
     for (const l of this.listeners) l(e);
     if (r.paused) return;
     // Ready steps that waited go back to the queue, where dispatch weighs them again.
@@ -492,8 +496,13 @@ export class Engine {
    * Returns the delay before the next try, ms.
    */
   private storeFailed(e: unknown): number {
-    const err = e instanceof Error ? e : new Error(String(e));
-    const now = this.options.clock();
+    const err = coerceError(e);
+    // Waiting does not free a disk: stop now, with what to free in the message.
+    if (isDiskFull(err)) {
+      this.fail(new StoreDiskFullError(err));
+      return 0;
+    }
+    const now = this.options.clock.now();
     this.outageSince ??= now;
     // Past this, another process may have taken a run over: committing then could overwrite it.
     const window = this.options.leaseMs - 2 * this.options.heartbeatMs;
@@ -509,7 +518,7 @@ export class Engine {
   private fail(err: Error): void {
     if (this.fatal) return;
     this.fatal = err;
-    clearInterval(this.heartbeat);
+    this.heartbeat?.();
     for (const c of this.creating.values()) c.reject(err);
     for (const run of this.runs.values()) {
       this.attempts.abortAll(run, 'cancelled', true);
