@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine, SqliteStore, WorkflowSpec } from '../src/index.js';
 import { createEngine, loadWorkflowFile, openSqliteStore, pidAlive } from '../src/index.js';
-import type { EngineOptions } from '../src/index.js';
+import type { EngineOptions, NewEvent } from '../src/index.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,6 +83,24 @@ export async function engineRig(opts: Partial<EngineOptions> = {}): Promise<Engi
     },
   };
 }
+
+/**
+ * Resolves with the first event the engine commits from now on that matches `pred` (events
+ * reach listeners once durable). Subscribe before the action that causes it.
+ */
+export function nextEvent(engine: Engine, pred: (e: NewEvent) => boolean): Promise<NewEvent> {
+  return new Promise((resolve) => {
+    const off = engine.onEvent((e) => {
+      if (!pred(e)) return;
+      off();
+      resolve(e);
+    });
+  });
+}
+
+/** Matches a committed step transition `stepId -> to` (any step when `stepId` is undefined). */
+export const stepTo = (to: string, stepId?: string) => (e: NewEvent): boolean =>
+  e.type === 'step' && e.to === to && (stepId === undefined || e.stepId === stepId);
 
 /** Loads an engine fixture. */
 export function loadFixture(name: string): Promise<WorkflowSpec> {
