@@ -3,13 +3,12 @@
  * A timer for any duration, measured on the monotonic clock.
  *
  * Node's `setTimeout` takes at most 2^31−1 ms (about 24.8 days); a longer delay is clamped
- * to 1 ms with only a warning, so `timeout: 30d` would fire at once. Node also arms a timer
- * against the event loop's cached time: a timer created after the loop was blocked (a
- * CPU-bound handler) is based on a stale "now" and fires early by as long as the block
- * lasted. This timer fixes both: it waits in slices of at most 2^31−1 ms and, whenever a
- * slice ends, checks `performance.now()` (never cached, never set back by NTP) and waits
- * again for whatever is left. Small enough not to need a library: the `long-timeout`
- * package chains slices but keeps the early-fire problem.
+ * to 1 ms with only a warning, so `timeout: 30d` would fire at once. This timer waits in
+ * slices of at most 2^31−1 ms and, whenever a slice ends, checks `performance.now()`
+ * (monotonic: never set back by NTP or an operator) and waits again for whatever is left,
+ * so it never fires early — not even the millisecond `setTimeout` may be early by against
+ * a wall clock. Small enough not to need a library: the `long-timeout` package chains
+ * slices the same way but without that check.
  */
 
 /** The largest delay `setTimeout` honours, ms (2^31−1); longer ones wait in slices. */
