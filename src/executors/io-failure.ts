@@ -10,6 +10,18 @@ import { errorMessage, systemErrorCode } from '../shared/errors.js';
 /** Error codes that a later try may not meet again (space freed, descriptors closed). */
 const TRANSIENT = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EIO', 'ENOMEM']);
 
+/** Plain words for the usual codes (Node's own message repeats the path). */
+const REASONS: Partial<Record<string, string>> = {
+  ENAMETOOLONG: 'the file name is too long (ENAMETOOLONG)',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  ENOTDIR: 'a part of the path is a file, not a folder (ENOTDIR)',
+  EEXIST: 'a part of the path is a file, not a folder (EEXIST)',
+  EROFS: 'the file system is read-only (EROFS)',
+  EMFILE: "too many open files in this process (EMFILE): raise the limit (ulimit -n) or lower the engine's slots",
+  ENFILE: 'too many open files on this machine (ENFILE)',
+};
+
 /**
  * The failure of an attempt whose own file or process could not be handled.
  *
@@ -32,6 +44,6 @@ export function ioFailure(e: unknown, what: string, path: string): Failure {
       details,
     };
   }
-  const hint = code === 'EMFILE' || code === 'ENFILE' ? ': too many open files; raise the limit (ulimit -n) or lower the engine\'s slots' : '';
-  return { type: 'io-error', message: `${what} failed at ${path}: ${errorMessage(e)}${hint}`, retryable: code !== undefined && TRANSIENT.has(code), details };
+  const why = (code !== undefined ? REASONS[code] : undefined) ?? errorMessage(e);
+  return { type: 'io-error', message: `${what} at ${path} failed: ${why}`, retryable: code !== undefined && TRANSIENT.has(code), details };
 }

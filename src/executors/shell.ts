@@ -138,9 +138,9 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       resolve(r);
     };
     // First, before anything that may throw: an 'error' without a listener kills the process.
-    // On EMFILE/ENFILE Node emits it and leaves stdout and stderr null.
+    // On EMFILE/ENFILE Node emits it and never sets up stdout and stderr.
     child.on('error', (e: Error) => finish(spawnFailure(e, file, req.cwd)));
-    if (child.stdout === null || child.stderr === null) return;
+    if (!(child.stdout as Readable | null | undefined) || !(child.stderr as Readable | null | undefined)) return;
     child.stdout.on('data', (c: Buffer) => req.log.write(c, 'stdout'));
     child.stderr.on('data', (c: Buffer) => req.log.write(c, 'stderr'));
     // A read error on a pipe ends its stream; 'close' still reports how the process ended.
