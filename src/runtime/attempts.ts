@@ -23,7 +23,7 @@ import type { RemoteEnd } from './fleet-dispatch.js';
 import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
 import { ReadyQueue } from './ready-queue.js';
-import type { RunSummary } from './engine.js';
+import type { RunSummary } from './engine-types.js';
 import type { CancelTimer, Clock } from './clock.js';
 
 /** An attempt in flight. */
