@@ -8,7 +8,7 @@
 import type { RunMachine } from '../core/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { NewEvent } from '../store/index.js';
-import type { CompiledEngineOptions, EngineOptions } from './options.js';
+import type { EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
 import type { ActiveRun } from './attempts.js';
 import { newActiveRun } from './attempts.js';
@@ -32,10 +32,6 @@ export function createEngine(options: EngineOptions): Engine {
 export class Engine extends CommitLoop {
   /** Versions this engine saved: immutable, so saved once per process, not once per run. */
   private readonly savedVersions = new Set<string>();
-
-  constructor(options: CompiledEngineOptions) {
-    super(options);
-  }
 
   /** Subscribes to committed events. Returns the unsubscribe function. */
   onEvent(listener: EngineListener): () => void {
