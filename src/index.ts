@@ -56,6 +56,10 @@ export type {
 // Running workflows.
 export { createEngine, Engine, RunHeldError, ResumeError } from './runtime/index.js';
 export type { EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
+// Time as the engine sees it (retries, timeouts, heartbeats): a virtual clock lets a test
+// advance days in milliseconds.
+export { VirtualClock, StoreDiskFullError } from './runtime/index.js';
+export type { Clock } from './runtime/index.js';
 
 // Assembling a baton process (what the CLI's commands do): the store opened and migrated,
 // fleet-or-local decided from it, one engine.

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PgStore } from '../src/index.js';
 import type { NewEvent } from '../src/store/index.js';
 import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../src/index.js';
+import { VirtualClock } from '../src/runtime/index.js';
 import { processAlive, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
@@ -128,7 +129,9 @@ describe('engine on PostgreSQL', () => {
 
     // The doomed holder has a store (connection pool) of its own.
     const store1 = await pgStore();
-    const engine1 = createEngine({ store: store1, dataDir: dir, ...engineOptions });
+    // Its heartbeats and its patience with a failing store run on a virtual clock.
+    const clock1 = new VirtualClock();
+    const engine1 = createEngine({ store: store1, dataDir: dir, ...engineOptions, clock: clock1 });
     const bRunning = new Promise<void>((resolve) => engine1.onEvent((e) => e.stepId === 'b' && e.to === 'running' && resolve()));
     const run1 = await engine1.startRun(spec, workflowVersion(spec));
     const died = run1.result.then(
@@ -143,6 +146,11 @@ describe('engine on PostgreSQL', () => {
     // Death: the holder loses its database (its next heartbeat fails and it stops for good),
     // its lease lapses, and its pid is one no process has; its step's process group is killed.
     await store1.close();
+    // Each virtual second brings failing heartbeats; once the outage outlasts what its lease
+    // allows (lease - 2 heartbeats, 14.8 s), it stops for good: no 15 s of real waiting.
+    let gaveUp = false;
+    void died.then(() => (gaveUp = true));
+    await waitFor(() => gaveUp || void clock1.advance(1_000), 5_000, 'the holder to give up on its store');
     expect(await died).toBeInstanceOf(Error);
     await sql(db.url, 'UPDATE runs SET owner_pid = $2, lease_expires_at = $3 WHERE id = $1', [run1.id, 2_147_483_646, Date.now() - 60_000]);
     try {

@@ -12,6 +12,7 @@ import type { Engine, SqliteStore, WorkflowSpec } from '../src/index.js';
 import { createEngine, loadWorkflowFile, openSqliteStore } from '../src/index.js';
 import { pidAlive } from '../src/runtime/index.js';
 import type { EngineOptions } from '../src/index.js';
+import type { NewEvent } from '../src/store/index.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -84,6 +85,24 @@ export async function engineRig(opts: Partial<EngineOptions> = {}): Promise<Engi
     },
   };
 }
+
+/**
+ * Resolves with the first event the engine commits from now on that matches `pred` (events
+ * reach listeners once durable). Subscribe before the action that causes it.
+ */
+export function nextEvent(engine: Engine, pred: (e: NewEvent) => boolean): Promise<NewEvent> {
+  return new Promise((resolve) => {
+    const off = engine.onEvent((e) => {
+      if (!pred(e)) return;
+      off();
+      resolve(e);
+    });
+  });
+}
+
+/** Matches a committed step transition `stepId -> to` (any step when `stepId` is undefined). */
+export const stepTo = (to: string, stepId?: string) => (e: NewEvent): boolean =>
+  e.type === 'step' && e.to === to && (stepId === undefined || e.stepId === stepId);
 
 /** Loads an engine fixture. */
 export function loadFixture(name: string): Promise<WorkflowSpec> {

@@ -25,6 +25,7 @@ import {
 } from './batch-items.js';
 import { runHandler, toOutput } from './handler.js';
 import { runShell } from './shell.js';
+import { setLongTimeout } from '../shared/index.js';
 import type { AttemptRequest, AttemptResult, BatchHooks, ExecutorLimits } from './types.js';
 import { errorMessage } from '../shared/index.js';
 
@@ -272,11 +273,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = (): void => {
-      clearTimeout(timer);
+      cancel();
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    // A group's backoff is user text: no 2^31 ms limit.
+    const cancel = setLongTimeout(ms, done);
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -20,6 +20,7 @@ export type { Masker, MaskStream } from './mask.js';
 export { resolveSecrets } from './secrets.js';
 export { isWithheldVariable, scrubEnvironment, WITHHELD_PG_VARIABLES } from './env.js';
 export type { SecretResolution, MissingSecret, SecretProblem } from './secrets.js';
+export { ioFailure } from './io-failure.js';
 export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';

@@ -4,6 +4,8 @@ import { types } from 'node:util';
 import type { StepLogger } from '../workflow/index.js';
 import type { Masker, MaskStream } from './mask.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
+import type { Failure } from '../core/index.js';
+import { ioFailure } from './io-failure.js';
 
 /**
  * One attempt's log file, capped at `capBytes`. The file is opened on the first write, so
@@ -13,6 +15,11 @@ import type { JsonObject, JsonValue } from '../shared/index.js';
  * With a masker ({@link AttemptLog.maskWith}), secret values never reach the file: raw
  * chunks are masked per stream, holding back a short tail so a value split across chunks is
  * still caught (the tail is written by a later chunk or by `close`); lines are masked whole.
+ *
+ * No method throws for I/O: a folder, open, write or close that fails (a full disk, a name
+ * too long, a path through a regular file, too many open files) sets {@link failure}, calls
+ * `onFailure` once, and drops every later write. The runtime then fails the attempt with
+ * that failure; a handler's `ctx.log.info` never throws into its code.
  */
 export class AttemptLog implements StepLogger {
   private fd: number | undefined;
@@ -22,15 +29,23 @@ export class AttemptLog implements StepLogger {
   /** The masker in use, if any; read by logs that wrap this one. */
   masker: Masker | undefined;
   private streams: Map<string, MaskStream> | undefined;
+  private failed: Failure | undefined;
 
   /**
    * @param path - absolute file path; its folder is created on first write.
    * @param capBytes - bytes kept per attempt; later output is dropped with one marker line. @default 10 MiB
+   * @param onFailure - called once, when the file first cannot be made, opened, written or closed.
    */
   constructor(
     readonly path: string,
     readonly capBytes = 10 * 1024 * 1024,
+    private readonly onFailure?: (failure: Failure) => void,
   ) {}
+
+  /** Why the log could not be written (type `disk-full` or `io-error`, see `ioFailure`); undefined while it works. */
+  get failure(): Failure | undefined {
+    return this.failed;
+  }
 
   /** Whether anything was written. */
   get used(): boolean {
@@ -114,24 +129,50 @@ export class AttemptLog implements StepLogger {
   close(): void {
     this.flush();
     this.closed = true;
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    try {
+      closeSync(fd);
+    } catch (e) {
+      // Some file systems (NFS) report a failed deferred write only at close.
+      this.fail(e);
+    }
   }
 
   private append(buf: Buffer): void {
-    if (!buf.length) return;
-    if (this.closed) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      appendFileSync(this.path, buf);
+    if (!buf.length || this.failed) return;
+    try {
+      if (this.closed) {
+        mkdirSync(dirname(this.path), { recursive: true });
+        appendFileSync(this.path, buf);
+        this.written += buf.length;
+        return;
+      }
+      if (this.fd === undefined) {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.fd = openSync(this.path, 'a');
+      }
+      // writeSync may write part of a buffer (a pipe, a nearly full disk): write the rest.
+      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
       this.written += buf.length;
-      return;
+    } catch (e) {
+      this.fail(e);
     }
-    if (this.fd === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, 'a');
+  }
+
+  private fail(e: unknown): void {
+    if (this.failed) return;
+    this.failed = ioFailure(e, "the attempt's log", this.path);
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // the failure that matters is recorded
+      }
+      this.fd = undefined;
     }
-    writeSync(this.fd, buf);
-    this.written += buf.length;
+    this.onFailure?.(this.failed);
   }
 }
 

@@ -6,9 +6,14 @@
  * The command does not see baton's own variables nor its database credentials (./env.ts).
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { JsonValue } from '../shared/index.js';
-import { errorMessage } from '../shared/index.js';
+import { errorMessage, systemErrorCode } from '../shared/index.js';
+import type { CancelTimer } from '../shared/index.js';
+import { setLongTimeout } from '../shared/index.js';
+import { ioFailure } from './io-failure.js';
 import { scrubEnvironment } from './env.js';
 import type { Masker } from './mask.js';
 import { NO_MASKING } from './mask.js';
@@ -104,15 +109,22 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
 
   const result = await new Promise<AttemptResult>((resolve) => {
     let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
+    let killTimer: CancelTimer | undefined;
     let watch: { stop(): Usage } | undefined;
-    const child = spawn(file, args, {
-      cwd: req.cwd,
-      env,
-      detached: !win, // own process group: the group id is the child's pid
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(file, args, {
+        cwd: req.cwd,
+        env,
+        detached: !win, // own process group: the group id is the child's pid
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (e) {
+      // Node throws (rather than emits) for some errors, e.g. a bad argument or EINVAL.
+      resolve(spawnFailure(e, file, req.cwd));
+      return;
+    }
     const signalGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
@@ -124,13 +136,13 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     };
     const onAbort = (): void => {
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), limits.graceMs);
+      killTimer = setLongTimeout(limits.graceMs, () => signalGroup('SIGKILL'));
     };
     const onForce = (): void => signalGroup('SIGKILL');
     const finish = (r: AttemptResult): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(killTimer);
+      killTimer?.();
       req.log.flush(); // stdio ended: what masking held back can be written
       const usage = watch?.stop();
       if (usage?.cpuMs !== undefined) r.cpuMs = usage.cpuMs;
@@ -139,12 +151,15 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
       req.force.removeEventListener('abort', onForce);
       resolve(r);
     };
+    // First, before anything that may throw: an 'error' without a listener kills the process.
+    // On EMFILE/ENFILE Node emits it and never sets up stdout and stderr.
+    child.on('error', (e: Error) => finish(spawnFailure(e, file, req.cwd)));
+    if (!(child.stdout as Readable | null | undefined) || !(child.stderr as Readable | null | undefined)) return;
     child.stdout.on('data', (c: Buffer) => req.log.write(c, 'stdout'));
     child.stderr.on('data', (c: Buffer) => req.log.write(c, 'stderr'));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'ENOENT' ? ` (is '${file}' installed and on PATH, and does cwd '${req.cwd}' exist?)` : '';
-      finish(fail('spawn', `could not start '${file}': ${e.message}${hint}`, e.code !== 'ENOENT'));
-    });
+    // A read error on a pipe ends its stream; 'close' still reports how the process ended.
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
     child.on('spawn', () => {
       if (child.pid !== undefined) {
         req.onSpawn?.(child.pid);
@@ -170,16 +185,33 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
   });
 
   if (!result.ok) {
-    rmSync(req.outputPath, { force: true });
+    try {
+      rmSync(req.outputPath, { force: true });
+    } catch {
+      // an output file of a failed attempt is never read
+    }
     return result;
   }
-  const output = readOutput(req.outputPath, limits.maxOutputBytes, req.masker ?? NO_MASKING);
+  let output: ReturnType<typeof readOutput>;
+  try {
+    output = readOutput(req.outputPath, limits.maxOutputBytes, req.masker ?? NO_MASKING);
+  } catch (e) {
+    return { ...result, ok: false, failure: ioFailure(e, "the step's output file ($BATON_OUTPUT)", req.outputPath) };
+  }
   if ('failure' in output) return { ok: false, failure: output.failure, exitCode: 0 };
   return { ...result, output: output.value };
 }
 
 /** Characters of an invalid `$BATON_OUTPUT` file quoted in its error. */
 const QUOTED_OUTPUT_CHARS = 60;
+
+/** The failure of a process that could not be started. */
+function spawnFailure(e: unknown, file: string, cwd: string): Extract<AttemptResult, { ok: false }> {
+  const code = systemErrorCode(e);
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC') return { ok: false, failure: ioFailure(e, `starting '${file}'`, cwd) };
+  const hint = code === 'ENOENT' ? ` (is '${file}' installed and on PATH, and does cwd '${cwd}' exist?)` : '';
+  return fail('spawn', `could not start '${file}': ${errorMessage(e)}${hint}`, code !== 'ENOENT');
+}
 
 /**
  * Reads and removes the `$BATON_OUTPUT` file; an absent file is a null output. Synchronous

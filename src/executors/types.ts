@@ -5,8 +5,12 @@ import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { BatchGroupRecord } from '../store/index.js';
 import type { AttemptLog } from './log.js';
 
-/** Why an attempt's signal was aborted: the runtime sets one of these as `signal.reason`. */
-export type AbortCause = 'cancelled' | 'timeout' | 'run-timeout';
+/**
+ * Why an attempt's signal was aborted: the runtime sets one of these as `signal.reason`.
+ * `failed`: the runtime failed the attempt itself, for an I/O error of its own (its log
+ * could not be written); that failure is recorded, not the step's result.
+ */
+export type AbortCause = 'cancelled' | 'timeout' | 'run-timeout' | 'failed';
 
 /** Everything an executor needs to run one attempt. Values are already interpolated. */
 export interface AttemptRequest {

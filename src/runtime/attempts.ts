@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
 import type { AbortCause, AttemptResult, BatchHooks, BatchProgress } from '../executors/index.js';
-import { AttemptLog, execute } from '../executors/index.js';
+import { AttemptLog, execute, ioFailure } from '../executors/index.js';
+import { errorMessage } from '../shared/index.js';
+import { fileNamePart } from '../shared/index.js';
 import type { StepSpec } from '../workflow/index.js';
 import type { JsonValue } from '../shared/index.js';
 import { interpolate, interpolateValue, resolveStepCwd } from '../workflow/index.js';
@@ -21,7 +23,8 @@ import type { RemoteEnd } from './fleet-dispatch.js';
 import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
 import { ReadyQueue } from './ready-queue.js';
-import type { RunSummary } from './engine.js';
+import type { RunSummary } from './engine-types.js';
+import type { CancelTimer, Clock } from './clock.js';
 
 /** An attempt in flight. */
 export interface AttemptHandle {
@@ -51,13 +54,15 @@ export interface ActiveRun {
   done: { promise: Promise<RunSummary>; resolve: (s: RunSummary) => void; reject: (e: Error) => void };
   /** Set when the run reached a final state; the engine finishes it after the commit. */
   ended?: RunTransition;
+  /** Calls `fn` in `ms` on the engine's clock (any length), unless `clearTimers` comes first. */
   addTimer(fn: () => void, ms: number): void;
+  /** Cancels every timer `addTimer` set. */
   clearTimers(): void;
 }
 
 /** The in-memory state of a run this engine holds. */
-export function newActiveRun(machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number): ActiveRun {
-  const timers = new Set<NodeJS.Timeout>();
+export function newActiveRun(machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number, clock: Clock): ActiveRun {
+  const timers = new Set<CancelTimer>();
   let resolve!: (s: RunSummary) => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<RunSummary>((res, rej) => ((resolve = res), (reject = rej)));
@@ -74,11 +79,11 @@ export function newActiveRun(machine: RunMachine, version: string, concurrency: 
     handles: new Map(),
     done: { promise, resolve, reject },
     addTimer(fn, ms) {
-      const t = setTimeout(() => (timers.delete(t), fn()), ms);
-      timers.add(t);
+      const cancel = clock.setTimer(ms, () => (timers.delete(cancel), fn()));
+      timers.add(cancel);
     },
     clearTimers() {
-      for (const t of timers) clearTimeout(t);
+      for (const cancel of timers) cancel();
       timers.clear();
     },
   };
@@ -122,7 +127,8 @@ export class AttemptRunner {
     const id = `${run.id}.${stepId}.${number}`;
     const attempt: AttemptRecord = {
       id, runId: run.id, stepId, number, state: 'running', startedAt: now, worker,
-      logPath: join(this.o.dataDir, 'logs', run.id, `${stepId}.${number}.log`),
+      // Bounded and encoded (step ids are user text); short plain ids keep their old names.
+      logPath: join(this.o.dataDir, 'logs', fileNamePart(run.id), `${fileNamePart(stepId)}.${number}.log`),
     };
     this.events.started(run, stepId, attempt);
     const spec = run.machine.stepSpec(stepId);
@@ -150,16 +156,30 @@ export class AttemptRunner {
     const handle: AttemptHandle = { attemptId: attempt.id, graceful: new AbortController(), force: new AbortController() };
     run.handles.set(stepId, handle);
     if (m.isEnding) handle.graceful.abort('cancelled' satisfies AbortCause);
-    const log = new AttemptLog(attempt.logPath!, this.o.logCapBytes);
-    let timer: NodeJS.Timeout | undefined;
-    if (spec.timeoutMs !== undefined) {
-      timer = setTimeout(() => handle.graceful.abort('timeout' satisfies AbortCause), spec.timeoutMs);
-    }
+    // The log fails the attempt, never the process: the step is stopped and the failure kept.
+    const log = new AttemptLog(attempt.logPath!, this.o.logCapBytes, () => {
+      if (!handle.graceful.signal.aborted) handle.graceful.abort('failed' satisfies AbortCause);
+    });
+    // Measured from this attempt's own start, not its row's: when a CPU-bound handler held
+    // the event loop, the attempts launched after it in the same turn start later.
+    const clock = this.o.clock;
+    const startedAt = clock.now();
+    const timeoutMs = spec.timeoutMs;
+    let timer: CancelTimer | undefined;
+    if (timeoutMs !== undefined) timer = clock.setTimer(timeoutMs, () => handle.graceful.abort('timeout' satisfies AbortCause));
     const end = (result: AttemptResult): void => {
-      clearTimeout(timer);
+      timer?.();
       log.close();
       run.handles.delete(stepId);
-      this.end(run, stepId, attempt, result, handle.graceful.signal.reason as AbortCause | undefined);
+      let cause = handle.graceful.signal.reason as AbortCause | undefined;
+      // A result that comes after the deadline is discarded (README "Handlers"): a handler
+      // that blocked the event loop past its timeout returns before its timer can run.
+      if (cause === undefined && timeoutMs !== undefined && clock.now() - startedAt >= timeoutMs) cause = 'timeout';
+      if (log.failure !== undefined && (cause === undefined || cause === 'failed')) {
+        result = { ...usageOf(result), ok: false, failure: log.failure };
+        cause = undefined;
+      }
+      this.end(run, stepId, attempt, result, cause);
     };
     const remoteEnd = (e: RemoteEnd): void => {
       log.close();
@@ -168,7 +188,7 @@ export class AttemptRunner {
       else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, e.local !== true);
     };
     if (published && this.dispatcher) {
-      clearTimeout(timer); // the worker enforces the step's timeout
+      timer?.(); // the worker enforces the step's timeout
       handle.remote = true;
       this.dispatcher.expect(attempt.id, run.id, stepId, remoteEnd);
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
@@ -184,36 +204,40 @@ export class AttemptRunner {
         batch = batchHooks(spec.batch, m.scope, this.o.store, run.id, stepId, this.o, (p) => this.events.batch(run, stepId, attempt.id, p));
       }
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      end({ ok: false, failure: { type: 'expression', message, retryable: false } });
+      end({ ok: false, failure: { type: 'expression', message: errorMessage(e), retryable: false } });
       return;
     }
     // Fleet mode: workers run it. Batch steps and inline (SDK) handlers stay here: the first
     // needs this engine's store for its groups, the second cannot travel.
     if (this.dispatcher && runsRemotely(spec)) {
       // Taken over on resume: published again (a no-op once a worker claimed it).
-      clearTimeout(timer);
+      timer?.();
       handle.remote = true;
       this.dispatcher.submit(fleetRow(run, stepId, attempt, { env, inputs, cwd }, this.o), remoteEnd);
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;
     }
-    const outDir = join(this.o.dataDir, 'outputs', run.id);
+    const outDir = join(this.o.dataDir, 'outputs', fileNamePart(run.id));
     // Batch steps keep group item lists and results there too, whatever their action.
     if ((spec.action.kind === 'run' || batch) && !this.madeDirs.has(outDir)) {
-      mkdirSync(outDir, { recursive: true });
+      try {
+        mkdirSync(outDir, { recursive: true });
+      } catch (e) {
+        end({ ok: false, failure: ioFailure(e, "the attempt's output folder", outDir) });
+        return;
+      }
       this.madeDirs.add(outDir);
     }
     execute(
       {
         runId: run.id, workflow: m.spec.name, stepId, attemptId: attempt.id, attempt: attempt.number, step: spec,
         baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId),
-        signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${attempt.id}.json`),
+        signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${fileNamePart(attempt.id)}.json`),
         onSpawn: (pid) => this.events.pid(attempt.id, pid), ...(batch ? { batch } : {}),
         ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
       },
       { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes },
-    ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: String(e), retryable: true } }));
+    ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } }));
   }
 
   /** Aborts every attempt of a run: gracefully, or at once with `force`. */
@@ -229,19 +253,15 @@ export class AttemptRunner {
 
   /** A fleet attempt's lease expired (its worker died or stalled): the machine retries it. */
   private lost(run: ActiveRun, stepId: string, attempt: AttemptRecord): void {
-    const now = this.o.clock();
+    const now = this.o.clock.now();
     const t = run.machine.apply({ type: 'attempt-lost', stepId }, now);
     const error: Failure = { type: 'lost', message: 'the worker running it stopped renewing its lease', retryable: true };
     this.events.ended(run, stepId, { id: attempt.id, state: 'lost', endedAt: now, error }, t, true);
   }
 
   private end(run: ActiveRun, stepId: string, attempt: AttemptRecord, result: AttemptResult, cause: AbortCause | undefined, applied = false): void {
-    const now = this.o.clock();
-    const usage = {
-      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-      ...(result.peakRssBytes !== undefined ? { peakRssBytes: result.peakRssBytes } : {}),
-      ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
-    };
+    const now = this.o.clock.now();
+    const usage = usageOf(result);
     const m = run.machine;
     // The abort cause decides first: a step that traps SIGTERM and exits 0 after its timeout
     // or a cancel did not succeed (a timeout is a failure, DESIGN.md glossary).
@@ -271,6 +291,15 @@ export class AttemptRunner {
     const t = m.apply({ type: 'attempt-failed', stepId, failure: result.failure, reason }, now, this.o.random());
     this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t, applied);
   }
+}
+
+/** The exit code and resource figures of a result, without its outcome. */
+function usageOf(result: AttemptResult): Pick<AttemptResult, 'exitCode' | 'peakRssBytes' | 'cpuMs'> {
+  return {
+    ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    ...(result.peakRssBytes !== undefined ? { peakRssBytes: result.peakRssBytes } : {}),
+    ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
+  };
 }
 
 /** `1500` -> `1.5s`, `300000` -> `5m`. */

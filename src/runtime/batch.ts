@@ -52,7 +52,7 @@ export function batchHooks(
     loadGroups: () => store.getBatchGroups(runId, stepId),
     saveGroups: (groups) => store.saveBatchGroups(runId, stepId, groups),
     progress: emit,
-    clock: o.clock,
+    clock: () => o.clock.now(),
     random: o.random,
   };
 }

@@ -1,122 +1,37 @@
 /**
  * @module runtime/engine
- * The engine loop: claim -> execute -> report, for runs held by this process.
- *
- * Write-ahead by group commit: machine transitions and attempt starts accumulate in one
- * batch; a flush (one `setImmediate` after the first change) commits the batch in one
- * transaction, and only then are the new attempts started and listeners told. So a process
- * never starts before its attempt row exists, and dependents never start before the result
- * they depend on is durable, while thousands of transitions share one commit.
+ * The engine loop: claim -> execute -> report, for runs held by this process. This file
+ * admits runs (start, resume, adopt), applies operator requests (cancel, pause) and keeps
+ * leases alive by heartbeat; the commit discipline — every change committed before its
+ * effect, by group commit — lives in ./engine-commit.ts.
  */
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import type { RunMachine, Transition } from '../core/index.js';
+import type { RunMachine } from '../core/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
-import type { AttemptRecord, Batch, NewEvent, RunOwner, RunRecord, Store, StoredStepRun } from '../store/index.js';
-import { Slots } from './slots.js';
-import type { CompiledEngineOptions, EngineOptions } from './options.js';
+import type { NewEvent } from '../store/index.js';
+import type { EngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
-import type { ActiveRun, Launch } from './attempts.js';
+import type { ActiveRun } from './attempts.js';
 import { newActiveRun } from './attempts.js';
-import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './batching.js';
-import { FleetDispatcher } from './fleet-dispatch.js';
-import { AttemptRunner } from './attempts.js';
-import { progressData } from './batch.js';
 import { holderAlive } from './liveness.js';
 import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
-import type { NewRunOptions } from './records.js';
-import { BatonError } from '../shared/index.js';
+import { every } from './clock.js';
+import { CommitLoop } from './engine-commit.js';
+import type { EngineListener, RunHandle, StartRunOptions } from './engine-types.js';
+import { RunHeldError } from './engine-types.js';
 
-/** A run's end, as `RunHandle.result` reports it. */
-export interface RunSummary {
-  id: string;
-  state: 'succeeded' | 'failed' | 'cancelled';
-  reason?: string;
-}
-
-/** A run held by this engine. */
-export interface RunHandle {
-  id: string;
-  /** Settles when the run ends; rejects only if the store fails. */
-  result: Promise<RunSummary>;
-  /** The run as created, for runs this engine created (`startRun`). */
-  record?: RunRecord;
-}
-
-/** Options for a run started in this engine. */
-export type StartRunOptions = Omit<NewRunOptions, 'dueAt' | 'schedule'>;
-
-/** Listener of committed events (they are durable when a listener sees them). */
-export type EngineListener = (e: NewEvent) => void;
-
-/** Thrown when a run is held by another live process. */
-export class RunHeldError extends BatonError {
-  constructor(
-    readonly runId: string,
-    readonly holder: string,
-  ) {
-    super('run-held', `run ${runId} is being executed by ${holder}; stop it there or wait for it, or 'baton cancel ${runId}'`);
-  }
-}
+export type { EngineListener, RunHandle, RunSummary, StartRunOptions } from './engine-types.js';
+export { RunHeldError } from './engine-types.js';
 
 /** Creates an engine over a store. */
 export function createEngine(options: EngineOptions): Engine {
   return new Engine(compileEngineOptions(options));
 }
 
-/** Executes runs durably; see the module comment for the commit discipline. */
-export class Engine {
-  readonly owner: RunOwner;
-  private readonly store: Store;
-  private readonly runs = new Map<string, ActiveRun>();
-  private readonly slots: Slots;
-  private readonly listeners = new Set<EngineListener>();
+/** Executes runs durably; see ./engine-commit.ts for the commit discipline. */
+export class Engine extends CommitLoop {
   /** Versions this engine saved: immutable, so saved once per process, not once per run. */
   private readonly savedVersions = new Set<string>();
-  private readonly attempts: AttemptRunner;
-  private batch = emptyBatch();
-  private stepRows = new Map<string, StoredStepRun>();
-  private flushScheduled = false;
-  private flushing = false;
-  private flushAgain = false;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private fatal: Error | undefined;
-  /** Since when the store has been failing (ms), while commits are retried. */
-  private outageSince: number | undefined;
-  /** Attempts whose rows wait in an uncommitted batch: they start once it commits. */
-  private heldLaunches: Launch[] = [];
-  /** Fleet mode: publishes attempts to workers and brings back their ends. */
-  private readonly dispatcher: FleetDispatcher | undefined;
-  /** Runs `startRun` staged for creation in an uncommitted batch, with their creators' answers. */
-  private readonly creating = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
-
-  constructor(readonly options: CompiledEngineOptions) {
-    this.store = options.store;
-    this.slots = new Slots(options.slots, options.agingMs);
-    this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
-    if (options.fleet) {
-      this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
-        this.batch.events.push({
-          runId: u.runId, stepId: u.stepId, attemptId: u.attemptId, type: 'unschedulable', at: this.options.clock(), data: { reason: u.reason },
-        });
-        this.scheduleFlush();
-      });
-    }
-    this.attempts = new AttemptRunner(options, {
-      started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
-      published: (row) => (this.batch.attemptsPublished ??= []).push(row),
-      // A hint for ending orphans after a crash, committed with the next flush: the sweep in
-      // killOrphanGroups finds an attempt's processes by its id even without it.
-      pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
-      ended: (run, stepId, end, transitions, applied) => this.onAttemptEnded(run, stepId, end, transitions, applied),
-      // Group results are already durable (saved by the batch executor); the event only tells listeners.
-      batch: (run, stepId, attemptId, p) => {
-        this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock(), data: progressData(p) });
-        this.scheduleFlush();
-      },
-    }, this.dispatcher);
-  }
 
   /** Subscribes to committed events. Returns the unsubscribe function. */
   onEvent(listener: EngineListener): () => void {
@@ -132,7 +47,7 @@ export class Engine {
    *   and it does not run.
    */
   async startRun(spec: WorkflowSpec, version: string, opts: StartRunOptions = {}): Promise<RunHandle> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     if (!this.savedVersions.has(version)) {
       await this.store.saveWorkflow(workflowRecord(spec, version, now));
       this.savedVersions.add(version);
@@ -157,7 +72,7 @@ export class Engine {
    * schedule tick). @throws RunHeldError when another process took it first; RunNotFoundError.
    */
   async startQueuedRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     if (!(await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, holderAlive))) {
       throw new RunHeldError(runId, 'another process');
     }
@@ -185,7 +100,7 @@ export class Engine {
    * @throws RunHeldError when another live process holds the run; RunNotFoundError.
    */
   async resumeRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     const taken = await this.store.acquireRun(runId, this.owner, now, this.options.leaseMs, holderAlive);
     if (!taken) {
       const r = await this.store.getRun(runId);
@@ -220,7 +135,7 @@ export class Engine {
   cancelRun(runId: string, opts: { force?: boolean } = {}): boolean {
     const run = this.runs.get(runId);
     if (!run) return false;
-    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled' }, this.options.clock()));
+    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled' }, this.options.clock.now()));
     this.attempts.abortAll(run, 'cancelled', opts.force ?? false);
     this.scheduleFlush();
     return true;
@@ -253,7 +168,7 @@ export class Engine {
 
   /** Stops timers and releases held runs (they stay resumable). Running attempts are force-stopped. */
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
+    this.heartbeat?.();
     this.heartbeat = undefined;
     for (const run of this.runs.values()) {
       // Fleet attempts are left to their workers: the next coordinator takes them over.
@@ -272,187 +187,22 @@ export class Engine {
     if (this.options.fleet) {
       for (const [name, limit] of Object.entries(spec.pools)) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
     }
-    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs);
+    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs, this.options.clock);
     this.runs.set(run.id, run);
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {
-        this.record(run, machine.apply({ type: 'cancel', reason: 'run-timeout' }, this.options.clock()));
+        this.record(run, machine.apply({ type: 'cancel', reason: 'run-timeout' }, this.options.clock.now()));
         this.attempts.abortAll(run, 'run-timeout', false);
         this.scheduleFlush();
       }, spec.timeoutMs);
     }
-    this.heartbeat ??= setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.heartbeat ??= every(this.options.clock, this.options.heartbeatMs, () => void this.beat());
     return run;
-  }
-
-  /** Stages transitions for the next commit and reacts to the ones that schedule work. */
-  private record(run: ActiveRun, transitions: Transition[], attemptId?: string): void {
-    for (const t of transitions) {
-      if (t.kind === 'run') {
-        this.batch.runs.push({
-          id: run.id, state: t.to,
-          ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null, release: this.owner.owner }),
-        });
-        this.batch.events.push({ runId: run.id, type: 'run', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) });
-        if (t.to !== 'running') run.ended = t;
-        continue;
-      }
-      const rec = run.machine.step(t.stepId);
-      this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: run.positions.get(t.stepId)! });
-      this.batch.events.push(stepEvent(run.id, t, attemptId, rec.attempts));
-      if (t.to === 'queued') this.enqueue(run, t.stepId);
-      else if (t.to === 'retrying' && t.dueAt !== undefined) this.armRetry(run, t.stepId, t.dueAt);
-    }
-  }
-
-  private recordAttemptStart(run: ActiveRun, stepId: string, a: AttemptRecord): void {
-    this.batch.attemptsStarted.push(a);
-    this.record(run, run.machine.apply({ type: 'attempt-started', stepId }, a.startedAt), a.id);
-  }
-
-  private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[], applied?: boolean): void {
-    // One slot freed: hand it to the best item that waited for it (O(log n)), not to all.
-    this.slots.release(run, stepId);
-    // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
-    if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
-    else this.batch.attemptsEnded.push(end);
-    this.record(run, transitions, end.id);
-    this.scheduleFlush();
-  }
-
-  private enqueue(run: ActiveRun, stepId: string): void {
-    this.slots.enqueue(run, stepId, this.options.clock());
-  }
-
-  private armRetry(run: ActiveRun, stepId: string, dueAt: number): void {
-    run.addTimer(() => {
-      this.record(run, run.machine.apply({ type: 'backoff-elapsed', stepId }, this.options.clock()));
-      this.scheduleFlush();
-    }, Math.max(0, dueAt - this.options.clock()));
-  }
-
-  /** Takes ready items while slots, run concurrency and pools allow; stages their attempts. */
-  private dispatch(now: number): Launch[] {
-    return this.slots.take((run) => this.runs.has(run.id), (run, stepId) => this.attempts.prepare(run, stepId, now, this.owner.owner));
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => void this.flush());
-  }
-
-  private async flush(): Promise<void> {
-    this.flushScheduled = false;
-    if (this.fatal) return;
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    this.flushing = true;
-    let retryIn: number | undefined;
-    try {
-      const launches = [...this.heldLaunches, ...this.dispatch(this.options.clock())];
-      this.heldLaunches = [];
-      // Only ends staged before this commit are durable after it; an end recorded while an
-      // async store's commit is in flight waits for the next flush.
-      const ending = [...this.runs.values()].filter((r) => r.ended);
-      const batch = this.batch;
-      const rows = this.stepRows;
-      batch.stepRuns = [...rows.values()];
-      this.batch = emptyBatch();
-      this.stepRows = new Map();
-      if (!isEmpty(batch)) {
-        try {
-          await this.store.commit(batch);
-          this.outageSince = undefined;
-        } catch (e) {
-          retryIn = this.storeFailed(e);
-          // Runs this commit was creating are given up, their creators told: a caller that
-          // got an error must not find the run executing later.
-          const dropped = this.dropCreated(batch, e);
-          // Nothing of it happened: put the rest back in front of what came since, effects held.
-          this.batch = mergeBatches(withoutRuns(batch, dropped), withoutRuns(this.batch, dropped));
-          for (const [k, v] of this.stepRows) rows.set(k, v);
-          this.stepRows = rows;
-          for (const [k, v] of rows) if (dropped.has(v.runId)) rows.delete(k);
-          this.heldLaunches = launches.filter((l) => {
-            if (!dropped.has(l.run.id)) return true;
-            this.slots.release(l.run, l.stepId);
-            return false;
-          });
-          return;
-        }
-        for (const c of batch.runsCreated ?? []) {
-          this.creating.get(c.record.id)?.resolve();
-          this.creating.delete(c.record.id);
-        }
-      }
-      for (const e of batch.events) for (const l of this.listeners) l(e);
-      // A run this commit created starts its steps one turn later: the startRun caller,
-      // resumed by the resolve above, holds its handle (and has set up, e.g. a signal handler)
-      // before any of its steps runs. A run cancelled meanwhile launches them aborted.
-      const fresh = batch.runsCreated?.length ? new Set(batch.runsCreated.map((c) => c.record.id)) : undefined;
-      const later: Launch[] = [];
-      for (const l of launches) {
-        if (fresh?.has(l.run.id)) later.push(l);
-        else this.attempts.launch(l);
-      }
-      if (later.length) {
-        setImmediate(() => {
-          for (const l of later) if (this.runs.has(l.run.id) && !this.fatal) this.attempts.launch(l);
-        });
-      }
-      for (const run of ending) this.finishRun(run);
-    } catch (e) {
-      this.fail(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      this.flushing = false;
-      if (retryIn !== undefined && !this.fatal) setTimeout(() => this.scheduleFlush(), retryIn);
-    }
-    if (this.flushAgain) {
-      this.flushAgain = false;
-      this.scheduleFlush();
-    }
-  }
-
-  /**
-   * Forgets the runs a failed commit was creating and rejects their `startRun` calls.
-   * @returns their ids.
-   */
-  private dropCreated(batch: Batch, e: unknown): Set<string> {
-    const ids = new Set<string>();
-    const err = e instanceof Error ? e : new Error(String(e));
-    for (const { record } of batch.runsCreated ?? []) {
-      ids.add(record.id);
-      const run = this.runs.get(record.id);
-      run?.clearTimers();
-      this.runs.delete(record.id);
-      this.creating.get(record.id)?.reject(err);
-      this.creating.delete(record.id);
-    }
-    if (ids.size && this.runs.size === 0) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
-    return ids;
-  }
-
-  private finishRun(run: ActiveRun): void {
-    const t = run.ended!;
-    this.runs.delete(run.id);
-    run.clearTimers();
-    // The commit that ended the run also let go of it (RunUpdate.release).
-    if (this.runs.size === 0) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
-    run.done.resolve({ id: run.id, state: t.to as RunSummary['state'], ...(t.reason ? { reason: t.reason } : {}) });
   }
 
   /** Renews leases and picks up cancel requests made by other processes (`baton cancel`). */
   private async beat(): Promise<void> {
-    const now = this.options.clock();
+    const now = this.options.clock.now();
     for (const run of [...this.runs.values()]) {
       try {
         const { held, cancelRequested, paused } = await this.store.renewRun(run.id, this.owner.owner, now, this.options.leaseMs);
@@ -478,7 +228,7 @@ export class Engine {
     if (r.paused === run.paused) return;
     run.paused = r.paused;
     // The event is already committed (by pauseRun / unpauseRun); listeners hear it is now in effect.
-    const e: NewEvent = { runId: run.id, type: r.paused ? 'run-paused' : 'run-resumed', at: this.options.clock() };
+    const e: NewEvent = { runId: run.id, type: r.paused ? 'run-paused' : 'run-resumed', at: this.options.clock.now() };
     for (const l of this.listeners) l(e);
     if (r.paused) return;
     // Ready steps that waited go back to the queue, where dispatch weighs them again.
@@ -486,41 +236,4 @@ export class Engine {
     this.scheduleFlush();
   }
 
-  /**
-   * The store failed (a lost connection, a restarting server, a full disk): retry with
-   * backoff while this engine's leases are still surely its own, then stop for good.
-   * Returns the delay before the next try, ms.
-   */
-  private storeFailed(e: unknown): number {
-    const err = e instanceof Error ? e : new Error(String(e));
-    const now = this.options.clock();
-    this.outageSince ??= now;
-    // Past this, another process may have taken a run over: committing then could overwrite it.
-    const window = this.options.leaseMs - 2 * this.options.heartbeatMs;
-    if (now - this.outageSince >= window) {
-      this.fail(new Error(`the store failed for ${now - this.outageSince} ms: ${err.message}`, { cause: err }));
-      return 0;
-    }
-    const elapsed = now - this.outageSince;
-    return Math.min(2_000, 100 + elapsed / 2);
-  }
-
-  /** The store failed for good: stop everything; what was committed stays, the runs stay resumable. */
-  private fail(err: Error): void {
-    if (this.fatal) return;
-    this.fatal = err;
-    clearInterval(this.heartbeat);
-    for (const c of this.creating.values()) c.reject(err);
-    for (const run of this.runs.values()) {
-      this.attempts.abortAll(run, 'cancelled', true);
-      run.clearTimers();
-      // A run still being created has no handle out: its startRun rejects instead.
-      if (this.creating.has(run.id)) void run.done.promise.catch(() => undefined);
-      run.done.reject(err);
-    }
-    this.creating.clear();
-    this.runs.clear();
-    // Its LISTEN connection and poll timers would keep a process that gave up alive.
-    void this.dispatcher?.close().catch(() => undefined);
-  }
 }

@@ -4,6 +4,10 @@
  */
 export * from './engine.js';
 export * from './options.js';
+export { clockFrom, every, realClock } from './clock.js';
+export type { CancelTimer, Clock } from './clock.js';
+export { VirtualClock } from './virtual-clock.js';
+export { StoreDiskFullError, isDiskFull } from './store-failure.js';
 export { ResumeError, cancelStoredRun } from './restore.js';
 export { PriorityRangeError, RerunSelectionError, RunStateError, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun } from './control.js';
 export type { ControlOptions, RerunProblem, RerunResult, RerunSelection, RunAction, RunControlResult } from './control.js';

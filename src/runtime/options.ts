@@ -1,5 +1,7 @@
 import { DEFAULT_AGING_MS } from '../core/index.js';
 import type { FleetStore, Store } from '../store/index.js';
+import type { Clock } from './clock.js';
+import { clockFrom, realClock } from './clock.js';
 
 /** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
 export interface EngineOptions {
@@ -26,8 +28,14 @@ export interface EngineOptions {
   heartbeatMs?: number;
   /** Lost tries of one step run tolerated before it fails. @default 3 */
   maxLostAttempts?: number;
-  /** Clock, ms since epoch. @default Date.now */
-  clock?: () => number;
+  /**
+   * The engine's time and timers: every timestamp it records and every timer it sets
+   * (attempt and run timeouts, retry backoff, heartbeats, commit retries) go through it, so
+   * a test passes a `VirtualClock` and advances it instead of sleeping. A bare function is
+   * read as `now()` (ms since the epoch) with real timers.
+   * @default realClock (`Date.now`, monotonic timers of any length)
+   */
+  clock?: Clock | (() => number);
   /** Uniform [0,1) source for backoff jitter. @default Math.random */
   random?: () => number;
   /**
@@ -48,7 +56,7 @@ export interface EngineOptions {
 }
 
 /** `EngineOptions` with every default filled in; the only options type inside the engine. */
-export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet'>> & { fleet?: FleetStore };
+export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet' | 'clock'>> & { clock: Clock; fleet?: FleetStore };
 
 /** Fills in defaults and checks ranges. @throws RangeError on a non-positive limit. */
 export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
@@ -63,7 +71,7 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     leaseMs: o.leaseMs ?? 15_000,
     heartbeatMs: o.heartbeatMs ?? 1_000,
     maxLostAttempts: o.maxLostAttempts ?? 3,
-    clock: o.clock ?? Date.now,
+    clock: o.clock === undefined ? realClock : typeof o.clock === 'function' ? clockFrom(o.clock) : o.clock,
     random: o.random ?? Math.random,
     fleetPollMs: o.fleetPollMs ?? 1_000,
     queueTimeoutMs: o.queueTimeoutMs ?? 3_600_000,

@@ -9,6 +9,9 @@ import type { AbortCause, AttemptResult, ExecutorLimits } from '../executors/ind
 import { AttemptLog, execute } from '../executors/index.js';
 import type { AttemptOutcome, ClaimedAttempt } from '../store/index.js';
 import { formatMs } from './attempts.js';
+import { errorMessage } from '../shared/index.js';
+import { fileNamePart } from '../shared/index.js';
+import { setLongTimeout } from '../shared/index.js';
 import type { FleetTask } from './fleet-task.js';
 
 /** Why the worker itself gave up an attempt (besides the abort causes the executor knows). */
@@ -52,9 +55,12 @@ export async function runClaimed(
       },
     };
   }
-  const log = new AttemptLog(t.logPath, o.logCapBytes);
-  let timer: NodeJS.Timeout | undefined;
-  if (t.timeoutMs !== undefined) timer = setTimeout(() => a.graceful.abort('timeout' satisfies AbortCause), t.timeoutMs);
+  // The log fails the attempt, never the worker: the step is stopped and the failure kept.
+  const log = new AttemptLog(t.logPath, o.logCapBytes, () => {
+    if (!a.graceful.signal.aborted) a.graceful.abort('failed' satisfies AbortCause);
+  });
+  const startedAt = performance.now();
+  const timer = t.timeoutMs === undefined ? undefined : setLongTimeout(t.timeoutMs, () => a.graceful.abort('timeout' satisfies AbortCause));
   let result: AttemptResult;
   try {
     result = await execute(
@@ -62,7 +68,7 @@ export async function runClaimed(
         runId: t.runId, workflow: t.workflow, stepId: t.stepId, attemptId: t.attemptId, attempt: t.attempt, step: t.step,
         baseDir: t.baseDir, cwd: t.cwd, env: t.env ?? {}, params: t.params ?? {}, inputs: t.inputs ?? null, outputs: () => t.outputs ?? {},
         signal: a.graceful.signal, force: a.force.signal, log,
-        outputPath: join(o.outputDir, `${a.claim.id.replace(/[^\w.-]/g, '_')}.${a.claim.fence}.json`),
+        outputPath: join(o.outputDir, `${fileNamePart(a.claim.id)}.${a.claim.fence}.json`),
         onSpawn: (pid) => (a.pid = pid),
         // Read by execute from this worker's own environment and files, never from the task.
         ...(t.secrets ? { secrets: t.secrets } : {}),
@@ -70,12 +76,19 @@ export async function runClaimed(
       o.limits,
     );
   } catch (e) {
-    result = { ok: false, failure: { type: 'internal', message: e instanceof Error ? e.message : String(e), retryable: true } };
+    result = { ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } };
   } finally {
-    clearTimeout(timer);
+    timer?.();
     log.close();
   }
-  return outcomeOf(result, a.graceful.signal.reason as AbortCause | undefined, t.timeoutMs);
+  let cause = a.graceful.signal.reason as AbortCause | undefined;
+  // A result that comes after the deadline is discarded: a handler that blocked the event
+  // loop past its timeout returns before its timer can run.
+  if (cause === undefined && t.timeoutMs !== undefined && performance.now() - startedAt >= t.timeoutMs) cause = 'timeout';
+  if (log.failure !== undefined && (cause === undefined || cause === 'failed')) {
+    return outcomeOf({ ...result, ok: false, failure: log.failure }, undefined, t.timeoutMs);
+  }
+  return outcomeOf(result, cause, t.timeoutMs);
 }
 
 /**
@@ -91,6 +104,7 @@ export function outcomeOf(result: AttemptResult, cause: AbortCause | undefined, 
   if (cause === 'timeout') {
     return { state: 'failed', error: { type: 'timeout', message: `timed out after ${formatMs(timeoutMs ?? 0)}`, retryable: true }, ...usage };
   }
+  if (cause === 'failed') return { state: 'failed', error: { type: 'internal', message: 'the worker stopped the attempt', retryable: true }, ...usage };
   if (cause !== undefined) {
     return { state: 'cancelled', error: { type: 'cancelled', message: 'cancelled', retryable: false }, ...usage };
   }

@@ -1,0 +1,291 @@
+/**
+ * @module runtime/engine-commit
+ * The engine's state and its commit discipline: staging machine transitions and attempt
+ * rows, the group commit, and what follows it (launching attempts, telling listeners,
+ * ending runs), and how a failing store is retried or given up. ./engine.ts builds the
+ * public `Engine` on it: admitting runs, operator requests, heartbeats.
+ *
+ * Write-ahead by group commit: machine transitions and attempt starts accumulate in one
+ * batch; a flush (one `setImmediate` after the first change) commits the batch in one
+ * transaction, and only then are the new attempts started and listeners told. So a process
+ * never starts before its attempt row exists, and dependents never start before the result
+ * they depend on is durable, while thousands of transitions share one commit.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Transition } from '../core/index.js';
+import type { AttemptRecord, Batch, RunOwner, Store, StoredStepRun } from '../store/index.js';
+import { Slots } from './slots.js';
+import type { CompiledEngineOptions } from './options.js';
+import type { ActiveRun, Launch } from './attempts.js';
+import { AttemptRunner } from './attempts.js';
+import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './batching.js';
+import { FleetDispatcher } from './fleet-dispatch.js';
+import { progressData } from './batch.js';
+import { coerceError } from '../shared/index.js';
+import { StoreDiskFullError, isDiskFull } from './store-failure.js';
+import type { CancelTimer } from './clock.js';
+import type { EngineListener, RunSummary } from './engine-types.js';
+
+/** The engine's state and commit loop; `Engine` (./engine.ts) is the only subclass. */
+export abstract class CommitLoop {
+  readonly owner: RunOwner;
+  protected readonly store: Store;
+  protected readonly runs = new Map<string, ActiveRun>();
+  protected readonly slots: Slots;
+  protected readonly listeners = new Set<EngineListener>();
+  protected readonly attempts: AttemptRunner;
+  protected batch = emptyBatch();
+  private stepRows = new Map<string, StoredStepRun>();
+  private flushScheduled = false;
+  private flushing = false;
+  private flushAgain = false;
+  /** Stops the heartbeat; set while this engine holds runs. */
+  protected heartbeat: CancelTimer | undefined;
+  /** Set when the store failed for good: nothing more is committed or started. */
+  protected fatal: Error | undefined;
+  /** Since when the store has been failing (ms), while commits are retried. */
+  private outageSince: number | undefined;
+  /** Attempts whose rows wait in an uncommitted batch: they start once it commits. */
+  protected heldLaunches: Launch[] = [];
+  /** Fleet mode: publishes attempts to workers and brings back their ends. */
+  protected readonly dispatcher: FleetDispatcher | undefined;
+  /** Runs `startRun` staged for creation in an uncommitted batch, with their creators' answers. */
+  protected readonly creating = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+
+  constructor(readonly options: CompiledEngineOptions) {
+    this.store = options.store;
+    this.slots = new Slots(options.slots, options.agingMs);
+    this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
+    if (options.fleet) {
+      this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
+        this.batch.events.push({
+          runId: u.runId, stepId: u.stepId, attemptId: u.attemptId, type: 'unschedulable', at: this.options.clock.now(), data: { reason: u.reason },
+        });
+        this.scheduleFlush();
+      });
+    }
+    this.attempts = new AttemptRunner(options, {
+      started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
+      published: (row) => (this.batch.attemptsPublished ??= []).push(row),
+      // A hint for ending orphans after a crash, committed with the next flush: the sweep in
+      // killOrphanGroups finds an attempt's processes by its id even without it.
+      pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
+      ended: (run, stepId, end, transitions, applied) => this.onAttemptEnded(run, stepId, end, transitions, applied),
+      // Group results are already durable (saved by the batch executor); the event only tells listeners.
+      batch: (run, stepId, attemptId, p) => {
+        this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock.now(), data: progressData(p) });
+        this.scheduleFlush();
+      },
+    }, this.dispatcher);
+  }
+
+  /** Stages transitions for the next commit and reacts to the ones that schedule work. */
+  protected record(run: ActiveRun, transitions: Transition[], attemptId?: string): void {
+    for (const t of transitions) {
+      if (t.kind === 'run') {
+        this.batch.runs.push({
+          id: run.id, state: t.to,
+          ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null, release: this.owner.owner }),
+        });
+        this.batch.events.push({ runId: run.id, type: 'run', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) });
+        if (t.to !== 'running') run.ended = t;
+        continue;
+      }
+      const rec = run.machine.step(t.stepId);
+      this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: run.positions.get(t.stepId)! });
+      this.batch.events.push(stepEvent(run.id, t, attemptId, rec.attempts));
+      if (t.to === 'queued') this.enqueue(run, t.stepId);
+      else if (t.to === 'retrying' && t.dueAt !== undefined) this.armRetry(run, t.stepId, t.dueAt);
+    }
+  }
+
+  private recordAttemptStart(run: ActiveRun, stepId: string, a: AttemptRecord): void {
+    this.batch.attemptsStarted.push(a);
+    this.record(run, run.machine.apply({ type: 'attempt-started', stepId }, a.startedAt), a.id);
+  }
+
+  private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[], applied?: boolean): void {
+    // One slot freed: hand it to the best item that waited for it (O(log n)), not to all.
+    this.slots.release(run, stepId);
+    // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
+    if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
+    else this.batch.attemptsEnded.push(end);
+    this.record(run, transitions, end.id);
+    this.scheduleFlush();
+  }
+
+  protected enqueue(run: ActiveRun, stepId: string): void {
+    this.slots.enqueue(run, stepId, this.options.clock.now());
+  }
+
+  protected armRetry(run: ActiveRun, stepId: string, dueAt: number): void {
+    run.addTimer(() => {
+      this.record(run, run.machine.apply({ type: 'backoff-elapsed', stepId }, this.options.clock.now()));
+      this.scheduleFlush();
+    }, Math.max(0, dueAt - this.options.clock.now()));
+  }
+
+  /** Takes ready items while slots, run concurrency and pools allow; stages their attempts. */
+  private dispatch(now: number): Launch[] {
+    return this.slots.take((run) => this.runs.has(run.id), (run, stepId) => this.attempts.prepare(run, stepId, now, this.owner.owner));
+  }
+
+  protected scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.fatal) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    let retryIn: number | undefined;
+    try {
+      const launches = [...this.heldLaunches, ...this.dispatch(this.options.clock.now())];
+      this.heldLaunches = [];
+      // Only ends staged before this commit are durable after it; an end recorded while an
+      // async store's commit is in flight waits for the next flush.
+      const ending = [...this.runs.values()].filter((r) => r.ended);
+      const batch = this.batch;
+      const rows = this.stepRows;
+      batch.stepRuns = [...rows.values()];
+      this.batch = emptyBatch();
+      this.stepRows = new Map();
+      if (!isEmpty(batch)) {
+        try {
+          await this.store.commit(batch);
+          this.outageSince = undefined;
+        } catch (e) {
+          retryIn = this.storeFailed(e);
+          // Runs this commit was creating are given up, their creators told: a caller that
+          // got an error must not find the run executing later.
+          const dropped = this.dropCreated(batch, e);
+          // Nothing of it happened: put the rest back in front of what came since, effects held.
+          this.batch = mergeBatches(withoutRuns(batch, dropped), withoutRuns(this.batch, dropped));
+          for (const [k, v] of this.stepRows) rows.set(k, v);
+          this.stepRows = rows;
+          for (const [k, v] of rows) if (dropped.has(v.runId)) rows.delete(k);
+          this.heldLaunches = launches.filter((l) => {
+            if (!dropped.has(l.run.id)) return true;
+            this.slots.release(l.run, l.stepId);
+            return false;
+          });
+          return;
+        }
+        for (const c of batch.runsCreated ?? []) {
+          this.creating.get(c.record.id)?.resolve();
+          this.creating.delete(c.record.id);
+        }
+      }
+      for (const e of batch.events) for (const l of this.listeners) l(e);
+      // A run this commit created starts its steps one turn later: the startRun caller,
+      // resumed by the resolve above, holds its handle (and has set up, e.g. a signal handler)
+      // before any of its steps runs. A run cancelled meanwhile launches them aborted.
+      const fresh = batch.runsCreated?.length ? new Set(batch.runsCreated.map((c) => c.record.id)) : undefined;
+      const later: Launch[] = [];
+      for (const l of launches) {
+        if (fresh?.has(l.run.id)) later.push(l);
+        else this.attempts.launch(l);
+      }
+      if (later.length) {
+        setImmediate(() => {
+          for (const l of later) if (this.runs.has(l.run.id) && !this.fatal) this.attempts.launch(l);
+        });
+      }
+      for (const run of ending) this.finishRun(run);
+    } catch (e) {
+      this.fail(coerceError(e));
+    } finally {
+      this.flushing = false;
+      if (retryIn !== undefined && !this.fatal) this.options.clock.setTimer(retryIn, () => this.scheduleFlush());
+    }
+    if (this.flushAgain) {
+      this.flushAgain = false;
+      this.scheduleFlush();
+    }
+  }
+
+  /**
+   * Forgets the runs a failed commit was creating and rejects their `startRun` calls.
+   * @returns their ids.
+   */
+  private dropCreated(batch: Batch, e: unknown): Set<string> {
+    const ids = new Set<string>();
+    const err = coerceError(e);
+    for (const { record } of batch.runsCreated ?? []) {
+      ids.add(record.id);
+      const run = this.runs.get(record.id);
+      run?.clearTimers();
+      this.runs.delete(record.id);
+      this.creating.get(record.id)?.reject(err);
+      this.creating.delete(record.id);
+    }
+    if (ids.size && this.runs.size === 0) {
+      this.heartbeat?.();
+      this.heartbeat = undefined;
+    }
+    return ids;
+  }
+
+  private finishRun(run: ActiveRun): void {
+    const t = run.ended!;
+    this.runs.delete(run.id);
+    run.clearTimers();
+    // The commit that ended the run also let go of it (RunUpdate.release).
+    if (this.runs.size === 0) {
+      this.heartbeat?.();
+      this.heartbeat = undefined;
+    }
+    run.done.resolve({ id: run.id, state: t.to as RunSummary['state'], ...(t.reason ? { reason: t.reason } : {}) });
+  }
+
+  /**
+   * The store failed (a lost connection, a restarting server, a full disk): retry with
+   * backoff while this engine's leases are still surely its own, then stop for good.
+   * Returns the delay before the next try, ms.
+   */
+  protected storeFailed(e: unknown): number {
+    const err = coerceError(e);
+    // Waiting does not free a disk: stop now, with what to free in the message.
+    if (isDiskFull(err)) {
+      this.fail(new StoreDiskFullError(err));
+      return 0;
+    }
+    const now = this.options.clock.now();
+    this.outageSince ??= now;
+    // Past this, another process may have taken a run over: committing then could overwrite it.
+    const window = this.options.leaseMs - 2 * this.options.heartbeatMs;
+    if (now - this.outageSince >= window) {
+      this.fail(new Error(`the store failed for ${now - this.outageSince} ms: ${err.message}`, { cause: err }));
+      return 0;
+    }
+    const elapsed = now - this.outageSince;
+    return Math.min(2_000, 100 + elapsed / 2);
+  }
+
+  /** The store failed for good: stop everything; what was committed stays, the runs stay resumable. */
+  private fail(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.heartbeat?.();
+    this.heartbeat = undefined;
+    for (const c of this.creating.values()) c.reject(err);
+    for (const run of this.runs.values()) {
+      this.attempts.abortAll(run, 'cancelled', true);
+      run.clearTimers();
+      // A run still being created has no handle out: its startRun rejects instead.
+      if (this.creating.has(run.id)) void run.done.promise.catch(() => undefined);
+      run.done.reject(err);
+    }
+    this.creating.clear();
+    this.runs.clear();
+    // Its LISTEN connection and poll timers would keep a process that gave up alive.
+    void this.dispatcher?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * @module runtime/engine-types
+ * What the engine hands its callers: run handles and summaries, listeners, and the error
+ * for a run another process holds. Re-exported by ./engine.ts.
+ */
+import type { NewEvent, RunRecord } from '../store/index.js';
+import type { NewRunOptions } from './records.js';
+import { BatonError } from '../shared/index.js';
+
+/** A run's end, as `RunHandle.result` reports it. */
+export interface RunSummary {
+  id: string;
+  state: 'succeeded' | 'failed' | 'cancelled';
+  reason?: string;
+}
+
+/** A run held by this engine. */
+export interface RunHandle {
+  id: string;
+  /** Settles when the run ends; rejects only if the store fails. */
+  result: Promise<RunSummary>;
+  /** The run as created, for runs this engine created (`startRun`). */
+  record?: RunRecord;
+}
+
+/** Options for a run started in this engine. */
+export type StartRunOptions = Omit<NewRunOptions, 'dueAt' | 'schedule'>;
+
+/** Listener of committed events (they are durable when a listener sees them). */
+export type EngineListener = (e: NewEvent) => void;
+
+/** Thrown when a run is held by another live process. */
+export class RunHeldError extends BatonError {
+  constructor(
+    readonly runId: string,
+    readonly holder: string,
+  ) {
+    super('run-held', `run ${runId} is being executed by ${holder}; stop it there or wait for it, or 'baton cancel ${runId}'`);
+  }
+}
