@@ -38,4 +38,18 @@ describe('hostile definitions through the HTTP API', () => {
     expect(r.status).toBe(400);
     expect((r.body as { error: { code: string } }).error.code).toBe('invalid-workflow');
   });
+
+  it('a JSON body is read as strict JSON: a trailing comma or a duplicate key is refused with its position', async () => {
+    for (const text of ['{"name": "j", "steps": [{"id": "a", "run": "echo"},]}', '{"name": "j", "name": "k", "steps": [{"id": "a", "run": "echo"}]}']) {
+      const v = await api.call('POST', '/api/v1/workflows/validate', { raw: text, headers: { 'content-type': 'application/json' } });
+      expect(v.status, v.text).toBe(200);
+      const checked = v.body as { valid: boolean; errors: { line?: number; column?: number }[] };
+      expect(checked.valid, text).toBe(false);
+      expect(checked.errors[0]?.line).toBe(1);
+      expect(checked.errors[0]?.column).toBeGreaterThanOrEqual(1);
+    }
+    // The same text as YAML is lenient about the comma (YAML flow style allows it).
+    const yaml = await api.call('POST', '/api/v1/workflows/validate', { raw: '{"name": "j", "steps": [{"id": "a", "run": "echo"},]}', headers: { 'content-type': 'application/yaml' } });
+    expect((yaml.body as { valid: boolean }).valid).toBe(true);
+  });
 });

@@ -8,7 +8,9 @@ import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PgStore } from '../src/index.js';
 import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { spawnBaton, tempDir, waitFor } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, databaseUrl, sql } from './pg-helpers.js';
 
@@ -131,4 +133,23 @@ describe('store outage', () => {
     expect((await store.listRuns({ workflow: 'outage-fatal' })).map((r) => r.id)).toEqual([ok.id]);
     await engine.close();
   });
+
+  it('a fleet baton run whose store stays down past its lease window gives up and exits 1', async () => {
+    dir = tempDir();
+    const flow = join(dir, 'flow.yaml');
+    // No worker claims it: the run waits in the fleet while the database goes away.
+    writeFileSync(flow, 'name: outage-cli\nsteps:\n  - id: wait\n    run: sleep 60\n');
+    const child = spawnBaton(['run', flow, '--json'], dir, { BATON_DATABASE_URL: db.url });
+    await waitFor(() => child.stdout().includes('"stepId":"wait"'), 15_000, 'the step to be published');
+    await databaseDown();
+    try {
+      // The default lease (15 s) leaves 13 s of retries; then the coordinator stops and exits.
+      const code = await Promise.race([child.exited, new Promise((r) => setTimeout(() => r('still running'), 40_000))]);
+      expect(code, child.stderr()).toBe(1);
+      expect(child.stderr()).toMatch(/store failed/);
+    } finally {
+      child.child.kill('SIGKILL');
+      await databaseUp();
+    }
+  }, 60_000);
 });

@@ -40,9 +40,12 @@ export function registerWorkflowRoutes(parent: ApiApp, ctx: ApiContext): void {
 
 function routes(app: ApiApp, ctx: ApiContext): void {
   const { store } = ctx;
-  const validate = async (text: unknown): Promise<ValidationResult> => {
+  // A body sent as application/json is read as strict JSON (single quotes, trailing commas
+  // and duplicate keys refused with their position), as a `.json` file is.
+  const validate = async (text: unknown, contentType: string | undefined): Promise<ValidationResult> => {
     if (typeof text !== 'string' || text.trim() === '') throw new ApiError(400, 'invalid-request', 'send the workflow as YAML or JSON text in the body');
-    return validateWorkflowText(text, { label: 'request body', baseDir: ctx.baseDir });
+    const format = /^application\/json\b/i.test(contentType ?? '') ? 'json' : 'yaml';
+    return validateWorkflowText(text, { label: 'request body', baseDir: ctx.baseDir, format });
   };
 
   app.get('/workflows', {
@@ -57,7 +60,7 @@ function routes(app: ApiApp, ctx: ApiContext): void {
       response: { 201: z.object({ name: z.string(), version: z.string(), created: z.boolean(), schedules: z.number().int() }), ...errors },
     },
   }, async (req, reply) => {
-    const { spec, errors: problems } = await validate(req.body);
+    const { spec, errors: problems } = await validate(req.body, req.headers['content-type']);
     if (!spec) throw new ApiError(400, 'invalid-workflow', `the workflow is invalid (${problems.length} error${problems.length === 1 ? '' : 's'})`, problems);
     const version = workflowVersion(spec);
     const now = ctx.clock();
@@ -75,7 +78,7 @@ function routes(app: ApiApp, ctx: ApiContext): void {
       response: { 200: z.object({ valid: z.boolean(), name: z.string().optional(), version: z.string().optional(), errors: z.array(SpecErrorSchema) }), ...errors },
     },
   }, async (req) => {
-    const { spec, errors: problems } = await validate(req.body);
+    const { spec, errors: problems } = await validate(req.body, req.headers['content-type']);
     return spec ? { valid: true, name: spec.name, version: workflowVersion(spec), errors: [] } : { valid: false, errors: problems };
   });
 
