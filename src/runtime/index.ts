@@ -20,5 +20,7 @@ export { newRun, newRunId, submitRun, workflowRecord } from './records.js';
 export type { NewRun, NewRunOptions } from './records.js';
 export { createWorker, isTransientDbError } from './worker.js';
 export type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker.js';
+export { compileWorkerOptions, WorkerOptionsError } from './worker-options.js';
+export type { CompiledWorkerOptions } from './worker-options.js';
 export { taskFromJson, taskToJson } from './fleet-task.js';
 export type { FleetTask } from './fleet-task.js';

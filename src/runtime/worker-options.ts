@@ -3,8 +3,11 @@
  * What `baton worker` (./worker.ts) is configured with and reports, and the helpers it
  * decides with (load sampling, which database errors are worth retrying).
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { AttemptOutcome, FleetStore } from '../store/index.js';
+import { WORKER_RETENTION_MS } from '../store/index.js';
+import { BatonError } from '../shared/index.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -52,6 +55,55 @@ export interface WorkerOptions {
   sampleLoad?: () => LoadSample;
   /** Called with what the worker does, for logs. Must not throw. */
   report?: (e: WorkerEvent) => void;
+}
+
+/**
+ * {@link WorkerOptions} with every default filled in: the only options type inside the worker
+ * (the "options compiled once" rule). `outputDir` stays optional: absent, the worker makes a
+ * folder of its own and removes it on stop.
+ */
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report'>> & Pick<WorkerOptions, 'outputDir' | 'report'>;
+
+/** Thrown for worker options that cannot work (no slot, a heartbeat not shorter than the lease). */
+export class WorkerOptionsError extends BatonError {
+  constructor(message: string) {
+    super('worker-options', message);
+  }
+}
+
+/**
+ * Fills in the defaults written in {@link WorkerOptions}' TSDoc, once.
+ * @throws WorkerOptionsError when `slots` < 1 or `heartbeatMs` is not in (0, `leaseMs`)
+ */
+export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
+  const leaseMs = o.leaseMs ?? 30_000;
+  const pollMs = o.pollMs ?? 1_000;
+  const c: CompiledWorkerOptions = {
+    fleet: o.fleet,
+    version: o.version,
+    slots: o.slots ?? os.availableParallelism(),
+    tags: o.tags ?? [],
+    leaseMs,
+    heartbeatMs: o.heartbeatMs ?? 10_000,
+    pollMs,
+    maxPollMs: Math.max(pollMs, o.maxPollMs ?? 5_000),
+    reapMs: o.reapMs ?? Math.max(10, leaseMs / 3),
+    graceMs: o.graceMs ?? 5_000,
+    logCapBytes: o.logCapBytes ?? 10 * 1024 * 1024,
+    maxOutputBytes: o.maxOutputBytes ?? 1024 * 1024,
+    cpuThreshold: o.cpuThreshold ?? 0.8,
+    memThreshold: o.memThreshold ?? 0.8,
+    workerRetentionMs: o.workerRetentionMs ?? WORKER_RETENTION_MS,
+    id: o.id ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    sampleLoad: o.sampleLoad ?? defaultLoad,
+    ...(o.outputDir !== undefined ? { outputDir: o.outputDir } : {}),
+    ...(o.report !== undefined ? { report: o.report } : {}),
+  };
+  if (!(c.slots >= 1)) throw new WorkerOptionsError(`slots must be at least 1, got ${c.slots}`);
+  if (!(c.heartbeatMs > 0 && c.heartbeatMs < c.leaseMs)) {
+    throw new WorkerOptionsError(`the heartbeat (${c.heartbeatMs} ms) must be shorter than the lease (${c.leaseMs} ms)`);
+  }
+  return c;
 }
 
 /** A load sample. */

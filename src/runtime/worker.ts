@@ -25,7 +25,6 @@
  * - **Throttling**: a worker that already runs something claims no more while CPU
  *   (`loadavg / cores`) or memory in use is above its threshold; an idle worker always claims.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +37,8 @@ import type { AbandonCause, WorkerAttempt } from './worker-attempt.js';
 import { abandonedOutcome, runClaimed } from './worker-attempt.js';
 import { Exchange } from './worker-exchange.js';
 import { LeaseKeeper } from './worker-lease.js';
-import type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
-import { defaultLoad, isTransientDbError } from './worker-options.js';
+import type { CompiledWorkerOptions, LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
+import { compileWorkerOptions, isTransientDbError } from './worker-options.js';
 
 export type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
 export { isTransientDbError } from './worker-options.js';
@@ -71,7 +70,7 @@ class FleetWorker implements Worker {
   readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly graceMs: number;
-  private readonly o: WorkerOptions;
+  private readonly o: CompiledWorkerOptions;
   readonly attempts = new Map<string, WorkerAttempt>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly exchange: Exchange;
@@ -82,21 +81,17 @@ class FleetWorker implements Worker {
   private ownOutputDir = false;
   private stopped: Promise<void> | undefined;
 
-  constructor(o: WorkerOptions) {
+  constructor(opts: WorkerOptions) {
+    const o = compileWorkerOptions(opts);
     this.o = o;
     this.fleet = o.fleet;
-    this.slots = o.slots ?? os.availableParallelism();
-    this.tags = o.tags ?? [];
-    this.leaseMs = o.leaseMs ?? 30_000;
-    this.heartbeatMs = o.heartbeatMs ?? 10_000;
-    this.graceMs = o.graceMs ?? 5_000;
-    this.id = o.id ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    if (!(this.slots >= 1)) throw new RangeError(`slots must be at least 1, got ${this.slots}`);
-    if (!(this.heartbeatMs > 0 && this.heartbeatMs < this.leaseMs)) {
-      throw new RangeError(`the heartbeat (${formatMs(this.heartbeatMs)}) must be shorter than the lease (${formatMs(this.leaseMs)})`);
-    }
-    const pollMs = o.pollMs ?? 1_000;
-    const sample = (): LoadSample => (o.sampleLoad ?? defaultLoad)();
+    this.slots = o.slots;
+    this.tags = o.tags;
+    this.leaseMs = o.leaseMs;
+    this.heartbeatMs = o.heartbeatMs;
+    this.graceMs = o.graceMs;
+    this.id = o.id;
+    const sample = (): LoadSample => o.sampleLoad();
     this.exchange = new Exchange({
       id: this.id, fleet: this.fleet, slots: this.slots, tags: this.tags, leaseMs: this.leaseMs,
       held: () => this.attempts.size,
@@ -105,7 +100,7 @@ class FleetWorker implements Worker {
       sampleLoad: sample,
       launch: (c, at) => this.launch(c, at),
       emit: (e) => this.emit(e),
-    }, { cpu: o.cpuThreshold ?? 0.8, mem: o.memThreshold ?? 0.8 }, pollMs, Math.max(pollMs, o.maxPollMs ?? 5_000));
+    }, { cpu: o.cpuThreshold, mem: o.memThreshold }, o.pollMs, o.maxPollMs);
     this.lease = new LeaseKeeper({
       id: this.id, fleet: this.fleet, attempts: this.attempts,
       stopping: () => ending(this.phase),
@@ -145,7 +140,7 @@ class FleetWorker implements Worker {
     this.every(this.heartbeatMs, () => this.lease.heartbeat());
     // Self-fencing is checked more often than heartbeats, so a late heartbeat is noticed early.
     this.every(Math.max(10, Math.min(this.heartbeatMs, this.leaseMs - this.heartbeatMs) / 4), () => this.lease.checkFence());
-    this.every(this.o.reapMs ?? Math.max(10, this.leaseMs / 3), () => void this.lease.reap());
+    this.every(this.o.reapMs, () => void this.lease.reap());
     void this.lease.reap();
     this.exchange.schedulePoll();
     this.exchange.wake();
@@ -231,7 +226,7 @@ class FleetWorker implements Worker {
     const outcome = await runClaimed(a, {
       outputDir: this.outputDir,
       logCapBytes: this.o.logCapBytes,
-      limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes ?? 1024 * 1024 },
+      limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes },
     });
     a.ended = true;
     if (a.abandoned) {

@@ -121,14 +121,20 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Longest time to receive a request's headers by default, ms. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
-/**
- * Builds the API (not listening yet: call `app.listen` or `app.inject`).
- * @example
- * const app = await buildApi({ store, dataDir: '.baton' });
- * await app.listen({ host: '127.0.0.1', port: 8080 });
- */
-export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
-  const ctx: ApiContext = {
+/** {@link ApiOptions} compiled: every default filled in once, with the HTTP timeouts Node needs. */
+export interface CompiledApiOptions extends ApiContext {
+  timeouts: { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
+}
+
+/** Fills in the defaults written in {@link ApiOptions}' TSDoc, once. */
+export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
+  const requestTimeout = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node requires headersTimeout <= requestTimeout (0 = no request timeout), and enforces
+  // both only when it checks its connections (every 30 s by default): check a few times
+  // per timeout so a late request is answered near its deadline, not up to 30 s after.
+  const headersTimeout = requestTimeout > 0 ? Math.min(o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout) : (o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(50, Math.floor(Math.min(headersTimeout, requestTimeout || headersTimeout) / 4)));
+  const ctx: CompiledApiOptions = {
     store: o.store,
     dataDir: o.dataDir,
     fleet: o.fleet,
@@ -143,14 +149,21 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     feedPollMs: o.feedPollMs ?? 250,
     clock: o.clock ?? Date.now,
     specs: new Map(),
+    timeouts: { requestTimeout, headersTimeout, connectionsCheckingInterval },
   };
   ctx.feedSignal.setMaxListeners(0);
-  const requestTimeout = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  // Node requires headersTimeout <= requestTimeout (0 = no request timeout), and enforces
-  // both only when it checks its connections (every 30 s by default): check a few times
-  // per timeout so a late request is answered near its deadline, not up to 30 s after.
-  const headersTimeout = requestTimeout > 0 ? Math.min(o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout) : (o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
-  const connectionsCheckingInterval = Math.min(30_000, Math.max(50, Math.floor(Math.min(headersTimeout, requestTimeout || headersTimeout) / 4)));
+  return ctx;
+}
+
+/**
+ * Builds the API (not listening yet: call `app.listen` or `app.inject`).
+ * @example
+ * const app = await buildApi({ store, dataDir: '.baton' });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ */
+export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
+  const ctx = compileApiOptions(o);
+  const { requestTimeout, headersTimeout, connectionsCheckingInterval } = ctx.timeouts;
   const app = Fastify({
     http: { requestTimeout, headersTimeout, connectionsCheckingInterval },
     logger: o.logger ?? false,
