@@ -14,6 +14,7 @@ import { POSTGRES_MIGRATIONS_DIR } from '../src/store/postgres/pg-store.js';
 import { tempDir } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
+import type { FleetAttemptInput } from '../src/store/index.js';
 
 /** A holder is alive while its lease lasts (the runtime's holderAlive also asks whether its pid lives). */
 const byLease = (r: RunRecord, now: number): boolean => r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now;
@@ -46,8 +47,17 @@ const emptyBatch = () => ({ attemptsStarted: [], attemptsEnded: [], stepRuns: []
 
 const owner = (name: string, pid = 4_000_000) => ({ owner: name, pid, host: 'host-a' });
 
-/** The Store contract, checked against one implementation. */
-function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+/**
+ * The Store contract, checked against one implementation. `skip` names the cases this
+ * implementation does not support, each with its reason (as Hono's shared router suite
+ * does), so a skip is visible in the report and never silent.
+ */
+function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>, skip: Record<string, string> = {}): void {
+  const test = (title: string, fn: () => Promise<void>): void => {
+    const why = skip[title];
+    if (why === undefined) it(title, fn);
+    else it.skip(`${title} [skipped on ${name}: ${why}]`, fn);
+  };
   describe(`Store conformance: ${name}`, () => {
     let sut: StoreUnderTest;
     let store: Store;
@@ -308,6 +318,22 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect((await store.getRun('r2'))?.owner).toBe('one');
     });
 
+    test('commits fleet fields: published attempts become claimable rows, applied ones are marked, in the one commit', async () => {
+      await create('r1');
+      const published: FleetAttemptInput = { id: 'r1.a.1', runId: 'r1', stepId: 'a', number: 1, startedAt: T0 + 10, priority: 2, task: { step: 'a' } };
+      await store.commit({ ...emptyBatch(), attemptsStarted: [attempt('r1', 'a')], attemptsPublished: [published] });
+      expect((await store.getAttempts('r1', 'a')).map((a) => [a.id, a.state])).toEqual([['r1.a.1', 'running']]);
+      await store.commit({ ...emptyBatch(), attemptsApplied: ['r1.a.1'] });
+    });
+
+    test('refuses fleet fields it cannot honour, writing nothing of the commit', async () => {
+      await create('r1');
+      const published: FleetAttemptInput = { id: 'r1.a.1', runId: 'r1', stepId: 'a', number: 1, startedAt: T0 + 10, priority: 0, task: {} };
+      await expect(store.commit({ ...emptyBatch(), attemptsStarted: [attempt('r1', 'a')], attemptsPublished: [published] })).rejects.toMatchObject({ code: 'store-unsupported' });
+      await expect(store.commit({ ...emptyBatch(), attemptsApplied: ['r1.a.1'] })).rejects.toMatchObject({ code: 'store-unsupported' });
+      expect(await store.getAttempts('r1', 'a')).toEqual([]);
+    });
+
     it('saves batch groups (insert, then replace by index), reads them back in index order per step', async () => {
       await create('r1');
       const failure = { type: 'Error', message: 'boom', retryable: true };
@@ -466,6 +492,9 @@ storeConformance('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}, {
+  'commits fleet fields: published attempts become claimable rows, applied ones are marked, in the one commit':
+    'SQLite has no fleet; it refuses these fields instead (the case below)',
 });
 
 // One database per test, copied from the migrated template (milliseconds); dropped together
@@ -481,6 +510,8 @@ storeConformance('PostgreSQL', async () => {
   const store = openPostgresStore(db.url, { max: 4 });
   await store.migrate();
   return { store, cleanup: () => store.close() };
+}, {
+  'refuses fleet fields it cannot honour, writing nothing of the commit': 'PostgreSQL is the fleet store: it honours them (the case above)',
 });
 
 describe('PostgreSQL store: several nodes on one database', () => {

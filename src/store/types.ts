@@ -325,6 +325,13 @@ export interface BatchGroupRecord {
   updatedAt: number;
 }
 
+/** Thrown when a store is asked for what its kind cannot do (fleet attempts on SQLite). */
+export class StoreUnsupportedError extends BatonError {
+  constructor(message: string) {
+    super('store-unsupported', message);
+  }
+}
+
 /** Thrown when a run id (or prefix) matches no run, or several. */
 export class RunNotFoundError extends BatonError {
   /**

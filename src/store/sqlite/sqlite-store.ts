@@ -18,7 +18,7 @@ import type {
 } from '../types.js';
 import type { SqliteControlContext } from './control.js';
 import { reopenRun, setRunPaused, setRunPriority } from './control.js';
-import { RunNotFoundError } from '../types.js';
+import { RunNotFoundError, StoreUnsupportedError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import { SqliteApiStore } from './api.js';
@@ -221,7 +221,13 @@ export class SqliteStore implements Store {
     return r.due ?? undefined;
   }
 
+  /** @throws StoreUnsupportedError for a batch that publishes or applies fleet attempts (PostgreSQL only) */
   async commit(b: Batch): Promise<void> {
+    // Never ignored in silence: an engine that thinks it has a fleet on SQLite would wait
+    // forever for workers that cannot exist.
+    if (b.attemptsPublished?.length || b.attemptsApplied?.length) {
+      throw new StoreUnsupportedError('the SQLite store has no fleet: a commit cannot publish or apply fleet attempts (use PostgreSQL for a fleet)');
+    }
     this.commitTx(b);
   }
 
