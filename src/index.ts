@@ -40,6 +40,7 @@ export { createMasker } from './executors/index.js';
 export type { Masker, MaskStream } from './executors/index.js';
 export { StepFailure } from './core/index.js';
 export type { Failure, FailureType } from './core/index.js';
+export { failures, isFailure } from './core/index.js';
 export type { BatchResult, BatchItemResult, BatchItemStatus } from './executors/index.js';
 
 // States of runs, step runs and attempts.

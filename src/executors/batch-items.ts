@@ -20,6 +20,7 @@ export type BatchItemStatus = 'succeeded' | 'failed' | 'invalid' | 'skipped';
 export interface BatchItemResult {
   /** The item as listed (a path for a glob). */
   item: JsonValue;
+  /** What became of the item. */
   status: BatchItemStatus;
   /** The item's output, when its group succeeded. */
   output?: JsonValue;

@@ -22,7 +22,9 @@ export type StoreLocation =
 
 /** Options of a baton process; see {@link compileProcessOptions} for the defaults. */
 export interface ProcessOptions {
+  /** Which kind of process this is; a worker needs PostgreSQL. */
   mode: ProcessMode;
+  /** Where the store is; PostgreSQL makes the process part of the fleet unless `local`. */
   store: StoreLocation;
   /**
    * Folder for attempt logs (`logs/`) and output files (`outputs/`), local to this process.
@@ -47,14 +49,21 @@ export interface ProcessOptions {
 
 /** {@link ProcessOptions} with every default filled in and the fleet decided. */
 export interface CompiledProcessOptions {
+  /** As given. */
   mode: ProcessMode;
+  /** As given. */
   store: StoreLocation;
+  /** Absolute folder for logs and outputs. */
   dataDir: string;
   /** Whether attempts go to fleet workers: PostgreSQL and not `local`. Decided here, once. */
   fleet: boolean;
+  /** Attempts the engine runs at once. */
   slots: number;
+  /** The engine's run lease, ms. */
   leaseMs: number;
+  /** Waiting time worth one priority level, ms. */
   agingMs: number;
+  /** Connections of the fleet pool. */
   fleetConnections: number;
 }
 

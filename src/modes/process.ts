@@ -19,6 +19,7 @@ import { compileProcessOptions } from './options.js';
 /** Thrown when the store cannot be opened or migrated; the message names it (password masked). */
 export class StoreOpenError extends BatonError {
   constructor(
+    /** The store's location (SQLite path, or the URL with its password masked). */
     readonly location: string,
     message: string,
     options?: ErrorOptions,
@@ -29,7 +30,9 @@ export class StoreOpenError extends BatonError {
 
 /** An assembled process: its store, its fleet (when it has one) and its one engine. */
 export interface BatonProcess {
+  /** What the process was assembled from, every default filled in. */
   readonly options: CompiledProcessOptions;
+  /** The opened, migrated store. */
   readonly store: Store;
   /** Present when attempts go to fleet workers (PostgreSQL, not `local`). */
   readonly fleet?: FleetStore;
@@ -75,6 +78,7 @@ export async function openProcess(o: ProcessOptions): Promise<BatonProcess> {
 
 /** Options of {@link processOnStore}: a process over a store the caller opened and keeps. */
 export interface ProcessOnStoreOptions extends Omit<ProcessOptions, 'store' | 'local'> {
+  /** An opened, migrated store; the caller closes it. */
   store: Store;
   /** The fleet, when attempts go to workers; absent: every attempt runs in this process. */
   fleet?: FleetStore;

@@ -9,13 +9,17 @@ import { BatonError } from '../shared/index.js';
 
 /** A run's end, as `RunHandle.result` reports it. */
 export interface RunSummary {
+  /** The run's id. */
   id: string;
+  /** How it ended. */
   state: 'succeeded' | 'failed' | 'cancelled';
+  /** Why, when not a plain success: the end reason of the run (`run-timeout`, a step's failure…). */
   reason?: string;
 }
 
 /** A run held by this engine. */
 export interface RunHandle {
+  /** The run's id. */
   id: string;
   /** Settles when the run ends; rejects only if the store fails. */
   result: Promise<RunSummary>;
@@ -32,7 +36,9 @@ export type EngineListener = (e: NewEvent) => void;
 /** Thrown when a run is held by another live process. */
 export class RunHeldError extends BatonError {
   constructor(
+    /** The run asked for. */
     readonly runId: string,
+    /** Its holder, `<host>:<pid>:<random>`. */
     readonly holder: string,
   ) {
     super('run-held', `run ${runId} is being executed by ${holder}; stop it there or wait for it, or 'baton cancel ${runId}'`);

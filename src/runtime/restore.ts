@@ -21,8 +21,8 @@ export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject
 
 /** Thrown when a run cannot be resumed from its records. */
 export class ResumeError extends BatonError {
-  /** @param runId - the run that cannot be resumed. */
   constructor(
+    /** The run that cannot be resumed. */
     readonly runId: string,
     message: string,
   ) {

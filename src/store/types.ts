@@ -42,6 +42,7 @@ export interface RunRecord {
   workflow: string;
   /** The workflow version it runs (content hash, `workflowVersion`). */
   version: string;
+  /** Its current state (DESIGN.md glossary). */
   state: RunState;
   /** What created it. */
   trigger: Trigger;
@@ -65,6 +66,7 @@ export interface RunRecord {
   owner?: string;
   /** The holder's process id, and host below: to tell a dead holder on this machine. */
   ownerPid?: number;
+  /** Host name of the holder's process. */
   ownerHost?: string;
   /** When the holder's lease runs out, ms since the epoch (the database's clock). */
   leaseExpiresAt?: number;
@@ -91,6 +93,7 @@ export interface RunRecord {
 
 /** A stored step run: the machine's record plus its run and position. */
 export interface StoredStepRun extends StepRunRecord {
+  /** The run it belongs to. */
   runId: string;
   /** The step's index in the definition's `steps`, from 0. */
   position: number;
@@ -100,10 +103,13 @@ export interface StoredStepRun extends StepRunRecord {
 export interface AttemptRecord {
   /** `<run>.<step>.<number>`: stable, usable as an idempotency key. */
   id: string;
+  /** The run it belongs to. */
   runId: string;
+  /** The step it belongs to. */
   stepId: string;
   /** The try's number, from 1. */
   number: number;
+  /** Its current state (DESIGN.md glossary). */
   state: AttemptState;
   /** ms since the epoch. */
   startedAt: number;
@@ -129,6 +135,7 @@ export interface AttemptRecord {
 export interface EventRecord {
   /** Position among all events of the store, increasing. */
   seq: number;
+  /** The run it belongs to. */
   runId: string;
   /** The step run it concerns, if any. */
   stepId?: string;
@@ -155,6 +162,7 @@ export type NewEvent = Omit<EventRecord, 'seq'>;
 /** Changes to one run's row; absent fields are left as they are. */
 export interface RunUpdate {
   id: string;
+  /** Its current state (DESIGN.md glossary). */
   state?: RunState;
   startedAt?: number;
   endedAt?: number | null;
@@ -170,6 +178,7 @@ export interface RunUpdate {
 /** The end of an attempt. */
 export interface AttemptEnd {
   id: string;
+  /** Its current state (DESIGN.md glossary). */
   state: Exclude<AttemptState, 'running'>;
   endedAt: number;
   exitCode?: number;
@@ -232,6 +241,7 @@ export interface RunFilter {
  * duration is the re-run's.
  */
 export interface RunReopen {
+  /** The run it belongs to. */
   runId: string;
   /** The run's state when planned: nothing is written if it changed since. */
   from: RunState;
@@ -314,6 +324,7 @@ export interface BatchGroupRecord {
   index: number;
   /** The group's items, in item order. */
   items: JsonValue[];
+  /** Its current state (DESIGN.md glossary). */
   state: BatchGroupState;
   /** Tries that ended (succeeded or failed) for this group. */
   attempts: number;
@@ -339,7 +350,9 @@ export class RunNotFoundError extends BatonError {
    * @param candidates - the ids a prefix matched, when it matched several.
    */
   constructor(
+    /** The id or prefix asked for. */
     readonly runId: string,
+    /** Runs the prefix matched when it matched several (ambiguous). */
     readonly candidates: string[] = [],
   ) {
     super('run-not-found',
@@ -372,6 +385,7 @@ export interface Store {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** A run's step runs in definition order (`position`). */
   getStepRuns(runId: string): Promise<StoredStepRun[]>;
+  /** Attempts of a run, of one step when `stepId` is given, in start order. */
   getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]>;
   /** Events of a run after `afterSeq` (exclusive), in order, at most `limit`. */
   getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;

@@ -95,7 +95,9 @@ const definition = z.looseObject({
  */
 export class DefinitionDecodeError extends BatonError {
   constructor(
+    /** The stored version, when known. */
     readonly version: string | undefined,
+    /** One `path: message` per field that does not fit (at most 10). */
     readonly problems: string[],
   ) {
     super('definition-invalid', `stored workflow definition${version === undefined ? '' : ` ${version}`} is unreadable: ${problems.join('; ')}`);

@@ -73,6 +73,7 @@ export function openPostgresStore(url: string, opts: PgStoreOptions = {}): PgSto
  */
 export class PgStore implements Store {
   private closing: Promise<void> | undefined;
+  /** {@inheritDoc Store.api} */
   readonly api: PgApiStore;
 
   constructor(private readonly pool: pg.Pool) {
@@ -102,15 +103,18 @@ export class PgStore implements Store {
     });
   }
 
+  /** {@inheritDoc Store.saveWorkflow} */
   async saveWorkflow(w: WorkflowVersionRecord): Promise<void> {
     await run(this.pool, Q.saveWorkflow, [w.version, w.name, JSON.stringify(w.definition), w.sourcePath ?? null, w.createdAt]);
   }
 
+  /** {@inheritDoc Store.getWorkflow} */
   async getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
     const [r] = await run(this.pool, Q.getWorkflow, [version]);
     return r ? toWorkflow(r) : undefined;
   }
 
+  /** {@inheritDoc Store.createRun} */
   async createRun(r: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
     await this.tx((c) => insertRun(c, r, steps, events));
   }
@@ -154,6 +158,7 @@ export class PgStore implements Store {
     throw new RunNotFoundError(idOrPrefix, rows.map((r) => r.id as string));
   }
 
+  /** {@inheritDoc Store.getRun} */
   async getRun(id: string): Promise<RunRecord | undefined> {
     const [r] = await run(this.pool, Q.getRun, [id]);
     return r ? toRun(r) : undefined;
@@ -178,15 +183,18 @@ export class PgStore implements Store {
     return (await this.pool.query<Row>(sql, vals)).rows.map(toRun);
   }
 
+  /** {@inheritDoc Store.getStepRuns} */
   async getStepRuns(runId: string): Promise<StoredStepRun[]> {
     return (await run(this.pool, Q.getStepRuns, [runId])).map(toStepRun);
   }
 
+  /** {@inheritDoc Store.getAttempts} */
   async getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
     const rows = stepId === undefined ? await run(this.pool, Q.getAttemptsOfRun, [runId]) : await run(this.pool, Q.getAttemptsOfStep, [runId, stepId]);
     return rows.map(toAttempt);
   }
 
+  /** {@inheritDoc Store.getEvents} */
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     return (await run(this.pool, Q.getEvents, [runId, afterSeq, limit])).map(toEvent);
   }
@@ -203,51 +211,63 @@ export class PgStore implements Store {
     });
   }
 
+  /** {@inheritDoc Store.renewRun} */
   async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<RenewResult> {
     const [r] = await run(this.pool, Q.renewRun, [runId, owner, now + leaseMs]);
     return { held: r?.held === true, cancelRequested: r?.cancel_requested === true, paused: r?.paused === true };
   }
 
+  /** {@inheritDoc Store.releaseRun} */
   async releaseRun(runId: string, owner: string): Promise<void> {
     await run(this.pool, Q.releaseRun, [runId, owner]);
   }
 
+  /** {@inheritDoc Store.requestCancel} */
   async requestCancel(runId: string, now: number): Promise<void> {
     await run(this.pool, Q.requestCancel, [runId, now]);
   }
 
+  /** {@inheritDoc Store.setRunPaused} */
   setRunPaused(runId: string, paused: boolean, now: number, data?: JsonObject): Promise<boolean> {
     return setRunPaused(this.pool, runId, paused, now, data);
   }
 
+  /** {@inheritDoc Store.setRunPriority} */
   setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean> {
     return setRunPriority((fn) => this.tx(fn), runId, priority, now, data);
   }
 
+  /** {@inheritDoc Store.reopenRun} */
   reopenRun(r: RunReopen): Promise<boolean> {
     return reopenRun((fn) => this.tx(fn), r);
   }
 
+  /** {@inheritDoc Store.saveSchedules} */
   saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void> {
     return saveSchedules((fn) => this.tx(fn), workflow, version, schedules, now);
   }
 
+  /** {@inheritDoc Store.listSchedules} */
   listSchedules(): Promise<ScheduleRecord[]> {
     return listSchedules(this.pool);
   }
 
+  /** {@inheritDoc Store.setSchedulesPaused} */
   setSchedulesPaused(selector: string, paused: boolean, now: number): Promise<string[]> {
     return setSchedulesPaused(this.pool, selector, paused, now);
   }
 
+  /** {@inheritDoc Store.fireTick} */
   fireTick(t: TickFire): Promise<{ outcome: TickOutcome; runId?: string } | undefined> {
     return fireTick((fn) => this.tx(fn), t);
   }
 
+  /** {@inheritDoc Store.promoteDueRuns} */
   promoteDueRuns(now: number, limit: number, runId?: string): Promise<string[]> {
     return promoteDueRuns((fn) => this.tx(fn), now, limit, runId);
   }
 
+  /** {@inheritDoc Store.nextDueAt} */
   nextDueAt(): Promise<number | undefined> {
     return nextDueAt(this.pool);
   }
@@ -260,6 +280,7 @@ export class PgStore implements Store {
     await run(this.pool, Q.saveBatchGroups, [runId, stepId, ...[0, 1, 2, 3, 4, 5, 6].map((i) => cols.map((c) => c[i]))]);
   }
 
+  /** {@inheritDoc Store.getBatchGroups} */
   async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
     return (await run(this.pool, Q.getBatchGroups, [runId, stepId])).map(toBatchGroup);
   }

@@ -64,6 +64,7 @@ export class SqliteStore implements Store {
   private readonly st: Record<string, Stmt> = {};
   private readonly commitTx: (b: Batch) => void;
   private readonly createRunTx: Database.Transaction<(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void>;
+  /** {@inheritDoc Store.api} */
   readonly api: SqliteApiStore;
 
   constructor(
@@ -83,6 +84,7 @@ export class SqliteStore implements Store {
     return (this.st[sql] ??= this.db.prepare(sql));
   }
 
+  /** {@inheritDoc Store.migrate} */
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
@@ -102,17 +104,20 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** {@inheritDoc Store.saveWorkflow} */
   async saveWorkflow(w: WorkflowVersionRecord): Promise<void> {
     this.stmt(
       'INSERT OR IGNORE INTO workflows (version, name, definition, source_path, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(w.version, w.name, JSON.stringify(w.definition), w.sourcePath ?? null, w.createdAt);
   }
 
+  /** {@inheritDoc Store.getWorkflow} */
   async getWorkflow(version: string): Promise<WorkflowVersionRecord | undefined> {
     const r = this.stmt('SELECT * FROM workflows WHERE version = ?').get(version);
     return r ? toWorkflow(r) : undefined;
   }
 
+  /** {@inheritDoc Store.createRun} */
   async createRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<void> {
     this.createRunTx.immediate(run, steps, events);
   }
@@ -134,6 +139,7 @@ export class SqliteStore implements Store {
     this.insertEvents(events);
   }
 
+  /** {@inheritDoc Store.saveSchedules} */
   async saveSchedules(workflow: string, version: string, schedules: ScheduleSpec[], now: number): Promise<void> {
     this.db.transaction(() => {
       const ids = schedules.map((x) => x.id);
@@ -147,10 +153,12 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  /** {@inheritDoc Store.listSchedules} */
   async listSchedules(): Promise<ScheduleRecord[]> {
     return this.stmt('SELECT * FROM schedules ORDER BY id').all().map(toSchedule);
   }
 
+  /** {@inheritDoc Store.setSchedulesPaused} */
   async setSchedulesPaused(selector: string, paused: boolean, now: number): Promise<string[]> {
     return this.db.transaction(() => {
       const rows = this.stmt('SELECT id FROM schedules WHERE id = ? OR workflow = ? ORDER BY id').all(selector, selector) as { id: string }[];
@@ -163,6 +171,7 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  /** {@inheritDoc Store.fireTick} */
   async fireTick(t: TickFire): Promise<{ outcome: TickOutcome; runId?: string } | undefined> {
     // IMMEDIATE: the tick row, the overlap check and the run are decided under the write lock.
     return this.db.transaction(() => {
@@ -190,6 +199,7 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  /** {@inheritDoc Store.promoteDueRuns} */
   async promoteDueRuns(now: number, limit: number, runId?: string): Promise<string[]> {
     return this.db.transaction(() => {
       const due = (runId === undefined
@@ -216,12 +226,16 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  /** {@inheritDoc Store.nextDueAt} */
   async nextDueAt(): Promise<number | undefined> {
     const r = this.stmt("SELECT MIN(due_at) AS due FROM runs WHERE state = 'pending'").get() as { due: number | null };
     return r.due ?? undefined;
   }
 
-  /** @throws StoreUnsupportedError for a batch that publishes or applies fleet attempts (PostgreSQL only) */
+  /**
+   * {@inheritDoc Store.commit}
+   * @throws StoreUnsupportedError for a batch that publishes or applies fleet attempts (PostgreSQL only)
+   */
   async commit(b: Batch): Promise<void> {
     // Never ignored in silence: an engine that thinks it has a fleet on SQLite would wait
     // forever for workers that cannot exist.
@@ -289,6 +303,7 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** {@inheritDoc Store.resolveRunId} */
   async resolveRunId(idOrPrefix: string): Promise<string> {
     const exact = this.stmt('SELECT id FROM runs WHERE id = ?').get(idOrPrefix);
     if (exact) return idOrPrefix;
@@ -299,11 +314,13 @@ export class SqliteStore implements Store {
     throw new RunNotFoundError(idOrPrefix, rows.map((r) => r.id));
   }
 
+  /** {@inheritDoc Store.getRun} */
   async getRun(id: string): Promise<RunRecord | undefined> {
     const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id);
     return r ? toRun(r) : undefined;
   }
 
+  /** {@inheritDoc Store.listRuns} */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const where: string[] = [];
     const vals: unknown[] = [];
@@ -320,11 +337,13 @@ export class SqliteStore implements Store {
     return this.db.prepare(sql).all(...vals, filter.limit ?? 20).map((r) => toRun(r as Row));
   }
 
+  /** {@inheritDoc Store.getStepRuns} */
   async getStepRuns(runId: string): Promise<StoredStepRun[]> {
     const rows = this.stmt('SELECT * FROM step_runs WHERE run_id = ? ORDER BY position').all(runId);
     return rows.map(toStepRun);
   }
 
+  /** {@inheritDoc Store.getAttempts} */
   async getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
     const rows =
       stepId === undefined
@@ -333,11 +352,13 @@ export class SqliteStore implements Store {
     return rows.map(toAttempt);
   }
 
+  /** {@inheritDoc Store.getEvents} */
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     const rows = this.stmt('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(runId, afterSeq, limit);
     return rows.map(toEvent);
   }
 
+  /** {@inheritDoc Store.acquireRun} */
   async acquireRun(runId: string, o: RunOwner, now: number, leaseMs: number, holderAlive: (r: RunRecord, now: number) => boolean): Promise<boolean> {
     const taken = this.db.transaction(() => {
       const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(runId);
@@ -352,12 +373,14 @@ export class SqliteStore implements Store {
     return taken;
   }
 
+  /** {@inheritDoc Store.renewRun} */
   async renewRun(runId: string, owner: string, now: number, leaseMs: number): Promise<RenewResult> {
     const res = this.stmt('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ?').run(now + leaseMs, runId, owner);
     const r = this.stmt('SELECT cancel_requested_at, paused_at FROM runs WHERE id = ?').get(runId);
     return { held: res.changes === 1, cancelRequested: r?.cancel_requested_at != null, paused: r?.paused_at != null };
   }
 
+  /** {@inheritDoc Store.releaseRun} */
   async releaseRun(runId: string, owner: string): Promise<void> {
     this.releaseStmt().run(runId, owner);
   }
@@ -366,6 +389,7 @@ export class SqliteStore implements Store {
     return this.stmt('UPDATE runs SET owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL WHERE id = ? AND owner = ?');
   }
 
+  /** {@inheritDoc Store.requestCancel} */
   async requestCancel(runId: string, now: number): Promise<void> {
     this.db.transaction(() => {
       const r = this.stmt('UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND cancel_requested_at IS NULL').run(now, runId);
@@ -373,14 +397,17 @@ export class SqliteStore implements Store {
     })();
   }
 
+  /** {@inheritDoc Store.setRunPaused} */
   async setRunPaused(runId: string, paused: boolean, now: number, data?: JsonObject): Promise<boolean> {
     return setRunPaused(this.control, runId, paused, now, data);
   }
 
+  /** {@inheritDoc Store.setRunPriority} */
   async setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean> {
     return setRunPriority(this.control, runId, priority, now, data);
   }
 
+  /** {@inheritDoc Store.reopenRun} */
   async reopenRun(r: RunReopen): Promise<boolean> {
     return reopenRun(this.control, r);
   }
@@ -390,6 +417,7 @@ export class SqliteStore implements Store {
     return { db: this.db, stmt: (sql) => this.stmt(sql), insertEvents: (events) => this.insertEvents(events) };
   }
 
+  /** {@inheritDoc Store.saveBatchGroups} */
   async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
     const upsert = this.stmt(
       `INSERT OR REPLACE INTO batch_groups (run_id, step_id, group_index, items, state, attempts, outputs, error, updated_at)
@@ -400,10 +428,12 @@ export class SqliteStore implements Store {
     })();
   }
 
+  /** {@inheritDoc Store.getBatchGroups} */
   async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
     return this.stmt('SELECT * FROM batch_groups WHERE run_id = ? AND step_id = ? ORDER BY group_index').all(runId, stepId).map(toBatchGroup);
   }
 
+  /** {@inheritDoc Store.close} */
   async close(): Promise<void> {
     this.db.close();
   }
