@@ -36,6 +36,7 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
   workerTags?: string[];
   /** Where the API listens; `api: false` serves no HTTP. @default { host: '127.0.0.1', port: 8080 } */
   api?: { host: string; port: number } | false;
+  /** What the server does (workflows loaded, ticks, runs started and finished, errors), for its log. Must not throw. */
   report: (r: ServerReport) => void;
   /** Longest sleep of the trigger loop, ms. @default 1000 */
   pollMs?: number;
@@ -43,7 +44,9 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
 
 /** A started server. */
 export interface RunningServer {
+  /** The process's engine. */
   engine: Engine;
+  /** The run loop: schedule ticks, due runs, queued and orphaned runs. */
   loop: RunLoop;
   /**
    * With a fleet: the server's own worker, which claims published attempts like any

@@ -21,9 +21,11 @@ export class ApiError extends BatonError {
    * @param details - JSON sent as the body's `error.details`.
    */
   constructor(
+    /** The HTTP status to answer with. */
     readonly status: number,
     code: string,
     message: string,
+    /** JSON detail sent as `error.details` (the validation problems, the candidates…). */
     readonly details?: unknown,
   ) {
     super(code, message);
@@ -32,6 +34,7 @@ export class ApiError extends BatonError {
 
 /** The body of every error response. `requestId` is set on 500s: the id the server logged the failure under. */
 export interface ErrorBody {
+  /** The one error shape of every refusal. */
   error: { code: string; message: string; details?: unknown; requestId?: string };
 }
 
