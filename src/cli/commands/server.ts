@@ -26,6 +26,8 @@ bearer token on every route but /healthz, /readyz and /hooks: create one with
 Runs survive restarts: a run interrupted by a crash is resumed, schedule ticks missed while
 no server ran follow each schedule's misfire policy, and delayed runs start once, when due.
 Several servers may share one PostgreSQL database (--database-url): each tick fires once.
+On PostgreSQL a server is also a fleet worker (one slot per CPU): it claims the attempts
+of the runs it and others coordinate, beside any baton worker processes.
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
     .action(async (o: { workflows?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
