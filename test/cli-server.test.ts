@@ -186,6 +186,15 @@ describe('baton --server: changing runs', () => {
 });
 
 describe('baton --server: failures', () => {
+  it('run --server resolves the file\'s relative paths from its own folder when the server sees it, as a local run does', async () => {
+    const d = workDir('relative');
+    writeFileSync(join(d, 'build.sh'), `#!/bin/sh\necho built > "${join(d, 'built')}"\n`, { mode: 0o755 });
+    writeFileSync(join(d, 'relative.yaml'), 'name: relative-paths\nsteps:\n  - id: build\n    run: ./build.sh\n');
+    const r = await remote(['run', join(d, 'relative.yaml'), '--quiet']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(readFileSync(join(d, 'built'), 'utf8').trim()).toBe('built');
+  });
+
   it('a viewer token may read but not change runs: a clear 403 message and exit code 2', async () => {
     const runId = (await api.store.listRuns({ limit: 1 }))[0]?.id ?? 'x';
     const r = await remote(['cancel', runId], 'viewer');

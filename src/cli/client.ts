@@ -14,6 +14,9 @@ import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
 import { BatonError, errorMessage } from '../shared/index.js';
 
+/** Header naming a registered file's absolute path (see `ApiClient.registerWorkflow`). */
+const SOURCE_PATH_HEADER = 'x-baton-source-path';
+
 /** Where the API lives under the server's URL. */
 const PREFIX = '/api/v1';
 
@@ -154,9 +157,13 @@ export class ApiClient {
     }
   }
 
-  /** Registers a workflow from its YAML or JSON text (admin role). */
-  registerWorkflow(text: string, type: 'application/yaml' | 'application/json'): Promise<{ name: string; version: string; created: boolean }> {
-    return this.json(Registered, 'POST', '/workflows', { text, type });
+  /**
+   * Registers a workflow from its YAML or JSON text (admin role). `sourcePath`, the file's
+   * absolute path, lets a server that sees the same path (one machine, a shared checkout)
+   * resolve the workflow's relative paths (`./build.sh`, `cwd`, handlers) from its folder.
+   */
+  registerWorkflow(text: string, type: 'application/yaml' | 'application/json', sourcePath?: string): Promise<{ name: string; version: string; created: boolean }> {
+    return this.json(Registered, 'POST', '/workflows', { text, type, ...(sourcePath !== undefined ? { headers: { [SOURCE_PATH_HEADER]: sourcePath } } : {}) });
   }
 
   /** Creates a run of a registered workflow. */
@@ -254,7 +261,7 @@ export class ApiClient {
    * deep in a command.
    * @throws ClientError `bad-response` naming the fields that do not fit
    */
-  private async json<T>(schema: z.ZodType, method: string, path: string, o: { body?: unknown; text?: string; type?: string } = {}): Promise<T> {
+  private async json<T>(schema: z.ZodType, method: string, path: string, o: { body?: unknown; text?: string; type?: string; headers?: Record<string, string> } = {}): Promise<T> {
     const res = await this.send(method, path, o);
     const raw = await res.text();
     let value: unknown;
@@ -277,8 +284,8 @@ export class ApiClient {
    * Sends a request with the token; a non-2xx answer becomes a ClientError with the API's
    * code and message.
    */
-  private async send(method: string, path: string, o: { body?: unknown; text?: string; type?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+  private async send(method: string, path: string, o: { body?: unknown; text?: string; type?: string; accept?: string; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...o.headers, authorization: `Bearer ${this.token}` };
     let body: string | undefined;
     if (o.text !== undefined) {
       body = o.text;

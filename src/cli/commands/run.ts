@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { submitRun } from '../../runtime/index.js';
 import type { BatonProcess } from '../../modes/index.js';
@@ -72,7 +73,9 @@ Examples:
 With --server URL the file is registered on that server (unless it has this version already;
 registering needs an admin token) and the server creates and executes the run: --detach
 prints its id, otherwise this command shows its progress until it ends. Files the workflow
-refers to (handlers, cwd) must exist on the server. --resume and --local do not apply.`)
+refers to (handlers, cwd, ./scripts) must exist on the server: at the same path, they resolve
+from the file's folder as locally; else from the server's --workflows folder. --resume and
+--local do not apply.`)
     .action(async (file: string, o: RunOptions) => {
       const spec = await loadOrExplain(file);
       let params;
@@ -148,7 +151,7 @@ async function runRemote(api: ApiClient, file: string, spec: WorkflowSpec, o: Ru
   let version = workflowVersion(spec);
   if (!(await api.hasWorkflowVersion(spec.name, version))) {
     const text = await readFile(file, 'utf8');
-    version = (await api.registerWorkflow(text, /\.json$/i.test(file) ? 'application/json' : 'application/yaml')).version;
+    version = (await api.registerWorkflow(text, /\.json$/i.test(file) ? 'application/json' : 'application/yaml', resolve(file))).version;
   }
   // Subscribed first: the server may start the run as soon as it is created.
   const sub = o.detach ? undefined : await api.subscribe({ workflow: spec.name });

@@ -4,6 +4,8 @@
  * registering it, list names, read a version. The body is read as text (JSON included) so
  * validation errors carry the line and column of the text the client sent.
  */
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { validateWorkflowText, workflowVersion } from '../../workflow/index.js';
 import type { ValidationResult } from '../../workflow/index.js';
@@ -42,10 +44,15 @@ function routes(app: ApiApp, ctx: ApiContext): void {
   const { store } = ctx;
   // A body sent as application/json is read as strict JSON (single quotes, trailing commas
   // and duplicate keys refused with their position), as a `.json` file is.
-  const validate = async (text: unknown, contentType: string | undefined): Promise<ValidationResult> => {
+  // A file registered by `baton run --server` names its path: when this server sees that
+  // folder (one machine, a shared checkout), the workflow's relative paths resolve from it,
+  // as they do when the file runs locally; otherwise from the server's workflow folder.
+  const validate = async (text: unknown, contentType: string | undefined, sourcePath?: unknown): Promise<ValidationResult> => {
     if (typeof text !== 'string' || text.trim() === '') throw new ApiError(400, 'invalid-request', 'send the workflow as YAML or JSON text in the body');
     const format = /^application\/json\b/i.test(contentType ?? '') ? 'json' : 'yaml';
-    return validateWorkflowText(text, { label: 'request body', baseDir: ctx.baseDir, format });
+    const folder = typeof sourcePath === 'string' && isAbsolute(sourcePath) && sourcePath.length <= 4096 ? dirname(sourcePath) : undefined;
+    const baseDir = folder !== undefined && isDirectory(folder) ? folder : ctx.baseDir;
+    return validateWorkflowText(text, { label: 'request body', baseDir, format });
   };
 
   app.get('/workflows', {
@@ -60,7 +67,7 @@ function routes(app: ApiApp, ctx: ApiContext): void {
       response: { 201: z.object({ name: z.string(), version: z.string(), created: z.boolean(), schedules: z.number().int() }), ...errors },
     },
   }, async (req, reply) => {
-    const { spec, errors: problems } = await validate(req.body, req.headers['content-type']);
+    const { spec, errors: problems } = await validate(req.body, req.headers['content-type'], req.headers['x-baton-source-path']);
     if (!spec) throw new ApiError(400, 'invalid-workflow', `the workflow is invalid (${problems.length} error${problems.length === 1 ? '' : 's'})`, problems);
     const version = workflowVersion(spec);
     const now = ctx.clock();
@@ -103,4 +110,13 @@ function routes(app: ApiApp, ctx: ApiContext): void {
     if (!w || w.name !== req.params.name) throw new ApiError(404, 'workflow-not-found', `workflow '${req.params.name}' has no version '${req.params.version}'`);
     return w;
   });
+}
+
+/** Whether `path` is a directory on this machine. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
