@@ -82,12 +82,30 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
     });
     await worker.start();
   }
+  try {
+    return await start(proc, o, engine, worker);
+  } catch (e) {
+    // Whatever was started is stopped, the worker before the fleet it talks through.
+    await worker?.stop().catch(() => undefined);
+    await proc.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The run loop and the API; `serve` stops the worker and the process when this throws. */
+async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker: Worker | undefined): Promise<RunningServer> {
   const triggers = new RunLoop({
     store: proc.store, engine, report: o.report,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });
-  const loaded = await triggers.start();
+  let loaded: { valid: number; invalid: number };
+  try {
+    loaded = await triggers.start();
+  } catch (e) {
+    await triggers.stop();
+    throw e;
+  }
   const feedSignal = new EventEmitter();
   let signalled = false;
   // One wake-up per event-loop turn, however many events the engine committed in it.
@@ -108,23 +126,21 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
       startQueued: (runId) => void (runId === undefined ? triggers.runIteration() : triggers.startQueued(runId)),
       refresh: (runId) => void engine.refresh(runId).catch(() => undefined),
     };
-    http = await buildApi({
-      store: proc.store, dataDir: proc.dataDir, feedSignal, runs,
-      ...(proc.fleet ? { fleet: proc.fleet } : {}),
-      ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
-      ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
-      ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
-      ...(o.env ? { env: o.env } : {}),
-      ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
-      ...(o.logger !== undefined ? { logger: o.logger } : {}),
-    });
     try {
+      http = await buildApi({
+        store: proc.store, dataDir: proc.dataDir, feedSignal, runs,
+        ...(proc.fleet ? { fleet: proc.fleet } : {}),
+        ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
+        ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
+        ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
+        ...(o.env ? { env: o.env } : {}),
+        ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
+        ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      });
       address = await http.listen({ host: listen.host, port: listen.port });
     } catch (e) {
-      await http.close();
+      await http?.close();
       await triggers.stop();
-      await proc.close();
-      await worker?.stop();
       throw e;
     }
   }

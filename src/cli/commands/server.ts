@@ -53,7 +53,7 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
         });
       } catch (e) {
         await proc.close();
-        throw new CliError(`cannot listen on ${o.host}:${o.port}: ${errorMessage(e)}`, 1);
+        throw new CliError(`cannot start the server${o.api ? ` on ${o.host}:${o.port}` : ''}: ${errorMessage(e)}`, 1);
       }
       const { valid, invalid } = running.loaded;
       const server = running.loop;
