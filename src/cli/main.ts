@@ -3,7 +3,6 @@
  * The `baton` command. Each subcommand lives in its own file under `commands/`; this file
  * wires them and turns errors into messages and exit codes.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCancel } from './commands/cancel.js';
 import { registerGraph } from './commands/graph.js';
@@ -24,7 +23,7 @@ import { registerWorkers } from './commands/workers.js';
 import type { GlobalOptions } from './context.js';
 import { ClientError, refuseServer } from './client.js';
 import { CliError, EXIT } from './context.js';
-import { coerceError, isBatonError } from '../shared/index.js';
+import { BATON_VERSION, coerceError, isBatonError } from '../shared/index.js';
 
 /** `BatonError` codes that mean the request cannot be done as asked: exit code 2. */
 const USAGE_CODES: ReadonlySet<string> = new Set([
@@ -32,11 +31,9 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'params-invalid', 'workflow-invalid', 'expression', 'handler-load', 'process-options', 'bad-cursor',
 ]);
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
 const program = new Command('baton')
   .description('baton: durable workflow orchestration. Runs DAGs of shell and TypeScript steps, resumable after any crash.')
-  .version(pkg.version)
+  .version(BATON_VERSION)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
   .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
   .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, logs, cancel, pause, resume, retry, priority, run')

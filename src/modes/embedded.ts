@@ -8,6 +8,7 @@ import type { RunHandle } from '../runtime/index.js';
 import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
 import type { RunState } from '../core/index.js';
 import type { Store } from '../store/index.js';
+import { setLongTimeout } from '../shared/index.js';
 import type { BatonProcess } from './process.js';
 
 /**
@@ -22,26 +23,19 @@ export async function findInterrupted(store: Store, workflow: string, now: numbe
 
 /**
  * Waits until `dueAt` (ms since the epoch) or until one of `signals` arrives, whichever is
- * first; the listeners are removed either way. Long waits are chained in steps Node's
- * timers can hold (at most 2^31−1 ms each).
+ * first; the listeners are removed either way. Waits of any length (`setLongTimeout`).
  * @returns `due`, or `interrupted` when a signal came first
  */
 export function waitUntilDue(dueAt: number, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<'due' | 'interrupted'> {
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      const left = dueAt - Date.now();
-      if (left <= 0) return done('due');
-      timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
-    };
     const onSignal = (): void => done('interrupted');
+    const cancel = setLongTimeout(dueAt - Date.now(), () => done('due'));
     function done(v: 'due' | 'interrupted'): void {
-      clearTimeout(timer);
+      cancel();
       for (const s of signals) process.off(s, onSignal);
       resolve(v);
     }
     for (const s of signals) process.on(s, onSignal);
-    arm();
   });
 }
 

@@ -7,7 +7,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Engine, Worker } from '../runtime/index.js';
 import { createWorker } from '../runtime/index.js';
@@ -16,8 +15,7 @@ import { buildApi } from '../server/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { BATON_VERSION } from '../shared/index.js';
 
 /** How long a stopping server's worker lets the attempts it holds finish, ms. */
 const WORKER_GRACE_MS = 5_000;
@@ -75,7 +73,7 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   let worker: Worker | undefined;
   if (proc.fleet) {
     worker = createWorker({
-      fleet: proc.fleet, version: VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
+      fleet: proc.fleet, version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
       },

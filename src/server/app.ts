@@ -25,8 +25,8 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
-import { readFileSync } from 'node:fs';
 import { transformDocument, transformRoute } from './openapi.js';
+import { BATON_VERSION } from '../shared/index.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -109,8 +109,6 @@ export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' |
 /** The fastify instance with zod schemas, as route modules use it. */
 export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
 /** Where the API lives. */
 export const API_PREFIX = '/api/v1';
 
@@ -184,7 +182,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       openapi: '3.0.3',
       info: {
         title: 'baton API',
-        version: VERSION,
+        version: BATON_VERSION,
         description: 'Runs, workflows, schedules, workers and live events of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
         license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },

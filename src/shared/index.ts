@@ -9,3 +9,4 @@ export { BatonError, isBatonError, coerceError, errorMessage, systemErrorCode } 
 export { setLongTimeout, MAX_TIMEOUT_MS } from './timers.js';
 export type { CancelTimer, LongTimeoutOptions } from './timers.js';
 export { fileNamePart, MAX_NAME_PART } from './file-names.js';
+export { BATON_VERSION } from './version.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { AttemptRecord, RunRecord, StepWaiting, Store, StoredStepRun } from '../../store/index.js';
+import type { AttemptRecord, FleetStore, RunRecord, StepWaiting, Store, StoredStepRun } from '../../store/index.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { openFleet, openStore } from '../context.js';
+import { openCliProcess } from '../context.js';
 import { queuedForMs } from '../../runtime/index.js';
 import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
 
@@ -23,16 +23,18 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map() }, o.json === true);
         return;
       }
-      const { store } = await openStore(globals());
+      // One process: its store for the record and, on PostgreSQL, its fleet for why attempts wait.
+      const proc = await openCliProcess(globals(), 'embedded');
+      const { store } = proc;
       try {
         const runId = await store.resolveRunId(id);
         const [run, steps, attempts] = await Promise.all([store.getRun(runId), store.getStepRuns(runId), store.getAttempts(runId)]);
         if (!run) return;
-        const waiting = run.state === 'running' ? await waitingSteps(globals(), run.id) : new Map<string, StepWaiting>();
+        const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
         printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version) }, o.json === true);
       } finally {
-        await store.close();
+        await proc.close();
       }
     });
 }
@@ -40,16 +42,10 @@ BATCH section (item counts of batch steps), which only a local store has.`)
 /** Item and group counts of one batch step. */
 interface BatchCounts { done: number; failed: number; invalid: number; total: number; groups: number; groupsDone: number }
 
-/** Fleet mode: why the run's published attempts wait for a worker, by step id (none on SQLite). */
-async function waitingSteps(g: GlobalOptions, runId: string): Promise<Map<string, StepWaiting>> {
-  const opened = await openFleet(g);
-  if (!opened) return new Map();
-  try {
-    return new Map((await opened.fleet.waitingAttempts([runId])).map(({ stepId, reason, detail, missingTags, waitedMs }) =>
-      [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
-  } finally {
-    await opened.close();
-  }
+/** Fleet mode: why the run's published attempts wait for a worker, by step id. */
+async function waitingSteps(fleet: FleetStore, runId: string): Promise<Map<string, StepWaiting>> {
+  return new Map((await fleet.waitingAttempts([runId])).map(({ stepId, reason, detail, missingTags, waitedMs }) =>
+    [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
 }
 
 /**

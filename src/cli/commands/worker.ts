@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { WorkerEvent } from '../../runtime/index.js';
 import { parseDuration } from '../../workflow/index.js';
@@ -8,8 +7,7 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, databaseUrl, openCliProcess } from '../context.js';
 import { formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { BATON_VERSION } from '../../shared/index.js';
 
 /** A duration flag (`30s`, `500ms`, `2m`). */
 function duration(name: string): (v: string) => number {
@@ -77,7 +75,7 @@ rest (completed as failed, retryable: retried elsewhere); a second signal stops 
         // Every worker is also a coordinator: it adopts runs nobody holds (submitted with
         // --detach, or whose coordinator died) and publishes their attempts to the fleet.
         running = await startFleetWorker(proc, {
-          version: pkg.version, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
+          version: BATON_VERSION, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
           cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, reportCoordinator: printCoordinator,
           pools: new Map(pools), ...(o.slots !== undefined ? { slots: o.slots } : {}),
         });
