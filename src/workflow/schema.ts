@@ -28,7 +28,7 @@ export const TIMEZONE_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-
 const bounded = (what: string, max: number) => z.string().max(max, { error: `${what} is too long: at most ${max} characters` });
 
 /** A duration: text such as "30s" or a bare number of seconds; > 0 (or >= 0 with `allowZero`) and at most 365 days. */
-const durationOf = (allowZero: boolean) => z
+export const durationOf = (allowZero: boolean) => z
   .union([z.string(), z.number()], { error: 'expected a duration such as "30s", "5m", "1h30m" or a number of seconds' })
   .superRefine((value, ctx) => {
     const problem = checkDuration(value, allowZero);
