@@ -4,3 +4,6 @@
  */
 export { createMetrics } from './metrics.js';
 export type { BatonMetrics } from './metrics.js';
+export * from './alerts/index.js';
+export type * from './channels/types.js';
+export { NOTIFICATION_VERSION } from './channels/types.js';

@@ -112,6 +112,8 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
   };
   if (parsed.description !== undefined) spec.description = parsed.description;
   if (parsed.secrets?.length) spec.secrets = parsed.secrets.map(compileSecret);
+  if (parsed.alerts !== undefined && parsed.alerts.length > 0) spec.alerts = parsed.alerts;
+  if (parsed.notify !== undefined) spec.notify = { on: parsed.notify.on, ...(parsed.notify.channels ? { channels: parsed.notify.channels } : {}) };
   if (parsed.webhook !== undefined) spec.webhook = { secret: parsed.webhook.secret, toleranceSec: parsed.webhook.toleranceSec ?? DEFAULT_WEBHOOK_TOLERANCE_SEC };
   if (parsed.timeout !== undefined) spec.timeoutMs = parseDuration(parsed.timeout);
   if (opts.sourcePath !== undefined) spec.sourcePath = resolve(opts.sourcePath);

@@ -7,7 +7,7 @@
  * channel) live in `config.ts`.
  */
 import { z } from 'zod';
-import { durationOf, ENV_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN } from './schema.js';
+import { durationOf, ENV_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN } from './schema-base.js';
 
 const duration = durationOf(false);
 const delay = durationOf(true);

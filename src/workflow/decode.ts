@@ -8,6 +8,7 @@
  * kept as it is, not dropped.
  */
 import { z } from 'zod';
+import { AlertRuleSchema, RunNotifySchema } from './config-schema.js';
 import { BatonError } from '../shared/index.js';
 import type { JsonValue } from '../shared/index.js';
 import type { WorkflowSpec } from './model.js';
@@ -85,6 +86,8 @@ const definition = z.looseObject({
   env: z.record(z.string(), z.string()),
   secrets: z.array(z.union([z.looseObject({ name: z.string(), env: z.string() }), z.looseObject({ name: z.string(), file: z.string() })])).optional(),
   webhook: z.looseObject({ secret: z.string(), toleranceSec: z.number().positive() }).optional(),
+  alerts: z.array(AlertRuleSchema).optional(),
+  notify: RunNotifySchema.optional(),
   schedules: z.array(schedule),
   steps: z.array(step),
 });

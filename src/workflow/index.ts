@@ -33,3 +33,7 @@ export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';
 export type { ScheduleSpec, MisfirePolicy, OverlapPolicy } from './schedule.js';
 export { webhookSecretName, DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
 export type { SecretSpec, WebhookSpec } from './secrets.js';
+export { loadConfigFile, validateConfigText, findConfig, checkRules, CONFIG_FILE_NAME } from './config.js';
+export type { BatonConfig } from './config.js';
+export { ALERT_KINDS, ConfigSchema, AlertRuleSchema } from './config-schema.js';
+export type { ParsedConfig, ParsedChannel, ParsedAlertRule } from './config-schema.js';

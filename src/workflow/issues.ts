@@ -8,6 +8,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import type { SpecError, SpecErrorCode } from './errors.js';
 import { KNOWN_KEYS } from './schema.js';
+import { CONFIG_KNOWN_KEYS } from './config-schema.js';
 
 /** One step of a field path: an object key or an array index. */
 export type PathSegment = string | number;
@@ -64,6 +65,15 @@ export function toSpecError(issue: Issue, file?: string): SpecError {
   return error;
 }
 
+/** Keys of an alert rule at `path` below the rule (the rule itself at []). */
+export function alertKnownKeysAt(path: readonly PathSegment[]): readonly string[] {
+  if (path.length === 0) return CONFIG_KNOWN_KEYS.alert;
+  if (path.length === 1 && path[0] === 'group') return CONFIG_KNOWN_KEYS.group;
+  if (path.length === 1 && path[0] === 'escalate') return CONFIG_KNOWN_KEYS.escalate;
+  if (path.length === 3 && path[0] === 'escalate' && path[1] === 'levels') return ['notify', 'after'];
+  return [];
+}
+
 function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
   const [first, second, third, fourth] = path;
   if (path.length === 0) return KNOWN_KEYS.workflow;
@@ -71,6 +81,8 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'params' && path.length === 2) return KNOWN_KEYS.param;
   if (first === 'secrets' && path.length === 2) return KNOWN_KEYS.secret;
   if (first === 'webhook' && path.length === 1) return KNOWN_KEYS.webhook;
+  if (first === 'alerts' && typeof second === 'number') return alertKnownKeysAt(path.slice(2));
+  if (first === 'notify' && path.length === 1) return ['on', 'channels'];
   if (first === 'schedule' && (path.length === 1 || (path.length === 2 && typeof second === 'number'))) return KNOWN_KEYS.schedule;
   if (first === 'steps' && typeof second === 'number') {
     if (path.length === 2) return KNOWN_KEYS.step;
@@ -96,11 +108,11 @@ const PLATFORM_ALIASES: Record<string, string> = { windows: 'win32', win: 'win32
 const DEFAULT_MESSAGE = /^Invalid input: expected (\w+), received (\w+)$/;
 
 /** Maps one zod issue to our issues, using the raw input to tell "missing" from "wrong". */
-export function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): Issue[] {
+export function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown, keysAt: (path: readonly PathSegment[]) => readonly string[] = knownKeysAt): Issue[] {
   const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const known = knownKeysAt(path);
+      const known = keysAt(path);
       return issue.keys.map((key) => {
         const found: Issue = { code: 'unknown-field', message: `unknown field "${key}"`, path: [...path, key], atKey: true };
         const suggestion = (known === KNOWN_KEYS.run ? PLATFORM_ALIASES[key] : undefined) ?? suggest(key, known);

@@ -60,10 +60,10 @@ function kindOf(info: Stats): string {
 }
 
 /** The file's text, or why it was refused. Checks the kind and size with `stat` before opening, and again on the open handle. */
-async function readBounded(path: string): Promise<string | { problem: string }> {
+export async function readBounded(path: string, what = 'workflow file'): Promise<string | { problem: string }> {
   const refuse = (info: Stats): { problem: string } | undefined => {
-    if (!info.isFile()) return { problem: `cannot read workflow file: it is ${kindOf(info)}; a workflow is a regular file` };
-    if (info.size > MAX_WORKFLOW_BYTES) return { problem: `workflow file is ${info.size.toLocaleString('en-US')} bytes: at most ${MAX_WORKFLOW_BYTES.toLocaleString('en-US')} (1 MiB)` };
+    if (!info.isFile()) return { problem: `cannot read ${what}: it is ${kindOf(info)}; it must be a regular file` };
+    if (info.size > MAX_WORKFLOW_BYTES) return { problem: `${what} is ${info.size.toLocaleString('en-US')} bytes: at most ${MAX_WORKFLOW_BYTES.toLocaleString('en-US')} (1 MiB)` };
     return undefined;
   };
   try {
@@ -82,14 +82,14 @@ async function readBounded(path: string): Promise<string | { problem: string }> 
         const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
         if (bytesRead === 0) break;
         length += bytesRead;
-        if (length > MAX_WORKFLOW_BYTES) return { problem: `workflow file is larger than ${MAX_WORKFLOW_BYTES.toLocaleString('en-US')} bytes (1 MiB)` };
+        if (length > MAX_WORKFLOW_BYTES) return { problem: `${what} is larger than ${MAX_WORKFLOW_BYTES.toLocaleString('en-US')} bytes (1 MiB)` };
       }
       return buffer.subarray(0, length).toString('utf8');
     } finally {
       await handle.close();
     }
   } catch (e) {
-    return { problem: `cannot read workflow file: ${errorMessage(e)}` };
+    return { problem: `cannot read ${what}: ${errorMessage(e)}` };
   }
 }
 
@@ -164,7 +164,7 @@ async function findHandlerIssues(spec: WorkflowSpec): Promise<Issue[]> {
 }
 
 /** Finds where a path points in the document; a missing node falls back to its nearest present parent. */
-function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): number {
+export function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): number {
   if (atKey && path.length > 0) {
     const parent = doc.getIn(path.slice(0, -1), true);
     if (isMap(parent)) {
@@ -179,6 +179,6 @@ function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): 
   return 0;
 }
 
-function byPosition(a: SpecError, b: SpecError): number {
+export function byPosition(a: SpecError, b: SpecError): number {
   return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path);
 }

@@ -5,6 +5,7 @@
  * layers above never re-interpret author input (the "options compiled once" rule).
  */
 
+import type { ParsedAlertRule } from './config-schema.js';
 import type { ScheduleSpec } from './schedule.js';
 import type { SecretSpec, WebhookSpec } from './secrets.js';
 
@@ -165,6 +166,14 @@ export interface WorkflowSpec {
   secrets?: SecretSpec[];
   /** How webhook requests for this workflow are signed; absent when it declares no `webhook`. */
   webhook?: WebhookSpec;
+  /**
+   * Alert rules of this workflow's runs, as written (durations as text; observe/ compiles
+   * them): added to the server's rules, or replacing the server's rule of the same name.
+   * Absent when none are declared.
+   */
+  alerts?: ParsedAlertRule[];
+  /** Post-run reports (`notify: { on: [failure] }`); absent when not asked. */
+  notify?: { on: ('success' | 'failure' | 'cancelled')[]; channels?: string[] };
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
   /** The steps, in definition order. */

@@ -6,34 +6,15 @@
  * elsewhere so that every problem is reported at once.
  */
 import { z } from 'zod';
-import { checkDuration } from './duration.js';
 import { MAX_CRON_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import type { StepHandler } from './model.js';
+import {
+  bounded, durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, idOf, PARAM_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN,
+} from './schema-base.js';
+import { AlertRuleSchema, RunNotifySchema } from './config-schema.js';
 
-/** Workflow names: used in file names, URLs and metrics labels. */
-export const WORKFLOW_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
-/** Step ids: lowercase so they are safe as env var suffixes, file names and mermaid labels. */
-export const STEP_ID_PATTERN = /^[a-z0-9_-]+$/;
-/** Param names: identifiers, so `params.<name>` is always a valid expression. */
-export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Env var names, as POSIX shells accept them. */
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** `uses` refs: a relative or absolute module path, optionally `#export`. */
-export const HANDLER_REF_PATTERN = /^(\.{1,2}\/|\/)[^#]+(#[A-Za-z_$][\w$]*)?$/;
+export { durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, PARAM_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN };
 
-/** IANA time zone names: `Area/Location[/Sub]` segments, or a bare name such as `UTC`; checked before the date library sees them. */
-export const TIMEZONE_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}$/;
-
-/** A string of at most `max` characters, refused with a message naming the maximum. */
-const bounded = (what: string, max: number) => z.string().max(max, { error: `${what} is too long: at most ${max} characters` });
-
-/** A duration: text such as "30s" or a bare number of seconds; > 0 (or >= 0 with `allowZero`) and at most 365 days. */
-export const durationOf = (allowZero: boolean) => z
-  .union([z.string(), z.number()], { error: 'expected a duration such as "30s", "5m", "1h30m" or a number of seconds' })
-  .superRefine((value, ctx) => {
-    const problem = checkDuration(value, allowZero);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, params: { code: problem.code } });
-  });
 const duration = durationOf(false);
 const delay = durationOf(true);
 
@@ -55,12 +36,6 @@ const envMap = z.record(
     .regex(ENV_NAME_PATTERN, { error: 'env var names are letters, digits and _, not starting with a digit' }),
   EnvValueSchema,
 );
-
-/** A name that becomes part of file names, env vars or metric labels: at most {@link MAX_ID_LENGTH} characters. */
-const idOf = (what: string, pattern?: RegExp, patternError?: string) => {
-  const base = z.string({ error: `${what} must be a string` }).max(MAX_ID_LENGTH, { error: `${what} is too long: at most ${MAX_ID_LENGTH} characters` });
-  return pattern === undefined ? base : base.regex(pattern, { error: patternError ?? `invalid ${what}` });
-};
 
 const json = z.json({ error: 'expected a JSON value' });
 
@@ -168,21 +143,6 @@ export const ScheduleSchema = z.strictObject({
   enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
 });
 
-const secretNameError = 'secret names are env var names: letters, digits and _, not starting with a digit';
-
-/**
- * One `secrets` entry as written: a name (read from the env var of that name), or an object
- * with `env` or `file` (one of them; checked in validation).
- */
-export const SecretSchema = z.union([
-  idOf('secret name', ENV_NAME_PATTERN, secretNameError),
-  z.strictObject({
-    name: idOf('secret name', ENV_NAME_PATTERN, secretNameError),
-    env: z.string({ error: 'env must be an env var name' }).regex(ENV_NAME_PATTERN, { error: 'env must be an env var name: letters, digits and _, not starting with a digit' }).optional(),
-    file: z.string({ error: 'file must be a path' }).min(1, { error: 'file must not be empty' }).optional(),
-  }),
-], { error: 'a secret is a name, or { name, env: VAR } or { name, file: path }' });
-
 const toleranceError = 'toleranceSec must be an integer number of seconds >= 1';
 
 /** The `webhook` field as written; that `secret` names a declared secret is checked in validation. */
@@ -206,6 +166,10 @@ export const WorkflowSchema = z.strictObject({
   inheritEnv: inheritEnv.optional(),
   secrets: z.array(SecretSchema, { error: 'secrets must be a list of names or { name, env | file } entries' }).optional(),
   webhook: WebhookSchema.optional(),
+  /** Alert rules of this workflow's runs: added to the server's, or replacing one of the same name. */
+  alerts: z.array(AlertRuleSchema, { error: 'alerts must be a list of rules' }).optional(),
+  /** Post-run reports. */
+  notify: RunNotifySchema.optional(),
   schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),
   steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
 });

@@ -25,6 +25,9 @@ import {
 } from './batch.js';
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import { PgApiStore } from './api.js';
+import { SqlAlertStore } from '../alert-sql.js';
+import type { AlertStore } from '../alert-types.js';
+import { postgresExecutor } from './sql-executor.js';
 import { enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
@@ -75,9 +78,12 @@ export class PgStore implements Store {
   private closing: Promise<void> | undefined;
   /** {@inheritDoc Store.api} */
   readonly api: PgApiStore;
+  /** {@inheritDoc Store.alerts} */
+  readonly alerts: AlertStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
+    this.alerts = new SqlAlertStore(postgresExecutor(pool));
     // An idle connection that breaks (server restart, network) is dropped by the pool and
     // reported here; without a listener Node would crash the process. The next query opens
     // a new connection, or fails and its caller sees the error.

@@ -22,6 +22,9 @@ import { RunNotFoundError, StoreUnsupportedError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import { SqliteApiStore } from './api.js';
+import { SqlAlertStore } from '../alert-sql.js';
+import type { AlertStore } from '../alert-types.js';
+import { sqliteExecutor } from './sql-executor.js';
 import type { Row } from '../rows.js';
 import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
@@ -66,6 +69,8 @@ export class SqliteStore implements Store {
   private readonly createRunTx: Database.Transaction<(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void>;
   /** {@inheritDoc Store.api} */
   readonly api: SqliteApiStore;
+  /** {@inheritDoc Store.alerts} */
+  readonly alerts: AlertStore;
 
   constructor(
     private readonly db: Database.Database,
@@ -78,6 +83,7 @@ export class SqliteStore implements Store {
     this.commitTx = db.transaction((b: Batch) => this.applyBatch(b));
     this.createRunTx = db.transaction((run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => this.insertRun(run, steps, events));
     this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e), MIGRATIONS_DIR);
+    this.alerts = new SqlAlertStore(sqliteExecutor(db));
   }
 
   private stmt(sql: string): Stmt {

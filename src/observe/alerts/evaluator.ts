@@ -1,0 +1,247 @@
+/**
+ * @module observe/alerts/evaluator
+ * Turns what happened into alerts. Committed events (the store's commit-ordered feed, read
+ * from a cursor kept in the store, so a restarted or second server goes on where the last
+ * reader stopped) open and clear failure alerts; a periodic sweep over what is running opens
+ * the alerts that must fire *while* something still goes on (a step or run running too
+ * long, waiting too long, a deep queue) and clears them when it ends.
+ */
+import type { FeedEvent, SilenceRecord, Store, RunRecord } from '../../store/index.js';
+import type { WorkflowSpec } from '../../workflow/index.js';
+import { decodeDefinition } from '../../workflow/index.js';
+import type { JsonObject } from '../../shared/index.js';
+import type { AlertBook, Subject } from './alerts.js';
+import type { AlertKind, AlertRule, RuleSet } from './rules.js';
+import { ALERT_DEFAULTS } from './rules.js';
+
+const FEED_CURSOR = 'alerts';
+const FEED_BATCH = 500;
+
+const fmt = (ms: number): string => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+
+/** A run's end, for post-run reports. */
+export interface RunEnded {
+  run: RunRecord;
+  spec: WorkflowSpec | undefined;
+}
+
+/** Evaluates rules over events and over what is running. */
+export class Evaluator {
+  private readonly specs = new Map<string, WorkflowSpec | undefined>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly rules: RuleSet,
+    private readonly book: AlertBook,
+    private readonly now: () => number,
+    private readonly silences: () => readonly SilenceRecord[],
+    private readonly runEnded: (e: RunEnded) => Promise<void>,
+  ) {}
+
+  private async spec(version: string): Promise<WorkflowSpec | undefined> {
+    if (this.specs.has(version)) return this.specs.get(version);
+    const rec = await this.store.getWorkflow(version);
+    let spec: WorkflowSpec | undefined;
+    try {
+      spec = rec ? decodeDefinition(rec) : undefined;
+    } catch {
+      spec = undefined;
+    }
+    if (this.specs.size > 500) this.specs.clear();
+    this.specs.set(version, spec);
+    return spec;
+  }
+
+  private async rulesOf(run: RunRecord | undefined, kind: AlertKind, step?: string): Promise<AlertRule[]> {
+    if (!run) return this.rules.applicable(this.rules.server, kind);
+    const rules = this.rules.forWorkflow(run.version, await this.spec(run.version));
+    return this.rules.applicable(rules, kind, run.workflow, step);
+  }
+
+  private fire(rule: AlertRule, subject: Subject, summary: string, details?: JsonObject): Promise<unknown> {
+    return this.book.fire(rule, subject, summary, details, this.silences());
+  }
+
+  /** Reads committed events after the stored cursor and evaluates them; how many it read. */
+  async readFeed(): Promise<number> {
+    let cursor = await this.store.alerts.getCursor(FEED_CURSOR);
+    if (cursor === undefined) {
+      // A first start alerts on what happens from now on, not on the history it finds.
+      const head = await this.store.api.eventsHead();
+      await this.store.alerts.moveCursor(FEED_CURSOR, undefined, head);
+      cursor = await this.store.alerts.getCursor(FEED_CURSOR);
+    }
+    const events = await this.store.api.eventsAfter(cursor, {}, FEED_BATCH);
+    if (events.length === 0) return 0;
+    for (const e of events) await this.onEvent(e);
+    // Another server that read the same events moved it first: its position stands.
+    await this.store.alerts.moveCursor(FEED_CURSOR, cursor, events[events.length - 1]!.cursor);
+    return events.length;
+  }
+
+  /** Evaluates one committed event. */
+  async onEvent(e: FeedEvent): Promise<void> {
+    if (e.type === 'run' && (e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled')) return this.onRunEnded(e);
+    if (e.type === 'step' && e.stepId !== undefined) return this.onStep(e, e.stepId);
+  }
+
+  private async onRunEnded(e: FeedEvent): Promise<void> {
+    const run = await this.store.getRun(e.runId);
+    if (!run) return;
+    const subject: Subject = { workflow: run.workflow };
+    if (e.to === 'failed') {
+      const failed = (await this.store.getStepRuns(run.id)).filter((s) => s.state === 'failed').map((s) => s.stepId);
+      for (const rule of await this.rulesOf(run, 'run-failed')) {
+        await this.fire(rule, subject, `run ${run.workflow}/${run.id} failed${failed.length ? `: ${failed.join(', ')}` : ''}${e.data?.reason ? ` (${String(e.data.reason)})` : ''}`,
+          { runId: run.id, failedSteps: failed });
+      }
+    } else if (e.to === 'succeeded') {
+      for (const rule of await this.rulesOf(run, 'run-failed')) await this.book.clear(rule.name, subject, `run ${run.id} succeeded`);
+    }
+    for (const rule of await this.rulesOf(run, 'run-duration')) await this.book.clear(rule.name, { workflow: run.workflow, runId: run.id }, `run ${e.to}`);
+    for (const rule of await this.rulesOf(run, 'failure-rate')) await this.failureRate(rule, run.workflow);
+    await this.runEnded({ run, spec: await this.spec(run.version) });
+  }
+
+  private async onStep(e: FeedEvent, stepId: string): Promise<void> {
+    const error = e.data?.error as { type?: string; message?: string } | undefined;
+    const needsRun = e.to === 'failed' || e.to === 'succeeded' || e.to === 'running' || error?.type === 'lost' || e.from === 'running';
+    if (!needsRun) return;
+    const run = await this.store.getRun(e.runId);
+    if (!run) return;
+    const subject: Subject = { workflow: run.workflow, stepId };
+    if (e.to === 'failed') {
+      const step = (await this.spec(run.version))?.steps.find((s) => s.id === stepId);
+      for (const rule of await this.rulesOf(run, 'step-failed', stepId)) {
+        if (step?.continueOnError && !rule.includeContinueOnError) continue;
+        await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} failed${error?.message ? `: ${error.message}` : ''}`, { runId: run.id, ...(error?.type ? { failure: error.type } : {}) });
+      }
+    } else if (e.to === 'succeeded') {
+      for (const rule of await this.rulesOf(run, 'step-failed', stepId)) await this.book.clear(rule.name, subject, `step succeeded in run ${run.id}`);
+      for (const rule of await this.rulesOf(run, 'worker-lost', stepId)) {
+        for (const a of (await this.store.alerts.list({ rule: rule.name, state: ['firing', 'acknowledged', 'silenced'] })).filter((x) => x.details?.runId === run.id && x.details.stepId === stepId)) {
+          await this.book.resolve(a.id, 'system', `step ${stepId} succeeded on a retry`);
+        }
+      }
+    }
+    if (e.from === 'running') {
+      for (const rule of await this.rulesOf(run, 'step-duration', stepId)) await this.book.clear(rule.name, { workflow: run.workflow, runId: run.id, stepId }, `step ${e.to}`);
+      await this.usage(run, stepId, e.attemptId);
+    }
+    if (e.to === 'running') {
+      for (const rule of await this.rulesOf(run, 'queued-too-long', stepId)) await this.book.clear(rule.name, { workflow: run.workflow, runId: run.id, stepId }, 'step started');
+    }
+    if (error?.type === 'lost') {
+      const attempt = (await this.store.getAttempts(run.id, stepId)).find((a) => a.id === e.attemptId);
+      const worker = attempt?.worker ?? 'unknown';
+      for (const rule of await this.rulesOf(run, 'worker-lost', stepId)) {
+        await this.fire(rule, { worker }, `worker ${worker} was lost holding ${e.attemptId ?? stepId}${error.message ? `: ${error.message}` : ''}`, { runId: run.id, stepId, ...(e.attemptId ? { attemptId: e.attemptId } : {}) });
+      }
+    }
+  }
+
+  /** memory and cpu, from the usage recorded on the attempt that ended. */
+  private async usage(run: RunRecord, stepId: string, attemptId: string | undefined): Promise<void> {
+    const memRules = await this.rulesOf(run, 'memory', stepId);
+    const cpuRules = await this.rulesOf(run, 'cpu', stepId);
+    if (!memRules.length && !cpuRules.length) return;
+    const a = (await this.store.getAttempts(run.id, stepId)).find((x) => x.id === attemptId);
+    if (!a || a.endedAt === undefined) return;
+    const subject: Subject = { workflow: run.workflow, stepId };
+    for (const rule of memRules) {
+      if (a.peakRssBytes === undefined) continue;
+      if (a.peakRssBytes > rule.maxMemoryBytes) {
+        await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} peaked at ${Math.round(a.peakRssBytes / 1048576)} MB (limit ${Math.round(rule.maxMemoryBytes / 1048576)} MB)`, { runId: run.id, peakRssBytes: a.peakRssBytes });
+      } else await this.book.clear(rule.name, subject, `run ${run.id}: ${Math.round(a.peakRssBytes / 1048576)} MB`);
+    }
+    const wall = a.endedAt - a.startedAt;
+    for (const rule of cpuRules) {
+      if (a.cpuMs === undefined || wall < ALERT_DEFAULTS.cpuWindowMs) continue;
+      const share = a.cpuMs / wall;
+      if (share > rule.maxCpu) {
+        await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} used ${Math.round(share * 100)} % of a core over ${fmt(wall)} (limit ${Math.round(rule.maxCpu * 100)} %)`, { runId: run.id, cpuShare: share });
+      } else await this.book.clear(rule.name, subject, `run ${run.id}: ${Math.round(share * 100)} %`);
+    }
+  }
+
+  private async failureRate(rule: AlertRule, workflow: string): Promise<void> {
+    const now = this.now();
+    const page = await this.store.api.queryRuns({ workflow, state: ['succeeded', 'failed'], since: now - rule.windowMs - 7 * 86_400_000, limit: 500 });
+    const recent = page.runs.filter((r) => r.endedAt !== undefined && r.endedAt >= now - rule.windowMs);
+    const failed = recent.filter((r) => r.state === 'failed').length;
+    const rate = recent.length ? failed / recent.length : 0;
+    const subject: Subject = { workflow };
+    if (recent.length >= rule.minRuns && rate > rule.threshold) {
+      await this.fire(rule, subject, `${workflow}: ${Math.round(rate * 100)} % of ${recent.length} runs failed over ${fmt(rule.windowMs)} (limit ${Math.round(rule.threshold * 100)} %)`, { rate, runs: recent.length, failed });
+    } else await this.book.clear(rule.name, subject, `${Math.round(rate * 100)} % of ${recent.length} runs failed`);
+  }
+
+  /** The periodic part: what runs or waits too long, queue depth, failure rates as the window slides. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    const running = await this.store.listRuns({ state: ['running'], limit: 1000 });
+    for (const run of running) {
+      for (const rule of await this.rulesOf(run, 'run-duration')) {
+        if (rule.afterMs !== undefined && run.startedAt !== undefined && now - run.startedAt > rule.afterMs) {
+          await this.fire(rule, { workflow: run.workflow, runId: run.id }, `run ${run.workflow}/${run.id} has been running for ${fmt(now - run.startedAt)} (limit ${fmt(rule.afterMs)})`, { runningMs: now - run.startedAt });
+        }
+      }
+      const stepRules = await this.rulesOf(run, 'step-duration');
+      const queueRules = await this.rulesOf(run, 'queued-too-long');
+      if (!stepRules.length && !queueRules.length) continue;
+      for (const s of await this.store.getStepRuns(run.id)) {
+        for (const rule of stepRules) {
+          if (s.state === 'running' && s.startedAt !== undefined && rule.afterMs !== undefined && now - s.startedAt > rule.afterMs && this.rules.applicable([rule], 'step-duration', run.workflow, s.stepId).length) {
+            await this.fire(rule, { workflow: run.workflow, runId: run.id, stepId: s.stepId }, `step ${s.stepId} of ${run.workflow}/${run.id} has been running for ${fmt(now - s.startedAt)} (limit ${fmt(rule.afterMs)})`, { runningMs: now - s.startedAt });
+          }
+        }
+        for (const rule of queueRules) {
+          if (s.state === 'queued' && s.queuedAt !== undefined && rule.afterMs !== undefined && now - s.queuedAt > rule.afterMs) {
+            await this.fire(rule, { workflow: run.workflow, runId: run.id, stepId: s.stepId }, `step ${s.stepId} of ${run.workflow}/${run.id} has waited ${fmt(now - s.queuedAt)} for a slot or worker`, { waitingMs: now - s.queuedAt });
+          }
+        }
+      }
+    }
+    const queued = await this.store.listRuns({ state: ['queued'], limit: 1000, order: 'queue' });
+    for (const rule of this.rules.applicable(this.rules.server, 'queued-too-long')) {
+      for (const run of queued) {
+        const since = run.queuedAt ?? run.createdAt;
+        if (rule.afterMs !== undefined && now - since > rule.afterMs && this.rules.applicable([rule], 'queued-too-long', run.workflow).length) {
+          await this.fire(rule, { workflow: run.workflow, runId: run.id }, `run ${run.workflow}/${run.id} has been queued for ${fmt(now - since)}`, { waitingMs: now - since });
+        }
+      }
+    }
+    const counts = await this.store.api.countStates();
+    const depth = counts.stepRuns.queued ?? 0;
+    for (const rule of this.rules.applicable(this.rules.server, 'backpressure')) {
+      if (depth > rule.maxQueued) await this.fire(rule, { pool: 'all' }, `${depth} step runs are queued (limit ${rule.maxQueued})`, { queued: depth });
+      else await this.book.clear(rule.name, { pool: 'all' }, `${depth} queued`);
+    }
+    // What cleared without an event this server saw (a run that ended before a restart).
+    for (const a of await this.store.alerts.list({ state: ['firing', 'acknowledged', 'silenced'], limit: 1000 })) {
+      if (a.kind === 'failure-rate' && a.subject.workflow) {
+        const rule = this.rules.server.find((r) => r.name === a.rule);
+        if (rule) await this.failureRate(rule, a.subject.workflow);
+        continue;
+      }
+      if ((a.kind !== 'run-duration' && a.kind !== 'step-duration' && a.kind !== 'queued-too-long') || !a.subject.runId) continue;
+      const run = await this.store.getRun(a.subject.runId);
+      const stillOn = run !== undefined && (a.subject.stepId === undefined
+        ? (a.kind === 'queued-too-long' ? run.state === 'queued' : run.state === 'running')
+        : (await this.store.getStepRuns(run.id)).some((s) => s.stepId === a.subject.stepId && s.state === (a.kind === 'queued-too-long' ? 'queued' : 'running')));
+      if (!stillOn) await this.book.resolve(a.id, 'system', 'no longer the case');
+    }
+  }
+
+  /** A schedule tick the scheduler skipped (misfire policy, or a server that was down). */
+  async scheduleMissed(schedule: string, workflow: string | undefined, tickAt: number): Promise<void> {
+    for (const rule of this.rules.applicable(this.rules.server, 'schedule-missed', workflow)) {
+      await this.fire(rule, { schedule, ...(workflow ? { workflow } : {}) }, `schedule ${schedule} missed its tick of ${new Date(tickAt).toISOString()}`, { tickAt });
+    }
+  }
+
+  /** A schedule tick that created its run: a missed-tick alert of that schedule clears. */
+  async scheduleFired(schedule: string, workflow: string | undefined): Promise<void> {
+    for (const rule of this.rules.applicable(this.rules.server, 'schedule-missed', workflow)) await this.book.clear(rule.name, { schedule, ...(workflow ? { workflow } : {}) }, 'a later tick ran');
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * @module observe/alerts/rules
+ * Alert rules compiled from `baton.config.yaml` and workflows' `alerts:`, with the
+ * thresholds a nightly-batch team expects when nothing is configured. Grouping defaults are
+ * Alertmanager's documented ones (group_wait 30s, group_interval 5m, repeat_interval 4h).
+ */
+import type { ParsedAlertRule, WorkflowSpec } from '../../workflow/index.js';
+import { ALERT_KINDS, parseDuration } from '../../workflow/index.js';
+
+/** A rule kind (`run-failed`, `step-duration`, …). */
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Defaults of every threshold, ms / fractions / MB. */
+export const ALERT_DEFAULTS = {
+  groupWaitMs: 30_000,
+  groupIntervalMs: 5 * 60_000,
+  repeatMs: 4 * 3_600_000,
+  escalateAfterMs: 15 * 60_000,
+  stepDurationMs: 30 * 60_000,
+  runDurationMs: 4 * 3_600_000,
+  failureRate: 0.2,
+  failureWindowMs: 3_600_000,
+  failureMinRuns: 5,
+  maxMemoryMb: 1000,
+  maxCpu: 0.8,
+  /** cpu is judged over attempts at least this long (one minute, the averaging window). */
+  cpuWindowMs: 60_000,
+  queuedTooLongMs: 30 * 60_000,
+  maxQueued: 1000,
+} as const;
+
+/** A compiled rule. */
+export interface AlertRule {
+  name: string;
+  kind: AlertKind;
+  severity: 'info' | 'warning' | 'critical';
+  /** Workflow name globs (`*`); absent = all. */
+  workflows?: string[];
+  steps?: string[];
+  /** Channels of the first message (escalation level 0). */
+  notify: string[];
+  group: { waitMs: number; intervalMs: number; repeatMs: number; by: string[] };
+  escalate?: { levels: { notify: string[]; afterMs: number }[]; repeat: number; ackTimeoutMs?: number };
+  labels: Record<string, string>;
+  includeContinueOnError: boolean;
+  afterMs?: number;
+  p95Factor?: number;
+  threshold: number;
+  windowMs: number;
+  minRuns: number;
+  maxMemoryBytes: number;
+  maxCpu: number;
+  maxQueued: number;
+  enabled: boolean;
+}
+
+const ms = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : parseDuration(v));
+
+/** The built-in rules: one per kind, named after it, notifying `defaultNotify` only. */
+export function builtinRules(): ParsedAlertRule[] {
+  return ALERT_KINDS.map((kind) => ({ name: kind, rule: kind }));
+}
+
+function glob(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** Whether `name` matches one of `patterns` (`*` globs); absent patterns match everything. */
+export function matchesAny(patterns: readonly string[] | undefined, name: string | undefined): boolean {
+  if (!patterns || patterns.length === 0) return true;
+  if (name === undefined) return false;
+  return patterns.some((p) => glob(p).test(name));
+}
+
+/**
+ * Compiles one rule. `fallbackNotify`: channels of a rule that names none (a written rule
+ * notifies every channel; a built-in one only `defaultNotify`).
+ */
+export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[]): AlertRule {
+  const kind = r.rule as AlertKind;
+  const levels = r.escalate?.levels.map((l) => ({ notify: l.notify, afterMs: ms(l.after) ?? ALERT_DEFAULTS.escalateAfterMs }));
+  const rule: AlertRule = {
+    name: r.name, kind,
+    severity: r.severity ?? (kind === 'run-failed' || kind === 'worker-lost' || kind === 'channel-failing' ? 'critical' : 'warning'),
+    notify: r.notify ?? levels?.[0]?.notify ?? [...fallbackNotify],
+    group: {
+      waitMs: ms(r.group?.wait) ?? ALERT_DEFAULTS.groupWaitMs,
+      intervalMs: ms(r.group?.interval) ?? ALERT_DEFAULTS.groupIntervalMs,
+      repeatMs: ms(r.group?.repeat) ?? ALERT_DEFAULTS.repeatMs,
+      by: r.group?.by ?? ['workflow'],
+    },
+    labels: r.labels ?? {},
+    includeContinueOnError: r.includeContinueOnError ?? false,
+    threshold: r.threshold ?? ALERT_DEFAULTS.failureRate,
+    windowMs: ms(r.window) ?? ALERT_DEFAULTS.failureWindowMs,
+    minRuns: r.minRuns ?? ALERT_DEFAULTS.failureMinRuns,
+    maxMemoryBytes: (r.maxMemoryMb ?? ALERT_DEFAULTS.maxMemoryMb) * 1024 * 1024,
+    maxCpu: r.maxCpu ?? ALERT_DEFAULTS.maxCpu,
+    maxQueued: r.maxQueued ?? ALERT_DEFAULTS.maxQueued,
+    enabled: r.enabled ?? true,
+  };
+  if (r.workflows) rule.workflows = r.workflows;
+  if (r.steps) rule.steps = r.steps;
+  const after = ms(r.after) ?? (kind === 'step-duration' && r.p95Factor !== undefined ? undefined
+    : kind === 'step-duration' ? ALERT_DEFAULTS.stepDurationMs
+    : kind === 'run-duration' ? ALERT_DEFAULTS.runDurationMs
+    : kind === 'queued-too-long' ? ALERT_DEFAULTS.queuedTooLongMs : undefined);
+  if (after !== undefined) rule.afterMs = after;
+  if (r.p95Factor !== undefined) rule.p95Factor = r.p95Factor;
+  if (levels) {
+    rule.escalate = { levels, repeat: r.escalate?.repeat ?? 1 };
+    const ack = ms(r.escalate?.ackTimeout);
+    if (ack !== undefined) rule.escalate.ackTimeoutMs = ack;
+  }
+  return rule;
+}
+
+/** The server's rules and how a workflow's own rules join them. */
+export class RuleSet {
+  private readonly byVersion = new Map<string, AlertRule[]>();
+
+  /**
+   * @param server - the config's `alerts:`; absent = the built-in rules.
+   * @param channels - every configured channel (a written rule without `notify` uses them all).
+   * @param defaultNotify - channels of built-in rules and of rules without `notify`, when set. @default []
+   */
+  constructor(
+    server: ParsedAlertRule[] | undefined,
+    private readonly channels: readonly string[],
+    private readonly defaultNotify: readonly string[] | undefined,
+  ) {
+    const builtin = server === undefined;
+    this.server = (server ?? builtinRules()).map((r) => compileRule(r, builtin ? defaultNotify ?? [] : defaultNotify ?? channels));
+  }
+
+  /** Rules that apply to every workflow. */
+  readonly server: AlertRule[];
+
+  /** The rules for runs of `spec` (cached by version): the server's, a workflow rule replacing the one of its name. */
+  forWorkflow(version: string, spec: WorkflowSpec | undefined): AlertRule[] {
+    let rules = this.byVersion.get(version);
+    if (rules) return rules;
+    const own = (spec?.alerts ?? []).map((r) => compileRule(r, this.defaultNotify ?? this.channels));
+    const names = new Set(own.map((r) => r.name));
+    rules = [...this.server.filter((r) => !names.has(r.name)), ...own].filter((r) => r.enabled);
+    if (this.byVersion.size > 500) this.byVersion.clear();
+    this.byVersion.set(version, rules);
+    return rules;
+  }
+
+  /** Rules of one kind that apply to `workflow` (and `step`). */
+  applicable(rules: readonly AlertRule[], kind: AlertKind, workflow?: string, step?: string): AlertRule[] {
+    return rules.filter((r) => r.kind === kind && r.enabled && (workflow === undefined || matchesAny(r.workflows, workflow)) && (step === undefined || matchesAny(r.steps, step)));
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * @module workflow/config
+ * `baton.config.yaml`: read (bounded), parsed with positions, validated like a workflow —
+ * every problem at once, each with file, line, column, field path and a did-you-mean for
+ * unknown fields. Durations stay as written; observe/ compiles rules and channels.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { WorkflowValidationError } from './errors.js';
+import type { SpecError } from './errors.js';
+import { alertKnownKeysAt, formatPath, fromZodIssue, suggest, toSpecError } from './issues.js';
+import type { Issue, PathSegment } from './issues.js';
+import { byPosition, offsetOf, readBounded } from './load.js';
+import { parseSource } from './source.js';
+import { CONFIG_KNOWN_KEYS, ConfigSchema } from './config-schema.js';
+import type { ParsedAlertRule, ParsedConfig } from './config-schema.js';
+
+/** The config file's name, looked for beside `--workflows`. */
+export const CONFIG_FILE_NAME = 'baton.config.yaml';
+
+/** A validated config. */
+export interface BatonConfig extends ParsedConfig {
+  /** Absolute folder the config came from: relative secret files and command channels resolve here. */
+  baseDir: string;
+  /** The file, when it came from one. */
+  sourcePath?: string;
+}
+
+function configKeysAt(path: readonly PathSegment[]): readonly string[] {
+  const [first, , third] = path;
+  if (path.length === 0) return CONFIG_KNOWN_KEYS.config;
+  if (first === 'channels' && path.length === 2) return CONFIG_KNOWN_KEYS.channel;
+  if (first === 'channels' && path.length === 3 && (third === 'webhook' || third === 'email' || third === 'command')) return CONFIG_KNOWN_KEYS[third];
+  if (first === 'channels' && path.length === 4 && third === 'email' && path[3] === 'auth') return ['user', 'password'];
+  if (first === 'alerts' && typeof path[1] === 'number') return alertKnownKeysAt(path.slice(2));
+  if (first === 'retention' && path.length === 1) return CONFIG_KNOWN_KEYS.retention;
+  if (first === 'secrets' && path.length === 2) return ['name', 'env', 'file'];
+  return [];
+}
+
+/**
+ * Checks what the shape cannot: one kind per channel, rules and escalation levels naming
+ * channels that exist, channels naming secrets that exist, rule names unique. Exported so
+ * a workflow's own `alerts:` can be checked against the server's channels.
+ */
+export function checkRules(rules: readonly ParsedAlertRule[], channels: ReadonlySet<string>, at: PathSegment[]): Issue[] {
+  const issues: Issue[] = [];
+  const names = new Map<string, number>();
+  const channelRef = (name: string, path: PathSegment[]): void => {
+    if (channels.has(name)) return;
+    const found: Issue = { code: 'invalid-value', message: `unknown channel "${name}"${channels.size ? '' : ' (no channels are configured)'}`, path };
+    const s = suggest(name, [...channels]);
+    if (s !== undefined) found.suggestion = s;
+    issues.push(found);
+  };
+  rules.forEach((r, i) => {
+    const first = names.get(r.name);
+    if (first !== undefined) issues.push({ code: 'invalid-value', message: `alert name "${r.name}" is used twice (first at ${formatPath([...at, first, 'name'])})`, path: [...at, i, 'name'] });
+    else names.set(r.name, i);
+    r.notify?.forEach((c, j) => channelRef(c, [...at, i, 'notify', j]));
+    r.escalate?.levels.forEach((l, j) => l.notify.forEach((c, k) => channelRef(c, [...at, i, 'escalate', 'levels', j, 'notify', k])));
+    if (r.rule === 'failure-rate' && r.threshold !== undefined && r.threshold > 1) {
+      issues.push({ code: 'invalid-value', message: 'threshold is a fraction from 0 to 1 (0.2 = 20 %)', path: [...at, i, 'threshold'] });
+    }
+  });
+  return issues;
+}
+
+function checkConfig(c: ParsedConfig): Issue[] {
+  const issues: Issue[] = [];
+  const secrets = new Set((c.secrets ?? []).map((s) => (typeof s === 'string' ? s : s.name)));
+  const secretRef = (name: string | undefined, path: PathSegment[]): void => {
+    if (name === undefined || secrets.has(name)) return;
+    const found: Issue = { code: 'invalid-value', message: `unknown secret "${name}": declare it under secrets`, path };
+    const s = suggest(name, [...secrets]);
+    if (s !== undefined) found.suggestion = s;
+    issues.push(found);
+  };
+  for (const [name, ch] of Object.entries(c.channels ?? {})) {
+    const kinds = (['webhook', 'email', 'command'] as const).filter((k) => ch[k] !== undefined);
+    if (kinds.length !== 1) {
+      issues.push({ code: 'invalid-value', message: kinds.length === 0 ? 'a channel needs one of webhook, email, command' : `a channel has one kind, not ${kinds.join(' and ')}`, path: ['channels', name] });
+    }
+    secretRef(ch.webhook?.secret, ['channels', name, 'webhook', 'secret']);
+    secretRef(ch.email?.auth?.password, ['channels', name, 'email', 'auth', 'password']);
+    ch.command?.secrets?.forEach((s, i) => secretRef(s, ['channels', name, 'command', 'secrets', i]));
+  }
+  const channels = new Set(Object.keys(c.channels ?? {}));
+  issues.push(...checkRules(c.alerts ?? [], channels, ['alerts']));
+  for (const [i, n] of (c.defaultNotify ?? []).entries()) {
+    if (!channels.has(n)) issues.push({ code: 'invalid-value', message: `unknown channel "${n}"`, path: ['defaultNotify', i] });
+  }
+  return issues;
+}
+
+/**
+ * Validates a config given as text. Never throws for bad input.
+ * @param o.label - the name errors carry as `file`.
+ * @param o.baseDir - folder relative paths resolve from.
+ */
+export function validateConfigText(text: string, o: { label: string; baseDir: string; sourcePath?: string }): { config?: BatonConfig; errors: SpecError[] } {
+  const source = parseSource(text, o.label, 'yaml');
+  if (!source.ok) return { errors: source.errors };
+  const { doc, raw, locate } = source;
+  const positioned = (list: Issue[]): SpecError[] =>
+    list.map((issue) => ({ ...toSpecError(issue, o.label), ...locate(offsetOf(doc, issue.path, issue.atKey ?? false)) })).sort(byPosition);
+  // An empty file is an empty config: every default applies.
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (!result.success) return { errors: positioned(result.error.issues.flatMap((issue) => fromZodIssue(issue, raw, configKeysAt))) };
+  const issues = checkConfig(result.data);
+  if (issues.length > 0) return { errors: positioned(issues) };
+  return { config: { ...result.data, baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) }, errors: [] };
+}
+
+/**
+ * Loads `path` (a regular file of at most 1 MiB).
+ * @throws WorkflowValidationError with every problem, each with file, line, column and field.
+ */
+export async function loadConfigFile(path: string): Promise<BatonConfig> {
+  const read = await readBounded(path, 'config file');
+  if (typeof read !== 'string') throw new WorkflowValidationError([{ code: 'file-read', message: read.problem, path: '', file: path }]);
+  const { config, errors } = validateConfigText(read, { label: path, baseDir: dirname(resolve(path)), sourcePath: resolve(path) });
+  if (!config) throw new WorkflowValidationError(errors);
+  return config;
+}
+
+/**
+ * The config a server uses: `explicit` when given (it must exist), else
+ * `baton.config.yaml` beside the workflows folder when present, else none (built-in rules).
+ * @throws WorkflowValidationError as {@link loadConfigFile}.
+ */
+export async function findConfig(explicit: string | undefined, workflowsDir: string | undefined): Promise<BatonConfig | undefined> {
+  if (explicit !== undefined) return loadConfigFile(explicit);
+  if (workflowsDir === undefined) return undefined;
+  for (const dir of [workflowsDir, dirname(resolve(workflowsDir))]) {
+    const candidate = join(dir, CONFIG_FILE_NAME);
+    if (existsSync(candidate)) return loadConfigFile(candidate);
+  }
+  return undefined;
+}
