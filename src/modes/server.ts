@@ -16,6 +16,10 @@ import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';
 import { BATON_VERSION } from '../shared/index.js';
+import type { BatonConfig } from '../workflow/index.js';
+import type { AlertClock, Channel } from '../observe/index.js';
+import { AlertService } from '../observe/index.js';
+import { realClock } from '../runtime/index.js';
 
 /** How long a stopping server's worker lets the attempts it holds finish, ms. */
 const WORKER_GRACE_MS = 5_000;
@@ -38,6 +42,14 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
   report: (r: ServerReport) => void;
   /** Longest sleep of the trigger loop, ms. @default 1000 */
   pollMs?: number;
+  /** The server's config (`baton.config.yaml`): alert rules, channels. Absent = the built-in rules, no channels. */
+  config?: BatonConfig;
+  /** Channels by name, ready to send (built from `config.channels`). @default none */
+  channels?: ReadonlyMap<string, Channel>;
+  /** Alerting's clock (tests drive grouping and escalation with a virtual one). @default the wall clock */
+  alertClock?: AlertClock;
+  /** How often alerting reads the event feed when nothing wakes it, ms. @default 1000 */
+  alertFeedMs?: number;
 }
 
 /** A started server. */
@@ -56,6 +68,8 @@ export interface RunningServer {
   http?: FastifyInstance;
   /** `http://host:port` the API listens on. */
   address?: string;
+  /** Alerting: rules over the feed, notifications, deliveries. */
+  alerts: AlertService;
   /** Workflow files loaded at start. */
   loaded: { valid: number; invalid: number };
   /** Stops the API and the trigger loop; runs in flight go on until `close`. */
@@ -92,8 +106,20 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
 
 /** The run loop and the API; `serve` stops the worker and the process when this throws. */
 async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker: Worker | undefined): Promise<RunningServer> {
+  const alerts = new AlertService({
+    store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(),
+    ...(o.config?.alerts ? { rules: o.config.alerts } : {}),
+    ...(o.config?.defaultNotify ? { defaultNotify: o.config.defaultNotify } : {}),
+    ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
+    ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
+    report: (message) => o.report({ kind: 'error', message }),
+  });
+  const report = (r: ServerReport): void => {
+    if (r.kind === 'tick') void alerts.tick(r.tick).catch(() => undefined);
+    o.report(r);
+  };
   const triggers = new RunLoop({
-    store: proc.store, engine, report: o.report,
+    store: proc.store, engine, report,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });
@@ -104,6 +130,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     await triggers.stop();
     throw e;
   }
+  alerts.start();
   const feedSignal = new EventEmitter();
   let signalled = false;
   // One wake-up per event-loop turn, however many events the engine committed in it.
@@ -113,6 +140,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     setImmediate(() => {
       signalled = false;
       feedSignal.emit('events');
+      alerts.wake();
     });
   });
   const listen = o.api === undefined ? { host: '127.0.0.1', port: 8080 } : o.api;
@@ -126,7 +154,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     };
     try {
       http = await buildApi({
-        store: proc.store, dataDir: proc.dataDir, feedSignal, runs,
+        store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts,
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
@@ -139,15 +167,17 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     } catch (e) {
       await http?.close();
       await triggers.stop();
+      await alerts.stop();
       throw e;
     }
   }
   const stop = async (): Promise<void> => {
     await http?.close();
     await triggers.stop();
+    await alerts.stop();
   };
   return {
-    engine, loop: triggers, loaded, stop,
+    engine, loop: triggers, loaded, stop, alerts,
     ...(worker ? { worker } : {}),
     ...(http ? { http } : {}),
     ...(address ? { address } : {}),

@@ -25,6 +25,8 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerAlertRoutes } from './routes/alerts.js';
+import type { AlertService } from '../observe/index.js';
 import { transformDocument, transformRoute } from './openapi.js';
 import { BATON_VERSION } from '../shared/index.js';
 
@@ -94,10 +96,13 @@ export interface ApiOptions {
   requestTimeoutMs?: number;
   /** Longest time to receive a request's headers, ms (Node's `headersTimeout`). @default 10 000 */
   headersTimeoutMs?: number;
+  /** The server's alerting; without it the alert routes read and write the store directly. */
+  alerts?: AlertService;
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts'>> {
+  alerts: AlertService | undefined;
   fleet: FleetStore | undefined;
   startRun: RunService['start'] | undefined;
   onRunQueued: (runId?: string) => void;
@@ -136,6 +141,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     store: o.store,
     dataDir: o.dataDir,
     fleet: o.fleet,
+    alerts: o.alerts,
     baseDir: o.baseDir ?? process.cwd(),
     onRunQueued: o.runs ? (id) => o.runs!.startQueued(id) : () => undefined,
     onRunChanged: o.runs ? (id) => o.runs!.refresh(id) : () => undefined,
@@ -215,6 +221,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     registerRunRoutes(scope, ctx);
     registerOpsRoutes(scope, ctx);
     registerEventRoutes(scope, ctx);
+    registerAlertRoutes(scope, ctx);
     done();
   }, { prefix: API_PREFIX });
   await app.register((scope: ApiApp, _opts, done) => {

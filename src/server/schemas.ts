@@ -173,3 +173,33 @@ export const TokenSchema = z.object({
 
 /** Path parameter of run routes. */
 export const RunParams = z.object({ id: z.string().min(1).describe('run id or a unique prefix') });
+
+/** An alert (DESIGN.md glossary). Times are ms since the epoch. */
+export const AlertSchema = z.object({
+  id: z.string(), key: z.string().describe('rule + subject: one open alert per key'), rule: z.string(), kind: z.string(),
+  severity: z.enum(['info', 'warning', 'critical']), state: z.enum(['firing', 'acknowledged', 'silenced', 'resolved']), summary: z.string(),
+  subject: z.record(z.string(), z.string()), labels: z.record(z.string(), z.string()), details: z.record(z.string(), z.unknown()).optional(),
+  groupKey: z.string(), firedAt: ms, updatedAt: ms, acknowledgedAt: ms.optional(), acknowledgedBy: z.string().optional(),
+  resolvedAt: ms.optional(), resolvedBy: z.string().optional(), count: z.number().int().describe('times the condition was seen while open'),
+  notified: z.enum(['firing', 'resolved']).optional(), notifiedAt: ms.optional(), level: z.number().int(), round: z.number().int(), escalationDone: z.boolean(), version: z.number().int(),
+}).meta({ id: 'Alert' });
+
+/** One change of an alert. */
+export const AlertEventSchema = z.object({
+  seq: z.number().int(), alertId: z.string(), at: ms, type: z.string(), actor: z.string(), note: z.string().optional(), data: z.record(z.string(), z.unknown()).optional(),
+}).meta({ id: 'AlertEvent' });
+
+/** A delivery job of a notification to one channel. */
+export const DeliverySchema = z.object({
+  id: z.string(), channel: z.string(), reason: z.string(), state: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(),
+  nextAt: ms, createdAt: ms, deliveredAt: ms.optional(), statusCode: z.number().int().optional().describe('HTTP status, SMTP reply code or exit code'),
+  error: z.string().optional(), alertIds: z.array(z.string()),
+}).meta({ id: 'Delivery' });
+
+/** A silence matcher: label `name` equals `value` (a `*` glob with `glob: true`). */
+export const SilenceMatcherSchema = z.object({ name: z.string().min(1), value: z.string(), glob: z.boolean().optional() }).meta({ id: 'SilenceMatcher' });
+
+/** A silence. */
+export const SilenceSchema = z.object({
+  id: z.string(), matchers: z.array(SilenceMatcherSchema), startsAt: ms, endsAt: ms, createdBy: z.string(), comment: z.string().optional(), createdAt: ms, expiredAt: ms.optional(),
+}).meta({ id: 'Silence' });

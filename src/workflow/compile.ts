@@ -120,7 +120,8 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
   return spec;
 }
 
-function compileSecret(entry: NonNullable<ParsedWorkflow['secrets']>[number]): SecretSpec {
+/** One authored `secrets` entry as a {@link SecretSpec}: a bare name reads the env var of that name. */
+export function compileSecret(entry: NonNullable<ParsedWorkflow['secrets']>[number]): SecretSpec {
   if (typeof entry === 'string') return { name: entry, env: entry };
   return entry.file !== undefined ? { name: entry.name, file: entry.file } : { name: entry.name, env: entry.env ?? entry.name };
 }

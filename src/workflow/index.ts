@@ -6,7 +6,7 @@
  */
 export * from './model.js';
 export type { WorkflowInput, StepInput, RetryInput } from './schema.js';
-export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
+export { defineWorkflow, compileWorkflow, compileSecret, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
 export type { CompileOptions } from './compile.js';
 export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';
 export type { ValidationResult } from './load.js';
