@@ -1,6 +1,8 @@
 /**
  * @module observe
- * What a server reports about itself: Prometheus metrics.
+ * What a server reports about itself and to whom: Prometheus metrics, and the notification
+ * channels (webhook, email, command) that deliver alerts and run reports.
  */
 export { createMetrics } from './metrics.js';
 export type { BatonMetrics } from './metrics.js';
+export * from './channels/index.js';
