@@ -106,7 +106,18 @@ export function validateConfigText(text: string, o: { label: string; baseDir: st
     list.map((issue) => ({ ...toSpecError(issue, o.label), ...locate(offsetOf(doc, issue.path, issue.atKey ?? false)) })).sort(byPosition);
   // An empty file is an empty config: every default applies.
   const result = ConfigSchema.safeParse(raw ?? {});
-  if (!result.success) return { errors: positioned(result.error.issues.flatMap((issue) => fromZodIssue(issue, raw, configKeysAt))) };
+  if (!result.success) {
+    const shape = result.error.issues.flatMap((issue) => fromZodIssue(issue, raw, configKeysAt));
+    // Every problem at once: the cross-field checks also run over what the shape let through
+    // (best effort: a value of the wrong type is already reported above).
+    let cross: Issue[] = [];
+    try {
+      cross = checkConfig((raw ?? {}) as ParsedConfig);
+    } catch {
+      cross = [];
+    }
+    return { errors: positioned([...shape, ...cross.filter((c) => !shape.some((i) => formatPath(i.path) === formatPath(c.path)))]) };
+  }
   const issues = checkConfig(result.data);
   if (issues.length > 0) return { errors: positioned(issues) };
   return { config: { ...result.data, baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) }, errors: [] };

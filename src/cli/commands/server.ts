@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { formatSpecError } from '../../workflow/index.js';
+import { CONFIG_FILE_NAME, findConfig, formatSpecError, WorkflowValidationError } from '../../workflow/index.js';
+import type { BatonConfig } from '../../workflow/index.js';
+import type { Channel } from '../../observe/index.js';
+import { compileChannels, createChannel } from '../../observe/index.js';
 import type { RunningServer, ServerReport } from '../../modes/index.js';
 import { serve } from '../../modes/index.js';
 import type { GlobalOptions } from '../context.js';
@@ -14,6 +17,7 @@ export function registerServer(program: Command, globals: () => GlobalOptions): 
     .command('server')
     .description('serve the HTTP API and workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
     .option('-w, --workflows <dir>', 'folder of workflow files to load and watch (invalid files are reported, the rest served)')
+    .option('-c, --config <file>', `server config: alert rules, channels, retention (default: ${CONFIG_FILE_NAME} beside --workflows, if present)`)
     .option('--slots <n>', 'steps this server runs at once, across runs', positiveInt('--slots'), 256)
     .option('--host <host>', 'address the HTTP API listens on (0.0.0.0: every interface)', '127.0.0.1')
     .option('--port <port>', 'port of the HTTP API (0: any free port)', (v: string) => portNumber(v), 8080)
@@ -30,7 +34,18 @@ On PostgreSQL a server is also a fleet worker (one slot per CPU): it claims the 
 of the runs it and others coordinate, beside any baton worker processes.
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
-    .action(async (o: { workflows?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
+    .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
+      // A config that does not validate stops the server before anything starts, with every problem.
+      let config: BatonConfig | undefined;
+      let channels: Map<string, Channel>;
+      try {
+        config = await findConfig(o.config, o.workflows);
+        channels = new Map(config ? compileChannels(config).map((spec) => [spec.name, createChannel(spec)]) : []);
+      } catch (e) {
+        if (e instanceof WorkflowValidationError) throw new CliError(e.errors.map(formatSpecError).join('\n'), 2);
+        throw new CliError(`cannot use the config: ${errorMessage(e)}`, 2);
+      }
+      if (config?.sourcePath) log(`config: ${config.sourcePath} (${count(Object.keys(config.channels ?? {}).length, 'channel')}, ${config.alerts ? count(config.alerts.length, 'alert rule') : 'built-in alert rules'})`);
       // Signals are taken from the start: runs may start (and a supervisor may stop the
       // server) before the API listens. A stop asked for during start-up applies once started.
       let signals = 0;
@@ -47,7 +62,8 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
       let running: RunningServer;
       try {
         running = await serve(proc, {
-          report: print, bodyLimitBytes: o.bodyLimit,
+          report: print, bodyLimitBytes: o.bodyLimit, channels,
+          ...(config ? { config } : {}),
           api: o.api ? { host: o.host, port: o.port } : false,
           ...(o.workflows ? { workflowsDir: o.workflows } : {}),
         });
