@@ -112,7 +112,7 @@ export function validateConfigText(text: string, o: { label: string; baseDir: st
     // (best effort: a value of the wrong type is already reported above).
     let cross: Issue[] = [];
     try {
-      cross = checkConfig((raw ?? {}) as ParsedConfig);
+      cross = checkConfig((raw ?? {}));
     } catch {
       cross = [];
     }

@@ -74,7 +74,7 @@ clears (a later run succeeds, the step ends).`)
     .option('--json', 'print JSON')
     .action(async (id: string, sub: { json?: boolean }) => {
       // `--json` after the id may be taken by the parent command, which has one too.
-      const o = { json: sub.json ?? (cmd.opts() as { json?: boolean }).json };
+      const o = { json: sub.json ?? cmd.opts<{ json?: boolean }>().json };
       const { store } = await openStore(globals());
       try {
         const alert = await store.alerts.get(id);
@@ -108,7 +108,7 @@ clears (a later run succeeds, the step ends).`)
       .option('--note <text>', 'recorded with the change')
       .option('--json', 'print the alert as JSON')
       .action(async (id: string, sub: { note?: string; json?: boolean }) => {
-        const o = { ...sub, json: sub.json ?? (cmd.opts() as { json?: boolean }).json };
+        const o = { ...sub, json: sub.json ?? cmd.opts<{ json?: boolean }>().json };
         const { store } = await openStore(globals());
         try {
           const book = new AlertBook(store.alerts, Date.now, () => undefined);
@@ -167,7 +167,7 @@ clears (a later run succeeds, the step ends).`)
     .description('silences in effect or to come')
     .option('--json', 'print JSON')
     .action(async (sub: { json?: boolean }) => {
-      const o = { json: sub.json ?? (cmd.opts() as { json?: boolean }).json };
+      const o = { json: sub.json ?? cmd.opts<{ json?: boolean }>().json };
       const { store } = await openStore(globals());
       try {
         const list = await store.alerts.silences(Date.now());

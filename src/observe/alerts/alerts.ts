@@ -53,7 +53,7 @@ export class AlertBook {
     const state: AlertState = silenced(silences, labels, now) ? 'silenced' : 'firing';
     const record: AlertRecord = {
       id: newAlertId('al', now), key, rule: rule.name, kind: rule.kind, severity: rule.severity, state, summary,
-      subject: subject as Record<string, string>, labels, details: withPolicy(details, rule), groupKey,
+      subject: subject, labels, details: withPolicy(details, rule), groupKey,
       firedAt: now, updatedAt: now, count: 1, level: 0, round: 0, escalationDone: false, version: 0,
     };
     const { created, alert } = await this.store.open(record, { alertId: record.id, at: now, type: 'fired', actor: 'system', note: summary });

@@ -92,7 +92,7 @@ export class Evaluator {
     if (e.to === 'failed') {
       const failed = (await this.store.getStepRuns(run.id)).filter((s) => s.state === 'failed').map((s) => s.stepId);
       for (const rule of await this.rulesOf(run, 'run-failed')) {
-        await this.fire(rule, subject, `run ${run.workflow}/${run.id} failed${failed.length ? `: ${failed.join(', ')}` : ''}${e.data?.reason ? ` (${String(e.data.reason)})` : ''}`,
+        await this.fire(rule, subject, `run ${run.workflow}/${run.id} failed${failed.length ? `: ${failed.join(', ')}` : ''}${typeof e.data?.reason === 'string' ? ` (${e.data.reason})` : ''}`,
           { runId: run.id, failedSteps: failed });
       }
     } else if (e.to === 'succeeded') {

@@ -77,7 +77,7 @@ export function matchesAny(patterns: readonly string[] | undefined, name: string
  * notifies every channel; a built-in one only `defaultNotify`).
  */
 export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[]): AlertRule {
-  const kind = r.rule as AlertKind;
+  const kind = r.rule;
   const levels = r.escalate?.levels.map((l) => ({ notify: l.notify, afterMs: ms(l.after) ?? ALERT_DEFAULTS.escalateAfterMs }));
   const rule: AlertRule = {
     name: r.name, kind,

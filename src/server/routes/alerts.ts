@@ -64,7 +64,7 @@ export function registerAlertRoutes(app: ApiApp, ctx: ApiContext): void {
       tags: ['alerts'], operationId: 'listAlertRules', summary: "The server's alert rules (from its config file, or the built-in ones)",
       response: { 200: z.object({ rules: z.array(z.object({ name: z.string(), kind: z.string(), notify: z.array(z.string()) })) }), ...errors },
     },
-  }, async () => ({ rules: (ctx.alerts?.serverRules() ?? []).map((r) => ({ name: r.name, kind: r.kind, notify: r.notify })) }));
+  }, () => Promise.resolve({ rules: (ctx.alerts?.serverRules() ?? []).map((r) => ({ name: r.name, kind: r.kind, notify: r.notify })) }));
 
   app.get('/alerts/:id', {
     config: { role: 'viewer' },
