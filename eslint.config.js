@@ -9,7 +9,8 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * The layers of src/, lowest first (DESIGN.md "Layers"). A layer imports only layers below
  * it, and another layer only through that layer's index.ts; src/index.ts and
  * src/server/index.ts, the package's entries, may import any layer's index.ts.
- * `triggers` sits below `observe`: neither imports the other today, and the server needs both.
+ * `triggers` sits below `observe`: a webhook channel signs with the triggers' own `signWebhook`,
+ * so a notification verifies as an inbound webhook does; the server needs both.
  */
 const LAYERS = ['shared', 'workflow', 'core', 'store', 'executors', 'runtime', 'triggers', 'observe', 'server', 'modes', 'cli'];
 

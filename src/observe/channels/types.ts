@@ -140,7 +140,10 @@ export interface Channel {
 /** A compiled `webhook:` channel; secret values already resolved. */
 export interface WebhookChannelSpec {
   url: string;
-  /** HMAC-SHA256 key: `X-Baton-Signature: t=<unix s>,v1=<hex of HMAC(timestamp.delivery.body)>`, as inbound webhooks. */
+  /**
+   * HMAC-SHA256 key, signing as inbound webhooks verify: `X-Baton-Timestamp: <unix s>` and
+   * `X-Baton-Signature: sha256=<hex of HMAC("<timestamp>.<delivery>.<body>")>`.
+   */
   secret?: string;
   /** @default 'baton' */
   format: 'baton' | 'slack';
