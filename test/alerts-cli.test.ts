@@ -110,6 +110,41 @@ describe('baton server --config: the smallest alerting case', () => {
     }
   }, 40_000);
 
+  it('a server killed with -9 after an alert fired and before its message went sends it after restart, once', async () => {
+    const flows = join(dir, 'flows');
+    mkdirSync(flows);
+    writeFileSync(join(flows, 'nightly.yaml'), 'name: nightly\nsteps:\n  - id: load\n    run: "exit 3"\n');
+    const config = join(flows, 'baton.config.yaml');
+    writeFileSync(config, `channels:\n  ops:\n    webhook: { url: "${url}" }\nalerts:\n  - name: any-run-failed\n    rule: run-failed\n    group: { wait: 4s }\n`);
+    const db = join(dir, 'baton.db');
+    // Found beside --workflows, without --config.
+    const start = (): CliProcess => {
+      const p = spawnBaton(['--db', db, 'server', '--port', '0', '--workflows', flows], dir);
+      spawned.push(p);
+      return p;
+    };
+    const first = start();
+    await waitFor(() => /baton server: \d+ workflows? loaded/.test(first.stdout()), 15_000, 'the server to start');
+    expect(first.stdout()).toContain('baton.config.yaml (1 channel, 1 alert rule)');
+    expect((await baton(['--db', db, 'run', join(flows, 'nightly.yaml')], dir)).code).toBe(1);
+    await waitFor(async () => {
+      const r = await baton(['--db', db, 'alerts', '--json'], dir);
+      return (JSON.parse(r.stdout) as unknown[]).length === 1;
+    }, 10_000, 'the alert to fire');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(received).toHaveLength(0);
+    const second = start();
+    await waitFor(() => received.length >= 1, 15_000, 'the message after restart');
+    // The next passes find nothing left to send.
+    await waitFor(() => /baton server: \d+ workflows? loaded/.test(second.stdout()), 15_000, 'the server to start');
+    const r = await baton(['--db', db, 'alerts', '--json'], dir);
+    const [alert] = JSON.parse(r.stdout) as { id: string }[];
+    const shown = JSON.parse((await baton(['--db', db, 'alerts', 'show', alert!.id, '--json'], dir)).stdout) as { deliveries: unknown[] };
+    expect(shown.deliveries).toHaveLength(1);
+    expect(received).toHaveLength(1);
+  }, 60_000);
+
   it('a config with a mistake stops the server with file, line, field and a did-you-mean', async () => {
     const config = join(dir, 'baton.config.yaml');
     writeFileSync(config, 'channels:\n  ops:\n    webhook: { url: "http://127.0.0.1:1/x" }\nalerts:\n  - name: failed\n    rule: run-failed\n    notfy: [ops]\n  - name: slow\n    rule: step-duration\n    notify: [opz]\n');

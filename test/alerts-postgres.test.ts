@@ -1,0 +1,97 @@
+/**
+ * Alerting on one PostgreSQL shared by two servers: each reads the same event feed and
+ * runs the same notifier, yet every alert opens once, every message is sent once, and an
+ * acknowledgement made through one is seen by the other.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../src/index.js';
+import type { Store } from '../src/index.js';
+import { AlertService, compileRule, createChannel } from '../src/observe/index.js';
+import type { AlertNotification } from '../src/observe/index.js';
+import { baton, tempDir, waitFor } from './helpers.js';
+import type { TestDatabase } from './pg-helpers.js';
+import { createTestDatabase } from './pg-helpers.js';
+
+let db: TestDatabase;
+let dir: string;
+let receiver: Server;
+let url: string;
+const got: AlertNotification[] = [];
+const stores: Store[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrated: true });
+  dir = tempDir('baton-alerts-pg-');
+  receiver = createServer((req, res) => {
+    let text = '';
+    req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
+      got.push(JSON.parse(text) as AlertNotification);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ops`;
+});
+
+afterAll(async () => {
+  for (const s of stores) await s.close();
+  await new Promise<void>((r) => receiver.close(() => r()));
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function server(): { store: Store; alerts: AlertService } {
+  const store = openPostgresStore(db.url);
+  stores.push(store);
+  const ops = createChannel({ name: 'ops', type: 'webhook', sendResolved: true, mask: (t) => t, webhook: { url, format: 'baton', headers: {}, timeoutMs: 2000 } });
+  const alerts = new AlertService({
+    store, clock: { now: Date.now, setTimer: (ms, fn) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
+    channels: new Map([['ops', ops]]),
+    rules: [
+      { name: 'any-run-failed', rule: 'run-failed', notify: ['ops'], group: { wait: '0s' } },
+      { name: 'step-failed', rule: 'step-failed', notify: ['ops'], group: { wait: '0s' } },
+    ],
+  });
+  return { store, alerts };
+}
+
+describe('two servers on one PostgreSQL', () => {
+  it('fire each alert once and send each message once', async () => {
+    const a = server();
+    const b = server();
+    // Both start reading the feed from here.
+    await Promise.all([a.alerts.pass(), b.alerts.pass()]);
+    const flow = join(dir, 'fails.yaml');
+    writeFileSync(flow, 'name: fails\nsteps:\n  - id: one\n    run: "exit 1"\n  - id: two\n    run: "exit 2"\n');
+    const run = await baton(['run', flow, '--local', '--json'], dir, { BATON_DATABASE_URL: db.url });
+    expect(run.code).toBe(1);
+    // Many concurrent passes of both servers over the same events and alerts.
+    for (let i = 0; i < 5; i++) await Promise.all([a.alerts.pass(), b.alerts.pass(), a.alerts.pass(), b.alerts.pass()]);
+    const alerts = await a.store.alerts.list({});
+    expect(alerts.map((x) => x.rule).sort()).toEqual(['any-run-failed', 'step-failed', 'step-failed']);
+    await waitFor(() => got.length >= 2, 5_000, 'the messages');
+    for (let i = 0; i < 3; i++) await Promise.all([a.alerts.pass(), b.alerts.pass()]);
+    // One message per group: the run's alert, and the two steps' alerts together.
+    expect(got.map((n) => [n.group.labels.rule, n.alerts.length]).sort()).toEqual([['any-run-failed', 1], ['step-failed', 2]]);
+    for (const x of alerts) expect((await a.store.alerts.deliveriesFor(x.id)).length).toBe(1);
+
+    const runFailed = alerts.find((x) => x.rule === 'any-run-failed')!;
+    await b.alerts.book.acknowledge(runFailed.id, 'token:amy', 'on it');
+    expect((await a.store.alerts.get(runFailed.id))!.state).toBe('acknowledged');
+    await Promise.all([a.alerts.stop(), b.alerts.stop()]);
+  }, 30_000);
+
+  it('the unique open key holds under concurrent opens', async () => {
+    const a = server();
+    const rule = compileRule({ name: 'race', rule: 'run-failed', notify: [] }, []);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : server()).alerts.book.fire(rule, { workflow: 'race' }, 'x', undefined, [])));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.alert.id)).size).toBe(1);
+    expect(await a.store.alerts.list({ rule: 'race' })).toHaveLength(1);
+  }, 30_000);
+});
