@@ -13,7 +13,8 @@ import type { Issue, PathSegment } from './issues.js';
 import type { JsonObject, JsonValue, ParamType } from './model.js';
 import { MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import { matchesParamType } from './params.js';
-import { TIMEZONE_PATTERN } from './schema.js';
+import { TIMEZONE_PATTERN } from './schema-base.js';
+import { parseDuration } from './duration.js';
 
 /** What happens to ticks missed while no server was running. @see ScheduleSpec.misfire */
 export type MisfirePolicy = 'skip' | 'run-once' | 'catch-up';
@@ -47,6 +48,11 @@ export interface ScheduleSpec {
   overlap: OverlapPolicy;
   /** A disabled entry fires nothing until enabled in the file. @default true */
   enabled: boolean;
+  /**
+   * A notice `beforeMs` before each tick that a run will start (channels: the named ones,
+   * else the server's default). Absent when not asked, so existing versions keep their hash.
+   */
+  notify?: { beforeMs: number; channels?: string[] };
 }
 
 /** Ticks `catch-up` replays at most, so a server down for months does not flood the queue. */
@@ -144,6 +150,7 @@ export interface ScheduleInputEntry {
   misfire?: MisfirePolicy | undefined;
   overlap?: OverlapPolicy | undefined;
   enabled?: boolean | undefined;
+  notify?: { before: string | number; channels?: string[] };
 }
 
 /** Compiles `schedule` (one entry or a list) with defaults filled in. */
@@ -161,6 +168,7 @@ export function compileSchedules(workflow: string, input: ScheduleInputEntry | S
       misfire: e.misfire ?? 'run-once',
       overlap: e.overlap ?? 'skip',
       enabled: e.enabled ?? true,
+      ...(e.notify ? { notify: { beforeMs: parseDuration(e.notify.before), ...(e.notify.channels ? { channels: e.notify.channels } : {}) } } : {}),
     };
   });
 }

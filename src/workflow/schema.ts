@@ -141,6 +141,8 @@ export const ScheduleSchema = z.strictObject({
   misfire: z.enum(['skip', 'run-once', 'catch-up'], { error: 'misfire must be "skip", "run-once" or "catch-up"' }).optional(),
   overlap: z.enum(['skip', 'queue', 'allow'], { error: 'overlap must be "skip", "queue" or "allow"' }).optional(),
   enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
+  /** A notice that a run will start: `notify: { before: 10m }`. */
+  notify: z.strictObject({ before: duration, channels: z.array(z.string().min(1)).optional() }, { error: 'notify must be { before: 10m, channels?: [name] }' }).optional(),
 });
 
 const toleranceError = 'toleranceSec must be an integer number of seconds >= 1';

@@ -12,7 +12,8 @@ import { newAlertId } from '../../store/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import { errorMessage } from '../../shared/index.js';
 import type { ParsedAlertRule } from '../../workflow/index.js';
-import type { Channel, RunReportNotification } from '../channels/types.js';
+import { nextFireTimes } from '../../workflow/index.js';
+import type { Channel, RunReportNotification, RunUpcomingNotification } from '../channels/types.js';
 import { NOTIFICATION_VERSION } from '../channels/types.js';
 import { AlertBook } from './alerts.js';
 import type { RunEnded } from './evaluator.js';
@@ -131,6 +132,7 @@ export class AlertService {
       if (now - this.lastSweep >= (this.o.sweepMs ?? 15_000)) {
         this.lastSweep = now;
         await this.evaluator.sweep();
+        await this.upcoming(now);
       }
       const next = await this.notifier.pass(this.silenceList);
       await this.sender.pass();
@@ -162,6 +164,30 @@ export class AlertService {
   async tick(t: { scheduleId: string; workflow?: string; tickAt: number; outcome: string }): Promise<void> {
     if (t.outcome === 'skipped-misfire') await this.evaluator.scheduleMissed(t.scheduleId, t.workflow, t.tickAt);
     else if (t.outcome === 'created') await this.evaluator.scheduleFired(t.scheduleId, t.workflow);
+  }
+
+  /**
+   * Notices of schedules that asked `notify: { before }`: one per tick and channel (the
+   * delivery id is the tick), sent at the first sweep within `before` of the tick.
+   */
+  private async upcoming(now: number): Promise<void> {
+    for (const s of await this.o.store.listSchedules()) {
+      const notify = s.spec.notify;
+      if (!notify || s.paused || !s.spec.enabled) continue;
+      const [next] = nextFireTimes(s.spec, now, 1);
+      if (next === undefined || next - now > notify.beforeMs) continue;
+      const body: RunUpcomingNotification = {
+        version: NOTIFICATION_VERSION, type: 'run-upcoming', workflow: s.workflow, schedule: s.id,
+        scheduledFor: new Date(next).toISOString(), sentAt: new Date(now).toISOString(),
+        ...(this.o.publicUrl ? { url: this.o.publicUrl } : {}),
+      };
+      const channels = notify.channels ?? this.o.defaultNotify ?? [...this.o.channels.keys()];
+      await this.o.store.alerts.apply({
+        deliveries: channels.map((c) => ({
+          id: `ru_${s.id}_${next}_${c}`, channel: c, body: body as unknown as JsonObject, alertIds: [], reason: 'run-upcoming', state: 'pending', attempts: 0, nextAt: now, createdAt: now,
+        })),
+      });
+    }
   }
 
   private async runReport(e: RunEnded): Promise<void> {
