@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call -- API responses are JSON read loosely; the assertions check their shape */
 /**
  * /api/v1/alerts and /api/v1/silences on a real server: viewers read, operators
  * acknowledge, resolve and silence; answers follow the documented schemas; an alert's
