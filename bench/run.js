@@ -3,6 +3,7 @@
 // Usage: npm run bench [-- --rounds 5 --only steps,chain,fanout,shell,rss,startup]
 // PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
 // HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
+// Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -137,6 +138,11 @@ if (ONLY.includes('rss')) {
 if (ONLY.includes('fleet')) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./fleet.js', import.meta.url)), '--rounds', String(ROUNDS)], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`bench/fleet.js exited ${r.status}`);
+}
+
+if (ONLY.includes('alerts')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./alerts.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/alerts.js exited ${r.status}`);
 }
 
 if (ONLY.includes('api')) {

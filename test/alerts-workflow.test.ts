@@ -112,4 +112,17 @@ describe("a workflow's own alerting", () => {
     await running.alerts.pass();
     expect(got).toHaveLength(1);
   }, 30_000);
+
+  it('memory: an attempt whose process tree peaked above the limit fires, from the usage on its end event', async () => {
+    const flows = join(dir, 'flows');
+    mkdirSync(flows);
+    const file = join(flows, 'heavy.yaml');
+    writeFileSync(file, 'name: heavy\nalerts:\n  - name: memory\n    rule: memory\n    maxMemoryMb: 0.5\n    notify: [ops]\n    group: { wait: 0s }\nsteps:\n  - id: crunch\n    run: "sleep 0.3"\n');
+    await start(flows);
+    const runId = await runToEnd(file);
+    const [alert] = await store.alerts.list({ rule: 'memory' });
+    expect(alert).toMatchObject({ kind: 'memory', subject: { workflow: 'heavy', stepId: 'crunch' } });
+    expect(alert!.summary).toContain(runId);
+    expect(Number(alert!.details?.peakRssBytes)).toBeGreaterThan(512 * 1024);
+  }, 30_000);
 });

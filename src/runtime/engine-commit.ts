@@ -23,6 +23,7 @@ import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './bat
 import { FleetDispatcher } from './fleet-dispatch.js';
 import { progressData } from './batch.js';
 import { coerceError } from '../shared/index.js';
+import type { JsonObject } from '../shared/index.js';
 import { StoreDiskFullError, isDiskFull } from './store-failure.js';
 import type { CancelTimer } from './clock.js';
 import type { EngineListener, RunSummary } from './engine-types.js';
@@ -111,7 +112,20 @@ export abstract class CommitLoop {
     // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
     if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
     else this.batch.attemptsEnded.push(end);
+    const startedAt = run.machine.step(stepId).startedAt;
+    const first = this.batch.events.length;
     this.record(run, transitions, end.id);
+    // The attempt's usage rides on its step's end event, so readers of the feed (alert rules
+    // on memory and CPU) need not read the attempt back.
+    for (let i = first; i < this.batch.events.length; i++) {
+      const e = this.batch.events[i]!;
+      if (e.type !== 'step' || e.from !== 'running' || e.stepId !== stepId) continue;
+      const data: JsonObject = { ...(e.data ?? {}) };
+      if (end.peakRssBytes !== undefined) data.peakRssBytes = end.peakRssBytes;
+      if (end.cpuMs !== undefined) data.cpuMs = end.cpuMs;
+      if (startedAt !== undefined) data.wallMs = Math.max(0, end.endedAt - startedAt);
+      e.data = data;
+    }
     this.scheduleFlush();
   }
 

@@ -67,6 +67,8 @@ export interface FeedFilter {
   workflow?: string;
   /** Only run transitions or only step transitions (a metrics reader needs the latter only). */
   type?: 'run' | 'step';
+  /** Only ends: runs reaching a final state and step runs leaving `running` (an attempt ended). What alerting reads. */
+  ends?: boolean;
 }
 
 /** Counts for metrics: runs by state over all runs kept, step runs by state in unfinished runs. */
@@ -126,6 +128,9 @@ export interface ApiStore {
    */
   createWebhookRun(d: WebhookDelivery, run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): Promise<{ created: boolean; runId: string }>;
 }
+
+/** SQL of {@link FeedFilter.ends} over `events e` (the same in both dialects). */
+export const FEED_ENDS = "((e.type = 'run' AND e.to_state IN ('succeeded', 'failed', 'cancelled')) OR (e.type = 'step' AND e.from_state = 'running'))";
 
 /** Encodes a page position (created time, id) as an opaque cursor. */
 export function encodeRunCursor(r: Pick<RunRecord, 'createdAt' | 'id'>): string {

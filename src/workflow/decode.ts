@@ -123,3 +123,33 @@ export function decodeDefinition(record: { definition: unknown; version?: string
   // readonly-ness and the loose extra keys, so this is the one place the two types meet.
   return parsed.data as unknown as WorkflowSpec;
 }
+
+/** What alerting reads of a stored definition: its rules, its reports, which steps may fail. */
+export interface AlertingView {
+  alerts?: WorkflowSpec['alerts'];
+  notify?: WorkflowSpec['notify'];
+  /** Step ids whose failure does not fail the run (`continueOnError`). */
+  continueOnError: ReadonlySet<string>;
+}
+
+const alertingShape = z.looseObject({
+  alerts: z.array(AlertRuleSchema).optional(),
+  notify: RunNotifySchema.optional(),
+  steps: z.array(z.looseObject({ id: z.string(), continueOnError: z.boolean().optional() })),
+});
+
+/**
+ * Reads only the parts of a stored definition alerting needs, validated: decoding a whole
+ * 5,000-step definition costs more than evaluating every event of its run.
+ * @throws DefinitionDecodeError naming every field that does not fit
+ */
+export function decodeAlerting(record: { definition: unknown; version?: string }): AlertingView {
+  const parsed = alertingShape.safeParse(record.definition);
+  if (!parsed.success) {
+    throw new DefinitionDecodeError(record.version, parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const view: AlertingView = { continueOnError: new Set(parsed.data.steps.filter((s) => s.continueOnError).map((s) => s.id)) };
+  if (parsed.data.alerts) view.alerts = parsed.data.alerts;
+  if (parsed.data.notify) view.notify = parsed.data.notify;
+  return view;
+}

@@ -22,7 +22,8 @@ export {
   MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH, MAX_EXPRESSIONS_PER_FIELD, MAX_COLLECTION_ITEMS, MAX_ISSUES,
 } from './limits.js';
 export { workflowVersion } from './version.js';
-export { decodeDefinition, DefinitionDecodeError } from './decode.js';
+export { decodeDefinition, decodeAlerting, DefinitionDecodeError } from './decode.js';
+export type { AlertingView } from './decode.js';
 export { toMermaid } from './graph.js';
 export { resolveParams } from './params.js';
 export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, expressionStepRefs } from './expressions.js';

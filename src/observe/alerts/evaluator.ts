@@ -7,10 +7,11 @@
  * long, waiting too long, a deep queue) and clears them when it ends.
  */
 import type { FeedEvent, SilenceRecord, Store, RunRecord } from '../../store/index.js';
-import type { WorkflowSpec } from '../../workflow/index.js';
-import { decodeDefinition } from '../../workflow/index.js';
+import type { AlertingView } from '../../workflow/index.js';
+import { decodeAlerting } from '../../workflow/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import type { AlertBook, Subject } from './alerts.js';
+import { alertKey } from './alerts.js';
 import type { AlertKind, AlertRule, RuleSet } from './rules.js';
 import { ALERT_DEFAULTS } from './rules.js';
 
@@ -22,12 +23,12 @@ const fmt = (ms: number): string => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFix
 /** A run's end, for post-run reports. */
 export interface RunEnded {
   run: RunRecord;
-  spec: WorkflowSpec | undefined;
+  spec: AlertingView | undefined;
 }
 
 /** Evaluates rules over events and over what is running. */
 export class Evaluator {
-  private readonly specs = new Map<string, WorkflowSpec | undefined>();
+  private readonly specs = new Map<string, AlertingView | undefined>();
 
   constructor(
     private readonly store: Store,
@@ -38,12 +39,12 @@ export class Evaluator {
     private readonly runEnded: (e: RunEnded) => Promise<void>,
   ) {}
 
-  private async spec(version: string): Promise<WorkflowSpec | undefined> {
+  private async spec(version: string): Promise<AlertingView | undefined> {
     if (this.specs.has(version)) return this.specs.get(version);
     const rec = await this.store.getWorkflow(version);
-    let spec: WorkflowSpec | undefined;
+    let spec: AlertingView | undefined;
     try {
-      spec = rec ? decodeDefinition(rec) : undefined;
+      spec = rec ? decodeAlerting(rec) : undefined;
     } catch {
       spec = undefined;
     }
@@ -59,20 +60,53 @@ export class Evaluator {
   }
 
   private fire(rule: AlertRule, subject: Subject, summary: string, details?: JsonObject): Promise<unknown> {
+    this.open.add(alertKey(rule.name, subject));
     return this.book.fire(rule, subject, summary, details, this.silences());
   }
 
-  /** Reads committed events after the stored cursor and evaluates them; how many it read. */
+  private async loadOpen(): Promise<void> {
+    this.open = new Set((await this.store.alerts.list({ state: ['firing', 'acknowledged', 'silenced'], limit: 100_000 })).map((a) => a.key));
+  }
+
+  /** Open alert keys, loaded once per feed batch: an end that clears nothing costs no query. */
+  private open = new Set<string>();
+  /** Runs read in this batch. */
+  private readonly runs = new Map<string, RunRecord | undefined>();
+
+  private async run(id: string): Promise<RunRecord | undefined> {
+    if (this.runs.has(id)) return this.runs.get(id);
+    const r = await this.store.getRun(id);
+    this.runs.set(id, r);
+    return r;
+  }
+
+  private async clear(rule: AlertRule, subject: Subject, note: string): Promise<void> {
+    const key = alertKey(rule.name, subject);
+    if (!this.open.has(key)) return;
+    if (await this.book.clear(rule.name, subject, note)) this.open.delete(key);
+  }
+
+  /**
+   * Reads the ends committed after the stored cursor (runs that finished, attempts that
+   * ended: nothing else can open or clear a feed-driven alert) and evaluates them.
+   * @returns how many it read.
+   */
   async readFeed(): Promise<number> {
     let cursor = await this.store.alerts.getCursor(FEED_CURSOR);
+    const head = await this.store.api.eventsHead();
     if (cursor === undefined) {
       // A first start alerts on what happens from now on, not on the history it finds.
-      const head = await this.store.api.eventsHead();
       await this.store.alerts.moveCursor(FEED_CURSOR, undefined, head);
       cursor = await this.store.alerts.getCursor(FEED_CURSOR);
     }
-    const events = await this.store.api.eventsAfter(cursor, {}, FEED_BATCH);
-    if (events.length === 0) return 0;
+    const events = await this.store.api.eventsAfter(cursor, { ends: true }, FEED_BATCH);
+    if (events.length === 0) {
+      // Nothing that matters up to the head read before: skip the stretch for good.
+      if (cursor !== head) await this.store.alerts.moveCursor(FEED_CURSOR, cursor, head);
+      return 0;
+    }
+    await this.loadOpen();
+    this.runs.clear();
     for (const e of events) await this.onEvent(e);
     // Another server that read the same events moved it first: its position stands.
     await this.store.alerts.moveCursor(FEED_CURSOR, cursor, events[events.length - 1]!.cursor);
@@ -82,11 +116,12 @@ export class Evaluator {
   /** Evaluates one committed event. */
   async onEvent(e: FeedEvent): Promise<void> {
     if (e.type === 'run' && (e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled')) return this.onRunEnded(e);
-    if (e.type === 'step' && e.stepId !== undefined) return this.onStep(e, e.stepId);
+    if (e.type === 'step' && e.stepId !== undefined && e.from === 'running') return this.onStep(e, e.stepId);
   }
 
   private async onRunEnded(e: FeedEvent): Promise<void> {
-    const run = await this.store.getRun(e.runId);
+    this.runs.delete(e.runId);
+    const run = await this.run(e.runId);
     if (!run) return;
     const subject: Subject = { workflow: run.workflow };
     if (e.to === 'failed') {
@@ -96,41 +131,35 @@ export class Evaluator {
           { runId: run.id, failedSteps: failed });
       }
     } else if (e.to === 'succeeded') {
-      for (const rule of await this.rulesOf(run, 'run-failed')) await this.book.clear(rule.name, subject, `run ${run.id} succeeded`);
+      for (const rule of await this.rulesOf(run, 'run-failed')) await this.clear(rule, subject, `run ${run.id} succeeded`);
     }
-    for (const rule of await this.rulesOf(run, 'run-duration')) await this.book.clear(rule.name, { workflow: run.workflow, runId: run.id }, `run ${e.to}`);
+    for (const rule of await this.rulesOf(run, 'run-duration')) await this.clear(rule, { workflow: run.workflow, runId: run.id }, `run ${e.to}`);
     for (const rule of await this.rulesOf(run, 'failure-rate')) await this.failureRate(rule, run.workflow);
     await this.runEnded({ run, spec: await this.spec(run.version) });
   }
 
   private async onStep(e: FeedEvent, stepId: string): Promise<void> {
     const error = e.data?.error as { type?: string; message?: string } | undefined;
-    const needsRun = e.to === 'failed' || e.to === 'succeeded' || e.to === 'running' || error?.type === 'lost' || e.from === 'running';
-    if (!needsRun) return;
-    const run = await this.store.getRun(e.runId);
+    const run = await this.run(e.runId);
     if (!run) return;
     const subject: Subject = { workflow: run.workflow, stepId };
     if (e.to === 'failed') {
-      const step = (await this.spec(run.version))?.steps.find((s) => s.id === stepId);
+      const mayFail = (await this.spec(run.version))?.continueOnError.has(stepId) ?? false;
       for (const rule of await this.rulesOf(run, 'step-failed', stepId)) {
-        if (step?.continueOnError && !rule.includeContinueOnError) continue;
+        if (mayFail && !rule.includeContinueOnError) continue;
         await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} failed${error?.message ? `: ${error.message}` : ''}`, { runId: run.id, ...(error?.type ? { failure: error.type } : {}) });
       }
     } else if (e.to === 'succeeded') {
-      for (const rule of await this.rulesOf(run, 'step-failed', stepId)) await this.book.clear(rule.name, subject, `step succeeded in run ${run.id}`);
+      for (const rule of await this.rulesOf(run, 'step-failed', stepId)) await this.clear(rule, subject, `step succeeded in run ${run.id}`);
       for (const rule of await this.rulesOf(run, 'worker-lost', stepId)) {
+        if (![...this.open].some((k) => k.startsWith(`${rule.name}|`))) continue;
         for (const a of (await this.store.alerts.list({ rule: rule.name, state: ['firing', 'acknowledged', 'silenced'] })).filter((x) => x.details?.runId === run.id && x.details.stepId === stepId)) {
           await this.book.resolve(a.id, 'system', `step ${stepId} succeeded on a retry`);
         }
       }
     }
-    if (e.from === 'running') {
-      for (const rule of await this.rulesOf(run, 'step-duration', stepId)) await this.book.clear(rule.name, { workflow: run.workflow, runId: run.id, stepId }, `step ${e.to}`);
-      await this.usage(run, stepId, e.attemptId);
-    }
-    if (e.to === 'running') {
-      for (const rule of await this.rulesOf(run, 'queued-too-long', stepId)) await this.book.clear(rule.name, { workflow: run.workflow, runId: run.id, stepId }, 'step started');
-    }
+    for (const rule of await this.rulesOf(run, 'step-duration', stepId)) await this.clear(rule, { workflow: run.workflow, runId: run.id, stepId }, `step ${e.to}`);
+    await this.usage(run, stepId, e);
     if (error?.type === 'lost') {
       const attempt = (await this.store.getAttempts(run.id, stepId)).find((a) => a.id === e.attemptId);
       const worker = attempt?.worker ?? 'unknown';
@@ -140,27 +169,26 @@ export class Evaluator {
     }
   }
 
-  /** memory and cpu, from the usage recorded on the attempt that ended. */
-  private async usage(run: RunRecord, stepId: string, attemptId: string | undefined): Promise<void> {
-    const memRules = await this.rulesOf(run, 'memory', stepId);
-    const cpuRules = await this.rulesOf(run, 'cpu', stepId);
-    if (!memRules.length && !cpuRules.length) return;
-    const a = (await this.store.getAttempts(run.id, stepId)).find((x) => x.id === attemptId);
-    if (!a || a.endedAt === undefined) return;
+  /** memory and cpu, from the usage the engine put on the attempt's end event. */
+  private async usage(run: RunRecord, stepId: string, e: FeedEvent): Promise<void> {
+    const peak = typeof e.data?.peakRssBytes === 'number' ? e.data.peakRssBytes : undefined;
+    const cpu = typeof e.data?.cpuMs === 'number' ? e.data.cpuMs : undefined;
+    const wall = typeof e.data?.wallMs === 'number' ? e.data.wallMs : undefined;
+    if (peak === undefined && cpu === undefined) return;
     const subject: Subject = { workflow: run.workflow, stepId };
-    for (const rule of memRules) {
-      if (a.peakRssBytes === undefined) continue;
-      if (a.peakRssBytes > rule.maxMemoryBytes) {
-        await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} peaked at ${Math.round(a.peakRssBytes / 1048576)} MB (limit ${Math.round(rule.maxMemoryBytes / 1048576)} MB)`, { runId: run.id, peakRssBytes: a.peakRssBytes });
-      } else await this.book.clear(rule.name, subject, `run ${run.id}: ${Math.round(a.peakRssBytes / 1048576)} MB`);
+    if (peak !== undefined) {
+      for (const rule of await this.rulesOf(run, 'memory', stepId)) {
+        if (peak > rule.maxMemoryBytes) {
+          await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} peaked at ${Math.round(peak / 1048576)} MB (limit ${Math.round(rule.maxMemoryBytes / 1048576)} MB)`, { runId: run.id, peakRssBytes: peak });
+        } else await this.clear(rule, subject, `run ${run.id}: ${Math.round(peak / 1048576)} MB`);
+      }
     }
-    const wall = a.endedAt - a.startedAt;
-    for (const rule of cpuRules) {
-      if (a.cpuMs === undefined || wall < ALERT_DEFAULTS.cpuWindowMs) continue;
-      const share = a.cpuMs / wall;
+    if (cpu === undefined || wall === undefined || wall < ALERT_DEFAULTS.cpuWindowMs) return;
+    const share = cpu / wall;
+    for (const rule of await this.rulesOf(run, 'cpu', stepId)) {
       if (share > rule.maxCpu) {
         await this.fire(rule, subject, `step ${stepId} of ${run.workflow}/${run.id} used ${Math.round(share * 100)} % of a core over ${fmt(wall)} (limit ${Math.round(rule.maxCpu * 100)} %)`, { runId: run.id, cpuShare: share });
-      } else await this.book.clear(rule.name, subject, `run ${run.id}: ${Math.round(share * 100)} %`);
+      } else await this.clear(rule, subject, `run ${run.id}: ${Math.round(share * 100)} %`);
     }
   }
 
@@ -173,12 +201,14 @@ export class Evaluator {
     const subject: Subject = { workflow };
     if (recent.length >= rule.minRuns && rate > rule.threshold) {
       await this.fire(rule, subject, `${workflow}: ${Math.round(rate * 100)} % of ${recent.length} runs failed over ${fmt(rule.windowMs)} (limit ${Math.round(rule.threshold * 100)} %)`, { rate, runs: recent.length, failed });
-    } else await this.book.clear(rule.name, subject, `${Math.round(rate * 100)} % of ${recent.length} runs failed`);
+    } else await this.clear(rule, subject, `${Math.round(rate * 100)} % of ${recent.length} runs failed`);
   }
 
   /** The periodic part: what runs or waits too long, queue depth, failure rates as the window slides. */
   async sweep(): Promise<void> {
     const now = this.now();
+    await this.loadOpen();
+    this.runs.clear();
     const running = await this.store.listRuns({ state: ['running'], limit: 1000 });
     for (const run of running) {
       for (const rule of await this.rulesOf(run, 'run-duration')) {

@@ -4,7 +4,7 @@
  * thresholds a nightly-batch team expects when nothing is configured. Grouping defaults are
  * Alertmanager's documented ones (group_wait 30s, group_interval 5m, repeat_interval 4h).
  */
-import type { ParsedAlertRule, WorkflowSpec } from '../../workflow/index.js';
+import type { ParsedAlertRule } from '../../workflow/index.js';
 import { ALERT_KINDS, parseDuration } from '../../workflow/index.js';
 
 /** A rule kind (`run-failed`, `step-duration`, …). */
@@ -137,7 +137,7 @@ export class RuleSet {
   readonly server: AlertRule[];
 
   /** The rules for runs of `spec` (cached by version): the server's, a workflow rule replacing the one of its name. */
-  forWorkflow(version: string, spec: WorkflowSpec | undefined): AlertRule[] {
+  forWorkflow(version: string, spec: { alerts?: ParsedAlertRule[] | undefined } | undefined): AlertRule[] {
     let rules = this.byVersion.get(version);
     if (rules) return rules;
     const own = (spec?.alerts ?? []).map((r) => compileRule(r, this.defaultNotify ?? this.channels));

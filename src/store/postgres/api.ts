@@ -16,7 +16,7 @@ import type { RunState, StepRunState } from '../../core/index.js';
 import type {
   ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
-import { BadCursorError, decodeRunCursor, toRunPage } from '../api-types.js';
+import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-types.js';
 import { pendingMigrationFiles, tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
@@ -98,6 +98,7 @@ export class PgApiStore implements ApiStore {
       vals.push(filter.type);
       where.push(`e.type = $${vals.length}`);
     }
+    if (filter.ends) where.push(FEED_ENDS);
     vals.push(limit);
     const rows = await this.rows(
       `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, r.workflow
