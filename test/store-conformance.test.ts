@@ -419,11 +419,12 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
         events: [{ runId: 'r1', type: 'rerun', at: T0 + 50, data: { steps: ['b'] } }],
       };
       // A live holder (lease until T0 + 1007) keeps it; so does a state that changed since it was read.
+      // The first start stays: the run's duration counts from it (retry --from re-runs part of one run).
       expect(await store.reopenRun(reopen)).toBe(false);
       expect(await store.reopenRun({ ...reopen, from: 'cancelled', now: T0 + 2000 })).toBe(false);
       expect(await store.reopenRun({ ...reopen, now: T0 + 2000 })).toBe(true);
       expect(await store.reopenRun({ ...reopen, now: T0 + 2001 })).toBe(false); // queued now
-      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'queued', queuedAt: T0 + 2000 }));
+      expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'queued', queuedAt: T0 + 2000, startedAt: T0 + 1 }));
       const steps = await store.getStepRuns('r1');
       expect(steps[0]).toStrictEqual({ runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, endedAt: T0 + 5, output: 1 });
       expect(steps[1]).toStrictEqual({ runId: 'r1', stepId: 'b', position: 1, state: 'pending', attempts: 3, lostAttempts: 0, retryBase: 3 });

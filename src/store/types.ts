@@ -238,8 +238,8 @@ export interface RunFilter {
 
 /**
  * An operator's re-run as the store writes it (`Store.reopenRun`), planned by `planRerun`.
- * The run's end, holder, cancel request and pause are cleared; `startedAt` too, so its
- * duration is the re-run's.
+ * The run's end, holder, cancel request and pause are cleared; `startedAt` is kept, so its
+ * duration counts from its first start, as the timeline of its attempts does.
  */
 export interface RunReopen {
   /** The run it belongs to. */

@@ -212,8 +212,10 @@ export class Evaluator {
     const running = await this.store.listRuns({ state: ['running'], limit: 1000 });
     for (const run of running) {
       for (const rule of await this.rulesOf(run, 'run-duration')) {
-        if (rule.afterMs !== undefined && run.startedAt !== undefined && now - run.startedAt > rule.afterMs) {
-          await this.fire(rule, { workflow: run.workflow, runId: run.id }, `run ${run.workflow}/${run.id} has been running for ${fmt(now - run.startedAt)} (limit ${fmt(rule.afterMs)})`, { runningMs: now - run.startedAt });
+        // From the latest start: a run re-run with retry --from keeps its first start.
+        const since = Math.max(run.startedAt ?? now, run.queuedAt ?? 0);
+        if (rule.afterMs !== undefined && now - since > rule.afterMs) {
+          await this.fire(rule, { workflow: run.workflow, runId: run.id }, `run ${run.workflow}/${run.id} has been running for ${fmt(now - since)} (limit ${fmt(rule.afterMs)})`, { runningMs: now - since });
         }
       }
       const stepRules = await this.rulesOf(run, 'step-duration');

@@ -31,7 +31,7 @@ const UNPAUSE = `WITH marked AS (
  * The run's row of a re-run; only if it is still in the planned state and no live holder has
  * it. $1 id, $2 new state, $3 now, $4 planned state.
  */
-const REOPEN_RUN = `UPDATE runs SET state = $2, started_at = NULL, ended_at = NULL, reason = NULL, paused_at = NULL,
+const REOPEN_RUN = `UPDATE runs SET state = $2, ended_at = NULL, reason = NULL, paused_at = NULL,
     cancel_requested_at = NULL, queued_at = CASE WHEN $2 = 'queued' THEN $3 ELSE queued_at END,
     owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL
   WHERE id = $1 AND state = $4 AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $3)`;

@@ -44,7 +44,7 @@ export function setRunPriority(c: SqliteControlContext, runId: string, priority:
 export function reopenRun(c: SqliteControlContext, r: RunReopen): boolean {
   return c.db.transaction(() => {
     const res = c.stmt(
-      `UPDATE runs SET state = ?, started_at = NULL, ended_at = NULL, reason = NULL, paused_at = NULL, cancel_requested_at = NULL,
+      `UPDATE runs SET state = ?, ended_at = NULL, reason = NULL, paused_at = NULL, cancel_requested_at = NULL,
          queued_at = CASE WHEN ? = 'queued' THEN ? ELSE queued_at END,
          owner = NULL, owner_pid = NULL, owner_host = NULL, lease_expires_at = NULL
        WHERE id = ? AND state = ? AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ?)`,
