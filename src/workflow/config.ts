@@ -79,7 +79,7 @@ function checkConfig(c: ParsedConfig): Issue[] {
   for (const [name, ch] of Object.entries(c.channels ?? {})) {
     const kinds = (['webhook', 'email', 'command'] as const).filter((k) => ch[k] !== undefined);
     if (kinds.length !== 1) {
-      issues.push({ code: 'invalid-value', message: kinds.length === 0 ? 'a channel needs one of webhook, email, command' : `a channel has one kind, not ${kinds.join(' and ')}`, path: ['channels', name] });
+      issues.push({ code: 'invalid-value', message: kinds.length === 0 ? 'a channel needs one of webhook, email, command' : `a channel has one kind, not ${kinds.join(' and ')}`, path: ['channels', name], atKey: true });
     }
     secretRef(ch.webhook?.secret, ['channels', name, 'webhook', 'secret']);
     secretRef(ch.email?.auth?.password, ['channels', name, 'email', 'auth', 'password']);
