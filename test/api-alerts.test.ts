@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRule } from '../src/observe/index.js';
 import type { TestApi } from './api-helpers.js';
 import { startApi } from './api-helpers.js';
+import { baton } from './helpers.js';
 
 let api: TestApi;
 let id: string;
@@ -62,4 +63,23 @@ describe('alerts API', () => {
     expect(again.status).toBe(409);
     expect((await api.call('GET', '/api/v1/alerts/rules', { role: 'viewer' })).body.rules.map((x: { name: string }) => x.name)).toContain('run-failed');
   });
+
+  it('baton alerts --server goes through the API with the caller\'s role', async () => {
+    const rule = compileRule({ name: 'step-failed', rule: 'step-failed', notify: [] }, []);
+    const other = (await api.server.alerts.book.fire(rule, { workflow: 'nightly', stepId: 'load' }, 'step load failed', undefined, [])).alert.id;
+    const cli = (args: string[], role: 'viewer' | 'operator') => baton(['--server', api.url, 'alerts', ...args], api.dir, { BATON_TOKEN: api.tokens[role] });
+    const listed = await cli(['--json'], 'viewer');
+    expect(listed.stderr).toBe('');
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: other, state: 'firing' })]);
+    const refused = await cli(['ack', other], 'viewer');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('operator');
+    const acked = await cli(['ack', other, '--note', 'mine'], 'operator');
+    expect(acked.stdout.trim()).toBe(`${other}: acknowledged`);
+    const shown = JSON.parse((await cli(['show', other, '--json'], 'viewer')).stdout) as { events: { type: string; actor: string }[] };
+    expect(shown.events.at(-1)).toMatchObject({ type: 'acknowledged', actor: 'token:test-operator' });
+    const silenced = await cli(['silence', 'workflow=nightly', '--for', '1h', '--note', 'deploy'], 'operator');
+    expect(silenced.code).toBe(0);
+    expect(JSON.parse((await cli(['silences', '--json'], 'viewer')).stdout)).toEqual([expect.objectContaining({ comment: 'deploy', createdBy: 'token:test-operator' })]);
+  }, 30_000);
 });

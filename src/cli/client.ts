@@ -8,8 +8,15 @@
  * @see src/server/routes/runs.ts and src/server/schemas.ts for the shapes.
  */
 import { z } from 'zod';
-import type { AttemptRecord, NewEvent, RunRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { RunDetailSchema, RunPageSchema, RunSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
+import { AlertEventSchema, AlertSchema, DeliverySchema, RunDetailSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+
+/** An alert's page: the alert, its events, its deliveries without their bodies. */
+export interface AlertDetail {
+  alert: AlertRecord;
+  events: AlertEventRecord[];
+  deliveries: Omit<DeliveryRecord, 'body' | 'leaseOwner' | 'leaseUntil'>[];
+}
 import type { GlobalOptions } from './context.js';
 import { CliError } from './context.js';
 import { BatonError, errorMessage } from '../shared/index.js';
@@ -194,6 +201,37 @@ export class ApiClient {
   /** Sets the priority of a waiting run. */
   async setPriority(id: string, priority: number): Promise<ApiRun> {
     return (await this.json<{ run: ApiRun }>(RunBody, 'POST', `/runs/${enc(id)}/priority`, { body: { priority } })).run;
+  }
+
+  /** Alerts matching `q` (`state`, `rule`, `workflow`, `limit`), newest first. */
+  async listAlerts(q: Record<string, string>): Promise<AlertRecord[]> {
+    return (await this.json<{ alerts: AlertRecord[] }>(z.object({ alerts: z.array(AlertSchema) }), 'GET', `/alerts?${new URLSearchParams(q).toString()}`)).alerts;
+  }
+
+  /** One alert with its events and deliveries (bodies left out). */
+  async getAlert(id: string): Promise<AlertDetail> {
+    return this.json<AlertDetail>(z.object({ alert: AlertSchema, events: z.array(AlertEventSchema), deliveries: z.array(DeliverySchema) }), 'GET', `/alerts/${enc(id)}`);
+  }
+
+  /** Acknowledges (`ack`) or resolves an alert, with a note. */
+  async alertAction(id: string, action: 'ack' | 'resolve', note: string | undefined): Promise<AlertRecord> {
+    return (await this.json<{ alert: AlertRecord }>(z.object({ alert: AlertSchema }), 'POST', `/alerts/${enc(id)}/${action}`, { body: note !== undefined ? { note } : {} })).alert;
+  }
+
+  /** Silences in effect or to come. */
+  async listSilences(): Promise<SilenceRecord[]> {
+    return (await this.json<{ silences: SilenceRecord[] }>(z.object({ silences: z.array(SilenceSchema) }), 'GET', '/silences')).silences;
+  }
+
+  /** Creates a silence of `durationMs` from now. */
+  async createSilence(matchers: SilenceMatcher[], durationMs: number, comment: string | undefined): Promise<SilenceRecord> {
+    const body = { matchers, duration: `${Math.ceil(durationMs / 1000)}s`, ...(comment !== undefined ? { comment } : {}) };
+    return (await this.json<{ silence: SilenceRecord }>(z.object({ silence: SilenceSchema }), 'POST', '/silences', { body })).silence;
+  }
+
+  /** Ends a silence now. */
+  async expireSilence(id: string): Promise<SilenceRecord> {
+    return (await this.json<{ silence: SilenceRecord }>(z.object({ silence: SilenceSchema }), 'DELETE', `/silences/${enc(id)}`)).silence;
   }
 
   /** Reads up to `limit` bytes of an attempt's log from `offset`. */

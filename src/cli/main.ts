@@ -62,7 +62,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'validate', 'graph']);
+const REMOTE = new Set(['runs', 'show', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'validate', 'graph', 'alerts']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;

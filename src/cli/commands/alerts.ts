@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import type { AlertRecord, AlertState, SilenceMatcher } from '../../store/index.js';
-import { ALERT_STATES, newAlertId } from '../../store/index.js';
+import type { AlertRecord, AlertState, SilenceMatcher, SilenceRecord } from '../../store/index.js';
+import { ALERT_STATES, AlertNotFoundError, newAlertId } from '../../store/index.js';
+import type { AlertDetail } from '../client.js';
+import { connect } from '../client.js';
 import { AlertBook, AlertStateError } from '../../observe/index.js';
 import { parseDuration } from '../../workflow/index.js';
 import type { GlobalOptions } from '../context.js';
@@ -32,6 +34,63 @@ function parseMatchers(args: string[]): SilenceMatcher[] {
   });
 }
 
+/** Where alerts are read and changed: a server's API (`--server`), or the store itself. */
+interface AlertsAccess {
+  list(f: { state?: AlertState[]; rule?: string; workflow?: string }): Promise<AlertRecord[]>;
+  show(id: string): Promise<AlertDetail>;
+  act(id: string, action: 'ack' | 'resolve', note: string | undefined): Promise<AlertRecord>;
+  silences(): Promise<SilenceRecord[]>;
+  silence(matchers: SilenceMatcher[], ms: number, note: string | undefined): Promise<SilenceRecord>;
+  unsilence(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openAlerts(o: GlobalOptions): Promise<AlertsAccess> {
+  const api = connect(o);
+  if (api) {
+    return {
+      list: (f) => api.listAlerts({ limit: '200', ...(f.state ? { state: f.state.join(',') } : {}), ...(f.rule ? { rule: f.rule } : {}), ...(f.workflow ? { workflow: f.workflow } : {}) }),
+      show: (id) => api.getAlert(id),
+      act: (id, action, note) => api.alertAction(id, action, note),
+      silences: () => api.listSilences(),
+      silence: (matchers, ms, note) => api.createSilence(matchers, ms, note),
+      unsilence: async (id) => void (await api.expireSilence(id)),
+      close: () => Promise.resolve(),
+    };
+  }
+  const { store } = await openStore(o);
+  const book = new AlertBook(store.alerts, Date.now, () => undefined);
+  return {
+    list: (f) => store.alerts.list({ ...f, limit: 200 }),
+    async show(id) {
+      const alert = await store.alerts.get(id);
+      if (!alert) throw new CliError(`no alert ${id}: list them with 'baton alerts --all'`);
+      const deliveries = (await store.alerts.deliveriesFor(id)).map(({ body: _b, leaseOwner: _o, leaseUntil: _u, ...d }) => d);
+      return { alert, events: await store.alerts.events(id), deliveries };
+    },
+    async act(id, action, note) {
+      try {
+        return action === 'ack' ? await book.acknowledge(id, actor(), note) : await book.resolve(id, actor(), note);
+      } catch (e) {
+        if (e instanceof AlertStateError) throw new CliError(e.message, 1);
+        if (e instanceof AlertNotFoundError) throw new CliError(`no alert ${id}: list them with 'baton alerts --all'`);
+        throw e;
+      }
+    },
+    silences: () => store.alerts.silences(Date.now()),
+    async silence(matchers, ms, note) {
+      const now = Date.now();
+      const s: SilenceRecord = { id: newAlertId('si', now), matchers, startsAt: now, endsAt: now + ms, createdBy: actor(), createdAt: now, ...(note ? { comment: note } : {}) };
+      await store.alerts.createSilence(s);
+      return s;
+    },
+    async unsilence(id) {
+      if (!(await store.alerts.expireSilence(id, Date.now()))) throw new CliError(`no silence ${id} in effect: list them with 'baton alerts silences'`);
+    },
+    close: () => store.close(),
+  };
+}
+
 /** `baton alerts`: list, show, acknowledge, resolve, silence. */
 export function registerAlerts(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
@@ -46,12 +105,13 @@ export function registerAlerts(program: Command, globals: () => GlobalOptions): 
 Alerts come from the rules of 'baton server' (its baton.config.yaml, or the built-in ones):
 one open alert per rule and subject, firing -> acknowledged -> resolved, or silenced.
 Acknowledging stops escalation and reminders; an alert resolves itself when its condition
-clears (a later run succeeds, the step ends).`)
+clears (a later run succeeds, the step ends). With --server, through that server's API
+(viewer token to read, operator to acknowledge, resolve and silence).`)
     .action(async (o: { state: string; rule?: string; workflow?: string; all?: boolean; json?: boolean }) => {
       const state = o.all ? undefined : parseStates(o.state);
-      const { store } = await openStore(globals());
+      const access = await openAlerts(globals());
       try {
-        const alerts = await store.alerts.list({ ...(state ? { state } : {}), ...(o.rule ? { rule: o.rule } : {}), ...(o.workflow ? { workflow: o.workflow } : {}), limit: 200 });
+        const alerts = await access.list({ ...(state ? { state } : {}), ...(o.rule ? { rule: o.rule } : {}), ...(o.workflow ? { workflow: o.workflow } : {}) });
         if (o.json) {
           process.stdout.write(JSON.stringify(alerts, null, 2) + '\n');
           return;
@@ -64,27 +124,24 @@ clears (a later run succeeds, the step ends).`)
         for (const a of alerts) rows.push([a.id, a.state, a.severity, a.rule, ago(a.firedAt), a.summary.length > 80 ? `${a.summary.slice(0, 79)}…` : a.summary]);
         process.stdout.write(table(rows) + '\n');
       } finally {
-        await store.close();
+        await access.close();
       }
     });
+  const json = (sub: { json?: boolean }): boolean => sub.json ?? cmd.opts<{ json?: boolean }>().json ?? false;
 
   cmd.command('show')
     .description('one alert: its state, events (who, when, note) and deliveries (channel, outcome, attempts)')
     .argument('<id>', 'alert id')
     .option('--json', 'print JSON')
     .action(async (id: string, sub: { json?: boolean }) => {
-      // `--json` after the id may be taken by the parent command, which has one too.
-      const o = { json: sub.json ?? cmd.opts<{ json?: boolean }>().json };
-      const { store } = await openStore(globals());
+      const access = await openAlerts(globals());
       try {
-        const alert = await store.alerts.get(id);
-        if (!alert) throw new CliError(`no alert ${id}: list them with 'baton alerts --all'`);
-        const events = await store.alerts.events(id);
-        const deliveries = (await store.alerts.deliveriesFor(id)).map(({ body: _b, leaseOwner: _o, leaseUntil: _u, ...d }) => d);
-        if (o.json) {
-          process.stdout.write(JSON.stringify({ alert, events, deliveries }, null, 2) + '\n');
+        const detail = await access.show(id);
+        if (json(sub)) {
+          process.stdout.write(JSON.stringify(detail, null, 2) + '\n');
           return;
         }
+        const { alert, events, deliveries } = detail;
         const out = [
           `${alert.id}  ${alert.state}  ${alert.severity}  rule ${alert.rule} (${alert.kind})`,
           alert.summary,
@@ -97,7 +154,7 @@ clears (a later run succeeds, the step ends).`)
         ];
         process.stdout.write(out.join('\n') + '\n');
       } finally {
-        await store.close();
+        await access.close();
       }
     });
 
@@ -108,20 +165,12 @@ clears (a later run succeeds, the step ends).`)
       .option('--note <text>', 'recorded with the change')
       .option('--json', 'print the alert as JSON')
       .action(async (id: string, sub: { note?: string; json?: boolean }) => {
-        const o = { ...sub, json: sub.json ?? cmd.opts<{ json?: boolean }>().json };
-        const { store } = await openStore(globals());
+        const access = await openAlerts(globals());
         try {
-          const book = new AlertBook(store.alerts, Date.now, () => undefined);
-          let alert: AlertRecord;
-          try {
-            alert = verb === 'ack' ? await book.acknowledge(id, actor(), o.note) : await book.resolve(id, actor(), o.note);
-          } catch (e) {
-            if (e instanceof AlertStateError) throw new CliError(e.message, 1);
-            throw e;
-          }
-          process.stdout.write(o.json ? JSON.stringify(alert, null, 2) + '\n' : `${alert.id}: ${alert.state}\n`);
+          const alert = await access.act(id, verb, sub.note);
+          process.stdout.write(json(sub) ? JSON.stringify(alert, null, 2) + '\n' : `${alert.id}: ${alert.state}\n`);
         } finally {
-          await store.close();
+          await access.close();
         }
       });
   }
@@ -139,14 +188,12 @@ clears (a later run succeeds, the step ends).`)
       } catch {
         throw new CliError(`--for '${o.for}' is not a duration such as 30m or 2h`, 2);
       }
-      const { store } = await openStore(globals());
+      const access = await openAlerts(globals());
       try {
-        const now = Date.now();
-        const silence = { id: newAlertId('si', now), matchers, startsAt: now, endsAt: now + ms, createdBy: actor(), createdAt: now, ...(o.note ? { comment: o.note } : {}) };
-        await store.alerts.createSilence(silence);
+        const silence = await access.silence(matchers, ms, o.note);
         process.stdout.write(`${silence.id}: silenced ${args.join(' ')} until ${formatTime(silence.endsAt)}\n`);
       } finally {
-        await store.close();
+        await access.close();
       }
     });
 
@@ -154,12 +201,12 @@ clears (a later run succeeds, the step ends).`)
     .description('end a silence now; alerts it covered notify again')
     .argument('<id>', 'silence id (baton alerts silences)')
     .action(async (id: string) => {
-      const { store } = await openStore(globals());
+      const access = await openAlerts(globals());
       try {
-        if (!(await store.alerts.expireSilence(id, Date.now()))) throw new CliError(`no silence ${id} in effect: list them with 'baton alerts silences'`);
+        await access.unsilence(id);
         process.stdout.write(`${id}: ended\n`);
       } finally {
-        await store.close();
+        await access.close();
       }
     });
 
@@ -167,11 +214,10 @@ clears (a later run succeeds, the step ends).`)
     .description('silences in effect or to come')
     .option('--json', 'print JSON')
     .action(async (sub: { json?: boolean }) => {
-      const o = { json: sub.json ?? cmd.opts<{ json?: boolean }>().json };
-      const { store } = await openStore(globals());
+      const access = await openAlerts(globals());
       try {
-        const list = await store.alerts.silences(Date.now());
-        if (o.json) {
+        const list = await access.silences();
+        if (json(sub)) {
           process.stdout.write(JSON.stringify(list, null, 2) + '\n');
           return;
         }
@@ -183,7 +229,7 @@ clears (a later run succeeds, the step ends).`)
         for (const s of list) rows.push([s.id, s.matchers.map((m) => `${m.name}${m.glob ? '=~' : '='}${m.value}`).join(' '), formatTime(s.endsAt), s.createdBy, s.comment ?? '']);
         process.stdout.write(table(rows) + '\n');
       } finally {
-        await store.close();
+        await access.close();
       }
     });
 }
