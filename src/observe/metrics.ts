@@ -43,7 +43,9 @@ export type MetricsContributor = (registry: Registry) => void;
 
 /** One sample of a {@link scrapeGauge}: its label values and its value. */
 export interface GaugeSample<L extends string> {
+  /** A value for each label name. */
   labels: Record<L, string>;
+  /** The gauge's value for them, in the metric's base unit. */
   value: number;
 }
 

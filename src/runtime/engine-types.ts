@@ -53,6 +53,7 @@ export interface CommittedRun {
 
 /** A run whose end a commit made durable. */
 export interface FinishedRun extends CommittedRun {
+  /** How it ended. */
   state: 'succeeded' | 'failed' | 'cancelled';
   /** Why, beyond its state (`run-timeout`, a step's failure…). */
   reason?: EndReason;
@@ -67,7 +68,9 @@ export interface FinishedRun extends CommittedRun {
  * coordinator applied it (the worker's stored end, with the worker's id).
  */
 export interface CommittedEnds {
+  /** Attempts that ended, in the order their ends were staged, each with its run. */
   attempts: { run: CommittedRun; attempt: AttemptRecord & { endedAt: number } }[];
+  /** Runs that finished. */
   runs: FinishedRun[];
 }
 
