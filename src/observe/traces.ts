@@ -120,19 +120,35 @@ export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTrace
     return tracer.startSpan(name, { startTime: hrTime(startMs), attributes, ...(parentSpanId === undefined ? { root: true } : {}) }, parent);
   };
 
+  // A run's attempts end in many commits: its two ids are hashed once, not once per attempt.
+  const runIds = new Map<string, { traceId: string; rootSpanId: string }>();
+  const idsOf = (runId: string, startedAt: number): { traceId: string; rootSpanId: string } => {
+    const key = `${runId}\u0000${startedAt}`;
+    let known = runIds.get(key);
+    if (!known) {
+      if (runIds.size >= 1_000) runIds.clear();
+      known = { traceId: traceIdOf(runId), rootSpanId: runSpanIdOf(runId, startedAt) };
+      runIds.set(key, known);
+    }
+    return known;
+  };
+
   const emit = (ends: CommittedEnds): void => {
     const A = TRACE_ATTRIBUTES;
     for (const { run, attempt: a } of ends.attempts) {
-      const span = start(`step ${a.stepId}`, traceIdOf(run.id), attemptSpanIdOf(a.id), a.startedAt, compact({
+      const { traceId, rootSpanId } = idsOf(run.id, run.startedAt);
+      const span = start(`step ${a.stepId}`, traceId, attemptSpanIdOf(a.id), a.startedAt, compact({
         [A.workflow]: run.workflow, [A.runId]: run.id, [A.stepId]: a.stepId, [A.attemptId]: a.id, [A.attempt]: a.number,
         [A.attemptState]: a.state, [A.worker]: a.worker, [A.exitCode]: a.exitCode, [A.failureType]: a.error?.type,
         [A.peakRssBytes]: a.peakRssBytes, [A.cpuMs]: a.cpuMs,
-      }), runSpanIdOf(run.id, run.startedAt));
+      }), rootSpanId);
       if (a.state === 'failed' || a.state === 'lost') span.setStatus({ code: SpanStatusCode.ERROR, ...(a.error ? { message: a.error.message } : {}) });
       span.end(hrTime(Math.max(a.endedAt, a.startedAt)));
     }
     for (const r of ends.runs) {
-      const span = start(`run ${r.workflow}`, traceIdOf(r.id), runSpanIdOf(r.id, r.startedAt), r.startedAt, compact({
+      const { traceId, rootSpanId } = idsOf(r.id, r.startedAt);
+      runIds.delete(`${r.id}\u0000${r.startedAt}`);
+      const span = start(`run ${r.workflow}`, traceId, rootSpanId, r.startedAt, compact({
         [A.workflow]: r.workflow, [A.version]: r.version, [A.runId]: r.id, [A.trigger]: r.trigger, [A.runState]: r.state, [A.runReason]: r.reason,
       }));
       if (r.state === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, ...(r.reason ? { message: r.reason } : {}) });
@@ -198,7 +214,6 @@ function hrTime(ms: number): HrTime {
 
 /** The attributes that have a value. */
 function compact(a: Record<string, string | number | undefined>): Attributes {
-  const out: Attributes = {};
-  for (const [k, v] of Object.entries(a)) if (v !== undefined) out[k] = v;
-  return out;
+  for (const k in a) if (a[k] === undefined) delete a[k];
+  return a;
 }
