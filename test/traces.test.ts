@@ -5,7 +5,8 @@
  * and one span per attempt, with their attributes and the records' times; a run killed with
  * SIGKILL and resumed by another process still gets exactly one root span, with its
  * recorded start; a fleet run on PostgreSQL (worker process + coordinating `baton run`)
- * gets one root span and one span per attempt carrying the worker that ran it; without the
+ * gets one root span and one span per attempt carrying the worker that ran it; `baton
+ * server` traces the runs it starts and its API answers their trace id; without the
  * variables (or with `OTEL_SDK_DISABLED=true`) nothing is exported and the SDK never loads.
  */
 import { spawn } from 'node:child_process';
@@ -213,6 +214,30 @@ export async function resolve(specifier, context, next) {
     expect(await probed(otel())).toBe(0);
     expect(loaded()).toContain('@opentelemetry/sdk-trace-base');
     expect(rx.spans.length).toBeGreaterThan(0);
+  });
+});
+
+describe('traces of baton server', () => {
+  it('a run the server starts is traced, flushed when the server stops; the API answers the same trace id', async () => {
+    writeFileSync(join(dir, 'flow.yaml'), RETRIED);
+    const token = await baton(['token', 'create', '--role', 'viewer', '--name', 'traces'], dir, noOtel);
+    expect(token.code, token.stderr).toBe(0);
+    const queued = await baton(['run', 'flow.yaml', '--detach'], dir, noOtel);
+    expect(queued.code, queued.stderr).toBe(0);
+    const runId = queued.stdout.trim();
+    const server = spawnBaton(['server', '--port', '0'], dir, otel());
+    procs.push(server);
+    const address = await waitFor(() => /API listening on (http:\/\/\S+)\/api\/v1 /.exec(server.stdout())?.[1], 10_000, 'the server to listen');
+    await waitFor(async () => (await show([], runId)).run.state === 'succeeded', 10_000, 'the server to run it');
+    const res = await fetch(`${address}/api/v1/runs/${runId}`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { traceId: string };
+    expect(answer.traceId).toBe(traceIdOf(runId));
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const { roots, steps } = split(rx.spans, answer.traceId);
+    expect(roots.map((r) => [r.name, r.attributes['baton.run.trigger'], r.attributes['baton.run.state']])).toEqual([['run traced', 'manual', 'succeeded']]);
+    expect(steps.map((s) => s.name).sort()).toEqual(['step flaky', 'step flaky', 'step prepare', 'step report']);
   });
 });
 
