@@ -175,6 +175,15 @@ steps:
     for (const a of shown.attempts) expectAttemptSpan(steps.find((s) => s.attributes['baton.attempt.id'] === a.id), a, roots[0]!);
   });
 
+  it('a collector that refuses the spans costs the traces, not the run: exit code 0, one warning', async () => {
+    writeFileSync(join(dir, 'flow.yaml'), RETRIED);
+    // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is: this path answers 415.
+    const r = await baton(['run', 'flow.yaml', '--quiet'], dir, otel({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${rx.endpoint}/not-traces` }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[BATON_TRACES\] Warning: the last spans could not be exported/);
+    expect(rx.spans).toEqual([]);
+  });
+
   it('OTEL_SDK_DISABLED=true exports nothing, whatever the endpoint', async () => {
     writeFileSync(join(dir, 'flow.yaml'), RETRIED);
     const r = await baton(['run', 'flow.yaml'], dir, otel({ OTEL_SDK_DISABLED: 'TRUE' }));

@@ -30,6 +30,13 @@ export const DEFAULT_SERVICE_NAME = 'baton';
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
+ * Longest export request with its retries, ms, when neither `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`
+ * nor `OTEL_EXPORTER_OTLP_TIMEOUT` is set: the SDK's 10 s of retries against a collector that
+ * is down keep a finished `baton run` alive that long after its last span.
+ */
+const EXPORT_TIMEOUT_MS = 5_000;
+
+/**
  * Spans queued for export at most, when `OTEL_BSP_MAX_QUEUE_SIZE` is not set. The SDK's 2048
  * drops spans of a run whose thousands of small steps end within one export round trip.
  */
@@ -65,7 +72,7 @@ export interface RunTraces {
   readonly onCommitted: CommitListener;
   /** Exports every span ended so far. */
   forceFlush(): Promise<void>;
-  /** Exports what is left, waiting at most 5 s, and stops; later ends are ignored. */
+  /** Exports what is left, waiting at most 5 s, and stops; later ends are ignored. Never rejects. */
   shutdown(): Promise<void>;
 }
 
@@ -78,7 +85,10 @@ export interface RunTracesOptions {
    * `…_TIMEOUT`, `…_COMPRESSION`, `…_CERTIFICATE`
    */
   exporter?: SpanExporter;
-  /** Told when a span could not be built (never for export failures, which the SDK handles). @default ignore */
+  /**
+   * Told when a span could not be built, or the last spans could not be exported at shutdown
+   * (other export failures go to OpenTelemetry's diagnostic log: `OTEL_LOG_LEVEL`). @default ignore
+   */
   onError?: (message: string) => void;
 }
 
@@ -86,9 +96,11 @@ export interface RunTracesOptions {
  * Starts exporting run traces: loads the OpenTelemetry SDK, builds a tracer provider with a
  * batch span processor (`OTEL_BSP_*` honoured; queue 16,384 spans by default) and the
  * resource `service.name` = `OTEL_SERVICE_NAME` or `baton`, `service.version` = baton's
- * version, plus `OTEL_RESOURCE_ATTRIBUTES`. Every run is traced (no head sampling: a run's
- * spans are emitted by several processes, possibly long after its start; sample in the
- * collector, which sees whole traces).
+ * version, plus `OTEL_RESOURCE_ATTRIBUTES`. An export request gives up after 5 s by default
+ * (`OTEL_EXPORTER_OTLP_TIMEOUT`). `OTEL_LOG_LEVEL` (`error`, `warn`, `info`, `debug`…) prints
+ * the SDK's diagnostics, export failures among them, on the console. Every run is traced (no
+ * head sampling: a run's spans are emitted by several processes, possibly long after its
+ * start; sample in the collector, which sees whole traces).
  */
 export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTraces> {
   const [api, sdk, resources, semconv] = await Promise.all([
@@ -97,12 +109,16 @@ export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTrace
     import('@opentelemetry/resources'),
     import('@opentelemetry/semantic-conventions'),
   ]);
-  const exporter = o.exporter ?? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  const env = process.env;
+  const level = env.OTEL_LOG_LEVEL?.trim().toUpperCase() as keyof typeof api.DiagLogLevel | undefined;
+  if (level && level in api.DiagLogLevel) api.diag.setLogger(new api.DiagConsoleLogger(), api.DiagLogLevel[level]);
+  const exportTimeout = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT ? {} : { timeoutMillis: EXPORT_TIMEOUT_MS };
+  const exporter = o.exporter ?? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(exportTimeout);
   const resource = resources.defaultResource()
     .merge(resources.resourceFromAttributes({ [semconv.ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME, [semconv.ATTR_SERVICE_VERSION]: BATON_VERSION }))
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
   const ids = new RecordIds();
-  const queue = process.env.OTEL_BSP_MAX_QUEUE_SIZE === undefined ? { maxQueueSize: MAX_QUEUE } : {};
+  const queue = env.OTEL_BSP_MAX_QUEUE_SIZE === undefined ? { maxQueueSize: MAX_QUEUE } : {};
   const provider = new sdk.BasicTracerProvider({
     resource, idGenerator: ids, sampler: new sdk.AlwaysOnSampler(),
     spanProcessors: [new sdk.BatchSpanProcessor(exporter, queue)],
@@ -173,6 +189,9 @@ export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTrace
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref()));
       try {
         await Promise.race([provider.shutdown(), timeout]);
+      } catch (e) {
+        // A collector that is down or refuses costs the traces, never the process's own end.
+        o.onError?.(`the last spans could not be exported: ${errorMessage(e)}`);
       } finally {
         clearTimeout(timer);
       }
