@@ -56,7 +56,7 @@ export interface ActiveRun {
   ended?: RunTransition;
   /** What created it, as recorded. */
   trigger: Trigger;
-  /** Its recorded start (ms since the epoch): the stored one, or the last `running` transition staged. */
+  /** Its recorded start (ms since the epoch): the stored one, else its first `running` transition (the store keeps the first too). */
   startedAt?: number;
   /** Calls `fn` in `ms` on the engine's clock (any length), unless `clearTimers` comes first. */
   addTimer(fn: () => void, ms: number): void;

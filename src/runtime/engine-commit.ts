@@ -14,7 +14,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Transition } from '../core/index.js';
-import type { AttemptRecord, Batch, RunOwner, Store, StoredStepRun } from '../store/index.js';
+import type { AttemptEnd, AttemptRecord, Batch, RunOwner, Store, StoredStepRun } from '../store/index.js';
 import { Slots } from './slots.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
@@ -112,10 +112,13 @@ export abstract class CommitLoop {
     this.record(run, run.machine.apply({ type: 'attempt-started', stepId }, a.startedAt), a.id);
   }
 
-  /** Stages the end of attempts the engine marks `lost` without running them (resume), with their rows. */
-  protected recordLost(run: ActiveRun, lost: (AttemptRecord & { endedAt: number })[]): void {
-    this.batch.attemptsEnded.push(...lost.map(({ id, state, endedAt, error }) => ({ id, state: state as 'lost', endedAt, ...(error ? { error } : {}) })));
-    if (this.commitListeners.size) for (const attempt of lost) this.ends.attempts.push({ run: committedRun(run), attempt });
+  /**
+   * Stages the ends of attempts the engine marks `lost` without running them (resume), and
+   * for commit listeners their rows as those ends leave them.
+   */
+  protected recordLost(run: ActiveRun, ends: AttemptEnd[], rows: (AttemptRecord & { endedAt: number })[]): void {
+    this.batch.attemptsEnded.push(...ends);
+    if (this.commitListeners.size) for (const attempt of rows) this.ends.attempts.push({ run: committedRun(run), attempt });
   }
 
   private onAttemptEnded(

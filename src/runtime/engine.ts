@@ -130,7 +130,7 @@ export class Engine extends CommitLoop {
     // Steps queued before the interruption; those queued by the transitions below enqueue themselves.
     const requeued = new Set(loaded.transitions.flatMap((t) => (t.kind === 'step' && t.to === 'queued' ? [t.stepId] : [])));
     const wasQueued = loaded.machine.queuedSteps().filter((id) => !requeued.has(id));
-    this.recordLost(run, loaded.lostRows);
+    this.recordLost(run, loaded.lostAttempts, loaded.lostRows);
     for (const t of loaded.transitions) this.record(run, [t]);
     this.record(run, loaded.machine.apply({ type: 'resume' }, now));
     for (const { stepId, dueAt } of loaded.machine.retryingSteps()) this.armRetry(run, stepId, dueAt);
