@@ -5,13 +5,15 @@
 // HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
 // Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
+// In-process cases assemble the process as `baton run` does (processOnStore), so OTEL_* variables
+// apply; --otlp starts a local OTLP/HTTP receiver (bench/otlp-sink.js) and points them at it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileWorkflow, createEngine, openSqliteStore, workflowVersion } from '../dist/index.js';
-import { fmt, median, opt } from './lib.js';
+import { compileWorkflow, openSqliteStore, processOnStore, workflowVersion } from '../dist/index.js';
+import { flag, fmt, median, opt } from './lib.js';
 
 const ROUNDS = Number(opt('rounds', 5));
 const ONLY = opt('only', 'steps,chain,fanout,shell,startup,rss,api').split(',');
@@ -25,14 +27,16 @@ async function timeRun(steps, { concurrency = 256 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
   const store = openSqliteStore(join(dir, 'baton.db'), { synchronous: SYNC });
   await store.migrate();
-  const engine = createEngine({ store, dataDir: dir, slots: concurrency });
+  const proc = processOnStore({ mode: 'embedded', store, dataDir: dir, slots: concurrency });
+  const engine = proc.engine();
   const spec = compileWorkflow({ name: 'bench', concurrency, steps }, { baseDir: dir });
   const t0 = performance.now();
   const run = await engine.startRun(spec, workflowVersion(spec));
   const res = await run.result;
   const ms = performance.now() - t0;
   if (res.state !== 'succeeded') throw new Error(`bench run ${res.state}`);
-  await engine.close();
+  // Closes the engine and, with traces, exports the last spans (not timed).
+  await proc.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return ms;
@@ -73,7 +77,14 @@ const report = (name, value, unit, note = '') => {
   console.log(`${name.padEnd(48)} ${String(value).padStart(12)} ${unit.padEnd(10)} ${note}`);
 };
 
-console.log(`baton bench: ${ROUNDS} rounds, medians; SQLite synchronous=${SYNC}; node ${process.version}\n`);
+let sink;
+if (flag('otlp')) {
+  sink = spawn(process.execPath, [fileURLToPath(new URL('./otlp-sink.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => sink.stdout.once('data', (d) => resolve(/listening (\d+)/.exec(String(d))[1])));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+}
+const traced = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `traces to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'no traces';
+console.log(`baton bench: ${ROUNDS} rounds, medians; SQLite synchronous=${SYNC}; ${traced}; node ${process.version}\n`);
 
 if (ONLY.includes('steps')) {
   const n = 10_000;
@@ -151,3 +162,12 @@ if (ONLY.includes('api')) {
 }
 
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
+
+if (sink) {
+  const counted = new Promise((resolve) => sink.stdout.on('data', (d) => {
+    const m = /spans (\d+)/.exec(String(d));
+    if (m) resolve(Number(m[1]));
+  }));
+  sink.kill('SIGTERM');
+  console.log(`\nOTLP receiver: ${fmt(await counted)} spans received`);
+}

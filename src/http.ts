@@ -13,3 +13,6 @@
 export * from './server/index.js';
 export { serve } from './modes/index.js';
 export type { ServeOptions, RunningServer, ServerReport } from './modes/index.js';
+// Extra /metrics series (`ApiOptions.metrics`, `ServeOptions.metrics`).
+export { scrapeGauge } from './observe/index.js';
+export type { GaugeSample, MetricsContributor } from './observe/index.js';

@@ -57,6 +57,10 @@ export type {
 // Running workflows.
 export { createEngine, Engine, RunHeldError, ResumeError } from './runtime/index.js';
 export type { EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
+// What each commit ended, for reporters such as traces (`engine.onCommitted`).
+export type { CommitListener, CommittedEnds, CommittedRun, FinishedRun } from './runtime/index.js';
+// The OpenTelemetry trace id of a run (what `baton show` prints), derived from its id.
+export { traceIdOf } from './shared/index.js';
 // Time as the engine sees it (retries, timeouts, heartbeats): a virtual clock lets a test
 // advance days in milliseconds.
 export { VirtualClock, StoreDiskFullError } from './runtime/index.js';
@@ -64,5 +68,5 @@ export type { Clock } from './runtime/index.js';
 
 // Assembling a baton process (what the CLI's commands do): the store opened and migrated,
 // fleet-or-local decided from it, one engine.
-export { openProcess, processOnStore, compileProcessOptions, ProcessOptionsError, StoreOpenError } from './modes/index.js';
+export { openProcess, processOnStore, compileProcessOptions, tracesRequested, ProcessOptionsError, StoreOpenError } from './modes/index.js';
 export type { BatonProcess, ProcessOptions, ProcessOnStoreOptions, CompiledProcessOptions, ProcessMode, StoreLocation } from './modes/index.js';

@@ -2,9 +2,12 @@
 /**
  * The HTTP API on PostgreSQL: the event feed in commit order (a transaction that took a
  * smaller sequence number but commits later is not skipped), runs executed and streamed,
- * the fleet's workers listed and drained, and one webhook delivery sent twice at once
- * starting one run.
+ * the fleet's workers listed and drained, one webhook delivery sent twice at once
+ * starting one run, and `/metrics` of a fleet: an attempt waiting for a worker in the queue
+ * gauge, a late result discarded by its fence counted.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgStore, WorkflowSpec } from '../src/index.js';
@@ -21,6 +24,7 @@ import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase } from './pg-helpers.js';
 
 const SECRET = 'pg-hook-secret-456';
+const PROMTOOL = '/usr/bin/promtool';
 let db: TestDatabase;
 let store: PgStore;
 let fleet: PgFleetStore;
@@ -160,5 +164,48 @@ describe('API on PostgreSQL', () => {
     expect(results.map((r) => r.status).sort()).toEqual([202, 409]);
     const runs = await store.api.queryRuns({ workflow: 'pgflow', trigger: ['webhook'], limit: 10 });
     expect(runs.runs).toHaveLength(1);
+  });
+});
+
+describe('/metrics on PostgreSQL', () => {
+  /** Scrapes until `pattern` shows (the feed is read about once a second). */
+  const scrapeUntil = (pattern: RegExp): Promise<string> => waitFor(async () => {
+    const m = await api.call('GET', '/metrics', { role: 'viewer' });
+    return pattern.test(m.text) ? m.text : undefined;
+  }, 10_000, `metrics matching ${pattern}`);
+
+  it('an attempt published for tags no worker has waits in the queue gauge; a result reported after its lease lapsed is counted as discarded', async () => {
+    const r = await api.call('POST', '/api/v1/workflows', {
+      raw: 'name: latecomer\nsteps:\n  - id: slow\n    runs-on: [late-tag]\n    run: "true"\n', headers: { 'content-type': 'application/yaml' },
+    });
+    expect(r.status, r.text).toBe(201);
+    const created = await api.call('POST', '/api/v1/runs', { body: { workflow: 'latecomer' } });
+    expect(created.status, created.text).toBe(201);
+    const runId = created.body.run.id as string;
+    try {
+      // Published; the server's own worker lacks late-tag, so it waits for a worker.
+      await scrapeUntil(/^baton_queue_oldest_age_seconds\{pool="",priority="0"\} \d/m);
+
+      await fleet.registerWorker({ id: 'w-late', host: 'h-late', pid: 1, platform: process.platform, tags: ['late-tag'], slots: 1, version: '0.1.0' });
+      const [claimed] = await waitFor(async () => {
+        const got = await fleet.claimAttempts('w-late', { tags: ['late-tag'], platform: process.platform, max: 1, leaseMs: 1 });
+        return got.length ? got : undefined;
+      }, 10_000, 'w-late to claim slow');
+      expect(claimed!.id).toBe(`${runId}.slow.1`);
+      // The lease lapses at once: reaped lost, and the coordinator retries the step.
+      await waitFor(async () => {
+        await fleet.reapExpired();
+        return (await store.getAttempts(runId, 'slow')).some((a) => a.id === claimed!.id && a.state === 'lost');
+      }, 10_000, 'the lapsed lease to be reaped');
+      expect(await fleet.completeAttempt('w-late', claimed!.id, claimed!.fence, { state: 'succeeded', output: 'late' })).toBe('discarded');
+      const text = await scrapeUntil(/^baton_attempt_results_discarded_total\{workflow="latecomer"\} 1$/m);
+      expect(text).toMatch(/^# TYPE baton_attempt_results_discarded_total counter$/m);
+      if (existsSync(PROMTOOL)) {
+        const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(`${check.stdout}${check.stderr}`).toBe('');
+      }
+    } finally {
+      expect((await api.call('POST', `/api/v1/runs/${runId}/cancel`, { body: {} })).status).toBe(200);
+    }
   });
 });

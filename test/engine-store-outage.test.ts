@@ -2,11 +2,11 @@
  * The database goes away in the middle of a run, as in a server restart: for about a second
  * it refuses connections and every open one is terminated, while steps run and complete.
  * The engine holds effects, retries its commits with backoff, and the run completes with
- * every step run exactly once and nothing lost.
+ * every step run exactly once and nothing lost; commit listeners hear each end once.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PgStore } from '../src/index.js';
+import type { CommittedEnds, PgStore } from '../src/index.js';
 import { compileWorkflow, createEngine, openPostgresStore, workflowVersion } from '../src/index.js';
 import { spawnBaton, tempDir, waitFor } from './helpers.js';
 import { writeFileSync } from 'node:fs';
@@ -64,6 +64,9 @@ describe('store outage', () => {
         throw e;
       }
     };
+    // What commit listeners (traces) hear: each end once, only after its commit succeeded.
+    const heard: CommittedEnds[] = [];
+    engine.onCommitted((ends) => heard.push(ends));
     let outage: Promise<void> | undefined;
     engine.onEvent((e) => {
       if (e.type === 'step' && e.to === 'running' && e.stepId === 's3') {
@@ -83,6 +86,10 @@ describe('store outage', () => {
     expect(attempts.every((a) => a.state === 'succeeded')).toBe(true);
     expect((await store.getStepRuns(run.id)).every((s) => s.state === 'succeeded')).toBe(true);
     expect((await store.getRun(run.id))?.state).toBe('succeeded');
+    const endsHeard = heard.flatMap((h) => h.attempts.map((a) => a.attempt));
+    expect(endsHeard.map((a) => a.id).sort()).toEqual(attempts.map((a) => a.id).sort());
+    for (const a of endsHeard) expect(a).toMatchObject({ state: 'succeeded', endedAt: attempts.find((x) => x.id === a.id)!.endedAt });
+    expect(heard.flatMap((h) => h.runs).map((r) => [r.id, r.state])).toEqual([[run.id, 'succeeded']]);
     await engine.close();
   });
 
@@ -96,6 +103,8 @@ describe('store outage', () => {
     // Once while the database is up, so the engine has saved this version: what fails below is the run's own commit.
     const before = await engine.startRun(second, workflowVersion(second));
     expect(await before.result).toMatchObject({ state: 'succeeded' });
+    const heard: CommittedEnds[] = [];
+    engine.onCommitted((ends) => heard.push(ends));
     const running = await engine.startRun(first, workflowVersion(first));
     await databaseDown();
     try {
@@ -107,6 +116,9 @@ describe('store outage', () => {
     expect((await store.listRuns({ workflow: 'outage-second' })).map((r) => r.id)).toEqual([before.id]);
     expect(readdirSync(dir).filter((f) => f.startsWith('ran-'))).toEqual([`ran-${before.id}`]);
     expect(engine.activeRunIds()).toEqual([]);
+    // The run given up never reaches commit listeners; the one in flight does, once.
+    expect(heard.flatMap((h) => h.runs).map((r) => r.id)).toEqual([running.id]);
+    expect(heard.flatMap((h) => h.attempts).map((a) => a.attempt.id)).toEqual([`${running.id}.a.1`, `${running.id}.b.1`]);
     await engine.close();
   });
 

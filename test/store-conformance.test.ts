@@ -334,6 +334,46 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.getAttempts('r1', 'a')).toEqual([]);
     });
 
+    it('waitingSteps: queued step runs of running runs, by version, step and run priority, with the oldest queued time', async () => {
+      await store.saveWorkflow(workflow('v2'));
+      await create('r1', { priority: 2 });
+      await create('r2', { priority: 2 });
+      await create('r3', { priority: -1 });
+      await create('r4', { version: 'v2', priority: 2 });
+      await create('still-queued');
+      const step = (runId: string, stepId: string, state: StoredStepRun['state'], queuedAt: number, position = 0): StoredStepRun =>
+        ({ runId, stepId, position, state, attempts: 0, lostAttempts: 0, queuedAt });
+      await store.commit({
+        ...emptyBatch(),
+        attemptsStarted: [attempt('r1', 'b')],
+        stepRuns: [
+          step('r1', 'a', 'queued', T0 + 5), step('r2', 'a', 'queued', T0 + 3), step('r3', 'a', 'queued', T0 + 7),
+          step('r4', 'a', 'queued', T0 + 9), step('r1', 'b', 'running', T0 + 1, 1), step('r2', 'c', 'retrying', T0 + 2, 2),
+        ],
+        runs: ['r1', 'r2', 'r3', 'r4'].map((id) => ({ id, state: 'running' as const, startedAt: T0, endedAt: null, reason: null })),
+      });
+      const sorted = (await store.api.waitingSteps()).sort((x, y) => `${x.version}${x.stepId}${x.runPriority}`.localeCompare(`${y.version}${y.stepId}${y.runPriority}`));
+      expect(sorted).toStrictEqual([
+        { version: 'v1', stepId: 'a', runPriority: -1, count: 1, oldestQueuedAt: T0 + 7 },
+        { version: 'v1', stepId: 'a', runPriority: 2, count: 2, oldestQueuedAt: T0 + 3 },
+        { version: 'v2', stepId: 'a', runPriority: 2, count: 1, oldestQueuedAt: T0 + 9 },
+      ]);
+    });
+
+    test('waitingSteps: a running step run whose published attempt no worker claimed is waiting', async () => {
+      await create('r1');
+      const published: FleetAttemptInput = { id: 'r1.a.1', runId: 'r1', stepId: 'a', number: 1, startedAt: T0 + 10, priority: 0, task: { step: 'a' } };
+      await store.commit({
+        ...emptyBatch(),
+        attemptsStarted: [attempt('r1', 'a'), attempt('r1', 'b')],
+        attemptsPublished: [published],
+        stepRuns: ['a', 'b'].map((stepId, position) => ({ runId: 'r1', stepId, position, state: 'running' as const, attempts: 1, lostAttempts: 0, queuedAt: T0 + 4 + position })),
+        runs: [{ id: 'r1', state: 'running', startedAt: T0, endedAt: null, reason: null }],
+      });
+      // b's attempt runs in the coordinator itself (not published): it is not waiting.
+      expect(await store.api.waitingSteps()).toStrictEqual([{ version: 'v1', stepId: 'a', runPriority: 0, count: 1, oldestQueuedAt: T0 + 4 }]);
+    });
+
     it('saves batch groups (insert, then replace by index), reads them back in index order per step', async () => {
       await create('r1');
       const failure = { type: 'Error', message: 'boom', retryable: true };
@@ -496,6 +536,7 @@ storeConformance('SQLite', async () => {
 }, {
   'commits fleet fields: published attempts become claimable rows, applied ones are marked, in the one commit':
     'SQLite has no fleet; it refuses these fields instead (the case below)',
+  'waitingSteps: a running step run whose published attempt no worker claimed is waiting': 'SQLite has no fleet: nothing is published',
 });
 
 // One database per test, copied from the migrated template (milliseconds); dropped together

@@ -53,6 +53,8 @@ export type ApiRun = RunRecord & { waitedMs?: number };
 /** `GET /runs/{id}`. */
 export interface RunDetail {
   run: ApiRun;
+  /** The run's OpenTelemetry trace id (32 hex characters). */
+  traceId: string;
   steps: ApiStepRun[];
   attempts: AttemptRecord[];
 }

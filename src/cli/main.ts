@@ -48,6 +48,10 @@ With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the co
 or change runs (runs, show, logs, cancel, pause, resume, retry, priority, run) go through that
 server's API, with the same output. validate and graph read files only; schedules, workers,
 token, server and worker work on a store and refuse --server.
+OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
+server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
+default baton; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SDK_DISABLED=true turns it off); baton show
+prints a run's trace id.
 
 Quick start:
   baton run examples/nightly-forecast/workflow.yaml

@@ -3,7 +3,7 @@
  * Assembly of a baton process: embedded run, server, fleet worker. One compiled options
  * type; the only place that creates an engine and decides fleet-or-local (from the store).
  */
-export { compileProcessOptions, ProcessOptionsError } from './options.js';
+export { compileProcessOptions, tracesRequested, ProcessOptionsError } from './options.js';
 export type { ProcessMode, ProcessOptions, CompiledProcessOptions, StoreLocation } from './options.js';
 export { openProcess, processOnStore, StoreOpenError } from './process.js';
 export type { BatonProcess, ProcessOnStoreOptions } from './process.js';

@@ -45,6 +45,11 @@ export interface ProcessOptions {
   agingMs?: number;
   /** Connections of the fleet pool (PostgreSQL). @default 4 */
   fleetConnections?: number;
+  /**
+   * Export OpenTelemetry traces of the runs this process's engine commits (observe/traces.ts),
+   * configured by the `OTEL_*` variables. @default {@link tracesRequested}(process.env)
+   */
+  traces?: boolean;
 }
 
 /** {@link ProcessOptions} with every default filled in and the fleet decided. */
@@ -65,6 +70,8 @@ export interface CompiledProcessOptions {
   agingMs: number;
   /** Connections of the fleet pool. */
   fleetConnections: number;
+  /** Whether the engine's commits are exported as traces. */
+  traces: boolean;
 }
 
 /** Thrown for options that cannot make a process (a worker without PostgreSQL, a bad limit). */
@@ -95,9 +102,24 @@ export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions
     leaseMs: o.leaseMs ?? 15_000,
     agingMs: o.agingMs ?? 10_000,
     fleetConnections: o.fleetConnections ?? 4,
+    traces: o.traces ?? tracesRequested(process.env),
   };
   for (const k of ['slots', 'leaseMs', 'agingMs', 'fleetConnections'] as const) {
     if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new ProcessOptionsError(`${k} must be a number above 0, got ${c[k]}`);
   }
   return c;
+}
+
+/**
+ * Whether the environment asks for traces, as the OpenTelemetry SDKs read it: an OTLP
+ * endpoint is set (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * not blank), the SDK is not disabled (`OTEL_SDK_DISABLED=true`, any case) and the traces
+ * exporter is not `none` (`OTEL_TRACES_EXPORTER`). Without an endpoint baton exports
+ * nothing, rather than trying the SDK's default `http://localhost:4318`.
+ * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+ */
+export function tracesRequested(env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  if (env.OTEL_TRACES_EXPORTER?.split(',').map((e) => e.trim().toLowerCase()).includes('none')) return false;
+  return [env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_ENDPOINT].some((v) => v !== undefined && v.trim() !== '');
 }

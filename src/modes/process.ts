@@ -6,9 +6,11 @@
  * Nothing else in baton calls `createEngine` or decides whether the fleet is used, so
  * `baton run`, `resume`, `retry`, `server` and `worker` cannot disagree about who runs a
  * step: on PostgreSQL every one of them publishes attempts to the workers (unless `--local`),
- * and none of them marks attempts a live worker holds as lost.
+ * and none of them marks attempts a live worker holds as lost. It is also where a process
+ * that runs an engine starts exporting traces when the `OTEL_*` variables ask for them
+ * (`CompiledProcessOptions.traces`), and flushes them when it closes.
  */
-import type { Engine } from '../runtime/index.js';
+import type { CommittedEnds, Engine } from '../runtime/index.js';
 import { createEngine } from '../runtime/index.js';
 import type { FleetStore, Store } from '../store/index.js';
 import { openFleetStore, openPostgresStore, openSqliteStore, redactDatabaseUrl } from '../store/index.js';
@@ -40,9 +42,15 @@ export interface BatonProcess {
   readonly dataDir: string;
   /** The store's location for messages: the SQLite path, or the URL with its password masked. */
   readonly location: string;
-  /** The process's engine, created on first use and the same afterwards. */
+  /**
+   * The process's engine, created on first use and the same afterwards. With `traces`, its
+   * commits are exported as OpenTelemetry traces from then on.
+   */
   engine(): Engine;
-  /** Closes the engine (its runs are let go for another process to adopt), the fleet and the store. */
+  /**
+   * Closes the engine (its runs are let go for another process to adopt), exports the spans
+   * still buffered (waiting at most 5 s), then closes the fleet and the store.
+   */
   close(): Promise<void>;
 }
 
@@ -100,6 +108,7 @@ export function processOnStore(o: ProcessOnStoreOptions): BatonProcess {
 
 function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | undefined, location: string, owns: boolean): BatonProcess {
   let engine: Engine | undefined;
+  let traces: Traced | undefined;
   let closed: Promise<void> | undefined;
   return {
     options: c, store, dataDir: c.dataDir, location,
@@ -110,12 +119,16 @@ function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | u
         store, dataDir: c.dataDir, slots: c.slots, leaseMs: c.leaseMs, agingMs: c.agingMs,
         ...(fleet ? { fleet } : {}),
       });
+      // Only a process that runs an engine pays for the SDK (`baton show` never does).
+      if (c.traces) traces ??= traceEngine(engine);
       return engine;
     },
     close() {
       closed ??= (async () => {
         try {
           await engine?.close();
+          // After the engine: the ends of its last commits are spans too.
+          await traces?.close();
         } finally {
           if (owns) {
             await fleet?.close().catch(() => undefined);
@@ -124,6 +137,43 @@ function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | u
         }
       })();
       return closed;
+    },
+  };
+}
+
+/** An engine's commits going to traces. */
+interface Traced {
+  /** Stops listening and exports what is left. */
+  close(): Promise<void>;
+}
+
+/**
+ * Exports an engine's commits as traces. The SDK loads asynchronously (observe/ and the
+ * OpenTelemetry packages are imported only here, only with traces on); ends committed
+ * meanwhile wait for it. A failure to start costs the traces, never the process: it is
+ * reported as a process warning.
+ */
+function traceEngine(engine: Engine): Traced {
+  let sink: ((ends: CommittedEnds) => void) | undefined;
+  let early: CommittedEnds[] | undefined = [];
+  const off = engine.onCommitted((ends) => (sink ? sink(ends) : early?.push(ends)));
+  const started = import('../observe/index.js')
+    .then((m) => m.startRunTraces({ onError: (message) => process.emitWarning(message, { code: 'BATON_TRACES' }) }))
+    .then((t) => {
+      sink = t.onCommitted;
+      for (const ends of early ?? []) sink(ends);
+      early = undefined;
+      return t;
+    }, (e: unknown) => {
+      off();
+      early = undefined;
+      process.emitWarning(`traces are not exported: ${errorMessage(e)}`, { code: 'BATON_TRACES' });
+      return undefined;
+    });
+  return {
+    async close() {
+      off();
+      await (await started)?.shutdown();
     },
   };
 }

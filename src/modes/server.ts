@@ -25,7 +25,7 @@ import { realClock } from '../runtime/index.js';
 const WORKER_GRACE_MS = 5_000;
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger'> {
+export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics'> {
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
   /**
@@ -162,6 +162,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         ...(o.env ? { env: o.env } : {}),
         ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
         ...(o.logger !== undefined ? { logger: o.logger } : {}),
+        ...(o.metrics ? { metrics: o.metrics } : {}),
       });
       address = await http.listen({ host: listen.host, port: listen.port });
     } catch (e) {

@@ -1,11 +1,13 @@
 /**
  * @module observe
- * What a server reports about itself and to whom: Prometheus metrics, alert rules and their
- * lifecycle, and the notification channels (webhook, email, command) that deliver alerts
- * and run reports.
+ * What a baton process reports about itself and to whom: Prometheus metrics, OpenTelemetry
+ * traces of its runs, alert rules and their lifecycle, and the notification channels
+ * (webhook, email, command) that deliver alerts and run reports.
  */
-export { createMetrics } from './metrics.js';
-export type { BatonMetrics } from './metrics.js';
+export { createMetrics, scrapeGauge } from './metrics.js';
+export type { BatonMetrics, GaugeSample, MetricsContributor, MetricsOptions } from './metrics.js';
+export { startRunTraces, DEFAULT_SERVICE_NAME, TRACE_ATTRIBUTES } from './traces.js';
+export type { RunTraces, RunTracesOptions } from './traces.js';
 export * from './alerts/index.js';
 export * from './channels/index.js';
 export { compileChannels, ChannelSecretError } from './channels/compile.js';

@@ -3,13 +3,14 @@
  * Prometheus metrics of a baton server (prom-client, text exposition format): gauges read
  * from the store at scrape time, so every node sharing a database reports the same
  * fleet-wide numbers; step durations as a histogram fed from the event feed this server
- * follows, and counters of runs and step runs finished, from the same feed; and prom-client's
+ * follows, and counters of runs and step runs finished and of late results discarded, from
+ * the same feed; series other parts of baton contribute (`MetricsContributor`); and prom-client's
  * default process metrics under their standard names (`process_cpu_seconds_total`,
  * `nodejs_heap_size_used_bytes`…, no prefix), so stock Node.js dashboards find them.
  * @see https://prometheus.io/docs/practices/naming/ (base units: seconds; `_total` only on counters)
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FeedEvent, FleetStore, Store } from '../store/index.js';
+import type { FeedEvent, FleetStore, Store, WaitingStepGroup } from '../store/index.js';
 
 /** Step duration buckets, seconds: from a no-op handler to a night-long batch. */
 const DURATION_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600];
@@ -20,11 +21,67 @@ const DURATION_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3
 const UNPROMTOOL_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 /** Running steps remembered for their durations; beyond this the oldest are forgotten. */
 const MAX_TRACKED = 100_000;
+/** Workflow versions whose steps' pools and priorities are remembered (versions are immutable). */
+const MAX_VERSIONS = 256;
+
+/**
+ * Series another part of baton adds to `/metrics` (alert rules, notification channels…):
+ * called once with the server's registry when its metrics are created. Register metrics on
+ * it: a gauge read from the store at scrape time with `collect` ({@link scrapeGauge}), or a
+ * counter the contributor increments itself, created with `registers: []` and registered
+ * here (`registry.registerMetric(counter)`), so one counter can serve several registries.
+ * Names follow the Prometheus rules the rest keep (`baton_` prefix, base units, `_total`
+ * only on counters), so `promtool check metrics` stays clean.
+ * @example
+ * const deliveries = new Counter({ name: 'baton_deliveries_total', help: 'Alert deliveries by channel and outcome.', labelNames: ['channel', 'outcome'], registers: [] });
+ * const contributors: MetricsContributor[] = [
+ *   (registry) => registry.registerMetric(deliveries),
+ *   scrapeGauge({ name: 'baton_alerts', help: 'Alerts by rule and state.', labelNames: ['rule', 'state'], read: async () => (await alertCounts()).map((a) => ({ labels: { rule: a.rule, state: a.state }, value: a.n })) }),
+ * ];
+ */
+export type MetricsContributor = (registry: Registry) => void;
+
+/** One sample of a {@link scrapeGauge}: its label values and its value. */
+export interface GaugeSample<L extends string> {
+  /** A value for each label name. */
+  labels: Record<L, string>;
+  /** The gauge's value for them, in the metric's base unit. */
+  value: number;
+}
+
+/**
+ * A contributor of one gauge whose samples are read at every scrape (a store query): the
+ * series are replaced by what `read` returns, so a label set that stops being returned
+ * disappears. A `read` that rejects fails the scrape with its error, as the built-in gauges do.
+ */
+export function scrapeGauge<L extends string>(o: { name: string; help: string; labelNames: readonly L[]; read: () => Promise<GaugeSample<L>[]> }): MetricsContributor {
+  return (registry) => {
+    new Gauge({
+      name: o.name, help: o.help, labelNames: o.labelNames, registers: [registry],
+      async collect() {
+        const samples = await o.read();
+        this.reset();
+        for (const s of samples) this.set(s.labels, s.value);
+      },
+    });
+  };
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Extra series (alerts, deliveries…), each called once with the registry. @default none */
+  contributors?: readonly MetricsContributor[];
+  /** The current time for ages measured at scrape, ms since the epoch. @default Date.now */
+  now?: () => number;
+}
 
 /** The metrics of one server, bound to its store. */
 export interface BatonMetrics {
   registry: Registry;
-  /** Feeds step durations and the finished counters from the events this server follows (run and step transitions), in commit order. */
+  /**
+   * Feeds step durations, the finished counters and the discarded-results counter from the
+   * events this server follows (run and step transitions, `attempt-discarded`), in commit order.
+   */
   observe(events: readonly FeedEvent[]): void;
 }
 
@@ -32,15 +89,23 @@ export interface BatonMetrics {
  * Creates the registry. Gauges: `baton_runs{state}` (all runs kept), `baton_step_runs{state}`
  * (step runs of unfinished runs), `baton_queue_depth` (queued step runs),
  * `baton_lost_attempts` (attempts ended `lost`: an expired lease or a dead holder),
+ * `baton_queue_oldest_age_seconds{pool,priority}` (how long the longest-waiting step run has
+ * waited, per pool — `""` for steps without one — and effective priority, step + run: see
+ * `WaitingStepGroup` for what waiting means; a pair with nothing waiting has no series),
  * `baton_workers{state}` and `baton_worker_slots_in_use` (PostgreSQL fleet). Histogram:
  * `baton_step_duration_seconds{workflow,state}` (step runs that ended while this server
  * followed the feed, from `running` to their end). Counters: `baton_runs_finished_total{workflow,state}`
  * and `baton_steps_finished_total{workflow,state}` (runs and step runs that reached a final
  * state while this server followed the feed; `state` is succeeded, failed or cancelled, and
- * skipped for steps). Process metrics: prom-client's defaults, unprefixed, but for the three
- * `nodejs_active_*_total` gauges (their by-type `nodejs_active_*{type}` stay).
+ * skipped for steps), and `baton_attempt_results_discarded_total{workflow}` (results a fleet
+ * worker reported for an attempt it no longer held — its lease lapsed and the attempt was
+ * reaped or claimed again, or its fence is old — which the store discarded, recording
+ * `attempt-discarded`). Process metrics: prom-client's defaults, unprefixed, but for the three
+ * `nodejs_active_*_total` gauges (their by-type `nodejs_active_*{type}` stay). Then the
+ * `contributors`' series.
  */
-export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
+export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOptions = {}): BatonMetrics {
+  const now = o.now ?? Date.now;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Gauges named like counters, which promtool flags; `sum(nodejs_active_handles)` (and
@@ -78,6 +143,23 @@ export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
       this.set((await countsOnce()).lostAttempts);
     },
   });
+  const steps = new StepSettings(store);
+  scrapeGauge({
+    name: 'baton_queue_oldest_age_seconds', labelNames: ['pool', 'priority'],
+    help: 'Seconds the longest-waiting step run has waited to start, by pool and effective priority (queued, or published and not claimed by a fleet worker).',
+    read: async () => {
+      const at = now();
+      const oldest = new Map<string, { pool: string; priority: number; queuedAt: number }>();
+      for (const g of await store.api.waitingSteps()) {
+        const s = await steps.of(g);
+        const priority = s.priority + g.runPriority;
+        const key = `${s.pool}\u0000${priority}`;
+        const seen = oldest.get(key);
+        if (!seen || g.oldestQueuedAt < seen.queuedAt) oldest.set(key, { pool: s.pool, priority, queuedAt: g.oldestQueuedAt });
+      }
+      return [...oldest.values()].map((w) => ({ labels: { pool: w.pool, priority: String(w.priority) }, value: Math.max(0, at - w.queuedAt) / 1000 }));
+    },
+  })(registry);
   if (fleet) {
     const workers = (): ReturnType<FleetStore['listWorkers']> => fleet.listWorkers();
     new Gauge({
@@ -107,11 +189,20 @@ export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
   const stepsFinished = new Counter({
     name: 'baton_steps_finished_total', help: 'Step runs that reached a final state while this server followed the event feed.', labelNames: ['workflow', 'state'], registers: [registry],
   });
+  const discarded = new Counter({
+    name: 'baton_attempt_results_discarded_total', labelNames: ['workflow'], registers: [registry],
+    help: 'Attempt results a fleet worker reported after losing its lease (reaped, claimed again, or fenced), discarded by the store, while this server followed the event feed.',
+  });
+  for (const contribute of o.contributors ?? []) contribute(registry);
   const running = new Map<string, number>();
   return {
     registry,
     observe(events) {
       for (const e of events) {
+        if (e.type === 'attempt-discarded') {
+          discarded.inc({ workflow: e.workflow });
+          continue;
+        }
         if (e.type === 'run') {
           if (e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled') runsFinished.inc({ workflow: e.workflow, state: e.to });
           continue;
@@ -131,4 +222,43 @@ export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
       }
     },
   };
+}
+
+/** A step's pool (`''` without one) and priority, as its workflow version declares them. */
+interface StepSetting {
+  pool: string;
+  priority: number;
+}
+
+/**
+ * Pools and priorities of steps, read from the stored definitions (the compiled JSON, not
+ * decoded: two fields of each step are all a scrape needs) and kept per version, which is
+ * immutable. A version gone from the store reads as no pool, priority 0.
+ */
+class StepSettings {
+  private readonly versions = new Map<string, Promise<Map<string, StepSetting>>>();
+
+  constructor(private readonly store: Store) {}
+
+  async of(g: Pick<WaitingStepGroup, 'version' | 'stepId'>): Promise<StepSetting> {
+    let steps = this.versions.get(g.version);
+    if (!steps) {
+      if (this.versions.size >= MAX_VERSIONS) this.versions.clear();
+      steps = this.read(g.version);
+      this.versions.set(g.version, steps);
+      // A failed read is not remembered: the next scrape asks again.
+      steps.catch(() => this.versions.delete(g.version));
+    }
+    return (await steps).get(g.stepId) ?? { pool: '', priority: 0 };
+  }
+
+  private async read(version: string): Promise<Map<string, StepSetting>> {
+    const def = (await this.store.getWorkflow(version))?.definition as { steps?: { id?: unknown; pool?: unknown; priority?: unknown }[] } | undefined;
+    const out = new Map<string, StepSetting>();
+    for (const s of Array.isArray(def?.steps) ? def.steps : []) {
+      if (typeof s.id !== 'string') continue;
+      out.set(s.id, { pool: typeof s.pool === 'string' ? s.pool : '', priority: typeof s.priority === 'number' ? s.priority : 0 });
+    }
+    return out;
+  }
 }

@@ -14,7 +14,7 @@ import { fileNamePart } from '../shared/index.js';
 import type { StepSpec } from '../workflow/index.js';
 import type { JsonValue } from '../shared/index.js';
 import { interpolate, interpolateValue, resolveStepCwd } from '../workflow/index.js';
-import type { AttemptEnd, AttemptRecord, FleetAttemptInput } from '../store/index.js';
+import type { AttemptEnd, AttemptRecord, FleetAttemptInput, Trigger } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { FleetDispatcher } from './fleet-dispatch.js';
 import type { FleetTask } from './fleet-task.js';
@@ -54,6 +54,10 @@ export interface ActiveRun {
   done: { promise: Promise<RunSummary>; resolve: (s: RunSummary) => void; reject: (e: Error) => void };
   /** Set when the run reached a final state; the engine finishes it after the commit. */
   ended?: RunTransition;
+  /** What created it, as recorded. */
+  trigger: Trigger;
+  /** Its recorded start (ms since the epoch): the stored one, else its first `running` transition (the store keeps the first too). */
+  startedAt?: number;
   /** Calls `fn` in `ms` on the engine's clock (any length), unless `clearTimers` comes first. */
   addTimer(fn: () => void, ms: number): void;
   /** Cancels every timer `addTimer` set. */
@@ -61,7 +65,10 @@ export interface ActiveRun {
 }
 
 /** The in-memory state of a run this engine holds. */
-export function newActiveRun(machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number, clock: Clock): ActiveRun {
+export function newActiveRun(
+  machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number, clock: Clock,
+  recorded: { trigger: Trigger; startedAt?: number },
+): ActiveRun {
   const timers = new Set<CancelTimer>();
   let resolve!: (s: RunSummary) => void;
   let reject!: (e: Error) => void;
@@ -78,6 +85,8 @@ export function newActiveRun(machine: RunMachine, version: string, concurrency: 
     positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
     handles: new Map(),
     done: { promise, resolve, reject },
+    trigger: recorded.trigger,
+    ...(recorded.startedAt !== undefined ? { startedAt: recorded.startedAt } : {}),
     addTimer(fn, ms) {
       const cancel = clock.setTimer(ms, () => (timers.delete(cancel), fn()));
       timers.add(cancel);
@@ -104,8 +113,12 @@ export interface AttemptEvents {
   /** Fleet mode: the task to write with the attempt's row, in the same commit. */
   published(row: FleetAttemptInput): void;
   pid(attemptId: string, pid: number): void;
-  /** `applied`: a fleet attempt whose stored end this applies (marked in the same commit). */
-  ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[], applied?: boolean): void;
+  /**
+   * `applied`: a fleet attempt whose stored end this applies (marked in the same commit).
+   * `record`: the attempt's row as it stands once this end is committed (the stored end of
+   * an applied attempt, else the row with `end` written on it).
+   */
+  ended(run: ActiveRun, stepId: string, end: AttemptEnd, transitions: Transition[], applied: boolean, record: AttemptRecord & { endedAt: number }): void;
   /** A batch step saved group results; `progress` is the counts so far. */
   batch(run: ActiveRun, stepId: string, attemptId: string, progress: BatchProgress): void;
 }
@@ -184,8 +197,8 @@ export class AttemptRunner {
     const remoteEnd = (e: RemoteEnd): void => {
       log.close();
       run.handles.delete(stepId);
-      if (e.kind === 'lost') this.lost(run, stepId, attempt);
-      else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, e.local !== true);
+      if (e.kind === 'lost') this.lost(run, stepId, attempt, e.stored);
+      else this.end(run, stepId, attempt, e.result, handle.graceful.signal.reason as AbortCause | undefined, e.local === true ? undefined : e.stored);
     };
     if (published && this.dispatcher) {
       timer?.(); // the worker enforces the step's timeout
@@ -252,15 +265,23 @@ export class AttemptRunner {
   }
 
   /** A fleet attempt's lease expired (its worker died or stalled): the machine retries it. */
-  private lost(run: ActiveRun, stepId: string, attempt: AttemptRecord): void {
+  private lost(run: ActiveRun, stepId: string, attempt: AttemptRecord, stored: AttemptRecord): void {
     const now = this.o.clock.now();
     const t = run.machine.apply({ type: 'attempt-lost', stepId }, now);
     const error: Failure = { type: 'lost', message: 'the worker running it stopped renewing its lease', retryable: true };
-    this.events.ended(run, stepId, { id: attempt.id, state: 'lost', endedAt: now, error }, t, true);
+    const end: AttemptEnd = { id: attempt.id, state: 'lost', endedAt: now, error };
+    this.events.ended(run, stepId, end, t, true, { ...attempt, ...end, ...stored, endedAt: stored.endedAt ?? now });
   }
 
-  private end(run: ActiveRun, stepId: string, attempt: AttemptRecord, result: AttemptResult, cause: AbortCause | undefined, applied = false): void {
+  /**
+   * Turns a result into the machine's events and the attempt's end. `stored`: a fleet
+   * attempt's row as its worker (or the reaper) ended it; that end is applied, not written.
+   */
+  private end(run: ActiveRun, stepId: string, attempt: AttemptRecord, result: AttemptResult, cause: AbortCause | undefined, stored?: AttemptRecord): void {
     const now = this.o.clock.now();
+    const applied = stored !== undefined;
+    const ended = (end: AttemptEnd, t: Transition[]): void =>
+      this.events.ended(run, stepId, end, t, applied, stored ? { ...attempt, ...stored, endedAt: stored.endedAt ?? end.endedAt } : { ...attempt, ...end });
     const usage = usageOf(result);
     const m = run.machine;
     // The abort cause decides first: a step that traps SIGTERM and exits 0 after its timeout
@@ -269,7 +290,7 @@ export class AttemptRunner {
       const ms = m.stepSpec(stepId).timeoutMs ?? 0;
       const failure: Failure = { type: 'timeout', message: `timed out after ${formatMs(ms)}`, retryable: true };
       const t = m.apply({ type: 'attempt-failed', stepId, failure, reason: 'timeout' }, now, this.o.random());
-      this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t, applied);
+      ended({ id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t);
       return;
     }
     if (cause !== undefined || (m.isEnding && !result.ok)) {
@@ -277,19 +298,19 @@ export class AttemptRunner {
         ? { type: 'timeout', message: 'the run timed out', retryable: false }
         : { type: 'cancelled', message: 'cancelled', retryable: false };
       const t = m.apply({ type: 'attempt-ended-by-cancel', stepId }, now);
-      this.events.ended(run, stepId, { id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t, applied);
+      ended({ id: attempt.id, state: cause === 'run-timeout' ? 'failed' : 'cancelled', endedAt: now, error: failure, ...usage }, t);
       return;
     }
     if (result.ok) {
       const t = m.apply({ type: 'attempt-succeeded', stepId, output: result.output }, now);
-      this.events.ended(run, stepId, { id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t, applied);
+      ended({ id: attempt.id, state: 'succeeded', endedAt: now, ...usage }, t);
       return;
     }
     // A worker enforces fleet timeouts and reports them as failures of type `timeout`.
     const type = result.failure.type;
     const reason = type === 'exit-code' ? ('exit-code' as const) : type === 'timeout' ? ('timeout' as const) : ('error' as const);
     const t = m.apply({ type: 'attempt-failed', stepId, failure: result.failure, reason }, now, this.o.random());
-    this.events.ended(run, stepId, { id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t, applied);
+    ended({ id: attempt.id, state: 'failed', endedAt: now, error: result.failure, ...usage }, t);
   }
 }
 

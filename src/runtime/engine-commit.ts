@@ -14,7 +14,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Transition } from '../core/index.js';
-import type { AttemptRecord, Batch, RunOwner, Store, StoredStepRun } from '../store/index.js';
+import type { AttemptEnd, AttemptRecord, Batch, RunOwner, Store, StoredStepRun } from '../store/index.js';
 import { Slots } from './slots.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
@@ -26,7 +26,7 @@ import { coerceError } from '../shared/index.js';
 import type { JsonObject } from '../shared/index.js';
 import { StoreDiskFullError, isDiskFull } from './store-failure.js';
 import type { CancelTimer } from './clock.js';
-import type { EngineListener, RunSummary } from './engine-types.js';
+import type { CommitListener, CommittedEnds, EngineListener, FinishedRun, RunSummary } from './engine-types.js';
 
 /** The engine's state and commit loop; `Engine` (./engine.ts) is the only subclass. */
 export abstract class CommitLoop {
@@ -35,6 +35,10 @@ export abstract class CommitLoop {
   protected readonly runs = new Map<string, ActiveRun>();
   protected readonly slots: Slots;
   protected readonly listeners = new Set<EngineListener>();
+  /** Told what each commit ended (attempts, runs); while there are none, nothing is staged for them. */
+  protected readonly commitListeners = new Set<CommitListener>();
+  /** Ends staged in `batch`, for `commitListeners`: swapped, and put back, with it. */
+  private ends: CommittedEnds = { attempts: [], runs: [] };
   protected readonly attempts: AttemptRunner;
   protected batch = emptyBatch();
   private stepRows = new Map<string, StoredStepRun>();
@@ -72,7 +76,7 @@ export abstract class CommitLoop {
       // A hint for ending orphans after a crash, committed with the next flush: the sweep in
       // killOrphanGroups finds an attempt's processes by its id even without it.
       pid: (id, pid) => (this.batch.attemptPids ??= []).push({ id, pid }),
-      ended: (run, stepId, end, transitions, applied) => this.onAttemptEnded(run, stepId, end, transitions, applied),
+      ended: (run, stepId, end, transitions, applied, record) => this.onAttemptEnded(run, stepId, end, transitions, applied, record),
       // Group results are already durable (saved by the batch executor); the event only tells listeners.
       batch: (run, stepId, attemptId, p) => {
         this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock.now(), data: progressData(p) });
@@ -90,7 +94,10 @@ export abstract class CommitLoop {
           ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null, release: this.owner.owner }),
         });
         this.batch.events.push({ runId: run.id, type: 'run', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) });
-        if (t.to !== 'running') run.ended = t;
+        // As the store keeps it: the first start, until an operator's re-run clears it.
+        if (t.to === 'running') run.startedAt ??= t.at;
+        else run.ended = t;
+        if (this.commitListeners.size && (t.to === 'succeeded' || t.to === 'failed' || t.to === 'cancelled')) this.ends.runs.push(finishedRun(run, t.to, t.at, t.reason));
         continue;
       }
       const rec = run.machine.step(t.stepId);
@@ -106,7 +113,19 @@ export abstract class CommitLoop {
     this.record(run, run.machine.apply({ type: 'attempt-started', stepId }, a.startedAt), a.id);
   }
 
-  private onAttemptEnded(run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[], applied?: boolean): void {
+  /**
+   * Stages the ends of attempts the engine marks `lost` without running them (resume), and
+   * for commit listeners their rows as those ends leave them.
+   */
+  protected recordLost(run: ActiveRun, ends: AttemptEnd[], rows: (AttemptRecord & { endedAt: number })[]): void {
+    this.batch.attemptsEnded.push(...ends);
+    if (this.commitListeners.size) for (const attempt of rows) this.ends.attempts.push({ run: committedRun(run), attempt });
+  }
+
+  private onAttemptEnded(
+    run: ActiveRun, stepId: string, end: Batch['attemptsEnded'][number], transitions: Transition[], applied: boolean, record: AttemptRecord & { endedAt: number },
+  ): void {
+    if (this.commitListeners.size) this.ends.attempts.push({ run: committedRun(run), attempt: record });
     // One slot freed: hand it to the best item that waited for it (O(log n)), not to all.
     this.slots.release(run, stepId);
     // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
@@ -168,9 +187,11 @@ export abstract class CommitLoop {
       const ending = [...this.runs.values()].filter((r) => r.ended);
       const batch = this.batch;
       const rows = this.stepRows;
+      const ends = this.ends;
       batch.stepRuns = [...rows.values()];
       this.batch = emptyBatch();
       this.stepRows = new Map();
+      this.ends = { attempts: [], runs: [] };
       if (!isEmpty(batch)) {
         try {
           await this.store.commit(batch);
@@ -185,6 +206,10 @@ export abstract class CommitLoop {
           for (const [k, v] of this.stepRows) rows.set(k, v);
           this.stepRows = rows;
           for (const [k, v] of rows) if (dropped.has(v.runId)) rows.delete(k);
+          this.ends = {
+            attempts: [...ends.attempts, ...this.ends.attempts].filter((a) => !dropped.has(a.run.id)),
+            runs: [...ends.runs, ...this.ends.runs].filter((r) => !dropped.has(r.id)),
+          };
           this.heldLaunches = launches.filter((l) => {
             if (!dropped.has(l.run.id)) return true;
             this.slots.release(l.run, l.stepId);
@@ -198,6 +223,7 @@ export abstract class CommitLoop {
         }
       }
       for (const e of batch.events) for (const l of this.listeners) l(e);
+      if (ends.attempts.length || ends.runs.length) for (const l of this.commitListeners) l(ends);
       // A run this commit created starts its steps one turn later: the startRun caller,
       // resumed by the resolve above, holds its handle (and has set up, e.g. a signal handler)
       // before any of its steps runs. A run cancelled meanwhile launches them aborted.
@@ -302,4 +328,16 @@ export abstract class CommitLoop {
     // Its LISTEN connection and poll timers would keep a process that gave up alive.
     void this.dispatcher?.close().catch(() => undefined);
   }
+}
+
+/** Which run an end belongs to, as recorded. */
+function committedRun(run: ActiveRun): CommittedEnds['attempts'][number]['run'] {
+  const m = run.machine;
+  // A run has a start before any of its attempts ends; the fallback only keeps the type total.
+  return { id: run.id, workflow: m.spec.name, version: run.version, trigger: run.trigger, startedAt: run.startedAt ?? 0 };
+}
+
+/** A run's end as recorded by the commit that stages it. */
+function finishedRun(run: ActiveRun, state: FinishedRun['state'], endedAt: number, reason: FinishedRun['reason']): FinishedRun {
+  return { ...committedRun(run), startedAt: run.startedAt ?? endedAt, state, endedAt, ...(reason ? { reason } : {}) };
 }

@@ -17,10 +17,11 @@ import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import { every } from './clock.js';
 import { CommitLoop } from './engine-commit.js';
-import type { EngineListener, RunHandle, StartRunOptions } from './engine-types.js';
+import type { CommitListener, EngineListener, RunHandle, StartRunOptions } from './engine-types.js';
 import { RunHeldError } from './engine-types.js';
+import type { Trigger } from '../store/index.js';
 
-export type { EngineListener, RunHandle, RunSummary, StartRunOptions } from './engine-types.js';
+export type { CommitListener, CommittedEnds, CommittedRun, EngineListener, FinishedRun, RunHandle, RunSummary, StartRunOptions } from './engine-types.js';
 export { RunHeldError } from './engine-types.js';
 
 /** Creates an engine over a store. */
@@ -37,6 +38,16 @@ export class Engine extends CommitLoop {
   onEvent(listener: EngineListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to what each commit ended: attempts with their rows, finished runs (what
+   * traces are built from). While nobody listens the engine stages nothing for it.
+   * Returns the unsubscribe function.
+   */
+  onCommitted(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   /**
@@ -60,7 +71,7 @@ export class Engine extends CommitLoop {
     const committed = new Promise<void>((resolve, reject) => this.creating.set(record.id, { resolve, reject }));
     (this.batch.runsCreated ??= []).push(created);
     const machine = newMachine(spec, record.id, record.params, this.options);
-    const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0);
+    const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0, record);
     this.record(run, machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
     await committed;
@@ -87,7 +98,7 @@ export class Engine extends CommitLoop {
       throw new ResumeError(runId, `run ${runId} is paused; it starts once unpaused ('baton resume ${runId}')`);
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
-    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority, loaded.record);
     this.record(run, loaded.machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
     return { id: runId, result: run.done.promise };
@@ -107,7 +118,7 @@ export class Engine extends CommitLoop {
       throw new RunHeldError(runId, `pid ${r?.ownerPid ?? '?'} on ${r?.ownerHost ?? '?'}`);
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec, { fleet: this.dispatcher !== undefined });
-    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority);
+    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority, loaded.record);
     // A pause outlives its holder: the run goes on paused where it stood.
     run.paused = loaded.record.pausedAt !== undefined;
     // Attempts still out with workers occupy their slots; they are published again (a no-op
@@ -119,7 +130,7 @@ export class Engine extends CommitLoop {
     // Steps queued before the interruption; those queued by the transitions below enqueue themselves.
     const requeued = new Set(loaded.transitions.flatMap((t) => (t.kind === 'step' && t.to === 'queued' ? [t.stepId] : [])));
     const wasQueued = loaded.machine.queuedSteps().filter((id) => !requeued.has(id));
-    this.batch.attemptsEnded.push(...loaded.lostAttempts);
+    this.recordLost(run, loaded.lostAttempts, loaded.lostRows);
     for (const t of loaded.transitions) this.record(run, [t]);
     this.record(run, loaded.machine.apply({ type: 'resume' }, now));
     for (const { stepId, dueAt } of loaded.machine.retryingSteps()) this.armRetry(run, stepId, dueAt);
@@ -180,14 +191,14 @@ export class Engine extends CommitLoop {
     await this.dispatcher?.close();
   }
 
-  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number): ActiveRun {
+  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number }): ActiveRun {
     const spec = machine.spec;
     this.slots.declarePools(spec.pools);
     // Fleet-wide, workers enforce the pool at claim time (the last declared limit wins).
     if (this.options.fleet) {
       for (const [name, limit] of Object.entries(spec.pools)) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
     }
-    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs, this.options.clock);
+    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs, this.options.clock, recorded);
     this.runs.set(run.id, run);
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {

@@ -8,16 +8,20 @@
  * that names only a run (and every poll) reads the run's unapplied ends, which include ends
  * handed over already but not yet marked applied by the engine's commit (ignored here).
  */
-import type { FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
+import type { AttemptRecord, FleetAttemptInput, FleetListener, FleetStore, CompletedAttempt } from '../store/index.js';
 import type { AttemptResult } from '../executors/index.js';
 import { failures, isFailure } from '../core/index.js';
 import { coerceError } from '../shared/index.js';
 
-/** How a published attempt ended, as the coordinator applies it. */
+/**
+ * How a published attempt ended, as the coordinator applies it; `stored` is its row as the
+ * worker (or the reaper, or the queue timeout) ended it, which the coordinator applies as is.
+ */
 export type RemoteEnd =
-  /** `local`: ended here (cancelled before any worker claimed it): its row still says running. */
-  | { kind: 'result'; result: AttemptResult; local?: boolean }
-  | { kind: 'lost' };
+  | { kind: 'result'; result: AttemptResult; local?: false; stored: AttemptRecord }
+  /** Ended here (cancelled before any worker claimed it): its row still says running. */
+  | { kind: 'result'; result: AttemptResult; local: true }
+  | { kind: 'lost'; stored: AttemptRecord };
 
 interface Pending {
   runId: string;
@@ -225,17 +229,18 @@ export class FleetDispatcher {
 }
 
 function toEnd(c: CompletedAttempt): RemoteEnd {
+  const { output: _output, fence: _fence, claimedBy: _claimedBy, ...stored } = c;
   // A worker that drains or fences itself hands its attempts back as failed with type `lost`:
   // like a reaped lease, that is not the step's failure and spends no retry.
-  if (c.state === 'lost' || isFailure(c.error, 'lost')) return { kind: 'lost' };
+  if (c.state === 'lost' || isFailure(c.error, 'lost')) return { kind: 'lost', stored };
   const usage = {
     ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
     ...(c.peakRssBytes !== undefined ? { peakRssBytes: c.peakRssBytes } : {}),
     ...(c.cpuMs !== undefined ? { cpuMs: c.cpuMs } : {}),
   };
-  if (c.state === 'succeeded') return { kind: 'result', result: { ok: true, output: c.output ?? null, ...usage } };
+  if (c.state === 'succeeded') return { kind: 'result', result: { ok: true, output: c.output ?? null, ...usage }, stored };
   const failure = c.error ?? (c.state === 'cancelled'
     ? failures.cancelled()
     : failures.internal('the worker reported a failure without details'));
-  return { kind: 'result', result: { ok: false, failure, ...usage } };
+  return { kind: 'result', result: { ok: false, failure, ...usage }, stored };
 }

@@ -36,6 +36,8 @@ export interface LoadedRun {
   machine: RunMachine;
   /** Attempt ends to record: the interrupted attempts, as `lost`. */
   lostAttempts: AttemptEnd[];
+  /** The same attempts' rows as they stand once those ends are recorded. */
+  lostRows: (AttemptRecord & { endedAt: number })[];
   /** The machine's transitions from marking those attempts lost. */
   transitions: Transition[];
   /** Fleet attempts still out with workers: the new coordinator takes over waiting for them. */
@@ -70,6 +72,7 @@ export async function loadRunForResume(
     maxLostAttempts: o.maxLostAttempts,
   });
   const lostAttempts: AttemptEnd[] = [];
+  const lostRows: (AttemptRecord & { endedAt: number })[] = [];
   const transitions: Transition[] = [];
   const reattach: AttemptRecord[] = [];
   const attempts = await store.getAttempts(runId);
@@ -91,13 +94,15 @@ export async function loadRunForResume(
   // One pass over /proc for all of them, not one per attempt.
   killOrphanGroups(interrupted);
   for (const a of interrupted) {
-    lostAttempts.push({ id: a.id, state: 'lost', endedAt: now, error: failures.lost('the process running it died before it reported') });
+    const end: AttemptEnd = { id: a.id, state: 'lost', endedAt: now, error: failures.lost('the process running it died before it reported') };
+    lostAttempts.push(end);
+    lostRows.push({ ...a, ...end, endedAt: now });
   }
   const keptSteps = new Set(reattach.map((a) => a.stepId));
   for (const s of machine.steps()) {
     if (s.state === 'running' && !keptSteps.has(s.stepId)) transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
   }
-  return { record, machine, lostAttempts, transitions, reattach };
+  return { record, machine, lostAttempts, lostRows, transitions, reattach };
 }
 
 /** Whether fleet workers run this step (batch steps and inline handlers stay with the coordinator). */

@@ -17,6 +17,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { FleetStore, Role, RunRecord, Store, TokenRecord } from '../store/index.js';
 import type { StartRunOptions } from '../runtime/index.js';
+import type { MetricsContributor } from '../observe/index.js';
 import { ApiError, clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
 import { allows, verifyToken } from './tokens.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -88,6 +89,8 @@ export interface ApiOptions {
   clock?: () => number;
   /** pino logging of requests. @default false */
   logger?: boolean;
+  /** Extra series for `/metrics` (alert rules, deliveries…), each called once with its registry. @default none */
+  metrics?: readonly MetricsContributor[];
   /**
    * Longest time to receive a whole request, headers and body, ms (Node's `requestTimeout`;
    * its own default, 300 s, let a client dripping a body hold a connection for five
@@ -152,6 +155,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     env: o.env ?? process.env,
     feedPollMs: o.feedPollMs ?? 250,
     clock: o.clock ?? Date.now,
+    metrics: o.metrics ?? [],
     specs: new Map(),
     timeouts: { requestTimeout, headersTimeout, connectionsCheckingInterval },
   };

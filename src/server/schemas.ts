@@ -99,6 +99,7 @@ export const AttemptSchema = z.object({
 /** A run with its step runs and attempts. */
 export const RunDetailSchema = z.object({
   run: RunSchema,
+  traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the OpenTelemetry trace id of the run's spans: the first 16 bytes of SHA-256 of the run id, hex (known from the run's creation, whether or not traces are exported)"),
   steps: z.array(StepRunSchema),
   attempts: z.array(AttemptSchema),
 }).meta({ id: 'RunDetail' });

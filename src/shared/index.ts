@@ -10,3 +10,4 @@ export { setLongTimeout, MAX_TIMEOUT_MS } from './timers.js';
 export type { CancelTimer, LongTimeoutOptions } from './timers.js';
 export { fileNamePart, MAX_NAME_PART } from './file-names.js';
 export { BATON_VERSION } from './version.js';
+export { traceIdOf, runSpanIdOf, attemptSpanIdOf } from './trace-ids.js';

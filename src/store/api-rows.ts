@@ -3,7 +3,7 @@
  * Rows of the API's tables mapped to records, shared by both stores (see rows.ts).
  */
 import { readdirSync } from 'node:fs';
-import type { Role, TokenRecord } from './api-types.js';
+import type { Role, TokenRecord, WaitingStepGroup } from './api-types.js';
 import type { Row } from './rows.js';
 
 /** A token's last use is written at most this often, ms: a read-heavy client must not turn every request into a write. */
@@ -15,6 +15,11 @@ export function toToken(r: Row): TokenRecord {
   if (r.last_used_at != null) t.lastUsedAt = Number(r.last_used_at);
   if (r.revoked_at != null) t.revokedAt = Number(r.revoked_at);
   return t;
+}
+
+/** A `(version, step_id, priority, n, oldest)` row of the waiting-steps query as a group. */
+export function toWaitingGroup(r: Row): WaitingStepGroup {
+  return { version: r.version as string, stepId: r.step_id as string, runPriority: Number(r.priority), count: Number(r.n), oldestQueuedAt: Number(r.oldest) };
 }
 
 /** `{ state: n }` from `(state, n)` rows. */

@@ -79,6 +79,25 @@ export interface StateCounts {
   lostAttempts: number;
 }
 
+/**
+ * Step runs waiting to start, grouped by what their pool and priority come from: the
+ * workflow version and step (the step's `pool` and `priority`) and the run's priority.
+ * Waiting means `queued` (ready, waiting for a slot of its engine, its run's concurrency or
+ * its pool), or, in a fleet, `running` with its attempt published and not claimed by a
+ * worker yet. Only step runs of `running` runs: nothing else has ready steps.
+ */
+export interface WaitingStepGroup {
+  /** The workflow version (content hash). */
+  version: string;
+  stepId: string;
+  /** The run's priority, −10..+10. */
+  runPriority: number;
+  /** Step runs waiting. */
+  count: number;
+  /** When the longest-waiting of them became ready (its `queuedAt`), ms since the epoch. */
+  oldestQueuedAt: number;
+}
+
 /** A workflow name with its newest registered version. */
 export interface WorkflowSummary {
   name: string;
@@ -117,6 +136,8 @@ export interface ApiStore {
   /** A cursor after every event committed so far: where a new live feed starts. */
   eventsHead(): Promise<string>;
   countStates(): Promise<StateCounts>;
+  /** Waiting step runs by version, step and run priority (for `/metrics`); one statement. */
+  waitingSteps(): Promise<WaitingStepGroup[]>;
   /** Migration files not applied to this database (a node started with an older baton migrated it, or none did). */
   pendingMigrations(): Promise<string[]>;
   listWorkflows(): Promise<WorkflowSummary[]>;

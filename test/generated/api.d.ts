@@ -691,6 +691,8 @@ export interface components {
         };
         RunDetail: {
             run: components["schemas"]["Run"];
+            /** @description the OpenTelemetry trace id of the run's spans: the first 16 bytes of SHA-256 of the run id, hex (known from the run's creation, whether or not traces are exported) */
+            traceId: string;
             steps: components["schemas"]["StepRun"][];
             attempts: components["schemas"]["Attempt"][];
         };

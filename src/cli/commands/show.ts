@@ -4,6 +4,7 @@ import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { openCliProcess } from '../context.js';
 import { queuedForMs } from '../../runtime/index.js';
+import { traceIdOf } from '../../shared/index.js';
 import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
 
 /** `baton show RUN`: one run's steps and attempts, from the store or a server's API (`--server`). */
@@ -12,7 +13,7 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
     .command('show')
     .description("show a run: each step's state, attempts, durations, exit codes and errors")
     .argument('<run>', 'run id or a unique prefix of it')
-    .option('--json', 'print JSON (run, steps with outputs, attempts)')
+    .option('--json', 'print JSON (run, its OpenTelemetry traceId, steps with outputs, attempts)')
     .addHelpText('after', `
 With --server the run is read through the server's API, with the same output except the
 BATCH section (item counts of batch steps), which only a local store has.`)
@@ -63,8 +64,9 @@ interface RunView {
 function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView, json: boolean): void {
   const { waitedMs: runWaited, ...run } = runView;
   const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
+  const traceId = traceIdOf(run.id);
   if (json) {
-    process.stdout.write(JSON.stringify({ run, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ run, traceId, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
     return;
   }
   const now = Date.now();
@@ -77,6 +79,7 @@ function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView
     `priority  ${run.priority}`,
     `created   ${formatTime(run.createdAt)}   duration ${elapsed(run.startedAt, run.endedAt)}`,
     `params    ${JSON.stringify(run.params)}`,
+    `trace     ${traceId}`,
   ];
   if (run.state === 'queued') out.push(`queued    since ${formatTime(run.queuedAt ?? run.createdAt)} (waiting ${formatMs(runWaited ?? queuedForMs(run, now))})`);
   if (run.pausedAt !== undefined && !['succeeded', 'failed', 'cancelled'].includes(run.state)) {

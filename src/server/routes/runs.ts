@@ -11,6 +11,7 @@ import {
 } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import type { JsonValue } from '../../shared/index.js';
+import { traceIdOf } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
@@ -124,6 +125,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       .map(({ stepId, reason, detail, missingTags, waitedMs }) => [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
     return {
       run: { ...run, ...waited(run) },
+      traceId: traceIdOf(run.id),
       steps: steps.map(({ runId: _r, ...s }) => ({ ...s, ...waited(s), ...(waiting.has(s.stepId) ? { waiting: waiting.get(s.stepId)! } : {}) })),
       attempts,
     };

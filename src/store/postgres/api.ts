@@ -17,7 +17,8 @@ import type {
   ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
 import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-types.js';
-import { pendingMigrationFiles, tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
+import type { WaitingStepGroup } from '../api-types.js';
+import { pendingMigrationFiles, tally, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
@@ -122,6 +123,21 @@ export class PgApiStore implements ApiStore {
       this.rows("SELECT count(*) AS n FROM attempts WHERE state = 'lost'"),
     ]);
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: Number(lost[0]?.n ?? 0) };
+  }
+
+  async waitingSteps(): Promise<WaitingStepGroup[]> {
+    // A fleet attempt published and unclaimed keeps its step run `running` (its row exists,
+    // write-ahead) while it waits for a worker: waiting all the same.
+    const rows = await this.rows(
+      `SELECT r.version, s.step_id, r.priority, count(*) AS n, min(s.queued_at) AS oldest
+         FROM step_runs s JOIN runs r ON r.id = s.run_id
+        WHERE r.state = 'running' AND s.queued_at IS NOT NULL
+          AND (s.state = 'queued' OR (s.state = 'running' AND EXISTS (
+                SELECT 1 FROM attempts a WHERE a.run_id = s.run_id AND a.step_id = s.step_id
+                   AND a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NOT NULL)))
+        GROUP BY r.version, s.step_id, r.priority`,
+    );
+    return rows.map(toWaitingGroup);
   }
 
   async pendingMigrations(): Promise<string[]> {

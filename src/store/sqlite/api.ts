@@ -14,7 +14,8 @@ import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-ty
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
-import { pendingMigrationFiles, tally, toToken, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
+import type { WaitingStepGroup } from '../api-types.js';
 
 type InsertRun = (run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void;
 
@@ -118,6 +119,15 @@ export class SqliteApiStore implements ApiStore {
       .all() as Row[];
     const lost = this.stmt("SELECT count(*) AS n FROM attempts WHERE state = 'lost'").get() as Row;
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: lost.n as number };
+  }
+
+  async waitingSteps(): Promise<WaitingStepGroup[]> {
+    // No fleet on SQLite: waiting is `queued`.
+    const rows = this.stmt(`SELECT r.version, s.step_id, r.priority, count(*) AS n, min(s.queued_at) AS oldest
+                FROM step_runs s JOIN runs r ON r.id = s.run_id
+               WHERE r.state = 'running' AND s.state = 'queued' AND s.queued_at IS NOT NULL
+               GROUP BY r.version, s.step_id, r.priority`).all() as Row[];
+    return rows.map(toWaitingGroup);
   }
 
   async pendingMigrations(): Promise<string[]> {
