@@ -82,4 +82,12 @@ describe('alerts API', () => {
     expect(silenced.code).toBe(0);
     expect(JSON.parse((await cli(['silences', '--json'], 'viewer')).stdout)).toEqual([expect.objectContaining({ comment: 'deploy', createdBy: 'token:test-operator' })]);
   }, 30_000);
+
+  it('/metrics carries alerts by rule and state and deliveries by channel and state', async () => {
+    const m = await api.call('GET', '/metrics', { role: 'viewer' });
+    expect(m.text).toMatch(/^baton_alerts\{rule="run-failed",state="resolved"\} 1$/m);
+    expect(m.text).toMatch(/^baton_alerts\{rule="step-failed",state="acknowledged"\} 1$/m);
+    expect(m.text).toContain('# TYPE baton_alert_delivery_attempts_total counter');
+    expect(m.text).toContain('# TYPE baton_alert_deliveries gauge');
+  });
 });

@@ -18,7 +18,7 @@ import { RunLoop } from './run-loop.js';
 import { BATON_VERSION } from '../shared/index.js';
 import type { BatonConfig } from '../workflow/index.js';
 import type { AlertClock, Channel } from '../observe/index.js';
-import { AlertService } from '../observe/index.js';
+import { AlertService, alertMetrics } from '../observe/index.js';
 import { realClock } from '../runtime/index.js';
 
 /** How long a stopping server's worker lets the attempts it holds finish, ms. */
@@ -106,8 +106,9 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
 
 /** The run loop and the API; `serve` stops the worker and the process when this throws. */
 async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker: Worker | undefined): Promise<RunningServer> {
+  const alertSeries = alertMetrics(proc.store);
   const alerts = new AlertService({
-    store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(),
+    store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(), onDelivery: alertSeries.onDelivery,
     ...(o.config?.alerts ? { rules: o.config.alerts } : {}),
     ...(o.config?.defaultNotify ? { defaultNotify: o.config.defaultNotify } : {}),
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
@@ -162,7 +163,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         ...(o.env ? { env: o.env } : {}),
         ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
         ...(o.logger !== undefined ? { logger: o.logger } : {}),
-        ...(o.metrics ? { metrics: o.metrics } : {}),
+        metrics: [...alertSeries.contributors, ...(o.metrics ?? [])],
       });
       address = await http.listen({ host: listen.host, port: listen.port });
     } catch (e) {

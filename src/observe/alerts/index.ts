@@ -10,4 +10,5 @@ export { ALERT_DEFAULTS, RuleSet, compileRule, builtinRules } from './rules.js';
 export type { AlertRule, AlertKind } from './rules.js';
 export { notifiedAlert } from './notifier.js';
 export { MAX_DELIVERY_ATTEMPTS, deliveryBackoff } from './sender.js';
+export { alertMetrics } from './metrics.js';
 export type { DeliveryReport } from './sender.js';
