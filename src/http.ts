@@ -16,3 +16,8 @@ export type { ServeOptions, RunningServer, ServerReport } from './modes/index.js
 // Extra /metrics series (`ApiOptions.metrics`, `ServeOptions.metrics`).
 export { scrapeGauge } from './observe/index.js';
 export type { GaugeSample, MetricsContributor } from './observe/index.js';
+// Alerting (`ServeOptions.config`, `channels`, `RunningServer.alerts`).
+export { AlertService, createChannel, compileChannels } from './observe/index.js';
+export type { AlertClock, AlertServiceOptions, SilenceInput, Channel, ChannelSpec, DeliveryOutcome, Notification } from './observe/index.js';
+export { loadConfigFile, findConfig } from './workflow/index.js';
+export type { BatonConfig } from './workflow/index.js';

@@ -52,7 +52,10 @@ export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundEr
 export type {
   Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
   RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
+  AlertStore, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
+  SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState,
 } from './store/index.js';
+export type { ParsedAlertRule } from './workflow/index.js';
 
 // Running workflows.
 export { createEngine, Engine, RunHeldError, ResumeError } from './runtime/index.js';
