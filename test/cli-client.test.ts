@@ -36,7 +36,7 @@ describe('ApiClient', () => {
 
   it('reads an answer that fits', async () => {
     const run = { id: 'r1', workflow: 'w', version: 'v', state: 'queued', trigger: 'api', params: {}, priority: 0, stepCount: 1, createdAt: 1 };
-    const url = await serverAnswering({ run, steps: [], attempts: [] });
+    const url = await serverAnswering({ run, steps: [], attempts: [], traceId: 'ab'.repeat(16) });
     expect((await new ApiClient(url, 't').getRun('r1')).run).toEqual(run);
   });
 });
