@@ -42,6 +42,8 @@ export interface AlertServiceOptions {
   publicUrl?: string;
   /** How often the feed is read when nothing wakes it, ms. @default 1000 */
   feedMs?: number;
+  /** Shortest time between two passes woken by commits, ms. @default 100 */
+  minIntervalMs?: number;
   /** How often running work is swept, ms. @default 15000 */
   sweepMs?: number;
   /** Consecutive failed attempts after which a channel raises its own alert. @default 3 */
@@ -75,6 +77,8 @@ export class AlertService {
   private running: Promise<void> | undefined;
   private again = false;
   private nextNotify: number | undefined;
+  private lastStart = Number.NEGATIVE_INFINITY;
+  private delayed: (() => void) | undefined;
   private lastSweep = 0;
   private readonly failures = new Map<string, number>();
   private readonly channelRule;
@@ -107,13 +111,27 @@ export class AlertService {
     tick();
   }
 
-  /** Runs a pass soon (the engine committed, an operator acknowledged). */
+  /**
+   * Runs a pass soon (the engine committed, an operator acknowledged): at once when the last
+   * one started at least `minIntervalMs` ago, else when that much has passed. A busy engine
+   * commits every turn of the event loop; a pass per commit would take the store from it.
+   */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.running || this.delayed) {
       this.again = true;
       return;
     }
+    const wait = this.lastStart + (this.o.minIntervalMs ?? 100) - this.o.clock.now();
+    if (wait > 0) {
+      this.delayed = this.o.clock.setTimer(wait, () => {
+        this.delayed = undefined;
+        this.again = false;
+        this.wake();
+      });
+      return;
+    }
+    this.lastStart = this.o.clock.now();
     this.running = this.pass().finally(() => {
       this.running = undefined;
       if (this.again) {
@@ -156,6 +174,8 @@ export class AlertService {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) t?.();
+    this.delayed?.();
+    this.delayed = undefined;
     await this.idle();
     await Promise.all([...this.o.channels.values()].map((c) => c.close().catch(() => undefined)));
   }
