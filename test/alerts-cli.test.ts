@@ -5,33 +5,25 @@
  * alert firing, `baton alerts ack` acknowledges it.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/index.js';
 import type { CliProcess } from './helpers.js';
 import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
+import type { Receiver } from './receiver.js';
+import { startReceiver } from './receiver.js';
 
 let dir: string;
-let receiver: Server;
-let received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[];
+let receiver: Receiver<Record<string, unknown>>;
+let received: Receiver<Record<string, unknown>>['received'];
 let url: string;
 const spawned: CliProcess[] = [];
 
 beforeEach(async () => {
   dir = tempDir('baton-alerts-cli-');
-  received = [];
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
-      received.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+  receiver = await startReceiver();
+  received = receiver.received;
+  url = receiver.url('/alerts');
 });
 
 afterEach(async () => {
@@ -39,7 +31,7 @@ afterEach(async () => {
     p.child.kill('SIGKILL');
     await p.exited;
   }
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

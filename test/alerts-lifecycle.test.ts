@@ -5,9 +5,6 @@
  * Messages travel over real HTTP to a real receiver; only time is virtual.
  */
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, VirtualClock } from '../src/index.js';
@@ -16,47 +13,32 @@ import { AlertService, compileRule, createChannel } from '../src/observe/index.j
 import type { AlertNotification, Channel } from '../src/observe/index.js';
 import type { ParsedAlertRule } from '../src/workflow/index.js';
 import { tempDir } from './helpers.js';
+import type { Receiver } from './receiver.js';
+import { startReceiver } from './receiver.js';
 
 let dir: string;
 let store: Store;
-let receiver: Server;
-let base: string;
-/** What each path received, in order. */
-let got: Record<string, AlertNotification[]>;
-/** Status codes to answer next, per path (then 204). */
-let answers: Record<string, number[]>;
+let receiver: Receiver<AlertNotification>;
 let clock: VirtualClock;
 
 beforeEach(async () => {
   dir = tempDir('baton-alerts-life-');
   store = openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
-  got = {};
-  answers = {};
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
-      const path = req.url ?? '/';
-      const code = answers[path]?.shift() ?? 204;
-      if (code < 300) (got[path] ??= []).push(JSON.parse(text) as AlertNotification);
-      res.writeHead(code).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startReceiver<AlertNotification>();
   clock = new VirtualClock(Date.UTC(2026, 11, 2, 2, 0, 0));
 });
 
 afterEach(async () => {
   await store.close();
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function channels(...names: string[]): Map<string, Channel> {
   return new Map(names.map((name) => [name, createChannel({
     name, type: 'webhook', sendResolved: true, mask: (t) => t,
-    webhook: { url: `${base}/${name}`, format: 'baton', headers: {}, timeoutMs: 2000 },
+    webhook: { url: receiver.url(`/${name}`), format: 'baton', headers: {}, timeoutMs: 2000 },
   })]));
 }
 
@@ -64,7 +46,7 @@ function service(names: string[], rules: ParsedAlertRule[] = []): AlertService {
   return new AlertService({ store, clock, channels: channels(...names), rules });
 }
 
-const sent = (name: string): AlertNotification[] => got[`/${name}`] ?? [];
+const sent = (name: string): AlertNotification[] => receiver.at(`/${name}`);
 
 describe('grouping: wait, interval, repeat (Alertmanager defaults 30s / 5m / 4h)', () => {
   it('40 failed steps of one run make one message after the group wait; a later one an update after the interval; then a repeat until acknowledged', async () => {
@@ -210,7 +192,7 @@ describe('escalation and the acknowledgement timeout', () => {
 describe('deliveries', () => {
   it('a refused delivery is retried with backoff and recorded with its attempts', async () => {
     const alerts = service(['ops']);
-    answers['/ops'] = [500, 503];
+    receiver.answer('/ops', 500, 503);
     const rule = compileRule({ name: 'run-failed', rule: 'run-failed', notify: ['ops'], group: { wait: '0s' } }, []);
     const { alert } = await alerts.book.fire(rule, { workflow: 'nightly' }, 'run failed', undefined, []);
     await alerts.pass();
@@ -227,7 +209,7 @@ describe('deliveries', () => {
 
   it('a channel that keeps failing raises its own alert on the other channels', async () => {
     const alerts = service(['ops', 'backup']);
-    answers['/ops'] = [500, 500, 500, 500];
+    receiver.answer('/ops', 500, 500, 500, 500);
     const rule = compileRule({ name: 'run-failed', rule: 'run-failed', notify: ['ops'], group: { wait: '0s' } }, []);
     await alerts.book.fire(rule, { workflow: 'nightly' }, 'run failed', undefined, []);
     for (const wait of [0, 1_000, 2_000, 4_000]) {

@@ -4,9 +4,6 @@
  * acknowledgement made through one is seen by the other.
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.js';
@@ -16,31 +13,26 @@ import type { AlertNotification } from '../src/observe/index.js';
 import { baton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase } from './pg-helpers.js';
+import type { Receiver } from './receiver.js';
+import { startReceiver } from './receiver.js';
 
 let db: TestDatabase;
 let dir: string;
-let receiver: Server;
+let receiver: Receiver<AlertNotification>;
 let url: string;
-const got: AlertNotification[] = [];
+const got = (): AlertNotification[] => receiver.received.map((r) => r.body);
 const stores: Store[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrated: true });
   dir = tempDir('baton-alerts-pg-');
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
-      got.push(JSON.parse(text) as AlertNotification);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ops`;
+  receiver = await startReceiver<AlertNotification>();
+  url = receiver.url('/ops');
 });
 
 afterAll(async () => {
   for (const s of stores) await s.close();
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver.close();
   await db.drop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -74,10 +66,10 @@ describe('two servers on one PostgreSQL', () => {
     for (let i = 0; i < 5; i++) await Promise.all([a.alerts.pass(), b.alerts.pass(), a.alerts.pass(), b.alerts.pass()]);
     const alerts = await a.store.alerts.list({});
     expect(alerts.map((x) => x.rule).sort()).toEqual(['any-run-failed', 'step-failed', 'step-failed']);
-    await waitFor(() => got.length >= 2, 5_000, 'the messages');
+    await waitFor(() => got().length >= 2, 5_000, 'the messages');
     for (let i = 0; i < 3; i++) await Promise.all([a.alerts.pass(), b.alerts.pass()]);
     // One message per group: the run's alert, and the two steps' alerts together.
-    expect(got.map((n) => [n.group.labels.rule, n.alerts.length]).sort()).toEqual([['any-run-failed', 1], ['step-failed', 2]]);
+    expect(got().map((n) => [n.group.labels.rule, n.alerts.length]).sort()).toEqual([['any-run-failed', 1], ['step-failed', 2]]);
     for (const x of alerts) expect((await a.store.alerts.deliveriesFor(x.id)).length).toBe(1);
 
     const runFailed = alerts.find((x) => x.rule === 'any-run-failed')!;

@@ -5,9 +5,6 @@
  * workflow's steps are real processes.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadWorkflowFile, openSqliteStore, VirtualClock, workflowVersion } from '../src/index.js';
@@ -17,25 +14,19 @@ import type { RunningServer } from '../src/modes/index.js';
 import { createChannel } from '../src/observe/index.js';
 import type { Notification } from '../src/observe/index.js';
 import { tempDir, waitFor } from './helpers.js';
+import type { Receiver } from './receiver.js';
+import { startReceiver } from './receiver.js';
 
 let dir: string;
 let store: Store;
-let receiver: Server;
-let got: Notification[];
+let receiver: Receiver<Notification>;
+const got = (): Notification[] => receiver.received.map((r) => r.body);
 let running: RunningServer;
 let clock: VirtualClock;
 
 beforeEach(async () => {
   dir = tempDir('baton-alerts-wf-');
-  got = [];
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
-      got.push(JSON.parse(text) as Notification);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiver = await startReceiver<Notification>();
   store = openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
   clock = new VirtualClock(Date.UTC(2026, 11, 2, 1, 52, 0));
@@ -44,12 +35,12 @@ beforeEach(async () => {
 afterEach(async () => {
   await running.close();
   await store.close();
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function start(flows: string): Promise<void> {
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ops`;
+  const url = receiver.url('/ops');
   const ops = createChannel({ name: 'ops', type: 'webhook', sendResolved: true, mask: (t) => t, webhook: { url, format: 'baton', headers: {}, timeoutMs: 2000 } });
   running = await serve(processOnStore({ mode: 'server', store, dataDir: dir }), {
     report: () => undefined, api: false, workflowsDir: flows, alertClock: clock, channels: new Map([['ops', ops]]),
@@ -87,15 +78,15 @@ describe("a workflow's own alerting", () => {
     ].join('\n'));
     await start(flows);
     const runId = await runToEnd(file);
-    await waitFor(() => got.length >= 2, 5_000, 'the report and the alert');
-    const report = got.find((n) => n.type === 'run-report');
+    await waitFor(() => got().length >= 2, 5_000, 'the report and the alert');
+    const report = got().find((n) => n.type === 'run-report');
     expect(report).toMatchObject({ type: 'run-report', workflow: 'nightly', runId, state: 'failed', failedSteps: [{ id: 'load' }] });
-    const alert = got.find((n) => n.type === 'alert');
+    const alert = got().find((n) => n.type === 'alert');
     // The workflow's rule (severity info, no group wait) replaced the server's (30 s wait).
     expect(alert).toMatchObject({ type: 'alert', reason: 'new' });
     expect(alert?.type === 'alert' && alert.alerts[0]!.severity).toBe('info');
     await running.alerts.pass();
-    expect(got.filter((n) => n.type === 'run-report')).toHaveLength(1);
+    expect(got().filter((n) => n.type === 'run-report')).toHaveLength(1);
   }, 30_000);
 
   it('a schedule with notify: { before: 10m } sends one notice per tick within ten minutes of it', async () => {
@@ -106,11 +97,11 @@ describe("a workflow's own alerting", () => {
     await running.alerts.idle();
     // 01:52: the 02:00 tick is 8 minutes away.
     await running.alerts.pass();
-    await waitFor(() => got.length >= 1, 5_000, 'the notice');
-    expect(got[0]).toMatchObject({ type: 'run-upcoming', workflow: 'batch', schedule: 'batch/default', scheduledFor: '2026-12-02T02:00:00.000Z' });
+    await waitFor(() => got().length >= 1, 5_000, 'the notice');
+    expect(got()[0]).toMatchObject({ type: 'run-upcoming', workflow: 'batch', schedule: 'batch/default', scheduledFor: '2026-12-02T02:00:00.000Z' });
     clock.advance(20_000);
     await running.alerts.pass();
-    expect(got).toHaveLength(1);
+    expect(got()).toHaveLength(1);
   }, 30_000);
 
   it('memory: an attempt whose process tree peaked above the limit fires, from the usage on its end event', async () => {
