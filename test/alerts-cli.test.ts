@@ -94,6 +94,8 @@ describe('baton server --config: the smallest alerting case', () => {
     // The delivery record is the proof that one message went: one job, delivered on its first attempt.
     expect(detail.deliveries).toEqual([expect.objectContaining({ channel: 'ops', state: 'delivered', attempts: 1 })]);
     expect(received).toHaveLength(1);
+    // The server says what it fired in its log.
+    await waitFor(() => server.stdout().includes(`alert fired: any-run-failed ${alerts[0]!.id} (critical): run nightly/${runId} failed`), 5_000, 'the log line');
     const store = openSqliteStore(db);
     try {
       expect((await store.alerts.list({})).length).toBe(1);

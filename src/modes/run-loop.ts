@@ -10,7 +10,7 @@ import type { Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/
 import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import { decodeDefinition } from '../workflow/index.js';
-import type { RunRecord, Store } from '../store/index.js';
+import type { AlertRecord, RunRecord, Store } from '../store/index.js';
 import type { FiredTick, RegistryReport } from '../triggers/index.js';
 import { Scheduler, WorkflowRegistry } from '../triggers/index.js';
 import { errorMessage } from '../shared/index.js';
@@ -21,6 +21,7 @@ export type ServerReport =
   | { kind: 'tick'; tick: FiredTick }
   | { kind: 'started'; runId: string; workflow: string; resumed: boolean }
   | { kind: 'finished'; summary: RunSummary }
+  | { kind: 'alert'; what: 'fired' | 'acknowledged' | 'resolved'; alert: AlertRecord }
   | { kind: 'error'; message: string };
 
 /** Options of the server loop. */

@@ -114,6 +114,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
     ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
     report: (message) => o.report({ kind: 'error', message }),
+    onAlert: (alert, what) => o.report({ kind: 'alert', what, alert }),
   });
   const report = (r: ServerReport): void => {
     if (r.kind === 'tick') void alerts.tick(r.tick).catch(() => undefined);

@@ -133,6 +133,8 @@ function print(r: ServerReport): void {
       return log(`${r.resumed ? 'resumed' : 'started'} run ${r.runId} (${r.workflow})`);
     case 'finished':
       return log(`run ${r.summary.id} ${r.summary.state}${r.summary.reason ? ` (${r.summary.reason})` : ''}`);
+    case 'alert':
+      return log(`alert ${r.what}: ${r.alert.rule} ${r.alert.id} (${r.alert.severity}): ${r.alert.summary}${r.what === 'fired' ? '' : ` (by ${(r.what === 'resolved' ? r.alert.resolvedBy : r.alert.acknowledgedBy) ?? 'system'})`}`);
     case 'error':
       return log(`error: ${r.message}`);
   }

@@ -34,10 +34,15 @@ export class AlertStateError extends BatonError {
 
 /** Writes alert lifecycles to a store. */
 export class AlertBook {
+  /**
+   * @param changed - called after any change (the service runs a pass).
+   * @param told - called with each alert that fired, was acknowledged or resolved (the server's log).
+   */
   constructor(
     private readonly store: AlertStore,
     private readonly now: () => number,
     private readonly changed: () => void,
+    private readonly told: (a: AlertRecord, what: 'fired' | 'acknowledged' | 'resolved') => void = () => undefined,
   ) {}
 
   /**
@@ -58,6 +63,7 @@ export class AlertBook {
     };
     const { created, alert } = await this.store.open(record, { alertId: record.id, at: now, type: 'fired', actor: 'system', note: summary });
     if (created) {
+      this.told(alert, 'fired');
       this.changed();
       return { alert, created };
     }
@@ -81,7 +87,10 @@ export class AlertBook {
     const now = this.now();
     const event: NewAlertEvent = { alertId: a.id, at: now, type: 'resolved', actor, ...(note !== undefined ? { note } : {}) };
     const ok = await this.store.apply({ updates: [{ id: a.id, version: a.version, patch: { state: 'resolved', resolvedAt: now, resolvedBy: actor, updatedAt: now }, event }] });
-    if (ok) this.changed();
+    if (ok) {
+      this.told({ ...a, state: 'resolved', resolvedAt: now, resolvedBy: actor }, 'resolved');
+      this.changed();
+    }
     return ok;
   }
 
@@ -104,6 +113,7 @@ export class AlertBook {
       const now = this.now();
       const event: NewAlertEvent = { alertId: id, at: now, type: 'acknowledged', actor, ...(note !== undefined ? { note } : {}) };
       if (await this.store.apply({ updates: [{ id, version: a.version, patch: { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor, updatedAt: now }, event }] })) {
+        this.told({ ...a, state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }, 'acknowledged');
         this.changed();
         return this.load(id);
       }

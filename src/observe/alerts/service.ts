@@ -52,6 +52,8 @@ export interface AlertServiceOptions {
   report?: (message: string) => void;
   /** Each finished delivery attempt (metrics). */
   onDelivery?: (r: DeliveryReport) => void;
+  /** Each alert this server fired, saw acknowledged or resolved (the server's log). Must not throw. */
+  onAlert?: (a: AlertRecord, what: 'fired' | 'acknowledged' | 'resolved') => void;
 }
 
 /** A new silence. */
@@ -85,7 +87,7 @@ export class AlertService {
 
   constructor(private readonly o: AlertServiceOptions) {
     const now = (): number => o.clock.now();
-    this.book = new AlertBook(o.store.alerts, now, () => this.wake());
+    this.book = new AlertBook(o.store.alerts, now, () => this.wake(), o.onAlert);
     this.rules = new RuleSet(o.rules, [...o.channels.keys()], o.defaultNotify);
     this.evaluator = new Evaluator(o.store, this.rules, this.book, now, () => this.silenceList, (e) => this.runReport(e));
     const noResolved = new Set([...o.channels.values()].filter((c) => !c.sendResolved).map((c) => c.name));
