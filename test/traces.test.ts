@@ -4,7 +4,7 @@
  * is retried exports one trace whose id is the one `baton show --json` prints, one root span
  * and one span per attempt, with their attributes and the records' times; a run killed with
  * SIGKILL and resumed by another process still gets exactly one root span, with its
- * recorded start; a fleet run on PostgreSQL (worker process + coordinating `baton run`)
+ * recorded start; an operator's re-run emits the root span again under the same id; a fleet run on PostgreSQL (worker process + coordinating `baton run`)
  * gets one root span and one span per attempt carrying the worker that ran it; `baton
  * server` traces the runs it starts and its API answers their trace id; without the
  * variables (or with `OTEL_SDK_DISABLED=true`) nothing is exported and the SDK never loads.
@@ -173,6 +173,26 @@ steps:
     expect(steps).toHaveLength(3);
     // The lost attempt's span comes from the resuming process, which recorded its loss.
     for (const a of shown.attempts) expectAttemptSpan(steps.find((s) => s.attributes['baton.attempt.id'] === a.id), a, roots[0]!);
+  });
+
+  it("an operator's re-run ends the run again: its root span is emitted again, same id and start, the later end; the new attempt is its child", async () => {
+    writeFileSync(join(dir, 'flow.yaml'), RETRIED);
+    const first = await baton(['run', 'flow.yaml', '--json'], dir, otel());
+    expect(first.code, first.stderr).toBe(0);
+    const runId = jsonEvents(first.stdout)[0]!.runId;
+    const before = await show([], runId);
+    const again = await baton(['retry', runId, '--from', 'report', '--json'], dir, otel());
+    expect(again.code, again.stderr).toBe(0);
+    const after = await show([], runId);
+    expect(after.run.startedAt).toBe(before.run.startedAt);
+    const { roots, steps } = split(rx.spans, traceIdOf(runId));
+    expect(roots).toHaveLength(2);
+    expect(new Set(roots.map((r) => r.spanId)).size).toBe(1);
+    expect(roots.map((r) => r.startNs)).toEqual([ns(after.run.startedAt!), ns(after.run.startedAt!)]);
+    expect(roots.map((r) => r.endNs)).toEqual([ns(before.run.endedAt!), ns(after.run.endedAt!)]);
+    const rerun = after.attempts.find((a) => a.stepId === 'report' && a.number === 2)!;
+    expect(steps).toHaveLength(after.attempts.length);
+    expectAttemptSpan(steps.find((s) => s.attributes['baton.attempt.id'] === rerun.id), rerun, roots[1]!);
   });
 
   it('a collector that refuses the spans costs the traces, not the run: exit code 0, one warning', async () => {

@@ -1,7 +1,8 @@
 /**
  * @module observe/traces
  * OpenTelemetry traces of runs, exported over OTLP/HTTP (JSON) by the official SDK: one
- * trace per run, a root span `run <workflow>` per execution of the run and a child span
+ * trace per run, a root span `run <workflow>` emitted when the run ends (again, same id, at
+ * each later end of a re-run or a resumed cancelled run) and a child span
  * `step <id>` per attempt. Spans are built after the fact from what the engine committed
  * (`Engine.onCommitted`), with the start and end times of the records, not timed live: so
  * whichever process commits an end emits its span — the coordinator holding the run, also
@@ -138,13 +139,12 @@ export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTrace
 
   // A run's attempts end in many commits: its two ids are hashed once, not once per attempt.
   const runIds = new Map<string, { traceId: string; rootSpanId: string }>();
-  const idsOf = (runId: string, startedAt: number): { traceId: string; rootSpanId: string } => {
-    const key = `${runId}\u0000${startedAt}`;
-    let known = runIds.get(key);
+  const idsOf = (runId: string): { traceId: string; rootSpanId: string } => {
+    let known = runIds.get(runId);
     if (!known) {
       if (runIds.size >= 1_000) runIds.clear();
-      known = { traceId: traceIdOf(runId), rootSpanId: runSpanIdOf(runId, startedAt) };
-      runIds.set(key, known);
+      known = { traceId: traceIdOf(runId), rootSpanId: runSpanIdOf(runId) };
+      runIds.set(runId, known);
     }
     return known;
   };
@@ -152,7 +152,7 @@ export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTrace
   const emit = (ends: CommittedEnds): void => {
     const A = TRACE_ATTRIBUTES;
     for (const { run, attempt: a } of ends.attempts) {
-      const { traceId, rootSpanId } = idsOf(run.id, run.startedAt);
+      const { traceId, rootSpanId } = idsOf(run.id);
       const span = start(`step ${a.stepId}`, traceId, attemptSpanIdOf(a.id), a.startedAt, compact({
         [A.workflow]: run.workflow, [A.runId]: run.id, [A.stepId]: a.stepId, [A.attemptId]: a.id, [A.attempt]: a.number,
         [A.attemptState]: a.state, [A.worker]: a.worker, [A.exitCode]: a.exitCode, [A.failureType]: a.error?.type,
@@ -162,8 +162,8 @@ export async function startRunTraces(o: RunTracesOptions = {}): Promise<RunTrace
       span.end(hrTime(Math.max(a.endedAt, a.startedAt)));
     }
     for (const r of ends.runs) {
-      const { traceId, rootSpanId } = idsOf(r.id, r.startedAt);
-      runIds.delete(`${r.id}\u0000${r.startedAt}`);
+      const { traceId, rootSpanId } = idsOf(r.id);
+      runIds.delete(r.id);
       const span = start(`run ${r.workflow}`, traceId, rootSpanId, r.startedAt, compact({
         [A.workflow]: r.workflow, [A.version]: r.version, [A.runId]: r.id, [A.trigger]: r.trigger, [A.runState]: r.state, [A.runReason]: r.reason,
       }));

@@ -94,7 +94,7 @@ export abstract class CommitLoop {
           ...(t.to === 'running' ? { startedAt: t.at, endedAt: null, reason: null } : { endedAt: t.at, reason: t.reason ?? null, release: this.owner.owner }),
         });
         this.batch.events.push({ runId: run.id, type: 'run', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) });
-        // As the store keeps it: the first start, until an operator's re-run clears it.
+        // As the store keeps it: the first start, kept across resumes and re-runs.
         if (t.to === 'running') run.startedAt ??= t.at;
         else run.ended = t;
         if (this.commitListeners.size && (t.to === 'succeeded' || t.to === 'failed' || t.to === 'cancelled')) this.ends.runs.push(finishedRun(run, t.to, t.at, t.reason));

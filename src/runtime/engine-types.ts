@@ -45,8 +45,8 @@ export interface CommittedRun {
   /** What created it. */
   trigger: Trigger;
   /**
-   * Its recorded start, ms since the epoch (the `startedAt` of its row: kept when another
-   * process resumes it, set anew when it starts again after a cancel or an operator's re-run).
+   * Its recorded start, ms since the epoch (the `startedAt` of its row: its first start, kept
+   * when another process resumes it and across an operator's re-run).
    */
   startedAt: number;
 }

@@ -10,12 +10,13 @@ describe('trace ids', () => {
     expect(traceIdOf('other')).not.toBe(traceIdOf(id));
   });
 
-  it('root span ids differ per execution of a run; attempt span ids per attempt', () => {
-    expect(runSpanIdOf('r', 1000)).toMatch(/^[0-9a-f]{16}$/);
-    expect(runSpanIdOf('r', 1000)).toBe(runSpanIdOf('r', 1000));
-    expect(runSpanIdOf('r', 1000)).not.toBe(runSpanIdOf('r', 2000));
+  it('one root span id per run, one span id per attempt, never the same', () => {
+    expect(runSpanIdOf('r')).toMatch(/^[0-9a-f]{16}$/);
+    expect(runSpanIdOf('r')).toBe(runSpanIdOf('r'));
+    expect(runSpanIdOf('r')).not.toBe(runSpanIdOf('s'));
+    expect(runSpanIdOf('r')).not.toBe(traceIdOf('r').slice(0, 16));
     expect(attemptSpanIdOf('r.a.1')).toMatch(/^[0-9a-f]{16}$/);
     expect(attemptSpanIdOf('r.a.1')).not.toBe(attemptSpanIdOf('r.a.2'));
-    expect(attemptSpanIdOf('r.a.1')).not.toBe(runSpanIdOf('r.a.1', 0));
+    expect(attemptSpanIdOf('r.a.1')).not.toBe(runSpanIdOf('r.a.1'));
   });
 });

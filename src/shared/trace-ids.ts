@@ -26,13 +26,12 @@ export function traceIdOf(runId: string): string {
 
 /**
  * The span id of a run's root span (`run <workflow>`), 16 lowercase hex characters: the first
- * 8 bytes of SHA-256 of `run`, the run id and its recorded start (ms since the epoch). The
- * start is part of it because an operator's re-run (`baton retry --from`) starts the same run
- * again: each execution gets its own root span in the run's one trace, and the attempts of
- * each are parented to the root of the execution they belong to.
+ * 8 bytes of SHA-256 of `run` and the run id. One per run, like its start: a run that ends
+ * again (an operator's re-run, a cancelled run resumed) keeps its first start, and its root
+ * span is emitted again under the same id, with the later end.
  */
-export function runSpanIdOf(runId: string, startedAt: number): string {
-  return hashId(`run\u0000${runId}\u0000${startedAt}`, 8);
+export function runSpanIdOf(runId: string): string {
+  return hashId(`run\u0000${runId}`, 8);
 }
 
 /**
