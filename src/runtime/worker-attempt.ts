@@ -13,6 +13,7 @@ import { errorMessage } from '../shared/index.js';
 import { fileNamePart } from '../shared/index.js';
 import { setLongTimeout } from '../shared/index.js';
 import type { FleetTask } from './fleet-task.js';
+import type { LogShipper } from './log-shipper.js';
 
 /** Why the worker itself gave up an attempt (besides the abort causes the executor knows). */
 export type AbandonCause = 'lease-lost' | 'fenced' | 'stopped';
@@ -36,11 +37,28 @@ export interface WorkerAttempt {
   done: Promise<void>;
 }
 
-/** Runs the claimed attempt's executor; resolves with the outcome to report. Never rejects. */
-export async function runClaimed(
-  a: WorkerAttempt,
-  o: { outputDir: string; logCapBytes: number | undefined; limits: ExecutorLimits },
-): Promise<AttemptOutcome> {
+/** Where a claimed attempt runs and writes. */
+export interface ClaimedRunOptions {
+  outputDir: string;
+  logCapBytes: number | undefined;
+  limits: ExecutorLimits;
+  /** The worker's log folder; absent: the task's `logPath`. */
+  logDir?: string | undefined;
+  /** Ships the log as it is written; its final flush ends before this resolves. */
+  shipper?: LogShipper | undefined;
+}
+
+/** The path of an attempt's log on this worker: under `logDir` as an engine lays it out, else the task's. */
+export function workerLogPath(t: Pick<FleetTask, 'runId' | 'stepId' | 'attempt' | 'logPath'>, logDir: string | undefined): string {
+  return logDir === undefined ? t.logPath : join(logDir, fileNamePart(t.runId), `${fileNamePart(t.stepId)}.${t.attempt}.log`);
+}
+
+/**
+ * Runs the claimed attempt's executor; resolves with the outcome to report, after the log's
+ * final flush to the store (so a reader who sees the attempt ended sees its whole log).
+ * Never rejects.
+ */
+export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promise<AttemptOutcome> {
   const t = a.task;
   if (t === undefined) {
     return { state: 'failed', error: { type: 'task', message: a.taskError ?? 'unreadable fleet task', retryable: false } };
@@ -56,9 +74,11 @@ export async function runClaimed(
     };
   }
   // The log fails the attempt, never the worker: the step is stopped and the failure kept.
-  const log = new AttemptLog(t.logPath, o.logCapBytes, () => {
+  const log = new AttemptLog(workerLogPath(t, o.logDir), o.logCapBytes, () => {
     if (!a.graceful.signal.aborted) a.graceful.abort('failed' satisfies AbortCause);
   });
+  const shipment = o.shipper?.open(t.runId, t.attemptId);
+  if (shipment) log.shipTo(shipment);
   const startedAt = performance.now();
   const timer = t.timeoutMs === undefined ? undefined : setLongTimeout(t.timeoutMs, () => a.graceful.abort('timeout' satisfies AbortCause));
   let result: AttemptResult;
@@ -81,6 +101,7 @@ export async function runClaimed(
     timer?.();
     log.close();
   }
+  await shipment?.close();
   let cause = a.graceful.signal.reason as AbortCause | undefined;
   // A result that comes after the deadline is discarded: a handler that blocked the event
   // loop past its timeout returns before its timer can run.

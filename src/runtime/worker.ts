@@ -37,6 +37,7 @@ import type { AbandonCause, WorkerAttempt } from './worker-attempt.js';
 import { abandonedOutcome, runClaimed } from './worker-attempt.js';
 import { Exchange } from './worker-exchange.js';
 import { LeaseKeeper } from './worker-lease.js';
+import { LogShipper } from './log-shipper.js';
 import type { CompiledWorkerOptions, LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
 import { compileWorkerOptions, isTransientDbError } from './worker-options.js';
 
@@ -75,6 +76,7 @@ class FleetWorker implements Worker {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly exchange: Exchange;
   private readonly lease: LeaseKeeper;
+  private readonly shipper: LogShipper | undefined;
   private phase: WorkerPhase = 'new';
   private listener: FleetListener | undefined;
   private outputDir = '';
@@ -91,6 +93,9 @@ class FleetWorker implements Worker {
     this.heartbeatMs = o.heartbeatMs;
     this.graceMs = o.graceMs;
     this.id = o.id;
+    this.shipper = o.logs
+      ? new LogShipper({ logs: o.logs, onError: (e) => this.emit({ kind: 'error', message: `shipping logs: ${e.message} (retried; the log files keep everything)` }) })
+      : undefined;
     const sample = (): LoadSample => o.sampleLoad();
     this.exchange = new Exchange({
       id: this.id, fleet: this.fleet, slots: this.slots, tags: this.tags, leaseMs: this.leaseMs,
@@ -114,6 +119,10 @@ class FleetWorker implements Worker {
 
   running(): string[] {
     return [...this.attempts.keys()];
+  }
+
+  get logBytesShipped(): number {
+    return this.shipper?.shippedBytes ?? 0;
   }
 
   async start(): Promise<void> {
@@ -176,6 +185,7 @@ class FleetWorker implements Worker {
     for (const x of this.timers) clearInterval(x);
     this.timers.clear();
     await this.listener?.close();
+    await this.shipper?.close();
     await this.lease.settled();
     await this.fleet.setWorkerState(this.id, 'stopped').catch((e: unknown) => this.emit({ kind: 'error', message: `set stopped: ${errorMessage(e)}` }));
     if (this.ownOutputDir) rmSync(this.outputDir, { recursive: true, force: true });
@@ -227,6 +237,8 @@ class FleetWorker implements Worker {
       outputDir: this.outputDir,
       logCapBytes: this.o.logCapBytes,
       limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes },
+      logDir: this.o.logDir,
+      shipper: this.shipper,
     });
     a.ended = true;
     if (a.abandoned) {

@@ -12,6 +12,7 @@ import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
+import type { LogStore } from './log-types.js';
 import { BatonError } from '../shared/index.js';
 
 /** What created a run (glossary: trigger). */
@@ -367,6 +368,11 @@ export class RunNotFoundError extends BatonError {
 export interface Store {
   /** What the HTTP API reads and writes beyond running workflows (tokens, webhook deliveries, the event feed, run pages). */
   readonly api: ApiStore;
+  /**
+   * Attempt logs shipped to the store, readable from any node: PostgreSQL only. Absent on
+   * SQLite, where every attempt's log is a file beside the database (store/log-types.ts).
+   */
+  readonly logs?: LogStore;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */
