@@ -52,6 +52,7 @@ export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundEr
 export type {
   Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
   RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
+  LogStore, LogChunk, LogChunkInput, LogChunkRead,
 } from './store/index.js';
 
 // Running workflows.

@@ -130,6 +130,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
       http = await buildApi({
         store: proc.store, dataDir: proc.dataDir, feedSignal, runs,
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
+        ...(worker ? { logBytesShipped: () => worker.logBytesShipped } : {}),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
         ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),

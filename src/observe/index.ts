@@ -4,7 +4,7 @@
  * searched the same way for the CLI and the API (files or the store's shipped chunks).
  */
 export { createMetrics } from './metrics.js';
-export type { BatonMetrics } from './metrics.js';
+export type { BatonMetrics, MetricsSources } from './metrics.js';
 export {
   readAttemptLog, searchRunLogs, compileLogQuery, LogPatternError, DEFAULT_LOG_MATCHES, MAX_LOG_MATCHES, MAX_LINE_SCANNED, REGEX_BUDGET_MS,
 } from './logs.js';

@@ -28,6 +28,12 @@ export interface BatonMetrics {
   observe(events: readonly FeedEvent[]): void;
 }
 
+/** Counts kept by other parts of the process, read at scrape time. */
+export interface MetricsSources {
+  /** Log bytes this process's fleet worker shipped to the store so far (`Worker.logBytesShipped`). */
+  logBytesShipped?: () => number;
+}
+
 /**
  * Creates the registry. Gauges: `baton_runs{state}` (all runs kept), `baton_step_runs{state}`
  * (step runs of unfinished runs), `baton_queue_depth` (queued step runs),
@@ -37,10 +43,11 @@ export interface BatonMetrics {
  * followed the feed, from `running` to their end). Counters: `baton_runs_finished_total{workflow,state}`
  * and `baton_steps_finished_total{workflow,state}` (runs and step runs that reached a final
  * state while this server followed the feed; `state` is succeeded, failed or cancelled, and
- * skipped for steps). Process metrics: prom-client's defaults, unprefixed, but for the three
+ * skipped for steps), and `baton_log_bytes_shipped_total` (attempt log bytes this process's
+ * worker stored in PostgreSQL, with `o.logBytesShipped`). Process metrics: prom-client's defaults, unprefixed, but for the three
  * `nodejs_active_*_total` gauges (their by-type `nodejs_active_*{type}` stay).
  */
-export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
+export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsSources = {}): BatonMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Gauges named like counters, which promtool flags; `sum(nodejs_active_handles)` (and
@@ -94,6 +101,17 @@ export function createMetrics(store: Store, fleet?: FleetStore): BatonMetrics {
       async collect() {
         // A lost worker's last load is history: only those still heartbeating count.
         this.set((await workers()).filter((w) => w.state === 'active' || w.state === 'draining').reduce((n, w) => n + (w.load?.slotsInUse ?? 0), 0));
+      },
+    });
+  }
+  const shipped = o.logBytesShipped;
+  if (shipped) {
+    new Counter({
+      name: 'baton_log_bytes_shipped_total', help: "Attempt log bytes this process's worker shipped to the store (PostgreSQL), since it started.", registers: [registry],
+      collect() {
+        // The worker keeps the count; a counter may only go up, so it is set from it at each scrape.
+        this.reset();
+        this.inc(shipped());
       },
     });
   }

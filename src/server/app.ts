@@ -65,6 +65,11 @@ export interface ApiOptions {
   dataDir: string;
   /** The fleet (PostgreSQL): enables the workers routes. */
   fleet?: FleetStore;
+  /**
+   * Log bytes this process's worker shipped to the store so far (`Worker.logBytesShipped`):
+   * exposed as the counter `baton_log_bytes_shipped_total`. @default no such counter
+   */
+  logBytesShipped?: () => number;
   /** Folder that `uses` module paths of workflows registered through the API resolve from. @default process.cwd() */
   baseDir?: string;
   /**
@@ -97,8 +102,9 @@ export interface ApiOptions {
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'logBytesShipped'>> {
   fleet: FleetStore | undefined;
+  logBytesShipped: (() => number) | undefined;
   startRun: RunService['start'] | undefined;
   onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
@@ -136,6 +142,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     store: o.store,
     dataDir: o.dataDir,
     fleet: o.fleet,
+    logBytesShipped: o.logBytesShipped,
     baseDir: o.baseDir ?? process.cwd(),
     onRunQueued: o.runs ? (id) => o.runs!.startQueued(id) : () => undefined,
     onRunChanged: o.runs ? (id) => o.runs!.refresh(id) : () => undefined,

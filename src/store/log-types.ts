@@ -16,6 +16,7 @@
 export interface LogChunkInput {
   /** `<run>.<step>.<number>`, as `AttemptRecord.id`. */
   attemptId: string;
+  /** The run the attempt belongs to (chunks are found by run for a search). */
   runId: string;
   /** Byte offset of the chunk's first byte in the attempt's log, from 0. */
   offset: number;
@@ -29,6 +30,7 @@ export interface LogChunkInput {
 export interface LogChunk {
   /** Byte offset of its first byte in the attempt's log. */
   offset: number;
+  /** Its masked log bytes. */
   bytes: Buffer;
 }
 

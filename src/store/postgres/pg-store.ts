@@ -26,6 +26,7 @@ import {
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import { PgApiStore } from './api.js';
 import { PgLogStore } from './logs.js';
+import type { LogStore } from '../log-types.js';
 import { enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
@@ -77,7 +78,7 @@ export class PgStore implements Store {
   /** {@inheritDoc Store.api} */
   readonly api: PgApiStore;
   /** {@inheritDoc Store.logs} */
-  readonly logs: PgLogStore;
+  readonly logs: LogStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
