@@ -60,6 +60,4 @@ export interface LogStore {
    * @param limit - bytes, at least 1
    */
   readChunks(attemptId: string, offset: number, limit: number): Promise<LogChunkRead>;
-  /** Attempts of a run with shipped chunks, with their shipped size in bytes. */
-  shippedSizes(runId: string): Promise<Map<string, number>>;
 }

@@ -35,9 +35,6 @@ const LQ = {
   size: q('log_size', `SELECT byte_offset + octet_length(bytes) AS size FROM attempt_log_chunks
     WHERE attempt_id = $1 ORDER BY byte_offset DESC LIMIT 1`),
 
-  /** $1 run_id. */
-  sizes: q('log_sizes', `SELECT attempt_id, max(byte_offset + octet_length(bytes)) AS size
-    FROM attempt_log_chunks WHERE run_id = $1 GROUP BY attempt_id`),
 };
 
 /** `LogStore` over the store's pool. */
@@ -67,7 +64,4 @@ export class PgLogStore implements LogStore {
     };
   }
 
-  async shippedSizes(runId: string): Promise<Map<string, number>> {
-    return new Map((await this.run(LQ.sizes, [runId])).map((r) => [r.attempt_id as string, Number(r.size)]));
-  }
 }

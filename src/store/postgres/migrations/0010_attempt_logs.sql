@@ -17,5 +17,5 @@ CREATE TABLE attempt_log_chunks (
   bytes       BYTEA NOT NULL,
   PRIMARY KEY (attempt_id, byte_offset)
 );
--- A run's shipped logs (search over a run, pruning a run's logs).
+-- A run's shipped logs, for what works by run (retention pruning a run's rows).
 CREATE INDEX attempt_log_chunks_by_run ON attempt_log_chunks (run_id);
