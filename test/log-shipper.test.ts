@@ -99,4 +99,25 @@ describe('LogShipper', () => {
     // A read from inside the first chunk starts there.
     expect((await readAttemptLog(store, { id: 'r.a.1' }, 5, 3)).text.toString('utf8')).toBe('01\n');
   });
+
+  it("finish hands over every byte not stored yet (queued behind a refused flush, or still held) for the caller's own statement", async () => {
+    await breakInserts();
+    let failures = 0;
+    shipper = new LogShipper({ logs: store.logs, flushMs: 10, onError: () => failures++ });
+    const s = shipper.open('r', 'r.a.1');
+    s.write(Buffer.from('queued\n'));
+    await waitFor(() => failures >= 1, 5_000, 'a failed flush');
+    s.write(Buffer.from('held\n'));
+    const final = s.finish();
+    expect(final.chunks.map((c) => [c.offset, c.bytes.toString('utf8')])).toEqual([[0, 'queued\n'], [7, 'held\n']]);
+    s.write(Buffer.from('after finish: file only\n'));
+    await heal();
+    await store.logs.appendChunks(final.chunks);
+    final.stored();
+    expect(shipper.shippedBytes).toBe(12);
+    await shipper.close();
+    // Nothing was left queued for the shipper to store on its own (or twice).
+    expect(await stored('r.a.1')).toEqual([{ offset: 0, text: 'queued\n' }, { offset: 7, text: 'held\n' }]);
+    expect(shipper.shippedBytes).toBe(12);
+  });
 });

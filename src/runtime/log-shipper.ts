@@ -14,8 +14,12 @@
  *   doubling, at most 5 s), idempotently (a chunk is keyed by attempt and byte offset).
  *   Waiting bytes are bounded by `maxPendingBytes` (32 MiB): past it new bytes are not kept
  *   for the store (the file has them) and the shipped log has a gap there, which readers
- *   show. An attempt's {@link Shipment.close} waits for its chunks at most `finalFlushMs`
- *   (10 s); what is still unshipped then stays queued and goes on being retried.
+ *   show.
+ * - **The end.** A fleet worker takes an attempt's last bytes with {@link Shipment.finish}
+ *   and stores them in the statement that records the attempt's end (`CompletionItem.logChunks`),
+ *   so a reader who sees the attempt ended sees its whole log, at no extra round trip or
+ *   commit. {@link Shipment.close} instead flushes through the shipper, waiting at most
+ *   `finalFlushMs` (10 s); what is still unshipped then stays queued and is retried.
  */
 import type { LogSink } from '../executors/index.js';
 import type { LogChunkInput, LogStore } from '../store/index.js';
@@ -37,6 +41,14 @@ export interface LogShipperOptions {
   onError?: (e: Error) => void;
   /** ms since the epoch, for each chunk's `at`. @default Date.now */
   now?: () => number;
+}
+
+/** An attempt's log bytes not stored yet, from {@link Shipment.finish}. */
+export interface FinalChunks {
+  /** In offset order; may repeat a chunk a flush in flight stores too. */
+  chunks: LogChunkInput[];
+  /** Call once the chunks are stored: they count in `shippedBytes`. */
+  stored(): void;
 }
 
 /** Bytes per statement at most: a backlog is sent in several. */
@@ -63,6 +75,8 @@ export class LogShipper {
   private again = false;
   /** The last flush failed: the timer is its retry. */
   private backoff = false;
+  /** The first this many chunks of `queue` are in the statement in flight. */
+  private inFlight = 0;
   private retryMs = RETRY_MS;
   private shipped = 0;
   private dropped = 0;
@@ -111,6 +125,31 @@ export class LogShipper {
     if (this.unstored >= this.flushBytes) this.flushSoon(0);
     else this.flushSoon(this.flushMs);
     return true;
+  }
+
+  /** @internal see {@link Shipment.finish} */
+  finish(s: Shipment): FinalChunks {
+    this.dirty.delete(s);
+    const at = this.now();
+    const mine: LogChunkInput[] = [];
+    const keep: typeof this.queue = [];
+    let fresh = 0;
+    this.queue.forEach((e, i) => {
+      if (e.from !== s) keep.push(e);
+      else {
+        mine.push(e.chunk);
+        // A chunk in the statement in flight stays there (stored twice is stored once).
+        if (i < this.inFlight) keep.push(e);
+        else fresh += e.chunk.bytes.length;
+      }
+    });
+    this.queue = keep;
+    for (const p of s.take(this.flushBytes)) {
+      mine.push({ attemptId: s.attemptId, runId: s.runId, offset: p.offset, at, bytes: p.bytes });
+      fresh += p.bytes.length;
+    }
+    this.unstored -= fresh;
+    return { chunks: mine, stored: () => void (this.shipped += fresh) };
   }
 
   /** @internal waits until `done()` or `finalFlushMs`, flushing now */
@@ -173,9 +212,11 @@ export class LogShipper {
       let n = 0;
       while (n < this.queue.length && (n === 0 || size + this.queue[n]!.chunk.bytes.length <= MAX_STATEMENT_BYTES)) size += this.queue[n++]!.chunk.bytes.length;
       const batch = this.queue.slice(0, n);
+      this.inFlight = n;
       try {
         await this.o.logs.appendChunks(batch.map((b) => b.chunk));
       } catch (e) {
+        this.inFlight = 0;
         try {
           this.o.onError?.(coerceError(e));
         } catch {
@@ -185,6 +226,7 @@ export class LogShipper {
         this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
         return delay;
       }
+      this.inFlight = 0;
       this.retryMs = RETRY_MS;
       this.queue = this.queue.slice(n);
       this.unstored -= size;
@@ -232,8 +274,18 @@ export class Shipment implements LogSink {
   }
 
   /**
-   * The final flush: resolves once every byte written is stored, or after the shipper's
-   * `finalFlushMs`. Later writes are not shipped (the file still gets them).
+   * Ends shipping and hands over what is not stored yet, for the caller to store in its own
+   * statement (a fleet worker's completion: the attempt's end and its last bytes commit
+   * together). Call `stored()` once they are, for the count. Later writes are not shipped.
+   */
+  finish(): FinalChunks {
+    this.closed = true;
+    return this.shipper.finish(this);
+  }
+
+  /**
+   * The final flush through the shipper: resolves once every byte written is stored, or
+   * after the shipper's `finalFlushMs`. Later writes are not shipped (the file still gets them).
    */
   async close(): Promise<void> {
     this.closed = true;

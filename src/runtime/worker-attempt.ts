@@ -13,7 +13,7 @@ import { errorMessage } from '../shared/index.js';
 import { fileNamePart } from '../shared/index.js';
 import { setLongTimeout } from '../shared/index.js';
 import type { FleetTask } from './fleet-task.js';
-import type { LogShipper } from './log-shipper.js';
+import type { LogShipper, Shipment } from './log-shipper.js';
 
 /** Why the worker itself gave up an attempt (besides the abort causes the executor knows). */
 export type AbandonCause = 'lease-lost' | 'fenced' | 'stopped';
@@ -35,6 +35,8 @@ export interface WorkerAttempt {
   pid?: number;
   /** Resolves once the attempt is ended and reported (or dropped). */
   done: Promise<void>;
+  /** Ships its log; its last bytes go with the completion (`Shipment.finish`). */
+  shipment?: Shipment;
 }
 
 /** Where a claimed attempt runs and writes. */
@@ -44,7 +46,7 @@ export interface ClaimedRunOptions {
   limits: ExecutorLimits;
   /** The worker's log folder; absent: the task's `logPath`. */
   logDir?: string | undefined;
-  /** Ships the log as it is written; its final flush ends before this resolves. */
+  /** Ships the log as it is written (`a.shipment`; the caller sends its last bytes with the completion). */
   shipper?: LogShipper | undefined;
 }
 
@@ -53,11 +55,7 @@ export function workerLogPath(t: Pick<FleetTask, 'runId' | 'stepId' | 'attempt' 
   return logDir === undefined ? t.logPath : join(logDir, fileNamePart(t.runId), `${fileNamePart(t.stepId)}.${t.attempt}.log`);
 }
 
-/**
- * Runs the claimed attempt's executor; resolves with the outcome to report, after the log's
- * final flush to the store (so a reader who sees the attempt ended sees its whole log).
- * Never rejects.
- */
+/** Runs the claimed attempt's executor; resolves with the outcome to report. Never rejects. */
 export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promise<AttemptOutcome> {
   const t = a.task;
   if (t === undefined) {
@@ -78,7 +76,10 @@ export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promis
     if (!a.graceful.signal.aborted) a.graceful.abort('failed' satisfies AbortCause);
   });
   const shipment = o.shipper?.open(t.runId, t.attemptId);
-  if (shipment) log.shipTo(shipment);
+  if (shipment) {
+    a.shipment = shipment;
+    log.shipTo(shipment);
+  }
   const startedAt = performance.now();
   const timer = t.timeoutMs === undefined ? undefined : setLongTimeout(t.timeoutMs, () => a.graceful.abort('timeout' satisfies AbortCause));
   let result: AttemptResult;
@@ -101,7 +102,6 @@ export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promis
     timer?.();
     log.close();
   }
-  await shipment?.close();
   let cause = a.graceful.signal.reason as AbortCause | undefined;
   // A result that comes after the deadline is discarded: a handler that blocked the event
   // loop past its timeout returns before its timer can run.

@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { AbortCause } from '../executors/index.js';
-import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore } from '../store/index.js';
+import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore, LogChunkInput } from '../store/index.js';
 import { errorMessage } from '../shared/index.js';
 import { formatMs } from './attempts.js';
 import { taskFromJson } from './fleet-task.js';
@@ -241,27 +241,32 @@ class FleetWorker implements Worker {
       shipper: this.shipper,
     });
     a.ended = true;
+    // The log's last bytes go in the completion's statement: a reader who sees the end sees the whole log.
+    const final = a.shipment?.finish();
     if (a.abandoned) {
       // Reported once, not retried: the store discards it (recording `attempt-discarded`)
       // unless the lease is somehow still ours, when a retryable failure is right too.
       const detail = a.abandoned === 'stopped' ? 'worker stopped' : `no heartbeat for ${formatMs(this.leaseMs - this.heartbeatMs)}`;
-      await this.complete(a, abandonedOutcome(a.abandoned, this.id, detail), false);
+      if (await this.complete(a, abandonedOutcome(a.abandoned, this.id, detail), false, final?.chunks)) final?.stored();
       return;
     }
-    await this.complete(a, outcome, true);
+    if (await this.complete(a, outcome, true, final?.chunks)) final?.stored();
   }
 
-  /** Completes with the fence; retries transient errors with backoff while `retry` and not stopping. */
-  private async complete(a: WorkerAttempt, outcome: AttemptOutcome, retry: boolean): Promise<void> {
+  /**
+   * Completes with the fence; retries transient errors with backoff while `retry` and not
+   * stopping. Returns whether the statement went through (applied or discarded).
+   */
+  private async complete(a: WorkerAttempt, outcome: AttemptOutcome, retry: boolean, logChunks: LogChunkInput[] | undefined): Promise<boolean> {
     let delay = 100;
     for (;;) {
       try {
-        await this.exchange.complete(a.claim.id, a.claim.fence, outcome); // reported as `completed` by the exchange
-        return;
+        await this.exchange.complete(a.claim.id, a.claim.fence, outcome, logChunks); // reported as `completed` by the exchange
+        return true;
       } catch (e) {
         const give = !retry || ending(this.phase) || !isTransientDbError(e);
         this.emit({ kind: 'error', message: `complete ${a.claim.id}: ${errorMessage(e)}${give ? ' (given up: its lease expires and the attempt is retried)' : ''}` });
-        if (give) return;
+        if (give) return false;
         await sleep(delay);
         delay = Math.min(5_000, delay * 2);
       }
