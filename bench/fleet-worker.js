@@ -2,6 +2,12 @@
 // over IPC (forked). Messages in: 'mark' (reset CPU/query counters), 'report' (send them),
 // 'stop'. Messages out: { ready: id }, { report }, { stopped }.
 // argv: <database url> <slots>. BENCH_FLEET_PROFILE=1 counts and times every statement.
+// BENCH_FLEET_SHIP=1 ships attempt logs to the store as `baton worker` does (its own pool of
+// the store's size, logs in a folder of its own).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPostgresStore } from '../dist/index.js';
 import { createWorker } from '../dist/runtime/index.js';
 import { openFleetStore } from '../dist/store/index.js';
 import { profileQueries } from './pg-profile.js';
@@ -10,8 +16,12 @@ const [url, slotsArg] = process.argv.slice(2);
 const prof = process.env.BENCH_FLEET_PROFILE === '1' ? profileQueries() : undefined;
 const fleet = openFleetStore(url, { max: 4 });
 const errors = [];
+const ship = process.env.BENCH_FLEET_SHIP === '1';
+const store = ship ? openPostgresStore(url) : undefined;
+const logDir = ship ? mkdtempSync(join(tmpdir(), 'baton-fleet-worker-logs-')) : undefined;
 const worker = createWorker({
   fleet,
+  ...(ship ? { logs: store.logs, logDir } : {}),
   version: 'bench',
   slots: Number(slotsArg ?? 16),
   // as `baton worker --max-cpu 1000 --max-mem 1`: never throttled by load on this shared box
@@ -36,6 +46,8 @@ process.on('message', async (m) => {
   } else if (m === 'stop') {
     await worker.stop();
     await fleet.close();
+    await store?.close();
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
     process.send({ stopped: true }, () => process.exit(0));
   }
 });

@@ -5,13 +5,16 @@
 //
 // Usage: node bench/fleet.js [--rounds 3] [--only tp,lat,floor,peers] [--workers 1,2,4]
 //          [--slots 16,128] [--n 10000] [--samples 200] [--url postgres://postgres@127.0.0.1:5432/baton_bench]
-//          [--peers /tmp/peers] [--profile] [--keep-db]
+//          [--peers /tmp/peers] [--profile] [--keep-db] [--log-lines 3] [--ship off,on]
 // The database named in --url is created if missing and dropped at the end (unless --keep-db).
 // Peers: graphile.mjs from ../shared/peers run from --peers, a scratch folder outside the
 // repo with `npm install graphile-worker@0.17.3 pg` done in it; skipped when absent.
 // --slots: slots per worker; throughput is measured for each. The run's concurrency and the
 // coordinator's slots are twice the fleet's slots (at least 256), so claimable attempts wait
 // for every slot that frees: more slots per worker means more attempts per claim statement.
+// --log-lines K: each step logs K lines (`ctx.log.info`, ~60 bytes each) instead of nothing.
+// --ship off,on: measure throughput with the workers shipping attempt logs to the store
+// (`store.logs`, as `baton worker` does) and without (logs in local files only), same round.
 // --profile: also counts/times every statement in the coordinator and the workers and
 // prints where one 4-worker run spends its round trips (slower; not used for the figures).
 import { fork, spawn } from 'node:child_process';
@@ -34,6 +37,8 @@ const SLOTS = opt('slots', '16,128').split(',').map(Number);
 const URL_ = opt('url', process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/baton_bench');
 const PEERS = opt('peers', '/tmp/peers');
 const PROFILE = flag('profile');
+const LOG_LINES = Number(opt('log-lines', 0));
+const SHIPS = opt('ship', 'off').split(',');
 const WORKER_JS = fileURLToPath(new URL('./fleet-worker.js', import.meta.url));
 
 const pct = (xs, p) => {
@@ -114,6 +119,7 @@ const stopWorkers = (ws) => Promise.all(ws.map((w) => w.ask('stop')));
 const handlersDir = mkdtempSync(join(tmpdir(), 'baton-fleet-bench-'));
 writeFileSync(join(handlersDir, 'noop.mjs'), `export function noop() {}
 export function stamp() { return { t: performance.timeOrigin + performance.now() }; }
+export function talk(ctx) { for (let i = 0; i < ${LOG_LINES}; i++) ctx.log.info('step line', { i, step: ctx.step.id }); }
 `);
 
 async function coordinator(slots = 256) {
@@ -142,12 +148,13 @@ const workflow = (steps, concurrency = 256) => {
 const inFlight = (nw, slots) => Math.max(256, 2 * nw * slots);
 
 /** steps/s of N independent no-op handler steps on `nw` worker processes of `slots` slots. */
-async function throughput(nw, slots, { profile = false } = {}) {
+async function throughput(nw, slots, { profile = false, ship = 'off' } = {}) {
   await resetBaton();
-  const ws = await startWorkers(nw, slots, profile ? { BENCH_FLEET_PROFILE: '1' } : {});
+  const ws = await startWorkers(nw, slots, { ...(profile ? { BENCH_FLEET_PROFILE: '1' } : {}), ...(ship === 'on' ? { BENCH_FLEET_SHIP: '1' } : {}) });
   const prof = profile ? profileQueries() : undefined;
   const c = await coordinator(inFlight(nw, slots));
-  const { spec, version } = workflow(Array.from({ length: N }, (_, i) => ({ id: `s${i}`, uses: './noop.mjs#noop' })), inFlight(nw, slots));
+  const handler = LOG_LINES > 0 ? './noop.mjs#talk' : './noop.mjs#noop';
+  const { spec, version } = workflow(Array.from({ length: N }, (_, i) => ({ id: `s${i}`, uses: handler })), inFlight(nw, slots));
   await Promise.all(ws.map((w) => w.ask('mark')));
   prof?.reset();
   const [x0, wal0, pgCpu0, cpu0] = [await xactCommits(), await walBytes(), postgresCpuMs(), process.cpuUsage()];
@@ -318,14 +325,14 @@ for (let r = 0; r < ROUNDS; r++) {
   // rotate the order each round, as ../shared/peers/run-all.mjs does
   for (const g of [...groups.slice(r % groups.length), ...groups.slice(0, r % groups.length)]) {
     if (g === 'tp') {
-      for (const slots of SLOTS) for (const w of WORKERS) {
-        const t = await throughput(w, slots);
-        const k = `${w}x${slots}`;
+      for (const slots of SLOTS) for (const w of WORKERS) for (const ship of SHIPS) {
+        const t = await throughput(w, slots, { ship });
+        const k = `${w}x${slots}${ship === 'on' ? '+ship' : ''}`;
         R.tp[k] = t.stepsPerS;
         R.cpu[k] = t.cpu;
         R.commits[k] = t.commitsPerStep;
         R.wal[k] = t.walBytesPerStep;
-        console.error(`  round ${r + 1}: ${w} worker(s) x ${slots} slots ${fmt(t.stepsPerS)} steps/s (${fmt(t.ms)} ms; CPU ms coordinator ${fmt(t.cpu.coordinatorMs)}, workers ${fmt(t.cpu.workersMs)}, postgres ${fmt(t.cpu.postgresMs)}; ${fmt(t.commitsPerStep, 2)} commits/step)`);
+        console.error(`  round ${r + 1}: ${w} worker(s) x ${slots} slots${ship === 'on' ? ', logs shipped' : ''} ${fmt(t.stepsPerS)} steps/s (${fmt(t.ms)} ms; CPU ms coordinator ${fmt(t.cpu.coordinatorMs)}, workers ${fmt(t.cpu.workersMs)}, postgres ${fmt(t.cpu.postgresMs)}; ${fmt(t.commitsPerStep, 2)} commits/step)`);
       }
     } else if (g === 'lat') {
       R.lat = await latency(1);
@@ -352,11 +359,12 @@ const col = (f) => rounds.map(f).filter((v) => v !== undefined && !Number.isNaN(
 const mm = (xs, d = 0) => `${fmt(Math.min(...xs), d)}-${fmt(Math.max(...xs), d)}`;
 console.log('');
 if (groups.includes('tp')) {
-  for (const slots of SLOTS) for (const w of WORKERS) {
-    const k = `${w}x${slots}`;
+  const what = LOG_LINES > 0 ? `handler steps logging ${LOG_LINES} lines` : 'no-op handler steps';
+  for (const slots of SLOTS) for (const w of WORKERS) for (const ship of SHIPS) {
+    const k = `${w}x${slots}${ship === 'on' ? '+ship' : ''}`;
     const xs = col((R) => R.tp[k]);
     const cpu = ['coordinatorMs', 'workersMs', 'postgresMs'].map((c) => median(col((R) => R.cpu[k][c])) / N * 1000);
-    report(`${fmt(N)} no-op handler steps, ${w} worker${w > 1 ? 's' : ''} x ${slots} slots`, fmt(median(xs)), 'steps/s',
+    report(`${fmt(N)} ${what}, ${w} worker${w > 1 ? 's' : ''} x ${slots} slots${SHIPS.length > 1 || ship === 'on' ? (ship === 'on' ? ', shipped' : ', files only') : ''}`, fmt(median(xs)), 'steps/s',
       `(min-max ${mm(xs)}; CPU µs/step coord ${fmt(cpu[0])} + workers ${fmt(cpu[1])} + postgres ${fmt(cpu[2])}; ${fmt(median(col((R) => R.commits[k])), 2)} commits/step, ${fmt(median(col((R) => R.wal[k])))} WAL B/step; ${fmt(inFlight(w, slots))} out at once)`);
   }
 }
@@ -387,6 +395,12 @@ if (groups.includes('peers')) {
 }
 // Same-round ratios.
 const top = Math.max(...WORKERS);
+if (groups.includes('tp') && SHIPS.includes('on') && SHIPS.includes('off')) {
+  for (const slots of SLOTS) for (const w of WORKERS) {
+    const r = col((R) => R.tp[`${w}x${slots}+ship`] / R.tp[`${w}x${slots}`]);
+    report(`ratio: shipped / files only, ${w} worker${w > 1 ? 's' : ''} x ${slots} (same round)`, fmt(median(r), 2), 'x', `(min-max ${mm(r, 2)})`);
+  }
+}
 if (groups.includes('tp') && groups.includes('floor')) {
   for (const slots of SLOTS) {
     const r4 = col((R) => R.tp[`${top}x${slots}`] / R.claim4); const r1 = col((R) => R.tp[`1x${slots}`] / R.claim1);

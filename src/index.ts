@@ -54,6 +54,7 @@ export type {
   RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
   AlertStore, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState,
+  LogStore, LogChunk, LogChunkInput, LogChunkRead,
 } from './store/index.js';
 export type { ParsedAlertRule } from './workflow/index.js';
 

@@ -21,7 +21,7 @@ import type { TestApi } from './api-helpers.js';
 import { openSse, startApi } from './api-helpers.js';
 import { waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
-import { createTestDatabase } from './pg-helpers.js';
+import { createTestDatabase, sql } from './pg-helpers.js';
 
 const SECRET = 'pg-hook-secret-456';
 const PROMTOOL = '/usr/bin/promtool';
@@ -135,6 +135,10 @@ describe('API on PostgreSQL', () => {
     expect((await api.call('POST', '/api/v1/workers/nobody/drain', { role: 'operator' })).status).toBe(404);
     const m = await api.call('GET', '/metrics', { role: 'viewer' });
     expect(m.text).toMatch(/baton_workers\{state="draining"\} 1/);
+    // The server's own worker counts the log bytes it shipped: those of the attempts it ran.
+    const [own] = await sql<{ n: number }>(db.url, `SELECT COALESCE(sum(octet_length(c.bytes)), 0)::int AS n FROM attempt_log_chunks c
+      JOIN attempts a ON a.id = c.attempt_id WHERE a.claimed_by = $1`, [api.server.worker!.id]);
+    expect(m.text).toContain(`\nbaton_log_bytes_shipped_total ${own!.n}\n`);
   });
 
   it("streams from the first event with ?after=0 or an empty after, as on SQLite; refuses an id beyond the newest", async () => {

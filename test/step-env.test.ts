@@ -78,7 +78,9 @@ describe('shell steps get a scrubbed environment', () => {
 
       const plainTask = await publish('r1');
       expect(await done('r1')).toMatchObject({ state: 'succeeded' });
-      const plainLog = readFileSync(plainTask.logPath, 'utf8');
+      // A `baton worker` writes its logs under its own data folder (./.baton), laid out as the coordinator's.
+      const logOf = (t: FleetTask): string => readFileSync(join(dir!, '.baton', 'logs', t.runId, 'a.1.log'), 'utf8');
+      const plainLog = logOf(plainTask);
       const plain = envOf(plainLog);
       expect(plain.get('BATON_RUN_ID')).toBe('r1');
       for (const name of ['BATON_DATABASE_URL', 'BATON_TOKEN', 'PGPASSWORD']) expect(plain.has(name), name).toBe(false);
@@ -86,7 +88,7 @@ describe('shell steps get a scrubbed environment', () => {
 
       const asksTask = await publish('r2', ['BATON_TOKEN']);
       expect(await done('r2')).toMatchObject({ state: 'succeeded' });
-      const asks = envOf(readFileSync(asksTask.logPath, 'utf8'));
+      const asks = envOf(logOf(asksTask));
       expect(asks.get('BATON_TOKEN')).toBe(TOKEN);
       expect(asks.has('BATON_DATABASE_URL')).toBe(false);
     } finally {

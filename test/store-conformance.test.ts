@@ -519,6 +519,21 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(events[1]).toMatchObject({ stepId: 's0', to: 'running' });
       expect(await store.getRun('big')).toMatchObject({ state: 'succeeded', startedAt: T0, endedAt: T0 + 20 });
     });
+
+    test('stores shipped log chunks: byte ranges across chunks, the size, a chunk written twice kept once', async () => {
+      const logs = store.logs!;
+      const chunk = (offset: number, text: string) => ({ attemptId: 'r1.a.1', runId: 'r1', offset, at: T0, bytes: Buffer.from(text) });
+      expect(await logs.readChunks('r1.a.1', 0, 100)).toEqual({ chunks: [], size: 0 });
+      await logs.appendChunks([chunk(0, 'hello '), chunk(6, 'world\n')]);
+      await logs.appendChunks([chunk(6, 'WORLD\n'), chunk(12, '\u0000\xff end\n'), { ...chunk(0, 'other'), attemptId: 'r1.b.1' }]);
+      const all = await logs.readChunks('r1.a.1', 0, 1 << 20);
+      expect(Buffer.concat(all.chunks.map((c) => c.bytes)).toString('latin1')).toBe('hello world\n\u0000\u00c3\u00bf end\n');
+      expect(all.size).toBe(6 + 6 + 8);
+      // From inside the second chunk, two bytes: the chunks overlapping [8, 10).
+      const mid = await logs.readChunks('r1.a.1', 8, 2);
+      expect(mid.chunks.map((c) => c.offset)).toEqual([6]);
+      expect((await logs.readChunks('r1.a.1', 100, 10)).size).toBe(20);
+    });
   });
 }
 
@@ -537,6 +552,8 @@ storeConformance('SQLite', async () => {
   'commits fleet fields: published attempts become claimable rows, applied ones are marked, in the one commit':
     'SQLite has no fleet; it refuses these fields instead (the case below)',
   'waitingSteps: a running step run whose published attempt no worker claimed is waiting': 'SQLite has no fleet: nothing is published',
+  'stores shipped log chunks: byte ranges across chunks, the size, a chunk written twice kept once':
+    'SQLite has no `logs`: every attempt runs beside its file',
 });
 
 // One database per test, copied from the migrated template (milliseconds); dropped together

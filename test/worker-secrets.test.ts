@@ -65,7 +65,12 @@ describe('secrets on a fleet worker', () => {
     const task = await publish('r1', 'echo "using $API_TOKEN"; printf \'{"t":"%s","n":%s}\' "$API_TOKEN" "${#API_TOKEN}" > "$BATON_OUTPUT"');
     const done = await completed('r1');
     expect(done).toMatchObject({ state: 'succeeded', output: { t: '***', n: TOKEN.length } });
-    expect(readFileSync(task.logPath, 'utf8')).toBe('using ***\n');
+    // A `baton worker` writes its logs under its own data folder (here ./.baton), laid out as the coordinator's.
+    expect(task.logPath).toBe(join(dir, 'logs', 'r1', 'a.1.log'));
+    expect(readFileSync(join(dir, '.baton', 'logs', 'r1', 'a.1.log'), 'utf8')).toBe('using ***\n');
+    // What it shipped to the store is the masked file, byte for byte.
+    const chunks = await sql<{ bytes: Buffer }>(db.url, "SELECT bytes FROM attempt_log_chunks WHERE attempt_id = 'r1.a.1' ORDER BY byte_offset");
+    expect(Buffer.concat(chunks.map((c) => c.bytes)).toString('utf8')).toBe('using ***\n');
     const rows = await sql(db.url, 'SELECT * FROM attempts');
     expect(JSON.stringify(rows)).not.toContain(TOKEN);
   });

@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AlertSchema, DeliverySchema, RunDetailSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import { AlertEventSchema, AlertSchema, DeliverySchema, LogSearchSchema, RunDetailSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import type { LogQuery, LogSearchResult } from '../observe/index.js';
 
 /** An alert's page: the alert, its events, its deliveries without their bodies. */
 export interface AlertDetail {
@@ -245,6 +246,14 @@ export class ApiClient {
       return res.headers.has(name) && Number.isFinite(n) ? n : fallback;
     };
     return { text, size: header('x-log-size', offset + text.length), next: header('x-log-next-offset', offset + text.length) };
+  }
+
+  /** Searches a run's logs on the server (`GET /runs/{id}/logs`); a bad pattern is a ClientError 400 `bad-pattern`. */
+  searchLogs(runId: string, q: LogQuery): Promise<LogSearchResult> {
+    const p = new URLSearchParams({ q: q.pattern, regex: String(q.regex === true), ignoreCase: String(q.ignoreCase === true) });
+    if (q.stepId !== undefined) p.set('step', q.stepId);
+    if (q.limit !== undefined) p.set('limit', String(q.limit));
+    return this.json<LogSearchResult>(LogSearchSchema, 'GET', `/runs/${enc(runId)}/logs?${p.toString()}`);
   }
 
   /**

@@ -3,7 +3,8 @@
  * Where the CLI finds its store: PostgreSQL when `--database-url` or `BATON_DATABASE_URL`
  * gives a URL (fleet mode: every node names the same database); otherwise SQLite at `--db`,
  * then `BATON_DB`, then `./.baton/baton.db`. Logs and output files are local files either
- * way, beside the SQLite file (in PostgreSQL mode too: `./.baton` unless `--db` says where).
+ * way, beside the SQLite file (in PostgreSQL mode too: `./.baton` unless `--db` says where);
+ * on PostgreSQL fleet workers also ship their logs to the database (observe/logs.ts reads both).
  * The process itself is assembled in modes/.
  */
 import { hostname, userInfo } from 'node:os';

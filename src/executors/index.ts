@@ -15,6 +15,7 @@ import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 export * from './types.js';
 export { AttemptLog } from './log.js';
+export type { LogSink } from './log.js';
 export { createMasker, NO_MASKING, SECRET_MASK, MIN_MASKED_LENGTH, secretForms } from './mask.js';
 export type { Masker, MaskStream } from './mask.js';
 export { resolveSecrets } from './secrets.js';

@@ -20,6 +20,10 @@ import { ioFailure } from './io-failure.js';
  * too long, a path through a regular file, too many open files) sets {@link failure}, calls
  * `onFailure` once, and drops every later write. The runtime then fails the attempt with
  * that failure; a handler's `ctx.log.info` never throws into its code.
+ *
+ * A sink ({@link AttemptLog.shipTo}) receives every buffer the file receives, after masking
+ * and the cap (the truncation marker included), in order: what a fleet worker ships to the
+ * store is the file, byte for byte.
  */
 export class AttemptLog implements StepLogger {
   private fd: number | undefined;
@@ -30,6 +34,7 @@ export class AttemptLog implements StepLogger {
   masker: Masker | undefined;
   private streams: Map<string, MaskStream> | undefined;
   private failed: Failure | undefined;
+  private sink: LogSink | undefined;
 
   /**
    * @param path - absolute file path; its folder is created on first write.
@@ -50,6 +55,15 @@ export class AttemptLog implements StepLogger {
   /** Whether anything was written. */
   get used(): boolean {
     return this.written > 0;
+  }
+
+  /**
+   * Hands every later buffer written to the file to `sink` too, once written (so a write
+   * the file refused is not shipped either). The sink must not throw and must not block:
+   * it is called on the step's output path.
+   */
+  shipTo(sink: LogSink): void {
+    this.sink = sink;
   }
 
   /** Masks every later write with `masker` (an inactive masker changes nothing). */
@@ -147,6 +161,7 @@ export class AttemptLog implements StepLogger {
         mkdirSync(dirname(this.path), { recursive: true });
         appendFileSync(this.path, buf);
         this.written += buf.length;
+        this.sink?.write(buf);
         return;
       }
       if (this.fd === undefined) {
@@ -156,6 +171,7 @@ export class AttemptLog implements StepLogger {
       // writeSync may write part of a buffer (a pipe, a nearly full disk): write the rest.
       for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
       this.written += buf.length;
+      this.sink?.write(buf);
     } catch (e) {
       this.fail(e);
     }
@@ -174,6 +190,12 @@ export class AttemptLog implements StepLogger {
     }
     this.onFailure?.(this.failed);
   }
+}
+
+/** Where {@link AttemptLog.shipTo} sends what the file gets: masked, capped bytes. */
+export interface LogSink {
+  /** Takes the bytes; `buf` may be a view of the caller's memory, so copy what is kept. Never throws. */
+  write(buf: Buffer): void;
 }
 
 /**

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { availableParallelism } from 'node:os';
 import type { Engine, Worker } from '../runtime/index.js';
+import { join } from 'node:path';
 import { createWorker } from '../runtime/index.js';
 import type { ApiOptions, RunService } from '../server/index.js';
 import { buildApi } from '../server/index.js';
@@ -87,7 +88,8 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   let worker: Worker | undefined;
   if (proc.fleet) {
     worker = createWorker({
-      fleet: proc.fleet, version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
+      fleet: proc.fleet, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
+      version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
       },
@@ -158,6 +160,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
       http = await buildApi({
         store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts,
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
+        ...(worker ? { logBytesShipped: () => worker.logBytesShipped } : {}),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
         ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),

@@ -4,6 +4,7 @@
  * also a coordinator, the process's engine and a run loop that adopts runs nobody holds
  * (submitted with `--detach`, or whose coordinator died) and publishes their attempts.
  */
+import { join } from 'node:path';
 import type { Worker, WorkerEvent, WorkerOptions } from '../runtime/index.js';
 import { createWorker } from '../runtime/index.js';
 import { BatonError, errorMessage } from '../shared/index.js';
@@ -53,7 +54,11 @@ export async function startFleetWorker(proc: BatonProcess, o: FleetWorkerOptions
   let worker: Worker;
   try {
     for (const [name, max] of pools ?? []) await fleet.setPoolLimit(name, max);
-    worker = createWorker({ ...workerOptions, fleet });
+    // Logs go beside this process's data, and to the store so that any node can read them.
+    worker = createWorker({
+      logDir: join(proc.dataDir, 'logs'), ...workerOptions, fleet,
+      ...(proc.store.logs ? { logs: proc.store.logs } : {}),
+    });
     await worker.start();
   } catch (e) {
     throw new FleetJoinError(`cannot join the fleet at ${proc.location}: ${errorMessage(e)}`, { cause: e });

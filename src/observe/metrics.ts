@@ -73,6 +73,8 @@ export interface MetricsOptions {
   contributors?: readonly MetricsContributor[];
   /** The current time for ages measured at scrape, ms since the epoch. @default Date.now */
   now?: () => number;
+  /** Log bytes this process's fleet worker shipped to the store so far (`Worker.logBytesShipped`). */
+  logBytesShipped?: () => number;
 }
 
 /** The metrics of one server, bound to its store. */
@@ -100,7 +102,8 @@ export interface BatonMetrics {
  * skipped for steps), and `baton_attempt_results_discarded_total{workflow}` (results a fleet
  * worker reported for an attempt it no longer held — its lease lapsed and the attempt was
  * reaped or claimed again, or its fence is old — which the store discarded, recording
- * `attempt-discarded`). Process metrics: prom-client's defaults, unprefixed, but for the three
+ * `attempt-discarded`), and `baton_log_bytes_shipped_total` (attempt log bytes this process's
+ * worker stored in PostgreSQL, with `o.logBytesShipped`). Process metrics: prom-client's defaults, unprefixed, but for the three
  * `nodejs_active_*_total` gauges (their by-type `nodejs_active_*{type}` stay). Then the
  * `contributors`' series.
  */
@@ -176,6 +179,17 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
       async collect() {
         // A lost worker's last load is history: only those still heartbeating count.
         this.set((await workers()).filter((w) => w.state === 'active' || w.state === 'draining').reduce((n, w) => n + (w.load?.slotsInUse ?? 0), 0));
+      },
+    });
+  }
+  const shipped = o.logBytesShipped;
+  if (shipped) {
+    new Counter({
+      name: 'baton_log_bytes_shipped_total', help: "Attempt log bytes this process's worker shipped to the store (PostgreSQL), since it started.", registers: [registry],
+      collect() {
+        // The worker keeps the count; a counter may only go up, so it is set from it at each scrape.
+        this.reset();
+        this.inc(shipped());
       },
     });
   }

@@ -13,6 +13,7 @@ import { errorMessage } from '../shared/index.js';
 import { fileNamePart } from '../shared/index.js';
 import { setLongTimeout } from '../shared/index.js';
 import type { FleetTask } from './fleet-task.js';
+import type { LogShipper, Shipment } from './log-shipper.js';
 
 /** Why the worker itself gave up an attempt (besides the abort causes the executor knows). */
 export type AbandonCause = 'lease-lost' | 'fenced' | 'stopped';
@@ -34,13 +35,28 @@ export interface WorkerAttempt {
   pid?: number;
   /** Resolves once the attempt is ended and reported (or dropped). */
   done: Promise<void>;
+  /** Ships its log; its last bytes go with the completion (`Shipment.finish`). */
+  shipment?: Shipment;
+}
+
+/** Where a claimed attempt runs and writes. */
+export interface ClaimedRunOptions {
+  outputDir: string;
+  logCapBytes: number | undefined;
+  limits: ExecutorLimits;
+  /** The worker's log folder; absent: the task's `logPath`. */
+  logDir?: string | undefined;
+  /** Ships the log as it is written (`a.shipment`; the caller sends its last bytes with the completion). */
+  shipper?: LogShipper | undefined;
+}
+
+/** The path of an attempt's log on this worker: under `logDir` as an engine lays it out, else the task's. */
+export function workerLogPath(t: Pick<FleetTask, 'runId' | 'stepId' | 'attempt' | 'logPath'>, logDir: string | undefined): string {
+  return logDir === undefined ? t.logPath : join(logDir, fileNamePart(t.runId), `${fileNamePart(t.stepId)}.${t.attempt}.log`);
 }
 
 /** Runs the claimed attempt's executor; resolves with the outcome to report. Never rejects. */
-export async function runClaimed(
-  a: WorkerAttempt,
-  o: { outputDir: string; logCapBytes: number | undefined; limits: ExecutorLimits },
-): Promise<AttemptOutcome> {
+export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promise<AttemptOutcome> {
   const t = a.task;
   if (t === undefined) {
     return { state: 'failed', error: { type: 'task', message: a.taskError ?? 'unreadable fleet task', retryable: false } };
@@ -56,9 +72,14 @@ export async function runClaimed(
     };
   }
   // The log fails the attempt, never the worker: the step is stopped and the failure kept.
-  const log = new AttemptLog(t.logPath, o.logCapBytes, () => {
+  const log = new AttemptLog(workerLogPath(t, o.logDir), o.logCapBytes, () => {
     if (!a.graceful.signal.aborted) a.graceful.abort('failed' satisfies AbortCause);
   });
+  const shipment = o.shipper?.open(t.runId, t.attemptId);
+  if (shipment) {
+    a.shipment = shipment;
+    log.shipTo(shipment);
+  }
   const startedAt = performance.now();
   const timer = t.timeoutMs === undefined ? undefined : setLongTimeout(t.timeoutMs, () => a.graceful.abort('timeout' satisfies AbortCause));
   let result: AttemptResult;

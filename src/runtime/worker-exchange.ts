@@ -6,7 +6,7 @@
  * instead of a completion and a claim. Also the fallback poll, and the load throttle that
  * decides whether a round claims.
  */
-import type { AttemptOutcome, ClaimedAttempt, CompleteAndClaimResult, CompletionItem, FleetStore } from '../store/index.js';
+import type { AttemptOutcome, ClaimedAttempt, CompleteAndClaimResult, CompletionItem, FleetStore, LogChunkInput } from '../store/index.js';
 import { coerceError } from '../shared/index.js';
 import type { LoadSample, WorkerEvent } from './worker-options.js';
 
@@ -71,10 +71,13 @@ export class Exchange {
     this.sync();
   }
 
-  /** Queues a completion for the next round, which also claims into the slot it frees. */
-  complete(attemptId: string, fence: number, outcome: AttemptOutcome): Promise<'applied' | 'discarded'> {
+  /**
+   * Queues a completion for the next round, which also claims into the slot it frees;
+   * `logChunks` (the attempt's last log bytes) are stored in the same statement.
+   */
+  complete(attemptId: string, fence: number, outcome: AttemptOutcome, logChunks?: LogChunkInput[]): Promise<'applied' | 'discarded'> {
     return new Promise((resolve, reject) => {
-      this.outbox.push({ item: { attemptId, fence, outcome }, resolve, reject });
+      this.outbox.push({ item: { attemptId, fence, outcome, ...(logChunks?.length ? { logChunks } : {}) }, resolve, reject });
       this.wake();
     });
   }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { AttemptOutcome, FleetStore } from '../store/index.js';
+import type { AttemptOutcome, FleetStore, LogStore } from '../store/index.js';
 import { WORKER_RETENTION_MS } from '../store/index.js';
 import { BatonError } from '../shared/index.js';
 
@@ -51,6 +51,17 @@ export interface WorkerOptions {
   id?: string;
   /** Folder for `$BATON_OUTPUT` files. @default a fresh folder under os.tmpdir(), removed on stop */
   outputDir?: string;
+  /**
+   * Folder of this worker's attempt logs, laid out as an engine's (`<run>/<step>.<n>.log`):
+   * the worker's own machine, not the coordinator's path, which another machine may not
+   * have or may not let it write. @default the path the coordinator chose (the task's `logPath`)
+   */
+  logDir?: string;
+  /**
+   * Where attempt logs are shipped as they are written (the store's `logs`, PostgreSQL),
+   * so other nodes can read them; see runtime/log-shipper.ts. @default not shipped
+   */
+  logs?: LogStore;
   /** Load sampler (tests). @default from os.loadavg / os.freemem */
   sampleLoad?: () => LoadSample;
   /** Called with what the worker does, for logs. Must not throw. */
@@ -62,7 +73,7 @@ export interface WorkerOptions {
  * (the "options compiled once" rule). `outputDir` stays optional: absent, the worker makes a
  * folder of its own and removes it on stop.
  */
-export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report'>> & Pick<WorkerOptions, 'outputDir' | 'report'>;
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'>> & Pick<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'>;
 
 /** Thrown for worker options that cannot work (no slot, a heartbeat not shorter than the lease). */
 export class WorkerOptionsError extends BatonError {
@@ -98,6 +109,8 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     sampleLoad: o.sampleLoad ?? defaultLoad,
     ...(o.outputDir !== undefined ? { outputDir: o.outputDir } : {}),
     ...(o.report !== undefined ? { report: o.report } : {}),
+    ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
+    ...(o.logs !== undefined ? { logs: o.logs } : {}),
   };
   if (!(c.slots >= 1)) throw new WorkerOptionsError(`slots must be at least 1, got ${c.slots}`);
   if (!(c.heartbeatMs > 0 && c.heartbeatMs < c.leaseMs)) {
@@ -144,6 +157,11 @@ export interface Worker {
   stop(): Promise<void>;
   /** Attempt ids running now. */
   running(): string[];
+  /**
+   * Log bytes this worker stored in `logs` so far (0 without it): the count behind a
+   * `baton_log_bytes_shipped_total` counter, for a process that exposes metrics.
+   */
+  readonly logBytesShipped: number;
 }
 
 /**

@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { AbortCause } from '../executors/index.js';
-import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore } from '../store/index.js';
+import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore, LogChunkInput } from '../store/index.js';
 import { errorMessage } from '../shared/index.js';
 import { formatMs } from './attempts.js';
 import { taskFromJson } from './fleet-task.js';
@@ -37,6 +37,7 @@ import type { AbandonCause, WorkerAttempt } from './worker-attempt.js';
 import { abandonedOutcome, runClaimed } from './worker-attempt.js';
 import { Exchange } from './worker-exchange.js';
 import { LeaseKeeper } from './worker-lease.js';
+import { LogShipper } from './log-shipper.js';
 import type { CompiledWorkerOptions, LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
 import { compileWorkerOptions, isTransientDbError } from './worker-options.js';
 
@@ -75,6 +76,7 @@ class FleetWorker implements Worker {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly exchange: Exchange;
   private readonly lease: LeaseKeeper;
+  private readonly shipper: LogShipper | undefined;
   private phase: WorkerPhase = 'new';
   private listener: FleetListener | undefined;
   private outputDir = '';
@@ -91,6 +93,9 @@ class FleetWorker implements Worker {
     this.heartbeatMs = o.heartbeatMs;
     this.graceMs = o.graceMs;
     this.id = o.id;
+    this.shipper = o.logs
+      ? new LogShipper({ logs: o.logs, onError: (e) => this.emit({ kind: 'error', message: `shipping logs: ${e.message} (retried; the log files keep everything)` }) })
+      : undefined;
     const sample = (): LoadSample => o.sampleLoad();
     this.exchange = new Exchange({
       id: this.id, fleet: this.fleet, slots: this.slots, tags: this.tags, leaseMs: this.leaseMs,
@@ -114,6 +119,10 @@ class FleetWorker implements Worker {
 
   running(): string[] {
     return [...this.attempts.keys()];
+  }
+
+  get logBytesShipped(): number {
+    return this.shipper?.shippedBytes ?? 0;
   }
 
   async start(): Promise<void> {
@@ -176,6 +185,7 @@ class FleetWorker implements Worker {
     for (const x of this.timers) clearInterval(x);
     this.timers.clear();
     await this.listener?.close();
+    await this.shipper?.close();
     await this.lease.settled();
     await this.fleet.setWorkerState(this.id, 'stopped').catch((e: unknown) => this.emit({ kind: 'error', message: `set stopped: ${errorMessage(e)}` }));
     if (this.ownOutputDir) rmSync(this.outputDir, { recursive: true, force: true });
@@ -227,29 +237,36 @@ class FleetWorker implements Worker {
       outputDir: this.outputDir,
       logCapBytes: this.o.logCapBytes,
       limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes },
+      logDir: this.o.logDir,
+      shipper: this.shipper,
     });
     a.ended = true;
+    // The log's last bytes go in the completion's statement: a reader who sees the end sees the whole log.
+    const final = a.shipment?.finish();
     if (a.abandoned) {
       // Reported once, not retried: the store discards it (recording `attempt-discarded`)
       // unless the lease is somehow still ours, when a retryable failure is right too.
       const detail = a.abandoned === 'stopped' ? 'worker stopped' : `no heartbeat for ${formatMs(this.leaseMs - this.heartbeatMs)}`;
-      await this.complete(a, abandonedOutcome(a.abandoned, this.id, detail), false);
+      if (await this.complete(a, abandonedOutcome(a.abandoned, this.id, detail), false, final?.chunks)) final?.stored();
       return;
     }
-    await this.complete(a, outcome, true);
+    if (await this.complete(a, outcome, true, final?.chunks)) final?.stored();
   }
 
-  /** Completes with the fence; retries transient errors with backoff while `retry` and not stopping. */
-  private async complete(a: WorkerAttempt, outcome: AttemptOutcome, retry: boolean): Promise<void> {
+  /**
+   * Completes with the fence; retries transient errors with backoff while `retry` and not
+   * stopping. Returns whether the statement went through (applied or discarded).
+   */
+  private async complete(a: WorkerAttempt, outcome: AttemptOutcome, retry: boolean, logChunks: LogChunkInput[] | undefined): Promise<boolean> {
     let delay = 100;
     for (;;) {
       try {
-        await this.exchange.complete(a.claim.id, a.claim.fence, outcome); // reported as `completed` by the exchange
-        return;
+        await this.exchange.complete(a.claim.id, a.claim.fence, outcome, logChunks); // reported as `completed` by the exchange
+        return true;
       } catch (e) {
         const give = !retry || ending(this.phase) || !isTransientDbError(e);
         this.emit({ kind: 'error', message: `complete ${a.claim.id}: ${errorMessage(e)}${give ? ' (given up: its lease expires and the attempt is retried)' : ''}` });
-        if (give) return;
+        if (give) return false;
         await sleep(delay);
         delay = Math.min(5_000, delay * 2);
       }

@@ -68,6 +68,11 @@ export interface ApiOptions {
   dataDir: string;
   /** The fleet (PostgreSQL): enables the workers routes. */
   fleet?: FleetStore;
+  /**
+   * Log bytes this process's worker shipped to the store so far (`Worker.logBytesShipped`):
+   * exposed as the counter `baton_log_bytes_shipped_total`. @default no such counter
+   */
+  logBytesShipped?: () => number;
   /** Folder that `uses` module paths of workflows registered through the API resolve from. @default process.cwd() */
   baseDir?: string;
   /**
@@ -104,9 +109,10 @@ export interface ApiOptions {
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped'>> {
   alerts: AlertService | undefined;
   fleet: FleetStore | undefined;
+  logBytesShipped: (() => number) | undefined;
   startRun: RunService['start'] | undefined;
   onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
@@ -145,6 +151,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     dataDir: o.dataDir,
     fleet: o.fleet,
     alerts: o.alerts,
+    logBytesShipped: o.logBytesShipped,
     baseDir: o.baseDir ?? process.cwd(),
     onRunQueued: o.runs ? (id) => o.runs!.startQueued(id) : () => undefined,
     onRunChanged: o.runs ? (id) => o.runs!.refresh(id) : () => undefined,

@@ -11,6 +11,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { PriorityRangeError, RerunSelectionError, ResumeError, RunHeldError, RunStateError } from '../runtime/index.js';
 import { ParamError, WorkflowValidationError } from '../workflow/index.js';
 import { BadCursorError, RunNotFoundError } from '../store/index.js';
+import { LogPatternError } from '../observe/index.js';
 import { BatonError, coerceError } from '../shared/index.js';
 
 /** A failure a route reports on purpose. */
@@ -60,6 +61,7 @@ function fromLibrary(e: unknown): ApiError | undefined {
   if (e instanceof ApiError) return e;
   if (e instanceof RunNotFoundError) return new ApiError(e.candidates.length > 1 ? 409 : 404, e.candidates.length > 1 ? 'ambiguous-run' : 'run-not-found', e.message, e.candidates.length ? { candidates: e.candidates } : undefined);
   if (e instanceof BadCursorError) return new ApiError(400, 'bad-cursor', e.message);
+  if (e instanceof LogPatternError) return new ApiError(400, e.code, e.message);
   if (e instanceof ParamError) return new ApiError(400, 'invalid-params', e.message, e.problems);
   if (e instanceof WorkflowValidationError) return new ApiError(400, 'invalid-workflow', e.message, e.errors);
   if (e instanceof ResumeError) return new ApiError(409, 'not-resumable', e.message);

@@ -204,3 +204,26 @@ export const SilenceMatcherSchema = z.object({ name: z.string().min(1), value: z
 export const SilenceSchema = z.object({
   id: z.string(), matchers: z.array(SilenceMatcherSchema), startsAt: ms, endsAt: ms, createdBy: z.string(), comment: z.string().optional(), createdAt: ms, expiredAt: ms.optional(),
 }).meta({ id: 'Silence' });
+
+/** `GET /runs/{id}/logs`: a search over a run's attempt logs. */
+export const LogSearchQuery = z.object({
+  q: z.string().min(1).max(1024).describe('what to look for: a plain substring, or with regex=true a JavaScript regular expression'),
+  regex: z.enum(['true', 'false']).default('false').describe('read q as a regular expression (refused with 400 bad-pattern when it does not compile)'),
+  ignoreCase: z.enum(['true', 'false']).default('false'),
+  step: z.string().optional().describe('only the attempts of this step'),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000).describe('matches at most'),
+});
+
+/** One line of a log that matched a search. */
+export const LogMatchSchema = z.object({
+  stepId: z.string(),
+  attempt: z.number().int().describe('the attempt number, from 1'),
+  line: z.number().int().describe("line number in the attempt's log, from 1"),
+  text: z.string().describe('the line as stored (secrets masked), without its newline; at most its first 4096 characters'),
+}).meta({ id: 'LogMatch' });
+
+/** The answer of a log search. */
+export const LogSearchSchema = z.object({
+  matches: z.array(LogMatchSchema),
+  truncated: z.boolean().describe('more lines matched than limit: only the first limit are given'),
+}).meta({ id: 'LogSearch' });

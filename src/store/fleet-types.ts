@@ -37,6 +37,7 @@
 import type { Failure } from '../core/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { AttemptRecord } from './types.js';
+import type { LogChunkInput } from './log-types.js';
 
 /** Lifecycle of a worker as stored: `draining` finishes what it holds and claims nothing new; `stopped` is gone. */
 export type WorkerState = 'active' | 'draining' | 'stopped';
@@ -222,6 +223,11 @@ export interface CompletionItem {
   /** The fence of the worker's claim. */
   fence: number;
   outcome: AttemptOutcome;
+  /**
+   * The attempt's log chunks not stored yet (its last bytes), stored in the statement that
+   * records the end: whoever reads the attempt ended finds its whole log (store/log-types.ts).
+   */
+  logChunks?: LogChunkInput[];
 }
 
 /** What `completeAndClaim` did. */

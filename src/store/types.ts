@@ -13,6 +13,7 @@ import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
 import type { AlertStore } from './alert-types.js';
+import type { LogStore } from './log-types.js';
 import { BatonError } from '../shared/index.js';
 
 /** What created a run (glossary: trigger). */
@@ -370,6 +371,11 @@ export interface Store {
   readonly api: ApiStore;
   /** Alerts, silences, notification groups and delivery jobs (observe/ evaluates and sends). */
   readonly alerts: AlertStore;
+  /**
+   * Attempt logs shipped to the store, readable from any node: PostgreSQL only. Absent on
+   * SQLite, where every attempt's log is a file beside the database (store/log-types.ts).
+   */
+  readonly logs?: LogStore;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */

@@ -86,6 +86,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search a run's logs
+         * @description Every attempt's log (of one step with `step`), read from this server's files or, for attempts a fleet worker ran elsewhere, from the chunks it shipped to the store; line by line, at most `limit` matches in attempt and line order. A line is searched in its first 4096 characters. A regex that does not compile is refused with 400 `bad-pattern`; one that backtracks past 2 s of matching with 400 `pattern-too-slow`.
+         */
+        get: operations["searchRunLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{id}/cancel": {
         parameters: {
             query?: never;
@@ -354,7 +374,7 @@ export interface paths {
         };
         /**
          * An attempt's log: a byte range, or a live tail
-         * @description Plain text. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends.
+         * @description Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).
          */
         get: operations["getAttemptLog"];
         put?: never;
@@ -867,6 +887,20 @@ export interface components {
             /** @description ms since the Unix epoch */
             expiredAt?: number;
         };
+        LogMatch: {
+            stepId: string;
+            /** @description the attempt number, from 1 */
+            attempt: number;
+            /** @description line number in the attempt's log, from 1 */
+            line: number;
+            /** @description the line as stored (secrets masked), without its newline; at most its first 4096 characters */
+            text: string;
+        };
+        LogSearch: {
+            matches: components["schemas"]["LogMatch"][];
+            /** @description more lines matched than limit: only the first limit are given */
+            truncated: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -1167,6 +1201,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    searchRunLogs: {
+        parameters: {
+            query: {
+                /** @description what to look for: a plain substring, or with regex=true a JavaScript regular expression */
+                q: string;
+                /** @description read q as a regular expression (refused with 400 bad-pattern when it does not compile) */
+                regex?: "true" | "false";
+                ignoreCase?: "true" | "false";
+                /** @description only the attempts of this step */
+                step?: string;
+                /** @description matches at most */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description run id or a unique prefix */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogSearch"];
                 };
             };
             /** @description Default Response */

@@ -4,7 +4,6 @@
  * from the durable event table, and attempt logs by byte range or as a live tail.
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html (event stream format, Last-Event-ID)
  */
-import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { FeedEvent, FeedFilter } from '../../store/index.js';
@@ -12,6 +11,7 @@ import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
 import { cursorBeyond, followEvents } from '../feed.js';
+import { readAttemptLog } from '../../observe/index.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 /** A comment line this often keeps proxies and clients from timing the stream out, ms. */
@@ -97,7 +97,7 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
       tags: ['runs'],
       operationId: 'getAttemptLog',
       summary: "An attempt's log: a byte range, or a live tail",
-      description: 'Plain text. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends.',
+      description: "Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).",
       params: z.object({ id: z.string(), step: z.string(), number: z.coerce.number().int().min(1) }),
       querystring: z.object({
         offset: z.coerce.number().int().min(0).default(0).describe('first byte'),
@@ -110,31 +110,12 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     const runId = await store.resolveRunId(req.params.id);
     const attempt = (await store.getAttempts(runId, req.params.step)).find((a) => a.number === req.params.number);
     if (!attempt) throw new ApiError(404, 'attempt-not-found', `run ${runId} has no attempt ${req.params.number} of step '${req.params.step}'`);
-    const path = attempt.logPath;
-    const readRange = async (offset: number, limit: number): Promise<{ text: Buffer; size: number }> => {
-      if (!path) return { text: Buffer.alloc(0), size: 0 };
-      let fh;
-      try {
-        fh = await open(path, 'r');
-      } catch {
-        return { text: Buffer.alloc(0), size: 0 }; // nothing logged yet, or the log lives on the worker that ran it
-      }
-      try {
-        const { size } = await fh.stat();
-        const len = Math.max(0, Math.min(limit, size - offset));
-        const buf = Buffer.alloc(len);
-        if (len) await fh.read(buf, 0, len, offset);
-        return { text: buf, size };
-      } finally {
-        await fh.close();
-      }
-    };
     if (req.query.follow === 'false') {
-      const { text, size } = await readRange(req.query.offset, req.query.limit);
+      const { text, size, next } = await readAttemptLog(store, attempt, req.query.offset, req.query.limit);
       return reply
         .header('content-type', 'text/plain; charset=utf-8')
         .header('x-log-size', String(size))
-        .header('x-log-next-offset', String(req.query.offset + text.length))
+        .header('x-log-next-offset', String(next))
         // The bytes as read, not re-encoded (a range may split a UTF-8 character): fastify
         // sends a Buffer as it is; the schema's string is what a client reads it as.
         .send(text as unknown as string);
@@ -146,16 +127,22 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     let open_ = true;
     req.raw.on('close', () => (open_ = false));
     while (open_) {
-      const { text } = await readRange(offset, LOG_MAX_BYTES);
-      if (text.length) {
-        await write(res, text);
-        offset += text.length;
+      const got = await readAttemptLog(store, attempt, offset, LOG_MAX_BYTES);
+      if (got.next > offset) {
+        await write(res, got.text);
+        offset = got.next;
         continue;
       }
+      // A fleet worker stores the log's last chunk before it reports the attempt's end, so
+      // once the attempt reads ended, one more read finds the rest.
       const current = (await store.getAttempts(runId, req.params.step)).find((a) => a.number === req.params.number);
       if (current?.state !== 'running') {
-        const rest = await readRange(offset, LOG_MAX_BYTES);
-        if (rest.text.length) await write(res, rest.text);
+        for (;;) {
+          const rest = await readAttemptLog(store, attempt, offset, LOG_MAX_BYTES);
+          if (rest.next <= offset) break;
+          await write(res, rest.text);
+          offset = rest.next;
+        }
         break;
       }
       await new Promise((r) => setTimeout(r, ctx.feedPollMs));

@@ -15,10 +15,11 @@ import { traceIdOf } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
+import { searchRunLogs } from '../../observe/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
-  CreateRunBody, ErrorSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
+  CreateRunBody, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
 } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
@@ -129,6 +130,22 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       steps: steps.map(({ runId: _r, ...s }) => ({ ...s, ...waited(s), ...(waiting.has(s.stepId) ? { waiting: waiting.get(s.stepId)! } : {}) })),
       attempts,
     };
+  });
+
+  app.get('/runs/:id/logs', {
+    config: viewer,
+    schema: {
+      tags: ['runs'], operationId: 'searchRunLogs', summary: "Search a run's logs",
+      description: "Every attempt's log (of one step with `step`), read from this server's files or, for attempts a fleet worker ran elsewhere, from the chunks it shipped to the store; line by line, at most `limit` matches in attempt and line order. A line is searched in its first 4096 characters. A regex that does not compile is refused with 400 `bad-pattern`; one that backtracks past 2 s of matching with 400 `pattern-too-slow`.",
+      params: RunParams, querystring: LogSearchQuery, response: { 200: LogSearchSchema, ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const q = req.query;
+    return searchRunLogs(store, id, {
+      pattern: q.q, regex: q.regex === 'true', ignoreCase: q.ignoreCase === 'true', limit: q.limit,
+      ...(q.step !== undefined ? { stepId: q.step } : {}),
+    });
   });
 
   app.post('/runs/:id/cancel', {

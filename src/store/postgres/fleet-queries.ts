@@ -288,9 +288,15 @@ export const FQ = {
    * for each claimed row); `limited_pools` as in `claimFast`.
    * $1 worker id, $2 tags (platform included), $3 max to claim, $4 lease_ms; completions as
    * arrays: $5 id, $6 fence, $7 state, $8 exit_code, $9 error (JSON text), $10 output (JSON text),
-   * $11 peak_rss_bytes, $12 cpu_ms.
+   * $11 peak_rss_bytes, $12 cpu_ms; log chunks of the completed attempts not stored yet, as
+   * arrays (migration 0010; stored with the end, so a reader who sees the end sees the whole
+   * log; a chunk already there stays): $13 attempt_id, $14 byte_offset, $15 run_id, $16 at, $17 bytes.
    */
   completeAndClaim: q('complete_and_claim', `WITH clock AS (SELECT baton_now_ms() AS now),
+    logged AS (
+      INSERT INTO attempt_log_chunks (attempt_id, byte_offset, run_id, at, bytes)
+        SELECT * FROM unnest($13::text[], $14::bigint[], $15::text[], $16::bigint[], $17::bytea[])
+        ON CONFLICT (attempt_id, byte_offset) DO NOTHING),
     u AS (
       SELECT * FROM unnest($5::text[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::float8[])
         AS u(id, fence, state, exit_code, error, output, peak_rss_bytes, cpu_ms)),

@@ -222,6 +222,7 @@ export class PgFleetStore implements FleetStore {
       items.map((i) => i.attemptId), items.map((i) => i.fence), items.map((i) => i.outcome.state),
       items.map((i) => i.outcome.exitCode ?? null), items.map((i) => json(i.outcome.error)), items.map((i) => json(i.outcome.output)),
       items.map((i) => i.outcome.peakRssBytes ?? null), items.map((i) => i.outcome.cpuMs ?? null),
+      ...logColumns(items),
     ]);
     const matched = new Set(parseJson<string[]>(rows[0]?.done_ids) ?? []);
     const results: ('applied' | 'discarded')[] = [];
@@ -390,4 +391,10 @@ function toCompleted(r: Row): CompletedAttempt {
   if (output !== undefined) a.output = output;
   if (r.claimed_by != null) a.claimedBy = r.claimed_by as string;
   return a;
+}
+
+/** The log chunks the completions carry, as the columns of `completeAndClaim` ($13..$17). */
+function logColumns(items: readonly CompletionItem[]): unknown[][] {
+  const chunks = items.flatMap((i) => i.logChunks ?? []);
+  return [chunks.map((c) => c.attemptId), chunks.map((c) => c.offset), chunks.map((c) => c.runId), chunks.map((c) => c.at), chunks.map((c) => c.bytes)];
 }

@@ -28,6 +28,8 @@ import { PgApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
 import type { AlertStore } from '../alert-types.js';
 import { postgresExecutor } from './sql-executor.js';
+import { PgLogStore } from './logs.js';
+import type { LogStore } from '../log-types.js';
 import { enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
@@ -80,10 +82,13 @@ export class PgStore implements Store {
   readonly api: PgApiStore;
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
+  /** {@inheritDoc Store.logs} */
+  readonly logs: LogStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
     this.alerts = new SqlAlertStore(postgresExecutor(pool));
+    this.logs = new PgLogStore(pool);
     // An idle connection that breaks (server restart, network) is dropped by the pool and
     // reported here; without a listener Node would crash the process. The next query opens
     // a new connection, or fails and its caller sees the error.
