@@ -85,6 +85,7 @@ const definition = z.looseObject({
   env: z.record(z.string(), z.string()),
   secrets: z.array(z.union([z.looseObject({ name: z.string(), env: z.string() }), z.looseObject({ name: z.string(), file: z.string() })])).optional(),
   webhook: z.looseObject({ secret: z.string(), toleranceSec: z.number().positive() }).optional(),
+  retention: z.looseObject({ runsMs: ms.optional(), eventsMs: ms.optional(), logsMs: ms.optional() }).optional(),
   schedules: z.array(schedule),
   steps: z.array(step),
 });

@@ -140,6 +140,16 @@ export interface BatchSpec {
   consolidate?: StepAction;
 }
 
+/** A workflow's compiled `retention:`, ms; an absent field follows the server's retention. */
+export interface RetentionSpec {
+  /** Finished runs older than this (by their end) are deleted with their step runs, attempts, events, batch groups and logs. */
+  runsMs?: number;
+  /** Events of finished runs older than this are deleted; the runs themselves stay. */
+  eventsMs?: number;
+  /** Attempt log files of finished runs older than this are deleted. */
+  logsMs?: number;
+}
+
 /** A compiled workflow. */
 export interface WorkflowSpec {
   /** The workflow's name: what runs, schedules and the API call it by. */
@@ -165,6 +175,12 @@ export interface WorkflowSpec {
   secrets?: SecretSpec[];
   /** How webhook requests for this workflow are signed; absent when it declares no `webhook`. */
   webhook?: WebhookSpec;
+  /**
+   * How long this workflow's finished runs, their events and their logs are kept, ms: each
+   * field given overrides the server's retention for this workflow's runs. Absent when the
+   * workflow declares no `retention`, so existing versions keep their hash.
+   */
+  retention?: RetentionSpec;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
   /** The steps, in definition order. */
