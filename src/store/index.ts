@@ -5,6 +5,8 @@
  */
 export * from './types.js';
 export * from './api-types.js';
+export * from './history-types.js';
+export type * from './retention-types.js';
 export { TOKEN_TOUCH_MS } from './api-rows.js';
 export { openSqliteStore, SqliteStore } from './sqlite/sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';

@@ -12,6 +12,8 @@ import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
+import type { HistoryStore } from './history-types.js';
+import type { RetentionStore } from './retention-types.js';
 import { BatonError } from '../shared/index.js';
 
 /** What created a run (glossary: trigger). */
@@ -367,6 +369,10 @@ export class RunNotFoundError extends BatonError {
 export interface Store {
   /** What the HTTP API reads and writes beyond running workflows (tokens, webhook deliveries, the event feed, run pages). */
   readonly api: ApiStore;
+  /** History summaries and the export of finished runs (`baton history`, `GET /history`). */
+  readonly history: HistoryStore;
+  /** Retention's bounded deletes and its leader lease (observe/retention.ts drives them). */
+  readonly retention: RetentionStore;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */

@@ -25,6 +25,8 @@ import {
 } from './batch.js';
 import { inTransaction, likePrefix, loadPg, MIGRATE_LOCK_KEY, pgTypes } from './dialect.js';
 import { PgApiStore } from './api.js';
+import { PgHistoryStore } from './history.js';
+import { PgRetentionStore } from './retention.js';
 import { enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
@@ -75,9 +77,15 @@ export class PgStore implements Store {
   private closing: Promise<void> | undefined;
   /** {@inheritDoc Store.api} */
   readonly api: PgApiStore;
+  /** {@inheritDoc Store.history} */
+  readonly history: PgHistoryStore;
+  /** {@inheritDoc Store.retention} */
+  readonly retention: PgRetentionStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
+    this.history = new PgHistoryStore(pool);
+    this.retention = new PgRetentionStore(pool);
     // An idle connection that breaks (server restart, network) is dropped by the pool and
     // reported here; without a listener Node would crash the process. The next query opens
     // a new connection, or fails and its caller sees the error.

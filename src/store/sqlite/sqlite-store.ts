@@ -22,6 +22,8 @@ import { RunNotFoundError, StoreUnsupportedError } from '../types.js';
 import type { BatchGroupRecord } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import { SqliteApiStore } from './api.js';
+import { SqliteHistoryStore } from './history.js';
+import { SqliteRetentionStore } from './retention.js';
 import type { Row } from '../rows.js';
 import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
@@ -66,6 +68,10 @@ export class SqliteStore implements Store {
   private readonly createRunTx: Database.Transaction<(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void>;
   /** {@inheritDoc Store.api} */
   readonly api: SqliteApiStore;
+  /** {@inheritDoc Store.history} */
+  readonly history: SqliteHistoryStore;
+  /** {@inheritDoc Store.retention} */
+  readonly retention: SqliteRetentionStore;
 
   constructor(
     private readonly db: Database.Database,
@@ -78,6 +84,8 @@ export class SqliteStore implements Store {
     this.commitTx = db.transaction((b: Batch) => this.applyBatch(b));
     this.createRunTx = db.transaction((run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => this.insertRun(run, steps, events));
     this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e), MIGRATIONS_DIR);
+    this.history = new SqliteHistoryStore(db);
+    this.retention = new SqliteRetentionStore(db);
   }
 
   private stmt(sql: string): Stmt {
