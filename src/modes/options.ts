@@ -5,6 +5,8 @@
  * themselves; inside `modes/` only {@link CompiledProcessOptions} travels.
  */
 import { dirname, resolve } from 'node:path';
+import type { Clock } from '../runtime/index.js';
+import { realClock } from '../runtime/index.js';
 import { BatonError } from '../shared/index.js';
 
 /**
@@ -45,6 +47,11 @@ export interface ProcessOptions {
   agingMs?: number;
   /** Connections of the fleet pool (PostgreSQL). @default 4 */
   fleetConnections?: number;
+  /**
+   * The process's time: its engine's timers and stamps, and the server's periodic work
+   * (retention). Tests pass a `VirtualClock`. @default the wall clock
+   */
+  clock?: Clock;
 }
 
 /** {@link ProcessOptions} with every default filled in and the fleet decided. */
@@ -65,6 +72,8 @@ export interface CompiledProcessOptions {
   agingMs: number;
   /** Connections of the fleet pool. */
   fleetConnections: number;
+  /** The process's time. */
+  clock: Clock;
 }
 
 /** Thrown for options that cannot make a process (a worker without PostgreSQL, a bad limit). */
@@ -95,6 +104,7 @@ export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions
     leaseMs: o.leaseMs ?? 15_000,
     agingMs: o.agingMs ?? 10_000,
     fleetConnections: o.fleetConnections ?? 4,
+    clock: o.clock ?? realClock,
   };
   for (const k of ['slots', 'leaseMs', 'agingMs', 'fleetConnections'] as const) {
     if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new ProcessOptionsError(`${k} must be a number above 0, got ${c[k]}`);
