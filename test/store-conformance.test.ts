@@ -15,6 +15,8 @@ import { tempDir } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, sql } from './pg-helpers.js';
 import type { FleetAttemptInput } from '../src/store/index.js';
+import { historyConformance } from './conformance-history.js';
+import { retentionConformance } from './conformance-retention.js';
 
 /** A holder is alive while its lease lasts (the runtime's holderAlive also asks whether its pid lives). */
 const byLease = (r: RunRecord, now: number): boolean => r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now;
@@ -480,6 +482,9 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       await create('r2', { trigger: 'retry', retryOf: 'r1', queuedAt: T0 });
       expect(await store.getRun('r2')).toStrictEqual(runRecord('r2', { trigger: 'retry', retryOf: 'r1', queuedAt: T0 }));
     });
+
+    historyConformance(test, () => store);
+    retentionConformance(test, () => store);
 
     it('commits 5,000 step runs, attempts and events in one call each', async () => {
       const n = 5000;

@@ -11,7 +11,7 @@ export { findInterrupted, waitUntilDue, startQueuedHere, startDueHere } from './
 export type { QueuedStart } from './embedded.js';
 export { RunLoop } from './run-loop.js';
 export type { RunLoopOptions, ServerReport } from './run-loop.js';
-export type { ServeOptions, RunningServer } from './server.js';
+export type { ServeOptions, ServeRetentionOptions, RunningServer } from './server.js';
 import type { BatonProcess } from './process.js';
 import type { RunningServer, ServeOptions } from './server.js';
 

@@ -5,6 +5,8 @@
  * themselves; inside `modes/` only {@link CompiledProcessOptions} travels.
  */
 import { dirname, resolve } from 'node:path';
+import type { Clock } from '../runtime/index.js';
+import { realClock } from '../runtime/index.js';
 import { BatonError } from '../shared/index.js';
 
 /**
@@ -50,6 +52,11 @@ export interface ProcessOptions {
    * configured by the `OTEL_*` variables. @default {@link tracesRequested}(process.env)
    */
   traces?: boolean;
+  /**
+   * The process's time: its engine's timers and stamps, and the server's periodic work
+   * (retention). Tests pass a `VirtualClock`. @default the wall clock
+   */
+  clock?: Clock;
 }
 
 /** {@link ProcessOptions} with every default filled in and the fleet decided. */
@@ -72,6 +79,8 @@ export interface CompiledProcessOptions {
   fleetConnections: number;
   /** Whether the engine's commits are exported as traces. */
   traces: boolean;
+  /** The process's time. */
+  clock: Clock;
 }
 
 /** Thrown for options that cannot make a process (a worker without PostgreSQL, a bad limit). */
@@ -103,6 +112,7 @@ export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions
     agingMs: o.agingMs ?? 10_000,
     fleetConnections: o.fleetConnections ?? 4,
     traces: o.traces ?? tracesRequested(process.env),
+    clock: o.clock ?? realClock,
   };
   for (const k of ['slots', 'leaseMs', 'agingMs', 'fleetConnections'] as const) {
     if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new ProcessOptionsError(`${k} must be a number above 0, got ${c[k]}`);

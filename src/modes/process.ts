@@ -116,7 +116,7 @@ function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | u
     engine() {
       // The one createEngine call of baton's processes (DESIGN.md, modes/).
       engine ??= createEngine({
-        store, dataDir: c.dataDir, slots: c.slots, leaseMs: c.leaseMs, agingMs: c.agingMs,
+        store, dataDir: c.dataDir, slots: c.slots, leaseMs: c.leaseMs, agingMs: c.agingMs, clock: c.clock,
         ...(fleet ? { fleet } : {}),
       });
       // Only a process that runs an engine pays for the SDK (`baton show` never does).

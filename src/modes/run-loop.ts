@@ -14,6 +14,7 @@ import type { AlertRecord, RunRecord, Store } from '../store/index.js';
 import type { FiredTick, RegistryReport } from '../triggers/index.js';
 import { Scheduler, WorkflowRegistry } from '../triggers/index.js';
 import { errorMessage } from '../shared/index.js';
+import type { PruneReport } from '../observe/index.js';
 
 /** What the server reports as it works; the CLI prints it. */
 export type ServerReport =
@@ -22,6 +23,8 @@ export type ServerReport =
   | { kind: 'started'; runId: string; workflow: string; resumed: boolean }
   | { kind: 'finished'; summary: RunSummary }
   | { kind: 'alert'; what: 'fired' | 'acknowledged' | 'resolved'; alert: AlertRecord }
+  /** A retention pass ended (modes/server.ts); skipped passes are not reported. */
+  | { kind: 'pruned'; report: PruneReport }
   | { kind: 'error'; message: string };
 
 /** Options of the server loop. */

@@ -16,6 +16,8 @@ import { buildApi } from '../server/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';
+import type { Prunable, PruneReport } from '../observe/index.js';
+import { Pruner, RetentionLoop, retentionAges } from '../observe/index.js';
 import { BATON_VERSION } from '../shared/index.js';
 import type { BatonConfig } from '../workflow/index.js';
 import type { AlertClock, Channel } from '../observe/index.js';
@@ -24,6 +26,29 @@ import { realClock } from '../runtime/index.js';
 
 /** How long a stopping server's worker lets the attempts it holds finish, ms. */
 const WORKER_GRACE_MS = 5_000;
+
+/**
+ * Retention of a server (observe/retention.ts): its ages and pace. Every field has a default;
+ * `{}` prunes by 30 days for every kind, a minute after start and every ten minutes.
+ */
+export interface ServeRetentionOptions {
+  /** Ages by kind, ms: `runs`, `events`, `logs`, `alerts`, and each extra kind's (`retentionAges` reads the config file's). @default 30 days each */
+  maxAgeMs?: Readonly<Record<string, number | undefined>>;
+  /** Other kinds to prune (alerts, …). @default [] */
+  extra?: readonly Prunable[];
+  /** Rows per transaction at most. @default 500 */
+  batchSize?: number;
+  /** Least real time between two batches, ms. @default 20 */
+  pauseMs?: number;
+  /** Also wait this many times as long as the last batch took. @default 4 */
+  idleRatio?: number;
+  /** Between passes, ms (from the end of one to the start of the next). @default 600000 */
+  intervalMs?: number;
+  /** From start to the first pass, ms. @default 60000 */
+  firstDelayMs?: number;
+  /** Each pass's report (skipped ones too); passes that ran also reach `ServeOptions.report` as `pruned`. Must not throw. */
+  report?: (r: PruneReport) => void;
+}
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics'> {
@@ -51,6 +76,12 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
   alertClock?: AlertClock;
   /** How often alerting reads the event feed when nothing wakes it, ms. @default 1000 */
   alertFeedMs?: number;
+  /**
+   * Prune old runs, events, logs and other kinds periodically on the process's clock, one
+   * server of a fleet at a time (the store's leader lease); `false` never prunes.
+   * @default {} (30 days for every kind)
+   */
+  retention?: ServeRetentionOptions | false;
 }
 
 /** A started server. */
@@ -73,6 +104,8 @@ export interface RunningServer {
   alerts: AlertService;
   /** Workflow files loaded at start. */
   loaded: { valid: number; invalid: number };
+  /** The retention loop; absent with `retention: false`. */
+  retention?: RetentionLoop;
   /** Stops the API and the trigger loop; runs in flight go on until `close`. */
   stop(): Promise<void>;
   /** Stops everything and closes the process (its engine too: interrupted runs are resumed by the next server; a store the caller opened stays open). */
@@ -177,13 +210,16 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
       throw e;
     }
   }
+  const retention = startRetention(proc, o);
   const stop = async (): Promise<void> => {
+    await retention?.stop();
     await http?.close();
     await triggers.stop();
     await alerts.stop();
   };
   return {
     engine, loop: triggers, loaded, stop, alerts,
+    ...(retention ? { retention } : {}),
     ...(worker ? { worker } : {}),
     ...(http ? { http } : {}),
     ...(address ? { address } : {}),
@@ -196,4 +232,37 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
       await proc.close();
     },
   };
+}
+
+/**
+ * The server's retention loop, on the process's clock, started (the first pass a minute from
+ * now); undefined with `retention: false`.
+ * @throws RetentionOptionsError for ages or a batch size that cannot work
+ */
+function startRetention(proc: BatonProcess, o: ServeOptions): RetentionLoop | undefined {
+  if (o.retention === false) return undefined;
+  const r = o.retention ?? {};
+  // The config file's `retention:` unless ages were given; resolved alerts are one more kind.
+  const maxAgeMs = r.maxAgeMs ?? (o.config?.retention ? retentionAges(o.config.retention) : undefined);
+  const alerts: Prunable = { kind: 'alerts', pruneBatch: (before, limit) => proc.store.alerts.prune(before, limit) };
+  const pruner = new Pruner({
+    store: proc.store, dataDir: proc.dataDir,
+    ...(maxAgeMs ? { maxAgeMs } : {}),
+    extra: [alerts, ...(r.extra ?? [])],
+    ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
+    ...(r.pauseMs !== undefined ? { pauseMs: r.pauseMs } : {}),
+    ...(r.idleRatio !== undefined ? { idleRatio: r.idleRatio } : {}),
+  });
+  const loop = new RetentionLoop({
+    store: proc.store, pruner, clock: proc.options.clock,
+    ...(r.intervalMs !== undefined ? { intervalMs: r.intervalMs } : {}),
+    ...(r.firstDelayMs !== undefined ? { firstDelayMs: r.firstDelayMs } : {}),
+    report: (rep) => {
+      r.report?.(rep);
+      if (rep.skipped === undefined) o.report({ kind: 'pruned', report: rep });
+    },
+    onError: (message) => o.report({ kind: 'error', message }),
+  });
+  loop.start();
+  return loop;
 }

@@ -8,6 +8,8 @@ export * from './api-types.js';
 export * from './alert-types.js';
 export { newAlertId } from './alert-sql.js';
 export type * from './log-types.js';
+export * from './history-types.js';
+export type * from './retention-types.js';
 export { TOKEN_TOUCH_MS } from './api-rows.js';
 export { openSqliteStore, SqliteStore } from './sqlite/sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';

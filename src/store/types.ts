@@ -14,6 +14,8 @@ import type { FleetAttemptInput } from './fleet-types.js';
 import type { ApiStore } from './api-types.js';
 import type { AlertStore } from './alert-types.js';
 import type { LogStore } from './log-types.js';
+import type { HistoryStore } from './history-types.js';
+import type { RetentionStore } from './retention-types.js';
 import { BatonError } from '../shared/index.js';
 
 /** What created a run (glossary: trigger). */
@@ -376,6 +378,10 @@ export interface Store {
    * SQLite, where every attempt's log is a file beside the database (store/log-types.ts).
    */
   readonly logs?: LogStore;
+  /** History summaries and the export of finished runs (`baton history`, `GET /history`). */
+  readonly history: HistoryStore;
+  /** Retention's bounded deletes and its leader lease (observe/retention.ts drives them). */
+  readonly retention: RetentionStore;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */

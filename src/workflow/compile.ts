@@ -8,7 +8,7 @@ import { parseDuration } from './duration.js';
 import { WorkflowValidationError } from './errors.js';
 import { fromZodIssue, toSpecError } from './issues.js';
 import type { Issue } from './issues.js';
-import type { BatchSpec, JsonObject, ParamSpec, Platform, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
+import type { BatchSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
 import { append, capIssues, checkBounds, MAX_ISSUES } from './limits.js';
 import { WorkflowSchema } from './schema.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
@@ -116,8 +116,17 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
   if (parsed.notify !== undefined) spec.notify = { on: parsed.notify.on, ...(parsed.notify.channels ? { channels: parsed.notify.channels } : {}) };
   if (parsed.webhook !== undefined) spec.webhook = { secret: parsed.webhook.secret, toleranceSec: parsed.webhook.toleranceSec ?? DEFAULT_WEBHOOK_TOLERANCE_SEC };
   if (parsed.timeout !== undefined) spec.timeoutMs = parseDuration(parsed.timeout);
+  if (parsed.retention !== undefined) spec.retention = compileRetention(parsed.retention);
   if (opts.sourcePath !== undefined) spec.sourcePath = resolve(opts.sourcePath);
   return spec;
+}
+
+function compileRetention(r: NonNullable<ParsedWorkflow['retention']>): RetentionSpec {
+  const out: RetentionSpec = {};
+  if (r.runs !== undefined) out.runsMs = parseDuration(r.runs);
+  if (r.events !== undefined) out.eventsMs = parseDuration(r.events);
+  if (r.logs !== undefined) out.logsMs = parseDuration(r.logs);
+  return out;
 }
 
 /** One authored `secrets` entry as a {@link SecretSpec}: a bare name reads the env var of that name. */

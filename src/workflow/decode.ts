@@ -88,6 +88,7 @@ const definition = z.looseObject({
   webhook: z.looseObject({ secret: z.string(), toleranceSec: z.number().positive() }).optional(),
   alerts: z.array(AlertRuleSchema).optional(),
   notify: RunNotifySchema.optional(),
+  retention: z.looseObject({ runsMs: ms.optional(), eventsMs: ms.optional(), logsMs: ms.optional() }).optional(),
   schedules: z.array(schedule),
   steps: z.array(step),
 });

@@ -83,6 +83,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'webhook' && path.length === 1) return KNOWN_KEYS.webhook;
   if (first === 'alerts' && typeof second === 'number') return alertKnownKeysAt(path.slice(2));
   if (first === 'notify' && path.length === 1) return ['on', 'channels'];
+  if (first === 'retention' && path.length === 1) return KNOWN_KEYS.retention;
   if (first === 'schedule' && (path.length === 1 || (path.length === 2 && typeof second === 'number'))) return KNOWN_KEYS.schedule;
   if (first === 'steps' && typeof second === 'number') {
     if (path.length === 2) return KNOWN_KEYS.step;

@@ -141,6 +141,16 @@ export interface BatchSpec {
   consolidate?: StepAction;
 }
 
+/** A workflow's compiled `retention:`, ms; an absent field follows the server's retention. */
+export interface RetentionSpec {
+  /** Finished runs older than this (by their end) are deleted with their step runs, attempts, events, batch groups and logs. */
+  runsMs?: number;
+  /** Events of finished runs older than this are deleted; the runs themselves stay. */
+  eventsMs?: number;
+  /** Attempt log files of finished runs older than this are deleted. */
+  logsMs?: number;
+}
+
 /** A compiled workflow. */
 export interface WorkflowSpec {
   /** The workflow's name: what runs, schedules and the API call it by. */
@@ -174,6 +184,12 @@ export interface WorkflowSpec {
   alerts?: ParsedAlertRule[];
   /** Post-run reports (`notify: { on: [failure] }`); absent when not asked. */
   notify?: { on: ('success' | 'failure' | 'cancelled')[]; channels?: string[] };
+  /**
+   * How long this workflow's finished runs, their events and their logs are kept, ms: each
+   * field given overrides the server's retention for this workflow's runs. Absent when the
+   * workflow declares no `retention`, so existing versions keep their hash.
+   */
+  retention?: RetentionSpec;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
   /** The steps, in definition order. */

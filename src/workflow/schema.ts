@@ -153,6 +153,17 @@ export const WebhookSchema = z.strictObject({
   toleranceSec: z.number({ error: toleranceError }).int({ error: toleranceError }).min(1, { error: toleranceError }).optional(),
 }, { error: 'webhook must be { secret: NAME, toleranceSec?: seconds }' });
 
+/**
+ * A workflow's `retention:` as written: how long its finished runs (with everything they
+ * hold), their events and their attempt logs are kept, overriding the server's `retention:`
+ * for this workflow's runs; what it leaves out follows the server's.
+ */
+export const WorkflowRetentionSchema = z.strictObject({
+  runs: duration.optional(),
+  events: duration.optional(),
+  logs: duration.optional(),
+}, { error: 'retention must be a map such as { runs: 90d, events: 7d, logs: 14d }' });
+
 /** A whole workflow as written in YAML/JSON or passed to `defineWorkflow`. */
 export const WorkflowSchema = z.strictObject({
   name: z.string({ error: 'name must be a string' })
@@ -173,6 +184,7 @@ export const WorkflowSchema = z.strictObject({
   /** Post-run reports. */
   notify: RunNotifySchema.optional(),
   schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),
+  retention: WorkflowRetentionSchema.optional(),
   steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
 });
 
@@ -202,4 +214,5 @@ export const KNOWN_KEYS = {
   batchAction: Object.keys(BatchActionSchema.shape),
   secret: ['name', 'env', 'file'],
   webhook: Object.keys(WebhookSchema.shape),
+  retention: Object.keys(WorkflowRetentionSchema.shape),
 } as const;

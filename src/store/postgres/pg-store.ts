@@ -30,6 +30,8 @@ import type { AlertStore } from '../alert-types.js';
 import { postgresExecutor } from './sql-executor.js';
 import { PgLogStore } from './logs.js';
 import type { LogStore } from '../log-types.js';
+import { PgHistoryStore } from './history.js';
+import { PgRetentionStore } from './retention.js';
 import { enqueueOn } from './fleet.js';
 import type { NamedQuery } from './queries.js';
 import { Q } from './queries.js';
@@ -84,11 +86,17 @@ export class PgStore implements Store {
   readonly alerts: AlertStore;
   /** {@inheritDoc Store.logs} */
   readonly logs: LogStore;
+  /** {@inheritDoc Store.history} */
+  readonly history: PgHistoryStore;
+  /** {@inheritDoc Store.retention} */
+  readonly retention: PgRetentionStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
     this.alerts = new SqlAlertStore(postgresExecutor(pool));
     this.logs = new PgLogStore(pool);
+    this.history = new PgHistoryStore(pool);
+    this.retention = new PgRetentionStore(pool);
     // An idle connection that breaks (server restart, network) is dropped by the pool and
     // reported here; without a listener Node would crash the process. The next query opens
     // a new connection, or fails and its caller sees the error.

@@ -25,6 +25,8 @@ import { SqliteApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
 import type { AlertStore } from '../alert-types.js';
 import { sqliteExecutor } from './sql-executor.js';
+import { SqliteHistoryStore } from './history.js';
+import { SqliteRetentionStore } from './retention.js';
 import type { Row } from '../rows.js';
 import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
@@ -71,6 +73,10 @@ export class SqliteStore implements Store {
   readonly api: SqliteApiStore;
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
+  /** {@inheritDoc Store.history} */
+  readonly history: SqliteHistoryStore;
+  /** {@inheritDoc Store.retention} */
+  readonly retention: SqliteRetentionStore;
 
   constructor(
     private readonly db: Database.Database,
@@ -84,6 +90,8 @@ export class SqliteStore implements Store {
     this.createRunTx = db.transaction((run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => this.insertRun(run, steps, events));
     this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e), MIGRATIONS_DIR);
     this.alerts = new SqlAlertStore(sqliteExecutor(db));
+    this.history = new SqliteHistoryStore(db);
+    this.retention = new SqliteRetentionStore(db);
   }
 
   private stmt(sql: string): Stmt {

@@ -1,0 +1,180 @@
+/**
+ * @module store/history-types
+ * What `baton history` and `GET /api/v1/history` read: per hour or day, how many runs
+ * ended in each state; per workflow and per step, how many ran, their median and 95th
+ * percentile durations and their failure rate; the steps that failed most; and the runs
+ * themselves with their steps, for export. Every figure is over the **runs that ended** in
+ * the window `[since, until)` (by `endedAt`), and over the step runs of those runs, so a
+ * figure never moves because events were pruned (retention keeps run and step rows longer
+ * than events, or as long). Every `Store` carries one as `store.history`; both compute the
+ * figures in SQL (PostgreSQL with `percentile_cont`; SQLite with window functions picking
+ * the same ranks), so they agree to the last digit (the conformance suite checks it).
+ */
+import type { RunState, StepRunState } from '../core/index.js';
+import type { Trigger } from './types.js';
+
+/** Size of a history bucket: an hour or a day, both aligned on UTC (epoch multiples). */
+export type HistoryBucketSize = 'hour' | 'day';
+
+/** Length of a bucket, ms. */
+export const BUCKET_MS: Readonly<Record<HistoryBucketSize, number>> = { hour: 3_600_000, day: 86_400_000 };
+
+/** Which runs a summary covers. */
+export interface HistoryQuery {
+  /** Runs that ended at or after this time, ms since the epoch. */
+  since: number;
+  /** Runs that ended before this time, ms since the epoch (usually now). */
+  until: number;
+  /** Bucket size of `buckets`. */
+  by: HistoryBucketSize;
+  /** Only runs of this workflow (by name). */
+  workflow?: string;
+}
+
+/** Runs that ended within one bucket, by final state. */
+export interface HistoryBucket {
+  /** The bucket's start, ms since the epoch (a UTC hour or day). */
+  start: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+/**
+ * Figures of one workflow's runs. Durations run from `startedAt` to `endedAt` (a run
+ * cancelled before it started counts, but has no duration). Percentiles are continuous
+ * (PostgreSQL's `percentile_cont`: linear between the two nearest ranks), ms, rounded to
+ * 0.001 ms; absent when no run has a duration.
+ */
+export interface WorkflowHistory {
+  workflow: string;
+  /** Runs that ended in the window: succeeded + failed + cancelled. */
+  runs: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** failed / (succeeded + failed): cancelled runs are neither; null when there are none of either. */
+  failureRate: number | null;
+  p50Ms?: number;
+  p95Ms?: number;
+}
+
+/**
+ * Figures of one step across the runs of its workflow that ended in the window. Only step
+ * runs that ended `succeeded` or `failed` count (skipped and cancelled ones did not run to
+ * an outcome). A step run's duration is its last attempt's, `startedAt` to `endedAt`.
+ */
+export interface StepHistory {
+  workflow: string;
+  stepId: string;
+  /** Step runs that ended succeeded or failed. */
+  count: number;
+  succeeded: number;
+  failed: number;
+  /** failed / count; null when count is 0 (never: such a step is not listed). */
+  failureRate: number | null;
+  p50Ms?: number;
+  p95Ms?: number;
+}
+
+/** A step that failed in the window, with its latest failure. */
+export interface FailingStep {
+  workflow: string;
+  stepId: string;
+  /** Step runs of it that ended `failed`. */
+  failures: number;
+  /** When the latest of them ended, ms since the epoch. */
+  lastFailureAt: number;
+  /** The latest failure's message, as stored (masked). */
+  lastError?: string;
+  /** The latest failure's type (`exit-code`, `timeout`, …). */
+  lastErrorType?: string;
+  /** The run of the latest failure. */
+  lastRunId: string;
+}
+
+/** Most failing steps a summary lists. */
+export const TOP_FAILING_STEPS = 10;
+/** Most steps a summary lists (by workflow, then definition order); `stepsTruncated` says when more ran. */
+export const MAX_HISTORY_STEPS = 1_000;
+
+/** A history summary (see the module comment). */
+export interface HistorySummary {
+  since: number;
+  until: number;
+  by: HistoryBucketSize;
+  workflow?: string;
+  /** Every bucket from the one holding `since` to the one holding `until - 1`, oldest first, empty ones included. */
+  buckets: HistoryBucket[];
+  /** By workflow name. */
+  workflows: WorkflowHistory[];
+  /** By workflow name, then the step's position in its definition; at most {@link MAX_HISTORY_STEPS}. */
+  steps: StepHistory[];
+  /** True when more steps ran than `steps` lists. */
+  stepsTruncated: boolean;
+  /** Most failures first, then the latest failure first; at most {@link TOP_FAILING_STEPS}. */
+  topFailing: FailingStep[];
+}
+
+/** One step run of an exported run (outputs are left out: they can be 1 MiB each). */
+export interface StepExport {
+  stepId: string;
+  position: number;
+  state: StepRunState;
+  attempts: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** endedAt - startedAt (its last attempt), ms. */
+  durationMs?: number;
+  reason?: string;
+  /** The failure's message, when it failed. */
+  error?: string;
+}
+
+/** One exported run with its step runs. */
+export interface RunExport {
+  id: string;
+  workflow: string;
+  version: string;
+  state: RunState;
+  trigger: Trigger;
+  createdAt: number;
+  startedAt?: number;
+  endedAt: number;
+  /** endedAt - startedAt, ms. */
+  durationMs?: number;
+  reason?: string;
+  /** In definition order. */
+  steps: StepExport[];
+}
+
+/** Which runs an export page holds: finished runs of the window, oldest end first. */
+export interface ExportQuery {
+  since: number;
+  until: number;
+  workflow?: string;
+  /** The `next` of the previous page. */
+  cursor?: string;
+  /** Runs per page. */
+  limit: number;
+}
+
+/** One page of exported runs; `next` is absent on the last page. */
+export interface ExportPage {
+  runs: RunExport[];
+  next?: string;
+}
+
+/** Most runs an export page holds. */
+export const MAX_EXPORT_PAGE = 500;
+
+/** The history part of a store. Every method rejects with the driver's error when the database fails. */
+export interface HistoryStore {
+  /** The summary of the runs that ended in `[q.since, q.until)`. */
+  summary(q: HistoryQuery): Promise<HistorySummary>;
+  /**
+   * Finished runs that ended in the window with their step runs, oldest end first (then id),
+   * one page. @throws BadCursorError for a cursor no page handed out
+   */
+  exportRuns(q: ExportQuery): Promise<ExportPage>;
+}
