@@ -4,8 +4,10 @@
  * with `LIMIT` in a subquery and deleted by `ctid`, one statement per table, so a batch is
  * a few round trips whatever the rows. Runs are read `FOR UPDATE` (retiring) or `FOR SHARE`
  * (walking) with `SKIP LOCKED`: a run someone is changing right now (an operator's re-run, a
- * cancel request) is left for a later pass instead of making either side wait. The lease
- * uses database time (`baton_now_ms()`), as every lease of the fleet.
+ * cancel request) is left for a later pass instead of making either side wait. Deletes
+ * commit with `synchronous_commit = off`: a batch lost in a crash of the database is done
+ * again by the next pass, and the engine's commits do not queue behind one WAL flush per
+ * batch. The lease uses database time (`baton_now_ms()`), as every lease of the fleet.
  */
 import type pg from 'pg';
 import type {
@@ -36,12 +38,20 @@ export class PgRetentionStore implements RetentionStore {
     return (await this.pool.query<Row>(sql, vals)).rows;
   }
 
+  /** Runs `fn` in a transaction that does not wait for its WAL flush at commit (see the module comment). */
+  private write<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query('SET LOCAL synchronous_commit = off');
+      return fn(c);
+    });
+  }
+
   async retireRuns(scope: PruneScope, limit: number): Promise<string[]> {
     const { where, vals } = scoped(scope, 1);
-    const rows = await this.rows(`WITH c AS (
+    const rows = await this.write(async (c) => (await c.query<Row>(`WITH c AS (
         SELECT r.id, r.workflow, r.ended_at FROM runs r WHERE ${where} ORDER BY r.ended_at, r.id LIMIT $${vals.length + 1} FOR UPDATE SKIP LOCKED),
       t AS (INSERT INTO retired_runs (run_id, workflow, ended_at, retired_at) SELECT id, workflow, ended_at, baton_now_ms() FROM c ON CONFLICT DO NOTHING)
-      DELETE FROM runs r USING c WHERE r.id = c.id RETURNING r.id, r.ended_at`, [...vals, limit]);
+      DELETE FROM runs r USING c WHERE r.id = c.id RETURNING r.id, r.ended_at`, [...vals, limit])).rows);
     return rows.sort((a, b) => Number(a.ended_at) - Number(b.ended_at) || String(a.id).localeCompare(String(b.id))).map((r) => r.id as string);
   }
 
@@ -55,13 +65,17 @@ export class PgRetentionStore implements RetentionStore {
 
   async deleteRetiredAttempts(ids: readonly string[]): Promise<number> {
     if (!ids.length) return 0;
-    const r = await this.pool.query('DELETE FROM attempts WHERE id = ANY($1::text[]) AND run_id IN (SELECT run_id FROM retired_runs)', [ids]);
-    return r.rowCount ?? 0;
+    return this.write(async (c) => (await c.query('DELETE FROM attempts WHERE id = ANY($1::text[]) AND run_id IN (SELECT run_id FROM retired_runs)', [ids])).rowCount ?? 0);
   }
 
   async dropRetired(runIds: readonly string[], limit: number): Promise<RetiredRowCounts> {
+<<<<<<< HEAD
     return inTransaction(this.pool, async (c) => {
       const out: RetiredRowCounts = { events: 0, stepRuns: 0, batchGroups: 0, webhookDeliveries: 0, logChunks: 0, runs: 0 };
+=======
+    return this.write(async (c) => {
+      const out: RetiredRowCounts = { events: 0, stepRuns: 0, batchGroups: 0, webhookDeliveries: 0, runs: 0 };
+>>>>>>> history
       let budget = limit;
       for (const t of CHILD_TABLES) {
         if (budget <= 0) break;
@@ -81,7 +95,7 @@ export class PgRetentionStore implements RetentionStore {
   }
 
   async pruneEvents(scope: PruneScope, after: RunCursor | undefined, limit: number): Promise<{ deleted: number; cursor?: RunCursor; done: boolean }> {
-    return inTransaction(this.pool, async (c) => {
+    return this.write(async (c) => {
       const runs = await walk(c, scope, after);
       if (!runs.length) return { deleted: 0, ...(after ? { cursor: after } : {}), done: true };
       const touched = (await c.query<Row>(`DELETE FROM events WHERE seq IN (
@@ -106,8 +120,7 @@ export class PgRetentionStore implements RetentionStore {
 
   async forgetLogs(attemptIds: readonly string[]): Promise<number> {
     if (!attemptIds.length) return 0;
-    const r = await this.pool.query('UPDATE attempts SET log_path = NULL WHERE id = ANY($1::text[]) AND log_path IS NOT NULL', [attemptIds]);
-    return r.rowCount ?? 0;
+    return this.write(async (c) => (await c.query('UPDATE attempts SET log_path = NULL WHERE id = ANY($1::text[]) AND log_path IS NOT NULL', [attemptIds])).rowCount ?? 0);
   }
 
   async countPrunable(scope: PruneScope): Promise<PrunableCounts> {
