@@ -69,13 +69,8 @@ export class PgRetentionStore implements RetentionStore {
   }
 
   async dropRetired(runIds: readonly string[], limit: number): Promise<RetiredRowCounts> {
-<<<<<<< HEAD
-    return inTransaction(this.pool, async (c) => {
-      const out: RetiredRowCounts = { events: 0, stepRuns: 0, batchGroups: 0, webhookDeliveries: 0, logChunks: 0, runs: 0 };
-=======
     return this.write(async (c) => {
-      const out: RetiredRowCounts = { events: 0, stepRuns: 0, batchGroups: 0, webhookDeliveries: 0, runs: 0 };
->>>>>>> history
+      const out: RetiredRowCounts = { events: 0, stepRuns: 0, batchGroups: 0, webhookDeliveries: 0, logChunks: 0, runs: 0 };
       let budget = limit;
       for (const t of CHILD_TABLES) {
         if (budget <= 0) break;
