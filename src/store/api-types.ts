@@ -67,7 +67,7 @@ export interface FeedFilter {
   workflow?: string;
   /** Only run transitions or only step transitions (a metrics reader needs the latter only). */
   type?: 'run' | 'step';
-  /** Only ends: runs reaching a final state and step runs leaving `running` (an attempt ended). What alerting reads. */
+  /** Only ends: runs reaching a final state, step runs leaving `running` (an attempt ended) or failing (also without an attempt: unclaimed, a missing secret). What alerting reads. */
   ends?: boolean;
 }
 
@@ -151,7 +151,7 @@ export interface ApiStore {
 }
 
 /** SQL of {@link FeedFilter.ends} over `events e` (the same in both dialects). */
-export const FEED_ENDS = "((e.type = 'run' AND e.to_state IN ('succeeded', 'failed', 'cancelled')) OR (e.type = 'step' AND e.from_state = 'running'))";
+export const FEED_ENDS = "((e.type = 'run' AND e.to_state IN ('succeeded', 'failed', 'cancelled')) OR (e.type = 'step' AND (e.from_state = 'running' OR e.to_state = 'failed')))";
 
 /** Encodes a page position (created time, id) as an opaque cursor. */
 export function encodeRunCursor(r: Pick<RunRecord, 'createdAt' | 'id'>): string {

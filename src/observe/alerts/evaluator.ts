@@ -116,7 +116,7 @@ export class Evaluator {
   /** Evaluates one committed event. */
   async onEvent(e: FeedEvent): Promise<void> {
     if (e.type === 'run' && (e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled')) return this.onRunEnded(e);
-    if (e.type === 'step' && e.stepId !== undefined && e.from === 'running') return this.onStep(e, e.stepId);
+    if (e.type === 'step' && e.stepId !== undefined && (e.from === 'running' || e.to === 'failed')) return this.onStep(e, e.stepId);
   }
 
   private async onRunEnded(e: FeedEvent): Promise<void> {
