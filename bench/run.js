@@ -3,6 +3,8 @@
 // Usage: npm run bench [-- --rounds 5 --only steps,chain,fanout,shell,rss,startup]
 // PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
 // HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
+// Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
+// 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,6 +144,11 @@ if (ONLY.includes('fleet')) {
 if (ONLY.includes('api')) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./api.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`bench/api.js exited ${r.status}`);
+}
+
+if (ONLY.includes('prune')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./prune.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/prune.js exited ${r.status}`);
 }
 
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));

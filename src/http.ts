@@ -12,4 +12,8 @@
  */
 export * from './server/index.js';
 export { serve } from './modes/index.js';
-export type { ServeOptions, RunningServer, ServerReport } from './modes/index.js';
+export type { ServeOptions, ServeRetentionOptions, RunningServer, ServerReport } from './modes/index.js';
+// Retention of a server: the config file's durations as ages, the kinds that plug in, what a pass did.
+export { retentionAges, DEFAULT_RETENTION_MS } from './observe/index.js';
+export type { Prunable, PruneCounts, PruneReport, RetentionHandle } from './observe/index.js';
+export type { PrunableCounts } from './store/index.js';

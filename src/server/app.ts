@@ -25,6 +25,7 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerHistoryRoutes } from './routes/history.js';
 import { transformDocument, transformRoute } from './openapi.js';
 import { BATON_VERSION } from '../shared/index.js';
 
@@ -183,7 +184,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       info: {
         title: 'baton API',
         version: BATON_VERSION,
-        description: 'Runs, workflows, schedules, workers and live events of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
+        description: 'Runs, workflows, schedules, workers, live events and run history of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
         license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },
       // `baton server`'s default address; clients pass their server's as the base URL.
@@ -215,6 +216,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     registerRunRoutes(scope, ctx);
     registerOpsRoutes(scope, ctx);
     registerEventRoutes(scope, ctx);
+    registerHistoryRoutes(scope, ctx);
     done();
   }, { prefix: API_PREFIX });
   await app.register((scope: ApiApp, _opts, done) => {
