@@ -4,6 +4,8 @@
 // PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
 // HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
 // Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
+// Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
+// 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
 // In-process cases assemble the process as `baton run` does (processOnStore), so OTEL_* variables
 // apply; --otlp starts a local OTLP/HTTP receiver (bench/otlp-sink.js) and points them at it.
@@ -159,6 +161,11 @@ if (ONLY.includes('alerts')) {
 if (ONLY.includes('api')) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./api.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`bench/api.js exited ${r.status}`);
+}
+
+if (ONLY.includes('prune')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./prune.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/prune.js exited ${r.status}`);
 }
 
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));

@@ -12,7 +12,7 @@
  */
 export * from './server/index.js';
 export { serve } from './modes/index.js';
-export type { ServeOptions, RunningServer, ServerReport } from './modes/index.js';
+export type { ServeOptions, ServeRetentionOptions, RunningServer, ServerReport } from './modes/index.js';
 // Extra /metrics series (`ApiOptions.metrics`, `ServeOptions.metrics`).
 export { scrapeGauge } from './observe/index.js';
 export type { GaugeSample, MetricsContributor } from './observe/index.js';
@@ -21,3 +21,7 @@ export { AlertService, createChannel, compileChannels } from './observe/index.js
 export type { AlertClock, AlertServiceOptions, SilenceInput, Channel, ChannelSpec, DeliveryOutcome, Notification } from './observe/index.js';
 export { loadConfigFile, findConfig } from './workflow/index.js';
 export type { BatonConfig } from './workflow/index.js';
+// Retention of a server: the config file's durations as ages, the kinds that plug in, what a pass did.
+export { retentionAges, DEFAULT_RETENTION_MS } from './observe/index.js';
+export type { Prunable, PruneCounts, PruneReport, RetentionHandle } from './observe/index.js';
+export type { PrunableCounts } from './store/index.js';

@@ -29,7 +29,7 @@ export type { ValidationResult } from './workflow/index.js';
 export { workflowVersion, toMermaid, parseDuration, decodeDefinition, DefinitionDecodeError } from './workflow/index.js';
 export type {
   WorkflowSpec, StepSpec, StepAction, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy,
-  ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec,
+  ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec,
 } from './workflow/index.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './workflow/index.js';
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './workflow/index.js';
@@ -57,6 +57,11 @@ export type {
   LogStore, LogChunk, LogChunkInput, LogChunkRead,
 } from './store/index.js';
 export type { ParsedAlertRule } from './workflow/index.js';
+// Run history: what `baton history` and GET /api/v1/history read (`store.history`).
+export type {
+  HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, FailingStep,
+  ExportQuery, ExportPage, RunExport, StepExport,
+} from './store/index.js';
 
 // Running workflows.
 export { createEngine, Engine, RunHeldError, ResumeError } from './runtime/index.js';

@@ -9,7 +9,7 @@ import type { Store } from '../src/index.js';
 import type { FleetStore, Role } from '../src/store/index.js';
 import { openSqliteStore } from '../src/index.js';
 import { createToken } from '../src/server/index.js';
-import type { RunningServer } from '../src/modes/index.js';
+import type { RunningServer, ServeRetentionOptions } from '../src/modes/index.js';
 import { processOnStore, serve } from '../src/modes/index.js';
 import { tempDir } from './helpers.js';
 
@@ -25,14 +25,16 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** Starts a server on a fresh SQLite store (or the `store` given) in a temp dir. */
-export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string } = {}): Promise<TestApi> {
+/** Starts a server on a fresh SQLite store (or the `store` given) in a temp dir; without retention unless `retention` says how. */
+export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions } = {}): Promise<TestApi> {
   const dir = tempDir('baton-api-');
   const store = o.store ?? openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
   const proc = processOnStore({ mode: 'server', store, dataDir: dir, ...(o.fleet ? { fleet: o.fleet } : {}) });
   const server = await serve(proc, {
     report: () => undefined, api: { host: '127.0.0.1', port: 0 }, pollMs: 200, feedPollMs: 100,
+    // Fixtures are dated in 2023 and the clock is real: a pass a minute in would prune them.
+    retention: o.retention ?? false,
     ...(o.env ? { env: o.env } : {}),
     ...(o.bodyLimitBytes ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
     ...(o.webhookRatePerMinute ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),

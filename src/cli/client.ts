@@ -8,8 +8,8 @@
  * @see src/server/routes/runs.ts and src/server/schemas.ts for the shapes.
  */
 import { z } from 'zod';
-import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AlertSchema, DeliverySchema, LogSearchSchema, RunDetailSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
+import { AlertEventSchema, AlertSchema, DeliverySchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
 import type { LogQuery, LogSearchResult } from '../observe/index.js';
 
 /** An alert's page: the alert, its events, its deliveries without their bodies. */
@@ -149,6 +149,21 @@ export class ApiClient {
       cursor = page.runs.length ? page.next : undefined;
     } while (cursor !== undefined && runs.length < want);
     return runs;
+  }
+
+  /** `GET /history`: the summary of the runs that ended within `since` (a duration such as `7d`). */
+  history(q: { since: string; by: HistoryBucketSize; workflow?: string }): Promise<HistorySummary> {
+    const p = new URLSearchParams({ since: q.since, by: q.by });
+    if (q.workflow !== undefined) p.set('workflow', q.workflow);
+    return this.json<HistorySummary>(HistorySchema, 'GET', `/history?${p.toString()}`);
+  }
+
+  /** `GET /history/runs`: one page of the runs that ended within `since`, with their step runs. */
+  exportRuns(q: { since: string; workflow?: string; cursor?: string; limit?: number }): Promise<ExportPage> {
+    const p = new URLSearchParams({ since: q.since, limit: String(q.limit ?? 500) });
+    if (q.workflow !== undefined) p.set('workflow', q.workflow);
+    if (q.cursor !== undefined) p.set('cursor', q.cursor);
+    return this.json<ExportPage>(RunExportPageSchema, 'GET', `/history/runs?${p.toString()}`);
   }
 
   /** A run (id or unique prefix) with its step runs and attempts. */

@@ -6,9 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCancel } from './commands/cancel.js';
 import { registerGraph } from './commands/graph.js';
+import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPause } from './commands/pause.js';
 import { registerPriority } from './commands/priority.js';
+import { registerPrune } from './commands/prune.js';
 import { registerResume } from './commands/resume.js';
 import { registerRetry } from './commands/retry.js';
 import { registerRun } from './commands/run.js';
@@ -37,7 +39,7 @@ const program = new Command('baton')
   .version(BATON_VERSION)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
   .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
-  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, logs, cancel, pause, resume, retry, priority, run')
+  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, logs, cancel, pause, resume, retry, priority, run, history')
   .option('--token <token>', 'API token for --server (env BATON_TOKEN)')
   .showHelpAfterError('(run baton --help for usage)')
   .exitOverride()
@@ -45,9 +47,9 @@ const program = new Command('baton')
 Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says otherwise.
 BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
-or change runs (runs, show, logs, cancel, pause, resume, retry, priority, run) go through that
-server's API, with the same output. validate and graph read files only; schedules, workers,
-token, server and worker work on a store and refuse --server.
+or change runs (runs, show, logs, cancel, pause, resume, retry, priority, run, history,
+alerts) go through that server's API, with the same output. validate and graph read files
+only; schedules, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
 server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
 default baton; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SDK_DISABLED=true turns it off); baton show
@@ -66,7 +68,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'validate', 'graph', 'alerts']);
+const REMOTE = new Set(['runs', 'show', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'history', 'validate', 'graph', 'alerts']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -89,6 +91,8 @@ registerAlerts(program, globals);
 registerWorker(program, globals);
 registerWorkers(program, globals);
 registerToken(program, globals);
+registerHistory(program, globals);
+registerPrune(program, globals);
 
 try {
   await program.parseAsync(process.argv);

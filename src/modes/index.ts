@@ -20,6 +20,7 @@ import type { RunningServer, ServeOptions } from './server.js';
  * (fastify and its plugins) loads on the first call, so commands that serve nothing do not
  * pay for it at start.
  * @throws the listen error (address in use, permission) after stopping what was started
+ * @throws RetentionOptionsError for `retention` ages or a batch size that cannot work
  */
 export async function serve(proc: BatonProcess, o: ServeOptions): Promise<RunningServer> {
   const { serve: start } = await import('./server.js');

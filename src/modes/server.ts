@@ -16,7 +16,7 @@ import { buildApi } from '../server/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';
-import type { Prunable, PruneReport } from '../observe/index.js';
+import type { Prunable, PruneReport, RetentionHandle } from '../observe/index.js';
 import { Pruner, RetentionLoop, retentionAges } from '../observe/index.js';
 import { BATON_VERSION } from '../shared/index.js';
 import type { BatonConfig } from '../workflow/index.js';
@@ -36,11 +36,11 @@ export interface ServeRetentionOptions {
   maxAgeMs?: Readonly<Record<string, number | undefined>>;
   /** Other kinds to prune (alerts, …). @default [] */
   extra?: readonly Prunable[];
-  /** Rows per transaction at most. @default 500 */
+  /** Rows per transaction at most. @default 200 */
   batchSize?: number;
   /** Least real time between two batches, ms. @default 20 */
   pauseMs?: number;
-  /** Also wait this many times as long as the last batch took. @default 4 */
+  /** Also wait this many times as long as the last batch took. @default 9 */
   idleRatio?: number;
   /** Between passes, ms (from the end of one to the start of the next). @default 600000 */
   intervalMs?: number;
@@ -105,7 +105,7 @@ export interface RunningServer {
   /** Workflow files loaded at start. */
   loaded: { valid: number; invalid: number };
   /** The retention loop; absent with `retention: false`. */
-  retention?: RetentionLoop;
+  retention?: RetentionHandle;
   /** Stops the API and the trigger loop; runs in flight go on until `close`. */
   stop(): Promise<void>;
   /** Stops everything and closes the process (its engine too: interrupted runs are resumed by the next server; a store the caller opened stays open). */
@@ -115,6 +115,7 @@ export interface RunningServer {
 /**
  * Starts the run loop and the API on a process (its engine, store and fleet).
  * @throws the listen error (address in use, permission) after stopping what was started.
+ * @throws RetentionOptionsError for `retention` ages or a batch size that cannot work, before anything starts.
  */
 export async function serve(proc: BatonProcess, o: ServeOptions): Promise<RunningServer> {
   const engine = proc.engine();
@@ -141,6 +142,8 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
 
 /** The run loop and the API; `serve` stops the worker and the process when this throws. */
 async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker: Worker | undefined): Promise<RunningServer> {
+  // Built first, so options that cannot work are refused before anything runs.
+  const retention = retentionLoop(proc, o);
   const alertSeries = alertMetrics(proc.store);
   const alerts = new AlertService({
     store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(), onDelivery: alertSeries.onDelivery,
@@ -210,7 +213,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
       throw e;
     }
   }
-  const retention = startRetention(proc, o);
+  retention?.start();
   const stop = async (): Promise<void> => {
     await retention?.stop();
     await http?.close();
@@ -235,11 +238,11 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
 }
 
 /**
- * The server's retention loop, on the process's clock, started (the first pass a minute from
- * now); undefined with `retention: false`.
+ * The server's retention loop on the process's clock, not started yet; undefined with
+ * `retention: false`.
  * @throws RetentionOptionsError for ages or a batch size that cannot work
  */
-function startRetention(proc: BatonProcess, o: ServeOptions): RetentionLoop | undefined {
+function retentionLoop(proc: BatonProcess, o: ServeOptions): RetentionLoop | undefined {
   if (o.retention === false) return undefined;
   const r = o.retention ?? {};
   // The config file's `retention:` unless ages were given; resolved alerts are one more kind.
@@ -263,6 +266,5 @@ function startRetention(proc: BatonProcess, o: ServeOptions): RetentionLoop | un
     },
     onError: (message) => o.report({ kind: 'error', message }),
   });
-  loop.start();
   return loop;
 }

@@ -18,4 +18,4 @@ export type { LogMatch, LogQuery, LogRange, LogSearchResult } from './logs.js';
 export { DEFAULT_RETENTION_MS, Pruner, RETENTION_KINDS, RetentionOptionsError, retentionAges } from './retention.js';
 export type { Prunable, PruneCounts, PruneReport, PrunerOptions } from './retention.js';
 export { leaseHolder, pruneUnderLease, RETENTION_LEASE, RetentionLoop } from './retention-loop.js';
-export type { LeasedPassOptions, RetentionLoopOptions } from './retention-loop.js';
+export type { LeasedPassOptions, RetentionHandle, RetentionLoopOptions } from './retention-loop.js';

@@ -79,8 +79,18 @@ export interface RetentionLoopOptions extends Omit<LeasedPassOptions, 'keepGoing
   onError?: (message: string) => void;
 }
 
+/** A server's retention loop as its owner sees it (`RunningServer.retention`). */
+export interface RetentionHandle {
+  /** The pass in flight, if any (tests wait on it after advancing the clock). */
+  readonly current: Promise<PruneReport | undefined> | undefined;
+  /** Runs a pass now, unless one is running (then waits for that one); undefined when it failed. */
+  runNow(): Promise<PruneReport | undefined>;
+  /** Stops arming passes; a pass in flight stops before its next batch. */
+  stop(): Promise<void>;
+}
+
 /** Runs retention passes periodically until stopped. */
-export class RetentionLoop {
+export class RetentionLoop implements RetentionHandle {
   private timer: CancelTimer | undefined;
   private stopped = false;
   private running: Promise<PruneReport | undefined> | undefined;

@@ -71,8 +71,9 @@ export interface PrunerOptions {
   /**
    * Rows per transaction at most. Runs are retired a tenth as many at a time: a run's row
    * carries about ten index entries and a tombstone, and costs about as much to delete as
-   * ten events (bench/prune.js measured 4 ms for 500 runs, 0.5 ms for 500 events, on SQLite).
-   * @default 500
+   * ten events (4 ms for 500 runs, 0.5 ms for 500 events, on SQLite). The default is what
+   * bench/prune.js found to keep a concurrent run's step latency p99 within 1.2x on both
+   * stores (500 let it reach 1.25x on PostgreSQL in some rounds). @default 200
    */
   batchSize?: number;
   /**
@@ -82,7 +83,8 @@ export interface PrunerOptions {
   pauseMs?: number;
   /**
    * Besides `pauseMs`, wait this many times as long as the last batch took, so pruning
-   * never takes more than 1 / (1 + ratio) of the database's (or the loop's) time. @default 9 (a tenth: measured by bench/prune.js, where 4 let a step's p99 rise by up to 22 % on PostgreSQL)
+   * never takes more than 1 / (1 + ratio) of the database's (or the loop's) time; bench/prune.js
+   * measured up to 1.22x a step's p99 on PostgreSQL with 4. @default 9 (a tenth)
    */
   idleRatio?: number;
 }
@@ -103,9 +105,11 @@ export interface PruneCounts {
 export interface PruneReport {
   /** When it started, ms since the epoch (the pruner's clock). */
   at: number;
+  /** True for a count of what a pass would delete ({@link Pruner.dryRun}). */
   dryRun: boolean;
   /** Set when the pass did nothing, and why (another process holds the lease). */
   skipped?: string;
+  /** What it deleted (or would delete), by kind. */
   counts: PruneCounts;
   /** Write transactions it ran. */
   batches: number;
@@ -175,7 +179,7 @@ export class Pruner {
       ages[kind] = age;
     }
     this.ages = ages;
-    this.batchSize = o.batchSize ?? 500;
+    this.batchSize = o.batchSize ?? 200;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new RetentionOptionsError(`retention batchSize must be an integer >= 1, got ${this.batchSize}`);
     this.retireBatch = Math.ceil(this.batchSize / 10);
     this.pauseMs = o.pauseMs ?? 20;

@@ -28,6 +28,7 @@ import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import type { AlertService } from '../observe/index.js';
+import { registerHistoryRoutes } from './routes/history.js';
 import { transformDocument, transformRoute } from './openapi.js';
 import { BATON_VERSION } from '../shared/index.js';
 
@@ -200,7 +201,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       info: {
         title: 'baton API',
         version: BATON_VERSION,
-        description: 'Runs, workflows, schedules, workers and live events of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
+        description: 'Runs, workflows, schedules, workers, live events and run history of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
         license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },
       // `baton server`'s default address; clients pass their server's as the base URL.
@@ -233,6 +234,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     registerOpsRoutes(scope, ctx);
     registerEventRoutes(scope, ctx);
     registerAlertRoutes(scope, ctx);
+    registerHistoryRoutes(scope, ctx);
     done();
   }, { prefix: API_PREFIX });
   await app.register((scope: ApiApp, _opts, done) => {

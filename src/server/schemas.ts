@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { RunState, StepRunState } from '../core/index.js';
 import { RUN_STATES, STEP_RUN_STATES } from '../core/index.js';
 import type { Trigger } from '../store/index.js';
-import { TRIGGERS } from '../store/index.js';
+import { MAX_EXPORT_PAGE, TRIGGERS } from '../store/index.js';
+import { checkDuration } from '../workflow/index.js';
 
 /** The body of every error response. */
 export const ErrorSchema = z.object({
@@ -227,3 +228,78 @@ export const LogSearchSchema = z.object({
   matches: z.array(LogMatchSchema),
   truncated: z.boolean().describe('more lines matched than limit: only the first limit are given'),
 }).meta({ id: 'LogSearch' });
+
+/** How far back a history window reaches: a duration text, checked as workflow durations are. */
+const sinceText = z.string().default('7d')
+  .superRefine((v, ctx) => {
+    const problem = checkDuration(v, false);
+    if (problem) ctx.addIssue({ code: 'custom', message: `since: ${problem.message}` });
+  })
+  .describe('how far back from now: a duration such as 24h, 7d or 30d (at most 365d); runs that ended since then count');
+
+/** `GET /history`. */
+export const HistoryQuerySchema = z.object({
+  workflow: z.string().min(1).optional().describe('only runs of this workflow'),
+  since: sinceText,
+  by: z.enum(['hour', 'day']).default('day').describe('bucket size of `buckets`, aligned on UTC'),
+});
+
+const count = z.number().int().min(0);
+const rate = z.number().min(0).max(1).nullable().describe('failed / (succeeded + failed); null when neither');
+const pct = (p: string) => z.number().optional().describe(`${p} duration, ms (continuous percentile); absent when none has a duration`);
+
+/** Runs that ended in one bucket. */
+export const HistoryBucketSchema = z.object({
+  start: ms.describe('the bucket\'s start (a UTC hour or day), ms since the Unix epoch'), succeeded: count, failed: count, cancelled: count,
+}).meta({ id: 'HistoryBucket' });
+
+/** One workflow's runs in a history window. */
+export const WorkflowHistorySchema = z.object({
+  workflow: z.string(), runs: count, succeeded: count, failed: count, cancelled: count, failureRate: rate, p50Ms: pct('median'), p95Ms: pct('95th percentile'),
+}).meta({ id: 'WorkflowHistory' });
+
+/** One step's runs (succeeded or failed) in a history window. */
+export const StepHistorySchema = z.object({
+  workflow: z.string(), stepId: z.string(), count, succeeded: count, failed: count, failureRate: rate, p50Ms: pct('median'), p95Ms: pct('95th percentile'),
+}).meta({ id: 'StepHistory' });
+
+/** A step that failed in a history window, with its latest failure. */
+export const FailingStepSchema = z.object({
+  workflow: z.string(), stepId: z.string(), failures: count, lastFailureAt: ms, lastRunId: z.string(),
+  lastError: z.string().optional(), lastErrorType: z.string().optional(),
+}).meta({ id: 'FailingStep' });
+
+/** A history summary: every figure is over the runs that ended in `[since, until)`. */
+export const HistorySchema = z.object({
+  since: ms, until: ms, by: z.enum(['hour', 'day']), workflow: z.string().optional(),
+  buckets: z.array(HistoryBucketSchema).describe('every bucket of the window, oldest first, empty ones included'),
+  workflows: z.array(WorkflowHistorySchema),
+  steps: z.array(StepHistorySchema).describe('by workflow, then definition order; at most 1,000'),
+  stepsTruncated: z.boolean().describe('more steps ran than `steps` lists'),
+  topFailing: z.array(FailingStepSchema).describe('most failures first, then the latest; at most 10'),
+}).meta({ id: 'History' });
+
+/** `GET /history/runs`. */
+export const HistoryExportQuery = z.object({
+  workflow: z.string().min(1).optional().describe('only runs of this workflow'),
+  since: sinceText,
+  cursor: z.string().optional().describe("the 'next' of the previous page"),
+  limit: z.coerce.number().int().min(1).max(MAX_EXPORT_PAGE).default(100),
+});
+
+/** A step run of an exported run (no output). */
+export const StepExportSchema = z.object({
+  stepId: z.string(), position: z.number().int(), state: z.enum(STEP_RUN_STATES as readonly [StepRunState, ...StepRunState[]]), attempts: z.number().int(),
+  startedAt: ms.optional(), endedAt: ms.optional(), durationMs: z.number().optional().describe('of its last attempt, ms'),
+  reason: z.string().optional(), error: z.string().optional().describe('the failure\'s message'),
+}).meta({ id: 'StepExport' });
+
+/** A finished run with its step runs, for export. */
+export const RunExportSchema = z.object({
+  id: z.string(), workflow: z.string(), version: z.string(), state: z.enum(RUN_STATES as readonly [RunState, ...RunState[]]),
+  trigger: z.enum(TRIGGERS as readonly [Trigger, ...Trigger[]]), createdAt: ms, startedAt: ms.optional(), endedAt: ms,
+  durationMs: z.number().optional(), reason: z.string().optional(), steps: z.array(StepExportSchema),
+}).meta({ id: 'RunExport' });
+
+/** A page of exported runs, oldest end first. */
+export const RunExportPageSchema = z.object({ runs: z.array(RunExportSchema), next: z.string().optional() }).meta({ id: 'RunExportPage' });

@@ -35,8 +35,11 @@ export interface HistoryQuery {
 export interface HistoryBucket {
   /** The bucket's start, ms since the epoch (a UTC hour or day). */
   start: number;
+  /** Runs that ended `succeeded` in the bucket. */
   succeeded: number;
+  /** Runs that ended `failed` in the bucket. */
   failed: number;
+  /** Runs that ended `cancelled` in the bucket. */
   cancelled: number;
 }
 
@@ -47,15 +50,21 @@ export interface HistoryBucket {
  * 0.001 ms; absent when no run has a duration.
  */
 export interface WorkflowHistory {
+  /** The workflow's name. */
   workflow: string;
   /** Runs that ended in the window: succeeded + failed + cancelled. */
   runs: number;
+  /** Runs that ended `succeeded`. */
   succeeded: number;
+  /** Runs that ended `failed`. */
   failed: number;
+  /** Runs that ended `cancelled`. */
   cancelled: number;
   /** failed / (succeeded + failed): cancelled runs are neither; null when there are none of either. */
   failureRate: number | null;
+  /** Median run duration, ms. */
   p50Ms?: number;
+  /** 95th percentile of run durations, ms. */
   p95Ms?: number;
 }
 
@@ -65,21 +74,29 @@ export interface WorkflowHistory {
  * an outcome). A step run's duration is its last attempt's, `startedAt` to `endedAt`.
  */
 export interface StepHistory {
+  /** The step's workflow, by name. */
   workflow: string;
+  /** The step's id. */
   stepId: string;
   /** Step runs that ended succeeded or failed. */
   count: number;
+  /** Step runs that ended `succeeded`. */
   succeeded: number;
+  /** Step runs that ended `failed`. */
   failed: number;
   /** failed / count; null when count is 0 (never: such a step is not listed). */
   failureRate: number | null;
+  /** Median duration of its last attempt, ms. */
   p50Ms?: number;
+  /** 95th percentile of the durations of its last attempt, ms. */
   p95Ms?: number;
 }
 
 /** A step that failed in the window, with its latest failure. */
 export interface FailingStep {
+  /** The step's workflow, by name. */
   workflow: string;
+  /** The step's id. */
   stepId: string;
   /** Step runs of it that ended `failed`. */
   failures: number;
@@ -100,9 +117,13 @@ export const MAX_HISTORY_STEPS = 1_000;
 
 /** A history summary (see the module comment). */
 export interface HistorySummary {
+  /** The window's start (inclusive), ms since the epoch. */
   since: number;
+  /** The window's end (exclusive), ms since the epoch. */
   until: number;
+  /** Bucket size of `buckets`. */
   by: HistoryBucketSize;
+  /** The workflow asked for, if the summary is of one. */
   workflow?: string;
   /** Every bucket from the one holding `since` to the one holding `until - 1`, oldest first, empty ones included. */
   buckets: HistoryBucket[];
@@ -118,14 +139,21 @@ export interface HistorySummary {
 
 /** One step run of an exported run (outputs are left out: they can be 1 MiB each). */
 export interface StepExport {
+  /** The step's id. */
   stepId: string;
+  /** Its index in the definition, from 0. */
   position: number;
+  /** Its final state. */
   state: StepRunState;
+  /** Tries it made. */
   attempts: number;
+  /** When its last attempt started, ms since the epoch. */
   startedAt?: number;
+  /** When it ended, ms since the epoch. */
   endedAt?: number;
   /** endedAt - startedAt (its last attempt), ms. */
   durationMs?: number;
+  /** Why it ended the way it did, beyond its state (`upstream-failed`, `timeout`…). */
   reason?: string;
   /** The failure's message, when it failed. */
   error?: string;
@@ -133,16 +161,25 @@ export interface StepExport {
 
 /** One exported run with its step runs. */
 export interface RunExport {
+  /** The run's id. */
   id: string;
+  /** The workflow's name. */
   workflow: string;
+  /** The workflow version it ran. */
   version: string;
+  /** Its final state. */
   state: RunState;
+  /** What created it. */
   trigger: Trigger;
+  /** ms since the epoch. */
   createdAt: number;
+  /** When it started, ms since the epoch; absent for a run cancelled before it started. */
   startedAt?: number;
+  /** When it ended, ms since the epoch. */
   endedAt: number;
   /** endedAt - startedAt, ms. */
   durationMs?: number;
+  /** Why it ended the way it did, beyond its state. */
   reason?: string;
   /** In definition order. */
   steps: StepExport[];
@@ -150,8 +187,11 @@ export interface RunExport {
 
 /** Which runs an export page holds: finished runs of the window, oldest end first. */
 export interface ExportQuery {
+  /** Runs that ended at or after this time, ms since the epoch. */
   since: number;
+  /** Runs that ended before this time, ms since the epoch. */
   until: number;
+  /** Only runs of this workflow. */
   workflow?: string;
   /** The `next` of the previous page. */
   cursor?: string;
@@ -161,7 +201,9 @@ export interface ExportQuery {
 
 /** One page of exported runs; `next` is absent on the last page. */
 export interface ExportPage {
+  /** The page's runs, oldest end first. */
   runs: RunExport[];
+  /** The cursor of the next page; absent on the last. */
   next?: string;
 }
 

@@ -34,15 +34,21 @@ export interface PruneScope {
  * (events, logs) go on after it instead of reading the runs they already emptied again.
  */
 export interface RunCursor {
+  /** The run's end, ms since the epoch. */
   endedAt: number;
+  /** The run's id (breaks ties of `endedAt`). */
   id: string;
 }
 
 /** Rows a {@link RetentionStore.dropRetired} call deleted, by table. */
 export interface RetiredRowCounts {
+  /** Events deleted. */
   events: number;
+  /** Step runs deleted. */
   stepRuns: number;
+  /** Batch groups deleted. */
   batchGroups: number;
+  /** Webhook deliveries deleted (a replayed delivery of a pruned run creates a new run). */
   webhookDeliveries: number;
   /** Shipped attempt log chunks (PostgreSQL; always 0 on SQLite, whose logs are files). */
   logChunks: number;
@@ -52,17 +58,25 @@ export interface RetiredRowCounts {
 
 /** An attempt as retention sees it: its id and its log file, if it has one. */
 export interface AttemptLog {
+  /** The attempt's id. */
   id: string;
+  /** Its run. */
   runId: string;
+  /** Its log file, while recorded. */
   logPath?: string;
 }
 
 /** What a store holds that a scope would prune, for `baton prune --dry-run`. */
 export interface PrunableCounts {
+  /** Finished runs. */
   runs: number;
+  /** Their step runs. */
   stepRuns: number;
+  /** Their attempts. */
   attempts: number;
+  /** Their events. */
   events: number;
+  /** Their batch steps' groups. */
   batchGroups: number;
   /** Attempts whose log path is still recorded (their files, where this node has them). */
   logFiles: number;

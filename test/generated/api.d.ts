@@ -505,6 +505,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs that ended since a time: by hour or day, per workflow and per step (count, p50/p95 duration, failure rate), the most failing steps */
+        get: operations["getHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs that ended since a time, with their step runs (no outputs), oldest end first, page by page */
+        get: operations["exportHistoryRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workflows": {
         parameters: {
             query?: never;
@@ -900,6 +934,105 @@ export interface components {
             matches: components["schemas"]["LogMatch"][];
             /** @description more lines matched than limit: only the first limit are given */
             truncated: boolean;
+        };
+        HistoryBucket: {
+            /** @description the bucket's start (a UTC hour or day), ms since the Unix epoch */
+            start: number;
+            succeeded: number;
+            failed: number;
+            cancelled: number;
+        };
+        WorkflowHistory: {
+            workflow: string;
+            runs: number;
+            succeeded: number;
+            failed: number;
+            cancelled: number;
+            /** @description failed / (succeeded + failed); null when neither */
+            failureRate: number | null;
+            /** @description median duration, ms (continuous percentile); absent when none has a duration */
+            p50Ms?: number;
+            /** @description 95th percentile duration, ms (continuous percentile); absent when none has a duration */
+            p95Ms?: number;
+        };
+        StepHistory: {
+            workflow: string;
+            stepId: string;
+            count: number;
+            succeeded: number;
+            failed: number;
+            /** @description failed / (succeeded + failed); null when neither */
+            failureRate: number | null;
+            /** @description median duration, ms (continuous percentile); absent when none has a duration */
+            p50Ms?: number;
+            /** @description 95th percentile duration, ms (continuous percentile); absent when none has a duration */
+            p95Ms?: number;
+        };
+        FailingStep: {
+            workflow: string;
+            stepId: string;
+            failures: number;
+            /** @description ms since the Unix epoch */
+            lastFailureAt: number;
+            lastRunId: string;
+            lastError?: string;
+            lastErrorType?: string;
+        };
+        History: {
+            /** @description ms since the Unix epoch */
+            since: number;
+            /** @description ms since the Unix epoch */
+            until: number;
+            /** @enum {string} */
+            by: "hour" | "day";
+            workflow?: string;
+            /** @description every bucket of the window, oldest first, empty ones included */
+            buckets: components["schemas"]["HistoryBucket"][];
+            workflows: components["schemas"]["WorkflowHistory"][];
+            /** @description by workflow, then definition order; at most 1,000 */
+            steps: components["schemas"]["StepHistory"][];
+            /** @description more steps ran than `steps` lists */
+            stepsTruncated: boolean;
+            /** @description most failures first, then the latest; at most 10 */
+            topFailing: components["schemas"]["FailingStep"][];
+        };
+        StepExport: {
+            stepId: string;
+            position: number;
+            /** @enum {string} */
+            state: "pending" | "queued" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
+            attempts: number;
+            /** @description ms since the Unix epoch */
+            startedAt?: number;
+            /** @description ms since the Unix epoch */
+            endedAt?: number;
+            /** @description of its last attempt, ms */
+            durationMs?: number;
+            reason?: string;
+            /** @description the failure's message */
+            error?: string;
+        };
+        RunExport: {
+            id: string;
+            workflow: string;
+            version: string;
+            /** @enum {string} */
+            state: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @enum {string} */
+            trigger: "manual" | "schedule" | "api" | "webhook" | "retry" | "parent";
+            /** @description ms since the Unix epoch */
+            createdAt: number;
+            /** @description ms since the Unix epoch */
+            startedAt?: number;
+            /** @description ms since the Unix epoch */
+            endedAt: number;
+            durationMs?: number;
+            reason?: string;
+            steps: components["schemas"]["StepExport"][];
+        };
+        RunExportPage: {
+            runs: components["schemas"]["RunExport"][];
+            next?: string;
         };
     };
     responses: never;
@@ -3012,6 +3145,115 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHistory: {
+        parameters: {
+            query?: {
+                /** @description only runs of this workflow */
+                workflow?: string;
+                /** @description how far back from now: a duration such as 24h, 7d or 30d (at most 365d); runs that ended since then count */
+                since?: string;
+                /** @description bucket size of `buckets`, aligned on UTC */
+                by?: "hour" | "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportHistoryRuns: {
+        parameters: {
+            query?: {
+                /** @description only runs of this workflow */
+                workflow?: string;
+                /** @description how far back from now: a duration such as 24h, 7d or 30d (at most 365d); runs that ended since then count */
+                since?: string;
+                /** @description the 'next' of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunExportPage"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, openCliProcess } from '../context.js';
 import { count, formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
+import { describePrune } from './prune.js';
 import { errorMessage } from '../../shared/index.js';
 
 /** `baton server`: fires schedules and delayed runs and executes runs, until stopped. */
@@ -32,6 +33,9 @@ no server ran follow each schedule's misfire policy, and delayed runs start once
 Several servers may share one PostgreSQL database (--database-url): each tick fires once.
 On PostgreSQL a server is also a fleet worker (one slot per CPU): it claims the attempts
 of the runs it and others coordinate, beside any baton worker processes.
+Retention: a minute after start and every 10 minutes, finished runs older than 30 days are
+deleted with their steps, attempts, events and logs (a workflow's retention: field sets its
+own ages), in small batches, by one server of those sharing a database at a time.
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
     .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
@@ -135,6 +139,12 @@ function print(r: ServerReport): void {
       return log(`run ${r.summary.id} ${r.summary.state}${r.summary.reason ? ` (${r.summary.reason})` : ''}`);
     case 'alert':
       return log(`alert ${r.what}: ${r.alert.rule} ${r.alert.id} (${r.alert.severity}): ${r.alert.summary}${r.what === 'fired' ? '' : ` (by ${(r.what === 'resolved' ? r.alert.resolvedBy : r.alert.acknowledgedBy) ?? 'system'})`}`);
+    case 'pruned': {
+      const c = r.report.counts;
+      // Quiet when there was nothing to prune: a pass runs every ten minutes.
+      if (!c.runs.runs && !c.runs.events && !c.runs.attempts && !c.events && !c.logs && !Object.values(c.extra).some(Boolean) && !r.report.warnings.length) return;
+      return log(`retention: ${describePrune(r.report).split('\n').join('; ')}`);
+    }
     case 'error':
       return log(`error: ${r.message}`);
   }

@@ -9,6 +9,8 @@ import type pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HistoryStore } from '../history-types.js';
+import type { RetentionStore } from '../retention-types.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,
@@ -87,9 +89,9 @@ export class PgStore implements Store {
   /** {@inheritDoc Store.logs} */
   readonly logs: LogStore;
   /** {@inheritDoc Store.history} */
-  readonly history: PgHistoryStore;
+  readonly history: HistoryStore;
   /** {@inheritDoc Store.retention} */
-  readonly retention: PgRetentionStore;
+  readonly retention: RetentionStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);

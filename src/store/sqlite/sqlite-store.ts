@@ -12,6 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScheduleSpec } from '../../workflow/index.js';
 import type { JsonObject } from '../../shared/index.js';
+import type { HistoryStore } from '../history-types.js';
+import type { RetentionStore } from '../retention-types.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
   TickFire, TickOutcome, WorkflowVersionRecord,
@@ -74,9 +76,9 @@ export class SqliteStore implements Store {
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
   /** {@inheritDoc Store.history} */
-  readonly history: SqliteHistoryStore;
+  readonly history: HistoryStore;
   /** {@inheritDoc Store.retention} */
-  readonly retention: SqliteRetentionStore;
+  readonly retention: RetentionStore;
 
   constructor(
     private readonly db: Database.Database,
