@@ -69,6 +69,30 @@ export interface FeedFilter {
   type?: 'run' | 'step';
   /** Only ends: runs reaching a final state, step runs leaving `running` (an attempt ended) or failing (also without an attempt: unclaimed, a missing secret). What alerting reads. */
   ends?: boolean;
+  /**
+   * With `ends`: what alerting may leave unread. Successful step ends that no rule can act
+   * on are skipped in the database (most of a big run's ends), and run creations are added
+   * (one per run) so the reader learns each run's version before its ends arrive.
+   */
+  quiet?: QuietEnds;
+}
+
+/**
+ * Successful step ends (`running → succeeded`) alerting need not read: those of runs of
+ * `versions`, of steps not in `openSteps`, with usage within the thresholds. Everything else
+ * of {@link FeedFilter.ends} is read. Thresholds absent: no rule of that kind applies.
+ */
+export interface QuietEnds {
+  /** Workflow versions whose runs alert only by the server's rules; empty: nothing is skipped. */
+  versions: readonly string[];
+  /** Step ids with an open alert (their ends clear it): always read. */
+  openSteps: readonly string[];
+  /** An end whose `peakRssBytes` is above this is read, bytes. */
+  maxMemoryBytes?: number;
+  /** An end whose `cpuMs / wallMs` is above this share of a core, over at least `cpuWindowMs`, is read. */
+  maxCpu?: number;
+  /** Shortest attempt a cpu rule judges, ms. */
+  cpuWindowMs: number;
 }
 
 /** Counts for metrics: runs by state over all runs kept, step runs by state in unfinished runs. */
@@ -152,6 +176,21 @@ export interface ApiStore {
 
 /** SQL of {@link FeedFilter.ends} over `events e` (the same in both dialects). */
 export const FEED_ENDS = "((e.type = 'run' AND e.to_state IN ('succeeded', 'failed', 'cancelled')) OR (e.type = 'step' AND (e.from_state = 'running' OR e.to_state = 'failed')))";
+
+/**
+ * SQL of {@link FeedFilter.quiet} over `events e JOIN runs r`, one text for both dialects:
+ * `json(field)` reads a number from `e.data` (0 when absent), `param(v)` binds a value and
+ * returns its placeholder.
+ */
+export function quietEndsSql(q: QuietEnds, json: (field: string) => string, param: (v: unknown) => string): string {
+  const created = "(e.type = 'run' AND e.from_state IS NULL)";
+  if (q.versions.length === 0) return `(${FEED_ENDS} OR ${created})`;
+  const skip = ["e.type = 'step'", "e.from_state = 'running'", "e.to_state = 'succeeded'", `r.version IN (${q.versions.map(param).join(', ')})`];
+  if (q.openSteps.length) skip.push(`e.step_id NOT IN (${q.openSteps.map(param).join(', ')})`);
+  if (q.maxMemoryBytes !== undefined) skip.push(`${json('peakRssBytes')} <= ${param(q.maxMemoryBytes)}`);
+  if (q.maxCpu !== undefined) skip.push(`NOT (${json('wallMs')} >= ${param(q.cpuWindowMs)} AND ${json('cpuMs')} > ${param(q.maxCpu)} * ${json('wallMs')})`);
+  return `((${FEED_ENDS} AND NOT (${skip.join(' AND ')})) OR ${created})`;
+}
 
 /** Encodes a page position (created time, id) as an opaque cursor. */
 export function encodeRunCursor(r: Pick<RunRecord, 'createdAt' | 'id'>): string {

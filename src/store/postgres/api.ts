@@ -16,7 +16,7 @@ import type { RunState, StepRunState } from '../../core/index.js';
 import type {
   ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
-import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-types.js';
+import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } from '../api-types.js';
 import type { WaitingStepGroup } from '../api-types.js';
 import { pendingMigrationFiles, tally, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
 import type { Row } from '../rows.js';
@@ -99,7 +99,12 @@ export class PgApiStore implements ApiStore {
       vals.push(filter.type);
       where.push(`e.type = $${vals.length}`);
     }
-    if (filter.ends) where.push(FEED_ENDS);
+    if (filter.ends && filter.quiet) {
+      where.push(quietEndsSql(filter.quiet, (f) => `COALESCE((e.data->>'${f}')::float8, 0)`, (v) => {
+        vals.push(v);
+        return `$${vals.length}`;
+      }));
+    } else if (filter.ends) where.push(FEED_ENDS);
     vals.push(limit);
     const rows = await this.rows(
       `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, r.workflow

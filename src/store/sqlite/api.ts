@@ -10,7 +10,7 @@ import type { RunState, StepRunState } from '../../core/index.js';
 import type {
   ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
-import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-types.js';
+import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } from '../api-types.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
@@ -101,7 +101,12 @@ export class SqliteApiStore implements ApiStore {
       where.push('e.type = ?');
       vals.push(filter.type);
     }
-    if (filter.ends) where.push(FEED_ENDS);
+    if (filter.ends && filter.quiet) {
+      where.push(quietEndsSql(filter.quiet, (f) => `COALESCE(json_extract(e.data, '$.${f}'), 0)`, (v) => {
+        vals.push(v);
+        return '?';
+      }));
+    } else if (filter.ends) where.push(FEED_ENDS);
     const rows = this.stmt(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
       .all(...vals, limit) as Row[];
     return rows.map((r) => ({ ...toEvent(r), cursor: String(r.seq as number), workflow: r.workflow as string }));
