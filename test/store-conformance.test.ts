@@ -81,6 +81,22 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.getWorkflow('v1')).toBeDefined();
     });
 
+    it('stores dashboard sessions: read back exactly, revoked once, deleted once expired or revoked', async () => {
+      await store.api.createToken({ id: 'tok000000001', name: 'n', role: 'operator', hash: 'h', createdAt: T0 });
+      const s = { id: 'a'.repeat(64), tokenId: 'tok000000001', csrfSecret: 'csrf-secret', createdAt: T0, expiresAt: T0 + 1000 };
+      await store.api.createSession(s);
+      await store.api.createSession({ ...s, id: 'b'.repeat(64), expiresAt: T0 + 5000 });
+      expect(await store.api.getSession(s.id)).toEqual(s);
+      expect(await store.api.getSession('c'.repeat(64))).toBeUndefined();
+      expect(await store.api.revokeSession(s.id, T0 + 10)).toBe(true);
+      expect(await store.api.revokeSession(s.id, T0 + 20)).toBe(false);
+      expect((await store.api.getSession(s.id))?.revokedAt).toBe(T0 + 10);
+      expect(await store.api.deleteSessions(T0 + 5)).toBe(0);
+      expect(await store.api.deleteSessions(T0 + 11)).toBe(1);
+      expect(await store.api.deleteSessions(T0 + 5001)).toBe(1);
+      expect(await store.api.getSession('b'.repeat(64))).toBeUndefined();
+    });
+
     it('round-trips a workflow version, keeps the first save of a version, and the JSON text as written', async () => {
       const def = { z: 1, a: { c: [1, 'two', null, true], b: 2.5 }, nul: 'a\u0000b', uni: 'é ✓' };
       await store.saveWorkflow(workflow('v2', { definition: def, sourcePath: '/flows/wf.yaml', createdAt: T0 + 1 }));

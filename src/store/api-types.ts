@@ -33,6 +33,24 @@ export interface TokenRecord {
   revokedAt?: number;
 }
 
+/**
+ * A dashboard session: an API token exchanged once for a cookie, so the browser never
+ * keeps the token. Only a hash of the cookie's secret is stored.
+ */
+export interface SessionRecord {
+  /** SHA-256 of the cookie's value, hex. */
+  id: string;
+  /** The token it was opened with: its role is the session's, and revoking it ends the session. */
+  tokenId: string;
+  /** What the session's CSRF tokens are made from and checked against (base64url). */
+  csrfSecret: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** ms since the epoch: the session is refused from then on. */
+  expiresAt: number;
+  revokedAt?: number;
+}
+
 /** Filters and page of {@link ApiStore.queryRuns}. Runs come newest first. */
 export interface RunQuery {
   workflow?: string;
@@ -148,6 +166,14 @@ export interface ApiStore {
   revokeToken(id: string, now: number): Promise<boolean>;
   /** Records use at most once a minute per token, so reads stay reads. */
   touchToken(id: string, now: number): Promise<void>;
+  /** Stores a new session. */
+  createSession(s: SessionRecord): Promise<void>;
+  /** The session with this id (revoked and expired ones included: the caller decides). */
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** Returns false when there is no such session or it was already revoked. */
+  revokeSession(id: string, now: number): Promise<boolean>;
+  /** Deletes sessions that expired or were revoked before `before` (ms since the epoch); returns how many. */
+  deleteSessions(before: number): Promise<number>;
   /** Runs matching `q`, newest first (created time, then id), one page. */
   queryRuns(q: RunQuery): Promise<RunPage>;
   /**
