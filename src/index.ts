@@ -59,7 +59,7 @@ export type {
 export type { ParsedAlertRule } from './workflow/index.js';
 // Run history: what `baton history` and GET /api/v1/history read (`store.history`).
 export type {
-  HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, FailingStep,
+  HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,
   ExportQuery, ExportPage, RunExport, StepExport,
 } from './store/index.js';
 

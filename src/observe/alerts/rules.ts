@@ -27,6 +27,12 @@ export const ALERT_DEFAULTS = {
   cpuWindowMs: 60_000,
   queuedTooLongMs: 30 * 60_000,
   maxQueued: 1000,
+  /** `p95Factor` reads the succeeded step runs of the last 30 days… */
+  p95WindowMs: 30 * 86_400_000,
+  /** …when there are at least 5 of them (fewer say little: only `after` applies then)… */
+  p95MinSamples: 5,
+  /** …and reads them again at most every 5 minutes per workflow (the sweep runs every 15 s). */
+  p95CacheMs: 5 * 60_000,
 } as const;
 
 /** A compiled rule. */
