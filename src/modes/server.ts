@@ -149,6 +149,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(), onDelivery: alertSeries.onDelivery,
     ...(o.config?.alerts ? { rules: o.config.alerts } : {}),
     ...(o.config?.defaultNotify ? { defaultNotify: o.config.defaultNotify } : {}),
+    ...(o.config?.defaultEscalate ? { defaultEscalate: o.config.defaultEscalate } : {}),
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
     ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
     report: (message) => o.report({ kind: 'error', message }),

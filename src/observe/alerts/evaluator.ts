@@ -24,7 +24,18 @@ const QUIET_VERSIONS = 200;
 /** Open alerts on more steps than this: every end is read (the list would cost more than it saves). */
 const QUIET_OPEN_STEPS = 500;
 
-const fmt = (ms: number): string => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+// Seconds below ten minutes: a p95 of 98 s read as "2 min" says too little.
+const fmt = (ms: number): string => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 600_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+
+/** The bound a running step run is held to, and which rule setting gave it. */
+interface StepLimit {
+  /** `after` (the rule's fixed bound) or `p95` (`p95Factor` × the step's p95 from history). */
+  threshold: 'after' | 'p95';
+  /** The bound, ms. */
+  ms: number;
+  /** The step's p95, ms, when `p95Factor` applied. */
+  p95Ms?: number;
+}
 
 /** A run's end, for post-run reports. */
 export interface RunEnded {
@@ -46,6 +57,8 @@ export class Evaluator {
   private requery = false;
   /** The next read's limit: small after a requery, doubling to {@link FEED_BATCH}. */
   private batch = FEED_BATCH_FIRST;
+  /** p95 of each step's succeeded runs by workflow, and when it was read (the process clock). */
+  private readonly p95s = new Map<string, { at: number; byStep: Map<string, { count: number; p95Ms: number }> }>();
 
   constructor(
     private readonly store: Store,
@@ -274,6 +287,32 @@ export class Evaluator {
     } else await this.clear(rule, subject, `${Math.round(rate * 100)} % of ${recent.length} runs failed`);
   }
 
+  /**
+   * The p95 duration of `stepId` of `workflow` from history, when it has enough samples;
+   * read once per workflow every `p95CacheMs`.
+   */
+  private async p95(workflow: string, stepId: string, now: number): Promise<number | undefined> {
+    let cached = this.p95s.get(workflow);
+    if (!cached || now - cached.at >= ALERT_DEFAULTS.p95CacheMs) {
+      const rows = await this.store.history.stepDurations(workflow, now - ALERT_DEFAULTS.p95WindowMs);
+      cached = { at: now, byStep: new Map(rows.map((r) => [r.stepId, { count: r.count, p95Ms: r.p95Ms }])) };
+      if (this.p95s.size > 500) this.p95s.clear();
+      this.p95s.set(workflow, cached);
+    }
+    const d = cached.byStep.get(stepId);
+    return d && d.count >= ALERT_DEFAULTS.p95MinSamples ? d.p95Ms : undefined;
+  }
+
+  /** The smaller of a step-duration rule's bounds that apply to this step: `after`, and `p95Factor` × p95. */
+  private async stepLimit(rule: AlertRule, workflow: string, stepId: string, now: number): Promise<StepLimit | undefined> {
+    let limit: StepLimit | undefined = rule.afterMs !== undefined ? { threshold: 'after', ms: rule.afterMs } : undefined;
+    if (rule.p95Factor !== undefined) {
+      const p95Ms = await this.p95(workflow, stepId, now);
+      if (p95Ms !== undefined && (limit === undefined || rule.p95Factor * p95Ms < limit.ms)) limit = { threshold: 'p95', ms: Math.round(rule.p95Factor * p95Ms), p95Ms };
+    }
+    return limit;
+  }
+
   /** The periodic part: what runs or waits too long, queue depth, failure rates as the window slides. */
   async sweep(): Promise<void> {
     const now = this.now();
@@ -293,9 +332,13 @@ export class Evaluator {
       if (!stepRules.length && !queueRules.length) continue;
       for (const s of await this.store.getStepRuns(run.id)) {
         for (const rule of stepRules) {
-          if (s.state === 'running' && s.startedAt !== undefined && rule.afterMs !== undefined && now - s.startedAt > rule.afterMs && this.rules.applicable([rule], 'step-duration', run.workflow, s.stepId).length) {
-            await this.fire(rule, { workflow: run.workflow, runId: run.id, stepId: s.stepId }, `step ${s.stepId} of ${run.workflow}/${run.id} has been running for ${fmt(now - s.startedAt)} (limit ${fmt(rule.afterMs)})`, { runningMs: now - s.startedAt });
-          }
+          if (s.state !== 'running' || s.startedAt === undefined || !this.rules.applicable([rule], 'step-duration', run.workflow, s.stepId).length) continue;
+          const limit = await this.stepLimit(rule, run.workflow, s.stepId, now);
+          if (limit === undefined || now - s.startedAt <= limit.ms) continue;
+          const why = limit.threshold === 'p95' ? ` = ${rule.p95Factor} × its p95 of ${fmt(limit.p95Ms!)}` : '';
+          await this.fire(rule, { workflow: run.workflow, runId: run.id, stepId: s.stepId },
+            `step ${s.stepId} of ${run.workflow}/${run.id} has been running for ${fmt(now - s.startedAt)} (limit ${fmt(limit.ms)}${why})`,
+            { runningMs: now - s.startedAt, threshold: limit.threshold, thresholdMs: limit.ms, ...(limit.p95Ms !== undefined ? { p95Ms: limit.p95Ms } : {}) });
         }
         for (const rule of queueRules) {
           if (s.state === 'queued' && s.queuedAt !== undefined && rule.afterMs !== undefined && now - s.queuedAt > rule.afterMs) {
