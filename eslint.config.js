@@ -84,6 +84,15 @@ export default tseslint.config(
     rules: { 'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: zones(file.split('/')[1] ?? '', allowed) }] },
   })),
   {
+    // The dashboard runs in the browser and reaches the server only over HTTP: types of the
+    // API come from the generated OpenAPI types, never from src/ (which would pull in zod and Node).
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/*', '../../../src/**'], message: 'the dashboard talks only to the HTTP API: take types from web/src/api/types.ts' }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },

@@ -6,6 +6,8 @@
  */
 export { createMetrics, scrapeGauge } from './metrics.js';
 export type { BatonMetrics, GaugeSample, MetricsContributor, MetricsOptions } from './metrics.js';
+export { QueueReader } from './queue.js';
+export type { QueueGroup } from './queue.js';
 export { startRunTraces, DEFAULT_SERVICE_NAME, TRACE_ATTRIBUTES } from './traces.js';
 export type { RunTraces, RunTracesOptions } from './traces.js';
 export * from './alerts/index.js';

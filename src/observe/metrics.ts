@@ -10,7 +10,8 @@
  * @see https://prometheus.io/docs/practices/naming/ (base units: seconds; `_total` only on counters)
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FeedEvent, FleetStore, Store, WaitingStepGroup } from '../store/index.js';
+import type { FeedEvent, FleetStore, Store } from '../store/index.js';
+import { QueueReader } from './queue.js';
 
 /** Step duration buckets, seconds: from a no-op handler to a night-long batch. */
 const DURATION_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600];
@@ -21,8 +22,6 @@ const DURATION_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3
 const UNPROMTOOL_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 /** Running steps remembered for their durations; beyond this the oldest are forgotten. */
 const MAX_TRACKED = 100_000;
-/** Workflow versions whose steps' pools and priorities are remembered (versions are immutable). */
-const MAX_VERSIONS = 256;
 
 /**
  * Series another part of baton adds to `/metrics` (alert rules, notification channels…):
@@ -146,21 +145,13 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
       this.set((await countsOnce()).lostAttempts);
     },
   });
-  const steps = new StepSettings(store);
+  const queue = new QueueReader(store);
   scrapeGauge({
     name: 'baton_queue_oldest_age_seconds', labelNames: ['pool', 'priority'],
     help: 'Seconds the longest-waiting step run has waited to start, by pool and effective priority (queued, or published and not claimed by a fleet worker).',
     read: async () => {
       const at = now();
-      const oldest = new Map<string, { pool: string; priority: number; queuedAt: number }>();
-      for (const g of await store.api.waitingSteps()) {
-        const s = await steps.of(g);
-        const priority = s.priority + g.runPriority;
-        const key = `${s.pool}\u0000${priority}`;
-        const seen = oldest.get(key);
-        if (!seen || g.oldestQueuedAt < seen.queuedAt) oldest.set(key, { pool: s.pool, priority, queuedAt: g.oldestQueuedAt });
-      }
-      return [...oldest.values()].map((w) => ({ labels: { pool: w.pool, priority: String(w.priority) }, value: Math.max(0, at - w.queuedAt) / 1000 }));
+      return (await queue.groups()).map((w) => ({ labels: { pool: w.pool, priority: String(w.priority) }, value: Math.max(0, at - w.oldestQueuedAt) / 1000 }));
     },
   })(registry);
   if (fleet) {
@@ -236,43 +227,4 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
       }
     },
   };
-}
-
-/** A step's pool (`''` without one) and priority, as its workflow version declares them. */
-interface StepSetting {
-  pool: string;
-  priority: number;
-}
-
-/**
- * Pools and priorities of steps, read from the stored definitions (the compiled JSON, not
- * decoded: two fields of each step are all a scrape needs) and kept per version, which is
- * immutable. A version gone from the store reads as no pool, priority 0.
- */
-class StepSettings {
-  private readonly versions = new Map<string, Promise<Map<string, StepSetting>>>();
-
-  constructor(private readonly store: Store) {}
-
-  async of(g: Pick<WaitingStepGroup, 'version' | 'stepId'>): Promise<StepSetting> {
-    let steps = this.versions.get(g.version);
-    if (!steps) {
-      if (this.versions.size >= MAX_VERSIONS) this.versions.clear();
-      steps = this.read(g.version);
-      this.versions.set(g.version, steps);
-      // A failed read is not remembered: the next scrape asks again.
-      steps.catch(() => this.versions.delete(g.version));
-    }
-    return (await steps).get(g.stepId) ?? { pool: '', priority: 0 };
-  }
-
-  private async read(version: string): Promise<Map<string, StepSetting>> {
-    const def = (await this.store.getWorkflow(version))?.definition as { steps?: { id?: unknown; pool?: unknown; priority?: unknown }[] } | undefined;
-    const out = new Map<string, StepSetting>();
-    for (const s of Array.isArray(def?.steps) ? def.steps : []) {
-      if (typeof s.id !== 'string') continue;
-      out.set(s.id, { pool: typeof s.pool === 'string' ? s.pool : '', priority: typeof s.priority === 'number' ? s.priority : 0 });
-    }
-    return out;
-  }
 }

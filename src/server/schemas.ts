@@ -168,6 +168,21 @@ export const WorkerSchema = z.object({
   load: z.object({ cpu: z.number(), mem: z.number(), slotsInUse: z.number().int(), throttled: z.boolean().optional() }).optional(),
 }).meta({ id: 'Worker' });
 
+/** Waiting step runs of one pool at one effective priority. */
+export const QueueGroupSchema = z.object({
+  pool: z.string().describe("the steps' pool; empty for steps without one"),
+  priority: z.number().int().describe("effective priority: the step's priority plus its run's"),
+  count: z.number().int().min(0).describe('step runs waiting'),
+  oldestQueuedAt: ms.describe('when the longest-waiting of them became ready'),
+  oldestAgeMs: z.number().min(0).describe('how long it has waited, ms'),
+}).meta({ id: 'QueueGroup' });
+
+/** The queue: step runs waiting to start, by pool and effective priority. */
+export const QueueSchema = z.object({
+  queued: z.number().int().min(0).describe('step runs queued (ready, waiting for a slot), as `baton_queue_depth`'),
+  groups: z.array(QueueGroupSchema).describe('step runs waiting (queued, or published and not claimed by a fleet worker) by pool and effective priority, highest priority first'),
+}).meta({ id: 'Queue' });
+
 /** An API token, never with its secret. */
 export const TokenSchema = z.object({
   id: z.string(), name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), createdAt: ms, lastUsedAt: ms.optional(), revokedAt: ms.optional(),

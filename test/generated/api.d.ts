@@ -276,6 +276,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The queue: step runs waiting to start, by pool and effective priority
+         * @description The same reading as `baton_queue_depth` and `baton_queue_oldest_age_seconds` of `/metrics`.
+         */
+        get: operations["getQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers": {
         parameters: {
             query?: never;
@@ -842,6 +862,24 @@ export interface components {
                 slotsInUse: number;
                 throttled?: boolean;
             };
+        };
+        QueueGroup: {
+            /** @description the steps' pool; empty for steps without one */
+            pool: string;
+            /** @description effective priority: the step's priority plus its run's */
+            priority: number;
+            /** @description step runs waiting */
+            count: number;
+            /** @description when the longest-waiting of them became ready */
+            oldestQueuedAt: number;
+            /** @description how long it has waited, ms */
+            oldestAgeMs: number;
+        };
+        Queue: {
+            /** @description step runs queued (ready, waiting for a slot), as `baton_queue_depth` */
+            queued: number;
+            /** @description step runs waiting (queued, or published and not claimed by a fleet worker) by pool and effective priority, highest priority first */
+            groups: components["schemas"]["QueueGroup"][];
         };
         Token: {
             id: string;
@@ -2134,6 +2172,62 @@ export interface operations {
                     "application/json": {
                         changed: string[];
                     };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
                 };
             };
             /** @description Default Response */

@@ -1,15 +1,16 @@
 /**
  * @module server/routes/ops
- * Schedules (list with next fire times, pause, resume), fleet workers (list, drain) and API
- * tokens (admin only).
+ * Schedules (list with next fire times, pause, resume), the queue by pool and priority, fleet
+ * workers (list, drain) and API tokens (admin only).
  */
 import { z } from 'zod';
 import { nextFireTimes } from '../../workflow/index.js';
 import { ROLES } from '../../store/index.js';
+import { QueueReader } from '../../observe/index.js';
 import type { TokenRecord } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
-import { ErrorSchema, ScheduleSchema, TokenSchema, WorkerSchema } from '../schemas.js';
+import { ErrorSchema, QueueSchema, ScheduleSchema, TokenSchema, WorkerSchema } from '../schemas.js';
 import { createToken } from '../tokens.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
@@ -53,6 +54,20 @@ export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
     app.post(`/schedules/:workflow/:name/${action}`, { config: { role: 'operator' }, schema: { ...schema, operationId: `${action}Schedule`, params: z.object({ workflow: z.string(), name: z.string() }) } },
       async (req) => handler(`${req.params.workflow}/${req.params.name}`));
   }
+
+  const queue = new QueueReader(store);
+  app.get('/queue', {
+    config: { role: 'viewer' },
+    schema: {
+      tags: ['workers'], operationId: 'getQueue', summary: 'The queue: step runs waiting to start, by pool and effective priority',
+      description: 'The same reading as `baton_queue_depth` and `baton_queue_oldest_age_seconds` of `/metrics`.',
+      response: { 200: QueueSchema, ...errors },
+    },
+  }, async () => {
+    const [counts, groups] = await Promise.all([store.api.countStates(), queue.groups()]);
+    const now = ctx.clock();
+    return { queued: counts.stepRuns.queued ?? 0, groups: groups.map((g) => ({ ...g, oldestAgeMs: Math.max(0, now - g.oldestQueuedAt) })) };
+  });
 
   app.get('/workers', {
     config: { role: 'viewer' },

@@ -1,0 +1,157 @@
+/**
+ * @module web/api/live
+ * The live feed wired into the query cache: step transitions patch the run they belong to
+ * at once (the DAG recolours without a request), and the resources an event changes are
+ * refetched, coalesced so a burst of events costs one request per resource. On a fresh
+ * connection (not a resumption) everything is refetched once, covering what happened
+ * before the stream opened; a resumed stream misses nothing, so nothing else is needed.
+ */
+import { createContext, useContext, useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import { EventFeed } from './feed.js';
+import type { FeedStatus } from './feed.js';
+import { keys } from './hooks.js';
+import type { FeedEvent, RunDetail, StepRunState } from './types.js';
+import { isStepDone } from './types.js';
+
+/** What the page knows of the feed. */
+export interface LiveState {
+  status: FeedStatus;
+  /** Events received since the page loaded. */
+  received: number;
+  /** The last event's id (`Last-Event-ID` of the next reconnection). */
+  lastEventId: string | undefined;
+}
+
+const LiveContext = createContext<LiveState>({ status: 'stopped', received: 0, lastEventId: undefined });
+/** Listeners of raw events (the run page's log tail reacts to attempt ends). */
+const listeners = new Set<(events: FeedEvent[]) => void>();
+
+/** Subscribes to the raw events of the live feed; returns the unsubscribe function. */
+export function subscribeEvents(fn: (events: FeedEvent[]) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Refetches query keys at most once per `ms` each, trailing: a burst of events, one request. */
+class Coalescer {
+  private readonly due = new Map<string, { key: QueryKey; timer: ReturnType<typeof setTimeout> }>();
+
+  constructor(private readonly queries: QueryClient) {}
+
+  soon(key: QueryKey, ms: number): void {
+    const id = JSON.stringify(key);
+    if (this.due.has(id)) return;
+    const timer = setTimeout(() => {
+      this.due.delete(id);
+      void this.queries.invalidateQueries({ queryKey: key });
+    }, ms);
+    this.due.set(id, { key, timer });
+  }
+
+  clear(): void {
+    for (const { timer } of this.due.values()) clearTimeout(timer);
+    this.due.clear();
+  }
+}
+
+/** Applies step transitions of one run to its cached detail, in order, in one cache write. */
+export function patchRunDetail(detail: RunDetail, events: readonly FeedEvent[]): RunDetail {
+  let steps = detail.steps;
+  let run = detail.run;
+  let index: Map<string, number> | undefined;
+  for (const e of events) {
+    if (e.type === 'run' && e.to) {
+      run = { ...run, state: e.to as RunDetail['run']['state'], ...(e.to === 'running' && run.startedAt === undefined ? { startedAt: e.at } : {}), ...(e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled' ? { endedAt: e.at } : {}) };
+      continue;
+    }
+    if (e.type !== 'step' || !e.stepId || !e.to) continue;
+    index ??= new Map(steps.map((s, i) => [s.stepId, i]));
+    const i = index.get(e.stepId);
+    if (i === undefined) continue;
+    if (steps === detail.steps) steps = [...steps];
+    const s = steps[i]!;
+    const to = e.to as StepRunState;
+    steps[i] = {
+      ...s, state: to,
+      ...(to === 'running' ? { startedAt: e.at, attempts: Math.max(s.attempts, 1) } : {}),
+      ...(isStepDone(to) ? { endedAt: e.at } : {}),
+    };
+  }
+  return steps === detail.steps && run === detail.run ? detail : { ...detail, run, steps };
+}
+
+/** Routes a batch of events to the cache. */
+function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEvent[]): void {
+  const byRun = new Map<string, FeedEvent[]>();
+  let runsChanged = false;
+  let ended = false;
+  let steps = false;
+  for (const e of events) {
+    const list = byRun.get(e.runId) ?? [];
+    list.push(e);
+    byRun.set(e.runId, list);
+    if (e.type === 'run' || e.type === 'priority' || e.type === 'run-paused' || e.type === 'run-resumed' || e.type === 'rerun' || e.type === 'retried' || e.type === 'cancel-requested') runsChanged = true;
+    if (e.type === 'run' && (e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled')) ended = true;
+    if (e.type === 'step') steps = true;
+    if (e.type === 'step' && e.to === 'failed') ended = true;
+  }
+  for (const [runId, list] of byRun) {
+    const key = keys.run(runId);
+    if (queries.getQueryData(key)) {
+      queries.setQueryData<RunDetail>(key, (d) => (d ? patchRunDetail(d, list) : d));
+      // attempts, outputs and errors come with the next read, at most every 1.5 s per run
+      later.soon(key, 1_500);
+    }
+  }
+  if (runsChanged) later.soon(keys.runs(), 500);
+  if (steps) later.soon(keys.queue, 1_000);
+  if (ended) {
+    later.soon(keys.history(), 2_000);
+    later.soon(keys.alerts(), 1_000);
+    later.soon(['alert'], 1_000);
+  }
+}
+
+/** Runs the live feed while mounted (inside a signed-in session) and gives its state to {@link useLive}. */
+export function LiveProvider({ children }: { children: ReactNode }): ReactNode {
+  const queries = useQueryClient();
+  const [state, setState] = useState<LiveState>({ status: 'connecting', received: 0, lastEventId: undefined });
+
+  useEffect(() => {
+    const later = new Coalescer(queries);
+    let received = 0;
+    const feed = new EventFeed({
+      onEvents(events) {
+        received += events.length;
+        apply(queries, later, events);
+        for (const fn of listeners) fn(events);
+        setState({ status: feed.currentStatus, received, lastEventId: feed.lastEventId });
+      },
+      onStatus(status, { resumed }) {
+        if (status === 'open' && !resumed) void queries.invalidateQueries();
+        setState({ status, received, lastEventId: feed.lastEventId });
+      },
+      onUnauthenticated() {
+        void queries.invalidateQueries();
+      },
+    });
+    feed.start();
+    const wake = (): void => feed.reconnect();
+    window.addEventListener('online', wake);
+    return () => {
+      window.removeEventListener('online', wake);
+      feed.stop();
+      later.clear();
+    };
+  }, [queries]);
+
+  return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
+}
+
+/** The live feed's state. */
+export function useLive(): LiveState {
+  return useContext(LiveContext);
+}

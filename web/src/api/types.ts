@@ -1,0 +1,117 @@
+/**
+ * @module web/api/types
+ * The API's wire shapes as the dashboard reads them: the types openapi-typescript generates
+ * from the server's OpenAPI document (itself built from the zod schemas of
+ * `src/server/schemas.ts`), so a changed route breaks this build, not a page. Types only:
+ * nothing of the server reaches the bundle.
+ */
+import type { components, paths } from '../../../test/generated/api.js';
+
+export type { paths };
+type Schemas = components['schemas'];
+
+/** A run (DESIGN.md glossary); times are ms since the epoch. */
+export type Run = Schemas['Run'];
+/** A run's state. */
+export type RunState = Run['state'];
+/** What created a run. */
+export type Trigger = Run['trigger'];
+/** A step inside a run. */
+export type StepRun = Schemas['StepRun'];
+/** A step run's state. */
+export type StepRunState = StepRun['state'];
+/** One try of a step run. */
+export type Attempt = Schemas['Attempt'];
+/** A stored, shown failure. */
+export type Failure = Schemas['Failure'];
+/** A run with its step runs and attempts. */
+export type RunDetail = Schemas['RunDetail'];
+/** A page of runs with the cursor of the next one. */
+export type RunPage = Schemas['RunPage'];
+/** A workflow name with its newest version. */
+export type WorkflowSummary = Schemas['WorkflowSummary'];
+/** One stored version of a workflow (its compiled definition). */
+export type WorkflowVersion = Schemas['WorkflowVersion'];
+/** A schedule with its next fire times. */
+export type Schedule = Schemas['Schedule'];
+/** A fleet worker and its load. */
+export type Worker = Schemas['Worker'];
+/** An alert. */
+export type Alert = Schemas['Alert'];
+/** An alert's state. */
+export type AlertState = Alert['state'];
+/** One change of an alert. */
+export type AlertEvent = Schemas['AlertEvent'];
+/** A delivery of a notification to a channel. */
+export type Delivery = Schemas['Delivery'];
+/** A silence. */
+export type Silence = Schemas['Silence'];
+/** The answer of a log search. */
+export type LogSearch = Schemas['LogSearch'];
+/** One matching log line. */
+export type LogMatch = Schemas['LogMatch'];
+/** A history summary over a window. */
+export type History = Schemas['History'];
+/** A finished run as exported, with its step runs. */
+export type RunExport = Schemas['RunExport'];
+
+/** Roles of API tokens and sessions, weakest first. */
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** All run states, in lifecycle order. */
+export const RUN_STATES: readonly RunState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+/** All triggers. */
+export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'];
+/** All step run states. */
+export const STEP_RUN_STATES: readonly StepRunState[] = ['pending', 'queued', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled'];
+
+/** Whether a run state is final. */
+export function isRunDone(state: RunState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
+
+/** Whether a step run state is final. */
+export function isStepDone(state: StepRunState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'skipped' || state === 'cancelled';
+}
+
+/** Whether `role` may do what `needed` may (viewer < operator < admin). */
+export function roleAllows(role: Role | undefined, needed: Role): boolean {
+  const rank = { viewer: 0, operator: 1, admin: 2 } as const;
+  return role !== undefined && rank[role] >= rank[needed];
+}
+
+/**
+ * An event of the live feed (`GET /api/v1/events`): a state change with its workflow.
+ * `type` is `run` or `step` for transitions (`from`, `to`), else `attempt`,
+ * `cancel-requested`, `run-paused`, `run-resumed`, `rerun`, `priority`, `retried`…
+ */
+export interface FeedEvent {
+  seq: number;
+  runId: string;
+  stepId?: string;
+  attemptId?: string;
+  type: string;
+  from?: string;
+  to?: string;
+  /** ms since the epoch. */
+  at: number;
+  workflow: string;
+  data?: Record<string, unknown>;
+}
+
+/** The session of a signed-in browser (`/api/v1/session`); the token itself never reaches the page. */
+export interface Session {
+  role: Role;
+  /** The token's name. */
+  name: string;
+  /** ms since the epoch. */
+  expiresAt: number;
+  /** Sent back as `X-CSRF-Token` on every state-changing request. */
+  csrfToken: string;
+}
+
+/** The queue: depth and waiting step runs by pool and effective priority (`GET /api/v1/queue`). */
+export type Queue = Schemas['Queue'];
+/** Waiting step runs of one pool at one effective priority. */
+export type QueueGroup = Schemas['QueueGroup'];

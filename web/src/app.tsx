@@ -1,0 +1,105 @@
+/**
+ * @module web/app
+ * The app: the query cache, the session, and — once signed in — the live feed, the layout
+ * and the pages (the run page, with React Flow, loads on demand).
+ */
+import { lazy, Suspense, useState } from 'react';
+import type { ReactNode } from 'react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { BrowserRouter, NavLink, Route, Routes } from 'react-router';
+import { SessionProvider, useSession } from './api/session.js';
+import { LiveProvider, useLive } from './api/live.js';
+import { ApiError } from './api/client.js';
+import { LoginPage } from './pages/login/login-page.js';
+import { OverviewPage } from './pages/overview/overview-page.js';
+import { RunsPage } from './pages/runs/runs-page.js';
+import { AlertsPage } from './pages/alerts/alerts-page.js';
+
+const RunPage = lazy(() => import('./pages/run/run-page.js'));
+
+/** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
+function newQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: Infinity,
+        refetchOnWindowFocus: false,
+        retry: (n, e) => !(e instanceof ApiError && e.status >= 400 && e.status < 500) && n < 2,
+      },
+    },
+  });
+}
+
+/** The dashboard. */
+export function App(): ReactNode {
+  const [queries] = useState(newQueryClient);
+  return (
+    <QueryClientProvider client={queries}>
+      <SessionProvider>
+        <BrowserRouter>
+          <Gate />
+        </BrowserRouter>
+      </SessionProvider>
+    </QueryClientProvider>
+  );
+}
+
+/** The login page until a session exists, then the app. */
+function Gate(): ReactNode {
+  const { session } = useSession();
+  if (session === undefined) return <main><p className="muted" role="status">Loading…</p></main>;
+  if (session === null) return <LoginPage />;
+  return (
+    <LiveProvider>
+      <Layout>
+        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
+          <Routes>
+            <Route path="/" element={<OverviewPage />} />
+            <Route path="/runs" element={<RunsPage />} />
+            <Route path="/runs/:id" element={<RunPage />} />
+            <Route path="/alerts" element={<AlertsPage />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Suspense>
+      </Layout>
+    </LiveProvider>
+  );
+}
+
+function NotFound(): ReactNode {
+  return (
+    <>
+      <h1>Not found</h1>
+      <p>No page here. <NavLink to="/">Go to the overview</NavLink>.</p>
+    </>
+  );
+}
+
+const FEED_LABEL = { connecting: 'connecting', open: 'live', reconnecting: 'reconnecting', stopped: 'offline' } as const;
+
+/** The top bar (navigation, feed status, who is signed in) around a page. */
+function Layout({ children }: { children: ReactNode }): ReactNode {
+  const { session, logout } = useSession();
+  const live = useLive();
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">Skip to content</a>
+      <header className="topbar">
+        <NavLink to="/" className="brand">baton</NavLink>
+        <nav aria-label="Main">
+          <ul>
+            <li><NavLink to="/" end>Overview</NavLink></li>
+            <li><NavLink to="/runs">Runs</NavLink></li>
+            <li><NavLink to="/alerts">Alerts</NavLink></li>
+          </ul>
+        </nav>
+        <div className="who">
+          <span className="live" data-status={live.status} role="status" aria-live="polite" data-testid="feed-status">{FEED_LABEL[live.status]}</span>
+          <span className="muted" data-testid="who">{session?.name || 'signed in'} ({session?.role})</span>
+          <button type="button" onClick={() => void logout()}>Log out</button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>{children}</main>
+    </div>
+  );
+}
