@@ -51,7 +51,7 @@ export interface ServeRetentionOptions {
 }
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics' | 'webDir'> {
+export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics' | 'webDir' | 'uploads'> {
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
   /**
@@ -201,6 +201,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
         ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
+        ...(o.uploads !== undefined ? { uploads: o.uploads } : {}),
         ...(o.webDir !== undefined ? { webDir: o.webDir } : {}),
         ...(o.env ? { env: o.env } : {}),
         ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),

@@ -329,3 +329,28 @@ export const SessionSchema = z.object({
   expiresAt: z.number().int().describe('ms since the epoch; log in again after it'),
   csrfToken: z.string().describe('send as `X-CSRF-Token` with every POST, PUT, PATCH or DELETE made with the session cookie'),
 }).meta({ id: 'Session' });
+
+/** A staged file of an upload. */
+export const UploadedFileSchema = z.object({
+  path: z.string().describe('its path inside the upload, `/`-separated'),
+  size: z.number().int().describe('bytes'),
+  sha256: z.string(),
+  problem: z.string().optional().describe('what a run may mind (`empty`)'),
+}).meta({ id: 'UploadedFile' });
+
+/** An upload: files staged on the server for a batch run. */
+export const UploadSchema = z.object({
+  id: z.string(), createdAt: ms, by: z.string(),
+  files: z.array(UploadedFileSchema), bytes: z.number().int().describe('all files, bytes'),
+  dir: z.string().describe("the server's folder holding the files: what the run's param receives"),
+}).meta({ id: 'Upload' });
+
+/** `POST /uploads/{id}/runs`. */
+export const UploadRunBody = z.object({
+  workflow: z.string().min(1).describe('a workflow with a `batch` step'),
+  version: z.string().optional().describe('default: the newest registered version'),
+  param: z.string().optional().describe("the param that receives the files: an `array` param gets their absolute paths, a `string` param the folder; default: the param the batch step's `items` reads"),
+  params: z.record(z.string(), z.unknown()).default({}).describe('the other params'),
+  priority: z.number().int().min(-10).max(10).optional(),
+  at: z.union([ms, z.iso.datetime({ offset: true })]).optional().describe('start no earlier than this (ms since epoch or ISO 8601)'),
+});
