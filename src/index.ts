@@ -52,14 +52,14 @@ export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundEr
 export type {
   Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
   RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
-  AlertStore, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
+  AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState,
   LogStore, LogChunk, LogChunkInput, LogChunkRead,
 } from './store/index.js';
 export type { ParsedAlertRule } from './workflow/index.js';
 // Run history: what `baton history` and GET /api/v1/history read (`store.history`).
 export type {
-  HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, FailingStep,
+  HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,
   ExportQuery, ExportPage, RunExport, StepExport,
 } from './store/index.js';
 

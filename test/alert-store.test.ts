@@ -42,6 +42,32 @@ for (const [kind, open] of kinds) {
     beforeAll(async () => ({ store, done } = await open()));
     afterAll(async () => done());
 
+    it('rules set through the API: put creates then replaces, delete removes; each moves the version once', async () => {
+      expect(await store.alerts.storedRules()).toEqual({ version: 0, rules: [] });
+      const rule = { name: 'slow', definition: { name: 'slow', rule: 'step-duration', after: '10m' }, updatedAt: T0, updatedBy: 'token:amy' };
+      expect(await store.alerts.putRule(rule)).toEqual({ created: true });
+      expect(await store.alerts.rulesVersion()).toBe(1);
+      expect(await store.alerts.putRule({ ...rule, definition: { name: 'slow', rule: 'step-duration', after: '20m' }, updatedAt: T0 + 1 })).toEqual({ created: false });
+      await store.alerts.putRule({ name: 'a-first', definition: { name: 'a-first', rule: 'run-failed' }, updatedAt: T0, updatedBy: 'cli:bob' });
+      expect(await store.alerts.storedRules()).toEqual({
+        version: 3,
+        rules: [
+          { name: 'a-first', definition: { name: 'a-first', rule: 'run-failed' }, updatedAt: T0, updatedBy: 'cli:bob' },
+          { name: 'slow', definition: { name: 'slow', rule: 'step-duration', after: '20m' }, updatedAt: T0 + 1, updatedBy: 'token:amy' },
+        ],
+      });
+      expect(await store.alerts.deleteRule('slow')).toBe(true);
+      expect(await store.alerts.deleteRule('slow')).toBe(false);
+      expect(await store.alerts.rulesVersion()).toBe(4);
+      expect((await store.alerts.storedRules()).rules.map((r) => r.name)).toEqual(['a-first']);
+      expect(await store.alerts.deleteRule('a-first')).toBe(true);
+      // Concurrent puts of one name: one creates, every one moves the version.
+      const puts = await Promise.all(Array.from({ length: 6 }, (_, i) => store.alerts.putRule({ ...rule, updatedAt: T0 + i })));
+      expect(puts.filter((p) => p.created)).toHaveLength(1);
+      expect(await store.alerts.rulesVersion()).toBe(11);
+      expect(await store.alerts.deleteRule('slow')).toBe(true);
+    });
+
     it('one open alert per key; a resolved key may open again', async () => {
       expect((await store.alerts.open(alert('a1', 'k'), fired('a1'))).created).toBe(true);
       const again = await store.alerts.open(alert('a2', 'k'), fired('a2'));

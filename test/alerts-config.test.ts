@@ -103,6 +103,27 @@ describe('baton.config.yaml channels', () => {
     await alerts.stop();
   });
 
+  it('defaultEscalate: checked as a rule\'s escalate, with positions, unknown channels and did-you-mean', () => {
+    const ok = validateConfigText('channels:\n  ops:\n    command: { run: "cat" }\ndefaultEscalate:\n  levels:\n    - notify: [ops]\n      after: 10m\n  repeat: 2\n', { label: 'c.yaml', baseDir: dir });
+    expect(ok.errors).toEqual([]);
+    expect(ok.config!.defaultEscalate).toEqual({ levels: [{ notify: ['ops'], after: '10m' }], repeat: 2 });
+    const { errors } = validateConfigText([
+      'channels:',
+      '  ops:',
+      '    command: { run: "cat" }',
+      'defaultEscalate:',
+      '  levels:',
+      '    - notify: [opz]',
+      '      aftr: 10m',
+      '  repaet: 2',
+    ].join('\n'), { label: 'c.yaml', baseDir: dir });
+    expect(errors.map((e) => [e.file, e.line, e.column, e.path, e.message, e.suggestion])).toEqual([
+      ['c.yaml', 6, 16, 'defaultEscalate.levels[0].notify[0]', 'unknown channel "opz"', 'ops'],
+      ['c.yaml', 7, 7, 'defaultEscalate.levels[0].aftr', 'unknown field "aftr"', 'after'],
+      ['c.yaml', 8, 3, 'defaultEscalate.repaet', 'unknown field "repaet"', 'repeat'],
+    ]);
+  });
+
   it('refuses a channel of two kinds, an unknown secret and an unknown field, each with its position', () => {
     const { errors } = validateConfigText([
       'secrets: [HOOK_SECRET]',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, VirtualClock } from '../src/index.js';
 import type { Store } from '../src/index.js';
-import { AlertService, compileRule, createChannel } from '../src/observe/index.js';
+import { AlertService, compileRule, createChannel, RuleSet } from '../src/observe/index.js';
 import type { AlertNotification, Channel } from '../src/observe/index.js';
 import type { ParsedAlertRule } from '../src/workflow/index.js';
 import { tempDir } from './helpers.js';
@@ -186,6 +186,46 @@ describe('escalation and the acknowledgement timeout', () => {
     const events = (await store.alerts.events(alert.id)).map((e) => e.type);
     expect(events).toEqual(['fired', 'notified', 'acknowledged', 'refired', 'notified']);
     expect((await store.alerts.get(alert.id))!.state).toBe('firing');
+  });
+});
+
+describe('defaultEscalate: the chain of every rule without its own', () => {
+  it('a config rule and a built-in rule without escalate walk the default chain; a rule with its own keeps its own', async () => {
+    const alerts = new AlertService({
+      store, clock, channels: channels('ops', 'oncall', 'boss'),
+      rules: [
+        { name: 'run-failed', rule: 'run-failed', group: { wait: '0s' } },
+        { name: 'own-chain', rule: 'step-failed', group: { wait: '0s' }, escalate: { levels: [{ notify: ['ops'] }, { notify: ['boss'], after: '1h' }] } },
+      ],
+      defaultEscalate: { levels: [{ notify: ['ops'] }, { notify: ['oncall'], after: '10m' }] },
+    });
+    const [plain, own] = alerts.serverRules();
+    expect(plain!.notify).toEqual(['ops']);
+    await alerts.book.fire(plain!, { workflow: 'nightly' }, 'run failed', undefined, []);
+    await alerts.book.fire(own!, { workflow: 'nightly', stepId: 'load' }, 'step failed', undefined, []);
+    await alerts.pass();
+    expect([sent('ops').length, sent('oncall').length, sent('boss').length]).toEqual([2, 0, 0]);
+    clock.advance(10 * 60_000);
+    await alerts.pass();
+    // The plain rule escalates to oncall after 10 min; the other waits its own hour for boss.
+    expect([sent('ops').length, sent('oncall').length, sent('boss').length]).toEqual([2, 1, 0]);
+    expect(sent('oncall')[0]).toMatchObject({ reason: 'escalation', escalation: { level: 1, round: 0 } });
+    expect(sent('oncall')[0]!.alerts[0]!.rule).toBe('run-failed');
+    clock.advance(50 * 60_000);
+    await alerts.pass();
+    expect([sent('ops').length, sent('oncall').length, sent('boss').length]).toEqual([2, 1, 1]);
+    expect(sent('boss')[0]!.alerts[0]!.rule).toBe('own-chain');
+    await alerts.stop();
+
+    // Built-in rules (no alerts: in the config) get the chain too, as does channel-failing.
+    const builtin = new AlertService({ store, clock, channels: channels('ops', 'oncall'), defaultNotify: ['ops'], defaultEscalate: { levels: [{ notify: ['oncall'], after: '5m' }], repeat: 3 } });
+    for (const r of builtin.serverRules()) expect(r.escalate).toEqual({ levels: [{ notify: ['oncall'], afterMs: 300_000 }], repeat: 3 });
+    await builtin.stop();
+    // A workflow's own rule too, unless it has its own chain.
+    const set = new RuleSet([], ['ops'], undefined, { levels: [{ notify: ['oncall'], after: '5m' }] });
+    const [wfPlain, wfOwn] = set.forWorkflow('v1', { alerts: [{ name: 'mine', rule: 'run-failed' }, { name: 'theirs', rule: 'run-failed', escalate: { levels: [{ notify: ['ops'] }] } }] });
+    expect(wfPlain!.escalate!.levels).toEqual([{ notify: ['oncall'], afterMs: 300_000 }]);
+    expect(wfOwn!.escalate!.levels).toEqual([{ notify: ['ops'], afterMs: 900_000 }]);
   });
 });
 

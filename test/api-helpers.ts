@@ -26,7 +26,7 @@ export interface TestApi {
 }
 
 /** Starts a server on a fresh SQLite store (or the `store` given) in a temp dir; without retention unless `retention` says how. */
-export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions } = {}): Promise<TestApi> {
+export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; webDir?: string } = {}): Promise<TestApi> {
   const dir = tempDir('baton-api-');
   const store = o.store ?? openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
@@ -39,6 +39,7 @@ export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Rec
     ...(o.bodyLimitBytes ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
     ...(o.webhookRatePerMinute ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
+    ...(o.webDir ? { webDir: o.webDir } : {}),
   });
   const tokens = {} as Record<Role, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = (await createToken(store, role, `test-${role}`, Date.now())).token;

@@ -81,6 +81,22 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.getWorkflow('v1')).toBeDefined();
     });
 
+    it('stores dashboard sessions: read back exactly, revoked once, deleted once expired or revoked', async () => {
+      await store.api.createToken({ id: 'tok000000001', name: 'n', role: 'operator', hash: 'h', createdAt: T0 });
+      const s = { id: 'a'.repeat(64), tokenId: 'tok000000001', csrfSecret: 'csrf-secret', createdAt: T0, expiresAt: T0 + 1000 };
+      await store.api.createSession(s);
+      await store.api.createSession({ ...s, id: 'b'.repeat(64), expiresAt: T0 + 5000 });
+      expect(await store.api.getSession(s.id)).toEqual(s);
+      expect(await store.api.getSession('c'.repeat(64))).toBeUndefined();
+      expect(await store.api.revokeSession(s.id, T0 + 10)).toBe(true);
+      expect(await store.api.revokeSession(s.id, T0 + 20)).toBe(false);
+      expect((await store.api.getSession(s.id))?.revokedAt).toBe(T0 + 10);
+      expect(await store.api.deleteSessions(T0 + 5)).toBe(0);
+      expect(await store.api.deleteSessions(T0 + 11)).toBe(1);
+      expect(await store.api.deleteSessions(T0 + 5001)).toBe(1);
+      expect(await store.api.getSession('b'.repeat(64))).toBeUndefined();
+    });
+
     it('round-trips a workflow version, keeps the first save of a version, and the JSON text as written', async () => {
       const def = { z: 1, a: { c: [1, 'two', null, true], b: 2.5 }, nul: 'a\u0000b', uni: 'é ✓' };
       await store.saveWorkflow(workflow('v2', { definition: def, sourcePath: '/flows/wf.yaml', createdAt: T0 + 1 }));
@@ -217,6 +233,40 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       const page = await store.getEvents('r1', all[1]!.seq, 3);
       expect(page.map((e) => e.to)).toEqual(['s2', 's4', 's6']);
       expect(await store.getEvents('r1', all[5]!.seq)).toEqual([]);
+    });
+
+    it('reads the alerting feed without the quiet successful ends, with run creations', async () => {
+      await store.saveWorkflow(workflow('v2'));
+      await create('r1');
+      await create('r2', { version: 'v2' });
+      const end = (runId: string, stepId: string, to: string, data?: NewEvent['data']): NewEvent => ({ runId, type: 'step', stepId, from: 'running', to, at: T0 + 5, ...(data ? { data } : {}) });
+      await store.commit({
+        ...emptyBatch(), events: [
+          end('r1', 'a', 'succeeded', { wallMs: 10, peakRssBytes: 100 }),
+          end('r1', 'b', 'succeeded'),
+          end('r1', 'open', 'succeeded'),
+          end('r1', 'fat', 'succeeded', { peakRssBytes: 2_000 }),
+          end('r1', 'busy', 'succeeded', { wallMs: 60_000, cpuMs: 59_000 }),
+          end('r1', 'idle', 'succeeded', { wallMs: 60_000, cpuMs: 1_000 }),
+          end('r1', 'retry', 'retrying', { error: { type: 'lost' } }),
+          end('r1', 'c', 'failed'),
+          end('r2', 'a', 'succeeded'),
+          { runId: 'r1', type: 'step', stepId: 'a', from: 'queued', to: 'running', at: T0 + 6 },
+          { runId: 'r1', type: 'run', from: 'running', to: 'succeeded', at: T0 + 7 },
+        ],
+      });
+      const quiet = { versions: ['v1'], openSteps: ['open'], maxMemoryBytes: 1_000, maxCpu: 0.8, cpuWindowMs: 60_000 };
+      const read = await store.api.eventsAfter(undefined, { ends: true, quiet }, 100);
+      expect(read.map((e) => `${e.runId}:${e.type}:${e.stepId ?? ''}:${e.to}`)).toEqual([
+        'r1:run::queued', 'r2:run::queued', 'r1:step:open:succeeded', 'r1:step:fat:succeeded', 'r1:step:busy:succeeded',
+        'r1:step:retry:retrying', 'r1:step:c:failed', 'r2:step:a:succeeded', 'r1:run::succeeded',
+      ]);
+      // No quiet version: every end is read, and the creations too.
+      const all = await store.api.eventsAfter(undefined, { ends: true, quiet: { ...quiet, versions: [] } }, 100);
+      expect(all).toHaveLength(12);
+      // Without limits of a kind, usage does not keep an end.
+      const noUsage = await store.api.eventsAfter(undefined, { ends: true, quiet: { versions: ['v1'], openSteps: [], cpuWindowMs: 60_000 } }, 100);
+      expect(noUsage.map((e) => e.stepId ?? e.to)).toEqual(['queued', 'queued', 'retry', 'c', 'a', 'succeeded']);
     });
 
     it('lists runs newest first, filtered by workflow and states, limited (20 by default)', async () => {

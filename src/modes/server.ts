@@ -51,7 +51,7 @@ export interface ServeRetentionOptions {
 }
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics'> {
+export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics' | 'webDir'> {
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
   /**
@@ -149,6 +149,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(), onDelivery: alertSeries.onDelivery,
     ...(o.config?.alerts ? { rules: o.config.alerts } : {}),
     ...(o.config?.defaultNotify ? { defaultNotify: o.config.defaultNotify } : {}),
+    ...(o.config?.defaultEscalate ? { defaultEscalate: o.config.defaultEscalate } : {}),
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
     ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
     report: (message) => o.report({ kind: 'error', message }),
@@ -200,6 +201,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
         ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
+        ...(o.webDir !== undefined ? { webDir: o.webDir } : {}),
         ...(o.env ? { env: o.env } : {}),
         ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
         ...(o.logger !== undefined ? { logger: o.logger } : {}),

@@ -7,15 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyHelmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../workflow/index.js';
-import type { FleetStore, Role, RunRecord, Store, TokenRecord } from '../store/index.js';
+import type { FleetStore, Role, RunRecord, SessionRecord, Store, TokenRecord } from '../store/index.js';
 import type { StartRunOptions } from '../runtime/index.js';
 import type { MetricsContributor } from '../observe/index.js';
 import { ApiError, clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
@@ -29,6 +32,9 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import type { AlertService } from '../observe/index.js';
 import { registerHistoryRoutes } from './routes/history.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { DEFAULT_WEB_DIR, registerWebRoutes } from './routes/web.js';
+import { CSRF_HEADER, findSession, SESSION_COOKIE } from './sessions.js';
 import { transformDocument, transformRoute } from './openapi.js';
 import { BATON_VERSION } from '../shared/index.js';
 
@@ -38,8 +44,10 @@ declare module 'fastify' {
     role?: Role;
   }
   interface FastifyRequest {
-    /** The caller's token, on routes that need one. */
+    /** The caller's token, on routes that need one (the session's, for a session cookie). */
     token?: TokenRecord;
+    /** The dashboard session the request's cookie holds, when it authenticated with one. */
+    session?: SessionRecord;
   }
 }
 
@@ -107,10 +115,15 @@ export interface ApiOptions {
   headersTimeoutMs?: number;
   /** The server's alerting; without it the alert routes read and write the store directly. */
   alerts?: AlertService;
+  /**
+   * The built dashboard (`index.html` and `assets/`), served at `/`. A folder without
+   * `index.html` answers pages with 503 and how to build it. @default the package's `dist/web`
+   */
+  webDir?: string;
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir'>> {
   alerts: AlertService | undefined;
   fleet: FleetStore | undefined;
   logBytesShipped: (() => number) | undefined;
@@ -124,6 +137,14 @@ export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' |
 /** The fastify instance with zod schemas, as route modules use it. */
 export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
+/** Methods that change nothing (RFC 9110 §9.2.1): they need no CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A header's one value (a repeated header is refused as absent). */
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** Where the API lives. */
 export const API_PREFIX = '/api/v1';
 
@@ -136,6 +157,7 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 /** {@link ApiOptions} compiled: every default filled in once, with the HTTP timeouts Node needs. */
 export interface CompiledApiOptions extends ApiContext {
+  webDir: string;
   timeouts: { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
 }
 
@@ -165,6 +187,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     clock: o.clock ?? Date.now,
     metrics: o.metrics ?? [],
     specs: new Map(),
+    webDir: o.webDir ?? DEFAULT_WEB_DIR,
     timeouts: { requestTimeout, headersTimeout, connectionsCheckingInterval },
   };
   ctx.feedSignal.setMaxListeners(0);
@@ -193,37 +216,83 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installErrorHandling(app, o.logger ? { logFailure: (f) => app.log.error({ reqId: f.requestId, method: f.method, url: f.url, err: f.error }, 'request failed') } : {});
+  // The dashboard's page fallback is known once its routes are registered; the not-found
+  // handler asks it then.
+  let pageFallback: (req: FastifyRequest, reply: FastifyReply) => boolean = () => false;
+  installErrorHandling(app, {
+    ...(o.logger ? { logFailure: (f) => app.log.error({ reqId: f.requestId, method: f.method, url: f.url, err: f.error }, 'request failed') } : {}),
+    fallback: (req, reply) => pageFallback(req, reply),
+  });
   await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyHelmet, {
+    global: true,
+    // The dashboard loads only its own files: no inline script or style, no eval, no
+    // framing. No upgrade-insecure-requests: a server on http://127.0.0.1 must stay reachable.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"],
+        connectSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"], frameAncestors: ["'none'"], formAction: ["'self'"],
+      },
+    },
+  });
+  await app.register(fastifyCookie);
+  // The CSRF secret lives in the session's row (`request.session.csrfSecret`, where the
+  // plugin looks for @fastify/session's): a token is bound to one session, and holds on
+  // every server of a fleet and across restarts.
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', sessionKey: 'csrfSecret', getToken: (req) => headerValue(req.headers[CSRF_HEADER]) });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
       info: {
         title: 'baton API',
         version: BATON_VERSION,
-        description: 'Runs, workflows, schedules, workers, live events and run history of a baton server. Every route but health, the documentation and webhooks needs `Authorization: Bearer <token>` (`baton token create`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
+        description: 'Runs, workflows, schedules, workers, live events and run history of a baton server. Every route but health, the documentation, webhooks and log-in needs `Authorization: Bearer <token>` (`baton token create`) or the dashboard session cookie (`POST /session`; a change made with it also sends `X-CSRF-Token`). Times are ms since the Unix epoch. Errors: `{ error: { code, message, details } }`.',
         license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
       },
       // `baton server`'s default address; clients pass their server's as the base URL.
       servers: [{ url: 'http://127.0.0.1:8080', description: 'a local `baton server` on its default address' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+      security: [{ bearer: [] }, { session: [] }],
     },
     transform: transformRoute,
     transformObject: transformDocument,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: `${API_PREFIX}/docs` });
+  // The documentation page carries inline scripts: it sends its own policy, with their
+  // hashes, in place of the dashboard's (still no upgrade-insecure-requests, as above).
+  await app.register(fastifySwaggerUi, {
+    routePrefix: `${API_PREFIX}/docs`,
+    staticCSP: true,
+    transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   app.addHook('onRequest', async (req) => {
     const role = req.routeOptions.config.role;
     if (role === undefined) return;
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new ApiError(401, 'unauthenticated', 'this route needs an Authorization: Bearer <token> header; create a token with `baton token create`');
-    const token = await verifyToken(ctx.store, m[1]!, ctx.clock());
-    if (!token) throw new ApiError(401, 'unauthenticated', 'the token is unknown, malformed or revoked');
+    const header = req.headers.authorization;
+    let token: TokenRecord | undefined;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!m) throw new ApiError(401, 'unauthenticated', 'the Authorization header must be `Bearer <token>`; create a token with `baton token create`');
+      token = await verifyToken(ctx.store, m[1]!, ctx.clock());
+      if (!token) throw new ApiError(401, 'unauthenticated', 'the token is unknown, malformed or revoked');
+    } else {
+      const cookie = req.cookies[SESSION_COOKIE];
+      if (cookie === undefined) throw new ApiError(401, 'unauthenticated', 'this route needs an Authorization: Bearer <token> header (create a token with `baton token create`) or a dashboard session (POST /api/v1/session)');
+      const live = await findSession(ctx.store, cookie, ctx.clock());
+      if (!live) throw new ApiError(401, 'unauthenticated', 'the session expired or was ended: log in again');
+      token = live.token;
+      req.session = live.session;
+    }
     if (!allows(token.role, role)) throw new ApiError(403, 'forbidden', `this route needs the ${role} role; the token has ${token.role}`);
     req.token = token;
+  });
+  // A cookie goes with every request the browser makes to this origin, whoever's page
+  // started it: a state change made with one must prove it came from the dashboard. A
+  // bearer token is never sent by the browser on its own, so it needs no such proof.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.session === undefined || SAFE_METHODS.has(req.method)) return done();
+    app.csrfProtection(req, reply, done);
   });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, () => app.swagger());
@@ -235,11 +304,13 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     registerEventRoutes(scope, ctx);
     registerAlertRoutes(scope, ctx);
     registerHistoryRoutes(scope, ctx);
+    registerSessionRoutes(scope, ctx);
     done();
   }, { prefix: API_PREFIX });
   await app.register((scope: ApiApp, _opts, done) => {
     registerHookRoutes(scope, ctx);
     done();
   });
+  pageFallback = await registerWebRoutes(app, ctx.webDir);
   return app;
 }

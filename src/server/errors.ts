@@ -54,6 +54,8 @@ export interface ErrorHandlingOptions {
   mask?: (text: string) => string;
   /** Where a 500 is logged. @default one line on stderr */
   logFailure?: (f: FailedRequest) => void;
+  /** Asked first about a request no route matched (the dashboard's pages); true when it answered. @default none */
+  fallback?: (req: FastifyRequest, reply: FastifyReply) => boolean;
 }
 
 /** Library errors that mean "the request was wrong", mapped to their status and code. */
@@ -148,7 +150,9 @@ export function installErrorHandling(app: FastifyInstance, o: ErrorHandlingOptio
       e = new ApiError(400, 'invalid-request', `invalid request ${err.validationContext ?? ''}: ${err.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? ''}`).join('; ')}`.replace('  ', ' '),
         err.validation.map((v) => ({ in: err.validationContext, path: v.instancePath, message: v.message })));
     } else if (err.statusCode === 429) e = new ApiError(429, 'rate-limited', err.message);
-    else if (err.code && FASTIFY_CODES[err.code]) e = new ApiError(err.statusCode ?? 400, FASTIFY_CODES[err.code]!, err.message);
+    else if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
+      e = new ApiError(403, 'csrf', 'a change made with the session cookie needs the X-CSRF-Token header: the csrfToken that POST or GET /api/v1/session answered');
+    } else if (err.code && FASTIFY_CODES[err.code]) e = new ApiError(err.statusCode ?? 400, FASTIFY_CODES[err.code]!, err.message);
     else if (err instanceof SyntaxError || (err.statusCode === 400 && err.code === undefined)) e = new ApiError(400, 'malformed-json', `the body is not valid JSON: ${err.message}`);
     else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) e = new ApiError(err.statusCode, 'bad-request', err.message);
     else {
@@ -166,6 +170,7 @@ export function installErrorHandling(app: FastifyInstance, o: ErrorHandlingOptio
     } else send();
   });
   app.setNotFoundHandler((req, reply) => {
+    if (o.fallback?.(req, reply)) return;
     void reply.status(404).type('application/json').send(errorText('not-found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 }

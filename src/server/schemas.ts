@@ -318,3 +318,14 @@ export const RunExportSchema = z.object({
 
 /** A page of exported runs, oldest end first. */
 export const RunExportPageSchema = z.object({ runs: z.array(RunExportSchema), next: z.string().optional() }).meta({ id: 'RunExportPage' });
+
+/** Body of `POST /session`: the API token the browser exchanges, once, for a session cookie. */
+export const SessionBody = z.object({ token: z.string().min(1).max(200).describe('an API token (`baton token create`)') });
+
+/** A dashboard session as its owner sees it. */
+export const SessionSchema = z.object({
+  role: z.enum(['viewer', 'operator', 'admin']).describe("the token's role: what the session may do"),
+  name: z.string().describe("the token's name"),
+  expiresAt: z.number().int().describe('ms since the epoch; log in again after it'),
+  csrfToken: z.string().describe('send as `X-CSRF-Token` with every POST, PUT, PATCH or DELETE made with the session cookie'),
+}).meta({ id: 'Session' });

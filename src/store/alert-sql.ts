@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '../shared/index.js';
 import type {
   AlertChange, AlertEventRecord, AlertFilter, AlertGroupRecord, AlertRecord, AlertState, AlertStore,
-  DeliveryRecord, DeliveryState, NewAlertEvent, SilenceRecord,
+  DeliveryRecord, DeliveryState, NewAlertEvent, SilenceRecord, StoredAlertRule, StoredAlertRules,
 } from './alert-types.js';
 
 /** One statement of a transaction; `guard`: it must change exactly one row. */
@@ -282,6 +282,46 @@ export class SqlAlertStore implements AlertStore {
       alerts: alerts.map((r) => ({ rule: String(r.rule), state: r.state as AlertState, n: Number(r.n) })),
       deliveries: deliveries.map((r) => ({ channel: String(r.channel), state: r.state as DeliveryState, n: Number(r.n) })),
     };
+  }
+
+  async rulesVersion(): Promise<number> {
+    const [r] = await this.x.all('SELECT version FROM alert_rules_version WHERE id = 1', []);
+    return Number(r?.version ?? 0);
+  }
+
+  async storedRules(): Promise<StoredAlertRules> {
+    const version = await this.rulesVersion();
+    const rows = await this.x.all('SELECT * FROM alert_rules ORDER BY name', []);
+    return {
+      version,
+      rules: rows.map((r) => ({ name: String(r.name), definition: json<JsonObject>(r.definition, {}), updatedAt: Number(r.updated_at), updatedBy: String(r.updated_by) })),
+    };
+  }
+
+  async putRule(r: StoredAlertRule): Promise<{ created: boolean }> {
+    const bump: SqlStatement = { sql: 'UPDATE alert_rules_version SET version = version + 1 WHERE id = 1', params: [], guard: true };
+    const definition = JSON.stringify(r.definition);
+    // Insert a new name, else replace the row; each guarded, so a delete or put of the same
+    // name by another server between the two only sends this round again.
+    for (;;) {
+      const inserted = await this.x.transaction([
+        { sql: 'INSERT INTO alert_rules (name, definition, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING', params: [r.name, definition, r.updatedAt, r.updatedBy], guard: true },
+        bump,
+      ]);
+      if (inserted) return { created: true };
+      const replaced = await this.x.transaction([
+        { sql: 'UPDATE alert_rules SET definition = ?, updated_at = ?, updated_by = ? WHERE name = ?', params: [definition, r.updatedAt, r.updatedBy, r.name], guard: true },
+        bump,
+      ]);
+      if (replaced) return { created: false };
+    }
+  }
+
+  async deleteRule(name: string): Promise<boolean> {
+    return this.x.transaction([
+      { sql: 'DELETE FROM alert_rules WHERE name = ?', params: [name], guard: true },
+      { sql: 'UPDATE alert_rules_version SET version = version + 1 WHERE id = 1', params: [], guard: true },
+    ]);
   }
 
   async prune(before: number, limit: number): Promise<number> {

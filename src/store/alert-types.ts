@@ -123,6 +123,26 @@ export interface DeliveryRecord {
   leaseUntil?: number;
 }
 
+/** An alert rule set through the API (`PUT /api/v1/alert-rules/{name}`), as stored. */
+export interface StoredAlertRule {
+  /** The rule's name: it overrides the config's (or the built-in) rule of this name. */
+  name: string;
+  /** The rule as written, in the shape of a `baton.config.yaml` rule (validated before it was stored). */
+  definition: JsonObject;
+  /** When it was last set, ms since the epoch. */
+  updatedAt: number;
+  /** Who set it: `token:<name>` or `cli:<user>`. */
+  updatedBy: string;
+}
+
+/** Every rule set through the API, and the version of the set they were read at. */
+export interface StoredAlertRules {
+  /** Moves on every put and delete (see {@link AlertStore.rulesVersion}). */
+  version: number;
+  /** By name. */
+  rules: StoredAlertRule[];
+}
+
 /** A guarded update of one alert: applied only while its version is `version`. */
 export interface AlertUpdate {
   id: string;
@@ -193,6 +213,21 @@ export interface AlertStore {
   counts(): Promise<{ alerts: { rule: string; state: AlertState; n: number }[]; deliveries: { channel: string; state: DeliveryState; n: number }[] }>;
   /** Deletes up to `limit` resolved alerts (with their events and deliveries) resolved before `before`; how many. */
   prune(before: number, limit: number): Promise<number>;
+  /**
+   * The version of the rules set through the API: a counter that every put and delete moves
+   * in its own transaction. One primary-key read, so every server can poll it each pass and
+   * reload the rules ({@link AlertStore.storedRules}) only when it changed.
+   */
+  rulesVersion(): Promise<number>;
+  /**
+   * Every rule set through the API with the version: the version is read first, so a change
+   * made between the two reads is seen again at the next poll, never missed.
+   */
+  storedRules(): Promise<StoredAlertRules>;
+  /** Sets (creates or replaces) one rule and moves the version, in one transaction; whether it was new. */
+  putRule(r: StoredAlertRule): Promise<{ created: boolean }>;
+  /** Deletes one rule and moves the version, in one transaction; false (nothing written) when there was none. */
+  deleteRule(name: string): Promise<boolean>;
 }
 
 /** No alert or silence with this id. */

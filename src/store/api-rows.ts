@@ -3,7 +3,7 @@
  * Rows of the API's tables mapped to records, shared by both stores (see rows.ts).
  */
 import { readdirSync } from 'node:fs';
-import type { Role, TokenRecord, WaitingStepGroup } from './api-types.js';
+import type { Role, SessionRecord, TokenRecord, WaitingStepGroup } from './api-types.js';
 import type { Row } from './rows.js';
 
 /** A token's last use is written at most this often, ms: a read-heavy client must not turn every request into a write. */
@@ -15,6 +15,13 @@ export function toToken(r: Row): TokenRecord {
   if (r.last_used_at != null) t.lastUsedAt = Number(r.last_used_at);
   if (r.revoked_at != null) t.revokedAt = Number(r.revoked_at);
   return t;
+}
+
+/** An `api_sessions` row as a record. */
+export function toSession(r: Row): SessionRecord {
+  const s: SessionRecord = { id: r.id as string, tokenId: r.token_id as string, csrfSecret: r.csrf_secret as string, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at) };
+  if (r.revoked_at != null) s.revokedAt = Number(r.revoked_at);
+  return s;
 }
 
 /** A `(version, step_id, priority, n, oldest)` row of the waiting-steps query as a group. */

@@ -33,6 +33,24 @@ export interface TokenRecord {
   revokedAt?: number;
 }
 
+/**
+ * A dashboard session: an API token exchanged once for a cookie, so the browser never
+ * keeps the token. Only a hash of the cookie's secret is stored.
+ */
+export interface SessionRecord {
+  /** SHA-256 of the cookie's value, hex. */
+  id: string;
+  /** The token it was opened with: its role is the session's, and revoking it ends the session. */
+  tokenId: string;
+  /** What the session's CSRF tokens are made from and checked against (base64url). */
+  csrfSecret: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** ms since the epoch: the session is refused from then on. */
+  expiresAt: number;
+  revokedAt?: number;
+}
+
 /** Filters and page of {@link ApiStore.queryRuns}. Runs come newest first. */
 export interface RunQuery {
   workflow?: string;
@@ -69,6 +87,30 @@ export interface FeedFilter {
   type?: 'run' | 'step';
   /** Only ends: runs reaching a final state, step runs leaving `running` (an attempt ended) or failing (also without an attempt: unclaimed, a missing secret). What alerting reads. */
   ends?: boolean;
+  /**
+   * With `ends`: what alerting may leave unread. Successful step ends that no rule can act
+   * on are skipped in the database (most of a big run's ends), and run creations are added
+   * (one per run) so the reader learns each run's version before its ends arrive.
+   */
+  quiet?: QuietEnds;
+}
+
+/**
+ * Successful step ends (`running → succeeded`) alerting need not read: those of runs of
+ * `versions`, of steps not in `openSteps`, with usage within the thresholds. Everything else
+ * of {@link FeedFilter.ends} is read. Thresholds absent: no rule of that kind applies.
+ */
+export interface QuietEnds {
+  /** Workflow versions whose runs alert only by the server's rules; empty: nothing is skipped. */
+  versions: readonly string[];
+  /** Step ids with an open alert (their ends clear it): always read. */
+  openSteps: readonly string[];
+  /** An end whose `peakRssBytes` is above this is read, bytes. */
+  maxMemoryBytes?: number;
+  /** An end whose `cpuMs / wallMs` is above this share of a core, over at least `cpuWindowMs`, is read. */
+  maxCpu?: number;
+  /** Shortest attempt a cpu rule judges, ms. */
+  cpuWindowMs: number;
 }
 
 /** Counts for metrics: runs by state over all runs kept, step runs by state in unfinished runs. */
@@ -124,6 +166,14 @@ export interface ApiStore {
   revokeToken(id: string, now: number): Promise<boolean>;
   /** Records use at most once a minute per token, so reads stay reads. */
   touchToken(id: string, now: number): Promise<void>;
+  /** Stores a new session. */
+  createSession(s: SessionRecord): Promise<void>;
+  /** The session with this id (revoked and expired ones included: the caller decides). */
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** Returns false when there is no such session or it was already revoked. */
+  revokeSession(id: string, now: number): Promise<boolean>;
+  /** Deletes sessions that expired or were revoked before `before` (ms since the epoch); returns how many. */
+  deleteSessions(before: number): Promise<number>;
   /** Runs matching `q`, newest first (created time, then id), one page. */
   queryRuns(q: RunQuery): Promise<RunPage>;
   /**
@@ -152,6 +202,21 @@ export interface ApiStore {
 
 /** SQL of {@link FeedFilter.ends} over `events e` (the same in both dialects). */
 export const FEED_ENDS = "((e.type = 'run' AND e.to_state IN ('succeeded', 'failed', 'cancelled')) OR (e.type = 'step' AND (e.from_state = 'running' OR e.to_state = 'failed')))";
+
+/**
+ * SQL of {@link FeedFilter.quiet} over `events e JOIN runs r`, one text for both dialects:
+ * `json(field)` reads a number from `e.data` (0 when absent), `param(v)` binds a value and
+ * returns its placeholder.
+ */
+export function quietEndsSql(q: QuietEnds, json: (field: string) => string, param: (v: unknown) => string): string {
+  const created = "(e.type = 'run' AND e.from_state IS NULL)";
+  if (q.versions.length === 0) return `(${FEED_ENDS} OR ${created})`;
+  const skip = ["e.type = 'step'", "e.from_state = 'running'", "e.to_state = 'succeeded'", `r.version IN (${q.versions.map(param).join(', ')})`];
+  if (q.openSteps.length) skip.push(`e.step_id NOT IN (${q.openSteps.map(param).join(', ')})`);
+  if (q.maxMemoryBytes !== undefined) skip.push(`${json('peakRssBytes')} <= ${param(q.maxMemoryBytes)}`);
+  if (q.maxCpu !== undefined) skip.push(`NOT (${json('wallMs')} >= ${param(q.cpuWindowMs)} AND ${json('cpuMs')} > ${param(q.maxCpu)} * ${json('wallMs')})`);
+  return `((${FEED_ENDS} AND NOT (${skip.join(' AND ')})) OR ${created})`;
+}
 
 /** Encodes a page position (created time, id) as an opaque cursor. */
 export function encodeRunCursor(r: Pick<RunRecord, 'createdAt' | 'id'>): string {

@@ -210,6 +210,22 @@ export interface ExportPage {
 /** Most runs an export page holds. */
 export const MAX_EXPORT_PAGE = 500;
 
+/**
+ * How long one step of one workflow takes when it succeeds: what a `step-duration` rule
+ * with `p95Factor` compares a running attempt with.
+ */
+export interface StepDurations {
+  /** The step's id. */
+  stepId: string;
+  /** Step runs of it that ended `succeeded` in the window (each with a start and an end). */
+  count: number;
+  /**
+   * 95th percentile of their durations (last attempt's `startedAt` to `endedAt`), ms:
+   * continuous, as `percentile_cont`, rounded to 0.001 ms.
+   */
+  p95Ms: number;
+}
+
 /** The history part of a store. Every method rejects with the driver's error when the database fails. */
 export interface HistoryStore {
   /** The summary of the runs that ended in `[q.since, q.until)`. */
@@ -219,4 +235,11 @@ export interface HistoryStore {
    * one page. @throws BadCursorError for a cursor no page handed out
    */
   exportRuns(q: ExportQuery): Promise<ExportPage>;
+  /**
+   * Per step of `workflow` (by name), the succeeded step runs that ended at or after `since`
+   * (ms since the epoch) — in finished runs or in runs still going — with their p95
+   * duration; by step id. A step with none is not listed. Alerting reads it for
+   * `step-duration` rules with `p95Factor` (cached, not per sweep).
+   */
+  stepDurations(workflow: string, since: number): Promise<StepDurations[]>;
 }

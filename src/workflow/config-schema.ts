@@ -146,6 +146,11 @@ export const ConfigSchema = z.strictObject({
   /** Channels for rules that name none. @default every channel */
   defaultNotify: z.array(configName('channel name')).optional(),
   alerts: z.array(AlertRuleSchema, { error: 'alerts must be a list of rules' }).optional(),
+  /**
+   * The escalation chain of every rule that has no `escalate` of its own: the config's, the
+   * built-in ones, workflows' and those set through the API.
+   */
+  defaultEscalate: EscalationSchema.optional(),
   retention: RetentionSchema.optional(),
 });
 
@@ -168,3 +173,5 @@ export type ParsedConfig = z.output<typeof ConfigSchema>;
 export type ParsedChannel = z.output<typeof ChannelSchema>;
 /** One parsed alert rule. */
 export type ParsedAlertRule = z.output<typeof AlertRuleSchema>;
+/** One parsed escalation chain (a rule's `escalate`, the config's `defaultEscalate`); durations as written. */
+export type ParsedEscalation = z.output<typeof EscalationSchema>;

@@ -13,7 +13,7 @@ import type { Issue, PathSegment } from './issues.js';
 import { byPosition, offsetOf, readBounded } from './load.js';
 import { parseSource } from './source.js';
 import { CONFIG_KNOWN_KEYS, ConfigSchema } from './config-schema.js';
-import type { ParsedAlertRule, ParsedConfig } from './config-schema.js';
+import type { ParsedAlertRule, ParsedConfig, ParsedEscalation } from './config-schema.js';
 
 /** The config file's name, looked for beside `--workflows`. */
 export const CONFIG_FILE_NAME = 'baton.config.yaml';
@@ -33,6 +33,7 @@ function configKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'channels' && path.length === 3 && (third === 'webhook' || third === 'email' || third === 'command')) return CONFIG_KNOWN_KEYS[third];
   if (first === 'channels' && path.length === 4 && third === 'email' && path[3] === 'auth') return ['user', 'password'];
   if (first === 'alerts' && typeof path[1] === 'number') return alertKnownKeysAt(path.slice(2));
+  if (first === 'defaultEscalate') return alertKnownKeysAt(['escalate', ...path.slice(1)]);
   if (first === 'retention' && path.length === 1) return CONFIG_KNOWN_KEYS.retention;
   if (first === 'secrets' && path.length === 2) return ['name', 'env', 'file'];
   return [];
@@ -47,23 +48,34 @@ export function checkRules(rules: readonly ParsedAlertRule[], channels: Readonly
   const issues: Issue[] = [];
   const names = new Map<string, number>();
   const channelRef = (name: string, path: PathSegment[]): void => {
-    if (channels.has(name)) return;
-    const found: Issue = { code: 'invalid-value', message: `unknown channel "${name}"${channels.size ? '' : ' (no channels are configured)'}`, path };
-    const s = suggest(name, [...channels]);
-    if (s !== undefined) found.suggestion = s;
-    issues.push(found);
+    const found = unknownChannel(name, channels, path);
+    if (found) issues.push(found);
   };
   rules.forEach((r, i) => {
     const first = names.get(r.name);
     if (first !== undefined) issues.push({ code: 'invalid-value', message: `alert name "${r.name}" is used twice (first at ${formatPath([...at, first, 'name'])})`, path: [...at, i, 'name'] });
     else names.set(r.name, i);
     r.notify?.forEach((c, j) => channelRef(c, [...at, i, 'notify', j]));
-    r.escalate?.levels.forEach((l, j) => l.notify.forEach((c, k) => channelRef(c, [...at, i, 'escalate', 'levels', j, 'notify', k])));
+    issues.push(...checkEscalation(r.escalate, channels, [...at, i, 'escalate']));
     if (r.rule === 'failure-rate' && r.threshold !== undefined && r.threshold > 1) {
       issues.push({ code: 'invalid-value', message: 'threshold is a fraction from 0 to 1 (0.2 = 20 %)', path: [...at, i, 'threshold'] });
     }
   });
   return issues;
+}
+
+/** A reference to a channel that is not configured, with a did-you-mean; undefined when it is. */
+function unknownChannel(name: string, channels: ReadonlySet<string>, path: PathSegment[]): Issue | undefined {
+  if (channels.has(name)) return undefined;
+  const found: Issue = { code: 'invalid-value', message: `unknown channel "${name}"${channels.size ? '' : ' (no channels are configured)'}`, path };
+  const s = suggest(name, [...channels]);
+  if (s !== undefined) found.suggestion = s;
+  return found;
+}
+
+/** Escalation levels naming channels that do not exist (a rule's `escalate`, the config's `defaultEscalate`), at `at`. */
+function checkEscalation(e: ParsedEscalation | undefined, channels: ReadonlySet<string>, at: PathSegment[]): Issue[] {
+  return (e?.levels ?? []).flatMap((l, j) => l.notify.flatMap((c, k) => unknownChannel(c, channels, [...at, 'levels', j, 'notify', k]) ?? []));
 }
 
 function checkConfig(c: ParsedConfig): Issue[] {
@@ -87,6 +99,7 @@ function checkConfig(c: ParsedConfig): Issue[] {
   }
   const channels = new Set(Object.keys(c.channels ?? {}));
   issues.push(...checkRules(c.alerts ?? [], channels, ['alerts']));
+  issues.push(...checkEscalation(c.defaultEscalate, channels, ['defaultEscalate']));
   for (const [i, n] of (c.defaultNotify ?? []).entries()) {
     if (!channels.has(n)) issues.push({ code: 'invalid-value', message: `unknown channel "${n}"`, path: ['defaultNotify', i] });
   }

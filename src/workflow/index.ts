@@ -37,4 +37,4 @@ export type { SecretSpec, WebhookSpec } from './secrets.js';
 export { loadConfigFile, validateConfigText, findConfig, checkRules, CONFIG_FILE_NAME } from './config.js';
 export type { BatonConfig } from './config.js';
 export { ALERT_KINDS, ConfigSchema, AlertRuleSchema } from './config-schema.js';
-export type { ParsedConfig, ParsedChannel, ParsedAlertRule } from './config-schema.js';
+export type { ParsedConfig, ParsedChannel, ParsedAlertRule, ParsedEscalation } from './config-schema.js';

@@ -4,7 +4,7 @@
  * thresholds a nightly-batch team expects when nothing is configured. Grouping defaults are
  * Alertmanager's documented ones (group_wait 30s, group_interval 5m, repeat_interval 4h).
  */
-import type { ParsedAlertRule } from '../../workflow/index.js';
+import type { ParsedAlertRule, ParsedEscalation } from '../../workflow/index.js';
 import { ALERT_KINDS, parseDuration } from '../../workflow/index.js';
 
 /** A rule kind (`run-failed`, `step-duration`, …). */
@@ -27,6 +27,12 @@ export const ALERT_DEFAULTS = {
   cpuWindowMs: 60_000,
   queuedTooLongMs: 30 * 60_000,
   maxQueued: 1000,
+  /** `p95Factor` reads the succeeded step runs of the last 30 days… */
+  p95WindowMs: 30 * 86_400_000,
+  /** …when there are at least 5 of them (fewer say little: only `after` applies then)… */
+  p95MinSamples: 5,
+  /** …and reads them again at most every 5 minutes per workflow (the sweep runs every 15 s). */
+  p95CacheMs: 5 * 60_000,
 } as const;
 
 /** A compiled rule. */
@@ -74,11 +80,15 @@ export function matchesAny(patterns: readonly string[] | undefined, name: string
 
 /**
  * Compiles one rule. `fallbackNotify`: channels of a rule that names none (a written rule
- * notifies every channel; a built-in one only `defaultNotify`).
+ * notifies every channel; a built-in one only `defaultNotify`). `defaultEscalate`: the
+ * config's chain, for a rule without `escalate` of its own — compiled as if written on the
+ * rule (so its first level's channels are the rule's when it names none).
+ * @throws Error when a duration does not parse (the schema already checked it).
  */
-export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[]): AlertRule {
+export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[], defaultEscalate?: ParsedEscalation): AlertRule {
   const kind = r.rule;
-  const levels = r.escalate?.levels.map((l) => ({ notify: l.notify, afterMs: ms(l.after) ?? ALERT_DEFAULTS.escalateAfterMs }));
+  const escalate = r.escalate ?? defaultEscalate;
+  const levels = escalate?.levels.map((l) => ({ notify: l.notify, afterMs: ms(l.after) ?? ALERT_DEFAULTS.escalateAfterMs }));
   const rule: AlertRule = {
     name: r.name, kind,
     severity: r.severity ?? (kind === 'run-failed' || kind === 'worker-lost' || kind === 'channel-failing' ? 'critical' : 'warning'),
@@ -108,8 +118,8 @@ export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[
   if (after !== undefined) rule.afterMs = after;
   if (r.p95Factor !== undefined) rule.p95Factor = r.p95Factor;
   if (levels) {
-    rule.escalate = { levels, repeat: r.escalate?.repeat ?? 1 };
-    const ack = ms(r.escalate?.ackTimeout);
+    rule.escalate = { levels, repeat: escalate?.repeat ?? 1 };
+    const ack = ms(escalate?.ackTimeout);
     if (ack !== undefined) rule.escalate.ackTimeoutMs = ack;
   }
   return rule;
@@ -123,14 +133,16 @@ export class RuleSet {
    * @param server - the config's `alerts:`; absent = the built-in rules.
    * @param channels - every configured channel (a written rule without `notify` uses them all).
    * @param defaultNotify - channels of built-in rules and of rules without `notify`, when set. @default []
+   * @param defaultEscalate - the chain of every rule without `escalate` (the config's `defaultEscalate`). @default none
    */
   constructor(
     server: ParsedAlertRule[] | undefined,
     private readonly channels: readonly string[],
     private readonly defaultNotify: readonly string[] | undefined,
+    readonly defaultEscalate?: ParsedEscalation,
   ) {
     const builtin = server === undefined;
-    this.server = (server ?? builtinRules()).map((r) => compileRule(r, builtin ? defaultNotify ?? [] : defaultNotify ?? channels));
+    this.server = (server ?? builtinRules()).map((r) => compileRule(r, builtin ? defaultNotify ?? [] : defaultNotify ?? channels, defaultEscalate));
   }
 
   /** Rules that apply to every workflow. */
@@ -140,7 +152,7 @@ export class RuleSet {
   forWorkflow(version: string, spec: { alerts?: ParsedAlertRule[] | undefined } | undefined): AlertRule[] {
     let rules = this.byVersion.get(version);
     if (rules) return rules;
-    const own = (spec?.alerts ?? []).map((r) => compileRule(r, this.defaultNotify ?? this.channels));
+    const own = (spec?.alerts ?? []).map((r) => compileRule(r, this.defaultNotify ?? this.channels, this.defaultEscalate));
     const names = new Set(own.map((r) => r.name));
     rules = [...this.server.filter((r) => !names.has(r.name)), ...own].filter((r) => r.enabled);
     if (this.byVersion.size > 500) this.byVersion.clear();

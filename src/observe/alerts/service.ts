@@ -11,7 +11,7 @@ import type { AlertFilter, AlertRecord, DeliveryRecord, SilenceMatcher, SilenceR
 import { newAlertId } from '../../store/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import { errorMessage } from '../../shared/index.js';
-import type { ParsedAlertRule } from '../../workflow/index.js';
+import type { ParsedAlertRule, ParsedEscalation } from '../../workflow/index.js';
 import { nextFireTimes } from '../../workflow/index.js';
 import type { Channel, RunReportNotification, RunUpcomingNotification } from '../channels/types.js';
 import { NOTIFICATION_VERSION } from '../channels/types.js';
@@ -21,6 +21,7 @@ import { Evaluator } from './evaluator.js';
 import { Notifier } from './notifier.js';
 import type { DeliveryReport } from './sender.js';
 import { Sender } from './sender.js';
+import type { AlertRule } from './rules.js';
 import { compileRule, RuleSet } from './rules.js';
 
 /** A clock with timers (the runtime's `Clock` has this shape). */
@@ -39,6 +40,8 @@ export interface AlertServiceOptions {
   rules?: ParsedAlertRule[];
   /** Channels of built-in rules (and of rules naming none). */
   defaultNotify?: string[];
+  /** The escalation chain of every rule without `escalate` of its own (the config's `defaultEscalate`). @default none */
+  defaultEscalate?: ParsedEscalation;
   publicUrl?: string;
   /** How often the feed is read when nothing wakes it, ms. @default 1000 */
   feedMs?: number;
@@ -88,16 +91,16 @@ export class AlertService {
   constructor(private readonly o: AlertServiceOptions) {
     const now = (): number => o.clock.now();
     this.book = new AlertBook(o.store.alerts, now, () => this.wake(), o.onAlert);
-    this.rules = new RuleSet(o.rules, [...o.channels.keys()], o.defaultNotify);
+    this.rules = new RuleSet(o.rules, [...o.channels.keys()], o.defaultNotify, o.defaultEscalate);
     this.evaluator = new Evaluator(o.store, this.rules, this.book, now, () => this.silenceList, (e) => this.runReport(e));
     const noResolved = new Set([...o.channels.values()].filter((c) => !c.sendResolved).map((c) => c.name));
     this.notifier = new Notifier({ store: o.store.alerts, now, noResolved, ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}) });
     this.sender = new Sender(o.store.alerts, o.channels, `${hostname()}:${process.pid}:${newAlertId('s', Date.now())}`, now, (r) => this.delivered(r));
-    this.channelRule = this.rules.server.find((r) => r.kind === 'channel-failing') ?? compileRule({ name: 'channel-failing', rule: 'channel-failing' }, []);
+    this.channelRule = this.rules.server.find((r) => r.kind === 'channel-failing') ?? compileRule({ name: 'channel-failing', rule: 'channel-failing' }, [], o.defaultEscalate);
   }
 
-  /** The rules in force for every workflow. */
-  serverRules(): readonly { name: string; kind: string; notify: string[] }[] {
+  /** The rules in force for every workflow, compiled. */
+  serverRules(): readonly AlertRule[] {
     return this.rules.server;
   }
 

@@ -14,11 +14,11 @@
 import type pg from 'pg';
 import type { RunState, StepRunState } from '../../core/index.js';
 import type {
-  ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
+  ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, SessionRecord, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
-import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-types.js';
+import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } from '../api-types.js';
 import type { WaitingStepGroup } from '../api-types.js';
-import { pendingMigrationFiles, tally, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
@@ -60,6 +60,25 @@ export class PgApiStore implements ApiStore {
     await this.rows('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)', [now, id, now - TOKEN_TOUCH_MS]);
   }
 
+  async createSession(s: SessionRecord): Promise<void> {
+    await this.rows('INSERT INTO api_sessions (id, token_id, csrf_secret, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [s.id, s.tokenId, s.csrfSecret, s.createdAt, s.expiresAt]);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const [r] = await this.rows('SELECT * FROM api_sessions WHERE id = $1', [id]);
+    return r ? toSession(r) : undefined;
+  }
+
+  async revokeSession(id: string, now: number): Promise<boolean> {
+    const r = await this.pool.query('UPDATE api_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, id]);
+    return r.rowCount === 1;
+  }
+
+  async deleteSessions(before: number): Promise<number> {
+    const r = await this.pool.query('DELETE FROM api_sessions WHERE expires_at < $1 OR revoked_at < $1', [before]);
+    return r.rowCount ?? 0;
+  }
+
   async queryRuns(q: RunQuery): Promise<RunPage> {
     const where: string[] = [];
     const vals: unknown[] = [];
@@ -99,7 +118,12 @@ export class PgApiStore implements ApiStore {
       vals.push(filter.type);
       where.push(`e.type = $${vals.length}`);
     }
-    if (filter.ends) where.push(FEED_ENDS);
+    if (filter.ends && filter.quiet) {
+      where.push(quietEndsSql(filter.quiet, (f) => `COALESCE((e.data->>'${f}')::float8, 0)`, (v) => {
+        vals.push(v);
+        return `$${vals.length}`;
+      }));
+    } else if (filter.ends) where.push(FEED_ENDS);
     vals.push(limit);
     const rows = await this.rows(
       `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, r.workflow

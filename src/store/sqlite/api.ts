@@ -8,13 +8,13 @@
 import type Database from 'better-sqlite3';
 import type { RunState, StepRunState } from '../../core/index.js';
 import type {
-  ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
+  ApiStore, FeedEvent, FeedFilter, RunPage, RunQuery, SessionRecord, StateCounts, TokenRecord, WebhookDelivery, WorkflowSummary,
 } from '../api-types.js';
-import { BadCursorError, decodeRunCursor, FEED_ENDS, toRunPage } from '../api-types.js';
+import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } from '../api-types.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
-import { pendingMigrationFiles, tally, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
 import type { WaitingStepGroup } from '../api-types.js';
 
 type InsertRun = (run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void;
@@ -55,6 +55,23 @@ export class SqliteApiStore implements ApiStore {
 
   async touchToken(id: string, now: number): Promise<void> {
     this.stmt('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, id, now - TOKEN_TOUCH_MS);
+  }
+
+  async createSession(s: SessionRecord): Promise<void> {
+    this.stmt('INSERT INTO api_sessions (id, token_id, csrf_secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(s.id, s.tokenId, s.csrfSecret, s.createdAt, s.expiresAt);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const r = this.stmt('SELECT * FROM api_sessions WHERE id = ?').get(id) as Row | undefined;
+    return r ? toSession(r) : undefined;
+  }
+
+  async revokeSession(id: string, now: number): Promise<boolean> {
+    return this.stmt('UPDATE api_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes === 1;
+  }
+
+  async deleteSessions(before: number): Promise<number> {
+    return this.stmt('DELETE FROM api_sessions WHERE expires_at < ? OR revoked_at < ?').run(before, before).changes;
   }
 
   async queryRuns(q: RunQuery): Promise<RunPage> {
@@ -101,7 +118,12 @@ export class SqliteApiStore implements ApiStore {
       where.push('e.type = ?');
       vals.push(filter.type);
     }
-    if (filter.ends) where.push(FEED_ENDS);
+    if (filter.ends && filter.quiet) {
+      where.push(quietEndsSql(filter.quiet, (f) => `COALESCE(json_extract(e.data, '$.${f}'), 0)`, (v) => {
+        vals.push(v);
+        return '?';
+      }));
+    } else if (filter.ends) where.push(FEED_ENDS);
     const rows = this.stmt(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
       .all(...vals, limit) as Row[];
     return rows.map((r) => ({ ...toEvent(r), cursor: String(r.seq as number), workflow: r.workflow as string }));

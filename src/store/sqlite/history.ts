@@ -11,7 +11,7 @@
 /* eslint-disable @typescript-eslint/require-await -- the driver is synchronous; `async` turns its throws into rejections */
 import type Database from 'better-sqlite3';
 import type {
-  ExportPage, ExportQuery, FailingStep, HistoryQuery, HistoryStore, HistorySummary, StepExport, StepHistory, WorkflowHistory,
+  ExportPage, ExportQuery, FailingStep, HistoryQuery, HistoryStore, HistorySummary, StepDurations, StepExport, StepHistory, WorkflowHistory,
 } from '../history-types.js';
 import { BUCKET_MS, MAX_HISTORY_STEPS, TOP_FAILING_STEPS } from '../history-types.js';
 import {
@@ -112,6 +112,14 @@ export class SqliteHistoryStore implements HistoryStore {
       e.at.set(Number(r.i), Number(r.v));
     }
     return out;
+  }
+
+  async stepDurations(workflow: string, since: number): Promise<StepDurations[]> {
+    // By the workflow's runs (runs_by_workflow), then each run's step rows by primary key.
+    const ranked = this.ranked(`SELECT s.step_id AS g, s.ended_at - s.started_at AS v FROM runs r JOIN step_runs s ON s.run_id = r.id
+        WHERE r.workflow = ? AND s.state = 'succeeded' AND s.ended_at >= ? AND s.started_at IS NOT NULL`, [workflow, since]);
+    return [...ranked].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([stepId, g]) => ({ stepId, count: g.n, p95Ms: percentiles(g).p95Ms! }));
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {
