@@ -7,7 +7,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { UseInfiniteQueryResult, UseMutationResult, UseQueryResult, InfiniteData } from '@tanstack/react-query';
 import { api, unwrap } from './client.js';
-import type { Alert, AlertEvent, Delivery, History, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, LogSearch } from './types.js';
+import type { Alert, AlertEvent, Delivery, History, LogSearch, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, WorkflowVersion } from './types.js';
 
 /** Filters of the runs list, as `GET /runs` takes them (comma-separated state and trigger). */
 export interface RunFilters {
@@ -176,5 +176,15 @@ export function useAlertAction(alertId: string): UseMutationResult<unknown, Erro
     onSettled: async () => {
       await Promise.all([queries.invalidateQueries({ queryKey: keys.alerts() }), queries.invalidateQueries({ queryKey: keys.alert(alertId) }), queries.invalidateQueries({ queryKey: keys.silences })]);
     },
+  });
+}
+
+/** One version of a workflow (immutable: read once). */
+export function useWorkflowVersion(name: string | undefined, version: string | undefined): UseQueryResult<WorkflowVersion> {
+  return useQuery({
+    queryKey: ['workflow-version', name, version],
+    enabled: !!name && !!version,
+    staleTime: Infinity,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/workflows/{name}/versions/{version}', { params: { path: { name: name!, version: version! } }, signal })),
   });
 }

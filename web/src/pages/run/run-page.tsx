@@ -1,10 +1,133 @@
 /**
  * @module web/pages/run
- * One run: its DAG, step panel, logs and actions. Loaded on demand (React Flow is large).
+ * One run: its header and actions, the DAG coloured by step state (live from the event
+ * stream), the selected step's panel with its attempts and log, and a server-side log
+ * search whose matches jump to their line. Loaded on demand: React Flow and dagre stay out
+ * of the first page's bundle.
  */
+import { useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { useLogSearch, useRun, useWorkflowVersion } from '../../api/hooks.js';
+import type { RunDetail } from '../../api/types.js';
+import { isStepDone } from '../../api/types.js';
+import { ErrorNote, Progress, StateBadge } from '../../components/common.js';
+import { Time, formatDuration, useNow } from '../../lib/time.js';
+import { jsonText } from '../../lib/text.js';
+import { AnsiLine } from '../../lib/ansi.js';
+import { Dag } from './dag.js';
+import { definitionSteps } from './graph.js';
+import { RerunFromStep, RunActions } from './actions.js';
+import { StepPanel } from './step-panel.js';
 
-/** The run page. */
+/** The run page (default export: loaded with `React.lazy`). */
 export default function RunPage(): ReactNode {
-  return <h1>Run</h1>;
+  const { id = '' } = useParams();
+  const detail = useRun(id);
+  if (detail.error) return <><h1>Run {id}</h1><ErrorNote error={detail.error} /><p><Link to="/runs">All runs</Link></p></>;
+  if (!detail.data) return <p className="muted" role="status">Loading run…</p>;
+  return <RunView detail={detail.data} />;
+}
+
+function RunView({ detail }: { detail: RunDetail }): ReactNode {
+  const { run, steps, attempts } = detail;
+  const [sp, setSp] = useSearchParams();
+  const version = useWorkflowVersion(run.workflow, run.version);
+  const stepIds = steps.map((s) => s.stepId);
+  // The graph depends on the definition (immutable) and the step ids, not on states: laid out once.
+  const stepKey = stepIds.join('\u0000');
+  const graph = useMemo(() => definitionSteps(version.data?.definition, stepKey ? stepKey.split('\u0000') : []), [version.data, stepKey]);
+  const selected = sp.get('step') ?? steps.find((s) => s.state === 'failed')?.stepId ?? steps.find((s) => s.state === 'running')?.stepId ?? steps[0]?.stepId;
+  const select = (stepId: string): void => {
+    const next = new URLSearchParams(sp);
+    next.set('step', stepId);
+    next.delete('line');
+    next.delete('attempt');
+    setSp(next, { replace: true });
+  };
+  const step = steps.find((s) => s.stepId === selected);
+  const done = steps.filter((s) => isStepDone(s.state)).length;
+  const now = useNow();
+  const jumpLine = Number(sp.get('line'));
+  const jumpAttempt = Number(sp.get('attempt'));
+  const jump = jumpLine > 0 && jumpAttempt > 0 ? { attempt: jumpAttempt, line: jumpLine } : undefined;
+  return (
+    <>
+      <div className="row">
+        <h1>Run <span className="mono">{run.id}</span></h1>
+        <StateBadge state={run.pausedAt !== undefined ? 'paused' : run.state} />
+        <span className="spacer" />
+        <RunActions run={run} />
+      </div>
+      <dl className="kv">
+        <dt>Workflow</dt><dd><Link to={`/runs?workflow=${encodeURIComponent(run.workflow)}`}>{run.workflow}</Link> <span className="muted mono">{run.version.slice(0, 12)}</span></dd>
+        <dt>Progress</dt><dd><Progress done={done} total={steps.length} /></dd>
+        <dt>Trigger</dt><dd>{run.trigger}{run.retryOf && <> (retry of <Link to={`/runs/${encodeURIComponent(run.retryOf)}`}>{run.retryOf}</Link>)</>}</dd>
+        <dt>Priority</dt><dd>{run.priority}</dd>
+        <dt>Created</dt><dd><Time ms={run.createdAt} /></dd>
+        <dt>Elapsed</dt><dd>{run.startedAt !== undefined ? formatDuration((run.endedAt ?? now) - run.startedAt) : '—'}</dd>
+        {run.reason && <><dt>Reason</dt><dd>{run.reason}</dd></>}
+        <dt>Params</dt><dd><pre data-testid="run-params">{jsonText(run.params)}</pre></dd>
+      </dl>
+      <div className="run-layout">
+        <div>
+          <ErrorNote error={version.error} />
+          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} /> : <div className="dag" aria-busy="true" />}
+          <label className="row">
+            Step
+            <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">
+              {steps.map((s) => <option key={s.stepId} value={s.stepId}>{s.stepId} — {s.state}</option>)}
+            </select>
+          </label>
+          <LogSearchPanel runId={run.id} onJump={(stepId, attempt, line) => {
+            const next = new URLSearchParams(sp);
+            next.set('step', stepId);
+            next.set('attempt', String(attempt));
+            next.set('line', String(line));
+            setSp(next, { replace: true });
+          }} />
+        </div>
+        {step && (
+          <StepPanel
+            key={step.stepId}
+            runId={run.id}
+            step={step}
+            attempts={attempts.filter((a) => a.stepId === step.stepId).sort((a, b) => a.number - b.number)}
+            {...(jump && sp.get('step') === step.stepId ? { jump } : {})}
+            actions={<RerunFromStep run={run} stepId={step.stepId} />}
+          />
+        )}
+      </div>
+    </>
+  );
+}
+
+/** The server-side search over the run's logs; a match jumps to its step, attempt and line. */
+function LogSearchPanel({ runId, onJump }: { runId: string; onJump: (stepId: string, attempt: number, line: number) => void }): ReactNode {
+  const [text, setText] = useState('');
+  const [q, setQ] = useState('');
+  const search = useLogSearch(runId, q);
+  return (
+    <section className="panel" aria-labelledby="search-h">
+      <h2 id="search-h">Search the logs</h2>
+      <form role="search" className="row" onSubmit={(e) => { e.preventDefault(); setQ(text.trim()); }}>
+        <input type="search" aria-label="Text to find in the logs" value={text} onChange={(e) => setText(e.target.value)} placeholder="text to find" />
+        <button type="submit">Search</button>
+      </form>
+      <ErrorNote error={search.error} />
+      {search.data && (
+        <>
+          <p className="muted" role="status">{search.data.matches.length} match{search.data.matches.length === 1 ? '' : 'es'}{search.data.truncated ? ' (first ones only)' : ''}</p>
+          <ul className="plain mono" data-testid="log-matches">
+            {search.data.matches.slice(0, 200).map((m) => (
+              <li key={`${m.stepId}.${m.attempt}.${m.line}`}>
+                <button type="button" className="link" onClick={() => onJump(m.stepId, m.attempt, m.line)}>{m.stepId}#{m.attempt}:{m.line}</button>{' '}
+                <AnsiLine text={m.text} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
 }

@@ -1,0 +1,95 @@
+/**
+ * @module web/pages/run/dag
+ * The run's DAG with React Flow: laid out once per workflow version (graph.ts); a state
+ * change replaces only the changed node's object, so React Flow re-renders that node alone.
+ * Only nodes in view are rendered (`onlyRenderVisibleElements`), which keeps a 5,000-step
+ * run responsive.
+ */
+import { memo, useMemo, useRef } from 'react';
+import type { ReactNode } from 'react';
+import { Background, Controls, Handle, MiniMap, Position, ReactFlow } from '@xyflow/react';
+import type { Edge, Node, NodeProps } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import type { StepRun } from '../../api/types.js';
+import type { GraphStep } from './graph.js';
+import { layout } from './graph.js';
+
+/** Data of a step node. */
+type StepNodeData = { label: string; state: string; selected: boolean };
+type StepNode = Node<StepNodeData, 'step'>;
+
+const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>): ReactNode {
+  return (
+    <div className={`dag-node s-${data.state}${data.selected ? ' selected' : ''}`} title={`${data.label}: ${data.state}`} data-state={data.state} data-step={data.label}>
+      <Handle type="target" position={Position.Top} isConnectable={false} />
+      <div>{data.label}</div>
+      <span className={`state s-${data.state}`}>{data.state}</span>
+      <Handle type="source" position={Position.Bottom} isConnectable={false} />
+    </div>
+  );
+});
+
+const nodeTypes = { step: StepNodeView };
+const MINIMAP_LIMIT = 1500;
+/** Minimap fills (SVG attributes take no CSS variables): the state colours of both themes' middle. */
+const MINIMAP_COLOURS: Record<string, string> = {
+  pending: '#7b8190', queued: '#7d6be0', running: '#2f7fe0', retrying: '#c07a10', succeeded: '#2a9a58', failed: '#d9403a', skipped: '#9aa0aa', cancelled: '#6e7480',
+};
+
+/** Options of {@link Dag}. */
+export interface DagProps {
+  steps: readonly GraphStep[];
+  states: readonly StepRun[];
+  selected: string | undefined;
+  onSelect: (stepId: string) => void;
+}
+
+/** The DAG, coloured by step run state. */
+export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode {
+  const laid = useMemo(() => layout(steps), [steps]);
+  const edges = useMemo<Edge[]>(() => laid.edges.map((e) => ({ id: `${e.source}->${e.target}`, source: e.source, target: e.target, focusable: false })), [laid]);
+  // Node objects are kept per step and replaced only when that step's state or selection changes.
+  const cache = useRef(new Map<string, StepNode>());
+  const nodes = useMemo(() => {
+    const byId = new Map(states.map((s) => [s.stepId, s.state]));
+    const next = new Map<string, StepNode>();
+    const out: StepNode[] = [];
+    for (const s of steps) {
+      const state = byId.get(s.id) ?? 'pending';
+      const isSel = s.id === selected;
+      const old = cache.current.get(s.id);
+      const node = old && old.data.state === state && old.data.selected === isSel
+        ? old
+        : { id: s.id, type: 'step' as const, position: laid.positions.get(s.id) ?? { x: 0, y: 0 }, data: { label: s.id, state, selected: isSel }, draggable: false, connectable: false, ariaLabel: `step ${s.id}, ${state}` };
+      next.set(s.id, node);
+      out.push(node);
+    }
+    cache.current = next;
+    return out;
+  }, [steps, states, selected, laid]);
+  return (
+    <div className="dag" data-testid="dag">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onlyRenderVisibleElements
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable
+        onNodeClick={(_e, n) => onSelect(n.id)}
+        onSelectionChange={({ nodes: sel }) => {
+          const first = sel[0];
+          if (first && first.id !== selected) onSelect(first.id);
+        }}
+        fitView
+        fitViewOptions={{ maxZoom: 1 }}
+        minZoom={0.05}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+        {steps.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable bgColor="transparent" maskColor="rgb(127 127 127 / 25%)" nodeColor={(n) => MINIMAP_COLOURS[(n.data as StepNodeData).state] ?? '#7b8190'} />}
+      </ReactFlow>
+    </div>
+  );
+}

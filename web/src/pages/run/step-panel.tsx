@@ -1,0 +1,92 @@
+/**
+ * @module web/pages/run/step-panel
+ * One step run: its state, attempts (exit code or error, duration, peak memory, CPU,
+ * worker), its output as JSON text, and its log.
+ */
+import { useState } from 'react';
+import type { ReactNode } from 'react';
+import type { Attempt, StepRun } from '../../api/types.js';
+import { StateBadge } from '../../components/common.js';
+import { Time, formatBytes, formatDuration } from '../../lib/time.js';
+import { jsonText } from '../../lib/text.js';
+import { LogView } from './log-view.js';
+
+/** Options of {@link StepPanel}. */
+export interface StepPanelProps {
+  runId: string;
+  step: StepRun;
+  attempts: Attempt[];
+  /** A log line to show (from a search), with its attempt. */
+  jump?: { attempt: number; line: number };
+  /** Operator actions on this step (re-run from it), when allowed. */
+  actions?: ReactNode;
+}
+
+/** The panel of the selected step. */
+export function StepPanel({ runId, step, attempts, jump, actions }: StepPanelProps): ReactNode {
+  const latest = attempts[attempts.length - 1];
+  const [chosen, setChosen] = useState<number | undefined>(undefined);
+  const number = jump?.attempt ?? chosen ?? latest?.number;
+  const attempt = attempts.find((a) => a.number === number) ?? latest;
+  return (
+    <section className="panel" aria-labelledby="step-h" data-testid="step-panel">
+      <div className="row">
+        <h2 id="step-h">Step {step.stepId}</h2>
+        <StateBadge state={step.state} />
+        <span className="spacer" />
+        {actions}
+      </div>
+      <dl className="kv">
+        <dt>Attempts</dt><dd>{step.attempts}{step.lostAttempts ? ` (${step.lostAttempts} lost)` : ''}</dd>
+        <dt>Started</dt><dd><Time ms={step.startedAt} /></dd>
+        <dt>Duration</dt><dd>{step.startedAt !== undefined ? formatDuration((step.endedAt ?? Date.now()) - step.startedAt) : '—'}</dd>
+        {step.reason && <><dt>Reason</dt><dd>{step.reason}</dd></>}
+        {step.waiting && <><dt>Waiting</dt><dd>{step.waiting.reason}: {step.waiting.detail}</dd></>}
+        {step.error && <><dt>Error</dt><dd className="error" data-testid="step-error">{step.error.type}: {step.error.message}</dd></>}
+      </dl>
+      {step.output !== undefined && step.output !== null && (
+        <>
+          <h3>Output</h3>
+          <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
+        </>
+      )}
+      {attempts.length > 0 && (
+        <>
+          <h3>Attempts</h3>
+          <div className="scroll-x">
+            <table>
+              <thead><tr><th>#</th><th>State</th><th>Exit</th><th>Duration</th><th>Peak mem</th><th>CPU</th><th>Worker</th></tr></thead>
+              <tbody>
+                {attempts.map((a) => (
+                  <tr key={a.id} aria-selected={a.number === attempt?.number}>
+                    <td><button type="button" aria-pressed={a.number === attempt?.number} onClick={() => setChosen(a.number)} aria-label={`show attempt ${a.number}`}>{a.number}</button></td>
+                    <td><StateBadge state={a.state} /></td>
+                    <td className="mono" title={a.error ? `${a.error.type}: ${a.error.message}` : undefined}>{a.exitCode ?? (a.error ? a.error.type : '—')}</td>
+                    <td className="mono">{formatDuration((a.endedAt ?? Date.now()) - a.startedAt)}</td>
+                    <td className="mono">{formatBytes(a.peakRssBytes)}</td>
+                    <td className="mono">{a.cpuMs !== undefined ? formatDuration(a.cpuMs) : '—'}</td>
+                    <td>{a.worker ?? <span className="muted">local</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {attempt?.error && <p className="error">{attempt.error.type}: {attempt.error.message}</p>}
+        </>
+      )}
+      {attempt && (
+        <>
+          <h3>Log of attempt {attempt.number}</h3>
+          <LogView
+            key={`${attempt.id}`}
+            runId={runId}
+            stepId={step.stepId}
+            attempt={attempt.number}
+            live={attempt.state === 'running'}
+            {...(jump && jump.attempt === attempt.number ? { jumpTo: jump.line } : {})}
+          />
+        </>
+      )}
+    </section>
+  );
+}
