@@ -235,6 +235,7 @@ export const LogMatchSchema = z.object({
   stepId: z.string(),
   attempt: z.number().int().describe('the attempt number, from 1'),
   line: z.number().int().describe("line number in the attempt's log, from 1"),
+  offset: z.number().int().describe("byte offset of the line's start in the attempt's log (read the log from there to show it)"),
   text: z.string().describe('the line as stored (secrets masked), without its newline; at most its first 4096 characters'),
 }).meta({ id: 'LogMatch' });
 

@@ -394,7 +394,7 @@ export interface paths {
         };
         /**
          * An attempt's log: a byte range, or a live tail
-         * @description Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).
+         * @description Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read, `X-Log-Offset` where the bytes sent start and `X-Log-Next-Offset` where the next read starts; `tail=N` reads the last N bytes, the page a viewer opens a long log on. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).
          */
         get: operations["getAttemptLog"];
         put?: never;
@@ -1048,6 +1048,8 @@ export interface components {
             attempt: number;
             /** @description line number in the attempt's log, from 1 */
             line: number;
+            /** @description byte offset of the line's start in the attempt's log (read the log from there to show it) */
+            offset: number;
             /** @description the line as stored (secrets masked), without its newline; at most its first 4096 characters */
             text: string;
         };
@@ -2727,6 +2729,8 @@ export interface operations {
                 /** @description bytes at most (without follow) */
                 limit?: number;
                 follow?: "true" | "false";
+                /** @description the last this many bytes instead of a range from offset (the first line may be cut; `X-Log-Offset` says where the bytes start); not with follow */
+                tail?: number;
             };
             header?: never;
             path: {
