@@ -9,6 +9,7 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, openStore } from '../context.js';
 import { formatTime, table } from '../format.js';
 import { userInfo } from 'node:os';
+import { registerAlertRules } from './alert-rules.js';
 
 const ago = (ms: number): string => {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -209,6 +210,8 @@ clears (a later run succeeds, the step ends). With --server, through that server
         await access.close();
       }
     });
+
+  registerAlertRules(cmd, globals);
 
   cmd.command('silences')
     .description('silences in effect or to come')

@@ -7,7 +7,7 @@
  */
 import { memo, useMemo, useRef } from 'react';
 import type { ReactNode } from 'react';
-import { Background, Controls, Handle, MiniMap, Position, ReactFlow } from '@xyflow/react';
+import { Background, Controls, Handle, Position, ReactFlow } from '@xyflow/react';
 import type { Edge, Node, NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import type { StepRun } from '../../api/types.js';
@@ -30,11 +30,6 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>): 
 });
 
 const nodeTypes = { step: StepNodeView };
-const MINIMAP_LIMIT = 1500;
-/** Minimap fills (SVG attributes take no CSS variables): the state colours of both themes' middle. */
-const MINIMAP_COLOURS: Record<string, string> = {
-  pending: '#7b8190', queued: '#7d6be0', running: '#2f7fe0', retrying: '#c07a10', succeeded: '#2a9a58', failed: '#d9403a', skipped: '#9aa0aa', cancelled: '#6e7480',
-};
 
 /** Options of {@link Dag}. */
 export interface DagProps {
@@ -88,7 +83,6 @@ export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode 
       >
         <Background />
         <Controls showInteractive={false} />
-        {steps.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable bgColor="transparent" maskColor="rgb(127 127 127 / 25%)" nodeColor={(n) => MINIMAP_COLOURS[(n.data as StepNodeData).state] ?? '#7b8190'} />}
       </ReactFlow>
     </div>
   );
