@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HistoryStore } from '../history-types.js';
+import type { ApiStore } from '../api-types.js';
 import type { RetentionStore } from '../retention-types.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
@@ -83,7 +84,7 @@ export function openPostgresStore(url: string, opts: PgStoreOptions = {}): PgSto
 export class PgStore implements Store {
   private closing: Promise<void> | undefined;
   /** {@inheritDoc Store.api} */
-  readonly api: PgApiStore;
+  readonly api: ApiStore;
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
   /** {@inheritDoc Store.logs} */

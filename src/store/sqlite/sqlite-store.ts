@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScheduleSpec } from '../../workflow/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import type { HistoryStore } from '../history-types.js';
+import type { ApiStore } from '../api-types.js';
 import type { RetentionStore } from '../retention-types.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
@@ -72,7 +73,7 @@ export class SqliteStore implements Store {
   private readonly commitTx: (b: Batch) => void;
   private readonly createRunTx: Database.Transaction<(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void>;
   /** {@inheritDoc Store.api} */
-  readonly api: SqliteApiStore;
+  readonly api: ApiStore;
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
   /** {@inheritDoc Store.history} */
