@@ -103,7 +103,8 @@ export function registerAlerts(program: Command, globals: () => GlobalOptions): 
     .option('--all', 'every state, resolved included')
     .option('--json', 'print JSON')
     .addHelpText('after', `
-Alerts come from the rules of 'baton server' (its baton.config.yaml, or the built-in ones):
+Alerts come from the rules of 'baton server' (its baton.config.yaml, or the built-in ones,
+and those set with 'baton alerts rules set'):
 one open alert per rule and subject, firing -> acknowledged -> resolved, or silenced.
 Acknowledging stops escalation and reminders; an alert resolves itself when its condition
 clears (a later run succeeds, the step ends). With --server, through that server's API

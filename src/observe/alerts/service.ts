@@ -128,6 +128,8 @@ export class AlertService {
     const version = await this.o.store.alerts.rulesVersion();
     if (version === this.apiRulesVersion) return;
     const stored = await this.o.store.alerts.storedRules();
+    // A pass and a route may load at once: the older read must not undo the newer.
+    if (this.apiRulesVersion !== undefined && stored.version < this.apiRulesVersion) return;
     const { rules, problems } = decodeStoredRules(stored.rules);
     for (const p of problems) this.o.report?.(`alerts: ${p}`);
     this.rules.setApiRules(rules);
