@@ -26,7 +26,7 @@ export type { BatonConfig } from './workflow/index.js';
 export type { ParsedConfig, ParsedEscalation, ConfigSchema, EscalationSchema } from './workflow/index.js';
 // The alert lifecycle (`RunningServer.alerts.book`): fire, acknowledge, clear, with the rules
 // it applies and what each delivery did; the notifications channels are sent.
-export type { AlertBook, AlertRule, AlertKind, Subject, DeliveryReport } from './observe/index.js';
+export type { AlertBook, AlertRule, AlertKind, AlertRuleSource, Subject, DeliveryReport } from './observe/index.js';
 // The rule kinds (`AlertKind`) and the version of the JSON body a channel sends (`Notification.version`).
 export { ALERT_KINDS } from './workflow/index.js';
 export { NOTIFICATION_VERSION } from './observe/index.js';
