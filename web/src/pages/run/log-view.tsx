@@ -171,9 +171,14 @@ export function LogView({ runId, stepId, attempt, live, jumpTo }: LogViewProps):
     }
   }, [jumpIndex, lines.length, virtual]);
 
+  // A jump holds the view on its line; following the end resumes when asked to.
   useEffect(() => {
-    if (stick && lines.length) virtual.scrollToIndex(lines.length - 1, { align: 'end' });
-  }, [stick, lines.length, virtual]);
+    if (jumpOffset !== undefined) setStick(false);
+  }, [jumpOffset]);
+
+  useEffect(() => {
+    if (stick && jumpIndex === undefined && lines.length) virtual.scrollToIndex(lines.length - 1, { align: 'end' });
+  }, [stick, jumpIndex, lines.length, virtual]);
 
   return (
     <div>
