@@ -13,6 +13,7 @@
 // - the first page's JavaScript and CSS, gzipped (goal: JavaScript under 300 kB).
 //
 // Usage: node bench/web.js [--rounds 5] [--only render,live,log,bundle]
+/* global window, document -- the functions given to page.evaluate run in the browser */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
