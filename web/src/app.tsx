@@ -16,6 +16,7 @@ import { RunsPage } from './pages/runs/runs-page.js';
 import { AlertsPage } from './pages/alerts/alerts-page.js';
 
 const RunPage = lazy(() => import('./pages/run/run-page.js'));
+const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
 
 /** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
 function newQueryClient(): QueryClient {
@@ -58,6 +59,7 @@ function Gate(): ReactNode {
             <Route path="/runs" element={<RunsPage />} />
             <Route path="/runs/:id" element={<RunPage />} />
             <Route path="/alerts" element={<AlertsPage />} />
+            <Route path="/batches" element={<BatchesPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -91,6 +93,7 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
             <li><NavLink to="/" end>Overview</NavLink></li>
             <li><NavLink to="/runs">Runs</NavLink></li>
             <li><NavLink to="/alerts">Alerts</NavLink></li>
+            <li><NavLink to="/batches">Batches</NavLink></li>
           </ul>
         </nav>
         <div className="who">
