@@ -104,7 +104,7 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
   async function axe(page: Page): Promise<string[]> {
     await page.evaluate(AXE_SOURCE);
     const violations = await page.evaluate(async () => {
-      const r = await (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run({ resultTypes: ['violations'] });
+      const r = await (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run({ resultTypes: ['violations'] });
       return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
     });
     return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
