@@ -153,6 +153,50 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
     await context.close();
   }, 60_000);
 
+  it('starts a run from the workflow form with a typed param, after a type check here and a param error from the API', async () => {
+    const { context, page } = await signIn('operator');
+    await page.goto(`${api.url}/workflows`);
+    await page.getByRole('link', { name: 'greet' }).click();
+    await page.getByTestId('versions').waitFor();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    const count = page.locator('[data-param=count]');
+    await page.fill('[name=count]', 'abc');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    expect(await count.locator('.error').textContent()).toBe('count must be an integer, such as 42');
+    await page.fill('[name=count]', '');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await expect.poll(() => count.locator('.error').textContent()).toBe('missing required param "count" (integer)');
+    expect(await page.getAttribute('[name=count]', 'aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(ARTIFACTS, 'workflow-form.png'), fullPage: true });
+    expect(await axe(page)).toEqual([]);
+    await page.fill('[name=count]', '3');
+    await page.fill('[name=who]', 'there');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    const params = JSON.parse((await page.getByTestId('run-params').textContent()) ?? '') as Record<string, unknown>;
+    expect(params).toEqual({ count: 3, who: 'there', loud: false, tags: ['a', 'b'] });
+    await context.close();
+  }, 60_000);
+
+  it('compares two versions of a workflow line by line and draws its graph', async () => {
+    const { context, page } = await signIn('viewer');
+    await page.goto(`${api.url}/workflows/greet?tab=diff`);
+    const diff = page.getByTestId('diff');
+    await diff.waitFor();
+    expect(await diff.locator('.d-del').allTextContents()).toEqual([expect.stringContaining('"description": "Greets people."')]);
+    expect(await diff.locator('.d-add').allTextContents()).toEqual([expect.stringContaining('"description": "Greets people twice."')]);
+    expect(await axe(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Graph' }).click();
+    await page.locator('.dag-node[data-step=bye]').waitFor();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    await page.getByTestId('read-only').waitFor();
+    expect(await page.getByRole('button', { name: 'Start run' }).count()).toBe(0);
+    await page.goto(`${api.url}/workflows`);
+    await page.getByTestId('workflows').waitFor();
+    expect(await axe(page)).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('saw no CSP violation and no page error', () => {
     expect(problems).toEqual([]);
   });

@@ -17,6 +17,7 @@ import { AlertsPage } from './pages/alerts/alerts-page.js';
 
 const RunPage = lazy(() => import('./pages/run/run-page.js'));
 const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
+const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
 
 /** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
 function newQueryClient(): QueryClient {
@@ -60,6 +61,8 @@ function Gate(): ReactNode {
             <Route path="/runs/:id" element={<RunPage />} />
             <Route path="/alerts" element={<AlertsPage />} />
             <Route path="/batches" element={<BatchesPage />} />
+            <Route path="/workflows" element={<WorkflowsPage />} />
+            <Route path="/workflows/:name" element={<WorkflowsPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -93,6 +96,7 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
             <li><NavLink to="/" end>Overview</NavLink></li>
             <li><NavLink to="/runs">Runs</NavLink></li>
             <li><NavLink to="/alerts">Alerts</NavLink></li>
+            <li><NavLink to="/workflows">Workflows</NavLink></li>
             <li><NavLink to="/batches">Batches</NavLink></li>
           </ul>
         </nav>

@@ -9,6 +9,8 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { ApiError } from '../../api/client.js';
 import { ErrorNote } from '../../components/common.js';
+import { START_NOW, StartWhen, startFields } from '../../components/start-when.js';
+import type { StartWhenValue } from '../../components/start-when.js';
 import { useBatchWorkflows, useStartBatch } from './hooks.js';
 import type { Upload } from './hooks.js';
 
@@ -25,9 +27,7 @@ export function StartForm({ upload, onStarted }: { upload: Upload; onStarted: (r
   const start = useStartBatch();
   const [name, setName] = useState('');
   const [param, setParam] = useState('');
-  const [when, setWhen] = useState<'now' | 'at'>('now');
-  const [at, setAt] = useState('');
-  const [priority, setPriority] = useState(0);
+  const [when, setWhen] = useState<StartWhenValue>(START_NOW);
   const [formError, setFormError] = useState<string>();
   const list = workflows.data ?? [];
   const chosen = list.find((w) => w.name === name) ?? list[0];
@@ -39,13 +39,10 @@ export function StartForm({ upload, onStarted }: { upload: Upload; onStarted: (r
   const submit = (): void => {
     setFormError(undefined);
     if (!chosen) return;
-    let dueAt: number | undefined;
-    if (when === 'at') {
-      dueAt = at ? new Date(at).getTime() : NaN;
-      if (!Number.isFinite(dueAt)) return setFormError('choose the date and time the run starts at');
-    }
+    const fields = startFields(when);
+    if (typeof fields === 'string') return setFormError(fields);
     start.mutate(
-      { upload: upload.id, workflow: chosen.name, version: chosen.version, ...(param ? { param } : {}), ...(priority ? { priority } : {}), ...(dueAt !== undefined ? { at: dueAt } : {}) },
+      { upload: upload.id, workflow: chosen.name, version: chosen.version, ...(param ? { param } : {}), ...fields },
       { onSuccess: (r) => onStarted(r.run.id) },
     );
   };
@@ -71,24 +68,13 @@ export function StartForm({ upload, onStarted }: { upload: Upload; onStarted: (r
               {paramChoices.map((p) => <option key={p} value={p}>{p}</option>)}
             </select>
           </label>
-          <fieldset>
-            <legend>When</legend>
-            <label className="row"><input type="radio" name="when" checked={when === 'now'} onChange={() => setWhen('now')} /> Now</label>
-            <label className="row">
-              <input type="radio" name="when" checked={when === 'at'} onChange={() => setWhen('at')} /> At
-              <input type="datetime-local" aria-label="Start at (your local time)" value={at} disabled={when !== 'at'} onChange={(e) => setAt(e.target.value)} />
-            </label>
-          </fieldset>
-          <label>
-            Priority (−10 to 10, higher first)
-            <input type="number" min={-10} max={10} step={1} value={priority} onChange={(e) => setPriority(Math.max(-10, Math.min(10, Math.trunc(Number(e.target.value) || 0))))} />
-          </label>
+          <StartWhen name="batch-when" value={when} onChange={setWhen} />
           {formError && <p className="error" role="alert">{formError}</p>}
           <ErrorNote error={start.error} />
           {candidates.length > 0 && <p className="muted">Choose one of: <span className="mono">{candidates.join(', ')}</span>.</p>}
           <div className="row">
             <span className="spacer" />
-            <button type="submit" className="primary" disabled={start.isPending}>{when === 'at' ? 'Schedule run' : 'Start run'}</button>
+            <button type="submit" className="primary" disabled={start.isPending}>{when.when === 'at' ? 'Schedule run' : 'Start run'}</button>
           </div>
         </form>
       )}
