@@ -57,6 +57,14 @@ steps:
     needs: [hello]
     run: echo bye
 `;
+const TICK = `name: tick
+schedule:
+  - name: often
+    cron: "*/2 * * * * *"
+steps:
+  - id: a
+    run: echo tick
+`;
 const GREET_V2 = GREET.replace('description: Greets people.', 'description: Greets people twice.');
 
 describe.skipIf(!ready)('dashboard pages in a browser', () => {
@@ -68,7 +76,7 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     api = await startApi({ webDir: WEB_DIR, uploads: { maxFileBytes: 2000 } });
-    for (const w of [BATCH, GREET, GREET_V2]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    for (const w of [BATCH, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
     folder = tempDir('baton-pages-');
     mkdirSync(join(folder, 'day', 'sub'), { recursive: true });
     writeFileSync(join(folder, 'day', 'a.csv'), 'id,v\n1,a\n');
@@ -194,6 +202,41 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
     await page.goto(`${api.url}/workflows`);
     await page.getByTestId('workflows').waitFor();
     expect(await axe(page)).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('pauses and resumes a schedule behind a confirmation, with next fire times in its zone and its last runs', async () => {
+    const { context, page } = await signIn('operator');
+    await page.goto(`${api.url}/schedules`);
+    const nightly = page.locator('[data-schedule="greet/nightly"]');
+    await nightly.waitFor();
+    expect(await nightly.getByTestId('next-fire-times').locator('th').first().textContent()).toBe('In Europe/Paris');
+    expect(await nightly.getByTestId('next-fire-times').locator('tbody tr').count()).toBe(5);
+    expect(await nightly.locator('time').first().getAttribute('title')).toMatch(/ UTC$/);
+    await nightly.getByRole('button', { name: 'Pause…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Pause schedule' }).click();
+    await nightly.getByRole('button', { name: 'Resume…' }).waitFor();
+    expect(await nightly.getByTestId('schedule-state').textContent()).toBe('paused');
+    expect(await nightly.getByTestId('next-fire-times').count()).toBe(0);
+    const listed = (await api.call('GET', '/api/v1/schedules', { role: 'viewer' })).body as { schedules: { id: string; paused: boolean }[] };
+    expect(listed.schedules.find((x) => x.id === 'greet/nightly')?.paused).toBe(true);
+    await nightly.getByRole('button', { name: 'Resume…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Resume schedule' }).click();
+    await nightly.getByRole('button', { name: 'Pause…' }).waitFor();
+    expect(await nightly.getByTestId('schedule-state').textContent()).toBe('active');
+    // the two-second schedule fires while the page is open: its runs appear with their outcome from the live feed
+    const runs = page.locator('[data-schedule="tick/often"]').getByTestId('schedule-runs');
+    await expect.poll(async () => ((await runs.count()) ? runs.textContent() : ''), { timeout: 20_000 }).toContain('succeeded');
+    await page.screenshot({ path: join(ARTIFACTS, 'schedules.png'), fullPage: true });
+    expect(await axe(page)).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('shows a viewer no action button on the schedules page', async () => {
+    const { context, page } = await signIn('viewer');
+    await page.goto(`${api.url}/schedules`);
+    await page.locator('[data-schedule="greet/nightly"]').waitFor();
+    expect(await page.locator('main button').count()).toBe(0);
     await context.close();
   }, 60_000);
 

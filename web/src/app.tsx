@@ -18,6 +18,7 @@ import { AlertsPage } from './pages/alerts/alerts-page.js';
 const RunPage = lazy(() => import('./pages/run/run-page.js'));
 const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
 const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
+const SchedulesPage = lazy(() => import('./pages/schedules/schedules-page.js'));
 
 /** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
 function newQueryClient(): QueryClient {
@@ -63,6 +64,7 @@ function Gate(): ReactNode {
             <Route path="/batches" element={<BatchesPage />} />
             <Route path="/workflows" element={<WorkflowsPage />} />
             <Route path="/workflows/:name" element={<WorkflowsPage />} />
+            <Route path="/schedules" element={<SchedulesPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -98,6 +100,7 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
             <li><NavLink to="/alerts">Alerts</NavLink></li>
             <li><NavLink to="/workflows">Workflows</NavLink></li>
             <li><NavLink to="/batches">Batches</NavLink></li>
+            <li><NavLink to="/schedules">Schedules</NavLink></li>
           </ul>
         </nav>
         <div className="who">
