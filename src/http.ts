@@ -54,7 +54,7 @@ export type {
   ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode,
   StepContext, StepLogger,
   Store, RunRecord, StoredStepRun, StepRunRecord, AttemptRecord, EventRecord, RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord,
-  BatchGroupRecord, BatchGroupState,
+  StoredBatchGroup, BatchGroupState,
   AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState, LogStore, LogChunk, LogChunkInput, LogChunkRead,
   HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,

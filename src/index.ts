@@ -45,7 +45,7 @@ export type { Masker, MaskStream } from './executors/index.js';
 export { StepFailure } from './core/index.js';
 export type { Failure, FailureType } from './core/index.js';
 export { failures, isFailure } from './core/index.js';
-export type { BatchResult, BatchItemResult, BatchItemStatus } from './executors/index.js';
+export type { BatchResult, BatchItemResult, BatchItemStatus, BatchGroupRecord } from './executors/index.js';
 
 // States of runs, step runs and attempts.
 export { RUN_STATES, STEP_RUN_STATES, isRunDone, isStepDone, isStepActive } from './core/index.js';
@@ -55,7 +55,7 @@ export type { RunState, StepRunState, AttemptState, EndReason, StepRunRecord } f
 export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundError, TRIGGERS } from './store/index.js';
 export type {
   Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
-  RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
+  RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, StoredBatchGroup, BatchGroupState,
   AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState,
   LogStore, LogChunk, LogChunkInput, LogChunkRead,

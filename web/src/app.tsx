@@ -16,6 +16,9 @@ import { RunsPage } from './pages/runs/runs-page.js';
 import { AlertsPage } from './pages/alerts/alerts-page.js';
 
 const RunPage = lazy(() => import('./pages/run/run-page.js'));
+const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
+const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
+const SchedulesPage = lazy(() => import('./pages/schedules/schedules-page.js'));
 
 /** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
 function newQueryClient(): QueryClient {
@@ -58,6 +61,10 @@ function Gate(): ReactNode {
             <Route path="/runs" element={<RunsPage />} />
             <Route path="/runs/:id" element={<RunPage />} />
             <Route path="/alerts" element={<AlertsPage />} />
+            <Route path="/batches" element={<BatchesPage />} />
+            <Route path="/workflows" element={<WorkflowsPage />} />
+            <Route path="/workflows/:name" element={<WorkflowsPage />} />
+            <Route path="/schedules" element={<SchedulesPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -91,10 +98,24 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
             <li><NavLink to="/" end>Overview</NavLink></li>
             <li><NavLink to="/runs">Runs</NavLink></li>
             <li><NavLink to="/alerts">Alerts</NavLink></li>
+            <li><NavLink to="/workflows">Workflows</NavLink></li>
+            <li><NavLink to="/batches">Batches</NavLink></li>
+            <li><NavLink to="/schedules">Schedules</NavLink></li>
           </ul>
         </nav>
         <div className="who">
-          <span className="live" data-status={live.status} role="status" aria-live="polite" data-testid="feed-status">{FEED_LABEL[live.status]}</span>
+          <span
+            className="live"
+            data-status={live.status}
+            data-received={live.received}
+            data-last-event-id={live.lastEventId ?? ''}
+            title={`live updates: ${live.received} events received${live.lastEventId ? `, last ${live.lastEventId}` : ''}`}
+            role="status"
+            aria-live="polite"
+            data-testid="feed-status"
+          >
+            {FEED_LABEL[live.status]}
+          </span>
           <span className="muted" data-testid="who">{session?.name || 'signed in'} ({session?.role})</span>
           <button type="button" onClick={() => void logout()}>Log out</button>
         </div>

@@ -22,7 +22,7 @@ import type {
 import type { SqliteControlContext } from './control.js';
 import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { RunNotFoundError, StoreUnsupportedError } from '../types.js';
-import type { BatchGroupRecord } from '../types.js';
+import type { StoredBatchGroup } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import { SqliteApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
@@ -435,7 +435,7 @@ export class SqliteStore implements Store {
   }
 
   /** {@inheritDoc Store.saveBatchGroups} */
-  async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
+  async saveBatchGroups(runId: string, stepId: string, groups: StoredBatchGroup[]): Promise<void> {
     const upsert = this.stmt(
       `INSERT OR REPLACE INTO batch_groups (run_id, step_id, group_index, items, state, attempts, outputs, error, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -446,7 +446,7 @@ export class SqliteStore implements Store {
   }
 
   /** {@inheritDoc Store.getBatchGroups} */
-  async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
+  async getBatchGroups(runId: string, stepId: string): Promise<StoredBatchGroup[]> {
     return this.stmt('SELECT * FROM batch_groups WHERE run_id = ? AND step_id = ? ORDER BY group_index').all(runId, stepId).map(toBatchGroup);
   }
 
