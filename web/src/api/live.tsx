@@ -25,6 +25,9 @@ export interface LiveState {
   lastEventId: string | undefined;
 }
 
+/** Longest delay before received events reach the cache, ms. */
+const FLUSH_MS = 150;
+
 const LiveContext = createContext<LiveState>({ status: 'stopped', received: 0, lastEventId: undefined });
 /** Listeners of raw events (the run page's log tail reacts to attempt ends). */
 const listeners = new Set<(events: FeedEvent[]) => void>();
@@ -100,10 +103,12 @@ function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEven
   }
   for (const [runId, list] of byRun) {
     const key = keys.run(runId);
-    if (queries.getQueryData(key)) {
+    const cached = queries.getQueryData<RunDetail>(key);
+    if (cached) {
       queries.setQueryData<RunDetail>(key, (d) => (d ? patchRunDetail(d, list) : d));
-      // attempts, outputs and errors come with the next read, at most every 1.5 s per run
-      later.soon(key, 1_500);
+      // Attempts, outputs and errors come with the next read: at most every 1.5 s per run,
+      // every 6 s for a run of thousands of steps (its detail weighs hundreds of kB).
+      later.soon(key, cached.steps.length > 1000 ? 6_000 : 1_500);
     }
   }
   if (runsChanged) later.soon(keys.runs(), 500);
@@ -123,12 +128,23 @@ export function LiveProvider({ children }: { children: ReactNode }): ReactNode {
   useEffect(() => {
     const later = new Coalescer(queries);
     let received = 0;
+    // Events are applied in batches at most every FLUSH_MS: a busy server sends thousands a
+    // second, and each cache write re-renders what shows the run.
+    let pending: FeedEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = (): void => {
+      timer = undefined;
+      const events = pending;
+      pending = [];
+      apply(queries, later, events);
+      for (const fn of listeners) fn(events);
+      setState({ status: feed.currentStatus, received, lastEventId: feed.lastEventId });
+    };
     const feed = new EventFeed({
       onEvents(events) {
         received += events.length;
-        apply(queries, later, events);
-        for (const fn of listeners) fn(events);
-        setState({ status: feed.currentStatus, received, lastEventId: feed.lastEventId });
+        pending.push(...events);
+        timer ??= setTimeout(flush, FLUSH_MS);
       },
       onStatus(status, { resumed }) {
         if (status === 'open' && !resumed) void queries.invalidateQueries();
@@ -144,6 +160,7 @@ export function LiveProvider({ children }: { children: ReactNode }): ReactNode {
     return () => {
       window.removeEventListener('online', wake);
       feed.stop();
+      if (timer !== undefined) clearTimeout(timer);
       later.clear();
     };
   }, [queries]);
