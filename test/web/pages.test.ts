@@ -18,11 +18,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../api-helpers.js';
 import type { TestApi } from '../api-helpers.js';
 import { tempDir } from '../helpers.js';
+import { createTestDatabase } from '../pg-helpers.js';
+import type { TestDatabase } from '../pg-helpers.js';
+import { openPostgresStore } from '../../src/index.js';
+import type { PgStore } from '../../src/index.js';
+import { openFleetStore } from '../../src/store/index.js';
+import type { PgFleetStore } from '../../src/store/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEB_DIR = join(ROOT, 'dist', 'web');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ready = existsSync(join(WEB_DIR, 'index.html')) && existsSync(CHROMIUM);
 
@@ -67,6 +74,16 @@ steps:
 `;
 const GREET_V2 = GREET.replace('description: Greets people.', 'description: Greets people twice.');
 
+/** Runs axe-core on the page (its source evaluated, not a script tag: the CSP allows none) and returns serious or critical violations. */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const r = await (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run({ resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
+}
+
 describe.skipIf(!ready)('dashboard pages in a browser', () => {
   let api: TestApi;
   let browser: Browser;
@@ -83,10 +100,7 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
     writeFileSync(join(folder, 'day', 'b.csv'), 'id,v\n2,b\n');
     writeFileSync(join(folder, 'day', 'sub', 'broken.csv'), 'id,v\nCORRUPT\n');
     writeFileSync(join(folder, 'huge.csv'), 'x'.repeat(3000));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -106,16 +120,6 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('[data-testid=who]');
     return { context, page };
-  }
-
-  /** Runs axe-core on the page (its source evaluated, not a script tag: the CSP allows none) and returns serious or critical violations. */
-  async function axe(page: Page): Promise<string[]> {
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async () => {
-      const r = await (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run({ resultTypes: ['violations'] });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
-    });
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
   }
 
   it('uploads a folder with a corrupt file: the run fails at validation naming the file, on the page', async () => {
@@ -240,7 +244,80 @@ describe.skipIf(!ready)('dashboard pages in a browser', () => {
     await context.close();
   }, 60_000);
 
+  it('says the server runs without a fleet on SQLite', async () => {
+    const { context, page } = await signIn('operator');
+    await page.goto(`${api.url}/workers`);
+    expect(await page.getByTestId('no-fleet').textContent()).toContain('this server runs without a fleet');
+    expect(await axe(page)).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('saw no CSP violation and no page error', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe.skipIf(!ready)('the workers page of a fleet (PostgreSQL) in a browser', () => {
+  let db: TestDatabase;
+  let store: PgStore;
+  let fleet: PgFleetStore;
+  let api: TestApi;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = openPostgresStore(db.url);
+    fleet = openFleetStore(db.url, { max: 2 });
+    api = await startApi({ store, fleet, webDir: WEB_DIR });
+    await fleet.registerWorker({ id: 'w-gpu-1', host: 'gpu-host', pid: 41, platform: 'linux', tags: ['gpu', 'docker'], slots: 4, version: '0.1.0' });
+    await fleet.registerWorker({ id: 'w-cpu-2', host: 'cpu-host', pid: 42, platform: 'linux', tags: [], slots: 2, version: '0.1.0' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await fleet?.close();
+    await store?.close();
+    await db?.drop();
+  });
+
+  async function open(role: 'viewer' | 'operator'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (/Content[- ]Security[- ]Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+    });
+    await page.goto(`${api.url}/`);
+    await page.fill('#token', api.tokens[role]);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=who]');
+    await page.goto(`${api.url}/workers`);
+    await page.locator('[data-worker=w-gpu-1]').waitFor();
+    return { context, page, problems };
+  }
+
+  it('lists the workers with tags, slots and heartbeat age; an operator drains one behind a confirmation', async () => {
+    const { context, page, problems } = await open('operator');
+    const gpu = page.locator('[data-worker=w-gpu-1]');
+    expect(await gpu.textContent()).toMatch(/w-gpu-1.*gpu-host.*active.*linux.*gpu.*docker/);
+    expect(await gpu.textContent()).toMatch(/\d+(\.\d)?(ms|s) ago/);
+    await gpu.getByRole('button', { name: 'Drain…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Drain worker' }).click();
+    await expect.poll(() => gpu.locator('.state').textContent()).toBe('draining');
+    expect((await fleet.listWorkers()).find((w) => w.id === 'w-gpu-1')?.state).toBe('draining');
+    expect(await gpu.getByRole('button', { name: 'Drain…' }).count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'workers.png') });
+    expect(await axe(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('shows a viewer no drain button', async () => {
+    const { context, page } = await open('viewer');
+    await page.locator('[data-worker=w-cpu-2]').waitFor();
+    expect(await page.locator('main button').count()).toBe(0);
+    await context.close();
+  }, 60_000);
+});
+
