@@ -201,6 +201,14 @@ export const AlertSchema = z.object({
   notified: z.enum(['firing', 'resolved']).optional(), notifiedAt: ms.optional(), level: z.number().int(), round: z.number().int(), escalationDone: z.boolean(), version: z.number().int(),
 }).meta({ id: 'Alert' });
 
+/** A rule in effect on the server, with where it comes from. */
+export const AlertRuleInfoSchema = z.object({
+  name: z.string(), kind: z.string(),
+  source: z.enum(['builtin', 'config', 'api']).describe('builtin: no alerts: in the config; config: baton.config.yaml; api: set with PUT /alert-rules/{name}, overriding the others of its name'),
+  severity: z.enum(['info', 'warning', 'critical']), enabled: z.boolean(), notify: z.array(z.string()).describe('channels of its first message'),
+  definition: z.record(z.string(), z.unknown()).optional().describe('the rule as written, in the shape of a baton.config.yaml rule'),
+}).meta({ id: 'AlertRuleInfo' });
+
 /** One change of an alert. */
 export const AlertEventSchema = z.object({
   seq: z.number().int(), alertId: z.string(), at: ms, type: z.string(), actor: z.string(), note: z.string().optional(), data: z.record(z.string(), z.unknown()).optional(),
@@ -235,6 +243,7 @@ export const LogMatchSchema = z.object({
   stepId: z.string(),
   attempt: z.number().int().describe('the attempt number, from 1'),
   line: z.number().int().describe("line number in the attempt's log, from 1"),
+  offset: z.number().int().describe("byte offset of the line's start in the attempt's log (read the log from there to show it)"),
   text: z.string().describe('the line as stored (secrets masked), without its newline; at most its first 4096 characters'),
 }).meta({ id: 'LogMatch' });
 

@@ -107,7 +107,18 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
           </ul>
         </nav>
         <div className="who">
-          <span className="live" data-status={live.status} role="status" aria-live="polite" data-testid="feed-status">{FEED_LABEL[live.status]}</span>
+          <span
+            className="live"
+            data-status={live.status}
+            data-received={live.received}
+            data-last-event-id={live.lastEventId ?? ''}
+            title={`live updates: ${live.received} events received${live.lastEventId ? `, last ${live.lastEventId}` : ''}`}
+            role="status"
+            aria-live="polite"
+            data-testid="feed-status"
+          >
+            {FEED_LABEL[live.status]}
+          </span>
           <span className="muted" data-testid="who">{session?.name || 'signed in'} ({session?.role})</span>
           <button type="button" onClick={() => void logout()}>Log out</button>
         </div>

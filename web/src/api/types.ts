@@ -100,16 +100,8 @@ export interface FeedEvent {
   data?: Record<string, unknown>;
 }
 
-/** The session of a signed-in browser (`/api/v1/session`); the token itself never reaches the page. */
-export interface Session {
-  role: Role;
-  /** The token's name. */
-  name: string;
-  /** ms since the epoch. */
-  expiresAt: number;
-  /** Sent back as `X-CSRF-Token` on every state-changing request. */
-  csrfToken: string;
-}
+/** The session of a signed-in browser (`/api/v1/session`): role, token name, expiry and the CSRF token; the token itself never reaches the page. */
+export type Session = Schemas['Session'];
 
 /** The queue: depth and waiting step runs by pool and effective priority (`GET /api/v1/queue`). */
 export type Queue = Schemas['Queue'];

@@ -7,12 +7,12 @@
  */
 import { memo, useMemo, useRef } from 'react';
 import type { ReactNode } from 'react';
-import { Background, Controls, Handle, MiniMap, Position, ReactFlow } from '@xyflow/react';
+import { Background, Controls, Handle, Position, ReactFlow } from '@xyflow/react';
 import type { Edge, Node, NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import type { StepRun } from '../../api/types.js';
 import type { GraphStep } from './graph.js';
-import { layout } from './graph.js';
+import { layout, NODE_HEIGHT, NODE_WIDTH } from './graph.js';
 
 /** Data of a step node. */
 type StepNodeData = { label: string; state: string; selected: boolean };
@@ -30,11 +30,8 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>): 
 });
 
 const nodeTypes = { step: StepNodeView };
-const MINIMAP_LIMIT = 1500;
-/** Minimap fills (SVG attributes take no CSS variables): the state colours of both themes' middle. */
-const MINIMAP_COLOURS: Record<string, string> = {
-  pending: '#7b8190', queued: '#7d6be0', running: '#2f7fe0', retrying: '#c07a10', succeeded: '#2a9a58', failed: '#d9403a', skipped: '#9aa0aa', cancelled: '#6e7480',
-};
+/** Graphs of up to this many steps open fitted whole; bigger ones on their first steps. */
+const FIT_ALL_MAX = 200;
 
 /** Options of {@link Dag}. */
 export interface DagProps {
@@ -47,6 +44,12 @@ export interface DagProps {
 /** The DAG, coloured by step run state. */
 export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode {
   const laid = useMemo(() => layout(steps), [steps]);
+  // A big graph opens on its first steps, not fitted whole: fitting 5,000 nodes would draw
+  // them all at a scale nobody can read, where the first screen draws a few dozen.
+  const focus = useMemo(() => {
+    if (steps.length <= FIT_ALL_MAX) return undefined;
+    return [...laid.positions.entries()].sort(([, a], [, b]) => a.y - b.y || a.x - b.x).slice(0, 12).map(([id]) => ({ id }));
+  }, [laid, steps.length]);
   const edges = useMemo<Edge[]>(() => laid.edges.map((e) => ({ id: `${e.source}->${e.target}`, source: e.source, target: e.target, focusable: false })), [laid]);
   // Node objects are kept per step and replaced only when that step's state or selection changes.
   const cache = useRef(new Map<string, StepNode>());
@@ -60,7 +63,7 @@ export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode 
       const old = cache.current.get(s.id);
       const node = old && old.data.state === state && old.data.selected === isSel
         ? old
-        : { id: s.id, type: 'step' as const, position: laid.positions.get(s.id) ?? { x: 0, y: 0 }, data: { label: s.id, state, selected: isSel }, draggable: false, connectable: false, ariaLabel: `step ${s.id}, ${state}` };
+        : { id: s.id, type: 'step' as const, position: laid.positions.get(s.id) ?? { x: 0, y: 0 }, width: NODE_WIDTH, height: NODE_HEIGHT, data: { label: s.id, state, selected: isSel }, draggable: false, connectable: false, ariaLabel: `step ${s.id}, ${state}` };
       next.set(s.id, node);
       out.push(node);
     }
@@ -83,12 +86,11 @@ export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode 
           if (first && first.id !== selected) onSelect(first.id);
         }}
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        fitViewOptions={{ maxZoom: 1, ...(focus ? { nodes: focus } : {}) }}
         minZoom={0.05}
       >
         <Background />
         <Controls showInteractive={false} />
-        {steps.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable bgColor="transparent" maskColor="rgb(127 127 127 / 25%)" nodeColor={(n) => MINIMAP_COLOURS[(n.data as StepNodeData).state] ?? '#7b8190'} />}
       </ReactFlow>
     </div>
   );
