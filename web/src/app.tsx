@@ -19,6 +19,7 @@ const RunPage = lazy(() => import('./pages/run/run-page.js'));
 const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
 const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
 const SchedulesPage = lazy(() => import('./pages/schedules/schedules-page.js'));
+const WorkersPage = lazy(() => import('./pages/workers/workers-page.js'));
 
 /** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
 function newQueryClient(): QueryClient {
@@ -65,6 +66,7 @@ function Gate(): ReactNode {
             <Route path="/workflows" element={<WorkflowsPage />} />
             <Route path="/workflows/:name" element={<WorkflowsPage />} />
             <Route path="/schedules" element={<SchedulesPage />} />
+            <Route path="/workers" element={<WorkersPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -101,6 +103,7 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
             <li><NavLink to="/workflows">Workflows</NavLink></li>
             <li><NavLink to="/batches">Batches</NavLink></li>
             <li><NavLink to="/schedules">Schedules</NavLink></li>
+            <li><NavLink to="/workers">Workers</NavLink></li>
           </ul>
         </nav>
         <div className="who">
