@@ -112,14 +112,14 @@ steps:
     const plain = await reader([runId, '--grep', 'line 1', '--json']);
     expect(plain.code, plain.stderr).toBe(0);
     expect(JSON.parse(plain.stdout)).toEqual({
-      matches: [{ stepId: 'talk', attempt: 1, line: 1, text: 'line 1' }, { stepId: 'talk', attempt: 1, line: 10, text: 'line 10' }],
+      matches: [{ stepId: 'talk', attempt: 1, line: 1, offset: 0, text: 'line 1' }, { stepId: 'talk', attempt: 1, line: 10, offset: 63, text: 'line 10' }],
       truncated: false,
     });
     const regex = await reader([runId, '--grep', '^line [2-4]$', '--regex']);
     expect(regex.code, regex.stderr).toBe(0);
     expect(regex.stdout).toBe('talk#1:2: line 2\ntalk#1:3: line 3\ntalk#1:4: line 4\n');
     const caseless = await reader([runId, '--grep', 'error:', '-i', '--json']);
-    expect((JSON.parse(caseless.stdout) as LogSearchResult).matches).toEqual([{ stepId: 'talk', attempt: 1, line: 11, text: 'ERROR: disk almost full' }]);
+    expect((JSON.parse(caseless.stdout) as LogSearchResult).matches).toEqual([{ stepId: 'talk', attempt: 1, line: 11, offset: 71, text: 'ERROR: disk almost full' }]);
     const none = await reader([runId, '--grep', 'nowhere']);
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
@@ -198,6 +198,32 @@ describe('what is shipped', () => {
       await proc.close();
     }
   }
+
+  it('a step the coordinator runs itself (a batch step) ships its log too, exactly its file', async () => {
+    writeFileSync(join(coordDir, 'flow.yaml'), `name: logs-coord
+steps:
+  - id: each
+    run: 'for f in $(cat "$BATON_ITEMS_FILE"); do echo "item $f"; done; echo "[1,1,1]" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.items }}"
+      groupSize: 3
+params:
+  items: { type: array, default: [a, b, c] }
+`);
+    const run = await baton(['run', 'flow.yaml', '--database-url', db.url, '--json'], coordDir);
+    expect(run.code, run.stderr).toBe(0);
+    const runId = jsonEvents(run.stdout)[0]!.runId;
+    const attemptId = `${runId}.each.1`;
+    const [row] = await sql<{ log_path: string }>(db.url, 'SELECT log_path FROM attempts WHERE id = $1', [attemptId]);
+    const file = readFileSync(row!.log_path);
+    expect(file.toString()).toMatch(/item a\n.*item b\n.*item c\n/s);
+    // Shipped as a worker ships: the chunks are the coordinator's file, byte for byte.
+    const chunks = await waitFor(async () => {
+      const c = await chunksOf(attemptId);
+      return Buffer.concat(c.map((x) => x.bytes)).length === file.length ? c : undefined;
+    }, 10_000, "the coordinator's chunks");
+    expect(Buffer.concat(chunks.map((c) => c.bytes)).equals(file)).toBe(true);
+  });
 
   it('a step printing past the cap ships the cap and the marker line, exactly the file', async () => {
     const { attemptId, file, shipped } = await runOnWorker("head -c 20000 /dev/zero | tr '\\0' x", 4096);

@@ -17,6 +17,7 @@ import { interpolate, interpolateValue, resolveStepCwd } from '../workflow/index
 import type { AttemptEnd, AttemptRecord, FleetAttemptInput, Trigger } from '../store/index.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { FleetDispatcher } from './fleet-dispatch.js';
+import type { LogShipper, Shipment } from './log-shipper.js';
 import type { FleetTask } from './fleet-task.js';
 import { taskToJson } from './fleet-task.js';
 import type { RemoteEnd } from './fleet-dispatch.js';
@@ -132,6 +133,8 @@ export class AttemptRunner {
     private readonly events: AttemptEvents,
     /** Set in fleet mode: attempts go to workers instead of running here. */
     private readonly dispatcher?: FleetDispatcher,
+    /** Set in fleet mode on a store that keeps logs: ships the logs of the attempts run here. */
+    private readonly shipper?: LogShipper,
   ) {}
 
   /** Stages the start of the next attempt of a queued step (machine + row), before commit. */
@@ -180,9 +183,13 @@ export class AttemptRunner {
     const timeoutMs = spec.timeoutMs;
     let timer: CancelTimer | undefined;
     if (timeoutMs !== undefined) timer = clock.setTimer(timeoutMs, () => handle.graceful.abort('timeout' satisfies AbortCause));
+    let shipment: Shipment | undefined = undefined;
     const end = (result: AttemptResult): void => {
       timer?.();
       log.close();
+      // Flushed after the end: a reader on another node may see the last bytes a moment after
+      // the attempt reads ended (a fleet worker sends them with its completion instead).
+      void shipment?.close();
       run.handles.delete(stepId);
       let cause = handle.graceful.signal.reason as AbortCause | undefined;
       // A result that comes after the deadline is discarded (README "Handlers"): a handler
@@ -230,6 +237,10 @@ export class AttemptRunner {
       if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
       return;
     }
+    // Runs here although a fleet is there (batch steps, inline handlers): shipped like a
+    // worker's log, so `baton logs` and the dashboard read it from any node.
+    shipment = this.shipper?.open(run.id, attempt.id);
+    if (shipment) log.shipTo(shipment);
     const outDir = join(this.o.dataDir, 'outputs', fileNamePart(run.id));
     // Batch steps keep group item lists and results there too, whatever their action.
     if ((spec.action.kind === 'run' || batch) && !this.madeDirs.has(outDir)) {

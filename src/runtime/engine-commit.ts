@@ -21,6 +21,7 @@ import type { ActiveRun, Launch } from './attempts.js';
 import { AttemptRunner } from './attempts.js';
 import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './batching.js';
 import { FleetDispatcher } from './fleet-dispatch.js';
+import { LogShipper } from './log-shipper.js';
 import { progressData } from './batch.js';
 import { coerceError } from '../shared/index.js';
 import type { JsonObject } from '../shared/index.js';
@@ -55,6 +56,11 @@ export abstract class CommitLoop {
   protected heldLaunches: Launch[] = [];
   /** Fleet mode: publishes attempts to workers and brings back their ends. */
   protected readonly dispatcher: FleetDispatcher | undefined;
+  /**
+   * Fleet mode on a store that keeps logs: ships the logs of the steps this coordinator runs
+   * itself (batch steps, inline handlers), as workers ship theirs, so every node reads them.
+   */
+  protected readonly shipper: LogShipper | undefined;
   /** Runs `startRun` staged for creation in an uncommitted batch, with their creators' answers. */
   protected readonly creating = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
 
@@ -70,6 +76,10 @@ export abstract class CommitLoop {
         this.scheduleFlush();
       });
     }
+    if (options.fleet && options.store.logs) {
+      // A failed write is retried by the shipper, and the log file keeps every byte.
+      this.shipper = new LogShipper({ logs: options.store.logs, onError: () => undefined });
+    }
     this.attempts = new AttemptRunner(options, {
       started: (run, stepId, attempt) => this.recordAttemptStart(run, stepId, attempt),
       published: (row) => (this.batch.attemptsPublished ??= []).push(row),
@@ -82,7 +92,7 @@ export abstract class CommitLoop {
         this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock.now(), data: progressData(p) });
         this.scheduleFlush();
       },
-    }, this.dispatcher);
+    }, this.dispatcher, this.shipper);
   }
 
   /** Stages transitions for the next commit and reacts to the ones that schedule work. */

@@ -198,6 +198,7 @@ export class EngineLoop extends CommitLoop implements Engine {
     }
     this.runs.clear();
     await this.dispatcher?.close();
+    await this.shipper?.close();
   }
 
   private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number }): ActiveRun {
