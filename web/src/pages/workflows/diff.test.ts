@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CELLS, lineDiff } from './diff.js';
+import { MAX_CELLS, foldUnchanged, lineDiff } from './diff.js';
 
 const text = (lines: ReturnType<typeof lineDiff>): string[] => lines.map((l) => `${l.kind}${l.text}`);
 
@@ -28,5 +28,13 @@ describe('line diff of two definitions', () => {
     expect(d[1]).toEqual({ kind: '-', text: 'a0', a: 2 });
     expect(d[n + 1]).toEqual({ kind: '+', text: 'b0', b: 2 });
     expect(d.at(-1)).toEqual({ kind: ' ', text: 'tail', a: n + 2, b: n + 2 });
+  });
+
+  it('folds unchanged lines far from any change', () => {
+    const a = Array.from({ length: 20 }, (_, i) => `l${i}`);
+    const b = a.map((l, i) => (i === 10 ? 'changed' : l));
+    const shown = foldUnchanged(lineDiff(a.join('\n'), b.join('\n')), 2);
+    expect(shown.map((l) => (l.kind === 'fold' ? `…${l.count}` : `${l.kind}${l.text}`))).toEqual(['…8', ' l8', ' l9', '-l10', '+changed', ' l11', ' l12', '…7']);
+    expect(foldUnchanged(lineDiff('same', 'same'))).toEqual([{ kind: 'fold', count: 1 }]);
   });
 });
