@@ -79,6 +79,16 @@ steps:
       items: "\${{ params.files }}"
       groupSize: 1
 `;
+const TWO_PARAMS = `name: two-lists
+params:
+  inbox: { type: array, default: [] }
+  archive: { type: array, default: [] }
+steps:
+  - id: take
+    run: 'printf "%s" "$BATON_ITEMS" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.inbox || params.archive }}"
+`;
 const GREET_V2 = GREET.replace('description: Greets people.', 'description: Greets people twice.');
 
 let browser: Browser;
@@ -113,7 +123,7 @@ describe('dashboard pages in a browser', () => {
 
   beforeAll(async () => {
     api = await startApi({ webDir: WEB_DIR, uploads: { maxFileBytes: 2000 } });
-    for (const w of [BATCH, SLOW_BATCH, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    for (const w of [BATCH, SLOW_BATCH, TWO_PARAMS, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
     folder = tempDir('baton-pages-');
     mkdirSync(join(folder, 'day', 'sub'), { recursive: true });
     writeFileSync(join(folder, 'day', 'a.csv'), 'id,v\n1,a\n');
@@ -162,6 +172,24 @@ describe('dashboard pages in a browser', () => {
     expect(download.suggestedFilename()).toBe(`${runId}-work.json`);
     const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as { counts: { total: number; succeeded: number } };
     expect(saved.counts).toMatchObject({ total: 2, succeeded: 2 });
+  }, 60_000);
+
+  it("offers the API's candidates when it cannot tell which param receives the files", async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.setInputFiles('[data-testid=pick-files]', [join(folder, 'day', 'a.csv')]);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByTestId('staged-files').waitFor();
+    await page.getByTestId('batch-workflow').selectOption('two-lists');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await expect.poll(() => page.getByRole('alert').allTextContents()).toContainEqual(expect.stringContaining("say which param of 'two-lists' receives the files"));
+    expect(await page.getByText('Choose one of:').textContent()).toContain('inbox, archive');
+    await page.getByTestId('batch-param').selectOption('archive');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/batches\?run=/);
+    const runId = new URL(page.url()).searchParams.get('run')!;
+    const run = (await api.call('GET', `/api/v1/runs/${runId}`, { role: 'viewer' })).body as { run: { params: { archive: string[]; inbox: string[] } } };
+    expect(run.run.params.archive).toEqual([expect.stringMatching(/\/files\/a\.csv$/)]);
+    expect(run.run.params.inbox).toEqual([]);
   }, 60_000);
 
   it('shows the 413 of a file over the limit, naming it', async () => {
