@@ -49,7 +49,7 @@ export type { PrunableCounts } from './store/index.js';
 export type {
   BatonError, JsonValue, JsonObject, BatonProcess, ProcessOptions, CompiledProcessOptions, ProcessMode, StoreLocation,
   Engine, EngineOptions, EngineListener, CommitListener, CommittedEnds, CommittedRun, FinishedRun, RunHandle, RunSummary, StartRunOptions,
-  Clock, CancelTimer, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, Failure, FailureType,
+  Clock, CancelTimer, TimerOptions, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, Failure, FailureType,
   WorkflowSpec, StepSpec, StepAction, StepHandler, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, ParamSpec, ParamType, Platform,
   ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode,
   StepContext, StepLogger,

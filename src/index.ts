@@ -87,7 +87,7 @@ export { traceIdOf } from './shared/index.js';
 // Time as the engine sees it (retries, timeouts, heartbeats): a virtual clock lets a test
 // advance days in milliseconds.
 export { VirtualClock, StoreDiskFullError } from './runtime/index.js';
-export type { Clock, CancelTimer } from './runtime/index.js';
+export type { Clock, CancelTimer, TimerOptions } from './runtime/index.js';
 
 // Assembling a baton process (what the CLI's commands do): the store opened and migrated,
 // fleet-or-local decided from it, one engine.

@@ -122,7 +122,7 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   let worker: Worker | undefined;
   if (proc.fleet) {
     worker = createWorker({
-      fleet: proc.fleet, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
+      fleet: proc.fleet, clock: proc.options.clock, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
       version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
@@ -160,7 +160,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     o.report(r);
   };
   const triggers = new RunLoop({
-    store: proc.store, engine, report,
+    store: proc.store, engine, report, clock: proc.options.clock,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });

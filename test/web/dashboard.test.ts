@@ -32,7 +32,24 @@ const WORKFLOWS = {
     '',
   ].join('\n'),
   'boom.mjs': `export function boom() { throw new Error(${JSON.stringify(XSS.join(' '))}); }\n`,
+  'wide.yaml': wideWorkflow(5_000),
 };
+
+/** A workflow of `n` steps: a gated root, then ranks of 100 steps each needing two of the rank above. */
+function wideWorkflow(n: number): string {
+  const lines = ['name: wide', 'steps:', '  - id: root', `    run: "${wait('root')}"`];
+  let above = ['root'];
+  for (let rank = 0, made = 1; made < n; rank++) {
+    const ids: string[] = [];
+    for (let i = 0; i < 100 && made < n; i++, made++) {
+      const id = `r${rank}-${i}`;
+      lines.push(`  - id: ${id}`, `    needs: [${above[i % above.length]}, ${above[(i * 7 + 3) % above.length]}]`, '    run: "true"');
+      ids.push(id);
+    }
+    above = ids;
+  }
+  return lines.join('\n') + '\n';
+}
 
 let server: BatonServer;
 let relay: Relay;
@@ -197,6 +214,27 @@ describe('the dashboard', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('opens a 5,000-step run and follows it live', async () => {
+    const id = await server.startRun('wide');
+    await waitRun(id, (r) => r.steps.find((s) => s.stepId === 'root')?.state === 'running', 'root running');
+    const w = await open();
+    await login(w, server.url, server.tokens.viewer);
+    const start = Date.now();
+    await w.page.goto(`${server.url}/runs/${id}`);
+    await waitFor(async () => (await nodeState(w, 'root')) === 'running', 20_000, 'the DAG with root running');
+    const opened = Date.now() - start;
+    // Only what is on screen is in the DOM.
+    expect(await w.page.locator('[data-testid=dag] [data-step]').count()).toBeLessThan(300);
+    const released = Date.now();
+    release(id, 'root');
+    await waitFor(async () => (await nodeState(w, 'root')) === 'succeeded', 10_000, 'root succeeded, live');
+    const followed = Date.now() - released;
+    console.log(`5,000-step run: DAG shown in ${opened} ms, a step's end shown ${followed} ms after its gate opened`);
+    expect(followed).toBeLessThan(5_000);
+    expect((await server.call('POST', `/api/v1/runs/${id}/cancel`)).status).toBe(200);
+    await waitRun(id, (r) => r.run.state === 'cancelled', 'the wide run to be cancelled');
   });
 
   it('renders hostile params, outputs, logs and errors as text, and runs none of them', async () => {

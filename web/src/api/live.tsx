@@ -16,9 +16,6 @@ import { keys } from './hooks.js';
 import type { FeedEvent, RunDetail, StepRunState } from './types.js';
 import { isStepDone } from './types.js';
 
-/** Longest wait before received events reach the cache, ms. */
-const FLUSH_MS = 100;
-
 /** What the page knows of the feed. */
 export interface LiveState {
   status: FeedStatus;
@@ -27,6 +24,9 @@ export interface LiveState {
   /** The last event's id (`Last-Event-ID` of the next reconnection). */
   lastEventId: string | undefined;
 }
+
+/** Longest delay before received events reach the cache, ms. */
+const FLUSH_MS = 150;
 
 const LiveContext = createContext<LiveState>({ status: 'stopped', received: 0, lastEventId: undefined });
 /** Listeners of raw events (the run page's log tail reacts to attempt ends). */
@@ -103,10 +103,12 @@ function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEven
   }
   for (const [runId, list] of byRun) {
     const key = keys.run(runId);
-    if (queries.getQueryData(key)) {
+    const cached = queries.getQueryData<RunDetail>(key);
+    if (cached) {
       queries.setQueryData<RunDetail>(key, (d) => (d ? patchRunDetail(d, list) : d));
-      // attempts, outputs and errors come with the next read, at most every 1.5 s per run
-      later.soon(key, 1_500);
+      // Attempts, outputs and errors come with the next read: at most every 1.5 s per run,
+      // every 6 s for a run of thousands of steps (its detail weighs hundreds of kB).
+      later.soon(key, cached.steps.length > 1000 ? 6_000 : 1_500);
     }
   }
   if (runsChanged) later.soon(keys.runs(), 500);
@@ -126,8 +128,8 @@ export function LiveProvider({ children }: { children: ReactNode }): ReactNode {
   useEffect(() => {
     const later = new Coalescer(queries);
     let received = 0;
-    // Events are applied at most every FLUSH_MS, in one batch: at 200 events/s a render per
-    // network chunk kept the main thread busy; ten batches a second look just as live.
+    // Events are applied in batches at most every FLUSH_MS: a busy server sends thousands a
+    // second, and each cache write re-renders what shows the run.
     let pending: FeedEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const flush = (): void => {

@@ -5,14 +5,14 @@
  * Only nodes in view are rendered (`onlyRenderVisibleElements`), which keeps a 5,000-step
  * run responsive.
  */
-import { memo, useMemo, useRef } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { Background, Controls, Handle, Position, ReactFlow } from '@xyflow/react';
 import type { Edge, Node, NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import type { StepRun } from '../../api/types.js';
 import type { GraphStep } from './graph.js';
-import { layout, NODE_HEIGHT, NODE_WIDTH } from './graph.js';
+import { NODE_HEIGHT, NODE_WIDTH, layout } from './graph.js';
 
 /** Data of a step node. */
 type StepNodeData = { label: string; state: string; selected: boolean };
@@ -30,8 +30,8 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>): 
 });
 
 const nodeTypes = { step: StepNodeView };
-/** Graphs of up to this many steps open fitted whole; bigger ones on their first steps. */
-const FIT_ALL_MAX = 200;
+/** Steps up to which the whole graph is fitted into view when it opens. */
+const FIT_LIMIT = 300;
 
 /** Options of {@link Dag}. */
 export interface DagProps {
@@ -44,12 +44,12 @@ export interface DagProps {
 /** The DAG, coloured by step run state. */
 export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode {
   const laid = useMemo(() => layout(steps), [steps]);
-  // A big graph opens on its first steps, not fitted whole: fitting 5,000 nodes would draw
-  // them all at a scale nobody can read, where the first screen draws a few dozen.
-  const focus = useMemo(() => {
-    if (steps.length <= FIT_ALL_MAX) return undefined;
-    return [...laid.positions.entries()].sort(([, a], [, b]) => a.y - b.y || a.x - b.x).slice(0, 12).map(([id]) => ({ id }));
-  }, [laid, steps.length]);
+  const startViewport = useMemo(() => {
+    // The first step (a root: steps come in definition order, needs first) at the top, centred.
+    const first = steps[0] ? laid.positions.get(steps[0].id) : undefined;
+    const zoom = 0.75;
+    return { x: -((first?.x ?? 0) + NODE_WIDTH / 2) * zoom + 360, y: 16, zoom };
+  }, [steps, laid]);
   const edges = useMemo<Edge[]>(() => laid.edges.map((e) => ({ id: `${e.source}->${e.target}`, source: e.source, target: e.target, focusable: false })), [laid]);
   // Node objects are kept per step and replaced only when that step's state or selection changes.
   const cache = useRef(new Map<string, StepNode>());
@@ -70,9 +70,24 @@ export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode 
     cache.current = next;
     return out;
   }, [steps, states, selected, laid]);
+  // The pane's size before React Flow's first render: without it React Flow renders every
+  // node and edge once (it cannot tell what is visible), a multi-second stall at 5,000 steps.
+  const box = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState<{ width: number; height: number }>();
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = (): void => setSize((old) => (old && old.width === el.clientWidth && old.height === el.clientHeight ? old : { width: el.clientWidth, height: el.clientHeight }));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   return (
-    <div className="dag" data-testid="dag">
-      <ReactFlow
+    <div className="dag" data-testid="dag" ref={box}>
+      {size && size.width > 0 && <ReactFlow
+        width={size.width}
+        height={size.height}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
@@ -85,13 +100,14 @@ export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode 
           const first = sel[0];
           if (first && first.id !== selected) onSelect(first.id);
         }}
-        fitView
-        fitViewOptions={{ maxZoom: 1, ...(focus ? { nodes: focus } : {}) }}
+        // A large graph opens on its first ranks at a readable zoom: fitting all of it would
+        // put every node on screen at once, which is what onlyRenderVisibleElements avoids.
+        {...(steps.length <= FIT_LIMIT ? { fitView: true, fitViewOptions: { maxZoom: 1 } } : { defaultViewport: startViewport })}
         minZoom={0.05}
       >
         <Background />
         <Controls showInteractive={false} />
-      </ReactFlow>
+      </ReactFlow>}
     </div>
   );
 }

@@ -2,11 +2,10 @@
  * @module web/pages/run/graph
  * The DAG of a workflow version laid out once (top to bottom): positions depend on the
  * definition only, which is immutable, so state changes never lay it out again. dagre lays
- * out workflows of up to {@link DAGRE_MAX_STEPS} steps; its crossing reduction and
- * positioning grow too fast beyond (measured here: 0.5 s at 100 steps, 3.5 s at 300, 10 s
- * at 500, a stack overflow at 5,000), so bigger ones get a plain layered layout in linear
- * time: ranks by longest path, each rank ordered by its parents' mean position, wide ranks
- * wrapped into rows.
+ * out graphs up to {@link DAGRE_LIMIT} steps; its crossing minimisation grows much faster
+ * than the graph (a 5,000-step graph takes minutes, or overflows the stack), so larger
+ * ones get a linear-time layered layout: rank by longest path from the roots, order in a
+ * rank by the mean position of the step's needs.
  */
 import dagre from '@dagrejs/dagre';
 
@@ -39,91 +38,90 @@ export function definitionSteps(definition: unknown, fallback: readonly string[]
   });
 }
 
-/** Most steps dagre lays out; more get {@link layeredLayout}. */
-export const DAGRE_MAX_STEPS = 100;
-/** Gaps between nodes, px. */
-const GAP_X = 24;
-const GAP_Y = 56;
-/** Most nodes side by side in one row of a rank; a wider rank wraps. */
-export const MAX_ROW = 40;
+/** Steps (or edges) beyond which the layered layout replaces dagre. */
+export const DAGRE_LIMIT = 300;
+const H_GAP = 24;
+const V_GAP = 56;
 
-/** Lays the steps out, ranks top to bottom: dagre for small workflows, {@link layeredLayout} for big ones. */
+/** Lays the steps out, ranks top to bottom: dagre for small graphs, {@link layeredLayout} for large ones. */
 export function layout(steps: readonly GraphStep[]): Layout {
-  return steps.length > DAGRE_MAX_STEPS ? layeredLayout(steps) : dagreLayout(steps);
-}
-
-/** The edges among `steps` (needs of unknown steps dropped). */
-function graphEdges(steps: readonly GraphStep[]): Layout['edges'] {
-  const ids = new Set(steps.map((s) => s.id));
-  return steps.flatMap((s) => s.needs.filter((n) => ids.has(n)).map((n) => ({ source: n, target: s.id })));
+  const edges = steps.reduce((n, s) => n + s.needs.length, 0);
+  if (steps.length > DAGRE_LIMIT || edges > DAGRE_LIMIT * 2) return layeredLayout(steps);
+  try {
+    return dagreLayout(steps);
+  } catch {
+    return layeredLayout(steps);
+  }
 }
 
 /**
- * A layered layout in O(steps + edges), without recursion: a step's rank is one more than
- * its deepest need's (Kahn's order; steps caught in a cycle, which validation refuses, go
- * to rank 0), a rank's steps are ordered by the mean position of their needs in the rank
- * above (one sweep of the barycenter heuristic), and a rank wider than {@link MAX_ROW}
- * wraps into rows.
+ * A layered layout in O(steps + needs): each step's rank is one more than its deepest need
+ * (a cycle, which validation refuses, is cut where it closes); within a rank steps are
+ * ordered by the mean order of their needs, so children sit under their parents.
  */
 export function layeredLayout(steps: readonly GraphStep[]): Layout {
-  const edges = graphEdges(steps);
-  const index = new Map(steps.map((s, i) => [s.id, i]));
-  const children: number[][] = steps.map(() => []);
-  const parents: number[][] = steps.map(() => []);
-  const indegree = new Array<number>(steps.length).fill(0);
-  for (const e of edges) {
-    const from = index.get(e.source)!;
-    const to = index.get(e.target)!;
-    children[from]!.push(to);
-    parents[to]!.push(from);
-    indegree[to]!++;
-  }
-  const rank = new Array<number>(steps.length).fill(0);
-  const queue: number[] = [];
-  for (let i = 0; i < steps.length; i++) if (indegree[i] === 0) queue.push(i);
-  for (let q = 0; q < queue.length; q++) {
-    const i = queue[q]!;
-    for (const c of children[i]!) {
-      rank[c] = Math.max(rank[c]!, rank[i]! + 1);
-      if (--indegree[c]! === 0) queue.push(c);
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const rank = new Map<string, number>();
+  const edges: Layout['edges'] = [];
+  // Iterative depth-first ranks (no recursion: deep chains would overflow the stack).
+  for (const start of steps) {
+    if (rank.has(start.id)) continue;
+    const stack: { id: string; i: number }[] = [{ id: start.id, i: 0 }];
+    const onPath = new Set([start.id]);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const needs = byId.get(top.id)?.needs ?? [];
+      if (top.i < needs.length) {
+        const n = needs[top.i++]!;
+        if (byId.has(n) && !rank.has(n) && !onPath.has(n)) {
+          onPath.add(n);
+          stack.push({ id: n, i: 0 });
+        }
+        continue;
+      }
+      let r = 0;
+      for (const n of needs) r = Math.max(r, (rank.get(n) ?? -1) + 1);
+      rank.set(top.id, r);
+      onPath.delete(top.id);
+      stack.pop();
     }
   }
-  const ranks: number[][] = [];
-  for (let i = 0; i < steps.length; i++) (ranks[rank[i]!] ??= []).push(i);
-  const order = new Array<number>(steps.length).fill(0);
-  for (const r of ranks) {
-    if (!r) continue;
-    const key = r.map((i) => {
-      const ps = parents[i]!;
-      return ps.length ? ps.reduce((sum, p) => sum + order[p]!, 0) / ps.length : i;
-    });
-    const sorted = r.map((i, k) => ({ i, key: key[k]! })).sort((a, b) => a.key - b.key || a.i - b.i);
-    sorted.forEach((x, k) => (order[x.i] = k));
-  }
-  const widest = Math.min(MAX_ROW, Math.max(1, ...ranks.map((r) => r?.length ?? 0)));
+  const ranks: string[][] = [];
+  for (const s of steps) (ranks[rank.get(s.id) ?? 0] ??= []).push(s.id);
+  const order = new Map<string, number>();
   const positions = new Map<string, { x: number; y: number }>();
-  let y = 16;
-  for (const r of ranks) {
-    if (!r) continue;
-    const byOrder = [...r].sort((a, b) => order[a]! - order[b]!);
-    for (let row = 0; row * MAX_ROW < byOrder.length; row++) {
-      const line = byOrder.slice(row * MAX_ROW, (row + 1) * MAX_ROW);
-      const indent = ((widest - line.length) * (NODE_WIDTH + GAP_X)) / 2;
-      line.forEach((i, k) => positions.set(steps[i]!.id, { x: 16 + indent + k * (NODE_WIDTH + GAP_X), y }));
-      y += NODE_HEIGHT + GAP_Y;
-    }
-  }
+  const widest = Math.max(1, ...ranks.map((r) => r?.length ?? 0));
+  ranks.forEach((ids = [], r) => {
+    const keyed = ids.map((id, i) => {
+      const needs = (byId.get(id)?.needs ?? []).filter((n) => order.has(n));
+      const mean = needs.length ? needs.reduce((t, n) => t + order.get(n)!, 0) / needs.length : i * (widest / Math.max(1, ids.length));
+      return { id, mean };
+    }).sort((a, b) => a.mean - b.mean);
+    const offset = ((widest - keyed.length) * (NODE_WIDTH + H_GAP)) / 2;
+    keyed.forEach(({ id }, i) => {
+      order.set(id, i * (widest / Math.max(1, keyed.length)));
+      positions.set(id, { x: 16 + offset + i * (NODE_WIDTH + H_GAP), y: 16 + r * (NODE_HEIGHT + V_GAP) });
+    });
+  });
+  for (const s of steps) for (const n of s.needs) if (byId.has(n)) edges.push({ source: n, target: s.id });
   return { positions, edges };
 }
 
-/** dagre's layout (network simplex ranks, crossing reduction), for small workflows. */
-export function dagreLayout(steps: readonly GraphStep[]): Layout {
+/** dagre's layout (network-simplex ranks, crossing minimisation). */
+function dagreLayout(steps: readonly GraphStep[]): Layout {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'TB', nodesep: GAP_X, ranksep: GAP_Y, marginx: 16, marginy: 16 });
+  g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 56, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
+  const ids = new Set(steps.map((s) => s.id));
   for (const s of steps) g.setNode(s.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
-  const edges = graphEdges(steps);
-  for (const e of edges) g.setEdge(e.source, e.target);
+  const edges: Layout['edges'] = [];
+  for (const s of steps) {
+    for (const n of s.needs) {
+      if (!ids.has(n)) continue;
+      g.setEdge(n, s.id);
+      edges.push({ source: n, target: s.id });
+    }
+  }
   dagre.layout(g);
   const positions = new Map<string, { x: number; y: number }>();
   for (const s of steps) {

@@ -183,7 +183,7 @@ export function LogView({ runId, stepId, attempt, live, jumpTo }: LogViewProps):
   return (
     <div>
       <div className="row">
-        <span className="muted" role="status" data-testid="log-status">{loading ? 'loading…' : `${lines.length} lines${view.start > 0 ? ', not from the start' : ''}${view.end < view.size && !following ? ', not to the end' : ''}${following ? ' — following' : ''}`}</span>
+        <span className="muted" role="status" data-testid="log-status">{loading ? 'loading…' : `${lines.length} line${lines.length === 1 ? "" : "s"}${view.start > 0 ? ', not from the start' : ''}${view.end < view.size && !following ? ', not to the end' : ''}${following ? ' — following' : ''}`}</span>
         {view.start > 0 && !loading && <button type="button" onClick={() => void loadEarlier()}>Load earlier</button>}
         {view.end < view.size && !loading && !following && <button type="button" onClick={() => void loadLater()}>Load later</button>}
         <span className="spacer" />

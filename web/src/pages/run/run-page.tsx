@@ -37,6 +37,8 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   // The graph depends on the definition (immutable) and the step ids, not on states: laid out once.
   const stepKey = stepIds.join('\u0000');
   const graph = useMemo(() => definitionSteps(version.data?.definition, stepKey ? stepKey.split('\u0000') : []), [version.data, stepKey]);
+  // Step ids only: the options do not change with states, so thousands of them render once.
+  const options = useMemo(() => (stepKey ? stepKey.split('\u0000') : []).map((id) => <option key={id} value={id}>{id}</option>), [stepKey]);
   const selected = sp.get('step') ?? steps.find((s) => s.state === 'failed')?.stepId ?? steps.find((s) => s.state === 'running')?.stepId ?? steps[0]?.stepId;
   const select = (stepId: string): void => {
     const next = new URLSearchParams(sp);
@@ -77,9 +79,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
           {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} /> : <div className="dag" aria-busy="true" />}
           <label className="row">
             Step
-            <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">
-              {steps.map((s) => <option key={s.stepId} value={s.stepId}>{s.stepId} — {s.state}</option>)}
-            </select>
+            <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">{options}</select>
           </label>
           <LogSearchPanel runId={run.id} onJump={(stepId, attempt, line, offset) => {
             const next = new URLSearchParams(sp);
