@@ -11,7 +11,7 @@
  * not set: small upload limits (a 413 without a 100 MiB file) and a PostgreSQL fleet.
  * Screenshots go to `test-artifacts/`; the batches page's also to `docs/screenshots/`.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,26 @@ steps:
   - id: a
     run: echo tick
 `;
+const SLOW_BATCH = `name: slow-batch
+params:
+  files: { type: array, default: [] }
+steps:
+  - id: work
+    run: 'sleep 0.7; printf "%s" "$BATON_ITEMS" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.files }}"
+      groupSize: 1
+`;
+const TWO_PARAMS = `name: two-lists
+params:
+  inbox: { type: array, default: [] }
+  archive: { type: array, default: [] }
+steps:
+  - id: take
+    run: 'printf "%s" "$BATON_ITEMS" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.inbox || params.archive }}"
+`;
 const GREET_V2 = GREET.replace('description: Greets people.', 'description: Greets people twice.');
 
 let browser: Browser;
@@ -103,7 +123,7 @@ describe('dashboard pages in a browser', () => {
 
   beforeAll(async () => {
     api = await startApi({ webDir: WEB_DIR, uploads: { maxFileBytes: 2000 } });
-    for (const w of [BATCH, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    for (const w of [BATCH, SLOW_BATCH, TWO_PARAMS, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
     folder = tempDir('baton-pages-');
     mkdirSync(join(folder, 'day', 'sub'), { recursive: true });
     writeFileSync(join(folder, 'day', 'a.csv'), 'id,v\n1,a\n');
@@ -131,6 +151,45 @@ describe('dashboard pages in a browser', () => {
     expect(page.url()).toMatch(/\/batches\?run=/);
     await screenshot(page, 'batches', true);
     expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('follows a batch live group by group, then saves its result as <run>-<step>.json', async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.setInputFiles('[data-testid=pick-files]', [join(folder, 'day', 'a.csv'), join(folder, 'day', 'b.csv')]);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByTestId('staged-files').waitFor();
+    await page.getByTestId('batch-workflow').selectOption('slow-batch');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const step = page.locator('[data-testid=batch-step][data-step=work]');
+    await step.waitFor({ timeout: 20_000 });
+    // the first group's end reaches the page from the live feed while the step still runs
+    await expect.poll(async () => (await step.locator('.state').textContent()) === 'running' && (await step.getByTestId('batch-counts').count()) > 0 ? step.getByTestId('batch-counts').textContent() : '', { timeout: 20_000, interval: 50 }).toMatch(/1 done.*of 2 items/);
+    const save = step.getByRole('button', { name: 'Download result' });
+    await save.waitFor({ timeout: 20_000 });
+    expect(await step.getByTestId('batch-counts').textContent()).toMatch(/2 done.*0 failed.*of 2 items/);
+    const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
+    const runId = new URL(page.url()).searchParams.get('run');
+    expect(download.suggestedFilename()).toBe(`${runId}-work.json`);
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as { counts: { total: number; succeeded: number } };
+    expect(saved.counts).toMatchObject({ total: 2, succeeded: 2 });
+  }, 60_000);
+
+  it("offers the API's candidates when it cannot tell which param receives the files", async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.setInputFiles('[data-testid=pick-files]', [join(folder, 'day', 'a.csv')]);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByTestId('staged-files').waitFor();
+    await page.getByTestId('batch-workflow').selectOption('two-lists');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await expect.poll(() => page.getByRole('alert').allTextContents()).toContainEqual(expect.stringContaining("say which param of 'two-lists' receives the files"));
+    expect(await page.getByText('Choose one of:').textContent()).toContain('inbox, archive');
+    await page.getByTestId('batch-param').selectOption('archive');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/batches\?run=/);
+    const runId = new URL(page.url()).searchParams.get('run')!;
+    const run = (await api.call('GET', `/api/v1/runs/${runId}`, { role: 'viewer' })).body as { run: { params: { archive: string[]; inbox: string[] } } };
+    expect(run.run.params.archive).toEqual([expect.stringMatching(/\/files\/a\.csv$/)]);
+    expect(run.run.params.inbox).toEqual([]);
   }, 60_000);
 
   it('shows the 413 of a file over the limit, naming it', async () => {

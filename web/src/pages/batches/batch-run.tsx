@@ -11,59 +11,10 @@ import { useRun, useWorkflowVersion } from '../../api/hooks.js';
 import type { RunDetail, StepRun } from '../../api/types.js';
 import { ErrorNote, StateBadge } from '../../components/common.js';
 import { batchSteps } from '../../lib/definition.js';
-import { jsonText } from '../../lib/text.js';
 import { Time } from '../../lib/time.js';
+import { itemText, readCounts, stepFailures } from './batch-result.js';
 import { useBatchProgress } from './hooks.js';
 import type { BatchProgress } from './hooks.js';
-
-/** Counts of a finished batch (README "Batch steps": output `counts`). */
-interface Counts {
-  total: number;
-  succeeded: number;
-  failed: number;
-  invalid: number;
-  skipped: number;
-}
-
-/** A failed or invalid item with why. */
-interface ItemFailure {
-  item: unknown;
-  error: string;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function readCounts(v: unknown): Counts | undefined {
-  if (!isObject(v) || !isObject(v.counts)) return undefined;
-  const c = v.counts;
-  const n = (k: string): number => (typeof c[k] === 'number' ? c[k] : 0);
-  return { total: n('total'), succeeded: n('succeeded'), failed: n('failed'), invalid: n('invalid'), skipped: n('skipped') };
-}
-
-function errorText(e: unknown): string {
-  if (typeof e === 'string') return e;
-  if (isObject(e) && typeof e.message === 'string') return e.message;
-  return jsonText(e);
-}
-
-/** The failures of a batch step: its output's, its failure's (`batch-failed`), or the invalid items (`batch-invalid`). */
-export function stepFailures(step: StepRun): ItemFailure[] {
-  const read = (list: unknown): ItemFailure[] => (Array.isArray(list) ? list.flatMap((f: unknown) => (isObject(f) && 'item' in f ? [{ item: f.item, error: errorText(f.error ?? f.reason ?? 'invalid') }] : [])) : []);
-  const details = step.error?.details;
-  if (Array.isArray(details)) return read(details);
-  if (isObject(details) && Array.isArray(details.failures)) return read(details.failures);
-  if (isObject(step.output) && Array.isArray(step.output.failures)) return read(step.output.failures);
-  return [];
-}
-
-const UPLOAD_PREFIX = /^.*\/uploads\/[^/]+\/files\//;
-
-/** An item as text: a file of an upload by its path inside the upload. */
-export function itemText(item: unknown): string {
-  return typeof item === 'string' ? item.replace(UPLOAD_PREFIX, '') : jsonText(item);
-}
 
 /** Saves `value` as a JSON file named `name` (a Blob behind an object URL, released after the click). */
 export function saveJson(name: string, value: unknown): void {

@@ -64,3 +64,26 @@ export function lineDiff(oldText: string, newText: string): DiffLine[] {
   for (let k = tail; k > 0; k--) out.push({ kind: ' ', text: a[a.length - k]!, a: a.length - k + 1, b: b.length - k + 1 });
   return out;
 }
+
+/** A diff line to show, or a run of unchanged lines folded away. */
+export type ShownLine = DiffLine | { kind: 'fold'; count: number };
+
+/** The lines of a diff with unchanged lines more than `context` away from a change folded into one entry each run. */
+export function foldUnchanged(lines: readonly DiffLine[], context = 3): ShownLine[] {
+  const near = new Array<boolean>(lines.length).fill(false);
+  lines.forEach((l, i) => {
+    if (l.kind === ' ') return;
+    for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++) near[k] = true;
+  });
+  const out: ShownLine[] = [];
+  let folded = 0;
+  lines.forEach((l, i) => {
+    if (near[i]) {
+      if (folded) out.push({ kind: 'fold', count: folded });
+      folded = 0;
+      out.push(l);
+    } else folded++;
+  });
+  if (folded) out.push({ kind: 'fold', count: folded });
+  return out;
+}

@@ -6,7 +6,7 @@
  * compared are in the URL (`?version=`, `?from=&to=`), so a view can be linked. Loaded on
  * demand; the graph (React Flow) loads only when its tab is opened.
  */
-import { lazy, Suspense, useMemo } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useWorkflowVersion, useWorkflows } from '../../api/hooks.js';
@@ -16,7 +16,7 @@ import { ErrorNote } from '../../components/common.js';
 import { declaredParams } from '../../lib/definition.js';
 import { jsonText } from '../../lib/text.js';
 import { Time } from '../../lib/time.js';
-import { lineDiff } from './diff.js';
+import { foldUnchanged, lineDiff } from './diff.js';
 import { useWorkflow } from './hooks.js';
 import type { WorkflowDetail } from './hooks.js';
 import { ParamsForm } from './params-form.js';
@@ -152,7 +152,10 @@ function WorkflowView({ detail }: { detail: WorkflowDetail }): ReactNode {
 function VersionDiff({ detail, from, to, onChange }: { detail: WorkflowDetail; from: string; to: string; onChange: (from: string, to: string) => void }): ReactNode {
   const a = useWorkflowVersion(detail.name, from);
   const b = useWorkflowVersion(detail.name, to);
+  const [all, setAll] = useState(false);
   const lines = useMemo(() => (a.data && b.data ? lineDiff(jsonText(a.data.definition), jsonText(b.data.definition)) : undefined), [a.data, b.data]);
+  const shown = useMemo(() => (lines ? (all ? lines : foldUnchanged(lines)) : undefined), [lines, all]);
+  if (detail.versions.length < 2) return <p className="muted">This workflow has one version: nothing to compare.</p>;
   const options = detail.versions.map((v) => <option key={v.version} value={v.version}>{v.version.slice(0, 12)} ({new Date(v.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)</option>);
   const changed = lines?.filter((l) => l.kind !== ' ').length ?? 0;
   return (
@@ -160,20 +163,23 @@ function VersionDiff({ detail, from, to, onChange }: { detail: WorkflowDetail; f
       <div className="row">
         <label>Old <select value={from} onChange={(e) => onChange(e.target.value, to)}>{options}</select></label>
         <label>New <select value={to} onChange={(e) => onChange(from, e.target.value)}>{options}</select></label>
+        <span className="spacer" />
+        <label className="row"><input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} /> Show unchanged lines</label>
       </div>
       <ErrorNote error={a.error ?? b.error} />
-      {detail.versions.length < 2 && <p className="muted">This workflow has one version: nothing to compare.</p>}
-      {!lines && !a.error && !b.error && <p className="muted" role="status">Loading versions…</p>}
-      {lines && (
+      {!shown && !a.error && !b.error && <p className="muted" role="status">Loading versions…</p>}
+      {shown && (
         <>
           <p className="muted" role="status">{changed ? `${changed} line${changed === 1 ? '' : 's'} changed` : 'The two definitions are the same.'}</p>
           <div className="diff mono" data-testid="diff" tabIndex={0} role="region" aria-label="Line diff">
-            {lines.map((l, i) => (
-              <div key={i} className={`dl d-${l.kind === '+' ? 'add' : l.kind === '-' ? 'del' : 'same'}`}>
-                <span className="ln">{l.a ?? ''}</span><span className="ln">{l.b ?? ''}</span><span className="mark" aria-hidden="true">{l.kind}</span>
-                <span className="visually-hidden">{l.kind === '+' ? 'added: ' : l.kind === '-' ? 'removed: ' : ''}</span><span>{l.text}</span>
-              </div>
-            ))}
+            {shown.map((l, i) => (l.kind === 'fold'
+              ? <div key={i} className="dl d-fold muted">… {l.count} unchanged line{l.count === 1 ? '' : 's'}</div>
+              : (
+                <div key={i} className={`dl d-${l.kind === '+' ? 'add' : l.kind === '-' ? 'del' : 'same'}`}>
+                  <span className="ln">{l.a ?? ''}</span><span className="ln">{l.b ?? ''}</span><span className="mark" aria-hidden="true">{l.kind}</span>
+                  <span className="visually-hidden">{l.kind === '+' ? 'added: ' : l.kind === '-' ? 'removed: ' : ''}</span><span>{l.text}</span>
+                </div>
+              )))}
           </div>
         </>
       )}
