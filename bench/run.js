@@ -4,6 +4,8 @@
 // PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
 // HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
 // Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
+// Dashboard figures in Debian's chromium: --only web (runs bench/web.js: first render of 500- and
+// 5,000-step runs, long tasks under live updates, a 10 MiB log, bundle size).
 // Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
 // 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
@@ -161,6 +163,11 @@ if (ONLY.includes('alerts')) {
 if (ONLY.includes('api')) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./api.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`bench/api.js exited ${r.status}`);
+}
+
+if (ONLY.includes('web')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./web.js', import.meta.url)), '--rounds', String(ROUNDS)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/web.js exited ${r.status}`);
 }
 
 if (ONLY.includes('prune')) {

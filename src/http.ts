@@ -21,7 +21,48 @@ export { AlertService, createChannel, compileChannels } from './observe/index.js
 export type { AlertClock, AlertServiceOptions, SilenceInput, Channel, ChannelSpec, DeliveryOutcome, Notification } from './observe/index.js';
 export { loadConfigFile, findConfig } from './workflow/index.js';
 export type { BatonConfig } from './workflow/index.js';
+// What a config file parses to before baton adds where it came from (`BatonConfig`), with
+// the zod schemas (as types only) that give it its shape; `loadConfigFile` does the checking.
+export type { ParsedConfig, ParsedEscalation, ConfigSchema, EscalationSchema } from './workflow/index.js';
+// The alert lifecycle (`RunningServer.alerts.book`): fire, acknowledge, clear, with the rules
+// it applies and what each delivery did; the notifications channels are sent.
+export type { AlertBook, AlertRule, AlertKind, AlertRuleSource, Subject, DeliveryReport } from './observe/index.js';
+// The rule kinds (`AlertKind`) and the version of the JSON body a channel sends (`Notification.version`).
+export { ALERT_KINDS } from './workflow/index.js';
+export { NOTIFICATION_VERSION } from './observe/index.js';
+export type {
+  AlertNotification, AlertSubject, AlertSeverity, NotifiedAlert, NotificationReason, RunReportNotification, RunUpcomingNotification, WebhookChannelSpec, EmailChannelSpec, CommandChannelSpec,
+} from './observe/index.js';
+// What a server runs beside its API (`RunningServer`): the run loop that starts and adopts
+// runs and fires schedules, its local fleet worker, and what they report.
+export type { RunLoop, RunLoopOptions } from './modes/index.js';
+export type { Worker } from './runtime/index.js';
+export type { FiredTick, RegistryReport, WorkflowRegistry } from './triggers/index.js';
 // Retention of a server: the config file's durations as ages, the kinds that plug in, what a pass did.
 export { retentionAges, DEFAULT_RETENTION_MS } from './observe/index.js';
 export type { Prunable, PruneCounts, PruneReport, RetentionHandle } from './observe/index.js';
 export type { PrunableCounts } from './store/index.js';
+
+// Types of the root entry (`baton-flow`) that this entry's signatures name (`serve`'s process,
+// `ApiOptions.store`, `RunningServer.engine`…), re-exported as types so `baton-flow/server`
+// can be read and typed on its own; they are the same types, not copies.
+export type {
+  BatonError, JsonValue, JsonObject, BatonProcess, ProcessOptions, CompiledProcessOptions, ProcessMode, StoreLocation,
+  Engine, EngineOptions, EngineListener, CommitListener, CommittedEnds, CommittedRun, FinishedRun, RunHandle, RunSummary, StartRunOptions,
+  Clock, CancelTimer, TimerOptions, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, Failure, FailureType,
+  WorkflowSpec, StepSpec, StepAction, StepHandler, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, ParamSpec, ParamType, Platform,
+  ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode,
+  StepContext, StepLogger,
+  Store, RunRecord, StoredStepRun, StepRunRecord, AttemptRecord, EventRecord, RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord,
+  StoredBatchGroup, BatchGroupState,
+  AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
+  SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState, LogStore, LogChunk, LogChunkInput, LogChunkRead,
+  HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,
+  ExportQuery, ExportPage, RunExport, StepExport,
+  Batch, NewEvent, NewRunRows, RunUpdate, AttemptEnd, RunOwner, RenewResult, RunReopen, TickFire, TickOutcome,
+  ApiStore, RunQuery, QuietEnds, RunPage, StateCounts, WorkflowSummary, Role, TokenRecord, SessionRecord, WebhookDelivery, FeedEvent, FeedFilter, WaitingStepGroup,
+  RetentionStore, PruneScope, RetiredRowCounts, RunCursor, AttemptLog,
+  FleetStore, FleetAttemptInput, FleetChannel, FleetListener, ListenOptions, ClaimRequest, ClaimedAttempt, CompleteAndClaimResult, CompletedAttempt,
+  CompletionItem, AttemptOutcome, HeartbeatResult, CancelRequestResult, ExpiredAttempt, ReapedAttempt, WaitingAttempt,
+  WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WaitingReason,
+} from './index.js';

@@ -24,8 +24,12 @@ export { BatonError, isBatonError } from './shared/index.js';
 // Workflow definitions: the SDK, the loader, validation, the compiled model.
 export { defineWorkflow, compileWorkflow, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './workflow/index.js';
 export type { CompileOptions, WorkflowInput, StepInput, RetryInput } from './workflow/index.js';
+// The zod schemas a definition is checked against, as types only: they give `WorkflowInput`,
+// `StepInput`, `RetryInput` and `ParsedAlertRule` their shapes. To check a definition at run
+// time use `compileWorkflow` or `validateWorkflowText`, which add the checks zod cannot make.
+export type { WorkflowSchema, StepSchema, RetrySchema, AlertRuleSchema } from './workflow/index.js';
 export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './workflow/index.js';
-export type { ValidationResult } from './workflow/index.js';
+export type { ValidationResult, SourceFormat } from './workflow/index.js';
 export { workflowVersion, toMermaid, parseDuration, decodeDefinition, DefinitionDecodeError } from './workflow/index.js';
 export type {
   WorkflowSpec, StepSpec, StepAction, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy,
@@ -41,20 +45,30 @@ export type { Masker, MaskStream } from './executors/index.js';
 export { StepFailure } from './core/index.js';
 export type { Failure, FailureType } from './core/index.js';
 export { failures, isFailure } from './core/index.js';
-export type { BatchResult, BatchItemResult, BatchItemStatus } from './executors/index.js';
+export type { BatchResult, BatchItemResult, BatchItemStatus, BatchGroupRecord } from './executors/index.js';
 
 // States of runs, step runs and attempts.
 export { RUN_STATES, STEP_RUN_STATES, isRunDone, isStepDone, isStepActive } from './core/index.js';
-export type { RunState, StepRunState, AttemptState, EndReason } from './core/index.js';
+export type { RunState, StepRunState, AttemptState, EndReason, StepRunRecord } from './core/index.js';
 
 // Stores and the durable record.
 export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundError, TRIGGERS } from './store/index.js';
 export type {
   Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
-  RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, BatchGroupRecord, BatchGroupState,
+  RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, StoredBatchGroup, BatchGroupState,
   AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState,
   LogStore, LogChunk, LogChunkInput, LogChunkRead,
+} from './store/index.js';
+// What the `Store` contract's methods take and give: the engine's commits, run leases,
+// operator re-runs, schedule ticks, and the parts for the HTTP API, retention and the fleet.
+export type {
+  Batch, NewEvent, NewRunRows, RunUpdate, AttemptEnd, RunOwner, RenewResult, RunReopen, TickFire, TickOutcome,
+  ApiStore, RunQuery, QuietEnds, RunPage, StateCounts, WorkflowSummary, Role, TokenRecord, SessionRecord, WebhookDelivery, FeedEvent, FeedFilter, WaitingStepGroup,
+  RetentionStore, PruneScope, PrunableCounts, RetiredRowCounts, RunCursor, AttemptLog,
+  FleetStore, FleetAttemptInput, FleetChannel, FleetListener, ListenOptions, ClaimRequest, ClaimedAttempt, CompleteAndClaimResult, CompletedAttempt,
+  CompletionItem, AttemptOutcome, HeartbeatResult, CancelRequestResult, ExpiredAttempt, ReapedAttempt, WaitingAttempt,
+  WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WaitingReason,
 } from './store/index.js';
 export type { ParsedAlertRule } from './workflow/index.js';
 // Run history: what `baton history` and GET /api/v1/history read (`store.history`).
@@ -64,8 +78,8 @@ export type {
 } from './store/index.js';
 
 // Running workflows.
-export { createEngine, Engine, RunHeldError, ResumeError } from './runtime/index.js';
-export type { EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
+export { createEngine, RunHeldError, ResumeError } from './runtime/index.js';
+export type { Engine, EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
 // What each commit ended, for reporters such as traces (`engine.onCommitted`).
 export type { CommitListener, CommittedEnds, CommittedRun, FinishedRun } from './runtime/index.js';
 // The OpenTelemetry trace id of a run (what `baton show` prints), derived from its id.
@@ -73,7 +87,7 @@ export { traceIdOf } from './shared/index.js';
 // Time as the engine sees it (retries, timeouts, heartbeats): a virtual clock lets a test
 // advance days in milliseconds.
 export { VirtualClock, StoreDiskFullError } from './runtime/index.js';
-export type { Clock } from './runtime/index.js';
+export type { Clock, CancelTimer, TimerOptions } from './runtime/index.js';
 
 // Assembling a baton process (what the CLI's commands do): the store opened and migrated,
 // fleet-or-local decided from it, one engine.

@@ -226,6 +226,9 @@ describe('defaultEscalate: the chain of every rule without its own', () => {
     const [wfPlain, wfOwn] = set.forWorkflow('v1', { alerts: [{ name: 'mine', rule: 'run-failed' }, { name: 'theirs', rule: 'run-failed', escalate: { levels: [{ notify: ['ops'] }] } }] });
     expect(wfPlain!.escalate!.levels).toEqual([{ notify: ['oncall'], afterMs: 300_000 }]);
     expect(wfOwn!.escalate!.levels).toEqual([{ notify: ['ops'], afterMs: 900_000 }]);
+    // And a rule set through the API.
+    set.setApiRules([{ name: 'from-api', rule: 'step-failed' }]);
+    expect(set.server.find((r) => r.name === 'from-api')).toMatchObject({ source: 'api', escalate: { levels: [{ notify: ['oncall'], afterMs: 300_000 }] } });
   });
 });
 

@@ -7,6 +7,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.js';
+import type { PgFleetStore } from '../src/store/index.js';
+import { openFleetStore } from '../src/store/index.js';
+import type { TestApi } from './api-helpers.js';
+import { startApi } from './api-helpers.js';
 import type { Store } from '../src/index.js';
 import { AlertService, compileRule, createChannel } from '../src/observe/index.js';
 import type { AlertNotification } from '../src/observe/index.js';
@@ -77,6 +81,47 @@ describe('two servers on one PostgreSQL', () => {
     expect((await a.store.alerts.get(runFailed.id))!.state).toBe('acknowledged');
     await Promise.all([a.alerts.stop(), b.alerts.stop()]);
   }, 30_000);
+
+  it('a rule set through one server\'s API applies on a second within the poll, fires once, and its delete restores the config\'s', async () => {
+    const config = { baseDir: dir, channels: { ops: { webhook: { url } } }, alerts: [{ name: 'step-failed', rule: 'step-failed' as const, severity: 'critical' as const, notify: ['ops'] }] };
+    const apis: TestApi[] = [];
+    const fleets: PgFleetStore[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const store = openPostgresStore(db.url);
+        stores.push(store);
+        const fleet = openFleetStore(db.url, { max: 2 });
+        fleets.push(fleet);
+        const ops = createChannel({ name: 'ops', type: 'webhook', sendResolved: true, mask: (t) => t, webhook: { url, format: 'baton', headers: {}, timeoutMs: 2000 } });
+        apis.push(await startApi({ store, fleet, config, channels: new Map([['ops', ops]]) }));
+      }
+      const [a, b] = apis as [TestApi, TestApi];
+      const sourceOn = async (api: TestApi): Promise<string | undefined> =>
+        ((await api.call('GET', '/api/v1/alerts/rules', { role: 'viewer' })).body as { rules: { name: string; source: string }[] }).rules.find((r) => r.name === 'step-failed')?.source;
+      expect(await sourceOn(b)).toBe('config');
+      const put = await a.call('PUT', '/api/v1/alert-rules/step-failed', { role: 'admin', body: { rule: 'step-failed', severity: 'info', notify: ['ops'], group: { wait: '0s' }, labels: { team: 'data' } } });
+      expect(put.status).toBe(200);
+      // b's alerting passes (every second) read the rules' version: it applies the rule within the poll.
+      const started = Date.now();
+      await waitFor(() => b.server.alerts.serverRules().some((r) => r.name === 'step-failed' && r.source === 'api'), 5_000, 'the second server to load the rule');
+      expect(Date.now() - started).toBeLessThan(2_500);
+
+      const flow = join(dir, 'api-rule.yaml');
+      writeFileSync(flow, 'name: api-rule\nsteps:\n  - id: load\n    run: "exit 1"\n');
+      expect((await baton(['run', flow, '--local', '--json'], dir, { BATON_DATABASE_URL: db.url })).code).toBe(1);
+      await waitFor(async () => (await a.store.alerts.list({ workflow: 'api-rule' })).length >= 1, 10_000, 'the alert');
+      for (let i = 0; i < 3; i++) await Promise.all([a.server.alerts.pass(), b.server.alerts.pass()]);
+      const fired = await a.store.alerts.list({ workflow: 'api-rule' });
+      expect(fired).toHaveLength(1);
+      expect(fired[0]).toMatchObject({ rule: 'step-failed', severity: 'info', labels: { team: 'data' } });
+
+      expect(((await b.call('DELETE', '/api/v1/alert-rules/step-failed', { role: 'admin' })).body as { restored?: unknown }).restored).toMatchObject({ source: 'config', severity: 'critical' });
+      await waitFor(async () => (await sourceOn(a)) === 'config', 5_000, 'the first server to restore the config rule');
+    } finally {
+      for (const api of apis) await api.close();
+      for (const f of fleets) await f.close();
+    }
+  }, 60_000);
 
   it('the unique open key holds under concurrent opens', async () => {
     const a = server();

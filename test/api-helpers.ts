@@ -9,8 +9,11 @@ import type { Store } from '../src/index.js';
 import type { FleetStore, Role } from '../src/store/index.js';
 import { openSqliteStore } from '../src/index.js';
 import { createToken } from '../src/server/index.js';
+import type { UploadLimits } from '../src/server/index.js';
 import type { RunningServer, ServeRetentionOptions } from '../src/modes/index.js';
 import { processOnStore, serve } from '../src/modes/index.js';
+import type { Channel } from '../src/observe/index.js';
+import type { BatonConfig } from '../src/workflow/index.js';
 import { tempDir } from './helpers.js';
 
 /** A running server and what tests need to talk to it. */
@@ -26,7 +29,7 @@ export interface TestApi {
 }
 
 /** Starts a server on a fresh SQLite store (or the `store` given) in a temp dir; without retention unless `retention` says how. */
-export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; webDir?: string } = {}): Promise<TestApi> {
+export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; webDir?: string; uploads?: Partial<UploadLimits>; config?: BatonConfig; channels?: Map<string, Channel> } = {}): Promise<TestApi> {
   const dir = tempDir('baton-api-');
   const store = o.store ?? openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
@@ -40,6 +43,9 @@ export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Rec
     ...(o.webhookRatePerMinute ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.webDir ? { webDir: o.webDir } : {}),
+    ...(o.uploads ? { uploads: o.uploads } : {}),
+    ...(o.config ? { config: o.config } : {}),
+    ...(o.channels ? { channels: o.channels } : {}),
   });
   const tokens = {} as Record<Role, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = (await createToken(store, role, `test-${role}`, Date.now())).token;

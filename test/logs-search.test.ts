@@ -50,8 +50,8 @@ steps:
     expect(plain.code, plain.stderr).toBe(0);
     expect(JSON.parse(plain.stdout)).toEqual({
       matches: [
-        { stepId: 'flaky', attempt: 1, line: 2, text: 'Error: first try fails' },
-        { stepId: 'flaky', attempt: 2, line: 2, text: 'second try works' },
+        { stepId: 'flaky', attempt: 1, line: 2, offset: 13, text: 'Error: first try fails' },
+        { stepId: 'flaky', attempt: 2, line: 2, offset: 13, text: 'second try works' },
       ],
       truncated: false,
     });
@@ -60,9 +60,9 @@ steps:
 
     // Line numbers run on across read pages; a line is searched in its first 4096 characters only.
     const needle = JSON.parse((await grep('bulk', '--grep', 'NEEDLE', '--json')).stdout) as LogSearchResult;
-    expect(needle.matches.map((m) => [m.line, m.text.length, m.text.slice(-19)])).toEqual([[1024, 1049, 'NEEDLE-across-pages']]);
+    expect(needle.matches.map((m) => [m.line, m.offset, m.text.length, m.text.slice(-19)])).toEqual([[1024, 1023 * 1024, 1049, 'NEEDLE-across-pages']]);
     const long = JSON.parse((await grep('bulk', '--grep', '^c+$', '--regex', '--json')).stdout) as LogSearchResult;
-    expect(long.matches.map((m) => [m.line, m.text.length])).toEqual([[1025, 4096]]);
+    expect(long.matches.map((m) => [m.line, m.offset, m.text.length])).toEqual([[1025, 1023 * 1024 + 1050, 4096]]);
 
     const bad = await grep('--grep', '*oops', '--regex');
     expect(bad.code).toBe(2);
@@ -80,6 +80,19 @@ steps:
       const found = await api.call('GET', `/api/v1/runs/${runId}/logs?q=TRY&ignoreCase=true&step=flaky`, { role: 'viewer' });
       expect(found.status).toBe(200);
       expect(found.body).toEqual(JSON.parse(plain.stdout));
+      // A match's offset is where the log shows its line; a long log opens on its last bytes.
+      const log = `/api/v1/runs/${runId}/steps/bulk/attempts/1/log`;
+      const at = await api.call('GET', `${log}?offset=${needle.matches[0]!.offset}&limit=1049`, { role: 'viewer' });
+      expect(at.text.slice(-19)).toBe('NEEDLE-across-pages');
+      const tail = await api.call('GET', `${log}?tail=100`, { role: 'viewer' });
+      const size = Number(tail.headers.get('x-log-size'));
+      expect(size).toBe(1023 * 1024 + 1050 + 500001 + 5015);
+      expect(tail.headers.get('x-log-offset')).toBe(String(size - 100));
+      expect(tail.text).toMatch(/^d+NEEDLE-too-far\n$/);
+      expect(tail.text.length).toBe(100);
+      const whole = await api.call('GET', `/api/v1/runs/${runId}/steps/flaky/attempts/1/log?tail=100000`, { role: 'viewer' });
+      expect(whole.headers.get('x-log-offset')).toBe('0');
+      expect(whole.text).toBe('flaky starts\nError: first try fails\n');
       const one = await api.call('GET', `/api/v1/runs/${runId}/logs?q=aaaa&limit=1`, { role: 'viewer' });
       expect(one.body).toMatchObject({ truncated: true, matches: [{ stepId: 'bulk', line: 1 }] });
       for (const q of ['(', '^(b+)+$']) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowSpec } from '../src/index.js';
 import { compileWorkflow, createEngine, ResumeError, RunHeldError, workflowVersion } from '../src/index.js';
-import { cancelStoredRun, submitRun } from '../src/runtime/index.js';
+import { cancelStoredRun, clockFrom, submitRun } from '../src/runtime/index.js';
 import type { ServerReport } from '../src/modes/index.js';
 import { RunLoop } from '../src/modes/index.js';
 import type { EngineRig } from './helpers.js';
@@ -45,7 +45,7 @@ describe('RunLoop', () => {
       '',
     ].join('\n'));
     let now = T0;
-    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => now, pollMs: 60_000 });
+    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: clockFrom(() => now), pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 0 });
 
     now = T0 + 5 * MIN;
@@ -77,7 +77,7 @@ describe('RunLoop', () => {
     mkdirSync(flows);
     writeFileSync(join(flows, 'a.yaml'), 'name: a\nschedule: { cron: "0 * * * *" }\nsteps:\n  - id: x\n    run: "true"\n');
     writeFileSync(join(flows, 'b.yaml'), 'name: b\nschedule: { cron: "0 * * * *", timezone: Mars/Olympus }\nsteps:\n  - id: x\n    run: "true"\n');
-    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
+    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: clockFrom(() => T0), pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 1 });
     const invalid = reports.find((r) => r.kind === 'invalid') as Extract<ServerReport, { kind: 'invalid' }>;
     expect(invalid.file).toMatch(/b\.yaml$/);
@@ -97,7 +97,7 @@ describe('RunLoop', () => {
     writeFileSync(join(flows, '.baton', 'x.yaml'), 'not: a workflow\n');
     writeFileSync(join(flows, 'node_modules', 'pkg', 'package.json'), '{"name": "pkg"}');
     writeFileSync(join(flows, 'broken.json'), '{"name": "b", "steps": [');
-    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: () => T0, pollMs: 60_000 });
+    server = new RunLoop({ store: rig.store, engine: rig.engine, workflowsDir: flows, report: (r) => reports.push(r), clock: clockFrom(() => T0), pollMs: 60_000 });
     expect(await server.start()).toEqual({ valid: 1, invalid: 1 });
     expect(reports.filter((r) => r.kind === 'invalid').map((r) => (r).file)).toEqual([join(flows, 'broken.json')]);
   });

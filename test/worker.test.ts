@@ -7,9 +7,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FleetStore, PgFleetStore, WorkerRecord } from '../src/store/index.js';
+import type { FleetStore, HeartbeatResult, PgFleetStore, WorkerRecord } from '../src/store/index.js';
 import type { FleetTask, Worker, WorkerEvent, WorkerOptions } from '../src/runtime/index.js';
-import { compileWorkflow, openPostgresStore } from '../src/index.js';
+import { compileWorkflow, openPostgresStore, VirtualClock } from '../src/index.js';
 import { createWorker, pidAlive, taskToJson } from '../src/runtime/index.js';
 import { openFleetStore } from '../src/store/index.js';
 import { buildApi, createToken } from '../src/server/index.js';
@@ -212,6 +212,32 @@ describe('worker', () => {
     const done = await completed(['r1'], 2);
     expect(done.find((d) => d.id === next)).toMatchObject({ state: 'succeeded' });
     expect(done.find((d) => d.id === id)).toMatchObject({ state: 'failed', error: { type: 'lost', retryable: true } });
+  });
+
+  it('heartbeats follow the worker\'s clock: advancing a virtual clock by the interval renews the lease of what it runs, at once', async () => {
+    const store = openFleetStore(db.url, { max: 3 });
+    stores.push(store);
+    const beats: Promise<HeartbeatResult>[] = [];
+    const counted: FleetStore = Object.create(store) as FleetStore;
+    counted.heartbeatWorker = (id, load, held) => {
+      const beat = store.heartbeatWorker(id, load, held);
+      beats.push(beat);
+      return beat;
+    };
+    // A 10 s heartbeat: on real timers none would come while this test runs.
+    const clock = new VirtualClock();
+    const { worker } = await startWorker({ fleet: counted, clock, leaseMs: 60_000, heartbeatMs: 10_000 });
+    const id = await publish('r1', { id: 's', run: 'sleep 30' });
+    await waitFor(() => worker.running().includes(id), 5_000, 'the claim');
+    clock.advance(9_999);
+    expect(beats).toHaveLength(0);
+    clock.advance(1);
+    expect(beats).toHaveLength(1);
+    expect((await beats[0])!.renewed).toEqual([id]);
+    // The next interval's beat, sent as soon as the first one's answer is handled.
+    clock.advance(10_000);
+    await waitFor(() => beats.length === 2, 2_000, 'the second heartbeat');
+    expect((await beats[1])!.renewed).toEqual([id]);
   });
 
   it('drain lets short attempts finish, kills the rest after the grace, completes them failed/retryable, then stops', async () => {

@@ -9,8 +9,11 @@
  */
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AlertSchema, DeliverySchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import { AlertEventSchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
 import type { LogQuery, LogSearchResult } from '../observe/index.js';
+
+/** A rule in effect, as `GET /alerts/rules` lists it (the server's `AlertRuleInfo` schema). */
+export type AlertRuleInfo = z.output<typeof AlertRuleInfoSchema>;
 
 /** An alert's page: the alert, its events, its deliveries without their bodies. */
 export interface AlertDetail {
@@ -234,6 +237,21 @@ export class ApiClient {
   /** Acknowledges (`ack`) or resolves an alert, with a note. */
   async alertAction(id: string, action: 'ack' | 'resolve', note: string | undefined): Promise<AlertRecord> {
     return (await this.json<{ alert: AlertRecord }>(z.object({ alert: AlertSchema }), 'POST', `/alerts/${enc(id)}/${action}`, { body: note !== undefined ? { note } : {} })).alert;
+  }
+
+  /** Every rule in effect on the server, with its source. */
+  async listAlertRules(): Promise<AlertRuleInfo[]> {
+    return (await this.json<{ rules: AlertRuleInfo[] }>(z.object({ rules: z.array(AlertRuleInfoSchema) }), 'GET', '/alerts/rules')).rules;
+  }
+
+  /** Sets a rule through the API (admin); the server validates it. */
+  setAlertRule(name: string, rule: unknown): Promise<{ rule: AlertRuleInfo; created: boolean }> {
+    return this.json(z.object({ rule: AlertRuleInfoSchema, created: z.boolean() }), 'PUT', `/alert-rules/${enc(name)}`, { body: rule });
+  }
+
+  /** Deletes a rule set through the API (admin); `restored` is the rule of that name in effect now. */
+  deleteAlertRule(name: string): Promise<{ deleted: string; restored?: AlertRuleInfo }> {
+    return this.json(z.object({ deleted: z.string(), restored: AlertRuleInfoSchema.optional() }), 'DELETE', `/alert-rules/${enc(name)}`);
   }
 
   /** Silences in effect or to come. */

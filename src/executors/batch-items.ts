@@ -7,11 +7,10 @@
 import type { Failure } from '../core/index.js';
 import type { BatchSpec } from '../workflow/index.js';
 import type { JsonValue } from '../shared/index.js';
-import type { BatchGroupRecord } from '../store/index.js';
 import { AttemptLog } from './log.js';
 import type { Masker } from './mask.js';
 import { NO_MASKING } from './mask.js';
-import type { BatchHooks, BatchProgress } from './types.js';
+import type { BatchGroupRecord, BatchHooks, BatchProgress } from './types.js';
 
 /** Status of one item in a batch's consolidated result. */
 export type BatchItemStatus = 'succeeded' | 'failed' | 'invalid' | 'skipped';

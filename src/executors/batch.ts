@@ -17,7 +17,6 @@ import type { Failure } from '../core/index.js';
 import type { StepAction, StepSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import { loadHandler } from '../workflow/index.js';
-import type { BatchGroupRecord } from '../store/index.js';
 import type { BatchResult, InvalidItem } from './batch-items.js';
 import {
   buildResult, failureLimit, groupOutputs, invalidFailure, invalidGroup, itemText, listItems, planGroups, PrefixedLog,
@@ -26,7 +25,7 @@ import {
 import { runHandler, toOutput } from './handler.js';
 import { runShell } from './shell.js';
 import { setLongTimeout } from '../shared/index.js';
-import type { AttemptRequest, AttemptResult, BatchHooks, ExecutorLimits } from './types.js';
+import type { AttemptRequest, AttemptResult, BatchGroupRecord, BatchHooks, ExecutorLimits } from './types.js';
 import { errorMessage } from '../shared/index.js';
 
 type Fail = Extract<AttemptResult, { ok: false }>;

@@ -7,11 +7,10 @@ import { errorMessage } from '../shared/index.js';
 import type { Masker } from './mask.js';
 import { createMasker } from './mask.js';
 import { resolveSecrets } from './secrets.js';
-import type { BatchGroupRecord } from '../store/index.js';
 import { runBatch } from './batch.js';
 import { runHandler } from './handler.js';
 import { runShell } from './shell.js';
-import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
+import type { AttemptRequest, AttemptResult, BatchGroupRecord, ExecutorLimits } from './types.js';
 
 export * from './types.js';
 export { AttemptLog } from './log.js';

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StepFailure } from '../core/index.js';
 import { DEFAULT_RETRY } from '../workflow/index.js';
 import type { StepContext, StepSpec } from '../workflow/index.js';
-import type { BatchGroupRecord } from '../store/index.js';
+import type { BatchGroupRecord } from './types.js';
 import { AttemptLog, execute, resolveSecrets } from './index.js';
 import type { AttemptRequest } from './types.js';
 

@@ -2,8 +2,31 @@ import type { Failure } from '../core/index.js';
 import type { SecretSpec, StepSpec } from '../workflow/index.js';
 import type { Masker } from './mask.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
-import type { BatchGroupRecord } from '../store/index.js';
+import type { BatchGroupState } from '../store/index.js';
 import type { AttemptLog } from './log.js';
+
+/**
+ * One group of a batch step's items as the batch executor plans, runs and resumes it: the
+ * plan is saved whole when the step starts, then each group as it ends
+ * ({@link BatchHooks.saveGroups}), so a resumed step re-runs only the groups still `pending`.
+ * The store persists it as `StoredBatchGroup`, the same fields.
+ */
+export interface BatchGroupRecord {
+  /** From 0 in item order; -1 is the row of items that failed validation (`onInvalid: skip`). */
+  index: number;
+  /** The group's items, in item order. */
+  items: JsonValue[];
+  /** `pending` until it succeeds or fails; `invalid` only for the row at index -1. */
+  state: BatchGroupState;
+  /** Tries that ended (succeeded or failed) for this group; its retries follow the step's policy. */
+  attempts: number;
+  /** One output per item, in item order, once the group succeeded. */
+  outputs?: JsonValue[];
+  /** Why the group failed; for the invalid row, `details` lists `{ item, reason }` per item. */
+  error?: Failure;
+  /** When it last changed, ms since the epoch (the hooks' clock). */
+  updatedAt: number;
+}
 
 /**
  * Why an attempt's signal was aborted: the runtime sets one of these as `signal.reason`.

@@ -6,8 +6,8 @@
  * iterations it sleeps until the next tick or due run, at most `pollMs`, because other
  * processes (another server, `baton run --detach`) add runs it must notice.
  */
-import type { Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/index.js';
-import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
+import type { CancelTimer, Clock, Engine, RunHandle, RunSummary, StartRunOptions } from '../runtime/index.js';
+import { ResumeError, RunHeldError, holderAlive, realClock } from '../runtime/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import { decodeDefinition } from '../workflow/index.js';
 import type { AlertRecord, RunRecord, Store } from '../store/index.js';
@@ -40,7 +40,12 @@ export interface RunLoopOptions {
   misfireThresholdMs?: number;
   /** Fire schedule ticks (`baton server`); a worker only adopts runs. @default true */
   schedules?: boolean;
-  clock?: () => number;
+  /**
+   * Time of the loop: `now` for ticks, due runs and holders' leases, and the timer it sleeps
+   * on between iterations, so a virtual clock drives its wake-ups. The process's clock
+   * (`ProcessOptions.clock`) in a server and a fleet worker. @default the wall clock
+   */
+  clock?: Clock;
 }
 
 /** Runs the trigger loop until `stop()`. */
@@ -48,7 +53,8 @@ export class RunLoop {
   readonly registry: WorkflowRegistry | undefined;
   private readonly scheduler: Scheduler;
   private readonly clock: () => number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: Clock;
+  private timer: CancelTimer | undefined;
   private stopped = false;
   private iteration: Promise<void> | undefined;
   private again = false;
@@ -57,7 +63,8 @@ export class RunLoop {
   private readonly starting = new Set<string>();
 
   constructor(private readonly o: RunLoopOptions) {
-    this.clock = o.clock ?? Date.now;
+    this.timers = o.clock ?? realClock;
+    this.clock = () => this.timers.now();
     this.registry = o.workflowsDir === undefined ? undefined : new WorkflowRegistry(o.store, o.workflowsDir, o.report, this.clock);
     this.scheduler = new Scheduler(o.store, {
       specOf: async (version) => (this.registry ? this.registry.specOf(version) : specFromStore(o.store, version)),
@@ -86,7 +93,7 @@ export class RunLoop {
   /** Stops firing and starting runs; runs in flight go on until `engine.close()`. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.();
     this.registry?.close();
     await this.iteration;
   }
@@ -193,7 +200,7 @@ export class RunLoop {
 
   /** Sleeps until the next tick or due run, at most pollMs. */
   private async arm(): Promise<void> {
-    clearTimeout(this.timer);
+    this.timer?.();
     const now = this.clock();
     const poll = this.o.pollMs ?? 1000;
     let wake = now + poll;
@@ -205,7 +212,7 @@ export class RunLoop {
       // the store is unreachable: poll again
     }
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.runIteration(), Math.max(0, wake - now));
+    this.timer = this.timers.setTimer(Math.max(0, wake - now), () => void this.runIteration());
   }
 }
 

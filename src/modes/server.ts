@@ -51,7 +51,7 @@ export interface ServeRetentionOptions {
 }
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics' | 'webDir'> {
+export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webhookRatePerMinute' | 'env' | 'feedPollMs' | 'logger' | 'metrics' | 'webDir' | 'uploads'> {
   /** Folder of workflow files to load and watch; also where `uses` paths of API-registered workflows resolve. */
   workflowsDir?: string;
   /**
@@ -122,7 +122,7 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   let worker: Worker | undefined;
   if (proc.fleet) {
     worker = createWorker({
-      fleet: proc.fleet, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
+      fleet: proc.fleet, clock: proc.options.clock, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
       version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
@@ -160,7 +160,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     o.report(r);
   };
   const triggers = new RunLoop({
-    store: proc.store, engine, report,
+    store: proc.store, engine, report, clock: proc.options.clock,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });
@@ -201,6 +201,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
         ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),
+        ...(o.uploads !== undefined ? { uploads: o.uploads } : {}),
         ...(o.webDir !== undefined ? { webDir: o.webDir } : {}),
         ...(o.env ? { env: o.env } : {}),
         ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),

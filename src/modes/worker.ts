@@ -56,14 +56,14 @@ export async function startFleetWorker(proc: BatonProcess, o: FleetWorkerOptions
     for (const [name, max] of pools ?? []) await fleet.setPoolLimit(name, max);
     // Logs go beside this process's data, and to the store so that any node can read them.
     worker = createWorker({
-      logDir: join(proc.dataDir, 'logs'), ...workerOptions, fleet,
+      logDir: join(proc.dataDir, 'logs'), clock: proc.options.clock, ...workerOptions, fleet,
       ...(proc.store.logs ? { logs: proc.store.logs } : {}),
     });
     await worker.start();
   } catch (e) {
     throw new FleetJoinError(`cannot join the fleet at ${proc.location}: ${errorMessage(e)}`, { cause: e });
   }
-  const loop = new RunLoop({ store: proc.store, engine: proc.engine(), schedules: false, report: reportCoordinator });
+  const loop = new RunLoop({ store: proc.store, engine: proc.engine(), schedules: false, report: reportCoordinator, clock: proc.options.clock });
   await loop.start();
   let closed: Promise<void> | undefined;
   return {

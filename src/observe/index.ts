@@ -14,7 +14,7 @@ export * from './alerts/index.js';
 export * from './channels/index.js';
 export { compileChannels, ChannelSecretError } from './channels/compile.js';
 export {
-  readAttemptLog, searchRunLogs, compileLogQuery, LogPatternError, DEFAULT_LOG_MATCHES, MAX_LOG_MATCHES, MAX_LINE_SCANNED, REGEX_BUDGET_MS,
+  readAttemptLog, readAttemptLogTail, searchRunLogs, compileLogQuery, LogPatternError, DEFAULT_LOG_MATCHES, MAX_LOG_MATCHES, MAX_LINE_SCANNED, REGEX_BUDGET_MS,
 } from './logs.js';
 export type { LogMatch, LogQuery, LogRange, LogSearchResult } from './logs.js';
 export { DEFAULT_RETENTION_MS, Pruner, RETENTION_KINDS, RetentionOptionsError, retentionAges } from './retention.js';

@@ -42,6 +42,17 @@ export async function readAttemptLog(store: Pick<Store, 'logs'>, attempt: Pick<A
   return { text, size, next, source: 'store' };
 }
 
+/**
+ * The last `bytes` bytes of an attempt's log (all of it when shorter), read as
+ * {@link readAttemptLog} reads: the page a reader opens a long log on. `offset` is where
+ * the bytes start (it may cut a line: the reader drops the part before the first newline).
+ */
+export async function readAttemptLogTail(store: Pick<Store, 'logs'>, attempt: Pick<AttemptRecord, 'id' | 'logPath'>, bytes: number): Promise<LogRange & { offset: number }> {
+  const { size } = await readAttemptLog(store, attempt, Number.MAX_SAFE_INTEGER, 0);
+  const offset = Math.max(0, size - bytes);
+  return { ...(await readAttemptLog(store, attempt, offset, bytes)), offset };
+}
+
 /** A file's bytes `[offset, offset + limit)`, or undefined when it cannot be opened (absent here). */
 async function readFileRange(path: string, offset: number, limit: number): Promise<LogRange | undefined> {
   let fh;
@@ -101,6 +112,8 @@ export interface LogMatch {
   attempt: number;
   /** Line number in the attempt's log, from 1. */
   line: number;
+  /** Byte offset of the line's start in the attempt's log: where a reader opens the log to show it. */
+  offset: number;
   /** The line as stored (masked), without its newline; its first {@link MAX_LINE_SCANNED} characters. */
   text: string;
 }
@@ -189,6 +202,10 @@ export async function searchRunLogs(store: Pick<Store, 'logs' | 'getAttempts'>, 
   for (const a of await store.getAttempts(runId, q.stepId)) {
     let lineNo = 0;
     let offset = 0;
+    /** Byte offset where the line being read starts, and its bytes so far. */
+    let lineStart = 0;
+    let lineBytes = 0;
+    const starts: number[] = [];
     let carry = '';
     /** The line in `carry` passed MAX_LINE_SCANNED: the rest of it is skipped. */
     let capped = false;
@@ -199,7 +216,7 @@ export async function searchRunLogs(store: Pick<Store, 'logs' | 'getAttempts'>, 
         lineNo++;
         if (!hits[i]) continue;
         if (matches.length === limit) return false;
-        matches.push({ stepId: a.stepId, attempt: a.number, line: lineNo, text: lines[i]! });
+        matches.push({ stepId: a.stepId, attempt: a.number, line: lineNo, offset: starts[i]!, text: lines[i]! });
       }
       return true;
     };
@@ -210,8 +227,10 @@ export async function searchRunLogs(store: Pick<Store, 'logs' | 'getAttempts'>, 
       offset = r.next;
       const pieces = text.split('\n');
       const lines: string[] = [];
+      starts.length = 0;
       for (let i = 0; i < pieces.length; i++) {
         const last = i === pieces.length - 1;
+        lineBytes += Buffer.byteLength(pieces[i]!);
         if (!capped) {
           carry += pieces[i]!;
           if (carry.length > MAX_LINE_SCANNED) {
@@ -221,11 +240,15 @@ export async function searchRunLogs(store: Pick<Store, 'logs' | 'getAttempts'>, 
         }
         if (last) break;
         lines.push(carry.replace(/\r$/, ''));
+        starts.push(lineStart);
+        lineStart += lineBytes + 1;
+        lineBytes = 0;
         carry = '';
         capped = false;
       }
       if (ended && carry !== '') {
         lines.push(carry);
+        starts.push(lineStart);
         carry = '';
       }
       if (!scan(lines)) return { matches, truncated: true };

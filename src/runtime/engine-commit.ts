@@ -63,7 +63,7 @@ export abstract class CommitLoop {
     this.slots = new Slots(options.slots, options.agingMs);
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
-      this.dispatcher = new FleetDispatcher(options.fleet, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
+      this.dispatcher = new FleetDispatcher(options.fleet, options.clock, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
         this.batch.events.push({
           runId: u.runId, stepId: u.stepId, attemptId: u.attemptId, type: 'unschedulable', at: this.options.clock.now(), data: { reason: u.reason },
         });

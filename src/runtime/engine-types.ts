@@ -5,7 +5,8 @@
  */
 import type { AttemptRecord, NewEvent, RunRecord, Trigger } from '../store/index.js';
 import type { EndReason } from '../core/index.js';
-import type { NewRunOptions } from './records.js';
+import type { JsonObject } from '../shared/index.js';
+import type { WorkflowSpec } from '../workflow/index.js';
 import { BatonError } from '../shared/index.js';
 
 /** A run's end, as `RunHandle.result` reports it. */
@@ -28,8 +29,74 @@ export interface RunHandle {
   record?: RunRecord;
 }
 
-/** Options for a run started in this engine. */
-export type StartRunOptions = Omit<NewRunOptions, 'dueAt' | 'schedule'>;
+/**
+ * Options for a run started in this engine (`Engine.startRun`). A run created for later
+ * (`dueAt`) or by a schedule tick is created by the store's callers, not here.
+ */
+export interface StartRunOptions {
+  /** Params, already resolved against the workflow's declarations (`resolveParams`). */
+  params?: JsonObject;
+  /** What created the run. @default 'manual' */
+  trigger?: Trigger;
+  /** Overrides the workflow's `concurrency` (steps running at once) for this run. */
+  concurrency?: number;
+  /** −10..+10: orders whole runs (due runs start highest first) and adds to every step's priority. @default 0 */
+  priority?: number;
+}
+
+/**
+ * Executes runs durably in this process (`createEngine`): every change is committed to the
+ * store before its effect, the runs it holds are kept by lease and heartbeat, and a run it
+ * lets go of (close, crash) can be resumed by any process from the store alone.
+ */
+export interface Engine {
+  /** Subscribes to committed events. Returns the unsubscribe function. */
+  onEvent(listener: EngineListener): () => void;
+  /**
+   * Subscribes to what each commit ended: attempts with their rows, finished runs (what
+   * traces are built from). While nobody listens the engine stages nothing for it.
+   * Returns the unsubscribe function.
+   */
+  onCommitted(listener: CommitListener): () => void;
+  /**
+   * Registers the workflow version, creates a run and starts it. The run is created in the
+   * commit that records its start and its first attempts (one commit, not two); resolves
+   * once that commit is durable.
+   * @throws the store's error when that commit failed: then nothing of the run was written
+   *   and it does not run.
+   */
+  startRun(spec: WorkflowSpec, version: string, opts?: StartRunOptions): Promise<RunHandle>;
+  /**
+   * Starts a run that another process recorded as `queued` (a delayed run that came due, a
+   * schedule tick). @throws RunHeldError when another process took it first; RunNotFoundError.
+   */
+  startQueuedRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle>;
+  /**
+   * Continues an interrupted or cancelled run from its store records: succeeded steps stay
+   * done, attempts whose holder died become `lost` and are retried.
+   * @param spec - needed only when the workflow has inline function handlers (SDK).
+   * @throws RunHeldError when another live process holds the run; RunNotFoundError.
+   */
+  resumeRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle>;
+  /**
+   * Cancels a run held here: nothing new starts, running steps get SIGTERM / their
+   * AbortSignal (`force`: SIGKILL at once).
+   * @returns false when this engine does not hold the run.
+   */
+  cancelRun(runId: string, opts?: { force?: boolean }): boolean;
+  /**
+   * Re-reads a held run's operator requests from the store and applies them now rather than
+   * at the next heartbeat: a pause (`pauseRun`) or unpause, and a cancel request.
+   * @returns false when this engine does not hold the run.
+   */
+  refresh(runId: string): Promise<boolean>;
+  /** Whether a run held here is paused (undefined when not held here). */
+  isPaused(runId: string): boolean | undefined;
+  /** Ids of the runs held by this engine. */
+  activeRunIds(): string[];
+  /** Stops timers and releases held runs (they stay resumable). Running attempts are force-stopped. */
+  close(): Promise<void>;
+}
 
 /** Listener of committed events (they are durable when a listener sees them). */
 export type EngineListener = (e: NewEvent) => void;

@@ -17,20 +17,29 @@ import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import { every } from './clock.js';
 import { CommitLoop } from './engine-commit.js';
-import type { CommitListener, EngineListener, RunHandle, StartRunOptions } from './engine-types.js';
+import type { CommitListener, Engine, EngineListener, RunHandle, StartRunOptions } from './engine-types.js';
 import { RunHeldError } from './engine-types.js';
 import type { Trigger } from '../store/index.js';
 
-export type { CommitListener, CommittedEnds, CommittedRun, EngineListener, FinishedRun, RunHandle, RunSummary, StartRunOptions } from './engine-types.js';
+export type { CommitListener, CommittedEnds, CommittedRun, Engine, EngineListener, FinishedRun, RunHandle, RunSummary, StartRunOptions } from './engine-types.js';
 export { RunHeldError } from './engine-types.js';
 
-/** Creates an engine over a store. */
+/**
+ * Creates an engine over a store: it holds the runs it starts or resumes and executes them
+ * durably (DESIGN.md "Invariants"). Call `close()` when done: it stops its timers and lets go
+ * of its runs, which stay resumable.
+ * @throws RangeError when a limit (slots, lease, heartbeat…) is not positive.
+ */
 export function createEngine(options: EngineOptions): Engine {
-  return new Engine(compileEngineOptions(options));
+  return new EngineLoop(compileEngineOptions(options));
 }
 
-/** Executes runs durably; see ./engine-commit.ts for the commit discipline. */
-export class Engine extends CommitLoop {
+/**
+ * The {@link Engine} a process runs: admits runs, applies operator requests, keeps leases
+ * alive by heartbeat; see ./engine-commit.ts for the commit discipline. Internal: callers
+ * hold it as an `Engine`, so the commit loop's state is not part of the public API.
+ */
+export class EngineLoop extends CommitLoop implements Engine {
   /** Versions this engine saved: immutable, so saved once per process, not once per run. */
   private readonly savedVersions = new Set<string>();
 

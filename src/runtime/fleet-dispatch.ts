@@ -12,6 +12,8 @@ import type { AttemptRecord, FleetAttemptInput, FleetListener, FleetStore, Compl
 import type { AttemptResult } from '../executors/index.js';
 import { failures, isFailure } from '../core/index.js';
 import { coerceError } from '../shared/index.js';
+import type { CancelTimer, Clock } from './clock.js';
+import { every } from './clock.js';
 
 /**
  * How a published attempt ended, as the coordinator applies it; `stored` is its row as the
@@ -40,6 +42,9 @@ export interface Unschedulable {
   reason: string;
 }
 
+/** Wait before publishing again attempts whose publication failed, ms. */
+const PUBLISH_RETRY_MS = 500;
+
 /** Publishes tasks and routes completions back to their runs. */
 export class FleetDispatcher {
   private readonly pending = new Map<string, Pending>();
@@ -51,15 +56,17 @@ export class FleetDispatcher {
   private wholeRuns = false;
   private outbox: FleetAttemptInput[] = [];
   private listener: Promise<FleetListener> | undefined;
-  private poller: NodeJS.Timeout | undefined;
+  private poller: CancelTimer | undefined;
   private taking = false;
   private again = false;
   private closed = false;
 
-  private checker: NodeJS.Timeout | undefined;
+  private checker: CancelTimer | undefined;
 
   constructor(
     private readonly fleet: FleetStore,
+    /** The engine's clock: the fallback poll, the worker check and the publish retry run on it. */
+    private readonly clock: Clock,
     private readonly pollMs: number,
     private readonly onError: (e: Error) => void,
     /** Told once per attempt that no live worker can run, so it is reported, not silently queued. */
@@ -106,9 +113,9 @@ export class FleetDispatcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.poller);
+    this.poller?.();
     this.poller = undefined;
-    clearInterval(this.checker);
+    this.checker?.();
     this.checker = undefined;
     const l = this.listener;
     this.listener = undefined;
@@ -125,7 +132,7 @@ export class FleetDispatcher {
       // Unpublished rows stay `running` without a task: a retry publishes them.
       this.outbox.unshift(...rows);
       this.onError(coerceError(e));
-      if (!this.closed) setTimeout(() => void this.publish(), 500);
+      if (!this.closed) this.clock.setTimer(PUBLISH_RETRY_MS, () => void this.publish());
     }
   }
 
@@ -133,14 +140,13 @@ export class FleetDispatcher {
     if (this.closed) return;
     this.listener ??= this.fleet.listen(['baton_done'], (_channel, payload) => this.onDone(payload), { onConnect: () => void this.take(true) });
     this.listener.catch((e: unknown) => this.onError(coerceError(e)));
-    this.poller ??= setInterval(() => {
+    // Housekeeping: neither keeps the process alive by itself (`ref: false`).
+    this.poller ??= every(this.clock, this.pollMs, () => {
       if (this.pending.size) void this.take(true);
-    }, this.pollMs);
-    this.poller.unref();
-    this.checker ??= setInterval(() => {
+    }, { ref: false });
+    this.checker ??= every(this.clock, this.checkMs, () => {
       if (this.pending.size) void this.checkWorkers();
-    }, this.checkMs);
-    this.checker.unref();
+    }, { ref: false });
   }
 
   /**

@@ -4,8 +4,8 @@
  */
 export * from './engine.js';
 export * from './options.js';
-export { clockFrom, every, realClock } from './clock.js';
-export type { CancelTimer, Clock } from './clock.js';
+export { clockFrom, every, realClock, sleepOn } from './clock.js';
+export type { CancelTimer, Clock, TimerOptions } from './clock.js';
 export { VirtualClock } from './virtual-clock.js';
 export { StoreDiskFullError, isDiskFull } from './store-failure.js';
 export { ResumeError, cancelStoredRun } from './restore.js';

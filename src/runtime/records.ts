@@ -6,18 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { JsonObject } from '../shared/index.js';
-import type { NewRunRows, RunRecord, Store, Trigger, WorkflowVersionRecord } from '../store/index.js';
+import type { NewRunRows, RunRecord, Store, WorkflowVersionRecord } from '../store/index.js';
+import type { StartRunOptions } from './engine-types.js';
 
-/** Options for one new run. */
-export interface NewRunOptions {
-  /** Params, already resolved against the workflow's declarations (`resolveParams`). */
-  params?: JsonObject;
-  /** @default 'manual' */
-  trigger?: Trigger;
-  /** Overrides the workflow's `concurrency` for this run. */
-  concurrency?: number;
-  /** −10..+10: orders whole runs (due runs start highest first) and adds to every step's priority. @default 0 */
-  priority?: number;
+/** Options for one new run: those of a run started now, and when or by which tick it is due. */
+export interface NewRunOptions extends StartRunOptions {
   /** Makes the run `pending` until this time (ms since epoch); absent = `queued` now. */
   dueAt?: number;
   /** The schedule tick that creates it. */

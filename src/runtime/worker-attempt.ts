@@ -11,7 +11,8 @@ import type { AttemptOutcome, ClaimedAttempt } from '../store/index.js';
 import { formatMs } from './attempts.js';
 import { errorMessage } from '../shared/index.js';
 import { fileNamePart } from '../shared/index.js';
-import { setLongTimeout } from '../shared/index.js';
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
 import type { FleetTask } from './fleet-task.js';
 import type { LogShipper, Shipment } from './log-shipper.js';
 
@@ -48,6 +49,8 @@ export interface ClaimedRunOptions {
   logDir?: string | undefined;
   /** Ships the log as it is written (`a.shipment`; the caller sends its last bytes with the completion). */
   shipper?: LogShipper | undefined;
+  /** Times the step's timeout (the worker's clock). @default the wall clock */
+  clock?: Clock;
 }
 
 /** The path of an attempt's log on this worker: under `logDir` as an engine lays it out, else the task's. */
@@ -81,7 +84,7 @@ export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promis
     log.shipTo(shipment);
   }
   const startedAt = performance.now();
-  const timer = t.timeoutMs === undefined ? undefined : setLongTimeout(t.timeoutMs, () => a.graceful.abort('timeout' satisfies AbortCause));
+  const timer = t.timeoutMs === undefined ? undefined : (o.clock ?? realClock).setTimer(t.timeoutMs, () => a.graceful.abort('timeout' satisfies AbortCause));
   let result: AttemptResult;
   try {
     result = await execute(

@@ -9,6 +9,7 @@
 import type { AttemptOutcome, ClaimedAttempt, CompleteAndClaimResult, CompletionItem, FleetStore, LogChunkInput } from '../store/index.js';
 import { coerceError } from '../shared/index.js';
 import type { LoadSample, WorkerEvent } from './worker-options.js';
+import type { CancelTimer, Clock } from './clock.js';
 
 /** What the exchange needs from its worker. */
 export interface ExchangeHost {
@@ -45,7 +46,7 @@ export class Exchange {
   private syncQueued = false;
   /** The next round claims too. */
   private wantClaim = false;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private pollTimer: CancelTimer | undefined;
   private pollDelay: number;
   /** Reported state of the load throttle (an event on each change). */
   private throttled = false;
@@ -56,6 +57,8 @@ export class Exchange {
     /** Fallback poll, ms; doubles while nothing is claimed, up to `maxPollMs`. */
     private readonly pollMs: number,
     private readonly maxPollMs: number,
+    /** Times the fallback poll (the worker's clock). */
+    private readonly clock: Clock,
   ) {
     this.pollDelay = pollMs;
   }
@@ -85,15 +88,17 @@ export class Exchange {
   /** Starts the fallback poll. */
   schedulePoll(): void {
     if (!this.w.polling()) return;
-    this.pollTimer = setTimeout(() => {
+    this.pollTimer?.();
+    this.pollTimer = this.clock.setTimer(this.pollDelay, () => {
       this.wake();
       this.schedulePoll();
-    }, this.pollDelay);
+    });
   }
 
   /** Stops the fallback poll (draining or stopping). */
   stopPolling(): void {
-    clearTimeout(this.pollTimer);
+    this.pollTimer?.();
+    this.pollTimer = undefined;
   }
 
   /** Resolves once the round in flight (if any) is done: a claim in flight launches its attempts. */

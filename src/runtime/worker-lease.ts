@@ -74,7 +74,12 @@ export class LeaseKeeper {
       this.beatAgain = true;
       return;
     }
-    this.beating = this.beatLoop().finally(() => (this.beating = undefined));
+    // A request that came after the loop's last check, but before it let go (a virtual
+    // clock advanced between microtasks), is not lost: it starts the next loop.
+    this.beating = this.beatLoop().finally(() => {
+      this.beating = undefined;
+      if (this.beatAgain) this.heartbeat();
+    });
   }
 
   private async beatLoop(): Promise<void> {

@@ -8,6 +8,8 @@ import os from 'node:os';
 import type { AttemptOutcome, FleetStore, LogStore } from '../store/index.js';
 import { WORKER_RETENTION_MS } from '../store/index.js';
 import { BatonError } from '../shared/index.js';
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -62,6 +64,14 @@ export interface WorkerOptions {
    * so other nodes can read them; see runtime/log-shipper.ts. @default not shipped
    */
   logs?: LogStore;
+  /**
+   * The timers of the worker's time rules: heartbeats, self-fencing checks, the reaper, the
+   * fallback poll and its backoff, attempt timeouts, completion retries and the grace periods
+   * of drain and stop. Tests pass a `VirtualClock` and advance it. Elapsed time that guards
+   * the lease (since the last acknowledged heartbeat, since a claim) is still measured on the
+   * monotonic `performance.now()`, which no clock setting can move. @default the wall clock
+   */
+  clock?: Clock;
   /** Load sampler (tests). @default from os.loadavg / os.freemem */
   sampleLoad?: () => LoadSample;
   /** Called with what the worker does, for logs. Must not throw. */
@@ -107,6 +117,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     workerRetentionMs: o.workerRetentionMs ?? WORKER_RETENTION_MS,
     id: o.id ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     sampleLoad: o.sampleLoad ?? defaultLoad,
+    clock: o.clock ?? realClock,
     ...(o.outputDir !== undefined ? { outputDir: o.outputDir } : {}),
     ...(o.report !== undefined ? { report: o.report } : {}),
     ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),

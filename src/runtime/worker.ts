@@ -32,6 +32,8 @@ import type { AbortCause } from '../executors/index.js';
 import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore, LogChunkInput } from '../store/index.js';
 import { errorMessage } from '../shared/index.js';
 import { formatMs } from './attempts.js';
+import type { CancelTimer } from './clock.js';
+import { every, sleepOn } from './clock.js';
 import { taskFromJson } from './fleet-task.js';
 import type { AbandonCause, WorkerAttempt } from './worker-attempt.js';
 import { abandonedOutcome, runClaimed } from './worker-attempt.js';
@@ -56,12 +58,13 @@ const claiming = (p: WorkerPhase): boolean => p === 'starting' || p === 'running
 /** Phases in which new attempts are killed at once and nothing is renewed any more. */
 const ending = (p: WorkerPhase): boolean => p === 'stopping' || p === 'stopped';
 
+/** How long a stopping worker waits for the completions of its killed attempts, ms. */
+const STOP_COMPLETION_MS = 5_000;
+
 /** Creates a worker; `start()` registers it. */
 export function createWorker(opts: WorkerOptions): Worker {
   return new FleetWorker(opts);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class FleetWorker implements Worker {
   readonly id: string;
@@ -73,7 +76,8 @@ class FleetWorker implements Worker {
   private readonly graceMs: number;
   private readonly o: CompiledWorkerOptions;
   readonly attempts = new Map<string, WorkerAttempt>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The periodic timers (heartbeat, fence check, reaper), on the worker's clock. */
+  private readonly timers = new Set<CancelTimer>();
   private readonly exchange: Exchange;
   private readonly lease: LeaseKeeper;
   private readonly shipper: LogShipper | undefined;
@@ -105,7 +109,7 @@ class FleetWorker implements Worker {
       sampleLoad: sample,
       launch: (c, at) => this.launch(c, at),
       emit: (e) => this.emit(e),
-    }, { cpu: o.cpuThreshold, mem: o.memThreshold }, o.pollMs, o.maxPollMs);
+    }, { cpu: o.cpuThreshold, mem: o.memThreshold }, o.pollMs, o.maxPollMs, o.clock);
     this.lease = new LeaseKeeper({
       id: this.id, fleet: this.fleet, attempts: this.attempts,
       stopping: () => ending(this.phase),
@@ -161,10 +165,7 @@ class FleetWorker implements Worker {
     this.exchange.stopPolling();
     this.emit({ kind: 'draining', running: this.attempts.size });
     await this.fleet.setWorkerState(this.id, 'draining').catch((e: unknown) => this.emit({ kind: 'error', message: `set draining: ${errorMessage(e)}` }));
-    const all = Promise.all([...this.attempts.values()].map((a) => a.done));
-    let t: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise<void>((r) => (t = setTimeout(r, graceMs)))]);
-    clearTimeout(t);
+    await this.within(graceMs, Promise.all([...this.attempts.values()].map((a) => a.done)));
     await this.stop();
   }
 
@@ -179,10 +180,8 @@ class FleetWorker implements Worker {
     await this.exchange.settled(); // a claim in flight launches its attempts, abandoned at once
     for (const a of this.attempts.values()) this.abandon(a, 'stopped');
     // The processes die at once (SIGKILL); completions get a bounded time.
-    let t: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([...this.attempts.values()].map((a) => a.done)), new Promise<void>((r) => (t = setTimeout(r, 5_000)))]);
-    clearTimeout(t);
-    for (const x of this.timers) clearInterval(x);
+    await this.within(STOP_COMPLETION_MS, Promise.all([...this.attempts.values()].map((a) => a.done)));
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
     await this.listener?.close();
     await this.shipper?.close();
@@ -202,7 +201,14 @@ class FleetWorker implements Worker {
   }
 
   private every(ms: number, fn: () => void): void {
-    this.timers.add(setInterval(fn, ms));
+    this.timers.add(every(this.o.clock, ms, fn));
+  }
+
+  /** Waits for `work`, at most `ms` on the worker's clock (a grace period). */
+  private async within(ms: number, work: Promise<unknown>): Promise<void> {
+    let cancel: CancelTimer | undefined;
+    await Promise.race([work, new Promise<void>((r) => (cancel = this.o.clock.setTimer(ms, r)))]);
+    cancel?.();
   }
 
   private onNotify(channel: FleetChannel, payload: string): void {
@@ -239,6 +245,7 @@ class FleetWorker implements Worker {
       limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes },
       logDir: this.o.logDir,
       shipper: this.shipper,
+      clock: this.o.clock,
     });
     a.ended = true;
     // The log's last bytes go in the completion's statement: a reader who sees the end sees the whole log.
@@ -267,7 +274,7 @@ class FleetWorker implements Worker {
         const give = !retry || ending(this.phase) || !isTransientDbError(e);
         this.emit({ kind: 'error', message: `complete ${a.claim.id}: ${errorMessage(e)}${give ? ' (given up: its lease expires and the attempt is retried)' : ''}` });
         if (give) return false;
-        await sleep(delay);
+        await sleepOn(this.o.clock, delay);
         delay = Math.min(5_000, delay * 2);
       }
     }

@@ -15,6 +15,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyMultipart from '@fastify/multipart';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../workflow/index.js';
@@ -33,6 +34,9 @@ import { registerAlertRoutes } from './routes/alerts.js';
 import type { AlertService } from '../observe/index.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerSessionRoutes } from './routes/session.js';
+import { registerUploadRoutes } from './routes/uploads.js';
+import type { UploadLimits } from './uploads.js';
+import { DEFAULT_UPLOAD_LIMITS } from './uploads.js';
 import { DEFAULT_WEB_DIR, registerWebRoutes } from './routes/web.js';
 import { CSRF_HEADER, findSession, SESSION_COOKIE } from './sessions.js';
 import { transformDocument, transformRoute } from './openapi.js';
@@ -120,16 +124,20 @@ export interface ApiOptions {
    * `index.html` answers pages with 503 and how to build it. @default the package's `dist/web`
    */
   webDir?: string;
+  /** Limits of one upload of files for a batch run (`POST /uploads`). @default {@link DEFAULT_UPLOAD_LIMITS}: 100 MiB a file, 10 000 files, 1 GiB in all */
+  uploads?: Partial<UploadLimits>;
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads'>> {
   alerts: AlertService | undefined;
   fleet: FleetStore | undefined;
   logBytesShipped: (() => number) | undefined;
   startRun: RunService['start'] | undefined;
   onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
+  /** Limits of one upload, every one set. */
+  uploads: UploadLimits;
   /** Compiled definitions by version: versions are immutable, so one parse serves every request. */
   specs: Map<string, WorkflowSpec>;
 }
@@ -188,6 +196,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     metrics: o.metrics ?? [],
     specs: new Map(),
     webDir: o.webDir ?? DEFAULT_WEB_DIR,
+    uploads: { ...DEFAULT_UPLOAD_LIMITS, ...o.uploads },
     timeouts: { requestTimeout, headersTimeout, connectionsCheckingInterval },
   };
   ctx.feedSignal.setMaxListeners(0);
@@ -237,6 +246,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(fastifyCookie);
+  // Uploads stream to disk part by part (routes/uploads.ts sets its limits per request).
+  await app.register(fastifyMultipart);
   // The CSRF secret lives in the session's row (`request.session.csrfSecret`, where the
   // plugin looks for @fastify/session's): a token is bound to one session, and holds on
   // every server of a fleet and across restarts.
@@ -305,6 +316,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     registerAlertRoutes(scope, ctx);
     registerHistoryRoutes(scope, ctx);
     registerSessionRoutes(scope, ctx);
+    registerUploadRoutes(scope, ctx);
     done();
   }, { prefix: API_PREFIX });
   await app.register((scope: ApiApp, _opts, done) => {

@@ -201,6 +201,14 @@ export const AlertSchema = z.object({
   notified: z.enum(['firing', 'resolved']).optional(), notifiedAt: ms.optional(), level: z.number().int(), round: z.number().int(), escalationDone: z.boolean(), version: z.number().int(),
 }).meta({ id: 'Alert' });
 
+/** A rule in effect on the server, with where it comes from. */
+export const AlertRuleInfoSchema = z.object({
+  name: z.string(), kind: z.string(),
+  source: z.enum(['builtin', 'config', 'api']).describe('builtin: no alerts: in the config; config: baton.config.yaml; api: set with PUT /alert-rules/{name}, overriding the others of its name'),
+  severity: z.enum(['info', 'warning', 'critical']), enabled: z.boolean(), notify: z.array(z.string()).describe('channels of its first message'),
+  definition: z.record(z.string(), z.unknown()).optional().describe('the rule as written, in the shape of a baton.config.yaml rule'),
+}).meta({ id: 'AlertRuleInfo' });
+
 /** One change of an alert. */
 export const AlertEventSchema = z.object({
   seq: z.number().int(), alertId: z.string(), at: ms, type: z.string(), actor: z.string(), note: z.string().optional(), data: z.record(z.string(), z.unknown()).optional(),
@@ -235,6 +243,7 @@ export const LogMatchSchema = z.object({
   stepId: z.string(),
   attempt: z.number().int().describe('the attempt number, from 1'),
   line: z.number().int().describe("line number in the attempt's log, from 1"),
+  offset: z.number().int().describe("byte offset of the line's start in the attempt's log (read the log from there to show it)"),
   text: z.string().describe('the line as stored (secrets masked), without its newline; at most its first 4096 characters'),
 }).meta({ id: 'LogMatch' });
 
@@ -329,3 +338,28 @@ export const SessionSchema = z.object({
   expiresAt: z.number().int().describe('ms since the epoch; log in again after it'),
   csrfToken: z.string().describe('send as `X-CSRF-Token` with every POST, PUT, PATCH or DELETE made with the session cookie'),
 }).meta({ id: 'Session' });
+
+/** A staged file of an upload. */
+export const UploadedFileSchema = z.object({
+  path: z.string().describe('its path inside the upload, `/`-separated'),
+  size: z.number().int().describe('bytes'),
+  sha256: z.string(),
+  problem: z.string().optional().describe('what a run may mind (`empty`)'),
+}).meta({ id: 'UploadedFile' });
+
+/** An upload: files staged on the server for a batch run. */
+export const UploadSchema = z.object({
+  id: z.string(), createdAt: ms, by: z.string(),
+  files: z.array(UploadedFileSchema), bytes: z.number().int().describe('all files, bytes'),
+  dir: z.string().describe("the server's folder holding the files: what the run's param receives"),
+}).meta({ id: 'Upload' });
+
+/** `POST /uploads/{id}/runs`. */
+export const UploadRunBody = z.object({
+  workflow: z.string().min(1).describe('a workflow with a `batch` step'),
+  version: z.string().optional().describe('default: the newest registered version'),
+  param: z.string().optional().describe("the param that receives the files: an `array` param gets their absolute paths, a `string` param the folder; default: the param the batch step's `items` reads"),
+  params: z.record(z.string(), z.unknown()).default({}).describe('the other params'),
+  priority: z.number().int().min(-10).max(10).optional(),
+  at: z.union([ms, z.iso.datetime({ offset: true })]).optional().describe('start no earlier than this (ms since epoch or ISO 8601)'),
+});

@@ -6,10 +6,10 @@
  */
 import type { Failure } from '../core/index.js';
 import type { JsonValue } from '../shared/index.js';
-import type { BatchGroupRecord } from './types.js';
+import type { StoredBatchGroup } from './types.js';
 
 /** The columns of one group, in `batch_groups` column order after the key (run_id, step_id). */
-export function batchGroupColumns(g: BatchGroupRecord): [number, string, string, number, string | null, string | null, number] {
+export function batchGroupColumns(g: StoredBatchGroup): [number, string, string, number, string | null, string | null, number] {
   return [
     g.index, JSON.stringify(g.items), g.state, g.attempts,
     g.outputs === undefined ? null : JSON.stringify(g.outputs),
@@ -19,11 +19,11 @@ export function batchGroupColumns(g: BatchGroupRecord): [number, string, string,
 }
 
 /** A `batch_groups` row as a record; NULL columns leave their optional field absent. */
-export function toBatchGroup(r: Record<string, unknown>): BatchGroupRecord {
-  const g: BatchGroupRecord = {
+export function toBatchGroup(r: Record<string, unknown>): StoredBatchGroup {
+  const g: StoredBatchGroup = {
     index: r.group_index as number,
     items: JSON.parse(r.items as string) as JsonValue[],
-    state: r.state as BatchGroupRecord['state'],
+    state: r.state as StoredBatchGroup['state'],
     attempts: r.attempts as number,
     updatedAt: r.updated_at as number,
   };

@@ -322,8 +322,13 @@ export interface TickFire {
  */
 export type BatchGroupState = 'pending' | 'succeeded' | 'failed' | 'invalid';
 
-/** One group of a batch step's items, as stored. */
-export interface BatchGroupRecord {
+/**
+ * One group of a batch step's items as the store persists it (a `batch_groups` row, keyed by
+ * run, step and index). The batch executor plans, runs and resumes groups as its own
+ * `BatchGroupRecord` (executors/), which the runtime saves and loads as this shape: the store
+ * sits below the executors, so it keeps the persisted shape under its own name.
+ */
+export interface StoredBatchGroup {
   /** From 0 in item order; -1 is the row of invalid items. */
   index: number;
   /** The group's items, in item order. */
@@ -471,9 +476,9 @@ export interface Store {
    * transaction. Called once with the whole plan when a batch starts, then once per group
    * as it ends, so a resumed step skips the groups already done.
    */
-  saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void>;
+  saveBatchGroups(runId: string, stepId: string, groups: StoredBatchGroup[]): Promise<void>;
   /** The groups of a batch step, by index (the invalid-items row, index -1, first); empty when none. */
-  getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]>;
+  getBatchGroups(runId: string, stepId: string): Promise<StoredBatchGroup[]>;
   /** Closes the database connection(s); the store is unusable afterwards. */
   close(): Promise<void>;
 }

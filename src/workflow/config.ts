@@ -12,7 +12,7 @@ import { alertKnownKeysAt, formatPath, fromZodIssue, suggest, toSpecError } from
 import type { Issue, PathSegment } from './issues.js';
 import { byPosition, offsetOf, readBounded } from './load.js';
 import { parseSource } from './source.js';
-import { CONFIG_KNOWN_KEYS, ConfigSchema } from './config-schema.js';
+import { AlertRuleSchema, CONFIG_KNOWN_KEYS, ConfigSchema } from './config-schema.js';
 import type { ParsedAlertRule, ParsedConfig, ParsedEscalation } from './config-schema.js';
 
 /** The config file's name, looked for beside `--workflows`. */
@@ -134,6 +134,54 @@ export function validateConfigText(text: string, o: { label: string; baseDir: st
   const issues = checkConfig(result.data);
   if (issues.length > 0) return { errors: positioned(issues) };
   return { config: { ...result.data, baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) }, errors: [] };
+}
+
+/** Options of {@link validateAlertRule} and {@link validateAlertRuleText}. */
+export interface AlertRuleCheck {
+  /** What errors carry as `file` (a file name, `request body`). */
+  label: string;
+  /** The name the rule must have (the API path's, the CLI argument); filled in when the rule has none. */
+  name?: string;
+  /** The channels that exist: unknown ones are errors. Absent = not checked (the CLI without a config). */
+  channels?: ReadonlySet<string>;
+}
+
+function ruleIssues(raw: unknown, o: AlertRuleCheck): { rule?: ParsedAlertRule; issues: Issue[] } {
+  const value = o.name !== undefined && raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !('name' in raw) ? { name: o.name, ...raw } : raw;
+  const result = AlertRuleSchema.safeParse(value);
+  if (!result.success) return { issues: result.error.issues.flatMap((issue) => fromZodIssue(issue, value, alertKnownKeysAt)) };
+  const rule = result.data;
+  const issues: Issue[] = [];
+  if (o.name !== undefined && rule.name !== o.name) issues.push({ code: 'invalid-value', message: `the rule is named "${rule.name}", not "${o.name}"`, path: ['name'] });
+  // checkRules reports under a list index; one rule is the list's only item.
+  if (o.channels) issues.push(...checkRules([rule], o.channels, []).map((i) => ({ ...i, path: i.path.slice(1) })));
+  else if (rule.rule === 'failure-rate' && rule.threshold !== undefined && rule.threshold > 1) {
+    issues.push({ code: 'invalid-value', message: 'threshold is a fraction from 0 to 1 (0.2 = 20 %)', path: ['threshold'] });
+  }
+  return issues.length ? { issues } : { rule, issues };
+}
+
+/**
+ * Validates one alert rule given as a value (a parsed API body) against the schema of a
+ * `baton.config.yaml` rule, and what the schema cannot check (unknown channels, a fraction
+ * above 1). Every problem at once, each with its field path and a did-you-mean for unknown
+ * fields. Never throws for bad input.
+ */
+export function validateAlertRule(raw: unknown, o: AlertRuleCheck): { rule?: ParsedAlertRule; errors: SpecError[] } {
+  const { rule, issues } = ruleIssues(raw, o);
+  return rule ? { rule, errors: [] } : { errors: issues.map((i) => toSpecError(i, o.label)) };
+}
+
+/**
+ * {@link validateAlertRule} for a rule written as YAML or JSON text (`baton alerts rules set
+ * NAME --file rule.yaml`): errors also carry line and column.
+ */
+export function validateAlertRuleText(text: string, o: AlertRuleCheck): { rule?: ParsedAlertRule; errors: SpecError[] } {
+  const source = parseSource(text, o.label, 'yaml');
+  if (!source.ok) return { errors: source.errors };
+  const { rule, issues } = ruleIssues(source.raw, o);
+  if (rule) return { rule, errors: [] };
+  return { errors: issues.map((i) => ({ ...toSpecError(i, o.label), ...source.locate(offsetOf(source.doc, i.path, i.atKey ?? false)) })).sort(byPosition) };
 }
 
 /**

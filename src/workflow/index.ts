@@ -6,6 +6,7 @@
  */
 export * from './model.js';
 export type { WorkflowInput, StepInput, RetryInput } from './schema.js';
+export type { WorkflowSchema, StepSchema, RetrySchema } from './schema.js';
 export { defineWorkflow, compileWorkflow, compileSecret, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
 export type { CompileOptions } from './compile.js';
 export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';
@@ -34,7 +35,8 @@ export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';
 export type { ScheduleSpec, MisfirePolicy, OverlapPolicy } from './schedule.js';
 export { webhookSecretName, DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
 export type { SecretSpec, WebhookSpec } from './secrets.js';
-export { loadConfigFile, validateConfigText, findConfig, checkRules, CONFIG_FILE_NAME } from './config.js';
-export type { BatonConfig } from './config.js';
+export { loadConfigFile, validateConfigText, validateAlertRule, validateAlertRuleText, findConfig, checkRules, CONFIG_FILE_NAME } from './config.js';
+export type { BatonConfig, AlertRuleCheck } from './config.js';
 export { ALERT_KINDS, ConfigSchema, AlertRuleSchema } from './config-schema.js';
+export type { EscalationSchema } from './config-schema.js';
 export type { ParsedConfig, ParsedChannel, ParsedAlertRule, ParsedEscalation } from './config-schema.js';

@@ -394,7 +394,7 @@ export interface paths {
         };
         /**
          * An attempt's log: a byte range, or a live tail
-         * @description Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).
+         * @description Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read, `X-Log-Offset` where the bytes sent start and `X-Log-Next-Offset` where the next read starts; `tail=N` reads the last N bytes, the page a viewer opens a long log on. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).
          */
         get: operations["getAttemptLog"];
         put?: never;
@@ -429,11 +429,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The server's alert rules (from its config file, or the built-in ones) */
+        /** Every rule in effect for all workflows, with its source: the config file's (or the built-in ones), and those set through the API */
         get: operations["listAlertRules"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set an alert rule: stored, it overrides the config's (or the built-in) rule of this name on every server of the store within about a second
+         * @description A 400 (`invalid-rule`) names the first problem's field in its message; `error.details` lists every problem (`path`, `message`, `suggestion`).
+         */
+        put: operations["setAlertRule"];
+        post?: never;
+        /** Delete a rule set through the API: the config's (or the built-in) rule of its name applies again */
+        delete: operations["deleteAlertRule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -579,6 +600,64 @@ export interface paths {
         post: operations["createSession"];
         /** Log out: end the session and clear its cookie */
         delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stage files for a batch run
+         * @description multipart/form-data with one file part per file; a part's filename is its path inside the upload (a folder's files keep their relative paths; `..`, control characters and over-long names are refused). All or nothing: a file over 104857600 bytes, more than 10000 files or over 1073741824 bytes in all answers 413 naming the file, and nothing is kept. An empty file is kept and marked `problem: empty`.
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A staged upload and its files */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        /** Remove a staged upload and its files */
+        delete: operations["deleteUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a run of a workflow with a batch step over an upload's files
+         * @description The workflow's batch step validates every file first (its `validate:`), so a broken file is named before any group runs; the run's batch output counts items done, failed and skipped.
+         */
+        post: operations["createUploadRun"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -935,6 +1014,24 @@ export interface components {
             escalationDone: boolean;
             version: number;
         };
+        AlertRuleInfo: {
+            name: string;
+            kind: string;
+            /**
+             * @description builtin: no alerts: in the config; config: baton.config.yaml; api: set with PUT /alert-rules/{name}, overriding the others of its name
+             * @enum {string}
+             */
+            source: "builtin" | "config" | "api";
+            /** @enum {string} */
+            severity: "info" | "warning" | "critical";
+            enabled: boolean;
+            /** @description channels of its first message */
+            notify: string[];
+            /** @description the rule as written, in the shape of a baton.config.yaml rule */
+            definition?: {
+                [key: string]: unknown;
+            };
+        };
         AlertEvent: {
             seq: number;
             alertId: string;
@@ -990,6 +1087,8 @@ export interface components {
             attempt: number;
             /** @description line number in the attempt's log, from 1 */
             line: number;
+            /** @description byte offset of the line's start in the attempt's log (read the log from there to show it) */
+            offset: number;
             /** @description the line as stored (secrets masked), without its newline; at most its first 4096 characters */
             text: string;
         };
@@ -1109,6 +1208,26 @@ export interface components {
             expiresAt: number;
             /** @description send as `X-CSRF-Token` with every POST, PUT, PATCH or DELETE made with the session cookie */
             csrfToken: string;
+        };
+        UploadedFile: {
+            /** @description its path inside the upload, `/`-separated */
+            path: string;
+            /** @description bytes */
+            size: number;
+            sha256: string;
+            /** @description what a run may mind (`empty`) */
+            problem?: string;
+        };
+        Upload: {
+            id: string;
+            /** @description ms since the Unix epoch */
+            createdAt: number;
+            by: string;
+            files: components["schemas"]["UploadedFile"][];
+            /** @description all files, bytes */
+            bytes: number;
+            /** @description the server's folder holding the files: what the run's param receives */
+            dir: string;
         };
     };
     responses: never;
@@ -2649,6 +2768,8 @@ export interface operations {
                 /** @description bytes at most (without follow) */
                 limit?: number;
                 follow?: "true" | "false";
+                /** @description the last this many bytes instead of a range from offset (the first line may be cut; `X-Log-Offset` says where the bytes start); not with follow */
+                tail?: number;
             };
             header?: never;
             path: {
@@ -2796,11 +2917,158 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        rules: {
-                            name: string;
-                            kind: string;
-                            notify: string[];
-                        }[];
+                        rules: components["schemas"]["AlertRuleInfo"][];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the rule's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description one rule in the shape of a baton.config.yaml rule (name, rule, notify, after, p95Factor, escalate, …); name defaults to the path's */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rule: components["schemas"]["AlertRuleInfo"];
+                        /** @description false when it replaced a rule set through the API before */
+                        created: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the rule's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleted: string;
+                        /** @description the rule of this name in effect now, if any */
+                        restored?: components["schemas"]["AlertRuleInfo"];
                     };
                 };
             };
@@ -3525,6 +3793,316 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description the files */
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description upload id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description upload id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createUploadRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description upload id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description a workflow with a `batch` step */
+                    workflow: string;
+                    /** @description default: the newest registered version */
+                    version?: string;
+                    /** @description the param that receives the files: an `array` param gets their absolute paths, a `string` param the folder; default: the param the batch step's `items` reads */
+                    param?: string;
+                    /**
+                     * @description the other params
+                     * @default {}
+                     */
+                    params?: {
+                        [key: string]: unknown;
+                    };
+                    priority?: number;
+                    /** @description start no earlier than this (ms since epoch or ISO 8601) */
+                    at?: number | string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run: components["schemas"]["Run"];
+                        /** @description the param that received the files */
+                        param: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,10 @@ import { RunsPage } from './pages/runs/runs-page.js';
 import { AlertsPage } from './pages/alerts/alerts-page.js';
 
 const RunPage = lazy(() => import('./pages/run/run-page.js'));
+const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
+const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
+const SchedulesPage = lazy(() => import('./pages/schedules/schedules-page.js'));
+const WorkersPage = lazy(() => import('./pages/workers/workers-page.js'));
 
 /** The query cache: no polling, no refetch on focus (the live feed keeps data fresh). */
 function newQueryClient(): QueryClient {
@@ -58,6 +62,11 @@ function Gate(): ReactNode {
             <Route path="/runs" element={<RunsPage />} />
             <Route path="/runs/:id" element={<RunPage />} />
             <Route path="/alerts" element={<AlertsPage />} />
+            <Route path="/batches" element={<BatchesPage />} />
+            <Route path="/workflows" element={<WorkflowsPage />} />
+            <Route path="/workflows/:name" element={<WorkflowsPage />} />
+            <Route path="/schedules" element={<SchedulesPage />} />
+            <Route path="/workers" element={<WorkersPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
@@ -91,6 +100,10 @@ function Layout({ children }: { children: ReactNode }): ReactNode {
             <li><NavLink to="/" end>Overview</NavLink></li>
             <li><NavLink to="/runs">Runs</NavLink></li>
             <li><NavLink to="/alerts">Alerts</NavLink></li>
+            <li><NavLink to="/workflows">Workflows</NavLink></li>
+            <li><NavLink to="/batches">Batches</NavLink></li>
+            <li><NavLink to="/schedules">Schedules</NavLink></li>
+            <li><NavLink to="/workers">Workers</NavLink></li>
           </ul>
         </nav>
         <div className="who">

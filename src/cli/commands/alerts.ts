@@ -9,6 +9,7 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, openStore } from '../context.js';
 import { formatTime, table } from '../format.js';
 import { userInfo } from 'node:os';
+import { registerAlertRules } from './alert-rules.js';
 
 const ago = (ms: number): string => {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -102,7 +103,8 @@ export function registerAlerts(program: Command, globals: () => GlobalOptions): 
     .option('--all', 'every state, resolved included')
     .option('--json', 'print JSON')
     .addHelpText('after', `
-Alerts come from the rules of 'baton server' (its baton.config.yaml, or the built-in ones):
+Alerts come from the rules of 'baton server' (its baton.config.yaml, or the built-in ones,
+and those set with 'baton alerts rules set'):
 one open alert per rule and subject, firing -> acknowledged -> resolved, or silenced.
 Acknowledging stops escalation and reminders; an alert resolves itself when its condition
 clears (a later run succeeds, the step ends). With --server, through that server's API
@@ -209,6 +211,8 @@ clears (a later run succeeds, the step ends). With --server, through that server
         await access.close();
       }
     });
+
+  registerAlertRules(cmd, globals);
 
   cmd.command('silences')
     .description('silences in effect or to come')

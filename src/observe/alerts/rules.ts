@@ -5,7 +5,8 @@
  * Alertmanager's documented ones (group_wait 30s, group_interval 5m, repeat_interval 4h).
  */
 import type { ParsedAlertRule, ParsedEscalation } from '../../workflow/index.js';
-import { ALERT_KINDS, parseDuration } from '../../workflow/index.js';
+import type { StoredAlertRule } from '../../store/index.js';
+import { ALERT_KINDS, formatSpecError, parseDuration, validateAlertRule } from '../../workflow/index.js';
 
 /** A rule kind (`run-failed`, `step-duration`, …). */
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -35,9 +36,20 @@ export const ALERT_DEFAULTS = {
   p95CacheMs: 5 * 60_000,
 } as const;
 
+/**
+ * Where a rule in effect comes from: `builtin` (no `alerts:` in the config), `config`
+ * (`baton.config.yaml`), `api` (set with `PUT /api/v1/alert-rules/{name}`, overriding the
+ * others of its name), `workflow` (a workflow's own `alerts:`, for its runs only).
+ */
+export type AlertRuleSource = 'builtin' | 'config' | 'api' | 'workflow';
+
 /** A compiled rule. */
 export interface AlertRule {
   name: string;
+  /** Where it comes from; set by {@link RuleSet} (absent on a rule compiled on its own). */
+  source?: AlertRuleSource;
+  /** The rule as written (config shape), for listings; set by {@link RuleSet}. */
+  definition?: ParsedAlertRule;
   kind: AlertKind;
   severity: 'info' | 'warning' | 'critical';
   /** Workflow name globs (`*`); absent = all. */
@@ -125,9 +137,50 @@ export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[
   return rule;
 }
 
-/** The server's rules and how a workflow's own rules join them. */
+/** A rule in effect as listings show it (`GET /alerts/rules`, `baton alerts rules`). */
+export interface AlertRuleSummary {
+  name: string;
+  kind: AlertKind;
+  /** Where it comes from (a workflow's own rules are not listed: they apply to its runs only). */
+  source: 'builtin' | 'config' | 'api';
+  severity: AlertRule['severity'];
+  enabled: boolean;
+  /** Channels of its first message. */
+  notify: string[];
+  /** The rule as written (config shape), when known. */
+  definition?: Record<string, unknown>;
+}
+
+/** The listing of one rule of {@link RuleSet.server}. */
+export function summarizeRule(r: AlertRule): AlertRuleSummary {
+  return {
+    name: r.name, kind: r.kind, source: r.source === 'api' || r.source === 'config' ? r.source : 'builtin', severity: r.severity, enabled: r.enabled, notify: r.notify,
+    ...(r.definition ? { definition: { ...r.definition } } : {}),
+  };
+}
+
+/**
+ * The rules set through the API as stored, checked again (shape only: channels are each
+ * server's): the valid ones, and a sentence for each one left out (written by a newer
+ * baton, or by hand).
+ */
+export function decodeStoredRules(stored: readonly StoredAlertRule[]): { rules: ParsedAlertRule[]; problems: string[] } {
+  const rules: ParsedAlertRule[] = [];
+  const problems: string[] = [];
+  for (const r of stored) {
+    const { rule, errors } = validateAlertRule(r.definition, { label: `alert rule ${r.name}`, name: r.name });
+    if (rule) rules.push(rule);
+    else problems.push(`rule ${r.name} set through the API is left out: ${errors.map(formatSpecError).join('; ')}`);
+  }
+  return { rules, problems };
+}
+
+/** The server's rules (built-in or the config's, overridden by those set through the API) and how a workflow's own rules join them. */
 export class RuleSet {
   private readonly byVersion = new Map<string, AlertRule[]>();
+  private readonly base: AlertRule[];
+  private api: AlertRule[] = [];
+  private merged: AlertRule[];
 
   /**
    * @param server - the config's `alerts:`; absent = the built-in rules.
@@ -142,17 +195,32 @@ export class RuleSet {
     readonly defaultEscalate?: ParsedEscalation,
   ) {
     const builtin = server === undefined;
-    this.server = (server ?? builtinRules()).map((r) => compileRule(r, builtin ? defaultNotify ?? [] : defaultNotify ?? channels, defaultEscalate));
+    const source: AlertRuleSource = builtin ? 'builtin' : 'config';
+    this.base = (server ?? builtinRules()).map((r) => ({ ...compileRule(r, builtin ? defaultNotify ?? [] : defaultNotify ?? channels, defaultEscalate), source, definition: r }));
+    this.merged = this.base;
   }
 
-  /** Rules that apply to every workflow. */
-  readonly server: AlertRule[];
+  /** Rules that apply to every workflow: the config's (or built-in) ones, each replaced by an API rule of its name, then the other API rules. */
+  get server(): AlertRule[] {
+    return this.merged;
+  }
+
+  /**
+   * Replaces the rules set through the API (already validated); workflows' rule lists are
+   * compiled again at their next run.
+   */
+  setApiRules(rules: readonly ParsedAlertRule[]): void {
+    this.api = rules.map((r) => ({ ...compileRule(r, this.defaultNotify ?? this.channels, this.defaultEscalate), source: 'api' as const, definition: r }));
+    const byName = new Map(this.api.map((r) => [r.name, r]));
+    this.merged = [...this.base.map((r) => byName.get(r.name) ?? r), ...this.api.filter((r) => !this.base.some((b) => b.name === r.name))];
+    this.byVersion.clear();
+  }
 
   /** The rules for runs of `spec` (cached by version): the server's, a workflow rule replacing the one of its name. */
   forWorkflow(version: string, spec: { alerts?: ParsedAlertRule[] | undefined } | undefined): AlertRule[] {
     let rules = this.byVersion.get(version);
     if (rules) return rules;
-    const own = (spec?.alerts ?? []).map((r) => compileRule(r, this.defaultNotify ?? this.channels, this.defaultEscalate));
+    const own = (spec?.alerts ?? []).map((r) => ({ ...compileRule(r, this.defaultNotify ?? this.channels, this.defaultEscalate), source: 'workflow' as const, definition: r }));
     const names = new Set(own.map((r) => r.name));
     rules = [...this.server.filter((r) => !names.has(r.name)), ...own].filter((r) => r.enabled);
     if (this.byVersion.size > 500) this.byVersion.clear();

@@ -22,7 +22,7 @@ import { Notifier } from './notifier.js';
 import type { DeliveryReport } from './sender.js';
 import { Sender } from './sender.js';
 import type { AlertRule } from './rules.js';
-import { compileRule, RuleSet } from './rules.js';
+import { compileRule, decodeStoredRules, RuleSet } from './rules.js';
 
 /** A clock with timers (the runtime's `Clock` has this shape). */
 export interface AlertClock {
@@ -86,7 +86,8 @@ export class AlertService {
   private delayed: (() => void) | undefined;
   private lastSweep = 0;
   private readonly failures = new Map<string, number>();
-  private readonly channelRule;
+  /** The version of the API's rules last loaded; undefined before the first load. */
+  private apiRulesVersion: number | undefined;
 
   constructor(private readonly o: AlertServiceOptions) {
     const now = (): number => o.clock.now();
@@ -96,12 +97,43 @@ export class AlertService {
     const noResolved = new Set([...o.channels.values()].filter((c) => !c.sendResolved).map((c) => c.name));
     this.notifier = new Notifier({ store: o.store.alerts, now, noResolved, ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}) });
     this.sender = new Sender(o.store.alerts, o.channels, `${hostname()}:${process.pid}:${newAlertId('s', Date.now())}`, now, (r) => this.delivered(r));
-    this.channelRule = this.rules.server.find((r) => r.kind === 'channel-failing') ?? compileRule({ name: 'channel-failing', rule: 'channel-failing' }, [], o.defaultEscalate);
   }
 
-  /** The rules in force for every workflow, compiled. */
+  /** The rule channel failures fire under: the server's `channel-failing` rule, else a default one. */
+  private get channelRule(): AlertRule {
+    return this.rules.server.find((r) => r.kind === 'channel-failing') ?? compileRule({ name: 'channel-failing', rule: 'channel-failing' }, [], this.o.defaultEscalate);
+  }
+
+  /**
+   * The rules in force for every workflow, compiled, each with its `source`: the config's (or
+   * the built-in) ones, those set through the API replacing theirs of the same name.
+   */
   serverRules(): readonly AlertRule[] {
     return this.rules.server;
+  }
+
+  /** The names of the configured channels (what a rule may notify). */
+  channelNames(): string[] {
+    return [...this.o.channels.keys()];
+  }
+
+  /**
+   * Loads the rules set through the API when their stored version moved (one primary-key
+   * read otherwise). Each pass calls it, so every server on one store applies a change within
+   * about a feed interval (1 s), without a restart; a route that changed them calls it at
+   * once. A stored rule that no longer validates (written by a newer baton) is left out and
+   * reported. Rejects when the store fails.
+   */
+  async refreshRules(): Promise<void> {
+    const version = await this.o.store.alerts.rulesVersion();
+    if (version === this.apiRulesVersion) return;
+    const stored = await this.o.store.alerts.storedRules();
+    // A pass and a route may load at once: the older read must not undo the newer.
+    if (this.apiRulesVersion !== undefined && stored.version < this.apiRulesVersion) return;
+    const { rules, problems } = decodeStoredRules(stored.rules);
+    for (const p of problems) this.o.report?.(`alerts: ${p}`);
+    this.rules.setApiRules(rules);
+    this.apiRulesVersion = stored.version;
   }
 
   /** Starts the loops: the feed every `feedMs`, a pass at once. */
@@ -150,6 +182,7 @@ export class AlertService {
   async pass(): Promise<void> {
     try {
       const now = this.o.clock.now();
+      await this.refreshRules();
       this.silenceList = await this.o.store.alerts.silences(now);
       while ((await this.evaluator.readFeed()) > 0) { /* drain the feed */ }
       if (now - this.lastSweep >= (this.o.sweepMs ?? 15_000)) {

@@ -6,6 +6,7 @@
  * lets a webhook, an SMTP server and a shell command be tested the same way.
  */
 import type { JsonObject } from '../../shared/index.js';
+import type { AlertState } from '../../store/index.js';
 
 /** Version of the JSON body baton sends (`version` field); bumped on an incompatible change. */
 export const NOTIFICATION_VERSION = 1;
@@ -20,9 +21,6 @@ export interface AlertSubject {
   pool?: string;
   channel?: string;
 }
-
-/** Alert states (DESIGN.md glossary): `firing → acknowledged → resolved`, or `silenced`. */
-export type AlertState = 'firing' | 'acknowledged' | 'resolved' | 'silenced';
 
 /** Alert severities, weakest first. */
 export type AlertSeverity = 'info' | 'warning' | 'critical';

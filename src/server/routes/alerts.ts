@@ -1,20 +1,24 @@
 /**
  * @module server/routes/alerts
- * Alerts (list, show with events and deliveries, acknowledge, resolve) and silences (list,
- * create, end). Viewers read; operators acknowledge, resolve and silence. Rules are the
- * server's config file's (`baton.config.yaml`), listed read-only.
+ * Alerts (list, show with events and deliveries, acknowledge, resolve), silences (list,
+ * create, end) and rules (list; set and delete through the API). Viewers read; operators
+ * acknowledge, resolve and silence; admins set and delete rules. A rule set here is stored
+ * and overrides the config's (or the built-in) rule of its name on every server of the
+ * store; deleting it restores that one. Rule routes live under `/alert-rules/{name}`:
+ * `/alerts/rules/{name}` would be ambiguous with `/alerts/{id}/ack` (OpenAPI paths).
  */
 import { z } from 'zod';
 import { ALERT_STATES, newAlertId } from '../../store/index.js';
 import type { AlertState } from '../../store/index.js';
-import { AlertBook, AlertStateError } from '../../observe/index.js';
-import { parseDuration } from '../../workflow/index.js';
+import { AlertBook, AlertStateError, compileRule, summarizeRule } from '../../observe/index.js';
+import { parseDuration, validateAlertRule } from '../../workflow/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
-import { AlertEventSchema, AlertSchema, DeliverySchema, ErrorSchema, SilenceMatcherSchema, SilenceSchema } from '../schemas.js';
+import { AlertEventSchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, ErrorSchema, SilenceMatcherSchema, SilenceSchema } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
 const NoteSchema = z.object({ note: z.string().max(2000).optional() }).optional();
+const RuleParams = z.object({ name: z.string().min(1).max(100).describe('the rule\'s name') });
 
 /** Registers alert and silence routes on the `/api/v1` scope. */
 export function registerAlertRoutes(app: ApiApp, ctx: ApiContext): void {
@@ -61,10 +65,61 @@ export function registerAlertRoutes(app: ApiApp, ctx: ApiContext): void {
   app.get('/alerts/rules', {
     config: { role: 'viewer' },
     schema: {
-      tags: ['alerts'], operationId: 'listAlertRules', summary: "The server's alert rules (from its config file, or the built-in ones)",
-      response: { 200: z.object({ rules: z.array(z.object({ name: z.string(), kind: z.string(), notify: z.array(z.string()) })) }), ...errors },
+      tags: ['alerts'], operationId: 'listAlertRules',
+      summary: "Every rule in effect for all workflows, with its source: the config file's (or the built-in ones), and those set through the API",
+      response: { 200: z.object({ rules: z.array(AlertRuleInfoSchema) }), ...errors },
     },
-  }, () => Promise.resolve({ rules: (ctx.alerts?.serverRules() ?? []).map((r) => ({ name: r.name, kind: r.kind, notify: r.notify })) }));
+  }, async () => {
+    await ctx.alerts?.refreshRules();
+    return { rules: (ctx.alerts?.serverRules() ?? []).map(summarizeRule) };
+  });
+
+  const inEffect = (name: string): z.output<typeof AlertRuleInfoSchema> | undefined => {
+    const r = ctx.alerts?.serverRules().find((x) => x.name === name);
+    return r ? summarizeRule(r) : undefined;
+  };
+
+  app.put('/alert-rules/:name', {
+    config: { role: 'admin' },
+    schema: {
+      tags: ['alerts'], operationId: 'setAlertRule',
+      summary: 'Set an alert rule: stored, it overrides the config\'s (or the built-in) rule of this name on every server of the store within about a second',
+      description: 'A 400 (`invalid-rule`) names the first problem\'s field in its message; `error.details` lists every problem (`path`, `message`, `suggestion`).',
+      params: RuleParams,
+      body: z.record(z.string(), z.unknown()).describe('one rule in the shape of a baton.config.yaml rule (name, rule, notify, after, p95Factor, escalate, …); name defaults to the path\'s'),
+      response: {
+        200: z.object({ rule: AlertRuleInfoSchema, created: z.boolean().describe('false when it replaced a rule set through the API before') }),
+        ...errors,
+      },
+    },
+  }, async (req) => {
+    const channels = new Set(ctx.alerts?.channelNames() ?? []);
+    const { rule, errors: problems } = validateAlertRule(req.body, { label: 'request body', name: req.params.name, channels });
+    if (!rule) {
+      const first = problems[0]!;
+      throw new ApiError(400, 'invalid-rule', `the rule is invalid: ${first.path || 'body'}: ${first.message}${first.suggestion ? ` (did you mean "${first.suggestion}"?)` : ''}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, problems);
+    }
+    const { created } = await store.alerts.putRule({ name: rule.name, definition: rule, updatedAt: ctx.clock(), updatedBy: actor(req.token?.name) });
+    await ctx.alerts?.refreshRules();
+    ctx.alerts?.wake();
+    // Without alerting (an API-only process) the rule is stored for the servers that alert.
+    return { rule: inEffect(rule.name) ?? summarizeRule({ ...compileRule(rule, []), source: 'api', definition: rule }), created };
+  });
+
+  app.delete('/alert-rules/:name', {
+    config: { role: 'admin' },
+    schema: {
+      tags: ['alerts'], operationId: 'deleteAlertRule',
+      summary: 'Delete a rule set through the API: the config\'s (or the built-in) rule of its name applies again',
+      params: RuleParams,
+      response: { 200: z.object({ deleted: z.string(), restored: AlertRuleInfoSchema.optional().describe('the rule of this name in effect now, if any') }), ...errors },
+    },
+  }, async (req) => {
+    if (!(await store.alerts.deleteRule(req.params.name))) throw new ApiError(404, 'rule-not-found', `no rule ${req.params.name} was set through the API`);
+    await ctx.alerts?.refreshRules();
+    const restored = inEffect(req.params.name);
+    return { deleted: req.params.name, ...(restored ? { restored } : {}) };
+  });
 
   app.get('/alerts/:id', {
     config: { role: 'viewer' },

@@ -11,7 +11,7 @@ import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
 import { cursorBeyond, followEvents } from '../feed.js';
-import { readAttemptLog } from '../../observe/index.js';
+import { readAttemptLog, readAttemptLogTail } from '../../observe/index.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 /** A comment line this often keeps proxies and clients from timing the stream out, ms. */
@@ -97,12 +97,13 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
       tags: ['runs'],
       operationId: 'getAttemptLog',
       summary: "An attempt's log: a byte range, or a live tail",
-      description: "Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read and `X-Log-Next-Offset` where the next read starts. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).",
+      description: "Plain text: the attempt's log file when this server has it, else (fleet, PostgreSQL) the chunks the worker that ran it shipped to the store, the same bytes at the same offsets. `X-Log-Size` is the size when read, `X-Log-Offset` where the bytes sent start and `X-Log-Next-Offset` where the next read starts; `tail=N` reads the last N bytes, the page a viewer opens a long log on. With `follow=true` the response streams what the attempt writes until it ends (new chunks are read every 250 ms).",
       params: z.object({ id: z.string(), step: z.string(), number: z.coerce.number().int().min(1) }),
       querystring: z.object({
         offset: z.coerce.number().int().min(0).default(0).describe('first byte'),
         limit: z.coerce.number().int().min(1).max(LOG_MAX_BYTES).default(LOG_DEFAULT_BYTES).describe('bytes at most (without follow)'),
         follow: z.enum(['true', 'false']).default('false'),
+        tail: z.coerce.number().int().min(1).max(LOG_MAX_BYTES).optional().describe('the last this many bytes instead of a range from offset (the first line may be cut; `X-Log-Offset` says where the bytes start); not with follow'),
       }),
       response: { 200: { description: 'the log bytes as written by the step (UTF-8 text as a rule; not re-encoded)', content: { 'text/plain': { schema: z.string() } } }, ...errors },
     },
@@ -111,9 +112,11 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     const attempt = (await store.getAttempts(runId, req.params.step)).find((a) => a.number === req.params.number);
     if (!attempt) throw new ApiError(404, 'attempt-not-found', `run ${runId} has no attempt ${req.params.number} of step '${req.params.step}'`);
     if (req.query.follow === 'false') {
-      const { text, size, next } = await readAttemptLog(store, attempt, req.query.offset, req.query.limit);
+      const { tail } = req.query;
+      const { text, size, next, offset } = tail !== undefined ? await readAttemptLogTail(store, attempt, tail) : { ...(await readAttemptLog(store, attempt, req.query.offset, req.query.limit)), offset: req.query.offset };
       return reply
         .header('content-type', 'text/plain; charset=utf-8')
+        .header('x-log-offset', String(offset))
         .header('x-log-size', String(size))
         .header('x-log-next-offset', String(next))
         // The bytes as read, not re-encoded (a range may split a UTF-8 character): fastify

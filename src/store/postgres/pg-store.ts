@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HistoryStore } from '../history-types.js';
+import type { ApiStore } from '../api-types.js';
 import type { RetentionStore } from '../retention-types.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
@@ -20,7 +21,7 @@ import type { JsonObject } from '../../shared/index.js';
 import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { fireTick, insertRun, listSchedules, nextDueAt, promoteDueRuns, saveSchedules, setSchedulesPaused } from './triggers.js';
 import { RunNotFoundError } from '../types.js';
-import type { BatchGroupRecord } from '../types.js';
+import type { StoredBatchGroup } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventValues, runIdsTouched, runUpdateColumns, stepRunColumns,
@@ -83,7 +84,7 @@ export function openPostgresStore(url: string, opts: PgStoreOptions = {}): PgSto
 export class PgStore implements Store {
   private closing: Promise<void> | undefined;
   /** {@inheritDoc Store.api} */
-  readonly api: PgApiStore;
+  readonly api: ApiStore;
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
   /** {@inheritDoc Store.logs} */
@@ -294,7 +295,7 @@ export class PgStore implements Store {
   }
 
   /** One statement; a group named twice in one call keeps its last entry (folded here: ON CONFLICT refuses duplicates). */
-  async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
+  async saveBatchGroups(runId: string, stepId: string, groups: StoredBatchGroup[]): Promise<void> {
     const last = [...new Map(groups.map((g) => [g.index, g])).values()];
     if (!last.length) return;
     const cols = last.map(batchGroupColumns);
@@ -302,7 +303,7 @@ export class PgStore implements Store {
   }
 
   /** {@inheritDoc Store.getBatchGroups} */
-  async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
+  async getBatchGroups(runId: string, stepId: string): Promise<StoredBatchGroup[]> {
     return (await run(this.pool, Q.getBatchGroups, [runId, stepId])).map(toBatchGroup);
   }
 

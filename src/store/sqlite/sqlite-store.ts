@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScheduleSpec } from '../../workflow/index.js';
 import type { JsonObject } from '../../shared/index.js';
 import type { HistoryStore } from '../history-types.js';
+import type { ApiStore } from '../api-types.js';
 import type { RetentionStore } from '../retention-types.js';
 import type {
   AttemptRecord, Batch, EventRecord, NewEvent, RenewResult, RunFilter, RunOwner, RunRecord, RunReopen, ScheduleRecord, Store, StoredStepRun,
@@ -21,7 +22,7 @@ import type {
 import type { SqliteControlContext } from './control.js';
 import { reopenRun, setRunPaused, setRunPriority } from './control.js';
 import { RunNotFoundError, StoreUnsupportedError } from '../types.js';
-import type { BatchGroupRecord } from '../types.js';
+import type { StoredBatchGroup } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import { SqliteApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
@@ -72,7 +73,7 @@ export class SqliteStore implements Store {
   private readonly commitTx: (b: Batch) => void;
   private readonly createRunTx: Database.Transaction<(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void>;
   /** {@inheritDoc Store.api} */
-  readonly api: SqliteApiStore;
+  readonly api: ApiStore;
   /** {@inheritDoc Store.alerts} */
   readonly alerts: AlertStore;
   /** {@inheritDoc Store.history} */
@@ -434,7 +435,7 @@ export class SqliteStore implements Store {
   }
 
   /** {@inheritDoc Store.saveBatchGroups} */
-  async saveBatchGroups(runId: string, stepId: string, groups: BatchGroupRecord[]): Promise<void> {
+  async saveBatchGroups(runId: string, stepId: string, groups: StoredBatchGroup[]): Promise<void> {
     const upsert = this.stmt(
       `INSERT OR REPLACE INTO batch_groups (run_id, step_id, group_index, items, state, attempts, outputs, error, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -445,7 +446,7 @@ export class SqliteStore implements Store {
   }
 
   /** {@inheritDoc Store.getBatchGroups} */
-  async getBatchGroups(runId: string, stepId: string): Promise<BatchGroupRecord[]> {
+  async getBatchGroups(runId: string, stepId: string): Promise<StoredBatchGroup[]> {
     return this.stmt('SELECT * FROM batch_groups WHERE run_id = ? AND step_id = ? ORDER BY group_index').all(runId, stepId).map(toBatchGroup);
   }
 

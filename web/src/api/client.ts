@@ -16,6 +16,8 @@ export class ApiError extends Error {
     /** The API's error code (`forbidden`, `csrf`, `run-not-found`…), or `network`. */
     readonly code: string,
     message: string,
+    /** The error's `details` (`invalid-params`: the problems; `param-needed`: `{candidates}`). */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -59,10 +61,10 @@ api.use(session);
 
 /** Reads an error body into an {@link ApiError}. */
 export function toApiError(status: number, body: unknown): ApiError {
-  const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
   const code = typeof e?.code === 'string' ? e.code : `http-${status}`;
   const message = typeof e?.message === 'string' ? e.message : `the server answered ${status}`;
-  return new ApiError(status, code, message);
+  return new ApiError(status, code, message, e?.details);
 }
 
 /**

@@ -44,6 +44,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
     const next = new URLSearchParams(sp);
     next.set('step', stepId);
     next.delete('line');
+    next.delete('at');
     next.delete('attempt');
     setSp(next, { replace: true });
   };
@@ -52,7 +53,8 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   const now = useNow();
   const jumpLine = Number(sp.get('line'));
   const jumpAttempt = Number(sp.get('attempt'));
-  const jump = jumpLine > 0 && jumpAttempt > 0 ? { attempt: jumpAttempt, line: jumpLine } : undefined;
+  const jumpOffset = sp.has('at') ? Number(sp.get('at')) : Number.NaN;
+  const jump = jumpLine > 0 && jumpAttempt > 0 && jumpOffset >= 0 ? { attempt: jumpAttempt, line: jumpLine, offset: jumpOffset } : undefined;
   return (
     <>
       <div className="row">
@@ -79,11 +81,12 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
             Step
             <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">{options}</select>
           </label>
-          <LogSearchPanel runId={run.id} onJump={(stepId, attempt, line) => {
+          <LogSearchPanel runId={run.id} onJump={(stepId, attempt, line, offset) => {
             const next = new URLSearchParams(sp);
             next.set('step', stepId);
             next.set('attempt', String(attempt));
             next.set('line', String(line));
+            next.set('at', String(offset));
             setSp(next, { replace: true });
           }} />
         </div>
@@ -103,7 +106,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
 }
 
 /** The server-side search over the run's logs; a match jumps to its step, attempt and line. */
-function LogSearchPanel({ runId, onJump }: { runId: string; onJump: (stepId: string, attempt: number, line: number) => void }): ReactNode {
+function LogSearchPanel({ runId, onJump }: { runId: string; onJump: (stepId: string, attempt: number, line: number, offset: number) => void }): ReactNode {
   const [text, setText] = useState('');
   const [q, setQ] = useState('');
   const search = useLogSearch(runId, q);
@@ -121,7 +124,7 @@ function LogSearchPanel({ runId, onJump }: { runId: string; onJump: (stepId: str
           <ul className="plain mono" data-testid="log-matches">
             {search.data.matches.slice(0, 200).map((m) => (
               <li key={`${m.stepId}.${m.attempt}.${m.line}`}>
-                <button type="button" className="link" onClick={() => onJump(m.stepId, m.attempt, m.line)}>{m.stepId}#{m.attempt}:{m.line}</button>{' '}
+                <button type="button" className="link" onClick={() => onJump(m.stepId, m.attempt, m.line, m.offset)}>{m.stepId}#{m.attempt}:{m.line}</button>{' '}
                 <AnsiLine text={m.text} />
               </li>
             ))}

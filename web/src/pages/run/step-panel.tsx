@@ -17,7 +17,7 @@ export interface StepPanelProps {
   step: StepRun;
   attempts: Attempt[];
   /** A log line to show (from a search), with its attempt. */
-  jump?: { attempt: number; line: number };
+  jump?: { attempt: number; line: number; offset: number };
   /** Operator actions on this step (re-run from it), when allowed. */
   actions?: ReactNode;
 }
@@ -83,7 +83,7 @@ export function StepPanel({ runId, step, attempts, jump, actions }: StepPanelPro
             stepId={step.stepId}
             attempt={attempt.number}
             live={attempt.state === 'running'}
-            {...(jump && jump.attempt === attempt.number ? { jumpTo: jump.line } : {})}
+            {...(jump && jump.attempt === attempt.number ? { jumpTo: { line: jump.line, offset: jump.offset } } : {})}
           />
         </>
       )}

@@ -1,0 +1,290 @@
+/**
+ * The dashboard's batches, workflows, schedules and workers pages in a real browser
+ * (Chromium through playwright-core) against a real server serving the built dashboard
+ * (`npm run build:web` first): a folder with a corrupt file uploaded and run until the
+ * validation failure names the file, the 413 of a too-large file, the workflow form
+ * starting a run with a typed param and showing the API's param error, schedule pause and
+ * resume, a viewer without any action button, and on every page no serious or critical
+ * axe-core violation and no Content-Security-Policy violation, page error or dialog.
+ * The browser side is the dashboard harness (`browser.ts`); the server is `serve()` in this
+ * process (`startApi`) rather than the built CLI, because these tests need what the CLI does
+ * not set: small upload limits (a 413 without a 100 MiB file) and a PostgreSQL fleet.
+ * Screenshots go to `test-artifacts/`; the batches page's also to `docs/screenshots/`.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../api-helpers.js';
+import type { TestApi } from '../api-helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
+import type { PageWatch } from './browser.js';
+import { axeViolations, launchBrowser, login, screenshot, watchedPage } from './browser.js';
+import { createTestDatabase } from '../pg-helpers.js';
+import type { TestDatabase } from '../pg-helpers.js';
+import { openPostgresStore } from '../../src/index.js';
+import type { PgStore } from '../../src/index.js';
+import { openFleetStore } from '../../src/store/index.js';
+import type { PgFleetStore } from '../../src/store/index.js';
+
+const WEB_DIR = join(ROOT, 'dist', 'web');
+if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error('the dashboard page tests need the built dashboard: run `npm run build:web` first');
+
+const BATCH = `name: check-files
+description: Check every uploaded file, then pass it on.
+params:
+  files: { type: array, default: [], description: the files to check }
+  label: { type: string, default: batch }
+steps:
+  - id: check
+    run: 'printf "%s" "$BATON_ITEMS" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.files }}"
+      groupSize: 2
+      validate: { run: 'if grep -q CORRUPT "$BATON_ITEM"; then echo "a corrupt row"; exit 1; fi' }
+`;
+const GREET = `name: greet
+description: Greets people.
+params:
+  count: { type: integer, required: true, description: How many greetings }
+  who: { type: string, default: world, description: Whom to greet }
+  loud: { type: boolean, default: false }
+  tags: { type: array, default: [a, b] }
+schedule:
+  - name: nightly
+    cron: "0 2 * * *"
+    timezone: Europe/Paris
+steps:
+  - id: hello
+    run: 'echo "hello $BATON_PARAM_WHO"'
+  - id: bye
+    needs: [hello]
+    run: echo bye
+`;
+const TICK = `name: tick
+schedule:
+  - name: often
+    cron: "*/2 * * * * *"
+steps:
+  - id: a
+    run: echo tick
+`;
+const GREET_V2 = GREET.replace('description: Greets people.', 'description: Greets people twice.');
+
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+const pages: PageWatch[] = [];
+
+beforeAll(async () => {
+  ({ browser, close: closeBrowser } = await launchBrowser());
+}, 60_000);
+afterAll(async () => closeBrowser?.());
+afterEach(async () => {
+  for (const w of pages.splice(0)) {
+    expect(w.csp, 'Content-Security-Policy violations').toEqual([]);
+    expect(w.errors, 'page errors').toEqual([]);
+    expect(w.dialogs, 'dialogs').toEqual([]);
+    await w.context.close();
+  }
+});
+
+/** A watched page signed in to `api` with `role`'s token, at `path`. */
+async function signedIn(api: TestApi, role: 'viewer' | 'operator', path: string): Promise<PageWatch> {
+  const w = await watchedPage(browser);
+  pages.push(w);
+  await login(w, api.url, api.tokens[role]);
+  await w.page.goto(api.url + path);
+  return w;
+}
+
+describe('dashboard pages in a browser', () => {
+  let api: TestApi;
+  let folder: string;
+
+  beforeAll(async () => {
+    api = await startApi({ webDir: WEB_DIR, uploads: { maxFileBytes: 2000 } });
+    for (const w of [BATCH, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    folder = tempDir('baton-pages-');
+    mkdirSync(join(folder, 'day', 'sub'), { recursive: true });
+    writeFileSync(join(folder, 'day', 'a.csv'), 'id,v\n1,a\n');
+    writeFileSync(join(folder, 'day', 'b.csv'), 'id,v\n2,b\n');
+    writeFileSync(join(folder, 'day', 'sub', 'broken.csv'), 'id,v\nCORRUPT\n');
+    writeFileSync(join(folder, 'huge.csv'), 'x'.repeat(3000));
+  }, 60_000);
+  afterAll(async () => api?.close());
+
+  it('uploads a folder with a corrupt file: the run fails at validation naming the file, on the page', async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.setInputFiles('[data-testid=pick-folder]', join(folder, 'day'));
+    await expect.poll(() => page.textContent('[data-testid=picked]')).toContain('3 files');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const staged = page.getByTestId('staged-files');
+    await staged.waitFor();
+    expect(await staged.textContent()).toContain('sub/broken.csv');
+    expect(await staged.textContent()).not.toContain('day/');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const failures = page.getByTestId('batch-failures');
+    await failures.waitFor({ timeout: 20_000 });
+    expect(await failures.textContent()).toContain('sub/broken.csv');
+    expect(await failures.textContent()).toContain('a corrupt row');
+    expect(await page.getByTestId('batch-error').textContent()).toContain('1 of 3 items are invalid');
+    expect(page.url()).toMatch(/\/batches\?run=/);
+    await screenshot(page, 'batches', true);
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('shows the 413 of a file over the limit, naming it', async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.setInputFiles('[data-testid=pick-files]', [join(folder, 'huge.csv'), join(folder, 'day', 'a.csv')]);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const error = page.getByTestId('upload-error').getByRole('alert');
+    await error.waitFor();
+    expect(await error.textContent()).toContain("file 'huge.csv' is over 2000 bytes");
+    await screenshot(page, 'batches-413');
+  }, 60_000);
+
+  it('takes files dropped on the drop zone; an empty one is marked once staged', async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.getByTestId('dropzone').waitFor();
+    // a drop as the browser makes one, with a DataTransfer of files (no folder entries: the page falls back to its files)
+    await page.evaluate(`(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['id,v\\n1,a\\n'], 'one.csv'));
+      dt.items.add(new File([], 'empty.csv'));
+      document.querySelector('[data-testid=dropzone]').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    await expect.poll(() => page.textContent('[data-testid=picked]')).toContain('2 files');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const empty = page.getByTestId('staged-files').locator('tr.problem');
+    await empty.waitFor();
+    expect(await empty.textContent()).toBe('empty.csv0 Bempty');
+  }, 60_000);
+
+  it('shows a viewer the batches page read-only', async () => {
+    const { page } = await signedIn(api, 'viewer', '/batches');
+    await page.getByTestId('read-only').waitFor();
+    expect(await page.locator('main button, main input').count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('starts a run from the workflow form with a typed param, after a type check here and a param error from the API', async () => {
+    const { page } = await signedIn(api, 'operator', '/workflows');
+    await page.getByRole('link', { name: 'greet' }).click();
+    await page.getByTestId('versions').waitFor();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    const count = page.locator('[data-param=count]');
+    await page.fill('[name=count]', 'abc');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    expect(await count.locator('.error').textContent()).toBe('count must be an integer, such as 42');
+    await page.fill('[name=count]', '');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await expect.poll(() => count.locator('.error').textContent()).toBe('missing required param "count" (integer)');
+    expect(await page.getAttribute('[name=count]', 'aria-invalid')).toBe('true');
+    await screenshot(page, 'workflow-form');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.fill('[name=count]', '3');
+    await page.fill('[name=who]', 'there');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    const params = JSON.parse((await page.getByTestId('run-params').textContent()) ?? '') as Record<string, unknown>;
+    expect(params).toEqual({ count: 3, who: 'there', loud: false, tags: ['a', 'b'] });
+  }, 60_000);
+
+  it('compares two versions of a workflow line by line and draws its graph', async () => {
+    const { page } = await signedIn(api, 'viewer', '/workflows/greet?tab=diff');
+    const diff = page.getByTestId('diff');
+    await diff.waitFor();
+    expect(await diff.locator('.d-del').allTextContents()).toEqual([expect.stringContaining('"description": "Greets people."')]);
+    expect(await diff.locator('.d-add').allTextContents()).toEqual([expect.stringContaining('"description": "Greets people twice."')]);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Graph' }).click();
+    await page.locator('.dag-node[data-step=bye]').waitFor();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    await page.getByTestId('read-only').waitFor();
+    expect(await page.getByRole('button', { name: 'Start run' }).count()).toBe(0);
+    await page.goto(`${api.url}/workflows`);
+    await page.getByTestId('workflows').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('pauses and resumes a schedule behind a confirmation, with next fire times in its zone and its last runs', async () => {
+    const { page } = await signedIn(api, 'operator', '/schedules');
+    const nightly = page.locator('[data-schedule="greet/nightly"]');
+    await nightly.waitFor();
+    expect(await nightly.getByTestId('next-fire-times').locator('th').first().textContent()).toBe('In Europe/Paris');
+    expect(await nightly.getByTestId('next-fire-times').locator('tbody tr').count()).toBe(5);
+    expect(await nightly.locator('time').first().getAttribute('title')).toMatch(/ UTC$/);
+    await nightly.getByRole('button', { name: 'Pause…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Pause schedule' }).click();
+    await nightly.getByRole('button', { name: 'Resume…' }).waitFor();
+    expect(await nightly.getByTestId('schedule-state').textContent()).toBe('paused');
+    expect(await nightly.getByTestId('next-fire-times').count()).toBe(0);
+    const listed = (await api.call('GET', '/api/v1/schedules', { role: 'viewer' })).body as { schedules: { id: string; paused: boolean }[] };
+    expect(listed.schedules.find((x) => x.id === 'greet/nightly')?.paused).toBe(true);
+    await nightly.getByRole('button', { name: 'Resume…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Resume schedule' }).click();
+    await nightly.getByRole('button', { name: 'Pause…' }).waitFor();
+    expect(await nightly.getByTestId('schedule-state').textContent()).toBe('active');
+    // the two-second schedule fires while the page is open: its runs appear with their outcome from the live feed
+    const runs = page.locator('[data-schedule="tick/often"]').getByTestId('schedule-runs');
+    await expect.poll(async () => ((await runs.count()) ? runs.textContent() : ''), { timeout: 20_000 }).toContain('succeeded');
+    await screenshot(page, 'schedules');
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('shows a viewer no action button on the schedules page', async () => {
+    const { page } = await signedIn(api, 'viewer', '/schedules');
+    await page.locator('[data-schedule="greet/nightly"]').waitFor();
+    expect(await page.locator('main button').count()).toBe(0);
+  }, 60_000);
+
+  it('says the server runs without a fleet on SQLite', async () => {
+    const { page } = await signedIn(api, 'operator', '/workers');
+    expect(await page.getByTestId('no-fleet').textContent()).toContain('this server runs without a fleet');
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+});
+
+describe('the workers page of a fleet (PostgreSQL) in a browser', () => {
+  let db: TestDatabase;
+  let store: PgStore;
+  let fleet: PgFleetStore;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = openPostgresStore(db.url);
+    fleet = openFleetStore(db.url, { max: 2 });
+    api = await startApi({ store, fleet, webDir: WEB_DIR });
+    await fleet.registerWorker({ id: 'w-gpu-1', host: 'gpu-host', pid: 41, platform: 'linux', tags: ['gpu', 'docker'], slots: 4, version: '0.1.0' });
+    await fleet.registerWorker({ id: 'w-cpu-2', host: 'cpu-host', pid: 42, platform: 'linux', tags: [], slots: 2, version: '0.1.0' });
+  }, 60_000);
+  afterAll(async () => {
+    await api?.close();
+    await fleet?.close();
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('lists the workers with tags, slots and heartbeat age; an operator drains one behind a confirmation', async () => {
+    const { page } = await signedIn(api, 'operator', '/workers');
+    const gpu = page.locator('[data-worker=w-gpu-1]');
+    await gpu.waitFor();
+    expect(await gpu.textContent()).toMatch(/w-gpu-1.*gpu-host.*active.*linux.*gpu.*docker/);
+    expect(await gpu.textContent()).toMatch(/\d+(\.\d)?(ms|s) ago/);
+    await gpu.getByRole('button', { name: 'Drain…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Drain worker' }).click();
+    await expect.poll(() => gpu.locator('.state').textContent()).toBe('draining');
+    expect((await fleet.listWorkers()).find((w) => w.id === 'w-gpu-1')?.state).toBe('draining');
+    expect(await gpu.getByRole('button', { name: 'Drain…' }).count()).toBe(0);
+    await screenshot(page, 'workers');
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('shows a viewer no drain button', async () => {
+    const { page } = await signedIn(api, 'viewer', '/workers');
+    await page.locator('[data-worker=w-cpu-2]').waitFor();
+    expect(await page.locator('main button').count()).toBe(0);
+  }, 60_000);
+});
+

@@ -1,0 +1,63 @@
+/**
+ * @module web/lib/definition
+ * What the pages read of a stored workflow definition (the compiled JSON of
+ * `GET /workflows/{name}/versions/{v}`): its declared params and its batch steps. The
+ * definition is typed `unknown` by the API, so every field is checked before use and
+ * unknown shapes read as "nothing declared".
+ */
+
+/** The types a param may declare (DESIGN.md: workflow params). */
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object';
+
+const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'array', 'object'];
+
+/** One declared param. */
+export interface ParamDecl {
+  name: string;
+  type: ParamType;
+  /** Absent: no default. */
+  default?: unknown;
+  description?: string;
+  required: boolean;
+}
+
+/** A step with `batch:`: its id and the param its `items` reads (`${{ params.NAME }}`), if any. */
+export interface BatchStepDecl {
+  id: string;
+  itemsParam?: string;
+  items: string;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The params a definition declares, in declaration order. */
+export function declaredParams(definition: unknown): ParamDecl[] {
+  const params = isObject(definition) ? definition.params : undefined;
+  if (!isObject(params)) return [];
+  return Object.entries(params).flatMap(([name, p]) => {
+    if (!isObject(p) || !PARAM_TYPES.includes(p.type as ParamType)) return [];
+    return [{
+      name,
+      type: p.type as ParamType,
+      ...('default' in p && p.default !== undefined ? { default: p.default } : {}),
+      ...(typeof p.description === 'string' ? { description: p.description } : {}),
+      required: p.required === true,
+    }];
+  });
+}
+
+const ITEMS_PARAM = /^\$\{\{\s*params\.([A-Za-z_][\w-]*)\s*\}\}$/;
+
+/** The steps of a definition that have `batch:`. */
+export function batchSteps(definition: unknown): BatchStepDecl[] {
+  const steps = isObject(definition) ? definition.steps : undefined;
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((s: unknown) => {
+    if (!isObject(s) || typeof s.id !== 'string' || !isObject(s.batch)) return [];
+    const items = typeof s.batch.items === 'string' ? s.batch.items : '';
+    const m = ITEMS_PARAM.exec(items.trim());
+    return [{ id: s.id, items, ...(m?.[1] ? { itemsParam: m[1] } : {}) }];
+  });
+}
