@@ -231,12 +231,15 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(', ')}`);
 }
 
-/** Saves a screenshot under test-artifacts/ and, with `doc`, copies it to docs/screenshots/. */
+/**
+ * Saves a screenshot under test-artifacts/ and, with `doc` and `BATON_UPDATE_SCREENSHOTS=1`,
+ * copies it to docs/screenshots/ for the README (only then: a test run leaves the checkout clean).
+ */
 export async function screenshot(page: Page, name: string, doc = false): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file });
-  if (doc) {
+  if (doc && process.env.BATON_UPDATE_SCREENSHOTS === '1') {
     mkdirSync(DOC_SCREENSHOTS, { recursive: true });
     copyFileSync(file, join(DOC_SCREENSHOTS, `${name}.png`));
   }

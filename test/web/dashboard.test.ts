@@ -267,6 +267,27 @@ describe('the dashboard', () => {
     expect(await w.page.locator('a[href^="javascript:"]').count()).toBe(0);
   });
 
+  it('lets an operator acknowledge an alert with a note, and shows a viewer no alert action', async () => {
+    const firing = await waitFor(async () => ((await server.call('GET', '/api/v1/alerts?state=firing')).body as { alerts: { id: string; summary: string }[] }).alerts[0], 10_000, 'a firing alert');
+    const viewer = await open();
+    await login(viewer, server.url, server.tokens.viewer);
+    await viewer.page.goto(`${server.url}/alerts?alert=${firing.id}`);
+    await viewer.page.getByTestId('alert-detail').waitFor();
+    expect(await viewer.page.getByTestId('alert-actions').count()).toBe(0);
+    const w = await open();
+    await login(w, server.url, server.tokens.operator);
+    await w.page.goto(`${server.url}/alerts?alert=${firing.id}`);
+    await w.page.getByRole('button', { name: 'Acknowledge…' }).click();
+    const dialog = w.page.getByRole('dialog');
+    await dialog.getByLabel('Note').fill('looking into it <b>now</b>');
+    await dialog.getByRole('button', { name: 'Acknowledge' }).click();
+    await w.page.getByTestId('alert-detail').locator('.state.s-acknowledged').first().waitFor({ timeout: 10_000 });
+    await w.page.getByTestId('alert-detail').getByText('looking into it <b>now</b>').waitFor();
+    const after = (await server.call('GET', `/api/v1/alerts/${firing.id}`)).body as { alert: { state: string; acknowledgedBy?: string } };
+    expect(after.alert.state).toBe('acknowledged');
+    expect(after.alert.acknowledgedBy).toBe('token:web-operator');
+  });
+
   it('has no serious accessibility problem on any page, at 1280 px and at 390 px', async () => {
     const finished = (await server.call('GET', '/api/v1/runs?workflow=gated&state=succeeded&limit=1')).body as { runs: { id: string }[] };
     const runId = finished.runs[0]!.id;

@@ -94,7 +94,7 @@ export class EventFeed {
       try {
         const headers: Record<string, string> = { accept: 'text/event-stream' };
         if (this.lastId !== undefined) headers['last-event-id'] = this.lastId;
-        const res = await doFetch(this.o.url ?? '/api/v1/events', { headers, credentials: 'same-origin', cache: 'no-store', signal: this.abort.signal });
+        const res = await doFetch(this.o.url ?? '/api/v1/events', { headers, credentials: 'same-origin', signal: this.abort.signal });
         if (res.status === 401) {
           this.o.onUnauthenticated?.();
           this.stop();

@@ -7,6 +7,7 @@
  */
 import type { components, paths } from '../../../test/generated/api.js';
 
+/** The API's paths, methods and their shapes (what openapi-fetch is typed with). */
 export type { paths };
 type Schemas = components['schemas'];
 

@@ -21,21 +21,25 @@ export function RunsChart({ history, label }: { history: History; label: string 
     const el = box.current;
     if (!el) return;
     const xs = history.buckets.map((b) => b.start / 1000);
+    const step = history.by === 'hour' ? 3600 : 86_400;
     const ok = history.buckets.map((b) => b.succeeded);
     const bad = history.buckets.map((b) => b.failed);
-    const bars = uPlot.paths.bars?.({ size: [0.7, 40] });
+    // Side by side in each bucket: succeeded left of the tick, failed right of it.
+    const left = uPlot.paths.bars?.({ size: [0.4, 24], align: -1 });
+    const right = uPlot.paths.bars?.({ size: [0.4, 24], align: 1 });
     const text = cssVar('--text', '#222');
     const grid = cssVar('--border', '#ccc');
     const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
     const plot = new uPlot({
       width: Math.max(280, el.clientWidth),
       height: 220,
-      scales: { x: { time: true } },
+      // Room for the first bucket's left bar and the last bucket's right bar.
+      scales: { x: { time: true, range: (_u, min, max) => [min - step, max + step] } },
       axes: [axis, { ...axis, label: 'runs' }],
       series: [
         {},
-        { label: 'succeeded', points: { show: false }, stroke: cssVar('--st-succeeded', 'green'), fill: cssVar('--st-succeeded', 'green'), ...(bars ? { paths: bars } : {}) },
-        { label: 'failed', points: { show: false }, stroke: cssVar('--st-failed', 'red'), fill: cssVar('--st-failed', 'red'), ...(bars ? { paths: bars } : {}) },
+        { label: 'succeeded', points: { show: false }, stroke: cssVar('--st-succeeded', 'green'), fill: cssVar('--st-succeeded', 'green'), ...(left ? { paths: left } : {}) },
+        { label: 'failed', points: { show: false }, stroke: cssVar('--st-failed', 'red'), fill: cssVar('--st-failed', 'red'), ...(right ? { paths: right } : {}) },
       ],
     }, [xs, ok, bad], el);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height: 220 }));

@@ -1,6 +1,7 @@
 /**
  * @module web/lib/text
- * User data as text: JSON shown as indented text, and links checked before they are links.
+ * User data as text: JSON as indented text, params as one line (rendered as text nodes,
+ * never markup; the dashboard builds no link from user text).
  */
 
 /** A JSON value as indented text (for `<pre>`); strings as they are. */
@@ -18,17 +19,4 @@ export function jsonText(v: unknown): string {
 export function paramsText(params: Record<string, unknown> | undefined): string {
   if (!params) return '';
   return Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-}
-
-/**
- * `raw` as an http(s) URL when it is one, else undefined: user text never becomes a
- * `javascript:`, `data:` or other link.
- */
-export function safeHttpUrl(raw: string): string | undefined {
-  try {
-    const u = new URL(raw);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
-  } catch {
-    return undefined;
-  }
 }

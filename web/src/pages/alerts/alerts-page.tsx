@@ -76,7 +76,9 @@ function AlertDetail({ id }: { id: string }): ReactNode {
   if (q.error) return <section className="panel"><ErrorNote error={q.error} /></section>;
   if (!q.data) return <section className="panel"><p className="muted" role="status">Loading alert…</p></section>;
   const { alert, events, deliveries } = q.data;
-  const runId = alert.subject.run;
+  // The run an alert is about: its subject names it for run rules, its details for others.
+  const detailRun = alert.details?.runId;
+  const runId = alert.subject.run ?? (typeof detailRun === 'string' ? detailRun : undefined);
   return (
     <section className="panel" aria-labelledby="alert-h" data-testid="alert-detail">
       <div className="row">
@@ -133,7 +135,7 @@ function AlertActions({ alert }: { alert: Alert }): ReactNode {
   const [chosen, setChosen] = useState<Set<string>>(() => new Set(labels.filter(([k]) => k === 'rule' || k === 'workflow').map(([k]) => k)));
   if (!can || alert.state === 'resolved') return null;
   return (
-    <div className="row" role="group" aria-label="Alert actions" data-testid="alert-actions">
+    <div className="row actions" role="group" aria-label="Alert actions" data-testid="alert-actions">
       {alert.state === 'firing' && <button type="button" onClick={() => setOpen('ack')}>Acknowledge…</button>}
       <button type="button" onClick={() => setOpen('silence')}>Silence…</button>
       <button type="button" onClick={() => setOpen('resolve')}>Resolve…</button>
