@@ -10,6 +10,7 @@ import { BrowserRouter, NavLink, Route, Routes } from 'react-router';
 import { SessionProvider, useSession } from './api/session.js';
 import { LiveProvider, useLive } from './api/live.js';
 import { ApiError } from './api/client.js';
+import { prefetchPage } from './api/hooks.js';
 import { LoginPage } from './pages/login/login-page.js';
 import { OverviewPage } from './pages/overview/overview-page.js';
 import { RunsPage } from './pages/runs/runs-page.js';
@@ -36,7 +37,11 @@ function newQueryClient(): QueryClient {
 
 /** The dashboard. */
 export function App(): ReactNode {
-  const [queries] = useState(newQueryClient);
+  const [queries] = useState(() => {
+    const q = newQueryClient();
+    prefetchPage(q, window.location.pathname);
+    return q;
+  });
   return (
     <QueryClientProvider client={queries}>
       <SessionProvider>

@@ -5,7 +5,7 @@
  * exported {@link keys}, so the feed and the hooks name the same cache entries.
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { UseInfiniteQueryResult, UseMutationResult, UseQueryResult, InfiniteData } from '@tanstack/react-query';
+import type { QueryClient, UseInfiniteQueryResult, UseMutationResult, UseQueryResult, InfiniteData } from '@tanstack/react-query';
 import { api, unwrap } from './client.js';
 import type { Alert, AlertEvent, Delivery, History, LogSearch, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, WorkflowVersion } from './types.js';
 
@@ -57,11 +57,34 @@ export function useRuns(filters: RunFilters, limit = 50): UseQueryResult<Run[]> 
 
 /** A run with its step runs and attempts. */
 export function useRun(id: string | undefined): UseQueryResult<RunDetail> {
-  return useQuery({
-    queryKey: keys.run(id ?? ''),
-    enabled: id !== undefined && id !== '',
-    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{id}', { params: { path: { id: id! } }, signal })),
-  });
+  return useQuery({ ...runQuery(id ?? ''), enabled: id !== undefined && id !== '' });
+}
+
+/** How a run's detail is read (the run page's query, and its prefetch). */
+function runQuery(id: string): { queryKey: readonly ['run', string]; queryFn: (c: { signal: AbortSignal }) => Promise<RunDetail> } {
+  return { queryKey: keys.run(id), queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{id}', { params: { path: { id } }, signal })) };
+}
+
+/** How a workflow version is read. */
+function workflowVersionQuery(name: string, version: string): { queryKey: readonly unknown[]; queryFn: (c: { signal: AbortSignal }) => Promise<WorkflowVersion>; staleTime: number } {
+  return {
+    queryKey: ['workflow-version', name, version],
+    staleTime: Infinity,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/workflows/{name}/versions/{version}', { params: { path: { name, version } }, signal })),
+  };
+}
+
+/**
+ * Starts reading what the run page at `path` shows (the run, then its definition) while the
+ * app is still starting: otherwise the reads wait for the session check and the page's
+ * script, one after the other. Does nothing for other pages; a failed read is read again
+ * by the page.
+ */
+export function prefetchPage(queries: QueryClient, path: string): void {
+  const m = /^\/runs\/([^/?#]+)/.exec(path);
+  if (!m) return;
+  const id = decodeURIComponent(m[1]!);
+  void queries.fetchQuery(runQuery(id)).then((d) => queries.prefetchQuery(workflowVersionQuery(d.run.workflow, d.run.version)), () => undefined);
 }
 
 /** The history summary over `since` (24h by hour; longer by day). */
@@ -181,10 +204,5 @@ export function useAlertAction(alertId: string): UseMutationResult<unknown, Erro
 
 /** One version of a workflow (immutable: read once). */
 export function useWorkflowVersion(name: string | undefined, version: string | undefined): UseQueryResult<WorkflowVersion> {
-  return useQuery({
-    queryKey: ['workflow-version', name, version],
-    enabled: !!name && !!version,
-    staleTime: Infinity,
-    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/workflows/{name}/versions/{version}', { params: { path: { name: name!, version: version! } }, signal })),
-  });
+  return useQuery({ ...workflowVersionQuery(name ?? '', version ?? ''), enabled: !!name && !!version });
 }
