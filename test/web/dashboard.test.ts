@@ -184,6 +184,12 @@ describe('the dashboard', () => {
     release(id, 'b');
     await waitFor(async () => (await nodeState(w, 'c')) === 'succeeded', 10_000, 'c succeeded');
     await w.page.locator('h1 + .state.s-succeeded').waitFor();
+    // The Gantt has a bar per attempt, and choosing its row selects the step everywhere.
+    const gantt = w.page.getByTestId('gantt');
+    await waitFor(async () => (await gantt.locator('.gantt-bar[data-kind=attempt].s-succeeded').count()) === 3, 10_000, 'three attempt bars');
+    await gantt.locator('.gantt-row[data-step="c"]').click();
+    await waitFor(async () => (await w.page.getByTestId('step-panel').locator('h2').textContent())?.includes('Step c'), 10_000, 'step c selected');
+    expect(await gantt.locator('.gantt-row.selected').getAttribute('data-step')).toBe('c');
   });
 
   it('resumes a dropped event stream with Last-Event-ID, missing and repeating nothing', async () => {

@@ -16,6 +16,7 @@ import { Time, formatDuration, useNow } from '../../lib/time.js';
 import { jsonText } from '../../lib/text.js';
 import { AnsiLine } from '../../lib/ansi.js';
 import { Dag } from './dag.js';
+import { Gantt } from './gantt.js';
 import { definitionSteps } from './graph.js';
 import { RerunFromStep, RunActions } from './actions.js';
 import { StepPanel } from './step-panel.js';
@@ -77,6 +78,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
         <div>
           <ErrorNote error={version.error} />
           {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} /> : <div className="dag" aria-busy="true" />}
+          <Gantt detail={detail} now={now} selected={selected} onSelect={select} />
           <label className="row">
             Step
             <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">{options}</select>
