@@ -179,11 +179,15 @@ describe('the dashboard', () => {
     await w.page.goto(`${server.url}/runs/${id}`);
     await waitFor(async () => (await nodeState(w, 'a')) === 'running', 10_000, 'a running');
     expect(await nodeState(w, 'b')).toBe('pending');
+    // The chain still to run holds the end back: named above the DAG, marked in it.
+    await waitFor(async () => (await w.page.getByTestId('critical-path').textContent())?.includes('a → b → c'), 10_000, 'the path a → b → c');
+    expect(await w.page.locator('[data-testid=dag] .dag-node[data-step="b"]').getAttribute('data-critical')).toBe('true');
     release(id, 'a');
     await waitFor(async () => (await nodeState(w, 'a')) === 'succeeded' && (await nodeState(w, 'b')) === 'running', 10_000, 'a succeeded, b running');
     release(id, 'b');
     await waitFor(async () => (await nodeState(w, 'c')) === 'succeeded', 10_000, 'c succeeded');
     await w.page.locator('h1 + .state.s-succeeded').waitFor();
+    expect(await w.page.getByTestId('critical-path').count(), 'an ended run has nothing left to hold it back').toBe(0);
     // The Gantt has a bar per attempt, and choosing its row selects the step everywhere.
     const gantt = w.page.getByTestId('gantt');
     await waitFor(async () => (await gantt.locator('.gantt-bar[data-kind=attempt].s-succeeded').count()) === 3, 10_000, 'three attempt bars');

@@ -95,6 +95,22 @@ export function useHistory(since: '24h' | '7d' | '30d'): UseQueryResult<History>
   });
 }
 
+/**
+ * Each step's median duration over the last 30 days, ms, of one workflow (what the path
+ * that holds a run back is weighed by). Read once per workflow and page view.
+ */
+export function useStepMedians(workflow: string | undefined): UseQueryResult<Map<string, number>> {
+  return useQuery({
+    queryKey: ['step-medians', workflow],
+    enabled: !!workflow,
+    staleTime: 5 * 60_000,
+    queryFn: async ({ signal }) => {
+      const h = await unwrap(api.GET('/api/v1/history', { params: { query: { workflow: workflow!, since: '30d', by: 'day' } }, signal }));
+      return new Map(h.steps.filter((s) => s.p50Ms !== undefined).map((s) => [s.stepId, s.p50Ms!]));
+    },
+  });
+}
+
 /** The queue by pool and priority. */
 export function useQueue(): UseQueryResult<Queue> {
   return useQuery({ queryKey: keys.queue, queryFn: ({ signal }) => unwrap(api.GET('/api/v1/queue', { signal })) });

@@ -15,12 +15,12 @@ import type { GraphStep } from './graph.js';
 import { NODE_HEIGHT, NODE_WIDTH, layout } from './graph.js';
 
 /** Data of a step node. */
-type StepNodeData = { label: string; state: string; selected: boolean };
+type StepNodeData = { label: string; state: string; selected: boolean; critical: boolean };
 type StepNode = Node<StepNodeData, 'step'>;
 
 const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>): ReactNode {
   return (
-    <div className={`dag-node s-${data.state}${data.selected ? ' selected' : ''}`} title={`${data.label}: ${data.state}`} data-state={data.state} data-step={data.label}>
+    <div className={`dag-node s-${data.state}${data.selected ? ' selected' : ''}${data.critical ? ' critical' : ''}`} title={`${data.label}: ${data.state}${data.critical ? ', on the path that holds the run back' : ''}`} data-state={data.state} data-step={data.label} data-critical={data.critical || undefined}>
       <Handle type="target" position={Position.Top} isConnectable={false} />
       <div>{data.label}</div>
       <span className={`state s-${data.state}`}>{data.state}</span>
@@ -39,10 +39,14 @@ export interface DagProps {
   states: readonly StepRun[];
   selected: string | undefined;
   onSelect: (stepId: string) => void;
+  /** Steps on the path that holds the run's end back, marked. @default none */
+  critical?: ReadonlySet<string>;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** The DAG, coloured by step run state. */
-export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode {
+export function Dag({ steps, states, selected, onSelect, critical = NONE }: DagProps): ReactNode {
   const laid = useMemo(() => layout(steps), [steps]);
   const startViewport = useMemo(() => {
     // The first step (a root: steps come in definition order, needs first) at the top, centred.
@@ -60,16 +64,17 @@ export function Dag({ steps, states, selected, onSelect }: DagProps): ReactNode 
     for (const s of steps) {
       const state = byId.get(s.id) ?? 'pending';
       const isSel = s.id === selected;
+      const onPath = critical.has(s.id);
       const old = cache.current.get(s.id);
-      const node = old && old.data.state === state && old.data.selected === isSel
+      const node = old && old.data.state === state && old.data.selected === isSel && old.data.critical === onPath
         ? old
-        : { id: s.id, type: 'step' as const, position: laid.positions.get(s.id) ?? { x: 0, y: 0 }, width: NODE_WIDTH, height: NODE_HEIGHT, data: { label: s.id, state, selected: isSel }, draggable: false, connectable: false, ariaLabel: `step ${s.id}, ${state}` };
+        : { id: s.id, type: 'step' as const, position: laid.positions.get(s.id) ?? { x: 0, y: 0 }, width: NODE_WIDTH, height: NODE_HEIGHT, data: { label: s.id, state, selected: isSel, critical: onPath }, draggable: false, connectable: false, ariaLabel: `step ${s.id}, ${state}${onPath ? ', on the path that holds the run back' : ''}` };
       next.set(s.id, node);
       out.push(node);
     }
     cache.current = next;
     return out;
-  }, [steps, states, selected, laid]);
+  }, [steps, states, selected, critical, laid]);
   // The pane's size before React Flow's first render: without it React Flow renders every
   // node and edge once (it cannot tell what is visible), a multi-second stall at 5,000 steps.
   const box = useRef<HTMLDivElement>(null);

@@ -8,15 +8,16 @@
 import { useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { useLogSearch, useRun, useWorkflowVersion } from '../../api/hooks.js';
+import { useLogSearch, useRun, useStepMedians, useWorkflowVersion } from '../../api/hooks.js';
 import type { RunDetail } from '../../api/types.js';
-import { isStepDone } from '../../api/types.js';
+import { isRunDone, isStepDone } from '../../api/types.js';
 import { ErrorNote, Progress, StateBadge } from '../../components/common.js';
 import { Time, formatDuration, useNow } from '../../lib/time.js';
 import { jsonText } from '../../lib/text.js';
 import { AnsiLine } from '../../lib/ansi.js';
 import { Dag } from './dag.js';
 import { Gantt } from './gantt.js';
+import { criticalPath } from './critical-path.js';
 import { definitionSteps } from './graph.js';
 import { RerunFromStep, RunActions } from './actions.js';
 import { StepPanel } from './step-panel.js';
@@ -52,6 +53,15 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   const step = steps.find((s) => s.stepId === selected);
   const done = steps.filter((s) => isStepDone(s.state)).length;
   const now = useNow();
+  const medians = useStepMedians(isRunDone(run.state) ? undefined : run.workflow);
+  // Recomputed as steps end (and each second for the running ones' time left).
+  const path = useMemo(() => {
+    if (isRunDone(run.state) || !graph.length) return { steps: [], remainingMs: 0 };
+    const progress = new Map(steps.map((s) => [s.stepId, { state: s.state, ...(s.startedAt !== undefined ? { startedAt: s.startedAt } : {}) }]));
+    return criticalPath(graph, progress, medians.data ?? new Map<string, number>(), now);
+  }, [run.state, graph, steps, medians.data, now]);
+  const pathKey = path.steps.join('\u0000');
+  const critical = useMemo(() => new Set(pathKey ? pathKey.split('\u0000') : []), [pathKey]);
   const jumpLine = Number(sp.get('line'));
   const jumpAttempt = Number(sp.get('attempt'));
   const jumpOffset = sp.has('at') ? Number(sp.get('at')) : Number.NaN;
@@ -77,7 +87,13 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
       <div className="run-layout">
         <div>
           <ErrorNote error={version.error} />
-          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} /> : <div className="dag" aria-busy="true" />}
+          {path.steps.length > 0 && (
+            <p className="muted" data-testid="critical-path">
+              Holding the end back: <span className="mono">{path.steps.length > 6 ? [...path.steps.slice(0, 3), '…', ...path.steps.slice(-2)].join(' → ') : path.steps.join(' → ')}</span>
+              {' '}({path.steps.length} step{path.steps.length === 1 ? '' : 's'}{medians.data?.size ? `, about ${formatDuration(path.remainingMs)} left by their history` : '; no history of this workflow yet to say how long'})
+            </p>
+          )}
+          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} critical={critical} /> : <div className="dag" aria-busy="true" />}
           <Gantt detail={detail} now={now} selected={selected} onSelect={select} />
           <label className="row">
             Step
