@@ -13,48 +13,25 @@
 // - the most run creations per second at 32 connections (autocannon).
 //
 // Usage: node bench/api.js [--rounds 3] [--rate 500] [--seconds 10]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadTest } from 'loadtest';
-import { fmt, median, opt } from './lib.js';
+import { fmt, median, opt, startBatonServer } from './lib.js';
 
 const ROUNDS = Number(opt('rounds', 3));
 const RATE = Number(opt('rate', 500));
 const SECONDS = Number(opt('seconds', 10));
-const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
 
 /** Starts `baton server` on a fresh SQLite file; resolves with its URL, a token and a stop function. */
 async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-api-'));
-  const db = join(dir, 'data', 'baton.db');
   const flows = join(dir, 'flows');
   mkdirSync(flows);
   writeFileSync(join(flows, 'noop.mjs'), 'export function noop() { return null; }\n');
   writeFileSync(join(flows, 'flow.yaml'), 'name: api-bench\nsteps:\n  - id: a\n    uses: ./noop.mjs#noop\n');
-  const token = spawnSync(process.execPath, [BIN, '--db', db, 'token', 'create', '--role', 'operator'], { encoding: 'utf8' }).stdout.trim();
-  const server = spawn(process.execPath, [BIN, '--db', db, 'server', '--port', '0', '--workflows', flows], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (b) => {
-      out += b;
-      const m = /API listening on (http:\/\/\S+)\/api\/v1/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`baton server exited ${code}: ${out}`)));
-  });
-  server.stdout.resume();
-  return {
-    url, token,
-    async stop() {
-      server.kill('SIGINT');
-      await new Promise((r) => server.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startBatonServer(dir, flows);
 }
 
 function cannon(o) {

@@ -1,4 +1,11 @@
-// Helpers shared by the benchmark scripts: command-line options and how figures are summed up.
+// Helpers shared by the benchmark scripts: command-line options, how figures are summed up, and a
+// `baton server` process to measure against.
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
 
 const args = process.argv.slice(2);
 
@@ -20,3 +27,32 @@ export const median = (xs) => {
 
 /** A number with thousands separators and `d` decimals. */
 export const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/**
+ * Starts `baton server` on a fresh SQLite file under `dir` (`dir/data/baton.db`), serving the
+ * workflows of `flows`, with an operator token; resolves once its API listens. `stop` ends it
+ * and removes `dir`.
+ */
+export async function startBatonServer(dir, flows) {
+  const db = join(dir, 'data', 'baton.db');
+  const token = spawnSync(process.execPath, [BIN, '--db', db, 'token', 'create', '--role', 'operator'], { encoding: 'utf8' }).stdout.trim();
+  const server = spawn(process.execPath, [BIN, '--db', db, 'server', '--port', '0', '--workflows', flows], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (b) => {
+      out += b;
+      const m = /API listening on (http:\/\/\S+)\/api\/v1/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`baton server exited ${code}: ${out}`)));
+  });
+  server.stdout.resume();
+  return {
+    url, token,
+    async stop() {
+      server.kill('SIGINT');
+      await new Promise((r) => server.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

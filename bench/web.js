@@ -14,18 +14,16 @@
 //
 // Usage: node bench/web.js [--rounds 5] [--only render,live,log,bundle]
 /* global window, document -- the functions given to page.evaluate run in the browser */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { fmt, median, opt } from './lib.js';
+import { fmt, median, opt, startBatonServer } from './lib.js';
 
 const ROUNDS = Number(opt('rounds', 5));
 const ONLY = opt('only', 'render,live,log,bundle').split(',');
-const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
 const WEB = fileURLToPath(new URL('../dist/web/', import.meta.url));
 const CHROMIUM = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
 // The flags this machine's network needs (no background connections, no QUIC) and root needs (no sandbox).
@@ -49,7 +47,6 @@ function dag(name, layers, width) {
 
 async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-web-'));
-  const db = join(dir, 'data', 'baton.db');
   const flows = join(dir, 'flows');
   mkdirSync(flows);
   writeFileSync(join(flows, 'noop.mjs'), 'export function noop() { return null; }\nexport async function wait() { await new Promise((r) => setTimeout(r, 100)); return null; }\n');
@@ -62,18 +59,7 @@ steps:
   - id: big
     run: awk 'BEGIN { for (i = 1; i <= ${LOG_LINES}; i++) if (i == ${NEEDLE_LINE}) printf "line %07d NEEDLE in the middle of the log....\\n", i; else printf "line %07d some log text to fill the row ok\\n", i }'
 `);
-  const token = spawnSync(process.execPath, [BIN, '--db', db, 'token', 'create', '--role', 'operator'], { encoding: 'utf8' }).stdout.trim();
-  const server = spawn(process.execPath, [BIN, '--db', db, 'server', '--port', '0', '--workflows', flows], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (b) => {
-      out += b;
-      const m = /API listening on (http:\/\/\S+)\/api\/v1/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`baton server exited ${code}: ${out}`)));
-  });
-  server.stdout.resume();
+  const { url, token, stop } = await startBatonServer(dir, flows);
   const api = async (method, path, body) => {
     const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
@@ -90,11 +76,7 @@ steps:
         await new Promise((r) => setTimeout(r, 200));
       }
     },
-    async stop() {
-      server.kill('SIGINT');
-      await new Promise((r) => server.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

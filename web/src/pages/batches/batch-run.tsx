@@ -12,21 +12,10 @@ import type { RunDetail, StepRun } from '../../api/types.js';
 import { ErrorNote, StateBadge } from '../../components/common.js';
 import { batchSteps } from '../../lib/definition.js';
 import { Time } from '../../lib/time.js';
+import { download } from '../../lib/download.js';
 import { itemText, readCounts, stepFailures } from './batch-result.js';
 import { useBatchProgress } from './hooks.js';
 import type { BatchProgress } from './hooks.js';
-
-/** Saves `value` as a JSON file named `name` (a Blob behind an object URL, released after the click). */
-export function saveJson(name: string, value: unknown): void {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** The run started over an upload (or opened with `?run=`), watched live. */
 export function BatchRun({ runId }: { runId: string }): ReactNode {
@@ -78,7 +67,7 @@ function BatchStep({ runId, step, live }: { runId: string; step: StepRun; live: 
         <StateBadge state={step.state} />
         <span className="spacer" />
         {step.output !== undefined && (
-          <button type="button" className="primary" onClick={() => saveJson(`${runId}-${step.stepId}.json`, step.output)}>Download result</button>
+          <button type="button" className="primary" onClick={() => download(`${runId}-${step.stepId}.json`, 'application/json', JSON.stringify(step.output, null, 2))}>Download result</button>
         )}
       </div>
       {total > 0 || counts ? (

@@ -24,15 +24,3 @@ export async function fetchAll(q: RunsQuery, signal?: AbortSignal): Promise<{ ru
     cursor = page.next;
   }
 }
-
-/** Offers `text` as a file download (a Blob URL, revoked afterwards). */
-export function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}

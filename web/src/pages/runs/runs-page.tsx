@@ -12,7 +12,8 @@ import { RUN_STATES, TRIGGERS } from '../../api/types.js';
 import { ErrorNote } from '../../components/common.js';
 import type { RunsQuery } from './filters.js';
 import { apiFilters, fromLocalInput, matchesParams, readQuery, toLocalInput, writeQuery } from './filters.js';
-import { download, fetchAll } from './export.js';
+import { fetchAll } from './export.js';
+import { download } from '../../lib/download.js';
 import { runsCsv } from './csv.js';
 import { RunsTable } from './runs-table.js';
 
