@@ -1,7 +1,7 @@
 /**
  * @module web/app
  * The app: the query cache, the session, and — once signed in — the live feed, the layout
- * and the pages (the run page, with React Flow, loads on demand).
+ * and the pages (the run page, with React Flow, and the comparison of two runs load on demand).
  */
 import { lazy, Suspense, useState } from 'react';
 import type { ReactNode } from 'react';
@@ -17,6 +17,7 @@ import { RunsPage } from './pages/runs/runs-page.js';
 import { AlertsPage } from './pages/alerts/alerts-page.js';
 
 const RunPage = lazy(() => import('./pages/run/run-page.js'));
+const ComparePage = lazy(() => import('./pages/run/compare-page.js'));
 const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
 const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
 const SchedulesPage = lazy(() => import('./pages/schedules/schedules-page.js'));
@@ -66,6 +67,7 @@ function Gate(): ReactNode {
             <Route path="/" element={<OverviewPage />} />
             <Route path="/runs" element={<RunsPage />} />
             <Route path="/runs/:id" element={<RunPage />} />
+            <Route path="/runs/:id/compare/:otherId" element={<ComparePage />} />
             <Route path="/alerts" element={<AlertsPage />} />
             <Route path="/batches" element={<BatchesPage />} />
             <Route path="/workflows" element={<WorkflowsPage />} />

@@ -75,15 +75,19 @@ function workflowVersionQuery(name: string, version: string): { queryKey: readon
 }
 
 /**
- * Starts reading what the run page at `path` shows (the run, then its definition) while the
- * app is still starting: otherwise the reads wait for the session check and the page's
- * script, one after the other. Does nothing for other pages; a failed read is read again
- * by the page.
+ * Starts reading what the run page at `path` shows (the run, then its definition), or the
+ * comparison of two runs (both runs), while the app is still starting: otherwise the reads
+ * wait for the session check and the page's script, one after the other. Does nothing for
+ * other pages; a failed read is read again by the page.
  */
 export function prefetchPage(queries: QueryClient, path: string): void {
-  const m = /^\/runs\/([^/?#]+)/.exec(path);
+  const m = /^\/runs\/([^/?#]+)(?:\/compare\/([^/?#]+))?\/?$/.exec(path);
   if (!m) return;
   const id = decodeURIComponent(m[1]!);
+  if (m[2] !== undefined) {
+    for (const run of [id, decodeURIComponent(m[2])]) void queries.prefetchQuery(runQuery(run));
+    return;
+  }
   void queries.fetchQuery(runQuery(id)).then((d) => queries.prefetchQuery(workflowVersionQuery(d.run.workflow, d.run.version)), () => undefined);
 }
 

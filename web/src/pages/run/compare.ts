@@ -23,7 +23,7 @@ export interface ParamDiff {
 export function paramValueText(v: unknown): string {
   if (v === undefined) return 'undefined';
   try {
-    return JSON.stringify(canonical(v)) ?? String(v);
+    return JSON.stringify(canonical(v)) ?? 'undefined';
   } catch {
     return '(not JSON)';
   }

@@ -1,6 +1,6 @@
 /**
  * @module web/pages/run
- * One run: its header and actions, the DAG coloured by step state (live from the event
+ * One run: its header and actions (and "Compare with…" another run of its workflow), the DAG coloured by step state (live from the event
  * stream), the selected step's panel with its attempts and log, and a server-side log
  * search whose matches jump to their line. Loaded on demand: React Flow and dagre stay out
  * of the first page's bundle.
@@ -21,6 +21,7 @@ import { criticalPath } from './critical-path.js';
 import { definitionSteps } from './graph.js';
 import { RerunFromStep, RunActions } from './actions.js';
 import { StepPanel } from './step-panel.js';
+import { CompareWith } from './compare-picker.js';
 
 /** The run page (default export: loaded with `React.lazy`). */
 export default function RunPage(): ReactNode {
@@ -72,6 +73,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
         <h1>Run <span className="mono">{run.id}</span></h1>
         <StateBadge state={run.pausedAt !== undefined ? 'paused' : run.state} />
         <span className="spacer" />
+        <CompareWith run={run} />
         <RunActions run={run} />
       </div>
       <dl className="kv">
