@@ -77,6 +77,14 @@ function CompareView({ self, other }: { self: RunDetail; other: RunDetail }): Re
   );
 }
 
+/**
+ * A table's box that scrolls sideways on a narrow screen (the page itself does not): a
+ * focusable, named region, so that a keyboard can scroll it too.
+ */
+function Scroll({ label, children }: { label: string; children: ReactNode }): ReactNode {
+  return <div className="scroll-x" role="region" aria-label={label} tabIndex={0}>{children}</div>;
+}
+
 /** A run's id as a link, marked when it is the run the comparison was opened from. */
 function RunLink({ run, selfId }: { run: Run; selfId: string }): ReactNode {
   return (
@@ -109,7 +117,7 @@ function Summary({ c, selfId, now }: { c: RunComparison; selfId: string; now: nu
           <Link to={`/workflows/${encodeURIComponent(after.run.workflow)}?tab=diff&from=${encodeURIComponent(before.run.version)}&to=${encodeURIComponent(after.run.version)}`}>Compare the versions</Link>
         </p>
       )}
-      <div className="scroll-x">
+      <Scroll label="Both runs">
         <table className="compare-summary" data-testid="compare-summary">
           <thead>
             <tr>
@@ -127,12 +135,12 @@ function Summary({ c, selfId, now }: { c: RunComparison; selfId: string; now: nu
             {row('Duration', (r) => (
               <>
                 <span className="mono">{duration(r)}</span>
-                {r === after.run && c.deltaMs !== undefined && <span className={`mono delta ${deltaClass(c.deltaMs)}`}> {deltaText(c.deltaMs)}</span>}
+                {r === after.run && c.deltaMs !== undefined && <span className={`mono delta ${deltaClass(c.deltaMs)}`}> {deltaText(c.deltaMs, c.deltaPct)}</span>}
               </>
             ), 'summary-duration')}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </>
   );
 }
@@ -151,7 +159,7 @@ function ParamsTable({ params }: { params: ParamDiff[] }): ReactNode {
   return (
     <>
       <p className="muted" data-testid="params-summary">{differ === 0 ? 'The params are the same.' : `${differ} of ${params.length} param${params.length === 1 ? '' : 's'} differ.`}</p>
-      <div className="scroll-x">
+      <Scroll label="Params of both runs">
         <table className="compare-params" data-testid="compare-params">
           <thead><tr><th scope="col">Param</th><th scope="col">Earlier run</th><th scope="col">Later run</th><th scope="col">Change</th></tr></thead>
           <tbody>
@@ -165,7 +173,7 @@ function ParamsTable({ params }: { params: ParamDiff[] }): ReactNode {
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </>
   );
 }
@@ -198,7 +206,7 @@ function StepsTable({ rows, sort, dir, onSort }: { rows: StepPair[]; sort: StepS
   const only = (p: StepPair): 'before' | 'after' | undefined => (p.before && !p.after ? 'before' : p.after && !p.before ? 'after' : undefined);
   const sortProps = { sort, dir, onSort };
   return (
-    <div className="scroll-x">
+    <Scroll label="Steps of both runs">
       <table className="compare-steps" data-testid="compare-steps">
         <caption className="visually-hidden">Steps of both runs; the column headers with buttons sort the table</caption>
         <thead>
@@ -234,6 +242,6 @@ function StepsTable({ rows, sort, dir, onSort }: { rows: StepPair[]; sort: StepS
           })}
         </tbody>
       </table>
-    </div>
+    </Scroll>
   );
 }

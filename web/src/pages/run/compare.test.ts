@@ -105,7 +105,7 @@ describe('which runs to compare', () => {
       9_000,
     );
     expect(c.before.run.id).toBe('early');
-    expect(c.deltaMs).toBe(400);
+    expect([c.deltaMs, c.deltaPct]).toEqual([400, 200]);
     expect(c.params).toEqual([{ key: 'n', change: 'changed', before: '1', after: '2' }]);
     expect(c.steps[0]).toMatchObject({ deltaMs: 400, deltaPct: 200 });
     expect([c.sameVersion, c.sameWorkflow]).toEqual([false, true]);

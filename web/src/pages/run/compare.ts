@@ -209,6 +209,8 @@ export interface RunComparison {
   steps: StepPair[];
   /** The later run's duration less the earlier's, ms; undefined unless both started. */
   deltaMs?: number;
+  /** {@link RunComparison.deltaMs} as a percentage of the earlier run's duration; undefined when that is 0 or unknown. */
+  deltaPct?: number;
   sameVersion: boolean;
   sameWorkflow: boolean;
 }
@@ -222,7 +224,7 @@ export function compareRuns(x: RunDetail, y: RunDetail, now: number): RunCompari
     before, after,
     params: diffParams(before.run.params, after.run.params),
     steps: pairSteps(before.steps, after.steps, now),
-    ...(a !== undefined && b !== undefined ? { deltaMs: a - b } : {}),
+    ...(a !== undefined && b !== undefined ? { deltaMs: a - b, ...(b > 0 ? { deltaPct: ((a - b) / b) * 100 } : {}) } : {}),
     sameVersion: before.run.version === after.run.version,
     sameWorkflow: before.run.workflow === after.run.workflow,
   };
