@@ -112,6 +112,16 @@ function ms(text: string | null): number {
 }
 
 const cell = (row: Locator, col: string): Promise<string | null> => row.locator(`[data-col=${col}]`).textContent();
+/** An attribute of every element `l` matches, in order. */
+const attrs = async (l: Locator, name: string): Promise<(string | null)[]> => Promise.all((await l.all()).map((e) => e.getAttribute(name)));
+/** An element's outline style as computed (in the page: this file has no DOM types). */
+const outline = (l: Locator): Promise<string> => l.evaluate((e) => (globalThis as unknown as { getComputedStyle(x: unknown): { outlineStyle: string } }).getComputedStyle(e).outlineStyle);
+/** A box's scroll sizes. */
+interface Box { scrollWidth: number; clientWidth: number; scrollLeft: number }
+const box = (l: Locator): Promise<Box> => l.evaluate((e) => {
+  const b = e as unknown as Box;
+  return { scrollWidth: b.scrollWidth, clientWidth: b.clientWidth, scrollLeft: b.scrollLeft };
+});
 
 describe('comparing two runs of a workflow', () => {
   it('picks another run from the run page and shows params, versions and steps side by side, live', async () => {
@@ -122,7 +132,7 @@ describe('comparing two runs of a workflow', () => {
     const picker = page.getByTestId('compare-picker');
     await picker.locator('li').first().waitFor();
     // newest first, this run left out, the run before this one chosen already
-    expect(await picker.locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-run')))).toEqual([middle, early]);
+    expect(await attrs(picker.locator('li'), 'data-run')).toEqual([middle, early]);
     expect(await picker.locator(`li[data-run="${middle}"] input`).isChecked()).toBe(true);
     expect(await picker.locator(`li[data-run="${middle}"]`).textContent()).toMatch(/succeeded.*started .*the run before this one/);
     expect(await axeViolations(page)).toEqual([]);
@@ -133,7 +143,7 @@ describe('comparing two runs of a workflow', () => {
     // params key by key, the later run's markup shown as text
     const params = page.getByTestId('compare-params');
     await params.waitFor();
-    const diff = await params.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-key'), r.getAttribute('data-change'), ...[...r.querySelectorAll('td')].map((td) => td.textContent)]));
+    const diff = await Promise.all((await params.locator('tbody tr').all()).map(async (r) => [await r.getAttribute('data-key'), await r.getAttribute('data-change'), ...await r.locator('td').allTextContents()]));
     expect(diff).toEqual([
       ['fail', 'changed', 'false', 'true', 'changed'],
       ['label', 'added', 'not set', JSON.stringify(LABEL), 'added'],
@@ -172,7 +182,7 @@ describe('comparing two runs of a workflow', () => {
     expect(await cell(row('archive'), 'state-after')).toBe('not in this run');
     expect(await row('notify').getAttribute('data-only')).toBe('after');
     // the biggest change in duration first: `check` waited for its gate in the newest run
-    expect((await steps.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-step')))).slice(0, 2)).toEqual(['check', 'prep']);
+    expect((await attrs(steps.locator('tbody tr'), 'data-step')).slice(0, 2)).toEqual(['check', 'prep']);
     expect(await steps.locator('th[aria-sort=descending]').textContent()).toContain('Change');
     await screenshot(page, 'compare-runs');
     expect(await axeViolations(page)).toEqual([]);
@@ -181,14 +191,14 @@ describe('comparing two runs of a workflow', () => {
     const byStep = steps.getByRole('button', { name: 'Step' });
     await byStep.focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => steps.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-step')))).toEqual(['archive', 'check', 'notify', 'prep', 'report']);
-    expect(await byStep.evaluate((b) => getComputedStyle(b).outlineStyle)).toBe('solid');
+    await expect.poll(() => attrs(steps.locator('tbody tr'), 'data-step')).toEqual(['archive', 'check', 'notify', 'prep', 'report']);
+    expect(await outline(byStep)).toBe('solid');
     expect(await steps.locator('th[aria-sort=ascending]').textContent()).toContain('Step');
     expect(new URL(page.url()).search).toBe('?sort=step&dir=asc');
 
     await page.reload();
     await steps.locator('tbody tr').first().waitFor();
-    expect(await steps.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-step')))).toEqual(['archive', 'check', 'notify', 'prep', 'report']);
+    expect(await attrs(steps.locator('tbody tr'), 'data-step')).toEqual(['archive', 'check', 'notify', 'prep', 'report']);
     expect(await params.locator('tbody tr[data-key=label]').getAttribute('data-change')).toBe('added');
     expect(await cell(row('check'), 'state-after')).toBe('failed');
   }, 90_000);
@@ -201,15 +211,16 @@ describe('comparing two runs of a workflow', () => {
     await page.goto(`${server.url}/runs/${newest}/compare/${early}`);
     const steps = page.getByTestId('compare-steps');
     await steps.locator('tbody tr').first().waitFor();
-    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, view: document.documentElement.clientWidth }));
-    expect(widths.page).toBeLessThanOrEqual(widths.view);
-    const box = await steps.evaluate((t) => ({ inner: t.parentElement!.scrollWidth, outer: t.parentElement!.clientWidth }));
-    expect(box.inner).toBeGreaterThan(box.outer);
+    const whole = await box(page.locator('html'));
+    expect(whole.scrollWidth).toBeLessThanOrEqual(whole.clientWidth);
+    const scroller = steps.locator('..');
+    const inner = await box(scroller);
+    expect(inner.scrollWidth).toBeGreaterThan(inner.clientWidth);
     // the table's box is what a keyboard scrolls: it takes focus, visibly
-    await steps.locator('..').focus();
+    await scroller.focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => steps.evaluate((t) => t.parentElement!.scrollLeft)).toBeGreaterThan(0);
-    expect(await steps.locator('..').evaluate((d) => getComputedStyle(d).outlineStyle)).toBe('solid');
+    await expect.poll(async () => (await box(scroller)).scrollLeft).toBeGreaterThan(0);
+    expect(await outline(scroller)).toBe('solid');
     await screenshot(page, 'compare-runs-390');
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
