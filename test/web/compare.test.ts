@@ -135,7 +135,14 @@ describe('comparing two runs of a workflow', () => {
     expect(await attrs(picker.locator('li'), 'data-run')).toEqual([middle, early]);
     expect(await picker.locator(`li[data-run="${middle}"] input`).isChecked()).toBe(true);
     expect(await picker.locator(`li[data-run="${middle}"]`).textContent()).toMatch(/succeeded.*started .*the run before this one/);
+    await screenshot(page, 'compare-picker');
     expect(await axeViolations(page)).toEqual([]);
+    // Escape closes the list and gives the focus back to its button
+    await page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('compare-with').evaluate((b) => b === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    await picker.locator('li').first().waitFor();
     await picker.locator(`li[data-run="${early}"] label`).click();
     await picker.getByRole('button', { name: 'Compare' }).click();
     await page.waitForURL(`${server.url}/runs/${newest}/compare/${early}`);

@@ -78,7 +78,7 @@ function Picker({ id, run, current, onClose }: { id: string; run: Run; current?:
                     <input type="radio" name="compare-run" value={r.id} checked={r.id === selected} onChange={() => setChosen(r.id)} />
                     <span className="mono">{r.id}</span>
                     <StateBadge state={r.state} />
-                    <span className="muted">{r.startedAt !== undefined ? <>started <Time ms={r.startedAt} short /></> : 'not started'}</span>
+                    <span className="muted">{r.startedAt !== undefined ? <>started <Time ms={r.startedAt} /></> : 'not started'}</span>
                     {r.id === candidates.data?.previous && <span className="compare-tag">the run before this one</span>}
                   </label>
                 </li>
