@@ -16,7 +16,8 @@ import { OverviewPage } from './pages/overview/overview-page.js';
 import { RunsPage } from './pages/runs/runs-page.js';
 import { AlertsPage } from './pages/alerts/alerts-page.js';
 
-const RunPage = lazy(() => import('./pages/run/run-page.js'));
+const loadRunPage = (): Promise<typeof import('./pages/run/run-page.js')> => import('./pages/run/run-page.js');
+const RunPage = lazy(loadRunPage);
 const ComparePage = lazy(() => import('./pages/run/compare-page.js'));
 const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
 const WorkflowsPage = lazy(() => import('./pages/workflows/workflows-page.js'));
@@ -41,6 +42,9 @@ export function App(): ReactNode {
   const [queries] = useState(() => {
     const q = newQueryClient();
     prefetchPage(q, window.location.pathname);
+    // Opened on a run's address, the run page's script (with React Flow) is fetched beside
+    // the session check instead of after it: the two were the longest wait of the first view.
+    if (/^\/runs\/[^/]+\/?$/.test(window.location.pathname)) void loadRunPage().catch(() => undefined);
     return q;
   });
   return (

@@ -33,6 +33,8 @@ export const keys = {
   alert: (id: string) => ['alert', id] as const,
   silences: ['silences'] as const,
   logSearch: (id: string, q: string) => ['log-search', id, q] as const,
+  /** A stored workflow version: immutable, never read twice. */
+  workflowVersion: (name: string, version: string) => ['workflow-version', name, version] as const,
 };
 
 /** Runs matching `filters`, newest first, page by page (cursor pagination). */
@@ -68,7 +70,7 @@ function runQuery(id: string): { queryKey: readonly ['run', string]; queryFn: (c
 /** How a workflow version is read. */
 function workflowVersionQuery(name: string, version: string): { queryKey: readonly unknown[]; queryFn: (c: { signal: AbortSignal }) => Promise<WorkflowVersion>; staleTime: number } {
   return {
-    queryKey: ['workflow-version', name, version],
+    queryKey: keys.workflowVersion(name, version),
     staleTime: Infinity,
     queryFn: ({ signal }) => unwrap(api.GET('/api/v1/workflows/{name}/versions/{version}', { params: { path: { name, version } }, signal })),
   };

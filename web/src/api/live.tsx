@@ -147,7 +147,9 @@ export function LiveProvider({ children }: { children: ReactNode }): ReactNode {
         timer ??= setTimeout(flush, FLUSH_MS);
       },
       onStatus(status, { resumed }) {
-        if (status === 'open' && !resumed) void queries.invalidateQueries();
+        // What was read before the stream opened may have missed events: read it again, all
+        // but the workflow versions, which never change.
+        if (status === 'open' && !resumed) void queries.invalidateQueries({ predicate: (q) => q.queryKey[0] !== keys.workflowVersion('', '')[0] });
         setState({ status, received, lastEventId: feed.lastEventId });
       },
       onUnauthenticated() {

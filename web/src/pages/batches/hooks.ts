@@ -34,7 +34,7 @@ export function useBatchWorkflows(): { data: BatchWorkflow[] | undefined; error:
   const list = useWorkflows();
   const versions = useQueries({
     queries: (list.data ?? []).map((w) => ({
-      queryKey: ['workflow-version', w.name, w.latestVersion],
+      queryKey: keys.workflowVersion(w.name, w.latestVersion),
       staleTime: Infinity,
       queryFn: ({ signal }: { signal: AbortSignal }) => unwrap(api.GET('/api/v1/workflows/{name}/versions/{version}', { params: { path: { name: w.name, version: w.latestVersion } }, signal })),
     })),
