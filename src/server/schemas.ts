@@ -361,6 +361,7 @@ export const UploadSchema = z.object({
   id: z.string(), createdAt: ms, by: z.string(),
   files: z.array(UploadedFileSchema), bytes: z.number().int().describe('all files, bytes'),
   dir: z.string().describe("the server's folder holding the files: what the run's param receives"),
+  runs: z.array(z.string()).optional().describe('the runs started over it, in start order; absent until the first'),
 }).meta({ id: 'Upload' });
 
 /** `POST /uploads/{id}/runs`. */

@@ -1240,6 +1240,8 @@ export interface components {
             bytes: number;
             /** @description the server's folder holding the files: what the run's param receives */
             dir: string;
+            /** @description the runs started over it, in start order; absent until the first */
+            runs?: string[];
         };
     };
     responses: never;
