@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Store } from '../src/index.js';
+import type { Clock, Store } from '../src/index.js';
 import type { FleetStore, Role } from '../src/store/index.js';
 import { openSqliteStore } from '../src/index.js';
 import { createToken } from '../src/server/index.js';
@@ -29,11 +29,11 @@ export interface TestApi {
 }
 
 /** Starts a server on a fresh SQLite store (or the `store` given) in a temp dir; without retention unless `retention` says how. */
-export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; webDir?: string; uploads?: Partial<UploadLimits>; config?: BatonConfig; channels?: Map<string, Channel> } = {}): Promise<TestApi> {
+export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; clock?: Clock; webDir?: string; uploads?: Partial<UploadLimits>; config?: BatonConfig; channels?: Map<string, Channel> } = {}): Promise<TestApi> {
   const dir = tempDir('baton-api-');
   const store = o.store ?? openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
-  const proc = processOnStore({ mode: 'server', store, dataDir: dir, ...(o.fleet ? { fleet: o.fleet } : {}) });
+  const proc = processOnStore({ mode: 'server', store, dataDir: dir, ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.clock ? { clock: o.clock } : {}) });
   const server = await serve(proc, {
     report: () => undefined, api: { host: '127.0.0.1', port: 0 }, pollMs: 200, feedPollMs: 100,
     // Fixtures are dated in 2023 and the clock is real: a pass a minute in would prune them.

@@ -116,5 +116,8 @@ describe('uploads for batch runs', () => {
     }, 20_000, 'the second batch run to end');
     expect(done.run.state).toBe('succeeded');
     expect(done.steps[0].output.counts).toMatchObject({ total: 3, succeeded: 3, failed: 0 });
+    // the run's read also counts the step's items from its stored groups
+    expect(done.steps[0].batch).toEqual({ done: 3, failed: 0, invalid: 0, total: 3 });
+    expect((await api.call('GET', `/api/v1/uploads/${good.body.id}`, { role: 'viewer' })).body.runs).toEqual([ok.body.run.id]);
   });
 });

@@ -24,6 +24,7 @@ export { ioFailure } from './io-failure.js';
 export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';
+export { progressOf } from './batch-items.js';
 
 /**
  * Runs one attempt with the executor for the step's kind. Never throws for step failures.

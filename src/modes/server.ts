@@ -12,7 +12,7 @@ import type { Engine, Worker } from '../runtime/index.js';
 import { join } from 'node:path';
 import { createWorker } from '../runtime/index.js';
 import type { ApiOptions, RunService } from '../server/index.js';
-import { buildApi } from '../server/index.js';
+import { buildApi, uploadsPrunable } from '../server/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
 import { RunLoop } from './run-loop.js';
@@ -248,13 +248,14 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
 function retentionLoop(proc: BatonProcess, o: ServeOptions): RetentionLoop | undefined {
   if (o.retention === false) return undefined;
   const r = o.retention ?? {};
-  // The config file's `retention:` unless ages were given; resolved alerts are one more kind.
+  // The config file's `retention:` unless ages were given; resolved alerts and staged
+  // uploads are two more kinds.
   const maxAgeMs = r.maxAgeMs ?? (o.config?.retention ? retentionAges(o.config.retention) : undefined);
   const alerts: Prunable = { kind: 'alerts', pruneBatch: (before, limit) => proc.store.alerts.prune(before, limit) };
   const pruner = new Pruner({
     store: proc.store, dataDir: proc.dataDir,
     ...(maxAgeMs ? { maxAgeMs } : {}),
-    extra: [alerts, ...(r.extra ?? [])],
+    extra: [alerts, uploadsPrunable(proc.dataDir, proc.store), ...(r.extra ?? [])],
     ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
     ...(r.pauseMs !== undefined ? { pauseMs: r.pauseMs } : {}),
     ...(r.idleRatio !== undefined ? { idleRatio: r.idleRatio } : {}),

@@ -13,7 +13,8 @@
  * - `events`: events of finished runs that ended longer ago; the runs themselves stay.
  * - `logs`: attempt log files of finished runs that ended longer ago; the attempt rows stay
  *   and forget the path.
- * - any other kind a {@link Prunable} brings (`alerts`, …), with the age of its kind.
+ * - any other kind a {@link Prunable} brings (`alerts`, `uploads`, …), with the age of its
+ *   kind (its own default, else 30 days).
  *
  * A workflow's own `retention:` (the newest registered version's) replaces the server's
  * ages for that workflow's runs, field by field. Log files are removed only inside this
@@ -47,6 +48,8 @@ export interface Prunable {
   pruneBatch(olderThanMs: number, limit: number): Promise<number>;
   /** How many rows `pruneBatch` would delete for `olderThanMs`, for a dry run; absent: not counted. */
   count?(olderThanMs: number): Promise<number>;
+  /** Its age when the retention ages give none, ms. @default {@link DEFAULT_RETENTION_MS} */
+  defaultAgeMs?: number;
 }
 
 /** Thrown for retention options that cannot work (a kind without an age, a bad batch size). */
@@ -63,7 +66,8 @@ export interface PrunerOptions {
   dataDir: string;
   /**
    * Ages by kind, ms: `runs`, `events`, `logs`, `alerts`, and the kind of every extra
-   * prunable. @default 30 days each ({@link DEFAULT_RETENTION_MS})
+   * prunable. @default 30 days each ({@link DEFAULT_RETENTION_MS}); an extra kind's own
+   * `defaultAgeMs` when it has one
    */
   maxAgeMs?: Readonly<Record<string, number | undefined>>;
   /** Other prunable kinds. @default [] */
@@ -173,8 +177,9 @@ export class Pruner {
   constructor(private readonly o: PrunerOptions) {
     this.extra = o.extra ?? [];
     const ages: Record<string, number> = {};
+    const defaults = new Map(this.extra.map((p) => [p.kind, p.defaultAgeMs]));
     for (const kind of [...RETENTION_KINDS, 'alerts', ...this.extra.map((p) => p.kind)]) {
-      const age = o.maxAgeMs?.[kind] ?? DEFAULT_RETENTION_MS;
+      const age = o.maxAgeMs?.[kind] ?? defaults.get(kind) ?? DEFAULT_RETENTION_MS;
       if (!(age > 0) || !Number.isFinite(age)) throw new RetentionOptionsError(`retention age of ${kind} must be a duration above 0, got ${age}`);
       ages[kind] = age;
     }

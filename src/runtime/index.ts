@@ -15,6 +15,7 @@ export { ReadyQueue } from './ready-queue.js';
 export type { ReadyItem } from './ready-queue.js';
 export { formatMs } from './attempts.js';
 export type { BatchItemResult, BatchItemStatus, BatchProgress, BatchResult } from '../executors/index.js';
+export { progressOf } from '../executors/index.js';
 export { holderAlive, isOwnerDead, pidAlive } from './liveness.js';
 export { newRun, newRunId, submitRun, workflowRecord } from './records.js';
 export type { NewRun, NewRunOptions } from './records.js';

@@ -13,4 +13,5 @@ export type { CreatedToken } from './tokens.js';
 export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from './routes/hooks.js';
 export { DEFAULT_UPLOAD_LIMITS } from './uploads.js';
 export type { UploadLimits, UploadManifest, UploadedFile } from './uploads.js';
+export { DEFAULT_UPLOAD_RETENTION_MS, uploadsPrunable } from './upload-retention.js';
 export { SESSION_COOKIE, SESSION_TTL_MS } from './sessions.js';

@@ -56,6 +56,14 @@ export const RunSchema = z.object({
   waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
 }).meta({ id: 'Run' });
 
+/** Items of a batch step by the state of their groups. */
+export const BatchProgressSchema = z.object({
+  done: z.number().int().describe('items whose group succeeded'),
+  failed: z.number().int().describe('items whose group failed after its retries'),
+  invalid: z.number().int().describe('items that failed validation'),
+  total: z.number().int().describe('every item, invalid ones included'),
+}).meta({ id: 'BatchProgress' });
+
 /** A step run. */
 export const StepRunSchema = z.object({
   stepId: z.string(),
@@ -77,6 +85,7 @@ export const StepRunSchema = z.object({
     missingTags: z.array(z.string()).optional(),
     waitedMs: z.number(),
   }).optional().describe('fleet mode: why its published attempt is not claimed by a worker yet'),
+  batch: BatchProgressSchema.optional().describe('a batch step whose groups are planned: its items as the stored groups stand (the live feed\'s `batch` events carry the same counts as each group ends)'),
 }).meta({ id: 'StepRun' });
 
 /** An attempt. */
@@ -352,6 +361,7 @@ export const UploadSchema = z.object({
   id: z.string(), createdAt: ms, by: z.string(),
   files: z.array(UploadedFileSchema), bytes: z.number().int().describe('all files, bytes'),
   dir: z.string().describe("the server's folder holding the files: what the run's param receives"),
+  runs: z.array(z.string()).optional().describe('the runs started over it, in start order; absent until the first'),
 }).meta({ id: 'Upload' });
 
 /** `POST /uploads/{id}/runs`. */

@@ -1,8 +1,8 @@
 /**
  * @module server/uploads
  * Staged uploads: the files a person drops onto the dashboard, kept under
- * `<dataDir>/uploads/<id>/files/` with their folder structure, listed in a manifest, until
- * a run of a workflow with a `batch` step is started over them. An upload is all or nothing:
+ * `<dataDir>/uploads/<id>/files/` with their folder structure, listed in a manifest that
+ * also names the runs started over them (for retention: server/upload-retention.ts). An upload is all or nothing:
  * a file over a limit, a name that could escape the folder or a broken request removes
  * what was written, and the error names the file.
  */
@@ -53,6 +53,8 @@ export interface UploadManifest {
   bytes: number;
   /** The absolute folder the files are in: what a run's param receives. */
   dir: string;
+  /** The runs started over it, in start order; absent until the first. */
+  runs?: string[];
 }
 
 /** One file of a multipart request, as @fastify/multipart hands it over. */
@@ -151,6 +153,22 @@ export async function readUpload(dataDir: string, id: string): Promise<UploadMan
     if (e instanceof ApiError) throw e;
     throw new ApiError(404, 'upload-not-found', `no upload '${id}'`);
   }
+}
+
+/**
+ * Adds `runId` to upload `id`'s manifest, replaced whole (written beside it, then renamed)
+ * so a crash leaves the old manifest or the new one, never half of one. Two runs started
+ * over one upload at the same moment may keep one name only: retention then also looks
+ * for active runs reading the folder before it removes it.
+ * @throws ApiError 404
+ */
+export async function recordUploadRun(dataDir: string, id: string, runId: string): Promise<UploadManifest> {
+  const manifest = await readUpload(dataDir, id);
+  const next: UploadManifest = { ...manifest, runs: [...(manifest.runs ?? []), runId] };
+  const file = join(uploadDir(dataDir, id), 'manifest.json');
+  await writeFile(`${file}.${runId}.tmp`, JSON.stringify(next));
+  await rename(`${file}.${runId}.tmp`, file);
+  return next;
 }
 
 /** Removes upload `id` and its files. @throws ApiError 404 */

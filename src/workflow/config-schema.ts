@@ -123,12 +123,17 @@ export const AlertRuleSchema = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
-/** `retention:` ages after which finished runs (with their steps, attempts, events), logs, events and resolved alerts are pruned. */
+/**
+ * `retention:` ages after which finished runs (with their steps, attempts, events), logs,
+ * events and resolved alerts are pruned (30 days each by default), and staged uploads no run
+ * was started over (`uploads`, 7 days by default).
+ */
 export const RetentionSchema = z.strictObject({
   runs: duration.optional(),
   logs: duration.optional(),
   events: duration.optional(),
   alerts: duration.optional(),
+  uploads: duration.optional(),
 });
 
 /** A workflow's `notify:`: post-run reports. */

@@ -819,6 +819,16 @@ export interface components {
             /** @description how long it has waited queued, ms */
             waitedMs?: number;
         };
+        BatchProgress: {
+            /** @description items whose group succeeded */
+            done: number;
+            /** @description items whose group failed after its retries */
+            failed: number;
+            /** @description items that failed validation */
+            invalid: number;
+            /** @description every item, invalid ones included */
+            total: number;
+        };
         StepRun: {
             stepId: string;
             position: number;
@@ -847,6 +857,8 @@ export interface components {
                 missingTags?: string[];
                 waitedMs: number;
             };
+            /** @description a batch step whose groups are planned: its items as the stored groups stand (the live feed's `batch` events carry the same counts as each group ends) */
+            batch?: components["schemas"]["BatchProgress"];
         };
         Attempt: {
             /** @description stable: <run>.<step>.<number>, usable as an idempotency key */
@@ -1228,6 +1240,8 @@ export interface components {
             bytes: number;
             /** @description the server's folder holding the files: what the run's param receives */
             dir: string;
+            /** @description the runs started over it, in start order; absent until the first */
+            runs?: string[];
         };
     };
     responses: never;

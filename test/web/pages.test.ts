@@ -4,14 +4,17 @@
  * (`npm run build:web` first): a folder with a corrupt file uploaded and run until the
  * validation failure names the file, the 413 of a too-large file, the workflow form
  * starting a run with a typed param and showing the API's param error, schedule pause and
- * resume, a viewer without any action button, and on every page no serious or critical
- * axe-core violation and no Content-Security-Policy violation, page error or dialog.
+ * resume, a viewer without any action button, a batch opened mid-run showing the items of
+ * its ended groups at once, a staged upload removed behind a confirmation, a smoke test of
+ * a PostgreSQL fleet server whose worker runs the steps (overview, live DAG, retry, alerts,
+ * upload-run), and on every page no serious or critical axe-core violation and no
+ * Content-Security-Policy violation, page error or dialog.
  * The browser side is the dashboard harness (`browser.ts`); the server is `serve()` in this
  * process (`startApi`) rather than the built CLI, because these tests need what the CLI does
  * not set: small upload limits (a 413 without a 100 MiB file) and a PostgreSQL fleet.
  * Screenshots go to `test-artifacts/`; the batches page's also to `docs/screenshots/`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +177,58 @@ describe('dashboard pages in a browser', () => {
     expect(saved.counts).toMatchObject({ total: 2, succeeded: 2 });
   }, 60_000);
 
+  it('opened while a batch runs, shows the items of the groups already ended at once, then follows the rest live', async () => {
+    const gate = join(folder, 'open-slow');
+    const gated = `name: gated-batch
+params:
+  files: { type: array, default: [] }
+steps:
+  - id: work
+    run: 'case "$BATON_ITEMS" in *slow*) while [ ! -e "${gate}" ]; do sleep 0.05; done;; esac; printf "%s" "$BATON_ITEMS" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.files }}"
+      groupSize: 1
+      concurrency: 1
+`;
+    expect((await api.call('POST', '/api/v1/workflows', { body: gated, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    const started = await api.call('POST', '/api/v1/runs', { body: { workflow: 'gated-batch', params: { files: ['a', 'b', 'slow', 'd'] } } });
+    const runId = (started.body as { run: { id: string } }).run.id;
+    // two groups ended, the third holds until the gate opens: no group ends while the page opens
+    await expect.poll(async () => ((await api.call('GET', `/api/v1/runs/${runId}`, { role: 'viewer' })).body as { steps: { batch?: { done: number } }[] }).steps[0]?.batch?.done, { timeout: 20_000, interval: 50 }).toBe(2);
+    const { page } = await signedIn(api, 'viewer', `/batches?run=${runId}`);
+    const step = page.locator('[data-testid=batch-step][data-step=work]');
+    await step.getByTestId('batch-counts').waitFor();
+    expect(await step.getByTestId('batch-counts').textContent()).toMatch(/2 done.*0 failed.*of 4 items/);
+    expect(await step.locator('.state').textContent()).toBe('running');
+    expect(await step.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('2');
+    writeFileSync(gate, '');
+    await expect.poll(() => step.getByTestId('batch-counts').textContent(), { timeout: 20_000 }).toMatch(/4 done.*0 failed.*of 4 items/);
+  }, 60_000);
+
+  it('removes a staged upload and its files behind a confirmation', async () => {
+    const { page } = await signedIn(api, 'operator', '/batches');
+    await page.setInputFiles('[data-testid=pick-files]', [join(folder, 'day', 'a.csv')]);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByTestId('staged-files').waitFor();
+    const id = /in upload ([0-9a-f]{16})/.exec((await page.getByRole('region', { name: '2. Staged' }).textContent()) ?? '')?.[1];
+    expect(id).toBeDefined();
+    expect(existsSync(join(api.dir, 'uploads', id!))).toBe(true);
+    // Back keeps it
+    await page.getByRole('button', { name: 'Remove upload…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Back' }).click();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(existsSync(join(api.dir, 'uploads', id!))).toBe(true);
+    await page.getByRole('button', { name: 'Remove upload…' }).click();
+    expect(await page.getByRole('dialog').textContent()).toContain(`Remove upload ${id} and its 1 file`);
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove upload' }).click();
+    await page.getByTestId('upload-removed').waitFor();
+    expect(await page.getByTestId('staged-files').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Start run' }).count()).toBe(0);
+    expect((await api.call('GET', `/api/v1/uploads/${id}`, { role: 'viewer' })).status).toBe(404);
+    expect(existsSync(join(api.dir, 'uploads', id!))).toBe(false);
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
   it("offers the API's candidates when it cannot tell which param receives the files", async () => {
     const { page } = await signedIn(api, 'operator', '/batches');
     await page.setInputFiles('[data-testid=pick-files]', [join(folder, 'day', 'a.csv')]);
@@ -223,6 +278,7 @@ describe('dashboard pages in a browser', () => {
     const { page } = await signedIn(api, 'viewer', '/batches');
     await page.getByTestId('read-only').waitFor();
     expect(await page.locator('main button, main input').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Remove upload…' }).count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 
@@ -344,6 +400,79 @@ describe('the workers page of a fleet (PostgreSQL) in a browser', () => {
     const { page } = await signedIn(api, 'viewer', '/workers');
     await page.locator('[data-worker=w-cpu-2]').waitFor();
     expect(await page.locator('main button').count()).toBe(0);
+  }, 60_000);
+
+  it('smoke: overview, a live DAG, a retry behind its confirmation, an alert and an upload-run, with the server\'s worker running the steps', async () => {
+    const gates = tempDir('baton-pg-gates-');
+    const flow = `name: pg-flow
+steps:
+  - id: a
+    run: echo a
+  - id: b
+    needs: [a]
+    run: 'while [ ! -e "${join(gates, 'b')}" ]; do sleep 0.05; done'
+  - id: c
+    needs: [b]
+    run: echo c
+`;
+    // fails its first attempt, succeeds once retried
+    const flaky = `name: pg-flaky
+steps:
+  - id: once
+    run: 'if [ -e "${join(gates, 'tried')}" ]; then echo ok; else touch "${join(gates, 'tried')}"; echo first try fails; exit 3; fi'
+`;
+    const files = `name: pg-files
+params:
+  files: { type: array, default: [] }
+steps:
+  - id: take
+    run: 'printf "%s" "$BATON_ITEMS" > "$BATON_OUTPUT"'
+    batch:
+      items: "\${{ params.files }}"
+`;
+    for (const w of [flow, flaky, files]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    const start = async (workflow: string): Promise<string> => ((await api.call('POST', '/api/v1/runs', { body: { workflow } })).body as { run: { id: string } }).run.id;
+    const flowRun = await start('pg-flow');
+    const flakyRun = await start('pg-flaky');
+    const { page } = await signedIn(api, 'operator', '/');
+
+    // the overview: the active run with its progress, a step done of three
+    const row = page.getByRole('row').filter({ hasText: flowRun });
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/pg-flow.*running.*1\/3/);
+
+    // the run page: its DAG follows the worker, step by step
+    await row.getByRole('link', { name: flowRun }).click();
+    const node = (id: string) => page.locator(`.dag-node[data-step=${id}]`);
+    await expect.poll(() => node('b').getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
+    expect(await node('a').getAttribute('data-state')).toBe('succeeded');
+    expect(await node('c').getAttribute('data-state')).toBe('pending');
+    writeFileSync(join(gates, 'b'), '');
+    await expect.poll(() => node('c').getAttribute('data-state'), { timeout: 15_000 }).toBe('succeeded');
+
+    // the alerts page: the failed run's alert
+    await page.getByRole('navigation').getByRole('link', { name: 'Alerts', exact: true }).click();
+    await expect.poll(() => page.getByRole('table').first().textContent().catch(() => ''), { timeout: 15_000 }).toContain('pg-flaky');
+
+    // an operator retries the failed step behind the confirmation; the worker runs it again
+    await page.goto(`${api.url}/runs/${flakyRun}`);
+    await page.getByRole('button', { name: 'Retry failed…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Retry failed steps' }).click();
+    await expect.poll(() => node('once').getAttribute('data-state'), { timeout: 15_000 }).toBe('succeeded');
+    const retried = (await api.call('GET', `/api/v1/runs/${flakyRun}`, { role: 'viewer' })).body as { run: { state: string }; attempts: { worker?: string }[] };
+    expect(retried.run.state).toBe('succeeded');
+    // both attempts ran on a fleet worker (the server's own), which names itself on each
+    expect(retried.attempts.map((x) => x.worker)).toEqual([expect.any(String), expect.any(String)]);
+
+    // the batches page: files uploaded, a run started over them and followed to its end
+    await page.getByRole('navigation').getByRole('link', { name: 'Batches', exact: true }).click();
+    await page.setInputFiles('[data-testid=pick-files]', [join(gates, 'b'), join(gates, 'tried')]);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByTestId('staged-files').waitFor();
+    await page.getByTestId('batch-workflow').selectOption('pg-files');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const step = page.locator('[data-testid=batch-step][data-step=take]');
+    await expect.poll(() => step.getByTestId('batch-counts').textContent().catch(() => ''), { timeout: 15_000 }).toMatch(/2 done.*0 failed.*of 2 items/);
+    rmSync(gates, { recursive: true, force: true });
   }, 60_000);
 });
 

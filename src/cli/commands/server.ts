@@ -35,7 +35,9 @@ On PostgreSQL a server is also a fleet worker (one slot per CPU): it claims the 
 of the runs it and others coordinate, beside any baton worker processes.
 Retention: a minute after start and every 10 minutes, finished runs older than 30 days are
 deleted with their steps, attempts, events and logs (a workflow's retention: field sets its
-own ages), in small batches, by one server of those sharing a database at a time.
+own ages), in small batches, by one server of those sharing a database at a time; so are
+staged uploads no run was started over after 7 days, and the files of those that were once
+their runs are deleted (the config's retention: { runs, events, logs, alerts, uploads }).
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
     .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {

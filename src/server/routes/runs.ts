@@ -7,13 +7,14 @@ import { z } from 'zod';
 import { RUN_STATES, isRunDone } from '../../core/index.js';
 import type { RunState, StepRunState } from '../../core/index.js';
 import {
-  cancelStoredRun, holderAlive, newRun, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
+  cancelStoredRun, holderAlive, newRun, pauseRun, progressOf, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
 } from '../../runtime/index.js';
+import type { BatchProgress } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import type { JsonValue } from '../../shared/index.js';
 import { traceIdOf } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
-import type { RunRecord, Trigger } from '../../store/index.js';
+import type { RunRecord, StoredStepRun, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
 import { searchRunLogs } from '../../observe/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
@@ -63,6 +64,29 @@ export async function createRunOf(ctx: ApiContext, name: string, opts: { version
   await ctx.store.createRun(run.record, run.steps, run.events);
   if (run.record.state === 'queued') ctx.onRunQueued(run.record.id);
   return run.record;
+}
+
+/**
+ * Item counts of the run's batch steps that have started, from their stored groups: the
+ * live feed tells them only as each group ends, so a page opened mid-way reads them here.
+ * A definition that cannot be read leaves the counts out rather than failing the read.
+ */
+async function batchProgress(ctx: ApiContext, run: RunRecord, steps: readonly StoredStepRun[]): Promise<Map<string, BatchProgress>> {
+  const out = new Map<string, BatchProgress>();
+  const started = steps.filter((s) => s.state !== 'pending' && s.state !== 'skipped');
+  if (!started.length) return out;
+  let spec: WorkflowSpec;
+  try {
+    spec = (await workflowSpec(ctx, run.workflow, run.version)).spec;
+  } catch {
+    return out;
+  }
+  const batchIds = new Set(spec.steps.filter((s) => s.batch !== undefined).map((s) => s.id));
+  await Promise.all(started.filter((s) => batchIds.has(s.stepId)).map(async (s) => {
+    const groups = await ctx.store.getBatchGroups(run.id, s.stepId);
+    if (groups.length) out.set(s.stepId, progressOf(groups));
+  }));
+  return out;
 }
 
 /** Who asked, for the event log. */
@@ -124,10 +148,15 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     // Fleet mode: a step `running` whose attempt no worker holds says why.
     const waiting = new Map((ctx.fleet && run.state === 'running' ? await ctx.fleet.waitingAttempts([id]) : [])
       .map(({ stepId, reason, detail, missingTags, waitedMs }) => [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
+    const batch = await batchProgress(ctx, run, steps);
     return {
       run: { ...run, ...waited(run) },
       traceId: traceIdOf(run.id),
-      steps: steps.map(({ runId: _r, ...s }) => ({ ...s, ...waited(s), ...(waiting.has(s.stepId) ? { waiting: waiting.get(s.stepId)! } : {}) })),
+      steps: steps.map(({ runId: _r, ...s }) => ({
+        ...s, ...waited(s),
+        ...(waiting.has(s.stepId) ? { waiting: waiting.get(s.stepId)! } : {}),
+        ...(batch.has(s.stepId) ? { batch: batch.get(s.stepId)! } : {}),
+      })),
       attempts,
     };
   });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ErrorSchema, RunSchema, UploadRunBody, UploadSchema } from '../schemas.js';
 import type { IncomingFile } from '../uploads.js';
-import { deleteUpload, readUpload, stageUpload, uploadParam } from '../uploads.js';
+import { deleteUpload, readUpload, recordUploadRun, stageUpload, uploadParam } from '../uploads.js';
 import { createRunOf, workflowSpec } from './runs.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema };
@@ -74,6 +74,8 @@ export function registerUploadRoutes(app: ApiApp, ctx: ApiContext): void {
       ...(b.priority !== undefined ? { priority: b.priority } : {}),
       ...(dueAt !== undefined && dueAt > ctx.clock() ? { dueAt } : {}),
     });
+    // After the run exists: retention keeps an upload while a run it names does.
+    await recordUploadRun(ctx.dataDir, upload.id, run.id);
     return reply.status(201).send({ run, param: name });
   });
 }

@@ -1,7 +1,8 @@
 /**
  * @module web/api/live
- * The live feed wired into the query cache: step transitions patch the run they belong to
- * at once (the DAG recolours without a request), and the resources an event changes are
+ * The live feed wired into the query cache: step transitions and batch group progress
+ * patch the run they belong to at once (the DAG recolours, a batch's counts move, without a
+ * request), and the resources an event changes are
  * refetched, coalesced so a burst of events costs one request per resource. On a fresh
  * connection (not a resumption) everything is refetched once, covering what happened
  * before the stream opened; a resumed stream misses nothing, so nothing else is needed.
@@ -13,7 +14,7 @@ import type { QueryClient, QueryKey } from '@tanstack/react-query';
 import { EventFeed } from './feed.js';
 import type { FeedStatus } from './feed.js';
 import { keys } from './hooks.js';
-import type { FeedEvent, RunDetail, StepRunState } from './types.js';
+import type { FeedEvent, RunDetail, StepRun, StepRunState } from './types.js';
 import { isStepDone } from './types.js';
 
 /** What the page knows of the feed. */
@@ -70,6 +71,14 @@ export function patchRunDetail(detail: RunDetail, events: readonly FeedEvent[]):
       run = { ...run, state: e.to as RunDetail['run']['state'], ...(e.to === 'running' && run.startedAt === undefined ? { startedAt: e.at } : {}), ...(e.to === 'succeeded' || e.to === 'failed' || e.to === 'cancelled' ? { endedAt: e.at } : {}) };
       continue;
     }
+    if (e.type === 'batch' && e.stepId && e.data) {
+      index ??= new Map(steps.map((s, i) => [s.stepId, i]));
+      const i = index.get(e.stepId);
+      if (i === undefined) continue;
+      if (steps === detail.steps) steps = [...steps];
+      steps[i] = { ...steps[i]!, batch: batchCounts(e.data) };
+      continue;
+    }
     if (e.type !== 'step' || !e.stepId || !e.to) continue;
     index ??= new Map(steps.map((s, i) => [s.stepId, i]));
     const i = index.get(e.stepId);
@@ -84,6 +93,13 @@ export function patchRunDetail(detail: RunDetail, events: readonly FeedEvent[]):
     };
   }
   return steps === detail.steps && run === detail.run ? detail : { ...detail, run, steps };
+}
+
+/** A `batch` event's data as the step run's `batch` counts; a missing count reads 0. */
+function batchCounts(data: unknown): NonNullable<StepRun['batch']> {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  const n = (k: string): number => (typeof d[k] === 'number' ? d[k] : 0);
+  return { done: n('done'), failed: n('failed'), invalid: n('invalid'), total: n('total') };
 }
 
 /** Routes a batch of events to the cache. */

@@ -1,8 +1,8 @@
 /**
  * @module web/pages/batches/batch-run
  * A batch run as it goes: for each batch step its items done, failed and invalid of the
- * total (live from the feed's group progress while it runs; from the step's output or
- * failure once it ends), the failed items with their error (a validation failure names
+ * total (while it runs, the stored groups' counts the run's read gives, patched by the
+ * feed's group progress as each group ends; from the step's output or failure once it ends), the failed items with their error (a validation failure names
  * the broken file) and the consolidated result saved as a JSON file.
  */
 import type { ReactNode } from 'react';
@@ -14,8 +14,6 @@ import { batchSteps } from '../../lib/definition.js';
 import { Time } from '../../lib/time.js';
 import { download } from '../../lib/download.js';
 import { itemText, readCounts, stepFailures } from './batch-result.js';
-import { useBatchProgress } from './hooks.js';
-import type { BatchProgress } from './hooks.js';
 
 /** The run started over an upload (or opened with `?run=`), watched live. */
 export function BatchRun({ runId }: { runId: string }): ReactNode {
@@ -28,7 +26,6 @@ export function BatchRun({ runId }: { runId: string }): ReactNode {
 function BatchRunView({ detail }: { detail: RunDetail }): ReactNode {
   const { run, steps } = detail;
   const version = useWorkflowVersion(run.workflow, run.version);
-  const progress = useBatchProgress(run.id);
   const ids = new Set(batchSteps(version.data?.definition).map((s) => s.id));
   const batch = steps.filter((s) => ids.has(s.stepId));
   return (
@@ -44,12 +41,13 @@ function BatchRunView({ detail }: { detail: RunDetail }): ReactNode {
       {run.reason && <p className="muted">{run.reason}</p>}
       <ErrorNote error={version.error} />
       {version.data && !batch.length && <p className="muted">This run has no batch step.</p>}
-      {batch.map((s) => <BatchStep key={s.stepId} runId={run.id} step={s} live={progress.get(s.stepId)} />)}
+      {batch.map((s) => <BatchStep key={s.stepId} runId={run.id} step={s} />)}
     </section>
   );
 }
 
-function BatchStep({ runId, step, live }: { runId: string; step: StepRun; live: BatchProgress | undefined }): ReactNode {
+function BatchStep({ runId, step }: { runId: string; step: StepRun }): ReactNode {
+  const live = step.batch;
   const counts = readCounts(step.output) ?? readCounts(step.error?.details);
   const failures = stepFailures(step);
   const invalid = step.error?.type === 'batch-invalid';

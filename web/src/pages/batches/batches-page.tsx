@@ -3,7 +3,7 @@
  * Batches from files: drop a folder (or pick files or a folder), watch it upload, see the
  * staged files with their problems, start a run of a workflow with a batch step over them
  * (now, at a time, with a priority), then watch its items and save its result. Operators
- * upload and start; a viewer sees the page read-only. The run being watched is in the URL
+ * upload, start and remove a staged upload; a viewer sees the page read-only. The run being watched is in the URL
  * (`?run=`), so it can be linked. Loaded on demand.
  */
 import { useRef, useState } from 'react';
@@ -12,10 +12,11 @@ import { useSearchParams } from 'react-router';
 import { ApiError } from '../../api/client.js';
 import { useSession } from '../../api/session.js';
 import { roleAllows } from '../../api/types.js';
-import { ErrorNote } from '../../components/common.js';
+import { ConfirmDialog, ErrorNote } from '../../components/common.js';
 import { formatBytes } from '../../lib/time.js';
 import { BatchRun } from './batch-run.js';
 import type { Upload } from './hooks.js';
+import { useDeleteUpload } from './hooks.js';
 import { StartForm } from './start-form.js';
 import { droppedFiles, pickedFiles, sendUpload } from './upload.js';
 import type { PickedFile, UploadProgress } from './upload.js';
@@ -28,6 +29,7 @@ export default function BatchesPage(): ReactNode {
   const [sp, setSp] = useSearchParams();
   const runId = sp.get('run') ?? undefined;
   const [upload, setUpload] = useState<Upload>();
+  const [removed, setRemoved] = useState<string>();
   const watch = (id: string): void => {
     const next = new URLSearchParams(sp);
     next.set('run', id);
@@ -39,8 +41,9 @@ export default function BatchesPage(): ReactNode {
       <p className="muted">A folder of files processed in groups by a workflow with a batch step: each file is validated first, then processed, and the results consolidated.</p>
       {!can && <p className="note" data-testid="read-only">You are signed in as a viewer: uploading files and starting runs needs the operator role.</p>}
       <div className="grid batches">
-        {can && <UploadPanel onUploaded={setUpload} />}
-        {can && upload && <StagedFiles upload={upload} />}
+        {can && <UploadPanel onUploaded={(u) => { setUpload(u); setRemoved(undefined); }} />}
+        {can && upload && <StagedFiles upload={upload} onRemoved={() => { setRemoved(upload.id); setUpload(undefined); }} />}
+        {can && removed && <p className="muted" role="status" data-testid="upload-removed">Upload <span className="mono">{removed}</span> and its files were removed from the server.</p>}
         {can && upload && <StartForm upload={upload} onStarted={watch} />}
         {runId ? <BatchRun runId={runId} /> : !can && <p className="muted">Open a batch run with its link (<span className="mono">/batches?run=ID</span>) to follow its items.</p>}
       </div>
@@ -146,12 +149,18 @@ function UploadError({ error }: { error: unknown }): ReactNode {
   return <p className="error" role="alert"><strong>{what}:</strong> {(error as ApiError).message}. Nothing was staged.</p>;
 }
 
-/** The files the server staged, with their sizes and problems. */
-function StagedFiles({ upload }: { upload: Upload }): ReactNode {
+/** The files the server staged, with their sizes and problems, and their removal (operators only: the page shows this panel to them alone). */
+function StagedFiles({ upload, onRemoved }: { upload: Upload; onRemoved: () => void }): ReactNode {
   const problems = upload.files.filter((f) => f.problem).length;
+  const remove = useDeleteUpload();
+  const [asking, setAsking] = useState(false);
   return (
     <section className="panel" aria-labelledby="staged-h">
-      <h2 id="staged-h">2. Staged</h2>
+      <div className="row">
+        <h2 id="staged-h">2. Staged</h2>
+        <span className="spacer" />
+        <button type="button" onClick={() => setAsking(true)}>Remove upload…</button>
+      </div>
       <p role="status">
         {upload.files.length} file{upload.files.length === 1 ? '' : 's'}, {formatBytes(upload.bytes)} in upload <span className="mono">{upload.id}</span>
         {problems > 0 && <>, <span className="error">{problems} with a problem</span></>}
@@ -170,6 +179,18 @@ function StagedFiles({ upload }: { upload: Upload }): ReactNode {
           </tbody>
         </table>
       </div>
+      {asking && (
+        <ConfirmDialog
+          title={`Remove upload ${upload.id} and its ${upload.files.length} file${upload.files.length === 1 ? '' : 's'} from the server? A run started over it can no longer read them.`}
+          confirm="Remove upload"
+          danger
+          onClose={() => setAsking(false)}
+          onConfirm={async () => {
+            await remove.mutateAsync(upload.id);
+            onRemoved();
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -2,15 +2,13 @@
  * @module web/pages/batches/hooks
  * The batches page's server state: the workflows that have a batch step (from their newest
  * definitions, read once: versions are immutable), starting a run over an upload, and
- * each batch step's group progress, which the live feed carries as `batch` events
- * (`{done, failed, invalid, total}` items) as each group ends.
+ * removing a staged upload. A batch step's group progress is its step run's `batch`, in the
+ * run's cached detail (web/api/live.tsx patches it from the feed's `batch` events).
  */
-import { useEffect, useState } from 'react';
 import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
 import type { UseMutationResult } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.js';
 import { keys, useWorkflows } from '../../api/hooks.js';
-import { subscribeEvents } from '../../api/live.js';
 import type { Run } from '../../api/types.js';
 import type { components } from '../../../../test/generated/api.js';
 import { batchSteps, declaredParams } from '../../lib/definition.js';
@@ -81,33 +79,11 @@ export function useStartBatch(): UseMutationResult<{ run: Run; param: string }, 
   });
 }
 
-/** Items of a batch step as its groups end. */
-export interface BatchProgress {
-  done: number;
-  failed: number;
-  invalid: number;
-  total: number;
-}
-
-/** The latest group progress of each batch step of `runId`, from the live feed (empty until a group ends). */
-export function useBatchProgress(runId: string | undefined): ReadonlyMap<string, BatchProgress> {
-  const [progress, setProgress] = useState<ReadonlyMap<string, BatchProgress>>(new Map());
-  useEffect(() => {
-    setProgress(new Map());
-    if (!runId) return undefined;
-    return subscribeEvents((events) => {
-      const mine = events.filter((e) => e.runId === runId && e.type === 'batch' && e.stepId && e.data);
-      if (!mine.length) return;
-      setProgress((old) => {
-        const next = new Map(old);
-        for (const e of mine) {
-          const d = e.data as Record<string, unknown>;
-          const n = (k: string): number => (typeof d[k] === 'number' ? d[k] : 0);
-          next.set(e.stepId!, { done: n('done'), failed: n('failed'), invalid: n('invalid'), total: n('total') });
-        }
-        return next;
-      });
-    });
-  }, [runId]);
-  return progress;
+/** Removes a staged upload and its files (`DELETE /api/v1/uploads/{id}`). */
+export function useDeleteUpload(): UseMutationResult<void, Error, string> {
+  return useMutation({
+    mutationFn: async (id: string) => {
+      await unwrap(api.DELETE('/api/v1/uploads/{id}', { params: { path: { id } } }));
+    },
+  });
 }
