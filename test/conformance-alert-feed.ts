@@ -24,7 +24,7 @@ async function feed(store: Store, n: number, filter: FeedFilter = {}): Promise<F
   return store.api.eventsAfter(undefined, filter, 1000);
 }
 
-const brief = (e: FeedEvent): string => `${e.type}:${e.runId}:${e.from ?? ''}>${e.to ?? ''}${e.type === 'alert' ? `:${String(e.data?.change)}` : ''}`;
+const brief = (e: FeedEvent): string => `${e.type}:${e.runId}:${e.from ?? ''}>${e.to ?? ''}${e.type === 'alert' ? `:${e.data?.change as string}` : ''}`;
 
 /** Registers the cases on the suite's `test`; `store()` is the store of the running case, with workflow `wf` (version v1) saved. */
 export function alertFeedConformance(test: Test, store: () => Store): void {

@@ -85,12 +85,15 @@ export interface FeedEvent extends EventRecord {
  * `to` of the event are its states before and after (equal for `seen-again` and `escalated`).
  */
 export interface AlertFeedData {
+  /** The alert (`AlertRecord.id`), as the event's `alertId`. */
   alertId: string;
   /** The rule's name. */
   rule: string;
   /** The rule's kind (`run-failed`, `step-failed`, …). */
   kind: string;
+  /** `info`, `warning` or `critical`. */
   severity: string;
+  /** Its summary as it was then (the newest occurrence's). */
   summary: string;
   /** The alert event type: `fired`, `seen-again`, `acknowledged`, `resolved`, `silenced`, `unsilenced`, `refired` or `escalated`. */
   change: string;
