@@ -115,4 +115,24 @@ export function alertFeedConformance(test: Test, store: () => Store): void {
     expect((await s.api.eventsAfter(undefined, {}, 100)).map((e) => e.alertId ?? e.type)).toEqual(['run', 'al3']);
     expect((await s.getEvents('r1')).map((e) => e.type)).toEqual(['run']);
   });
+
+  test("retention takes the alert events of a run with the run's other events: pruning its events, deleting the run", async () => {
+    const s = store();
+    for (const id of ['old', 'older']) {
+      await run(s, id);
+      await s.commit({ attemptsStarted: [], attemptsEnded: [], stepRuns: [], events: [], runs: [{ id, state: 'succeeded', endedAt: T0 + 1 }] });
+    }
+    await s.alerts.open(alert('al1', { workflow: 'wf', runId: 'old' }), { alertId: 'al1', at: T0, type: 'fired', actor: 'system' });
+    await s.alerts.open(alert('al2', { workflow: 'wf', runId: 'older' }, { key: 'k2' }), { alertId: 'al2', at: T0, type: 'fired', actor: 'system' });
+    await s.alerts.open(alert('al3', { worker: 'w-1' }, { key: 'k3' }), { alertId: 'al3', at: T0, type: 'fired', actor: 'system' });
+    expect(await feed(s, 5)).toHaveLength(5);
+    expect((await s.retention.pruneEvents({ before: T0 + 2, exceptWorkflows: [] }, undefined, 100)).deleted).toBe(4);
+    expect((await s.api.eventsAfter(undefined, {}, 100)).map((e) => e.alertId ?? e.type)).toEqual(['al3']);
+    await run(s, 'gone');
+    await s.commit({ attemptsStarted: [], attemptsEnded: [], stepRuns: [], events: [], runs: [{ id: 'gone', state: 'failed', endedAt: T0 + 1 }] });
+    await s.alerts.open(alert('al4', { workflow: 'wf', runId: 'gone' }, { key: 'k4' }), { alertId: 'al4', at: T0, type: 'fired', actor: 'system' });
+    expect(await s.retention.retireRuns({ before: T0 + 2, exceptWorkflows: [] }, 10)).toContain('gone');
+    for (let i = 0; i < 5 && (await s.retention.retiredRuns(10)).length; i++) await s.retention.dropRetired(await s.retention.retiredRuns(10), 100);
+    expect((await s.api.eventsAfter(undefined, {}, 100)).map((e) => e.alertId ?? e.type)).toEqual(['al3']);
+  });
 }
