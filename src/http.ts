@@ -60,7 +60,7 @@ export type {
   HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,
   ExportQuery, ExportPage, RunExport, StepExport,
   Batch, NewEvent, NewRunRows, RunUpdate, AttemptEnd, RunOwner, RenewResult, RunReopen, TickFire, TickOutcome,
-  ApiStore, RunQuery, QuietEnds, RunPage, StateCounts, WorkflowSummary, Role, TokenRecord, SessionRecord, WebhookDelivery, FeedEvent, FeedFilter, WaitingStepGroup,
+  ApiStore, RunQuery, QuietEnds, RunPage, StateCounts, WorkflowSummary, Role, TokenRecord, SessionRecord, WebhookDelivery, FeedEvent, FeedFilter, AlertFeedData, WaitingStepGroup,
   RetentionStore, PruneScope, RetiredRowCounts, RunCursor, AttemptLog,
   FleetStore, FleetAttemptInput, FleetChannel, FleetListener, ListenOptions, ClaimRequest, ClaimedAttempt, CompleteAndClaimResult, CompletedAttempt,
   CompletionItem, AttemptOutcome, HeartbeatResult, CancelRequestResult, ExpiredAttempt, ReapedAttempt, WaitingAttempt,

@@ -17,6 +17,7 @@ import { createTestDatabase, sql } from './pg-helpers.js';
 import type { FleetAttemptInput } from '../src/store/index.js';
 import { historyConformance } from './conformance-history.js';
 import { retentionConformance } from './conformance-retention.js';
+import { alertFeedConformance } from './conformance-alert-feed.js';
 
 /** A holder is alive while its lease lasts (the runtime's holderAlive also asks whether its pid lives). */
 const byLease = (r: RunRecord, now: number): boolean => r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now;
@@ -538,6 +539,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
 
     historyConformance(test, () => store);
     retentionConformance(test, () => store);
+    alertFeedConformance(test, () => store);
 
     it('commits 5,000 step runs, attempts and events in one call each', async () => {
       const n = 5000;

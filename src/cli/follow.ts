@@ -96,6 +96,9 @@ export async function followRemoteRun(api: ApiClient, sub: Subscription, runId: 
     // Events drive the view; a slow poll of the run is the backstop should the stream stall.
     const fed = (async () => {
       for await (const { event } of sub.events) {
+        // The stream of a run carries changes of alerts about it too; a run followed here
+        // prints what one followed in this process prints, its own events only.
+        if (event.type === 'alert') continue;
         view.onEvent(event);
         if (event.runId === runId && event.type === 'run' && event.to !== undefined && isRunDone(event.to as RunRecord['state'])) return;
       }

@@ -145,6 +145,8 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
   // Built first, so options that cannot work are refused before anything runs.
   const retention = retentionLoop(proc, o);
   const alertSeries = alertMetrics(proc.store);
+  // Followers of the event table read at once on this, instead of at their next poll.
+  const feedSignal = new EventEmitter();
   const alerts = new AlertService({
     store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(), onDelivery: alertSeries.onDelivery,
     ...(o.config?.alerts ? { rules: o.config.alerts } : {}),
@@ -153,7 +155,11 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
     ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
     report: (message) => o.report({ kind: 'error', message }),
-    onAlert: (alert, what) => o.report({ kind: 'alert', what, alert }),
+    onAlert: (alert, what) => {
+      // The change's feed row committed with it: live followers read it now.
+      feedSignal.emit('events');
+      o.report({ kind: 'alert', what, alert });
+    },
   });
   const report = (r: ServerReport): void => {
     if (r.kind === 'tick') void alerts.tick(r.tick).catch(() => undefined);
@@ -172,7 +178,6 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     throw e;
   }
   alerts.start();
-  const feedSignal = new EventEmitter();
   let signalled = false;
   // One wake-up per event-loop turn, however many events the engine committed in it.
   engine.onEvent(() => {

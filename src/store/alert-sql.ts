@@ -101,6 +101,55 @@ function eventStatement(e: NewAlertEvent): SqlStatement {
   };
 }
 
+/**
+ * Alert event types that are changes the live feed carries (`events` rows of type `alert`).
+ * `notified` is left out: it is delivery progress, written on every send, and the page of
+ * an alert reads its deliveries from their own rows.
+ */
+export const FEED_ALERT_CHANGES: ReadonlySet<string> = new Set(['fired', 'seen-again', 'acknowledged', 'resolved', 'silenced', 'unsilenced', 'refired', 'escalated']);
+
+/**
+ * Where the feed's alert rows are written differently by dialect (the rest of the alert SQL
+ * is the same text): reading a field of a JSON text column, building a JSON object, and
+ * PostgreSQL's need for typed parameters where a function or a SELECT list gives no type.
+ */
+const FEED_DIALECT = {
+  sqlite: { field: (col: string, f: string) => `json_extract(${col}, '$.${f}')`, object: 'json_object', json: (col: string) => `json(${col})`, param: (_t: string) => '?' },
+  postgres: { field: (col: string, f: string) => `(${col}::json->>'${f}')`, object: 'json_build_object', json: (col: string) => `${col}::json`, param: (t: string) => `?::${t}` },
+} as const;
+
+/**
+ * The `events` row of an alert change, read from the alert's own row in the same
+ * transaction: placed before the alert's update, `from_state` is the state it leaves;
+ * after an insert (`opened`), there is none. The run is the subject's, else the one the
+ * details name (a step rule's latest failed run); '' when there is none.
+ */
+function feedStatement(dialect: SqlExecutor['dialect'], e: NewAlertEvent, to: AlertState | undefined, opened: boolean): SqlStatement {
+  const d = FEED_DIALECT[dialect];
+  const p = d.param;
+  const run = `COALESCE(${d.field('subject', 'runId')}, ${d.field('details', 'runId')}, '')`;
+  const step = `COALESCE(${d.field('subject', 'stepId')}, ${d.field('details', 'stepId')})`;
+  const data = `${d.object}('alertId', id, 'rule', rule, 'kind', kind, 'severity', severity, 'summary', summary, 'change', ${p('text')}, 'actor', ${p('text')}, 'subject', ${d.json('subject')})`;
+  return {
+    sql: `INSERT INTO events (run_id, step_id, alert_id, type, from_state, to_state, at, data)
+          SELECT ${run}, ${step}, id, 'alert', ${opened ? 'NULL' : 'state'}, COALESCE(${p('text')}, state), ${p('bigint')}, ${data} FROM alerts WHERE id = ?`,
+    params: [to ?? null, e.at, e.type, e.actor, e.alertId],
+  };
+}
+
+/**
+ * On PostgreSQL, locks the row of the run an alert is about before its feed row is numbered,
+ * as the engine's commit does (store/postgres/dialect.ts, 4): a run's events then commit in
+ * sequence order for a reader of `getEvents(run, afterSeq)`. SQLite has one writer.
+ */
+function lockRunStatement(alertId: string): SqlStatement {
+  const d = FEED_DIALECT.postgres;
+  return {
+    sql: `SELECT 1 FROM runs r JOIN alerts a ON r.id = COALESCE(${d.field('a.subject', 'runId')}, ${d.field('a.details', 'runId')}) WHERE a.id = ? FOR UPDATE OF r`,
+    params: [alertId],
+  };
+}
+
 function deliveryStatement(d: DeliveryRecord): SqlStatement {
   return {
     // A delivery id derived from its cause (a run report's run) is written once, whoever writes it first.
@@ -123,6 +172,8 @@ export class SqlAlertStore implements AlertStore {
         guard: true,
       },
       eventStatement(event),
+      ...(this.x.dialect === 'postgres' ? [lockRunStatement(a.id)] : []),
+      feedStatement(this.x.dialect, event, undefined, true),
     ]);
     if (created) return { created, alert: { ...a, version: 0 } };
     const open = await this.openByKey(a.key);
@@ -134,6 +185,10 @@ export class SqlAlertStore implements AlertStore {
   async apply(c: AlertChange): Promise<boolean> {
     const statements: SqlStatement[] = [];
     for (const u of c.updates ?? []) {
+      if (u.event && FEED_ALERT_CHANGES.has(u.event.type)) {
+        if (this.x.dialect === 'postgres') statements.push(lockRunStatement(u.id));
+        statements.push(feedStatement(this.x.dialect, u.event, u.patch.state, false));
+      }
       const sets: string[] = ['version = version + 1'];
       const params: unknown[] = [];
       for (const [field, value] of Object.entries(u.patch)) {
@@ -330,6 +385,8 @@ export class SqlAlertStore implements AlertStore {
     const list = ids.map(() => '?').join(', ');
     await this.x.transaction([
       { sql: `DELETE FROM alert_events WHERE alert_id IN (${list})`, params: ids },
+      // Its rows in the feed; those of a run that retention deleted first are gone already.
+      { sql: `DELETE FROM events WHERE alert_id IN (${list})`, params: ids },
       ...ids.map((id) => ({ sql: "DELETE FROM alert_deliveries WHERE alert_ids LIKE ? AND state <> 'pending'", params: [`%${JSON.stringify(id)}%`] })),
       { sql: `DELETE FROM alerts WHERE id IN (${list})`, params: ids },
     ]);

@@ -76,15 +76,41 @@ export interface RunPage {
 export interface FeedEvent extends EventRecord {
   /** Opaque; hand it back as `after` (HTTP: the SSE event id, `Last-Event-ID`). */
   cursor: string;
+  /** The run's workflow; for an `alert` event, the alert subject's workflow, `''` when it names none. */
   workflow: string;
+}
+
+/**
+ * The `data` of an `alert` event of the feed: the alert as it was at the change. `from` and
+ * `to` of the event are its states before and after (equal for `seen-again` and `escalated`).
+ */
+export interface AlertFeedData {
+  /** The alert (`AlertRecord.id`), as the event's `alertId`. */
+  alertId: string;
+  /** The rule's name. */
+  rule: string;
+  /** The rule's kind (`run-failed`, `step-failed`, …). */
+  kind: string;
+  /** `info`, `warning` or `critical`. */
+  severity: string;
+  /** Its summary as it was then (the newest occurrence's). */
+  summary: string;
+  /** The alert event type: `fired`, `seen-again`, `acknowledged`, `resolved`, `silenced`, `unsilenced`, `refired` or `escalated`. */
+  change: string;
+  /** Who made it: `system`, `token:<name>`, `cli:<user>`. */
+  actor: string;
+  /** What the alert is about (workflow, runId, stepId, worker, schedule, pool, channel). */
+  subject: Record<string, string>;
 }
 
 /** Which events the feed returns. */
 export interface FeedFilter {
+  /** Events of this run, alert changes about it included. */
   runId?: string;
+  /** Events of runs of this workflow, and changes of alerts whose subject names it. */
   workflow?: string;
-  /** Only run transitions or only step transitions (a metrics reader needs the latter only). */
-  type?: 'run' | 'step';
+  /** Only run transitions, only step transitions (a metrics reader needs the latter only) or only alert changes. */
+  type?: 'run' | 'step' | 'alert';
   /** Only ends: runs reaching a final state, step runs leaving `running` (an attempt ended) or failing (also without an attempt: unclaimed, a missing secret). What alerting reads. */
   ends?: boolean;
   /**

@@ -132,7 +132,7 @@ export function toEvent(r: Row): EventRecord {
   const e = optional<EventRecord>(
     { seq: r.seq as number, runId: r.run_id as string, type: r.type as string, at: r.at as number },
     r,
-    { step_id: 'stepId', attempt_id: 'attemptId', from_state: 'from', to_state: 'to' },
+    { step_id: 'stepId', attempt_id: 'attemptId', alert_id: 'alertId', from_state: 'from', to_state: 'to' },
   );
   const data = parseJson<JsonObject>(r.data);
   if (data !== undefined) e.data = data;

@@ -139,15 +139,19 @@ export interface AttemptRecord {
 export interface EventRecord {
   /** Position among all events of the store, increasing. */
   seq: number;
-  /** The run it belongs to. */
+  /** The run it belongs to; for an `alert` event, the run the alert is about, or `''` for none (a worker, a schedule). */
   runId: string;
   /** The step run it concerns, if any. */
   stepId?: string;
   /** The attempt it concerns, if any (`AttemptRecord.id`). */
   attemptId?: string;
+  /** The alert it concerns (`alert` events only; `AlertRecord.id`). */
+  alertId?: string;
   /**
    * `run` | `step` | `attempt` | `cancel-requested` | ...; an operator's requests are
    * `run-paused`, `run-resumed`, `rerun`, `priority` and `retried` (data says who asked, `by`).
+   * `alert` is a change of an alert, written by the alert store with the change (`from`/`to`
+   * are alert states, `from` absent when it opened; data: `AlertFeedData`).
    */
   type: string;
   /** The state before the change, for state changes. */

@@ -375,6 +375,8 @@ export interface paths {
         /**
          * Every state change, live, as Server-Sent Events
          * @description Each message: `id` = a cursor, `data` = the event as JSON (`type`, `runId`, `stepId`, `from`, `to`, `at`, `workflow`, ...). Reconnect with the `Last-Event-ID` header (EventSource does this by itself) or `?after=` to resume exactly after the last event received; without either the stream starts at the present.
+         *
+         *     Alert changes are events too, in commit order with the rest: `type` `alert`, `alertId`, `from` and `to` the alert states before and after (`from` absent when it fired; equal when it was seen again or escalated), `runId` the run it is about (`''` for none: a worker, a schedule), `stepId` its step if any, `workflow` its subject's (`''` for none), and `data` `{ alertId, rule, kind, severity, summary, change, actor, subject }`, `change` being `fired`, `seen-again`, `acknowledged`, `resolved`, `silenced`, `unsilenced`, `refired` or `escalated`.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -2712,12 +2714,12 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: {
-                /** @description only this run (id or unique prefix) */
+                /** @description only this run (id or unique prefix), with the changes of alerts about it */
                 run?: string;
-                /** @description only runs of this workflow */
+                /** @description only runs of this workflow, with the changes of alerts whose subject names it */
                 workflow?: string;
-                /** @description only run transitions or only step transitions */
-                type?: "run" | "step";
+                /** @description only run transitions, only step transitions or only alert changes */
+                type?: "run" | "step" | "alert";
                 /** @description resume after this event id (as Last-Event-ID); '0' or empty: from the first event kept, on SQLite and PostgreSQL alike */
                 after?: string;
             };

@@ -33,6 +33,7 @@ const WORKFLOWS = {
   ].join('\n'),
   'boom.mjs': `export function boom() { throw new Error(${JSON.stringify(XSS.join(' '))}); }\n`,
   'wide.yaml': wideWorkflow(5_000),
+  'breaks.yaml': `name: breaks\nsteps:\n  - id: boom\n    run: "${wait('boom')}; exit 4"\n`,
 };
 
 /** A workflow of `n` steps: a gated root, then ranks of 100 steps each needing two of the rank above. */
@@ -296,6 +297,33 @@ describe('the dashboard', () => {
     const after = (await server.call('GET', `/api/v1/alerts/${firing.id}`)).body as { alert: { state: string; acknowledgedBy?: string } };
     expect(after.alert.state).toBe('acknowledged');
     expect(after.alert.acknowledgedBy).toBe('token:web-operator');
+  });
+
+  it('shows an alert on the Alerts page and the Overview as it fires, and its acknowledgement through the API, without a reload', async () => {
+    const id = await server.startRun('breaks');
+    const w = await open();
+    await login(w, server.url, server.tokens.viewer);
+    await w.page.goto(`${server.url}/alerts`);
+    await w.page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    const overview = await open();
+    await login(overview, server.url, server.tokens.viewer);
+    await overview.page.getByRole('heading', { name: /Open alerts/ }).waitFor();
+    // A mark a reload would wipe out.
+    for (const p of [w.page, overview.page]) await p.evaluate(() => ((globalThis as unknown as { __kept?: number }).__kept = 1));
+    const table = w.page.getByRole('region', { name: 'Alerts' });
+    expect(await table.getByText(id).count()).toBe(0);
+    release(id, 'boom');
+    // The step's failure fires step-failed and the run's end run-failed, both naming the run.
+    const row = table.getByRole('row').filter({ hasText: `step boom of breaks/${id} failed` });
+    await row.waitFor({ timeout: 15_000 });
+    await table.getByRole('row').filter({ hasText: `run breaks/${id} failed` }).waitFor({ timeout: 15_000 });
+    await overview.page.getByRole('link', { name: new RegExp(`step boom of breaks/${id} failed`) }).waitFor({ timeout: 15_000 });
+    expect(await row.locator('.state.s-firing').count()).toBe(1);
+    const alerts = (await server.call('GET', '/api/v1/alerts?state=firing')).body as { alerts: { id: string; summary: string }[] };
+    const fired = alerts.alerts.find((a) => a.summary.startsWith(`step boom of breaks/${id} failed`))!;
+    expect((await server.call('POST', `/api/v1/alerts/${fired.id}/ack`, { note: 'seen' }, 'operator')).status).toBe(200);
+    await row.locator('.state.s-acknowledged').waitFor({ timeout: 10_000 });
+    for (const p of [w.page, overview.page]) expect(await p.evaluate(() => (globalThis as unknown as { __kept?: number }).__kept)).toBe(1);
   });
 
   it('has no serious accessibility problem on any page, at 1280 px and at 390 px', async () => {

@@ -44,11 +44,12 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
       tags: ['events'],
       operationId: 'streamEvents',
       summary: 'Every state change, live, as Server-Sent Events',
-      description: 'Each message: `id` = a cursor, `data` = the event as JSON (`type`, `runId`, `stepId`, `from`, `to`, `at`, `workflow`, ...). Reconnect with the `Last-Event-ID` header (EventSource does this by itself) or `?after=` to resume exactly after the last event received; without either the stream starts at the present.',
+      description: 'Each message: `id` = a cursor, `data` = the event as JSON (`type`, `runId`, `stepId`, `from`, `to`, `at`, `workflow`, ...). Reconnect with the `Last-Event-ID` header (EventSource does this by itself) or `?after=` to resume exactly after the last event received; without either the stream starts at the present.\n\n' +
+        'Alert changes are events too, in commit order with the rest: `type` `alert`, `alertId`, `from` and `to` the alert states before and after (`from` absent when it fired; equal when it was seen again or escalated), `runId` the run it is about (`\'\'` for none: a worker, a schedule), `stepId` its step if any, `workflow` its subject\'s (`\'\'` for none), and `data` `{ alertId, rule, kind, severity, summary, change, actor, subject }`, `change` being `fired`, `seen-again`, `acknowledged`, `resolved`, `silenced`, `unsilenced`, `refired` or `escalated`.',
       querystring: z.object({
-        run: z.string().optional().describe('only this run (id or unique prefix)'),
-        workflow: z.string().optional().describe('only runs of this workflow'),
-        type: z.enum(['run', 'step']).optional().describe('only run transitions or only step transitions'),
+        run: z.string().optional().describe('only this run (id or unique prefix), with the changes of alerts about it'),
+        workflow: z.string().optional().describe('only runs of this workflow, with the changes of alerts whose subject names it'),
+        type: z.enum(['run', 'step', 'alert']).optional().describe('only run transitions, only step transitions or only alert changes'),
         after: z.string().optional().describe("resume after this event id (as Last-Event-ID); '0' or empty: from the first event kept, on SQLite and PostgreSQL alike"),
       }),
       response: { 200: { description: 'Server-Sent Events: `id: <cursor>` and `data: <event as JSON>` per message', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },

@@ -105,14 +105,16 @@ export class PgApiStore implements ApiStore {
   async eventsAfter(cursor: string | undefined, filter: FeedFilter, limit: number): Promise<FeedEvent[]> {
     const { tx, seq } = cursor === undefined ? { tx: '0', seq: 0 } : parseCursor(cursor);
     const vals: unknown[] = [tx, seq];
-    const where = ['(e.tx, e.seq) > ($1::xid8, $2::bigint)', 'e.tx < pg_snapshot_xmin(pg_current_snapshot())'];
+    // An alert event may be about no run (or one retention deleted): its workflow is its subject's.
+    const workflow = "COALESCE(r.workflow, e.data->'subject'->>'workflow', '')";
+    const where = ['(e.tx, e.seq) > ($1::xid8, $2::bigint)', 'e.tx < pg_snapshot_xmin(pg_current_snapshot())', "(r.id IS NOT NULL OR e.type = 'alert')"];
     if (filter.runId !== undefined) {
       vals.push(filter.runId);
       where.push(`e.run_id = $${vals.length}`);
     }
     if (filter.workflow !== undefined) {
       vals.push(filter.workflow);
-      where.push(`r.workflow = $${vals.length}`);
+      where.push(`${workflow} = $${vals.length}`);
     }
     if (filter.type !== undefined) {
       vals.push(filter.type);
@@ -126,8 +128,8 @@ export class PgApiStore implements ApiStore {
     } else if (filter.ends) where.push(FEED_ENDS);
     vals.push(limit);
     const rows = await this.rows(
-      `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, r.workflow
-         FROM events e JOIN runs r ON r.id = e.run_id
+      `SELECT e.seq, e.run_id, e.step_id, e.attempt_id, e.alert_id, e.type, e.from_state, e.to_state, e.at, e.data, e.tx::text AS tx, ${workflow} AS workflow
+         FROM events e LEFT JOIN runs r ON r.id = e.run_id
         WHERE ${where.join(' AND ')} ORDER BY e.tx, e.seq LIMIT $${vals.length}`,
       vals,
     );

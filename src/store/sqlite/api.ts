@@ -104,14 +104,16 @@ export class SqliteApiStore implements ApiStore {
 
   async eventsAfter(cursor: string | undefined, filter: FeedFilter, limit: number): Promise<FeedEvent[]> {
     const after = cursor === undefined ? 0 : seqOf(cursor);
-    const where = ['e.seq > ?'];
+    // An alert event may be about no run (or one retention deleted): its workflow is its subject's.
+    const workflow = "COALESCE(r.workflow, json_extract(e.data, '$.subject.workflow'), '')";
+    const where = ['e.seq > ?', "(r.id IS NOT NULL OR e.type = 'alert')"];
     const vals: unknown[] = [after];
     if (filter.runId !== undefined) {
       where.push('e.run_id = ?');
       vals.push(filter.runId);
     }
     if (filter.workflow !== undefined) {
-      where.push('r.workflow = ?');
+      where.push(`${workflow} = ?`);
       vals.push(filter.workflow);
     }
     if (filter.type !== undefined) {
@@ -124,7 +126,7 @@ export class SqliteApiStore implements ApiStore {
         return '?';
       }));
     } else if (filter.ends) where.push(FEED_ENDS);
-    const rows = this.stmt(`SELECT e.*, r.workflow FROM events e JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
+    const rows = this.stmt(`SELECT e.*, ${workflow} AS workflow FROM events e LEFT JOIN runs r ON r.id = e.run_id WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
       .all(...vals, limit) as Row[];
     return rows.map((r) => ({ ...toEvent(r), cursor: String(r.seq as number), workflow: r.workflow as string }));
   }

@@ -2,10 +2,11 @@
  * @module web/api/live
  * The live feed wired into the query cache: step transitions and batch group progress
  * patch the run they belong to at once (the DAG recolours, a batch's counts move, without a
- * request), and the resources an event changes are
- * refetched, coalesced so a burst of events costs one request per resource. On a fresh
- * connection (not a resumption) everything is refetched once, covering what happened
- * before the stream opened; a resumed stream misses nothing, so nothing else is needed.
+ * request), and the resources an event changes are refetched (for an `alert` event, the
+ * alert lists and that alert), coalesced so a burst of events costs one request per
+ * resource. On a fresh connection (not a resumption) everything is refetched once, covering
+ * what happened before the stream opened; a resumed stream misses nothing, so nothing else
+ * is needed.
  */
 import { createContext, useContext, useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
@@ -28,6 +29,8 @@ export interface LiveState {
 
 /** Longest delay before received events reach the cache, ms. */
 const FLUSH_MS = 150;
+/** Delay before alert lists are read again after an alert change (trailing: a burst of changes, one read), ms. */
+const ALERT_REFRESH_MS = 250;
 
 const LiveContext = createContext<LiveState>({ status: 'stopped', received: 0, lastEventId: undefined });
 /** Listeners of raw events (the run page's log tail reacts to attempt ends). */
@@ -105,10 +108,16 @@ function batchCounts(data: unknown): NonNullable<StepRun['batch']> {
 /** Routes a batch of events to the cache. */
 function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEvent[]): void {
   const byRun = new Map<string, FeedEvent[]>();
+  const alerts = new Set<string>();
   let runsChanged = false;
   let ended = false;
   let steps = false;
   for (const e of events) {
+    if (e.type === 'alert') {
+      // Not a change of its run: the alert lists and that alert's page are what it changes.
+      if (e.alertId) alerts.add(e.alertId);
+      continue;
+    }
     const list = byRun.get(e.runId) ?? [];
     list.push(e);
     byRun.set(e.runId, list);
@@ -129,10 +138,12 @@ function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEven
   }
   if (runsChanged) later.soon(keys.runs(), 500);
   if (steps) later.soon(keys.queue, 1_000);
-  if (ended) {
-    later.soon(keys.history(), 2_000);
-    later.soon(keys.alerts(), 1_000);
-    later.soon(['alert'], 1_000);
+  if (ended) later.soon(keys.history(), 2_000);
+  // Every list of alerts (the Alerts page's tabs, the Overview's open alerts) and the page of
+  // each alert that changed: one read each per burst, since an alert change is its own event.
+  if (alerts.size) {
+    later.soon(keys.alerts(), ALERT_REFRESH_MS);
+    for (const id of alerts) later.soon(keys.alert(id), ALERT_REFRESH_MS);
   }
 }
 

@@ -84,14 +84,17 @@ export function roleAllows(role: Role | undefined, needed: Role): boolean {
 
 /**
  * An event of the live feed (`GET /api/v1/events`): a state change with its workflow.
- * `type` is `run` or `step` for transitions (`from`, `to`), else `attempt`,
- * `cancel-requested`, `run-paused`, `run-resumed`, `rerun`, `priority`, `retried`…
+ * `type` is `run` or `step` for transitions (`from`, `to`), `alert` for a change of an alert
+ * (`alertId`; `from`, `to` its states; `data` an {@link AlertFeedData}; `runId` and
+ * `workflow` `''` when it is about none), else `attempt`, `cancel-requested`, `run-paused`,
+ * `run-resumed`, `rerun`, `priority`, `retried`…
  */
 export interface FeedEvent {
   seq: number;
   runId: string;
   stepId?: string;
   attemptId?: string;
+  alertId?: string;
   type: string;
   from?: string;
   to?: string;
@@ -99,6 +102,19 @@ export interface FeedEvent {
   at: number;
   workflow: string;
   data?: Record<string, unknown>;
+}
+
+/** The `data` of an `alert` event of the live feed: the alert as it was at the change. */
+export interface AlertFeedData {
+  alertId: string;
+  rule: string;
+  kind: string;
+  severity: string;
+  summary: string;
+  /** `fired`, `seen-again`, `acknowledged`, `resolved`, `silenced`, `unsilenced`, `refired` or `escalated`. */
+  change: string;
+  actor: string;
+  subject: Record<string, string>;
 }
 
 /** The session of a signed-in browser (`/api/v1/session`): role, token name, expiry and the CSRF token; the token itself never reaches the page. */
