@@ -15,8 +15,9 @@ import { LoginPage } from './pages/login/login-page.js';
 import { OverviewPage } from './pages/overview/overview-page.js';
 import { RunsPage } from './pages/runs/runs-page.js';
 import { AlertsPage } from './pages/alerts/alerts-page.js';
+import type * as RunPageModule from './pages/run/run-page.js';
 
-const loadRunPage = (): Promise<typeof import('./pages/run/run-page.js')> => import('./pages/run/run-page.js');
+const loadRunPage = (): Promise<typeof RunPageModule> => import('./pages/run/run-page.js');
 const RunPage = lazy(loadRunPage);
 const ComparePage = lazy(() => import('./pages/run/compare-page.js'));
 const BatchesPage = lazy(() => import('./pages/batches/batches-page.js'));
