@@ -15,6 +15,7 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { expect } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { BATON, ROOT, waitFor } from '../helpers.js';
 
@@ -186,6 +187,19 @@ export interface PageWatch {
   errors: string[];
   /** Dialogs (alert, confirm, prompt) that opened; each is dismissed. */
   dialogs: string[];
+}
+
+/**
+ * Closes the pages a test opened, failing it on any CSP violation, page error or dialog they
+ * recorded (every browser test file runs this after each test).
+ */
+export async function closeWatched(pages: PageWatch[]): Promise<void> {
+  for (const w of pages.splice(0)) {
+    expect(w.csp, 'Content-Security-Policy violations').toEqual([]);
+    expect(w.errors, 'page errors').toEqual([]);
+    expect(w.dialogs, 'dialogs').toEqual([]);
+    await w.context.close();
+  }
 }
 
 /** A new context and page whose CSP violations, errors and dialogs are recorded. */

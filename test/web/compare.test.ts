@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator } from 'playwright-core';
 import type { BatonServer, PageWatch } from './browser.js';
-import { axeViolations, launchBrowser, login, screenshot, startServer, watchedPage } from './browser.js';
+import { axeViolations, closeWatched, launchBrowser, login, screenshot, startServer, watchedPage } from './browser.js';
 import { waitFor } from '../helpers.js';
 
 const GATE = 'while [ ! -f @GATES@/$BATON_RUN_ID.check ]; do sleep 0.05; done';
@@ -88,14 +88,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-afterEach(async () => {
-  for (const w of pages.splice(0)) {
-    expect(w.csp, 'Content-Security-Policy violations').toEqual([]);
-    expect(w.errors, 'page errors').toEqual([]);
-    expect(w.dialogs, 'dialogs').toEqual([]);
-    await w.context.close();
-  }
-});
+afterEach(() => closeWatched(pages));
 
 async function open(viewport?: { width: number; height: number }): Promise<PageWatch> {
   const w = await watchedPage(browser, viewport);

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { BatonServer, PageWatch, Relay } from './browser.js';
-import { axeViolations, launchBrowser, login, screenshot, startRelay, startServer, watchedPage } from './browser.js';
+import { axeViolations, closeWatched, launchBrowser, login, screenshot, startRelay, startServer, watchedPage } from './browser.js';
 import { waitFor } from '../helpers.js';
 
 const XSS = ['<img src=x onerror=window.__xss=1>', '</script><script>window.__xss=1</script>', 'javascript:window.__xss=1'];
@@ -70,14 +70,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-afterEach(async () => {
-  for (const w of pages.splice(0)) {
-    expect(w.csp, 'Content-Security-Policy violations').toEqual([]);
-    expect(w.errors, 'page errors').toEqual([]);
-    expect(w.dialogs, 'dialogs').toEqual([]);
-    await w.context.close();
-  }
-});
+afterEach(() => closeWatched(pages));
 
 /** A watched page, checked for CSP violations, errors and dialogs after the test. */
 async function open(viewport?: { width: number; height: number }): Promise<PageWatch> {

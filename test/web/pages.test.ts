@@ -22,7 +22,7 @@ import { startApi } from '../api-helpers.js';
 import type { TestApi } from '../api-helpers.js';
 import { ROOT, tempDir } from '../helpers.js';
 import type { PageWatch } from './browser.js';
-import { axeViolations, launchBrowser, login, screenshot, watchedPage } from './browser.js';
+import { axeViolations, closeWatched, launchBrowser, login, screenshot, watchedPage } from './browser.js';
 import { createTestDatabase } from '../pg-helpers.js';
 import type { TestDatabase } from '../pg-helpers.js';
 import { openPostgresStore } from '../../src/index.js';
@@ -102,14 +102,7 @@ beforeAll(async () => {
   ({ browser, close: closeBrowser } = await launchBrowser());
 }, 60_000);
 afterAll(async () => closeBrowser?.());
-afterEach(async () => {
-  for (const w of pages.splice(0)) {
-    expect(w.csp, 'Content-Security-Policy violations').toEqual([]);
-    expect(w.errors, 'page errors').toEqual([]);
-    expect(w.dialogs, 'dialogs').toEqual([]);
-    await w.context.close();
-  }
-});
+afterEach(() => closeWatched(pages));
 
 /** A watched page signed in to `api` with `role`'s token, at `path`. */
 async function signedIn(api: TestApi, role: 'viewer' | 'operator', path: string): Promise<PageWatch> {
