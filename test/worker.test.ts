@@ -303,7 +303,8 @@ describe('baton worker / baton workers', () => {
         return ws.length ? ws : undefined;
       }, 10_000, 'the worker in baton workers');
       // The given tag, beside the detected ones (this machine's tools: see worker-capabilities.test.ts).
-      expect(listed[0]).toMatchObject({ state: 'active', slots: 3, tags: expect.arrayContaining(['docker', arch()]), pid: proc.child.pid });
+      expect(listed[0]).toMatchObject({ state: 'active', slots: 3, pid: proc.child.pid });
+      expect(listed[0]!.tags).toEqual(expect.arrayContaining(['docker', arch()]));
       expect(listed[0]!.heartbeatAgeMs).toBeLessThan(10_000);
       const id = await publish('r1', { id: 'a', run: 'printf 7 > "$BATON_OUTPUT"' });
       const [done] = await completed(['r1'], 1, 10_000);
