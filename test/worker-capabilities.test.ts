@@ -97,6 +97,8 @@ ${[1, 2, 3, 4].map((n) => `  - id: b${n}
     await waitFor(() => /step plan cannot start: no live worker has terraform \(/.test(plan.stderr()), 10_000, 'the unschedulable warning');
     plan.child.kill('SIGINT');
     expect(await plan.exited).toBe(130);
+    // Detection looked docker up and never ran it.
+    for (const p of [docker, bare, undetected]) expect(p.stderr()).not.toContain('must not be run');
 
     const store = openPostgresStore(db.url, { max: 1 });
     const fleet = openFleetStore(db.url, { max: 1 });

@@ -57,12 +57,11 @@ export async function startFleetWorker(proc: BatonProcess, o: FleetWorkerOptions
   const fleet = proc.fleet;
   if (!fleet) throw new FleetJoinError('a worker needs the fleet: open the process on PostgreSQL, without local');
   const { pools, reportCoordinator, detect = true, ...given } = o;
-  const workerOptions: Omit<WorkerOptions, 'fleet'> = given;
-  if (detect) {
-    const found = await detectCapabilities();
-    workerOptions.tags = [...new Set([...(given.tags ?? []), ...found.tags])];
-    workerOptions.facts = given.facts ?? found.facts;
-  }
+  // Given tags come first and stay whatever is detected; given facts (tests) win too.
+  const found = detect ? await detectCapabilities() : undefined;
+  const workerOptions: Omit<WorkerOptions, 'fleet'> = found
+    ? { ...given, tags: [...new Set([...(given.tags ?? []), ...found.tags])], facts: given.facts ?? found.facts }
+    : given;
   let worker: Worker;
   try {
     for (const [name, max] of pools ?? []) await fleet.setPoolLimit(name, max);
