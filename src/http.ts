@@ -64,5 +64,5 @@ export type {
   RetentionStore, PruneScope, RetiredRowCounts, RunCursor, AttemptLog,
   FleetStore, FleetAttemptInput, FleetChannel, FleetListener, ListenOptions, ClaimRequest, ClaimedAttempt, CompleteAndClaimResult, CompletedAttempt,
   CompletionItem, AttemptOutcome, HeartbeatResult, CancelRequestResult, ExpiredAttempt, ReapedAttempt, WaitingAttempt,
-  WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WaitingReason,
+  WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WorkerFacts, WaitingReason,
 } from './index.js';

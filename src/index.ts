@@ -68,7 +68,7 @@ export type {
   RetentionStore, PruneScope, PrunableCounts, RetiredRowCounts, RunCursor, AttemptLog,
   FleetStore, FleetAttemptInput, FleetChannel, FleetListener, ListenOptions, ClaimRequest, ClaimedAttempt, CompleteAndClaimResult, CompletedAttempt,
   CompletionItem, AttemptOutcome, HeartbeatResult, CancelRequestResult, ExpiredAttempt, ReapedAttempt, WaitingAttempt,
-  WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WaitingReason,
+  WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WorkerFacts, WaitingReason,
 } from './store/index.js';
 export type { ParsedAlertRule } from './workflow/index.js';
 // Run history: what `baton history` and GET /api/v1/history read (`store.history`).

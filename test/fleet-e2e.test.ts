@@ -28,8 +28,8 @@ afterEach(async () => {
 });
 
 /** Short leases so that a dead worker's attempts come back within a second or two. */
-function worker(): CliProcess {
-  const p = spawnBaton(['worker', '--database-url', db.url, '--slots', '2', '--lease', '1500ms', '--heartbeat', '300ms', '--max-cpu', '1000', '--max-mem', '1'], dir);
+function worker(...args: string[]): CliProcess {
+  const p = spawnBaton(['worker', '--database-url', db.url, '--slots', '2', '--lease', '1500ms', '--heartbeat', '300ms', '--max-cpu', '1000', '--max-mem', '1', ...args], dir);
   procs.push(p);
   return p;
 }
@@ -111,7 +111,8 @@ steps:
     needs: [second]
     run: "true"
 `);
-    worker();
+    // Without detection: on a machine with a GPU the worker would advertise gpu.
+    worker('--no-detect');
     await liveWorkers(1);
     const run = spawnBaton(['run', 'flow.yaml', '--database-url', db.url, '--json'], dir);
     procs.push(run);
@@ -131,7 +132,8 @@ steps:
     runs-on: [gpu]
     run: "true"
 `);
-    worker();
+    // Without detection: on a machine with a GPU the worker would advertise gpu.
+    worker('--no-detect');
     await liveWorkers(1);
     const run = spawnBaton(['run', 'flow.yaml', '--database-url', db.url], dir);
     procs.push(run);

@@ -260,7 +260,8 @@ describe('fleet faults', () => {
   }, 40_000);
 
   it('a step whose runs-on tag no live worker has: baton run says which step and which tag', async () => {
-    const w = worker(1);
+    // Without detection: on a machine with a GPU the worker would advertise gpu.
+    const w = worker(1, ['--no-detect']);
     await liveWorkers(1);
     const run = spawnBaton(['run', join(FIXTURES, 'runs_on_gpu.yaml'), '--database-url', db.url], dir);
     procs.push(run);

@@ -244,6 +244,15 @@ describe('leases and fencing', () => {
     expect(a).toMatchObject({ id: 'r1.a.1', state: 'lost' });
     expect(await fleet.heartbeatWorker('w1', { cpu: 0, mem: 0, slotsInUse: 0 })).toEqual({ renewed: [], cancelled: [] });
   });
+
+  it("a worker's facts are stored with its registration and replaced by the next one; a registration without them reads none", async () => {
+    const fleet = open();
+    const facts = { arch: 'arm64', cpus: 12, memoryBytes: 34_359_738_368 };
+    expect(await fleet.registerWorker({ ...worker('w-facts', ['arm64', 'docker']), facts })).toMatchObject({ facts, tags: ['arm64', 'docker'] });
+    expect((await fleet.listWorkers())[0]).toMatchObject({ facts });
+    await fleet.registerWorker(worker('w-facts'));
+    expect((await fleet.listWorkers())[0]!.facts).toBeUndefined();
+  });
 });
 
 describe('listen', () => {

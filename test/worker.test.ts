@@ -5,6 +5,7 @@
  * drain, and the `worker`/`workers` commands. A fresh database per test.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetStore, HeartbeatResult, PgFleetStore, WorkerRecord } from '../src/store/index.js';
@@ -301,7 +302,9 @@ describe('baton worker / baton workers', () => {
         const ws = JSON.parse(r.stdout || '[]') as WorkerRecord[];
         return ws.length ? ws : undefined;
       }, 10_000, 'the worker in baton workers');
-      expect(listed[0]).toMatchObject({ state: 'active', slots: 3, tags: ['docker'], pid: proc.child.pid });
+      // The given tag, beside the detected ones (this machine's tools: see worker-capabilities.test.ts).
+      expect(listed[0]).toMatchObject({ state: 'active', slots: 3, pid: proc.child.pid });
+      expect(listed[0]!.tags).toEqual(expect.arrayContaining(['docker', arch()]));
       expect(listed[0]!.heartbeatAgeMs).toBeLessThan(10_000);
       const id = await publish('r1', { id: 'a', run: 'printf 7 > "$BATON_OUTPUT"' });
       const [done] = await completed(['r1'], 1, 10_000);

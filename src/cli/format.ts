@@ -66,3 +66,8 @@ export function elapsed(start: number | undefined, end: number | undefined, now 
 export function count(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
 }
+
+/** Bytes as GiB with one decimal (`15.5 GiB`): memory of machines and workers. */
+export function formatGiB(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Worker, WorkerEvent, WorkerOptions } from '../runtime/index.js';
-import { createWorker } from '../runtime/index.js';
+import { createWorker, detectCapabilities } from '../runtime/index.js';
 import { BatonError, errorMessage } from '../shared/index.js';
 import type { BatonProcess } from './process.js';
 import type { ServerReport } from './run-loop.js';
@@ -14,6 +14,12 @@ import { RunLoop } from './run-loop.js';
 
 /** Options of {@link startFleetWorker}: the worker's own, less what the process provides. */
 export interface FleetWorkerOptions extends Omit<WorkerOptions, 'fleet' | 'report'> {
+  /**
+   * Detect, once before registering, the tags of the machine (its architecture, the tools on
+   * its PATH, a GPU: runtime/worker-detect.ts) and advertise them beside `tags`, which always
+   * apply. False: only `tags` (and the platform, which always counts). @default true
+   */
+  detect?: boolean;
   /** Fleet-wide pool limits to set before claiming (name -> limit). @default none */
   pools?: ReadonlyMap<string, number>;
   /** What the worker does, for logs. Must not throw. */
@@ -50,7 +56,12 @@ export class FleetJoinError extends BatonError {
 export async function startFleetWorker(proc: BatonProcess, o: FleetWorkerOptions): Promise<RunningWorker> {
   const fleet = proc.fleet;
   if (!fleet) throw new FleetJoinError('a worker needs the fleet: open the process on PostgreSQL, without local');
-  const { pools, reportCoordinator, ...workerOptions } = o;
+  const { pools, reportCoordinator, detect = true, ...given } = o;
+  // Given tags come first and stay whatever is detected; given facts (tests) win too.
+  const found = detect ? await detectCapabilities() : undefined;
+  const workerOptions: Omit<WorkerOptions, 'fleet'> = found
+    ? { ...given, tags: [...new Set([...(given.tags ?? []), ...found.tags])], facts: given.facts ?? found.facts }
+    : given;
   let worker: Worker;
   try {
     for (const [name, max] of pools ?? []) await fleet.setPoolLimit(name, max);

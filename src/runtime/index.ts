@@ -23,5 +23,7 @@ export { createWorker, isTransientDbError } from './worker.js';
 export type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker.js';
 export { compileWorkerOptions, WorkerOptionsError } from './worker-options.js';
 export type { CompiledWorkerOptions } from './worker-options.js';
+export { DETECTED_TOOLS, GPU_PROBE_TIMEOUT_MS, GPU_TAG, detectCapabilities, findOnPath, gpuListed, machineFacts } from './worker-detect.js';
+export type { DetectOptions, DetectedCapabilities } from './worker-detect.js';
 export { taskFromJson, taskToJson } from './fleet-task.js';
 export type { FleetTask } from './fleet-task.js';

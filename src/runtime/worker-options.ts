@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { AttemptOutcome, FleetStore, LogStore } from '../store/index.js';
+import type { AttemptOutcome, FleetStore, LogStore, WorkerFacts } from '../store/index.js';
 import { WORKER_RETENTION_MS } from '../store/index.js';
 import { BatonError } from '../shared/index.js';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
+import { machineFacts } from './worker-detect.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -18,8 +19,13 @@ export interface WorkerOptions {
   version: string;
   /** Attempts run at once. @default os.availableParallelism() */
   slots?: number;
-  /** Capabilities (`docker`, `gpu`); the platform counts as one too. @default [] */
+  /**
+   * Capabilities (`docker`, `gpu`); the platform counts as one too. Taken as given: the
+   * detection of `baton worker` (runtime/worker-detect.ts) is its caller's choice. @default []
+   */
   tags?: string[];
+  /** The machine's facts, registered with the worker for people to read. @default machineFacts() */
+  facts?: WorkerFacts;
   /** Lease of each claim, renewed by every heartbeat, ms. @default 30000 */
   leaseMs?: number;
   /** Heartbeat interval, ms; less than `leaseMs`. @default 10000 */
@@ -104,6 +110,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     version: o.version,
     slots: o.slots ?? os.availableParallelism(),
     tags: o.tags ?? [],
+    facts: o.facts ?? machineFacts(),
     leaseMs,
     heartbeatMs: o.heartbeatMs ?? 10_000,
     pollMs,
@@ -142,7 +149,7 @@ export interface LoadSample {
 
 /** What a worker reports. */
 export type WorkerEvent =
-  | { kind: 'started'; workerId: string; slots: number; tags: string[]; platform: string }
+  | { kind: 'started'; workerId: string; slots: number; tags: string[]; platform: string; facts: WorkerFacts }
   | { kind: 'claimed'; attemptId: string; runId: string; stepId: string; fence: number }
   | { kind: 'completed'; attemptId: string; state: AttemptOutcome['state']; result: 'applied' | 'discarded'; error?: string }
   | { kind: 'lease-lost'; attemptId: string }

@@ -140,10 +140,10 @@ class FleetWorker implements Worker {
     const sentAt = performance.now();
     await this.fleet.registerWorker({
       id: this.id, host: os.hostname(), pid: process.pid, platform: process.platform, tags: this.tags, slots: this.slots,
-      version: this.o.version, leaseMs: this.leaseMs,
+      version: this.o.version, leaseMs: this.leaseMs, facts: this.o.facts,
     });
     this.lease.registered(sentAt);
-    this.emit({ kind: 'started', workerId: this.id, slots: this.slots, tags: this.tags, platform: process.platform });
+    this.emit({ kind: 'started', workerId: this.id, slots: this.slots, tags: this.tags, platform: process.platform, facts: this.o.facts });
     this.listener = await this.fleet.listen(['baton_tasks', 'baton_cancel'], (ch, payload) => this.onNotify(ch, payload), {
       onConnect: () => this.exchange.wake(),
       onError: (e) => this.emit({ kind: 'error', message: `listen: ${e.message}` }),

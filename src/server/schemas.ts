@@ -169,7 +169,14 @@ export const ScheduleSchema = z.object({
 
 /** A fleet worker. */
 export const WorkerSchema = z.object({
-  id: z.string(), host: z.string(), pid: z.number().int(), platform: z.string(), tags: z.array(z.string()), slots: z.number().int(), version: z.string(),
+  id: z.string(), host: z.string(), pid: z.number().int(), platform: z.string(),
+  tags: z.array(z.string()).describe('tags runs-on can name (the platform counts too): those given to the worker and, for baton worker, those it detected (architecture, tools on its PATH, gpu)'),
+  slots: z.number().int(), version: z.string(),
+  facts: z.object({
+    arch: z.string().describe('os.arch(): x64, arm64, …'),
+    cpus: z.number().int().describe('CPUs the worker can use'),
+    memoryBytes: z.number().describe('total memory of its machine, bytes'),
+  }).optional().describe('its machine, read when it started; absent for workers of an older baton'),
   state: z.enum(['active', 'draining', 'stopped', 'lost']).describe('lost: not stopped, but no heartbeat within its lease (it died)'),
   startedAt: ms, heartbeatAt: ms, heartbeatAgeMs: z.number(),
   leaseMs: z.number().int().optional().describe('lease of its claims, ms: a heartbeat older than this makes it lost'),

@@ -69,8 +69,13 @@ export interface WorkerRegistration {
   pid: number;
   /** `process.platform`; counts as a tag when matching `runs_on`. */
   platform: string;
-  /** Capabilities such as `docker`, `gpu`. */
+  /**
+   * Capabilities such as `docker`, `gpu`: the ones it was given and, for `baton worker`,
+   * the ones it detected at start (its architecture, tools on its PATH, a GPU).
+   */
   tags: string[];
+  /** What its machine is (architecture, CPUs, memory); absent in rows of an older baton. */
+  facts?: WorkerFacts;
   /** Attempts it runs at once. */
   slots: number;
   /** baton version of the worker. */
@@ -80,6 +85,19 @@ export interface WorkerRegistration {
    * this means the worker is gone (shown `lost`). @default DEFAULT_WORKER_LEASE_MS (30000)
    */
   leaseMs?: number;
+}
+
+/**
+ * Facts of a worker's machine, read once when it starts (node:os). Shown, never matched:
+ * `runs-on` names tags (the architecture is one, see runtime/worker-detect.ts).
+ */
+export interface WorkerFacts {
+  /** `os.arch()`: `x64`, `arm64`, … */
+  arch: string;
+  /** CPUs the process can use (`os.availableParallelism()`). */
+  cpus: number;
+  /** Total memory of the machine, bytes (`os.totalmem()`). */
+  memoryBytes: number;
 }
 
 /** A worker's load as reported by its heartbeat. */

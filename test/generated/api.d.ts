@@ -932,9 +932,19 @@ export interface components {
             host: string;
             pid: number;
             platform: string;
+            /** @description tags runs-on can name (the platform counts too): those given to the worker and, for baton worker, those it detected (architecture, tools on its PATH, gpu) */
             tags: string[];
             slots: number;
             version: string;
+            /** @description its machine, read when it started; absent for workers of an older baton */
+            facts?: {
+                /** @description os.arch(): x64, arm64, … */
+                arch: string;
+                /** @description CPUs the worker can use */
+                cpus: number;
+                /** @description total memory of its machine, bytes */
+                memoryBytes: number;
+            };
             /**
              * @description lost: not stopped, but no heartbeat within its lease (it died)
              * @enum {string}

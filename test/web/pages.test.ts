@@ -364,7 +364,11 @@ describe('the workers page of a fleet (PostgreSQL) in a browser', () => {
     store = openPostgresStore(db.url);
     fleet = openFleetStore(db.url, { max: 2 });
     api = await startApi({ store, fleet, webDir: WEB_DIR });
-    await fleet.registerWorker({ id: 'w-gpu-1', host: 'gpu-host', pid: 41, platform: 'linux', tags: ['gpu', 'docker'], slots: 4, version: '0.1.0' });
+    // as `baton worker` registers it: the detected tags (arch, tools, gpu) and the machine's facts
+    await fleet.registerWorker({
+      id: 'w-gpu-1', host: 'gpu-host', pid: 41, platform: 'linux', tags: ['arm64', 'docker', 'gpu', 'kubectl'], slots: 4, version: '0.1.0',
+      facts: { arch: 'arm64', cpus: 16, memoryBytes: 64 * 2 ** 30 },
+    });
     await fleet.registerWorker({ id: 'w-cpu-2', host: 'cpu-host', pid: 42, platform: 'linux', tags: [], slots: 2, version: '0.1.0' });
   }, 60_000);
   afterAll(async () => {
@@ -374,11 +378,14 @@ describe('the workers page of a fleet (PostgreSQL) in a browser', () => {
     await db?.drop();
   });
 
-  it('lists the workers with tags, slots and heartbeat age; an operator drains one behind a confirmation', async () => {
+  it('lists the workers with tags, machine, slots and heartbeat age; an operator drains one behind a confirmation', async () => {
     const { page } = await signedIn(api, 'operator', '/workers');
     const gpu = page.locator('[data-worker=w-gpu-1]');
     await gpu.waitFor();
-    expect(await gpu.textContent()).toMatch(/w-gpu-1.*gpu-host.*active.*linux.*gpu.*docker/);
+    expect(await gpu.textContent()).toMatch(/w-gpu-1.*gpu-host.*active.*linux.*arm64.*docker.*gpu.*kubectl/);
+    expect(await gpu.getByTestId('machine').textContent()).toBe('arm64, 16 CPUs, 64.0 GiB');
+    // a worker of an older baton registered no facts
+    expect(await page.locator('[data-worker=w-cpu-2]').getByTestId('machine').textContent()).toBe('—');
     expect(await gpu.textContent()).toMatch(/\d+(\.\d)?(ms|s) ago/);
     await gpu.getByRole('button', { name: 'Drain…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Drain worker' }).click();

@@ -5,7 +5,7 @@ import type { RunningWorker, ServerReport } from '../../modes/index.js';
 import { FleetJoinError, startFleetWorker } from '../../modes/index.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, databaseUrl, openCliProcess } from '../context.js';
-import { formatTime } from '../format.js';
+import { formatGiB, formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
 import { BATON_VERSION } from '../../shared/index.js';
 
@@ -33,6 +33,8 @@ function fraction(name: string): (v: string) => number {
 interface WorkerCliOptions {
   slots?: number;
   tags?: string;
+  /** False with `--no-detect`. */
+  detect: boolean;
   lease: number;
   heartbeat: number;
   grace: number;
@@ -47,7 +49,8 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
     .command('worker')
     .description('join the fleet: claim step attempts published on the PostgreSQL database and run them (needs --database-url)')
     .option('--slots <n>', 'attempts run at once (default: CPU count; for short or waiting steps give more: each claim then takes more at once)', positiveInt('--slots'))
-    .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one')
+    .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one; added to the detected ones')
+    .option('--no-detect', 'advertise only --tags and the platform: detect no architecture, tool or GPU')
     .option('--pools <limits>', 'fleet-wide pool limits to set, e.g. db=2,gpu=1 (a workflow\'s pools: set them too)')
     .option('--lease <duration>', 'lease of each claimed attempt, renewed by heartbeats', duration('--lease'), 30_000)
     .option('--heartbeat <duration>', 'heartbeat interval (shorter than --lease)', duration('--heartbeat'), 10_000)
@@ -55,6 +58,13 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
     .option('--max-cpu <fraction>', 'claim no more while the load average per core is above this (an idle worker still claims: the only machine there is never stalls)', fraction('--max-cpu'), 0.8)
     .option('--max-mem <fraction>', 'claim no more while the fraction of memory in use is above this (an idle worker still claims)', fraction('--max-mem'), 0.8)
     .addHelpText('after', `
+Detected at start, beside --tags (unless --no-detect), as tags that runs-on can name:
+  the architecture (os.arch(): x64, arm64, ...), matched bare as the platform is (linux);
+  docker, kubectl, terraform, ansible (ansible-playbook), python3, node, git: an
+  executable of that name on PATH (looked up, not run);
+  gpu: nvidia-smi on PATH and \`nvidia-smi -L\` lists a GPU within 3 s.
+The architecture, CPU count and total memory are recorded as facts (baton workers).
+
 Every node names the same database (--database-url or BATON_DATABASE_URL). A worker that
 cannot heartbeat for (lease - heartbeat) kills what it runs and claims nothing until the
 database answers again: its attempts are retried elsewhere once their leases expire.
@@ -75,7 +85,7 @@ rest (completed as failed, retryable: retried elsewhere); a second signal stops 
         // Every worker is also a coordinator: it adopts runs nobody holds (submitted with
         // --detach, or whose coordinator died) and publishes their attempts to the fleet.
         running = await startFleetWorker(proc, {
-          version: BATON_VERSION, tags, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
+          version: BATON_VERSION, tags, detect: o.detect, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
           cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, reportCoordinator: printCoordinator,
           pools: new Map(pools), ...(o.slots !== undefined ? { slots: o.slots } : {}),
         });
@@ -118,7 +128,7 @@ function log(line: string): void {
 function print(e: WorkerEvent): void {
   switch (e.kind) {
     case 'started':
-      return log(`baton worker ${e.workerId}: ${e.slots} slots, platform ${e.platform}${e.tags.length ? `, tags ${e.tags.join(',')}` : ''}`);
+      return log(`baton worker ${e.workerId}: ${e.slots} slots, platform ${e.platform}/${e.facts.arch}, ${e.facts.cpus} CPUs, ${formatGiB(e.facts.memoryBytes)}${e.tags.length ? `, tags ${e.tags.join(',')}` : ''}`);
     case 'claimed':
       return log(`claimed ${e.attemptId} (fence ${e.fence})`);
     case 'completed':

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, openFleet } from '../context.js';
-import { dim, formatMs, paintState, table } from '../format.js';
+import { dim, formatGiB, formatMs, paintState, table } from '../format.js';
 
 /** `baton workers`: the fleet's workers. */
 export function registerWorkers(program: Command, globals: () => GlobalOptions): void {
   program
     .command('workers')
-    .description('list the fleet\'s workers: state (active, draining, stopped, lost), slots in use, load, tags, last heartbeat (needs --database-url)')
+    .description('list the fleet\'s workers: state (active, draining, stopped, lost), slots in use, load, machine (architecture, CPUs, memory), tags, last heartbeat (needs --database-url)')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const opened = await openFleet(globals());
@@ -23,13 +23,14 @@ export function registerWorkers(program: Command, globals: () => GlobalOptions):
           process.stdout.write('no workers yet: start one with baton worker --database-url URL\n');
           return;
         }
-        const rows = [['WORKER', 'HOST', 'STATE', 'SLOTS', 'IN USE', 'CPU', 'MEMORY', 'TAGS', 'HEARTBEAT']];
+        const rows = [['WORKER', 'HOST', 'STATE', 'SLOTS', 'IN USE', 'CPU', 'MEMORY', 'MACHINE', 'TAGS', 'HEARTBEAT']];
         for (const w of workers) {
           // A lost or stopped worker's last load is history, not what it holds now.
           const load = w.state === 'active' || w.state === 'draining' ? w.load : undefined;
           rows.push([
             w.id, w.host, paintState(w.state), String(w.slots), load ? String(load.slotsInUse) : '-',
-            load ? `${Math.round(load.cpu * 100)}%${load.throttled ? ' (busy)' : ''}` : '-', load ? `${(load.mem / 2 ** 30).toFixed(1)} GiB` : '-',
+            load ? `${Math.round(load.cpu * 100)}%${load.throttled ? ' (busy)' : ''}` : '-', load ? formatGiB(load.mem) : '-',
+            w.facts ? `${w.facts.arch}, ${w.facts.cpus} CPUs, ${formatGiB(w.facts.memoryBytes)}` : '-',
             [w.platform, ...w.tags].join(','), `${formatMs(w.heartbeatAgeMs)} ago`,
           ]);
         }

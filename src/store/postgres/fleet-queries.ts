@@ -84,7 +84,8 @@ export const FQ = {
    * Creates or refreshes a worker (a restart under the same id starts `active` again).
    * Attempts still held under that id belong to the dead incarnation: they become `lost`
    * at once rather than being renewed by a process that does not know them.
-   * $1 id, $2 host, $3 pid, $4 platform, $5 tags, $6 slots, $7 version, $8 lease_ms.
+   * $1 id, $2 host, $3 pid, $4 platform, $5 tags, $6 slots, $7 version, $8 lease_ms,
+   * $9 facts (JSON text or NULL).
    */
   registerWorker: q('register_worker', `WITH clock AS (SELECT baton_now_ms() AS now),
     orphaned AS (
@@ -93,11 +94,12 @@ export const FQ = {
       FROM clock WHERE a.claimed_by = $1 AND a.state = 'running' AND a.lease_expires_at IS NOT NULL RETURNING a.run_id),
     notified AS (SELECT pg_notify('baton_done', run_id) FROM (SELECT DISTINCT run_id FROM orphaned) d),
     w AS (
-      INSERT INTO workers (id, host, pid, platform, tags, slots, version, started_at, heartbeat_at, state, load, lease_ms)
-      SELECT $1, $2, $3, $4, $5::text[], $6, $7, clock.now, clock.now, 'active', NULL, $8::int FROM clock
+      INSERT INTO workers (id, host, pid, platform, tags, slots, version, started_at, heartbeat_at, state, load, lease_ms, facts)
+      SELECT $1, $2, $3, $4, $5::text[], $6, $7, clock.now, clock.now, 'active', NULL, $8::int, $9::json FROM clock
       ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, platform = EXCLUDED.platform,
         tags = EXCLUDED.tags, slots = EXCLUDED.slots, version = EXCLUDED.version, started_at = EXCLUDED.started_at,
-        heartbeat_at = EXCLUDED.heartbeat_at, state = 'active', load = NULL, lease_ms = EXCLUDED.lease_ms, stopped_at = NULL
+        heartbeat_at = EXCLUDED.heartbeat_at, state = 'active', load = NULL, lease_ms = EXCLUDED.lease_ms, stopped_at = NULL,
+        facts = EXCLUDED.facts
       RETURNING *)
     SELECT w.*, 0::bigint AS heartbeat_age_ms, (SELECT count(*) FROM notified) AS notified FROM w`),
 
@@ -119,7 +121,7 @@ export const FQ = {
    * stopped whose heartbeat is older than its lease reads `lost` (it died without a word).
    */
   listWorkers: q('list_workers', `SELECT w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version, w.started_at, w.heartbeat_at,
-      w.load, w.lease_ms, w.stopped_at, c.now - w.heartbeat_at AS heartbeat_age_ms,
+      w.load, w.lease_ms, w.stopped_at, w.facts, c.now - w.heartbeat_at AS heartbeat_age_ms,
       CASE WHEN w.state <> 'stopped' AND NOT (${heartbeatFresh()}) THEN 'lost' ELSE w.state END AS state
     FROM workers w, (SELECT baton_now_ms() AS now) c ORDER BY w.id COLLATE "C"`),
 

@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import type {
   AttemptOutcome, CancelRequestResult, ClaimedAttempt, ClaimRequest, CompleteAndClaimResult, CompletedAttempt, CompletionItem, FleetAttemptInput, FleetChannel, FleetListener,
-  ExpiredAttempt, FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WaitingAttempt, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
+  ExpiredAttempt, FleetStore, HeartbeatResult, ListenOptions, ReapedAttempt, WaitingAttempt, WorkerFacts, WorkerLoad, WorkerRecord, WorkerRegistration, WorkerState,
   WorkerStatus,
 } from '../fleet-types.js';
 import { DEFAULT_WORKER_LEASE_MS, WORKER_RETENTION_MS } from '../fleet-types.js';
@@ -82,7 +82,8 @@ export class PgFleetStore implements FleetStore {
    * `lost`, since the new process cannot report for them.
    */
   async registerWorker(w: WorkerRegistration): Promise<WorkerRecord> {
-    const [r] = await run(this.pool, FQ.registerWorker, [w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version, w.leaseMs ?? DEFAULT_WORKER_LEASE_MS]);
+    const [r] = await run(this.pool, FQ.registerWorker, [w.id, w.host, w.pid, w.platform, w.tags, w.slots, w.version, w.leaseMs ?? DEFAULT_WORKER_LEASE_MS,
+      w.facts ? JSON.stringify(w.facts) : null]);
     return toWorker(r!);
   }
 
@@ -365,6 +366,8 @@ function toWorker(r: Row): WorkerRecord {
   if (r.stopped_at != null) w.stoppedAt = r.stopped_at as number;
   const load = parseJson<WorkerLoad>(r.load);
   if (load !== undefined) w.load = load;
+  const facts = parseJson<WorkerFacts>(r.facts);
+  if (facts !== undefined) w.facts = facts;
   return w;
 }
 

@@ -1,6 +1,7 @@
 /**
  * @module web/pages/workers
- * Fleet workers (PostgreSQL): state, platform and tags, slots and load, version, and the
+ * Fleet workers (PostgreSQL): state, platform and tags (given and detected), the machine
+ * (architecture, CPUs, memory), slots and load, version, and the
  * age of the last heartbeat, ticking in the page between reads; operators drain a worker
  * behind a confirmation. Heartbeats are not events of the live feed, so this page alone
  * reads the list again every {@link REFRESH_MS}, and only while it is open. On SQLite
@@ -74,7 +75,7 @@ export default function WorkersPage(): ReactNode {
           </p>
           <div className="scroll-x">
             <table data-testid="workers">
-              <thead><tr><th>Worker</th><th>State</th><th>Platform and tags</th><th>Slots in use</th><th>CPU</th><th>Memory</th><th>Last heartbeat</th><th>Started</th><th><span className="visually-hidden">Actions</span></th></tr></thead>
+              <thead><tr><th>Worker</th><th>State</th><th>Platform and tags</th><th>Machine</th><th>Slots in use</th><th>CPU</th><th>Memory</th><th>Last heartbeat</th><th>Started</th><th><span className="visually-hidden">Actions</span></th></tr></thead>
               <tbody>
                 {list.map((w) => {
                   // a lost or stopped worker's last load is history, not what it holds now
@@ -86,6 +87,7 @@ export default function WorkersPage(): ReactNode {
                       <td><span className="mono">{w.id}</span><br /><span className="muted">{w.host} pid {w.pid}, v{w.version}</span></td>
                       <td><span className={`state s-${STATE_CLASS[w.state]}`}>{w.state}</span>{load?.throttled && <span className="muted"> (busy: claims nothing)</span>}</td>
                       <td><span className="tag">{w.platform}</span>{w.tags.map((t) => <span key={t} className="tag">{t}</span>)}</td>
+                      <td data-testid="machine">{w.facts ? <span className="mono">{w.facts.arch}, {w.facts.cpus} CPUs, {formatBytes(w.facts.memoryBytes)}</span> : <span className="muted">—</span>}</td>
                       <td>
                         {load ? (
                           <span className="row">
