@@ -116,7 +116,7 @@ async function readCapped(res: Response, max: number): Promise<{ ok: true; body:
     return { ok: false, declared };
   }
   if (res.body === null) return { ok: true, body: Buffer.alloc(0) };
-  const reader = res.body.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
