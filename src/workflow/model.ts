@@ -54,13 +54,13 @@ export interface RetryPolicy {
 export type Platform = 'linux' | 'darwin' | 'win32';
 
 /**
- * Methods an `http` step may use: those RFC 9110 §9.3 defines for resources plus PATCH
+ * A method an `http` step may use: those RFC 9110 §9.3 defines for resources plus PATCH
  * (RFC 5789). CONNECT and TRACE are left out: they are not resource requests, and fetch
  * refuses them.
  */
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-/** One of {@link HTTP_METHODS}. */
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+/** Every {@link HttpMethod}, in the order error messages list them. */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
 
 /**
  * A compiled `http:` request. `url`, header values and strings inside `body` may hold
