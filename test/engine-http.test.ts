@@ -158,6 +158,18 @@ describe('http steps against a real local server', () => {
     await waitFor(() => server?.seen[0]?.aborted, 2_000, 'the aborted request closed');
   });
 
+  it('cancelling the run aborts the request in flight', async () => {
+    server = await testServer(() => undefined);
+    rig = await engineRig();
+    const spec = compileWorkflow({ name: 'http-cancel', steps: [{ id: 'call', http: { url: `${server.origin}/hang` } }] }, { baseDir: rig.dir });
+    const r = await rig.engine.startRun(spec, workflowVersion(spec));
+    await waitFor(() => server?.seen.length === 1, 5_000, 'the request to arrive');
+    expect(rig.engine.cancelRun(r.id)).toBe(true);
+    expect((await r.result).state).toBe('cancelled');
+    await waitFor(() => server?.seen[0]?.aborted, 2_000, 'the cancelled request closed');
+    expect((await rig.store.getAttempts(r.id))[0]?.state).toBe('cancelled');
+  });
+
   it('a response over maxResponseBytes fails with a clear error, declared or streamed', async () => {
     server = await testServer((req, res) => {
       const big = 'x'.repeat(5_000);

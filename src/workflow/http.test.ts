@@ -37,6 +37,8 @@ describe('http steps in validation', () => {
       { code: 'out-of-range', path: 'steps[6].http.expect.status[0]', line: 21, column: 60 },
       { code: 'invalid-value', path: 'steps[6].http.maxResponseBytes', line: 21, column: 85 },
       { code: 'unknown-field', path: 'steps[6].http.retries', line: 21, column: 91 },
+      { code: 'invalid-value', path: 'steps[7].env', line: 24, column: 5 },
+      { code: 'invalid-value', path: 'steps[7].shell', line: 25, column: 5 },
     ]);
     const text = errors.map((e) => e.message).join('\n');
     expect(text).toContain('must be http:// or https://, not ftp:');
@@ -44,6 +46,7 @@ describe('http steps in validation', () => {
     expect(text).toContain('a GET request has no body');
     expect(text).toContain('secret "API_TOKN", which is not declared');
     expect(text).toContain("secrets are readable only in an http step's url, headers and body");
+    expect(text).toContain('shell applies to shell steps: an http step runs no process');
     expect(errors.find((e) => e.path === 'steps[4].http.headers.Authorization')?.suggestion).toBe('secrets.API_TOKEN');
   });
 });

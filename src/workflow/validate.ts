@@ -202,6 +202,12 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
     issues.push({ code: 'invalid-value', message: 'an http step cannot be a batch step: batch maps run or uses over items', path: at('batch') });
   }
   if (isRecord(raw.http)) append(issues, checkHttp(raw.http, at('http'), context));
+  if (hasHttp) {
+    // Silently ignored fields would look like they configure the request.
+    for (const key of ['env', 'inheritEnv', 'cwd', 'shell'] as const) {
+      if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: an http step runs no process (put values in its url, headers or body)`, path: at(key), atKey: true });
+    }
+  }
   if (raw.with !== undefined && !hasUses) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler and needs uses', path: at('with') });
 
   if (isRecord(raw.run) && Object.keys(raw.run).length === 0) {
