@@ -217,19 +217,25 @@ describe('http steps against a real local server', () => {
   it('a URL that is not http(s) once evaluated fails naming the step; idempotencyKey: false sends none', async () => {
     server = await testServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('hello'));
     const { state, attempts } = await run({
-      name: 'http-url',
-      params: { target: { type: 'string' } },
+      name: 'http-invalid',
+      params: { target: { type: 'string' }, name: { type: 'string' } },
       steps: [
         { id: 'plain', http: { url: `${server.origin}/t`, idempotencyKey: false } },
         { id: 'bad', needs: ['plain'], http: { url: '${{ params.target }}' }, retry: { attempts: 3 } },
+        { id: 'header', needs: ['plain'], http: { url: `${server.origin}/h`, headers: { 'X-Name': '${{ params.name }}' } }, retry: { attempts: 3 }, continueOnError: true },
       ],
-    }, { target: 'file:///etc/passwd' });
+    }, { target: 'file:///etc/passwd', name: 'a\r\nInjected: yes' });
     expect(state).toBe('failed');
     expect(server.seen[0]?.headers['idempotency-key']).toBeUndefined();
     expect((await rig!.store.getStepRuns(attempts[0]!.runId)).find((s) => s.stepId === 'plain')?.output).toBe('hello');
     const bad = attempts.filter((a) => a.stepId === 'bad');
     expect(bad).toHaveLength(1);
-    expect(bad[0]?.error).toMatchObject({ type: 'http-url', retryable: false, message: "step 'bad': url \"file:///etc/passwd\" must be http:// or https://, not file:" });
+    expect(bad[0]?.error).toMatchObject({ type: 'http-invalid', retryable: false, message: "step 'bad': url \"file:///etc/passwd\" must be http:// or https://, not file:" });
+    // A value that would split the header is refused, not sent, and not retried.
+    const header = attempts.filter((a) => a.stepId === 'header');
+    expect(header.map((a) => a.error?.type)).toEqual(['http-invalid']);
+    expect(header[0]?.error?.message).toContain("step 'header': ");
+    expect(server.seen.map((r) => r.url)).toEqual(['/t']);
   });
 
   it('a refused connection is a retryable network failure', async () => {

@@ -45,14 +45,15 @@ export interface Failure {
  * - `internal`: a fault of baton's while running the attempt
  * - `http-status`: an http step's response had a status outside `expect` (retryable for
  *   408, 429 and 5xx); `http-request`: the request could not be sent or its response not
- *   read (network error, request timeout; retryable); `http-url`: its URL, once evaluated,
- *   is not http(s); `response-too-large`: its response was over `maxResponseBytes`
+ *   read (network error, request timeout; retryable); `http-invalid`: its request, once
+ *   evaluated, cannot be sent (a URL that is not http(s), a header value with a newline);
+ *   `response-too-large`: its response was over `maxResponseBytes`
  */
 export type FailureType =
   | 'lost' | 'timeout' | 'cancelled' | 'exit-code' | 'spawn' | 'expression'
   | 'secret-missing' | 'output-invalid' | 'output-too-large' | 'batch-invalid' | 'task'
   | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal'
-  | 'http-status' | 'http-request' | 'http-url' | 'response-too-large';
+  | 'http-status' | 'http-request' | 'http-invalid' | 'response-too-large';
 
 /** Whether `f` is baton's own failure of type `type`. */
 export function isFailure(f: Pick<Failure, 'type'> | undefined, type: FailureType): boolean {
@@ -96,7 +97,7 @@ export const failures = {
   },
   /** A request that failed before a complete response (connection refused, reset, request timeout). */
   httpRequest: (message: string, details?: JsonValue): Failure => make('http-request', message, true, details),
-  httpUrl: (message: string): Failure => make('http-url', message, false),
+  httpInvalid: (message: string): Failure => make('http-invalid', message, false),
   responseTooLarge: (message: string, details?: JsonValue): Failure => make('response-too-large', message, false, details),
   /** A fault of baton's; retryable, since it is not the step's. */
   internal: (e: unknown): Failure => make('internal', coerceError(e).message, true),

@@ -11,7 +11,7 @@ import type { Failure } from '../core/index.js';
 import { BATON_VERSION, errorMessage } from '../shared/index.js';
 import type { JsonValue } from '../shared/index.js';
 import type { ExpressionScope, HttpRequestSpec } from '../workflow/index.js';
-import { httpUrlProblem, interpolate, interpolateValue } from '../workflow/index.js';
+import { ExpressionError, httpUrlProblem, interpolate, interpolateValue } from '../workflow/index.js';
 import { toOutput } from './handler.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
@@ -29,14 +29,16 @@ export async function runHttp(req: AttemptRequest, limits: ExecutorLimits): Prom
   try {
     prepared = prepare(spec, req);
   } catch (e) {
-    return { ok: false, failure: failures.expression(errorMessage(e)) };
+    // Headers refuse a value with a newline or a bad name: another try would send the same.
+    const message = errorMessage(e);
+    return { ok: false, failure: e instanceof ExpressionError ? failures.expression(message) : failures.httpInvalid(`step '${req.stepId}': ${message}`) };
   }
   const problem = httpUrlProblem(prepared.url);
-  if (problem !== undefined) return { ok: false, failure: failures.httpUrl(`step '${req.stepId}': ${problem}`) };
+  if (problem !== undefined) return { ok: false, failure: failures.httpInvalid(`step '${req.stepId}': ${problem}`) };
   const url = new URL(prepared.url);
   // Credentials in a URL would reach the log; fetch refuses them anyway, with a vaguer error.
   if (url.username !== '' || url.password !== '') {
-    return { ok: false, failure: failures.httpUrl(`step '${req.stepId}': url must not hold a user or password: send them in an Authorization header`) };
+    return { ok: false, failure: failures.httpInvalid(`step '${req.stepId}': url must not hold a user or password: send them in an Authorization header`) };
   }
   const line = `${spec.method} ${url.href}`;
   const timeout = spec.timeoutMs === undefined ? undefined : AbortSignal.timeout(spec.timeoutMs);
