@@ -36,7 +36,7 @@ beforeEach(async () => {
     sampleLoad: () => ({ cpu: 0, memFraction: 0, memBytes: 0 }), report: () => undefined, id: 'w-http',
   });
   await worker.start();
-  server = await testServer((req, res, n) => (n === 0 ? json(res, 503, { busy: true }) : json(res, 200, { echo: req.url, auth: req.headers.authorization === `Bearer ${TOKEN}` })));
+  server = await testServer((req, res, n) => (n === 0 ? json(res, 503, { busy: true }, { 'retry-after': '1' }) : json(res, 200, { echo: req.url, auth: req.headers.authorization === `Bearer ${TOKEN}` })));
 });
 afterEach(async () => {
   delete process.env.HTTP_FLEET_TOKEN;
@@ -48,7 +48,7 @@ afterEach(async () => {
 });
 
 describe('http steps on a fleet worker', () => {
-  it('the worker sends the request, retries a 503 and hands the JSON output downstream', async () => {
+  it('the worker sends the request, retries a 503 after its Retry-After and hands the JSON output downstream', async () => {
     const dir = tempDir('baton-http-fleet-');
     const spec = compileWorkflow({
       name: 'http-fleet',
@@ -69,6 +69,9 @@ describe('http steps on a fleet worker', () => {
         ['call', 2, 'succeeded', 'w-http', undefined],
         ['after', 1, 'succeeded', 'w-http', undefined],
       ]);
+      // The worker's failure carried the server's wait through the store to the coordinator.
+      expect(attempts[0]?.error).toMatchObject({ retryAfterMs: 1_000 });
+      expect(attempts[1]!.startedAt - attempts[0]!.endedAt!).toBeGreaterThanOrEqual(900);
       expect(server.seen.map((r) => r.headers['idempotency-key'])).toEqual([`${handle.id}.call.1`, `${handle.id}.call.2`]);
       const steps = Object.fromEntries((await store.getStepRuns(handle.id)).map((s) => [s.stepId, s.output]));
       expect(steps.call).toEqual({ echo: `/items?run=${handle.id}`, auth: true });
