@@ -40,7 +40,9 @@ export async function runHttp(req: AttemptRequest, limits: ExecutorLimits): Prom
   if (url.username !== '' || url.password !== '') {
     return { ok: false, failure: failures.httpInvalid(`step '${req.stepId}': url must not hold a user or password: send them in an Authorization header`) };
   }
-  const line = `${spec.method} ${url.href}`;
+  // The URL as evaluated, not `url.href`: normalizing percent-encodes characters, and a
+  // secret changed that way would no longer be recognised by the masker.
+  const line = `${spec.method} ${prepared.url}`;
   const timeout = spec.timeoutMs === undefined ? undefined : AbortSignal.timeout(spec.timeoutMs);
   const signal = timeout === undefined ? req.signal : AbortSignal.any([req.signal, timeout]);
   const started = performance.now();
