@@ -135,6 +135,24 @@ describe('http steps against a real local server', () => {
     expect(attempts[0]?.error).toMatchObject({ type: 'http-status', retryable: false, details: { status: 404, body: 'no such item' } });
   });
 
+  it('expect names the statuses that succeed; +json responses are JSON, others text, HEAD has no output', async () => {
+    server = await testServer((req, res) => {
+      if (req.url === '/gone') res.writeHead(410, { 'content-type': 'application/problem+json' }).end('{"title":"gone"}');
+      else res.writeHead(200, { 'content-type': 'text/csv' }).end('a,b\n1,2\n');
+    });
+    const { id, state } = await run({
+      name: 'http-expect',
+      steps: [
+        { id: 'gone', http: { url: `${server.origin}/gone`, expect: { status: 410 } } },
+        { id: 'csv', http: { url: `${server.origin}/csv` } },
+        { id: 'head', http: { url: `${server.origin}/csv`, method: 'HEAD' } },
+      ],
+    });
+    expect(state).toBe('succeeded');
+    const outputs = Object.fromEntries((await rig!.store.getStepRuns(id)).map((s) => [s.stepId, s.output]));
+    expect(outputs).toEqual({ gone: { title: 'gone' }, csv: 'a,b\n1,2\n', head: null });
+  });
+
   it('a slow server hits the request timeout; a retry that gets an answer succeeds', async () => {
     server = await testServer((_req, res, n) => {
       if (n > 0) json(res, 200, { late: false });
