@@ -55,3 +55,13 @@ describe('backoffDelay', () => {
     expect(backoffDelay(policy({ backoff: 'fixed', delayMs: 1000, jitter: -1 }), 1, 0.5)).toBe(1000);
   });
 });
+
+describe('backoffDelay with a Retry-After', () => {
+  it('waits what the failure asked, unjittered, capped at maxDelayMs', () => {
+    const p = policy({ backoff: 'exponential', delayMs: 100, jitter: 1, maxDelayMs: 5_000 });
+    expect(backoffDelay(p, 3, 0.5, 1_000)).toBe(1_000);
+    expect(backoffDelay(p, 1, 0.5, 0)).toBe(0);
+    expect(backoffDelay(p, 1, 0.5, 60_000)).toBe(5_000);
+    expect(backoffDelay(p, 1, 0, -5)).toBe(0);
+  });
+});

@@ -20,6 +20,12 @@ export interface Failure {
   retryable: boolean;
   /** Any JSON the thrower attached (a `StepFailure`'s `details`). */
   details?: JsonValue;
+  /**
+   * How long the failed party asked to be left alone before the next try, ms (an HTTP
+   * `Retry-After`, RFC 9110 §10.2.3). When set, it replaces the policy's computed delay,
+   * capped at the policy's `maxDelayMs` (see `backoffDelay`).
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -37,11 +43,17 @@ export interface Failure {
  * - `unclaimed`: no worker claimed a published attempt within its queue timeout
  * - `disk-full`: a write for the attempt (log, output) found no space
  * - `internal`: a fault of baton's while running the attempt
+ * - `http-status`: an http step's response had a status outside `expect` (retryable for
+ *   408, 429 and 5xx); `http-request`: the request could not be sent or its response not
+ *   read (network error, request timeout; retryable); `http-invalid`: its request, once
+ *   evaluated, cannot be sent (a URL that is not http(s), a header value with a newline);
+ *   `response-too-large`: its response was over `maxResponseBytes`
  */
 export type FailureType =
   | 'lost' | 'timeout' | 'cancelled' | 'exit-code' | 'spawn' | 'expression'
   | 'secret-missing' | 'output-invalid' | 'output-too-large' | 'batch-invalid' | 'task'
-  | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal';
+  | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal'
+  | 'http-status' | 'http-request' | 'http-invalid' | 'response-too-large';
 
 /** Whether `f` is baton's own failure of type `type`. */
 export function isFailure(f: Pick<Failure, 'type'> | undefined, type: FailureType): boolean {
@@ -74,6 +86,19 @@ export const failures = {
   unsupported: (message: string, details?: JsonValue): Failure => make('unsupported', message, false, details),
   unclaimed: (message: string, details?: JsonValue): Failure => make('unclaimed', message, false, details),
   diskFull: (message: string, details?: JsonValue): Failure => make('disk-full', message, true, details),
+  /**
+   * An http response with an unexpected status. Retryable only when another try may get a
+   * different answer: 408 Request Timeout, 429 Too Many Requests and 5xx (RFC 9110 §15);
+   * any other 4xx says the request itself is wrong, so retries would be spent for nothing.
+   */
+  httpStatus: (message: string, status: number, details?: JsonValue, retryAfterMs?: number): Failure => {
+    const f = make('http-status', message, status === 408 || status === 429 || status >= 500, details);
+    return retryAfterMs === undefined ? f : { ...f, retryAfterMs };
+  },
+  /** A request that failed before a complete response (connection refused, reset, request timeout). */
+  httpRequest: (message: string, details?: JsonValue): Failure => make('http-request', message, true, details),
+  httpInvalid: (message: string): Failure => make('http-invalid', message, false),
+  responseTooLarge: (message: string, details?: JsonValue): Failure => make('response-too-large', message, false, details),
   /** A fault of baton's; retryable, since it is not the step's. */
   internal: (e: unknown): Failure => make('internal', coerceError(e).message, true),
 } as const;

@@ -218,7 +218,7 @@ export class RunMachine {
         const n = this.node(event.stepId);
         const spent = n.rec.attempts - n.rec.lostAttempts - (n.rec.retryBase ?? 0);
         if (!this.ending && event.failure.retryable && spent < n.spec.retry.attempts) {
-          const dueAt = now + backoffDelay(n.spec.retry, spent, random);
+          const dueAt = now + backoffDelay(n.spec.retry, spent, random, event.failure.retryAfterMs);
           n.rec.dueAt = dueAt;
           n.rec.error = event.failure;
           this.moveStep(out, n, 'retrying', now, { reason: event.reason, error: event.failure, dueAt });

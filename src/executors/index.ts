@@ -10,6 +10,7 @@ import { resolveSecrets } from './secrets.js';
 import { runBatch } from './batch.js';
 import { runHandler } from './handler.js';
 import { runShell } from './shell.js';
+import { runHttp } from './http.js';
 import type { AttemptRequest, AttemptResult, BatchGroupRecord, ExecutorLimits } from './types.js';
 
 export * from './types.js';
@@ -23,6 +24,7 @@ export type { SecretResolution, MissingSecret, SecretProblem } from './secrets.j
 export { ioFailure } from './io-failure.js';
 export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';
+export { parseRetryAfter, HTTP_USER_AGENT } from './http.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';
 export { progressOf } from './batch-items.js';
 
@@ -66,7 +68,8 @@ export async function execute(req: AttemptRequest, limits: ExecutorLimits): Prom
 
 function run(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
   if (req.step.batch !== undefined) return runBatch(req, limits);
-  return req.step.action.kind === 'run' ? runShell(req, limits) : runHandler(req, limits);
+  const kind = req.step.action.kind;
+  return kind === 'run' ? runShell(req, limits) : kind === 'http' ? runHttp(req, limits) : runHandler(req, limits);
 }
 
 /** The result with its output or failure masked. */
@@ -79,6 +82,7 @@ function maskResult(result: AttemptResult, masker: Masker | undefined): AttemptR
 function maskFailure(f: Failure, masker: Masker): Failure {
   const out: Failure = { type: masker.mask(f.type), message: masker.mask(f.message), retryable: f.retryable };
   if (f.details !== undefined) out.details = masker.maskJson(f.details);
+  if (f.retryAfterMs !== undefined) out.retryAfterMs = f.retryAfterMs;
   return out;
 }
 

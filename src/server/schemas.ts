@@ -25,6 +25,7 @@ const ms = z.number().int().describe('ms since the Unix epoch');
 
 const FailureSchema = z.object({
   type: z.string(), message: z.string(), retryable: z.boolean(), details: z.unknown().optional(),
+  retryAfterMs: z.number().nonnegative().optional().describe('the wait the failed party asked for before the next try, ms (an HTTP Retry-After)'),
 }).meta({ id: 'Failure' });
 
 /** A run. */

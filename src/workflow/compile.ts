@@ -8,9 +8,10 @@ import { parseDuration } from './duration.js';
 import { WorkflowValidationError } from './errors.js';
 import { fromZodIssue, toSpecError } from './issues.js';
 import type { Issue } from './issues.js';
-import type { BatchSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
+import type { BatchSpec, HttpRequestSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
 import { append, capIssues, checkBounds, MAX_ISSUES } from './limits.js';
-import { WorkflowSchema } from './schema.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, WorkflowSchema } from './schema.js';
+import { parseByteSize } from './size.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
 import { checkSemantics } from './validate.js';
 import { compileSchedules } from './schedule.js';
@@ -139,6 +140,8 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   let action: StepAction;
   if (step.uses !== undefined) {
     action = { kind: 'uses', handler: step.uses, with: structuredClone(step.with ?? {}) };
+  } else if (step.http !== undefined) {
+    action = { kind: 'http', request: compileHttp(step.http) };
   } else {
     const run = step.run ?? '';
     action = { kind: 'run', command: typeof run === 'string' ? { default: run } : { ...run } };
@@ -170,6 +173,22 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   if (runsOn !== undefined) compiled.runsOn = typeof runsOn === 'string' ? [runsOn] : [...new Set(runsOn)];
   if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
   return compiled;
+}
+
+function compileHttp(h: NonNullable<ParsedWorkflow['steps'][number]['http']>): HttpRequestSpec {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h.headers ?? {})) headers[k] = String(v);
+  const out: HttpRequestSpec = {
+    url: h.url,
+    method: h.method ?? 'GET',
+    headers,
+    maxResponseBytes: h.maxResponseBytes === undefined ? DEFAULT_MAX_RESPONSE_BYTES : (parseByteSize(h.maxResponseBytes) ?? DEFAULT_MAX_RESPONSE_BYTES),
+    idempotencyKey: h.idempotencyKey ?? true,
+  };
+  if (h.body !== undefined) out.body = structuredClone(h.body);
+  if (h.timeout !== undefined) out.timeoutMs = parseDuration(h.timeout);
+  if (h.expect !== undefined) out.expectStatus = typeof h.expect.status === 'number' ? [h.expect.status] : [...new Set(h.expect.status)];
+  return out;
 }
 
 /** Items per group when `groupSize` is not set. */

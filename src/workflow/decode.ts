@@ -29,6 +29,19 @@ const action = z.union([
   z.looseObject({ kind: z.literal('run'), command: z.record(z.string(), z.string()) }),
   // A stored handler is always its `./module.ts#export` reference: inline SDK functions are not JSON.
   z.looseObject({ kind: z.literal('uses'), handler: z.string(), with: z.record(z.string(), json) }),
+  z.looseObject({
+    kind: z.literal('http'),
+    request: z.looseObject({
+      url: z.string(),
+      method: z.string(),
+      headers: z.record(z.string(), z.string()),
+      body: json.optional(),
+      timeoutMs: ms.optional(),
+      expectStatus: z.array(z.number().int()).optional(),
+      maxResponseBytes: z.number().int().positive(),
+      idempotencyKey: z.boolean(),
+    }),
+  }),
 ]);
 
 const batch = z.looseObject({

@@ -6,7 +6,7 @@
  * ends up in one) cannot run code in the engine.
  *
  * Grammar: literals (strings, numbers, `true`, `false`, `null`); the roots `params`,
- * `steps`, `run`; member access `.name`, `?.name` and `[literal]`; unary `!` and `-`;
+ * `steps`, `run` (and `secrets`, only where a scope provides it: an http step's request); member access `.name`, `?.name` and `[literal]`; unary `!` and `-`;
  * binary `== != < <= > >= && ||` (`===`/`!==` are aliases); parentheses.
  */
 import jsep from 'jsep';
@@ -23,10 +23,16 @@ export interface ExpressionScope {
   steps: Record<string, { output: JsonValue }>;
   /** The run id and this attempt's number (from 1). */
   run: { id: string; attempt: number };
+  /**
+   * Secret values by name. Set only where the result is used and never stored (an http
+   * step's url, headers and body, evaluated by the executor); elsewhere reading `secrets`
+   * is an error, so a secret cannot leak into a stored env, input or output.
+   */
+  secrets?: Readonly<Record<string, string>>;
 }
 
-/** The names an expression may start from. */
-export const EXPRESSION_ROOTS = ['params', 'steps', 'run'] as const;
+/** The names an expression may start from (`secrets` only in an http step's request). */
+export const EXPRESSION_ROOTS = ['params', 'steps', 'run', 'secrets'] as const;
 /** One of {@link EXPRESSION_ROOTS}. */
 export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number];
 
@@ -128,7 +134,7 @@ function check(node: jsep.Expression, source: string, refs: ExpressionRef[]): vo
       }
       if (cursor.type !== 'Identifier') {
         check(cursor, source, []); // throws the specific reason for calls, `this`, …
-        throw new ExpressionError('member access must start from params, steps or run', source);
+        throw new ExpressionError('member access must start from params, steps, run or secrets', source);
       }
       const root = (cursor as jsep.Identifier).name;
       if (!(EXPRESSION_ROOTS as readonly string[]).includes(root)) {
@@ -254,6 +260,10 @@ function evaluate(node: jsep.Expression, scope: ExpressionScope, source: string)
       if (name === 'params') return scope.params;
       if (name === 'steps') return scope.steps;
       if (name === 'run') return scope.run;
+      if (name === 'secrets') {
+        if (scope.secrets === undefined) throw new ExpressionError('secrets are readable only in an http step\'s url, headers and body', source);
+        return scope.secrets;
+      }
       throw new ExpressionError(`unknown name "${name}"`, source);
     }
     case 'MemberExpression': {

@@ -16,6 +16,8 @@ export type { SourceFormat } from './source.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
 export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';
 export { parseDuration, checkDuration, MAX_DURATION_MS } from './duration.js';
+export { parseByteSize } from './size.js';
+export { httpUrlProblem } from './validate.js';
 export type { DurationProblem } from './duration.js';
 export { PROGRAM_CHANGING_ENV, PROGRAM_CHANGING_ENV_PREFIXES, RESERVED_ENV_PREFIX, isProgramChangingEnv, resolveStepCwd, StepCwdError } from './env.js';
 export {

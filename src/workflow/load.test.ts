@@ -81,7 +81,7 @@ describe('validateWorkflowFile', () => {
       { code: 'bad-expression', path: 'steps[1].if', line: 9, column: 9 },
     ]);
     expect(errors[0]?.message).toContain('syntax error');
-    expect(errors[1]?.message).toContain('unknown name "secrets"');
+    expect(errors[1]?.message).toContain("secrets are readable only in an http step's url, headers and body");
   });
 
   it('step_not_upstream.yaml tells the user to add the step to needs', async () => {

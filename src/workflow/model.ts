@@ -53,10 +53,47 @@ export interface RetryPolicy {
 /** Platforms a `run` map may name; the keys of Node's `process.platform` we support. */
 export type Platform = 'linux' | 'darwin' | 'win32';
 
+/**
+ * A method an `http` step may use: those RFC 9110 §9.3 defines for resources plus PATCH
+ * (RFC 5789). CONNECT and TRACE are left out: they are not resource requests, and fetch
+ * refuses them.
+ */
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+/** Every {@link HttpMethod}, in the order error messages list them. */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
+
+/**
+ * A compiled `http:` request. `url`, header values and strings inside `body` may hold
+ * `${{ }}` expressions (including `secrets.NAME`), evaluated by the process that executes
+ * the attempt, as data: nothing is ever passed to a shell.
+ */
+export interface HttpRequestSpec {
+  /** Must be `http:` or `https:` once evaluated. */
+  url: string;
+  /** @default 'GET' */
+  method: HttpMethod;
+  /** Header name -> value, as written (values may hold `${{ }}`). */
+  headers: Record<string, string>;
+  /**
+   * Request body: a string is sent as it is; any other JSON value is sent as JSON with
+   * `content-type: application/json` (unless a header sets one). Absent: no body.
+   */
+  body?: JsonValue;
+  /** Bound of one request (connect to the last byte of the response), ms; absent: only the step's `timeout` bounds it. */
+  timeoutMs?: number;
+  /** Statuses that count as success; absent: any 2xx. */
+  expectStatus?: number[];
+  /** Largest response body read, bytes; a bigger one fails the attempt. @default 10485760 (10 MiB) */
+  maxResponseBytes: number;
+  /** Send the attempt id as `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header). @default true */
+  idempotencyKey: boolean;
+}
+
 /** What a step does. Exactly one kind per step. */
 export type StepAction =
   | { kind: 'run'; /** A command per platform; a plain string in the file applies to all. */ command: Partial<Record<Platform, string>> & { default?: string } }
-  | { kind: 'uses'; /** `./module.ts#export` as written, or an inline function from the SDK. */ handler: string | StepHandler; with: JsonObject };
+  | { kind: 'uses'; /** `./module.ts#export` as written, or an inline function from the SDK. */ handler: string | StepHandler; with: JsonObject }
+  | { kind: 'http'; /** The request, expressions not yet evaluated. */ request: HttpRequestSpec };
 
 /** A compiled step. */
 export interface StepSpec {
@@ -64,7 +101,7 @@ export interface StepSpec {
   id: string;
   /** Ids of the steps it waits for. */
   needs: string[];
-  /** What it executes: a shell command (`run`) or a handler (`uses`). */
+  /** What it executes: a shell command (`run`), a handler (`uses`) or a request (`http`). */
   action: StepAction;
   /** Values may hold `${{ }}` expressions, evaluated per attempt. */
   env: Record<string, string>;

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { MAX_CRON_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import type { StepHandler } from './model.js';
+import { HTTP_METHODS } from './model.js';
+import { parseByteSize } from './size.js';
 import {
   bounded, durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, idOf, PARAM_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN,
 } from './schema-base.js';
@@ -102,12 +104,44 @@ export const BatchSchema = z.strictObject({
   consolidate: BatchActionSchema.optional(),
 });
 
-/** One step as written. Whether it has exactly one of `run`/`uses` is checked in validation. */
+/** The most an `http` step's `maxResponseBytes` may be: responses are read into memory. */
+export const MAX_RESPONSE_BYTES_LIMIT = 1024 ** 3;
+/** An `http` step's `maxResponseBytes` when it sets none: 10 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 ** 2;
+
+const statusError = 'expect.status must be an HTTP status code (100-599) or a list of them';
+const status = z.number({ error: statusError }).int({ error: statusError }).min(100, { error: statusError }).max(599, { error: statusError });
+const sizeError = 'maxResponseBytes must be a size such as 10MiB, 512KiB or a number of bytes';
+
+/**
+ * A step's `http:` as written. That the URL is http(s) is checked in validation when it has
+ * no `${{ }}`, and again when the attempt runs.
+ */
+export const HttpSchema = z.strictObject({
+  url: z.string({ error: 'url must be a string, e.g. "https://api.example.com/items"' }).min(1, { error: 'url must not be empty' }),
+  method: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+    z.enum(HTTP_METHODS, { error: `method must be one of ${HTTP_METHODS.join(', ')}` }),
+  ).optional(),
+  headers: z.record(z.string(), envScalar, { error: 'headers must be a map of header name to value' }).optional(),
+  body: json.optional(),
+  timeout: duration.optional(),
+  expect: z.strictObject({ status: z.union([status, z.array(status).min(1, { error: statusError })], { error: statusError }) }, { error: 'expect must be { status: [200, 201] }' }).optional(),
+  maxResponseBytes: z.union([z.string(), z.number()], { error: sizeError }).superRefine((value, ctx) => {
+    const n = parseByteSize(value);
+    if (n === undefined || n < 1) ctx.addIssue({ code: 'custom', message: sizeError });
+    else if (n > MAX_RESPONSE_BYTES_LIMIT) ctx.addIssue({ code: 'custom', message: 'maxResponseBytes is at most 1GiB: responses are read into memory' });
+  }).optional(),
+  idempotencyKey: z.boolean({ error: 'idempotencyKey must be true or false' }).optional(),
+}, { error: 'http must be { url, method?, headers?, body?, timeout?, expect?, maxResponseBytes?, idempotencyKey? }' });
+
+/** One step as written. Whether it has exactly one of `run`/`uses`/`http` is checked in validation. */
 export const StepSchema = z.strictObject({
   id: idOf('step id', STEP_ID_PATTERN, 'step ids use lowercase letters, digits, "_" and "-"'),
   needs: z.union([z.string(), z.array(z.string({ error: 'needs entries must be step ids' }))], { error: 'needs must be a step id or a list of step ids' }).optional(),
   run: runCommand.optional(),
   uses: usesRef.optional(),
+  http: HttpSchema.optional(),
   with: z.record(z.string(), json, { error: 'with must be a map of input name to value' }).optional(),
   env: envMap.optional(),
   inheritEnv: inheritEnv.optional(),
@@ -212,6 +246,7 @@ export const KNOWN_KEYS = {
   schedule: Object.keys(ScheduleSchema.shape),
   batch: Object.keys(BatchSchema.shape),
   batchAction: Object.keys(BatchActionSchema.shape),
+  http: Object.keys(HttpSchema.shape),
   secret: ['name', 'env', 'file'],
   webhook: Object.keys(WebhookSchema.shape),
   retention: Object.keys(WorkflowRetentionSchema.shape),

@@ -41,6 +41,10 @@ interface ExpressionContext {
   isUpstream: (id: string) => boolean;
   stepIds: string[];
   paramNames: string[] | undefined;
+  /** Declared secret names. */
+  secretNames: string[];
+  /** Whether `secrets.*` may be read here: only an http step's url, headers and body, whose values are never stored. */
+  allowSecrets?: boolean;
 }
 
 /** Every cross-field problem in a raw workflow object. Shape problems are zod's job. */
@@ -85,7 +89,8 @@ export function checkSemantics(raw: unknown): Issue[] {
   append(issues, checkParams(raw.params));
   append(issues, checkSchedule(raw));
   append(issues, checkSecrets(raw, steps));
-  if (isRecord(raw.env)) append(issues, checkEnv(raw.env, ['env'], { isUpstream: () => false, stepIds, paramNames }));
+  const secretNames = declaredSecretNames(raw.secrets);
+  if (isRecord(raw.env)) append(issues, checkEnv(raw.env, ['env'], { isUpstream: () => false, stepIds, paramNames, secretNames }));
   const pools = isRecord(raw.pools) ? Object.keys(raw.pools) : [];
   // Built on the first expression that reads another step, so a workflow without such reads
   // pays nothing; after that each question is a bit test.
@@ -93,11 +98,16 @@ export function checkSemantics(raw: unknown): Issue[] {
   for (const step of steps) {
     const id = step.id;
     const isUpstream = (x: string): boolean => id !== undefined && upstreamOf(id, x);
-    const context: ExpressionContext = { isUpstream, stepIds, paramNames };
+    const context: ExpressionContext = { isUpstream, stepIds, paramNames, secretNames };
     if (step.id !== undefined) context.stepId = step.id;
     append(issues, checkStep(step, context, pools));
   }
   return issues;
+}
+
+function declaredSecretNames(secrets: unknown): string[] {
+  if (!Array.isArray(secrets)) return [];
+  return secrets.flatMap((e: unknown) => (typeof e === 'string' ? [e] : isRecord(e) && typeof e.name === 'string' ? [e.name] : []));
 }
 
 function collectSteps(rawSteps: unknown): StepFacts[] {
@@ -179,10 +189,24 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   const issues: Issue[] = [];
   const hasRun = raw.run !== undefined;
   const hasUses = raw.uses !== undefined;
-  if (hasRun && hasUses) issues.push({ code: 'run-and-uses', message: 'a step has either run (a shell command) or uses (a handler), not both', path: at('uses') });
-  if (!hasRun && !hasUses) {
-    const message = raw.batch === undefined ? 'a step needs either run (a shell command) or uses (a handler)' : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
+  const hasHttp = raw.http !== undefined;
+  const kinds = [hasRun && 'run', hasUses && 'uses', hasHttp && 'http'].filter((k): k is string => k !== false);
+  if (kinds.length > 1) {
+    issues.push({ code: 'run-and-uses', message: `a step has exactly one of run (a shell command), uses (a handler) or http (a request), not ${kinds.join(' and ')}`, path: at(kinds[1] ?? 'uses') });
+  }
+  if (kinds.length === 0) {
+    const message = raw.batch === undefined ? 'a step needs one of run (a shell command), uses (a handler) or http (a request)' : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
     issues.push({ code: 'no-action', message, path: at() });
+  }
+  if (hasHttp && raw.batch !== undefined) {
+    issues.push({ code: 'invalid-value', message: 'an http step cannot be a batch step: batch maps run or uses over items', path: at('batch') });
+  }
+  if (isRecord(raw.http)) append(issues, checkHttp(raw.http, at('http'), context));
+  if (hasHttp) {
+    // Silently ignored fields would look like they configure the request.
+    for (const key of ['env', 'inheritEnv', 'cwd', 'shell'] as const) {
+      if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: an http step runs no process (put values in its url, headers or body)`, path: at(key), atKey: true });
+    }
   }
   if (raw.with !== undefined && !hasUses) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler and needs uses', path: at('with') });
 
@@ -215,6 +239,51 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   if (isRecord(raw.with)) append(issues, checkDeep(raw.with, at('with'), context));
   if (isRecord(raw.batch)) append(issues, checkBatch(raw.batch, at('batch'), context));
   return issues;
+}
+
+/**
+ * An `http:` request: expressions in url, headers and body (which alone may read
+ * `secrets.*`), an http(s) URL when it is written literally, no body on GET or HEAD
+ * (RFC 9110 §9.3.1: a GET body has no defined meaning, and fetch refuses one).
+ */
+function checkHttp(http: Raw, path: PathSegment[], context: ExpressionContext): Issue[] {
+  const issues: Issue[] = [];
+  const request: ExpressionContext = { ...context, allowSecrets: true };
+  if (typeof http.url === 'string') {
+    if (!http.url.includes('${{')) {
+      const problem = httpUrlProblem(http.url);
+      if (problem !== undefined) issues.push({ code: 'invalid-value', message: problem, path: [...path, 'url'] });
+    } else {
+      append(issues, checkExpressions(http.url, 'template', [...path, 'url'], request));
+    }
+  }
+  if (isRecord(http.headers)) {
+    for (const [key, value] of Object.entries(http.headers)) {
+      if (!HEADER_NAME.test(key)) issues.push({ code: 'invalid-value', message: `header name "${key}" is not a token (RFC 9110 §5.1)`, path: [...path, 'headers', key], atKey: true });
+      if (typeof value === 'string') append(issues, checkExpressions(value, 'template', [...path, 'headers', key], request));
+    }
+  }
+  if (http.body !== undefined) {
+    append(issues, checkDeep(http.body, [...path, 'body'], request));
+    const method = typeof http.method === 'string' ? http.method.toUpperCase() : 'GET';
+    if (method === 'GET' || method === 'HEAD') issues.push({ code: 'invalid-value', message: `a ${method} request has no body: use POST, PUT or PATCH to send one`, path: [...path, 'body'] });
+  }
+  return issues;
+}
+
+/** A header field name: an RFC 9110 §5.6.2 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Why `url` is not an http(s) URL, or undefined when it is. */
+export function httpUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `url "${url}" is not a valid URL`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `url "${url}" must be http:// or https://, not ${parsed.protocol}`;
+  return undefined;
 }
 
 function checkBatch(batch: Raw, path: PathSegment[], context: ExpressionContext): Issue[] {
@@ -310,6 +379,17 @@ function checkExpressions(text: string, kind: 'template' | 'condition', path: Pa
 function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, 'path'> | undefined {
   const [first, second] = ref.path;
   const shown = [ref.root, ...ref.path].join('.');
+  if (ref.root === 'secrets') {
+    if (context.allowSecrets !== true) {
+      return { code: 'bad-expression', message: `"${shown}": secrets are readable only in an http step's url, headers and body (a shell step gets them as env vars, a handler as ctx.secrets)` };
+    }
+    if (typeof first !== 'string') return { code: 'bad-expression', message: `"${shown}": name a secret, as in secrets.API_TOKEN` };
+    if (context.secretNames.includes(first)) return undefined;
+    const found: Omit<Issue, 'path'> = { code: 'unknown-secret', message: `"${shown}" reads secret "${first}", which is not declared in secrets` };
+    const hint = suggest(first, context.secretNames);
+    if (hint !== undefined) found.suggestion = `secrets.${hint}`;
+    return found;
+  }
   if (ref.root === 'run') {
     if (first === undefined || first === 'id' || first === 'attempt') return undefined;
     return { code: 'bad-expression', message: `"${shown}": run has only id and attempt` };

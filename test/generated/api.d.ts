@@ -777,6 +777,8 @@ export interface components {
             message: string;
             retryable: boolean;
             details?: unknown;
+            /** @description the wait the failed party asked for before the next try, ms (an HTTP Retry-After) */
+            retryAfterMs?: number;
         };
         Run: {
             id: string;
