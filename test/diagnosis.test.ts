@@ -5,7 +5,7 @@
  * `baton run` on a real SQLite file; then a seeded history in which one failure was ended by a
  * retry and another by a param change.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
@@ -62,6 +62,12 @@ steps:
     run: 'ulimit -v 300000; node -e "const a = []; for (;;) a.push(Buffer.alloc(1e7, 1))"'
   - id: denied
     run: ./noexec.sh
+  - id: produce
+    run: 'echo "{\\"link\\": \\"http://x\\"}" > "$BATON_OUTPUT"'
+  - id: consume
+    needs: [produce]
+    env: { URL: "\${{ steps.produce.output.url }}" }
+    run: 'test -n "$URL" || { echo "usage: consume URL" >&2; exit 2; }'
   - id: leaks
     run: 'echo "calling with $TOKEN"; echo "fatal: token $TOKEN was rejected" >&2; exit 3'
 `);
@@ -77,7 +83,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('baton explain on real failures', () => {
   it('classifies each failed step from its evidence', () => {
     expect(Object.fromEntries(diag.steps.map((s) => [s.stepId, s.class]))).toEqual({
-      slow: 'timeout', missing: 'command-not-found', 'missing-in-shell': 'command-not-found', refused: 'network', throws: 'handler-exception', memory: 'memory', denied: 'permission-denied', leaks: 'exit-nonzero',
+      slow: 'timeout', consume: 'output-missing', missing: 'command-not-found', 'missing-in-shell': 'command-not-found', refused: 'network', throws: 'handler-exception', memory: 'memory', denied: 'permission-denied', leaks: 'exit-nonzero',
     });
     expect(step('slow').evidence[0]).toMatchObject({ kind: 'failure' });
     // A plain command is spawned without a shell (ENOENT); inside a shell it exits 127.
@@ -89,6 +95,8 @@ describe('baton explain on real failures', () => {
     expect(line.line).toBe(1);
     expect(line.offset).toBe(0);
     expect(step('throws').evidence.map((e) => e.text).join('\n')).toMatch(/top frame: .*h\.mjs/);
+    expect(step('consume').evidence[0]).toMatchObject({ kind: 'output', text: "steps.produce.output.url: step 'produce' output has no 'url' (it has: link)" });
+    expect(step('consume').recoveries[0]!.command).toBe(`baton retry ${failedRun} --from produce`);
     expect(step('denied').evidence.map((e) => e.text).join('\n')).toMatch(/EACCES|Permission denied|exit code 126/);
   });
 
@@ -96,6 +104,14 @@ describe('baton explain on real failures', () => {
     const leaks = step('leaks');
     expect(JSON.stringify(diag)).not.toContain(SECRET);
     expect(leaks.evidence.some((e) => e.kind === 'log' && e.text === 'fatal: token *** was rejected')).toBe(true);
+  });
+
+  it('masks with the run\'s secrets what reached the log unmasked', async () => {
+    const show = JSON.parse((await baton(['--db', db, 'show', failedRun, '--json'], dir)).stdout) as { attempts: { stepId: string; logPath: string }[] };
+    appendFileSync(show.attempts.find((a) => a.stepId === 'leaks')!.logPath, `error: raw ${SECRET} here\n`);
+    const e = await baton(['--db', db, 'explain', failedRun, 'leaks', '--json'], dir, { DIAG_TOKEN: SECRET });
+    expect(e.stdout).not.toContain(SECRET);
+    expect((JSON.parse(e.stdout) as Diagnosis).steps[0]!.evidence.map((x) => x.text)).toContain('error: raw *** here');
   });
 
   it('offers retries that exist, none applied, and prints readable text', async () => {

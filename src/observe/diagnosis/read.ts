@@ -10,7 +10,8 @@ import type { Failure } from '../../core/index.js';
 import type { Masker } from '../../executors/index.js';
 import { createMasker, resolveSecrets } from '../../executors/index.js';
 import { BatonError } from '../../shared/index.js';
-import type { AttemptRecord, RunRecord, Store, StoredStepRun } from '../../store/index.js';
+import type { AttemptRecord, RunRecord, Store, StepDurations, StoredStepRun } from '../../store/index.js';
+import { RunNotFoundError } from '../../store/index.js';
 import type { StepSpec, WorkflowSpec } from '../../workflow/index.js';
 import { decodeDefinition } from '../../workflow/index.js';
 import { readAttemptLogTail } from '../logs.js';
@@ -57,7 +58,7 @@ export interface DiagnoseOptions {
 export async function diagnoseRun(store: Store, runIdOrPrefix: string, o: DiagnoseOptions): Promise<Diagnosis> {
   const runId = await store.resolveRunId(runIdOrPrefix);
   const [run, stepRuns, attempts] = await Promise.all([store.getRun(runId), store.getStepRuns(runId), store.getAttempts(runId)]);
-  if (!run) throw new DiagnosisStepError(runId, o.stepId ?? '');
+  if (!run) throw new RunNotFoundError(runId);
   if (o.stepId !== undefined && !stepRuns.some((s) => s.stepId === o.stepId)) throw new DiagnosisStepError(runId, o.stepId);
   const spec = await specOf(store, run.version);
   const masker = maskerOf(spec, o.env);
@@ -145,6 +146,7 @@ class HistoryReader {
   private runsP: Promise<RunRecord[]> | undefined;
   private readonly stepRuns = new Map<string, Promise<StoredStepRun[]>>();
   private readonly specs = new Map<string, Promise<WorkflowSpec | undefined>>();
+  private durationsP: Promise<StepDurations[]> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -175,7 +177,7 @@ class HistoryReader {
   async changes(stepId: string, failed: AttemptRecord): Promise<Changes> {
     const runs = await this.runs();
     const baseline = runs.find((r) => r.state === 'succeeded' && r.createdAt <= this.run.createdAt);
-    const durations = await this.store.history.stepDurations(this.run.workflow, this.now - SIMILAR_WINDOW_MS);
+    const durations = await (this.durationsP ??= this.store.history.stepDurations(this.run.workflow, this.now - SIMILAR_WINDOW_MS));
     const d = durations.find((x) => x.stepId === stepId);
     const attemptMs = failed.endedAt !== undefined ? failed.endedAt - failed.startedAt : undefined;
     const out: Changes = {
@@ -207,7 +209,6 @@ class HistoryReader {
     const items: SimilarFailure[] = [];
     let scanned = 0;
     let truncated = false;
-    const stepSpecs = new Map<string, StepSpec | undefined>();
     for (const r of runs) {
       if (scanned >= MAX_SIMILAR_ATTEMPTS) {
         truncated = true;
@@ -216,15 +217,15 @@ class HistoryReader {
       const attempts = await this.store.getAttempts(r.id, stepId);
       const failedOnes = attempts.filter((a) => a.state === 'failed' || a.state === 'lost');
       if (!failedOnes.length) continue;
-      if (!stepSpecs.has(r.version)) stepSpecs.set(r.version, (await this.specOf(r.version))?.steps.find((s) => s.id === stepId));
       const spec = await this.specOf(r.version);
+      const stepSpec = spec?.steps.find((s) => s.id === stepId);
       for (const a of [...failedOnes].reverse()) {
         if (scanned >= MAX_SIMILAR_ATTEMPTS) {
           truncated = true;
           break;
         }
         scanned++;
-        const c: Classification = classify(await factsOf(this.store, a, stepSpecs.get(r.version), spec, this.masker));
+        const c: Classification = classify(await factsOf(this.store, a, stepSpec, spec, this.masker));
         if (errorSignature(c) !== signature) continue;
         if (items.length < MAX_SIMILAR_LISTED) items.push(await this.endOf(r, a, attempts, runs));
       }
