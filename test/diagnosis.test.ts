@@ -203,6 +203,7 @@ describe('GET /api/v1/runs/{id}/diagnosis', () => {
     const viaCli = JSON.parse(cli.stdout) as Diagnosis;
     expect(viaCli.steps[0]!.evidence).toEqual(body.steps[0]!.evidence);
     expect((await api.call('GET', `/api/v1/runs/${failedRun}/diagnosis?step=nope`, { role: 'viewer' })).status).toBe(404);
+    expect((await api.call('GET', '/api/v1/runs/zzzzzzzz/diagnosis', { role: 'viewer' })).status).toBe(404);
     expect((await api.call('GET', `/api/v1/runs/${failedRun}/diagnosis`, { role: 'none' })).status).toBe(401);
   });
 });

@@ -33,7 +33,12 @@ const MAX_SIMILAR_LISTED = 20;
 
 /** Thrown when the step asked for is not a step of the run. Code `step-not-found`. */
 export class DiagnosisStepError extends BatonError {
-  constructor(readonly runId: string, readonly stepId: string) {
+  constructor(
+    /** The run asked about (full id). */
+    readonly runId: string,
+    /** The step asked for. */
+    readonly stepId: string,
+  ) {
     super('step-not-found', `run ${runId} has no step '${stepId}'`);
   }
 }
