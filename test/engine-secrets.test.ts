@@ -46,7 +46,7 @@ describe('workflow secrets on a real engine and SQLite store', () => {
     expect(handlerLog).toMatch(/info calling the API with \*\*\* \{"key":"\*\*\*"\}\n$/);
 
     const failed = attempts.find((a) => a.stepId === 'error');
-    expect(failed?.error).toEqual({ type: 'Error', message: 'the API refused token ***', retryable: true });
+    expect(failed?.error).toMatchObject({ type: 'Error', message: 'the API refused token ***', retryable: true });
     expect(steps.error?.state).toBe('failed');
 
     const stored = JSON.stringify({ steps, attempts, events: await rig.store.getEvents(run.id), run: await rig.store.getRun(run.id) });

@@ -9,8 +9,8 @@
  */
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
-import type { LogQuery, LogSearchResult } from '../observe/index.js';
+import { AlertEventSchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import type { Diagnosis, LogQuery, LogSearchResult } from '../observe/index.js';
 
 /** A rule in effect, as `GET /alerts/rules` lists it (the server's `AlertRuleInfo` schema). */
 export type AlertRuleInfo = z.output<typeof AlertRuleInfoSchema>;
@@ -172,6 +172,12 @@ export class ApiClient {
   /** A run (id or unique prefix) with its step runs and attempts. */
   getRun(id: string): Promise<RunDetail> {
     return this.json<RunDetail>(RunDetailSchema, 'GET', `/runs/${enc(id)}`);
+  }
+
+  /** `GET /runs/{id}/diagnosis`: why the run's failed steps (or `step`) failed, what may recover them. */
+  getDiagnosis(id: string, step?: string): Promise<Diagnosis> {
+    const q = step === undefined ? '' : `?${new URLSearchParams({ step }).toString()}`;
+    return this.json<Diagnosis>(DiagnosisSchema, 'GET', `/runs/${enc(id)}/diagnosis${q}`);
   }
 
   /** Whether the server has this version of a workflow registered. */

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCancel } from './commands/cancel.js';
+import { registerExplain } from './commands/explain.js';
 import { registerGraph } from './commands/graph.js';
 import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
@@ -39,7 +40,7 @@ const program = new Command('baton')
   .version(BATON_VERSION)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
   .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
-  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, logs, cancel, pause, resume, retry, priority, run, history')
+  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history')
   .option('--token <token>', 'API token for --server (env BATON_TOKEN)')
   .showHelpAfterError('(run baton --help for usage)')
   .exitOverride()
@@ -47,7 +48,7 @@ const program = new Command('baton')
 Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says otherwise.
 BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
-or change runs (runs, show, logs, cancel, pause, resume, retry, priority, run, history,
+or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history,
 alerts) go through that server's API, with the same output. validate and graph read files
 only; schedules, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
@@ -68,7 +69,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'history', 'validate', 'graph', 'alerts']);
+const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'history', 'validate', 'graph', 'alerts']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -78,6 +79,7 @@ registerRun(program, globals);
 registerValidate(program);
 registerGraph(program);
 registerRuns(program, globals);
+registerExplain(program, globals);
 registerShow(program, globals);
 registerLogs(program, globals);
 registerResume(program, globals);

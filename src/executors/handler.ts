@@ -7,6 +7,7 @@
  * handler prints (`console.*`, `process.stdout.write`, `process.stderr.write`) goes to the
  * attempt's log, masked, not to baton's own output (./console.ts).
  */
+import type { Failure } from '../core/index.js';
 import { toFailure } from '../core/index.js';
 import { coerceError, errorMessage } from '../shared/index.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
@@ -50,9 +51,24 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
     const ret = captureOutput(req.log, () => fn(ctx));
     value = isPromise(ret) ? await raceAbort(ret, req.signal) : ret;
   } catch (e) {
-    return { ok: false, failure: toFailure(e) };
+    return { ok: false, failure: withStack(toFailure(e), e) };
   }
   return toOutput(value, limits.maxOutputBytes);
+}
+
+/** Frames of a thrown error's stack kept with its failure. */
+const STACK_FRAMES = 5;
+
+/**
+ * The failure with the top {@link STACK_FRAMES} frames of the thrown error's stack as
+ * `details.stack` (lines `at fn (file:line:col)`), when it is a plain error that attached no
+ * details: `baton explain` reads them to tell an exception raised in the workflow's own
+ * code from one raised deeper. Details a `StepFailure` set are kept as they are.
+ */
+function withStack(f: Failure, e: unknown): Failure {
+  if (f.details !== undefined || !(e instanceof Error) || typeof e.stack !== 'string') return f;
+  const frames = e.stack.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('at ')).slice(0, STACK_FRAMES);
+  return frames.length ? { ...f, details: { stack: frames } } : f;
 }
 
 /** Normalizes a return value to JSON, enforcing the output size limit. */

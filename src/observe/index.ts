@@ -21,3 +21,4 @@ export { DEFAULT_RETENTION_MS, Pruner, RETENTION_KINDS, RetentionOptionsError, r
 export type { Prunable, PruneCounts, PruneReport, PrunerOptions } from './retention.js';
 export { leaseHolder, pruneUnderLease, RETENTION_LEASE, RetentionLoop } from './retention-loop.js';
 export type { LeasedPassOptions, RetentionHandle, RetentionLoopOptions } from './retention-loop.js';
+export * from './diagnosis/index.js';

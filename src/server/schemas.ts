@@ -381,3 +381,52 @@ export const UploadRunBody = z.object({
   priority: z.number().int().min(-10).max(10).optional(),
   at: z.union([ms, z.iso.datetime({ offset: true })]).optional().describe('start no earlier than this (ms since epoch or ISO 8601)'),
 });
+
+/** One quoted fact of a diagnosis (`GET /runs/{id}/diagnosis`). */
+export const EvidenceSchema = z.object({
+  id: z.string().describe('e1, e2…: unique within the step\'s diagnosis; recoveries cite them'),
+  kind: z.enum(['log', 'exit-code', 'failure', 'output']),
+  text: z.string().describe('the quoted text, secrets masked'),
+  offset: z.number().int().optional().describe("for log: byte offset of the line's start in the attempt's log"),
+  line: z.number().int().optional().describe('for log: line number from 1, when the 64 KiB read covers the log from its start'),
+}).meta({ id: 'Evidence' });
+
+const ParamChangeSchema = z.object({ key: z.string(), from: z.unknown().optional(), to: z.unknown().optional() }).meta({ id: 'ParamChange' });
+
+/** A step's diagnosis. */
+export const StepDiagnosisSchema = z.object({
+  stepId: z.string(),
+  attempt: z.number().int().describe('the attempt diagnosed: the latest failed one'),
+  attemptId: z.string(),
+  class: z.enum(['timeout', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing', 'handler-exception', 'output-missing', 'lost', 'exit-nonzero']),
+  summary: z.string(),
+  evidence: z.array(EvidenceSchema),
+  changes: z.object({
+    baseline: z.object({ runId: z.string(), version: z.string(), endedAt: ms.optional() }).optional().describe('the last run of the workflow that succeeded before this one'),
+    version: z.object({ from: z.string(), to: z.string(), steps: z.array(z.string()).optional() }).optional().describe('present when the versions differ; steps: ids of steps whose definitions differ'),
+    params: z.array(ParamChangeSchema),
+    worker: z.object({ failed: z.string().optional(), baseline: z.string().optional() }).optional(),
+    duration: z.object({ attemptMs: z.number().optional(), baselineMs: z.number().optional(), p95Ms: z.number().optional(), successes: z.number().int().optional() }),
+    peakRss: z.object({ attemptBytes: z.number().optional(), baselineBytes: z.number().optional() }),
+  }),
+  similar: z.object({
+    signature: z.string().describe('class and normalised error text'),
+    scanned: z.number().int().describe('failed attempts of the step read (at most 200, over 30 days)'),
+    truncated: z.boolean(),
+    items: z.array(z.object({
+      runId: z.string(), attempt: z.number().int(), at: ms, version: z.string(),
+      endedBy: z.enum(['retry', 'new-version', 'param-change', 'nothing-yet']),
+      fix: z.object({ runId: z.string(), attempt: z.number().int().optional(), version: z.string().optional(), params: z.array(ParamChangeSchema).optional() }).optional(),
+    })).describe('newest first, at most 20; cited as s1, s2… in order'),
+  }),
+  recoveries: z.array(z.object({ command: z.string(), reason: z.string(), evidence: z.array(z.string()) })).describe('best first; none is applied'),
+}).meta({ id: 'StepDiagnosis' });
+
+/** `GET /runs/{id}/diagnosis`. */
+export const DiagnosisSchema = z.object({
+  runId: z.string(), workflow: z.string(), version: z.string(), state: z.string(),
+  steps: z.array(StepDiagnosisSchema),
+}).meta({ id: 'Diagnosis' });
+
+/** `GET /runs/{id}/diagnosis` query. */
+export const DiagnosisQuery = z.object({ step: z.string().optional().describe('only this step') });

@@ -106,6 +106,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{id}/diagnosis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Diagnose a run's failed steps
+         * @description For each failed step (or `step`): a classification from the evidence of its latest failed attempt (log lines with byte offsets, read from the last 64 KiB of its log; exit code; failure), what changed since the workflow's last successful run, earlier failures of the same signature over 30 days (at most 200 failed attempts read) and how they ended, and ranked recovery commands (none applied). Every quoted text is masked with the run's secrets.
+         */
+        get: operations["getRunDiagnosis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{id}/cancel": {
         parameters: {
             query?: never;
@@ -1257,6 +1277,99 @@ export interface components {
             /** @description the runs started over it, in start order; absent until the first */
             runs?: string[];
         };
+        Evidence: {
+            /** @description e1, e2…: unique within the step's diagnosis; recoveries cite them */
+            id: string;
+            /** @enum {string} */
+            kind: "log" | "exit-code" | "failure" | "output";
+            /** @description the quoted text, secrets masked */
+            text: string;
+            /** @description for log: byte offset of the line's start in the attempt's log */
+            offset?: number;
+            /** @description for log: line number from 1, when the 64 KiB read covers the log from its start */
+            line?: number;
+        };
+        ParamChange: {
+            key: string;
+            from?: unknown;
+            to?: unknown;
+        };
+        StepDiagnosis: {
+            stepId: string;
+            /** @description the attempt diagnosed: the latest failed one */
+            attempt: number;
+            attemptId: string;
+            /** @enum {string} */
+            class: "timeout" | "memory" | "command-not-found" | "permission-denied" | "network" | "secret-missing" | "handler-exception" | "output-missing" | "lost" | "exit-nonzero";
+            summary: string;
+            evidence: components["schemas"]["Evidence"][];
+            changes: {
+                /** @description the last run of the workflow that succeeded before this one */
+                baseline?: {
+                    runId: string;
+                    version: string;
+                    /** @description ms since the Unix epoch */
+                    endedAt?: number;
+                };
+                /** @description present when the versions differ; steps: ids of steps whose definitions differ */
+                version?: {
+                    from: string;
+                    to: string;
+                    steps?: string[];
+                };
+                params: components["schemas"]["ParamChange"][];
+                worker?: {
+                    failed?: string;
+                    baseline?: string;
+                };
+                duration: {
+                    attemptMs?: number;
+                    baselineMs?: number;
+                    p95Ms?: number;
+                    successes?: number;
+                };
+                peakRss: {
+                    attemptBytes?: number;
+                    baselineBytes?: number;
+                };
+            };
+            similar: {
+                /** @description class and normalised error text */
+                signature: string;
+                /** @description failed attempts of the step read (at most 200, over 30 days) */
+                scanned: number;
+                truncated: boolean;
+                /** @description newest first, at most 20; cited as s1, s2… in order */
+                items: {
+                    runId: string;
+                    attempt: number;
+                    /** @description ms since the Unix epoch */
+                    at: number;
+                    version: string;
+                    /** @enum {string} */
+                    endedBy: "retry" | "new-version" | "param-change" | "nothing-yet";
+                    fix?: {
+                        runId: string;
+                        attempt?: number;
+                        version?: string;
+                        params?: components["schemas"]["ParamChange"][];
+                    };
+                }[];
+            };
+            /** @description best first; none is applied */
+            recoveries: {
+                command: string;
+                reason: string;
+                evidence: string[];
+            }[];
+        };
+        Diagnosis: {
+            runId: string;
+            workflow: string;
+            version: string;
+            state: string;
+            steps: components["schemas"]["StepDiagnosis"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -1635,6 +1748,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogSearch"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRunDiagnosis: {
+        parameters: {
+            query?: {
+                /** @description only this step */
+                step?: string;
+            };
+            header?: never;
+            path: {
+                /** @description run id or a unique prefix */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diagnosis"];
                 };
             };
             /** @description Default Response */

@@ -33,6 +33,8 @@ const WORKFLOWS = {
   ].join('\n'),
   'boom.mjs': `export function boom() { throw new Error(${JSON.stringify(XSS.join(' '))}); }\n`,
   'wide.yaml': wideWorkflow(5_000),
+  // A refused connection, for the Diagnosis panel (port 1 on loopback: nothing listens there).
+  'refused.yaml': `name: refused\nsteps:\n  - id: call\n    run: ${JSON.stringify(`node -e "require('net').connect(1,'127.0.0.1').on('error',(e)=>{console.error('Error: '+e.message);process.exit(1)})"`)}\n`,
   'breaks.yaml': `name: breaks\nsteps:\n  - id: boom\n    run: "${wait('boom')}; exit 4"\n`,
 };
 
@@ -347,5 +349,27 @@ describe('the dashboard', () => {
       expect(width, `${path} fits 390 px`).toBeLessThanOrEqual(391);
     }
     await screenshot(narrow.page, 'overview-narrow');
+  });
+});
+
+describe('the Diagnosis panel', () => {
+  it('shows a failed run\'s class, evidence that jumps to its log line, and recovery commands as text', async () => {
+    const id = await server.startRun('refused');
+    await waitRun(id, (r) => r.run.state === 'failed', 'the refused run to fail');
+    const w = await open();
+    await login(w, server.url, server.tokens.viewer);
+    await w.page.goto(`${server.url}/runs/${id}`);
+    const panel = w.page.getByTestId('diagnosis');
+    await panel.getByRole('heading', { name: 'Diagnosis' }).waitFor();
+    const step = panel.getByTestId('diagnosis-call');
+    await step.waitFor({ timeout: 10_000 });
+    expect(await step.getByTestId('diagnosis-class').textContent()).toBe('network');
+    expect(await step.textContent()).toContain('ECONNREFUSED');
+    expect(await panel.getByTestId('diagnosis-recoveries').textContent()).toContain(`baton retry ${id} --failed`);
+    expect(await panel.getByRole('button', { name: /retry/i }).count()).toBe(0);
+    await step.getByRole('button', { name: 'line 1' }).click();
+    await w.page.waitForURL((u) => u.searchParams.get('line') === '1' && u.searchParams.get('at') === '0' && u.searchParams.get('step') === 'call');
+    await w.page.locator('[data-testid=log] .line.hit').waitFor();
+    expect(await axeViolations(w.page), 'run page with a diagnosis').toEqual([]);
   });
 });

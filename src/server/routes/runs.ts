@@ -16,11 +16,11 @@ import { traceIdOf } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, StoredStepRun, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
-import { searchRunLogs } from '../../observe/index.js';
+import { diagnoseRun, DiagnosisStepError, searchRunLogs } from '../../observe/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
-  CreateRunBody, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
+  CreateRunBody, DiagnosisQuery, DiagnosisSchema, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
 } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
@@ -175,6 +175,23 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       pattern: q.q, regex: q.regex === 'true', ignoreCase: q.ignoreCase === 'true', limit: q.limit,
       ...(q.step !== undefined ? { stepId: q.step } : {}),
     });
+  });
+
+  app.get('/runs/:id/diagnosis', {
+    config: viewer,
+    schema: {
+      tags: ['runs'], operationId: 'getRunDiagnosis', summary: "Diagnose a run's failed steps",
+      description: "For each failed step (or `step`): a classification from the evidence of its latest failed attempt (log lines with byte offsets, read from the last 64 KiB of its log; exit code; failure), what changed since the workflow's last successful run, earlier failures of the same signature over 30 days (at most 200 failed attempts read) and how they ended, and ranked recovery commands (none applied). Every quoted text is masked with the run's secrets.",
+      params: RunParams, querystring: DiagnosisQuery, response: { 200: DiagnosisSchema, ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    try {
+      return await diagnoseRun(store, id, { now: ctx.clock(), ...(req.query.step !== undefined ? { stepId: req.query.step } : {}) });
+    } catch (e) {
+      if (e instanceof DiagnosisStepError) throw new ApiError(404, 'step-not-found', e.message);
+      throw e;
+    }
   });
 
   app.post('/runs/:id/cancel', {

@@ -7,7 +7,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { QueryClient, UseInfiniteQueryResult, UseMutationResult, UseQueryResult, InfiniteData } from '@tanstack/react-query';
 import { api, unwrap } from './client.js';
-import type { Alert, AlertEvent, Delivery, History, LogSearch, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, WorkflowVersion } from './types.js';
+import type { Alert, AlertEvent, Delivery, Diagnosis, History, LogSearch, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, WorkflowVersion } from './types.js';
 
 /** Filters of the runs list, as `GET /runs` takes them (comma-separated state and trigger). */
 export interface RunFilters {
@@ -33,6 +33,7 @@ export const keys = {
   alert: (id: string) => ['alert', id] as const,
   silences: ['silences'] as const,
   logSearch: (id: string, q: string) => ['log-search', id, q] as const,
+  diagnosis: (id: string) => ['diagnosis', id] as const,
   /** A stored workflow version: immutable, never read twice. */
   workflowVersion: (name: string, version: string) => ['workflow-version', name, version] as const,
 };
@@ -166,6 +167,19 @@ export function useLogSearch(runId: string, q: string): UseQueryResult<LogSearch
     enabled: q !== '',
     staleTime: 5_000,
     queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{id}/logs', { params: { path: { id: runId }, query: { q, ignoreCase: 'true', limit: 500 } }, signal })),
+  });
+}
+
+/**
+ * The diagnosis of a failed run; disabled until `enabled` (the run has failed). A failed run's
+ * records do not change until someone retries it, which refreshes the run and so this page.
+ */
+export function useDiagnosis(runId: string, enabled: boolean): UseQueryResult<Diagnosis> {
+  return useQuery({
+    queryKey: keys.diagnosis(runId),
+    enabled,
+    staleTime: 60_000,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{id}/diagnosis', { params: { path: { id: runId } }, signal })),
   });
 }
 

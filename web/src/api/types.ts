@@ -49,6 +49,10 @@ export type Delivery = Schemas['Delivery'];
 export type Silence = Schemas['Silence'];
 /** The answer of a log search. */
 export type LogSearch = Schemas['LogSearch'];
+/** Why a run's failed steps failed, and what may recover them (`GET /runs/{id}/diagnosis`). */
+export type Diagnosis = Schemas['Diagnosis'];
+/** One failed step's diagnosis. */
+export type StepDiagnosis = Schemas['StepDiagnosis'];
 /** One matching log line. */
 export type LogMatch = Schemas['LogMatch'];
 /** A history summary over a window. */

@@ -2,7 +2,7 @@
  * @module web/pages/run
  * One run: its header and actions (and "Compare with…" another run of its workflow), the DAG coloured by step state (live from the event
  * stream), the selected step's panel with its attempts and log, and a server-side log
- * search whose matches jump to their line. Loaded on demand: React Flow and dagre stay out
+ * search whose matches jump to their line; a failed run's diagnosis. Loaded on demand: React Flow and dagre stay out
  * of the first page's bundle.
  */
 import { useMemo, useState } from 'react';
@@ -22,6 +22,7 @@ import { definitionSteps } from './graph.js';
 import { RerunFromStep, RunActions } from './actions.js';
 import { StepPanel } from './step-panel.js';
 import { CompareWith } from './compare-picker.js';
+import { DiagnosisPanel } from './diagnosis-panel.js';
 
 /** The run page (default export: loaded with `React.lazy`). */
 export default function RunPage(): ReactNode {
@@ -67,6 +68,14 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   const jumpAttempt = Number(sp.get('attempt'));
   const jumpOffset = sp.has('at') ? Number(sp.get('at')) : Number.NaN;
   const jump = jumpLine > 0 && jumpAttempt > 0 && jumpOffset >= 0 ? { attempt: jumpAttempt, line: jumpLine, offset: jumpOffset } : undefined;
+  const jumpTo = (stepId: string, attempt: number, line: number, offset: number): void => {
+    const next = new URLSearchParams(sp);
+    next.set('step', stepId);
+    next.set('attempt', String(attempt));
+    next.set('line', String(line));
+    next.set('at', String(offset));
+    setSp(next, { replace: true });
+  };
   return (
     <>
       <div className="row">
@@ -101,14 +110,8 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
             Step
             <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">{options}</select>
           </label>
-          <LogSearchPanel runId={run.id} onJump={(stepId, attempt, line, offset) => {
-            const next = new URLSearchParams(sp);
-            next.set('step', stepId);
-            next.set('attempt', String(attempt));
-            next.set('line', String(line));
-            next.set('at', String(offset));
-            setSp(next, { replace: true });
-          }} />
+          <DiagnosisPanel runId={run.id} failed={run.state === 'failed'} onJump={jumpTo} />
+          <LogSearchPanel runId={run.id} onJump={jumpTo} />
         </div>
         {step && (
           <StepPanel

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { classify, errorSignature, frameInside, missingOutputRefs, normaliseError, outputRefs, splitLogTail } from './classify.js';
+import type { LogLine } from './classify.js';
+import { diffParams, rankRecoveries } from './recover.js';
+
+const lines = (...texts: string[]): LogLine[] => texts.map((text, i) => ({ offset: i * 10, line: i + 1, text }));
+
+describe('classify', () => {
+  it('takes the failure kind for a timeout, before anything in the log', () => {
+    const c = classify({ stepKind: 'run', failure: { type: 'timeout', message: 'timed out after 200ms', retryable: true }, lines: lines('Permission denied') });
+    expect(c.class).toBe('timeout');
+    expect(c.evidence[0]).toMatchObject({ id: 'e1', kind: 'failure', text: 'timeout: timed out after 200ms' });
+  });
+
+  it('reads exit 137 and out-of-memory lines as memory', () => {
+    expect(classify({ stepKind: 'run', exitCode: 137, lines: [] }).class).toBe('memory');
+    const c = classify({ stepKind: 'run', exitCode: 1, lines: lines('start', 'MemoryError: cannot allocate', 'bye') });
+    expect(c.class).toBe('memory');
+    expect(c.evidence.find((e) => e.kind === 'log')).toMatchObject({ text: 'MemoryError: cannot allocate', offset: 10, line: 2 });
+  });
+
+  it('tells a missing command, a refused permission and a network failure apart', () => {
+    expect(classify({ stepKind: 'run', exitCode: 127, lines: lines('sh: 1: nope: not found') }).class).toBe('command-not-found');
+    expect(classify({ stepKind: 'run', failure: { type: 'spawn', message: "could not start 'x': spawn x ENOENT", retryable: false }, lines: [] }).class).toBe('command-not-found');
+    expect(classify({ stepKind: 'run', exitCode: 126, lines: lines('sh: 1: ./x.sh: Permission denied') }).class).toBe('permission-denied');
+    expect(classify({ stepKind: 'run', exitCode: 1, lines: lines('Error: connect ECONNREFUSED 127.0.0.1:9') }).class).toBe('network');
+    expect(classify({ stepKind: 'run', exitCode: 22, lines: lines('curl: (22) The requested URL returned error: HTTP/1.1 503') }).class).toBe('network');
+  });
+
+  it('names a secret-missing failure and a lost attempt', () => {
+    expect(classify({ stepKind: 'run', failure: { type: 'secret-missing', message: 'secret "K" is not set', retryable: false }, lines: [] }).class).toBe('secret-missing');
+    expect(classify({ stepKind: 'run', failure: { type: 'lost', message: 'worker died', retryable: true }, lines: [] }).class).toBe('lost');
+  });
+
+  it('sees a handler exception only when the top frame is in the workflow folder', () => {
+    const failure = (frame: string) => ({ type: 'TypeError', message: 'x is undefined', retryable: true, details: { stack: [frame] } });
+    expect(classify({ stepKind: 'uses', baseDir: '/w', failure: failure('at run (file:///w/h.mjs:3:9)'), lines: [] }).class).toBe('handler-exception');
+    expect(classify({ stepKind: 'uses', baseDir: '/w', failure: failure('at x (file:///w/node_modules/lib/i.js:1:1)'), lines: [] }).class).toBe('exit-nonzero');
+    expect(frameInside('at /w/a/b.mjs:1:2', '/w')).toBe(true);
+    expect(frameInside('at node:internal/x:1:2', '/w')).toBe(false);
+  });
+
+  it('quotes the last error-looking lines of a plain failure, else the last five', () => {
+    const c = classify({ stepKind: 'run', exitCode: 3, lines: lines('a', 'FATAL: disk', 'b', 'c') });
+    expect(c.class).toBe('exit-nonzero');
+    expect(c.evidence.map((e) => e.text)).toEqual(['exit code 3', 'FATAL: disk']);
+    const d = classify({ stepKind: 'run', exitCode: 3, lines: lines('1', '2', '3', '4', '5', '6') });
+    expect(d.evidence.filter((e) => e.kind === 'log').map((e) => e.text)).toEqual(['2', '3', '4', '5', '6']);
+  });
+
+  it('finds a field an upstream output lacks', () => {
+    const refs = outputRefs('echo ${{ steps.fetch.output.url }} ${{ steps.fetch.output.meta["id"] }}');
+    expect(refs.map((r) => r.path)).toEqual([['url'], ['meta', 'id']]);
+    const missing = missingOutputRefs(refs, new Map([['fetch', { link: 'x', meta: { id: 1 } }]]));
+    expect(missing).toEqual([{ expression: 'steps.fetch.output.url', stepId: 'fetch', path: 'url', available: ['link', 'meta'] }]);
+    expect(classify({ stepKind: 'run', exitCode: 2, lines: [], missingOutputs: missing }).class).toBe('output-missing');
+  });
+});
+
+describe('normaliseError', () => {
+  it('replaces what varies between occurrences', () => {
+    expect(normaliseError("open '/tmp/a1/x.json' failed at 2026-01-02T03:04:05Z after 3 tries")).toBe('open <str> failed at <time> after <n> tries');
+    expect(normaliseError('connect ECONNREFUSED 127.0.0.1:40123')).toBe('connect ECONNREFUSED <n>:<n>');
+    expect(normaliseError('run mfy3k2aa0123abcd failed, id 0xdeadbeef in /var/lib/x/y.db')).toBe('run <id> failed, id <id> in <path>');
+    expect(normaliseError('token ***   leaked')).toBe('token *** leaked');
+  });
+
+  it('gives two occurrences of one error one signature', () => {
+    const a = classify({ stepKind: 'run', exitCode: 1, lines: lines('Error: connect ECONNREFUSED 127.0.0.1:40001') });
+    const b = classify({ stepKind: 'run', exitCode: 1, lines: lines('Error: connect ECONNREFUSED 127.0.0.1:40999') });
+    expect(errorSignature(a)).toBe(errorSignature(b));
+  });
+});
+
+describe('splitLogTail', () => {
+  it('drops a partial first line of a tail and numbers lines only from the start', () => {
+    expect(splitLogTail(Buffer.from('one\ntwo\n'), 0)).toEqual([{ offset: 0, line: 1, text: 'one' }, { offset: 4, line: 2, text: 'two' }]);
+    expect(splitLogTail(Buffer.from('ne\ntwo\n'), 100)).toEqual([{ offset: 103, text: 'two' }]);
+  });
+});
+
+describe('rankRecoveries', () => {
+  it('puts a param change that ended the same failure first, then the retries', () => {
+    const rs = rankRecoveries({
+      runId: 'r1', stepId: 's', sourcePath: '/w/flow.yaml',
+      classification: { class: 'network', evidence: [{ id: 'e1', kind: 'log', text: 'ECONNREFUSED' }] },
+      changes: { params: [], duration: {}, peakRss: {} },
+      similar: { signature: 'x', scanned: 2, truncated: false, items: [{ runId: 'r0', attempt: 1, at: 1, version: 'v', endedBy: 'param-change', fix: { runId: 'r2', params: [{ key: 'port', from: 1, to: 8080 }] } }] },
+    });
+    expect(rs.map((r) => r.command)).toEqual(['baton run /w/flow.yaml --param port=8080', 'baton retry r1 --failed', 'baton retry r1 --from s']);
+    expect(rs[0]!.evidence).toContain('s1');
+  });
+
+  it('diffs params key by key', () => {
+    expect(diffParams({ a: 1, b: 'x' }, { a: 2, c: true })).toEqual([{ key: 'a', from: 1, to: 2 }, { key: 'b', from: 'x' }, { key: 'c', to: true }]);
+  });
+});

@@ -1,0 +1,202 @@
+/**
+ * @module observe/diagnosis/recover
+ * The shapes of a diagnosis, and the pure parts that compare a failed run with history and
+ * rank the commands that may recover it. No I/O: ./read.ts gathers the records.
+ */
+import type { JsonObject, JsonValue } from '../../shared/index.js';
+import type { Classification, DiagnosisClass, Evidence } from './classify.js';
+
+/** One param that differs between two runs; absent `from`/`to`: the key is absent on that side. */
+export interface ParamChange {
+  key: string;
+  from?: JsonValue;
+  to?: JsonValue;
+}
+
+/** What differs between the failed run and the last successful run of its workflow. */
+export interface Changes {
+  /** The last run of the workflow that succeeded before this one; absent when none did. */
+  baseline?: { runId: string; version: string; endedAt?: number };
+  /** Present when the versions differ: the baseline's and this run's, and the steps whose definitions differ (by id). */
+  version?: { from: string; to: string; steps?: string[] };
+  /** Key-level differences of params (baseline → this run); empty when equal or without a baseline. */
+  params: ParamChange[];
+  /** The worker that ran the failed attempt and the one that ran the step in the baseline (absent: in-process). */
+  worker?: { failed?: string; baseline?: string };
+  /** The failed attempt's duration against the step's: in the baseline, and p95 of its successes over 30 days; ms. */
+  duration: { attemptMs?: number; baselineMs?: number; p95Ms?: number; successes?: number };
+  /** The failed attempt's peak resident memory against the baseline attempt's, bytes. */
+  peakRss: { attemptBytes?: number; baselineBytes?: number };
+}
+
+/** How an earlier failure of the same signature ended. */
+export type FailureEnd = 'retry' | 'new-version' | 'param-change' | 'nothing-yet';
+
+/** An earlier failed attempt of the same workflow and step with the same signature. */
+export interface SimilarFailure {
+  runId: string;
+  /** The attempt's number, from 1. */
+  attempt: number;
+  /** When it ended (else started), ms since the epoch. */
+  at: number;
+  /** Its run's version. */
+  version: string;
+  endedBy: FailureEnd;
+  /** What ended it: the succeeding attempt's run and number, and for a param change the params that differed. */
+  fix?: { runId: string; attempt?: number; version?: string; params?: ParamChange[] };
+}
+
+/** Earlier failures like this one (see `diagnoseRun` for the window and bounds). */
+export interface SimilarFailures {
+  /** The failure's signature: class and normalised text. */
+  signature: string;
+  /** Failed attempts of the step read (at most 200). */
+  scanned: number;
+  /** True when the bound stopped the scan before the window's start. */
+  truncated: boolean;
+  /** Matching ones, newest first, at most 20. */
+  items: SimilarFailure[];
+}
+
+/** A command to run by hand, with why; `evidence` are ids of the step's evidence (`e1`…) or of similar failures (`s1`…). */
+export interface Recovery {
+  command: string;
+  reason: string;
+  evidence: string[];
+}
+
+/** The diagnosis of one failed step run: its latest failed attempt. */
+export interface StepDiagnosis {
+  stepId: string;
+  /** The attempt diagnosed: the step run's latest failed one. */
+  attempt: number;
+  attemptId: string;
+  class: DiagnosisClass;
+  summary: string;
+  evidence: Evidence[];
+  changes: Changes;
+  similar: SimilarFailures;
+  /** Best first. None is applied. */
+  recoveries: Recovery[];
+}
+
+/** What `baton explain` and `GET /runs/{id}/diagnosis` answer. */
+export interface Diagnosis {
+  runId: string;
+  workflow: string;
+  version: string;
+  state: string;
+  /** One per failed step (or the one asked for), in definition order. */
+  steps: StepDiagnosis[];
+}
+
+/** Key-level differences of two param objects (`from` → `to`), by key order of the union. */
+export function diffParams(from: JsonObject, to: JsonObject): ParamChange[] {
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  const out: ParamChange[] = [];
+  for (const key of keys) {
+    const a = from[key];
+    const b = to[key];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    out.push({ key, ...(a !== undefined ? { from: a } : {}), ...(b !== undefined ? { to: b } : {}) });
+  }
+  return out;
+}
+
+/** Ids of steps whose definitions differ between two versions (added and removed ones too), definition order. */
+export function diffSteps(from: readonly { id: string }[], to: readonly { id: string }[]): string[] {
+  const a = new Map(from.map((s) => [s.id, JSON.stringify(s)]));
+  const b = new Map(to.map((s) => [s.id, JSON.stringify(s)]));
+  const ids = [...new Set([...b.keys(), ...a.keys()])];
+  return ids.filter((id) => a.get(id) !== b.get(id));
+}
+
+/** A param as `baton run --param` takes it: strings as they are, other values as JSON; quoted for a POSIX shell when needed. */
+export function paramArg(key: string, value: JsonValue): string {
+  const text = `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What {@link rankRecoveries} needs to know. */
+export interface RecoveryInput {
+  runId: string;
+  stepId: string;
+  classification: Pick<Classification, 'class' | 'evidence'>;
+  changes: Changes;
+  similar: SimilarFailures;
+  /** The workflow's file, for `baton run FILE --param`; absent: `WORKFLOW_FILE`. */
+  sourcePath?: string;
+  /** The step's upstream steps an `output-missing` names. */
+  upstream?: string[];
+  /** The step's `runs-on` tags, if it has any. */
+  runsOn?: string[];
+}
+
+/**
+ * Commands that may recover the step, best first, each once, with a reason citing evidence
+ * ids. Only commands baton has: `baton retry RUN --failed`, `baton retry RUN --from STEP`,
+ * and `baton run FILE --param k=v` when an earlier failure of the same signature was ended by
+ * a param change. Nothing here runs them.
+ */
+export function rankRecoveries(i: RecoveryInput): Recovery[] {
+  const out: Recovery[] = [];
+  const add = (r: Recovery): void => {
+    if (!out.some((o) => o.command === r.command)) out.push(r);
+  };
+  const ev = i.classification.evidence.map((e) => e.id);
+  const sims = i.similar.items.map((s, n) => ({ s, id: `s${n + 1}` }));
+  const byParams = sims.find(({ s }) => s.endedBy === 'param-change' && s.fix?.params?.length);
+  const byRetry = sims.filter(({ s }) => s.endedBy === 'retry');
+  const byVersion = sims.find(({ s }) => s.endedBy === 'new-version');
+  const retryFailed = `baton retry ${i.runId} --failed`;
+  const retryFrom = `baton retry ${i.runId} --from ${i.stepId}`;
+  const cls = i.classification.class;
+
+  if (byParams) {
+    const params = byParams.s.fix!.params!.filter((p) => p.to !== undefined).map((p) => `--param ${paramArg(p.key, p.to!)}`).join(' ');
+    add({
+      command: `baton run ${i.sourcePath ?? 'WORKFLOW_FILE'} ${params}`.trim(),
+      reason: `the same failure in run ${byParams.s.runId} (${byParams.id}) ended when a run with these params succeeded (${byParams.s.fix!.runId})`,
+      evidence: [byParams.id, ...ev.slice(0, 1)],
+    });
+  }
+  if (byRetry.length) {
+    add({
+      command: retryFailed,
+      reason: `${byRetry.length} earlier failure${byRetry.length > 1 ? 's' : ''} with the same signature ended when ${byRetry.length > 1 ? 'they were' : 'it was'} tried again (${byRetry.slice(0, 3).map((b) => b.id).join(', ')})`,
+      evidence: byRetry.slice(0, 3).map((b) => b.id),
+    });
+  }
+  switch (cls) {
+    case 'timeout':
+    case 'network':
+    case 'lost':
+      add({ command: retryFailed, reason: `a ${cls === 'lost' ? 'lost attempt' : cls === 'timeout' ? 'timeout' : 'network failure'} often passes on another try (${ev.join(', ')})`, evidence: ev });
+      break;
+    case 'output-missing':
+      for (const up of i.upstream ?? []) {
+        add({ command: `baton retry ${i.runId} --from ${up}`, reason: `step '${up}' produced an output without the field read; re-run it and what follows (${ev.join(', ')})`, evidence: ev });
+      }
+      break;
+    case 'memory':
+    case 'command-not-found':
+    case 'permission-denied': {
+      const w = i.changes.worker;
+      const where = w?.baseline && w.baseline !== w.failed ? `it last succeeded on worker ${w.baseline}; ` : '';
+      const tags = i.runsOn?.length ? `its runs-on tags (${i.runsOn.join(', ')}) choose the worker` : 'give the step runs-on tags of a worker that has what it needs';
+      add({ command: retryFailed, reason: `${where}retry where the ${cls === 'memory' ? 'memory' : cls === 'permission-denied' ? 'access' : 'command'} is available: ${tags} (${ev.join(', ')})`, evidence: ev });
+      break;
+    }
+    case 'secret-missing':
+      add({ command: retryFailed, reason: `set the secret where the step runs, then retry (${ev.join(', ')})`, evidence: ev });
+      break;
+    default:
+      break;
+  }
+  if (byVersion) {
+    add({ command: `baton run ${i.sourcePath ?? 'WORKFLOW_FILE'}`, reason: `the same failure in run ${byVersion.s.runId} (${byVersion.id}) ended with a new version of the workflow (${byVersion.s.fix?.version ?? ''}): fix the step, then run the file`, evidence: [byVersion.id] });
+  }
+  add({ command: retryFailed, reason: `re-run the failed step and the steps skipped because of it; succeeded steps keep their outputs (${ev.join(', ')})`, evidence: ev });
+  add({ command: retryFrom, reason: `re-run '${i.stepId}' and everything downstream of it (${ev.join(', ')})`, evidence: ev });
+  return out;
+}
