@@ -111,13 +111,14 @@ async function factsOf(store: Store, a: AttemptRecord, stepSpec: StepSpec | unde
 }
 
 function maskFailure(f: Failure, m: Masker): Failure {
-  return { type: m.mask(f.type), message: m.mask(f.message), retryable: f.retryable, ...(f.details !== undefined ? { details: m.maskJson(f.details) } : {}) };
+  return { type: m.mask(f.type), message: m.mask(f.message), retryable: f.retryable, ...(f.details !== undefined ? { details: m.maskJson(f.details) } : {}), ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) };
 }
 
-/** Texts of a step that may hold `${{ steps.X.output… }}`: its env, `with`, command, `if` and `cwd`. */
+/** Texts of a step that may hold `${{ steps.X.output… }}`: its env, `with`, command or request, `if` and `cwd`. */
 function expressionTexts(s: StepSpec): string {
   const parts: string[] = [...Object.values(s.env), s.if ?? '', s.cwd ?? ''];
   if (s.action.kind === 'uses') parts.push(JSON.stringify(s.action.with));
+  else if (s.action.kind === 'http') parts.push(JSON.stringify(s.action.request));
   else parts.push(...Object.values(s.action.command).filter((c): c is string => typeof c === 'string'));
   return parts.join('\n');
 }
