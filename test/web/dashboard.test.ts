@@ -367,6 +367,8 @@ describe('the Diagnosis panel', () => {
     expect(await step.textContent()).toContain('ECONNREFUSED');
     expect(await panel.getByTestId('diagnosis-recoveries').textContent()).toContain(`baton retry ${id} --failed`);
     expect(await panel.getByRole('button', { name: /retry/i }).count()).toBe(0);
+    await panel.scrollIntoViewIfNeeded();
+    await screenshot(w.page, 'diagnosis');
     await step.getByRole('button', { name: 'line 1' }).click();
     await w.page.waitForURL((u) => u.searchParams.get('line') === '1' && u.searchParams.get('at') === '0' && u.searchParams.get('step') === 'call');
     await w.page.locator('[data-testid=log] .line.hit').waitFor();

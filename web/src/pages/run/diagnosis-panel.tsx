@@ -60,7 +60,9 @@ function StepDiagnosisView({ s, onJump }: { s: StepDiagnosis; onJump: LogJumpTar
         </dl>
       ) : <p className="muted">No earlier successful run of this workflow.</p>}
       <h4>Similar failures</h4>
-      <p className="muted">{s.similar.items.length} of {s.similar.scanned} failed attempts read over 30 days{s.similar.truncated ? ' (bound reached)' : ''}</p>
+      <p className="muted">
+        {s.similar.items.length === 0 ? 'None with the same error' : `${s.similar.items.length} with the same error`} among the {s.similar.scanned} failed attempt{s.similar.scanned === 1 ? '' : 's'} of this step in the last 30 days{s.similar.truncated ? ' (the most recent ones only)' : ''}.
+      </p>
       {s.similar.items.length > 0 && (
         <ul className="plain" data-testid="diagnosis-similar">
           {s.similar.items.map((f, i) => (
