@@ -37,6 +37,17 @@ export type EndReason =
   | 'condition-false'
   | 'upstream-skipped';
 
+/**
+ * Why a run ended the way it did: an {@link EndReason} code (`cancelled`, `run-timeout`), or,
+ * for a run whose steps failed, a sentence naming them, so neither a failed main step nor a
+ * failed hook step hides the other: `steps failed: work`, `run-timeout; hooks failed: cleanup`.
+ */
+export type RunEndReason =
+  | EndReason
+  | `steps failed: ${string}`
+  | `hooks failed: ${string}`
+  | `${string}; hooks failed: ${string}`;
+
 /** All run states, for validation of user filters. */
 export const RUN_STATES: readonly RunState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 

@@ -33,7 +33,9 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         if (!run) return;
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
-        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version) }, o.json === true);
+        const def = (await store.getWorkflow(run.version))?.definition as { steps?: { id: string; hook?: string }[] } | undefined;
+        const hooks = new Map((def?.steps ?? []).flatMap((st) => (st.hook === undefined ? [] : [[st.id, st.hook] as const])));
+        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks }, o.json === true);
       } finally {
         await proc.close();
       }
@@ -58,10 +60,12 @@ interface RunView {
   steps: (StoredStepRun & { waitedMs?: number; waiting?: StepWaiting })[];
   attempts: AttemptRecord[];
   batches: Map<string, BatchCounts>;
+  /** Hook steps (`onFailure`, `finally`) by step id, labelled so in the table. */
+  hooks?: ReadonlyMap<string, string>;
 }
 
 /** Prints a run with its steps and attempts, as text or as JSON (the stored records). */
-function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView, json: boolean): void {
+function printRun({ run: runView, steps: stepViews, attempts, batches, hooks }: RunView, json: boolean): void {
   const { waitedMs: runWaited, ...run } = runView;
   const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
   const traceId = traceIdOf(run.id);
@@ -89,10 +93,12 @@ function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView
   const byStep = new Map<string, AttemptRecord[]>();
   for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
   const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
-  for (const s of steps) {
-    const tries = byStep.get(s.stepId) ?? [];
+  for (const step of steps) {
+    const hook = hooks?.get(step.stepId);
+    const s = hook === undefined ? step : { ...step, stepId: `${step.stepId} ${dim(`(${hook})`)}` };
+    const tries = byStep.get(step.stepId) ?? [];
     const unclaimed = s.waiting ? `waiting: ${s.waiting.detail} (${formatMs(s.waiting.waitedMs)})`.slice(0, 200) : undefined;
-    const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(s.stepId) ?? 0)}`) : '';
+    const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(step.stepId) ?? 0)}`) : '';
     if (!tries.length) {
       rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
       continue;
