@@ -131,7 +131,7 @@ export function checkSemantics(raw: unknown): Issue[] {
  */
 function hookNeedsProblem(from: Section, to: Section, id: string): string | undefined {
   if (from === 'steps' && to !== 'steps') return `"${id}" is a ${to} step, which runs after every main step: a main step cannot need it`;
-  if (from !== 'steps' && to === 'steps') return `"${id}" is a main step: a ${from} step already runs after every main step, so its needs name only other hook steps`;
+  if (from !== 'steps' && to === 'steps') return `"${id}" is a main step: ${from === 'onFailure' ? 'an' : 'a'} ${from} step already runs after every main step, so its needs name only other hook steps`;
   if (from === 'onFailure' && to === 'finally') return `"${id}" is a finally step, which runs after every onFailure step: an onFailure step cannot need it`;
   return undefined;
 }
