@@ -7,7 +7,7 @@
  * transitions in one transaction (group commit), which is what makes the engine fast
  * while staying write-ahead.
  */
-import type { AttemptState, EndReason, Failure, RunEndReason, RunState, StepRunRecord, StepRunState } from '../core/index.js';
+import type { AttemptState, Failure, RunEndReason, RunState, StepRunRecord, StepRunState } from '../core/index.js';
 import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
