@@ -4,6 +4,7 @@ import { compileWorkflow } from '../workflow/index.js';
 import type { Failure } from './failure.js';
 import type { StepRunRecord, Transition } from './machine.js';
 import { RunMachine } from './machine.js';
+import { planRerun } from './rerun.js';
 
 const T0 = 1_700_000_000_000;
 const exitFailure: Failure = { type: 'exit-code', message: 'exited with code 1', retryable: false };
@@ -140,5 +141,20 @@ describe('hooks', () => {
     expect(moves(m.apply({ type: 'resume' }, T0))).toEqual(['run:running>running']);
     expect(states(m)).toEqual({ a: 'cancelled', one: 'succeeded', two: 'queued' });
     expect(moves(succeed(m, 'two'))).toEqual(['two:running>succeeded', 'run:running>cancelled(cancelled)']);
+  });
+});
+
+describe('re-running a run with hooks', () => {
+  const withHooks = compileWorkflow({ name: 't', steps: [run('a'), run('b')], onFailure: [run('page')], finally: [run('cleanup')] }, { baseDir: '/tmp' });
+  const rec = (stepId: string, state: StepRunRecord['state']): StepRunRecord => ({ stepId, state, attempts: state === 'skipped' ? 0 : 1, lostAttempts: 0 });
+
+  it('re-running a failed main step re-runs every hook after it; a failed hook alone re-runs alone', () => {
+    const failedMain = planRerun(withHooks, 'r1', [rec('a', 'succeeded'), rec('b', 'failed'), rec('page', 'succeeded'), rec('cleanup', 'succeeded')], { failed: true }, T0);
+    expect(failedMain.selected).toEqual(['b', 'page', 'cleanup']);
+    const m = new RunMachine(withHooks, { runId: 'r1', params: {}, steps: failedMain.steps, state: 'queued' });
+    expect(moves(m.apply({ type: 'start' }, T0))).toEqual(['run:queued>running', 'b:pending>queued']);
+    expect(moves(succeed(m, 'b'))).toEqual(['b:running>succeeded', 'page:pending>skipped(condition-false)', 'cleanup:pending>queued']);
+    const failedHook = planRerun(withHooks, 'r1', [rec('a', 'succeeded'), rec('b', 'succeeded'), rec('page', 'skipped'), rec('cleanup', 'failed')], { failed: true }, T0);
+    expect(failedHook.selected).toEqual(['cleanup']);
   });
 });
