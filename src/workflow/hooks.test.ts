@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toMermaid } from './graph.js';
 import { validateWorkflowText } from './load.js';
 
 const errorsOf = async (text: string): Promise<string[]> =>
@@ -63,5 +64,12 @@ describe('hook and trigger-rule validation', () => {
       '17:13 onFailure[1].needs[0] hook-needs: "b" is a main step: an onFailure step already runs after every main step, so its needs name only other hook steps',
       '17:16 onFailure[1].needs[1] hook-needs: "cleanup" is a finally step, which runs after every onFailure step: an onFailure step cannot need it',
     ]);
+  });
+});
+
+describe('toMermaid with hooks', () => {
+  it('labels hook steps and draws dashed edges into them after the main graph', async () => {
+    const { spec } = await validateWorkflowText('name: m\nsteps:\n  - { id: a, run: "true" }\nonFailure:\n  - { id: p, run: "true" }\nfinally:\n  - { id: c, run: "true" }\n', { label: 'm.yaml', baseDir: '/tmp' });
+    expect(toMermaid(spec!)).toBe('flowchart TD\n  s0["a (run)"]\n  s1["p (run, onFailure)"]\n  s2["c (run, finally)"]\n  s0 -.->|onFailure| s1\n  s1 -.->|finally| s2\n');
   });
 });
