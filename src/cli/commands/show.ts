@@ -21,7 +21,8 @@ BATCH section (item counts of batch steps), which only a local store has.`)
       const api = connect(globals());
       if (api) {
         const { run, steps, attempts } = await api.getRun(id);
-        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map() }, o.json === true);
+        const hooks = o.json === true ? undefined : hookSteps((await api.getWorkflowVersion(run.workflow, run.version)).definition);
+        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), ...(hooks ? { hooks } : {}) }, o.json === true);
         return;
       }
       // One process: its store for the record and, on PostgreSQL, its fleet for why attempts wait.
@@ -33,13 +34,22 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         if (!run) return;
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
-        const def = (await store.getWorkflow(run.version))?.definition as { steps?: { id: string; hook?: string }[] } | undefined;
-        const hooks = new Map((def?.steps ?? []).flatMap((st) => (st.hook === undefined ? [] : [[st.id, st.hook] as const])));
+        const hooks = hookSteps((await store.getWorkflow(run.version))?.definition);
         printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks }, o.json === true);
       } finally {
         await proc.close();
       }
     });
+}
+
+/** The hook steps of a stored definition, by step id: `onFailure` or `finally`. */
+function hookSteps(definition: unknown): Map<string, string> {
+  const steps = (definition as { steps?: unknown } | undefined)?.steps;
+  if (!Array.isArray(steps)) return new Map();
+  return new Map(steps.flatMap((st: unknown) => {
+    const o = st as { id?: unknown; hook?: unknown };
+    return typeof o.id === 'string' && typeof o.hook === 'string' ? [[o.id, o.hook] as const] : [];
+  }));
 }
 
 /** Item and group counts of one batch step. */
