@@ -64,7 +64,7 @@ describe('hooks in the engine', () => {
     await cleanupRuns;
     expect(await states(run.store, run.id)).toMatchObject({ main: 'cancelled', next: 'cancelled', page: 'skipped', cleanup: 'running' });
     engine.cancelRun(run.id);
-    expect(await run.result).toMatchObject({ state: 'cancelled', reason: 'cancelled' });
+    expect(await run.result).toMatchObject({ state: 'cancelled', reason: 'cancelled; hooks cancelled: cleanup' });
     expect(await states(run.store, run.id)).toEqual({ main: 'cancelled', next: 'cancelled', page: 'skipped', cleanup: 'cancelled' });
   });
 });

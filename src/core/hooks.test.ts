@@ -116,8 +116,21 @@ describe('hooks', () => {
     expect(moves(m.apply({ type: 'cancel', reason: 'cancelled' }, T0))).toEqual(['more:pending>cancelled(cancelled)']);
     expect(m.isStopping('cleanup')).toBe(true);
     expect(moves(m.apply({ type: 'attempt-ended-by-cancel', stepId: 'cleanup' }, T0))).toEqual([
-      'cleanup:running>cancelled(cancelled)', 'run:running>cancelled(cancelled)',
+      'cleanup:running>cancelled(cancelled)', 'run:running>cancelled(cancelled; hooks cancelled: cleanup, more)',
     ]);
+  });
+
+  it('a cancel while only hooks run stops them; the main outcome stands, a success becomes cancelled', () => {
+    for (const [mainFails, end] of [[true, 'run:running>failed(steps failed: a; hooks cancelled: cleanup)'], [false, 'run:running>cancelled(hooks cancelled: cleanup)']] as const) {
+      const m = machine({ steps: [run('a')], finally: [run('cleanup')] });
+      m.apply({ type: 'start' }, T0);
+      if (mainFails) fail(m, 'a');
+      else succeed(m, 'a');
+      m.apply({ type: 'attempt-started', stepId: 'cleanup' }, T0);
+      expect(moves(m.apply({ type: 'cancel', reason: 'cancelled' }, T0))).toEqual([]);
+      expect(m.isStopping('cleanup')).toBe(true);
+      expect(moves(m.apply({ type: 'attempt-ended-by-cancel', stepId: 'cleanup' }, T0))).toEqual(['cleanup:running>cancelled(cancelled)', end]);
+    }
   });
 
   it('a run timeout fails the main steps, then onFailure and finally run; a timeout during hooks is ignored', () => {

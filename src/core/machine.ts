@@ -186,8 +186,9 @@ export class RunMachine {
    * run timeout began; hook steps only once they were stopped too (forced or second cancel).
    */
   isStopping(stepId: string): boolean {
+    if (this.hooksStopped) return true;
     if (this.ending === undefined) return false;
-    return this.node(stepId).spec.hook === undefined || this.hooksStopped;
+    return this.node(stepId).spec.hook === undefined;
   }
 
   /** The run's state. */
@@ -315,7 +316,8 @@ export class RunMachine {
         if (event.reason === 'run-timeout' && (mainDone || this.ending !== undefined)) break;
         // A second cancel, a forced one, or one that comes while only hooks run stops the hooks.
         if (this.ending !== undefined || event.force === true || mainDone) this.hooksStopped = true;
-        this.ending ??= event.reason;
+        // Once the main steps have ended, their outcome stands: a cancel then stops hooks only.
+        if (!mainDone) this.ending ??= event.reason;
         for (const n of this.nodes) {
           const s = n.rec.state;
           if ((s === 'pending' || s === 'queued' || s === 'retrying') && this.isStopping(n.spec.id)) this.endByCancel(out, n, now);
@@ -508,15 +510,22 @@ export class RunMachine {
   private maybeEndRun(out: Transition[], now: number): void {
     if (this.remaining > 0 || this.runState !== 'running') return;
     const main = this.mainOutcome();
-    const hooksFailed = this.nodes.filter((n) => n.spec.hook !== undefined && n.rec.state === 'failed' && !n.spec.continueOnError).map((n) => n.spec.id);
-    const mainFailed = this.nodes.filter((n) => n.spec.hook === undefined && n.rec.state === 'failed' && !n.spec.continueOnError).map((n) => n.spec.id);
+    const ids = (hook: boolean, state: StepRunState): string[] =>
+      this.nodes.filter((n) => (n.spec.hook !== undefined) === hook && n.rec.state === state && !(state === 'failed' && n.spec.continueOnError)).map((n) => n.spec.id);
+    const hooksFailed = ids(true, 'failed');
+    const hooksCancelled = ids(true, 'cancelled');
+    const mainFailed = ids(false, 'failed');
     // Only a run with hooks names its failed steps: there the reason is what tells a failed
     // main step from a failed hook (a run without keeps the reason it always had).
     const named = this.nodes.some((n) => n.spec.hook !== undefined) && mainFailed.length > 0;
     let reason: RunEndReason | undefined = this.ending ?? (named ? `steps failed: ${mainFailed.join(', ')}` : undefined);
-    if (hooksFailed.length > 0) reason = reason === undefined ? `hooks failed: ${hooksFailed.join(', ')}` : `${reason}; hooks failed: ${hooksFailed.join(', ')}`;
-    // The main outcome stands; a failed hook fails only a run whose main steps succeeded.
-    const state: RunState = main === 'succeeded' && hooksFailed.length > 0 ? 'failed' : main;
+    const add = (part: `hooks failed: ${string}` | `hooks cancelled: ${string}`): void => {
+      reason = reason === undefined ? part : `${reason}; ${part}`;
+    };
+    if (hooksFailed.length > 0) add(`hooks failed: ${hooksFailed.join(', ')}`);
+    if (hooksCancelled.length > 0) add(`hooks cancelled: ${hooksCancelled.join(', ')}`);
+    // The main outcome stands; a failed (or stopped) hook changes only a run whose main steps succeeded.
+    const state: RunState = main !== 'succeeded' ? main : hooksFailed.length > 0 ? 'failed' : hooksCancelled.length > 0 ? 'cancelled' : 'succeeded';
     this.moveRun(out, state, now, reason);
   }
 }
