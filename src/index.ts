@@ -49,7 +49,7 @@ export type { BatchResult, BatchItemResult, BatchItemStatus, BatchGroupRecord } 
 
 // States of runs, step runs and attempts.
 export { RUN_STATES, STEP_RUN_STATES, isRunDone, isStepDone, isStepActive } from './core/index.js';
-export type { RunState, StepRunState, AttemptState, EndReason, StepRunRecord } from './core/index.js';
+export type { RunState, StepRunState, AttemptState, EndReason, RunEndReason, StepRunRecord } from './core/index.js';
 
 // Stores and the durable record.
 export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundError, TRIGGERS } from './store/index.js';
