@@ -73,3 +73,11 @@ describe('toMermaid with hooks', () => {
     expect(toMermaid(spec!)).toBe('flowchart TD\n  s0["a (run)"]\n  s1["p (run, onFailure)"]\n  s2["c (run, finally)"]\n  s0 -.->|onFailure| s1\n  s1 -.->|finally| s2\n');
   });
 });
+
+describe('the README example written without quotes', () => {
+  it('is not YAML (a plain value may not contain ": "), and the error says how to quote it', async () => {
+    expect(await errorsOf('name: hooks-demo\nsteps:\n  - id: page\n    run: echo "failed: $BATON_FAILED_STEPS"\n')).toEqual([
+      '4:10  yaml-syntax: Nested mappings are not allowed in compact mappings (a value containing ": " must be quoted, e.g. run: \'echo "a: b"\')',
+    ]);
+  });
+});
