@@ -196,9 +196,12 @@ export class RunMachine {
     return this.runState;
   }
 
-  /** True once cancellation or a run timeout began; nothing new starts. */
+  /**
+   * True once cancellation or a run timeout began (or a cancel stopped the hooks): a cancel
+   * request is then already in effect. Which steps still start is {@link isStopping}'s answer.
+   */
   get isEnding(): boolean {
-    return this.ending !== undefined;
+    return this.ending !== undefined || this.hooksStopped;
   }
 
   /** The record of one step run (read-only by contract). */
