@@ -11,6 +11,8 @@ import { evaluateCondition, usesStatusFunction } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';
 import { failures } from './failure.js';
+import { runEnd } from './outcome.js';
+import type { RunEndFacts } from './outcome.js';
 import { errorMessage } from '../shared/index.js';
 import type { EndReason, RunEndReason, RunState, StepRunState } from './states.js';
 import { IllegalTransitionError, canMoveRun, canMoveStep, isStepDone } from './states.js';
@@ -512,23 +514,17 @@ export class RunMachine {
 
   private maybeEndRun(out: Transition[], now: number): void {
     if (this.remaining > 0 || this.runState !== 'running') return;
-    const main = this.mainOutcome();
     const ids = (hook: boolean, state: StepRunState): string[] =>
       this.nodes.filter((n) => (n.spec.hook !== undefined) === hook && n.rec.state === state && !(state === 'failed' && n.spec.continueOnError)).map((n) => n.spec.id);
-    const hooksFailed = ids(true, 'failed');
-    const hooksCancelled = ids(true, 'cancelled');
-    const mainFailed = ids(false, 'failed');
-    // Only a run with hooks names its failed steps: there the reason is what tells a failed
-    // main step from a failed hook (a run without keeps the reason it always had).
-    const named = this.nodes.some((n) => n.spec.hook !== undefined) && mainFailed.length > 0;
-    let reason: RunEndReason | undefined = this.ending ?? (named ? `steps failed: ${mainFailed.join(', ')}` : undefined);
-    const add = (part: `hooks failed: ${string}` | `hooks cancelled: ${string}`): void => {
-      reason = reason === undefined ? part : `${reason}; ${part}`;
-    };
-    if (hooksFailed.length > 0) add(`hooks failed: ${hooksFailed.join(', ')}`);
-    if (hooksCancelled.length > 0) add(`hooks cancelled: ${hooksCancelled.join(', ')}`);
-    // The main outcome stands; a failed (or stopped) hook changes only a run whose main steps succeeded.
-    const state: RunState = main !== 'succeeded' ? main : hooksFailed.length > 0 ? 'failed' : hooksCancelled.length > 0 ? 'cancelled' : 'succeeded';
-    this.moveRun(out, state, now, reason);
+    const end = runEnd({
+      // Every step run has ended, so the main steps have: their outcome is not `running`.
+      main: this.mainOutcome() as RunEndFacts['main'],
+      ...(this.ending ? { ending: this.ending } : {}),
+      hasHooks: this.nodes.some((n) => n.spec.hook !== undefined),
+      mainFailed: ids(false, 'failed'),
+      hooksFailed: ids(true, 'failed'),
+      hooksCancelled: ids(true, 'cancelled'),
+    });
+    this.moveRun(out, end.state, now, end.reason);
   }
 }
