@@ -49,8 +49,8 @@ export type { PrunableCounts } from './store/index.js';
 export type {
   BatonError, JsonValue, JsonObject, BatonProcess, ProcessOptions, CompiledProcessOptions, ProcessMode, StoreLocation,
   Engine, EngineOptions, EngineListener, CommitListener, CommittedEnds, CommittedRun, FinishedRun, RunHandle, RunSummary, StartRunOptions,
-  Clock, CancelTimer, TimerOptions, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, Failure, FailureType,
-  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, StepHandler, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, ParamSpec, ParamType, Platform,
+  Clock, CancelTimer, TimerOptions, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, RunEndReason, Failure, FailureType,
+  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, StepHandler, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, ParamSpec, ParamType, Platform,
   ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode,
   StepContext, StepLogger,
   Store, RunRecord, StoredStepRun, StepRunRecord, AttemptRecord, EventRecord, RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord,

@@ -32,7 +32,7 @@ export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHand
 export type { ValidationResult, SourceFormat } from './workflow/index.js';
 export { workflowVersion, toMermaid, parseDuration, decodeDefinition, DefinitionDecodeError } from './workflow/index.js';
 export type {
-  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy,
+  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy,
   ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec,
 } from './workflow/index.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './workflow/index.js';
@@ -49,7 +49,7 @@ export type { BatchResult, BatchItemResult, BatchItemStatus, BatchGroupRecord } 
 
 // States of runs, step runs and attempts.
 export { RUN_STATES, STEP_RUN_STATES, isRunDone, isStepDone, isStepActive } from './core/index.js';
-export type { RunState, StepRunState, AttemptState, EndReason, StepRunRecord } from './core/index.js';
+export type { RunState, StepRunState, AttemptState, EndReason, RunEndReason, StepRunRecord } from './core/index.js';
 
 // Stores and the durable record.
 export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundError, TRIGGERS } from './store/index.js';

@@ -180,6 +180,11 @@ export class ApiClient {
     return this.json<Diagnosis>(DiagnosisSchema, 'GET', `/runs/${enc(id)}/diagnosis${q}`);
   }
 
+  /** A registered workflow version with its stored (compiled) definition. */
+  getWorkflowVersion(name: string, version: string): Promise<{ name: string; version: string; definition?: unknown }> {
+    return this.json(WorkflowVersionSchema, 'GET', `/workflows/${enc(name)}/versions/${enc(version)}`);
+  }
+
   /** Whether the server has this version of a workflow registered. */
   async hasWorkflowVersion(name: string, version: string): Promise<boolean> {
     try {

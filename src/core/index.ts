@@ -7,5 +7,6 @@ export * from './states.js';
 export * from './failure.js';
 export * from './backoff.js';
 export * from './machine.js';
+export * from './outcome.js';
 export * from './rerun.js';
 export * from './aging.js';

@@ -7,12 +7,14 @@
  */
 import type { StepSpec, WorkflowSpec, ExpressionScope } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
-import { evaluateCondition } from '../workflow/index.js';
+import { evaluateCondition, usesStatusFunction } from '../workflow/index.js';
 import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';
 import { failures } from './failure.js';
+import { runEnd } from './outcome.js';
+import type { RunEndFacts } from './outcome.js';
 import { errorMessage } from '../shared/index.js';
-import type { EndReason, RunState, StepRunState } from './states.js';
+import type { EndReason, RunEndReason, RunState, StepRunState } from './states.js';
 import { IllegalTransitionError, canMoveRun, canMoveStep, isStepDone } from './states.js';
 
 /** The durable facts about one step run, as the store keeps them. */
@@ -59,7 +61,7 @@ export interface RunTransition {
   from: RunState;
   to: RunState;
   at: number;
-  reason?: EndReason;
+  reason?: RunEndReason;
 }
 
 /** What `RunMachine.apply` returns, in the order the changes happened. */
@@ -75,7 +77,11 @@ export type RunEvent =
   | { type: 'attempt-lost'; stepId: string }
   | { type: 'attempt-ended-by-cancel'; stepId: string }
   | { type: 'backoff-elapsed'; stepId: string }
-  | { type: 'cancel'; reason: 'cancelled' | 'run-timeout' };
+  /**
+   * Stop the run. Main steps end (cancelled, or failed by a run timeout) and the hook steps
+   * still run; `force`, or a second cancel while the run is ending, ends the hooks too.
+   */
+  | { type: 'cancel'; reason: 'cancelled' | 'run-timeout'; force?: boolean };
 
 /** Tunables of the machine. */
 export interface MachineOptions {
@@ -91,6 +97,8 @@ interface Node {
   rec: StepRunRecord;
   /** Needs not yet done; readiness is decided when this reaches 0 (O(out-degree) per completion). */
   waiting: number;
+  /** Its `if` calls always()/failure()/success(): an upstream failure does not skip it by itself. */
+  statusAware: boolean;
 }
 
 /** One run's DAG state. Mutated only through `apply`. */
@@ -100,8 +108,15 @@ export class RunMachine {
   private readonly nodes: Node[] = [];
   private readonly byId = new Map<string, Node>();
   private remaining = 0;
+  /** Main (not hook) step runs not yet done; hooks wait for 0. */
+  private mainRemaining = 0;
+  /** onFailure step runs not yet done; finally steps wait for 0 too. */
+  private failureRemaining = 0;
+  /** A main step failed (not `continueOnError`): the run's outcome, whatever the hooks do. */
   private failedHard = false;
   private ending: 'cancelled' | 'run-timeout' | undefined;
+  /** The hooks were stopped too (a forced or second cancel). */
+  private hooksStopped = false;
   private readonly maxLost: number;
   /** Scope for expressions; `steps` grows as steps succeed. */
   readonly scope: ExpressionScope;
@@ -114,11 +129,17 @@ export class RunMachine {
     this.runId = init.runId;
     this.runState = init.state ?? 'queued';
     this.maxLost = opts.maxLostAttempts ?? 3;
-    this.scope = { params: init.params, steps: {}, run: { id: init.runId, attempt: 1 } };
+    this.scope = { params: init.params, steps: {}, run: { id: init.runId, attempt: 1, state: 'running', failedSteps: [] } };
     const given = new Map((init.steps ?? []).map((r) => [r.stepId, r]));
     spec.steps.forEach((s, index) => {
       const rec = given.get(s.id) ?? { stepId: s.id, state: 'pending', attempts: 0, lostAttempts: 0 };
-      const node: Node = { spec: s, index, dependents: [], needs: [], rec, waiting: 0 };
+      let statusAware = false;
+      try {
+        statusAware = s.if !== undefined && usesStatusFunction(s.if);
+      } catch {
+        // A bad `if` fails its step when decided (decide), with the reason.
+      }
+      const node: Node = { spec: s, index, dependents: [], needs: [], rec, waiting: 0, statusAware };
       this.nodes.push(node);
       this.byId.set(s.id, node);
     });
@@ -130,10 +151,46 @@ export class RunMachine {
         up.dependents.push(node.index);
         if (!isStepDone(up.rec.state)) node.waiting++;
       }
-      if (!isStepDone(node.rec.state)) this.remaining++;
+      if (!isStepDone(node.rec.state)) {
+        this.remaining++;
+        if (node.spec.hook === undefined) this.mainRemaining++;
+        else if (node.spec.hook === 'onFailure') this.failureRemaining++;
+      }
       if (node.rec.state === 'succeeded') this.scope.steps[node.spec.id] = { output: node.rec.output ?? null };
-      if (node.rec.state === 'failed' && !node.spec.continueOnError) this.failedHard = true;
+      if (node.rec.state === 'failed') {
+        this.scope.run.failedSteps!.push(node.spec.id);
+        if (!node.spec.continueOnError && node.spec.hook === undefined) this.failedHard = true;
+      }
     }
+    // Restored while its hooks ran (a crash): how the main steps ended is read back from
+    // their records, since `ending` lived in memory only.
+    const hooksBegan = this.nodes.some((n) => n.spec.hook !== undefined && n.rec.state !== 'pending');
+    if (this.runState === 'running' && hooksBegan && this.mainRemaining === 0) {
+      const main = this.nodes.filter((n) => n.spec.hook === undefined);
+      if (main.some((n) => n.rec.reason === 'run-timeout')) this.ending = 'run-timeout';
+      else if (main.some((n) => n.rec.state === 'cancelled')) this.ending = 'cancelled';
+    }
+    if (this.mainRemaining === 0) this.scope.run.state = this.mainOutcome();
+  }
+
+  /**
+   * How the main steps ended, which is the run's state (hooks do not change it, except that
+   * a failed hook fails a run whose main steps succeeded). `running` while they run.
+   */
+  mainOutcome(): RunState {
+    if (this.mainRemaining > 0) return 'running';
+    if (this.ending === 'cancelled') return 'cancelled';
+    return this.ending === 'run-timeout' || this.failedHard ? 'failed' : 'succeeded';
+  }
+
+  /**
+   * Whether a step run must stop now because the run is ending: main steps once a cancel or
+   * run timeout began; hook steps only once they were stopped too (forced or second cancel).
+   */
+  isStopping(stepId: string): boolean {
+    if (this.hooksStopped) return true;
+    if (this.ending === undefined) return false;
+    return this.node(stepId).spec.hook === undefined;
   }
 
   /** The run's state. */
@@ -141,9 +198,12 @@ export class RunMachine {
     return this.runState;
   }
 
-  /** True once cancellation or a run timeout began; nothing new starts. */
+  /**
+   * True once cancellation or a run timeout began (or a cancel stopped the hooks): a cancel
+   * request is then already in effect. Which steps still start is {@link isStopping}'s answer.
+   */
   get isEnding(): boolean {
-    return this.ending !== undefined;
+    return this.ending !== undefined || this.hooksStopped;
   }
 
   /** The record of one step run (read-only by contract). */
@@ -217,7 +277,7 @@ export class RunMachine {
       case 'attempt-failed': {
         const n = this.node(event.stepId);
         const spent = n.rec.attempts - n.rec.lostAttempts - (n.rec.retryBase ?? 0);
-        if (!this.ending && event.failure.retryable && spent < n.spec.retry.attempts) {
+        if (!this.isStopping(n.spec.id) && event.failure.retryable && spent < n.spec.retry.attempts) {
           const dueAt = now + backoffDelay(n.spec.retry, spent, random, event.failure.retryAfterMs);
           n.rec.dueAt = dueAt;
           n.rec.error = event.failure;
@@ -230,7 +290,7 @@ export class RunMachine {
       case 'attempt-lost': {
         const n = this.node(event.stepId);
         n.rec.lostAttempts++;
-        if (this.ending) {
+        if (this.isStopping(n.spec.id)) {
           this.endByCancel(out, n, now);
         } else if (n.rec.lostAttempts > this.maxLost) {
           this.fail(out, n, now, 'lost', {
@@ -254,14 +314,21 @@ export class RunMachine {
         this.moveStep(out, n, 'queued', now);
         break;
       }
-      case 'cancel':
-        if (this.ending || this.runState !== 'running') break;
-        this.ending = event.reason;
+      case 'cancel': {
+        if (this.runState !== 'running' || this.hooksStopped) break;
+        const mainDone = this.mainRemaining === 0;
+        // A run timeout bounds the main steps only: hooks keep their own timeouts.
+        if (event.reason === 'run-timeout' && (mainDone || this.ending !== undefined)) break;
+        // A second cancel, a forced one, or one that comes while only hooks run stops the hooks.
+        if (this.ending !== undefined || event.force === true || mainDone) this.hooksStopped = true;
+        // Once the main steps have ended, their outcome stands: a cancel then stops hooks only.
+        if (!mainDone) this.ending ??= event.reason;
         for (const n of this.nodes) {
           const s = n.rec.state;
-          if (s === 'pending' || s === 'queued' || s === 'retrying') this.endByCancel(out, n, now);
+          if ((s === 'pending' || s === 'queued' || s === 'retrying') && this.isStopping(n.spec.id)) this.endByCancel(out, n, now);
         }
         break;
+      }
     }
     this.maybeEndRun(out, now);
     return out;
@@ -308,7 +375,7 @@ export class RunMachine {
     out.push({ kind: 'step', stepId: n.spec.id, from, to, at, ...extra });
   }
 
-  private moveRun(out: Transition[], to: RunState, at: number, reason?: EndReason): void {
+  private moveRun(out: Transition[], to: RunState, at: number, reason?: RunEndReason): void {
     const from = this.runState;
     if (!canMoveRun(from, to)) throw new IllegalTransitionError(`run ${this.runId}`, from, to);
     this.runState = to;
@@ -316,14 +383,16 @@ export class RunMachine {
   }
 
   private fail(out: Transition[], n: Node, now: number, reason: EndReason, failure: Failure): void {
-    if (!n.spec.continueOnError) this.failedHard = true;
+    if (!n.spec.continueOnError && n.spec.hook === undefined) this.failedHard = true;
+    this.scope.run.failedSteps!.push(n.spec.id);
     this.moveStep(out, n, 'failed', now, { reason, error: failure });
     this.finish(out, n, now);
   }
 
   private endByCancel(out: Transition[], n: Node, now: number): void {
-    if (this.ending === 'run-timeout' && n.rec.state === 'running') {
+    if (this.ending === 'run-timeout' && n.rec.state === 'running' && n.spec.hook === undefined) {
       this.failedHard = true;
+      this.scope.run.failedSteps!.push(n.spec.id);
       this.moveStep(out, n, 'failed', now, {
         reason: 'run-timeout',
         error: failures.runTimeout(),
@@ -341,20 +410,55 @@ export class RunMachine {
     for (const i of n.dependents) {
       const d = this.nodes[i]!;
       d.waiting--;
-      if (d.waiting === 0 && d.rec.state === 'pending') ready.push(d);
+      if (d.waiting === 0 && d.rec.state === 'pending' && this.gateOpen(d)) ready.push(d);
     }
     for (const d of ready) this.decide(out, d, now);
+    if (n.spec.hook === undefined) {
+      if (--this.mainRemaining === 0) {
+        this.scope.run.state = this.mainOutcome();
+        this.openHooks(out, now);
+      }
+    } else if (n.spec.hook === 'onFailure' && --this.failureRemaining === 0) {
+      this.openHooks(out, now);
+    }
+  }
+
+  /** Whether the implied wait of a hook step (all main steps, then all onFailure steps) is over. */
+  private gateOpen(n: Node): boolean {
+    if (n.spec.hook === undefined) return true;
+    if (this.mainRemaining > 0) return false;
+    return n.spec.hook === 'onFailure' || this.failureRemaining === 0;
+  }
+
+  /** The main steps (or the onFailure steps) have ended: hooks whose own needs are done are decided. */
+  private openHooks(out: Transition[], now: number): void {
+    for (const n of this.nodes) {
+      if (n.spec.hook !== undefined && n.rec.state === 'pending' && n.waiting === 0 && this.gateOpen(n)) this.decide(out, n, now);
+    }
   }
 
   /** Resuming: cancelled step runs wait again, and the run goes on from what is recorded. */
   private reopen(out: Transition[], now: number): void {
-    this.ending = undefined;
+    // A run that crashed while its hooks ran goes on with them: its main steps have ended,
+    // and a cancel or run timeout they ended by still holds.
+    const midHooks = this.runState === 'running' && this.mainRemaining === 0 && this.nodes.some((n) => n.spec.hook !== undefined && n.rec.state !== 'pending');
+    if (!midHooks) {
+      this.ending = undefined;
+      this.hooksStopped = false;
+    }
     for (const n of this.nodes) {
-      if (n.rec.state !== 'cancelled') continue;
+      if (n.rec.state !== 'cancelled' || (midHooks && n.spec.hook === undefined)) continue;
       this.moveStep(out, n, 'pending', now);
       delete n.rec.reason;
       delete n.rec.endedAt;
       this.remaining++;
+      if (n.spec.hook === undefined) this.mainRemaining++;
+      else if (n.spec.hook === 'onFailure') this.failureRemaining++;
+    }
+    if (this.mainRemaining > 0) {
+      this.scope.run.state = 'running';
+      // Failures of main steps that are re-opened are history; those still failed stay.
+      this.scope.run.failedSteps = this.nodes.filter((n) => n.rec.state === 'failed').map((n) => n.spec.id);
     }
     for (const n of this.nodes) {
       n.waiting = n.needs.filter((i) => !isStepDone(this.nodes[i]!.rec.state)).length;
@@ -365,27 +469,34 @@ export class RunMachine {
 
   /** Decides every pending step whose needs are all done (start and resume). */
   private resolveWaiting(out: Transition[], now: number): void {
-    for (const n of this.nodes) if (n.rec.state === 'pending' && n.waiting === 0) this.decide(out, n, now);
+    for (const n of this.nodes) if (n.rec.state === 'pending' && n.waiting === 0 && this.gateOpen(n)) this.decide(out, n, now);
   }
 
   /** A pending step whose needs are all done becomes queued, skipped or cancelled. */
   private decide(out: Transition[], n: Node, now: number): void {
     if (n.rec.state !== 'pending') return;
-    if (this.ending) {
+    if (this.isStopping(n.spec.id)) {
       this.moveStep(out, n, 'cancelled', now, { reason: 'cancelled' });
       this.finish(out, n, now);
       return;
     }
     let skip: EndReason | undefined;
+    // onFailure hooks answer a failure of the main steps (a run timeout is one), not a cancel.
+    if (n.spec.hook === 'onFailure' && this.mainOutcome() !== 'failed') skip = 'condition-false';
+    const status = { failure: false, success: true };
     for (const i of n.needs) {
       const up = this.nodes[i]!;
+      if (up.rec.state === 'failed') status.failure = true;
+      if (up.rec.state !== 'succeeded' && !(up.rec.state === 'failed' && up.spec.continueOnError)) status.success = false;
+      // A trigger rule (always(), failure()) decides for itself; the default is success().
+      if (n.statusAware) continue;
       if (up.rec.state === 'failed' && !up.spec.continueOnError) skip = 'upstream-failed';
       else if ((up.rec.state === 'skipped' || up.rec.state === 'cancelled') && skip === undefined) skip = 'upstream-skipped';
     }
     if (skip === undefined && n.spec.if !== undefined) {
       let ok: boolean;
       try {
-        ok = evaluateCondition(n.spec.if, this.scope);
+        ok = evaluateCondition(n.spec.if, n.statusAware ? { ...this.scope, status } : this.scope);
       } catch (e) {
         this.fail(out, n, now, 'error', failures.expression(`if: ${errorMessage(e)}`));
         return;
@@ -403,8 +514,17 @@ export class RunMachine {
 
   private maybeEndRun(out: Transition[], now: number): void {
     if (this.remaining > 0 || this.runState !== 'running') return;
-    if (this.ending === 'cancelled') this.moveRun(out, 'cancelled', now, 'cancelled');
-    else if (this.ending === 'run-timeout') this.moveRun(out, 'failed', now, 'run-timeout');
-    else this.moveRun(out, this.failedHard ? 'failed' : 'succeeded', now);
+    const ids = (hook: boolean, state: StepRunState): string[] =>
+      this.nodes.filter((n) => (n.spec.hook !== undefined) === hook && n.rec.state === state && !(state === 'failed' && n.spec.continueOnError)).map((n) => n.spec.id);
+    const end = runEnd({
+      // Every step run has ended, so the main steps have: their outcome is not `running`.
+      main: this.mainOutcome() as RunEndFacts['main'],
+      ...(this.ending ? { ending: this.ending } : {}),
+      hasHooks: this.nodes.some((n) => n.spec.hook !== undefined),
+      mainFailed: ids(false, 'failed'),
+      hooksFailed: ids(true, 'failed'),
+      hooksCancelled: ids(true, 'cancelled'),
+    });
+    this.moveRun(out, end.state, now, end.reason);
   }
 }

@@ -18,7 +18,8 @@ import { BatonError } from '../shared/index.js';
  * What to re-run. `from`: that step and every step downstream of it (its dependents, their
  * dependents, ...), whatever their state; steps upstream keep their outputs. `failed`: the
  * steps that failed, and the steps downstream of them that did not succeed (skipped or
- * cancelled because of them).
+ * cancelled because of them). Either way, when a main step is re-run, every hook step
+ * (`onFailure`, `finally`) is re-run too, after it.
  */
 export type RerunSelection = { from: string } | { failed: true };
 
@@ -90,6 +91,10 @@ export function planRerun(spec: WorkflowSpec, runId: string, records: readonly S
     if (!failed.length) throw new RerunSelectionError(runId, 'nothing-to-rerun');
     for (const id of failed) picked.add(id);
     downstream(failed.flatMap((id) => dependents.get(id) ?? []), (id) => state(id) !== 'succeeded');
+  }
+  // Hooks answer how the main steps end: once any main step runs again, they run again after it.
+  if (spec.steps.some((s) => s.hook === undefined && picked.has(s.id))) {
+    for (const s of spec.steps) if (s.hook !== undefined) picked.add(s.id);
   }
 
   const steps: StepRunRecord[] = [];

@@ -37,6 +37,20 @@ export type EndReason =
   | 'condition-false'
   | 'upstream-skipped';
 
+/**
+ * Why a run ended the way it did: an {@link EndReason} code (`cancelled`, `run-timeout`), or,
+ * for a run with hook steps, the steps that failed (and the hooks a cancel stopped), so neither
+ * a failed main step nor a failed hook hides the other: `steps failed: work`,
+ * `run-timeout; hooks failed: cleanup`, `steps failed: work; hooks cancelled: cleanup`.
+ */
+export type RunEndReason =
+  | EndReason
+  | `steps failed: ${string}`
+  | `hooks failed: ${string}`
+  | `hooks cancelled: ${string}`
+  | `${string}; hooks failed: ${string}`
+  | `${string}; hooks cancelled: ${string}`;
+
 /** All run states, for validation of user filters. */
 export const RUN_STATES: readonly RunState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 

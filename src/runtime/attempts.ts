@@ -171,7 +171,7 @@ export class AttemptRunner {
     const spec = m.stepSpec(stepId);
     const handle: AttemptHandle = { attemptId: attempt.id, graceful: new AbortController(), force: new AbortController() };
     run.handles.set(stepId, handle);
-    if (m.isEnding) handle.graceful.abort('cancelled' satisfies AbortCause);
+    if (m.isStopping(stepId)) handle.graceful.abort('cancelled' satisfies AbortCause);
     // The log fails the attempt, never the process: the step is stopped and the failure kept.
     const log = new AttemptLog(attempt.logPath!, this.o.logCapBytes, () => {
       if (!handle.graceful.signal.aborted) handle.graceful.abort('failed' satisfies AbortCause);
@@ -211,7 +211,7 @@ export class AttemptRunner {
       timer?.(); // the worker enforces the step's timeout
       handle.remote = true;
       this.dispatcher.expect(attempt.id, run.id, stepId, remoteEnd);
-      if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
+      if (m.isStopping(stepId)) void this.dispatcher.cancel([attempt.id]);
       return;
     }
     let env: Record<string, string>;
@@ -234,7 +234,7 @@ export class AttemptRunner {
       timer?.();
       handle.remote = true;
       this.dispatcher.submit(fleetRow(run, stepId, attempt, { env, inputs, cwd }, this.o), remoteEnd);
-      if (m.isEnding) void this.dispatcher.cancel([attempt.id]);
+      if (m.isStopping(stepId)) void this.dispatcher.cancel([attempt.id]);
       return;
     }
     // Runs here although a fleet is there (batch steps, inline handlers): shipped like a
@@ -264,10 +264,14 @@ export class AttemptRunner {
     ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } }));
   }
 
-  /** Aborts every attempt of a run: gracefully, or at once with `force`. */
-  abortAll(run: ActiveRun, cause: AbortCause, force: boolean): void {
+  /**
+   * Aborts every attempt of a run: gracefully, or at once with `force`. `stopping`: only
+   * those the run's ending stops (a cancel leaves hook steps running, see `isStopping`).
+   */
+  abortAll(run: ActiveRun, cause: AbortCause, force: boolean, stopping = false): void {
     const remote: string[] = [];
-    for (const h of run.handles.values()) {
+    for (const [stepId, h] of run.handles) {
+      if (stopping && !run.machine.isStopping(stepId)) continue;
       if (!h.graceful.signal.aborted) h.graceful.abort(cause);
       if (force) h.force.abort(cause);
       if (h.remote) remote.push(h.attemptId);
@@ -304,7 +308,7 @@ export class AttemptRunner {
       ended({ id: attempt.id, state: 'failed', endedAt: now, error: failure, ...usage }, t);
       return;
     }
-    if (cause !== undefined || (m.isEnding && !result.ok)) {
+    if (cause !== undefined || (m.isStopping(stepId) && !result.ok)) {
       const failure: Failure = cause === 'run-timeout'
         ? { type: 'timeout', message: 'the run timed out', retryable: false }
         : { type: 'cancelled', message: 'cancelled', retryable: false };
@@ -355,6 +359,9 @@ function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evalua
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.spec.env)) env[k] = interpolate(v, m.scope);
   for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
+  // Authors may not set BATON_* (validation), so these cannot be overridden by a step's env.
+  env.BATON_RUN_STATE = m.scope.run.state ?? 'running';
+  env.BATON_FAILED_STEPS = JSON.stringify(m.scope.run.failedSteps ?? []);
   const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
   const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
   return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, spec, dir) };

@@ -4,7 +4,7 @@
  * for a run another process holds. Re-exported by ./engine.ts.
  */
 import type { AttemptRecord, NewEvent, RunRecord, Trigger } from '../store/index.js';
-import type { EndReason } from '../core/index.js';
+import type { RunEndReason } from '../core/index.js';
 import type { JsonObject } from '../shared/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import { BatonError } from '../shared/index.js';
@@ -123,7 +123,7 @@ export interface FinishedRun extends CommittedRun {
   /** How it ended. */
   state: 'succeeded' | 'failed' | 'cancelled';
   /** Why, beyond its state (`run-timeout`, a step's failure…). */
-  reason?: EndReason;
+  reason?: RunEndReason;
   /** ms since the epoch, as recorded. */
   endedAt: number;
 }

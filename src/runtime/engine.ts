@@ -150,13 +150,16 @@ export class EngineLoop extends CommitLoop implements Engine {
 
   /**
    * Cancels a run held here: nothing new starts, running steps get SIGTERM / their
-   * AbortSignal (`force`: SIGKILL at once). Resolves when the request is recorded.
+   * AbortSignal (`force`: SIGKILL at once). Hook steps (`onFailure`, `finally`) still run
+   * after the main steps have ended; `force`, or a second call, stops them too.
+   * Resolves when the request is recorded.
    */
   cancelRun(runId: string, opts: { force?: boolean } = {}): boolean {
     const run = this.runs.get(runId);
     if (!run) return false;
-    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled' }, this.options.clock.now()));
-    this.attempts.abortAll(run, 'cancelled', opts.force ?? false);
+    const force = opts.force ?? false;
+    this.record(run, run.machine.apply({ type: 'cancel', reason: 'cancelled', force }, this.options.clock.now()));
+    this.attempts.abortAll(run, 'cancelled', force, true);
     this.scheduleFlush();
     return true;
   }
@@ -213,7 +216,7 @@ export class EngineLoop extends CommitLoop implements Engine {
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {
         this.record(run, machine.apply({ type: 'cancel', reason: 'run-timeout' }, this.options.clock.now()));
-        this.attempts.abortAll(run, 'run-timeout', false);
+        this.attempts.abortAll(run, 'run-timeout', false, true);
         this.scheduleFlush();
       }, spec.timeoutMs);
     }

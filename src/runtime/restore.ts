@@ -158,7 +158,8 @@ export async function cancelStoredRun(store: Store, runId: string, now: number):
   }
   const loaded = await loadRunForResume(store, runId, { maxLostAttempts: Number.MAX_SAFE_INTEGER }, now);
   const m = loaded.machine;
-  const transitions = [...loaded.transitions, ...m.apply({ type: 'cancel', reason: 'cancelled' }, now)];
+  // Forced: with no process to run them, hook steps end cancelled too.
+  const transitions = [...loaded.transitions, ...m.apply({ type: 'cancel', reason: 'cancelled', force: true }, now)];
   for (const s of m.steps()) if (s.state === 'running') transitions.push(...m.apply({ type: 'attempt-ended-by-cancel', stepId: s.stepId }, now));
   const byStep = new Map(m.steps().map((s, position) => [s.stepId, { ...s, runId, position }]));
   const runT = transitions.filter((t) => t.kind === 'run');

@@ -42,7 +42,7 @@ export const RunSchema = z.object({
   createdAt: ms,
   startedAt: ms.optional(),
   endedAt: ms.optional(),
-  reason: z.string().optional(),
+  reason: z.string().optional().describe('why it ended so: cancelled, run-timeout, or for a run with hook steps the failed steps, e.g. "steps failed: work; hooks failed: cleanup"'),
   owner: z.string().optional().describe('the process holding the run'),
   ownerHost: z.string().optional(),
   ownerPid: z.number().int().optional(),

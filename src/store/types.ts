@@ -7,7 +7,7 @@
  * transitions in one transaction (group commit), which is what makes the engine fast
  * while staying write-ahead.
  */
-import type { AttemptState, EndReason, Failure, RunState, StepRunRecord, StepRunState } from '../core/index.js';
+import type { AttemptState, Failure, RunEndReason, RunState, StepRunRecord, StepRunState } from '../core/index.js';
 import type { OverlapPolicy, ScheduleSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { FleetAttemptInput } from './fleet-types.js';
@@ -65,7 +65,7 @@ export interface RunRecord {
   /** When it ended, ms since the epoch. */
   endedAt?: number;
   /** Why it ended the way it did, beyond its state (e.g. `run-timeout`, `cancelled`). */
-  reason?: EndReason;
+  reason?: RunEndReason;
   /** The engine holding the run's lease, by its id; absent while nobody holds it. */
   owner?: string;
   /** The holder's process id, and host below: to tell a dead holder on this machine. */
@@ -174,7 +174,7 @@ export interface RunUpdate {
   state?: RunState;
   startedAt?: number;
   endedAt?: number | null;
-  reason?: EndReason | null;
+  reason?: RunEndReason | null;
   /**
    * The holder that lets go of the run in this commit (its end), as `releaseRun` does: the
    * holder columns are cleared only while this holder still has them. Saves the ending run a

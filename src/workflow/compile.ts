@@ -69,9 +69,15 @@ export function checkWorkflow(input: unknown): { parsed?: ParsedWorkflow; issues
 
 function comparePaths(a: readonly (string | number)[], b: readonly (string | number)[]): number {
   // Only step indexes have a meaningful order; other keys keep their relative order (stable sort).
-  const stepA = a[0] === 'steps' && typeof a[1] === 'number' ? a[1] : -1;
-  const stepB = b[0] === 'steps' && typeof b[1] === 'number' ? b[1] : -1;
-  return stepA - stepB;
+  return stepOrder(a) - stepOrder(b);
+}
+
+const SECTION_BASE: Record<string, number> = { steps: 0, onFailure: 1e9, finally: 2e9 };
+
+/** Main steps, then onFailure, then finally, as the file usually lists them. */
+function stepOrder(path: readonly (string | number)[]): number {
+  const base = typeof path[0] === 'string' ? SECTION_BASE[path[0]] : undefined;
+  return base !== undefined && typeof path[1] === 'number' ? base + path[1] : -1;
 }
 
 /**
@@ -108,7 +114,11 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
     pools: { ...parsed.pools },
     env: stringifyEnv(parsed.env),
     schedules: compileSchedules(parsed.name, parsed.schedule),
-    steps: parsed.steps.map((step) => compileStep(step, retry, parsed.inheritEnv)),
+    steps: [
+      ...parsed.steps.map((step) => compileStep(step, retry, parsed.inheritEnv)),
+      ...(parsed.onFailure ?? []).map((step) => ({ ...compileStep(step, retry, parsed.inheritEnv), hook: 'onFailure' as const })),
+      ...(parsed.finally ?? []).map((step) => ({ ...compileStep(step, retry, parsed.inheritEnv), hook: 'finally' as const })),
+    ],
     baseDir: resolve(opts.baseDir),
   };
   if (parsed.description !== undefined) spec.description = parsed.description;

@@ -70,6 +70,7 @@ const step = z.looseObject({
   continueOnError: z.boolean(),
   runsOn: z.array(z.string()).optional(),
   batch: batch.optional(),
+  hook: z.enum(['onFailure', 'finally']).optional(),
 });
 
 const schedule = z.looseObject({

@@ -27,7 +27,7 @@ import { BatonError } from '../shared/index.js';
 export type SpecErrorCode =
   | 'yaml-syntax' | 'duplicate-key' | 'file-read'
   | 'invalid-type' | 'invalid-value' | 'missing-field' | 'unknown-field' | 'out-of-range'
-  | 'duplicate-id' | 'invalid-id' | 'unknown-needs' | 'cycle'
+  | 'duplicate-id' | 'invalid-id' | 'unknown-needs' | 'cycle' | 'hook-needs'
   | 'bad-cron' | 'bad-timezone' | 'unknown-param'
   | 'bad-duration' | 'bad-expression' | 'expression-in-run' | 'step-not-upstream'
   | 'run-and-uses' | 'no-action' | 'with-without-uses'

@@ -7,7 +7,9 @@
  *
  * Grammar: literals (strings, numbers, `true`, `false`, `null`); the roots `params`,
  * `steps`, `run` (and `secrets`, only where a scope provides it: an http step's request); member access `.name`, `?.name` and `[literal]`; unary `!` and `-`;
- * binary `== != < <= > >= && ||` (`===`/`!==` are aliases); parentheses.
+ * binary `== != < <= > >= && ||` (`===`/`!==` are aliases); parentheses. In a step's `if`
+ * only, the trigger-rule functions `always()`, `failure()` and `success()` (no arguments),
+ * the one kind of call there is.
  */
 import jsep from 'jsep';
 import { errorMessage } from '../shared/index.js';
@@ -21,15 +23,32 @@ export interface ExpressionScope {
   params: JsonObject;
   /** Outputs of finished upstream steps, by step id. */
   steps: Record<string, { output: JsonValue }>;
-  /** The run id and this attempt's number (from 1). */
-  run: { id: string; attempt: number };
+  /**
+   * The run id and this attempt's number (from 1); `state` is the run's state as a hook step
+   * sees it (`running` while main steps run, then the main steps' outcome) and `failedSteps`
+   * the ids of the step runs that failed so far.
+   */
+  run: { id: string; attempt: number; state?: string; failedSteps?: string[] };
   /**
    * Secret values by name. Set only where the result is used and never stored (an http
    * step's url, headers and body, evaluated by the executor); elsewhere reading `secrets`
    * is an error, so a secret cannot leak into a stored env, input or output.
    */
   secrets?: Readonly<Record<string, string>>;
+  /**
+   * What the trigger-rule functions of an `if` answer, set only while a step's `if` is
+   * decided: `failure()` = an upstream step failed, `success()` = every upstream succeeded.
+   */
+  status?: { failure: boolean; success: boolean };
 }
+
+/**
+ * Functions an `if` may call, as GitHub Actions' status check functions: a condition that
+ * calls one of them decides for itself whether an upstream failure skips the step.
+ */
+export const STATUS_FUNCTIONS = ['always', 'failure', 'success'] as const;
+/** One of {@link STATUS_FUNCTIONS}. */
+export type StatusFunction = (typeof STATUS_FUNCTIONS)[number];
 
 /** The names an expression may start from (`secrets` only in an http step's request). */
 export const EXPRESSION_ROOTS = ['params', 'steps', 'run', 'secrets'] as const;
@@ -55,6 +74,8 @@ export interface TemplateSegment {
 export interface ParsedExpression {
   ast: jsep.Expression;
   refs: ExpressionRef[];
+  /** The trigger-rule functions it calls, in order of appearance (see {@link STATUS_FUNCTIONS}). */
+  calls: StatusFunction[];
 }
 
 const BLOCKED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -116,7 +137,7 @@ function memberKey(node: jsep.MemberExpression, source: string): string | number
 }
 
 /** Checks the node whitelist and collects reads; throws on anything outside the grammar. */
-function check(node: jsep.Expression, source: string, refs: ExpressionRef[]): void {
+function check(node: jsep.Expression, source: string, refs: ExpressionRef[], calls: StatusFunction[] = []): void {
   switch (node.type) {
     case 'Literal':
       if ((node as jsep.Literal).value instanceof RegExp) throw new ExpressionError('regular expressions are not supported', source);
@@ -138,7 +159,7 @@ function check(node: jsep.Expression, source: string, refs: ExpressionRef[]): vo
       }
       const root = (cursor as jsep.Identifier).name;
       if (!(EXPRESSION_ROOTS as readonly string[]).includes(root)) {
-        throw new ExpressionError(`unknown name "${root}": expressions read params.*, steps.<id>.output.*, run.id and run.attempt`, source);
+        throw new ExpressionError(`unknown name "${root}": expressions read params.*, steps.<id>.output.*, run.id, run.attempt, run.state and run.failedSteps`, source);
       }
       refs.push({ root: root as ExpressionRoot, path });
       return;
@@ -146,21 +167,32 @@ function check(node: jsep.Expression, source: string, refs: ExpressionRef[]): vo
     case 'UnaryExpression': {
       const unary = node as jsep.UnaryExpression;
       if (!UNARY_OPS.has(unary.operator)) throw new ExpressionError(`operator "${unary.operator}" is not supported`, source);
-      check(unary.argument, source, refs);
+      check(unary.argument, source, refs, calls);
       return;
     }
     case 'BinaryExpression': {
       const binary = node as jsep.BinaryExpression;
       if (!BINARY_OPS.has(binary.operator)) throw new ExpressionError(`operator "${binary.operator}" is not supported`, source);
-      check(binary.left, source, refs);
-      check(binary.right, source, refs);
+      check(binary.left, source, refs, calls);
+      check(binary.right, source, refs, calls);
       return;
     }
-    case 'CallExpression':
-      throw new ExpressionError('function calls are not allowed in expressions', source);
+    case 'CallExpression': {
+      const name = statusCall(node as jsep.CallExpression);
+      if (name === undefined) throw new ExpressionError('function calls are not allowed in expressions, except always(), failure() and success() (no arguments) in a step\'s if', source);
+      calls.push(name);
+      return;
+    }
     default:
       throw new ExpressionError(`${describeNode(node.type)} is not allowed in expressions`, source);
   }
+}
+
+/** The status function a call names, when it is one called without arguments. */
+function statusCall(call: jsep.CallExpression): StatusFunction | undefined {
+  if (call.callee.type !== 'Identifier' || call.arguments.length !== 0) return undefined;
+  const name = (call.callee as jsep.Identifier).name;
+  return (STATUS_FUNCTIONS as readonly string[]).includes(name) ? (name as StatusFunction) : undefined;
 }
 
 function describeNode(type: string): string {
@@ -224,8 +256,9 @@ export function parseExpression(source: string): ParsedExpression {
     throw new ExpressionError(`syntax error: ${errorMessage(e)}`, source, { cause: e });
   }
   const refs: ExpressionRef[] = [];
-  check(ast, source, refs);
-  const parsed = { ast, refs };
+  const calls: StatusFunction[] = [];
+  check(ast, source, refs, calls);
+  const parsed = { ast, refs, calls };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(source, parsed);
   return parsed;
@@ -292,6 +325,12 @@ function evaluate(node: jsep.Expression, scope: ExpressionScope, source: string)
       if (operator === '>') return l > r;
       if (operator === '>=') return l >= r;
       throw new ExpressionError(`operator "${operator}" is not supported`, source);
+    }
+    case 'CallExpression': {
+      const name = statusCall(node as jsep.CallExpression);
+      if (name === undefined) throw new ExpressionError('the only functions are always(), failure() and success()', source);
+      if (scope.status === undefined) throw new ExpressionError(`${name}() may be used only in a step's if`, source);
+      return name === 'always' ? true : scope.status[name];
     }
     default:
       throw new ExpressionError(`${describeNode(node.type)} is not allowed in expressions`, source);
@@ -366,6 +405,15 @@ export function interpolateValue(value: JsonValue, scope: ExpressionScope): Json
  */
 export function evaluateCondition(source: string, scope: ExpressionScope): boolean {
   return truthy(evaluateExpression(unwrap(source), scope));
+}
+
+/**
+ * Whether a condition calls a trigger-rule function (`always()`, `failure()`, `success()`);
+ * without one, a step is skipped when an upstream step failed, before its `if` is read.
+ * @throws ExpressionError on a bad expression.
+ */
+export function usesStatusFunction(condition: string): boolean {
+  return parseExpression(unwrap(condition)).calls.length > 0;
 }
 
 /**

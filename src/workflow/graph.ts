@@ -195,9 +195,21 @@ export function upstreamOracle(needsOf: ReadonlyMap<string, readonly string[]>):
 export function toMermaid(spec: WorkflowSpec): string {
   const name = new Map(spec.steps.map((step, i) => [step.id, `s${i}`]));
   const lines = ['flowchart TD'];
-  for (const step of spec.steps) lines.push(`  ${name.get(step.id)}["${step.id} (${step.action.kind})"]`);
+  for (const step of spec.steps) lines.push(`  ${name.get(step.id)}["${step.id} (${step.hook === undefined ? step.action.kind : `${step.action.kind}, ${step.hook}`})"]`);
   for (const step of spec.steps) {
     for (const need of step.needs) lines.push(`  ${name.get(need)} --> ${name.get(step.id)}`);
+  }
+  // A hook without needs of its own waits for the last steps of the list before it: dashed.
+  const sinks = (steps: WorkflowSpec['steps']): string[] => {
+    const needed = new Set(steps.flatMap((st) => st.needs));
+    return steps.filter((st) => !needed.has(st.id)).map((st) => st.id);
+  };
+  const main = sinks(spec.steps.filter((st) => st.hook === undefined));
+  const onFailure = spec.steps.filter((st) => st.hook === 'onFailure');
+  const beforeFinally = onFailure.length ? sinks(onFailure) : main;
+  for (const step of spec.steps) {
+    if (step.hook === undefined || step.needs.length > 0) continue;
+    for (const from of step.hook === 'finally' ? beforeFinally : main) lines.push(`  ${name.get(from)} -.->|${step.hook}| ${name.get(step.id)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -29,8 +29,8 @@ export { decodeDefinition, decodeAlerting, DefinitionDecodeError } from './decod
 export type { AlertingView } from './decode.js';
 export { toMermaid } from './graph.js';
 export { resolveParams } from './params.js';
-export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, expressionStepRefs } from './expressions.js';
-export type { ExpressionScope } from './expressions.js';
+export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, expressionStepRefs, usesStatusFunction, STATUS_FUNCTIONS } from './expressions.js';
+export type { ExpressionScope, StatusFunction } from './expressions.js';
 export { loadHandler, parseHandlerRef } from './handlers.js';
 export type { HandlerRef } from './handlers.js';
 export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';

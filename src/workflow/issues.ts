@@ -85,7 +85,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'notify' && path.length === 1) return ['on', 'channels'];
   if (first === 'retention' && path.length === 1) return KNOWN_KEYS.retention;
   if (first === 'schedule' && (path.length === 1 || (path.length === 2 && typeof second === 'number'))) return KNOWN_KEYS.schedule;
-  if (first === 'steps' && typeof second === 'number') {
+  if ((first === 'steps' || first === 'onFailure' || first === 'finally') && typeof second === 'number') {
     if (path.length === 2) return KNOWN_KEYS.step;
     if (third === 'retry' && fourth === undefined) return KNOWN_KEYS.retry;
     if (third === 'run' && fourth === undefined) return KNOWN_KEYS.run;

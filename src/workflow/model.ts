@@ -143,7 +143,16 @@ export interface StepSpec {
   queueTimeoutMs?: number;
   /** Maps the step's action over items in groups; absent for an ordinary step. */
   batch?: BatchSpec;
+  /**
+   * Set on a hook step (from the workflow's `onFailure:` or `finally:`), absent on a main
+   * step. A hook waits until every main step (and, for `finally`, every `onFailure` step)
+   * has ended; its outcome does not decide whether the main steps failed.
+   */
+  hook?: HookKind;
 }
+
+/** The two kinds of hook steps; see {@link StepSpec.hook}. */
+export type HookKind = 'onFailure' | 'finally';
 
 /** How a batch step reacts to a group that exhausted its retries. */
 export type BatchFailurePolicy = 'fail-fast' | 'continue';
@@ -229,7 +238,10 @@ export interface WorkflowSpec {
   retention?: RetentionSpec;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
-  /** The steps, in definition order. */
+  /**
+   * The steps, in definition order: the main steps, then the `onFailure` hook steps, then
+   * the `finally` ones (marked by `hook`), so hooks are step runs like any other.
+   */
   steps: StepSpec[];
   /** Absolute folder that relative `uses` and `cwd` resolve against. */
   baseDir: string;

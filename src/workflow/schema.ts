@@ -220,6 +220,10 @@ export const WorkflowSchema = z.strictObject({
   schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),
   retention: WorkflowRetentionSchema.optional(),
   steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
+  /** Hook steps run once the main steps have ended, only if they failed (or the run timed out). */
+  onFailure: z.array(StepSchema, { error: 'onFailure must be a list of steps' }).optional(),
+  /** Hook steps run once the main steps (and onFailure) have ended, whatever the outcome. */
+  finally: z.array(StepSchema, { error: 'finally must be a list of steps' }).optional(),
 });
 
 /** The parsed (zod output) shape; durations still as written. */

@@ -62,7 +62,7 @@ export function parseSource(text: string, label: string, format: SourceFormat): 
       errors: doc.errors.map((e) => error(
         'yaml-syntax',
         // prettyErrors appends " at line X, column Y:" and a code frame; we carry the position as fields.
-        (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
+        (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '') + yamlHint(e.code),
         locate(e.pos[0]),
       )),
     };
@@ -87,6 +87,14 @@ export function parseSource(text: string, label: string, format: SourceFormat): 
     return { ok: false, errors: [error('yaml-syntax', text, locate(culprit?.offset ?? 0))] };
   }
   return { ok: true, doc, raw, locate };
+}
+
+/**
+ * A way out of a YAML mistake that reads like another one. `run: echo "a: b"` is the usual
+ * source of BLOCK_AS_IMPLICIT_KEY: a plain value may not contain `: `, so YAML reads a map.
+ */
+function yamlHint(code: string): string {
+  return code === 'BLOCK_AS_IMPLICIT_KEY' ? ' (a value containing ": " must be quoted, e.g. run: \'echo "a: b"\')' : '';
 }
 
 /** The first problem strict JSON finds, with its character offset. `JSON.parse` reports "at position N"; V8 has no line numbers in it. */

@@ -27,7 +27,12 @@ const SUGGESTION_LIMIT = 50;
 const isRecord = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
 const PARAM_TYPES: readonly string[] = ['string', 'integer', 'number', 'boolean', 'array', 'object'];
 
+/** Where a step is listed: the main `steps:` or one of the hook lists. */
+type Section = 'steps' | 'onFailure' | 'finally';
+const SECTIONS: readonly Section[] = ['steps', 'onFailure', 'finally'];
+
 interface StepFacts {
+  section: Section;
   index: number;
   raw: Raw;
   id?: string;
@@ -51,19 +56,32 @@ interface ExpressionContext {
 export function checkSemantics(raw: unknown): Issue[] {
   if (!isRecord(raw)) return [];
   const issues: Issue[] = [];
-  const steps = collectSteps(raw.steps);
+  const steps = SECTIONS.flatMap((section) => collectSteps(raw[section], section));
+  // Positions in `steps` (the list of every section), so one step id maps to one fact.
   const firstIndex = new Map<string, number>();
-  for (const step of steps) {
-    if (step.id === undefined) continue;
+  steps.forEach((step, position) => {
+    if (step.id === undefined) return;
     const first = firstIndex.get(step.id);
-    if (first === undefined) firstIndex.set(step.id, step.index);
-    else issues.push({ code: 'duplicate-id', message: `duplicate step id "${step.id}" (first used by steps[${first}])`, path: ['steps', step.index, 'id'] });
-  }
+    if (first === undefined) firstIndex.set(step.id, position);
+    else {
+      const seen = steps[first]!;
+      issues.push({ code: 'duplicate-id', message: `duplicate step id "${step.id}" (first used by ${seen.section}[${seen.index}])`, path: [step.section, step.index, 'id'] });
+    }
+  });
   const stepIds = [...firstIndex.keys()];
+  const sectionOf = (id: string): Section | undefined => {
+    const at = firstIndex.get(id);
+    return at === undefined ? undefined : steps[at]!.section;
+  };
   let unknownNeeds = 0;
   for (const step of steps) {
     for (const need of step.needs) {
-      if (firstIndex.has(need.id)) continue;
+      const target = sectionOf(need.id);
+      if (target !== undefined) {
+        const problem = hookNeedsProblem(step.section, target, need.id);
+        if (problem !== undefined) issues.push({ code: 'hook-needs', message: problem, path: need.path });
+        continue;
+      }
       const found: Issue = { code: 'unknown-needs', message: `needs unknown step "${need.id}"`, path: need.path };
       // "Did you mean" costs a distance per step id; offer it for the first few only, so
       // thousands of unknown needs stay linear.
@@ -73,7 +91,7 @@ export function checkSemantics(raw: unknown): Issue[] {
     }
   }
   const nodes: GraphNode[] = steps
-    .filter((s) => s.id !== undefined && firstIndex.get(s.id) === s.index)
+    .filter((s, position) => s.id !== undefined && firstIndex.get(s.id) === position)
     .map((s) => ({ id: s.id as string, needs: s.needs.map((n) => n.id).filter((id) => firstIndex.has(id)) }));
   for (const cycle of findCycles(nodes)) {
     const start = steps[firstIndex.get(cycle[0] ?? '') ?? -1];
@@ -81,7 +99,7 @@ export function checkSemantics(raw: unknown): Issue[] {
     issues.push({
       code: 'cycle',
       message: `steps form a cycle: ${cycle.join(' -> ')} (each step needs the one before it)`,
-      path: closing?.path ?? ['steps', start?.index ?? 0],
+      path: closing?.path ?? [start?.section ?? 'steps', start?.index ?? 0],
     });
   }
 
@@ -94,7 +112,14 @@ export function checkSemantics(raw: unknown): Issue[] {
   const pools = isRecord(raw.pools) ? Object.keys(raw.pools) : [];
   // Built on the first expression that reads another step, so a workflow without such reads
   // pays nothing; after that each question is a bit test.
-  const upstreamOf = upstreamOracle(new Map(nodes.map((n) => [n.id, n.needs])));
+  // A hook is downstream of every main step (and a finally step of every onFailure step),
+  // so it may read their outputs; those edges are implied, not written in needs.
+  const implied = (id: string): string[] => {
+    const section = sectionOf(id);
+    if (section === 'steps' || section === undefined) return [];
+    return stepIds.filter((other) => sectionOf(other) === 'steps' || (section === 'finally' && sectionOf(other) === 'onFailure'));
+  };
+  const upstreamOf = upstreamOracle(new Map(nodes.map((n) => [n.id, [...n.needs, ...implied(n.id)]])));
   for (const step of steps) {
     const id = step.id;
     const isUpstream = (x: string): boolean => id !== undefined && upstreamOf(id, x);
@@ -110,17 +135,28 @@ function declaredSecretNames(secrets: unknown): string[] {
   return secrets.flatMap((e: unknown) => (typeof e === 'string' ? [e] : isRecord(e) && typeof e.name === 'string' ? [e.name] : []));
 }
 
-function collectSteps(rawSteps: unknown): StepFacts[] {
+/**
+ * Why a step of `from` may not need a step of `to`: main steps run before every hook, and
+ * `onFailure` before `finally`, so the other direction would wait forever.
+ */
+function hookNeedsProblem(from: Section, to: Section, id: string): string | undefined {
+  if (from === 'steps' && to !== 'steps') return `"${id}" is a ${to} step, which runs after every main step: a main step cannot need it`;
+  if (from !== 'steps' && to === 'steps') return `"${id}" is a main step: ${from === 'onFailure' ? 'an' : 'a'} ${from} step already runs after every main step, so its needs name only other hook steps`;
+  if (from === 'onFailure' && to === 'finally') return `"${id}" is a finally step, which runs after every onFailure step: an onFailure step cannot need it`;
+  return undefined;
+}
+
+function collectSteps(rawSteps: unknown, section: Section): StepFacts[] {
   if (!Array.isArray(rawSteps)) return [];
   const steps: StepFacts[] = [];
   rawSteps.forEach((raw: unknown, index) => {
     if (!isRecord(raw)) return;
-    const facts: StepFacts = { index, raw, needs: [] };
+    const facts: StepFacts = { section, index, raw, needs: [] };
     if (typeof raw.id === 'string') facts.id = raw.id;
-    if (typeof raw.needs === 'string') facts.needs.push({ id: raw.needs, path: ['steps', index, 'needs'] });
+    if (typeof raw.needs === 'string') facts.needs.push({ id: raw.needs, path: [section, index, 'needs'] });
     if (Array.isArray(raw.needs)) {
       raw.needs.forEach((id: unknown, j) => {
-        if (typeof id === 'string') facts.needs.push({ id, path: ['steps', index, 'needs', j] });
+        if (typeof id === 'string') facts.needs.push({ id, path: [section, index, 'needs', j] });
       });
     }
     steps.push(facts);
@@ -150,7 +186,7 @@ function checkSecrets(raw: Raw, steps: StepFacts[]): Issue[] {
     });
   }
   const names = [...first.keys()];
-  const envMaps: [unknown, PathSegment[]][] = [[raw.env, ['env']], ...steps.map((st): [unknown, PathSegment[]] => [st.raw.env, ['steps', st.index, 'env']])];
+  const envMaps: [unknown, PathSegment[]][] = [[raw.env, ['env']], ...steps.map((st): [unknown, PathSegment[]] => [st.raw.env, [st.section, st.index, 'env']])];
   for (const [env, path] of envMaps) {
     if (!isRecord(env)) continue;
     for (const key of Object.keys(env)) {
@@ -184,8 +220,8 @@ function checkParams(params: unknown): Issue[] {
 }
 
 function checkStep(step: StepFacts, context: ExpressionContext, pools: string[]): Issue[] {
-  const { raw, index } = step;
-  const at = (...rest: PathSegment[]): PathSegment[] => ['steps', index, ...rest];
+  const { raw, index, section } = step;
+  const at = (...rest: PathSegment[]): PathSegment[] => [section, index, ...rest];
   const issues: Issue[] = [];
   const hasRun = raw.run !== undefined;
   const hasUses = raw.uses !== undefined;
@@ -363,9 +399,14 @@ function checkExpressions(text: string, kind: 'template' | 'condition', path: Pa
   }
   for (const source of sources) {
     try {
-      for (const ref of parseExpression(source).refs) {
+      const parsed = parseExpression(source);
+      for (const ref of parsed.refs) {
         const problem = checkRef(ref, context);
         if (problem !== undefined) issues.push({ ...problem, path });
+      }
+      const call = parsed.calls[0];
+      if (call !== undefined && (kind !== 'condition' || context.stepId === undefined)) {
+        issues.push({ code: 'bad-expression', message: `${call}() decides whether a step runs, so it may appear only in a step's if`, path });
       }
     } catch (e) {
       if (!(e instanceof ExpressionError)) throw e;
@@ -391,8 +432,8 @@ function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, '
     return found;
   }
   if (ref.root === 'run') {
-    if (first === undefined || first === 'id' || first === 'attempt') return undefined;
-    return { code: 'bad-expression', message: `"${shown}": run has only id and attempt` };
+    if (first === undefined || first === 'id' || first === 'attempt' || first === 'state' || first === 'failedSteps') return undefined;
+    return { code: 'bad-expression', message: `"${shown}": run has only id, attempt, state and failedSteps` };
   }
   if (ref.root === 'params') {
     if (first === undefined) return undefined;

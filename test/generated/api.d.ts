@@ -820,6 +820,7 @@ export interface components {
             startedAt?: number;
             /** @description ms since the Unix epoch */
             endedAt?: number;
+            /** @description why it ended so: cancelled, run-timeout, or for a run with hook steps the failed steps, e.g. "steps failed: work; hooks failed: cleanup" */
             reason?: string;
             /** @description the process holding the run */
             owner?: string;

@@ -72,6 +72,17 @@ steps:
   - id: a
     run: echo tick
 `;
+const HOOKS = `name: hooks-demo
+steps:
+  - id: work
+    run: exit 3
+onFailure:
+  - id: page
+    run: 'echo "failed: $BATON_FAILED_STEPS"'
+finally:
+  - id: cleanup
+    run: echo cleanup-ran
+`;
 const SLOW_BATCH = `name: slow-batch
 params:
   files: { type: array, default: [] }
@@ -119,7 +130,7 @@ describe('dashboard pages in a browser', () => {
 
   beforeAll(async () => {
     api = await startApi({ webDir: WEB_DIR, uploads: { maxFileBytes: 2000 } });
-    for (const w of [BATCH, SLOW_BATCH, TWO_PARAMS, GREET, GREET_V2, TICK]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
+    for (const w of [BATCH, SLOW_BATCH, TWO_PARAMS, GREET, GREET_V2, TICK, HOOKS]) expect((await api.call('POST', '/api/v1/workflows', { body: w, headers: { 'content-type': 'application/yaml' } })).status).toBe(201);
     folder = tempDir('baton-pages-');
     mkdirSync(join(folder, 'day', 'sub'), { recursive: true });
     writeFileSync(join(folder, 'day', 'a.csv'), 'id,v\n1,a\n');
@@ -296,6 +307,20 @@ steps:
     await page.waitForURL(/\/runs\/[^/]+$/);
     const params = JSON.parse((await page.getByTestId('run-params').textContent()) ?? '') as Record<string, unknown>;
     expect(params).toEqual({ count: 3, who: 'there', loud: false, tags: ['a', 'b'] });
+  }, 60_000);
+
+  it('draws hook steps after the main graph, their edges dashed and named onFailure and finally', async () => {
+    const runId = ((await api.call('POST', '/api/v1/runs', { body: { workflow: 'hooks-demo' } })).body as { run: { id: string } }).run.id;
+    const { page } = await signedIn(api, 'viewer', `/runs/${runId}`);
+    const node = (id: string) => page.locator(`.dag-node[data-step=${id}]`);
+    await expect.poll(() => node('cleanup').getAttribute('data-state').catch(() => null), { timeout: 15_000 }).toBe('succeeded');
+    expect(await node('work').getAttribute('data-state')).toBe('failed');
+    expect(await node('page').getAttribute('data-state')).toBe('succeeded');
+    expect((await page.locator('.react-flow__edge-text').allTextContents()).sort()).toEqual(['finally', 'onFailure']);
+    const [workBox, pageBox, cleanupBox] = await Promise.all([node('work').boundingBox(), node('page').boundingBox(), node('cleanup').boundingBox()]);
+    expect(workBox!.y).toBeLessThan(pageBox!.y);
+    expect(pageBox!.y).toBeLessThan(cleanupBox!.y);
+    expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 
   it('compares two versions of a workflow line by line and draws its graph', async () => {

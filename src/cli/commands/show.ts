@@ -21,7 +21,8 @@ BATCH section (item counts of batch steps), which only a local store has.`)
       const api = connect(globals());
       if (api) {
         const { run, steps, attempts } = await api.getRun(id);
-        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map() }, o.json === true);
+        const hooks = o.json === true ? undefined : hookSteps((await api.getWorkflowVersion(run.workflow, run.version)).definition);
+        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), ...(hooks ? { hooks } : {}) }, o.json === true);
         return;
       }
       // One process: its store for the record and, on PostgreSQL, its fleet for why attempts wait.
@@ -33,11 +34,22 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         if (!run) return;
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
-        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version) }, o.json === true);
+        const hooks = hookSteps((await store.getWorkflow(run.version))?.definition);
+        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks }, o.json === true);
       } finally {
         await proc.close();
       }
     });
+}
+
+/** The hook steps of a stored definition, by step id: `onFailure` or `finally`. */
+function hookSteps(definition: unknown): Map<string, string> {
+  const steps = (definition as { steps?: unknown } | undefined)?.steps;
+  if (!Array.isArray(steps)) return new Map();
+  return new Map(steps.flatMap((st: unknown) => {
+    const o = st as { id?: unknown; hook?: unknown };
+    return typeof o.id === 'string' && typeof o.hook === 'string' ? [[o.id, o.hook] as const] : [];
+  }));
 }
 
 /** Item and group counts of one batch step. */
@@ -58,10 +70,12 @@ interface RunView {
   steps: (StoredStepRun & { waitedMs?: number; waiting?: StepWaiting })[];
   attempts: AttemptRecord[];
   batches: Map<string, BatchCounts>;
+  /** Hook steps (`onFailure`, `finally`) by step id, labelled so in the table. */
+  hooks?: ReadonlyMap<string, string>;
 }
 
 /** Prints a run with its steps and attempts, as text or as JSON (the stored records). */
-function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView, json: boolean): void {
+function printRun({ run: runView, steps: stepViews, attempts, batches, hooks }: RunView, json: boolean): void {
   const { waitedMs: runWaited, ...run } = runView;
   const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
   const traceId = traceIdOf(run.id);
@@ -89,10 +103,12 @@ function printRun({ run: runView, steps: stepViews, attempts, batches }: RunView
   const byStep = new Map<string, AttemptRecord[]>();
   for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
   const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
-  for (const s of steps) {
-    const tries = byStep.get(s.stepId) ?? [];
+  for (const step of steps) {
+    const hook = hooks?.get(step.stepId);
+    const s = hook === undefined ? step : { ...step, stepId: `${step.stepId} ${dim(`(${hook})`)}` };
+    const tries = byStep.get(step.stepId) ?? [];
     const unclaimed = s.waiting ? `waiting: ${s.waiting.detail} (${formatMs(s.waiting.waitedMs)})`.slice(0, 200) : undefined;
-    const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(s.stepId) ?? 0)}`) : '';
+    const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(step.stepId) ?? 0)}`) : '';
     if (!tries.length) {
       rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
       continue;

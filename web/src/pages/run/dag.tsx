@@ -54,7 +54,15 @@ export function Dag({ steps, states, selected, onSelect, critical = NONE }: DagP
     const zoom = 0.75;
     return { x: -((first?.x ?? 0) + NODE_WIDTH / 2) * zoom + 360, y: 16, zoom };
   }, [steps, laid]);
-  const edges = useMemo<Edge[]>(() => laid.edges.map((e) => ({ id: `${e.source}->${e.target}`, source: e.source, target: e.target, focusable: false })), [laid]);
+  const edges = useMemo<Edge[]>(() => {
+    const hookOf = new Map(steps.map((s) => [s.id, s.hook]));
+    return laid.edges.map((e) => {
+      const hook = hookOf.get(e.target);
+      // Into a hook from outside its list: "runs after those", drawn dashed and named.
+      const after = hook !== undefined && hookOf.get(e.source) !== hook;
+      return { id: `${e.source}->${e.target}`, source: e.source, target: e.target, focusable: false, ...(after ? { label: hook, style: { strokeDasharray: '6 4' } } : {}) };
+    });
+  }, [laid, steps]);
   // Node objects are kept per step and replaced only when that step's state or selection changes.
   const cache = useRef(new Map<string, StepNode>());
   const nodes = useMemo(() => {

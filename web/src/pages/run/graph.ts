@@ -18,6 +18,8 @@ export const NODE_HEIGHT = 44;
 export interface GraphStep {
   id: string;
   needs: string[];
+  /** `onFailure` or `finally` for a hook step, which the DAG places after the main steps. */
+  hook?: string;
 }
 
 /** Positions (top-left corners) by step id, and the edges. */
@@ -26,19 +28,35 @@ export interface Layout {
   edges: { source: string; target: string }[];
 }
 
-/** Reads the steps and needs from a stored definition (compiled JSON); tolerant of unknown shapes. */
+/**
+ * Reads the steps and needs from a stored definition (compiled JSON); tolerant of unknown shapes.
+ * A hook step without needs of its own is drawn after the last steps of the list before it
+ * (main steps, then `onFailure`), since it waits for all of them.
+ */
 export function definitionSteps(definition: unknown, fallback: readonly string[]): GraphStep[] {
   const steps = (definition as { steps?: unknown } | undefined)?.steps;
   if (!Array.isArray(steps)) return fallback.map((id) => ({ id, needs: [] }));
-  return steps.flatMap((s: unknown) => {
-    const o = s as { id?: unknown; needs?: unknown };
+  const out = steps.flatMap((s: unknown): GraphStep[] => {
+    const o = s as { id?: unknown; needs?: unknown; hook?: unknown };
     if (typeof o.id !== 'string') return [];
     const needs = Array.isArray(o.needs) ? o.needs.filter((n): n is string => typeof n === 'string') : typeof o.needs === 'string' ? [o.needs] : [];
-    return [{ id: o.id, needs }];
+    return [typeof o.hook === 'string' ? { id: o.id, needs, hook: o.hook } : { id: o.id, needs }];
   });
+  const sinksOf = (group: GraphStep[]): string[] => {
+    const needed = new Set(group.flatMap((s) => s.needs));
+    return group.filter((s) => !needed.has(s.id)).map((s) => s.id);
+  };
+  const main = out.filter((s) => s.hook === undefined);
+  const onFailure = out.filter((s) => s.hook === 'onFailure');
+  const mainSinks = sinksOf(main);
+  const failureSinks = onFailure.length ? sinksOf(onFailure) : mainSinks;
+  for (const s of out) {
+    if (s.hook === undefined || s.needs.length > 0) continue;
+    s.needs = s.hook === 'finally' ? [...failureSinks] : [...mainSinks];
+  }
+  return out;
 }
 
-/** Steps (or edges) beyond which the layered layout replaces dagre. */
 export const DAGRE_LIMIT = 300;
 const H_GAP = 24;
 const V_GAP = 56;
