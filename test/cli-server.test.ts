@@ -84,7 +84,7 @@ describe('baton --server: reading runs', () => {
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: l.code, stderr: l.stderr });
       expect(r.code).toBe(2);
     }
-  });
+  }, 60_000);
 
   it('logs --follow prints what a running step writes until the run ends', async () => {
     const d = workDir('follow');

@@ -162,7 +162,7 @@ steps:
       await api?.close();
       await store.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('what is shipped', () => {
