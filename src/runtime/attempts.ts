@@ -24,6 +24,7 @@ import type { RemoteEnd } from './fleet-dispatch.js';
 import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
 import { ReadyQueue } from './ready-queue.js';
+import { remainingPaths } from './critical-path.js';
 import type { RunSummary } from './engine-types.js';
 import type { CancelTimer, Clock } from './clock.js';
 
@@ -51,6 +52,8 @@ export interface ActiveRun {
   /** Ready items waiting for this run's concurrency, in queue order. */
   parked: ReadyQueue<{ run: ActiveRun; stepId: string }>;
   positions: Map<string, number>;
+  /** Each step's remaining path to the end of the DAG (steps), computed once when held: the queue's tie-breaker. */
+  ranks: Map<string, number>;
   handles: Map<string, AttemptHandle>;
   done: { promise: Promise<RunSummary>; resolve: (s: RunSummary) => void; reject: (e: Error) => void };
   /** Set when the run reached a final state; the engine finishes it after the commit. */
@@ -84,6 +87,7 @@ export function newActiveRun(
     running: 0,
     parked: new ReadyQueue(agingMs),
     positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
+    ranks: remainingPaths(machine.spec.steps),
     handles: new Map(),
     done: { promise, resolve, reject },
     trigger: recorded.trigger,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReadyQueue } from './ready-queue.js';
 import type { ReadyItem } from './ready-queue.js';
+import { remainingPaths } from './critical-path.js';
 
 function drain<T>(q: ReadyQueue<T>): T[] {
   const out: T[] = [];
@@ -101,5 +102,46 @@ describe('ReadyQueue', () => {
     const rest = drain(q);
     model.sort((a, b) => b.key - a.key || a.seq - b.seq);
     expect(rest).toEqual(model.map((m) => m.v));
+  });
+
+  it('critical path: among equal priority and time, the longer remaining path goes first', () => {
+    const q = new ReadyQueue<string>(1000);
+    q.push({ value: 'short', priority: 0, queuedAt: 10, rank: 1 });
+    q.push({ value: 'long', priority: 0, queuedAt: 10, rank: 5 });
+    q.push({ value: 'none', priority: 0, queuedAt: 10 });
+    expect(drain(q)).toEqual(['long', 'short', 'none']);
+  });
+
+  it('critical path: a higher priority still goes first, whatever its rank', () => {
+    const q = new ReadyQueue<string>(1000);
+    q.push({ value: 'long-low', priority: 0, queuedAt: 10, rank: 1000 });
+    q.push({ value: 'short-high', priority: 1, queuedAt: 10, rank: 1 });
+    expect(drain(q)).toEqual(['short-high', 'long-low']);
+  });
+
+  it('critical path: aging still promotes an old low-priority item over a long path', () => {
+    const agingMs = 100;
+    const q = new ReadyQueue<string>(agingMs);
+    q.push({ value: 'new-high-long', priority: 3, queuedAt: 1000 + 2 * agingMs, rank: 1e6 });
+    q.push({ value: 'old-low-short', priority: 2, queuedAt: 1000, rank: 1 });
+    expect(drain(q)).toEqual(['old-low-short', 'new-high-long']);
+  });
+
+  it('remainingPaths: the longest weighted chain to a sink, own weight included', () => {
+    const steps = [
+      { id: 'a', needs: [] }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['b'] },
+      { id: 'd', needs: ['a'] }, { id: 'e', needs: [] },
+    ];
+    expect(Object.fromEntries(remainingPaths(steps))).toEqual({ a: 3, b: 2, c: 1, d: 1, e: 1 });
+    const w: Record<string, number> = { a: 1, b: 1, c: 1, d: 10, e: 2 };
+    expect(Object.fromEntries(remainingPaths(steps, (id) => w[id]!))).toEqual({ a: 11, b: 2, c: 1, d: 10, e: 2 });
+  });
+
+  it('remainingPaths: a 10,000-step chain computes without recursion', () => {
+    const n = 10_000;
+    const steps = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, needs: i ? [`s${i - 1}`] : [] }));
+    const paths = remainingPaths(steps);
+    expect(paths.get('s0')).toBe(n);
+    expect(paths.get(`s${n - 1}`)).toBe(1);
   });
 });

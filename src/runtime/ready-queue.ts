@@ -7,6 +7,11 @@
  * `priority + (now - queuedAt) / agingMs` between two items does not depend on `now`; the
  * order is fixed at insertion by the key `priority * agingMs - queuedAt`, and a plain
  * binary heap keeps it exactly, with O(log n) insert and pop.
+ *
+ * Among items of equal key (same priority, ready at the same instant: the dependents one
+ * completion released) the larger `rank` goes first — the run's remaining critical path
+ * (./critical-path.ts). It is a second comparison, not part of the key, so aging keeps its
+ * meaning in ms whatever unit the rank is in.
  */
 import { agedPriorityKey } from '../core/index.js';
 
@@ -15,11 +20,14 @@ export interface ReadyItem<T> {
   value: T;
   priority: number;
   queuedAt: number;
+  /** Tie-breaker among equal keys, larger first: the step's remaining path. @default 0 */
+  rank?: number;
 }
 
 interface Entry<T> {
   item: ReadyItem<T>;
   key: number;
+  rank: number;
   seq: number;
 }
 
@@ -41,7 +49,7 @@ export class ReadyQueue<T> {
   }
 
   push(item: ReadyItem<T>): void {
-    const e: Entry<T> = { item, key: agedPriorityKey(item.priority, this.agingMs, item.queuedAt), seq: this.seq++ };
+    const e: Entry<T> = { item, key: agedPriorityKey(item.priority, this.agingMs, item.queuedAt), rank: item.rank ?? 0, seq: this.seq++ };
     const h = this.heap;
     h.push(e);
     let i = h.length - 1;
@@ -84,6 +92,6 @@ export class ReadyQueue<T> {
   }
 
   private before(a: Entry<T>, b: Entry<T>): boolean {
-    return a.key > b.key || (a.key === b.key && a.seq < b.seq);
+    return a.key > b.key || (a.key === b.key && (a.rank > b.rank || (a.rank === b.rank && a.seq < b.seq)));
   }
 }
