@@ -57,6 +57,14 @@ describe('slots', () => {
     expect(started).toEqual(['high', 'higher', 'mid', 'mid2', 'low']);
   });
 
+  it('critical_path_first: with concurrency 1 and equal priority, the long branch\'s head starts before a short branch', async () => {
+    const { id } = await runFixture('critical_path_first.yaml');
+    const started = (await rig!.store.getEvents(id)).filter((e) => e.type === 'step' && e.to === 'running').map((e) => e.stepId);
+    // A higher priority still comes first; then the longest remaining path.
+    expect(started.slice(0, 2)).toEqual(['tip', 'long1']);
+    expect(started.indexOf('long1')).toBeLessThan(started.indexOf('short'));
+  });
+
   it('a run-level concurrency override applies', async () => {
     rig = await engineRig();
     const spec = await loadFixture('concurrency_limit.yaml');
