@@ -8,6 +8,8 @@
 // 5,000-step runs, long tasks under live updates, a 10 MiB log, bundle size).
 // Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
 // 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
+// Scheduling order: --only makespan (runs bench/makespan.js: simulated makespan of baton's ready
+// order vs FIFO vs the lower bound on seeded random DAGs; no store, no real waiting).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
 // In-process cases assemble the process as `baton run` does (processOnStore), so OTEL_* variables
 // apply; --otlp starts a local OTLP/HTTP receiver (bench/otlp-sink.js) and points them at it.
@@ -148,6 +150,11 @@ if (ONLY.includes('rss')) {
   if (child.status !== 0) throw new Error(child.stderr);
   const { ms, maxRssBytes } = JSON.parse(child.stdout);
   report(`${fmt(n)}-step workflow: peak RSS`, fmt(maxRssBytes / 2 ** 20), 'MiB', `(completed in ${fmt(ms / 1000, 1)} s, ${fmt((n / ms) * 1000)} steps/s)`);
+}
+
+if (ONLY.includes('makespan')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./makespan.js', import.meta.url))], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = 1;
 }
 
 if (ONLY.includes('fleet')) {

@@ -44,7 +44,7 @@ export function remainingPaths(steps: readonly PathNode[], weight: (id: string) 
     let longest = 0;
     for (const d of dependents[i]!) if (path[d]! > longest) longest = path[d]!;
     path[i] = longest + weight(steps[i]!.id);
-    out.set(steps[i]!.id, path[i]!);
+    out.set(steps[i]!.id, path[i]);
   }
   return out;
 }
