@@ -6,6 +6,7 @@
 // Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
 // Dashboard figures in Debian's chromium: --only web (runs bench/web.js: first render of 500- and
 // 5,000-step runs, long tasks under live updates, a 10 MiB log, bundle size).
+// Load forecast accuracy: --only forecast (runs bench/forecast.js: Holt-Winters vs seasonal-naive backtest).
 // Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
 // 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
 // Scheduling order: --only makespan (runs bench/makespan.js: simulated makespan of baton's ready
@@ -175,6 +176,11 @@ if (ONLY.includes('api')) {
 if (ONLY.includes('web')) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./web.js', import.meta.url)), '--rounds', String(ROUNDS)], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`bench/web.js exited ${r.status}`);
+}
+
+if (ONLY.includes('forecast')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./forecast.js', import.meta.url))], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/forecast.js exited ${r.status}`);
 }
 
 if (ONLY.includes('prune')) {
