@@ -288,7 +288,9 @@ describe('the dashboard', () => {
     await dialog.getByLabel('Note').fill('looking into it <b>now</b>');
     await dialog.getByRole('button', { name: 'Acknowledge' }).click();
     await w.page.getByTestId('alert-detail').locator('.state.s-acknowledged').first().waitFor({ timeout: 10_000 });
-    await w.page.getByTestId('alert-detail').getByText('looking into it <b>now</b>').waitFor();
+    // The history row can arrive on the live feed before the dialog closes: read the row's cell.
+    await w.page.getByTestId('alert-detail').getByRole('cell', { name: 'looking into it <b>now</b>' }).waitFor();
+    await dialog.waitFor({ state: 'detached' });
     const after = (await server.call('GET', `/api/v1/alerts/${firing.id}`)).body as { alert: { state: string; acknowledgedBy?: string } };
     expect(after.alert.state).toBe('acknowledged');
     expect(after.alert.acknowledgedBy).toBe('token:web-operator');
