@@ -6,17 +6,7 @@
 //
 // Usage: npm run build && node bench/forecast.js [--seed 1]
 import { backtest } from '../dist/observe/forecast/holt-winters.js';
-import { opt } from './lib.js';
-
-/** mulberry32: a seeded uniform generator, so the figures are the same every run. */
-function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { opt, rng } from './lib.js';
 
 function series(weeks, seed) {
   const r = rng(seed);

@@ -26,6 +26,20 @@ export const median = (xs) => {
 };
 
 /** A number with thousands separators and `d` decimals. */
+/**
+ * mulberry32, a seeded uniform generator in [0, 1): a figure (or a failure) comes out the same
+ * from the same seed on every run and machine.
+ */
+export function rng(seed) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 /**

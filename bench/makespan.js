@@ -7,24 +7,13 @@
 // Usage: node bench/makespan.js [--dags 9] [--seed 1]   (or npm run bench -- --only makespan)
 import { ReadyQueue } from '../dist/runtime/ready-queue.js';
 import { remainingPaths } from '../dist/runtime/critical-path.js';
-import { fmt, median, opt } from './lib.js';
+import { fmt, median, opt, rng } from './lib.js';
 
 const DAGS = Number(opt('dags', 9));
 const SEED = Number(opt('seed', 1));
 const SIZES = [50, 200, 500, 2000];
 const SLOTS = [2, 8, 32];
 const AGING_MS = 10_000; // the engine's default
-
-/** mulberry32: a failure or a figure reproduces from its seed. */
-function rng(seed) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A layered DAG of n steps: ~sqrt(n) layers, 1–3 needs each from the layers above (mostly the one just above); log-normal durations (median 1 s, sigma 1). */
 function randomDag(n, rand) {
