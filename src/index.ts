@@ -32,7 +32,7 @@ export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHand
 export type { ValidationResult, SourceFormat } from './workflow/index.js';
 export { workflowVersion, toMermaid, parseDuration, decodeDefinition, DefinitionDecodeError } from './workflow/index.js';
 export type {
-  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy,
+  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, MapSpec,
   ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec,
 } from './workflow/index.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './workflow/index.js';

@@ -48,12 +48,16 @@ export interface Failure {
  *   read (network error, request timeout; retryable); `http-invalid`: its request, once
  *   evaluated, cannot be sent (a URL that is not http(s), a header value with a newline);
  *   `response-too-large`: its response was over `maxResponseBytes`
+ * - `map-invalid`: a mapped step's items could not be evaluated, were not an array or were
+ *   more than `maxItems`; `map-items-failed`: items of a mapped step failed beyond its
+ *   failure policy (the items' own failures are on their step runs)
  */
 export type FailureType =
   | 'lost' | 'timeout' | 'cancelled' | 'exit-code' | 'spawn' | 'expression'
   | 'secret-missing' | 'output-invalid' | 'output-too-large' | 'batch-invalid' | 'task'
   | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal'
-  | 'http-status' | 'http-request' | 'http-invalid' | 'response-too-large';
+  | 'http-status' | 'http-request' | 'http-invalid' | 'response-too-large'
+  | 'map-invalid' | 'map-items-failed';
 
 /** Whether `f` is baton's own failure of type `type`. */
 export function isFailure(f: Pick<Failure, 'type'> | undefined, type: FailureType): boolean {
@@ -100,6 +104,8 @@ export const failures = {
   httpInvalid: (message: string): Failure => make('http-invalid', message, false),
   responseTooLarge: (message: string, details?: JsonValue): Failure => make('response-too-large', message, false, details),
   /** A fault of baton's; retryable, since it is not the step's. */
+  mapInvalid: (message: string): Failure => make('map-invalid', message, false),
+  mapItemsFailed: (message: string, details?: JsonValue): Failure => make('map-items-failed', message, false, details),
   internal: (e: unknown): Failure => make('internal', coerceError(e).message, true),
 } as const;
 

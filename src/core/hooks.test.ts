@@ -14,7 +14,7 @@ function machine(input: Omit<WorkflowInput, 'name'>, steps?: StepRunRecord[], st
   return new RunMachine(spec, { runId: 'r1', params: {}, ...(steps ? { steps } : {}), ...(state ? { state } : {}) });
 }
 
-const moves = (ts: Transition[]): string[] => ts.map((t) => `${t.kind === 'run' ? 'run' : t.stepId}:${t.from}>${t.to}${t.reason ? `(${t.reason})` : ''}`);
+const moves = (ts: Transition[]): string[] => ts.map((t) => (t.kind === 'map' ? `${t.stepId}:map(${t.itemIds.length})` : `${t.kind === 'run' ? 'run' : t.stepId}:${t.from}>${t.to}${t.reason ? `(${t.reason})` : ''}`));
 const states = (m: RunMachine): Record<string, string> => Object.fromEntries(m.steps().map((s) => [s.stepId, s.state]));
 
 function succeed(m: RunMachine, stepId: string): Transition[] {

@@ -19,7 +19,7 @@ function machine(steps: StepInput[], opts: MachineOptions = {}, extra: Partial<W
 
 /** Transitions as short strings: `a:pending>queued`, `run:running>failed`, with the reason when there is one. */
 function moves(ts: Transition[]): string[] {
-  return ts.map((t) => `${t.kind === 'run' ? 'run' : t.stepId}:${t.from}>${t.to}${t.reason ? `(${t.reason})` : ''}`);
+  return ts.map((t) => (t.kind === 'map' ? `${t.stepId}:map(${t.itemIds.length})` : `${t.kind === 'run' ? 'run' : t.stepId}:${t.from}>${t.to}${t.reason ? `(${t.reason})` : ''}`));
 }
 
 const states = (m: RunMachine): Record<string, string> => Object.fromEntries(m.steps().map((s) => [s.stepId, s.state]));

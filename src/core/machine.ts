@@ -12,10 +12,11 @@ import { backoffDelay } from './backoff.js';
 import type { Failure } from './failure.js';
 import { failures } from './failure.js';
 import { runEnd } from './outcome.js';
+import { mapItemId, mapOutcome, parseMapItemId, stopsOnFailure } from './map.js';
 import type { RunEndFacts } from './outcome.js';
 import { errorMessage } from '../shared/index.js';
 import type { EndReason, RunEndReason, RunState, StepRunState } from './states.js';
-import { IllegalTransitionError, canMoveRun, canMoveStep, isStepDone } from './states.js';
+import { IllegalTransitionError, canMoveRun, canMoveStep, isStepActive, isStepDone } from './states.js';
 
 /** The durable facts about one step run, as the store keeps them. */
 export interface StepRunRecord {
@@ -40,6 +41,8 @@ export interface StepRunRecord {
   output?: JsonValue;
   error?: Failure;
   reason?: EndReason;
+  /** An item of a mapped step (`<id>[<index>]`): its item, recorded with the expansion. */
+  item?: JsonValue;
 }
 
 /** A step run's change of state, with the facts the store must record with it. */
@@ -64,8 +67,20 @@ export interface RunTransition {
   reason?: RunEndReason;
 }
 
+/**
+ * A mapped step expanded into `items` item step runs (`<id>[0]` …), all `pending` until
+ * queued: the store records them, with their items, in the commit of this transition.
+ */
+export interface MapTransition {
+  kind: 'map';
+  stepId: string;
+  at: number;
+  /** The new item step run ids, in order. */
+  itemIds: string[];
+}
+
 /** What `RunMachine.apply` returns, in the order the changes happened. */
-export type Transition = StepTransition | RunTransition;
+export type Transition = StepTransition | RunTransition | MapTransition;
 
 /** The inputs of the machine: what happened. */
 export type RunEvent =
@@ -77,6 +92,10 @@ export type RunEvent =
   | { type: 'attempt-lost'; stepId: string }
   | { type: 'attempt-ended-by-cancel'; stepId: string }
   | { type: 'backoff-elapsed'; stepId: string }
+  /** A queued mapped step's items were evaluated (the runtime may glob): it expands now. */
+  | { type: 'map-expanded'; stepId: string; items: JsonValue[] }
+  /** A queued mapped step's items could not be evaluated. */
+  | { type: 'map-failed'; stepId: string; failure: Failure }
   /**
    * Stop the run. Main steps end (cancelled, or failed by a run timeout) and the hook steps
    * still run; `force`, or a second cancel while the run is ending, ends the hooks too.
@@ -99,6 +118,23 @@ interface Node {
   waiting: number;
   /** Its `if` calls always()/failure()/success(): an upstream failure does not skip it by itself. */
   statusAware: boolean;
+  /** An item of a mapped step: that step's node, and the item's index. */
+  parent?: Node;
+  itemIndex?: number;
+  /** A mapped step once expanded: its items' nodes in order, with counts kept by `moveStep`. */
+  map?: MapState;
+}
+
+interface MapState {
+  items: Node[];
+  /** Items before this index were queued or ended already: where queueing goes on from. */
+  next: number;
+  /** Items queued, running or retrying. */
+  active: number;
+  /** Items ended. */
+  done: number;
+  /** A failed item stopped the rest (`fail-fast`). */
+  stopped: boolean;
 }
 
 /** One run's DAG state. Mutated only through `apply`. */
@@ -162,6 +198,7 @@ export class RunMachine {
         if (!node.spec.continueOnError && node.spec.hook === undefined) this.failedHard = true;
       }
     }
+    this.restoreItems(init.steps ?? []);
     // Restored while its hooks ran (a crash): how the main steps ended is read back from
     // their records, since `ending` lived in memory only.
     const hooksBegan = this.nodes.some((n) => n.spec.hook !== undefined && n.rec.state !== 'pending');
@@ -211,9 +248,41 @@ export class RunMachine {
     return this.node(stepId).rec;
   }
 
-  /** The compiled step. */
+  /** The compiled step; an item of a mapped step has the mapped step's. */
   stepSpec(stepId: string): StepSpec {
     return this.node(stepId).spec;
+  }
+
+  /**
+   * The scope a step run's values are evaluated in: the run's, plus `item` and `map.index`
+   * for an item of a mapped step.
+   */
+  scopeFor(stepId: string): ExpressionScope {
+    const n = this.node(stepId);
+    if (n.parent === undefined) return this.scope;
+    return { ...this.scope, item: n.rec.item ?? null, map: { index: n.itemIndex! } };
+  }
+
+  /** Whether a step run is a mapped step itself (not one of its items): it runs no attempt. */
+  isMapped(stepId: string): boolean {
+    const n = this.node(stepId);
+    return n.spec.map !== undefined && n.parent === undefined;
+  }
+
+  /** Whether a step run is a queued mapped step waiting for its items to be evaluated. */
+  needsExpansion(stepId: string): boolean {
+    const n = this.node(stepId);
+    return n.spec.map !== undefined && n.parent === undefined && n.map === undefined && n.rec.state === 'queued';
+  }
+
+  /** The item step run ids of an expanded mapped step, in order (empty before expansion). */
+  mapItems(stepId: string): string[] {
+    return this.node(stepId).map?.items.map((c) => c.rec.stepId) ?? [];
+  }
+
+  /** A step run's mapped step (itself for any other step run): what it counts against. */
+  mappedStepOf(stepId: string): string {
+    return this.node(stepId).parent?.rec.stepId ?? stepId;
   }
 
   /** All step run records, in definition order. */
@@ -228,7 +297,9 @@ export class RunMachine {
   upstreamOutputs(stepId: string): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {};
     const seen = new Set<number>();
-    const stack = [...this.node(stepId).needs];
+    const n = this.node(stepId);
+    // An item reads what its mapped step reads.
+    const stack = [...(n.parent ?? n).needs];
     while (stack.length) {
       const i = stack.pop()!;
       if (seen.has(i)) continue;
@@ -314,6 +385,19 @@ export class RunMachine {
         this.moveStep(out, n, 'queued', now);
         break;
       }
+      case 'map-expanded': {
+        const n = this.node(event.stepId);
+        // Late: a cancel ended the step while its items were being evaluated.
+        if (!this.needsExpansion(event.stepId)) break;
+        this.expand(out, n, event.items, now);
+        break;
+      }
+      case 'map-failed': {
+        const n = this.node(event.stepId);
+        if (!this.needsExpansion(event.stepId)) break;
+        this.fail(out, n, now, 'error', event.failure);
+        break;
+      }
       case 'cancel': {
         if (this.runState !== 'running' || this.hooksStopped) break;
         const mainDone = this.mainRemaining === 0;
@@ -365,14 +449,19 @@ export class RunMachine {
     extra: { reason?: EndReason; dueAt?: number; output?: JsonValue; error?: Failure } = {},
   ): void {
     const from = n.rec.state;
-    if (!canMoveStep(from, to)) throw new IllegalTransitionError(`step ${n.spec.id}`, from, to);
+    if (!canMoveStep(from, to)) throw new IllegalTransitionError(`step ${n.rec.stepId}`, from, to);
     n.rec.state = to;
+    const m = n.parent?.map;
+    if (m) {
+      m.active += Number(isStepActive(to)) - Number(isStepActive(from));
+      m.done += Number(isStepDone(to)) - Number(isStepDone(from));
+    }
     if (isStepDone(to)) {
       n.rec.endedAt = at;
       if (extra.reason !== undefined) n.rec.reason = extra.reason;
       if (extra.error !== undefined) n.rec.error = extra.error;
     }
-    out.push({ kind: 'step', stepId: n.spec.id, from, to, at, ...extra });
+    out.push({ kind: 'step', stepId: n.rec.stepId, from, to, at, ...extra });
   }
 
   private moveRun(out: Transition[], to: RunState, at: number, reason?: RunEndReason): void {
@@ -383,16 +472,17 @@ export class RunMachine {
   }
 
   private fail(out: Transition[], n: Node, now: number, reason: EndReason, failure: Failure): void {
-    if (!n.spec.continueOnError && n.spec.hook === undefined) this.failedHard = true;
-    this.scope.run.failedSteps!.push(n.spec.id);
+    // An item's failure counts through its mapped step's outcome.
+    if (!n.spec.continueOnError && n.spec.hook === undefined && n.parent === undefined) this.failedHard = true;
+    this.scope.run.failedSteps!.push(n.rec.stepId);
     this.moveStep(out, n, 'failed', now, { reason, error: failure });
     this.finish(out, n, now);
   }
 
   private endByCancel(out: Transition[], n: Node, now: number): void {
-    if (this.ending === 'run-timeout' && n.rec.state === 'running' && n.spec.hook === undefined) {
-      this.failedHard = true;
-      this.scope.run.failedSteps!.push(n.spec.id);
+    if (this.ending === 'run-timeout' && n.rec.state === 'running' && n.spec.hook === undefined && n.map === undefined) {
+      if (n.parent === undefined) this.failedHard = true;
+      this.scope.run.failedSteps!.push(n.rec.stepId);
       this.moveStep(out, n, 'failed', now, {
         reason: 'run-timeout',
         error: failures.runTimeout(),
@@ -405,6 +495,10 @@ export class RunMachine {
 
   /** A step reached a final state: count down its dependents and decide those now ready. */
   private finish(out: Transition[], n: Node, now: number): void {
+    if (n.parent !== undefined) {
+      this.itemEnded(out, n, now);
+      return;
+    }
     this.remaining--;
     const ready: Node[] = [];
     for (const i of n.dependents) {
@@ -433,7 +527,7 @@ export class RunMachine {
   /** The main steps (or the onFailure steps) have ended: hooks whose own needs are done are decided. */
   private openHooks(out: Transition[], now: number): void {
     for (const n of this.nodes) {
-      if (n.spec.hook !== undefined && n.rec.state === 'pending' && n.waiting === 0 && this.gateOpen(n)) this.decide(out, n, now);
+      if (n.spec.hook !== undefined && n.parent === undefined && n.rec.state === 'pending' && n.waiting === 0 && this.gateOpen(n)) this.decide(out, n, now);
     }
   }
 
@@ -451,6 +545,11 @@ export class RunMachine {
       this.moveStep(out, n, 'pending', now);
       delete n.rec.reason;
       delete n.rec.endedAt;
+      if (n.parent !== undefined) {
+        // Queued again from the first item that waits, once its mapped step goes on.
+        n.parent.map!.next = 0;
+        continue;
+      }
       this.remaining++;
       if (n.spec.hook === undefined) this.mainRemaining++;
       else if (n.spec.hook === 'onFailure') this.failureRemaining++;
@@ -469,7 +568,12 @@ export class RunMachine {
 
   /** Decides every pending step whose needs are all done (start and resume). */
   private resolveWaiting(out: Transition[], now: number): void {
-    for (const n of this.nodes) if (n.rec.state === 'pending' && n.waiting === 0 && this.gateOpen(n)) this.decide(out, n, now);
+    for (const n of this.nodes) {
+      if (n.parent !== undefined) continue;
+      if (n.rec.state === 'pending' && n.waiting === 0 && this.gateOpen(n)) this.decide(out, n, now);
+      // An expanded step interrupted while its items ran goes on queueing them.
+      else if (n.map !== undefined && n.rec.state === 'running') this.pumpItems(out, n, now);
+    }
   }
 
   /** A pending step whose needs are all done becomes queued, skipped or cancelled. */
@@ -510,17 +614,124 @@ export class RunMachine {
     }
     n.rec.queuedAt = now;
     this.moveStep(out, n, 'queued', now);
+    // Expanded before (a resumed cancel, an operator's re-run): its recorded items go on.
+    if (n.map !== undefined) this.startItems(out, n, now);
+  }
+
+  /** Expands a queued mapped step into one pending step run per item, and queues the first ones. */
+  private expand(out: Transition[], n: Node, items: JsonValue[], now: number): void {
+    const spec = n.spec.map!;
+    if (items.length > spec.maxItems) {
+      this.fail(out, n, now, 'error', failures.mapInvalid(
+        `map items gave ${items.length.toLocaleString('en-US')} items: at most ${spec.maxItems.toLocaleString('en-US')} (map.maxItems)`,
+      ));
+      return;
+    }
+    n.map = { items: [], next: 0, active: 0, done: 0, stopped: false };
+    items.forEach((item, i) => this.addItem(n, { stepId: mapItemId(n.rec.stepId, i), state: 'pending', attempts: 0, lostAttempts: 0, item }, i));
+    out.push({ kind: 'map', stepId: n.rec.stepId, at: now, itemIds: n.map.items.map((c) => c.rec.stepId) });
+    this.startItems(out, n, now);
+  }
+
+  /** A queued expanded step starts: it runs while its items do (an empty map succeeds at once). */
+  private startItems(out: Transition[], n: Node, now: number): void {
+    n.rec.startedAt = now;
+    this.moveStep(out, n, 'running', now);
+    this.pumpItems(out, n, now);
+    if (n.map!.done === n.map!.items.length) this.endMapped(out, n, now);
+  }
+
+  private addItem(parent: Node, rec: StepRunRecord, index: number): Node {
+    const node: Node = { spec: parent.spec, index: this.nodes.length, dependents: [], needs: [], rec, waiting: 0, statusAware: false, parent, itemIndex: index };
+    this.nodes.push(node);
+    this.byId.set(rec.stepId, node);
+    parent.map!.items.push(node);
+    return node;
+  }
+
+  /** Rebuilds expanded steps from stored item records (a resume, a re-run). */
+  private restoreItems(records: readonly StepRunRecord[]): void {
+    const found: { parent: Node; index: number; rec: StepRunRecord }[] = [];
+    for (const rec of records) {
+      const id = parseMapItemId(rec.stepId);
+      const parent = id && this.byId.get(id.stepId);
+      if (!id || !parent || parent.spec.map === undefined || parent.parent !== undefined) continue;
+      found.push({ parent, index: id.index, rec });
+    }
+    found.sort((a, b) => a.parent.index - b.parent.index || a.index - b.index);
+    for (const { parent, index, rec } of found) {
+      parent.map ??= { items: [], next: 0, active: 0, done: 0, stopped: false };
+      const m = parent.map;
+      const node = this.addItem(parent, rec, index);
+      m.active += Number(isStepActive(rec.state));
+      m.done += Number(isStepDone(rec.state));
+      if (rec.state === 'skipped' && rec.reason === 'upstream-failed') m.stopped = true;
+      if (rec.state === 'failed') this.scope.run.failedSteps!.push(rec.stepId);
+      node.needs = parent.needs;
+    }
+  }
+
+  /** Queues pending items of an expanded step while its `concurrency` allows, in order. */
+  private pumpItems(out: Transition[], n: Node, now: number): void {
+    const m = n.map!;
+    const limit = n.spec.map!.concurrency ?? Number.POSITIVE_INFINITY;
+    while (m.active < limit && m.next < m.items.length) {
+      const c = m.items[m.next++]!;
+      if (c.rec.state !== 'pending') continue;
+      if (m.stopped) {
+        this.moveStep(out, c, 'skipped', now, { reason: 'upstream-failed' });
+      } else if (this.isStopping(c.rec.stepId)) {
+        this.moveStep(out, c, 'cancelled', now, { reason: 'cancelled' });
+      } else {
+        c.rec.queuedAt = now;
+        this.moveStep(out, c, 'queued', now);
+      }
+    }
+  }
+
+  /** An item ended: a failure may stop the rest; the next items queue; the last one ends its step. */
+  private itemEnded(out: Transition[], c: Node, now: number): void {
+    const p = c.parent!;
+    const m = p.map!;
+    if (c.rec.state === 'failed' && !m.stopped && stopsOnFailure(p.spec.map!)) {
+      m.stopped = true;
+      for (const other of m.items) {
+        const s = other.rec.state;
+        if (s === 'pending' || s === 'queued') this.moveStep(out, other, 'skipped', now, { reason: 'upstream-failed' });
+      }
+    }
+    this.pumpItems(out, p, now);
+    // Ended from `running` only: a cancel may end every item before the step started.
+    if (m.done === m.items.length && p.rec.state === 'running') this.endMapped(out, p, now);
+  }
+
+  /** Every item of an expanded step ended: the step ends with their outcome. */
+  private endMapped(out: Transition[], n: Node, now: number): void {
+    const outcome = mapOutcome(n.spec.map!, n.map!.items.map((c) => c.rec), this.ending);
+    if (outcome.state === 'succeeded') {
+      n.rec.output = outcome.output;
+      delete n.rec.error;
+      delete n.rec.reason;
+      this.scope.steps[n.rec.stepId] = { output: outcome.output };
+      this.moveStep(out, n, 'succeeded', now, { output: outcome.output });
+      this.finish(out, n, now);
+    } else if (outcome.state === 'cancelled') {
+      this.moveStep(out, n, 'cancelled', now, { reason: 'cancelled' });
+      this.finish(out, n, now);
+    } else {
+      this.fail(out, n, now, outcome.runTimeout ? 'run-timeout' : 'error', outcome.failure);
+    }
   }
 
   private maybeEndRun(out: Transition[], now: number): void {
     if (this.remaining > 0 || this.runState !== 'running') return;
     const ids = (hook: boolean, state: StepRunState): string[] =>
-      this.nodes.filter((n) => (n.spec.hook !== undefined) === hook && n.rec.state === state && !(state === 'failed' && n.spec.continueOnError)).map((n) => n.spec.id);
+      this.nodes.filter((n) => n.parent === undefined && (n.spec.hook !== undefined) === hook && n.rec.state === state && !(state === 'failed' && n.spec.continueOnError)).map((n) => n.spec.id);
     const end = runEnd({
       // Every step run has ended, so the main steps have: their outcome is not `running`.
       main: this.mainOutcome() as RunEndFacts['main'],
       ...(this.ending ? { ending: this.ending } : {}),
-      hasHooks: this.nodes.some((n) => n.spec.hook !== undefined),
+      hasHooks: this.spec.steps.some((s) => s.hook !== undefined),
       mainFailed: ids(false, 'failed'),
       hooksFailed: ids(true, 'failed'),
       hooksCancelled: ids(true, 'cancelled'),

@@ -86,7 +86,7 @@ describe('planRerun', () => {
     const steps = [rec('a', 'succeeded', { output: 1 }), rec('b', 'failed', { attempts: 2 }), rec('c', 'skipped'), rec('d', 'succeeded'), rec('e', 'succeeded')];
     const plan = planRerun(diamond, 'r1', steps, { failed: true }, T0);
     const m = new RunMachine(diamond, { runId: 'r1', params: {}, state: 'queued', steps: plan.steps });
-    expect(m.apply({ type: 'start' }, T0).map((t) => (t.kind === 'run' ? `run>${t.to}` : `${t.stepId}>${t.to}`))).toEqual(['run>running', 'b>queued']);
+    expect(m.apply({ type: 'start' }, T0).map((t) => (t.kind === 'run' ? `run>${t.to}` : t.kind === 'map' ? `${t.stepId}>map` : `${t.stepId}>${t.to}`))).toEqual(['run>running', 'b>queued']);
     expect(m.scope.steps.a).toEqual({ output: 1 });
     m.apply({ type: 'attempt-started', stepId: 'b' }, T0);
     expect(m.step('b').attempts).toBe(3);

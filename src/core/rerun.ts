@@ -12,6 +12,7 @@ import type { WorkflowSpec } from '../workflow/index.js';
 import type { StepRunRecord, StepTransition } from './machine.js';
 import type { StepRunState } from './states.js';
 import { canRerunStep } from './states.js';
+import { parseMapItemId } from './map.js';
 import { BatonError } from '../shared/index.js';
 
 /**
@@ -19,7 +20,8 @@ import { BatonError } from '../shared/index.js';
  * dependents, ...), whatever their state; steps upstream keep their outputs. `failed`: the
  * steps that failed, and the steps downstream of them that did not succeed (skipped or
  * cancelled because of them). Either way, when a main step is re-run, every hook step
- * (`onFailure`, `finally`) is re-run too, after it.
+ * (`onFailure`, `finally`) is re-run too, after it. A re-run mapped step keeps its recorded
+ * items: `from` runs them all again, `failed` only those that did not succeed.
  */
 export type RerunSelection = { from: string } | { failed: true };
 
@@ -101,7 +103,17 @@ export function planRerun(spec: WorkflowSpec, runId: string, records: readonly S
   const selected: string[] = [];
   const reopened: string[] = [];
   const transitions: StepTransition[] = [];
-  for (const s of spec.steps) {
+  const items = records.flatMap((r) => {
+    const id = parseMapItemId(r.stepId);
+    return id && dependents.has(id.stepId) ? [{ id: r.stepId, parent: id.stepId, index: id.index }] : [];
+  }).sort((a, b) => a.index - b.index);
+  const fromAll = 'from' in selection;
+  for (const item of items) {
+    if (picked.has(item.parent) && (fromAll || state(item.id) !== 'succeeded')) picked.add(item.id);
+  }
+  const order = [...spec.steps.map((s) => s.id), ...items.map((i) => i.id)];
+  for (const id of order) {
+    const s = { id };
     const rec = byId.get(s.id) ?? { stepId: s.id, state: 'pending', attempts: 0, lostAttempts: 0 };
     const isPicked = picked.has(s.id);
     if (!isPicked && rec.state !== 'cancelled') {
@@ -111,7 +123,7 @@ export function planRerun(spec: WorkflowSpec, runId: string, records: readonly S
     if (!canRerunStep(rec.state)) throw new RerunSelectionError(runId, 'step-active', s.id, rec.state);
     let next: StepRunRecord;
     if (isPicked) {
-      next = { stepId: s.id, state: 'pending', attempts: rec.attempts, lostAttempts: 0, retryBase: rec.attempts };
+      next = { stepId: s.id, state: 'pending', attempts: rec.attempts, lostAttempts: 0, retryBase: rec.attempts, ...(rec.item !== undefined ? { item: rec.item } : {}) };
       selected.push(s.id);
     } else {
       // Reopened like resume reopens it: its budget and history go on.

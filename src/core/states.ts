@@ -77,7 +77,7 @@ export function isStepActive(s: StepRunState): boolean {
 /** The legal step run moves; anything else is a bug in the engine and throws. */
 const STEP_MOVES: Readonly<Record<StepRunState, readonly StepRunState[]>> = {
   pending: ['queued', 'skipped', 'cancelled', 'failed'], // failed: its `if` could not be evaluated
-  queued: ['running', 'cancelled', 'skipped'],
+  queued: ['running', 'cancelled', 'skipped', 'failed'], // failed: a mapped step's items could not be evaluated
   running: ['succeeded', 'failed', 'retrying', 'cancelled', 'queued'],
   retrying: ['queued', 'cancelled', 'failed'],
   succeeded: [],

@@ -93,6 +93,7 @@ function prepare(spec: HttpRequestSpec, req: AttemptRequest): Prepared {
   const steps: ExpressionScope['steps'] = {};
   for (const [id, output] of Object.entries(req.outputs())) steps[id] = { output };
   const scope: ExpressionScope = { params: req.params, steps, run: { id: req.runId, attempt: req.attempt }, secrets: req.secretValues ?? {} };
+  if (req.map !== undefined) Object.assign(scope, { item: req.map.item, map: { index: req.map.index } });
   const url = interpolate(spec.url, scope);
   const headers = new Headers();
   for (const [name, value] of Object.entries(spec.headers)) headers.set(name, interpolate(value, scope));

@@ -26,7 +26,7 @@ export { directArgv, commandFor } from './shell.js';
 export { toOutput } from './handler.js';
 export { parseRetryAfter, HTTP_USER_AGENT } from './http.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';
-export { progressOf } from './batch-items.js';
+export { progressOf, resolveItems } from './batch-items.js';
 
 /**
  * Runs one attempt with the executor for the step's kind. Never throws for step failures.

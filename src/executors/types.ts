@@ -54,6 +54,8 @@ export interface AttemptRequest {
   inputs: JsonValue;
   /** Outputs of every upstream step; a function so that it is computed only when read. */
   outputs: () => Record<string, JsonValue>;
+  /** An item of a mapped step: `item` and `map.index`, for what the executor evaluates (an http request). */
+  map?: { item: JsonValue; index: number };
   /** Graceful stop: SIGTERM to the process group, or the handler's AbortSignal. */
   signal: AbortSignal;
   /** Forced stop: SIGKILL at once. */

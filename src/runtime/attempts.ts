@@ -259,7 +259,7 @@ export class AttemptRunner {
     execute(
       {
         runId: run.id, workflow: m.spec.name, stepId, attemptId: attempt.id, attempt: attempt.number, step: spec,
-        baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId),
+        baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId), ...mapOf(m, stepId),
         signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${fileNamePart(attempt.id)}.json`),
         onSpawn: (pid) => this.events.pid(attempt.id, pid), ...(batch ? { batch } : {}),
         ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
@@ -360,15 +360,22 @@ interface Evaluated {
 /** Evaluates `env`, `with` and `cwd` for one attempt. @throws ExpressionError */
 function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evaluated {
   m.scope.run.attempt = attempt.number;
+  const scope = m.scopeFor(attempt.stepId);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.spec.env)) env[k] = interpolate(v, m.scope);
-  for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, m.scope);
+  for (const [k, v] of Object.entries(spec.env)) env[k] = interpolate(v, scope);
   // Authors may not set BATON_* (validation), so these cannot be overridden by a step's env.
   env.BATON_RUN_STATE = m.scope.run.state ?? 'running';
   env.BATON_FAILED_STEPS = JSON.stringify(m.scope.run.failedSteps ?? []);
-  const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, m.scope) : null;
-  const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, m.scope);
+  const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, scope) : null;
+  const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, scope);
   return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, spec, dir) };
+}
+
+/** `item` and `map.index` of an item of a mapped step, for the executor; nothing for any other step run. */
+function mapOf(m: RunMachine, stepId: string): { map?: { item: JsonValue; index: number } } {
+  const s = m.scopeFor(stepId);
+  return s.map === undefined ? {} : { map: { item: s.item ?? null, index: s.map.index } };
 }
 
 /** The fleet row of an attempt: its task and what claiming orders and filters by. */
@@ -380,7 +387,7 @@ function fleetRow(
   const task: FleetTask = {
     workflow: m.spec.name, version: run.version, baseDir: m.spec.baseDir, step: spec, runId: run.id, stepId,
     attemptId: attempt.id, attempt: attempt.number, cwd: v.cwd, env: v.env, params: m.scope.params, inputs: v.inputs,
-    outputs: m.upstreamOutputs(stepId), logPath: attempt.logPath!, ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    outputs: m.upstreamOutputs(stepId), logPath: attempt.logPath!, ...mapOf(m, stepId), ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
     // Names and sources only: the worker reads the values from its own environment.
     ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
   };

@@ -19,7 +19,7 @@ const LONE_EXPRESSION = /^\s*\$\{\{([\s\S]*)\}\}\s*$/;
  * items); anything else is a glob, interpolated first when it holds `${{ }}` parts.
  * @throws ExpressionError on a bad expression or a value that is not an array.
  */
-export function evaluateItems(items: string, scope: ExpressionScope): BatchHooks['items'] {
+export function evaluateItems(items: string, scope: ExpressionScope, what = 'batch items'): BatchHooks['items'] {
   const lone = LONE_EXPRESSION.exec(items);
   if (lone && !lone[1]!.includes('}}')) {
     const source = lone[1]!.trim();
@@ -27,7 +27,7 @@ export function evaluateItems(items: string, scope: ExpressionScope): BatchHooks
     if (!Array.isArray(value)) {
       // No secret can be in it (expressions never see secret values): shortened only, the one way texts are.
       const got = value === undefined || value === null ? 'nothing' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${NO_MASKING.maskThenTruncate(JSON.stringify(value), 60)}`;
-      throw new ExpressionError(`batch items "\${{ ${source} }}" must give an array, got ${got}`, source);
+      throw new ExpressionError(`${what} "\${{ ${source} }}" must give an array, got ${got}`, source);
     }
     return { values: value };
   }

@@ -22,8 +22,10 @@ export function mergeBatches(first: Batch, then: Batch): Batch {
   const applied = [...(first.attemptsApplied ?? []), ...(then.attemptsApplied ?? [])];
   const published = [...(first.attemptsPublished ?? []), ...(then.attemptsPublished ?? [])];
   const created = [...(first.runsCreated ?? []), ...(then.runsCreated ?? [])];
+  const added = [...(first.stepRunsAdded ?? []), ...(then.stepRunsAdded ?? [])];
   return {
     ...(created.length ? { runsCreated: created } : {}),
+    ...(added.length ? { stepRunsAdded: added } : {}),
     ...(published.length ? { attemptsPublished: published } : {}),
     ...(applied.length ? { attemptsApplied: applied } : {}),
     attemptsStarted: [...first.attemptsStarted, ...then.attemptsStarted],
@@ -43,7 +45,7 @@ export function emptyBatch(): Batch {
 /** Whether a batch writes nothing. */
 export function isEmpty(b: Batch): boolean {
   return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
-    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length && !b.runsCreated?.length;
+    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length && !b.runsCreated?.length && !b.stepRunsAdded?.length;
 }
 
 /**
@@ -54,10 +56,12 @@ export function withoutRuns(b: Batch, ids: ReadonlySet<string>): Batch {
   const keep = <T extends { runId: string }>(xs: T[]): T[] => xs.filter((x) => !ids.has(x.runId));
   const created = b.runsCreated?.filter((c) => !ids.has(c.record.id)) ?? [];
   const published = b.attemptsPublished ? keep(b.attemptsPublished) : [];
+  const added = b.stepRunsAdded ? keep(b.stepRunsAdded) : [];
   // Pids, ends and applied marks come after an attempt started, which a run never committed cannot have.
   return {
     ...(created.length ? { runsCreated: created } : {}),
     ...(published.length ? { attemptsPublished: published } : {}),
+    ...(added.length ? { stepRunsAdded: added } : {}),
     ...(b.attemptsApplied?.length ? { attemptsApplied: b.attemptsApplied } : {}),
     attemptsStarted: keep(b.attemptsStarted),
     attemptsEnded: b.attemptsEnded,

@@ -23,6 +23,8 @@ import { emptyBatch, isEmpty, mergeBatches, stepEvent, withoutRuns } from './bat
 import { FleetDispatcher } from './fleet-dispatch.js';
 import { LogShipper } from './log-shipper.js';
 import { progressData } from './batch.js';
+import { mapItemsOf } from './map.js';
+import type { MapItems } from './map.js';
 import { coerceError } from '../shared/index.js';
 import type { JsonObject } from '../shared/index.js';
 import { StoreDiskFullError, isDiskFull } from './store-failure.js';
@@ -110,8 +112,16 @@ export abstract class CommitLoop {
         if (this.commitListeners.size && (t.to === 'succeeded' || t.to === 'failed' || t.to === 'cancelled')) this.ends.runs.push(finishedRun(run, t.to, t.at, t.reason));
         continue;
       }
+      if (t.kind === 'map') {
+        // The expansion is durable with its items in this commit: a resume rebuilds it from these rows.
+        const position = run.positions.get(t.stepId)!;
+        const added = (this.batch.stepRunsAdded ??= []);
+        for (const id of t.itemIds) added.push({ ...run.machine.step(id), runId: run.id, position });
+        this.batch.events.push({ runId: run.id, stepId: t.stepId, type: 'map', at: t.at, data: { items: t.itemIds.length } });
+        continue;
+      }
       const rec = run.machine.step(t.stepId);
-      this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: run.positions.get(t.stepId)! });
+      this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: positionOf(run, t.stepId) });
       this.batch.events.push(stepEvent(run.id, t, attemptId, rec.attempts));
       if (t.to === 'queued') this.enqueue(run, t.stepId);
       else if (t.to === 'retrying' && t.dueAt !== undefined) this.armRetry(run, t.stepId, t.dueAt);
@@ -159,7 +169,30 @@ export abstract class CommitLoop {
   }
 
   protected enqueue(run: ActiveRun, stepId: string): void {
+    // A mapped step takes no slot: it expands, and its items queue.
+    if (run.machine.isMapped(stepId)) {
+      if (run.machine.needsExpansion(stepId)) this.expand(run, stepId);
+      return;
+    }
     this.slots.enqueue(run, stepId, this.options.clock.now());
+  }
+
+  /** Evaluates a ready mapped step's items and applies the expansion (a glob: once it is listed). */
+  private expand(run: ActiveRun, stepId: string): void {
+    const apply = (r: MapItems): void => {
+      const now = this.options.clock.now();
+      const event = 'items' in r ? { type: 'map-expanded' as const, stepId, items: r.items } : { type: 'map-failed' as const, stepId, failure: r.failure };
+      this.record(run, run.machine.apply(event, now));
+      this.scheduleFlush();
+    };
+    const items = mapItemsOf(run.machine, stepId);
+    if (!(items instanceof Promise)) {
+      apply(items);
+      return;
+    }
+    void items.then((r) => {
+      if (this.runs.get(run.id) === run && !this.fatal) apply(r);
+    });
   }
 
   protected armRetry(run: ActiveRun, stepId: string, dueAt: number): void {
@@ -338,6 +371,11 @@ export abstract class CommitLoop {
     // Its LISTEN connection and poll timers would keep a process that gave up alive.
     void this.dispatcher?.close().catch(() => undefined);
   }
+}
+
+/** A step run's position as stored: an item of a mapped step has its step's. */
+function positionOf(run: ActiveRun, stepId: string): number {
+  return run.positions.get(stepId) ?? run.positions.get(run.machine.mappedStepOf(stepId)) ?? 0;
 }
 
 /** Which run an end belongs to, as recorded. */

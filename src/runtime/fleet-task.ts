@@ -25,6 +25,8 @@ export interface FleetTask {
   params: JsonObject;
   inputs: JsonValue;
   outputs: Record<string, JsonValue>;
+  /** An item of a mapped step: its item and index, which an http request may read. */
+  map?: { item: JsonValue; index: number };
   /** The step's timeout, enforced by the worker, ms. */
   timeoutMs?: number;
   /** Where the worker writes the attempt's log (on its own machine). */

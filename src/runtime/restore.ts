@@ -100,7 +100,8 @@ export async function loadRunForResume(
   }
   const keptSteps = new Set(reattach.map((a) => a.stepId));
   for (const s of machine.steps()) {
-    if (s.state === 'running' && !keptSteps.has(s.stepId)) transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
+    // A mapped step runs no attempt of its own: its items' attempts are what was interrupted.
+    if (s.state === 'running' && !keptSteps.has(s.stepId) && !machine.isMapped(s.stepId)) transitions.push(...machine.apply({ type: 'attempt-lost', stepId: s.stepId }, now));
   }
   return { record, machine, lostAttempts, lostRows, transitions, reattach };
 }
@@ -168,11 +169,11 @@ export async function cancelStoredRun(store: Store, runId: string, now: number):
     attemptsEnded: loaded.lostAttempts,
     stepRuns: [...byStep.values()],
     runs: runT.map((t) => ({ id: runId, state: t.to, endedAt: t.at, reason: t.reason ?? null })),
-    events: transitions.map((t) =>
+    events: transitions.flatMap((t) => t.kind === 'map' ? [] : [
       t.kind === 'run'
         ? { runId, type: 'run', from: t.from, to: t.to, at: t.at }
         : { runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: t.at, ...(t.reason ? { data: { reason: t.reason } } : {}) },
-    ),
+    ]),
   });
   return 'cancelled';
 }

@@ -46,7 +46,7 @@ export class Slots {
   enqueue(run: ActiveRun, stepId: string, now: number): void {
     const rec = run.machine.step(stepId);
     const priority = run.machine.stepSpec(stepId).priority + run.priority;
-    this.queue.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? now, rank: run.ranks.get(stepId) ?? 0 });
+    this.queue.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? now, rank: run.ranks.get(stepId) ?? run.ranks.get(run.machine.mappedStepOf(stepId)) ?? 0 });
   }
 
   /** An attempt already running (taken over from a previous holder) occupies its slots. */

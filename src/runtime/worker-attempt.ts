@@ -90,7 +90,7 @@ export async function runClaimed(a: WorkerAttempt, o: ClaimedRunOptions): Promis
     result = await execute(
       {
         runId: t.runId, workflow: t.workflow, stepId: t.stepId, attemptId: t.attemptId, attempt: t.attempt, step: t.step,
-        baseDir: t.baseDir, cwd: t.cwd, env: t.env ?? {}, params: t.params ?? {}, inputs: t.inputs ?? null, outputs: () => t.outputs ?? {},
+        baseDir: t.baseDir, cwd: t.cwd, env: t.env ?? {}, params: t.params ?? {}, inputs: t.inputs ?? null, outputs: () => t.outputs ?? {}, ...(t.map ? { map: t.map } : {}),
         signal: a.graceful.signal, force: a.force.signal, log,
         outputPath: join(o.outputDir, `${fileNamePart(a.claim.id)}.${a.claim.fence}.json`),
         onSpawn: (pid) => (a.pid = pid),

@@ -105,6 +105,8 @@ export function toStepRun(r: Row): StoredStepRun {
   if (output !== undefined) s.output = output;
   const error = parseJson<Failure>(r.error);
   if (error !== undefined) s.error = error;
+  const item = parseJson<JsonValue>(r.item);
+  if (item !== undefined) s.item = item;
   return s;
 }
 

@@ -208,6 +208,11 @@ export interface Batch {
   runsCreated?: NewRunRows[];
   attemptsStarted: AttemptRecord[];
   attemptsEnded: AttemptEnd[];
+  /**
+   * Step runs this commit adds to an existing run (the items of a mapped step, with their
+   * `item`), inserted before `stepRuns` is applied; an existing row is left as it is.
+   */
+  stepRunsAdded?: StoredStepRun[];
   /** Full rows; the last entry for a step run wins. */
   stepRuns: StoredStepRun[];
   runs: RunUpdate[];

@@ -8,9 +8,9 @@ import { parseDuration } from './duration.js';
 import { WorkflowValidationError } from './errors.js';
 import { fromZodIssue, toSpecError } from './issues.js';
 import type { Issue } from './issues.js';
-import type { BatchSpec, HttpRequestSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
+import type { BatchSpec, HttpRequestSpec, MapSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
 import { append, capIssues, checkBounds, MAX_ISSUES } from './limits.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, WorkflowSchema } from './schema.js';
+import { DEFAULT_MAP_MAX_ITEMS, DEFAULT_MAX_RESPONSE_BYTES, WorkflowSchema } from './schema.js';
 import { parseByteSize } from './size.js';
 import type { ParsedWorkflow, RetryInput, WorkflowInput } from './schema.js';
 import { checkSemantics } from './validate.js';
@@ -182,6 +182,7 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   const runsOn = step['runs-on'];
   if (runsOn !== undefined) compiled.runsOn = typeof runsOn === 'string' ? [runsOn] : [...new Set(runsOn)];
   if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
+  if (step.map !== undefined) compiled.map = compileMap(step.map);
   return compiled;
 }
 
@@ -216,6 +217,14 @@ function compileBatch(b: NonNullable<ParsedWorkflow['steps'][number]['batch']>):
   if (b.consolidate !== undefined) compiled.consolidate = compileAction(b.consolidate);
   if (typeof b.maxFailures === 'number') compiled.maxFailures = { count: b.maxFailures };
   else if (b.maxFailures !== undefined) compiled.maxFailures = { percent: Number.parseFloat(b.maxFailures) };
+  return compiled;
+}
+
+function compileMap(m: NonNullable<ParsedWorkflow['steps'][number]['map']>): MapSpec {
+  const compiled: MapSpec = { items: m.items, maxItems: m.maxItems ?? DEFAULT_MAP_MAX_ITEMS, failurePolicy: m.failurePolicy ?? 'fail-fast' };
+  if (m.concurrency !== undefined) compiled.concurrency = m.concurrency;
+  if (typeof m.maxFailures === 'number') compiled.maxFailures = { count: m.maxFailures };
+  else if (m.maxFailures !== undefined) compiled.maxFailures = { percent: Number.parseFloat(m.maxFailures) };
   return compiled;
 }
 

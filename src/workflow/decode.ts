@@ -55,6 +55,14 @@ const batch = z.looseObject({
   consolidate: action.optional(),
 });
 
+const map = z.looseObject({
+  items: z.string(),
+  concurrency: z.number().int().positive().optional(),
+  maxItems: z.number().int().positive(),
+  failurePolicy: z.enum(['fail-fast', 'continue']),
+  maxFailures: z.union([z.looseObject({ count: z.number() }), z.looseObject({ percent: z.number() })]).optional(),
+});
+
 const step = z.looseObject({
   id: z.string(),
   needs: z.array(z.string()),
@@ -70,6 +78,7 @@ const step = z.looseObject({
   continueOnError: z.boolean(),
   runsOn: z.array(z.string()).optional(),
   batch: batch.optional(),
+  map: map.optional(),
   hook: z.enum(['onFailure', 'finally']).optional(),
 });
 

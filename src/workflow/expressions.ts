@@ -6,7 +6,8 @@
  * ends up in one) cannot run code in the engine.
  *
  * Grammar: literals (strings, numbers, `true`, `false`, `null`); the roots `params`,
- * `steps`, `run` (and `secrets`, only where a scope provides it: an http step's request); member access `.name`, `?.name` and `[literal]`; unary `!` and `-`;
+ * `steps`, `run` (and `secrets`, only where a scope provides it: an http step's request; `item`
+ * and `map.index`, only in a mapped step's values); member access `.name`, `?.name` and `[literal]`; unary `!` and `-`;
  * binary `== != < <= > >= && ||` (`===`/`!==` are aliases); parentheses. In a step's `if`
  * only, the trigger-rule functions `always()`, `failure()` and `success()` (no arguments),
  * the one kind of call there is.
@@ -40,6 +41,13 @@ export interface ExpressionScope {
    * decided: `failure()` = an upstream step failed, `success()` = every upstream succeeded.
    */
   status?: { failure: boolean; success: boolean };
+  /**
+   * Set only for one item of a mapped step (`map:`): the item (a value of the evaluated
+   * `map.items` array, or a file path from its glob) and its index from 0, as Airflow's
+   * mapped task sees `map_index`.
+   */
+  item?: JsonValue;
+  map?: { index: number };
 }
 
 /**
@@ -51,7 +59,7 @@ export const STATUS_FUNCTIONS = ['always', 'failure', 'success'] as const;
 export type StatusFunction = (typeof STATUS_FUNCTIONS)[number];
 
 /** The names an expression may start from (`secrets` only in an http step's request). */
-export const EXPRESSION_ROOTS = ['params', 'steps', 'run', 'secrets'] as const;
+export const EXPRESSION_ROOTS = ['params', 'steps', 'run', 'secrets', 'item', 'map'] as const;
 /** One of {@link EXPRESSION_ROOTS}. */
 export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number];
 
@@ -159,7 +167,7 @@ function check(node: jsep.Expression, source: string, refs: ExpressionRef[], cal
       }
       const root = (cursor as jsep.Identifier).name;
       if (!(EXPRESSION_ROOTS as readonly string[]).includes(root)) {
-        throw new ExpressionError(`unknown name "${root}": expressions read params.*, steps.<id>.output.*, run.id, run.attempt, run.state and run.failedSteps`, source);
+        throw new ExpressionError(`unknown name "${root}": expressions read params.*, steps.<id>.output.*, run.id, run.attempt, run.state, run.failedSteps and, in a mapped step, item and map.index`, source);
       }
       refs.push({ root: root as ExpressionRoot, path });
       return;
@@ -296,6 +304,10 @@ function evaluate(node: jsep.Expression, scope: ExpressionScope, source: string)
       if (name === 'secrets') {
         if (scope.secrets === undefined) throw new ExpressionError('secrets are readable only in an http step\'s url, headers and body', source);
         return scope.secrets;
+      }
+      if (name === 'item' || name === 'map') {
+        if (scope.map === undefined) throw new ExpressionError(`${name} is readable only in the values of a mapped step (one with map:)`, source);
+        return name === 'item' ? (scope.item ?? null) : scope.map;
       }
       throw new ExpressionError(`unknown name "${name}"`, source);
     }

@@ -90,6 +90,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
     if (third === 'retry' && fourth === undefined) return KNOWN_KEYS.retry;
     if (third === 'run' && fourth === undefined) return KNOWN_KEYS.run;
     if (third === 'batch' && fourth === undefined) return KNOWN_KEYS.batch;
+    if (third === 'map' && fourth === undefined) return KNOWN_KEYS.map;
     if (third === 'http' && fourth === undefined) return KNOWN_KEYS.http;
     if (third === 'http' && fourth === 'expect' && path.length === 4) return ['status'];
     if (third === 'batch' && (fourth === 'validate' || fourth === 'consolidate') && path.length === 5) return KNOWN_KEYS.batchAction;

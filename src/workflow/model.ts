@@ -143,6 +143,8 @@ export interface StepSpec {
   queueTimeoutMs?: number;
   /** Maps the step's action over items in groups; absent for an ordinary step. */
   batch?: BatchSpec;
+  /** Expands the step into one step run per item at run time; absent for an ordinary step. */
+  map?: MapSpec;
   /**
    * Set on a hook step (from the workflow's `onFailure:` or `finally:`), absent on a main
    * step. A hook waits until every main step (and, for `finally`, every `onFailure` step)
@@ -185,6 +187,29 @@ export interface BatchSpec {
   maxFailures?: { count: number } | { percent: number };
   /** Receives the consolidated result (`with` gets `result`); its output becomes the step's. */
   consolidate?: StepAction;
+}
+
+/**
+ * A compiled `map:`. When the step becomes ready its `items` are evaluated once and the
+ * step expands into one step run per item, `<id>[0]`, `<id>[1]`, … (Airflow's dynamic task
+ * mapping, GitHub Actions' `matrix`): each has its own attempts, retries, log and state, and
+ * the step's output is the ordered array of their outputs (`null` for an item that did not
+ * succeed). The expansion is recorded with the items, so a resumed run never expands again.
+ */
+export interface MapSpec {
+  /**
+   * A lone `${{ expr }}` that must evaluate to an array (its values are the items), or a
+   * glob relative to the workflow folder (the matching paths, sorted, are the items).
+   */
+  items: string;
+  /** Items running at once (besides slots, pools and the run's concurrency). Absent = no own limit. */
+  concurrency?: number;
+  /** More items than this fail the step before any runs. @default 10000 */
+  maxItems: number;
+  /** `fail-fast`: the first failed item fails the step and the items not started are skipped. @default 'fail-fast' */
+  failurePolicy: BatchFailurePolicy;
+  /** With `continue`: the step fails only when more items than this failed (a count or a percentage). Absent = no limit. */
+  maxFailures?: { count: number } | { percent: number };
 }
 
 /** A workflow's compiled `retention:`, ms; an absent field follows the server's retention. */

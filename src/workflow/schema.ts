@@ -104,6 +104,24 @@ export const BatchSchema = z.strictObject({
   consolidate: BatchActionSchema.optional(),
 });
 
+/** Items a `map:` may expand to when its `maxItems` says nothing. */
+export const DEFAULT_MAP_MAX_ITEMS = 10_000;
+/** The most `maxItems` may be: every item is a step run row, written in one commit. */
+export const MAP_MAX_ITEMS_LIMIT = 100_000;
+const maxItemsError = `maxItems must be an integer from 1 to ${MAP_MAX_ITEMS_LIMIT.toLocaleString('en-US')}`;
+
+/** A step's `map:` as written; `maxFailures` needing `continue` is checked in validation. */
+export const MapSchema = z.strictObject({
+  items: z.string({ error: 'items must be an expression "${{ ... }}" giving an array, or a glob relative to the workflow folder' }).min(1, { error: 'items must not be empty' }),
+  concurrency: z.number({ error: batchConcurrencyError }).int({ error: batchConcurrencyError }).min(1, { error: batchConcurrencyError }).optional(),
+  maxItems: z.number({ error: maxItemsError }).int({ error: maxItemsError }).min(1, { error: maxItemsError }).max(MAP_MAX_ITEMS_LIMIT, { error: maxItemsError }).optional(),
+  failurePolicy: z.enum(['fail-fast', 'continue'], { error: 'failurePolicy must be "fail-fast" or "continue"' }).optional(),
+  maxFailures: z.union([
+    z.number({ error: maxFailuresError }).int({ error: maxFailuresError }).min(0, { error: maxFailuresError }),
+    z.string({ error: maxFailuresError }).regex(/^\d+(\.\d+)?%$/, { error: maxFailuresError }),
+  ], { error: maxFailuresError }).optional(),
+}, { error: 'map must be { items, concurrency?, maxItems?, failurePolicy?, maxFailures? }' });
+
 /** The most an `http` step's `maxResponseBytes` may be: responses are read into memory. */
 export const MAX_RESPONSE_BYTES_LIMIT = 1024 ** 3;
 /** An `http` step's `maxResponseBytes` when it sets none: 10 MiB. */
@@ -161,6 +179,7 @@ export const StepSchema = z.strictObject({
   /** Tags (or a platform: linux, darwin, win32) a fleet worker must have to run this step, as GitHub Actions' `runs-on`. */
   'runs-on': z.union([z.string().min(1), z.array(z.string().min(1))], { error: 'runs-on must be a tag or a list of tags, e.g. [linux, gpu]' }).optional(),
   batch: BatchSchema.optional(),
+  map: MapSchema.optional(),
 });
 
 /** One `schedule` entry as written. */
@@ -249,6 +268,7 @@ export const KNOWN_KEYS = {
   run: ['linux', 'darwin', 'win32'],
   schedule: Object.keys(ScheduleSchema.shape),
   batch: Object.keys(BatchSchema.shape),
+  map: Object.keys(MapSchema.shape),
   batchAction: Object.keys(BatchActionSchema.shape),
   http: Object.keys(HttpSchema.shape),
   secret: ['name', 'env', 'file'],

@@ -50,6 +50,8 @@ interface ExpressionContext {
   secretNames: string[];
   /** Whether `secrets.*` may be read here: only an http step's url, headers and body, whose values are never stored. */
   allowSecrets?: boolean;
+  /** Whether `item` and `map.index` may be read here: the per-item values of a mapped step. */
+  inMap?: boolean;
 }
 
 /** Every cross-field problem in a raw workflow object. Shape problems are zod's job. */
@@ -223,6 +225,8 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   const { raw, index, section } = step;
   const at = (...rest: PathSegment[]): PathSegment[] => [section, index, ...rest];
   const issues: Issue[] = [];
+  // A mapped step's own values are evaluated per item; its `if` and `map.items` are not.
+  const perItem: ExpressionContext = raw.map === undefined ? context : { ...context, inMap: true };
   const hasRun = raw.run !== undefined;
   const hasUses = raw.uses !== undefined;
   const hasHttp = raw.http !== undefined;
@@ -237,7 +241,7 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   if (hasHttp && raw.batch !== undefined) {
     issues.push({ code: 'invalid-value', message: 'an http step cannot be a batch step: batch maps run or uses over items', path: at('batch') });
   }
-  if (isRecord(raw.http)) append(issues, checkHttp(raw.http, at('http'), context));
+  if (isRecord(raw.http)) append(issues, checkHttp(raw.http, at('http'), perItem));
   if (hasHttp) {
     // Silently ignored fields would look like they configure the request.
     for (const key of ['env', 'inheritEnv', 'cwd', 'shell'] as const) {
@@ -268,12 +272,13 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   if (typeof raw.shell === 'string' && raw.shell.includes('${{')) {
     issues.push({ code: 'expression-in-run', message: 'shell may not contain ${{ }}: it names the program that runs the command, so it is fixed in the workflow (e.g. shell: bash)', path: at('shell') });
   }
-  if (isRecord(raw.env)) append(issues, checkEnv(raw.env, at('env'), context));
+  if (isRecord(raw.env)) append(issues, checkEnv(raw.env, at('env'), perItem));
   if (typeof raw.if === 'string') append(issues, checkExpressions(raw.if, 'condition', at('if'), context));
-  if (typeof raw.cwd === 'string') append(issues, checkExpressions(raw.cwd, 'template', at('cwd'), context));
-  else if (isRecord(raw.cwd) && typeof raw.cwd.value === 'string') append(issues, checkExpressions(raw.cwd.value, 'template', at('cwd', 'value'), context));
-  if (isRecord(raw.with)) append(issues, checkDeep(raw.with, at('with'), context));
+  if (typeof raw.cwd === 'string') append(issues, checkExpressions(raw.cwd, 'template', at('cwd'), perItem));
+  else if (isRecord(raw.cwd) && typeof raw.cwd.value === 'string') append(issues, checkExpressions(raw.cwd.value, 'template', at('cwd', 'value'), perItem));
+  if (isRecord(raw.with)) append(issues, checkDeep(raw.with, at('with'), perItem));
   if (isRecord(raw.batch)) append(issues, checkBatch(raw.batch, at('batch'), context));
+  if (isRecord(raw.map)) append(issues, checkMap(raw.map, at('map'), context, raw.batch !== undefined));
   return issues;
 }
 
@@ -320,6 +325,17 @@ export function httpUrlProblem(url: string): string | undefined {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `url "${url}" must be http:// or https://, not ${parsed.protocol}`;
   return undefined;
+}
+
+/** A `map:`: its items (read before any item exists), its failure policy, not beside `batch:`. */
+function checkMap(map: Raw, path: PathSegment[], context: ExpressionContext, hasBatch: boolean): Issue[] {
+  const issues: Issue[] = [];
+  if (hasBatch) issues.push({ code: 'invalid-value', message: 'a step has map (one step run per item) or batch (groups of files in one step run), not both', path });
+  if (typeof map.items === 'string') append(issues, checkExpressions(map.items, 'template', [...path, 'items'], context));
+  if (map.maxFailures !== undefined && map.failurePolicy !== 'continue') {
+    issues.push({ code: 'invalid-value', message: 'maxFailures applies only with failurePolicy: continue (fail-fast stops at the first failed item)', path: [...path, 'maxFailures'] });
+  }
+  return issues;
 }
 
 function checkBatch(batch: Raw, path: PathSegment[], context: ExpressionContext): Issue[] {
@@ -430,6 +446,13 @@ function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, '
     const hint = suggest(first, context.secretNames);
     if (hint !== undefined) found.suggestion = `secrets.${hint}`;
     return found;
+  }
+  if (ref.root === 'item' || ref.root === 'map') {
+    if (context.inMap !== true) {
+      return { code: 'bad-expression', message: `"${shown}": item and map.index are readable only in the env, with, cwd and http values of a step with map:` };
+    }
+    if (ref.root === 'map' && first !== undefined && first !== 'index') return { code: 'bad-expression', message: `"${shown}": map has only index` };
+    return undefined;
   }
   if (ref.root === 'run') {
     if (first === undefined || first === 'id' || first === 'attempt' || first === 'state' || first === 'failedSteps') return undefined;

@@ -87,7 +87,7 @@ export class PgHistoryStore implements HistoryStore {
       const shown = runs.slice(0, q.limit);
       const steps = new Map<string, StepExport[]>();
       if (shown.length) {
-        const rows = (await c.query<Row>('SELECT * FROM step_runs WHERE run_id = ANY($1::text[]) ORDER BY run_id, position', [shown.map((r) => r.id)])).rows;
+        const rows = (await c.query<Row>('SELECT * FROM step_runs WHERE run_id = ANY($1::text[]) ORDER BY run_id, position, length(step_id), step_id COLLATE "C"', [shown.map((r) => r.id)])).rows;
         for (const s of rows) {
           const list = steps.get(s.run_id as string) ?? [];
           list.push(toStepExport(s));

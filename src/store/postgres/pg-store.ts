@@ -158,6 +158,10 @@ export class PgStore implements Store {
         const published = new Set(b.attemptsPublished.map((r) => r.id));
         started = started.filter((a) => !published.has(a.id));
       }
+      if (b.stepRunsAdded?.length) {
+        const added = b.stepRunsAdded;
+        await run(c, Q.insertStepRunItems, [added.map((s) => s.runId), added.map((s) => s.stepId), added.map((s) => s.position), added.map((s) => s.state), added.map((s) => (s.item === undefined ? null : JSON.stringify(s.item)))]);
+      }
       if (started.length) await run(c, Q.insertAttempts, attemptStartColumns(started));
       if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
       if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));

@@ -33,6 +33,15 @@ export const Q = {
       due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of)
     VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`),
 
+  /**
+   * The items of a mapped step, added to an existing run; a row already there stays.
+   * Columns as arrays: $1 run_id, $2 step_id, $3 position, $4 state, $5 item (JSON text).
+   */
+  insertStepRunItems: q('insert_step_run_items', `INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts, item)
+    SELECT run_id, step_id, position, state, 0, 0, item::json FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
+      AS u(run_id, step_id, position, state, item)
+    ON CONFLICT (run_id, step_id) DO NOTHING`),
+
   /** Columns as arrays: $1 run_id, $2 step_id, $3 position, $4 state. */
   insertStepRuns: q('insert_step_runs', `INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts)
     SELECT run_id, step_id, position, state, 0, 0 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])
@@ -121,7 +130,7 @@ export const Q = {
   getRun: q('get_run', 'SELECT * FROM runs WHERE id = $1'),
 
   /** $1 run_id. */
-  getStepRuns: q('get_step_runs', 'SELECT * FROM step_runs WHERE run_id = $1 ORDER BY position'),
+  getStepRuns: q('get_step_runs', 'SELECT * FROM step_runs WHERE run_id = $1 ORDER BY position, length(step_id), step_id COLLATE "C"'),
 
   /** $1 run_id. */
   getAttemptsOfRun: q('get_attempts_of_run', 'SELECT * FROM attempts WHERE run_id = $1 ORDER BY started_at, number'),

@@ -137,7 +137,7 @@ export class SqliteHistoryStore implements HistoryStore {
       const steps = new Map<string, StepExport[]>();
       const ids = shown.map((r) => r.id as string);
       if (ids.length) {
-        for (const s of this.stmt('SELECT * FROM step_runs WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position').all(JSON.stringify(ids))) {
+        for (const s of this.stmt('SELECT * FROM step_runs WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position, length(step_id), step_id').all(JSON.stringify(ids))) {
           const list = steps.get(s.run_id as string) ?? [];
           list.push(toStepExport(s));
           steps.set(s.run_id as string, list);

@@ -265,6 +265,10 @@ export class SqliteStore implements Store {
   /** Writes a batch; runs inside `commitTx`. */
   private applyBatch(b: Batch): void {
     for (const c of b.runsCreated ?? []) this.insertRun(c.record, c.steps, c.events);
+    if (b.stepRunsAdded?.length) {
+      const ins = this.stmt('INSERT OR IGNORE INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts, item) VALUES (?, ?, ?, ?, 0, 0, ?)');
+      for (const s of b.stepRunsAdded) ins.run(s.runId, s.stepId, s.position, s.state, json(s.item));
+    }
     if (b.attemptsStarted.length) {
       const ins = this.stmt(
         // OR IGNORE: a retried batch finds its attempts already there (see the PostgreSQL store).
@@ -356,7 +360,7 @@ export class SqliteStore implements Store {
 
   /** {@inheritDoc Store.getStepRuns} */
   async getStepRuns(runId: string): Promise<StoredStepRun[]> {
-    const rows = this.stmt('SELECT * FROM step_runs WHERE run_id = ? ORDER BY position').all(runId);
+    const rows = this.stmt('SELECT * FROM step_runs WHERE run_id = ? ORDER BY position, length(step_id), step_id').all(runId);
     return rows.map(toStepRun);
   }
 
