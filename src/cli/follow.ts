@@ -4,12 +4,12 @@
  * graceful cancel; second: force), summary and exit code. Shared by `run`, `resume` and
  * `retry`; with `--server`, the same display follows a run the server executes.
  */
-import { isRunDone } from '../core/index.js';
+import { isRunDone, parseMapItemId } from '../core/index.js';
 import type { Engine, RunHandle } from '../runtime/index.js';
 import type { NewEvent, RunRecord, Store, StoredStepRun } from '../store/index.js';
 import type { ApiClient, Subscription } from './client.js';
 import { EXIT } from './context.js';
-import { elapsed, paintState } from './format.js';
+import { count, elapsed, paintState } from './format.js';
 import type { ProgressMode } from './progress.js';
 import { ProgressView, loadDraw } from './progress.js';
 import { errorMessage } from '../shared/index.js';
@@ -138,17 +138,23 @@ function exitCode(state: string): number {
 }
 
 /** The lines printed when a followed run ends: counts, each failure, how to continue. */
-function printSummary(run: RunRecord, steps: Omit<StoredStepRun, 'runId'>[]): void {
+function printSummary(run: RunRecord, all: Omit<StoredStepRun, 'runId'>[]): void {
   const runId = run.id;
-  const failed = steps.filter((s) => s.state === 'failed');
+  // Items of mapped steps are counted apart: "5 succeeded" should mean steps, as written.
+  const steps = all.filter((s) => parseMapItemId(s.stepId) === undefined);
+  const items = all.filter((s) => parseMapItemId(s.stepId) !== undefined);
+  const counts = (xs: typeof all): string => `${xs.filter((s) => s.state === 'succeeded').length} succeeded, ${xs.filter((s) => s.state === 'failed').length} failed, ` +
+    `${xs.filter((s) => s.state === 'skipped').length} skipped, ${xs.filter((s) => s.state === 'cancelled').length} cancelled`;
+  const failed = all.filter((s) => s.state === 'failed');
   const lines = [
     `run ${runId} ${paintState(run.state)}${run.reason && run.reason !== run.state ? ` (${run.reason})` : ''} in ${elapsed(run.startedAt ?? run.createdAt, run.endedAt)}: ` +
-      `${steps.filter((s) => s.state === 'succeeded').length} succeeded, ${failed.length} failed, ` +
-      `${steps.filter((s) => s.state === 'skipped').length} skipped, ${steps.filter((s) => s.state === 'cancelled').length} cancelled`,
+      counts(steps) + (items.length ? `; ${count(items.length, 'mapped item')}: ${counts(items)}` : ''),
   ];
-  for (const s of failed) {
+  const shownFailures = 10;
+  for (const s of failed.slice(0, shownFailures)) {
     lines.push(`  ${s.stepId}: ${s.error?.message ?? s.reason ?? 'failed'}  (logs: baton logs ${runId} ${s.stepId})`);
   }
+  if (failed.length > shownFailures) lines.push(`  … and ${failed.length - shownFailures} more failed (baton show ${runId} --all)`);
   if (run.state === 'cancelled') lines.push(`  continue it with: baton resume ${runId}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

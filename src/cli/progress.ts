@@ -7,6 +7,7 @@
 import type logUpdate from 'log-update';
 import type { NewEvent, StoredStepRun } from '../store/index.js';
 import { count, dim, elapsed, formatTime, paintState, table } from './format.js';
+import { parseMapItemId } from '../core/index.js';
 
 /** How progress is shown. */
 export type ProgressMode = 'live' | 'lines' | 'json' | 'quiet';
@@ -109,6 +110,8 @@ export class ProgressView {
       const batch = { done: n('done'), failed: n('failed'), invalid: n('invalid'), total: n('total') };
       if (v) v.batch = batch;
       if (this.mode === 'lines') process.stdout.write(`${formatTime(e.at)} batch ${e.stepId} ${batchText(batch)}\n`);
+    } else if (e.type === 'map' && e.stepId && this.mode === 'lines') {
+      process.stdout.write(`${formatTime(e.at)} step ${e.stepId} expanded into ${count(typeof e.data?.items === 'number' ? e.data.items : 0, 'item')}\n`);
     } else if (e.type === 'run' && this.mode === 'lines') {
       process.stdout.write(`${formatTime(e.at)} run ${this.runId} ${e.to ?? ''}\n`);
     }
@@ -127,7 +130,8 @@ export class ProgressView {
 
   private line(e: NewEvent, v: StepView): string {
     const parts = [formatTime(e.at), 'step', e.stepId ?? '', e.to ?? ''];
-    if (e.to === 'running') parts.push(`(attempt ${v.attempts})`);
+    // A mapped step runs no attempt itself: its items do.
+    if (e.to === 'running' && v.attempts > 0) parts.push(`(attempt ${v.attempts})`);
     if (e.to === 'retrying' && typeof e.data?.dueAt === 'number') parts.push(`(attempt ${v.attempts} failed; next in ${elapsed(e.at, e.data.dueAt)})`);
     if (v.reason && e.to !== 'retrying') parts.push(`(${v.reason})`);
     if (v.startedAt !== undefined && v.endedAt !== undefined && e.to !== 'skipped') parts.push(elapsed(v.startedAt, v.endedAt));
@@ -137,7 +141,25 @@ export class ProgressView {
   }
 
   private render(): void {
-    const all = [...this.steps.values()];
+    // The items of a mapped step show as its bar of counts, not as thousands of lines.
+    const all: StepView[] = [];
+    const items = new Map<string, NonNullable<StepView['batch']>>();
+    for (const v of this.steps.values()) {
+      const item = parseMapItemId(v.id);
+      if (!item) {
+        all.push(v);
+        continue;
+      }
+      const b = items.get(item.stepId) ?? { done: 0, failed: 0, invalid: 0, total: 0 };
+      b.total++;
+      if (v.state === 'succeeded') b.done++;
+      else if (v.state === 'failed') b.failed++;
+      items.set(item.stepId, b);
+    }
+    for (const v of all) {
+      const b = items.get(v.id);
+      if (b) v.batch = b;
+    }
     const count = (s: string): number => all.filter((v) => v.state === s).length;
     const done = all.filter((v) => ['succeeded', 'failed', 'skipped', 'cancelled'].includes(v.state)).length;
     const width = 30;

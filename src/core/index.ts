@@ -10,3 +10,4 @@ export * from './machine.js';
 export * from './outcome.js';
 export * from './rerun.js';
 export * from './aging.js';
+export * from './map.js';

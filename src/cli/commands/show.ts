@@ -4,6 +4,7 @@ import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { openCliProcess } from '../context.js';
 import { queuedForMs } from '../../runtime/index.js';
+import { parseMapItemId } from '../../core/index.js';
 import { traceIdOf } from '../../shared/index.js';
 import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
 
@@ -14,15 +15,17 @@ export function registerShow(program: Command, globals: () => GlobalOptions): vo
     .description("show a run: each step's state, attempts, durations, exit codes and errors")
     .argument('<run>', 'run id or a unique prefix of it')
     .option('--json', 'print JSON (run, its OpenTelemetry traceId, steps with outputs, attempts)')
+    .option('--all', "list every item of a mapped step (map:) on its own; by default they are folded into one line, e.g. forecast[0..249], with counts, and only failed items are listed")
     .addHelpText('after', `
 With --server the run is read through the server's API, with the same output except the
 BATCH section (item counts of batch steps), which only a local store has.`)
-    .action(async (id: string, o: { json?: boolean }) => {
+    .action(async (id: string, o: { json?: boolean; all?: boolean }) => {
+      const fold = o.all !== true;
       const api = connect(globals());
       if (api) {
         const { run, steps, attempts } = await api.getRun(id);
         const hooks = o.json === true ? undefined : hookSteps((await api.getWorkflowVersion(run.workflow, run.version)).definition);
-        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), ...(hooks ? { hooks } : {}) }, o.json === true);
+        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), fold, ...(hooks ? { hooks } : {}) }, o.json === true);
         return;
       }
       // One process: its store for the record and, on PostgreSQL, its fleet for why attempts wait.
@@ -35,7 +38,7 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
         const hooks = hookSteps((await store.getWorkflow(run.version))?.definition);
-        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks }, o.json === true);
+        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold }, o.json === true);
       } finally {
         await proc.close();
       }
@@ -72,10 +75,43 @@ interface RunView {
   batches: Map<string, BatchCounts>;
   /** Hook steps (`onFailure`, `finally`) by step id, labelled so in the table. */
   hooks?: ReadonlyMap<string, string>;
+  /** Fold the items of each mapped step into one line (`--all` unfolds them). */
+  fold?: boolean;
+}
+
+/** Failed items of a folded mapped step listed under its line, at most. */
+const FAILED_ITEMS_SHOWN = 10;
+
+/**
+ * The table's step runs with the items of each mapped step replaced by one summary line
+ * (`forecast[0..249]`, its states counted) followed by its failed items (up to
+ * {@link FAILED_ITEMS_SHOWN}), as a person reading a 250-item run wants it.
+ */
+function foldItems<S extends StoredStepRun>(steps: S[]): (S | { fold: string; states: string; failed: S[]; more: number })[] {
+  const out: (S | { fold: string; states: string; failed: S[]; more: number })[] = [];
+  for (let i = 0; i < steps.length;) {
+    const id = parseMapItemId(steps[i]!.stepId);
+    if (!id) {
+      out.push(steps[i++]!);
+      continue;
+    }
+    const group: S[] = [];
+    while (i < steps.length && parseMapItemId(steps[i]!.stepId)?.stepId === id.stepId) group.push(steps[i++]!);
+    const counts = new Map<string, number>();
+    for (const s of group) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+    const failed = group.filter((s) => s.state === 'failed');
+    out.push({
+      fold: `${id.stepId}[${parseMapItemId(group[0]!.stepId)!.index}..${parseMapItemId(group.at(-1)!.stepId)!.index}]`,
+      states: [...counts].map(([state, n]) => `${n} ${paintState(state as StoredStepRun['state'])}`).join(', '),
+      failed: failed.slice(0, FAILED_ITEMS_SHOWN),
+      more: Math.max(0, failed.length - FAILED_ITEMS_SHOWN),
+    });
+  }
+  return out;
 }
 
 /** Prints a run with its steps and attempts, as text or as JSON (the stored records). */
-function printRun({ run: runView, steps: stepViews, attempts, batches, hooks }: RunView, json: boolean): void {
+function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fold }: RunView, json: boolean): void {
   const { waitedMs: runWaited, ...run } = runView;
   const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
   const traceId = traceIdOf(run.id);
@@ -103,7 +139,14 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks }: 
   const byStep = new Map<string, AttemptRecord[]>();
   for (const a of attempts) byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
   const rows = [['STEP', 'STATE', 'ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'CPU', 'MEM', 'ERROR']];
-  for (const step of steps) {
+  const listed = fold === true ? foldItems(stepViews) : stepViews;
+  const lines = listed.flatMap((l) => ('fold' in l ? [l, ...l.failed] : [l]));
+  for (const line of lines) {
+    if ('fold' in line) {
+      rows.push([`  ${line.fold}`, line.states, '', '', '', '', '', '', line.more ? dim(`failed items below, and ${line.more} more (--all)`) : '']);
+      continue;
+    }
+    const step = line;
     const hook = hooks?.get(step.stepId);
     const s = hook === undefined ? step : { ...step, stepId: `${step.stepId} ${dim(`(${hook})`)}` };
     const tries = byStep.get(step.stepId) ?? [];
