@@ -87,6 +87,7 @@ export const StepRunSchema = z.object({
     waitedMs: z.number(),
   }).optional().describe('fleet mode: why its published attempt is not claimed by a worker yet'),
   batch: BatchProgressSchema.optional().describe('a batch step whose groups are planned: its items as the stored groups stand (the live feed\'s `batch` events carry the same counts as each group ends)'),
+  item: z.unknown().optional().describe('an item of a mapped step (step id `<step>[<index>]`, listed after its step): the item it runs for, as recorded when the step expanded (a `map` event)'),
 }).meta({ id: 'StepRun' });
 
 /** An attempt. */

@@ -884,6 +884,8 @@ export interface components {
             };
             /** @description a batch step whose groups are planned: its items as the stored groups stand (the live feed's `batch` events carry the same counts as each group ends) */
             batch?: components["schemas"]["BatchProgress"];
+            /** @description an item of a mapped step (step id `<step>[<index>]`, listed after its step): the item it runs for, as recorded when the step expanded (a `map` event) */
+            item?: unknown;
         };
         Attempt: {
             /** @description stable: <run>.<step>.<number>, usable as an idempotency key */
