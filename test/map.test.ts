@@ -2,13 +2,13 @@
  * Mapped steps (`map:`) through `baton run` on SQLite: the issue's smallest case exactly as
  * written, folding in `show`, failure policies, globs, and a kill -9 in the middle of a map.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/index.js';
 import type { AttemptRecord, RunRecord, StoredStepRun } from '../src/index.js';
 import type { CliProcess } from './helpers.js';
-import { baton, jsonEvents, spawnBaton, tempDir, waitFor } from './helpers.js';
+import { baton, fixture, jsonEvents, spawnBaton, tempDir, waitFor } from './helpers.js';
 
 let dir: string;
 let db: string;
@@ -23,26 +23,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The issue's example, byte for byte. */
-export const SQUARES = `name: squares
-steps:
-  - id: list
-    run: |
-      echo '{"items": [1, 2, 3, 4, 5]}' > "$BATON_OUTPUT"
-  - id: square
-    needs: [list]
-    map: { items: "\${{ steps.list.output.items }}", concurrency: 2 }
-    env: { N: "\${{ item }}" }
-    run: |
-      echo "{\\"sq\\": $((N * N))}" > "$BATON_OUTPUT"
-  - id: total
-    needs: [square]
-    env: { ALL: "\${{ steps.square.output }}" }
-    run: echo "$ALL"
-finally:
-  - id: cleanup
-    run: echo cleanup-ran
-`;
+/** The smallest case, exactly as a user writes it. */
+const SQUARES = readFileSync(fixture('map_squares.yaml'), 'utf8');
 
 async function snapshot(runId: string): Promise<{ run: RunRecord; steps: StoredStepRun[]; attempts: AttemptRecord[]; events: string[] }> {
   const store = openSqliteStore(db);
