@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // baton benchmarks: prints figures (medians of several rounds), not pass/fail.
-// Usage: npm run bench [-- --rounds 5 --only steps,chain,fanout,shell,rss,startup]
+// Usage: npm run bench [-- --rounds 5 --only steps,map,chain,fanout,shell,rss,startup]
 // PostgreSQL fleet figures: --only fleet (runs bench/fleet.js; needs PostgreSQL, see that file).
 // HTTP API figures: --only api (runs bench/api.js: POST /runs against a baton server process).
 // Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
@@ -23,7 +23,7 @@ import { compileWorkflow, openSqliteStore, processOnStore, workflowVersion } fro
 import { flag, fmt, median, opt } from './lib.js';
 
 const ROUNDS = Number(opt('rounds', 5));
-const ONLY = opt('only', 'steps,chain,fanout,shell,startup,rss,api').split(',');
+const ONLY = opt('only', 'steps,map,chain,fanout,shell,startup,rss,api').split(',');
 const SYNC = process.env.BATON_SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
 const BIN = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
 
@@ -98,6 +98,23 @@ if (ONLY.includes('steps')) {
   const ms = [];
   for (let r = 0; r < ROUNDS; r++) ms.push(await timeRun(independent(n)));
   report(`${fmt(n)} independent no-op handler steps`, fmt((n / median(ms)) * 1000), 'steps/s', `(min-max ${fmt((n / Math.max(...ms)) * 1000)}-${fmt((n / Math.min(...ms)) * 1000)})`);
+}
+if (ONLY.includes('map')) {
+  // One step mapped over 10,000 items against 10,000 independent steps, alternated in the same
+  // rounds: the expansion and the item bookkeeping should cost what independent steps do.
+  const n = 10_000;
+  const mapped = [
+    { id: 'list', uses: () => ({ items: Array.from({ length: n }, (_, i) => i) }) },
+    { id: 'each', needs: ['list'], uses: noop, with: { n: '${{ item }}' }, map: { items: '${{ steps.list.output.items }}' } },
+  ];
+  const ms = [];
+  const base = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    base.push(await timeRun(independent(n)));
+    ms.push(await timeRun(mapped));
+  }
+  report(`1 step mapped over ${fmt(n)} items (no-op handler)`, fmt((n / median(ms)) * 1000), 'items/s',
+    `(independent steps in the same rounds: ${fmt((n / median(base)) * 1000)} steps/s; ratio ${fmt(median(base) / median(ms), 2)})`);
 }
 if (ONLY.includes('chain')) {
   const n = 1_000;
