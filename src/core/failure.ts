@@ -48,6 +48,9 @@ export interface Failure {
  *   read (network error, request timeout; retryable); `http-invalid`: its request, once
  *   evaluated, cannot be sent (a URL that is not http(s), a header value with a newline);
  *   `response-too-large`: its response was over `maxResponseBytes`
+ * - `sub-workflow`: a sub-workflow step's child run failed (retryable: a retry starts a new
+ *   child); `sub-workflow-invalid`: the child cannot be started (its file does not load, its
+ *   params are wrong, or it would nest deeper than the depth limit)
  * - `map-invalid`: a mapped step's items could not be evaluated, were not an array or were
  *   more than `maxItems`; `map-items-failed`: items of a mapped step failed beyond its
  *   failure policy (the items' own failures are on their step runs)
@@ -57,7 +60,7 @@ export type FailureType =
   | 'secret-missing' | 'output-invalid' | 'output-too-large' | 'batch-invalid' | 'task'
   | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal'
   | 'http-status' | 'http-request' | 'http-invalid' | 'response-too-large'
-  | 'map-invalid' | 'map-items-failed';
+  | 'map-invalid' | 'map-items-failed' | 'sub-workflow' | 'sub-workflow-invalid';
 
 /** Whether `f` is baton's own failure of type `type`. */
 export function isFailure(f: Pick<Failure, 'type'> | undefined, type: FailureType): boolean {
@@ -104,6 +107,8 @@ export const failures = {
   httpInvalid: (message: string): Failure => make('http-invalid', message, false),
   responseTooLarge: (message: string, details?: JsonValue): Failure => make('response-too-large', message, false, details),
   /** A fault of baton's; retryable, since it is not the step's. */
+  subWorkflow: (message: string, details?: JsonValue): Failure => make('sub-workflow', message, true, details),
+  subWorkflowInvalid: (message: string, details?: JsonValue): Failure => make('sub-workflow-invalid', message, false, details),
   mapInvalid: (message: string): Failure => make('map-invalid', message, false),
   mapItemsFailed: (message: string, details?: JsonValue): Failure => make('map-items-failed', message, false, details),
   internal: (e: unknown): Failure => make('internal', coerceError(e).message, true),

@@ -67,6 +67,8 @@ export interface AttemptRequest {
   onSpawn?: (pid: number) => void;
   /** Set for a step with `batch:`: what the runtime resolved and how to keep group results. */
   batch?: BatchHooks;
+  /** Set for a sub-workflow step (`workflow:`): how the runtime starts its child run and waits for it. */
+  child?: ChildRunHooks;
   /**
    * The workflow's declared secrets. `execute` reads their values in this process (its env,
    * or files relative to `baseDir`), passes them on and masks them in what the attempt returns.
@@ -88,6 +90,20 @@ export interface BatchProgress {
   invalid: number;
   /** Every item of the batch, invalid ones included. */
   total: number;
+}
+
+/**
+ * What the runtime hands a sub-workflow step's executor: the engine holds runs, so starting
+ * the child (or finding the one an earlier attempt of the step started) and waiting for its
+ * end is the runtime's; the executor only reports.
+ */
+export interface ChildRunHooks {
+  /**
+   * Runs the child to its end and resolves with the step's result: the child's declared
+   * outputs, or why it failed. An abort of `signal` cancels the child. Never rejects.
+   * @param note - called with lines for the attempt's log (which child, what it did).
+   */
+  run(signal: AbortSignal, note: (line: string) => void): Promise<AttemptResult>;
 }
 
 /**

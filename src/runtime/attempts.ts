@@ -23,6 +23,8 @@ import { taskToJson } from './fleet-task.js';
 import type { RemoteEnd } from './fleet-dispatch.js';
 import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
+import type { ChildRunHost } from './child-runs.js';
+import { childRunHooks } from './child-runs.js';
 import { ReadyQueue } from './ready-queue.js';
 import { remainingPaths } from './critical-path.js';
 import type { RunSummary } from './engine-types.js';
@@ -60,6 +62,8 @@ export interface ActiveRun {
   ended?: RunTransition;
   /** What created it, as recorded. */
   trigger: Trigger;
+  /** Parents above it (a child run of a sub-workflow step is 1 deeper than its parent); 0 for most. */
+  depth: number;
   /** Its recorded start (ms since the epoch): the stored one, else its first `running` transition (the store keeps the first too). */
   startedAt?: number;
   /** Calls `fn` in `ms` on the engine's clock (any length), unless `clearTimers` comes first. */
@@ -71,7 +75,7 @@ export interface ActiveRun {
 /** The in-memory state of a run this engine holds. */
 export function newActiveRun(
   machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number, clock: Clock,
-  recorded: { trigger: Trigger; startedAt?: number },
+  recorded: { trigger: Trigger; startedAt?: number; depth?: number },
 ): ActiveRun {
   const timers = new Set<CancelTimer>();
   let resolve!: (s: RunSummary) => void;
@@ -91,6 +95,7 @@ export function newActiveRun(
     handles: new Map(),
     done: { promise, resolve, reject },
     trigger: recorded.trigger,
+    depth: recorded.depth ?? 0,
     ...(recorded.startedAt !== undefined ? { startedAt: recorded.startedAt } : {}),
     addTimer(fn, ms) {
       const cancel = clock.setTimer(ms, () => (timers.delete(cancel), fn()));
@@ -139,6 +144,8 @@ export class AttemptRunner {
     private readonly dispatcher?: FleetDispatcher,
     /** Set in fleet mode on a store that keeps logs: ships the logs of the attempts run here. */
     private readonly shipper?: LogShipper,
+    /** Starts and holds the child runs of sub-workflow steps. */
+    private readonly children?: ChildRunHost,
   ) {}
 
   /** Stages the start of the next attempt of a queued step (machine + row), before commit. */
@@ -262,6 +269,9 @@ export class AttemptRunner {
         baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId), ...mapOf(m, stepId),
         signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${fileNamePart(attempt.id)}.json`),
         onSpawn: (pid) => this.events.pid(attempt.id, pid), ...(batch ? { batch } : {}),
+        ...(spec.action.kind === 'workflow' && this.children
+          ? { child: childRunHooks(this.children, { runId: run.id, stepId, depth: run.depth, step: spec, baseDir: m.spec.baseDir, params: inputs }) }
+          : {}),
         ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
       },
       { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes },
@@ -367,7 +377,7 @@ function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evalua
   // Authors may not set BATON_* (validation), so these cannot be overridden by a step's env.
   env.BATON_RUN_STATE = m.scope.run.state ?? 'running';
   env.BATON_FAILED_STEPS = JSON.stringify(m.scope.run.failedSteps ?? []);
-  const inputs = spec.action.kind === 'uses' ? interpolateValue(spec.action.with, scope) : null;
+  const inputs = spec.action.kind === 'uses' || spec.action.kind === 'workflow' ? interpolateValue(spec.action.with, scope) : null;
   const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, scope);
   return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, spec, dir) };
 }

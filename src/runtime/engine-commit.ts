@@ -29,7 +29,8 @@ import { coerceError } from '../shared/index.js';
 import type { JsonObject } from '../shared/index.js';
 import { StoreDiskFullError, isDiskFull } from './store-failure.js';
 import type { CancelTimer } from './clock.js';
-import type { CommitListener, CommittedEnds, EngineListener, FinishedRun, RunSummary } from './engine-types.js';
+import type { CommitListener, CommittedEnds, EngineListener, FinishedRun, RunHandle, RunSummary, StartRunOptions } from './engine-types.js';
+import type { WorkflowSpec } from '../workflow/index.js';
 
 /** The engine's state and commit loop; `Engine` (./engine.ts) is the only subclass. */
 export abstract class CommitLoop {
@@ -94,8 +95,25 @@ export abstract class CommitLoop {
         this.batch.events.push({ runId: run.id, stepId, attemptId, type: 'batch', at: this.options.clock.now(), data: progressData(p) });
         this.scheduleFlush();
       },
-    }, this.dispatcher, this.shipper);
+    }, this.dispatcher, this.shipper, {
+      store: options.store,
+      clock: options.clock,
+      start: (spec, version, opts) => this.startRun(spec, version, opts),
+      resume: (runId, spec) => this.resumeRun(runId, spec),
+      cancel: (runId, force) => this.cancelRun(runId, { force }),
+      event: (e) => {
+        this.batch.events.push(e);
+        this.scheduleFlush();
+      },
+    });
   }
+
+  /** See `Engine.startRun` (./engine.ts). */
+  abstract startRun(spec: WorkflowSpec, version: string, opts?: StartRunOptions): Promise<RunHandle>;
+  /** See `Engine.resumeRun`. */
+  abstract resumeRun(runId: string, spec?: WorkflowSpec): Promise<RunHandle>;
+  /** See `Engine.cancelRun`. */
+  abstract cancelRun(runId: string, opts?: { force?: boolean }): boolean;
 
   /** Stages transitions for the next commit and reacts to the ones that schedule work. */
   protected record(run: ActiveRun, transitions: Transition[], attemptId?: string): void {

@@ -42,6 +42,8 @@ export interface StartRunOptions {
   concurrency?: number;
   /** −10..+10: orders whole runs (due runs start highest first) and adds to every step's priority. @default 0 */
   priority?: number;
+  /** A child run: the run and sub-workflow step that start it, and its depth (the parent's + 1). */
+  parent?: { runId: string; stepId: string; depth: number };
 }
 
 /**

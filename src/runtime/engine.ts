@@ -204,7 +204,7 @@ export class EngineLoop extends CommitLoop implements Engine {
     await this.shipper?.close();
   }
 
-  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number }): ActiveRun {
+  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number; depth?: number }): ActiveRun {
     const spec = machine.spec;
     this.slots.declarePools(spec.pools);
     // Fleet-wide, workers enforce the pool at claim time (the last declared limit wins).

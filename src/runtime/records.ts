@@ -43,7 +43,9 @@ export function newRun(spec: WorkflowSpec, version: string, opts: NewRunOptions,
     record.scheduleId = opts.schedule.id;
     record.tickAt = opts.schedule.tickAt;
   }
+  if (opts.parent) Object.assign(record, { parentRunId: opts.parent.runId, parentStepId: opts.parent.stepId, depth: opts.parent.depth });
   const data: JsonObject = { workflow: spec.name, version, trigger: record.trigger };
+  if (opts.parent) Object.assign(data, { parentRunId: opts.parent.runId, parentStepId: opts.parent.stepId });
   if (opts.dueAt !== undefined) data.dueAt = opts.dueAt;
   return {
     record,

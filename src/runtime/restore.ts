@@ -108,7 +108,8 @@ export async function loadRunForResume(
 
 /** Whether fleet workers run this step (batch steps and inline handlers stay with the coordinator). */
 export function runsRemotely(step: StepSpec): boolean {
-  return step.batch === undefined && !(step.action.kind === 'uses' && typeof step.action.handler === 'function');
+  // Sub-workflow steps too: their child is a run this coordinator starts and holds.
+  return step.batch === undefined && step.action.kind !== 'workflow' && !(step.action.kind === 'uses' && typeof step.action.handler === 'function');
 }
 
 /**

@@ -54,6 +54,9 @@ export const RunSchema = z.object({
   pausedAt: ms.optional().describe('set while the run is paused'),
   queuedAt: ms.optional(),
   retryOf: z.string().optional().describe('the run this one retries'),
+  parentRunId: z.string().optional().describe('a child run (trigger `parent`): the run whose sub-workflow step started it'),
+  parentStepId: z.string().optional().describe('a child run: the sub-workflow step that started it'),
+  depth: z.number().int().optional().describe('a child run: how many parents are above it (absent for a run no step started)'),
   waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
 }).meta({ id: 'Run' });
 

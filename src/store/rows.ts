@@ -65,8 +65,10 @@ export function toRun(r: Row): RunRecord {
       concurrency: 'concurrency', started_at: 'startedAt', ended_at: 'endedAt', reason: 'reason', owner: 'owner',
       owner_pid: 'ownerPid', owner_host: 'ownerHost', lease_expires_at: 'leaseExpiresAt', cancel_requested_at: 'cancelRequestedAt',
       due_at: 'dueAt', schedule_id: 'scheduleId', tick_at: 'tickAt', paused_at: 'pausedAt', queued_at: 'queuedAt', retry_of: 'retryOf',
+      parent_run_id: 'parentRunId', parent_step_id: 'parentStepId',
     },
   );
+  if (typeof r.depth === 'number' && r.depth > 0) run.depth = r.depth;
   if (truthy(r.wait_for_schedule)) run.waitForSchedule = true;
   return run;
 }

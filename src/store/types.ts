@@ -93,6 +93,11 @@ export interface RunRecord {
   queuedAt?: number;
   /** The run this one retries (`retryAsNewRun`: same workflow version and params, trigger `retry`). */
   retryOf?: string;
+  /** A child run (trigger `parent`): the run and the sub-workflow step that started it. */
+  parentRunId?: string;
+  parentStepId?: string;
+  /** Parents above it: 0 (absent) for a run no step started, 1 for a child, … */
+  depth?: number;
 }
 
 /** A stored step run: the machine's record plus its run and position. */
@@ -238,6 +243,8 @@ export interface RunFilter {
   workflow?: string;
   /** Only runs in one of these states. */
   state?: RunState[];
+  /** Only the child runs started by this run's sub-workflow steps. */
+  parentRunId?: string;
   /** @default 20 */
   limit?: number;
   /**

@@ -128,6 +128,7 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
   if (parsed.webhook !== undefined) spec.webhook = { secret: parsed.webhook.secret, toleranceSec: parsed.webhook.toleranceSec ?? DEFAULT_WEBHOOK_TOLERANCE_SEC };
   if (parsed.timeout !== undefined) spec.timeoutMs = parseDuration(parsed.timeout);
   if (parsed.retention !== undefined) spec.retention = compileRetention(parsed.retention);
+  if (parsed.outputs !== undefined && Object.keys(parsed.outputs).length > 0) spec.outputs = { ...parsed.outputs };
   if (opts.sourcePath !== undefined) spec.sourcePath = resolve(opts.sourcePath);
   return spec;
 }
@@ -152,6 +153,9 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
     action = { kind: 'uses', handler: step.uses, with: structuredClone(step.with ?? {}) };
   } else if (step.http !== undefined) {
     action = { kind: 'http', request: compileHttp(step.http) };
+  } else if (step.workflow !== undefined) {
+    const w = step.workflow;
+    action = { kind: 'workflow', workflow: typeof w === 'string' ? { path: w } : { name: w.name, ...(w.version !== undefined ? { version: w.version } : {}) }, with: structuredClone(step.with ?? {}) };
   } else {
     const run = step.run ?? '';
     action = { kind: 'run', command: typeof run === 'string' ? { default: run } : { ...run } };

@@ -44,6 +44,12 @@ const action = z.union([
   }),
 ]);
 
+const workflowAction = z.looseObject({
+  kind: z.literal('workflow'),
+  workflow: z.union([z.looseObject({ path: z.string() }), z.looseObject({ name: z.string(), version: z.string().optional() })]),
+  with: z.record(z.string(), json),
+});
+
 const batch = z.looseObject({
   items: z.string(),
   groupSize: z.number().int().positive(),
@@ -66,7 +72,7 @@ const map = z.looseObject({
 const step = z.looseObject({
   id: z.string(),
   needs: z.array(z.string()),
-  action,
+  action: z.union([action, workflowAction]),
   env: z.record(z.string(), z.string()),
   cwd: z.string().optional(),
   shell: z.string().optional(),

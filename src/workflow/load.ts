@@ -42,13 +42,47 @@ export interface ValidationResult {
  * {@link MAX_WORKFLOW_BYTES} (1 MiB), else one `file-read` error: a FIFO or a device such as
  * `/dev/zero` is refused before it is read. `.json` files are strict JSON.
  */
-export async function validateWorkflowFile(path: string): Promise<ValidationResult> {
+export async function validateWorkflowFile(path: string, chain: readonly string[] = []): Promise<ValidationResult> {
   const fail = (code: SpecErrorCode, message: string): ValidationResult => ({ errors: [{ code, message, path: '', file: path }] });
   const ext = extname(path).toLowerCase();
   if (!EXTENSIONS.has(ext)) return fail('file-read', `expected a .yaml, .yml or .json file, got "${ext || path}"`);
   const read = await readBounded(path);
   if (typeof read !== 'string') return fail('file-read', read.problem);
-  return validateWorkflowText(read, { label: path, baseDir: dirname(resolve(path)), sourcePath: path, format: ext === '.json' ? 'json' : 'yaml' });
+  return validateWorkflowText(read, { label: path, baseDir: dirname(resolve(path)), sourcePath: path, format: ext === '.json' ? 'json' : 'yaml', chain });
+}
+
+/** Sub-workflow files are followed this deep when validating (the runtime's depth limit). */
+const MAX_CHILD_DEPTH = 5;
+
+/**
+ * Issues of the sub-workflow steps that name a file: a file that calls itself again down the
+ * chain (a cycle, which would only end at the depth limit), and a child file that does not
+ * validate, each at the step's `workflow` field. Files are followed {@link MAX_CHILD_DEPTH} deep.
+ */
+async function findChildIssues(spec: WorkflowSpec, chain: readonly string[]): Promise<Issue[]> {
+  const issues: Issue[] = [];
+  const here = spec.sourcePath === undefined ? chain : [...chain, resolve(spec.sourcePath)];
+  const sections = { steps: 0, onFailure: 0, finally: 0 };
+  for (const step of spec.steps) {
+    const section = step.hook ?? 'steps';
+    const index = sections[section]++;
+    if (step.action.kind !== 'workflow' || !('path' in step.action.workflow)) continue;
+    const path = resolve(spec.baseDir, step.action.workflow.path);
+    const at: PathSegment[] = [section, index, 'workflow'];
+    if (here.includes(path)) {
+      const names = [...here.slice(here.indexOf(path)), path].map((p) => p.slice(p.lastIndexOf('/') + 1));
+      issues.push({ code: 'cycle', message: `sub-workflows form a cycle: ${names.join(' -> ')}`, path: at });
+      continue;
+    }
+    if (here.length >= MAX_CHILD_DEPTH) continue;
+    const child = await validateWorkflowFile(path, here);
+    const first = child.errors[0];
+    if (first !== undefined) {
+      const where = first.line !== undefined ? `${first.file}:${first.line}:${first.column ?? 1}` : first.file;
+      issues.push({ code: 'invalid-value', message: `sub-workflow ${step.action.workflow.path} is invalid: ${where} ${first.message}${child.errors.length > 1 ? ` (and ${child.errors.length - 1} more)` : ''}`, path: at });
+    }
+  }
+  return issues;
 }
 
 function kindOf(info: Stats): string {
@@ -98,9 +132,10 @@ export async function readBounded(path: string, what = 'workflow file'): Promise
  * file, with the same bounds: what the HTTP API uses for a workflow sent in a request body.
  * `o.label` is the name errors carry as `file` (e.g. `request body`); `o.baseDir` the folder
  * `uses` module paths are resolved from; `o.sourcePath` the file it came from, if any;
- * `o.format` `json` to parse strict JSON (@default 'yaml', which also reads JSON).
+ * `o.format` `json` to parse strict JSON (@default 'yaml', which also reads JSON); `o.chain` the
+ * files of the sub-workflow steps that led here, to tell a cycle of files calling each other.
  */
-export async function validateWorkflowText(text: string, o: { label: string; baseDir: string; sourcePath?: string; format?: SourceFormat }): Promise<ValidationResult> {
+export async function validateWorkflowText(text: string, o: { label: string; baseDir: string; sourcePath?: string; format?: SourceFormat; chain?: readonly string[] }): Promise<ValidationResult> {
   const path = o.label;
   const source = parseSource(text, path, o.format ?? 'yaml');
   if (!source.ok) return { errors: source.errors };
@@ -110,7 +145,7 @@ export async function validateWorkflowText(text: string, o: { label: string; bas
     list.map((issue) => ({ ...toSpecError(issue, path), ...locate(offsetOf(doc, issue.path, issue.atKey ?? false)) })).sort(byPosition);
   if (parsed === undefined) return { errors: positioned(issues) };
   const spec = buildSpec(parsed, { baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) });
-  const handlerIssues = await findHandlerIssues(spec);
+  const handlerIssues = [...await findHandlerIssues(spec), ...await findChildIssues(spec, o.chain ?? [])];
   return handlerIssues.length > 0 ? { errors: positioned(handlerIssues) } : { spec, errors: [] };
 }
 

@@ -93,7 +93,15 @@ export interface HttpRequestSpec {
 export type StepAction =
   | { kind: 'run'; /** A command per platform; a plain string in the file applies to all. */ command: Partial<Record<Platform, string>> & { default?: string } }
   | { kind: 'uses'; /** `./module.ts#export` as written, or an inline function from the SDK. */ handler: string | StepHandler; with: JsonObject }
-  | { kind: 'http'; /** The request, expressions not yet evaluated. */ request: HttpRequestSpec };
+  | { kind: 'http'; /** The request, expressions not yet evaluated. */ request: HttpRequestSpec }
+  | { kind: 'workflow'; /** The child workflow; see {@link WorkflowRef}. */ workflow: WorkflowRef; /** The child run's params; values may hold `${{ }}`. */ with: JsonObject };
+
+/**
+ * A sub-workflow step's child: a workflow file by path (relative to the parent's folder,
+ * loaded when the step runs), or a workflow registered in the store by name (its latest
+ * version, or the one given).
+ */
+export type WorkflowRef = { path: string } | { name: string; version?: string };
 
 /** A compiled step. */
 export interface StepSpec {
@@ -261,6 +269,12 @@ export interface WorkflowSpec {
    * workflow declares no `retention`, so existing versions keep their hash.
    */
   retention?: RetentionSpec;
+  /**
+   * What a run of this workflow gives the step that ran it as a sub-workflow: output name ->
+   * a `${{ }}` expression over its steps' outputs and params, evaluated once it succeeded.
+   * Absent when the workflow declares none (its parent step's output is then `{}`).
+   */
+  outputs?: Record<string, string>;
   /** Cron schedules that create runs of this workflow (fired by `baton server`). */
   schedules: ScheduleSpec[];
   /**

@@ -180,6 +180,11 @@ export const StepSchema = z.strictObject({
   'runs-on': z.union([z.string().min(1), z.array(z.string().min(1))], { error: 'runs-on must be a tag or a list of tags, e.g. [linux, gpu]' }).optional(),
   batch: BatchSchema.optional(),
   map: MapSchema.optional(),
+  /** Runs another workflow as a child run: a file path, or `{ name, version? }` of a registered one; `with` gives its params. */
+  workflow: z.union([
+    z.string({ error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }).min(1, { error: 'workflow must not be empty' }),
+    z.strictObject({ name: z.string({ error: 'name must be a workflow name' }).min(1), version: z.string().min(1).optional() }, { error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }),
+  ], { error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }).optional(),
 });
 
 /** One `schedule` entry as written. */
@@ -238,6 +243,8 @@ export const WorkflowSchema = z.strictObject({
   notify: RunNotifySchema.optional(),
   schedule: z.union([ScheduleSchema, z.array(ScheduleSchema)], { error: 'schedule must be an entry {cron, timezone, ...} or a list of them' }).optional(),
   retention: WorkflowRetentionSchema.optional(),
+  /** What a run gives the step that runs this workflow as a sub-workflow: name -> "${{ steps.<id>.output... }}". */
+  outputs: z.record(idOf('output name', PARAM_NAME_PATTERN, 'output names are identifiers (letters, digits, _)'), z.string({ error: 'an output is an expression such as "${{ steps.total.output }}"' })).optional(),
   steps: z.array(StepSchema, { error: 'steps must be a list' }).min(1, { error: 'a workflow needs at least one step' }),
   /** Hook steps run once the main steps have ended, only if they failed (or the run timed out). */
   onFailure: z.array(StepSchema, { error: 'onFailure must be a list of steps' }).optional(),

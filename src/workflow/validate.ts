@@ -52,6 +52,8 @@ interface ExpressionContext {
   allowSecrets?: boolean;
   /** Whether `item` and `map.index` may be read here: the per-item values of a mapped step. */
   inMap?: boolean;
+  /** Read once the run succeeded (its `outputs`): every step's output may be read. */
+  afterRun?: boolean;
 }
 
 /** Every cross-field problem in a raw workflow object. Shape problems are zod's job. */
@@ -128,6 +130,12 @@ export function checkSemantics(raw: unknown): Issue[] {
     const context: ExpressionContext = { isUpstream, stepIds, paramNames, secretNames };
     if (step.id !== undefined) context.stepId = step.id;
     append(issues, checkStep(step, context, pools));
+  }
+  // Outputs are read once the run succeeded: every step is upstream of them.
+  if (isRecord(raw.outputs)) {
+    for (const [name, text] of Object.entries(raw.outputs)) {
+      if (typeof text === 'string') append(issues, checkExpressions(text, 'template', ['outputs', name], { isUpstream: () => true, stepIds, paramNames, secretNames, afterRun: true }));
+    }
   }
   return issues;
 }
@@ -230,12 +238,13 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   const hasRun = raw.run !== undefined;
   const hasUses = raw.uses !== undefined;
   const hasHttp = raw.http !== undefined;
-  const kinds = [hasRun && 'run', hasUses && 'uses', hasHttp && 'http'].filter((k): k is string => k !== false);
+  const hasWorkflow = raw.workflow !== undefined;
+  const kinds = [hasRun && 'run', hasUses && 'uses', hasHttp && 'http', hasWorkflow && 'workflow'].filter((k): k is string => k !== false);
   if (kinds.length > 1) {
-    issues.push({ code: 'run-and-uses', message: `a step has exactly one of run (a shell command), uses (a handler) or http (a request), not ${kinds.join(' and ')}`, path: at(kinds[1] ?? 'uses') });
+    issues.push({ code: 'run-and-uses', message: `a step has exactly one of run (a shell command), uses (a handler), http (a request) or workflow (a sub-workflow), not ${kinds.join(' and ')}`, path: at(kinds[1] ?? 'uses') });
   }
   if (kinds.length === 0) {
-    const message = raw.batch === undefined ? 'a step needs one of run (a shell command), uses (a handler) or http (a request)' : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
+    const message = raw.batch === undefined ? 'a step needs one of run (a shell command), uses (a handler), http (a request) or workflow (a sub-workflow)' : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
     issues.push({ code: 'no-action', message, path: at() });
   }
   if (hasHttp && raw.batch !== undefined) {
@@ -248,7 +257,15 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
       if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: an http step runs no process (put values in its url, headers or body)`, path: at(key), atKey: true });
     }
   }
-  if (raw.with !== undefined && !hasUses) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler and needs uses', path: at('with') });
+  if (hasWorkflow && raw.batch !== undefined) {
+    issues.push({ code: 'invalid-value', message: 'a sub-workflow step cannot be a batch step: use map to run the workflow once per item', path: at('batch') });
+  }
+  if (raw.with !== undefined && !hasUses && !hasWorkflow) issues.push({ code: 'with-without-uses', message: 'with passes inputs to a handler (uses) or params to a sub-workflow (workflow)', path: at('with') });
+  if (hasWorkflow) {
+    for (const key of ['env', 'inheritEnv', 'cwd', 'shell'] as const) {
+      if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: a sub-workflow step gives its child params through with`, path: at(key), atKey: true });
+    }
+  }
 
   if (isRecord(raw.run) && Object.keys(raw.run).length === 0) {
     issues.push({ code: 'invalid-value', message: 'run needs a command for at least one platform (linux, darwin, win32)', path: at('run') });
@@ -474,9 +491,9 @@ function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, '
     if (hint !== undefined) found.suggestion = hint;
     return found;
   }
-  if (context.stepId === undefined) return { code: 'bad-expression', message: `"${shown}": workflow-level values cannot read step outputs` };
+  if (context.stepId === undefined && context.afterRun !== true) return { code: 'bad-expression', message: `"${shown}": workflow-level values cannot read step outputs` };
   if (first === context.stepId) return { code: 'bad-expression', message: `"${shown}": a step cannot read its own output` };
-  if (!context.isUpstream(first)) {
+  if (context.stepId !== undefined && !context.isUpstream(first)) {
     return { code: 'step-not-upstream', message: `"${shown}" reads step "${first}", which is not upstream of "${context.stepId}": add "${first}" to needs` };
   }
   if (second !== undefined && second !== 'output') return { code: 'bad-expression', message: `"${shown}": a step exposes only output, as in steps.${first}.output` };

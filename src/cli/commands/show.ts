@@ -38,7 +38,8 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
         const hooks = hookSteps((await store.getWorkflow(run.version))?.definition);
-        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold }, o.json === true);
+        const children = await store.listRuns({ parentRunId: run.id, limit: 1_000 });
+        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold, children }, o.json === true);
       } finally {
         await proc.close();
       }
@@ -77,6 +78,8 @@ interface RunView {
   hooks?: ReadonlyMap<string, string>;
   /** Fold the items of each mapped step into one line (`--all` unfolds them). */
   fold?: boolean;
+  /** The child runs its sub-workflow steps started, newest first. */
+  children?: RunRecord[];
 }
 
 /** Failed items of a folded mapped step listed under its line, at most. */
@@ -111,12 +114,12 @@ function foldItems<S extends StoredStepRun>(steps: S[]): (S | { fold: string; st
 }
 
 /** Prints a run with its steps and attempts, as text or as JSON (the stored records). */
-function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fold }: RunView, json: boolean): void {
+function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fold, children = [] }: RunView, json: boolean): void {
   const { waitedMs: runWaited, ...run } = runView;
   const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
   const traceId = traceIdOf(run.id);
   if (json) {
-    process.stdout.write(JSON.stringify({ run, traceId, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ run, traceId, steps, attempts, ...(batches.size ? { batches: Object.fromEntries(batches) } : {}), ...(children.length ? { children } : {}) }, null, 2) + '\n');
     return;
   }
   const now = Date.now();
@@ -125,7 +128,7 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
     `run       ${run.id}`,
     `workflow  ${run.workflow} ${dim(`(version ${run.version})`)}`,
     `state     ${runStateText(run)}${run.reason ? ` (${run.reason})` : ''}`,
-    `trigger   ${run.trigger}${run.retryOf ? ` (retry of ${run.retryOf})` : ''}`,
+    `trigger   ${run.trigger}${run.retryOf ? ` (retry of ${run.retryOf})` : ''}${run.parentRunId ? ` (step ${run.parentStepId ?? '?'} of run ${run.parentRunId})` : ''}`,
     `priority  ${run.priority}`,
     `created   ${formatTime(run.createdAt)}   duration ${elapsed(run.startedAt, run.endedAt)}`,
     `params    ${JSON.stringify(run.params)}`,
@@ -172,6 +175,10 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
     });
   }
   out.push(table(rows));
+  if (children.length) {
+    out.push('', 'CHILD RUNS');
+    out.push(table([['STEP', 'RUN', 'WORKFLOW', 'STATE', 'DURATION'], ...[...children].reverse().map((c) => [c.parentStepId ?? '', c.id, c.workflow, paintState(c.state), elapsed(c.startedAt, c.endedAt)])]));
+  }
   if (batches.size) {
     out.push('', 'BATCH');
     const items = [...batches].map(([stepId, b]) => [stepId, `items ${b.done}/${b.failed}/${b.total} done/failed/total`, b.invalid ? `${b.invalid} invalid` : '', dim(`${b.groupsDone}/${b.groups} groups ended`)]);

@@ -117,7 +117,7 @@ function maskFailure(f: Failure, m: Masker): Failure {
 /** Texts of a step that may hold `${{ steps.X.output… }}`: its env, `with`, command or request, `if` and `cwd`. */
 function expressionTexts(s: StepSpec): string {
   const parts: string[] = [...Object.values(s.env), s.if ?? '', s.cwd ?? ''];
-  if (s.action.kind === 'uses') parts.push(JSON.stringify(s.action.with));
+  if (s.action.kind === 'uses' || s.action.kind === 'workflow') parts.push(JSON.stringify(s.action.with));
   else if (s.action.kind === 'http') parts.push(JSON.stringify(s.action.request));
   else parts.push(...Object.values(s.action.command).filter((c): c is string => typeof c === 'string'));
   return parts.join('\n');

@@ -202,6 +202,10 @@ export class PgStore implements Store {
       vals.push(filter.state);
       where.push(`state = ANY($${vals.length}::text[])`);
     }
+    if (filter.parentRunId) {
+      vals.push(filter.parentRunId);
+      where.push(`parent_run_id = $${vals.length}`);
+    }
     vals.push(filter.limit ?? 20);
     const order = filter.order === 'queue' ? 'priority DESC, COALESCE(queued_at, created_at), id COLLATE "C"' : 'created_at DESC, id COLLATE "C" DESC';
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}

@@ -30,8 +30,9 @@ export const Q = {
    * $19 queued_at, $20 retry_of.
    */
   insertRun: q('insert_run', `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
-      due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of)
-    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`),
+      due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of,
+      parent_run_id, parent_step_id, depth)
+    VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`),
 
   /**
    * The items of a mapped step, added to an existing run; a row already there stays.

@@ -22,7 +22,8 @@ export async function insertRun(c: Db, r: RunRecord, steps: StoredStepRun[], eve
     text: Q.insertRun.text,
     values: [r.id, r.workflow, r.version, r.state, r.trigger, JSON.stringify(r.params), r.priority, r.concurrency ?? null, r.stepCount,
       r.createdAt, r.dueAt ?? null, r.scheduleId ?? null, r.tickAt ?? null, r.waitForSchedule ?? false,
-      r.owner ?? null, r.ownerPid ?? null, r.ownerHost ?? null, r.leaseExpiresAt ?? null, r.queuedAt ?? null, r.retryOf ?? null],
+      r.owner ?? null, r.ownerPid ?? null, r.ownerHost ?? null, r.leaseExpiresAt ?? null, r.queuedAt ?? null, r.retryOf ?? null,
+      r.parentRunId ?? null, r.parentStepId ?? null, r.depth ?? 0],
   });
   if (steps.length) {
     await c.query({

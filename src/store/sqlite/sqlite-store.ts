@@ -143,12 +143,13 @@ export class SqliteStore implements Store {
   private insertRun(run: RunRecord, steps: StoredStepRun[], events: NewEvent[]): void {
     this.stmt(
       `INSERT INTO runs (id, workflow, version, state, trigger, params, priority, concurrency, step_count, created_at,
-         due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         due_at, schedule_id, tick_at, wait_for_schedule, owner, owner_pid, owner_host, lease_expires_at, queued_at, retry_of,
+         parent_run_id, parent_step_id, depth)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(run.id, run.workflow, run.version, run.state, run.trigger, JSON.stringify(run.params), run.priority,
       run.concurrency ?? null, run.stepCount, run.createdAt, run.dueAt ?? null, run.scheduleId ?? null, run.tickAt ?? null,
       run.waitForSchedule ? 1 : 0, run.owner ?? null, run.ownerPid ?? null, run.ownerHost ?? null, run.leaseExpiresAt ?? null,
-      run.queuedAt ?? null, run.retryOf ?? null);
+      run.queuedAt ?? null, run.retryOf ?? null, run.parentRunId ?? null, run.parentStepId ?? null, run.depth ?? 0);
     const ins = this.stmt(
       'INSERT INTO step_runs (run_id, step_id, position, state, attempts, lost_attempts) VALUES (?, ?, ?, ?, 0, 0)',
     );
@@ -352,6 +353,10 @@ export class SqliteStore implements Store {
     if (filter.state?.length) {
       where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
       vals.push(...filter.state);
+    }
+    if (filter.parentRunId) {
+      where.push('parent_run_id = ?');
+      vals.push(filter.parentRunId);
     }
     const order = filter.order === 'queue' ? 'priority DESC, COALESCE(queued_at, created_at), id' : 'created_at DESC, id DESC';
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${order} LIMIT ?`;
