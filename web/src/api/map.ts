@@ -3,9 +3,11 @@
  * The items of mapped steps (`map:`) as the API lists them: one step run per item, id
  * `<step>[<index>]`, right after its mapped step in index order (the server's
  * `core/map.ts` names them so; step ids never hold `[`). The live feed adds items it
- * learns of (a `map` event, a step event of an item the cache does not hold yet) here.
+ * learns of (a `map` event, a step event of an item the cache does not hold yet) here, and
+ * a run's progress counts them apart from its steps.
  */
 import type { StepRun } from './types.js';
+import { isStepDone } from './types.js';
 
 /** The mapped step and index an item's step run id names (`square[3]` → `square`, 3), or undefined for a step's id. */
 export function parseMapItemId(id: string): { stepId: string; index: number } | undefined {
@@ -53,4 +55,21 @@ export function withMapItems(steps: StepRun[], stepId: string, indexes: Iterable
   if (have.size === before) return steps;
   const items = [...have.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
   return [...steps.slice(0, at + 1), ...items, ...steps.slice(end)];
+}
+
+/** A run's progress: steps of the definition done of all, and items of mapped steps apart. */
+export interface RunProgress {
+  steps: { done: number; total: number };
+  items: { done: number; total: number };
+}
+
+/** The run's progress from its step runs (the run page's and the overview's): items never count as steps. */
+export function runProgress(steps: readonly StepRun[]): RunProgress {
+  const out: RunProgress = { steps: { done: 0, total: 0 }, items: { done: 0, total: 0 } };
+  for (const s of steps) {
+    const bucket = isMapItem(s.stepId) ? out.items : out.steps;
+    bucket.total++;
+    if (isStepDone(s.state)) bucket.done++;
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepRun } from '../../api/types.js';
-import { filterCounts, itemRows, mapCountsText, mapProgress, runProgress } from './map-items.js';
+import { filterCounts, itemRows, mapBar, mapCountsText, mapNodeText, mapProgress } from './map-items.js';
+import { runProgress } from '../../api/map.js';
 
 const step = (stepId: string, state: StepRun['state'], o: Partial<StepRun> = {}): StepRun => ({ stepId, position: 0, state, attempts: 0, lostAttempts: 0, ...o });
 
@@ -24,6 +25,15 @@ describe('the items of mapped steps', () => {
     expect(p.get('square')).toEqual({ total: 6, done: 2, byState: { succeeded: 1, failed: 1, running: 1, retrying: 1, queued: 1, pending: 1 } });
     expect(mapCountsText(p.get('square')!)).toBe('2/6 items · 1 failed · 1 running · 1 retrying');
     expect(mapCountsText({ total: 1, done: 0, byState: { pending: 1 } })).toBe('0/1 item');
+    expect(mapNodeText(p.get('square')!)).toBe('2/6 items · 1 failed');
+    expect(mapNodeText({ total: 250, done: 3, byState: { succeeded: 3, pending: 247 } })).toBe('3/250 items');
+  });
+
+  it('splits the node\'s bar by what became of the items, the waiting rest left empty', () => {
+    expect(mapBar({ total: 8, done: 5, byState: { succeeded: 2, failed: 2, cancelled: 1, retrying: 1, pending: 2 } })).toEqual([
+      { state: 'succeeded', pct: 25 }, { state: 'failed', pct: 25 }, { state: 'skipped', pct: 12.5 }, { state: 'running', pct: 12.5 },
+    ]);
+    expect(mapBar({ total: 0, done: 0, byState: {} })).toEqual([]);
   });
 
   it('counts the run\'s progress in steps of the definition, items apart', () => {

@@ -1,9 +1,8 @@
 /**
  * @module web/pages/run/map-items
  * The items of a run's mapped steps, folded: counts per mapped step (what its DAG node
- * shows: the DAG is the definition's, one node per step, never one per item), the run's
- * progress in steps of the definition and in items apart, and a mapped step's items for its
- * table, filtered by state.
+ * shows: the DAG is the definition's, one node per step, never one per item), and a mapped
+ * step's items for its table, filtered by state.
  */
 import type { StepRun, StepRunState } from '../../api/types.js';
 import { isStepDone } from '../../api/types.js';
@@ -43,21 +42,26 @@ export function mapCountsText(c: MapCounts): string {
   return parts.join(' · ');
 }
 
-/** A run's progress: steps of the definition done of all, and items of mapped steps apart. */
-export interface RunProgress {
-  steps: { done: number; total: number };
-  items: { done: number; total: number };
+/** What a mapped step's DAG node shows in its width: `3/250 items · 1 failed`. */
+export function mapNodeText(c: MapCounts): string {
+  const failed = c.byState.failed ?? 0;
+  return `${c.done}/${c.total} item${c.total === 1 ? '' : 's'}${failed ? ` · ${failed} failed` : ''}`;
 }
 
-/** The run's progress from its step runs: items never count as steps. */
-export function runProgress(steps: readonly StepRun[]): RunProgress {
-  const out: RunProgress = { steps: { done: 0, total: 0 }, items: { done: 0, total: 0 } };
-  for (const s of steps) {
-    const bucket = isMapItem(s.stepId) ? out.items : out.steps;
-    bucket.total++;
-    if (isStepDone(s.state)) bucket.done++;
-  }
-  return out;
+/**
+ * The shares of a mapped step's items for its node's bar, in percent of all items, in the
+ * order drawn: succeeded, failed, skipped or cancelled, running (or retrying); the rest of
+ * the bar is what still waits.
+ */
+export function mapBar(c: MapCounts): { state: 'succeeded' | 'failed' | 'skipped' | 'running'; pct: number }[] {
+  const n = (...states: StepRunState[]): number => states.reduce((t, s) => t + (c.byState[s] ?? 0), 0);
+  const pct = (k: number): number => (c.total > 0 ? (k / c.total) * 100 : 0);
+  return [
+    { state: 'succeeded' as const, pct: pct(n('succeeded')) },
+    { state: 'failed' as const, pct: pct(n('failed')) },
+    { state: 'skipped' as const, pct: pct(n('skipped', 'cancelled')) },
+    { state: 'running' as const, pct: pct(n('running', 'retrying')) },
+  ].filter((b) => b.pct > 0);
 }
 
 /** Which items a mapped step's table lists. */
