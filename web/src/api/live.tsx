@@ -152,6 +152,8 @@ function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEven
     const cached = queries.getQueryData<RunDetail>(key);
     if (cached) {
       queries.setQueryData<RunDetail>(key, (d) => (d ? patchRunDetail(d, list) : d));
+      // A step expanded: its items are in the cache, pending, without their values; read them now.
+      if (list.some((e) => e.type === 'map')) void queries.invalidateQueries({ queryKey: key });
       // Attempts, outputs and errors come with the next read: at most every 1.5 s per run,
       // every 6 s for a run of thousands of steps (its detail weighs hundreds of kB).
       later.soon(key, cached.steps.length > 1000 ? 6_000 : 1_500);

@@ -42,13 +42,15 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   const { run, steps, attempts } = detail;
   const [sp, setSp] = useSearchParams();
   const version = useWorkflowVersion(run.workflow, run.version);
-  const stepIds = steps.map((s) => s.stepId);
-  // The graph depends on the definition (immutable) and the step ids, not on states: laid out once.
+  // Items are not steps of the DAG (their mapped step's node counts them) nor options below:
+  // a map of 10,000 would be 10,000 options; they are chosen in their mapped step's table.
+  const stepIds = steps.map((s) => s.stepId).filter((id) => !isMapItem(id));
+  // The graph depends on the definition (immutable) and the step ids, not on states: laid out once
+  // (and not again when a mapped step expands).
   const stepKey = stepIds.join('\u0000');
   const graph = useMemo(() => definitionSteps(version.data?.definition, stepKey ? stepKey.split('\u0000') : []), [version.data, stepKey]);
   // Step ids only: the options do not change with states, so thousands of them render once.
-  // Items are chosen in their mapped step's table, not here: a map of 10,000 would be 10,000 options.
-  const options = useMemo(() => (stepKey ? stepKey.split('\u0000') : []).filter((id) => !isMapItem(id)).map((id) => <option key={id} value={id}>{id}</option>), [stepKey]);
+  const options = useMemo(() => (stepKey ? stepKey.split('\u0000') : []).map((id) => <option key={id} value={id}>{id}</option>), [stepKey]);
   const selected = sp.get('step') ?? steps.find((s) => s.state === 'failed')?.stepId ?? steps.find((s) => s.state === 'running')?.stepId ?? steps[0]?.stepId;
   const items = useMemo(() => mapProgress(steps), [steps]);
   const progress = useMemo(() => runProgress(steps), [steps]);
@@ -138,11 +140,10 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
             // An item is re-run with its mapped step (its items that did not succeed run again).
             actions={selectedItem ? undefined : <RerunFromStep run={run} stepId={step.stepId} />}
             onSelect={select}
-          >
-            {(items.has(step.stepId) || graph.some((g) => g.id === step.stepId && g.mapped)) && (
-              <MapItemsTable steps={steps} stepId={step.stepId} counts={items.get(step.stepId)} now={now} onSelect={select} />
-            )}
-          </StepPanel>
+            {...(items.has(step.stepId) || graph.some((g) => g.id === step.stepId && g.mapped)
+              ? { items: <MapItemsTable steps={steps} stepId={step.stepId} counts={items.get(step.stepId)} now={now} onSelect={select} /> }
+              : {})}
+          />
         )}
       </div>
     </>

@@ -24,12 +24,12 @@ export interface StepPanelProps {
   actions?: ReactNode;
   /** Selects another step run (an item's mapped step). */
   onSelect?: (stepId: string) => void;
-  /** Shown after the step's facts (a mapped step's items). */
-  children?: ReactNode;
+  /** A mapped step's items (their table), shown after the step's facts; its output (the items' outputs) is then folded. */
+  items?: ReactNode;
 }
 
 /** The panel of the selected step. */
-export function StepPanel({ runId, step, attempts, jump, actions, onSelect, children }: StepPanelProps): ReactNode {
+export function StepPanel({ runId, step, attempts, jump, actions, onSelect, items }: StepPanelProps): ReactNode {
   const latest = attempts[attempts.length - 1];
   const item = parseMapItemId(step.stepId);
   const [chosen, setChosen] = useState<number | undefined>(undefined);
@@ -59,13 +59,21 @@ export function StepPanel({ runId, step, attempts, jump, actions, onSelect, chil
         {step.waiting && <><dt>Waiting</dt><dd>{step.waiting.reason}: {step.waiting.detail}</dd></>}
         {step.error && <><dt>Error</dt><dd className="error" data-testid="step-error">{step.error.type}: {step.error.message}</dd></>}
       </dl>
-      {children}
-      {step.output !== undefined && step.output !== null && (
-        <>
-          <h3>Output</h3>
-          <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
-        </>
-      )}
+      {items}
+      {step.output !== undefined && step.output !== null && (items !== undefined && Array.isArray(step.output)
+        // A mapped step's output is its items' outputs in order: as long as its items, folded.
+        ? (
+          <details className="output">
+            <summary>Output <span className="muted">(the {step.output.length} items' outputs in order)</span></summary>
+            <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
+          </details>
+        )
+        : (
+          <>
+            <h3>Output</h3>
+            <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
+          </>
+        ))}
       {attempts.length > 0 && (
         <>
           <h3>Attempts</h3>
