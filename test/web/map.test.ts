@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { BatonServer, PageWatch } from './browser.js';
 import { axeViolations, closeWatched, launchBrowser, login, screenshot, startServer, watchedPage } from './browser.js';
 import { waitFor } from '../helpers.js';
@@ -64,6 +64,11 @@ const release = (gate: string): void => writeFileSync(join(server.gates, `${runI
 const node = (page: Page, step: string) => page.locator(`[data-testid=dag] [data-step="${step}"]`);
 const counts = (page: Page): Promise<string | null> => node(page, 'square').getByTestId('map-counts').textContent({ timeout: 1_000 }).catch(() => null);
 
+/** The indexes of the items a table lists. */
+async function shownItems(table: Locator): Promise<(string | null)[]> {
+  return Promise.all((await table.locator('tbody tr[data-item]').all()).map((r) => r.getAttribute('data-item')));
+}
+
 describe('a mapped step on the run page', () => {
   it('appears as one node whose item counts, items table and item panels follow the run live', async () => {
     runId = await server.startRun('squares');
@@ -95,9 +100,9 @@ describe('a mapped step on the run page', () => {
     expect(await table.locator('tr[data-item="7"]').getAttribute('data-state')).toBe('running');
     await expect.poll(() => table.locator('tr[data-item="5"] td').nth(1).textContent()).toBe(JSON.stringify(ITEMS[5]));
     await table.getByRole('button', { name: /^failed/ }).click();
-    expect(await table.locator('tbody tr[data-item]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-item')))).toEqual(['3']);
+    expect(await shownItems(table)).toEqual(['3']);
     await table.getByRole('button', { name: /^running/ }).click();
-    expect(await table.locator('tbody tr[data-item]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-item')))).toEqual(['7']);
+    expect(await shownItems(table)).toEqual(['7']);
     await table.getByRole('button', { name: /^all/ }).click();
     expect(await axeViolations(page), 'run page with a mapped step\'s items').toEqual([]);
     await page.screenshot({ path: '/tmp/map-run.png', fullPage: true });
@@ -145,4 +150,47 @@ describe('a mapped step on the run page', () => {
     await screenshot(page, 'map-run-390');
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
+  it('keeps 10,000 items responsive: the table renders the rows in view, filters and scrolls to the last', async () => {
+    release('hold');
+    await waitFor(async () => (await server.run(runId)).run.state === 'succeeded', 20_000, 'the run to end');
+    // The real run's detail, its twelve items replaced by 10,000 (every 50th failed, 100 still running).
+    const real = (await server.call('GET', `/api/v1/runs/${runId}`)).body as { steps: { stepId: string }[] };
+    const items = Array.from({ length: 10_000 }, (_, i) => ({
+      stepId: `square[${i}]`, position: 1, state: i % 50 === 7 ? 'failed' : i >= 9_900 ? 'running' : 'succeeded', attempts: 1, lostAttempts: 0,
+      startedAt: 1_000, ...(i >= 9_900 ? {} : { endedAt: 1_000 + i }), item: { n: i, name: `file-${i}.csv` },
+    }));
+    const steps = real.steps.filter((s) => !s.stepId.startsWith('square['));
+    steps.splice(steps.findIndex((s) => s.stepId === 'square') + 1, 0, ...items);
+    const body = JSON.stringify({ ...real, steps });
+    const w = await open();
+    const { page } = w;
+    await login(w, server.url, server.tokens.viewer);
+    await page.route(`${server.url}/api/v1/runs/${runId}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+    const t0 = Date.now();
+    await page.goto(`${server.url}/runs/${runId}?step=square`);
+    // 98 of the last hundred run (9907 and 9957 failed): 9,902 ended.
+    await expect.poll(() => counts(page), { timeout: 20_000 }).toBe('9902/10000 items · 200 failed');
+    const table = page.getByTestId('map-items');
+    await table.locator('tr[data-item="0"]').waitFor();
+    const opened = Date.now() - t0;
+    const rendered = await table.locator('tbody tr[data-item]').count();
+    expect(rendered, 'rows in the DOM').toBeLessThan(60);
+    const t1 = Date.now();
+    await table.getByRole('button', { name: /^failed/ }).click();
+    await table.locator('tr[data-item="7"][data-state=failed]').waitFor();
+    expect(await table.locator('tr[data-item="0"]').count()).toBe(0);
+    const filtered = Date.now() - t1;
+    await table.getByRole('button', { name: /^all/ }).click();
+    await table.locator('tr[data-item="0"]').waitFor();
+    const t2 = Date.now();
+    // By keyboard: the table's box takes focus, End scrolls it to its end.
+    await page.getByRole('region', { name: 'Items of square' }).focus();
+    await page.keyboard.press('End');
+    await table.locator('tr[data-item="9999"]').waitFor();
+    const scrolled = Date.now() - t2;
+    console.log(`10,000 items: page to table ${opened} ms, failed filter ${filtered} ms, scroll to the last ${scrolled} ms, ${rendered} rows in the DOM`);
+    await table.getByRole('button', { name: 'show item square[9999]' }).click();
+    await page.getByTestId('step-panel').getByRole('heading', { name: 'Item square[9999]' }).waitFor();
+    expect(await page.getByTestId('item-value').textContent()).toContain('"file-9999.csv"');
+  }, 90_000);
 });
