@@ -113,6 +113,7 @@ describe('a mapped step on the run page', () => {
     await page.waitForURL((u) => u.searchParams.get('step') === 'square[3]');
     const panel = page.getByTestId('step-panel');
     await panel.getByRole('heading', { name: 'Item square[3]' }).waitFor();
+    expect(await node(page, 'square').getAttribute('class'), 'the item\'s mapped step is marked in the DAG').toContain('selected');
     expect(await panel.getByTestId('item-value').textContent()).toBe(JSON.stringify(ITEMS[3], null, 2));
     expect(await page.locator('.injected').count(), 'an item\'s markup is text').toBe(0);
     await page.getByTestId('log').getByText('item 3 refuses').waitFor();

@@ -23,7 +23,7 @@ import { criticalPath } from './critical-path.js';
 import { definitionSteps } from './graph.js';
 import { mapProgress } from './map-items.js';
 import { MapItemsTable } from './map-items-table.js';
-import { isMapItem, runProgress } from '../../api/map.js';
+import { isMapItem, parseMapItemId, runProgress } from '../../api/map.js';
 import { RerunFromStep, RunActions } from './actions.js';
 import { StepPanel } from './step-panel.js';
 import { CompareWith } from './compare-picker.js';
@@ -64,6 +64,8 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   };
   const step = steps.find((s) => s.stepId === selected);
   const selectedItem = selected !== undefined && isMapItem(selected);
+  // An item selected marks its mapped step's node: the DAG has no node of its own for it.
+  const selectedNode = selected !== undefined ? parseMapItemId(selected)?.stepId ?? selected : undefined;
   const now = useNow();
   const medians = useStepMedians(isRunDone(run.state) ? undefined : run.workflow);
   // Recomputed as steps end (and each second for the running ones' time left).
@@ -118,7 +120,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
               {' '}({path.steps.length} step{path.steps.length === 1 ? '' : 's'}{medians.data?.size ? `, about ${formatDuration(path.remainingMs)} left by their history` : '; no history of this workflow yet to say how long'})
             </p>
           )}
-          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} critical={critical} items={items} /> : <div className="dag" aria-busy="true" />}
+          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selectedNode} onSelect={select} critical={critical} items={items} /> : <div className="dag" aria-busy="true" />}
           <Gantt detail={detail} now={now} selected={selected} onSelect={select} />
           <label className="row">
             Step
