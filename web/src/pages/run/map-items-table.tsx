@@ -57,7 +57,7 @@ export function MapItemsTable({ steps, stepId, counts, now, onSelect }: MapItems
             : (
               <div className="items-table" ref={box} tabIndex={0} role="region" aria-label={`Items of ${stepId}`}>
                 <table aria-rowcount={rows.length + 1}>
-                  <colgroup><col style={{ width: '3.5rem' }} /><col /><col style={{ width: '7rem' }} /><col style={{ width: '3.5rem' }} /><col style={{ width: '5rem' }} /></colgroup>
+                  <colgroup><col style={{ width: '3rem' }} /><col /><col style={{ width: '6.75rem' }} /><col style={{ width: '3rem' }} /><col style={{ width: '4.75rem' }} /></colgroup>
                   <thead><tr><th scope="col">#</th><th scope="col">Item</th><th scope="col">State</th><th scope="col">Tries</th><th scope="col">Duration</th></tr></thead>
                   <tbody>
                     {top > 0 && <tr aria-hidden="true"><td colSpan={5} style={{ height: top, padding: 0, border: 0 }} /></tr>}
