@@ -17,6 +17,7 @@ import type { FeedStatus } from './feed.js';
 import { keys } from './hooks.js';
 import type { FeedEvent, RunDetail, StepRun, StepRunState } from './types.js';
 import { isStepDone } from './types.js';
+import { parseMapItemId, withMapItems } from './map.js';
 
 /** What the page knows of the feed. */
 export interface LiveState {
@@ -64,7 +65,12 @@ class Coalescer {
   }
 }
 
-/** Applies step transitions of one run to its cached detail, in order, in one cache write. */
+/**
+ * Applies step transitions of one run to its cached detail, in order, in one cache write.
+ * A `map` event adds its step's items (pending, their values come with the next read), and
+ * a step event of an item the detail does not hold yet adds that item: items appear as the
+ * run expands, without a reload.
+ */
 export function patchRunDetail(detail: RunDetail, events: readonly FeedEvent[]): RunDetail {
   let steps = detail.steps;
   let run = detail.run;
@@ -82,9 +88,24 @@ export function patchRunDetail(detail: RunDetail, events: readonly FeedEvent[]):
       steps[i] = { ...steps[i]!, batch: batchCounts(e.data) };
       continue;
     }
+    if (e.type === 'map' && e.stepId) {
+      const n = typeof e.data?.items === 'number' ? e.data.items : 0;
+      const added = withMapItems(steps, e.stepId, Array.from({ length: n }, (_, k) => k));
+      if (added !== steps) {
+        steps = added;
+        index = undefined;
+      }
+      continue;
+    }
     if (e.type !== 'step' || !e.stepId || !e.to) continue;
     index ??= new Map(steps.map((s, i) => [s.stepId, i]));
-    const i = index.get(e.stepId);
+    let i = index.get(e.stepId);
+    const item = i === undefined ? parseMapItemId(e.stepId) : undefined;
+    if (item) {
+      steps = withMapItems(steps, item.stepId, [item.index]);
+      index = new Map(steps.map((s, k) => [s.stepId, k]));
+      i = index.get(e.stepId);
+    }
     if (i === undefined) continue;
     if (steps === detail.steps) steps = [...steps];
     const s = steps[i]!;
@@ -131,6 +152,8 @@ function apply(queries: QueryClient, later: Coalescer, events: readonly FeedEven
     const cached = queries.getQueryData<RunDetail>(key);
     if (cached) {
       queries.setQueryData<RunDetail>(key, (d) => (d ? patchRunDetail(d, list) : d));
+      // A step expanded: its items are in the cache, pending, without their values; read them now.
+      if (list.some((e) => e.type === 'map')) void queries.invalidateQueries({ queryKey: key });
       // Attempts, outputs and errors come with the next read: at most every 1.5 s per run,
       // every 6 s for a run of thousands of steps (its detail weighs hundreds of kB).
       later.soon(key, cached.steps.length > 1000 ? 6_000 : 1_500);

@@ -90,8 +90,9 @@ export function roleAllows(role: Role | undefined, needed: Role): boolean {
  * An event of the live feed (`GET /api/v1/events`): a state change with its workflow.
  * `type` is `run` or `step` for transitions (`from`, `to`), `alert` for a change of an alert
  * (`alertId`; `from`, `to` its states; `data` an {@link AlertFeedData}; `runId` and
- * `workflow` `''` when it is about none), else `attempt`, `cancel-requested`, `run-paused`,
- * `run-resumed`, `rerun`, `priority`, `retried`…
+ * `workflow` `''` when it is about none), `map` when a mapped step expands (`data.items`, how
+ * many; its items' step events follow with ids `<step>[<index>]`), else `attempt`,
+ * `cancel-requested`, `run-paused`, `run-resumed`, `rerun`, `priority`, `retried`…
  */
 export interface FeedEvent {
   seq: number;

@@ -17,15 +17,15 @@ export function ErrorNote({ error }: { error: unknown }): ReactNode {
   return <p className="error" role="alert">{error instanceof Error ? error.message : typeof error === 'string' ? error : 'the request failed'}</p>;
 }
 
-/** Steps done of total, as a bar with its numbers. */
-export function Progress({ done, total }: { done: number; total: number }): ReactNode {
+/** Steps (or `unit`) done of total, as a bar with its numbers; the unit is written after them when `showUnit`. */
+export function Progress({ done, total, unit = 'steps', showUnit = false }: { done: number; total: number; unit?: string; showUnit?: boolean }): ReactNode {
   const pct = total > 0 ? Math.round((done / total) * 100) : 0;
   return (
-    <span className="row" title={`${done} of ${total} steps done`}>
-      <span className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} aria-label="steps done">
+    <span className="row" title={`${done} of ${total} ${unit} done`}>
+      <span className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} aria-label={`${unit} done`}>
         <span style={{ width: `${pct}%` }} />
       </span>
-      <span className="mono">{done}/{total}</span>
+      <span className="mono">{done}/{total}{showUnit ? ` ${unit}` : ''}</span>
     </span>
   );
 }

@@ -20,3 +20,13 @@ export function paramsText(params: Record<string, unknown> | undefined): string 
   if (!params) return '';
   return Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
 }
+
+/** A JSON value as one line of JSON (strings quoted, so `"1"` and `1` differ): an item of a mapped step in a table cell. */
+export function jsonLine(v: unknown): string {
+  if (v === undefined) return '—';
+  try {
+    return JSON.stringify(v) ?? '—';
+  } catch {
+    return '(not JSON)';
+  }
+}

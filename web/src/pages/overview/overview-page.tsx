@@ -10,7 +10,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useAlerts, useHistory, useQueue, useRun, useRuns, useSchedules, useWorkers } from '../../api/hooks.js';
 import type { Run } from '../../api/types.js';
-import { isStepDone } from '../../api/types.js';
+import { runProgress } from '../../api/map.js';
 import { ErrorNote, Progress, StateBadge } from '../../components/common.js';
 import { RunsChart } from '../../components/runs-chart.js';
 import { Time, formatDuration, useNow } from '../../lib/time.js';
@@ -57,14 +57,15 @@ function ActiveRuns(): ReactNode {
 function ActiveRow({ run, now }: { run: Run; now: number }): ReactNode {
   const detail = useRun(run.id);
   const steps = detail.data?.steps;
-  const done = steps ? steps.filter((s) => isStepDone(s.state)).length : 0;
+  // Steps of the definition: a mapped step's items are not steps.
+  const progress = steps ? runProgress(steps).steps : undefined;
   const r = detail.data?.run ?? run;
   return (
     <tr>
       <td><Link to={`/runs/${encodeURIComponent(r.id)}`} className="mono">{r.id}</Link></td>
       <td>{r.workflow}</td>
       <td><StateBadge state={r.pausedAt !== undefined ? 'paused' : r.state} /></td>
-      <td><Progress done={done} total={steps?.length ?? r.stepCount} /></td>
+      <td><Progress done={progress?.done ?? 0} total={progress?.total ?? r.stepCount} /></td>
       <td className="mono">{formatDuration(now - (r.startedAt ?? r.createdAt))}</td>
       <td><Time ms={r.startedAt ?? r.createdAt} short /></td>
     </tr>

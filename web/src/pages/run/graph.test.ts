@@ -14,4 +14,11 @@ describe('definitionSteps', () => {
       { id: 'cleanup', needs: ['page'], hook: 'finally' }, { id: 'more', needs: ['cleanup'], hook: 'finally' },
     ]);
   });
+
+  it('marks mapped steps; without a definition, item step runs are not nodes', () => {
+    expect(definitionSteps({ steps: [{ id: 'list', needs: [] }, { id: 'square', needs: ['list'], map: { items: '${{ steps.list.output }}', concurrency: 2 } }] }, [])).toEqual([
+      { id: 'list', needs: [] }, { id: 'square', needs: ['list'], mapped: true },
+    ]);
+    expect(definitionSteps(undefined, ['list', 'square', 'square[0]', 'square[1]', 'total']).map((s) => s.id)).toEqual(['list', 'square', 'total']);
+  });
 });

@@ -8,6 +8,7 @@
  * rank by the mean position of the step's needs.
  */
 import dagre from '@dagrejs/dagre';
+import { isMapItem } from '../../api/map.js';
 
 /** Node size in the layout, px (the node's CSS matches it). */
 export const NODE_WIDTH = 180;
@@ -20,6 +21,8 @@ export interface GraphStep {
   needs: string[];
   /** `onFailure` or `finally` for a hook step, which the DAG places after the main steps. */
   hook?: string;
+  /** A mapped step (`map:`): one node for all its items, with their counts. */
+  mapped?: true;
 }
 
 /** Positions (top-left corners) by step id, and the edges. */
@@ -35,12 +38,13 @@ export interface Layout {
  */
 export function definitionSteps(definition: unknown, fallback: readonly string[]): GraphStep[] {
   const steps = (definition as { steps?: unknown } | undefined)?.steps;
-  if (!Array.isArray(steps)) return fallback.map((id) => ({ id, needs: [] }));
+  // Without the definition, the step runs stand for it: those of the definition's steps, not items.
+  if (!Array.isArray(steps)) return fallback.filter((id) => !isMapItem(id)).map((id) => ({ id, needs: [] }));
   const out = steps.flatMap((s: unknown): GraphStep[] => {
-    const o = s as { id?: unknown; needs?: unknown; hook?: unknown };
+    const o = s as { id?: unknown; needs?: unknown; hook?: unknown; map?: unknown };
     if (typeof o.id !== 'string') return [];
     const needs = Array.isArray(o.needs) ? o.needs.filter((n): n is string => typeof n === 'string') : typeof o.needs === 'string' ? [o.needs] : [];
-    return [typeof o.hook === 'string' ? { id: o.id, needs, hook: o.hook } : { id: o.id, needs }];
+    return [{ id: o.id, needs, ...(typeof o.hook === 'string' ? { hook: o.hook } : {}), ...(typeof o.map === 'object' && o.map !== null ? { mapped: true as const } : {}) }];
   });
   const sinksOf = (group: GraphStep[]): string[] => {
     const needed = new Set(group.flatMap((s) => s.needs));

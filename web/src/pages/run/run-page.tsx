@@ -2,7 +2,9 @@
  * @module web/pages/run
  * One run: its header and actions (and "Compare with…" another run of its workflow), the DAG coloured by step state (live from the event
  * stream), the selected step's panel with its attempts and log, and a server-side log
- * search whose matches jump to their line; a failed run's diagnosis. Loaded on demand: React Flow and dagre stay out
+ * search whose matches jump to their line; a failed run's diagnosis. A mapped step is one
+ * node with its items' counts, its panel lists the items, and the progress counts steps of
+ * the definition and items apart. Loaded on demand: React Flow and dagre stay out
  * of the first page's bundle.
  */
 import { useMemo, useState } from 'react';
@@ -10,7 +12,7 @@ import type { ReactNode } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useLogSearch, useRun, useStepMedians, useWorkflowVersion } from '../../api/hooks.js';
 import type { RunDetail } from '../../api/types.js';
-import { isRunDone, isStepDone } from '../../api/types.js';
+import { isRunDone } from '../../api/types.js';
 import { ErrorNote, Progress, StateBadge } from '../../components/common.js';
 import { Time, formatDuration, useNow } from '../../lib/time.js';
 import { jsonText } from '../../lib/text.js';
@@ -19,6 +21,9 @@ import { Dag } from './dag.js';
 import { Gantt } from './gantt.js';
 import { criticalPath } from './critical-path.js';
 import { definitionSteps } from './graph.js';
+import { mapProgress } from './map-items.js';
+import { MapItemsTable } from './map-items-table.js';
+import { isMapItem, parseMapItemId, runProgress } from '../../api/map.js';
 import { RerunFromStep, RunActions } from './actions.js';
 import { StepPanel } from './step-panel.js';
 import { CompareWith } from './compare-picker.js';
@@ -37,13 +42,18 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   const { run, steps, attempts } = detail;
   const [sp, setSp] = useSearchParams();
   const version = useWorkflowVersion(run.workflow, run.version);
-  const stepIds = steps.map((s) => s.stepId);
-  // The graph depends on the definition (immutable) and the step ids, not on states: laid out once.
+  // Items are not steps of the DAG (their mapped step's node counts them) nor options below:
+  // a map of 10,000 would be 10,000 options; they are chosen in their mapped step's table.
+  const stepIds = steps.map((s) => s.stepId).filter((id) => !isMapItem(id));
+  // The graph depends on the definition (immutable) and the step ids, not on states: laid out once
+  // (and not again when a mapped step expands).
   const stepKey = stepIds.join('\u0000');
   const graph = useMemo(() => definitionSteps(version.data?.definition, stepKey ? stepKey.split('\u0000') : []), [version.data, stepKey]);
   // Step ids only: the options do not change with states, so thousands of them render once.
   const options = useMemo(() => (stepKey ? stepKey.split('\u0000') : []).map((id) => <option key={id} value={id}>{id}</option>), [stepKey]);
   const selected = sp.get('step') ?? steps.find((s) => s.state === 'failed')?.stepId ?? steps.find((s) => s.state === 'running')?.stepId ?? steps[0]?.stepId;
+  const items = useMemo(() => mapProgress(steps), [steps]);
+  const progress = useMemo(() => runProgress(steps), [steps]);
   const select = (stepId: string): void => {
     const next = new URLSearchParams(sp);
     next.set('step', stepId);
@@ -53,7 +63,9 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
     setSp(next, { replace: true });
   };
   const step = steps.find((s) => s.stepId === selected);
-  const done = steps.filter((s) => isStepDone(s.state)).length;
+  const selectedItem = selected !== undefined && isMapItem(selected);
+  // An item selected marks its mapped step's node: the DAG has no node of its own for it.
+  const selectedNode = selected !== undefined ? parseMapItemId(selected)?.stepId ?? selected : undefined;
   const now = useNow();
   const medians = useStepMedians(isRunDone(run.state) ? undefined : run.workflow);
   // Recomputed as steps end (and each second for the running ones' time left).
@@ -87,7 +99,11 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
       </div>
       <dl className="kv">
         <dt>Workflow</dt><dd><Link to={`/runs?workflow=${encodeURIComponent(run.workflow)}`}>{run.workflow}</Link> <span className="muted mono">{run.version.slice(0, 12)}</span></dd>
-        <dt>Progress</dt><dd><Progress done={done} total={steps.length} /></dd>
+        <dt>Progress</dt>
+        <dd className="row" data-testid="run-progress">
+          <Progress done={progress.steps.done} total={progress.steps.total} showUnit={progress.items.total > 0} />
+          {progress.items.total > 0 && <Progress done={progress.items.done} total={progress.items.total} unit="items" showUnit />}
+        </dd>
         <dt>Trigger</dt><dd>{run.trigger}{run.retryOf && <> (retry of <Link to={`/runs/${encodeURIComponent(run.retryOf)}`}>{run.retryOf}</Link>)</>}</dd>
         <dt>Priority</dt><dd>{run.priority}</dd>
         <dt>Created</dt><dd><Time ms={run.createdAt} /></dd>
@@ -104,11 +120,14 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
               {' '}({path.steps.length} step{path.steps.length === 1 ? '' : 's'}{medians.data?.size ? `, about ${formatDuration(path.remainingMs)} left by their history` : '; no history of this workflow yet to say how long'})
             </p>
           )}
-          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selected} onSelect={select} critical={critical} /> : <div className="dag" aria-busy="true" />}
+          {version.data || version.error ? <Dag key={run.version} steps={graph} states={steps} selected={selectedNode} onSelect={select} critical={critical} items={items} /> : <div className="dag" aria-busy="true" />}
           <Gantt detail={detail} now={now} selected={selected} onSelect={select} />
           <label className="row">
             Step
-            <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">{options}</select>
+            <select value={selected ?? ''} onChange={(e) => select(e.target.value)} aria-label="Select a step">
+              {options}
+              {selectedItem && <option value={selected}>{selected}</option>}
+            </select>
           </label>
           <DiagnosisPanel runId={run.id} failed={run.state === 'failed'} onJump={jumpTo} />
           <LogSearchPanel runId={run.id} onJump={jumpTo} />
@@ -120,7 +139,12 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
             step={step}
             attempts={attempts.filter((a) => a.stepId === step.stepId).sort((a, b) => a.number - b.number)}
             {...(jump && sp.get('step') === step.stepId ? { jump } : {})}
-            actions={<RerunFromStep run={run} stepId={step.stepId} />}
+            // An item is re-run with its mapped step (its items that did not succeed run again).
+            actions={selectedItem ? undefined : <RerunFromStep run={run} stepId={step.stepId} />}
+            onSelect={select}
+            {...(items.has(step.stepId) || graph.some((g) => g.id === step.stepId && g.mapped)
+              ? { items: <MapItemsTable steps={steps} stepId={step.stepId} counts={items.get(step.stepId)} now={now} onSelect={select} /> }
+              : {})}
           />
         )}
       </div>

@@ -1,7 +1,8 @@
 /**
  * @module web/pages/run/step-panel
  * One step run: its state, attempts (exit code or error, duration, peak memory, CPU,
- * worker), its output as JSON text, and its log.
+ * worker), its output as JSON text, and its log. An item of a mapped step is a step run
+ * too: its panel adds the item it runs for and a way back to its mapped step.
  */
 import { useState } from 'react';
 import type { ReactNode } from 'react';
@@ -9,6 +10,7 @@ import type { Attempt, StepRun } from '../../api/types.js';
 import { StateBadge } from '../../components/common.js';
 import { Time, formatBytes, formatDuration } from '../../lib/time.js';
 import { jsonText } from '../../lib/text.js';
+import { parseMapItemId } from '../../api/map.js';
 import { LogView } from './log-view.js';
 
 /** Options of {@link StepPanel}. */
@@ -20,23 +22,36 @@ export interface StepPanelProps {
   jump?: { attempt: number; line: number; offset: number };
   /** Operator actions on this step (re-run from it), when allowed. */
   actions?: ReactNode;
+  /** Selects another step run (an item's mapped step). */
+  onSelect?: (stepId: string) => void;
+  /** A mapped step's items (their table), shown after the step's facts; its output (the items' outputs) is then folded. */
+  items?: ReactNode;
 }
 
 /** The panel of the selected step. */
-export function StepPanel({ runId, step, attempts, jump, actions }: StepPanelProps): ReactNode {
+export function StepPanel({ runId, step, attempts, jump, actions, onSelect, items }: StepPanelProps): ReactNode {
   const latest = attempts[attempts.length - 1];
+  const item = parseMapItemId(step.stepId);
   const [chosen, setChosen] = useState<number | undefined>(undefined);
   const number = jump?.attempt ?? chosen ?? latest?.number;
   const attempt = attempts.find((a) => a.number === number) ?? latest;
   return (
     <section className="panel" aria-labelledby="step-h" data-testid="step-panel">
       <div className="row">
-        <h2 id="step-h">Step {step.stepId}</h2>
+        <h2 id="step-h">{item ? 'Item' : 'Step'} {step.stepId}</h2>
         <StateBadge state={step.state} />
         <span className="spacer" />
         {actions}
       </div>
       <dl className="kv">
+        {item && (
+          <>
+            <dt>Mapped step</dt>
+            <dd>{onSelect ? <button type="button" className="link" onClick={() => onSelect(item.stepId)} data-testid="item-parent">{item.stepId}</button> : item.stepId}, item {item.index}</dd>
+            <dt>Item</dt>
+            <dd><pre className="item-value" data-testid="item-value">{step.item === undefined ? '—' : JSON.stringify(step.item, null, 2)}</pre></dd>
+          </>
+        )}
         <dt>Attempts</dt><dd>{step.attempts}{step.lostAttempts ? ` (${step.lostAttempts} lost)` : ''}</dd>
         <dt>Started</dt><dd><Time ms={step.startedAt} /></dd>
         <dt>Duration</dt><dd>{step.startedAt !== undefined ? formatDuration((step.endedAt ?? Date.now()) - step.startedAt) : '—'}</dd>
@@ -44,12 +59,21 @@ export function StepPanel({ runId, step, attempts, jump, actions }: StepPanelPro
         {step.waiting && <><dt>Waiting</dt><dd>{step.waiting.reason}: {step.waiting.detail}</dd></>}
         {step.error && <><dt>Error</dt><dd className="error" data-testid="step-error">{step.error.type}: {step.error.message}</dd></>}
       </dl>
-      {step.output !== undefined && step.output !== null && (
-        <>
-          <h3>Output</h3>
-          <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
-        </>
-      )}
+      {items}
+      {step.output !== undefined && step.output !== null && (items !== undefined && Array.isArray(step.output)
+        // A mapped step's output is its items' outputs in order: as long as its items, folded.
+        ? (
+          <details className="output">
+            <summary>Output <span className="muted">(the {step.output.length} items' outputs in order)</span></summary>
+            <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
+          </details>
+        )
+        : (
+          <>
+            <h3>Output</h3>
+            <pre className="panel" data-testid="step-output">{jsonText(step.output)}</pre>
+          </>
+        ))}
       {attempts.length > 0 && (
         <>
           <h3>Attempts</h3>
