@@ -1,7 +1,7 @@
 /**
- * Mapped steps in the fleet (PostgreSQL): `baton run` coordinates, `baton worker`s claim the
- * items like any step run; a worker killed with SIGKILL mid-map loses only its own items'
- * attempts, which another worker retries.
+ * Step shapes in the fleet (PostgreSQL): `baton run` coordinates, `baton worker`s claim the
+ * items of mapped steps like any step run (a worker killed with SIGKILL mid-map loses only its
+ * own items' attempts, which another worker retries) and the steps of sub-workflow children.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ interface AttemptRow { step_id: string; state: string; claimed_by: string | null
 const attemptsOf = (runId: string): Promise<AttemptRow[]> =>
   sql<AttemptRow>(db.url, 'SELECT step_id, state, claimed_by FROM attempts WHERE run_id = $1 ORDER BY started_at, id', [runId]);
 
-describe('fleet: map', () => {
+describe('fleet: step shapes', () => {
   it('the smallest case as written runs on a fleet: workers run the items, total gets the ordered outputs', async () => {
     writeFileSync(join(dir, 'squares.yaml'), readFileSync(fixture('map_squares.yaml'), 'utf8'));
     worker();
@@ -98,4 +98,35 @@ env:
     const [out] = await sql<{ output: string }>(db.url, "SELECT output::text AS output FROM step_runs WHERE run_id = $1 AND step_id = 'work'", [runId]);
     expect(JSON.parse(out!.output)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   }, 90_000);
+
+  it('a sub-workflow on a fleet: the coordinator holds the child, a worker runs its steps', async () => {
+    writeFileSync(join(dir, 'child.yaml'), `name: child
+params:
+  n: { type: integer }
+steps:
+  - id: double
+    env: { N: "\${{ params.n }}" }
+    run: |
+      echo "{\\"v\\": $((N * 2))}" > "$BATON_OUTPUT"
+outputs:
+  v: "\${{ steps.double.output.v }}"
+`);
+    writeFileSync(join(dir, 'parent.yaml'), `name: parent
+steps:
+  - id: call
+    workflow: ./child.yaml
+    with: { n: 21 }
+`);
+    worker();
+    await waitFor(async () => (await activeWorkers()) >= 1, 10_000, 'a worker');
+    const r = await baton(['run', 'parent.yaml', '--database-url', db.url, '--json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const runId = jsonEvents(r.stdout)[0]!.runId;
+    const [child] = await sql<{ id: string; trigger: string; state: string }>(db.url, 'SELECT id, trigger, state FROM runs WHERE parent_run_id = $1', [runId]);
+    expect(child).toMatchObject({ trigger: 'parent', state: 'succeeded' });
+    const rows = await attemptsOf(child!.id);
+    expect(rows).toEqual([{ step_id: 'double', state: 'succeeded', claimed_by: expect.any(String) as unknown }]);
+    const [call] = await sql<{ output: string }>(db.url, "SELECT output::text AS output FROM step_runs WHERE run_id = $1 AND step_id = 'call'", [runId]);
+    expect(JSON.parse(call!.output)).toEqual({ v: 42 });
+  }, 60_000);
 });
