@@ -4,7 +4,9 @@
  * wires them and turns errors into messages and exit codes.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAdapt } from './commands/adapt.js';
 import { registerCancel } from './commands/cancel.js';
+import { registerDraft } from './commands/draft.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGraph } from './commands/graph.js';
 import { registerHistory } from './commands/history.js';
@@ -78,6 +80,8 @@ program.hook('preAction', (_program, action) => {
 registerRun(program, globals);
 registerValidate(program);
 registerGraph(program);
+registerDraft(program, globals);
+registerAdapt(program, globals);
 registerRuns(program, globals);
 registerExplain(program, globals);
 registerShow(program, globals);
