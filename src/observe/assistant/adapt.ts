@@ -84,7 +84,12 @@ function editFor(src: string, c: AdaptCandidate, platform: Platform, command: st
     const ind = ' '.repeat(c.keyColumn + 2);
     // The value starts after `run:`: a block map begins on the next line.
     const before = src.slice(0, start).replace(/[ \t]+$/, '');
-    return { start: before.length, end, text: `\n${entries.map(([p, v]) => `${ind}${p}: ${q(v)}`).join('\n')}` };
+    // A comment after the value stays on the `run:` line.
+    const nl = src.indexOf('\n', end);
+    const lineEnd = nl < 0 ? src.length : nl;
+    const rest = src.slice(end, lineEnd);
+    const keep = /^\s*#/.test(rest) ? rest : '';
+    return { start: before.length, end: keep ? lineEnd : end, text: `${keep}\n${entries.map(([p, v]) => `${ind}${p}: ${q(v)}`).join('\n')}` };
   }
   if (c.flow) {
     const close = src.lastIndexOf('}', end);
