@@ -6,12 +6,14 @@
  * baton's validation errors; `baton adapt` as a diff; and `baton explain --apply` re-running
  * the run for real.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/index.js';
+import { Assistant, assistantConfig } from '../src/observe/index.js';
 import { formatSpecError, validateWorkflowText } from '../src/workflow/index.js';
-import { baton, jsonEvents, tempDir } from './helpers.js';
+import { startApi } from './api-helpers.js';
+import { baton, jsonEvents, tempDir, waitFor } from './helpers.js';
 import type { LlmServer } from './llm-server.js';
 import { startLlmServer } from './llm-server.js';
 
@@ -23,7 +25,7 @@ let dir: string;
 let db: string;
 let runId: string;
 let flag: string;
-const env = (): NodeJS.ProcessEnv => ({ BATON_LLM_URL: llm.url, BATON_LLM_MODEL: 'scripted', BATON_LLM_KEY: KEY, LLM_TEST_TOKEN: SECRET, FLAG: flag });
+const env = (): NodeJS.ProcessEnv => ({ BATON_LLM_URL: llm.url, BATON_LLM_MODEL: 'scripted', BATON_LLM_KEY: KEY, LLM_TEST_TOKEN: SECRET });
 
 beforeAll(async () => {
   llm = await startLlmServer();
@@ -38,12 +40,12 @@ steps:
     run: echo ready
   - id: leaks
     needs: [prepare]
-    run: 'echo "calling with $TOKEN"; echo "fatal: token $TOKEN was rejected" >&2; test -f "$FLAG" || exit 3'
+    run: 'echo "calling with $TOKEN"; echo "fatal: token $TOKEN was rejected" >&2; test -f fixed.flag || exit 3'
   - id: after
     needs: [leaks]
     run: echo done
 `);
-  const r = await baton(['--db', db, 'run', join(dir, 'leaky.yaml'), '--json'], dir, { LLM_TEST_TOKEN: SECRET, FLAG: flag });
+  const r = await baton(['--db', db, 'run', join(dir, 'leaky.yaml'), '--json'], dir, { LLM_TEST_TOKEN: SECRET });
   expect(r.code, r.stderr).toBe(1);
   runId = jsonEvents(r.stdout)[0]!.runId;
 }, 60_000);
@@ -120,6 +122,23 @@ describe('baton explain with a language model', () => {
     const off = await baton(['--db', db, 'explain', runId], dir, { ...env(), BATON_LLM: 'off' });
     expect(off.stdout).toBe(plain.stdout);
     expect(llm.requests).toHaveLength(2);
+  });
+});
+
+describe('the client', () => {
+  it('masks the secrets it is given and its key in every message, refuses a prompt over its bound, reads plain JSON answers', async () => {
+    const config = assistantConfig({ BATON_LLM_URL: llm.url, BATON_LLM_MODEL: 'scripted', BATON_LLM_KEY: KEY }, { logFile: join(dir, 'client.log') })!;
+    const a = new Assistant(config, [SECRET]);
+    llm.script({ content: 'plain answer', usage: { prompt_tokens: 11, completion_tokens: 2 } });
+    const text = await a.chat('test', [{ role: 'system', content: `key ${KEY}` }, { role: 'user', content: `value ${SECRET} and again ${SECRET}` }], { maxPromptBytes: 1024 });
+    expect(text).toBe('plain answer');
+    expect(llm.requests[0]!.body.stream).toBeUndefined();
+    expect(llm.requests[0]!.body.messages.map((m) => m.content)).toEqual(['key ***', 'value *** and again ***']);
+    expect(JSON.parse(readFileSync(join(dir, 'client.log'), 'utf8'))).toMatchObject({ purpose: 'test', promptTokens: 11, completionTokens: 2, stream: false, outcome: 'ok' });
+    await expect(a.chat('test', [{ role: 'user', content: 'x'.repeat(2000) }], { maxPromptBytes: 1024 })).rejects.toMatchObject({ reason: 'too-large' });
+    expect(llm.requests).toHaveLength(1);
+    expect(assistantConfig({ BATON_LLM_URL: llm.url, BATON_LLM_MODEL: 'm', BATON_LLM: 'off' })).toBeUndefined();
+    expect(() => assistantConfig({ BATON_LLM_URL: llm.url })).toThrow(/BATON_LLM_MODEL/);
   });
 });
 
@@ -224,6 +243,39 @@ describe('baton explain --apply', () => {
       expect(rerun.data).toMatchObject({ failed: true, steps: ['leaks', 'after'], recovery: { stepId: 'leaks', rank: 1, command: `baton retry ${runId} --failed` } });
       expect(String((rerun.data as { by?: string }).by)).toMatch(/^cli:/);
     } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
+
+describe('POST /api/v1/runs/{id}/diagnosis/apply', () => {
+  it('applies a recovery for an operator, approved as the token, and refuses a viewer and an unknown rank', async () => {
+    rmSync(flag, { force: true });
+    const adb = join(dir, 'api.db');
+    const made = await baton(['--db', adb, 'run', join(dir, 'leaky.yaml'), '--json'], dir, { LLM_TEST_TOKEN: SECRET });
+    expect(made.code, made.stderr).toBe(1);
+    const id = jsonEvents(made.stdout)[0]!.runId;
+    // The server runs in this process: its steps read their secret and env from here.
+    process.env.LLM_TEST_TOKEN = SECRET;
+    const api = await startApi({ store: openSqliteStore(adb) });
+    try {
+      const path = `/api/v1/runs/${id}/diagnosis/apply`;
+      expect((await api.call('POST', path, { role: 'viewer', body: { recovery: 1 } })).status).toBe(403);
+      const far = await api.call('POST', path, { role: 'operator', body: { recovery: 42 } });
+      expect(far.status, far.text).toBe(400);
+      expect(far.body.error.code).toBe('recovery-not-applicable');
+      expect((await api.call('POST', path, { role: 'operator', body: { recovery: 1, step: 'nope' } })).status).toBe(404);
+      writeFileSync(flag, 'fixed\n');
+      const cli = await baton(['--server', api.url, 'explain', id, '--apply', '2', '--yes', '--detach'], dir, { BATON_TOKEN: api.tokens.operator });
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stderr).toContain(`baton retry ${id} --from leaks`);
+      const rerun = (await api.store.getEvents(id)).find((e) => e.type === 'rerun')!;
+      expect(rerun.data).toMatchObject({ by: 'api:test-operator', from: 'leaks', recovery: { stepId: 'leaks', rank: 2, command: `baton retry ${id} --from leaks` } });
+      await waitFor(async () => (await api.store.getRun(id))!.state === 'succeeded', 20_000, 'the re-run to succeed');
+    } finally {
+      delete process.env.LLM_TEST_TOKEN;
+      const { store } = api;
+      await api.close();
       await store.close();
     }
   }, 60_000);
