@@ -233,7 +233,7 @@ describe('baton explain --apply', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`baton retry ${runId} --failed`);
     expect(r.stderr).toMatch(/applied recovery 1 of step leaks, approved by cli:\S+@\S+: re-running leaks, after/);
-    const store = await openSqliteStore(db);
+    const store = openSqliteStore(db);
     try {
       expect((await store.getRun(runId))!.state).toBe('succeeded');
       const attempts = (await store.getAttempts(runId, 'leaks')).map((a) => [a.number, a.state]);
@@ -263,7 +263,7 @@ describe('POST /api/v1/runs/{id}/diagnosis/apply', () => {
       expect((await api.call('POST', path, { role: 'viewer', body: { recovery: 1 } })).status).toBe(403);
       const far = await api.call('POST', path, { role: 'operator', body: { recovery: 42 } });
       expect(far.status, far.text).toBe(400);
-      expect(far.body.error.code).toBe('recovery-not-applicable');
+      expect((far.body as { error: { code: string } }).error.code).toBe('recovery-not-applicable');
       expect((await api.call('POST', path, { role: 'operator', body: { recovery: 1, step: 'nope' } })).status).toBe(404);
       writeFileSync(flag, 'fixed\n');
       const cli = await baton(['--server', api.url, 'explain', id, '--apply', '2', '--yes', '--detach'], dir, { BATON_TOKEN: api.tokens.operator });

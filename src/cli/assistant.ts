@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { dirname, join } from 'node:path';
-import type { Assistant } from '../observe/assistant/index.js';
+import type { Assistant } from '../observe/index.js';
 import type { GlobalOptions } from './context.js';
 import { CliError, dbPath } from './context.js';
 
@@ -29,7 +29,7 @@ export function assistantLogPath(g: GlobalOptions): string {
  * @throws CliError for a misconfiguration.
  */
 export async function cliAssistant(g: GlobalOptions, o: LlmOptions, secrets: readonly string[] = []): Promise<Assistant | undefined> {
-  const { Assistant, AssistantConfigError, assistantConfig } = await import('../observe/assistant/index.js');
+  const { Assistant, AssistantConfigError, assistantConfig } = await import('../observe/index.js');
   try {
     const config = assistantConfig(process.env, { off: o.llm === false, verbose: o.verbose === true, logFile: assistantLogPath(g) });
     return config ? new Assistant(config, secrets) : undefined;

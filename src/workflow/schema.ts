@@ -262,5 +262,5 @@ export const KNOWN_KEYS = {
  * express (durations, cron, expressions) are checked only by `baton validate`.
  */
 export function workflowJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(WorkflowSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(WorkflowSchema, { io: 'input', unrepresentable: 'any' });
 }

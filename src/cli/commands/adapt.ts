@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatSpecError } from '../../workflow/index.js';
-import type { Platform } from '../../observe/assistant/index.js';
+import type { Platform } from '../../observe/index.js';
 import type { LlmOptions } from '../assistant.js';
 import { requireAssistant } from '../assistant.js';
 import type { GlobalOptions } from '../context.js';
@@ -40,7 +40,7 @@ Exit codes: 0 diff printed (or nothing to adapt), 1 the adapted file is invalid,
       } catch (e) {
         throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
       }
-      const { adaptCandidates, adaptWorkflow, unifiedDiff } = await import('../../observe/assistant/index.js');
+      const { adaptCandidates, adaptWorkflow, unifiedDiff } = await import('../../observe/index.js');
       const platform = o.platform as Platform;
       if (!adaptCandidates(src, platform).length) {
         process.stderr.write(`every step of ${file} with a run command has one for ${platform}: nothing to adapt\n`);

@@ -36,7 +36,7 @@ Example:
   baton draft "every night at 2, fetch sales, forecast each product in parallel, alert on stockouts" -o nightly.yaml`)
     .action(async (description: string, o: DraftCliOptions) => {
       const assistant = await requireAssistant(globals(), o, 'baton draft');
-      const { draftWorkflow } = await import('../../observe/assistant/index.js');
+      const { draftWorkflow } = await import('../../observe/index.js');
       const target = o.output !== undefined ? resolve(o.output) : undefined;
       const r = await draftWorkflow(assistant, description, { baseDir: resolve(target ? resolve(target, '..') : '.'), label: o.output ?? 'draft.yaml' });
       process.stdout.write(r.yaml);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Diagnosis, StepDiagnosis } from '../../observe/index.js';
-import type { NarrativeOutcome } from '../../observe/assistant/index.js';
+import type { NarrativeOutcome } from '../../observe/index.js';
 import type { LlmOptions } from '../assistant.js';
 import { cliAssistant } from '../assistant.js';
 import { connect } from '../client.js';
@@ -69,7 +69,7 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
       // The deterministic diagnosis first: whatever the model does, it is out.
       if (!o.json) process.stdout.write(formatDiagnosis(d));
       const assistant = d.steps.length ? await cliAssistant(g, o, secrets) : undefined;
-      const told = assistant ? await (await import('../../observe/assistant/index.js')).narrate(assistant, d, stepIds) : undefined;
+      const told = assistant ? await (await import('../../observe/index.js')).narrate(assistant, d, stepIds) : undefined;
       if (o.json) process.stdout.write(JSON.stringify(told ? { ...d, assistant: told } : d, null, 2) + '\n');
       else if (told) process.stdout.write(formatNarrative(told));
     });

@@ -8,7 +8,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Masker } from '../../executors/index.js';
 import { createMasker, resolveSecrets } from '../../executors/index.js';
 import { BatonError, errorMessage } from '../../shared/index.js';
@@ -113,7 +113,7 @@ export interface ChatOptions {
 
 /** A chat-completions client that masks, bounds and logs every exchange. */
 export class Assistant {
-  private readonly client: OpenAI;
+  private client: OpenAI | undefined;
   private readonly masker: Masker;
 
   /**
@@ -124,8 +124,6 @@ export class Assistant {
     readonly config: AssistantConfig,
     secrets: readonly string[] = [],
   ) {
-    // No retries: a slow or failing model must not hold the deterministic answer back.
-    this.client = new OpenAI({ baseURL: config.url, apiKey: config.apiKey ?? 'none', timeout: config.timeoutMs, maxRetries: 0 });
     this.masker = createMasker([...secrets, ...(config.apiKey ? [config.apiKey] : [])]);
   }
 
@@ -141,22 +139,27 @@ export class Assistant {
     const stream = o.stream === true;
     const started = Date.now();
     const ex: Exchange = { purpose, at: new Date(started).toISOString(), model: this.config.model, promptBytes, ms: 0, stream, outcome: 'ok' };
+    // Loaded on first use: only the commands that talk to a model read the client library.
+    const { default: OpenAIClient } = await import('openai');
+    // No retries: a slow or failing model must not hold the deterministic answer back.
+    this.client ??= new OpenAIClient({ baseURL: this.config.url, apiKey: this.config.apiKey ?? 'none', timeout: this.config.timeoutMs, maxRetries: 0 });
+    const client = this.client;
     try {
       let text = '';
       if (stream) {
-        const chunks = await this.client.chat.completions.create({ model: this.config.model, messages: sent, stream: true, stream_options: { include_usage: true } });
+        const chunks = await client.chat.completions.create({ model: this.config.model, messages: sent, stream: true, stream_options: { include_usage: true } });
         for await (const c of chunks) {
           text += c.choices[0]?.delta?.content ?? '';
           if (c.usage) Object.assign(ex, { promptTokens: c.usage.prompt_tokens, completionTokens: c.usage.completion_tokens });
         }
       } else {
-        const r = await this.client.chat.completions.create({ model: this.config.model, messages: sent });
+        const r = await client.chat.completions.create({ model: this.config.model, messages: sent });
         text = r.choices[0]?.message?.content ?? '';
         if (r.usage) Object.assign(ex, { promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens });
       }
       return text;
     } catch (e) {
-      const timeout = e instanceof OpenAI.APIConnectionTimeoutError;
+      const timeout = e instanceof OpenAIClient.APIConnectionTimeoutError;
       ex.outcome = timeout ? 'timeout' : 'error';
       ex.error = errorMessage(e);
       throw new AssistantError(ex.outcome, timeout ? `the model did not answer within ${this.config.timeoutMs} ms` : `the model failed: ${ex.error}`, { cause: e });
