@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import { AlertEventSchema, AppliedRecoverySchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
 import type { Diagnosis, LogQuery, LogSearchResult } from '../observe/index.js';
 
 /** A rule in effect, as `GET /alerts/rules` lists it (the server's `AlertRuleInfo` schema). */
@@ -178,6 +178,11 @@ export class ApiClient {
   getDiagnosis(id: string, step?: string): Promise<Diagnosis> {
     const q = step === undefined ? '' : `?${new URLSearchParams({ step }).toString()}`;
     return this.json<Diagnosis>(DiagnosisSchema, 'GET', `/runs/${enc(id)}/diagnosis${q}`);
+  }
+
+  /** `POST /runs/{id}/diagnosis/apply`: applies the `recovery`-th recovery (from 1) of the diagnosed step `step` (operator role). */
+  applyRecovery(id: string, body: { recovery: number; step?: string }): Promise<{ run: ApiRun; steps: string[]; recovery: { stepId: string; rank: number; command: string } }> {
+    return this.json(AppliedRecoverySchema, 'POST', `/runs/${enc(id)}/diagnosis/apply`, { body });
   }
 
   /** A registered workflow version with its stored (compiled) definition. */

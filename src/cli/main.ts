@@ -4,7 +4,9 @@
  * wires them and turns errors into messages and exit codes.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAdapt } from './commands/adapt.js';
 import { registerCancel } from './commands/cancel.js';
+import { registerDraft } from './commands/draft.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGraph } from './commands/graph.js';
 import { registerHistory } from './commands/history.js';
@@ -49,12 +51,14 @@ Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says ot
 BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
 or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history,
-alerts) go through that server's API, with the same output. validate and graph read files
-only; schedules, workers, token, prune, server and worker work on a store and refuse --server.
+alerts) go through that server's API, with the same output. validate, graph, draft and adapt
+read files only; schedules, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
 server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
 default baton; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SDK_DISABLED=true turns it off); baton show
 prints a run's trace id.
+BATON_LLM_URL and BATON_LLM_MODEL (an OpenAI-compatible endpoint) give explain a narrative and
+enable draft and adapt; BATON_LLM=off turns the model off; exchanges go to .baton/assistant.log.
 
 Quick start:
   baton run examples/nightly-forecast/workflow.yaml
@@ -69,7 +73,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'history', 'validate', 'graph', 'alerts']);
+const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'history', 'validate', 'graph', 'draft', 'adapt', 'alerts']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -78,6 +82,8 @@ program.hook('preAction', (_program, action) => {
 registerRun(program, globals);
 registerValidate(program);
 registerGraph(program);
+registerDraft(program, globals);
+registerAdapt(program, globals);
 registerRuns(program, globals);
 registerExplain(program, globals);
 registerShow(program, globals);

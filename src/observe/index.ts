@@ -3,6 +3,7 @@
  * What a baton process reports about itself and to whom: Prometheus metrics, OpenTelemetry
  * traces of its runs, alert rules and their lifecycle, and the notification channels
  * (webhook, email, command) that deliver alerts and run reports.
+ * The diagnosis of failed runs, and the optional language model that narrates it.
  */
 export { createMetrics, scrapeGauge } from './metrics.js';
 export type { BatonMetrics, GaugeSample, MetricsContributor, MetricsOptions } from './metrics.js';
@@ -22,3 +23,4 @@ export type { Prunable, PruneCounts, PruneReport, PrunerOptions } from './retent
 export { leaseHolder, pruneUnderLease, RETENTION_LEASE, RetentionLoop } from './retention-loop.js';
 export type { LeasedPassOptions, RetentionHandle, RetentionLoopOptions } from './retention-loop.js';
 export * from './diagnosis/index.js';
+export * from './assistant/index.js';

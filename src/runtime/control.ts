@@ -29,6 +29,11 @@ export interface ControlOptions {
    * event's data. Absent: not recorded.
    */
   by?: string;
+  /**
+   * The diagnosis recovery a re-run applies (`baton explain --apply N`): its step, rank from 1
+   * and command, stored as `recovery` in the `rerun` event. Absent: a plain re-run.
+   */
+  recovery?: { stepId: string; rank: number; command: string };
 }
 
 /** What an operator asked of a run. */
@@ -160,7 +165,10 @@ export async function rerunRun(store: Store, runId: string, selection: RerunSele
   const touched = new Set([...plan.selected, ...plan.reopened]);
   const events: NewEvent[] = [{
     runId, type: 'rerun', at: now,
-    data: { ...byData(opts), ...('from' in selection ? { from: selection.from } : { failed: true }), steps: plan.selected, reopened: plan.reopened },
+    data: {
+      ...byData(opts), ...('from' in selection ? { from: selection.from } : { failed: true }), steps: plan.selected, reopened: plan.reopened,
+      ...(opts.recovery ? { recovery: { ...opts.recovery } } : {}),
+    },
   }];
   for (const t of plan.transitions) events.push({ runId, stepId: t.stepId, type: 'step', from: t.from, to: t.to, at: now, data: { reason: 'rerun' } });
   if (run.pausedAt !== undefined) events.push({ runId, type: 'run-resumed', at: now, data: { ...byData(opts), reason: 'rerun' } });

@@ -434,3 +434,16 @@ export const DiagnosisSchema = z.object({
 
 /** `GET /runs/{id}/diagnosis` query. */
 export const DiagnosisQuery = z.object({ step: z.string().optional().describe('only this step') });
+
+/** `POST /runs/{id}/diagnosis/apply`: which recovery of which diagnosed step to apply. */
+export const ApplyRecoveryBody = z.object({
+  recovery: z.number().int().min(1).describe('the rank of the recovery, from 1, as listed in the diagnosis'),
+  step: z.string().optional().describe('the diagnosed step whose recovery it is; needed when several steps failed'),
+});
+
+/** What applying a recovery did: the run after its re-run, the steps re-run and the recovery applied. */
+export const AppliedRecoverySchema = z.object({
+  run: RunSchema,
+  steps: z.array(z.string()),
+  recovery: z.object({ stepId: z.string(), rank: z.number().int(), command: z.string() }),
+});

@@ -7,6 +7,7 @@
 export * from './model.js';
 export type { WorkflowInput, StepInput, RetryInput } from './schema.js';
 export type { WorkflowSchema, StepSchema, RetrySchema } from './schema.js';
+export { workflowJsonSchema } from './schema.js';
 export { defineWorkflow, compileWorkflow, compileSecret, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
 export type { CompileOptions } from './compile.js';
 export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';

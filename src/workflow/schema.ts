@@ -282,3 +282,12 @@ export const KNOWN_KEYS = {
   webhook: Object.keys(WebhookSchema.shape),
   retention: Object.keys(WorkflowRetentionSchema.shape),
 } as const;
+
+/**
+ * The JSON Schema (draft 2020-12) of a workflow file as written (zod's input side), for tools
+ * that write workflows (`baton draft` gives it to a language model). Refinements zod cannot
+ * express (durations, cron, expressions) are checked only by `baton validate`.
+ */
+export function workflowJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(WorkflowSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -376,4 +376,26 @@ describe('the Diagnosis panel', () => {
     await w.page.locator('[data-testid=log] .line.hit').waitFor();
     expect(await axeViolations(w.page), 'run page with a diagnosis').toEqual([]);
   });
+
+  it('lets an operator apply a re-run recovery behind the confirmation dialog', async () => {
+    const id = await server.startRun('refused');
+    await waitRun(id, (r) => r.run.state === 'failed', 'the refused run to fail');
+    const w = await open();
+    await login(w, server.url, server.tokens.operator);
+    await w.page.goto(`${server.url}/runs/${id}`);
+    const step = w.page.getByTestId('diagnosis').getByTestId('diagnosis-call');
+    await step.waitFor({ timeout: 10_000 });
+    await step.getByRole('button', { name: 'Apply recovery 1 of step call' }).click();
+    const dialog = w.page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`Apply recovery 1 of step call: baton retry ${id} --failed?`);
+    await dialog.getByRole('button', { name: 'Back' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const attempts = async (): Promise<number> => ((await server.call('GET', `/api/v1/runs/${id}`)).body as { attempts: unknown[] }).attempts.length;
+    expect(await attempts()).toBe(1);
+    await step.getByRole('button', { name: 'Apply recovery 1 of step call' }).click();
+    await w.page.getByRole('dialog').getByRole('button', { name: 'Apply' }).click();
+    // The re-run fails again (nothing listens still): a second attempt says it ran.
+    await waitFor(async () => (await attempts()) === 2 && (await server.run(id)).run.state === 'failed', 15_000, 'the applied re-run to end');
+  });
 });

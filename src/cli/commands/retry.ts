@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RerunSelection } from '../../runtime/index.js';
 import { rerunRun, retryAsNewRun } from '../../runtime/index.js';
 import { startQueuedHere } from '../../modes/index.js';
+import type { BatonProcess } from '../../modes/index.js';
 import type { ApiClient } from '../client.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
@@ -81,23 +82,31 @@ Examples:
             return;
           }
         }
-        if (o.detach) {
-          process.stdout.write(`${runId}\n`);
-          process.stderr.write(`run ${runId} is queued; baton server starts it\n`);
-          return;
-        }
-        const start = await startQueuedHere(proc, runId);
-        if (start.kind === 'elsewhere') {
-          // A server woke at the same moment and took the run: it goes on there.
-          process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
-          process.exitCode = EXIT.ok;
-          return;
-        }
-        process.exitCode = await followRun(proc.engine(), store, start.handle, workflow, progressMode(o));
+        process.exitCode = await executeRerun(proc, runId, workflow, o);
       } finally {
         await proc.close();
       }
     });
+}
+
+/**
+ * Executes a recorded re-run here and follows it to its end (as `baton run` does), or with
+ * `detach` leaves it queued for a server. Shared by `baton retry` and `baton explain --apply`.
+ * @returns the exit code.
+ */
+export async function executeRerun(proc: BatonProcess, runId: string, workflow: string, o: { detach?: boolean; json?: boolean; quiet?: boolean }): Promise<number> {
+  if (o.detach) {
+    process.stdout.write(`${runId}\n`);
+    process.stderr.write(`run ${runId} is queued; baton server starts it\n`);
+    return EXIT.ok;
+  }
+  const start = await startQueuedHere(proc, runId);
+  if (start.kind === 'elsewhere') {
+    // A server woke at the same moment and took the run: it goes on there.
+    process.stderr.write(`run ${runId} was started by another process; follow it with 'baton logs ${runId} --follow'\n`);
+    return EXIT.ok;
+  }
+  return await followRun(proc.engine(), proc.store, start.handle, workflow, progressMode(o));
 }
 
 /** Records the re-run through the API; follows it to its end unless `--detach`. */

@@ -7,5 +7,7 @@ export { classify, errorSignature, frameInside, missingOutputRefs, normaliseErro
 export type { AttemptFacts, Classification, DiagnosisClass, Evidence, LogLine, MissingOutputRef } from './classify.js';
 export { diffParams, diffSteps, paramArg, rankRecoveries } from './recover.js';
 export type { Changes, Diagnosis, FailureEnd, ParamChange, Recovery, RecoveryInput, SimilarFailure, SimilarFailures, StepDiagnosis } from './recover.js';
-export { diagnoseRun, DiagnosisStepError, MAX_SIMILAR_ATTEMPTS, SIMILAR_WINDOW_MS, TAIL_BYTES } from './read.js';
+export { applyRecovery, pickRecovery, recoveryAction, RecoveryApplyError } from './apply.js';
+export type { PickedRecovery, RecoveryAction, RecoveryRefusal } from './apply.js';
+export { diagnoseRun, runSecretValues, DiagnosisStepError, MAX_SIMILAR_ATTEMPTS, SIMILAR_WINDOW_MS, TAIL_BYTES } from './read.js';
 export type { DiagnoseOptions } from './read.js';

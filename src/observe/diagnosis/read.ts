@@ -135,16 +135,31 @@ async function specOf(store: Store, version: string): Promise<WorkflowSpec | und
 }
 
 /**
- * The masker of the run's declared secrets, each read as its steps read it (env, or file
- * beside the workflow), one by one so that one missing secret does not unmask the others.
+ * The values of a run's declared secrets as this process reads them (those it can read), for
+ * masking what is sent elsewhere (the language model's prompt).
+ * @throws RunNotFoundError for an unknown run
  */
-function maskerOf(spec: WorkflowSpec | undefined, env: Readonly<Record<string, string | undefined>> = process.env): Masker {
+export async function runSecretValues(store: Store, runIdOrPrefix: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string[]> {
+  const run = await store.getRun(await store.resolveRunId(runIdOrPrefix));
+  if (!run) throw new RunNotFoundError(runIdOrPrefix);
+  return secretValues(await specOf(store, run.version), env);
+}
+
+function secretValues(spec: WorkflowSpec | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
   const values: string[] = [];
   for (const s of spec?.secrets ?? []) {
     const r = resolveSecrets([s], spec!.baseDir, env);
     if (r.ok) values.push(...Object.values(r.values));
   }
-  return createMasker(values);
+  return values;
+}
+
+/**
+ * The masker of the run's declared secrets, each read as its steps read it (env, or file
+ * beside the workflow), one by one so that one missing secret does not unmask the others.
+ */
+function maskerOf(spec: WorkflowSpec | undefined, env: Readonly<Record<string, string | undefined>> = process.env): Masker {
+  return createMasker(secretValues(spec, env));
 }
 
 /** Reads the run's history once per diagnosis: the workflow's recent runs, their steps and versions. */

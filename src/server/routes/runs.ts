@@ -16,11 +16,11 @@ import { traceIdOf } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, StoredStepRun, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
-import { diagnoseRun, DiagnosisStepError, searchRunLogs } from '../../observe/index.js';
+import { applyRecovery, diagnoseRun, DiagnosisStepError, pickRecovery, RecoveryApplyError, searchRunLogs } from '../../observe/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
-  CreateRunBody, DiagnosisQuery, DiagnosisSchema, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
+  AppliedRecoverySchema, ApplyRecoveryBody, CreateRunBody, DiagnosisQuery, DiagnosisSchema, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
 } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
@@ -190,6 +190,28 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       return await diagnoseRun(store, id, { now: ctx.clock(), ...(req.query.step !== undefined ? { stepId: req.query.step } : {}) });
     } catch (e) {
       if (e instanceof DiagnosisStepError) throw new ApiError(404, 'step-not-found', e.message);
+      throw e;
+    }
+  });
+
+  app.post('/runs/:id/diagnosis/apply', {
+    config: operator,
+    schema: {
+      tags: ['runs'], operationId: 'applyRunRecovery', summary: 'Apply a recovery of the diagnosis: re-run the run as it says',
+      description: 'Diagnoses the run again and applies the recovery of that rank (a `baton retry RUN --failed` or `--from STEP`) as POST /runs/{id}/retry would, recording in the `rerun` event who approved it and which recovery it was. A recovery that starts a new run from the workflow file is refused (400): run it by hand.',
+      params: RunParams, body: ApplyRecoveryBody, response: { 200: AppliedRecoverySchema, ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    try {
+      const d = await diagnoseRun(store, id, { now: ctx.clock(), ...(req.body.step !== undefined ? { stepId: req.body.step } : {}) });
+      const picked = pickRecovery(d, req.body.recovery, req.body.step);
+      const r = await applyRecovery(store, id, picked, ctx.clock(), by(req).by);
+      ctx.onRunQueued(id);
+      return { run: r.run, steps: r.steps, recovery: { stepId: picked.step.stepId, rank: picked.rank, command: picked.recovery.command } };
+    } catch (e) {
+      if (e instanceof DiagnosisStepError) throw new ApiError(404, 'step-not-found', e.message);
+      if (e instanceof RecoveryApplyError) throw new ApiError(e.problem === 'no-step' ? 404 : 400, 'recovery-not-applicable', e.message);
       throw e;
     }
   });

@@ -191,7 +191,9 @@ export type RunAction =
   | { kind: 'retry-failed' }
   | { kind: 'retry-new' }
   | { kind: 'retry-from'; step: string }
-  | { kind: 'priority'; priority: number };
+  | { kind: 'priority'; priority: number }
+  /** The `recovery`-th recovery (from 1) of the diagnosed step `step`. */
+  | { kind: 'apply-recovery'; step: string; recovery: number };
 
 /** Performs {@link RunAction}s on a run; refreshes it and the lists after each. */
 export function useRunAction(runId: string): UseMutationResult<unknown, Error, RunAction> {
@@ -207,10 +209,11 @@ export function useRunAction(runId: string): UseMutationResult<unknown, Error, R
         case 'retry-new': return unwrap(api.POST('/api/v1/runs/{id}/retry', { ...path, body: { mode: 'new' } }));
         case 'retry-from': return unwrap(api.POST('/api/v1/runs/{id}/retry', { ...path, body: { mode: 'from', step: a.step } }));
         case 'priority': return unwrap(api.POST('/api/v1/runs/{id}/priority', { ...path, body: { priority: a.priority } }));
+        case 'apply-recovery': return unwrap(api.POST('/api/v1/runs/{id}/diagnosis/apply', { ...path, body: { recovery: a.recovery, step: a.step } }));
       }
     },
     onSettled: async () => {
-      await Promise.all([queries.invalidateQueries({ queryKey: keys.run(runId) }), queries.invalidateQueries({ queryKey: keys.runs() })]);
+      await Promise.all([queries.invalidateQueries({ queryKey: keys.run(runId) }), queries.invalidateQueries({ queryKey: keys.runs() }), queries.invalidateQueries({ queryKey: keys.diagnosis(runId) })]);
     },
   });
 }

@@ -3,13 +3,17 @@
  * A failed run's diagnosis (`GET /runs/{id}/diagnosis`): per failed step its class, the
  * evidence quoted (log lines link to their line in the step's log), what changed since the
  * workflow's last successful run, similar past failures and the recovery commands as text to
- * copy. Nothing here applies a recovery.
+ * copy. An operator may apply a re-run recovery (`baton retry …`) from here, behind the same
+ * confirmation dialog as the run's other actions (`POST /runs/{id}/diagnosis/apply`); a new
+ * run from the workflow file is only shown.
  */
+import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { useDiagnosis } from '../../api/hooks.js';
+import { useDiagnosis, useRunAction } from '../../api/hooks.js';
 import type { StepDiagnosis } from '../../api/types.js';
-import { ErrorNote } from '../../components/common.js';
+import { ConfirmDialog, ErrorNote } from '../../components/common.js';
+import { useCanOperate } from './actions.js';
 import { Time, formatDuration } from '../../lib/time.js';
 
 /** Where a log line of an attempt is: the run page's `?step=&attempt=&line=&at=` jump. */
@@ -25,13 +29,14 @@ export function DiagnosisPanel({ runId, failed, onJump }: { runId: string; faile
       <ErrorNote error={d.error} />
       {!d.data && !d.error && <p className="muted" role="status">Reading the run's history…</p>}
       {d.data?.steps.length === 0 && <p className="muted">No failed attempt to diagnose.</p>}
-      {d.data?.steps.map((s) => <StepDiagnosisView key={s.stepId} s={s} onJump={onJump} />)}
+      {d.data?.steps.map((s) => <StepDiagnosisView key={s.stepId} runId={runId} s={s} onJump={onJump} />)}
     </section>
   );
 }
 
-function StepDiagnosisView({ s, onJump }: { s: StepDiagnosis; onJump: LogJumpTarget }): ReactNode {
+function StepDiagnosisView({ runId, s, onJump }: { runId: string; s: StepDiagnosis; onJump: LogJumpTarget }): ReactNode {
   const c = s.changes;
+  const can = useCanOperate();
   return (
     <article data-testid={`diagnosis-${s.stepId}`}>
       <h3><span className="mono">{s.stepId}</span> #{s.attempt}: <span data-testid="diagnosis-class">{s.class}</span></h3>
@@ -73,16 +78,36 @@ function StepDiagnosisView({ s, onJump }: { s: StepDiagnosis; onJump: LogJumpTar
           ))}
         </ul>
       )}
-      <h4>Recoveries <span className="muted">(copy and run; none applied)</span></h4>
+      <h4>Recoveries <span className="muted">(copy and run{can ? ', or apply a retry' : ''}; none applied)</span></h4>
       <ol data-testid="diagnosis-recoveries">
-        {s.recoveries.map((r) => (
+        {s.recoveries.map((r, i) => (
           <li key={r.command}>
             <pre className="mono">{r.command}</pre>
             <span className="muted">{r.reason}</span>
+            {can && r.command.startsWith('baton retry ') && <ApplyRecovery runId={runId} stepId={s.stepId} rank={i + 1} command={r.command} />}
           </li>
         ))}
       </ol>
     </article>
+  );
+}
+
+/** The "Apply…" button of a re-run recovery and its confirmation. */
+function ApplyRecovery({ runId, stepId, rank, command }: { runId: string; stepId: string; rank: number; command: string }): ReactNode {
+  const act = useRunAction(runId);
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      {' '}<button type="button" onClick={() => setOpen(true)} aria-label={`Apply recovery ${rank} of step ${stepId}`}>Apply…</button>
+      {open && (
+        <ConfirmDialog
+          title={`Apply recovery ${rank} of step ${stepId}: ${command}?`}
+          confirm="Apply"
+          onClose={() => setOpen(false)}
+          onConfirm={() => act.mutateAsync({ kind: 'apply-recovery', step: stepId, recovery: rank })}
+        />
+      )}
+    </>
   );
 }
 
