@@ -209,6 +209,62 @@ export function readNightlySeries(dataDir: string): Series[] {
   return [...stocks, weather];
 }
 
+/** One row of vega-datasets' `unemployment-across-industries.json`. */
+type UnemploymentRow = { series: string; year: number; month: number; count: number };
+
+/**
+ * Splits `unemployment-across-industries.json` (US unemployed persons by the industry of
+ * their last job, thousands, monthly, not seasonally adjusted) into one seasonal series per
+ * industry, in file order. Reads `year` and `month`, not `date`, whose local-time offsets
+ * would shift months. Throws on a non-numeric count or two rows for one industry and month.
+ */
+export function unemploymentToSeries(rows: readonly UnemploymentRow[]): Series[] {
+  const byIndustry = new Map<string, Map<string, number>>();
+  rows.forEach((r, i) => {
+    const month = `${r.year}-${String(r.month).padStart(2, '0')}`;
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`row ${i}: bad year/month ${r.year}/${r.month}`);
+    if (typeof r.count !== 'number' || !Number.isFinite(r.count)) throw new Error(`row ${i}: count ${JSON.stringify(r.count)} is not a number`);
+    const points = byIndustry.get(r.series) ?? new Map<string, number>();
+    if (points.has(month)) throw new Error(`row ${i}: second count for ${r.series} ${month}`);
+    points.set(month, r.count);
+    byIndustry.set(r.series, points);
+  });
+  return [...byIndustry].map(([industry, points]) => {
+    const months = [...points.keys()].sort();
+    return {
+      name: industry.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''),
+      label: `${industry}: unemployed persons`,
+      unit: 'thousands',
+      season: 12,
+      months,
+      values: months.map((m) => points.get(m)!),
+    };
+  });
+}
+
+/**
+ * The data sets the workflow's `dataset` param selects: `stocks-weather` (the default, six
+ * series: five stock prices and Seattle temperatures) and `industries` (14 seasonal series of
+ * US unemployment by industry, 2000-01..2010-02).
+ */
+export const DATASETS = ['stocks-weather', 'industries'] as const;
+
+/** A name of {@link DATASETS}. */
+export type DatasetName = (typeof DATASETS)[number];
+
+/**
+ * Reads data set `name` from `dataDir` (a vega-datasets `data/` folder or a copy of it).
+ * Throws naming the known data sets when `name` is not one of them.
+ */
+export function readDataset(name: string, dataDir: string): Series[] {
+  if (name === 'stocks-weather') return readNightlySeries(dataDir);
+  if (name === 'industries') {
+    const rows = JSON.parse(readFileSync(join(dataDir, 'unemployment-across-industries.json'), 'utf8')) as UnemploymentRow[];
+    return unemploymentToSeries(rows);
+  }
+  throw new Error(`param dataset: "${name}" is not one of ${DATASETS.join(', ')}`);
+}
+
 /**
  * Writes `data` as pretty JSON to `path` atomically (temp file + rename), creating folders.
  * `tag` makes the temp name unique per writer, e.g. an attemptId, so concurrent or

@@ -3,10 +3,14 @@
  * Turning forecasts into alerts, an urgency ranking and the Markdown nightly report.
  * Pure functions: no I/O, no clock (the generation time is an argument).
  */
-import type { ForecastResult } from './forecast.js';
+import type { ChangeBasis, ForecastResult } from './forecast.js';
 
-/** Why a series is flagged: its forecast moves too much, or its model fits too poorly. */
-export type AlertReason = 'move' | 'poor-fit';
+/**
+ * Why a series is flagged: its forecast moves too much, its model fits too poorly, or its
+ * model's backtest error is no better than the naive forecast's (so a planner should use the
+ * naive forecast, or distrust the model, for that series).
+ */
+export type AlertReason = 'move' | 'poor-fit' | 'loses-to-naive';
 
 /** One flagged series. */
 export type Alert = {
@@ -14,7 +18,7 @@ export type Alert = {
   reasons: AlertReason[];
   changePct: number;
   mape: number;
-  /** How far past the limits it is: max(|change| / threshold, mape / maxMape); > 1 means flagged. */
+  /** How far past the limits it is: max(|change| / threshold, mape / maxMape, mape / naive MAPE); > 1 means flagged (a tie with naive counts as losing: severity 1). */
   severity: number;
   message: string;
 };
@@ -23,11 +27,13 @@ export type Alert = {
 export type Direction = 'up' | 'down' | 'flat';
 
 /** One row of the per-series summary the `alerts` step passes on. */
-export type SeriesSummary = Pick<ForecastResult, 'series' | 'label' | 'unit' | 'method' | 'mape' | 'baselineMape' | 'lastMonth' | 'lastValue'> & {
+export type SeriesSummary = Pick<ForecastResult, 'series' | 'label' | 'unit' | 'method' | 'mape' | 'baselineMape' | 'baseline' | 'lastMonth' | 'lastValue' | 'changeFrom'> & {
   forecastMonth: string;
   forecastValue: number;
   changePct: number;
   direction: Direction;
+  /** True when the model's backtest MAPE is not below the naive forecast's. */
+  losesToNaive: boolean;
 };
 
 /** Output of the `alerts` step. */
@@ -60,9 +66,20 @@ export function direction(changePct: number, flatPct = 1): Direction {
   return changePct > flatPct ? 'up' : changePct < -flatPct ? 'down' : 'flat';
 }
 
+/** "2015-06, a year earlier" or "2015-12, last actual": what a change is measured from. */
+export function basisText(b: ChangeBasis): string {
+  return b.kind === 'year-over-year' ? `${b.month}, a year earlier${b.forecast ? ', itself forecast' : ''}` : `${b.month}, last actual`;
+}
+
+/** True when a model's backtest MAPE does not beat the naive forecast's on the same holdout. */
+export function losesToNaive(r: Pick<ForecastResult, 'mape' | 'baselineMape'>): boolean {
+  return r.mape >= r.baselineMape;
+}
+
 /**
- * Flags every forecast whose |changePct| exceeds `threshold` (as a fraction) or whose MAPE
- * exceeds `maxMape` (as a fraction), and summarizes all series, sorted by name.
+ * Flags every forecast whose |changePct| exceeds `threshold` (as a fraction), whose MAPE
+ * exceeds `maxMape` (as a fraction), or whose MAPE is not below the naive forecast's, and
+ * summarizes all series, sorted by name.
  */
 export function evaluateAlerts(results: readonly ForecastResult[], limits: AlertLimits): AlertsOutput {
   const { threshold, maxMape } = limits;
@@ -72,20 +89,25 @@ export function evaluateAlerts(results: readonly ForecastResult[], limits: Alert
   const series: SeriesSummary[] = sorted.map((r) => {
     const move = Math.abs(r.changePct) / 100 / threshold;
     const fit = r.mape / 100 / maxMape;
+    const loses = losesToNaive(r);
+    const vsNaive = r.baselineMape > 0 ? r.mape / r.baselineMape : 1;
     const reasons: AlertReason[] = [];
     if (move > 1) reasons.push('move');
     if (fit > 1) reasons.push('poor-fit');
+    if (loses) reasons.push('loses-to-naive');
     if (reasons.length > 0) {
       const parts = [];
-      if (move > 1) parts.push(`forecast moves ${r.changePct > 0 ? '+' : ''}${r.changePct}% (limit ±${round(threshold * 100, 2)}%)`);
+      if (move > 1) parts.push(`forecast moves ${r.changePct > 0 ? '+' : ''}${r.changePct}% vs ${basisText(r.changeFrom)} (limit ±${round(threshold * 100, 2)}%)`);
       if (fit > 1) parts.push(`MAPE ${r.mape}% (limit ${round(maxMape * 100, 2)}%)`);
-      alerts.push({ series: r.series, reasons, changePct: r.changePct, mape: r.mape, severity: round(Math.max(move, fit), 3), message: parts.join('; ') });
+      if (loses) parts.push(`model loses to the ${r.baseline} forecast: MAPE ${r.mape}% vs ${r.baselineMape}% on the last ${r.holdout} months, prefer the ${r.baseline} forecast`);
+      const severity = Math.max(move, fit, loses ? vsNaive : 0);
+      alerts.push({ series: r.series, reasons, changePct: r.changePct, mape: r.mape, severity: round(severity, 3), message: parts.join('; ') });
     }
     return {
-      series: r.series, label: r.label, unit: r.unit, method: r.method, mape: r.mape, baselineMape: r.baselineMape,
-      lastMonth: r.lastMonth, lastValue: round(r.lastValue, 4),
+      series: r.series, label: r.label, unit: r.unit, method: r.method, mape: r.mape, baselineMape: r.baselineMape, baseline: r.baseline,
+      lastMonth: r.lastMonth, lastValue: round(r.lastValue, 4), changeFrom: r.changeFrom,
       forecastMonth: r.forecastMonths[r.forecastMonths.length - 1] ?? '', forecastValue: r.forecast[r.forecast.length - 1] ?? NaN,
-      changePct: r.changePct, direction: direction(r.changePct, limits.flatPct),
+      changePct: r.changePct, direction: direction(r.changePct, limits.flatPct), losesToNaive: loses,
     };
   });
   const csv = ['series,direction,changePct,mape', ...series.map((s) => `${s.series},${s.direction},${s.changePct},${s.mape}`)].join('\n');
@@ -139,16 +161,26 @@ export function renderReport(r: ReportInput): string {
     lines.push('');
   }
 
-  lines.push('## Series', '', '| series | method | MAPE | naive MAPE | last | forecast | change |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  const losing = r.alerts.series.filter((s) => s.losesToNaive);
+  lines.push('## Series', '');
+  lines.push(losing.length === 0
+    ? `Every model beats its naive baseline on the backtest.`
+    : `**${losing.length} of ${r.alerts.series.length} models lose to their naive baseline** on the backtest (${losing.map((s) => s.series).join(', ')}): for those, plan with the naive forecast.`, '');
+  lines.push('Change compares the last forecast month with the same month a year earlier for seasonal series, with the last actual otherwise.', '');
+  lines.push('| series | method | MAPE | naive MAPE | vs naive | last | forecast | change | change from |', '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |');
   for (const s of r.alerts.series) {
     const flag = r.alerts.alerts.some((a) => a.series === s.series) ? ' ⚠' : '';
-    lines.push(`| ${s.series}${flag} | ${s.method} | ${s.mape.toFixed(1)}% | ${s.baselineMape.toFixed(1)}% | ${fmt(s.lastValue)} (${s.lastMonth}) | ${fmt(s.forecastValue)} (${s.forecastMonth}) | ${signed(s.changePct)} |`);
+    const verdict = s.losesToNaive ? '**loses**' : 'beats';
+    lines.push(`| ${s.series}${flag} | ${s.method} | ${s.mape.toFixed(1)}% | ${s.baselineMape.toFixed(1)}% | ${verdict} | ${fmt(s.lastValue)} (${s.lastMonth}) | ${fmt(s.forecastValue)} (${s.forecastMonth}) | ${signed(s.changePct)} | ${fmt(s.changeFrom.value)} (${basisText(s.changeFrom)}) |`);
   }
   lines.push('');
 
   for (const f of [...r.forecasts].sort((a, b) => a.series.localeCompare(b.series))) {
     lines.push(`### ${f.series}: ${f.label} (${f.unit})`, '');
-    lines.push(`${f.method}, backtest MAPE ${f.mape.toFixed(1)}% on the last ${f.holdout} points (naive: ${f.baselineMape.toFixed(1)}%).`, '');
+    const verdict = losesToNaive(f) ? `**loses to** the ${f.baseline} forecast (${f.baselineMape.toFixed(1)}%)` : `beats the ${f.baseline} forecast (${f.baselineMape.toFixed(1)}%)`;
+    lines.push(`${f.method}, backtest MAPE ${f.mape.toFixed(1)}% on the last ${f.holdout} points: ${verdict}.`, '');
+    const last = f.forecastMonths[f.forecastMonths.length - 1];
+    lines.push(`${last}: ${fmt(f.forecast[f.forecast.length - 1]!)}, ${signed(f.changePct)} vs ${fmt(f.changeFrom.value)} (${basisText(f.changeFrom)}).`, '');
     lines.push('| month | value |', '| --- | ---: |', `| ${f.lastMonth} (last actual) | ${fmt(f.lastValue)} |`);
     f.forecast.forEach((v, i) => lines.push(`| ${f.forecastMonths[i]} | ${fmt(v)} |`));
     lines.push('');
