@@ -937,6 +937,15 @@ export interface components {
             file?: string;
             line?: number;
             column?: number;
+            /** @description set when the field came from a step template: `file`/`line` above point into the template, this names the step whose `extend` used it */
+            extendedBy?: {
+                template: string;
+                step?: string;
+                path: string;
+                file?: string;
+                line?: number;
+                column?: number;
+            };
         };
         Schedule: {
             id: string;
