@@ -4,6 +4,7 @@
  * wires them and turns errors into messages and exit codes.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBackfill } from './commands/backfill.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGraph } from './commands/graph.js';
@@ -32,7 +33,7 @@ import { BATON_VERSION, coerceError, isBatonError } from '../shared/index.js';
 /** `BatonError` codes that mean the request cannot be done as asked: exit code 2. */
 const USAGE_CODES: ReadonlySet<string> = new Set([
   'run-not-found', 'resume', 'run-held', 'run-state', 'rerun-selection', 'priority-range',
-  'params-invalid', 'workflow-invalid', 'expression', 'handler-load', 'process-options', 'bad-cursor',
+  'params-invalid', 'workflow-invalid', 'expression', 'handler-load', 'process-options', 'bad-cursor', 'backfill',
 ]);
 
 const program = new Command('baton')
@@ -50,7 +51,7 @@ BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; def
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
 or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history,
 alerts) go through that server's API, with the same output. validate and graph read files
-only; schedules, workers, token, prune, server and worker work on a store and refuse --server.
+only; schedules, backfill, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
 server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
 default baton; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SDK_DISABLED=true turns it off); baton show
@@ -89,6 +90,7 @@ registerPriority(program, globals);
 registerCancel(program, globals);
 registerServer(program, globals);
 registerSchedules(program, globals);
+registerBackfill(program, globals);
 registerAlerts(program, globals);
 registerWorker(program, globals);
 registerWorkers(program, globals);

@@ -807,7 +807,7 @@ export interface components {
             /** @enum {string} */
             state: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** @enum {string} */
-            trigger: "manual" | "schedule" | "api" | "webhook" | "retry" | "parent";
+            trigger: "manual" | "schedule" | "backfill" | "api" | "webhook" | "retry" | "parent";
             params: {
                 [key: string]: unknown;
             };
@@ -1237,7 +1237,7 @@ export interface components {
             /** @enum {string} */
             state: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** @enum {string} */
-            trigger: "manual" | "schedule" | "api" | "webhook" | "retry" | "parent";
+            trigger: "manual" | "schedule" | "backfill" | "api" | "webhook" | "retry" | "parent";
             /** @description ms since the Unix epoch */
             createdAt: number;
             /** @description ms since the Unix epoch */
@@ -1506,7 +1506,7 @@ export interface operations {
                 workflow?: string;
                 /** @description comma-separated: pending, queued, running, succeeded, failed, cancelled */
                 state?: string;
-                /** @description comma-separated: manual, schedule, api, webhook, retry, parent */
+                /** @description comma-separated: manual, schedule, backfill, api, webhook, retry, parent */
                 trigger?: string;
                 /** @description created at or after, ms since epoch */
                 since?: number;
