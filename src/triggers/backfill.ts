@@ -56,8 +56,9 @@ export function backfillTicks(s: Pick<ScheduleSpec, 'cron' | 'timezone'>, from: 
   const ticks: number[] = [];
   // nextFireTimes answers ticks strictly after its start: start 1 ms early so `from` counts.
   let after = from - 1;
-  for (;;) {
-    const chunk = nextFireTimes(s, after, Math.min(1_000, max + 1 - ticks.length));
+  // Chunks grow from 8 to 1,000: a short range asks croner for few ticks past `to`.
+  for (let size = 8; ; size = Math.min(1_000, size * 2)) {
+    const chunk = nextFireTimes(s, after, Math.min(size, max + 1 - ticks.length));
     for (const t of chunk) {
       if (t > to) return ticks;
       ticks.push(t);
