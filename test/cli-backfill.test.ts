@@ -11,14 +11,14 @@ let dir: string;
 let pgDb: TestDatabase;
 beforeAll(async () => {
   dir = tempDir('baton-cli-backfill-');
-  // Hourly in Paris; each run appends the region its schedule gives it, then holds a moment so runs overlap.
+  // Hourly in Paris; each run appends the region its schedule gives it and its tick, then holds a moment so runs overlap.
   writeFileSync(join(dir, 'flow.yaml'), `name: hourly-report
 params: { region: { type: string } }
 schedule: { cron: "0 * * * *", timezone: Europe/Paris, params: { region: eu } }
 steps:
   - id: report
-    env: { REGION: "\${{ params.region }}" }
-    run: echo "$REGION" >> regions.txt && sleep 0.5
+    env: { REGION: "\${{ params.region }}", TICK: "\${{ run.tickAt }}" }
+    run: echo "$REGION $TICK $BATON_TICK_AT" >> regions.txt && sleep 0.5
 `);
   pgDb = await createTestDatabase();
 });
@@ -58,12 +58,14 @@ describe('baton backfill on SQLite', () => {
     const r = await run('flow.yaml', '--from', '2026-11-01T00:00', '--to', '2026-11-01T03:00', '--concurrency', '2');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('hourly-report/default: 4 ticks in range, 4 created, 0 already present (skipped); executed here: 4 succeeded, 0 failed, 0 cancelled');
-    expect(readFileSync(join(dir, 'regions.txt'), 'utf8')).toBe('eu\neu\neu\neu\n');
+    const ticks = ['2026-10-31T23:00:00.000Z', '2026-11-01T00:00:00.000Z', '2026-11-01T01:00:00.000Z', '2026-11-01T02:00:00.000Z'];
+    // Each run knows its tick, as ${{ run.tickAt }} and as $BATON_TICK_AT.
+    expect(readFileSync(join(dir, 'regions.txt'), 'utf8').trim().split('\n').sort()).toEqual(ticks.map((t) => `eu ${t} ${t}`));
     const store = openSqliteStore(db());
     try {
       const runs = await store.listRuns({ workflow: 'hourly-report', limit: 10 });
       expect(runs.map((x) => [x.trigger, x.state, x.scheduleId])).toEqual(Array(4).fill(['backfill', 'succeeded', 'hourly-report/default']));
-      expect(runs.map((x) => new Date(x.tickAt!).toISOString()).sort()).toEqual(['2026-10-31T23:00:00.000Z', '2026-11-01T00:00:00.000Z', '2026-11-01T01:00:00.000Z', '2026-11-01T02:00:00.000Z']);
+      expect(runs.map((x) => new Date(x.tickAt!).toISOString()).sort()).toEqual(ticks);
       expect(maxOverlap(runs)).toBe(2);
     } finally {
       await store.close();
