@@ -205,3 +205,14 @@ steps:
     expect(errors.map((e) => [e.code, e.suggestion])).toEqual([['unknown-field', 'extend']]);
   });
 });
+
+describe('step templates: bounds', () => {
+  it('refuses expansions that copy more values than one document may hold', async () => {
+    // 2,000 values per template x 200 steps = 400,000 values from a file of a few kilobytes.
+    const big = Array.from({ length: 2_000 }, (_, i) => `V${i}: x`).join(', ');
+    const steps = Array.from({ length: 200 }, (_, i) => `  - id: s${i}\n    extend: t\n`).join('');
+    const file = await put({ 'flow.yaml': `name: big\ntemplates:\n  t: { run: echo, env: { ${big} } }\nsteps:\n${steps}` });
+    const { errors } = await validateWorkflowFile(file);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['out-of-range', 'templates expand to more than 200,000 values: extend fewer or smaller templates']]);
+  });
+});

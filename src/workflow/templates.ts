@@ -14,7 +14,7 @@ import { formatPath, suggest, toSpecError } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
 import { matchesParamType } from './params.js';
 import type { JsonValue, ParamType } from './model.js';
-import { offsetOf } from './source.js';
+import { MAX_SCALARS, offsetOf } from './source.js';
 
 /** A file templates are read from: the workflow itself or a shared file, parsed with positions. */
 export interface TemplateSource {
@@ -62,6 +62,12 @@ export interface Expansion {
 export const MAX_TEMPLATE_DEPTH = 16;
 /** Most shared template files one workflow may read. */
 export const MAX_TEMPLATE_FILES = 64;
+/**
+ * Most values (scalars, maps, lists) all expansions of one workflow may copy: the bound of one
+ * document's values ({@link MAX_SCALARS}), so 10,000 steps extending a large template cannot
+ * grow a 1 MiB file into gigabytes, as an alias bomb would.
+ */
+export const MAX_EXPANDED_VALUES = MAX_SCALARS;
 
 const SECTIONS = ['steps', 'onFailure', 'finally'] as const;
 /** Fields that say what a step does: a step that sets one replaces all of the template's. */
@@ -90,7 +96,7 @@ export async function expandTemplates(main: TemplateSource, read: TemplateFileRe
   const failed = new Set<string>();
   if (!isObj(main.raw)) return { raw: main.raw, errors, origins, failed };
   const files = new Map<string, Promise<TemplateSource | SpecError[]>>();
-  const ctx: Ctx = { main, read, files, errors };
+  const ctx: Ctx = { main, read, files, errors, copied: 0 };
   const { templates, ...rest } = main.raw;
   if (templates !== undefined && !isObj(templates)) {
     errors.push(err(main, ['templates'], 'invalid-type', 'templates must be a map of template name to a partial step'));
@@ -115,7 +121,7 @@ export async function expandTemplates(main: TemplateSource, read: TemplateFileRe
       const before = errors.length;
       const expanded = await expandStep(ctx, step, stepPath);
       if (expanded.origin) origins.set(key, expanded.origin);
-      if (errors.length > before) failed.add(key);
+      if (errors.length > before || ctx.copied > MAX_EXPANDED_VALUES) failed.add(key);
       expandedList.push(expanded.step);
     }
     out[section] = expandedList;
@@ -128,6 +134,8 @@ interface Ctx {
   read: TemplateFileReader;
   files: Map<string, Promise<TemplateSource | SpecError[]>>;
   errors: SpecError[];
+  /** Values copied so far, against {@link MAX_EXPANDED_VALUES}. */
+  copied: number;
 }
 
 function err(source: TemplateSource, path: PathSegment[], code: SpecErrorCode, message: string, atKey = false, extra: Partial<SpecError> = {}): SpecError {
@@ -321,6 +329,13 @@ function substitute(ctx: Ctx, value: unknown, bound: Record<string, JsonValue>, 
   let failed = false;
   const names = Object.keys(bound);
   const walk = (v: unknown, path: PathSegment[]): unknown => {
+    if (failed) return v;
+    if (++ctx.copied > MAX_EXPANDED_VALUES) {
+      failed = true;
+      // Reported once, at the first value past the bound; later expansions fail quietly.
+      if (ctx.copied === MAX_EXPANDED_VALUES + 1) ctx.errors.push(err(source, path, 'out-of-range', `templates expand to more than ${MAX_EXPANDED_VALUES.toLocaleString('en-US')} values: extend fewer or smaller templates`, false, { extendedBy: via }));
+      return v;
+    }
     if (typeof v === 'string') {
       const whole = /^\$\{\{\s*template\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/.exec(v);
       const missing = [...v.matchAll(ARG_REF)].map((m) => m[1]!).filter((n) => !Object.hasOwn(bound, n));
