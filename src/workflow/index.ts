@@ -14,7 +14,7 @@ export type { ValidationResult } from './load.js';
 export { MAX_ALIAS_COUNT, MAX_SCALARS } from './source.js';
 export type { SourceFormat } from './source.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './errors.js';
-export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './errors.js';
+export type { SpecError, SpecErrorCode, ExtendedBy, HandlerLoadFailure } from './errors.js';
 export { parseDuration, checkDuration, MAX_DURATION_MS } from './duration.js';
 export { parseByteSize } from './size.js';
 export { httpUrlProblem } from './validate.js';
