@@ -9,7 +9,7 @@ export type { WorkflowInput, StepInput, RetryInput } from './schema.js';
 export type { WorkflowSchema, StepSchema, RetrySchema } from './schema.js';
 export { defineWorkflow, compileWorkflow, compileSecret, DEFAULT_RETRY, DEFAULT_CONCURRENCY } from './compile.js';
 export type { CompileOptions } from './compile.js';
-export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers } from './load.js';
+export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHandlers, isTemplateFileText } from './load.js';
 export type { ValidationResult } from './load.js';
 export { MAX_ALIAS_COUNT, MAX_SCALARS } from './source.js';
 export type { SourceFormat } from './source.js';

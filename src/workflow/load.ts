@@ -32,6 +32,11 @@ export interface ValidationResult {
   spec?: WorkflowSpec;
   /** Every problem found; empty when valid. */
   errors: SpecError[];
+  /**
+   * Absolute paths of the shared template files its steps `extend` (read, or tried): a change
+   * to one changes the workflow (a server reloads it). Absent when there are none.
+   */
+  templateFiles?: string[];
 }
 
 /**
@@ -115,10 +120,23 @@ export async function validateWorkflowText(text: string, o: { label: string; bas
     // A step whose template could not be applied would only repeat that problem as missing fields.
     .filter((issue) => !(typeof issue.path[0] === 'string' && typeof issue.path[1] === 'number' && expansion.failed.has(formatPath(issue.path.slice(0, 2)))))
     .map((issue) => positionIssue(issue, main, expansion.origins));
-  if (expansion.errors.length > 0 || parsed === undefined) return { errors: [...expansion.errors, ...positioned(issues)].sort(order) };
+  const used = expansion.files.length > 0 ? { templateFiles: expansion.files } : {};
+  if (expansion.errors.length > 0 || parsed === undefined) return { errors: [...expansion.errors, ...positioned(issues)].sort(order), ...used };
   const spec = buildSpec(parsed, { baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) });
   const handlerIssues = await findHandlerIssues(spec);
-  return handlerIssues.length > 0 ? { errors: positioned(handlerIssues).sort(order) } : { spec, errors: [] };
+  return handlerIssues.length > 0 ? { errors: positioned(handlerIssues).sort(order), ...used } : { spec, errors: [], ...used };
+}
+
+/**
+ * Whether workflow text is a shared template file rather than a workflow: a map with
+ * `templates` and no `steps`. What a server's folder scan uses to leave such files to the
+ * workflows that extend them. Never throws; text that does not parse is not one.
+ */
+export function isTemplateFileText(text: string, format: SourceFormat = 'yaml'): boolean {
+  const source = parseSource(text, '', format);
+  if (!source.ok) return false;
+  const raw = source.raw;
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'templates' in raw && !('steps' in raw);
 }
 
 /**

@@ -56,6 +56,8 @@ export interface Expansion {
   origins: Map<string, StepOrigin>;
   /** Steps whose expansion failed (same keys): their other problems would only repeat these. */
   failed: Set<string>;
+  /** Absolute paths of the shared template files read, in the order first read. */
+  files: string[];
 }
 
 /** Most templates one step may go through (`extend` of `extend` …). */
@@ -94,7 +96,7 @@ export async function expandTemplates(main: TemplateSource, read: TemplateFileRe
   const errors: SpecError[] = [];
   const origins = new Map<string, StepOrigin>();
   const failed = new Set<string>();
-  if (!isObj(main.raw)) return { raw: main.raw, errors, origins, failed };
+  if (!isObj(main.raw)) return { raw: main.raw, errors, origins, failed, files: [] };
   const files = new Map<string, Promise<TemplateSource | SpecError[]>>();
   const ctx: Ctx = { main, read, files, errors, copied: 0 };
   const { templates, ...rest } = main.raw;
@@ -126,7 +128,7 @@ export async function expandTemplates(main: TemplateSource, read: TemplateFileRe
     }
     out[section] = expandedList;
   }
-  return { raw: out, errors, origins, failed };
+  return { raw: out, errors, origins, failed, files: [...files.keys()].filter((k) => !k.startsWith('reported:')) };
 }
 
 interface Ctx {
@@ -387,6 +389,6 @@ export function positionIssue(issue: Issue, main: TemplateSource, origins: Reado
 /** Orders errors: the workflow file's first, then each other file's, each by position. */
 export function byFileThenPosition(mainLabel: string): (a: SpecError, b: SpecError) => number {
   return (a, b) => Number(a.file !== mainLabel) - Number(b.file !== mainLabel)
-    || (a.file ?? '').localeCompare(b.file ?? '')
+    || ((a.file ?? '') < (b.file ?? '') ? -1 : (a.file ?? '') > (b.file ?? '') ? 1 : 0)
     || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path);
 }
