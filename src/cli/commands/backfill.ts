@@ -43,7 +43,8 @@ export function registerBackfill(program: Command, globals: () => GlobalOptions)
     .option('--local', 'with PostgreSQL: run every step in this process instead of on baton worker processes')
     .addHelpText('after', `
 Each tick gets one run, with trigger 'backfill', the params the schedule gives its runs, and
-the tick recorded on the run (as a tick the scheduler fires): a tick is recorded under the
+the tick recorded on the run (as a tick the scheduler fires; steps read it as \${{ run.tickAt }}
+or $BATON_TICK_AT). A range holds at most --max-ticks ticks. A tick is recorded under the
 same unique (schedule, tick time) key the scheduler uses, so running the same backfill twice,
 or a backfill over ticks the scheduler already fired, creates nothing twice. Ticks are those
 of the schedule's cron in its time zone; a time without an offset is read in that zone.
@@ -54,7 +55,7 @@ started stay queued for baton server (or a later backfill of the same range, whi
 them as present). A server on the same store may start queued runs too.
 Works on the store (SQLite, or PostgreSQL with --database-url); not with --server.
 
-Exit codes: 0 every run executed here succeeded, 1 any failed, 2 invalid input.
+Exit codes: 0 every run executed here succeeded, 1 any failed, 2 invalid input, 130 stopped by Ctrl-C.
 
 Examples:
   baton backfill flow.yaml --from 2026-11-01 --to 2026-11-30T23:59 --dry-run
