@@ -22,8 +22,11 @@ export interface TemplateSource {
   label: string;
   /** The folder `./other.yaml#name` references in this file resolve from. */
   dir: string;
+  /** The parsed document, for positions of fields. */
   doc: Document;
+  /** The document as a plain value. */
   raw: unknown;
+  /** Character offset -> 1-based line and column. */
   locate: (offset: number) => { line: number; column: number };
 }
 
@@ -32,6 +35,7 @@ export type TemplateFileReader = (absPath: string) => Promise<TemplateSource | S
 
 /** Where one field of an expanded step came from. */
 export interface FieldOrigin {
+  /** The file the field was written in. */
   source: TemplateSource;
   /** The field's path inside `source` (e.g. `templates.python.run`). */
   path: PathSegment[];
@@ -41,6 +45,7 @@ export interface FieldOrigin {
 export interface StepOrigin {
   /** The step's path in the workflow, e.g. `['steps', 1]`. */
   stepPath: PathSegment[];
+  /** What errors on its template fields carry. */
   extendedBy: ExtendedBy;
   /** Field name -> where the template wrote it. */
   fields: Map<string, FieldOrigin>;
