@@ -51,7 +51,7 @@ export type {
   Engine, EngineOptions, EngineListener, CommitListener, CommittedEnds, CommittedRun, FinishedRun, RunHandle, RunSummary, StartRunOptions,
   Clock, CancelTimer, TimerOptions, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, RunEndReason, Failure, FailureType,
   WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, StepHandler, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, ParamSpec, ParamType, Platform,
-  ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode,
+  ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode, ExtendedBy,
   StepContext, StepLogger,
   Store, RunRecord, StoredStepRun, StepRunRecord, AttemptRecord, EventRecord, RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord,
   StoredBatchGroup, BatchGroupState,

@@ -36,7 +36,7 @@ export type {
   ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec,
 } from './workflow/index.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './workflow/index.js';
-export type { SpecError, SpecErrorCode, HandlerLoadFailure } from './workflow/index.js';
+export type { SpecError, SpecErrorCode, ExtendedBy, HandlerLoadFailure } from './workflow/index.js';
 
 // Writing step handlers.
 export type { StepContext, StepHandler, StepLogger } from './workflow/index.js';

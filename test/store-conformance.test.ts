@@ -18,6 +18,7 @@ import type { FleetAttemptInput } from '../src/store/index.js';
 import { historyConformance } from './conformance-history.js';
 import { retentionConformance } from './conformance-retention.js';
 import { alertFeedConformance } from './conformance-alert-feed.js';
+import { backfillConformance } from './conformance-backfill.js';
 
 /** A holder is alive while its lease lasts (the runtime's holderAlive also asks whether its pid lives). */
 const byLease = (r: RunRecord, now: number): boolean => r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now;
@@ -540,6 +541,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
     historyConformance(test, () => store);
     retentionConformance(test, () => store);
     alertFeedConformance(test, () => store);
+    backfillConformance(test, () => store);
 
     it('commits 5,000 step runs, attempts and events in one call each', async () => {
       const n = 5000;

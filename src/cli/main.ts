@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAdapt } from './commands/adapt.js';
+import { registerBackfill } from './commands/backfill.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDraft } from './commands/draft.js';
 import { registerExplain } from './commands/explain.js';
@@ -34,7 +35,7 @@ import { BATON_VERSION, coerceError, isBatonError } from '../shared/index.js';
 /** `BatonError` codes that mean the request cannot be done as asked: exit code 2. */
 const USAGE_CODES: ReadonlySet<string> = new Set([
   'run-not-found', 'resume', 'run-held', 'run-state', 'rerun-selection', 'priority-range',
-  'params-invalid', 'workflow-invalid', 'expression', 'handler-load', 'process-options', 'bad-cursor',
+  'params-invalid', 'workflow-invalid', 'expression', 'handler-load', 'process-options', 'bad-cursor', 'backfill',
 ]);
 
 const program = new Command('baton')
@@ -52,7 +53,7 @@ BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; def
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
 or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history,
 alerts) go through that server's API, with the same output. validate, graph, draft and adapt
-read files only; schedules, workers, token, prune, server and worker work on a store and refuse --server.
+read files only; schedules, backfill, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
 server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
 default baton; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SDK_DISABLED=true turns it off); baton show
@@ -95,6 +96,7 @@ registerPriority(program, globals);
 registerCancel(program, globals);
 registerServer(program, globals);
 registerSchedules(program, globals);
+registerBackfill(program, globals);
 registerAlerts(program, globals);
 registerWorker(program, globals);
 registerWorkers(program, globals);

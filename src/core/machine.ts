@@ -72,13 +72,14 @@ export class RunMachine {
 
   constructor(
     readonly spec: WorkflowSpec,
-    init: { runId: string; params: JsonObject; state?: RunState; steps?: readonly StepRunRecord[] },
+    init: { runId: string; params: JsonObject; state?: RunState; steps?: readonly StepRunRecord[]; tickAt?: number },
     opts: MachineOptions = {},
   ) {
     this.runId = init.runId;
     this.runState = init.state ?? 'queued';
     this.maxLost = opts.maxLostAttempts ?? 3;
     this.scope = { params: init.params, steps: {}, run: { id: init.runId, attempt: 1, state: 'running', failedSteps: [] } };
+    if (init.tickAt !== undefined) this.scope.run.tickAt = new Date(init.tickAt).toISOString();
     const given = new Map((init.steps ?? []).map((r) => [r.stepId, r]));
     spec.steps.forEach((s, index) => {
       const rec = given.get(s.id) ?? { stepId: s.id, state: 'pending', attempts: 0, lostAttempts: 0 };

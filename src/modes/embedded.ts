@@ -2,9 +2,10 @@
  * @module modes/embedded
  * What `baton run`, `resume` and `retry` do with their process besides printing: find the
  * run a killed `baton run` left behind, wait in the foreground for a delayed run to come
- * due, and start a queued run here unless another process took it first.
+ * due, start a queued run here unless another process took it first, and execute a list of
+ * queued runs a few at a time.
  */
-import type { RunHandle } from '../runtime/index.js';
+import type { RunHandle, RunSummary } from '../runtime/index.js';
 import { ResumeError, RunHeldError, holderAlive } from '../runtime/index.js';
 import type { RunState } from '../core/index.js';
 import type { Store } from '../store/index.js';
@@ -67,4 +68,33 @@ export async function startDueHere(proc: BatonProcess, runId: string, dueAt: num
   const [promoted] = await proc.store.promoteDueRuns(Math.max(Date.now(), dueAt), 1, runId);
   if (promoted === undefined) return { kind: 'elsewhere', state: (await proc.store.getRun(runId))?.state };
   return startQueuedHere(proc, runId);
+}
+
+/** How one run of {@link runQueuedHere} ended: its end state, or `elsewhere` when another process took it. */
+export type QueuedOutcome = RunSummary['state'] | 'elsewhere';
+
+/**
+ * Executes queued runs on this process's engine, at most `concurrency` at once, in the order
+ * given (what `baton backfill` does with the runs it created). A run another process took
+ * first is left to it. Once `signal` aborts, no further run starts; the ones going finish.
+ * Returns each started or skipped run's outcome, in the order they ended.
+ * @throws what the store throws
+ */
+export async function runQueuedHere(
+  proc: BatonProcess, runIds: readonly string[], concurrency: number,
+  o: { signal?: AbortSignal; onEnd?: (runId: string, outcome: QueuedOutcome) => void } = {},
+): Promise<{ runId: string; outcome: QueuedOutcome }[]> {
+  const ended: { runId: string; outcome: QueuedOutcome }[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < runIds.length && o.signal?.aborted !== true) {
+      const runId = runIds[next++]!;
+      const start = await startQueuedHere(proc, runId);
+      const outcome: QueuedOutcome = start.kind === 'started' ? (await start.handle.result).state : 'elsewhere';
+      ended.push({ runId, outcome });
+      o.onEnd?.(runId, outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, runIds.length)) }, lane));
+  return ended;
 }

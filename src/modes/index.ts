@@ -7,8 +7,8 @@ export { compileProcessOptions, tracesRequested, ProcessOptionsError } from './o
 export type { ProcessMode, ProcessOptions, CompiledProcessOptions, StoreLocation } from './options.js';
 export { openProcess, processOnStore, StoreOpenError } from './process.js';
 export type { BatonProcess, ProcessOnStoreOptions } from './process.js';
-export { findInterrupted, waitUntilDue, startQueuedHere, startDueHere } from './embedded.js';
-export type { QueuedStart } from './embedded.js';
+export { findInterrupted, waitUntilDue, startQueuedHere, startDueHere, runQueuedHere } from './embedded.js';
+export type { QueuedStart, QueuedOutcome } from './embedded.js';
 export { RunLoop } from './run-loop.js';
 export type { RunLoopOptions, ServerReport } from './run-loop.js';
 export type { ServeOptions, ServeRetentionOptions, RunningServer } from './server.js';

@@ -377,6 +377,8 @@ function evaluate(m: RunMachine, spec: StepSpec, attempt: AttemptRecord): Evalua
   // Authors may not set BATON_* (validation), so these cannot be overridden by a step's env.
   env.BATON_RUN_STATE = m.scope.run.state ?? 'running';
   env.BATON_FAILED_STEPS = JSON.stringify(m.scope.run.failedSteps ?? []);
+  // The logical time of a scheduled or backfilled run, so a step works on its tick's data.
+  if (m.scope.run.tickAt !== undefined) env.BATON_TICK_AT = m.scope.run.tickAt;
   const inputs = spec.action.kind === 'uses' || spec.action.kind === 'workflow' ? interpolateValue(spec.action.with, scope) : null;
   const dir = spec.cwd === undefined ? m.spec.baseDir : interpolate(spec.cwd, scope);
   return { env, inputs, cwd: resolveStepCwd(m.spec.baseDir, spec, dir) };

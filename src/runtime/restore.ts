@@ -68,7 +68,7 @@ export async function loadRunForResume(
   const steps = await store.getStepRuns(runId);
   // A queued run was never started: the caller applies `start`. Otherwise it resumes.
   const state = record.state === 'cancelled' || record.state === 'queued' ? record.state : 'running';
-  const machine = new RunMachine(def, { runId, params: record.params, state, steps }, {
+  const machine = new RunMachine(def, { runId, params: record.params, state, steps, ...(record.tickAt !== undefined ? { tickAt: record.tickAt } : {}) }, {
     maxLostAttempts: o.maxLostAttempts,
   });
   const lostAttempts: AttemptEnd[] = [];

@@ -165,6 +165,9 @@ export const WorkflowVersionSchema = z.object({
 /** A validation problem, positioned in the submitted text. */
 export const SpecErrorSchema = z.object({
   code: z.string(), message: z.string(), path: z.string(), file: z.string().optional(), line: z.number().int().optional(), column: z.number().int().optional(),
+  extendedBy: z.object({
+    template: z.string(), step: z.string().optional(), path: z.string(), file: z.string().optional(), line: z.number().int().optional(), column: z.number().int().optional(),
+  }).optional().describe('set when the field came from a step template: `file`/`line` above point into the template, this names the step whose `extend` used it'),
 }).meta({ id: 'SpecError' });
 
 /** A schedule with its next fire times. */

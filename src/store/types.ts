@@ -18,11 +18,15 @@ import type { HistoryStore } from './history-types.js';
 import type { RetentionStore } from './retention-types.js';
 import { BatonError } from '../shared/index.js';
 
-/** What created a run (glossary: trigger). */
-export type Trigger = 'manual' | 'schedule' | 'api' | 'webhook' | 'retry' | 'parent';
+/**
+ * What created a run (glossary: trigger). `backfill` is a schedule tick in the past created
+ * by an operator (`baton backfill`): it records its schedule and tick like a `schedule` run,
+ * but history and filters tell it from a tick fired on time.
+ */
+export type Trigger = 'manual' | 'schedule' | 'backfill' | 'api' | 'webhook' | 'retry' | 'parent';
 
 /** All triggers, for validation of user filters. */
-export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'];
+export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'backfill', 'api', 'webhook', 'retry', 'parent'];
 
 /** A stored workflow version. */
 export interface WorkflowVersionRecord {

@@ -4,13 +4,15 @@
  * Each valid file registers its version and schedules; an invalid file is reported with
  * every problem and the others still load; a changed file registers a new version (runs
  * already started keep the version they started with, since versions are immutable).
+ * Shared template files (`templates:` without `steps`) are not workflows: a change to one
+ * reloads the workflows whose steps extend it, as their content changed.
  */
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import type { SpecError, WorkflowSpec } from '../workflow/index.js';
-import { decodeDefinition, validateWorkflowFile, workflowVersion } from '../workflow/index.js';
+import { decodeDefinition, isTemplateFileText, validateWorkflowFile, workflowVersion } from '../workflow/index.js';
 import type { Store } from '../store/index.js';
 import { workflowRecord } from '../runtime/index.js';
 
@@ -29,6 +31,8 @@ export class WorkflowRegistry {
   private readonly specs = new Map<string, WorkflowSpec>();
   private watcher: FSWatcher | undefined;
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Workflow file -> the shared template files it extends, as last loaded. */
+  private readonly uses = new Map<string, readonly string[]>();
 
   constructor(
     private readonly store: Store,
@@ -44,7 +48,7 @@ export class WorkflowRegistry {
     let valid = 0;
     let invalid = 0;
     for (const file of await listFiles(this.dir)) {
-      const outcome = await this.load(file);
+      const outcome = await this.load(file, false);
       if (outcome === 'loaded') valid++;
       else if (outcome === 'invalid') invalid++;
     }
@@ -81,10 +85,19 @@ export class WorkflowRegistry {
    * Registers one file. `ignored`: a JSON data file (valid JSON, but not an object with
    * `steps`), such as the outputs a workflow writes beside itself. Never throws for bad input.
    */
-  private async load(file: string): Promise<'loaded' | 'invalid' | 'gone' | 'ignored'> {
+  private async load(file: string, reloadDependents = true): Promise<'loaded' | 'invalid' | 'gone' | 'ignored'> {
     if (extname(file) === '.json' && (await isJsonData(file))) return 'ignored';
-    const { spec, errors } = await validateWorkflowFile(file);
-    if (errors.length && errors.every((e) => e.code === 'file-read')) {
+    const dependents = [...this.uses].filter(([, files]) => files.includes(file)).map(([w]) => w);
+    if (dependents.length > 0 || (await isTemplateFile(file))) {
+      // A shared template file (changed, or removed): its workflows' content changed with it,
+      // so reload them (a new version when it matters). The folder scan loads them anyway.
+      if (reloadDependents) for (const w of dependents) await this.load(w, false);
+      return 'ignored';
+    }
+    const { spec, errors, templateFiles } = await validateWorkflowFile(file);
+    this.uses.set(file, templateFiles ?? []);
+    // The file itself is gone (a shared template file that cannot be read makes the workflow invalid instead).
+    if (errors.length && errors.every((e) => e.code === 'file-read' && e.file === file && e.path === '')) {
       const known = this.byFile.get(file);
       if (known) {
         this.byFile.delete(file);
@@ -119,6 +132,15 @@ export class WorkflowRegistry {
 /** Dot-folders (`.baton`, `.git`) and `node_modules` hold no workflows of the user's. */
 function skipped(relative: string): boolean {
   return relative.split(/[\\/]/).slice(0, -1).some((d) => d.startsWith('.') || d === 'node_modules');
+}
+
+/** Whether a file is a shared template file (`templates:` without `steps`). */
+async function isTemplateFile(file: string): Promise<boolean> {
+  try {
+    return isTemplateFileText(await readFile(file, 'utf8'), extname(file) === '.json' ? 'json' : 'yaml');
+  } catch {
+    return false; // unreadable: validation reports it
+  }
 }
 
 /** Whether a `.json` file is data rather than a workflow: valid JSON that is not an object with `steps`. */

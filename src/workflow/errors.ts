@@ -23,6 +23,8 @@ import { BatonError } from '../shared/index.js';
  * - `handler-not-found`, `handler-export-not-found`, `handler-not-a-function`, `handler-import-failed`
  * - `unknown-pool`, `param-default-type`
  * - `duplicate-secret`, `unknown-secret` (a `webhook.secret` that names no declared secret)
+ * - `unknown-template`, `template-cycle`, `template-arg`: a step's `extend` names no template,
+ *   templates extend each other in a circle, or its `args` miss, add or mistype a template param
  */
 export type SpecErrorCode =
   | 'yaml-syntax' | 'duplicate-key' | 'file-read'
@@ -33,7 +35,28 @@ export type SpecErrorCode =
   | 'run-and-uses' | 'no-action' | 'with-without-uses'
   | 'handler-not-found' | 'handler-export-not-found' | 'handler-not-a-function' | 'handler-import-failed'
   | 'unknown-pool' | 'param-default-type'
-  | 'duplicate-secret' | 'unknown-secret';
+  | 'duplicate-secret' | 'unknown-secret'
+  | 'unknown-template' | 'template-cycle' | 'template-arg';
+
+/**
+ * Where a step took a field from a template: the template's name and the step's `extend`
+ * line. Set on a {@link SpecError} whose `file`/`line` point into the template (possibly a
+ * shared file), so the reader sees both the template's field and the step that used it.
+ */
+export interface ExtendedBy {
+  /** The template, as the step's `extend` names it (`python`, `./shared/templates.yaml#python`). */
+  template: string;
+  /** The step's id, when it has a string id. */
+  step?: string;
+  /** The step's path, e.g. `steps[1]`. */
+  path: string;
+  /** The workflow file holding the step's `extend`. */
+  file?: string;
+  /** 1-based line of the step's `extend`. */
+  line?: number;
+  /** 1-based column of the step's `extend`. */
+  column?: number;
+}
 
 /**
  * One problem found in a workflow definition.
@@ -58,17 +81,30 @@ export interface SpecError {
   column?: number;
   /** A likely intended value ("did you mean"), e.g. the closest known step id or field name. */
   suggestion?: string;
+  /** Set when the field came from a template: the step that extended it (see {@link ExtendedBy}). */
+  extendedBy?: ExtendedBy;
 }
 
 /**
  * Formats one error for a terminal, compiler style, so editors can jump to it:
  * `file:line:col  path  message (did you mean 'x'?)`. Parts that are unknown are left out.
+ * An error inside a template adds the step that extended it:
+ * `shared/t.yaml:4:10  steps[1].retry.attempts  … (in template "./shared/t.yaml#python", extended by step "load" at flow.yaml:12:5)`.
  */
 export function formatSpecError(e: SpecError): string {
-  let location = e.file ?? '';
-  if (e.line !== undefined) location += `${location ? ':' : ''}${e.line}:${e.column ?? 1}`;
+  const location = at(e.file, e.line, e.column);
   const hint = e.suggestion === undefined ? '' : ` (did you mean '${e.suggestion}'?)`;
-  return [location, e.path, `${e.message}${hint}`].filter((part) => part !== '').join('  ');
+  const via = e.extendedBy;
+  const origin = via === undefined
+    ? ''
+    : ` (in template "${via.template}", extended by ${via.step === undefined ? via.path : `step "${via.step}"`}${at(via.file, via.line, via.column) ? ` at ${at(via.file, via.line, via.column)}` : ''})`;
+  return [location, e.path, `${e.message}${hint}${origin}`].filter((part) => part !== '').join('  ');
+}
+
+function at(file: string | undefined, line: number | undefined, column: number | undefined): string {
+  let location = file ?? '';
+  if (line !== undefined) location += `${location ? ':' : ''}${line}:${column ?? 1}`;
+  return location;
 }
 
 /**

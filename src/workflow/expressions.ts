@@ -27,9 +27,10 @@ export interface ExpressionScope {
   /**
    * The run id and this attempt's number (from 1); `state` is the run's state as a hook step
    * sees it (`running` while main steps run, then the main steps' outcome) and `failedSteps`
-   * the ids of the step runs that failed so far.
+   * the ids of the step runs that failed so far; `tickAt` the schedule tick a `schedule` or
+   * `backfill` run was created for (ISO 8601, UTC), absent for other runs: the run's logical time.
    */
-  run: { id: string; attempt: number; state?: string; failedSteps?: string[] };
+  run: { id: string; attempt: number; state?: string; failedSteps?: string[]; tickAt?: string };
   /**
    * Secret values by name. Set only where the result is used and never stored (an http
    * step's url, headers and body, evaluated by the executor); elsewhere reading `secrets`

@@ -7,20 +7,22 @@
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { isMap, isNode, isPair, isScalar } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { buildSpec, checkWorkflow } from './compile.js';
 import { HandlerLoadError, WorkflowValidationError } from './errors.js';
 import type { SpecError, SpecErrorCode } from './errors.js';
 import { loadHandler } from './handlers.js';
-import { toSpecError } from './issues.js';
+import { formatPath, toSpecError } from './issues.js';
 import type { Issue, PathSegment } from './issues.js';
 import { MAX_WORKFLOW_BYTES } from './limits.js';
-import { parseSource } from './source.js';
+import { byPosition, offsetOf, parseSource } from './source.js';
 import type { SourceFormat } from './source.js';
+import { byFileThenPosition, expandTemplates, positionIssue } from './templates.js';
+import type { TemplateSource } from './templates.js';
 import { errorMessage } from '../shared/index.js';
 import type { StepAction, WorkflowSpec } from './model.js';
+
+export { byPosition, offsetOf };
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -30,6 +32,11 @@ export interface ValidationResult {
   spec?: WorkflowSpec;
   /** Every problem found; empty when valid. */
   errors: SpecError[];
+  /**
+   * Absolute paths of the shared template files its steps `extend` (read, or tried): a change
+   * to one changes the workflow (a server reloads it). Absent when there are none.
+   */
+  templateFiles?: string[];
 }
 
 /**
@@ -139,14 +146,56 @@ export async function validateWorkflowText(text: string, o: { label: string; bas
   const path = o.label;
   const source = parseSource(text, path, o.format ?? 'yaml');
   if (!source.ok) return { errors: source.errors };
-  const { doc, raw, locate } = source;
-  const { parsed, issues } = checkWorkflow(raw);
-  const positioned = (list: Issue[]): SpecError[] =>
-    list.map((issue) => ({ ...toSpecError(issue, path), ...locate(offsetOf(doc, issue.path, issue.atKey ?? false)) })).sort(byPosition);
-  if (parsed === undefined) return { errors: positioned(issues) };
+  const main: TemplateSource = { label: path, dir: resolve(o.baseDir), doc: source.doc, raw: source.raw, locate: source.locate };
+  // Templates first: every later check sees each step as it will run.
+  const expansion = await expandTemplates(main, readTemplateFile);
+  const { parsed, issues } = checkWorkflow(expansion.raw);
+  const order = byFileThenPosition(path);
+  const positioned = (list: Issue[]): SpecError[] => list
+    // A step whose template could not be applied would only repeat that problem as missing fields.
+    .filter((issue) => !(typeof issue.path[0] === 'string' && typeof issue.path[1] === 'number' && expansion.failed.has(formatPath(issue.path.slice(0, 2)))))
+    .map((issue) => positionIssue(issue, main, expansion.origins));
+  const used = expansion.files.length > 0 ? { templateFiles: expansion.files } : {};
+  if (expansion.errors.length > 0 || parsed === undefined) return { errors: [...expansion.errors, ...positioned(issues)].sort(order), ...used };
   const spec = buildSpec(parsed, { baseDir: o.baseDir, ...(o.sourcePath !== undefined ? { sourcePath: o.sourcePath } : {}) });
   const handlerIssues = [...await findHandlerIssues(spec), ...await findChildIssues(spec, o.chain ?? [])];
-  return handlerIssues.length > 0 ? { errors: positioned(handlerIssues) } : { spec, errors: [] };
+  return handlerIssues.length > 0 ? { errors: positioned(handlerIssues).sort(order), ...used } : { spec, errors: [], ...used };
+}
+
+/**
+ * Whether workflow text is a shared template file rather than a workflow: a map with
+ * `templates` and no `steps`. What a server's folder scan uses to leave such files to the
+ * workflows that extend them. Never throws; text that does not parse is not one.
+ */
+export function isTemplateFileText(text: string, format: SourceFormat = 'yaml'): boolean {
+  const source = parseSource(text, '', format);
+  if (!source.ok) return false;
+  const raw = source.raw;
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'templates' in raw && !('steps' in raw);
+}
+
+/**
+ * Reads a shared template file (`extend: ./shared.yaml#name`): bounded like a workflow file,
+ * parsed with positions, and holding only `templates:` (and a `description`).
+ */
+async function readTemplateFile(absPath: string): Promise<TemplateSource | SpecError[]> {
+  // As a workflow file is named on the command line: relative to the working folder when inside it.
+  const rel = relative(process.cwd(), absPath);
+  const label = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? absPath : rel;
+  const read = await readBounded(absPath, 'template file');
+  if (typeof read !== 'string') return [{ code: 'file-read', message: read.problem, path: '', file: label }];
+  const source = parseSource(read, label, extname(absPath).toLowerCase() === '.json' ? 'json' : 'yaml');
+  if (!source.ok) return source.errors;
+  const file: TemplateSource = { label, dir: dirname(absPath), doc: source.doc, raw: source.raw, locate: source.locate };
+  const raw = source.raw;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('templates' in raw)) {
+    return [{ code: 'missing-field', message: 'a shared template file holds templates: { NAME: { run, retry, … } }', path: '', file: label, line: 1, column: 1 }];
+  }
+  const problems = Object.keys(raw).filter((k) => k !== 'templates' && k !== 'description').map((k): SpecError => ({
+    code: 'unknown-field', message: `unknown field "${k}": a shared template file holds only templates (and a description)`, path: k, file: label,
+    ...source.locate(offsetOf(source.doc, [k], true)),
+  }));
+  return problems.length ? problems : file;
 }
 
 /**
@@ -196,24 +245,4 @@ async function findHandlerIssues(spec: WorkflowSpec): Promise<Issue[]> {
     }
   }
   return issues;
-}
-
-/** Finds where a path points in the document; a missing node falls back to its nearest present parent. */
-export function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): number {
-  if (atKey && path.length > 0) {
-    const parent = doc.getIn(path.slice(0, -1), true);
-    if (isMap(parent)) {
-      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path[path.length - 1]));
-      if (pair !== undefined && isNode(pair.key) && pair.key.range) return pair.key.range[0];
-    }
-  }
-  for (let length = path.length; length >= 0; length--) {
-    const node: unknown = length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true);
-    if (isNode(node) && (node as YamlNode).range) return (node as YamlNode).range?.[0] ?? 0;
-  }
-  return 0;
-}
-
-export function byPosition(a: SpecError, b: SpecError): number {
-  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path);
 }

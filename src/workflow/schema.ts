@@ -268,8 +268,9 @@ export type RetryInput = z.input<typeof RetrySchema>;
 
 /** Allowed keys per object kind, for did-you-mean on unknown fields. */
 export const KNOWN_KEYS = {
-  workflow: Object.keys(WorkflowSchema.shape),
-  step: Object.keys(StepSchema.shape),
+  // `templates`, `extend` and `args` are expanded away before the schema sees the workflow (templates.ts); listed for did-you-mean.
+  workflow: [...Object.keys(WorkflowSchema.shape), 'templates'],
+  step: [...Object.keys(StepSchema.shape), 'extend', 'args'],
   retry: Object.keys(RetrySchema.shape),
   param: Object.keys(ParamSchema.shape),
   run: ['linux', 'darwin', 'win32'],

@@ -9,10 +9,11 @@
  * YAML parser would accept silently. Every problem comes back as a positioned error.
  */
 import { CST, isAlias, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
 import { errorMessage } from '../shared/index.js';
 import type { SpecError } from './errors.js';
 import { MAX_NESTING_DEPTH, MAX_WORKFLOW_BYTES } from './limits.js';
+import type { PathSegment } from './issues.js';
 
 /**
  * Most alias expansions when turning the document into a value, weighted by the size of
@@ -215,4 +216,25 @@ function walkDocument(doc: Document): { duplicates: Duplicate[]; aliases: AliasA
   aliases.sort((a, b) => a.offset - b.offset);
   duplicates.sort((a, b) => a.offset - b.offset);
   return { duplicates, aliases };
+}
+
+/** Finds where a path points in the document; a missing node falls back to its nearest present parent. */
+export function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): number {
+  if (atKey && path.length > 0) {
+    const parent = doc.getIn(path.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path[path.length - 1]));
+      if (pair !== undefined && isNode(pair.key) && pair.key.range) return pair.key.range[0];
+    }
+  }
+  for (let length = path.length; length >= 0; length--) {
+    const node: unknown = length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true);
+    if (isNode(node) && (node as YamlNode).range) return (node as YamlNode).range?.[0] ?? 0;
+  }
+  return 0;
+}
+
+/** Orders errors by line, column, then path. */
+export function byPosition(a: SpecError, b: SpecError): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path);
 }

@@ -472,8 +472,8 @@ function checkRef(ref: ExpressionRef, context: ExpressionContext): Omit<Issue, '
     return undefined;
   }
   if (ref.root === 'run') {
-    if (first === undefined || first === 'id' || first === 'attempt' || first === 'state' || first === 'failedSteps') return undefined;
-    return { code: 'bad-expression', message: `"${shown}": run has only id, attempt, state and failedSteps` };
+    if (first === undefined || first === 'id' || first === 'attempt' || first === 'state' || first === 'failedSteps' || first === 'tickAt') return undefined;
+    return { code: 'bad-expression', message: `"${shown}": run has only id, attempt, state, failedSteps and tickAt` };
   }
   if (ref.root === 'params') {
     if (first === undefined) return undefined;

@@ -827,7 +827,7 @@ export interface components {
             /** @enum {string} */
             state: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** @enum {string} */
-            trigger: "manual" | "schedule" | "api" | "webhook" | "retry" | "parent";
+            trigger: "manual" | "schedule" | "backfill" | "api" | "webhook" | "retry" | "parent";
             params: {
                 [key: string]: unknown;
             };
@@ -959,6 +959,15 @@ export interface components {
             file?: string;
             line?: number;
             column?: number;
+            /** @description set when the field came from a step template: `file`/`line` above point into the template, this names the step whose `extend` used it */
+            extendedBy?: {
+                template: string;
+                step?: string;
+                path: string;
+                file?: string;
+                line?: number;
+                column?: number;
+            };
         };
         Schedule: {
             id: string;
@@ -1250,7 +1259,7 @@ export interface components {
             /** @enum {string} */
             state: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** @enum {string} */
-            trigger: "manual" | "schedule" | "api" | "webhook" | "retry" | "parent";
+            trigger: "manual" | "schedule" | "backfill" | "api" | "webhook" | "retry" | "parent";
             /** @description ms since the Unix epoch */
             createdAt: number;
             /** @description ms since the Unix epoch */
@@ -1519,7 +1528,7 @@ export interface operations {
                 workflow?: string;
                 /** @description comma-separated: pending, queued, running, succeeded, failed, cancelled */
                 state?: string;
-                /** @description comma-separated: manual, schedule, api, webhook, retry, parent */
+                /** @description comma-separated: manual, schedule, backfill, api, webhook, retry, parent */
                 trigger?: string;
                 /** @description created at or after, ms since epoch */
                 since?: number;

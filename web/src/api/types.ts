@@ -66,7 +66,7 @@ export type Role = 'viewer' | 'operator' | 'admin';
 /** All run states, in lifecycle order. */
 export const RUN_STATES: readonly RunState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 /** All triggers. */
-export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'api', 'webhook', 'retry', 'parent'];
+export const TRIGGERS: readonly Trigger[] = ['manual', 'schedule', 'backfill', 'api', 'webhook', 'retry', 'parent'];
 /** All step run states. */
 export const STEP_RUN_STATES: readonly StepRunState[] = ['pending', 'queued', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled'];
 

@@ -119,7 +119,8 @@ export default function SchedulesPage(): ReactNode {
 }
 
 function WorkflowSchedules({ workflow, schedules }: { workflow: string; schedules: Schedule[] }): ReactNode {
-  const runs = useRuns({ workflow, trigger: 'schedule' }, 50);
+  // Backfilled ticks are the schedule's runs too.
+  const runs = useRuns({ workflow, trigger: 'schedule,backfill' }, 50);
   return (
     <section className="panel schedule-group" aria-labelledby={`sch-${workflow}`}>
       <h2 id={`sch-${workflow}`}><Link to={`/workflows/${encodeURIComponent(workflow)}`}>{workflow}</Link></h2>
