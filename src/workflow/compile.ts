@@ -182,6 +182,11 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   const runsOn = step['runs-on'];
   if (runsOn !== undefined) compiled.runsOn = typeof runsOn === 'string' ? [runsOn] : [...new Set(runsOn)];
   if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
+  if (step.inline === true) compiled.inline = true;
+  if (step.memory !== undefined) {
+    const bytes = parseByteSize(step.memory);
+    if (bytes !== undefined) compiled.memoryBytes = bytes;
+  }
   return compiled;
 }
 

@@ -71,6 +71,8 @@ const step = z.looseObject({
   runsOn: z.array(z.string()).optional(),
   batch: batch.optional(),
   hook: z.enum(['onFailure', 'finally']).optional(),
+  inline: z.boolean().optional(),
+  memoryBytes: z.number().int().positive().optional(),
 });
 
 const schedule = z.looseObject({

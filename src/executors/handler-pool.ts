@@ -1,0 +1,194 @@
+/**
+ * @module executors/handler-pool
+ * The worker threads `uses: ./module.ts#export` handlers run in (piscina), so that a CPU-bound
+ * handler neither blocks the engine's event loop (heartbeats, timers, other attempts) nor
+ * waits for one: handlers of different attempts run in parallel, up to the pool's threads.
+ *
+ * Per attempt, the engine's thread and the handler's thread talk over one `MessageChannel`:
+ * log lines and captured console output come back as messages and are written to the
+ * attempt's log here, masked as before; an abort goes there and aborts `ctx.signal`; the
+ * result comes back last, after every log message. A handler that does not return within
+ * `graceMs` of its signal aborting (a `while (true) {}`) has its thread terminated (piscina's
+ * per-task AbortSignal), and the pool starts a fresh thread for the next task.
+ *
+ * One piscina pool per distinct `memory` limit (V8's `resourceLimits` are per thread, fixed at
+ * its start); steps without one share the unlimited pool. Pools start on first use.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Failure } from '../core/index.js';
+import type { JsonObject, JsonValue } from '../shared/index.js';
+import { errorMessage, setLongTimeout } from '../shared/index.js';
+import type { CancelTimer } from '../shared/index.js';
+import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
+
+/** Options of a {@link HandlerPool}. */
+export interface HandlerPoolOptions {
+  /** Threads at most, per memory limit: the engine's or worker's slots. @default os.availableParallelism() */
+  maxThreads?: number;
+  /** An idle thread beyond the first is stopped after this long, ms. @default 30000 */
+  idleTimeoutMs?: number;
+}
+
+/** What a handler thread receives per task: data only, structured-cloned, and its port. */
+export interface ThreadTask {
+  /** The `uses` ref as written: `./module.ts#export`. */
+  ref: string;
+  baseDir: string;
+  runId: string;
+  workflow: string;
+  stepId: string;
+  attemptId: string;
+  attempt: number;
+  params: JsonObject;
+  inputs: JsonValue;
+  outputs: Record<string, JsonValue>;
+  secrets: Readonly<Record<string, string>>;
+  maxOutputBytes: number;
+  /** Set when the attempt's signal aborted before the task was posted: the handler is not called. */
+  aborted?: string;
+  /** Transferred: the thread's end of the attempt's channel. */
+  port: MessagePort;
+}
+
+/** Sent by a handler thread over the attempt's port. */
+export type FromThread =
+  | { t: 'line'; level: string; message: string; fields?: JsonObject }
+  | { t: 'write'; stream: 'stdout' | 'stderr'; chunk: string | Uint8Array }
+  | { t: 'done'; result: AttemptResult };
+
+/** Sent to a handler thread over the attempt's port. */
+export type ToThread = { t: 'abort'; reason: string };
+
+const MIB = 1024 * 1024;
+
+/**
+ * The worker file, beside this one: `handler-thread.js` in `dist/`; from the sources (tests,
+ * which run TypeScript), `handler-thread.ts`, loaded through tsx's hooks in the thread.
+ */
+const THREAD_FILE = new URL(import.meta.url.endsWith('.ts') ? './handler-thread.ts' : './handler-thread.js', import.meta.url);
+
+/**
+ * Runs path handlers in worker threads. Creating one costs nothing: a pool of threads starts
+ * when the first handler runs. Close it when its engine or worker closes.
+ */
+export class HandlerPool {
+  private readonly pools = new Map<number, Piscina<ThreadTask, void>>();
+  private readonly maxThreads: number;
+  private readonly idleTimeoutMs: number;
+  private closed = false;
+
+  constructor(o: HandlerPoolOptions = {}) {
+    this.maxThreads = Math.max(1, o.maxThreads ?? availableParallelism());
+    this.idleTimeoutMs = o.idleTimeoutMs ?? 30_000;
+  }
+
+  /** Threads running now, over every memory limit (for tests and metrics). */
+  get threads(): number {
+    let n = 0;
+    for (const p of this.pools.values()) n += p.threads.length;
+    return n;
+  }
+
+  /**
+   * Runs one attempt of a `uses` step whose handler is a module path, in a thread. Never
+   * throws: a thread that ran out of its memory limit fails the attempt with type
+   * `memory-limit` (not retryable); one terminated after its grace period with `cancelled`
+   * (the runtime records the abort's cause, timeout or cancel, instead).
+   */
+  async run(req: AttemptRequest, ref: string, limits: ExecutorLimits): Promise<AttemptResult> {
+    if (this.closed) return { ok: false, failure: { type: 'internal', message: 'the handler pool is closed', retryable: true } };
+    const memoryMb = req.step.memoryBytes === undefined ? 0 : Math.max(1, Math.ceil(req.step.memoryBytes / MIB));
+    const pool = this.poolFor(memoryMb);
+    const { port1, port2 } = new MessageChannel();
+    const terminate = new AbortController();
+    let graceTimer: CancelTimer | undefined;
+    let done: AttemptResult | undefined;
+    let resolveDone!: (r: AttemptResult) => void;
+    const doneMessage = new Promise<AttemptResult>((r) => (resolveDone = r));
+    port1.on('message', (m: FromThread) => {
+      if (m.t === 'line') req.log.line(m.level, m.message, m.fields);
+      else if (m.t === 'write') req.log.write(typeof m.chunk === 'string' ? m.chunk : Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength), m.stream);
+      else resolveDone((done = m.result));
+    });
+    const onAbort = (): void => {
+      const reason: unknown = req.signal.reason;
+      port1.postMessage({ t: 'abort', reason: typeof reason === 'string' ? reason : 'cancelled' } satisfies ToThread);
+      graceTimer ??= setLongTimeout(limits.graceMs, () => terminate.abort('grace'));
+    };
+    const onForce = (): void => terminate.abort('force');
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    req.force.addEventListener('abort', onForce, { once: true });
+    const task: ThreadTask = {
+      ref, baseDir: req.baseDir, runId: req.runId, workflow: req.workflow, stepId: req.stepId, attemptId: req.attemptId, attempt: req.attempt,
+      params: req.params, inputs: req.inputs, outputs: req.outputs(), secrets: req.secretValues ?? {}, maxOutputBytes: limits.maxOutputBytes, port: port2,
+      ...(req.signal.aborted ? { aborted: String(req.signal.reason) } : {}),
+    };
+    try {
+      if (req.force.aborted) return failed('cancelled', 'stopped before its thread started', false);
+      // The result travels on the attempt's port, after its log: the task's own settling only
+      // says the thread is free, and may overtake the last log lines.
+      await pool.run(task, { transferList: [port2], signal: terminate.signal });
+      return done ?? (await doneMessage);
+    } catch (e) {
+      return done ?? threadFailure(e, terminate.signal, memoryMb, limits.graceMs);
+    } finally {
+      graceTimer?.();
+      req.signal.removeEventListener('abort', onAbort);
+      req.force.removeEventListener('abort', onForce);
+      port1.close();
+    }
+  }
+
+  /** Terminates every thread (a running handler with it); later runs fail. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+
+  private poolFor(memoryMb: number): Piscina<ThreadTask, void> {
+    let pool = this.pools.get(memoryMb);
+    if (pool === undefined) {
+      pool = new Piscina<ThreadTask, void>({
+        filename: THREAD_FILE.href,
+        maxThreads: this.maxThreads,
+        // One thread kept warm for the common case, none for a memory limit a workflow chose.
+        minThreads: memoryMb === 0 ? 1 : 0,
+        idleTimeout: this.idleTimeoutMs,
+        recordTiming: false,
+        // From the sources the worker file is TypeScript: tsx's require hook loads it.
+        ...(THREAD_FILE.pathname.endsWith('.ts') ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+        ...(memoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
+      });
+      this.pools.set(memoryMb, pool);
+    }
+    return pool;
+  }
+}
+
+function failed(type: string, message: string, retryable: boolean): AttemptResult {
+  return { ok: false, failure: { type, message, retryable } };
+}
+
+/** Why a task ended without a result: its thread was terminated, ran out of memory, or died. */
+function threadFailure(e: unknown, terminate: AbortSignal, memoryMb: number, graceMs: number): AttemptResult {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    const f: Failure = {
+      type: 'memory-limit',
+      message: `the handler went past its memory limit of ${memoryMb} MiB (the V8 heap of its thread); its thread was stopped`,
+      retryable: false, details: { limitBytes: memoryMb * MIB },
+    };
+    return { ok: false, failure: f };
+  }
+  if (terminate.aborted) {
+    return terminate.reason === 'grace'
+      ? failed('cancelled', `the handler did not return within ${graceMs} ms of its signal aborting; its thread was terminated`, false)
+      : failed('cancelled', 'the handler was stopped; its thread was terminated', false);
+  }
+  return failed('handler-thread', `the handler's thread ended without a result: ${errorMessage(e)}`, true);
+}
