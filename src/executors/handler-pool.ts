@@ -13,6 +13,15 @@
  *
  * One piscina pool per distinct `memory` limit (V8's `resourceLimits` are per thread, fixed at
  * its start); steps without one share the unlimited pool. Pools start on first use.
+ *
+ * Threads grow with demand, not with the burst: piscina starts a thread for every task that
+ * finds none idle, and a thread costs ~0.5 s of CPU to start (tsx included) and ~40 MB, so
+ * 10,000 no-op handlers at 256 slots would start 256 threads to run work one thread does in
+ * less. A `Lane` admits tasks to piscina up to an allowance that starts at one thread and
+ * grows by one when tasks wait while every task in flight has run {@link GROW_AFTER_MS} and
+ * every allowed thread is up, up to `maxThreads`; after `idleTimeoutMs` without work it
+ * shrinks back (piscina stops the idle threads). A task's wait counts against its step's
+ * timeout, as any time it spends running.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
@@ -55,6 +64,7 @@ export interface ThreadTask {
 
 /** Sent by a handler thread over the attempt's port. */
 export type FromThread =
+  | { t: 'start'; threadId: number }
   | { t: 'line'; level: string; message: string; fields?: JsonObject }
   | { t: 'write'; stream: 'stdout' | 'stderr'; chunk: string | Uint8Array }
   | { t: 'done'; result: AttemptResult };
@@ -63,6 +73,9 @@ export type FromThread =
 export type ToThread = { t: 'abort'; reason: string };
 
 const MIB = 1024 * 1024;
+
+/** How long a task waits for a thread before the pool allows one more, ms. */
+export const GROW_AFTER_MS = 25;
 
 /**
  * The worker file, beside this one: `handler-thread.js` in `dist/`; from the sources (tests,
@@ -75,7 +88,7 @@ const THREAD_FILE = new URL(import.meta.url.endsWith('.ts') ? './handler-thread.
  * when the first handler runs. Close it when its engine or worker closes.
  */
 export class HandlerPool {
-  private readonly pools = new Map<number, Piscina<ThreadTask, void>>();
+  private readonly pools = new Map<number, Lane>();
   private readonly maxThreads: number;
   private readonly idleTimeoutMs: number;
   private closed = false;
@@ -88,7 +101,7 @@ export class HandlerPool {
   /** Threads running now, over every memory limit (for tests and metrics). */
   get threads(): number {
     let n = 0;
-    for (const p of this.pools.values()) n += p.threads.length;
+    for (const p of this.pools.values()) n += p.pool.threads.length;
     return n;
   }
 
@@ -101,7 +114,17 @@ export class HandlerPool {
   async run(req: AttemptRequest, ref: string, limits: ExecutorLimits): Promise<AttemptResult> {
     if (this.closed) return { ok: false, failure: { type: 'internal', message: 'the handler pool is closed', retryable: true } };
     const memoryMb = req.step.memoryBytes === undefined ? 0 : Math.max(1, Math.ceil(req.step.memoryBytes / MIB));
-    const pool = this.poolFor(memoryMb);
+    const lane = this.laneFor(memoryMb);
+    const token = await lane.acquire(req.signal, req.force);
+    if (token === undefined) return failed('cancelled', 'stopped while it waited for a thread', false);
+    try {
+      return await this.runIn(lane, req, ref, limits, memoryMb);
+    } finally {
+      lane.release(token);
+    }
+  }
+
+  private async runIn(lane: Lane, req: AttemptRequest, ref: string, limits: ExecutorLimits, memoryMb: number): Promise<AttemptResult> {
     const { port1, port2 } = new MessageChannel();
     const terminate = new AbortController();
     let graceTimer: CancelTimer | undefined;
@@ -109,7 +132,8 @@ export class HandlerPool {
     let resolveDone!: (r: AttemptResult) => void;
     const doneMessage = new Promise<AttemptResult>((r) => (resolveDone = r));
     port1.on('message', (m: FromThread) => {
-      if (m.t === 'line') req.log.line(m.level, m.message, m.fields);
+      if (m.t === 'start') lane.started(m.threadId);
+      else if (m.t === 'line') req.log.line(m.level, m.message, m.fields);
       else if (m.t === 'write') req.log.write(typeof m.chunk === 'string' ? m.chunk : Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength), m.stream);
       else resolveDone((done = m.result));
     });
@@ -130,7 +154,7 @@ export class HandlerPool {
       if (req.force.aborted) return failed('cancelled', 'stopped before its thread started', false);
       // The result travels on the attempt's port, after its log: the task's own settling only
       // says the thread is free, and may overtake the last log lines.
-      await pool.run(task, { transferList: [port2], signal: terminate.signal });
+      await lane.pool.run(task, { transferList: [port2], signal: terminate.signal });
       return done ?? (await doneMessage);
     } catch (e) {
       return done ?? threadFailure(e, terminate.signal, memoryMb, limits.graceMs);
@@ -147,13 +171,13 @@ export class HandlerPool {
     this.closed = true;
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy()));
+    await Promise.all(pools.map((p) => p.close()));
   }
 
-  private poolFor(memoryMb: number): Piscina<ThreadTask, void> {
-    let pool = this.pools.get(memoryMb);
-    if (pool === undefined) {
-      pool = new Piscina<ThreadTask, void>({
+  private laneFor(memoryMb: number): Lane {
+    let lane = this.pools.get(memoryMb);
+    if (lane === undefined) {
+      const pool = new Piscina<ThreadTask, void>({
         filename: THREAD_FILE.href,
         maxThreads: this.maxThreads,
         // One thread kept warm for the common case, none for a memory limit a workflow chose.
@@ -164,9 +188,109 @@ export class HandlerPool {
         ...(THREAD_FILE.pathname.endsWith('.ts') ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
         ...(memoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
       });
-      this.pools.set(memoryMb, pool);
+      lane = new Lane(pool, this.maxThreads, this.idleTimeoutMs);
+      this.pools.set(memoryMb, lane);
     }
-    return pool;
+    return lane;
+  }
+}
+
+/** One piscina pool and the allowance of tasks in flight to it (see the module comment). */
+class Lane {
+  private allowed = 1;
+  /** Start times (performance.now()) of the tasks in flight, by token. */
+  private readonly running = new Map<number, number>();
+  private nextToken = 0;
+  private readonly waiting: ((token: number) => void)[] = [];
+  /** Threads seen running a task: started, so a new one may be worth starting. */
+  private readonly ready = new Set<number>();
+  private growTimer: NodeJS.Timeout | undefined;
+  private shrinkTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly pool: Piscina<ThreadTask, void>,
+    private readonly max: number,
+    private readonly idleMs: number,
+  ) {}
+
+  /** Resolves with a token once the task may go to piscina; undefined when a signal aborted first. */
+  acquire(signal: AbortSignal, force: AbortSignal): Promise<number | undefined> {
+    if (signal.aborted || force.aborted) return Promise.resolve(undefined);
+    clearTimeout(this.shrinkTimer);
+    if (this.running.size < this.allowed) return Promise.resolve(this.start());
+    return new Promise((resolve) => {
+      const stop = (): void => {
+        const i = this.waiting.indexOf(admit);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(undefined);
+      };
+      const admit = (token: number): void => {
+        signal.removeEventListener('abort', stop);
+        force.removeEventListener('abort', stop);
+        resolve(token);
+      };
+      signal.addEventListener('abort', stop, { once: true });
+      force.addEventListener('abort', stop, { once: true });
+      this.waiting.push(admit);
+      this.armGrow();
+    });
+  }
+
+  /** A thread began a task: it is up. */
+  started(threadId: number): void {
+    this.ready.add(threadId);
+  }
+
+  release(token: number): void {
+    this.running.delete(token);
+    this.admitNext();
+    if (this.running.size === 0 && this.allowed > 1) {
+      clearTimeout(this.shrinkTimer);
+      this.shrinkTimer = setTimeout(() => {
+        // piscina stops the idle threads after the same time
+        this.allowed = 1;
+        this.ready.clear();
+      }, this.idleMs);
+      this.shrinkTimer.unref();
+    }
+  }
+
+  close(): Promise<void> {
+    clearTimeout(this.growTimer);
+    clearTimeout(this.shrinkTimer);
+    return this.pool.destroy();
+  }
+
+  private start(): number {
+    const token = this.nextToken++;
+    this.running.set(token, performance.now());
+    return token;
+  }
+
+  private admitNext(): void {
+    while (this.running.size < this.allowed && this.waiting.length > 0) this.waiting.shift()!(this.start());
+  }
+
+  /**
+   * While tasks wait, every GROW_AFTER_MS: one more thread is allowed when every task in
+   * flight has run that long (short tasks keep a thread busy without needing another) and
+   * every allowed thread is up (one thread starting at a time, not a burst of them).
+   */
+  private armGrow(): void {
+    if (this.growTimer !== undefined) return;
+    this.growTimer = setTimeout(() => {
+      this.growTimer = undefined;
+      if (this.waiting.length === 0) return;
+      const now = performance.now();
+      let busy = true;
+      for (const since of this.running.values()) if (now - since < GROW_AFTER_MS) busy = false;
+      if (busy && this.allowed < this.max && this.allowed <= this.ready.size) {
+        this.allowed++;
+        this.admitNext();
+      }
+      if (this.waiting.length > 0) this.armGrow();
+    }, GROW_AFTER_MS);
+    this.growTimer.unref();
   }
 }
 

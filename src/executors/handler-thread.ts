@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { performance } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 // Deep imports on purpose (eslint.config.js KNOWN_DEEP_IMPORTS): each new thread loads only these.
 import { toFailure } from '../core/failure.js';
@@ -84,6 +85,7 @@ export default async function runInThread(task: ThreadTask): Promise<void> {
   port.on('message', onMessage);
   if (task.aborted !== undefined) controller.abort(task.aborted);
   const log = new PortLog(port);
+  log.send({ t: 'start', threadId });
   const cpu0 = threadCpuMs();
   let result: AttemptResult;
   try {
