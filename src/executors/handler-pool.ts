@@ -84,10 +84,47 @@ export const GROW_AFTER_MS = 25;
 const THREAD_FILE = new URL(import.meta.url.endsWith('.ts') ? './handler-thread.ts' : './handler-thread.js', import.meta.url);
 
 /**
- * Runs path handlers in worker threads. Creating one costs nothing: a pool of threads starts
- * when the first handler runs. Close it when its engine or worker closes.
+ * The worker threads path handlers run in. Creating one costs nothing: threads start when the
+ * first handler runs. Pass one to several engines or workers (`EngineOptions.handlerPool`,
+ * `WorkerOptions.handlerPool`) to share it; close it once they are closed.
  */
 export class HandlerPool {
+  constructor(o: HandlerPoolOptions = {}) {
+    states.set(this, new ThreadPools(o));
+  }
+
+  /** Threads running now, over every memory limit. */
+  get threads(): number {
+    return stateOf(this).threads;
+  }
+
+  /** Terminates every thread (a running handler with it); later handlers fail. Idempotent. */
+  close(): Promise<void> {
+    return stateOf(this).close();
+  }
+}
+
+/** The pools behind each public {@link HandlerPool}, kept off its public face. */
+const states = new WeakMap<HandlerPool, ThreadPools>();
+
+function stateOf(pool: HandlerPool): ThreadPools {
+  const s = states.get(pool);
+  if (s === undefined) throw new TypeError('not a HandlerPool');
+  return s;
+}
+
+/**
+ * Runs one attempt of a `uses` step whose handler is the module path `ref` in a thread of
+ * `pool`. Never throws: a thread that ran out of its memory limit fails the attempt with type
+ * `memory-limit` (not retryable); one terminated after its grace period with `cancelled` (the
+ * runtime records the abort's cause, timeout or cancel, instead).
+ */
+export function runInPool(pool: HandlerPool, req: AttemptRequest, ref: string, limits: ExecutorLimits): Promise<AttemptResult> {
+  return stateOf(pool).run(req, ref, limits);
+}
+
+/** One piscina pool per memory limit, each behind its {@link Lane}. */
+class ThreadPools {
   private readonly pools = new Map<number, Lane>();
   private readonly maxThreads: number;
   private readonly idleTimeoutMs: number;
@@ -98,19 +135,12 @@ export class HandlerPool {
     this.idleTimeoutMs = o.idleTimeoutMs ?? 30_000;
   }
 
-  /** Threads running now, over every memory limit (for tests and metrics). */
   get threads(): number {
     let n = 0;
     for (const p of this.pools.values()) n += p.pool.threads.length;
     return n;
   }
 
-  /**
-   * Runs one attempt of a `uses` step whose handler is a module path, in a thread. Never
-   * throws: a thread that ran out of its memory limit fails the attempt with type
-   * `memory-limit` (not retryable); one terminated after its grace period with `cancelled`
-   * (the runtime records the abort's cause, timeout or cancel, instead).
-   */
   async run(req: AttemptRequest, ref: string, limits: ExecutorLimits): Promise<AttemptResult> {
     if (this.closed) return { ok: false, failure: { type: 'internal', message: 'the handler pool is closed', retryable: true } };
     const memoryMb = req.step.memoryBytes === undefined ? 0 : Math.max(1, Math.ceil(req.step.memoryBytes / MIB));
@@ -166,7 +196,6 @@ export class HandlerPool {
     }
   }
 
-  /** Terminates every thread (a running handler with it); later runs fail. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
     const pools = [...this.pools.values()];

@@ -20,6 +20,7 @@ import { loadHandler } from '../workflow/index.js';
 import { captureOutput } from './console.js';
 import { abortError, isPromise, toOutput, withStack } from './handler-result.js';
 import type { HandlerPool } from './handler-pool.js';
+import { runInPool } from './handler-pool.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 const NO_SECRETS: Readonly<Record<string, string>> = Object.freeze({});
@@ -32,7 +33,7 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
   if (req.step.action.kind !== 'uses') throw new Error(`step ${req.stepId} is not a handler step`);
   const h = req.step.action.handler;
   const pool: HandlerPool | undefined = limits.handlerPool;
-  if (typeof h === 'string' && pool !== undefined && req.step.inline !== true) return pool.run(req, h, limits);
+  if (typeof h === 'string' && pool !== undefined && req.step.inline !== true) return runInPool(pool, req, h, limits);
   let fn: StepHandler;
   try {
     // A module's top-level code prints into the attempt's log too.
