@@ -17,11 +17,12 @@
  * Threads grow with demand, not with the burst: piscina starts a thread for every task that
  * finds none idle, and a thread costs ~0.5 s of CPU to start (tsx included) and ~40 MB, so
  * 10,000 no-op handlers at 256 slots would start 256 threads to run work one thread does in
- * less. A `Lane` admits tasks to piscina up to an allowance that starts at one thread and
- * grows by one when tasks wait while every task in flight has run {@link GROW_AFTER_MS} and
- * every allowed thread is up, up to `maxThreads`; after `idleTimeoutMs` without work it
- * shrinks back (piscina stops the idle threads). A task's wait counts against its step's
- * timeout, as any time it spends running.
+ * less. So each thread is a single-thread piscina pool, and a `Lane` (one per memory limit)
+ * places tasks: on an idle thread; else queued (up to 8) behind short tasks on a thread that
+ * runs short work, so its round trips pipeline; else waiting for a thread. While tasks wait
+ * and every thread holds a task that has run {@link GROW_AFTER_MS}, one more thread starts
+ * (once every thread is up), up to `maxThreads`; after `idleTimeoutMs` with nothing running
+ * the lane is back to one thread. A task's wait counts against its step's timeout.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
@@ -137,7 +138,7 @@ class ThreadPools {
 
   get threads(): number {
     let n = 0;
-    for (const p of this.pools.values()) n += p.pool.threads.length;
+    for (const p of this.pools.values()) n += p.size;
     return n;
   }
 
@@ -145,16 +146,16 @@ class ThreadPools {
     if (this.closed) return { ok: false, failure: { type: 'internal', message: 'the handler pool is closed', retryable: true } };
     const memoryMb = req.step.memoryBytes === undefined ? 0 : Math.max(1, Math.ceil(req.step.memoryBytes / MIB));
     const lane = this.laneFor(memoryMb);
-    const token = await lane.acquire(req.signal, req.force);
-    if (token === undefined) return failed('cancelled', 'stopped while it waited for a thread', false);
+    const slot = await lane.acquire(req.signal, req.force);
+    if (slot === undefined) return failed('cancelled', 'stopped while it waited for a thread', false);
     try {
-      return await this.runIn(lane, req, ref, limits, memoryMb);
+      return await this.runIn(slot.thread, req, ref, limits, memoryMb);
     } finally {
-      lane.release(token);
+      lane.release(slot);
     }
   }
 
-  private async runIn(lane: Lane, req: AttemptRequest, ref: string, limits: ExecutorLimits, memoryMb: number): Promise<AttemptResult> {
+  private async runIn(thread: Thread, req: AttemptRequest, ref: string, limits: ExecutorLimits, memoryMb: number): Promise<AttemptResult> {
     const { port1, port2 } = new MessageChannel();
     const terminate = new AbortController();
     let graceTimer: CancelTimer | undefined;
@@ -162,7 +163,7 @@ class ThreadPools {
     let resolveDone!: (r: AttemptResult) => void;
     const doneMessage = new Promise<AttemptResult>((r) => (resolveDone = r));
     port1.on('message', (m: FromThread) => {
-      if (m.t === 'start') lane.started(m.threadId);
+      if (m.t === 'start') thread.ready = true;
       else if (m.t === 'line') req.log.line(m.level, m.message, m.fields);
       else if (m.t === 'write') req.log.write(typeof m.chunk === 'string' ? m.chunk : Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength), m.stream);
       else resolveDone((done = m.result));
@@ -184,7 +185,7 @@ class ThreadPools {
       if (req.force.aborted) return failed('cancelled', 'stopped before its thread started', false);
       // The result travels on the attempt's port, after its log: the task's own settling only
       // says the thread is free, and may overtake the last log lines.
-      await lane.pool.run(task, { transferList: [port2], signal: terminate.signal });
+      await thread.pool.run(task, { transferList: [port2], signal: terminate.signal });
       return done ?? (await doneMessage);
     } catch (e) {
       return done ?? threadFailure(e, terminate.signal, memoryMb, limits.graceMs);
@@ -206,57 +207,88 @@ class ThreadPools {
   private laneFor(memoryMb: number): Lane {
     let lane = this.pools.get(memoryMb);
     if (lane === undefined) {
-      const pool = new Piscina<ThreadTask, void>({
+      const spawn = (): Piscina<ThreadTask, void> => new Piscina<ThreadTask, void>({
         filename: THREAD_FILE.href,
-        maxThreads: this.maxThreads,
-        // One thread kept warm for the common case, none for a memory limit a workflow chose.
-        minThreads: memoryMb === 0 ? 1 : 0,
-        idleTimeout: this.idleTimeoutMs,
+        // One thread per piscina pool, so that the lane decides which thread a task waits for.
+        maxThreads: 1,
+        minThreads: 1,
         recordTiming: false,
         // From the sources the worker file is TypeScript: tsx's require hook loads it.
         ...(THREAD_FILE.pathname.endsWith('.ts') ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
         ...(memoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
       });
-      lane = new Lane(pool, this.maxThreads, this.idleTimeoutMs);
+      lane = new Lane(spawn, this.maxThreads, this.idleTimeoutMs);
       this.pools.set(memoryMb, lane);
     }
     return lane;
   }
 }
 
-/** One piscina pool and the allowance of tasks in flight to it (see the module comment). */
+/** Whether a thread has a task that has run GROW_AFTER_MS or more. */
+function hasOld(t: Thread): boolean {
+  const now = performance.now();
+  for (const since of t.running.values()) if (now - since >= GROW_AFTER_MS) return true;
+  return false;
+}
+
+/** One handler thread: a single-thread piscina pool (which restarts a thread that died) and its tasks. */
+interface Thread {
+  pool: Piscina<ThreadTask, void>;
+  /** Start times (performance.now()) of the tasks sent to it and not ended. */
+  running: Map<number, number>;
+  /** It began a task: its thread is up. */
+  ready: boolean;
+  /** How long its last task took, ms; Infinity before the first. */
+  lastMs: number;
+}
+
+/** A task's place: its token and its thread. */
+interface Slot {
+  token: number;
+  thread: Thread;
+}
+
+/** Tasks queued on one thread behind short ones at most: enough to keep it busy between round trips. */
+const PIPELINE = 8;
+
+/** The threads of one memory limit and which task goes to which (see the module comment). */
 class Lane {
-  private allowed = 1;
-  /** Start times (performance.now()) of the tasks in flight, by token. */
-  private readonly running = new Map<number, number>();
+  private readonly threads: Thread[] = [];
   private nextToken = 0;
-  private readonly waiting: ((token: number) => void)[] = [];
-  /** Threads seen running a task: started, so a new one may be worth starting. */
-  private readonly ready = new Set<number>();
+  private readonly waiting: ((slot: Slot) => void)[] = [];
   private growTimer: NodeJS.Timeout | undefined;
   private shrinkTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly pool: Piscina<ThreadTask, void>,
+    private readonly spawn: () => Piscina<ThreadTask, void>,
     private readonly max: number,
     private readonly idleMs: number,
   ) {}
 
-  /** Resolves with a token once the task may go to piscina; undefined when a signal aborted first. */
-  acquire(signal: AbortSignal, force: AbortSignal): Promise<number | undefined> {
+  /** Threads alive. */
+  get size(): number {
+    let n = 0;
+    for (const t of this.threads) n += t.pool.threads.length;
+    return n;
+  }
+
+  /** Resolves with a slot once the task may go to a thread; undefined when a signal aborted first. */
+  acquire(signal: AbortSignal, force: AbortSignal): Promise<Slot | undefined> {
     if (signal.aborted || force.aborted) return Promise.resolve(undefined);
     clearTimeout(this.shrinkTimer);
-    if (this.running.size < this.allowed) return Promise.resolve(this.start());
+    if (this.threads.length === 0) this.add();
+    const thread = this.waiting.length === 0 ? this.pick() : undefined;
+    if (thread !== undefined) return Promise.resolve(this.start(thread));
     return new Promise((resolve) => {
       const stop = (): void => {
         const i = this.waiting.indexOf(admit);
         if (i >= 0) this.waiting.splice(i, 1);
         resolve(undefined);
       };
-      const admit = (token: number): void => {
+      const admit = (slot: Slot): void => {
         signal.removeEventListener('abort', stop);
         force.removeEventListener('abort', stop);
-        resolve(token);
+        resolve(slot);
       };
       signal.addEventListener('abort', stop, { once: true });
       force.addEventListener('abort', stop, { once: true });
@@ -265,20 +297,16 @@ class Lane {
     });
   }
 
-  /** A thread began a task: it is up. */
-  started(threadId: number): void {
-    this.ready.add(threadId);
-  }
-
-  release(token: number): void {
-    this.running.delete(token);
+  release(slot: Slot): void {
+    const since = slot.thread.running.get(slot.token);
+    if (since !== undefined) slot.thread.lastMs = performance.now() - since;
+    slot.thread.running.delete(slot.token);
     this.admitNext();
-    if (this.running.size === 0 && this.allowed > 1) {
+    if (this.threads.length > 1 && this.threads.every((t) => t.running.size === 0)) {
       clearTimeout(this.shrinkTimer);
       this.shrinkTimer = setTimeout(() => {
-        // piscina stops the idle threads after the same time
-        this.allowed = 1;
-        this.ready.clear();
+        // Idle for idleMs: back to one thread.
+        for (const t of this.threads.splice(1)) void t.pool.destroy();
       }, this.idleMs);
       this.shrinkTimer.unref();
     }
@@ -287,34 +315,58 @@ class Lane {
   close(): Promise<void> {
     clearTimeout(this.growTimer);
     clearTimeout(this.shrinkTimer);
-    return this.pool.destroy();
+    const all = this.threads.splice(0);
+    return Promise.all(all.map((t) => t.pool.destroy())).then(() => undefined);
   }
 
-  private start(): number {
-    const token = this.nextToken++;
-    this.running.set(token, performance.now());
-    return token;
-  }
-
-  private admitNext(): void {
-    while (this.running.size < this.allowed && this.waiting.length > 0) this.waiting.shift()!(this.start());
+  private add(): void {
+    this.threads.push({ pool: this.spawn(), running: new Map(), ready: false, lastMs: Infinity });
   }
 
   /**
-   * While tasks wait, every GROW_AFTER_MS: one more thread is allowed when every task in
-   * flight has run that long (short tasks keep a thread busy without needing another) and
-   * every allowed thread is up (one thread starting at a time, not a burst of them).
+   * An idle thread; else the least loaded one that runs short work (its last task took less
+   * than GROW_AFTER_MS and those it has are all younger): short tasks queue behind short
+   * ones, so a round trip never leaves the thread idle; else none: a task does not queue
+   * behind a long one, it waits for a free or a new thread. (A short-looking task that turns
+   * long holds the few queued behind it.)
+   */
+  private pick(): Thread | undefined {
+    let best: Thread | undefined;
+    for (const t of this.threads) {
+      if (t.running.size === 0) return t;
+      if (t.running.size >= PIPELINE || t.lastMs >= GROW_AFTER_MS || hasOld(t)) continue;
+      if (best === undefined || t.running.size < best.running.size) best = t;
+    }
+    return best;
+  }
+
+  private start(thread: Thread): Slot {
+    const token = this.nextToken++;
+    thread.running.set(token, performance.now());
+    return { token, thread };
+  }
+
+  private admitNext(): void {
+    while (this.waiting.length > 0) {
+      const thread = this.pick();
+      if (thread === undefined) return;
+      this.waiting.shift()!(this.start(thread));
+    }
+  }
+
+  /**
+   * While tasks wait, every GROW_AFTER_MS: one more thread when none can take a task and every
+   * thread is up (one thread starting at a time, not a burst of them).
    */
   private armGrow(): void {
     if (this.growTimer !== undefined) return;
     this.growTimer = setTimeout(() => {
       this.growTimer = undefined;
+      this.admitNext();
       if (this.waiting.length === 0) return;
-      const now = performance.now();
-      let busy = true;
-      for (const since of this.running.values()) if (now - since < GROW_AFTER_MS) busy = false;
-      if (busy && this.allowed < this.max && this.allowed <= this.ready.size) {
-        this.allowed++;
+      // Only when every thread is held by a long task: short ones are served by pipelining.
+      if (this.threads.length < this.max && this.threads.every((t) => t.ready && hasOld(t))) {
+        this.add();
         this.admitNext();
       }
       if (this.waiting.length > 0) this.armGrow();
