@@ -154,7 +154,7 @@ async function throughput(nw, slots, { profile = false, ship = 'off' } = {}) {
   const prof = profile ? profileQueries() : undefined;
   const c = await coordinator(inFlight(nw, slots));
   const handler = LOG_LINES > 0 ? './noop.mjs#talk' : './noop.mjs#noop';
-  const { spec, version } = workflow(Array.from({ length: N }, (_, i) => ({ id: `s${i}`, uses: handler })), inFlight(nw, slots));
+  const { spec, version } = workflow(Array.from({ length: N }, (_, i) => ({ id: `s${i}`, uses: handler, inline: true })), inFlight(nw, slots));
   await Promise.all(ws.map((w) => w.ask('mark')));
   prof?.reset();
   const [x0, wal0, pgCpu0, cpu0] = [await xactCommits(), await walBytes(), postgresCpuMs(), process.cpuUsage()];

@@ -9,6 +9,8 @@
 // Load forecast accuracy: --only forecast (runs bench/forecast.js: Holt-Winters vs seasonal-naive backtest).
 // Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
 // 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
+// Handler threads: --only handlers (runs bench/handlers.js: 10,000 no-op path handlers in threads vs
+// inline: true, and a CPU-bound forecast-like handler at slots 2 in threads vs one at a time).
 // Scheduling order: --only makespan (runs bench/makespan.js: simulated makespan of baton's ready
 // order vs FIFO vs the lower bound on seeded random DAGs; no store, no real waiting).
 // Each case runs on a fresh SQLite file (WAL, synchronous=NORMAL unless BATON_SQLITE_SYNCHRONOUS=full).
@@ -168,6 +170,11 @@ if (ONLY.includes('rss')) {
   if (child.status !== 0) throw new Error(child.stderr);
   const { ms, maxRssBytes } = JSON.parse(child.stdout);
   report(`${fmt(n)}-step workflow: peak RSS`, fmt(maxRssBytes / 2 ** 20), 'MiB', `(completed in ${fmt(ms / 1000, 1)} s, ${fmt((n / ms) * 1000)} steps/s)`);
+}
+
+if (ONLY.includes('handlers')) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./handlers.js', import.meta.url)), '--rounds', String(Math.min(ROUNDS, 3))], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench/handlers.js exited ${r.status}`);
 }
 
 if (ONLY.includes('makespan')) {

@@ -48,7 +48,7 @@ export type { PrunableCounts } from './store/index.js';
 // can be read and typed on its own; they are the same types, not copies.
 export type {
   BatonError, JsonValue, JsonObject, BatonProcess, ProcessOptions, CompiledProcessOptions, ProcessMode, StoreLocation,
-  Engine, EngineOptions, EngineListener, CommitListener, CommittedEnds, CommittedRun, FinishedRun, RunHandle, RunSummary, StartRunOptions,
+  Engine, EngineOptions, EngineListener, HandlerPool, HandlerPoolOptions, CommitListener, CommittedEnds, CommittedRun, FinishedRun, RunHandle, RunSummary, StartRunOptions,
   Clock, CancelTimer, TimerOptions, ParsedAlertRule, AlertRuleSchema, RunState, StepRunState, AttemptState, EndReason, RunEndReason, Failure, FailureType,
   WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, StepHandler, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, ParamSpec, ParamType, Platform,
   ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec, SpecError, SpecErrorCode, ExtendedBy,

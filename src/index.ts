@@ -80,6 +80,9 @@ export type {
 // Running workflows.
 export { createEngine, RunHeldError, ResumeError } from './runtime/index.js';
 export type { Engine, EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
+// The worker threads path handlers run in; pass one to several engines or workers to share it.
+export { HandlerPool } from './executors/index.js';
+export type { HandlerPoolOptions } from './executors/index.js';
 // What each commit ended, for reporters such as traces (`engine.onCommitted`).
 export type { CommitListener, CommittedEnds, CommittedRun, FinishedRun } from './runtime/index.js';
 // The OpenTelemetry trace id of a run (what `baton show` prints), derived from its id.

@@ -22,7 +22,8 @@ import {
   buildResult, failureLimit, groupOutputs, invalidFailure, invalidGroup, itemText, listItems, planGroups, PrefixedLog,
   progressOf, resolveItems, verdict,
 } from './batch-items.js';
-import { runHandler, toOutput } from './handler.js';
+import { runHandler } from './handler.js';
+import { toOutput } from './handler-result.js';
 import { runShell } from './shell.js';
 import { setLongTimeout } from '../shared/index.js';
 import type { AttemptRequest, AttemptResult, BatchGroupRecord, BatchHooks, ExecutorLimits } from './types.js';

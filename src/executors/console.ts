@@ -10,12 +10,20 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format, inspect } from 'node:util';
-import type { AttemptLog } from './log.js';
 
 /** Which standard stream a write was meant for. */
 type StreamName = 'stdout' | 'stderr';
 
-const current = new AsyncLocalStorage<AttemptLog>();
+/**
+ * Where captured writes go: an attempt's log (`AttemptLog`), or, in a handler thread, the
+ * port back to the engine's thread, where the attempt's log masks them.
+ */
+export interface CaptureTarget {
+  /** Takes one write; `stream` is the standard stream it was meant for. */
+  write(chunk: Buffer | string, stream: StreamName): void;
+}
+
+const current = new AsyncLocalStorage<CaptureTarget>();
 let installed = false;
 
 /**
@@ -26,7 +34,7 @@ let installed = false;
  * a timer the handler left behind, still go to its log: they are never printed unmasked.
  * @returns what `fn` returns.
  */
-export function captureOutput<T>(log: AttemptLog, fn: () => T): T {
+export function captureOutput<T>(log: CaptureTarget, fn: () => T): T {
   installCapture();
   return current.run(log, fn);
 }

@@ -1,29 +1,41 @@
 /**
  * @module executors/handler
- * Runs a `uses:` step in the engine's process: loads the module (TypeScript through tsx,
- * no build step), calls the export with a `StepContext`, and takes its return value as
- * the output. A handler that ignores its AbortSignal cannot be stopped from outside; the
+ * Runs a `uses:` step: loads the module (TypeScript through tsx, no build step), calls the
+ * export with a `StepContext`, and takes its return value as the output.
+ *
+ * Where: a handler given by module path runs in a worker thread of the executor's
+ * {@link HandlerPool} (./handler-pool.ts), so it can use a CPU without holding the engine's
+ * event loop, and a timeout or cancel can stop it for good. An inline function (SDK), a step
+ * marked `inline: true`, or any handler when no pool is given, runs here, on the calling
+ * thread; such a handler that ignores its AbortSignal cannot be stopped from outside: the
  * attempt still ends on timeout or cancellation and its late result is discarded. What the
  * handler prints (`console.*`, `process.stdout.write`, `process.stderr.write`) goes to the
  * attempt's log, masked, not to baton's own output (./console.ts).
  */
-import type { Failure } from '../core/index.js';
 import { toFailure } from '../core/index.js';
-import { coerceError, errorMessage } from '../shared/index.js';
+import { coerceError } from '../shared/index.js';
 import type { StepContext, StepHandler } from '../workflow/index.js';
 import type { JsonValue } from '../shared/index.js';
 import { loadHandler } from '../workflow/index.js';
 import { captureOutput } from './console.js';
+import { abortError, isPromise, toOutput, withStack } from './handler-result.js';
+import type { HandlerPool } from './handler-pool.js';
+import { runInPool } from './handler-pool.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 const NO_SECRETS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** Runs one attempt of a handler step. Never throws. */
+/**
+ * Runs one attempt of a handler step: in a thread of `limits.handlerPool` when the handler is
+ * a module path and the step is not `inline`, else on this thread. Never throws.
+ */
 export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
   if (req.step.action.kind !== 'uses') throw new Error(`step ${req.stepId} is not a handler step`);
+  const h = req.step.action.handler;
+  const pool: HandlerPool | undefined = limits.handlerPool;
+  if (typeof h === 'string' && pool !== undefined && req.step.inline !== true) return runInPool(pool, req, h, limits);
   let fn: StepHandler;
   try {
-    const h = req.step.action.handler;
     // A module's top-level code prints into the attempt's log too.
     fn = typeof h === 'function' ? h : await captureOutput(req.log, () => loadHandler(h, req.baseDir));
   } catch (e) {
@@ -56,45 +68,6 @@ export async function runHandler(req: AttemptRequest, limits: ExecutorLimits): P
   return toOutput(value, limits.maxOutputBytes);
 }
 
-/** Frames of a thrown error's stack kept with its failure. */
-const STACK_FRAMES = 5;
-
-/**
- * The failure with the top {@link STACK_FRAMES} frames of the thrown error's stack as
- * `details.stack` (lines `at fn (file:line:col)`), when it is a plain error that attached no
- * details: `baton explain` reads them to tell an exception raised in the workflow's own
- * code from one raised deeper. Details a `StepFailure` set are kept as they are.
- */
-function withStack(f: Failure, e: unknown): Failure {
-  if (f.details !== undefined || !(e instanceof Error) || typeof e.stack !== 'string') return f;
-  const frames = e.stack.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('at ')).slice(0, STACK_FRAMES);
-  return frames.length ? { ...f, details: { stack: frames } } : f;
-}
-
-/** Normalizes a return value to JSON, enforcing the output size limit. */
-export function toOutput(value: unknown, max: number): AttemptResult {
-  if (value === undefined || value === null) return { ok: true, output: null };
-  if (typeof value === 'number' || typeof value === 'boolean') return { ok: true, output: value };
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (e) {
-    return { ok: false, failure: { type: 'output-invalid', message: `the return value is not JSON: ${errorMessage(e)}`, retryable: false } };
-  }
-  if (text === undefined) return { ok: true, output: null };
-  if (text.length > max && Buffer.byteLength(text) > max) {
-    return {
-      ok: false,
-      failure: { type: 'output-too-large', message: `output is ${Buffer.byteLength(text)} bytes; the limit is ${max}. Write large data to a file and return its path`, retryable: false },
-    };
-  }
-  return { ok: true, output: typeof value === 'string' ? value : (JSON.parse(text) as JsonValue) };
-}
-
-function isPromise(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-}
-
 /** Settles with the handler, or rejects as soon as the signal aborts. */
 function raceAbort(p: PromiseLike<unknown>, signal: AbortSignal): Promise<unknown> {
   if (signal.aborted) return Promise.reject(abortError(signal));
@@ -106,9 +79,4 @@ function raceAbort(p: PromiseLike<unknown>, signal: AbortSignal): Promise<unknow
       (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(coerceError(e))),
     );
   });
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return Object.assign(new Error(`aborted: ${typeof reason === 'string' ? reason : 'cancelled'}`), { name: 'AbortError' });
 }

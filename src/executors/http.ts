@@ -12,7 +12,7 @@ import { BATON_VERSION, errorMessage } from '../shared/index.js';
 import type { JsonValue } from '../shared/index.js';
 import type { ExpressionScope, HttpRequestSpec } from '../workflow/index.js';
 import { ExpressionError, httpUrlProblem, interpolate, interpolateValue } from '../workflow/index.js';
-import { toOutput } from './handler.js';
+import { toOutput } from './handler-result.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 /** The `User-Agent` an http step sends unless its headers set one. */

@@ -24,7 +24,9 @@ export { isWithheldVariable, scrubEnvironment, WITHHELD_PG_VARIABLES } from './e
 export type { SecretResolution, MissingSecret, SecretProblem } from './secrets.js';
 export { ioFailure } from './io-failure.js';
 export { directArgv, commandFor } from './shell.js';
-export { toOutput } from './handler.js';
+export { toOutput } from './handler-result.js';
+export { HandlerPool } from './handler-pool.js';
+export type { HandlerPoolOptions } from './handler-pool.js';
 export { parseRetryAfter, HTTP_USER_AGENT } from './http.js';
 export type { BatchItemResult, BatchItemStatus, BatchResult } from './batch-items.js';
 export { progressOf, resolveItems } from './batch-items.js';

@@ -4,6 +4,7 @@ import type { Masker } from './mask.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
 import type { BatchGroupState } from '../store/index.js';
 import type { AttemptLog } from './log.js';
+import type { HandlerPool } from './handler-pool.js';
 
 /**
  * One group of a batch step's items as the batch executor plans, runs and resumes it: the
@@ -134,10 +135,18 @@ export type AttemptResult =
   | { ok: true; output: JsonValue; exitCode?: number; peakRssBytes?: number; cpuMs?: number }
   | { ok: false; failure: Failure; exitCode?: number; peakRssBytes?: number; cpuMs?: number };
 
-/** Limits every executor applies. */
+/** Limits every executor applies, and where handlers run. */
 export interface ExecutorLimits {
-  /** Time between SIGTERM and SIGKILL when stopping a process group, ms. @default 5000 */
+  /**
+   * Time between SIGTERM and SIGKILL when stopping a process group, and between a handler
+   * thread's `ctx.signal` aborting and the thread being terminated, ms. @default 5000
+   */
   graceMs: number;
   /** Largest output a step may return, bytes of JSON. @default 1048576 (1 MiB) */
   maxOutputBytes: number;
+  /**
+   * The worker threads `uses: ./module.ts#export` handlers run in (README "Handlers"). Absent:
+   * every handler runs on the calling thread, as an `inline: true` step does.
+   */
+  handlerPool?: HandlerPool;
 }

@@ -10,6 +10,7 @@
  * that runs an engine starts exporting traces when the `OTEL_*` variables ask for them
  * (`CompiledProcessOptions.traces`), and flushes them when it closes.
  */
+import { HandlerPool } from '../executors/index.js';
 import type { CommittedEnds, Engine } from '../runtime/index.js';
 import { createEngine } from '../runtime/index.js';
 import type { FleetStore, Store } from '../store/index.js';
@@ -43,13 +44,19 @@ export interface BatonProcess {
   /** The store's location for messages: the SQLite path, or the URL with its password masked. */
   readonly location: string;
   /**
+   * The worker threads path handlers run in, at most `slots` threads, started on first use:
+   * shared by the engine and a fleet worker of this process; closed by `close()`.
+   */
+  readonly handlerPool: HandlerPool;
+  /**
    * The process's engine, created on first use and the same afterwards. With `traces`, its
    * commits are exported as OpenTelemetry traces from then on.
    */
   engine(): Engine;
   /**
    * Closes the engine (its runs are let go for another process to adopt), exports the spans
-   * still buffered (waiting at most 5 s), then closes the fleet and the store.
+   * still buffered (waiting at most 5 s), terminates the handler threads, then closes the
+   * fleet and the store.
    */
   close(): Promise<void>;
 }
@@ -110,13 +117,14 @@ function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | u
   let engine: Engine | undefined;
   let traces: Traced | undefined;
   let closed: Promise<void> | undefined;
+  const handlerPool = new HandlerPool({ maxThreads: c.slots });
   return {
-    options: c, store, dataDir: c.dataDir, location,
+    options: c, store, dataDir: c.dataDir, location, handlerPool,
     ...(fleet ? { fleet } : {}),
     engine() {
       // The one createEngine call of baton's processes (DESIGN.md, modes/).
       engine ??= createEngine({
-        store, dataDir: c.dataDir, slots: c.slots, leaseMs: c.leaseMs, agingMs: c.agingMs, clock: c.clock,
+        store, dataDir: c.dataDir, slots: c.slots, leaseMs: c.leaseMs, agingMs: c.agingMs, clock: c.clock, handlerPool,
         ...(fleet ? { fleet } : {}),
       });
       // Only a process that runs an engine pays for the SDK (`baton show` never does).
@@ -130,6 +138,7 @@ function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | u
           // After the engine: the ends of its last commits are spans too.
           await traces?.close();
         } finally {
+          await handlerPool.close();
           if (owns) {
             await fleet?.close().catch(() => undefined);
             await store.close();

@@ -122,7 +122,7 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
   let worker: Worker | undefined;
   if (proc.fleet) {
     worker = createWorker({
-      fleet: proc.fleet, clock: proc.options.clock, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
+      fleet: proc.fleet, clock: proc.options.clock, handlerPool: proc.handlerPool, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
       version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });

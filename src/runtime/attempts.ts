@@ -274,7 +274,7 @@ export class AttemptRunner {
           : {}),
         ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
       },
-      { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes },
+      { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes, handlerPool: this.o.handlerPool },
     ).then(end, (e: unknown) => end({ ok: false, failure: { type: 'internal', message: errorMessage(e), retryable: true } }));
   }
 

@@ -202,6 +202,8 @@ export class EngineLoop extends CommitLoop implements Engine {
     this.runs.clear();
     await this.dispatcher?.close();
     await this.shipper?.close();
+    // After the force-stop above: a handler still in a thread is terminated with it.
+    if (this.options.ownsHandlerPool) await this.options.handlerPool.close();
   }
 
   private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number; depth?: number }): ActiveRun {

@@ -1,4 +1,5 @@
 import { DEFAULT_AGING_MS } from '../core/index.js';
+import { HandlerPool } from '../executors/index.js';
 import type { FleetStore, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { clockFrom, realClock } from './clock.js';
@@ -53,10 +54,21 @@ export interface EngineOptions {
    * scaled up or redeployed is not a failure. @default 3600000 (1 h)
    */
   queueTimeoutMs?: number;
+  /**
+   * The worker threads `uses: ./module.ts#export` handlers run in (README "Handlers"); shared
+   * with a fleet worker in the same process. The caller closes a pool it passes.
+   * @default a pool of `slots` threads at most, started on first use, closed by `close()`
+   */
+  handlerPool?: HandlerPool;
 }
 
 /** `EngineOptions` with every default filled in; the only options type inside the engine. */
-export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet' | 'clock'>> & { clock: Clock; fleet?: FleetStore };
+export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet' | 'clock'>> & {
+  clock: Clock;
+  fleet?: FleetStore;
+  /** Whether the engine made `handlerPool` (and so closes it). */
+  ownsHandlerPool: boolean;
+};
 
 /** Fills in defaults and checks ranges. @throws RangeError on a non-positive limit. */
 export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
@@ -76,6 +88,8 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     fleetPollMs: o.fleetPollMs ?? 1_000,
     queueTimeoutMs: o.queueTimeoutMs ?? 3_600_000,
     ...(o.fleet ? { fleet: o.fleet } : {}),
+    handlerPool: o.handlerPool ?? new HandlerPool({ maxThreads: o.slots ?? 256 }),
+    ownsHandlerPool: o.handlerPool === undefined,
   };
   for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes', 'queueTimeoutMs'] as const) {
     if (!(c[k] > 0)) throw new RangeError(`engine option ${k} must be > 0, got ${c[k]}`);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { AttemptOutcome, FleetStore, LogStore, WorkerFacts } from '../store/index.js';
 import { WORKER_RETENTION_MS } from '../store/index.js';
+import { HandlerPool } from '../executors/index.js';
 import { BatonError } from '../shared/index.js';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
@@ -82,6 +83,12 @@ export interface WorkerOptions {
   sampleLoad?: () => LoadSample;
   /** Called with what the worker does, for logs. Must not throw. */
   report?: (e: WorkerEvent) => void;
+  /**
+   * The worker threads the handlers it runs go to (README "Handlers"): `baton server` shares
+   * its engine's. The caller closes a pool it passes.
+   * @default a pool of `slots` threads at most, started on first use, closed by `stop()`
+   */
+  handlerPool?: HandlerPool;
 }
 
 /**
@@ -89,7 +96,10 @@ export interface WorkerOptions {
  * (the "options compiled once" rule). `outputDir` stays optional: absent, the worker makes a
  * folder of its own and removes it on stop.
  */
-export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'>> & Pick<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'>;
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'>> & Pick<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'> & {
+  /** Whether the worker made `handlerPool` (and so closes it on stop). */
+  ownsHandlerPool: boolean;
+};
 
 /** Thrown for worker options that cannot work (no slot, a heartbeat not shorter than the lease). */
 export class WorkerOptionsError extends BatonError {
@@ -129,6 +139,8 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     ...(o.report !== undefined ? { report: o.report } : {}),
     ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
     ...(o.logs !== undefined ? { logs: o.logs } : {}),
+    handlerPool: o.handlerPool ?? new HandlerPool({ maxThreads: o.slots ?? os.availableParallelism() }),
+    ownsHandlerPool: o.handlerPool === undefined,
   };
   if (!(c.slots >= 1)) throw new WorkerOptionsError(`slots must be at least 1, got ${c.slots}`);
   if (!(c.heartbeatMs > 0 && c.heartbeatMs < c.leaseMs)) {

@@ -185,6 +185,7 @@ class FleetWorker implements Worker {
     this.timers.clear();
     await this.listener?.close();
     await this.shipper?.close();
+    if (this.o.ownsHandlerPool) await this.o.handlerPool.close();
     await this.lease.settled();
     await this.fleet.setWorkerState(this.id, 'stopped').catch((e: unknown) => this.emit({ kind: 'error', message: `set stopped: ${errorMessage(e)}` }));
     if (this.ownOutputDir) rmSync(this.outputDir, { recursive: true, force: true });
@@ -242,7 +243,7 @@ class FleetWorker implements Worker {
     const outcome = await runClaimed(a, {
       outputDir: this.outputDir,
       logCapBytes: this.o.logCapBytes,
-      limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes },
+      limits: { graceMs: this.graceMs, maxOutputBytes: this.o.maxOutputBytes, handlerPool: this.o.handlerPool },
       logDir: this.o.logDir,
       shipper: this.shipper,
       clock: this.o.clock,

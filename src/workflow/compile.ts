@@ -187,6 +187,11 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   if (runsOn !== undefined) compiled.runsOn = typeof runsOn === 'string' ? [runsOn] : [...new Set(runsOn)];
   if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
   if (step.map !== undefined) compiled.map = compileMap(step.map);
+  if (step.inline === true) compiled.inline = true;
+  if (step.memory !== undefined) {
+    const bytes = parseByteSize(step.memory);
+    if (bytes !== undefined) compiled.memoryBytes = bytes;
+  }
   return compiled;
 }
 

@@ -86,6 +86,8 @@ const step = z.looseObject({
   batch: batch.optional(),
   map: map.optional(),
   hook: z.enum(['onFailure', 'finally']).optional(),
+  inline: z.boolean().optional(),
+  memoryBytes: z.number().int().positive().optional(),
 });
 
 const schedule = z.looseObject({

@@ -29,6 +29,13 @@ export function parseHandlerRef(ref: string): HandlerRef {
   return hash < 0 ? { module: ref, exportName: 'default' } : { module: ref.slice(0, hash), exportName: ref.slice(hash + 1) || 'default' };
 }
 
+/**
+ * Imports a module by absolute path, resolving to its namespace. The default, for the engine's
+ * thread, goes through tsx's `tsImport`; a handler thread, which registered tsx's loader
+ * for itself, passes one that uses `import()`.
+ */
+export type ModuleImporter = (absolute: string) => Promise<Record<string, unknown>>;
+
 async function importModule(absolute: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(absolute).href;
   if (TS_EXTENSIONS.has(extname(absolute))) return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
@@ -38,14 +45,15 @@ async function importModule(absolute: string): Promise<Record<string, unknown>> 
 /**
  * Loads the function a `uses` ref names. `ref` is `./path/to/module.ts#exportName`
  * (no `#` means the default export), resolved against `baseDir`. `.ts`/`.mts`/`.cts`
- * modules load through tsx, anything else through `import()`. A module is imported once
- * per absolute path; a failed import is not cached, so a fixed file loads on the next call.
+ * modules load through tsx, anything else through `import()` (or through `importer`, when
+ * given). A module is imported once per absolute path and thread; a failed import is not
+ * cached, so a fixed file loads on the next call.
  *
  * @throws HandlerLoadError with `reason`:
  *   `module-not-found` (no such file), `import-failed` (the module threw while loading;
  *   its error is the `cause`), `export-not-found`, or `not-a-function`.
  */
-export async function loadHandler(ref: string, baseDir: string): Promise<StepHandler> {
+export async function loadHandler(ref: string, baseDir: string, importer: ModuleImporter = importModule): Promise<StepHandler> {
   const { module, exportName } = parseHandlerRef(ref);
   const absolute = isAbsolute(module) ? module : resolve(baseDir, module);
   let loading = modules.get(absolute);
@@ -54,7 +62,7 @@ export async function loadHandler(ref: string, baseDir: string): Promise<StepHan
       const found = await stat(absolute).then((s) => s.isFile(), () => false);
       if (!found) throw new HandlerLoadError('module-not-found', absolute, exportName, `handler module not found: ${absolute}`);
       try {
-        return await importModule(absolute);
+        return await importer(absolute);
       } catch (e) {
         const detail = errorMessage(e);
         throw new HandlerLoadError('import-failed', absolute, exportName, `handler module ${absolute} failed to load: ${detail}`, { cause: e });

@@ -154,6 +154,19 @@ export interface StepSpec {
   /** Expands the step into one step run per item at run time; absent for an ordinary step. */
   map?: MapSpec;
   /**
+   * A `uses` step whose handler is a module path runs on the engine's (or worker's) own
+   * thread instead of a thread of the handler pool: the no-op fast path, with the old
+   * limits (a CPU-bound handler blocks the event loop; one that ignores its signal cannot be
+   * stopped). @default false
+   */
+  inline?: boolean;
+  /**
+   * The V8 heap (old generation) a handler's thread may use, bytes (`memory` in the file);
+   * rounded up to whole MiB for `resourceLimits.maxOldGenerationSizeMb`. Past it the attempt
+   * fails with type `memory-limit`, not retried. Absent: no limit but V8's own.
+   */
+  memoryBytes?: number;
+  /**
    * Set on a hook step (from the workflow's `onFailure:` or `finally:`), absent on a main
    * step. A hook waits until every main step (and, for `finally`, every `onFailure` step)
    * has ended; its outcome does not decide whether the main steps failed.

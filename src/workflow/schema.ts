@@ -153,6 +153,12 @@ export const HttpSchema = z.strictObject({
   idempotencyKey: z.boolean({ error: 'idempotencyKey must be true or false' }).optional(),
 }, { error: 'http must be { url, method?, headers?, body?, timeout?, expect?, maxResponseBytes?, idempotencyKey? }' });
 
+const memoryError = 'memory must be a size such as 256MiB, 1GiB or a number of bytes';
+/** Smallest `memory` of a step: below it V8 cannot even start a thread with tsx loaded. */
+export const MIN_HANDLER_MEMORY_BYTES = 16 * 1024 ** 2;
+/** Largest `memory` of a step. */
+export const MAX_HANDLER_MEMORY_BYTES = 64 * 1024 ** 3;
+
 /** One step as written. Whether it has exactly one of `run`/`uses`/`http` is checked in validation. */
 export const StepSchema = z.strictObject({
   id: idOf('step id', STEP_ID_PATTERN, 'step ids use lowercase letters, digits, "_" and "-"'),
@@ -185,6 +191,15 @@ export const StepSchema = z.strictObject({
     z.string({ error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }).min(1, { error: 'workflow must not be empty' }),
     z.strictObject({ name: z.string({ error: 'name must be a workflow name' }).min(1), version: z.string().min(1).optional() }, { error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }),
   ], { error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }).optional(),
+  /** Run a path handler on the engine's thread instead of a thread of the pool (README "Handlers"). */
+  inline: z.boolean({ error: 'inline must be true or false' }).optional(),
+  /** The V8 heap a handler's thread may use, as a size (`256MiB`); past it the attempt fails with `memory-limit`. */
+  memory: z.union([z.string(), z.number()], { error: memoryError }).superRefine((value, ctx) => {
+    const n = parseByteSize(value);
+    if (n === undefined) ctx.addIssue({ code: 'custom', message: memoryError });
+    else if (n < MIN_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at least 16MiB: a thread needs that much to load a handler' });
+    else if (n > MAX_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at most 64GiB' });
+  }).optional(),
 });
 
 /** One `schedule` entry as written. */

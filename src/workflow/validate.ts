@@ -266,6 +266,16 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
       if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: a sub-workflow step gives its child params through with`, path: at(key), atKey: true });
     }
   }
+  // Both choose where a handler runs: silently ignored, they would look like they did.
+  for (const key of ['inline', 'memory'] as const) {
+    if (raw[key] === undefined) continue;
+    if (!hasUses) issues.push({ code: 'invalid-value', message: `${key} applies to uses steps: it sets where a handler runs (a thread of the pool, or the engine's own)`, path: at(key), atKey: true });
+    else if (raw.batch !== undefined) issues.push({ code: 'invalid-value', message: `${key} does not apply to a batch step: its handlers run on the engine's thread`, path: at(key), atKey: true });
+    else if (key === 'memory' && typeof raw.uses === 'function') issues.push({ code: 'invalid-value', message: `${key} applies to a handler given by module path ("./file.ts#export"): an inline function always runs on the engine's thread`, path: at(key), atKey: true });
+  }
+  if (raw.inline === true && raw.memory !== undefined) {
+    issues.push({ code: 'invalid-value', message: 'memory limits a handler thread, and inline: true runs the handler on the engine\'s thread: drop one of them', path: at('memory'), atKey: true });
+  }
 
   if (isRecord(raw.run) && Object.keys(raw.run).length === 0) {
     issues.push({ code: 'invalid-value', message: 'run needs a command for at least one platform (linux, darwin, win32)', path: at('run') });

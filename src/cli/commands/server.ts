@@ -19,7 +19,7 @@ export function registerServer(program: Command, globals: () => GlobalOptions): 
     .description('serve the HTTP API and workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
     .option('-w, --workflows <dir>', 'folder of workflow files to load and watch (invalid files are reported, the rest served)')
     .option('-c, --config <file>', `server config: alert rules, channels, retention (default: ${CONFIG_FILE_NAME} beside --workflows, if present)`)
-    .option('--slots <n>', 'steps this server runs at once, across runs', positiveInt('--slots'), 256)
+    .option('--slots <n>', 'steps this server runs at once, across runs, and the most threads its path handlers run in', positiveInt('--slots'), 256)
     .option('--host <host>', 'address the HTTP API listens on (0.0.0.0: every interface)', '127.0.0.1')
     .option('--port <port>', 'port of the HTTP API (0: any free port)', (v: string) => portNumber(v), 8080)
     .option('--no-api', 'no HTTP API: only schedules, delayed runs and execution')

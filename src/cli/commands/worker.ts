@@ -48,7 +48,7 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
   program
     .command('worker')
     .description('join the fleet: claim step attempts published on the PostgreSQL database and run them (needs --database-url)')
-    .option('--slots <n>', 'attempts run at once (default: CPU count; for short or waiting steps give more: each claim then takes more at once)', positiveInt('--slots'))
+    .option('--slots <n>', 'attempts run at once, and the most threads its path handlers run in (default: CPU count; for short or waiting steps give more: each claim then takes more at once)', positiveInt('--slots'))
     .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one; added to the detected ones')
     .option('--no-detect', 'advertise only --tags and the platform: detect no architecture, tool or GPU')
     .option('--pools <limits>', 'fleet-wide pool limits to set, e.g. db=2,gpu=1 (a workflow\'s pools: set them too)')
