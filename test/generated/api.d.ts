@@ -861,6 +861,12 @@ export interface components {
             queuedAt?: number;
             /** @description the run this one retries */
             retryOf?: string;
+            /** @description a child run (trigger `parent`): the run whose sub-workflow step started it */
+            parentRunId?: string;
+            /** @description a child run: the sub-workflow step that started it */
+            parentStepId?: string;
+            /** @description a child run: how many parents are above it (absent for a run no step started) */
+            depth?: number;
             /** @description how long it has waited queued, ms */
             waitedMs?: number;
         };
