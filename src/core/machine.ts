@@ -249,14 +249,7 @@ export class RunMachine {
         break;
       }
       case 'attempt-succeeded': {
-        const n = this.node(event.stepId);
-        n.rec.output = event.output;
-        // An earlier attempt's failure is history (its attempt keeps it), not the step's state.
-        delete n.rec.error;
-        delete n.rec.reason;
-        this.scope.steps[n.spec.id] = { output: event.output };
-        this.moveStep(out, n, 'succeeded', now, { output: event.output });
-        this.finish(out, n, now);
+        this.succeed(out, this.node(event.stepId), event.output, now);
         break;
       }
       case 'attempt-failed': {
@@ -619,16 +612,21 @@ export class RunMachine {
     if (m.done === m.items.length && p.rec.state === 'running') this.endMapped(out, p, now);
   }
 
+  /** A step run succeeded with `output`; an earlier attempt's failure is history (its attempt keeps it), not the step's state. */
+  private succeed(out: Transition[], n: Node, output: JsonValue, now: number): void {
+    n.rec.output = output;
+    delete n.rec.error;
+    delete n.rec.reason;
+    this.scope.steps[n.rec.stepId] = { output };
+    this.moveStep(out, n, 'succeeded', now, { output });
+    this.finish(out, n, now);
+  }
+
   /** Every item of an expanded step ended: the step ends with their outcome. */
   private endMapped(out: Transition[], n: Node, now: number): void {
     const outcome = mapOutcome(n.spec.map!, n.map!.items.map((c) => c.rec), this.ending);
     if (outcome.state === 'succeeded') {
-      n.rec.output = outcome.output;
-      delete n.rec.error;
-      delete n.rec.reason;
-      this.scope.steps[n.rec.stepId] = { output: outcome.output };
-      this.moveStep(out, n, 'succeeded', now, { output: outcome.output });
-      this.finish(out, n, now);
+      this.succeed(out, n, outcome.output, now);
     } else if (outcome.state === 'cancelled') {
       this.moveStep(out, n, 'cancelled', now, { reason: 'cancelled' });
       this.finish(out, n, now);
