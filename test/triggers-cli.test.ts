@@ -101,7 +101,8 @@ describe('delayed runs', () => {
   });
 
   it('a detached run is durable: a server killed -9 before it is due, then another server, runs it once', async () => {
-    const { id, dueAt } = await detach('2s');
+    // Due late enough that a server starts and is killed first even on a loaded machine.
+    const { id, dueAt } = await detach('6s');
     const first = serve('--workflows', mkdirIn('empty'));
     await ready(first);
     expect(Date.now()).toBeLessThan(dueAt); // killed before the run came due
@@ -111,7 +112,7 @@ describe('delayed runs', () => {
     expect(await state(id)).toBe('pending');
 
     const second = serve();
-    await waitFor(async () => (await state(id)) === 'succeeded', 10_000, 'the run to succeed');
+    await waitFor(async () => (await state(id)) === 'succeeded', 20_000, 'the run to succeed');
     expect(await stop(second)).toBe(0);
     expect(markLines()).toEqual([id]);
     expect((await getRun(id)).attempts).toBe(1);
@@ -140,8 +141,9 @@ describe('delayed runs', () => {
   });
 
   // The wait ends with the run cancelled by `baton cancel`: the command says so and exits 130.
+  // Due in 10 s, so `baton cancel` (a second process) comes first however loaded the machine is.
   it('a foreground delayed run cancelled while it waits exits 130 and says it was cancelled', async () => {
-    const fg = spawnBaton(['--db', db, 'run', FLOW, '-p', `marks=${marks}`, '--in', '1500ms'], dir);
+    const fg = spawnBaton(['--db', db, 'run', FLOW, '-p', `marks=${marks}`, '--in', '10s'], dir);
     spawned.push(fg);
     const id = (await waitFor(() => /run ([0-9a-z]{16}) is pending until/.exec(fg.stderr()), 10_000, 'the pending line'))[1]!;
     const c = await cli('cancel', id);

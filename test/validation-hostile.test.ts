@@ -69,11 +69,13 @@ function expectPositioned(result: ValidationResult, code: SpecError['code']): vo
 }
 
 describe('hostile workflow text (validateWorkflowText, as the API uses it)', () => {
-  it.each(TEXT_SHAPES)('%s: positioned errors within 1 s', async (_name, make, code) => {
+  // Each shape takes ~0.3 s alone; the bound is loose because the suite shares two cores with
+  // browsers and databases, and tight enough that a quadratic pass over 250,000 values fails it.
+  it.each(TEXT_SHAPES)('%s: positioned errors within 5 s', async (_name, make, code) => {
     const text = make();
     const started = performance.now();
     const result = await validateWorkflowText(text, { label: 'request body', baseDir: dir });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(5_000);
     expectPositioned(result, code);
   });
 

@@ -1,8 +1,7 @@
 /**
  * @module executors/handler-thread
- * The entry file of a handler thread (a piscina worker, see ./handler-pool.ts). It registers
- * tsx's ESM loader in this thread (loader hooks are per thread), loads the handler the way
- * the engine's thread does (`loadHandler`, same errors), and calls it with a `StepContext`
+ * The entry file of a handler thread (a piscina worker, see ./handler-pool.ts). It loads the
+ * handler exactly as the engine's thread does (`loadHandler`, same errors), and calls it with a `StepContext`
  * built from the task's data. `ctx.log` and everything the handler prints go back over the
  * attempt's port to the engine's thread, which masks and writes them; the result goes last.
  *
@@ -13,7 +12,6 @@
  * modules the thread loaded included. Neither is the process's RSS, which threads share.
  */
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
@@ -29,16 +27,6 @@ import { abortError, toOutput, withStack } from './handler-result.js';
 import type { FromThread, ThreadTask, ToThread } from './handler-pool.js';
 import { loggableFields } from './log.js';
 import type { AttemptResult } from './types.js';
-
-let tsx: Promise<void> | undefined;
-
-/** Imports a module with tsx's ESM loader registered in this thread (once). */
-async function importInThread(absolute: string): Promise<Record<string, unknown>> {
-  // A dynamic import, so that this file loaded as CommonJS (from the sources) still gets tsx's ESM API.
-  tsx ??= import('tsx/esm/api').then((m) => void m.register());
-  await tsx;
-  return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
-}
 
 /** `ctx.log` and captured output of one attempt, as messages to the engine's thread. */
 class PortLog implements StepLogger, CaptureTarget {
@@ -106,7 +94,7 @@ async function call(task: ThreadTask, signal: AbortSignal, log: PortLog): Promis
   let fn: StepHandler;
   try {
     // A module's top-level code prints into the attempt's log too.
-    fn = await captureOutput(log, () => loadHandler(task.ref, task.baseDir, importInThread));
+    fn = await captureOutput(log, () => loadHandler(task.ref, task.baseDir));
   } catch (e) {
     return { ok: false, failure: { ...toFailure(e), retryable: false } };
   }

@@ -81,6 +81,10 @@ export function newActiveRun(
   let resolve!: (s: RunSummary) => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<RunSummary>((res, rej) => ((resolve = res), (reject = rej)));
+  // A caller may drop a run's handle (a detached start, a test); the run ending in an error
+  // (its lease lost to another process, the store gone) must not then crash the process as an
+  // unhandled rejection. Whoever awaits `result` still gets the error.
+  promise.catch(() => undefined);
   return {
     id: machine.runId,
     version,

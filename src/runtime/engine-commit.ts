@@ -380,8 +380,6 @@ export abstract class CommitLoop {
     for (const run of this.runs.values()) {
       this.attempts.abortAll(run, 'cancelled', true);
       run.clearTimers();
-      // A run still being created has no handle out: its startRun rejects instead.
-      if (this.creating.has(run.id)) void run.done.promise.catch(() => undefined);
       run.done.reject(err);
     }
     this.creating.clear();

@@ -7,10 +7,10 @@
 import { stat } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { HandlerLoadError } from './errors.js';
 import type { StepHandler } from './model.js';
 import { errorMessage } from '../shared/index.js';
+import type * as TsxApi from 'tsx/esm/api';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -29,31 +29,32 @@ export function parseHandlerRef(ref: string): HandlerRef {
   return hash < 0 ? { module: ref, exportName: 'default' } : { module: ref.slice(0, hash), exportName: ref.slice(hash + 1) || 'default' };
 }
 
-/**
- * Imports a module by absolute path, resolving to its namespace. The default, for the engine's
- * thread, goes through tsx's `tsImport`; a handler thread, which registered tsx's loader
- * for itself, passes one that uses `import()`.
- */
-export type ModuleImporter = (absolute: string) => Promise<Record<string, unknown>>;
+let tsx: Promise<typeof TsxApi> | undefined;
 
+/** Imports a module by absolute path: TypeScript through tsx's `tsImport`, anything else through `import()`. */
 async function importModule(absolute: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(absolute).href;
-  if (TS_EXTENSIONS.has(extname(absolute))) return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  return (await import(url)) as Record<string, unknown>;
+  if (!TS_EXTENSIONS.has(extname(absolute))) return (await import(url)) as Record<string, unknown>;
+  // Imported on first use, dynamically: a handler thread started from the sources loads this
+  // file as CommonJS, where a static import of tsx's ESM API resolves to a file tsx lacks.
+  // `tsImport` (not a registered loader) compiles a `.ts` file of a CommonJS project as
+  // CommonJS, which Node's require(esm) cycle check would otherwise refuse.
+  tsx ??= import('tsx/esm/api');
+  return (await (await tsx).tsImport(url, url)) as Record<string, unknown>;
 }
 
 /**
  * Loads the function a `uses` ref names. `ref` is `./path/to/module.ts#exportName`
  * (no `#` means the default export), resolved against `baseDir`. `.ts`/`.mts`/`.cts`
- * modules load through tsx, anything else through `import()` (or through `importer`, when
- * given). A module is imported once per absolute path and thread; a failed import is not
+ * modules load through tsx, anything else through `import()`, in the engine's thread and in
+ * handler threads alike. A module is imported once per absolute path and thread; a failed import is not
  * cached, so a fixed file loads on the next call.
  *
  * @throws HandlerLoadError with `reason`:
  *   `module-not-found` (no such file), `import-failed` (the module threw while loading;
  *   its error is the `cause`), `export-not-found`, or `not-a-function`.
  */
-export async function loadHandler(ref: string, baseDir: string, importer: ModuleImporter = importModule): Promise<StepHandler> {
+export async function loadHandler(ref: string, baseDir: string): Promise<StepHandler> {
   const { module, exportName } = parseHandlerRef(ref);
   const absolute = isAbsolute(module) ? module : resolve(baseDir, module);
   let loading = modules.get(absolute);
@@ -62,7 +63,7 @@ export async function loadHandler(ref: string, baseDir: string, importer: Module
       const found = await stat(absolute).then((s) => s.isFile(), () => false);
       if (!found) throw new HandlerLoadError('module-not-found', absolute, exportName, `handler module not found: ${absolute}`);
       try {
-        return await importer(absolute);
+        return await importModule(absolute);
       } catch (e) {
         const detail = errorMessage(e);
         throw new HandlerLoadError('import-failed', absolute, exportName, `handler module ${absolute} failed to load: ${detail}`, { cause: e });

@@ -33,7 +33,7 @@ export { resolveParams } from './params.js';
 export { interpolate, interpolateValue, evaluateCondition, evaluateExpression, expressionStepRefs, usesStatusFunction, STATUS_FUNCTIONS } from './expressions.js';
 export type { ExpressionScope, StatusFunction } from './expressions.js';
 export { loadHandler, parseHandlerRef } from './handlers.js';
-export type { HandlerRef, ModuleImporter } from './handlers.js';
+export type { HandlerRef } from './handlers.js';
 export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';
 export type { ScheduleSpec, MisfirePolicy, OverlapPolicy } from './schedule.js';
 export { webhookSecretName, DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
