@@ -12,6 +12,10 @@ import { compileWorkflow, MAX_ISSUES, validateWorkflowFile, validateWorkflowText
 import type { SpecError, ValidationResult } from '../src/workflow/index.js';
 import { baton } from './helpers.js';
 
+// Each case takes 0.05-0.3 s alone. The bound is loose because the suite shares two cores with
+// browsers and databases, yet a quadratic pass over these sizes (or a read that blocks) fails it.
+const BOUND_MS = 5_000;
+
 const dir = mkdtempSync(join(tmpdir(), 'baton-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,13 +73,11 @@ function expectPositioned(result: ValidationResult, code: SpecError['code']): vo
 }
 
 describe('hostile workflow text (validateWorkflowText, as the API uses it)', () => {
-  // Each shape takes ~0.3 s alone; the bound is loose because the suite shares two cores with
-  // browsers and databases, and tight enough that a quadratic pass over 250,000 values fails it.
   it.each(TEXT_SHAPES)('%s: positioned errors within 5 s', async (_name, make, code) => {
     const text = make();
     const started = performance.now();
     const result = await validateWorkflowText(text, { label: 'request body', baseDir: dir });
-    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expectPositioned(result, code);
   });
 
@@ -134,7 +136,7 @@ describe('hostile workflow text (validateWorkflowText, as the API uses it)', () 
 describe('hostile graphs (the SDK path, compileWorkflow, as well as text)', () => {
   const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `s${i}`);
 
-  it('names a 5,000-step ring cycle in order, within 1 s', () => {
+  it('names a 5,000-step ring cycle in order, within 5 s', () => {
     const all = ids(5_000);
     const started = performance.now();
     let error: unknown;
@@ -143,29 +145,29 @@ describe('hostile graphs (the SDK path, compileWorkflow, as well as text)', () =
     } catch (e) {
       error = e;
     }
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(error).toBeInstanceOf(WorkflowValidationError);
     const [cycle] = (error as WorkflowValidationError).errors;
     expect(cycle?.code).toBe('cycle');
     expect(cycle?.message).toContain('s0 -> s4999 -> s4998');
   });
 
-  it('accepts a valid 5,000-step chain written last step first, within 1 s', () => {
+  it('accepts a valid 5,000-step chain written last step first, within 5 s', () => {
     const all = ids(5_000);
     const started = performance.now();
     const spec = compileWorkflow({ name: 'chain', steps: all.map((id, i) => (i + 1 < all.length ? { id, run: 'echo', needs: `s${i + 1}` } : { id, run: 'echo' })) }, { baseDir: dir });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(spec.steps).toHaveLength(5_000);
   });
 
-  it('accepts a 5,000-step chain whose every step reads the farthest output, within 1 s', () => {
+  it('accepts a 5,000-step chain whose every step reads the farthest output, within 5 s', () => {
     const all = ids(5_000);
     const started = performance.now();
     const spec = compileWorkflow({
       name: 'far',
       steps: all.map((id, i) => (i + 1 < all.length ? { id, run: 'echo', needs: `s${i + 1}`, env: { X: '${{ steps.s4999.output }}' } } : { id, run: 'echo' })),
     }, { baseDir: dir });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(spec.steps).toHaveLength(5_000);
   });
 
@@ -189,7 +191,7 @@ describe('hostile files (validateWorkflowFile, as baton validate uses it)', () =
     execFileSync('mkfifo', [fifo]);
     const started = performance.now();
     const { errors } = await validateWorkflowFile(fifo);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(errors).toEqual([expect.objectContaining({ code: 'file-read', file: fifo })]);
     expect(errors[0]?.message).toContain('FIFO');
   });
@@ -199,7 +201,7 @@ describe('hostile files (validateWorkflowFile, as baton validate uses it)', () =
     symlinkSync('/dev/zero', link);
     const started = performance.now();
     const { errors } = await validateWorkflowFile(link);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
     expect(errors).toEqual([expect.objectContaining({ code: 'file-read' })]);
     expect(errors[0]?.message).toContain('a device');
   });
