@@ -532,6 +532,34 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect((await store.getStepRuns('r1'))[1]).toMatchObject({ state: 'queued', retryBase: 3 });
     });
 
+    it('waiting steps: an answer lands once per step run with its event, is read back, and a re-run clears it', async () => {
+      await create('r1', { state: 'running' });
+      const answer = { name: 'go', payload: { v: [1, 'x'] }, by: 'cli:me', at: T0 + 10 };
+      expect(await store.signalSteps('r1', ['b', 'a'], answer)).toEqual(['a', 'b']);
+      // The first answer wins; an ended step run takes none.
+      expect(await store.signalSteps('r1', ['a'], { ...answer, payload: 2 })).toEqual([]);
+      await store.commit({ ...emptyBatch(), stepRuns: [{ runId: 'r1', stepId: 'c', position: 2, state: 'succeeded', attempts: 1, lostAttempts: 0 }] });
+      expect(await store.signalSteps('r1', ['c'], answer)).toEqual([]);
+      expect((await store.getStepRun('r1', 'a'))?.signal).toStrictEqual(answer);
+      expect((await store.getStepRuns('r1'))[1]?.signal).toStrictEqual(answer);
+      expect(await store.getStepRun('r1', 'nope')).toBeUndefined();
+      const approval = { name: 'approval', payload: { approved: false, note: 'no' }, at: T0 + 11 };
+      await create('r2', { state: 'queued' });
+      expect(await store.signalSteps('r2', ['a'], approval)).toEqual(['a']);
+      expect((await store.getEvents('r1')).filter((e) => e.type === 'signal').map((e) => [e.stepId, e.data])).toEqual([
+        ['a', { name: 'go', by: 'cli:me' }], ['b', { name: 'go', by: 'cli:me' }],
+      ]);
+      expect((await store.getEvents('r2')).filter((e) => e.type === 'signal').map((e) => e.data)).toEqual([{ name: 'approval', approved: false }]);
+      // The engine's step run writes keep it; an ended run takes none; a re-run clears it.
+      await store.commit({ ...emptyBatch(), stepRuns: [{ runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, output: answer.payload }], runs: [{ id: 'r1', state: 'failed', endedAt: T0 + 20, reason: 'exit-code' }] });
+      expect((await store.getStepRun('r1', 'a'))?.signal).toStrictEqual(answer);
+      expect(await store.signalSteps('r1', ['b'], answer)).toEqual([]);
+      const steps = [{ runId: 'r1', stepId: 'a', position: 0, state: 'pending' as const, attempts: 1, lostAttempts: 0, retryBase: 1 }];
+      expect(await store.reopenRun({ runId: 'r1', from: 'failed', to: 'queued', now: T0 + 30, clearBatchGroups: [], steps, events: [] })).toBe(true);
+      expect((await store.getStepRun('r1', 'a'))?.signal).toBeUndefined();
+      expect((await store.getStepRun('r1', 'b'))?.signal).toStrictEqual(answer);
+    });
+
     it('run control: stores the run a retry retries', async () => {
       await create('r1', { state: 'failed' });
       await create('r2', { trigger: 'retry', retryOf: 'r1', queuedAt: T0 });

@@ -230,6 +230,16 @@ export class ApiClient {
     return this.json(z.object({ run: RunSchema, outcome: z.enum(['unpaused', 'adopted']) }), 'POST', `/runs/${enc(id)}/resume`, { body: {} });
   }
 
+  /** Sends signal `name` to a run, `payload` (JSON) becoming its waiting steps' output; returns the steps that took it. */
+  signal(id: string, name: string, payload: unknown): Promise<{ run: ApiRun; steps: string[] }> {
+    return this.json(z.object({ run: RunSchema, steps: z.array(z.string()) }), 'POST', `/runs/${enc(id)}/signals/${enc(name)}`, { body: payload ?? null });
+  }
+
+  /** Approves or rejects an approval step. */
+  answerApproval(id: string, step: string, answer: { approved: boolean; note?: string }): Promise<{ run: ApiRun }> {
+    return this.json(z.object({ run: RunSchema }), 'POST', `/runs/${enc(id)}/steps/${enc(step)}/approval`, { body: answer });
+  }
+
   /** Re-runs steps of a run (`failed`, `from` a step) or retries it as a new run. */
   retry(id: string, body: { mode: 'new' | 'failed' | 'from'; step?: string }): Promise<{ run: ApiRun; steps?: string[] }> {
     return this.json(z.object({ run: RunSchema, steps: z.array(z.string()).optional() }), 'POST', `/runs/${enc(id)}/retry`, { body });

@@ -13,6 +13,7 @@ import { registerGraph } from './commands/graph.js';
 import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPause } from './commands/pause.js';
+import { registerSignals } from './commands/signal.js';
 import { registerPriority } from './commands/priority.js';
 import { registerPrune } from './commands/prune.js';
 import { registerResume } from './commands/resume.js';
@@ -43,7 +44,7 @@ const program = new Command('baton')
   .version(BATON_VERSION)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
   .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
-  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history')
+  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, explain, logs, cancel, pause, resume, retry, priority, signal, approve, reject, run, history')
   .option('--token <token>', 'API token for --server (env BATON_TOKEN)')
   .showHelpAfterError('(run baton --help for usage)')
   .exitOverride()
@@ -51,8 +52,8 @@ const program = new Command('baton')
 Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says otherwise.
 BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
-or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, run, history,
-alerts) go through that server's API, with the same output. validate, graph, draft and adapt
+or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, signal, approve,
+reject, run, history, alerts) go through that server's API, with the same output. validate, graph, draft and adapt
 read files only; schedules, backfill, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
 server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
@@ -74,7 +75,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'run', 'history', 'validate', 'graph', 'draft', 'adapt', 'alerts']);
+const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'signal', 'approve', 'reject', 'run', 'history', 'validate', 'graph', 'draft', 'adapt', 'alerts']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -91,6 +92,7 @@ registerShow(program, globals);
 registerLogs(program, globals);
 registerResume(program, globals);
 registerPause(program, globals);
+registerSignals(program, globals);
 registerRetry(program, globals);
 registerPriority(program, globals);
 registerCancel(program, globals);

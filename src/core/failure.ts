@@ -54,13 +54,17 @@ export interface Failure {
  * - `map-invalid`: a mapped step's items could not be evaluated, were not an array or were
  *   more than `maxItems`; `map-items-failed`: items of a mapped step failed beyond its
  *   failure policy (the items' own failures are on their step runs)
+ * - `rejected`: a person rejected an `approval:` step; `wait-timeout`: an `approval:` or
+ *   `wait:` step's own timeout passed with no answer (neither retried: another try would wait
+ *   for the same answer)
  */
 export type FailureType =
   | 'lost' | 'timeout' | 'cancelled' | 'exit-code' | 'spawn' | 'expression'
   | 'secret-missing' | 'output-invalid' | 'output-too-large' | 'batch-invalid' | 'task'
   | 'unsupported' | 'unclaimed' | 'disk-full' | 'internal'
   | 'http-status' | 'http-request' | 'http-invalid' | 'response-too-large'
-  | 'map-invalid' | 'map-items-failed' | 'sub-workflow' | 'sub-workflow-invalid';
+  | 'map-invalid' | 'map-items-failed' | 'sub-workflow' | 'sub-workflow-invalid'
+  | 'rejected' | 'wait-timeout';
 
 /** Whether `f` is baton's own failure of type `type`. */
 export function isFailure(f: Pick<Failure, 'type'> | undefined, type: FailureType): boolean {
@@ -110,6 +114,8 @@ export const failures = {
   subWorkflow: (message: string, details?: JsonValue): Failure => make('sub-workflow', message, true, details),
   subWorkflowInvalid: (message: string, details?: JsonValue): Failure => make('sub-workflow-invalid', message, false, details),
   mapInvalid: (message: string): Failure => make('map-invalid', message, false),
+  rejected: (message: string, details?: JsonValue): Failure => make('rejected', message, false, details),
+  waitTimeout: (message: string, details?: JsonValue): Failure => make('wait-timeout', message, false, details),
   mapItemsFailed: (message: string, details?: JsonValue): Failure => make('map-items-failed', message, false, details),
   internal: (e: unknown): Failure => make('internal', coerceError(e).message, true),
 } as const;

@@ -9,7 +9,7 @@ import { createMasker } from './mask.js';
 import { resolveSecrets } from './secrets.js';
 import { runBatch } from './batch.js';
 import { runHandler } from './handler.js';
-import { runWorkflowStep } from './workflow.js';
+import { runHeldStep } from './held.js';
 import { runShell } from './shell.js';
 import { runHttp } from './http.js';
 import type { AttemptRequest, AttemptResult, BatchGroupRecord, ExecutorLimits } from './types.js';
@@ -72,7 +72,7 @@ export async function execute(req: AttemptRequest, limits: ExecutorLimits): Prom
 function run(req: AttemptRequest, limits: ExecutorLimits): Promise<AttemptResult> {
   if (req.step.batch !== undefined) return runBatch(req, limits);
   const kind = req.step.action.kind;
-  if (kind === 'workflow') return runWorkflowStep(req);
+  if (kind === 'workflow' || kind === 'wait' || kind === 'approval') return runHeldStep(req);
   return kind === 'run' ? runShell(req, limits) : kind === 'http' ? runHttp(req, limits) : runHandler(req, limits);
 }
 

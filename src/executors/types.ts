@@ -68,8 +68,11 @@ export interface AttemptRequest {
   onSpawn?: (pid: number) => void;
   /** Set for a step with `batch:`: what the runtime resolved and how to keep group results. */
   batch?: BatchHooks;
-  /** Set for a sub-workflow step (`workflow:`): how the runtime starts its child run and waits for it. */
-  child?: ChildRunHooks;
+  /**
+   * Set for the steps the engine holding the run executes itself: how the runtime starts a
+   * sub-workflow step's child run and waits for it, or waits for a `wait:`/`approval:` answer.
+   */
+  held?: HeldStepHooks;
   /**
    * The workflow's declared secrets. `execute` reads their values in this process (its env,
    * or files relative to `baseDir`), passes them on and masks them in what the attempt returns.
@@ -94,15 +97,16 @@ export interface BatchProgress {
 }
 
 /**
- * What the runtime hands a sub-workflow step's executor: the engine holds runs, so starting
- * the child (or finding the one an earlier attempt of the step started) and waiting for its
- * end is the runtime's; the executor only reports.
+ * What the runtime hands the executor of a step only the engine holding the run can execute
+ * (a sub-workflow step, a waiting step): starting the child or reading the answer is the
+ * runtime's, since it holds the store and the runs; the executor only reports.
  */
-export interface ChildRunHooks {
+export interface HeldStepHooks {
   /**
-   * Runs the child to its end and resolves with the step's result: the child's declared
-   * outputs, or why it failed. An abort of `signal` cancels the child. Never rejects.
-   * @param note - called with lines for the attempt's log (which child, what it did).
+   * Runs the step to its end and resolves with its result: the child's declared outputs or
+   * the answer, or why it failed. An abort of `signal` cancels the child, or stops waiting.
+   * Never rejects.
+   * @param note - called with lines for the attempt's log (which child, what it did; what it waits for).
    */
   run(signal: AbortSignal, note: (line: string) => void): Promise<AttemptResult>;
 }

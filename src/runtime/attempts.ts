@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
-import type { AbortCause, AttemptResult, BatchHooks, BatchProgress } from '../executors/index.js';
+import type { AbortCause, AttemptResult, BatchHooks, BatchProgress, HeldStepHooks } from '../executors/index.js';
 import { AttemptLog, execute, ioFailure } from '../executors/index.js';
 import { errorMessage } from '../shared/index.js';
 import { fileNamePart } from '../shared/index.js';
@@ -25,6 +25,7 @@ import { runsRemotely } from './restore.js';
 import { batchHooks } from './batch.js';
 import type { ChildRunHost } from './child-runs.js';
 import { childRunHooks } from './child-runs.js';
+import { waitHooks } from './signals.js';
 import { ReadyQueue } from './ready-queue.js';
 import { remainingPaths } from './critical-path.js';
 import type { RunSummary } from './engine-types.js';
@@ -273,9 +274,7 @@ export class AttemptRunner {
         baseDir: m.spec.baseDir, cwd, env, params: m.scope.params, inputs, outputs: () => m.upstreamOutputs(stepId), ...mapOf(m, stepId),
         signal: handle.graceful.signal, force: handle.force.signal, log, outputPath: join(outDir, `${fileNamePart(attempt.id)}.json`),
         onSpawn: (pid) => this.events.pid(attempt.id, pid), ...(batch ? { batch } : {}),
-        ...(spec.action.kind === 'workflow' && this.children
-          ? { child: childRunHooks(this.children, { runId: run.id, stepId, depth: run.depth, step: spec, baseDir: m.spec.baseDir, params: inputs }) }
-          : {}),
+        ...(this.children ? heldHooks(this.children, run, stepId, spec, m.spec.baseDir, inputs) : {}),
         ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
       },
       { graceMs: this.o.graceMs, maxOutputBytes: this.o.maxOutputBytes, handlerPool: this.o.handlerPool },
@@ -415,4 +414,12 @@ function fleetRow(
     ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
     ...(spec.runsOn?.length ? { runsOn: spec.runsOn } : {}),
   };
+}
+
+/** The hooks of a step this engine executes itself (a sub-workflow, a waiting step); none for the others. */
+function heldHooks(host: ChildRunHost, run: ActiveRun, stepId: string, spec: StepSpec, baseDir: string, inputs: JsonValue): { held?: HeldStepHooks } {
+  const kind = spec.action.kind;
+  if (kind === 'workflow') return { held: childRunHooks(host, { runId: run.id, stepId, depth: run.depth, step: spec, baseDir, params: inputs }) };
+  if (kind === 'wait' || kind === 'approval') return { held: waitHooks(host, run.id, spec) };
+  return {};
 }

@@ -10,7 +10,7 @@
  * a failed one is replaced by a new child (the step's retry).
  */
 import { resolve } from 'node:path';
-import type { AttemptResult, ChildRunHooks } from '../executors/index.js';
+import type { AttemptResult, HeldStepHooks } from '../executors/index.js';
 import { failures } from '../core/index.js';
 import { isRunDone } from '../core/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
@@ -56,7 +56,7 @@ export interface ChildRunRequest {
 }
 
 /** The hooks for one attempt of a sub-workflow step. */
-export function childRunHooks(host: ChildRunHost, req: ChildRunRequest): ChildRunHooks {
+export function childRunHooks(host: ChildRunHost, req: ChildRunRequest): HeldStepHooks {
   return { run: (signal, note) => runChild(host, req, signal, note) };
 }
 

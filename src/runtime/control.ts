@@ -18,6 +18,7 @@ import { RunNotFoundError } from '../store/index.js';
 import { newRun } from './records.js';
 import { runDefinition } from './restore.js';
 import { BatonError } from '../shared/index.js';
+import { MAX_WORKFLOW_DEPTH } from './child-runs.js';
 
 export { RerunSelectionError };
 export type { RerunProblem, RerunSelection } from '../core/index.js';
@@ -117,7 +118,22 @@ export async function pauseRun(store: Store, runId: string, now: number, opts: C
   const run = await mustGet(store, runId);
   // Ended between the read and the write.
   if (!changed && run.pausedAt === undefined) throw new RunStateError(runId, 'pause', run.state);
+  await pauseChildren(store, runId, true, now, opts);
   return { run, changed };
+}
+
+/**
+ * A pause goes down to the child runs of the run's sub-workflow steps (and theirs), as a cancel
+ * does: a paused parent would otherwise wait on children that go on. Each child records its
+ * own `run-paused` / `run-resumed`, with the parent that asked.
+ */
+async function pauseChildren(store: Store, runId: string, paused: boolean, now: number, opts: ControlOptions, depth = 0): Promise<void> {
+  if (depth >= MAX_WORKFLOW_DEPTH) return;
+  for (const child of await store.listRuns({ parentRunId: runId, limit: 1_000 })) {
+    if (isRunDone(child.state)) continue;
+    await store.setRunPaused(child.id, paused, now, { ...byData(opts), parentRunId: runId });
+    await pauseChildren(store, child.id, paused, now, opts, depth + 1);
+  }
 }
 
 /**
@@ -130,6 +146,7 @@ export async function pauseRun(store: Store, runId: string, now: number, opts: C
 export async function unpauseRun(store: Store, runId: string, now: number, opts: ControlOptions = {}): Promise<RunControlResult> {
   await mustGet(store, runId);
   const changed = await store.setRunPaused(runId, false, now, byData(opts));
+  await pauseChildren(store, runId, false, now, opts);
   return { run: await mustGet(store, runId), changed };
 }
 

@@ -13,6 +13,7 @@ import { RunNotFoundError } from '../store/index.js';
 import { holderAlive, killOrphanGroups } from './liveness.js';
 import type { CompiledEngineOptions } from './options.js';
 import { BatonError } from '../shared/index.js';
+import { isHeldStep } from './slots.js';
 
 /** A machine for a new run. */
 export function newMachine(spec: WorkflowSpec, runId: string, params: JsonObject, o: Pick<CompiledEngineOptions, 'maxLostAttempts'>): RunMachine {
@@ -106,10 +107,11 @@ export async function loadRunForResume(
   return { record, machine, lostAttempts, lostRows, transitions, reattach };
 }
 
-/** Whether fleet workers run this step (batch steps and inline handlers stay with the coordinator). */
+/** Whether fleet workers run this step (batch steps, inline handlers and held steps stay with the coordinator). */
 export function runsRemotely(step: StepSpec): boolean {
-  // Sub-workflow steps too: their child is a run this coordinator starts and holds.
-  return step.batch === undefined && step.action.kind !== 'workflow' && !(step.action.kind === 'uses' && typeof step.action.handler === 'function');
+  // Sub-workflow steps (their child is a run this coordinator holds) and waiting steps (they read the store) run nothing a worker could.
+  if (isHeldStep(step)) return false;
+  return step.batch === undefined && !(step.action.kind === 'uses' && typeof step.action.handler === 'function');
 }
 
 /**

@@ -4,9 +4,20 @@
  * each run's `concurrency` and the named pools. An item that cannot start for its run or its
  * pool parks with that run or pool; each freed slot moves one parked item back to the queue,
  * where it is weighed again, so releasing is O(log n) and nothing is scanned.
+ *
+ * Held steps (a sub-workflow step, a `wait:` or `approval:` step) run no work of their own:
+ * they take no engine slot and no pool slot, only a place in their run's `concurrency`, so
+ * a day-long approval or a child run (whose own steps need the slots) never starves the rest.
  */
 import type { ActiveRun, Launch } from './attempts.js';
 import { ReadyQueue } from './ready-queue.js';
+import type { StepSpec } from '../workflow/index.js';
+
+/** Whether a step is held by the engine without doing work: a sub-workflow or a waiting step. */
+export function isHeldStep(step: StepSpec): boolean {
+  const kind = step.action.kind;
+  return kind === 'workflow' || kind === 'wait' || kind === 'approval';
+}
 
 /** A ready step of a held run. */
 type Item = { run: ActiveRun; stepId: string };
@@ -24,6 +35,8 @@ export class Slots {
   /** Attempts holding a slot now. */
   running = 0;
   private readonly queue: ReadyQueue<Item>;
+  /** Ready held steps: they need no engine slot, so they do not wait behind those that do. */
+  private readonly held: ReadyQueue<Item>;
   private readonly pools = new Map<string, Pool>();
 
   constructor(
@@ -31,6 +44,7 @@ export class Slots {
     private readonly agingMs: number,
   ) {
     this.queue = new ReadyQueue(agingMs);
+    this.held = new ReadyQueue(agingMs);
   }
 
   /** Declares a run's pools; a pool declared again takes the newer limit. */
@@ -46,22 +60,24 @@ export class Slots {
   enqueue(run: ActiveRun, stepId: string, now: number): void {
     const rec = run.machine.step(stepId);
     const priority = run.machine.stepSpec(stepId).priority + run.priority;
-    this.queue.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? now, rank: run.ranks.get(stepId) ?? run.ranks.get(run.machine.mappedStepOf(stepId)) ?? 0 });
+    this.push({ value: { run, stepId }, priority, queuedAt: rec.queuedAt ?? now, rank: run.ranks.get(stepId) ?? run.ranks.get(run.machine.mappedStepOf(stepId)) ?? 0 });
   }
 
   /** An attempt already running (taken over from a previous holder) occupies its slots. */
   occupy(run: ActiveRun, stepId: string): void {
-    this.running++;
     run.running++;
+    if (isHeldStep(run.machine.stepSpec(stepId))) return;
+    this.running++;
     const pool = this.poolOf(run, stepId);
     if (pool) pool.running++;
   }
 
   /** An attempt ended: its slots go to the best item that waited for them. */
   release(run: ActiveRun, stepId: string): void {
-    this.running--;
     run.running--;
     this.unpark(run.parked);
+    if (isHeldStep(run.machine.stepSpec(stepId))) return;
+    this.running--;
     const pool = this.poolOf(run, stepId);
     if (pool) {
       pool.running--;
@@ -71,7 +87,7 @@ export class Slots {
 
   /** An unpaused run's parked items go back to the queue, where they are weighed again. */
   requeueParked(run: ActiveRun): void {
-    for (let item = run.parked.pop(); item; item = run.parked.pop()) this.queue.push(item);
+    for (let item = run.parked.pop(); item; item = run.parked.pop()) this.push(item);
   }
 
   /**
@@ -80,6 +96,16 @@ export class Slots {
    */
   take(live: (run: ActiveRun) => boolean, prepare: (run: ActiveRun, stepId: string) => Launch): Launch[] {
     const launches: Launch[] = [];
+    for (let item = this.held.pop(); item; item = this.held.pop()) {
+      const { run, stepId } = item.value;
+      if (run.machine.step(stepId).state !== 'queued' || !live(run)) continue; // stale entry
+      if (run.paused || run.running >= run.concurrency) {
+        run.parked.push(item);
+        continue;
+      }
+      this.occupy(run, stepId);
+      launches.push(prepare(run, stepId));
+    }
     while (this.running < this.limit) {
       const item = this.queue.pop();
       if (!item) break;
@@ -117,6 +143,10 @@ export class Slots {
   /** Moves the best parked item back to the ready queue, where `take` weighs it again. */
   private unpark(parked: ReadyQueue<Item>): void {
     const item = parked.pop();
-    if (item) this.queue.push(item);
+    if (item) this.push(item);
+  }
+
+  private push(item: Parameters<ReadyQueue<Item>['push']>[0]): void {
+    (isHeldStep(item.value.run.machine.stepSpec(item.value.stepId)) ? this.held : this.queue).push(item);
   }
 }

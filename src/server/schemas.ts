@@ -69,6 +69,20 @@ export const BatchProgressSchema = z.object({
 }).meta({ id: 'BatchProgress' });
 
 /** A step run. */
+/** The answer a waiting step received. */
+export const StepSignalSchema = z.object({
+  name: z.string().describe('the signal name; `approval` for an approval step'),
+  payload: z.unknown().describe("the signal's JSON payload (the step's output); for an approval, `{ approved, note? }`"),
+  by: z.string().optional().describe('who sent it: api:<token name>, cli:<user>'),
+  at: ms,
+}).meta({ id: 'StepSignal' });
+
+/** The body of `POST /runs/{id}/steps/{step}/approval`. */
+export const ApprovalBody = z.object({
+  approved: z.boolean().describe('true approves (the step succeeds), false rejects (the step fails with `rejected`, not retried)'),
+  note: z.string().max(2_000).optional().describe('why, kept with the answer and shown in the run'),
+});
+
 export const StepRunSchema = z.object({
   stepId: z.string(),
   position: z.number().int(),
@@ -91,6 +105,7 @@ export const StepRunSchema = z.object({
   }).optional().describe('fleet mode: why its published attempt is not claimed by a worker yet'),
   batch: BatchProgressSchema.optional().describe('a batch step whose groups are planned: its items as the stored groups stand (the live feed\'s `batch` events carry the same counts as each group ends)'),
   item: z.unknown().optional().describe('an item of a mapped step (step id `<step>[<index>]`, listed after its step): the item it runs for, as recorded when the step expanded (a `map` event)'),
+  signal: StepSignalSchema.optional().describe('a `wait:` or `approval:` step: the answer it received (it may arrive before the step waits); absent while it waits'),
 }).meta({ id: 'StepRun' });
 
 /** An attempt. */

@@ -8,7 +8,7 @@
 import type { Failure } from '../core/index.js';
 import type { ScheduleSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
-import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StoredStepRun, WorkflowVersionRecord } from './types.js';
+import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StepSignal, StoredStepRun, WorkflowVersionRecord } from './types.js';
 
 /** One row, column name to value. */
 export type Row = Record<string, unknown>;
@@ -109,6 +109,8 @@ export function toStepRun(r: Row): StoredStepRun {
   if (error !== undefined) s.error = error;
   const item = parseJson<JsonValue>(r.item);
   if (item !== undefined) s.item = item;
+  const signal = parseJson<StepSignal>(r.signal);
+  if (signal !== undefined) s.signal = signal;
   return s;
 }
 
@@ -141,4 +143,10 @@ export function toEvent(r: Row): EventRecord {
   const data = parseJson<JsonObject>(r.data);
   if (data !== undefined) e.data = data;
   return e;
+}
+
+/** The data of a `signal` event: who answered and with what name, not the payload (which may be large). */
+export function signalEventData(s: StepSignal): JsonObject {
+  const approved = s.name === 'approval' && typeof s.payload === 'object' && s.payload !== null && !Array.isArray(s.payload) ? s.payload.approved : undefined;
+  return { name: s.name, ...(s.by !== undefined ? { by: s.by } : {}), ...(typeof approved === 'boolean' ? { approved } : {}) };
 }

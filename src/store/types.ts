@@ -110,6 +110,30 @@ export interface StoredStepRun extends StepRunRecord {
   runId: string;
   /** The step's index in the definition's `steps`, from 0. */
   position: number;
+  /** A `wait:` or `approval:` step's answer, once it arrived (it may arrive before the step waits). */
+  signal?: StepSignal;
+}
+
+/**
+ * The answer a waiting step receives: a signal sent to its run (`wait: { signal }`), or a
+ * person's approval or rejection (`approval:`). Kept on the step run; the first one wins.
+ */
+export interface StepSignal {
+  /** The signal's name; `approval` for an approval step's answer. */
+  name: string;
+  /** The signal's JSON payload (the step's output); for an approval, {@link ApprovalAnswer}. */
+  payload: JsonValue;
+  /** Who sent it: `api:<token name>`, `cli:<user>`, `dashboard:<user>`. */
+  by?: string;
+  /** When it arrived, ms since the epoch. */
+  at: number;
+}
+
+/** What a person answered to an `approval:` step (the payload of its {@link StepSignal}). */
+export interface ApprovalAnswer {
+  approved: boolean;
+  /** Why, as the person wrote it (at most 2,000 characters). */
+  note?: string;
 }
 
 /** A stored attempt. */
@@ -425,6 +449,8 @@ export interface Store {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** A run's step runs in definition order (`position`). */
   getStepRuns(runId: string): Promise<StoredStepRun[]>;
+  /** One step run of a run (an item of a mapped step by its `<id>[<index>]`); undefined when there is none. */
+  getStepRun(runId: string, stepId: string): Promise<StoredStepRun | undefined>;
   /** Attempts of a run, of one step when `stepId` is given, in start order. */
   getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]>;
   /** Events of a run after `afterSeq` (exclusive), in order, at most `limit`. */
@@ -461,6 +487,14 @@ export interface Store {
    * that has not expired at `now`).
    */
   reopenRun(r: RunReopen): Promise<boolean>;
+  /**
+   * Gives an answer to waiting steps of a run that has not ended, in one transaction with an
+   * event per step that took it (`signal`, data `{ name, by, approved? }`). A step that already
+   * has an answer keeps it (the first wins), and so does a step run that has ended; a re-run
+   * of the step (`reopenRun`) clears it, so the step waits again.
+   * @returns the ids of the steps that took it (empty when the run has ended or every step had one)
+   */
+  signalSteps(runId: string, stepIds: readonly string[], signal: StepSignal): Promise<string[]>;
   /**
    * Registers a workflow version's schedules: new entries are added (first tick after
    * `now`), existing ones take the new spec and version but keep `paused` and their last

@@ -156,6 +156,15 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   } else if (step.workflow !== undefined) {
     const w = step.workflow;
     action = { kind: 'workflow', workflow: typeof w === 'string' ? { path: w } : { name: w.name, ...(w.version !== undefined ? { version: w.version } : {}) }, with: structuredClone(step.with ?? {}) };
+  } else if (step.wait !== undefined) {
+    action = { kind: 'wait', signal: step.wait.signal, ...(step.wait.timeout !== undefined ? { timeoutMs: parseDuration(step.wait.timeout) } : {}) };
+  } else if (step.approval !== undefined) {
+    const a = step.approval;
+    action = {
+      kind: 'approval', role: a.role ?? 'operator',
+      ...(a.message !== undefined ? { message: a.message } : {}),
+      ...(a.timeout !== undefined ? { timeoutMs: parseDuration(a.timeout) } : {}),
+    };
   } else {
     const run = step.run ?? '';
     action = { kind: 'run', command: typeof run === 'string' ? { default: run } : { ...run } };

@@ -92,6 +92,8 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
     if (third === 'batch' && fourth === undefined) return KNOWN_KEYS.batch;
     if (third === 'map' && fourth === undefined) return KNOWN_KEYS.map;
     if (third === 'http' && fourth === undefined) return KNOWN_KEYS.http;
+    if (third === 'wait' && fourth === undefined) return KNOWN_KEYS.wait;
+    if (third === 'approval' && fourth === undefined) return KNOWN_KEYS.approval;
     if (third === 'http' && fourth === 'expect' && path.length === 4) return ['status'];
     if (third === 'batch' && (fourth === 'validate' || fourth === 'consolidate') && path.length === 5) return KNOWN_KEYS.batchAction;
     if (third === 'batch' && path.length === 6 && path[5] === 'run') return KNOWN_KEYS.run;

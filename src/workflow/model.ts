@@ -94,7 +94,20 @@ export type StepAction =
   | { kind: 'run'; /** A command per platform; a plain string in the file applies to all. */ command: Partial<Record<Platform, string>> & { default?: string } }
   | { kind: 'uses'; /** `./module.ts#export` as written, or an inline function from the SDK. */ handler: string | StepHandler; with: JsonObject }
   | { kind: 'http'; /** The request, expressions not yet evaluated. */ request: HttpRequestSpec }
-  | { kind: 'workflow'; /** The child workflow; see {@link WorkflowRef}. */ workflow: WorkflowRef; /** The child run's params; values may hold `${{ }}`. */ with: JsonObject };
+  | { kind: 'workflow'; /** The child workflow; see {@link WorkflowRef}. */ workflow: WorkflowRef; /** The child run's params; values may hold `${{ }}`. */ with: JsonObject }
+  | { kind: 'wait'; /** The signal's name, as `POST /runs/{id}/signals/{name}` gives it. */ signal: string; /** Fails the step (`wait-timeout`) this long after it started waiting, ms; absent = none. */ timeoutMs?: number }
+  | {
+    kind: 'approval';
+    /** What the person is asked, shown beside the answer's buttons and commands (plain text). */
+    message?: string;
+    /** The least role that may answer through the API or dashboard. @default 'operator' */
+    role: ApprovalRole;
+    /** Fails the step (`wait-timeout`) this long after it started waiting, ms; absent = none. */
+    timeoutMs?: number;
+  };
+
+/** Who may answer an approval step through the API: an operator (or an admin), or only an admin. */
+export type ApprovalRole = 'operator' | 'admin';
 
 /**
  * A sub-workflow step's child: a workflow file by path (relative to the parent's folder,

@@ -12,6 +12,8 @@ import { MAX_ID_LENGTH } from './limits.js';
 export const WORKFLOW_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 /** Step ids: lowercase so they are safe as env var suffixes, file names and mermaid labels. */
 export const STEP_ID_PATTERN = /^[a-z0-9_-]+$/;
+/** Signal names (`wait: { signal }`): a segment of `/runs/{id}/signals/{name}`, so URL-safe as written. */
+export const SIGNAL_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 /** Param names: identifiers, so `params.<name>` is always a valid expression. */
 export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Env var names, as POSIX shells accept them. */

@@ -11,11 +11,11 @@ import type { StepHandler } from './model.js';
 import { HTTP_METHODS } from './model.js';
 import { parseByteSize } from './size.js';
 import {
-  bounded, durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, idOf, PARAM_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN,
+  bounded, durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, idOf, PARAM_NAME_PATTERN, SecretSchema, SIGNAL_NAME_PATTERN, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN,
 } from './schema-base.js';
 import { AlertRuleSchema, RunNotifySchema } from './config-schema.js';
 
-export { durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, PARAM_NAME_PATTERN, SecretSchema, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN };
+export { durationOf, ENV_NAME_PATTERN, HANDLER_REF_PATTERN, PARAM_NAME_PATTERN, SecretSchema, SIGNAL_NAME_PATTERN, STEP_ID_PATTERN, TIMEZONE_PATTERN, WORKFLOW_NAME_PATTERN };
 
 const duration = durationOf(false);
 const delay = durationOf(true);
@@ -159,7 +159,22 @@ export const MIN_HANDLER_MEMORY_BYTES = 16 * 1024 ** 2;
 /** Largest `memory` of a step. */
 export const MAX_HANDLER_MEMORY_BYTES = 64 * 1024 ** 3;
 
-/** One step as written. Whether it has exactly one of `run`/`uses`/`http` is checked in validation. */
+const waitError = 'wait must be { signal: NAME, timeout?: duration }';
+/** A step's `wait:` as written: it ends when the run receives the named signal. */
+export const WaitSchema = z.strictObject({
+  signal: idOf('signal name', SIGNAL_NAME_PATTERN, 'signal names use letters, digits, "_", "." and "-"'),
+  timeout: duration.optional(),
+}, { error: waitError });
+
+const approvalError = 'approval must be { message?: text, role?: operator | admin, timeout?: duration }';
+/** A step's `approval:` as written: it ends when a person approves (succeeded) or rejects (failed). */
+export const ApprovalSchema = z.strictObject({
+  message: bounded('message', 2_000).optional(),
+  role: z.enum(['operator', 'admin'], { error: 'role must be "operator" or "admin": who may answer through the API or dashboard' }).optional(),
+  timeout: duration.optional(),
+}, { error: approvalError });
+
+/** One step as written. Whether it has exactly one action (`run`, `uses`, `http`, `workflow`, `wait`, `approval`) is checked in validation. */
 export const StepSchema = z.strictObject({
   id: idOf('step id', STEP_ID_PATTERN, 'step ids use lowercase letters, digits, "_" and "-"'),
   needs: z.union([z.string(), z.array(z.string({ error: 'needs entries must be step ids' }))], { error: 'needs must be a step id or a list of step ids' }).optional(),
@@ -191,6 +206,10 @@ export const StepSchema = z.strictObject({
     z.string({ error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }).min(1, { error: 'workflow must not be empty' }),
     z.strictObject({ name: z.string({ error: 'name must be a workflow name' }).min(1), version: z.string().min(1).optional() }, { error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }),
   ], { error: 'workflow must be a file path such as ./child.yaml, or { name, version? }' }).optional(),
+  /** Waits for a signal to the run (`POST /api/v1/runs/{id}/signals/{name}`, `baton signal`); its JSON payload is the output. */
+  wait: WaitSchema.optional(),
+  /** Waits for a person to approve or reject (`baton approve`, the API, the dashboard). */
+  approval: ApprovalSchema.optional(),
   /** Run a path handler on the engine's thread instead of a thread of the pool (README "Handlers"). */
   inline: z.boolean({ error: 'inline must be true or false' }).optional(),
   /** The V8 heap a handler's thread may use, as a size (`256MiB`); past it the attempt fails with `memory-limit`. */
@@ -294,6 +313,8 @@ export const KNOWN_KEYS = {
   map: Object.keys(MapSchema.shape),
   batchAction: Object.keys(BatchActionSchema.shape),
   http: Object.keys(HttpSchema.shape),
+  wait: Object.keys(WaitSchema.shape),
+  approval: Object.keys(ApprovalSchema.shape),
   secret: ['name', 'env', 'file'],
   webhook: Object.keys(WebhookSchema.shape),
   retention: Object.keys(WorkflowRetentionSchema.shape),

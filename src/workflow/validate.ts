@@ -239,13 +239,27 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
   const hasUses = raw.uses !== undefined;
   const hasHttp = raw.http !== undefined;
   const hasWorkflow = raw.workflow !== undefined;
-  const kinds = [hasRun && 'run', hasUses && 'uses', hasHttp && 'http', hasWorkflow && 'workflow'].filter((k): k is string => k !== false);
+  const waits = raw.wait !== undefined ? 'wait' : raw.approval !== undefined ? 'approval' : undefined;
+  const kinds = [hasRun && 'run', hasUses && 'uses', hasHttp && 'http', hasWorkflow && 'workflow', raw.wait !== undefined && 'wait', raw.approval !== undefined && 'approval']
+    .filter((k): k is string => k !== false);
+  const oneOf = 'run (a shell command), uses (a handler), http (a request), workflow (a sub-workflow), wait (a signal) or approval (a person)';
   if (kinds.length > 1) {
-    issues.push({ code: 'run-and-uses', message: `a step has exactly one of run (a shell command), uses (a handler), http (a request) or workflow (a sub-workflow), not ${kinds.join(' and ')}`, path: at(kinds[1] ?? 'uses') });
+    issues.push({ code: 'run-and-uses', message: `a step has exactly one of ${oneOf}, not ${kinds.join(' and ')}`, path: at(kinds[1] ?? 'uses') });
   }
   if (kinds.length === 0) {
-    const message = raw.batch === undefined ? 'a step needs one of run (a shell command), uses (a handler), http (a request) or workflow (a sub-workflow)' : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
+    const message = raw.batch === undefined ? `a step needs one of ${oneOf}` : 'a batch step needs either run (a shell command) or uses (a handler): it processes one group of items per try';
     issues.push({ code: 'no-action', message, path: at() });
+  }
+  if (waits !== undefined) {
+    // A waiting step runs nothing: fields that shape a run or a try would look like they did something.
+    for (const key of ['env', 'inheritEnv', 'cwd', 'shell', 'with', 'batch', 'map', 'retry', 'timeout', 'runs-on', 'queue-timeout', 'pool'] as const) {
+      if (raw[key] === undefined) continue;
+      const why = key === 'timeout' ? `put it in ${waits}: { timeout }, which counts from when the step started waiting, across restarts`
+        : key === 'retry' ? 'an answer is not retried: a rejection or a timeout fails the step, and `baton retry --from` asks again'
+          : key === 'map' || key === 'batch' ? 'one step waits for one answer'
+            : 'it runs no process: the engine holding the run waits for the answer';
+      issues.push({ code: 'invalid-value', message: `${key} does not apply to a ${waits} step: ${why}`, path: at(key), atKey: true });
+    }
   }
   if (hasHttp && raw.batch !== undefined) {
     issues.push({ code: 'invalid-value', message: 'an http step cannot be a batch step: batch maps run or uses over items', path: at('batch') });

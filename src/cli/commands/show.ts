@@ -24,7 +24,7 @@ BATCH section (item counts of batch steps), which only a local store has.`)
       const api = connect(globals());
       if (api) {
         const { run, steps, attempts } = await api.getRun(id);
-        const hooks = o.json === true ? undefined : hookSteps((await api.getWorkflowVersion(run.workflow, run.version)).definition);
+        const hooks = o.json === true ? undefined : stepNotes((await api.getWorkflowVersion(run.workflow, run.version)).definition, run.id);
         printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), fold, ...(hooks ? { hooks } : {}) }, o.json === true);
         return;
       }
@@ -37,7 +37,7 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         if (!run) return;
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
-        const hooks = hookSteps((await store.getWorkflow(run.version))?.definition);
+        const hooks = stepNotes((await store.getWorkflow(run.version))?.definition, run.id);
         const children = await store.listRuns({ parentRunId: run.id, limit: 1_000 });
         printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold, children }, o.json === true);
       } finally {
@@ -46,13 +46,32 @@ BATCH section (item counts of batch steps), which only a local store has.`)
     });
 }
 
-/** The hook steps of a stored definition, by step id: `onFailure` or `finally`. */
-function hookSteps(definition: unknown): Map<string, string> {
+/** What `show` says of a step beside its record, from the stored definition: its hook, what it waits for. */
+interface StepNote {
+  /** `onFailure` or `finally`. */
+  hook?: string;
+  /** A waiting step: `signal "deploy-done"`, `approval`, with the approval's message. */
+  waits?: { what: string; how: string; message?: string };
+}
+
+/** Notes on the steps of a stored definition, by step id. */
+function stepNotes(definition: unknown, runId: string): Map<string, StepNote> {
   const steps = (definition as { steps?: unknown } | undefined)?.steps;
   if (!Array.isArray(steps)) return new Map();
   return new Map(steps.flatMap((st: unknown) => {
-    const o = st as { id?: unknown; hook?: unknown };
-    return typeof o.id === 'string' && typeof o.hook === 'string' ? [[o.id, o.hook] as const] : [];
+    const o = st as { id?: unknown; hook?: unknown; action?: { kind?: unknown; signal?: unknown; role?: unknown; message?: unknown } };
+    if (typeof o.id !== 'string') return [];
+    const note: StepNote = typeof o.hook === 'string' ? { hook: o.hook } : {};
+    const a = o.action;
+    if (a?.kind === 'wait' && typeof a.signal === 'string') note.waits = { what: `signal "${a.signal}"`, how: `baton signal ${runId} ${a.signal} --data JSON` };
+    if (a?.kind === 'approval') {
+      note.waits = {
+        what: a.role === 'admin' ? 'approval (by an admin)' : 'approval',
+        how: `baton approve ${runId} ${o.id}  |  baton reject ${runId} ${o.id}`,
+        ...(typeof a.message === 'string' ? { message: a.message } : {}),
+      };
+    }
+    return note.hook !== undefined || note.waits !== undefined ? [[o.id, note] as const] : [];
   }));
 }
 
@@ -74,8 +93,8 @@ interface RunView {
   steps: (StoredStepRun & { waitedMs?: number; waiting?: StepWaiting })[];
   attempts: AttemptRecord[];
   batches: Map<string, BatchCounts>;
-  /** Hook steps (`onFailure`, `finally`) by step id, labelled so in the table. */
-  hooks?: ReadonlyMap<string, string>;
+  /** Notes by step id from the definition: hook steps (`onFailure`, `finally`) labelled so, waiting steps listed under WAITING. */
+  hooks?: ReadonlyMap<string, StepNote>;
   /** Fold the items of each mapped step into one line (`--all` unfolds them). */
   fold?: boolean;
   /** The child runs its sub-workflow steps started, newest first. */
@@ -150,7 +169,7 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
       continue;
     }
     const step = line;
-    const hook = hooks?.get(step.stepId);
+    const hook = hooks?.get(step.stepId)?.hook;
     const s = hook === undefined ? step : { ...step, stepId: `${step.stepId} ${dim(`(${hook})`)}` };
     const tries = byStep.get(step.stepId) ?? [];
     const unclaimed = s.waiting ? `waiting: ${s.waiting.detail} (${formatMs(s.waiting.waitedMs)})`.slice(0, 200) : undefined;
@@ -175,6 +194,15 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
     });
   }
   out.push(table(rows));
+  const waiting = stepViews.flatMap((st) => {
+    const w = hooks?.get(st.stepId)?.waits;
+    return w && st.signal === undefined && st.state === 'running' ? [{ st, w }] : [];
+  });
+  if (waiting.length) {
+    out.push('', 'WAITING');
+    const since = (t: number | undefined): string => (t === undefined ? '' : `since ${formatTime(t)} (${formatMs(Math.max(0, now - t))})`);
+    out.push(table(waiting.flatMap(({ st, w }) => [[st.stepId, w.what, since(st.startedAt), w.how], ...(w.message ? [['', dim(w.message.split('\n')[0]!.slice(0, 200)), '', '']] : [])])));
+  }
   if (children.length) {
     out.push('', 'CHILD RUNS');
     out.push(table([['STEP', 'RUN', 'WORKFLOW', 'STATE', 'DURATION'], ...[...children].reverse().map((c) => [c.parentStepId ?? '', c.id, c.workflow, paintState(c.state), elapsed(c.startedAt, c.endedAt)])]));

@@ -119,7 +119,8 @@ function expressionTexts(s: StepSpec): string {
   const parts: string[] = [...Object.values(s.env), s.if ?? '', s.cwd ?? ''];
   if (s.action.kind === 'uses' || s.action.kind === 'workflow') parts.push(JSON.stringify(s.action.with));
   else if (s.action.kind === 'http') parts.push(JSON.stringify(s.action.request));
-  else parts.push(...Object.values(s.action.command).filter((c): c is string => typeof c === 'string'));
+  else if (s.action.kind === 'approval') parts.push(s.action.message ?? '');
+  else if (s.action.kind === 'run') parts.push(...Object.values(s.action.command).filter((c): c is string => typeof c === 'string'));
   return parts.join('\n');
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { RUN_STATES, isRunDone } from '../../core/index.js';
 import type { RunState, StepRunState } from '../../core/index.js';
 import {
-  cancelStoredRun, holderAlive, newRun, pauseRun, progressOf, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun,
+  answerApproval, cancelStoredRun, holderAlive, newRun, pauseRun, progressOf, queuedForMs, rerunRun, retryAsNewRun, sendSignal, setRunPriority, SignalError, unpauseRun,
 } from '../../runtime/index.js';
 import type { BatchProgress } from '../../runtime/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
@@ -20,7 +20,7 @@ import { applyRecovery, diagnoseRun, DiagnosisStepError, pickRecovery, RecoveryA
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
-  AppliedRecoverySchema, ApplyRecoveryBody, CreateRunBody, DiagnosisQuery, DiagnosisSchema, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
+  AppliedRecoverySchema, ApplyRecoveryBody, ApprovalBody, CreateRunBody, DiagnosisQuery, DiagnosisSchema, ErrorSchema, LogSearchQuery, LogSearchSchema, PriorityBody, RetryBody, RunDetailSchema, RunListQuery, RunPageSchema, RunParams, RunSchema,
 } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
@@ -100,6 +100,11 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
   const viewer = { role: 'viewer' as const };
   const operator = { role: 'operator' as const };
   const resolve = (id: string): Promise<string> => store.resolveRunId(id);
+  const mustRun = async (id: string): Promise<RunRecord> => {
+    const run = await store.getRun(id);
+    if (!run) throw new ApiError(404, 'run-not-found', `no run '${id}'`);
+    return run;
+  };
 
   app.get('/runs', {
     config: viewer,
@@ -281,6 +286,42 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     return { run: r.run, steps: r.steps };
   });
 
+  app.post('/runs/:id/signals/:name', {
+    config: operator,
+    schema: {
+      tags: ['runs'], operationId: 'signalRun',
+      summary: "Send a signal to a run: its steps with `wait: { signal: name }` take the JSON body as their output, now or when they start waiting",
+      params: RunParams.extend({ name: z.string().min(1).max(200) }),
+      body: z.unknown().describe('any JSON value: the payload, which becomes the waiting steps\' output'),
+      response: { 200: z.object({ run: RunSchema, steps: z.array(z.string()).describe('the steps that took it') }), ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const run = await mustRun(id);
+    const { spec } = await workflowSpec(ctx, run.workflow, run.version);
+    const steps = await signalled(() => sendSignal(store, run, spec, req.params.name, (req.body ?? null) as JsonValue, by(req).by, ctx.clock()));
+    ctx.onRunChanged(id);
+    return { run: (await store.getRun(id))!, steps };
+  });
+
+  app.post('/runs/:id/steps/:step/approval', {
+    config: operator,
+    schema: {
+      tags: ['runs'], operationId: 'answerApproval',
+      summary: "Approve or reject an `approval:` step (an approval with `role: admin` needs an admin token)",
+      params: RunParams.extend({ step: z.string().min(1).max(200) }), body: ApprovalBody,
+      response: { 200: z.object({ run: RunSchema }), ...errors },
+    },
+  }, async (req) => {
+    const id = await resolve(req.params.id);
+    const run = await mustRun(id);
+    const { spec } = await workflowSpec(ctx, run.workflow, run.version);
+    const answer = { approved: req.body.approved, ...(req.body.note ? { note: req.body.note } : {}) };
+    await signalled(() => answerApproval(store, run, spec, req.params.step, answer, by(req).by, ctx.clock(), req.token?.role));
+    ctx.onRunChanged(id);
+    return { run: (await store.getRun(id))! };
+  });
+
   app.post('/runs/:id/priority', {
     config: operator,
     schema: { tags: ['runs'], operationId: 'setRunPriority', summary: 'Change the priority of a pending or queued run', params: RunParams, body: PriorityBody, response: { 200: z.object({ run: RunSchema }), ...errors } },
@@ -290,6 +331,17 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     ctx.onRunChanged(id);
     return { run };
   });
+}
+
+/** A {@link SignalError} as the API's error: 404 for what does not wait, 403 for the role, else 409. */
+async function signalled<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof SignalError)) throw e;
+    const status = e.problem === 'no-such-signal' || e.problem === 'not-an-approval' ? 404 : e.problem === 'role' ? 403 : 409;
+    throw new ApiError(status, e.code, e.message);
+  }
 }
 
 function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {

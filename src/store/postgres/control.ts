@@ -6,8 +6,9 @@
  */
 import type pg from 'pg';
 import type { JsonObject } from '../../shared/index.js';
-import type { RunReopen } from '../types.js';
+import type { RunReopen, StepSignal } from '../types.js';
 import { eventValues, stepRunColumns } from './batch.js';
+import { signalEventData } from '../rows.js';
 import { Q } from './queries.js';
 
 type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -43,7 +44,7 @@ const REOPEN_RUN = `UPDATE runs SET state = $2, ended_at = NULL, reason = NULL, 
  */
 const REOPEN_STEPS = `UPDATE step_runs s SET state = u.state, attempts = u.attempts, lost_attempts = u.lost_attempts,
     queued_at = u.queued_at, due_at = u.due_at, started_at = u.started_at, ended_at = u.ended_at, reason = u.reason,
-    output = u.output::json, error = u.error::json, retry_base = u.retry_base
+    output = u.output::json, error = u.error::json, retry_base = u.retry_base, signal = NULL
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[],
       $9::bigint[], $10::text[], $11::text[], $12::text[], $13::int[])
     AS u(run_id, step_id, state, attempts, lost_attempts, queued_at, due_at, started_at, ended_at, reason, output, error, retry_base)
@@ -83,5 +84,30 @@ export async function reopenRun(tx: Tx, r: RunReopen): Promise<boolean> {
     }
     if (r.events.length) await c.query({ name: Q.insertEvents.name, text: Q.insertEvents.text, values: eventValues(r.events) });
     return true;
+  });
+}
+
+/**
+ * Sets the answer of waiting step runs that have none and have not ended, of a run that has
+ * not ended, with an event per step run that took it. $1 run id, $2 step ids, $3 answer
+ * (JSON text), $4 now, $5 event data (JSON text).
+ */
+const SIGNAL_STEPS = `WITH taken AS (
+    UPDATE step_runs s SET signal = $3::json FROM runs r
+    WHERE s.run_id = $1 AND s.step_id = ANY($2::text[]) AND s.signal IS NULL
+      AND s.state NOT IN ('succeeded', 'failed', 'skipped', 'cancelled')
+      AND r.id = s.run_id AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+    RETURNING s.run_id, s.step_id)
+  INSERT INTO events (run_id, step_id, type, at, data) SELECT run_id, step_id, 'signal', $4, $5::json FROM taken ORDER BY step_id
+  RETURNING step_id`;
+
+/** @see Store.signalSteps */
+export async function signalSteps(tx: Tx, runId: string, stepIds: readonly string[], signal: StepSignal): Promise<string[]> {
+  if (stepIds.length === 0) return [];
+  return tx(async (c) => {
+    // The run's row first, as every writer of its events does, so its events commit in seq order.
+    await c.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+    const res = await c.query<{ step_id: string }>(SIGNAL_STEPS, [runId, [...stepIds], JSON.stringify(signal), signal.at, JSON.stringify(signalEventData(signal))]);
+    return res.rows.map((r) => r.step_id);
   });
 }

@@ -18,10 +18,10 @@ import type {
 } from '../types.js';
 import type { ScheduleSpec } from '../../workflow/index.js';
 import type { JsonObject } from '../../shared/index.js';
-import { reopenRun, setRunPaused, setRunPriority } from './control.js';
+import { reopenRun, setRunPaused, setRunPriority, signalSteps } from './control.js';
 import { fireTick, insertRun, listSchedules, nextDueAt, promoteDueRuns, saveSchedules, setSchedulesPaused } from './triggers.js';
 import { RunNotFoundError } from '../types.js';
-import type { StoredBatchGroup } from '../types.js';
+import type { StepSignal, StoredBatchGroup } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import {
   attemptEndColumns, attemptPidColumns, attemptStartColumns, eventValues, runIdsTouched, runUpdateColumns, stepRunColumns,
@@ -218,6 +218,12 @@ export class PgStore implements Store {
     return (await run(this.pool, Q.getStepRuns, [runId])).map(toStepRun);
   }
 
+  /** {@inheritDoc Store.getStepRun} */
+  async getStepRun(runId: string, stepId: string): Promise<StoredStepRun | undefined> {
+    const [row] = await run(this.pool, Q.getStepRun, [runId, stepId]);
+    return row === undefined ? undefined : toStepRun(row);
+  }
+
   /** {@inheritDoc Store.getAttempts} */
   async getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
     const rows = stepId === undefined ? await run(this.pool, Q.getAttemptsOfRun, [runId]) : await run(this.pool, Q.getAttemptsOfStep, [runId, stepId]);
@@ -265,6 +271,11 @@ export class PgStore implements Store {
   /** {@inheritDoc Store.setRunPriority} */
   setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean> {
     return setRunPriority((fn) => this.tx(fn), runId, priority, now, data);
+  }
+
+  /** {@inheritDoc Store.signalSteps} */
+  async signalSteps(runId: string, stepIds: readonly string[], signal: StepSignal): Promise<string[]> {
+    return signalSteps((fn) => this.tx(fn), runId, stepIds, signal);
   }
 
   /** {@inheritDoc Store.reopenRun} */

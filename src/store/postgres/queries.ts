@@ -131,6 +131,7 @@ export const Q = {
   getRun: q('get_run', 'SELECT * FROM runs WHERE id = $1'),
 
   /** $1 run_id. */
+  getStepRun: q('get_step_run', 'SELECT * FROM step_runs WHERE run_id = $1 AND step_id = $2'),
   getStepRuns: q('get_step_runs', 'SELECT * FROM step_runs WHERE run_id = $1 ORDER BY position, length(step_id), step_id COLLATE "C"'),
 
   /** $1 run_id. */

@@ -6,8 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { JsonObject } from '../../shared/index.js';
-import type { NewEvent, RunReopen } from '../types.js';
-import { json } from '../rows.js';
+import type { NewEvent, RunReopen, StepSignal } from '../types.js';
+import { json, signalEventData } from '../rows.js';
 import type { Row } from '../rows.js';
 
 /** What these writes need from the store. */
@@ -52,7 +52,7 @@ export function reopenRun(c: SqliteControlContext, r: RunReopen): boolean {
     if (!res.changes) return false;
     const upd = c.stmt(
       `UPDATE step_runs SET state = ?, attempts = ?, lost_attempts = ?, retry_base = ?, queued_at = ?, due_at = ?, started_at = ?,
-         ended_at = ?, reason = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ?`,
+         ended_at = ?, reason = ?, output = ?, error = ?, signal = NULL WHERE run_id = ? AND step_id = ?`,
     );
     for (const s of r.steps) {
       upd.run(s.state, s.attempts, s.lostAttempts, s.retryBase ?? 0, s.queuedAt ?? null, s.dueAt ?? null, s.startedAt ?? null,
@@ -62,5 +62,21 @@ export function reopenRun(c: SqliteControlContext, r: RunReopen): boolean {
     for (const stepId of r.clearBatchGroups) drop.run(r.runId, stepId);
     c.insertEvents(r.events);
     return true;
+  }).immediate();
+}
+
+/** @see Store.signalSteps */
+export function signalSteps(c: SqliteControlContext, runId: string, stepIds: readonly string[], signal: StepSignal): string[] {
+  if (stepIds.length === 0) return [];
+  return c.db.transaction(() => {
+    const run = c.stmt("SELECT 1 FROM runs WHERE id = ? AND state NOT IN ('succeeded', 'failed', 'cancelled')").get(runId);
+    if (!run) return [];
+    const set = c.stmt(`UPDATE step_runs SET signal = ? WHERE run_id = ? AND step_id = ? AND signal IS NULL
+      AND state NOT IN ('succeeded', 'failed', 'skipped', 'cancelled')`);
+    const text = JSON.stringify(signal);
+    const taken = [...new Set(stepIds)].sort().filter((stepId) => set.run(text, runId, stepId).changes > 0);
+    const data = signalEventData(signal);
+    c.insertEvents(taken.map((stepId) => ({ runId, stepId, type: 'signal', at: signal.at, data })));
+    return taken;
   }).immediate();
 }

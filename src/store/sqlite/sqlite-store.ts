@@ -20,9 +20,9 @@ import type {
   TickFire, TickOutcome, WorkflowVersionRecord,
 } from '../types.js';
 import type { SqliteControlContext } from './control.js';
-import { reopenRun, setRunPaused, setRunPriority } from './control.js';
+import { reopenRun, setRunPaused, setRunPriority, signalSteps } from './control.js';
 import { RunNotFoundError, StoreUnsupportedError } from '../types.js';
-import type { StoredBatchGroup } from '../types.js';
+import type { StepSignal, StoredBatchGroup } from '../types.js';
 import { batchGroupColumns, toBatchGroup } from '../batch-groups.js';
 import { SqliteApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
@@ -369,6 +369,12 @@ export class SqliteStore implements Store {
     return rows.map(toStepRun);
   }
 
+  /** {@inheritDoc Store.getStepRun} */
+  async getStepRun(runId: string, stepId: string): Promise<StoredStepRun | undefined> {
+    const row = this.stmt('SELECT * FROM step_runs WHERE run_id = ? AND step_id = ?').get(runId, stepId);
+    return row === undefined ? undefined : toStepRun(row);
+  }
+
   /** {@inheritDoc Store.getAttempts} */
   async getAttempts(runId: string, stepId?: string): Promise<AttemptRecord[]> {
     const rows =
@@ -431,6 +437,11 @@ export class SqliteStore implements Store {
   /** {@inheritDoc Store.setRunPriority} */
   async setRunPriority(runId: string, priority: number, now: number, data?: JsonObject): Promise<boolean> {
     return setRunPriority(this.control, runId, priority, now, data);
+  }
+
+  /** {@inheritDoc Store.signalSteps} */
+  async signalSteps(runId: string, stepIds: readonly string[], signal: StepSignal): Promise<string[]> {
+    return signalSteps(this.control, runId, stepIds, signal);
   }
 
   /** {@inheritDoc Store.reopenRun} */
