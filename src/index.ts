@@ -54,7 +54,7 @@ export type { RunState, StepRunState, AttemptState, EndReason, RunEndReason, Ste
 // Stores and the durable record.
 export { openSqliteStore, SqliteStore, openPostgresStore, PgStore, RunNotFoundError, TRIGGERS } from './store/index.js';
 export type {
-  Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, AttemptRecord, EventRecord,
+  Store, SqliteStoreOptions, PgStoreOptions, RunRecord, StoredStepRun, StepSignal, ApprovalAnswer, AttemptRecord, EventRecord,
   RunFilter, Trigger, WorkflowVersionRecord, ScheduleRecord, StoredBatchGroup, BatchGroupState,
   AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState,
@@ -90,6 +90,7 @@ export { traceIdOf } from './shared/index.js';
 // Time as the engine sees it (retries, timeouts, heartbeats): a virtual clock lets a test
 // advance days in milliseconds.
 export { VirtualClock, StoreDiskFullError } from './runtime/index.js';
+export { answerApproval, sendSignal, SignalError } from './runtime/index.js';
 export type { Clock, CancelTimer, TimerOptions } from './runtime/index.js';
 
 // Assembling a baton process (what the CLI's commands do): the store opened and migrated,

@@ -6,6 +6,7 @@
  */
 import { isRunDone, parseMapItemId } from '../core/index.js';
 import type { Engine, RunHandle } from '../runtime/index.js';
+import { runDefinition, waitingFor } from '../runtime/index.js';
 import type { NewEvent, RunRecord, Store, StoredStepRun } from '../store/index.js';
 import type { ApiClient, Subscription } from './client.js';
 import { EXIT } from './context.js';
@@ -46,7 +47,7 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    view.start(await store.getStepRuns(handle.id), await loadDraw(mode));
+    view.start(await store.getStepRuns(handle.id), await loadDraw(mode), await waitingSteps(store, handle.id));
     const summary = await handle.result;
     view.stop();
     off();
@@ -60,6 +61,16 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
     process.off('SIGTERM', onSignal);
     view.stop();
   }
+}
+
+/** The run's waiting steps and how to answer them, by step id; none when its definition cannot be read. */
+async function waitingSteps(store: Store, runId: string): Promise<Map<string, NonNullable<ReturnType<typeof waitingFor>>>> {
+  const run = await store.getRun(runId);
+  const spec = run === undefined ? undefined : await runDefinition(store, run).catch(() => undefined);
+  return new Map((spec?.steps ?? []).flatMap((s) => {
+    const w = waitingFor(runId, s);
+    return w ? [[s.id, w] as const] : [];
+  }));
 }
 
 /**

@@ -36,6 +36,8 @@ export class ProgressView {
   /** Events that arrived before `start`: subscribe first, load the rest, then replay, so none is lost. */
   private early: NewEvent[] | undefined = [];
   private draw: typeof logUpdate | undefined;
+  /** Waiting steps (`wait:`, `approval:`): what each waits for and the command that answers it. */
+  private waits: ReadonlyMap<string, { what: string; how: string }> = new Map();
 
   constructor(
     readonly runId: string,
@@ -47,8 +49,9 @@ export class ProgressView {
    * Starts showing: the step runs as stored, then every event received since construction.
    * @param draw - redraws in place; required for `live` (loaded only then: see `loadDraw`).
    */
-  start(initial: StoredStepRun[], draw?: typeof logUpdate): void {
+  start(initial: StoredStepRun[], draw?: typeof logUpdate, waits: ReadonlyMap<string, { what: string; how: string }> = new Map()): void {
     this.draw = draw;
+    this.waits = waits;
     for (const s of initial) {
       const v: StepView = { id: s.stepId, state: s.state, attempts: s.attempts };
       if (s.startedAt !== undefined) v.startedAt = s.startedAt;
@@ -132,6 +135,8 @@ export class ProgressView {
     const parts = [formatTime(e.at), 'step', e.stepId ?? '', e.to ?? ''];
     // A mapped step runs no attempt itself: its items do.
     if (e.to === 'running' && v.attempts > 0) parts.push(`(attempt ${v.attempts})`);
+    const waits = e.to === 'running' ? this.waits.get(e.stepId ?? '') : undefined;
+    if (waits) parts.push(`- waiting for ${waits.what}: ${waits.how}`);
     if (e.to === 'retrying' && typeof e.data?.dueAt === 'number') parts.push(`(attempt ${v.attempts} failed; next in ${elapsed(e.at, e.data.dueAt)})`);
     if (v.reason && e.to !== 'retrying') parts.push(`(${v.reason})`);
     if (v.startedAt !== undefined && v.endedAt !== undefined && e.to !== 'skipped') parts.push(elapsed(v.startedAt, v.endedAt));
@@ -178,7 +183,7 @@ export class ProgressView {
       paintState(v.state),
       v.startedAt === undefined ? '' : elapsed(v.startedAt, v.endedAt),
       v.attempts > 1 ? `attempt ${v.attempts}` : '',
-      v.batch ? batchBar(v.batch) : v.reason ? dim(v.reason) : '',
+      v.batch ? batchBar(v.batch) : v.reason ? dim(v.reason) : v.state === 'running' && this.waits.has(v.id) ? waitText(this.waits.get(v.id)!) : '',
     ]);
     const more = all.length > shown.length ? `\n${dim(`… ${all.length - shown.length} more steps`)}` : '';
     this.draw?.(`${head}\n${table(rows)}${more}`);
@@ -203,4 +208,9 @@ function batchBar(b: NonNullable<StepView['batch']>): string {
 /** log-update for the live view; loaded only on a terminal, which keeps start-up short elsewhere. */
 export async function loadDraw(mode: ProgressMode): Promise<typeof logUpdate | undefined> {
   return mode === 'live' ? (await import('log-update')).default : undefined;
+}
+
+/** A waiting step in the live view: what it waits for and the command that answers it. */
+function waitText(w: { what: string; how: string }): string {
+  return `waiting for ${w.what}: ${dim(w.how)}`;
 }

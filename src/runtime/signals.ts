@@ -36,21 +36,28 @@ export function waitHooks(host: WaitHost, runId: string, step: StepSpec): HeldSt
   return { run: (signal, note) => waitForAnswer(host, runId, step, signal, note) };
 }
 
-/** What a waiting step waits for, in words: `signal "deploy-done"`, `approval`. */
-export function waitingFor(step: StepSpec): string | undefined {
-  if (step.action.kind === 'wait') return `signal "${step.action.signal}"`;
-  if (step.action.kind === 'approval') return step.action.role === 'admin' ? 'approval (by an admin)' : 'approval';
-  return undefined;
+/**
+ * What a waiting step waits for and how a person gives it, for logs, `baton run` and `baton
+ * show`: `{ what: 'signal "deploy-done"', how: 'baton signal RUN deploy-done --data JSON' }`;
+ * undefined for a step that does not wait.
+ */
+export function waitingFor(runId: string, step: StepSpec): { what: string; how: string; message?: string } | undefined {
+  const a = step.action;
+  if (a.kind === 'wait') return { what: `signal "${a.signal}"`, how: `baton signal ${runId} ${a.signal} --data JSON` };
+  if (a.kind !== 'approval') return undefined;
+  return {
+    what: a.role === 'admin' ? 'approval (by an admin)' : 'approval',
+    how: `baton approve ${runId} ${step.id}  |  baton reject ${runId} ${step.id}`,
+    ...(a.message !== undefined ? { message: a.message } : {}),
+  };
 }
 
 async function waitForAnswer(host: WaitHost, runId: string, step: StepSpec, abort: AbortSignal, note: (line: string) => void): Promise<AttemptResult> {
   const action = step.action;
   if (action.kind !== 'wait' && action.kind !== 'approval') return { ok: false, failure: failures.internal(new Error(`step ${step.id} is not a waiting step`)) };
-  const what = waitingFor(step)!;
-  const how = action.kind === 'wait'
-    ? `POST /api/v1/runs/${runId}/signals/${action.signal} or 'baton signal ${runId} ${action.signal}'`
-    : `'baton approve ${runId} ${step.id}' or 'baton reject ${runId} ${step.id}', the API or the dashboard`;
-  note(`waiting for ${what}: ${how}${action.kind === 'approval' && action.message ? `\n  ${action.message}` : ''}`);
+  const { what, how, message } = waitingFor(runId, step)!;
+  const api = action.kind === 'wait' ? `POST /api/v1/runs/${runId}/signals/${action.signal}` : `POST /api/v1/runs/${runId}/steps/${step.id}/approval`;
+  note(`waiting for ${what}: ${how}  (or ${api})${message ? `\n  ${message}` : ''}`);
   let deadline: number | undefined;
   for (let failedReads = 0; ;) {
     if (abort.aborted) return { ok: false, failure: failures.cancelled(`stopped waiting for ${what}`) };
@@ -169,7 +176,7 @@ export async function answerApproval(
     throw new SignalError(run.id, 'not-an-approval', `${step ? `step ${stepId} of ${run.workflow} is not an approval step` : `${run.workflow} has no step ${stepId}`}: ${hint}`);
   }
   if (role !== undefined && ROLES.indexOf(role) < ROLES.indexOf(step.action.role)) {
-    throw new SignalError(run.id, 'role', `step ${stepId} needs an ${step.action.role} to answer it; this token is a ${role}`);
+    throw new SignalError(run.id, 'role', `step ${stepId} needs the ${step.action.role} role to answer it; this token has ${role}`);
   }
   const payload: JsonObject = { approved: answer.approved, ...(answer.note ? { note: answer.note.slice(0, MAX_APPROVAL_NOTE) } : {}) };
   const taken = await store.signalSteps(run.id, [stepId], { name: 'approval', payload, ...(by !== undefined ? { by } : {}), at: now });

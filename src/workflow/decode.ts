@@ -50,6 +50,12 @@ const workflowAction = z.looseObject({
   with: z.record(z.string(), json),
 });
 
+/** Waiting steps: decoded here, not in `action`, since a batch step's validate/consolidate cannot be one. */
+const waitAction = z.union([
+  z.looseObject({ kind: z.literal('wait'), signal: z.string(), timeoutMs: ms.optional() }),
+  z.looseObject({ kind: z.literal('approval'), role: z.enum(['operator', 'admin']), message: z.string().optional(), timeoutMs: ms.optional() }),
+]);
+
 const batch = z.looseObject({
   items: z.string(),
   groupSize: z.number().int().positive(),
@@ -72,7 +78,7 @@ const map = z.looseObject({
 const step = z.looseObject({
   id: z.string(),
   needs: z.array(z.string()),
-  action: z.union([action, workflowAction]),
+  action: z.union([action, workflowAction, waitAction]),
   env: z.record(z.string(), z.string()),
   cwd: z.string().optional(),
   shell: z.string().optional(),

@@ -3,7 +3,9 @@ import type { AttemptRecord, FleetStore, RunRecord, StepWaiting, Store, StoredSt
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { openCliProcess } from '../context.js';
-import { queuedForMs } from '../../runtime/index.js';
+import { queuedForMs, waitingFor } from '../../runtime/index.js';
+import type { WorkflowSpec } from '../../workflow/index.js';
+import { decodeDefinition } from '../../workflow/index.js';
 import { parseMapItemId } from '../../core/index.js';
 import { traceIdOf } from '../../shared/index.js';
 import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
@@ -24,7 +26,7 @@ BATCH section (item counts of batch steps), which only a local store has.`)
       const api = connect(globals());
       if (api) {
         const { run, steps, attempts } = await api.getRun(id);
-        const hooks = o.json === true ? undefined : stepNotes((await api.getWorkflowVersion(run.workflow, run.version)).definition, run.id);
+        const hooks = o.json === true ? undefined : stepNotes(await api.getWorkflowVersion(run.workflow, run.version), run.id);
         printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), fold, ...(hooks ? { hooks } : {}) }, o.json === true);
         return;
       }
@@ -37,7 +39,7 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         if (!run) return;
         const waiting = run.state === 'running' && proc.fleet ? await waitingSteps(proc.fleet, run.id) : new Map<string, StepWaiting>();
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
-        const hooks = stepNotes((await store.getWorkflow(run.version))?.definition, run.id);
+        const hooks = stepNotes(await store.getWorkflow(run.version), run.id);
         const children = await store.listRuns({ parentRunId: run.id, limit: 1_000 });
         printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold, children }, o.json === true);
       } finally {
@@ -46,32 +48,27 @@ BATCH section (item counts of batch steps), which only a local store has.`)
     });
 }
 
-/** What `show` says of a step beside its record, from the stored definition: its hook, what it waits for. */
+/** What `show` says of a step beside its record, from the definition: its hook, what it waits for. */
 interface StepNote {
   /** `onFailure` or `finally`. */
   hook?: string;
-  /** A waiting step: `signal "deploy-done"`, `approval`, with the approval's message. */
-  waits?: { what: string; how: string; message?: string };
+  /** A waiting step: what for, and how to answer it. */
+  waits?: ReturnType<typeof waitingFor>;
 }
 
-/** Notes on the steps of a stored definition, by step id. */
-function stepNotes(definition: unknown, runId: string): Map<string, StepNote> {
-  const steps = (definition as { steps?: unknown } | undefined)?.steps;
-  if (!Array.isArray(steps)) return new Map();
-  return new Map(steps.flatMap((st: unknown) => {
-    const o = st as { id?: unknown; hook?: unknown; action?: { kind?: unknown; signal?: unknown; role?: unknown; message?: unknown } };
-    if (typeof o.id !== 'string') return [];
-    const note: StepNote = typeof o.hook === 'string' ? { hook: o.hook } : {};
-    const a = o.action;
-    if (a?.kind === 'wait' && typeof a.signal === 'string') note.waits = { what: `signal "${a.signal}"`, how: `baton signal ${runId} ${a.signal} --data JSON` };
-    if (a?.kind === 'approval') {
-      note.waits = {
-        what: a.role === 'admin' ? 'approval (by an admin)' : 'approval',
-        how: `baton approve ${runId} ${o.id}  |  baton reject ${runId} ${o.id}`,
-        ...(typeof a.message === 'string' ? { message: a.message } : {}),
-      };
-    }
-    return note.hook !== undefined || note.waits !== undefined ? [[o.id, note] as const] : [];
+/** Notes on the steps of a stored definition, by step id; none when it cannot be read. */
+function stepNotes(stored: { definition?: unknown; version?: string } | undefined, runId: string): Map<string, StepNote> {
+  let spec: WorkflowSpec;
+  try {
+    if (stored === undefined) return new Map();
+    spec = decodeDefinition({ definition: stored.definition, ...(stored.version !== undefined ? { version: stored.version } : {}) });
+  } catch {
+    return new Map();
+  }
+  return new Map(spec.steps.flatMap((st) => {
+    const waits = waitingFor(runId, st);
+    const note: StepNote = { ...(st.hook !== undefined ? { hook: st.hook } : {}), ...(waits ? { waits } : {}) };
+    return note.hook !== undefined || note.waits !== undefined ? [[st.id, note] as const] : [];
   }));
 }
 
