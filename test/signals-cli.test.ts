@@ -100,6 +100,10 @@ describe('waiting steps from the CLI', () => {
   }, 90_000);
 });
 
+interface StepBody { stepId: string; state: string; signal?: unknown; output?: unknown }
+interface RunBody { run: { id: string; state: string }; steps: StepBody[] }
+interface ErrorBody { error: { code: string; message: string } }
+
 describe('waiting steps through the API', () => {
   let api: TestApi;
   beforeAll(async () => {
@@ -113,31 +117,32 @@ describe('waiting steps through the API', () => {
     expect(reg.status, reg.text).toBe(201);
     const created = await api.call('POST', '/api/v1/runs', { role: 'operator', body: { workflow: 'release' } });
     expect(created.status, created.text).toBe(201);
-    const id = created.body.run.id as string;
-    const step = async (s: string): Promise<any> => (await api.call('GET', `/api/v1/runs/${id}`, { role: 'viewer' })).body.steps.find((x: { stepId: string }) => x.stepId === s);
+    const id = (created.body as RunBody).run.id;
+    const detail = async (): Promise<RunBody> => (await api.call('GET', `/api/v1/runs/${id}`, { role: 'viewer' })).body as RunBody;
+    const step = async (s: string): Promise<StepBody | undefined> => (await detail()).steps.find((x) => x.stepId === s);
     await waitFor(async () => (await step('ship'))?.state === 'running', 15_000, 'ship waiting');
 
     const early = await api.call('POST', `/api/v1/runs/${id}/signals/deploy-done`, { role: 'operator', body: { version: '2.0.0' } });
     expect(early.status, early.text).toBe(200);
-    expect(early.body.steps).toEqual(['deployed']);
-    expect((await step('deployed')).signal).toMatchObject({ name: 'deploy-done', payload: { version: '2.0.0' }, by: 'api:test-operator' });
+    expect((early.body as { steps: string[] }).steps).toEqual(['deployed']);
+    expect((await step('deployed'))?.signal).toMatchObject({ name: 'deploy-done', payload: { version: '2.0.0' }, by: 'api:test-operator' });
     expect((await api.call('POST', `/api/v1/runs/${id}/signals/deploy-done`, { role: 'operator', body: 1 })).status).toBe(409);
     const unknown = await api.call('POST', `/api/v1/runs/${id}/signals/nope`, { role: 'operator', body: {} });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe('signal-no-such-signal');
+    expect((unknown.body as ErrorBody).error.code).toBe('signal-no-such-signal');
     expect((await api.call('POST', `/api/v1/runs/${id}/signals/deploy-done`, { role: 'viewer', body: {} })).status).toBe(403);
 
     const asOperator = await api.call('POST', `/api/v1/runs/${id}/steps/ship/approval`, { role: 'operator', body: { approved: true } });
     expect(asOperator.status).toBe(403);
-    expect(asOperator.body.error.message).toBe('step ship needs the admin role to answer it; this token has operator');
+    expect((asOperator.body as ErrorBody).error.message).toBe('step ship needs the admin role to answer it; this token has operator');
     expect((await api.call('POST', `/api/v1/runs/${id}/steps/build/approval`, { role: 'admin', body: { approved: true } })).status).toBe(404);
     const ok = await api.call('POST', `/api/v1/runs/${id}/steps/ship/approval`, { role: 'admin', body: { approved: true, note: 'go' } });
     expect(ok.status, ok.text).toBe(200);
     const done = await waitFor(async () => {
-      const r = await api.call('GET', `/api/v1/runs/${id}`, { role: 'viewer' });
-      return r.body.run.state === 'succeeded' ? r.body : undefined;
+      const r = await detail();
+      return r.run.state === 'succeeded' ? r : undefined;
     }, 20_000, 'the run to succeed');
-    expect(done.steps.find((s: { stepId: string }) => s.stepId === 'ship').output).toMatchObject({ approved: true, by: 'api:test-admin', note: 'go' });
+    expect(done.steps.find((s) => s.stepId === 'ship')?.output).toMatchObject({ approved: true, by: 'api:test-admin', note: 'go' });
     expect((await api.call('POST', `/api/v1/runs/${id}/steps/ship/approval`, { role: 'admin', body: { approved: false } })).status).toBe(409);
   }, 60_000);
 });
