@@ -119,6 +119,34 @@ describe('sub-workflow steps', () => {
     expect(q.children[0]!.state).toBe('cancelled');
   });
 
+  it('pausing the parent pauses the child; resuming it resumes the child, which then ends', async () => {
+    const go = join(dir, 'go-pause');
+    proc = spawnBaton(['--db', db, 'run', parent(`    workflow: ./child.yaml\n    with: { hold: ${go} }`), '--json'], dir);
+    await waitFor(() => jsonEvents(proc!.stdout()).some((e) => e.type === 'child-run'), 15_000, 'the child run');
+    const runId = jsonEvents(proc.stdout())[0]!.runId;
+    await waitFor(async () => (await read(runId)).children[0]?.state === 'running', 10_000, 'the child to run');
+    const paused = await baton(['--db', db, 'pause', runId], dir);
+    expect(paused.code, paused.stderr).toBe(0);
+    const child = (await read(runId)).children[0]!;
+    expect(child.pausedAt).toBeDefined();
+    // The holder applies a pause within a heartbeat (1 s by default): let one pass.
+    await waitFor(() => jsonEvents(proc!.stdout()).some((e) => e.type === 'run-paused'), 10_000, 'the pause to apply');
+    await new Promise((r) => setTimeout(r, 1_500));
+    writeFileSync(go, '');
+    // The child's running step finishes; its next one does not start while it is paused.
+    await waitFor(async () => (await read(child.id)).steps.find((s) => s.stepId === 'double')?.state === 'succeeded', 10_000, 'double to end');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await read(child.id)).steps.find((s) => s.stepId === 'flaky')).toMatchObject({ state: 'queued', attempts: 0 });
+    const resumed = await baton(['--db', db, 'resume', runId], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await proc.exited).toBe(0);
+    proc = undefined;
+    const after = await read(runId);
+    expect(after.run.state).toBe('succeeded');
+    expect(after.children[0]).toMatchObject({ state: 'succeeded' });
+    expect(after.children[0]!.pausedAt).toBeUndefined();
+  });
+
   it('kill -9 in the middle of a child, then resume the parent: the same child goes on, its succeeded steps do not run again', async () => {
     const hold = join(dir, 'go');
     // The child's first step succeeds, its second waits for the file.
