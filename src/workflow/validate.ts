@@ -258,7 +258,7 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
         : key === 'retry' ? 'an answer is not retried: a rejection or a timeout fails the step, and `baton retry --from` asks again'
           : key === 'map' || key === 'batch' ? 'one step waits for one answer'
             : 'it runs no process: the engine holding the run waits for the answer';
-      issues.push({ code: 'invalid-value', message: `${key} does not apply to a ${waits} step: ${why}`, path: at(key), atKey: true });
+      issues.push({ code: 'invalid-value', message: `${key} does not apply to ${waits === 'wait' ? 'a wait' : 'an approval'} step: ${why}`, path: at(key), atKey: true });
     }
   }
   if (hasHttp && raw.batch !== undefined) {
