@@ -129,4 +129,31 @@ steps:
     const [call] = await sql<{ output: string }>(db.url, "SELECT output::text AS output FROM step_runs WHERE run_id = $1 AND step_id = 'call'", [runId]);
     expect(JSON.parse(call!.output)).toEqual({ v: 42 });
   }, 60_000);
+
+  it('waiting steps on a fleet: the coordinator holds them, a signal from another node ends the wait, a worker runs the rest', async () => {
+    writeFileSync(join(dir, 'gate.yaml'), `name: gate
+steps:
+  - id: ready
+    wait: { signal: data-landed }
+  - id: load
+    needs: [ready]
+    env: { F: "\${{ steps.ready.output.file }}" }
+    run: echo "loading $F"
+`);
+    worker();
+    await waitFor(async () => (await activeWorkers()) >= 1, 10_000, 'a worker');
+    const run = spawnBaton(['run', 'gate.yaml', '--database-url', db.url, '--json'], dir);
+    procs.push(run);
+    const runId = (await waitFor(() => jsonEvents(run.stdout())[0]?.runId, 15_000, 'the run'));
+    await waitFor(async () => (await sql<{ state: string }>(db.url, "SELECT state FROM step_runs WHERE run_id = $1 AND step_id = 'ready'", [runId]))[0]?.state === 'running', 15_000, 'ready waiting');
+    // The waiting attempt is the coordinator's own: nothing is published for a worker to claim.
+    expect((await attemptsOf(runId))).toEqual([{ step_id: 'ready', state: 'running', claimed_by: null }]);
+    const sent = await baton(['signal', runId, 'data-landed', '--data', '{"file": "sales.csv"}', '--database-url', db.url], dir);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(await run.exited).toBe(0);
+    const rows = await attemptsOf(runId);
+    expect(rows.map((a) => [a.step_id, a.state, a.claimed_by !== null])).toEqual([['ready', 'succeeded', false], ['load', 'succeeded', true]]);
+    const logs = await baton(['logs', runId, 'load', '--database-url', db.url], dir);
+    expect(logs.stdout).toContain('loading sales.csv');
+  }, 60_000);
 });
