@@ -214,6 +214,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{id}/signals/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signal to a run: its steps with `wait: { signal: name }` take the JSON body as their output, now or when they start waiting */
+        post: operations["signalRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/steps/{step}/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve or reject an `approval:` step (an approval with `role: admin` needs an admin token) */
+        post: operations["answerApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{id}/priority": {
         parameters: {
             query?: never;
@@ -880,6 +914,16 @@ export interface components {
             /** @description every item, invalid ones included */
             total: number;
         };
+        StepSignal: {
+            /** @description the signal name; `approval` for an approval step */
+            name: string;
+            /** @description the signal's JSON payload (the step's output); for an approval, `{ approved, note? }` */
+            payload: unknown;
+            /** @description who sent it: api:<token name>, cli:<user> */
+            by?: string;
+            /** @description ms since the Unix epoch */
+            at: number;
+        };
         StepRun: {
             stepId: string;
             position: number;
@@ -912,6 +956,8 @@ export interface components {
             batch?: components["schemas"]["BatchProgress"];
             /** @description an item of a mapped step (step id `<step>[<index>]`, listed after its step): the item it runs for, as recorded when the step expanded (a `map` event) */
             item?: unknown;
+            /** @description a `wait:` or `approval:` step: the answer it received (it may arrive before the step waits); absent while it waits */
+            signal?: components["schemas"]["StepSignal"];
         };
         Attempt: {
             /** @description stable: <run>.<step>.<number>, usable as an idempotency key */
@@ -2240,6 +2286,164 @@ export interface operations {
                     "application/json": {
                         run: components["schemas"]["Run"];
                         steps?: string[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signalRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description run id or a unique prefix */
+                id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description any JSON value: the payload, which becomes the waiting steps' output */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run: components["schemas"]["Run"];
+                        /** @description the steps that took it */
+                        steps: string[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    answerApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description run id or a unique prefix */
+                id: string;
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description true approves (the step succeeds), false rejects (the step fails with `rejected`, not retried) */
+                    approved: boolean;
+                    /** @description why, kept with the answer and shown in the run */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run: components["schemas"]["Run"];
                     };
                 };
             };

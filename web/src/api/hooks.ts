@@ -193,7 +193,11 @@ export type RunAction =
   | { kind: 'retry-from'; step: string }
   | { kind: 'priority'; priority: number }
   /** The `recovery`-th recovery (from 1) of the diagnosed step `step`. */
-  | { kind: 'apply-recovery'; step: string; recovery: number };
+  | { kind: 'apply-recovery'; step: string; recovery: number }
+  /** Approves or rejects an `approval:` step. */
+  | { kind: 'answer'; step: string; approved: boolean; note?: string }
+  /** Sends signal `name` with a JSON payload to the run's `wait:` steps. */
+  | { kind: 'signal'; name: string; payload: unknown };
 
 /** Performs {@link RunAction}s on a run; refreshes it and the lists after each. */
 export function useRunAction(runId: string): UseMutationResult<unknown, Error, RunAction> {
@@ -210,6 +214,8 @@ export function useRunAction(runId: string): UseMutationResult<unknown, Error, R
         case 'retry-from': return unwrap(api.POST('/api/v1/runs/{id}/retry', { ...path, body: { mode: 'from', step: a.step } }));
         case 'priority': return unwrap(api.POST('/api/v1/runs/{id}/priority', { ...path, body: { priority: a.priority } }));
         case 'apply-recovery': return unwrap(api.POST('/api/v1/runs/{id}/diagnosis/apply', { ...path, body: { recovery: a.recovery, step: a.step } }));
+        case 'answer': return unwrap(api.POST('/api/v1/runs/{id}/steps/{step}/approval', { params: { path: { id: runId, step: a.step } }, body: { approved: a.approved, ...(a.note ? { note: a.note } : {}) } }));
+        case 'signal': return unwrap(api.POST('/api/v1/runs/{id}/signals/{name}', { params: { path: { id: runId, name: a.name } }, body: a.payload }));
       }
     },
     onSettled: async () => {

@@ -61,3 +61,29 @@ export function batchSteps(definition: unknown): BatchStepDecl[] {
     return [{ id: s.id, items, ...(m?.[1] ? { itemsParam: m[1] } : {}) }];
   });
 }
+
+/** A step of a definition that waits for an answer: a signal (`wait:`) or a person (`approval:`). */
+export interface WaitDecl {
+  id: string;
+  kind: 'wait' | 'approval';
+  /** `wait:` the signal's name. */
+  signal?: string;
+  /** `approval:` the least role that may answer. */
+  role?: 'operator' | 'admin';
+  /** `approval:` what the person is asked. */
+  message?: string;
+}
+
+/** The waiting steps of a stored (compiled) definition, by step id. */
+export function waitingSteps(definition: unknown): Map<string, WaitDecl> {
+  const steps = isObject(definition) ? definition.steps : undefined;
+  if (!Array.isArray(steps)) return new Map();
+  return new Map(steps.flatMap((s: unknown): (readonly [string, WaitDecl])[] => {
+    if (!isObject(s) || typeof s.id !== 'string' || !isObject(s.action)) return [];
+    const a = s.action;
+    if (a.kind === 'wait' && typeof a.signal === 'string') return [[s.id, { id: s.id, kind: 'wait', signal: a.signal }] as const];
+    if (a.kind !== 'approval') return [];
+    const decl: WaitDecl = { id: s.id, kind: 'approval', role: a.role === 'admin' ? 'admin' : 'operator', ...(typeof a.message === 'string' ? { message: a.message } : {}) };
+    return [[s.id, decl] as const];
+  }));
+}

@@ -2,7 +2,8 @@
  * @module web/pages/run/actions
  * Operator actions on a run (operator role and up; viewers never see them, and the API
  * refuses them anyway): cancel, pause or resume, retry failed steps, retry as a new run,
- * re-run from a step, change priority. Each goes through a confirmation dialog.
+ * re-run from a step, change priority, answer a waiting step (approve or reject with a note,
+ * send a signal with a JSON payload). Each goes through a confirmation dialog.
  */
 import { useState } from 'react';
 import type { ReactNode } from 'react';
@@ -10,7 +11,8 @@ import { useNavigate } from 'react-router';
 import { useRunAction } from '../../api/hooks.js';
 import type { RunAction } from '../../api/hooks.js';
 import { useSession } from '../../api/session.js';
-import type { Run } from '../../api/types.js';
+import type { Run, StepRun } from '../../api/types.js';
+import type { WaitDecl } from '../../lib/definition.js';
 import { isRunDone, roleAllows } from '../../api/types.js';
 import { ConfirmDialog } from '../../components/common.js';
 
@@ -87,6 +89,71 @@ export function RerunFromStep({ run, stepId }: { run: Run; stepId: string }): Re
           onClose={() => setOpen(false)}
           onConfirm={() => act.mutateAsync({ kind: 'retry-from', step: stepId })}
         />
+      )}
+    </>
+  );
+}
+
+/** Whether a step still waits for its answer: it has none and has not ended. */
+export function awaitsAnswer(step: StepRun, run: Run): boolean {
+  return step.signal === undefined && !isRunDone(run.state) && (step.state === 'running' || step.state === 'pending' || step.state === 'queued');
+}
+
+/**
+ * The buttons that answer a waiting step: Approve…/Reject… with a note for an approval (shown
+ * to the roles its `role` allows), Send signal… with a JSON payload for a `wait:` step.
+ */
+export function AnswerWait({ run, step, wait }: { run: Run; step: StepRun; wait: WaitDecl }): ReactNode {
+  const role = useSession().session?.role;
+  const act = useRunAction(run.id);
+  const [open, setOpen] = useState<'approve' | 'reject' | 'signal'>();
+  const [payload, setPayload] = useState('{}');
+  if (!awaitsAnswer(step, run) || !roleAllows(role, wait.kind === 'approval' ? wait.role ?? 'operator' : 'operator')) return null;
+  const close = (): void => setOpen(undefined);
+  if (wait.kind === 'wait') {
+    return (
+      <>
+        <button type="button" onClick={() => setOpen('signal')}>Send signal…</button>
+        {open === 'signal' && (
+          <ConfirmDialog
+            title={`Send signal "${wait.signal ?? ''}" to run ${run.id}?`}
+            confirm="Send signal"
+            onClose={close}
+            onConfirm={() => {
+              let value: unknown;
+              try {
+                value = JSON.parse(payload);
+              } catch {
+                return Promise.reject(new Error('the payload is not JSON, e.g. {"version": "1.4.2"}'));
+              }
+              return act.mutateAsync({ kind: 'signal', name: wait.signal ?? '', payload: value });
+            }}
+          >
+            <label>
+              Payload (JSON: the waiting step's output)
+              <textarea value={payload} onChange={(e) => setPayload(e.target.value)} rows={4} style={{ width: '100%' }} className="mono" />
+            </label>
+          </ConfirmDialog>
+        )}
+      </>
+    );
+  }
+  return (
+    <>
+      <button type="button" className="primary" onClick={() => setOpen('approve')}>Approve…</button>
+      <button type="button" className="danger" onClick={() => setOpen('reject')}>Reject…</button>
+      {open && open !== 'signal' && (
+        <ConfirmDialog
+          title={`${open === 'approve' ? 'Approve' : 'Reject'} step ${step.stepId} of run ${run.id}?`}
+          confirm={open === 'approve' ? 'Approve' : 'Reject'}
+          {...(open === 'reject' ? { danger: true } : {})}
+          noteLabel="Note (kept with the answer)"
+          onClose={close}
+          onConfirm={(note) => act.mutateAsync({ kind: 'answer', step: step.stepId, approved: open === 'approve', ...(note ? { note } : {}) })}
+        >
+          {wait.message && <p>{wait.message}</p>}
+          {open === 'reject' && <p className="muted">The step fails (rejected, not retried); the steps after it are skipped.</p>}
+        </ConfirmDialog>
       )}
     </>
   );

@@ -24,7 +24,8 @@ import { definitionSteps } from './graph.js';
 import { mapProgress } from './map-items.js';
 import { MapItemsTable } from './map-items-table.js';
 import { isMapItem, parseMapItemId, runProgress } from '../../api/map.js';
-import { RerunFromStep, RunActions } from './actions.js';
+import { AnswerWait, awaitsAnswer, RerunFromStep, RunActions } from './actions.js';
+import { waitingSteps } from '../../lib/definition.js';
 import { StepPanel } from './step-panel.js';
 import { CompareWith } from './compare-picker.js';
 import { DiagnosisPanel } from './diagnosis-panel.js';
@@ -49,6 +50,9 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
   // (and not again when a mapped step expands).
   const stepKey = stepIds.join('\u0000');
   const graph = useMemo(() => definitionSteps(version.data?.definition, stepKey ? stepKey.split('\u0000') : []), [version.data, stepKey]);
+  const waits = useMemo(() => waitingSteps(version.data?.definition), [version.data]);
+  // What the run waits for now: the morning glance must show a person is needed.
+  const awaiting = steps.filter((s) => s.state === 'running' && waits.has(s.stepId) && awaitsAnswer(s, run));
   // Step ids only: the options do not change with states, so thousands of them render once.
   const options = useMemo(() => (stepKey ? stepKey.split('\u0000') : []).map((id) => <option key={id} value={id}>{id}</option>), [stepKey]);
   const selected = sp.get('step') ?? steps.find((s) => s.state === 'failed')?.stepId ?? steps.find((s) => s.state === 'running')?.stepId ?? steps[0]?.stepId;
@@ -111,6 +115,24 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
         {run.reason && <><dt>Reason</dt><dd>{run.reason}</dd></>}
         <dt>Params</dt><dd><pre data-testid="run-params">{jsonText(run.params)}</pre></dd>
       </dl>
+      {awaiting.length > 0 && (
+        <section className="panel waiting" aria-labelledby="waiting-h" data-testid="run-waiting">
+          <h2 id="waiting-h">Waiting for {awaiting.some((s) => waits.get(s.stepId)?.kind === 'approval') ? 'an answer' : 'a signal'}</h2>
+          <ul className="plain">
+            {awaiting.map((s) => {
+              const w = waits.get(s.stepId)!;
+              return (
+                <li key={s.stepId} className="row">
+                  <button type="button" className="link" onClick={() => select(s.stepId)}>{s.stepId}</button>
+                  <span>{w.kind === 'approval' ? `approval${w.role === 'admin' ? ' by an admin' : ''}${w.message ? `: ${w.message}` : ''}` : `signal "${w.signal ?? ''}"`}</span>
+                  <span className="muted">since <Time ms={s.startedAt} /> ({formatDuration(now - (s.startedAt ?? now))})</span>
+                  <AnswerWait run={run} step={s} wait={w} />
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
       <div className="run-layout">
         <div>
           <ErrorNote error={version.error} />
@@ -140,7 +162,8 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
             attempts={attempts.filter((a) => a.stepId === step.stepId).sort((a, b) => a.number - b.number)}
             {...(jump && sp.get('step') === step.stepId ? { jump } : {})}
             // An item is re-run with its mapped step (its items that did not succeed run again).
-            actions={selectedItem ? undefined : <RerunFromStep run={run} stepId={step.stepId} />}
+            actions={selectedItem ? undefined : <>{waits.has(step.stepId) && <AnswerWait run={run} step={step} wait={waits.get(step.stepId)!} />}<RerunFromStep run={run} stepId={step.stepId} /></>}
+            {...(waits.has(step.stepId) ? { waits: waits.get(step.stepId)! } : {})}
             onSelect={select}
             {...(items.has(step.stepId) || graph.some((g) => g.id === step.stepId && g.mapped)
               ? { items: <MapItemsTable steps={steps} stepId={step.stepId} counts={items.get(step.stepId)} now={now} onSelect={select} /> }

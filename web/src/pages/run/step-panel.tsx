@@ -12,6 +12,7 @@ import { Time, formatBytes, formatDuration } from '../../lib/time.js';
 import { jsonText } from '../../lib/text.js';
 import { parseMapItemId } from '../../api/map.js';
 import { LogView } from './log-view.js';
+import type { WaitDecl } from '../../lib/definition.js';
 
 /** Options of {@link StepPanel}. */
 export interface StepPanelProps {
@@ -26,10 +27,12 @@ export interface StepPanelProps {
   onSelect?: (stepId: string) => void;
   /** A mapped step's items (their table), shown after the step's facts; its output (the items' outputs) is then folded. */
   items?: ReactNode;
+  /** A waiting step (`wait:`, `approval:`): what it waits for. */
+  waits?: WaitDecl;
 }
 
 /** The panel of the selected step. */
-export function StepPanel({ runId, step, attempts, jump, actions, onSelect, items }: StepPanelProps): ReactNode {
+export function StepPanel({ runId, step, attempts, jump, actions, onSelect, items, waits }: StepPanelProps): ReactNode {
   const latest = attempts[attempts.length - 1];
   const item = parseMapItemId(step.stepId);
   const [chosen, setChosen] = useState<number | undefined>(undefined);
@@ -57,6 +60,24 @@ export function StepPanel({ runId, step, attempts, jump, actions, onSelect, item
         <dt>Duration</dt><dd>{step.startedAt !== undefined ? formatDuration((step.endedAt ?? Date.now()) - step.startedAt) : '—'}</dd>
         {step.reason && <><dt>Reason</dt><dd>{step.reason}</dd></>}
         {step.waiting && <><dt>Waiting</dt><dd>{step.waiting.reason}: {step.waiting.detail}</dd></>}
+        {waits && (
+          <>
+            <dt>Waits for</dt>
+            <dd data-testid="step-waits">
+              {waits.kind === 'wait' ? <>signal <span className="mono">{waits.signal}</span></> : <>approval{waits.role === 'admin' ? ' by an admin' : ''}</>}
+              {waits.message && <>: {waits.message}</>}
+            </dd>
+          </>
+        )}
+        {step.signal && (
+          <>
+            <dt>Answer</dt>
+            <dd data-testid="step-answer">
+              {step.signal.name === 'approval' ? (isApproved(step.signal.payload) ? 'approved' : 'rejected') : <>signal <span className="mono">{step.signal.name}</span></>}
+              {step.signal.by && <> by {step.signal.by}</>}, <Time ms={step.signal.at} />
+            </dd>
+          </>
+        )}
         {step.error && <><dt>Error</dt><dd className="error" data-testid="step-error">{step.error.type}: {step.error.message}</dd></>}
       </dl>
       {items}
@@ -113,4 +134,8 @@ export function StepPanel({ runId, step, attempts, jump, actions, onSelect, item
       )}
     </section>
   );
+}
+
+function isApproved(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && (payload as { approved?: unknown }).approved === true;
 }
