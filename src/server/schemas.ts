@@ -405,7 +405,7 @@ export const StepDiagnosisSchema = z.object({
   stepId: z.string(),
   attempt: z.number().int().describe('the attempt diagnosed: the latest failed one'),
   attemptId: z.string(),
-  class: z.enum(['timeout', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing', 'handler-exception', 'output-missing', 'lost', 'exit-nonzero']),
+  class: z.enum(['timeout', 'sub-workflow', 'http-status', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing', 'handler-exception', 'output-missing', 'lost', 'exit-nonzero']),
   summary: z.string(),
   evidence: z.array(EvidenceSchema),
   changes: z.object({
@@ -421,7 +421,7 @@ export const StepDiagnosisSchema = z.object({
     scanned: z.number().int().describe('failed attempts of the step read (at most 200, over 30 days)'),
     truncated: z.boolean(),
     items: z.array(z.object({
-      runId: z.string(), attempt: z.number().int(), at: ms, version: z.string(),
+      runId: z.string(), stepId: z.string().optional().describe('for an item of a mapped step: the item that failed, any item of the same mapped step'), attempt: z.number().int(), at: ms, version: z.string(),
       endedBy: z.enum(['retry', 'new-version', 'param-change', 'nothing-yet']),
       fix: z.object({ runId: z.string(), attempt: z.number().int().optional(), version: z.string().optional(), params: z.array(ParamChangeSchema).optional() }).optional(),
     })).describe('newest first, at most 20; cited as s1, s2… in order'),

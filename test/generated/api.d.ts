@@ -1338,7 +1338,7 @@ export interface components {
             attempt: number;
             attemptId: string;
             /** @enum {string} */
-            class: "timeout" | "memory" | "command-not-found" | "permission-denied" | "network" | "secret-missing" | "handler-exception" | "output-missing" | "lost" | "exit-nonzero";
+            class: "timeout" | "sub-workflow" | "http-status" | "memory" | "command-not-found" | "permission-denied" | "network" | "secret-missing" | "handler-exception" | "output-missing" | "lost" | "exit-nonzero";
             summary: string;
             evidence: components["schemas"]["Evidence"][];
             changes: {
@@ -1380,6 +1380,8 @@ export interface components {
                 /** @description newest first, at most 20; cited as s1, s2… in order */
                 items: {
                     runId: string;
+                    /** @description for an item of a mapped step: the item that failed, any item of the same mapped step */
+                    stepId?: string;
                     attempt: number;
                     /** @description ms since the Unix epoch */
                     at: number;

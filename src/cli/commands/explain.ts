@@ -23,8 +23,8 @@ export function registerExplain(program: Command, globals: () => GlobalOptions):
     .option('--no-llm', 'no narrative even when a language model is configured (as BATON_LLM=off)')
     .option('--verbose', 'print each exchange with the model (bytes sent, tokens, ms) on stderr')
     .addHelpText('after', `
-Classes, the first that matches: timeout, memory, command-not-found, permission-denied,
-network, secret-missing, handler-exception, output-missing, lost, exit-nonzero. Evidence
+Classes, the first that matches: timeout, sub-workflow, http-status, memory,
+command-not-found, permission-denied, network, secret-missing, handler-exception, output-missing, lost, exit-nonzero. Evidence
 (e1, e2…) quotes the failure, the exit code and log lines with their byte offsets, read from
 the last 64 KiB of the attempt's log, secrets masked. Similar failures (s1, s2…) are earlier
 failed attempts of the same step over 30 days with the same normalised error. The recovery

@@ -27,6 +27,22 @@ describe('classify', () => {
     expect(classify({ stepKind: 'run', exitCode: 22, lines: lines('curl: (22) The requested URL returned error: HTTP/1.1 503') }).class).toBe('network');
   });
 
+  it('reads an http step\'s status: 4xx is the request, 5xx, 408, 429 and no response are network', () => {
+    const http = (status: number) => ({ type: 'http-status', message: `GET http://h/x answered ${status} (expected 2xx)`, retryable: status >= 500, details: { status } });
+    const notFound = classify({ stepKind: 'http', failure: http(404), lines: lines('2026-01-01T00:00:00Z info http GET http://h/x') });
+    expect(notFound.class).toBe('http-status');
+    expect(notFound.key).toBe('GET http://h/x answered 404 (expected 2xx)');
+    expect(classify({ stepKind: 'http', failure: http(401), lines: [] }).summary).toMatch(/credentials/);
+    for (const s of [408, 429, 502]) expect(classify({ stepKind: 'http', failure: http(s), lines: [] }).class).toBe('network');
+    expect(classify({ stepKind: 'http', failure: { type: 'http-request', message: 'GET http://h/x: no complete response within 100 ms (http.timeout)', retryable: true }, lines: [] }).class).toBe('network');
+  });
+
+  it('points a failed sub-workflow step at its child run', () => {
+    const c = classify({ stepKind: 'workflow', failure: { type: 'sub-workflow', message: 'child run abc failed: inner (exited with code 4)', retryable: true, details: { childRunId: 'abc', state: 'failed' } }, lines: [] });
+    expect(c.class).toBe('sub-workflow');
+    expect(c.summary).toContain("'baton explain abc'");
+  });
+
   it('names a secret-missing failure and a lost attempt', () => {
     expect(classify({ stepKind: 'run', failure: { type: 'secret-missing', message: 'secret "K" is not set', retryable: false }, lines: [] }).class).toBe('secret-missing');
     expect(classify({ stepKind: 'run', failure: { type: 'lost', message: 'worker died', retryable: true }, lines: [] }).class).toBe('lost');

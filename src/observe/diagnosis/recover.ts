@@ -35,6 +35,8 @@ export type FailureEnd = 'retry' | 'new-version' | 'param-change' | 'nothing-yet
 /** An earlier failed attempt of the same workflow and step with the same signature. */
 export interface SimilarFailure {
   runId: string;
+  /** For an item of a mapped step: the item that failed (`forecast[3]`), any item of the same mapped step. */
+  stepId?: string;
   /** The attempt's number, from 1. */
   attempt: number;
   /** When it ended (else started), ms since the epoch. */
@@ -130,6 +132,8 @@ export interface RecoveryInput {
   upstream?: string[];
   /** The step's `runs-on` tags, if it has any. */
   runsOn?: string[];
+  /** For an item of a mapped step (`stepId` `forecast[3]`): the mapped step (`forecast`), which is what a re-run names. */
+  mappedStep?: string;
 }
 
 /**
@@ -149,7 +153,8 @@ export function rankRecoveries(i: RecoveryInput): Recovery[] {
   const byRetry = sims.filter(({ s }) => s.endedBy === 'retry');
   const byVersion = sims.find(({ s }) => s.endedBy === 'new-version');
   const retryFailed = `baton retry ${i.runId} --failed`;
-  const retryFrom = `baton retry ${i.runId} --from ${i.stepId}`;
+  // A re-run names steps of the definition: an item is re-run through its mapped step.
+  const retryFrom = `baton retry ${i.runId} --from ${i.mappedStep ?? i.stepId}`;
   const cls = i.classification.class;
 
   if (byParams) {
@@ -187,6 +192,12 @@ export function rankRecoveries(i: RecoveryInput): Recovery[] {
       add({ command: retryFailed, reason: `${where}retry where the ${cls === 'memory' ? 'memory' : cls === 'permission-denied' ? 'access' : 'command'} is available: ${tags} (${ev.join(', ')})`, evidence: ev });
       break;
     }
+    case 'http-status':
+      add({ command: retryFrom, reason: `the server refused the request itself; change what it is built from (URL, params, secrets), then re-run '${i.mappedStep ?? i.stepId}' (${ev.join(', ')})`, evidence: ev });
+      break;
+    case 'sub-workflow':
+      add({ command: retryFrom, reason: `re-running '${i.mappedStep ?? i.stepId}' starts a new child run; fix what its diagnosis names first (${ev.join(', ')})`, evidence: ev });
+      break;
     case 'secret-missing':
       add({ command: retryFailed, reason: `set the secret where the step runs, then retry (${ev.join(', ')})`, evidence: ev });
       break;
@@ -195,6 +206,11 @@ export function rankRecoveries(i: RecoveryInput): Recovery[] {
   }
   if (byVersion) {
     add({ command: `baton run ${i.sourcePath ?? 'WORKFLOW_FILE'}`, reason: `the same failure in run ${byVersion.s.runId} (${byVersion.id}) ended with a new version of the workflow (${byVersion.s.fix?.version ?? ''}): fix the step, then run the file`, evidence: [byVersion.id] });
+  }
+  if (i.mappedStep !== undefined) {
+    add({ command: retryFailed, reason: `re-run the failed items of '${i.mappedStep}' (succeeded items keep their outputs) and the steps skipped because of them (${ev.join(', ')})`, evidence: ev });
+    add({ command: retryFrom, reason: `re-run every item of '${i.mappedStep}' and everything downstream of it (${ev.join(', ')})`, evidence: ev });
+    return out;
   }
   add({ command: retryFailed, reason: `re-run the failed step and the steps skipped because of it; succeeded steps keep their outputs (${ev.join(', ')})`, evidence: ev });
   add({ command: retryFrom, reason: `re-run '${i.stepId}' and everything downstream of it (${ev.join(', ')})`, evidence: ev });
