@@ -147,6 +147,8 @@ export const CreateRunBody = z.object({
 export const RetryBody = z.object({
   mode: z.enum(['new', 'failed', 'from']).default('new').describe("'new': a new run with the same params; 'failed': only the failed steps of this run; 'from': a step and everything downstream"),
   step: z.string().optional().describe("with mode 'from'"),
+  on: z.array(z.string().regex(/^[^\s,]+$/, { error: 'a tag has no blank or comma' }).max(100)).min(1).max(20).optional()
+    .describe("with mode 'failed' or 'from' on a fleet (PostgreSQL): tags the workers running the re-run steps must have, besides each step's runs-on (400 without a fleet)"),
 });
 
 /** `POST /runs/{id}/priority`. */

@@ -109,6 +109,8 @@ export function toStepRun(r: Row): StoredStepRun {
   if (error !== undefined) s.error = error;
   const item = parseJson<JsonValue>(r.item);
   if (item !== undefined) s.item = item;
+  const runsOn = parseJson<string[]>(r.runs_on);
+  if (runsOn?.length) s.runsOn = runsOn;
   return s;
 }
 

@@ -2229,6 +2229,8 @@ export interface operations {
                     mode?: "new" | "failed" | "from";
                     /** @description with mode 'from' */
                     step?: string;
+                    /** @description with mode 'failed' or 'from' on a fleet (PostgreSQL): tags the workers running the re-run steps must have, besides each step's runs-on (400 without a fleet) */
+                    on?: string[];
                 };
             };
         };

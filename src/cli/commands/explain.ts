@@ -5,7 +5,8 @@ import type { LlmOptions } from '../assistant.js';
 import { cliAssistant } from '../assistant.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, openStore } from '../context.js';
+import { CliError, openFleet, openStore } from '../context.js';
+import type { WorkerRecord } from '../../store/index.js';
 import { applyFromCli } from './explain-apply.js';
 import { dim, formatMs, formatTime } from '../format.js';
 
@@ -59,7 +60,8 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
         const { diagnoseRun, runSecretValues } = await import('../../observe/index.js');
         const { store } = await openStore(g);
         try {
-          d = await diagnoseRun(store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}) });
+          const workers = await fleetWorkers(g);
+          d = await diagnoseRun(store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}), ...(workers ? { workers } : {}) });
           stepIds = (await store.getStepRuns(d.runId)).map((s) => s.stepId);
           secrets = await runSecretValues(store, d.runId);
         } finally {
@@ -73,6 +75,17 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
       if (o.json) process.stdout.write(JSON.stringify(told ? { ...d, assistant: told } : d, null, 2) + '\n');
       else if (told) process.stdout.write(formatNarrative(told));
     });
+}
+
+/** The fleet's workers on PostgreSQL, for recoveries `--on` a tag; undefined on SQLite. */
+export async function fleetWorkers(g: GlobalOptions): Promise<WorkerRecord[] | undefined> {
+  const f = await openFleet(g);
+  if (!f) return undefined;
+  try {
+    return await f.fleet.listWorkers();
+  } finally {
+    await f.close();
+  }
 }
 
 interface ExplainOptions extends LlmOptions {

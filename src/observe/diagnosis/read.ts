@@ -11,7 +11,8 @@ import { parseMapItemId } from '../../core/index.js';
 import type { Masker } from '../../executors/index.js';
 import { createMasker, resolveSecrets } from '../../executors/index.js';
 import { BatonError } from '../../shared/index.js';
-import type { AttemptRecord, RunRecord, Store, StepDurations, StoredStepRun } from '../../store/index.js';
+import type { AttemptRecord, RunRecord, Store, StepDurations, StoredStepRun, WorkerRecord } from '../../store/index.js';
+import { DETECTED_TOOLS } from '../../runtime/index.js';
 import { RunNotFoundError } from '../../store/index.js';
 import type { StepSpec, WorkflowSpec } from '../../workflow/index.js';
 import { decodeDefinition } from '../../workflow/index.js';
@@ -52,6 +53,12 @@ export interface DiagnoseOptions {
   now: number;
   /** Environment secrets are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The fleet's workers (`FleetStore.listWorkers`), so that a failure tied to the worker it
+   * ran on (a missing tool, too little memory) can be recovered `--on` a tag a live worker
+   * has. Absent (no fleet): no such recovery.
+   */
+  workers?: readonly WorkerRecord[];
 }
 
 /**
@@ -75,12 +82,15 @@ export async function diagnoseRun(store: Store, runIdOrPrefix: string, o: Diagno
   for (const s of chosen) {
     const failed = [...attempts].reverse().find((a) => a.stepId === s.stepId && (a.state === 'failed' || a.state === 'lost'));
     if (!failed) continue;
-    steps.push(await diagnoseStep(store, history, run, spec, stepRuns, s, failed, masker));
+    steps.push(await diagnoseStep(store, history, run, spec, stepRuns, s, failed, masker, o.workers));
   }
   return { runId: run.id, workflow: run.workflow, version: run.version, state: run.state, steps };
 }
 
-async function diagnoseStep(store: Store, history: HistoryReader, run: RunRecord, spec: WorkflowSpec | undefined, stepRuns: StoredStepRun[], s: StoredStepRun, failed: AttemptRecord, masker: Masker): Promise<StepDiagnosis> {
+async function diagnoseStep(
+  store: Store, history: HistoryReader, run: RunRecord, spec: WorkflowSpec | undefined, stepRuns: StoredStepRun[], s: StoredStepRun, failed: AttemptRecord, masker: Masker,
+  workers: readonly WorkerRecord[] | undefined,
+): Promise<StepDiagnosis> {
   const mapped = mappedStepOf(s.stepId);
   const stepSpec = spec?.steps.find((x) => x.id === (mapped ?? s.stepId));
   const outputs = new Map(stepRuns.filter((u) => u.state === 'succeeded' && u.output !== undefined && stepSpec?.needs.includes(u.stepId)).map((u) => [u.stepId, u.output]));
@@ -96,6 +106,10 @@ async function diagnoseStep(store: Store, history: HistoryReader, run: RunRecord
     upstream: [...new Set(missing.map((m) => m.stepId))],
     ...(stepSpec?.runsOn ? { runsOn: stepSpec.runsOn } : {}),
     ...(mapped !== undefined ? { mappedStep: mapped } : {}),
+    ...(workers ? {
+      workers: workers.map((w) => ({ id: w.id, platform: w.platform, tags: w.tags, live: w.state === 'active', ...(w.facts ? { memoryBytes: w.facts.memoryBytes } : {}) })),
+      toolTags: DETECTED_TOOLS, evidenceTexts: c.evidence.map((e) => e.text),
+    } : {}),
   });
   return { stepId: s.stepId, attempt: failed.number, attemptId: failed.id, class: c.class, summary: c.summary, evidence: c.evidence, changes, similar, recoveries };
 }

@@ -134,12 +134,85 @@ export interface RecoveryInput {
   runsOn?: string[];
   /** For an item of a mapped step (`stepId` `forecast[3]`): the mapped step (`forecast`), which is what a re-run names. */
   mappedStep?: string;
+  /** The fleet's workers (any state), for a re-run `--on` a tag a live one has; absent without a fleet. */
+  workers?: readonly WorkerTags[];
+  /** Tags that name a tool, by tag (`ansible` → `ansible-playbook`): the workers' detected tools. */
+  toolTags?: Readonly<Record<string, string>>;
+  /** The evidence texts, where a missing command's name is read from. */
+  evidenceTexts?: readonly string[];
+}
+
+/** A fleet worker as a recovery reads it. */
+export interface WorkerTags {
+  id: string;
+  /** Its `process.platform`, which counts as a tag. */
+  platform: string;
+  tags: readonly string[];
+  /** Heartbeating and taking work (`active`). */
+  live: boolean;
+  /** Its machine's total memory, bytes, when it reported it. */
+  memoryBytes?: number;
+}
+
+/**
+ * The command a "not found" line or spawn failure names: `spawn docker ENOENT`, `sh: 1: docker:
+ * not found`, `bash: docker: command not found`, `docker: command not found`. Its last path
+ * segment, or undefined.
+ */
+export function missingCommand(texts: readonly string[]): string | undefined {
+  const patterns = [/\bspawn (\S+) ENOENT\b/, /^(?:\S+: (?:line )?\d+: )?(\S+): (?:command )?not found$/, /^(?:\S+: )?(\S+): command not found/];
+  for (const t of texts) {
+    for (const re of patterns) {
+      const m = re.exec(t.trim());
+      if (m?.[1]) return m[1].replace(/^['"]|['"]$/g, '').split('/').pop() || undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A tag to re-run the step on, when the failure is tied to the worker it ran on and a live
+ * worker other than that one has a tag it lacks that answers the failure: for
+ * `command-not-found` the missing tool's tag; for `memory` a tag of a live worker with more
+ * memory (the biggest first); for `permission-denied` a tag of the worker of the baseline
+ * (the last successful run). The candidate must fit the step's `runs-on` already.
+ */
+export function workerTagFor(i: RecoveryInput): { tag: string; worker: string; why: string } | undefined {
+  const ws = i.workers ?? [];
+  const failedId = i.changes.worker?.failed;
+  const failed = ws.find((w) => w.id === failedId);
+  if (!failed) return undefined;
+  const has = (w: WorkerTags, t: string): boolean => w.platform === t || w.tags.includes(t);
+  const fits = (w: WorkerTags): boolean => w.live && w.id !== failed.id && (i.runsOn ?? []).every((t) => has(w, t));
+  const own = (w: WorkerTags): string[] => w.tags.filter((t) => !has(failed, t));
+  const cls = i.classification.class;
+  if (cls === 'command-not-found') {
+    const cmd = missingCommand(i.evidenceTexts ?? []);
+    if (cmd === undefined) return undefined;
+    const tag = Object.entries(i.toolTags ?? {}).find(([, exe]) => exe === cmd)?.[0] ?? cmd;
+    const w = has(failed, tag) ? undefined : ws.find((x) => fits(x) && has(x, tag));
+    return w ? { tag, worker: w.id, why: `'${cmd}' is missing on worker ${failed.id}; worker ${w.id} has the tag ${tag}` } : undefined;
+  }
+  if (cls === 'memory') {
+    const bigger = ws.filter((w) => fits(w) && (w.memoryBytes ?? 0) > (failed.memoryBytes ?? Infinity) && own(w).length)
+      .sort((a, b) => (b.memoryBytes ?? 0) - (a.memoryBytes ?? 0))[0];
+    if (!bigger) return undefined;
+    const gib = (b: number | undefined): string => `${((b ?? 0) / 2 ** 30).toFixed(1)} GiB`;
+    return { tag: own(bigger)[0]!, worker: bigger.id, why: `worker ${failed.id} has ${gib(failed.memoryBytes)}; worker ${bigger.id}, tagged ${own(bigger)[0]!}, has ${gib(bigger.memoryBytes)}` };
+  }
+  if (cls === 'permission-denied') {
+    const base = ws.find((w) => w.id === i.changes.worker?.baseline);
+    if (!base || !fits(base) || !own(base).length) return undefined;
+    return { tag: own(base)[0]!, worker: base.id, why: `it last succeeded on worker ${base.id}, tagged ${own(base)[0]!}, which worker ${failed.id} is not` };
+  }
+  return undefined;
 }
 
 /**
  * Commands that may recover the step, best first, each once, with a reason citing evidence
- * ids. Only commands baton has: `baton retry RUN --failed`, `baton retry RUN --from STEP`,
- * and `baton run FILE --param k=v` when an earlier failure of the same signature was ended by
+ * ids. Only commands baton has: `baton retry RUN --failed`, `baton retry RUN --from STEP`
+ * (with `--on TAG` when {@link workerTagFor} finds a live worker with a tag the failing one
+ * lacks), and `baton run FILE --param k=v` when an earlier failure of the same signature was ended by
  * a param change. Nothing here runs them.
  */
 export function rankRecoveries(i: RecoveryInput): Recovery[] {
@@ -186,6 +259,8 @@ export function rankRecoveries(i: RecoveryInput): Recovery[] {
     case 'memory':
     case 'command-not-found':
     case 'permission-denied': {
+      const on = workerTagFor(i);
+      if (on) add({ command: `${retryFrom} --on ${on.tag}`, reason: `${on.why}: re-run '${i.mappedStep ?? i.stepId}' on a worker with ${on.tag} (${ev.join(', ')})`, evidence: ev });
       const w = i.changes.worker;
       const where = w?.baseline && w.baseline !== w.failed ? `it last succeeded on worker ${w.baseline}; ` : '';
       const tags = i.runsOn?.length ? `its runs-on tags (${i.runsOn.join(', ')}) choose the worker` : 'give the step runs-on tags of a worker that has what it needs';
