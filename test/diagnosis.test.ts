@@ -1,7 +1,7 @@
 /**
  * `baton explain` and `GET /runs/{id}/diagnosis` on real failures of real steps (`npm run
  * build` first): a timeout, a missing command, a refused connection, a handler throwing, a
- * memory limit, a permission denied and a secret in a failing step's log, each run by
+ * handler past its step's memory limit, an `ulimit -v`, a permission denied and a secret in a failing step's log, each run by
  * `baton run` on a real SQLite file; then a seeded history in which one failure was ended by a
  * retry and another by a param change.
  */
@@ -39,7 +39,7 @@ beforeAll(async () => {
   dir = tempDir('baton-diag-');
   db = join(dir, 'baton.db');
   const port = await closedPort();
-  writeFileSync(join(dir, 'h.mjs'), "export function boom() {\n  throw new TypeError('bad input record 42');\n}\n");
+  writeFileSync(join(dir, 'h.mjs'), "export function boom() {\n  throw new TypeError('bad input record 42');\n}\nexport function hog() {\n  const kept = [];\n  for (;;) kept.push(Array.from({ length: 100000 }, (_, i) => i));\n}\n");
   writeFileSync(join(dir, 'noexec.sh'), '#!/bin/sh\necho hi\n');
   chmodSync(join(dir, 'noexec.sh'), 0o644);
   writeFileSync(join(dir, 'failures.yaml'), `name: failures
@@ -58,8 +58,11 @@ steps:
     run: ${JSON.stringify(connect)}
   - id: throws
     uses: ./h.mjs#boom
+  - id: heap
+    uses: ./h.mjs#hog
+    memory: 64MiB
   - id: memory
-    run: 'ulimit -v 300000; node -e "const a = []; for (;;) a.push(Buffer.alloc(1e7, 1))"'
+    run: 'ulimit -v 200000; python3 -c "x = [bytearray(10**7) for _ in range(10**6)]"'
   - id: denied
     run: ./noexec.sh
   - id: produce
@@ -83,7 +86,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('baton explain on real failures', () => {
   it('classifies each failed step from its evidence', () => {
     expect(Object.fromEntries(diag.steps.map((s) => [s.stepId, s.class]))).toEqual({
-      slow: 'timeout', consume: 'output-missing', missing: 'command-not-found', 'missing-in-shell': 'command-not-found', refused: 'network', throws: 'handler-exception', memory: 'memory', denied: 'permission-denied', leaks: 'exit-nonzero',
+      slow: 'timeout', consume: 'output-missing', missing: 'command-not-found', 'missing-in-shell': 'command-not-found', refused: 'network', throws: 'handler-exception', heap: 'memory', memory: 'memory', denied: 'permission-denied', leaks: 'exit-nonzero',
     });
     expect(step('slow').evidence[0]).toMatchObject({ kind: 'failure' });
     // A plain command is spawned without a shell (ENOENT); inside a shell it exits 127.
@@ -97,6 +100,11 @@ describe('baton explain on real failures', () => {
     expect(step('throws').evidence.map((e) => e.text).join('\n')).toMatch(/top frame: .*h\.mjs/);
     expect(step('consume').evidence[0]).toMatchObject({ kind: 'output', text: "steps.produce.output.url: step 'produce' output has no 'url' (it has: link)" });
     expect(step('consume').recoveries[0]!.command).toBe(`baton retry ${failedRun} --from produce`);
+    // Refused memory as it grew under ulimit -v (node would fail at start, reserving its code range).
+    expect(step('memory').evidence.some((e) => e.kind === 'log' && e.text === 'MemoryError')).toBe(true);
+    // baton's own limit: a new run with a raised memory setting, not a retry elsewhere.
+    expect(step('heap').evidence[0]!.text).toMatch(/^memory-limit: the handler went past its memory limit of 64 MiB/);
+    expect(step('heap').recoveries[0]!.command).toBe(`baton run ${join(dir, 'failures.yaml')}`);
     expect(step('denied').evidence.map((e) => e.text).join('\n')).toMatch(/EACCES|Permission denied|exit code 126/);
   });
 

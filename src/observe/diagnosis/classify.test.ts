@@ -18,6 +18,9 @@ describe('classify', () => {
     const c = classify({ stepKind: 'run', exitCode: 1, lines: lines('start', 'MemoryError: cannot allocate', 'bye') });
     expect(c.class).toBe('memory');
     expect(c.evidence.find((e) => e.kind === 'log')).toMatchObject({ text: 'MemoryError: cannot allocate', offset: 10, line: 2 });
+    const own = classify({ stepKind: 'uses', failure: { type: 'memory-limit', message: 'the handler went past its memory limit of 64 MiB', retryable: false }, lines: [] });
+    expect(own.class).toBe('memory');
+    expect(own.summary).toContain("step's own memory limit");
   });
 
   it('tells a missing command, a refused permission and a network failure apart', () => {

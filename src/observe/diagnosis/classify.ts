@@ -11,7 +11,8 @@ import type { Failure } from '../../core/index.js';
  * - `timeout`: the failure is baton's `timeout`
  * - `sub-workflow`: a sub-workflow step's child run failed (its own diagnosis says why)
  * - `http-status`: an http step got a status a retry will not change (4xx but 408 and 429)
- * - `memory`: exit 137, a SIGKILL, or an out-of-memory line in the log
+ * - `memory`: exit 137, a SIGKILL, an out-of-memory line in the log, or a handler past the
+ *   step's own `memory` limit (baton's `memory-limit`)
  * - `command-not-found`: exit 127, a spawn ENOENT, or "command not found" in the log
  * - `permission-denied`: exit 126, EACCES, or "Permission denied"
  * - `network`: a connection error code (ECONNREFUSED…), "Connection refused", an HTTP 5xx/429/408,
@@ -109,7 +110,7 @@ const NETWORK = /\b(econnrefused|econnreset|etimedout|enotfound|eai_again|ehostu
 const ERRORISH = /error|fail|exception|traceback|fatal/i;
 
 /** baton's own failure types: a failure of another type from a handler step is what it threw. */
-const BATON_TYPES = new Set(['lost', 'timeout', 'cancelled', 'exit-code', 'spawn', 'expression', 'secret-missing', 'output-invalid', 'output-too-large', 'batch-invalid', 'task', 'unsupported', 'unclaimed', 'disk-full', 'internal', 'signal']);
+const BATON_TYPES = new Set(['memory-limit', 'lost', 'timeout', 'cancelled', 'exit-code', 'spawn', 'expression', 'secret-missing', 'output-invalid', 'output-too-large', 'batch-invalid', 'task', 'unsupported', 'unclaimed', 'disk-full', 'internal', 'signal']);
 
 /**
  * Classifies one failed attempt (see {@link DiagnosisClass} for the order).
@@ -150,6 +151,13 @@ export function classify(f: AttemptFacts): Classification {
       return done('http-status', (ids) => `the server answered ${status}: another try gets the same answer unless the request changes; ${hint} (${ids})`);
     }
     return done('network', (ids) => `the request got ${status !== undefined ? `a ${status} answer, which may pass on another try` : 'no complete response: refused, reset, unresolved or too slow'} (${ids})`);
+  }
+
+  // baton's own limit: the step's `memory` setting stopped the handler's thread.
+  if (type === 'memory-limit') {
+    failureEv();
+    linesMatching(OOM, 2);
+    return done('memory', (ids) => `the handler went past the step's own memory limit; raise the step's memory setting (a bigger worker does not change it) (${ids})`);
   }
 
   const oomLines = lastMatching(f.lines, OOM, MAX_QUOTED_LINES);

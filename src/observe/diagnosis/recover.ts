@@ -142,6 +142,11 @@ export interface RecoveryInput {
   evidenceTexts?: readonly string[];
 }
 
+/** Whether a `memory` failure is the step's own limit (baton's `memory-limit` failure), which no other worker lifts. */
+function ownMemoryLimit(i: RecoveryInput): boolean {
+  return i.classification.class === 'memory' && i.classification.evidence.some((e) => e.kind === 'failure' && e.text.startsWith('memory-limit:'));
+}
+
 /** A fleet worker as a recovery reads it. */
 export interface WorkerTags {
   id: string;
@@ -193,7 +198,8 @@ export function workerTagFor(i: RecoveryInput): { tag: string; worker: string; w
     const w = has(failed, tag) ? undefined : ws.find((x) => fits(x) && has(x, tag));
     return w ? { tag, worker: w.id, why: `'${cmd}' is missing on worker ${failed.id}; worker ${w.id} has the tag ${tag}` } : undefined;
   }
-  if (cls === 'memory') {
+  // The step's own `memory` limit is the same on every worker.
+  if (cls === 'memory' && !ownMemoryLimit(i)) {
     const bigger = ws.filter((w) => fits(w) && (w.memoryBytes ?? 0) > (failed.memoryBytes ?? Infinity) && own(w).length)
       .sort((a, b) => (b.memoryBytes ?? 0) - (a.memoryBytes ?? 0))[0];
     if (!bigger) return undefined;
@@ -259,6 +265,10 @@ export function rankRecoveries(i: RecoveryInput): Recovery[] {
     case 'memory':
     case 'command-not-found':
     case 'permission-denied': {
+      if (ownMemoryLimit(i)) {
+        add({ command: `baton run ${i.sourcePath ?? 'WORKFLOW_FILE'}`, reason: `raise the step's memory setting in the file, then start a new run: a re-run keeps the run's version, and its limit (${ev.join(', ')})`, evidence: ev });
+        break;
+      }
       const on = workerTagFor(i);
       if (on) add({ command: `${retryFrom} --on ${on.tag}`, reason: `${on.why}: re-run '${i.mappedStep ?? i.stepId}' on a worker with ${on.tag} (${ev.join(', ')})`, evidence: ev });
       const w = i.changes.worker;
