@@ -1,7 +1,7 @@
 /**
  * `baton explain` and `GET /runs/{id}/diagnosis` on real failures of real steps (`npm run
  * build` first): a timeout, a missing command, a refused connection, a handler throwing, a
- * handler past its step's memory limit, an `ulimit -v`, a permission denied and a secret in a failing step's log, each run by
+ * handler past its step's memory limit, an `ulimit -v`, a declared secret left unset, a permission denied and a secret in a failing step's log, each run by
  * `baton run` on a real SQLite file; then a seeded history in which one failure was ended by a
  * retry and another by a param change.
  */
@@ -106,6 +106,16 @@ describe('baton explain on real failures', () => {
     expect(step('heap').evidence[0]!.text).toMatch(/^memory-limit: the handler went past its memory limit of 64 MiB/);
     expect(step('heap').recoveries[0]!.command).toBe(`baton run ${join(dir, 'failures.yaml')}`);
     expect(step('denied').evidence.map((e) => e.text).join('\n')).toMatch(/EACCES|Permission denied|exit code 126/);
+  });
+
+  it('names a declared secret that has no value where the step ran', async () => {
+    writeFileSync(join(dir, 'unset.yaml'), 'name: unset\nsecrets:\n  - { name: API_KEY, env: DIAG_UNSET_KEY }\nsteps:\n  - id: call\n    run: \'test -n "$API_KEY"\'\n');
+    const r = await baton(['--db', db, 'run', join(dir, 'unset.yaml'), '--json'], dir);
+    const e = await baton(['--db', db, 'explain', jsonEvents(r.stdout)[0]!.runId, '--json'], dir);
+    const d = (JSON.parse(e.stdout) as Diagnosis).steps[0]!;
+    expect(d.class).toBe('secret-missing');
+    expect(d.evidence[0]!.text).toContain('secret "API_KEY" is not set: set the environment variable DIAG_UNSET_KEY');
+    expect(d.recoveries[0]!.reason).toMatch(/^set the secret where the step runs, then retry/);
   });
 
   it('masks the secret in every quoted line', () => {
