@@ -1,9 +1,10 @@
 /**
  * `baton explain` and `GET /runs/{id}/diagnosis` on real failures of real steps (`npm run
  * build` first): a timeout, a missing command, a refused connection, a handler throwing, a
- * handler past its step's memory limit, an `ulimit -v`, a declared secret left unset, a permission denied and a secret in a failing step's log, each run by
- * `baton run` on a real SQLite file; then a seeded history in which one failure was ended by a
- * retry and another by a param change.
+ * handler past its step's memory limit, memory refused under `ulimit -v`, a declared secret
+ * left unset, a permission denied and a secret in a failing step's log, each run by `baton
+ * run` on a real SQLite file; then a seeded history in which one failure was ended by a retry
+ * and another by a param change.
  */
 import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
