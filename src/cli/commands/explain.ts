@@ -52,6 +52,7 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
       let d: Diagnosis;
       let stepIds: string[];
       let secrets: string[] = [];
+      let liveTags: string[] | undefined;
       if (api) {
         d = await api.getDiagnosis(id, step);
         stepIds = (await api.getRun(d.runId)).steps.map((s) => s.stepId);
@@ -61,6 +62,7 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
         const { store } = await openStore(g);
         try {
           const workers = await fleetWorkers(g);
+          liveTags = workers?.filter((w) => w.state === 'active').flatMap((w) => [w.platform, ...w.tags]);
           d = await diagnoseRun(store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}), ...(workers ? { workers } : {}) });
           stepIds = (await store.getStepRuns(d.runId)).map((s) => s.stepId);
           secrets = await runSecretValues(store, d.runId);
@@ -71,7 +73,7 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
       // The deterministic diagnosis first: whatever the model does, it is out.
       if (!o.json) process.stdout.write(formatDiagnosis(d));
       const assistant = d.steps.length ? await cliAssistant(g, o, secrets) : undefined;
-      const told = assistant ? await (await import('../../observe/index.js')).narrate(assistant, d, stepIds) : undefined;
+      const told = assistant ? await (await import('../../observe/index.js')).narrate(assistant, d, stepIds, liveTags) : undefined;
       if (o.json) process.stdout.write(JSON.stringify(told ? { ...d, assistant: told } : d, null, 2) + '\n');
       else if (told) process.stdout.write(formatNarrative(told));
     });
