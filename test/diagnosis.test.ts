@@ -191,6 +191,10 @@ steps:
     expect(d.similar.items[0]!.fix?.params?.[0]?.key).toBe('port');
     expect(d.changes.baseline).toBeDefined();
     expect(d.changes.params.map((p) => p.key)).toEqual(['port']);
+    // Memory against the step's history: its successes with a peak sampled (the retried
+    // attempt exits at once, often before a sample; the open port's runs node).
+    expect(d.changes.peakRss.successes).toBeGreaterThanOrEqual(1);
+    expect(d.changes.peakRss.p95Bytes).toBeGreaterThan(0);
   });
 
   it('ranks the param change that ended the same failure first', () => {

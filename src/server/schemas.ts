@@ -416,7 +416,10 @@ export const StepDiagnosisSchema = z.object({
     params: z.array(ParamChangeSchema),
     worker: z.object({ failed: z.string().optional(), baseline: z.string().optional() }).optional(),
     duration: z.object({ attemptMs: z.number().optional(), baselineMs: z.number().optional(), p95Ms: z.number().optional(), successes: z.number().int().optional() }),
-    peakRss: z.object({ attemptBytes: z.number().optional(), baselineBytes: z.number().optional() }),
+    peakRss: z.object({
+      attemptBytes: z.number().optional(), baselineBytes: z.number().optional(),
+      p95Bytes: z.number().optional().describe("p95 of the step's successful attempts in the workflow's last 50 successful runs over 30 days"), successes: z.number().int().optional(),
+    }),
   }),
   similar: z.object({
     signature: z.string().describe('class and normalised error text'),

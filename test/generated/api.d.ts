@@ -1369,6 +1369,9 @@ export interface components {
                 peakRss: {
                     attemptBytes?: number;
                     baselineBytes?: number;
+                    /** @description p95 of the step's successful attempts in the workflow's last 50 successful runs over 30 days */
+                    p95Bytes?: number;
+                    successes?: number;
                 };
             };
             similar: {

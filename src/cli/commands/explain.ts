@@ -145,7 +145,9 @@ function stepText(s: StepDiagnosis): string[] {
   if (dur.attemptMs !== undefined) {
     out.push(`    duration  ${formatMs(dur.attemptMs)}${dur.baselineMs !== undefined ? `, baseline ${formatMs(dur.baselineMs)}` : ''}${dur.p95Ms !== undefined ? `, p95 ${formatMs(Math.round(dur.p95Ms))} over ${dur.successes ?? 0} successes (30 days)` : ''}`);
   }
-  if (c.peakRss.attemptBytes !== undefined) out.push(`    memory    ${mib(c.peakRss.attemptBytes)}${c.peakRss.baselineBytes !== undefined ? `, baseline ${mib(c.peakRss.baselineBytes)}` : ''}`);
+  if (c.peakRss.attemptBytes !== undefined) {
+    out.push(`    memory    ${mib(c.peakRss.attemptBytes)}${c.peakRss.baselineBytes !== undefined ? `, baseline ${mib(c.peakRss.baselineBytes)}` : ''}${c.peakRss.p95Bytes !== undefined ? `, p95 ${mib(c.peakRss.p95Bytes)} over ${c.peakRss.successes ?? 0} successes (30 days)` : ''}`);
+  }
   out.push('', `  similar failures ${dim(`(${s.similar.items.length} of ${s.similar.scanned} failed attempts read, 30 days${s.similar.truncated ? ', bound reached' : ''}; ${s.similar.signature})`)}`);
   if (!s.similar.items.length) out.push('    none');
   s.similar.items.forEach((f, i) => {

@@ -20,7 +20,7 @@ import { readAttemptLogTail } from '../logs.js';
 import type { AttemptFacts, Classification } from './classify.js';
 import { classify, errorSignature, missingOutputRefs, outputRefs, splitLogTail } from './classify.js';
 import type { Changes, Diagnosis, SimilarFailure, SimilarFailures, StepDiagnosis } from './recover.js';
-import { diffParams, diffSteps, rankRecoveries } from './recover.js';
+import { MEMORY_HISTORY_RUNS, diffParams, diffSteps, p95, rankRecoveries } from './recover.js';
 
 /** Bytes of an attempt's log a diagnosis reads: its end. */
 export const TAIL_BYTES = 64 * 1024;
@@ -230,6 +230,8 @@ class HistoryReader {
       peakRss: failed.peakRssBytes !== undefined ? { attemptBytes: failed.peakRssBytes } : {},
     };
     if (failed.worker !== undefined) out.worker = { failed: failed.worker };
+    const memory = await this.memoryHistory(stepId, runs);
+    if (memory.length) Object.assign(out.peakRss, { p95Bytes: p95(memory)!, successes: memory.length });
     if (!baseline) return out;
     out.baseline = { runId: baseline.id, version: baseline.version, ...(baseline.endedAt !== undefined ? { endedAt: baseline.endedAt } : {}) };
     if (baseline.version !== this.run.version) {
@@ -246,6 +248,13 @@ class HistoryReader {
       if (ok.peakRssBytes !== undefined) out.peakRss.baselineBytes = ok.peakRssBytes;
     }
     return out;
+  }
+
+  /** Peak memory of the step's successful attempts in the workflow's latest successful runs (bounded by MEMORY_HISTORY_RUNS). */
+  private async memoryHistory(stepId: string, runs: RunRecord[]): Promise<number[]> {
+    const ok = runs.filter((r) => r.state === 'succeeded').slice(0, MEMORY_HISTORY_RUNS);
+    const attempts = await Promise.all(ok.map((r) => this.store.getAttempts(r.id, stepId)));
+    return attempts.flat().filter((a) => a.state === 'succeeded' && a.peakRssBytes !== undefined).map((a) => a.peakRssBytes!);
   }
 
   async similar(stepId: string, signature: string): Promise<SimilarFailures> {

@@ -25,8 +25,22 @@ export interface Changes {
   worker?: { failed?: string; baseline?: string };
   /** The failed attempt's duration against the step's: in the baseline, and p95 of its successes over 30 days; ms. */
   duration: { attemptMs?: number; baselineMs?: number; p95Ms?: number; successes?: number };
-  /** The failed attempt's peak resident memory against the baseline attempt's, bytes. */
-  peakRss: { attemptBytes?: number; baselineBytes?: number };
+  /**
+   * The failed attempt's peak resident memory against the baseline attempt's and the p95 of
+   * the step's successful attempts in the workflow's last {@link MEMORY_HISTORY_RUNS}
+   * successful runs over 30 days (`successes`: attempts with a peak recorded), bytes.
+   */
+  peakRss: { attemptBytes?: number; baselineBytes?: number; p95Bytes?: number; successes?: number };
+}
+
+/** Successful runs of the workflow whose attempts of the step are read for its memory history. */
+export const MEMORY_HISTORY_RUNS = 50;
+
+/** The p95 (nearest rank) of some numbers; undefined for none. */
+export function p95(values: readonly number[]): number | undefined {
+  if (!values.length) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)];
 }
 
 /** How an earlier failure of the same signature ended. */
