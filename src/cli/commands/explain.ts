@@ -28,8 +28,10 @@ Classes, the first that matches: timeout, sub-workflow, http-status, memory,
 command-not-found, permission-denied, network, secret-missing, handler-exception, output-missing, lost, exit-nonzero. Evidence
 (e1, e2…) quotes the failure, the exit code and log lines with their byte offsets, read from
 the last 64 KiB of the attempt's log, secrets masked. Similar failures (s1, s2…) are earlier
-failed attempts of the same step over 30 days with the same normalised error. The recovery
-commands are printed only, unless --apply N: recovery N (of the step named, or of the only
+failed attempts of the same step over 30 days with the same normalised error. On a fleet, a
+failure tied to its worker (a missing tool, too little memory) may be recovered with
+'baton retry RUN --from STEP --on TAG', a tag a live worker has. The recovery commands are
+printed only, unless --apply N: recovery N (of the step named, or of the only
 failed step) is applied as baton retry would, after a [y/N] question (--yes to skip it; with
 stdin not a terminal, --yes is required), and the run's rerun event records who approved it
 and which recovery it was. A recovery that starts a new run (baton run FILE) is not applied:
