@@ -1,9 +1,10 @@
 /**
  * `baton explain` and `GET /runs/{id}/diagnosis` on real failures of real steps (`npm run
  * build` first): a timeout, a missing command, a refused connection, a handler throwing, a
- * memory limit, a permission denied and a secret in a failing step's log, each run by
- * `baton run` on a real SQLite file; then a seeded history in which one failure was ended by a
- * retry and another by a param change.
+ * handler past its step's memory limit, memory refused under `ulimit -v`, a declared secret
+ * left unset, a permission denied and a secret in a failing step's log, each run by `baton
+ * run` on a real SQLite file; then a seeded history in which one failure was ended by a retry
+ * and another by a param change.
  */
 import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   dir = tempDir('baton-diag-');
   db = join(dir, 'baton.db');
   const port = await closedPort();
-  writeFileSync(join(dir, 'h.mjs'), "export function boom() {\n  throw new TypeError('bad input record 42');\n}\n");
+  writeFileSync(join(dir, 'h.mjs'), "export function boom() {\n  throw new TypeError('bad input record 42');\n}\nexport function hog() {\n  const kept = [];\n  for (;;) kept.push(Array.from({ length: 100000 }, (_, i) => i));\n}\n");
   writeFileSync(join(dir, 'noexec.sh'), '#!/bin/sh\necho hi\n');
   chmodSync(join(dir, 'noexec.sh'), 0o644);
   writeFileSync(join(dir, 'failures.yaml'), `name: failures
@@ -58,8 +59,11 @@ steps:
     run: ${JSON.stringify(connect)}
   - id: throws
     uses: ./h.mjs#boom
+  - id: heap
+    uses: ./h.mjs#hog
+    memory: 64MiB
   - id: memory
-    run: 'ulimit -v 300000; node -e "const a = []; for (;;) a.push(Buffer.alloc(1e7, 1))"'
+    run: 'ulimit -v 200000; python3 -c "x = [bytearray(10**7) for _ in range(10**6)]"'
   - id: denied
     run: ./noexec.sh
   - id: produce
@@ -83,7 +87,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('baton explain on real failures', () => {
   it('classifies each failed step from its evidence', () => {
     expect(Object.fromEntries(diag.steps.map((s) => [s.stepId, s.class]))).toEqual({
-      slow: 'timeout', consume: 'output-missing', missing: 'command-not-found', 'missing-in-shell': 'command-not-found', refused: 'network', throws: 'handler-exception', memory: 'memory', denied: 'permission-denied', leaks: 'exit-nonzero',
+      slow: 'timeout', consume: 'output-missing', missing: 'command-not-found', 'missing-in-shell': 'command-not-found', refused: 'network', throws: 'handler-exception', heap: 'memory', memory: 'memory', denied: 'permission-denied', leaks: 'exit-nonzero',
     });
     expect(step('slow').evidence[0]).toMatchObject({ kind: 'failure' });
     // A plain command is spawned without a shell (ENOENT); inside a shell it exits 127.
@@ -97,7 +101,22 @@ describe('baton explain on real failures', () => {
     expect(step('throws').evidence.map((e) => e.text).join('\n')).toMatch(/top frame: .*h\.mjs/);
     expect(step('consume').evidence[0]).toMatchObject({ kind: 'output', text: "steps.produce.output.url: step 'produce' output has no 'url' (it has: link)" });
     expect(step('consume').recoveries[0]!.command).toBe(`baton retry ${failedRun} --from produce`);
+    // Refused memory as it grew under ulimit -v (node would fail at start, reserving its code range).
+    expect(step('memory').evidence.some((e) => e.kind === 'log' && e.text === 'MemoryError')).toBe(true);
+    // baton's own limit: a new run with a raised memory setting, not a retry elsewhere.
+    expect(step('heap').evidence[0]!.text).toMatch(/^memory-limit: the handler went past its memory limit of 64 MiB/);
+    expect(step('heap').recoveries[0]!.command).toBe(`baton run ${join(dir, 'failures.yaml')}`);
     expect(step('denied').evidence.map((e) => e.text).join('\n')).toMatch(/EACCES|Permission denied|exit code 126/);
+  });
+
+  it('names a declared secret that has no value where the step ran', async () => {
+    writeFileSync(join(dir, 'unset.yaml'), 'name: unset\nsecrets:\n  - { name: API_KEY, env: DIAG_UNSET_KEY }\nsteps:\n  - id: call\n    run: \'test -n "$API_KEY"\'\n');
+    const r = await baton(['--db', db, 'run', join(dir, 'unset.yaml'), '--json'], dir);
+    const e = await baton(['--db', db, 'explain', jsonEvents(r.stdout)[0]!.runId, '--json'], dir);
+    const d = (JSON.parse(e.stdout) as Diagnosis).steps[0]!;
+    expect(d.class).toBe('secret-missing');
+    expect(d.evidence[0]!.text).toContain('secret "API_KEY" is not set: set the environment variable DIAG_UNSET_KEY');
+    expect(d.recoveries[0]!.reason).toMatch(/^set the secret where the step runs, then retry/);
   });
 
   it('masks the secret in every quoted line', () => {
@@ -172,6 +191,10 @@ steps:
     expect(d.similar.items[0]!.fix?.params?.[0]?.key).toBe('port');
     expect(d.changes.baseline).toBeDefined();
     expect(d.changes.params.map((p) => p.key)).toEqual(['port']);
+    // Memory against the step's history: its successes with a peak sampled (the retried
+    // attempt exits at once, often before a sample; the open port's runs node).
+    expect(d.changes.peakRss.successes).toBeGreaterThanOrEqual(1);
+    expect(d.changes.peakRss.p95Bytes).toBeGreaterThan(0);
   });
 
   it('ranks the param change that ended the same failure first', () => {

@@ -512,7 +512,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       await store.setRunPaused('r1', true, T0 + 7);
       const reopen = {
         runId: 'r1', from: 'failed' as const, to: 'queued' as const, now: T0 + 50, clearBatchGroups: ['b'],
-        steps: [{ runId: 'r1', stepId: 'b', position: 1, state: 'pending' as const, attempts: 3, lostAttempts: 0, retryBase: 3 }],
+        steps: [{ runId: 'r1', stepId: 'b', position: 1, state: 'pending' as const, attempts: 3, lostAttempts: 0, retryBase: 3, runsOn: ['docker', 'gpu'] }],
         events: [{ runId: 'r1', type: 'rerun', at: T0 + 50, data: { steps: ['b'] } }],
       };
       // A live holder (lease until T0 + 1007) keeps it; so does a state that changed since it was read.
@@ -524,12 +524,16 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect(await store.getRun('r1')).toStrictEqual(runRecord('r1', { state: 'queued', queuedAt: T0 + 2000, startedAt: T0 + 1 }));
       const steps = await store.getStepRuns('r1');
       expect(steps[0]).toStrictEqual({ runId: 'r1', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, endedAt: T0 + 5, output: 1 });
-      expect(steps[1]).toStrictEqual({ runId: 'r1', stepId: 'b', position: 1, state: 'pending', attempts: 3, lostAttempts: 0, retryBase: 3 });
+      expect(steps[1]).toStrictEqual({ runId: 'r1', stepId: 'b', position: 1, state: 'pending', attempts: 3, lostAttempts: 0, retryBase: 3, runsOn: ['docker', 'gpu'] });
       expect(await store.getBatchGroups('r1', 'b')).toEqual([]);
       expect((await store.getEvents('r1')).at(-1)).toMatchObject({ type: 'rerun', at: T0 + 50, data: { steps: ['b'] } });
       // The engine's step run writes leave retryBase as it is.
       await store.commit({ ...emptyBatch(), stepRuns: [{ runId: 'r1', stepId: 'b', position: 1, state: 'queued', attempts: 3, lostAttempts: 0, queuedAt: T0 + 3000 }] });
-      expect((await store.getStepRuns('r1'))[1]).toMatchObject({ state: 'queued', retryBase: 3 });
+      expect((await store.getStepRuns('r1'))[1]).toMatchObject({ state: 'queued', retryBase: 3, runsOn: ['docker', 'gpu'] });
+      // A later re-run without tags clears them.
+      await store.commit({ ...emptyBatch(), stepRuns: [{ runId: 'r1', stepId: 'b', position: 1, state: 'failed', attempts: 4, lostAttempts: 0, endedAt: T0 + 3001 }], runs: [{ id: 'r1', state: 'failed', endedAt: T0 + 3001 }] });
+      expect(await store.reopenRun({ ...reopen, now: T0 + 4000, steps: [{ runId: 'r1', stepId: 'b', position: 1, state: 'pending', attempts: 4, lostAttempts: 0, retryBase: 4 }] })).toBe(true);
+      expect((await store.getStepRuns('r1'))[1]).not.toHaveProperty('runsOn');
     });
 
     it('waiting steps: an answer lands once per step run with its event, is read back, and a re-run clears it', async () => {

@@ -241,7 +241,7 @@ export class ApiClient {
   }
 
   /** Re-runs steps of a run (`failed`, `from` a step) or retries it as a new run. */
-  retry(id: string, body: { mode: 'new' | 'failed' | 'from'; step?: string }): Promise<{ run: ApiRun; steps?: string[] }> {
+  retry(id: string, body: { mode: 'new' | 'failed' | 'from'; step?: string; on?: string[] }): Promise<{ run: ApiRun; steps?: string[] }> {
     return this.json(z.object({ run: RunSchema, steps: z.array(z.string()).optional() }), 'POST', `/runs/${enc(id)}/retry`, { body });
   }
 

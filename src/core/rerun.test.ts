@@ -41,6 +41,14 @@ describe('planRerun', () => {
     expect(plan.transitions.map((t) => `${t.stepId}:${t.from}>${t.to}`)).toEqual(['b:succeeded>pending', 'c:failed>pending']);
   });
 
+  it('puts the tags asked for (--on) on every step run it re-runs, and a later re-run without them clears them', () => {
+    const steps = [rec('a', 'succeeded'), rec('b', 'failed'), rec('c', 'skipped'), rec('d', 'succeeded'), rec('e', 'succeeded', { runsOn: ['old'] })];
+    const plan = planRerun(diamond, 'r1', steps, { failed: true, on: ['docker', 'docker'] }, T0);
+    expect(plan.steps.filter((x) => x.runsOn).map((x) => [x.stepId, x.runsOn])).toEqual([['b', ['docker']], ['c', ['docker']], ['e', ['old']]]);
+    const again = planRerun(diamond, 'r1', [rec('a', 'succeeded'), ...plan.steps.slice(1, 4).map((x) => ({ ...x, state: 'failed' as const })), rec('e', 'succeeded')], { from: 'b' }, T0);
+    expect(again.steps.find((x) => x.stepId === 'b')).not.toHaveProperty('runsOn');
+  });
+
   it('failed only: the failed steps and what they skipped, not a succeeded dependent of a continueOnError step', () => {
     const s = spec([
       { id: 'a', run: 'true' },

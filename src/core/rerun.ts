@@ -22,8 +22,13 @@ import { BatonError } from '../shared/index.js';
  * cancelled because of them). Either way, when a main step is re-run, every hook step
  * (`onFailure`, `finally`) is re-run too, after it. A re-run mapped step keeps its recorded
  * items: `from` runs them all again, `failed` only those that did not succeed.
+ *
+ * `on`: tags a fleet worker must have to run the re-run steps' attempts, on top of each
+ * step's `runs-on` (e.g. `['docker']` after a failure on a worker that lacks it); recorded
+ * on each re-run step run ({@link StepRunRecord.runsOn}). Only a fleet (PostgreSQL) honours
+ * tags: an embedded engine runs every step itself, as it does with `runs-on`.
  */
-export type RerunSelection = { from: string } | { failed: true };
+export type RerunSelection = ({ from: string } | { failed: true }) & { on?: string[] };
 
 /** Why a selection cannot be planned. */
 export type RerunProblem = 'unknown-step' | 'nothing-to-rerun' | 'step-active';
@@ -108,6 +113,7 @@ export function planRerun(spec: WorkflowSpec, runId: string, records: readonly S
     return id && dependents.has(id.stepId) ? [{ id: r.stepId, parent: id.stepId, index: id.index }] : [];
   }).sort((a, b) => a.index - b.index);
   const fromAll = 'from' in selection;
+  const on = [...new Set(selection.on ?? [])];
   for (const item of items) {
     if (picked.has(item.parent) && (fromAll || state(item.id) !== 'succeeded')) picked.add(item.id);
   }
@@ -123,7 +129,10 @@ export function planRerun(spec: WorkflowSpec, runId: string, records: readonly S
     if (!canRerunStep(rec.state)) throw new RerunSelectionError(runId, 'step-active', s.id, rec.state);
     let next: StepRunRecord;
     if (isPicked) {
-      next = { stepId: s.id, state: 'pending', attempts: rec.attempts, lostAttempts: 0, retryBase: rec.attempts, ...(rec.item !== undefined ? { item: rec.item } : {}) };
+      next = {
+        stepId: s.id, state: 'pending', attempts: rec.attempts, lostAttempts: 0, retryBase: rec.attempts,
+        ...(rec.item !== undefined ? { item: rec.item } : {}), ...(on.length ? { runsOn: on } : {}),
+      };
       selected.push(s.id);
     } else {
       // Reopened like resume reopens it: its budget and history go on.

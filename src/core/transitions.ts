@@ -32,6 +32,12 @@ export interface StepRunRecord {
   reason?: EndReason;
   /** An item of a mapped step (`<id>[<index>]`): its item, recorded with the expansion. */
   item?: JsonValue;
+  /**
+   * Tags a fleet worker needs to run this step run's attempts on top of the step's own
+   * `runs-on`: set by an operator's re-run (`baton retry --on TAG`) on the steps it re-runs,
+   * cleared by the next re-run without it. Absent: the step's `runs-on` alone.
+   */
+  runsOn?: string[];
 }
 
 /** A step run's change of state, with the facts the store must record with it. */

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Failure, RunMachine, RunTransition, Transition } from '../core/index.js';
+import { parseMapItemId } from '../core/index.js';
 import type { AbortCause, AttemptResult, BatchHooks, BatchProgress, HeldStepHooks } from '../executors/index.js';
 import { AttemptLog, execute, ioFailure } from '../executors/index.js';
 import { errorMessage } from '../shared/index.js';
@@ -407,12 +408,13 @@ function fleetRow(
     ...(m.spec.secrets ? { secrets: m.spec.secrets } : {}),
   };
   const rec = m.step(stepId);
+  const runsOn = fleetRunsOn(m, spec.runsOn, stepId);
   return {
     id: attempt.id, runId: run.id, stepId, number: attempt.number, startedAt: attempt.startedAt, logPath: attempt.logPath!,
     priority: spec.priority + run.priority, agingMs: o.agingMs, queueTimeoutMs: spec.queueTimeoutMs ?? o.queueTimeoutMs, task: taskToJson(task),
     ...(rec.queuedAt !== undefined ? { queuedAt: rec.queuedAt } : {}),
     ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
-    ...(spec.runsOn?.length ? { runsOn: spec.runsOn } : {}),
+    ...(runsOn.length ? { runsOn } : {}),
   };
 }
 
@@ -422,4 +424,14 @@ function heldHooks(host: ChildRunHost, run: ActiveRun, stepId: string, spec: Ste
   if (kind === 'workflow') return { held: childRunHooks(host, { runId: run.id, stepId, depth: run.depth, step: spec, baseDir, params: inputs }) };
   if (kind === 'wait' || kind === 'approval') return { held: waitHooks(host, run.id, spec) };
   return {};
+}
+
+/**
+ * The tags a worker needs for a step run's attempt: the step's `runs-on` plus those an
+ * operator's re-run asked for (`baton retry --on`), recorded on the step run or, for an item
+ * of a mapped step, on its mapped step (items a re-run expands anew carry none of their own).
+ */
+function fleetRunsOn(m: RunMachine, own: readonly string[] | undefined, stepId: string): string[] {
+  const parent = parseMapItemId(stepId)?.stepId;
+  return [...new Set([...(own ?? []), ...(m.step(stepId).runsOn ?? []), ...(parent !== undefined ? m.step(parent).runsOn ?? [] : [])])];
 }

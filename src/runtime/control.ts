@@ -166,6 +166,11 @@ export async function unpauseRun(store: Store, runId: string, now: number, opts:
  * to `queued` with no holder, its end, pause and cancel request cleared, and `baton server`,
  * a fleet worker or `baton resume`/`baton retry` starts it; a `pending` or `queued` run keeps
  * its state. To change a running run, wait for it to end or cancel it first.
+ *
+ * With `selection.on` (tags), the re-run steps' attempts go to fleet workers having those tags
+ * as well as their `runs-on` (stored on each step run, recorded as `on` in the event). Only a
+ * fleet honours tags: callers without one (SQLite, `--local`) should refuse `on` rather than
+ * have it ignored.
  * @returns the run after the re-run and the step ids re-run.
  * @throws RunNotFoundError; RunStateError (`action: 'rerun'`) when the run is running or a
  *   live process holds it; RerunSelectionError for an unknown step or, with `failed`, a run
@@ -184,6 +189,7 @@ export async function rerunRun(store: Store, runId: string, selection: RerunSele
     runId, type: 'rerun', at: now,
     data: {
       ...byData(opts), ...('from' in selection ? { from: selection.from } : { failed: true }), steps: plan.selected, reopened: plan.reopened,
+      ...(selection.on?.length ? { on: [...selection.on] } : {}),
       ...(opts.recovery ? { recovery: { ...opts.recovery } } : {}),
     },
   }];

@@ -162,6 +162,8 @@ export const CreateRunBody = z.object({
 export const RetryBody = z.object({
   mode: z.enum(['new', 'failed', 'from']).default('new').describe("'new': a new run with the same params; 'failed': only the failed steps of this run; 'from': a step and everything downstream"),
   step: z.string().optional().describe("with mode 'from'"),
+  on: z.array(z.string().regex(/^[^\s,]+$/, { error: 'a tag has no blank or comma' }).max(100)).min(1).max(20).optional()
+    .describe("with mode 'failed' or 'from' on a fleet (PostgreSQL): tags the workers running the re-run steps must have, besides each step's runs-on (400 without a fleet)"),
 });
 
 /** `POST /runs/{id}/priority`. */
@@ -420,7 +422,7 @@ export const StepDiagnosisSchema = z.object({
   stepId: z.string(),
   attempt: z.number().int().describe('the attempt diagnosed: the latest failed one'),
   attemptId: z.string(),
-  class: z.enum(['timeout', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing', 'handler-exception', 'output-missing', 'lost', 'exit-nonzero']),
+  class: z.enum(['timeout', 'sub-workflow', 'http-status', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing', 'handler-exception', 'output-missing', 'lost', 'exit-nonzero']),
   summary: z.string(),
   evidence: z.array(EvidenceSchema),
   changes: z.object({
@@ -429,14 +431,17 @@ export const StepDiagnosisSchema = z.object({
     params: z.array(ParamChangeSchema),
     worker: z.object({ failed: z.string().optional(), baseline: z.string().optional() }).optional(),
     duration: z.object({ attemptMs: z.number().optional(), baselineMs: z.number().optional(), p95Ms: z.number().optional(), successes: z.number().int().optional() }),
-    peakRss: z.object({ attemptBytes: z.number().optional(), baselineBytes: z.number().optional() }),
+    peakRss: z.object({
+      attemptBytes: z.number().optional(), baselineBytes: z.number().optional(),
+      p95Bytes: z.number().optional().describe("p95 of the step's successful attempts in the workflow's last 50 successful runs over 30 days"), successes: z.number().int().optional(),
+    }),
   }),
   similar: z.object({
     signature: z.string().describe('class and normalised error text'),
     scanned: z.number().int().describe('failed attempts of the step read (at most 200, over 30 days)'),
     truncated: z.boolean(),
     items: z.array(z.object({
-      runId: z.string(), attempt: z.number().int(), at: ms, version: z.string(),
+      runId: z.string(), stepId: z.string().optional().describe('for an item of a mapped step: the item that failed, any item of the same mapped step'), attempt: z.number().int(), at: ms, version: z.string(),
       endedBy: z.enum(['retry', 'new-version', 'param-change', 'nothing-yet']),
       fix: z.object({ runId: z.string(), attempt: z.number().int().optional(), version: z.string().optional(), params: z.array(ParamChangeSchema).optional() }).optional(),
     })).describe('newest first, at most 20; cited as s1, s2… in order'),

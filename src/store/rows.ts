@@ -111,6 +111,8 @@ export function toStepRun(r: Row): StoredStepRun {
   if (item !== undefined) s.item = item;
   const signal = parseJson<StepSignal>(r.signal);
   if (signal !== undefined) s.signal = signal;
+  const runsOn = parseJson<string[]>(r.runs_on);
+  if (runsOn?.length) s.runsOn = runsOn;
   return s;
 }
 

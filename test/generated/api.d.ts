@@ -1384,7 +1384,7 @@ export interface components {
             attempt: number;
             attemptId: string;
             /** @enum {string} */
-            class: "timeout" | "memory" | "command-not-found" | "permission-denied" | "network" | "secret-missing" | "handler-exception" | "output-missing" | "lost" | "exit-nonzero";
+            class: "timeout" | "sub-workflow" | "http-status" | "memory" | "command-not-found" | "permission-denied" | "network" | "secret-missing" | "handler-exception" | "output-missing" | "lost" | "exit-nonzero";
             summary: string;
             evidence: components["schemas"]["Evidence"][];
             changes: {
@@ -1415,6 +1415,9 @@ export interface components {
                 peakRss: {
                     attemptBytes?: number;
                     baselineBytes?: number;
+                    /** @description p95 of the step's successful attempts in the workflow's last 50 successful runs over 30 days */
+                    p95Bytes?: number;
+                    successes?: number;
                 };
             };
             similar: {
@@ -1426,6 +1429,8 @@ export interface components {
                 /** @description newest first, at most 20; cited as s1, s2… in order */
                 items: {
                     runId: string;
+                    /** @description for an item of a mapped step: the item that failed, any item of the same mapped step */
+                    stepId?: string;
                     attempt: number;
                     /** @description ms since the Unix epoch */
                     at: number;
@@ -2273,6 +2278,8 @@ export interface operations {
                     mode?: "new" | "failed" | "from";
                     /** @description with mode 'from' */
                     step?: string;
+                    /** @description with mode 'failed' or 'from' on a fleet (PostgreSQL): tags the workers running the re-run steps must have, besides each step's runs-on (400 without a fleet) */
+                    on?: string[];
                 };
             };
         };

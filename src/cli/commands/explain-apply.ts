@@ -31,15 +31,18 @@ export async function applyFromCli(g: GlobalOptions, id: string, step: string | 
   const api = connect(g);
   if (api) return applyRemote(api, id, step, rank, o);
   const { applyRecovery, diagnoseRun, pickRecovery, RecoveryApplyError } = await import('../../observe/index.js');
-  const proc = await openCliProcess(g, 'embedded', { local: true });
+  // With PostgreSQL the re-run goes to the fleet's workers, as `baton retry` sends it (and `--on` needs them).
+  const proc = await openCliProcess(g, 'embedded');
   try {
-    const d = await diagnoseRun(proc.store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}) });
+    const workers = proc.fleet ? await proc.fleet.listWorkers() : undefined;
+    const d = await diagnoseRun(proc.store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}), ...(workers ? { workers } : {}) });
     let picked;
     try {
       picked = pickRecovery(d, rank, step);
     } catch (e) {
       throw asCliError(e, RecoveryApplyError);
     }
+    if (picked.selection.on && !proc.fleet) throw new CliError(`recovery ${rank} (${picked.recovery.command}) names worker tags, which only a fleet (PostgreSQL) honours`);
     const by = cliActor();
     if (!(await ask(d.runId, picked.step.stepId, rank, picked.recovery.command, picked.recovery.reason, by, o.yes))) return EXIT.ok;
     const r = await applyRecovery(proc.store, d.runId, picked, Date.now(), by);

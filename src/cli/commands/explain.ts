@@ -5,7 +5,8 @@ import type { LlmOptions } from '../assistant.js';
 import { cliAssistant } from '../assistant.js';
 import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
-import { CliError, openStore } from '../context.js';
+import { CliError, openFleet, openStore } from '../context.js';
+import type { WorkerRecord } from '../../store/index.js';
 import { applyFromCli } from './explain-apply.js';
 import { dim, formatMs, formatTime } from '../format.js';
 
@@ -23,12 +24,14 @@ export function registerExplain(program: Command, globals: () => GlobalOptions):
     .option('--no-llm', 'no narrative even when a language model is configured (as BATON_LLM=off)')
     .option('--verbose', 'print each exchange with the model (bytes sent, tokens, ms) on stderr')
     .addHelpText('after', `
-Classes, the first that matches: timeout, memory, command-not-found, permission-denied,
-network, secret-missing, handler-exception, output-missing, lost, exit-nonzero. Evidence
+Classes, the first that matches: timeout, sub-workflow, http-status, memory,
+command-not-found, permission-denied, network, secret-missing, handler-exception, output-missing, lost, exit-nonzero. Evidence
 (e1, e2…) quotes the failure, the exit code and log lines with their byte offsets, read from
 the last 64 KiB of the attempt's log, secrets masked. Similar failures (s1, s2…) are earlier
-failed attempts of the same step over 30 days with the same normalised error. The recovery
-commands are printed only, unless --apply N: recovery N (of the step named, or of the only
+failed attempts of the same step over 30 days with the same normalised error. On a fleet, a
+failure tied to its worker (a missing tool, too little memory) may be recovered with
+'baton retry RUN --from STEP --on TAG', a tag a live worker has. The recovery commands are
+printed only, unless --apply N: recovery N (of the step named, or of the only
 failed step) is applied as baton retry would, after a [y/N] question (--yes to skip it; with
 stdin not a terminal, --yes is required), and the run's rerun event records who approved it
 and which recovery it was. A recovery that starts a new run (baton run FILE) is not applied:
@@ -51,6 +54,7 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
       let d: Diagnosis;
       let stepIds: string[];
       let secrets: string[] = [];
+      let liveTags: string[] | undefined;
       if (api) {
         d = await api.getDiagnosis(id, step);
         stepIds = (await api.getRun(d.runId)).steps.map((s) => s.stepId);
@@ -59,7 +63,9 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
         const { diagnoseRun, runSecretValues } = await import('../../observe/index.js');
         const { store } = await openStore(g);
         try {
-          d = await diagnoseRun(store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}) });
+          const workers = await fleetWorkers(g);
+          liveTags = workers?.filter((w) => w.state === 'active').flatMap((w) => [w.platform, ...w.tags]);
+          d = await diagnoseRun(store, id, { now: Date.now(), ...(step !== undefined ? { stepId: step } : {}), ...(workers ? { workers } : {}) });
           stepIds = (await store.getStepRuns(d.runId)).map((s) => s.stepId);
           secrets = await runSecretValues(store, d.runId);
         } finally {
@@ -69,10 +75,21 @@ times out, the diagnosis is printed all the same. Exchanges are logged to
       // The deterministic diagnosis first: whatever the model does, it is out.
       if (!o.json) process.stdout.write(formatDiagnosis(d));
       const assistant = d.steps.length ? await cliAssistant(g, o, secrets) : undefined;
-      const told = assistant ? await (await import('../../observe/index.js')).narrate(assistant, d, stepIds) : undefined;
+      const told = assistant ? await (await import('../../observe/index.js')).narrate(assistant, d, stepIds, liveTags) : undefined;
       if (o.json) process.stdout.write(JSON.stringify(told ? { ...d, assistant: told } : d, null, 2) + '\n');
       else if (told) process.stdout.write(formatNarrative(told));
     });
+}
+
+/** The fleet's workers on PostgreSQL, for recoveries `--on` a tag; undefined on SQLite. */
+export async function fleetWorkers(g: GlobalOptions): Promise<WorkerRecord[] | undefined> {
+  const f = await openFleet(g);
+  if (!f) return undefined;
+  try {
+    return await f.fleet.listWorkers();
+  } finally {
+    await f.close();
+  }
 }
 
 interface ExplainOptions extends LlmOptions {
@@ -130,7 +147,9 @@ function stepText(s: StepDiagnosis): string[] {
   if (dur.attemptMs !== undefined) {
     out.push(`    duration  ${formatMs(dur.attemptMs)}${dur.baselineMs !== undefined ? `, baseline ${formatMs(dur.baselineMs)}` : ''}${dur.p95Ms !== undefined ? `, p95 ${formatMs(Math.round(dur.p95Ms))} over ${dur.successes ?? 0} successes (30 days)` : ''}`);
   }
-  if (c.peakRss.attemptBytes !== undefined) out.push(`    memory    ${mib(c.peakRss.attemptBytes)}${c.peakRss.baselineBytes !== undefined ? `, baseline ${mib(c.peakRss.baselineBytes)}` : ''}`);
+  if (c.peakRss.attemptBytes !== undefined) {
+    out.push(`    memory    ${mib(c.peakRss.attemptBytes)}${c.peakRss.baselineBytes !== undefined ? `, baseline ${mib(c.peakRss.baselineBytes)}` : ''}${c.peakRss.p95Bytes !== undefined ? `, p95 ${mib(c.peakRss.p95Bytes)} over ${c.peakRss.successes ?? 0} successes (30 days)` : ''}`);
+  }
   out.push('', `  similar failures ${dim(`(${s.similar.items.length} of ${s.similar.scanned} failed attempts read, 30 days${s.similar.truncated ? ', bound reached' : ''}; ${s.similar.signature})`)}`);
   if (!s.similar.items.length) out.push('    none');
   s.similar.items.forEach((f, i) => {

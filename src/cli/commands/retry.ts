@@ -17,6 +17,15 @@ interface RetryOptions {
   json?: boolean;
   quiet?: boolean;
   local?: boolean;
+  on?: string;
+}
+
+/** `--on docker,gpu` as tags, each once. @throws CliError for an empty list */
+function onTags(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const tags = [...new Set(raw.split(',').map((t) => t.trim()).filter(Boolean))];
+  if (!tags.length) throw new CliError('--on takes worker tags, comma-separated (e.g. docker,gpu)');
+  return tags;
 }
 
 /** `baton retry RUN`: re-runs the failed steps of a run, or part of it, or the whole as a new run. */
@@ -32,6 +41,7 @@ export function registerRetry(program: Command, globals: () => GlobalOptions): v
     .option('--json', 'print one JSON event per line instead of progress')
     .option('-q, --quiet', 'print only the final summary')
     .option('--local', 'with PostgreSQL: run every step in this process instead of on baton worker processes')
+    .option('--on <tags>', "with --from or --failed on a fleet: the re-run steps go to workers that have these tags (comma-separated) as well as their runs-on")
     .addHelpText('after', `
 A re-run happens within the same run: the chosen steps get a new attempt (numbered after
 their last one) with a fresh retry budget, the steps upstream keep their outputs and are
@@ -43,16 +53,26 @@ Without --detach the re-run executes here, with the same progress as baton run.
 With --server the server records and executes the re-run; without --detach this command
 shows its progress until it ends (--local does not apply).
 
+--on TAGS sends the re-run steps to fleet workers (baton worker, PostgreSQL) having those
+tags besides the steps' own runs-on: after a step failed on a worker that lacks a tool
+(docker, say) or memory, re-run it where it has them. The tags stay on those step runs until
+their next re-run. Without a fleet (SQLite, --local) every step runs in one process and tags
+mean nothing, so --on is refused.
+
 Exit codes: 0 succeeded, 1 failed, 2 invalid request, 130 cancelled.
 
 Examples:
   baton retry 01j9x2k3                 # the failed steps and what they skipped
   baton retry 01j9x2k3 --from train    # train and everything after it
   baton retry 01j9x2k3 --new           # a new run with the same params
+  baton retry 01j9x2k3 --from build --on docker   # on a worker with docker
   baton retry 01j9x2k3 --detach        # leave it queued for baton server`)
     .action(async (id: string, o: RetryOptions) => {
       const chosen = [o.from !== undefined, o.failed === true, o.new === true].filter(Boolean).length;
       if (chosen > 1) throw new CliError('give one of --from, --failed and --new');
+      const on = onTags(o.on);
+      if (on && o.new) throw new CliError('--on applies to a re-run within the run (--from or --failed), not to --new');
+      if (on && o.local) throw new CliError('--on names tags of fleet workers; with --local every step runs in this process');
       const api = connect(globals());
       if (api) {
         if (o.local) throw new CliError('--local runs steps in this process; it does not work with --server');
@@ -62,6 +82,7 @@ Examples:
       const proc = await openCliProcess(globals(), 'embedded', { local: o.local === true });
       const { store } = proc;
       try {
+        if (on && !proc.fleet) throw new CliError('--on names tags of fleet workers: it needs a PostgreSQL store (--database-url) with baton worker processes; on SQLite every step runs in one process');
         const original = await store.resolveRunId(id);
         const now = Date.now();
         let runId: string;
@@ -72,11 +93,11 @@ Examples:
           workflow = run.workflow;
           process.stderr.write(`run ${runId} retries run ${original} (same version and params)\n`);
         } else {
-          const selection: RerunSelection = o.from !== undefined ? { from: o.from } : { failed: true };
+          const selection: RerunSelection = { ...(o.from !== undefined ? { from: o.from } : { failed: true as const }), ...(on ? { on } : {}) };
           const { run, steps, reopened } = await rerunRun(store, original, selection, now, { by: cliActor() });
           runId = run.id;
           workflow = run.workflow;
-          process.stderr.write(`run ${runId}: re-running ${steps.join(', ')}${reopened.length ? `; reopened ${reopened.join(', ')}` : ''}\n`);
+          process.stderr.write(`run ${runId}: re-running ${steps.join(', ')}${on ? ` on workers with ${on.join(', ')}` : ''}${reopened.length ? `; reopened ${reopened.join(', ')}` : ''}\n`);
           if (run.state !== 'queued') {
             process.stderr.write(`run ${runId} is ${run.state}; baton server starts it when due\n`);
             return;
@@ -111,7 +132,8 @@ export async function executeRerun(proc: BatonProcess, runId: string, workflow: 
 
 /** Records the re-run through the API; follows it to its end unless `--detach`. */
 async function retryRemote(api: ApiClient, id: string, o: RetryOptions): Promise<number> {
-  const body = o.new ? { mode: 'new' as const } : o.from !== undefined ? { mode: 'from' as const, step: o.from } : { mode: 'failed' as const };
+  const on = onTags(o.on);
+  const body = o.new ? { mode: 'new' as const } : { ...(o.from !== undefined ? { mode: 'from' as const, step: o.from } : { mode: 'failed' as const }), ...(on ? { on } : {}) };
   // Subscribed first: the server starts the re-run as soon as it is recorded.
   const sub = o.detach ? undefined : await api.subscribe(o.new ? { workflow: (await api.getRun(id)).run.workflow } : { run: id });
   try {

@@ -18,7 +18,7 @@ export const MAX_DRAFT_PROMPT_BYTES = 96 * 1024;
 /** Bytes of examples put in the prompt at most (smallest files first): 24 KiB. */
 export const MAX_EXAMPLE_BYTES = 24 * 1024;
 
-/** The folder of baton's examples in a source checkout (absent from the npm package). */
+/** The folder of baton's example workflows: in a source checkout, and in the npm package (its `*.yaml` files only). */
 const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
 /** A workflow file given to the model as an example. */

@@ -30,6 +30,17 @@ describe('readNarrative', () => {
     expect(n.recoveries.map((r) => r.command)).toEqual([`baton retry ${RUN} --from a`]);
     expect(n.discarded.map((d) => d.why)).toEqual(['it cites no known evidence', `run ${RUN} has no step 'ghost'`]);
   });
+
+  it('keeps a proposal --on a tag only when a live worker of the fleet has it', () => {
+    const answer = JSON.stringify({ narrative: 'x [a:e1]', recoveries: [
+      { command: `baton retry ${RUN} --from a --on docker`, reason: 'r', evidence: ['a:e1'] },
+      { command: `baton retry ${RUN} --from a --on gpu`, reason: 'r', evidence: ['a:e1'] },
+    ] });
+    const fleet = readNarrative(answer, diag(step('a')), ['a'], ['linux', 'x64', 'docker']);
+    expect(fleet.recoveries.map((r) => r.command)).toEqual([`baton retry ${RUN} --from a --on docker`]);
+    expect(fleet.discarded.map((d) => d.why)).toEqual(['no live worker has the tag gpu']);
+    expect(readNarrative(answer, diag(step('a')), ['a']).discarded.map((d) => d.why)).toEqual(Array(2).fill('--on names worker tags, and this run has no fleet'));
+  });
 });
 
 describe('narrativePrompt', () => {

@@ -96,9 +96,11 @@ function knownIds(d: Diagnosis): Set<string> {
 /**
  * Reads and checks the model's answer: JSON as asked (code fences allowed), else the whole
  * text as the narrative with no recoveries. A bare `e1` counts when only one step is
- * diagnosed. `stepIds` are the run's steps: a `--from` naming another is refused.
+ * diagnosed. `stepIds` are the run's steps: a `--from` naming another is refused. `liveTags`
+ * are the tags of the fleet's live workers (platforms included), undefined without a fleet:
+ * a `--on` naming a tag none has, or any `--on` without a fleet, is refused.
  */
-export function readNarrative(answer: string, d: Diagnosis, stepIds: readonly string[]): Narrative {
+export function readNarrative(answer: string, d: Diagnosis, stepIds: readonly string[], liveTags?: readonly string[]): Narrative {
   const known = knownIds(d);
   const only = d.steps.length === 1 ? d.steps[0]!.stepId : undefined;
   const cites = (t: string): string[] => {
@@ -112,7 +114,11 @@ export function readNarrative(answer: string, d: Diagnosis, stepIds: readonly st
   for (const r of parsed?.recoveries ?? []) {
     const action = recoveryAction(r.command, d.runId, stepIds);
     const ev = cites((r.evidence ?? []).join(' '));
+    const on = 'refused' in action || action.kind !== 'rerun' ? undefined : action.selection.on;
+    const lacking = on && liveTags ? on.filter((t) => !liveTags.includes(t)) : [];
     if ('refused' in action) out.discarded.push({ command: r.command, why: action.refused });
+    else if (on && !liveTags) out.discarded.push({ command: r.command, why: '--on names worker tags, and this run has no fleet' });
+    else if (lacking.length) out.discarded.push({ command: r.command, why: `no live worker has the tag ${lacking.join(', ')}` });
     else if (!ev.length) out.discarded.push({ command: r.command, why: 'it cites no known evidence' });
     else if (!out.recoveries.some((x) => x.command === r.command)) out.recoveries.push({ command: r.command, reason: r.reason ?? '', evidence: ev });
   }
@@ -157,14 +163,14 @@ function parseAnswer(answer: string): RawAnswer | undefined {
  * Asks the model for the narrative of a diagnosis (streamed), never throwing: a timeout, an
  * error or an empty answer comes back as `unavailable` with why.
  */
-export async function narrate(assistant: Assistant, d: Diagnosis, stepIds: readonly string[]): Promise<NarrativeOutcome> {
+export async function narrate(assistant: Assistant, d: Diagnosis, stepIds: readonly string[], liveTags?: readonly string[]): Promise<NarrativeOutcome> {
   if (!d.steps.length) return { ok: false, unavailable: 'no failed step to tell about' };
   const { messages, truncated } = narrativePrompt(d);
   try {
     const answer = await assistant.chat('explain', messages, { maxPromptBytes: MAX_NARRATIVE_PROMPT_BYTES, stream: true });
     if (!answer.trim()) return { ok: false, unavailable: 'the model answered nothing' };
     const promptBytes = messages.reduce((n, m) => n + Buffer.byteLength(m.content), 0);
-    return { ok: true, narrative: readNarrative(answer, d, stepIds), promptBytes, truncated };
+    return { ok: true, narrative: readNarrative(answer, d, stepIds, liveTags), promptBytes, truncated };
   } catch (e) {
     return { ok: false, unavailable: errorMessage(e) };
   }

@@ -13,6 +13,10 @@ describe('recoveryAction', () => {
     expect(recoveryAction(`baton retry other123 --failed`, RUN, ['a'])).toMatchObject({ refused: expect.stringContaining('another run') as unknown });
     expect(recoveryAction(`baton retry ${RUN} --failed && rm -rf /`, RUN, ['a'])).toMatchObject({ refused: expect.stringContaining('--failed or --from') as unknown });
     expect(recoveryAction('baton cancel x', RUN, [])).toEqual({ refused: "baton has no recovery command 'cancel'" });
+    expect(recoveryAction(`baton retry ${RUN} --from a --on docker,gpu`, RUN, ['a'])).toEqual({ kind: 'rerun', selection: { from: 'a', on: ['docker', 'gpu'] } });
+    expect(recoveryAction(`baton retry ${RUN} --failed --on big`, RUN, ['a'])).toEqual({ kind: 'rerun', selection: { failed: true, on: ['big'] } });
+    expect(recoveryAction(`baton retry ${RUN} --on big --failed`, RUN, ['a'])).toMatchObject({ refused: expect.stringContaining('--failed or --from') as unknown });
+    expect(recoveryAction(`baton retry ${RUN} --from f[3]`, RUN, ['f', 'f[3]'])).toEqual({ refused: "'f[3]' is an item of the mapped step 'f': re-run it with --from f or --failed" });
     expect(recoveryAction("baton run 'open", RUN, [])).toEqual({ refused: 'unbalanced quotes' });
   });
 });

@@ -3,11 +3,12 @@
  * What a recovery command means to baton, and applying one (`baton explain --apply N`,
  * `POST /runs/{id}/diagnosis/apply`). A command is understood only when it is one baton
  * itself proposes: `baton retry RUN --failed`, `baton retry RUN --from STEP` (a step of the
- * run) and `baton run FILE [--param k=v]…`. The same check screens the recoveries a language
+ * run), either followed by `--on TAGS`, and `baton run FILE [--param k=v]…`. The same check screens the recoveries a language
  * model proposes (../assistant/narrative.ts).
  */
 import type { RerunResult, RerunSelection } from '../../runtime/index.js';
 import { rerunRun } from '../../runtime/index.js';
+import { parseMapItemId } from '../../core/index.js';
 import { BatonError } from '../../shared/index.js';
 import type { Store } from '../../store/index.js';
 import type { Diagnosis, Recovery, StepDiagnosis } from './recover.js';
@@ -36,12 +37,23 @@ export function recoveryAction(command: string, runId: string, stepIds?: readonl
   const [, verb, target, ...rest] = words;
   if (verb === 'retry') {
     if (target === undefined || !(target === runId || (target.length >= 8 && runId.startsWith(target)))) return { refused: `names another run (${target ?? 'none'}), not ${runId}` };
-    if (rest.length === 1 && rest[0] === '--failed') return { kind: 'rerun', selection: { failed: true } };
-    if (rest.length === 2 && rest[0] === '--from') {
-      const step = rest[1]!;
-      return !stepIds || stepIds.includes(step) ? { kind: 'rerun', selection: { from: step } } : { refused: `run ${runId} has no step '${step}'` };
+    // `--on TAGS` last, as rankRecoveries writes it.
+    let on: string[] | undefined;
+    let args = rest;
+    if (args.length >= 2 && args.at(-2) === '--on') {
+      on = [...new Set(args.at(-1)!.split(',').map((t) => t.trim()).filter(Boolean))];
+      if (!on.length || on.some((t) => /\s/.test(t))) return { refused: `--on takes worker tags, not '${args.at(-1)!}'` };
+      args = args.slice(0, -2);
     }
-    return { refused: `baton retry takes --failed or --from STEP here, not '${rest.join(' ')}'` };
+    const withOn = on ? { on } : {};
+    if (args.length === 1 && args[0] === '--failed') return { kind: 'rerun', selection: { failed: true, ...withOn } };
+    if (args.length === 2 && args[0] === '--from') {
+      const step = args[1]!;
+      const item = parseMapItemId(step);
+      if (item) return { refused: `'${step}' is an item of the mapped step '${item.stepId}': re-run it with --from ${item.stepId} or --failed` };
+      return !stepIds || stepIds.includes(step) ? { kind: 'rerun', selection: { from: step, ...withOn } } : { refused: `run ${runId} has no step '${step}'` };
+    }
+    return { refused: `baton retry takes --failed or --from STEP (then --on TAGS) here, not '${rest.join(' ')}'` };
   }
   if (verb === 'run') {
     if (target === undefined || target.startsWith('-')) return { refused: 'baton run needs a workflow file' };

@@ -9,10 +9,14 @@ import type { Failure } from '../../core/index.js';
 /**
  * The kinds of failure `baton explain` tells apart, tried in this order (first match wins):
  * - `timeout`: the failure is baton's `timeout`
- * - `memory`: exit 137, a SIGKILL, or an out-of-memory line in the log
+ * - `sub-workflow`: a sub-workflow step's child run failed (its own diagnosis says why)
+ * - `http-status`: an http step got a status a retry will not change (4xx but 408 and 429)
+ * - `memory`: exit 137, a SIGKILL, an out-of-memory line in the log, or a handler past the
+ *   step's own `memory` limit (baton's `memory-limit`)
  * - `command-not-found`: exit 127, a spawn ENOENT, or "command not found" in the log
  * - `permission-denied`: exit 126, EACCES, or "Permission denied"
- * - `network`: a connection error code (ECONNREFUSED…), "Connection refused", an HTTP 5xx/429
+ * - `network`: a connection error code (ECONNREFUSED…), "Connection refused", an HTTP 5xx/429/408,
+ *   an http step's request that got no complete response
  * - `secret-missing`: baton's `secret-missing` failure
  * - `handler-exception`: a handler threw, the top frame of its stack inside the workflow's folder
  * - `output-missing`: an expression of the step reads a field its upstream's output lacks
@@ -20,12 +24,12 @@ import type { Failure } from '../../core/index.js';
  * - `exit-nonzero`: anything else, with the log's last error-looking lines
  */
 export type DiagnosisClass =
-  | 'timeout' | 'memory' | 'command-not-found' | 'permission-denied' | 'network' | 'secret-missing'
+  | 'timeout' | 'sub-workflow' | 'http-status' | 'memory' | 'command-not-found' | 'permission-denied' | 'network' | 'secret-missing'
   | 'handler-exception' | 'output-missing' | 'lost' | 'exit-nonzero';
 
 /** Every {@link DiagnosisClass}, in the order they are tried. */
 export const DIAGNOSIS_CLASSES: readonly DiagnosisClass[] = [
-  'timeout', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing',
+  'timeout', 'sub-workflow', 'http-status', 'memory', 'command-not-found', 'permission-denied', 'network', 'secret-missing',
   'handler-exception', 'output-missing', 'lost', 'exit-nonzero',
 ];
 
@@ -67,8 +71,8 @@ export interface MissingOutputRef {
 
 /** What the classifier is told about one failed attempt. */
 export interface AttemptFacts {
-  /** The step's action: `run` (shell) or `uses` (handler). */
-  stepKind: 'run' | 'uses';
+  /** The step's action: `run` (shell), `uses` (handler), `http` or `workflow` (sub-workflow). */
+  stepKind: 'run' | 'uses' | 'http' | 'workflow';
   /** The attempt's state: `lost` attempts are classified `lost` when nothing else matches. */
   state?: string;
   exitCode?: number;
@@ -106,7 +110,7 @@ const NETWORK = /\b(econnrefused|econnreset|etimedout|enotfound|eai_again|ehostu
 const ERRORISH = /error|fail|exception|traceback|fatal/i;
 
 /** baton's own failure types: a failure of another type from a handler step is what it threw. */
-const BATON_TYPES = new Set(['lost', 'timeout', 'cancelled', 'exit-code', 'spawn', 'expression', 'secret-missing', 'output-invalid', 'output-too-large', 'batch-invalid', 'task', 'unsupported', 'unclaimed', 'disk-full', 'internal', 'signal']);
+const BATON_TYPES = new Set(['memory-limit', 'lost', 'timeout', 'cancelled', 'exit-code', 'spawn', 'expression', 'secret-missing', 'output-invalid', 'output-too-large', 'batch-invalid', 'task', 'unsupported', 'unclaimed', 'disk-full', 'internal', 'signal']);
 
 /**
  * Classifies one failed attempt (see {@link DiagnosisClass} for the order).
@@ -128,6 +132,32 @@ export function classify(f: AttemptFacts): Classification {
     failureEv();
     const tail = linesMatching(ERRORISH, 2);
     return done('timeout', (ids) => `the step ran past its timeout (${ids})${tail.length ? '; its last error-looking output is quoted' : ''}`);
+  }
+
+  // A child run's own diagnosis says why it failed; the parent's log only repeats its end.
+  if (type === 'sub-workflow' && f.stepKind === 'workflow') {
+    failureEv();
+    const child = childRunOf(f.failure!);
+    return done('sub-workflow', (ids) => `the child run${child ? ` ${child}` : ''} did not succeed${child ? `: 'baton explain ${child}' diagnoses its steps` : ''} (${ids})`);
+  }
+
+  // An http step's failure record says what the server answered; its log lines carry times and URLs, poor keys.
+  if (f.stepKind === 'http' && (type === 'http-status' || type === 'http-request')) {
+    const status = httpStatusOf(f.failure!);
+    failureEv();
+    linesMatching(/\bhttp\b.*\b\d{3}\b|fail|error/i, 2);
+    if (type === 'http-status' && status !== undefined && status !== 408 && status !== 429 && status < 500) {
+      const hint = status === 401 || status === 403 ? 'check the credentials (secrets) it sends' : status === 404 || status === 410 ? 'check the URL and the params it is built from' : 'check the request it sends';
+      return done('http-status', (ids) => `the server answered ${status}: another try gets the same answer unless the request changes; ${hint} (${ids})`);
+    }
+    return done('network', (ids) => `the request got ${status !== undefined ? `a ${status} answer, which may pass on another try` : 'no complete response: refused, reset, unresolved or too slow'} (${ids})`);
+  }
+
+  // baton's own limit: the step's `memory` setting stopped the handler's thread.
+  if (type === 'memory-limit') {
+    failureEv();
+    linesMatching(OOM, 2);
+    return done('memory', (ids) => `the handler went past the step's own memory limit; raise the step's memory setting (a bigger worker does not change it) (${ids})`);
   }
 
   const oomLines = lastMatching(f.lines, OOM, MAX_QUOTED_LINES);
@@ -222,6 +252,20 @@ function lastMatching(lines: readonly LogLine[], re: RegExp, max: number): LogLi
   const out: LogLine[] = [];
   for (let i = lines.length - 1; i >= 0 && out.length < max; i--) if (re.test(lines[i]!.text)) out.unshift(lines[i]!);
   return out;
+}
+
+/** A sub-workflow failure's child run id (`details.childRunId`, see runtime/child-runs.ts), if any. */
+function childRunOf(f: Failure): string | undefined {
+  const d = f.details;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return undefined;
+  return typeof d.childRunId === 'string' ? d.childRunId : undefined;
+}
+
+/** An http-status failure's status (`details.status`, see executors/http.ts), if any. */
+function httpStatusOf(f: Failure): number | undefined {
+  const d = f.details;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return undefined;
+  return typeof d.status === 'number' ? d.status : undefined;
 }
 
 /** The first frame of a failure's `details.stack` (see the handler executor), if any. */

@@ -7,10 +7,12 @@
  * {@link MAX_SIMILAR_ATTEMPTS} failed attempts.
  */
 import type { Failure } from '../../core/index.js';
+import { parseMapItemId } from '../../core/index.js';
 import type { Masker } from '../../executors/index.js';
 import { createMasker, resolveSecrets } from '../../executors/index.js';
 import { BatonError } from '../../shared/index.js';
-import type { AttemptRecord, RunRecord, Store, StepDurations, StoredStepRun } from '../../store/index.js';
+import type { AttemptRecord, RunRecord, Store, StepDurations, StoredStepRun, WorkerRecord } from '../../store/index.js';
+import { DETECTED_TOOLS } from '../../runtime/index.js';
 import { RunNotFoundError } from '../../store/index.js';
 import type { StepSpec, WorkflowSpec } from '../../workflow/index.js';
 import { decodeDefinition } from '../../workflow/index.js';
@@ -18,7 +20,7 @@ import { readAttemptLogTail } from '../logs.js';
 import type { AttemptFacts, Classification } from './classify.js';
 import { classify, errorSignature, missingOutputRefs, outputRefs, splitLogTail } from './classify.js';
 import type { Changes, Diagnosis, SimilarFailure, SimilarFailures, StepDiagnosis } from './recover.js';
-import { diffParams, diffSteps, rankRecoveries } from './recover.js';
+import { MEMORY_HISTORY_RUNS, diffParams, diffSteps, p95, rankRecoveries } from './recover.js';
 
 /** Bytes of an attempt's log a diagnosis reads: its end. */
 export const TAIL_BYTES = 64 * 1024;
@@ -51,6 +53,12 @@ export interface DiagnoseOptions {
   now: number;
   /** Environment secrets are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The fleet's workers (`FleetStore.listWorkers`), so that a failure tied to the worker it
+   * ran on (a missing tool, too little memory) can be recovered `--on` a tag a live worker
+   * has. Absent (no fleet): no such recovery.
+   */
+  workers?: readonly WorkerRecord[];
 }
 
 /**
@@ -67,19 +75,24 @@ export async function diagnoseRun(store: Store, runIdOrPrefix: string, o: Diagno
   if (o.stepId !== undefined && !stepRuns.some((s) => s.stepId === o.stepId)) throw new DiagnosisStepError(runId, o.stepId);
   const spec = await specOf(store, run.version);
   const masker = maskerOf(spec, o.env);
-  const chosen = stepRuns.filter((s) => (o.stepId !== undefined ? s.stepId === o.stepId : s.state === 'failed'));
+  // A mapped step named: its failed items, which hold the attempts (the step itself has none).
+  const chosen = stepRuns.filter((s) => (o.stepId !== undefined ? s.stepId === o.stepId || (mappedStepOf(s.stepId) === o.stepId && s.state === 'failed') : s.state === 'failed'));
   const history = new HistoryReader(store, run, masker, spec, o.now);
   const steps: StepDiagnosis[] = [];
   for (const s of chosen) {
     const failed = [...attempts].reverse().find((a) => a.stepId === s.stepId && (a.state === 'failed' || a.state === 'lost'));
     if (!failed) continue;
-    steps.push(await diagnoseStep(store, history, run, spec, stepRuns, s, failed, masker));
+    steps.push(await diagnoseStep(store, history, run, spec, stepRuns, s, failed, masker, o.workers));
   }
   return { runId: run.id, workflow: run.workflow, version: run.version, state: run.state, steps };
 }
 
-async function diagnoseStep(store: Store, history: HistoryReader, run: RunRecord, spec: WorkflowSpec | undefined, stepRuns: StoredStepRun[], s: StoredStepRun, failed: AttemptRecord, masker: Masker): Promise<StepDiagnosis> {
-  const stepSpec = spec?.steps.find((x) => x.id === s.stepId);
+async function diagnoseStep(
+  store: Store, history: HistoryReader, run: RunRecord, spec: WorkflowSpec | undefined, stepRuns: StoredStepRun[], s: StoredStepRun, failed: AttemptRecord, masker: Masker,
+  workers: readonly WorkerRecord[] | undefined,
+): Promise<StepDiagnosis> {
+  const mapped = mappedStepOf(s.stepId);
+  const stepSpec = spec?.steps.find((x) => x.id === (mapped ?? s.stepId));
   const outputs = new Map(stepRuns.filter((u) => u.state === 'succeeded' && u.output !== undefined && stepSpec?.needs.includes(u.stepId)).map((u) => [u.stepId, u.output]));
   const missing = stepSpec ? missingOutputRefs(outputRefs(expressionTexts(stepSpec)), outputs) : [];
   const facts = await factsOf(store, failed, stepSpec, spec, masker);
@@ -92,6 +105,11 @@ async function diagnoseStep(store: Store, history: HistoryReader, run: RunRecord
     ...(spec?.sourcePath ? { sourcePath: spec.sourcePath } : {}),
     upstream: [...new Set(missing.map((m) => m.stepId))],
     ...(stepSpec?.runsOn ? { runsOn: stepSpec.runsOn } : {}),
+    ...(mapped !== undefined ? { mappedStep: mapped } : {}),
+    ...(workers ? {
+      workers: workers.map((w) => ({ id: w.id, platform: w.platform, tags: w.tags, live: w.state === 'active', ...(w.facts ? { memoryBytes: w.facts.memoryBytes } : {}) })),
+      toolTags: DETECTED_TOOLS, evidenceTexts: c.evidence.map((e) => e.text),
+    } : {}),
   });
   return { stepId: s.stepId, attempt: failed.number, attemptId: failed.id, class: c.class, summary: c.summary, evidence: c.evidence, changes, similar, recoveries };
 }
@@ -101,7 +119,7 @@ async function factsOf(store: Store, a: AttemptRecord, stepSpec: StepSpec | unde
   const tail = await readAttemptLogTail(store, a, TAIL_BYTES);
   const lines = splitLogTail(tail.text, tail.offset).map((l) => ({ ...l, text: masker.mask(l.text) }));
   return {
-    stepKind: stepSpec?.action.kind === 'uses' ? 'uses' : 'run',
+    stepKind: stepSpec?.action.kind === 'uses' || stepSpec?.action.kind === 'http' || stepSpec?.action.kind === 'workflow' ? stepSpec.action.kind : 'run',
     state: a.state,
     lines,
     ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}),
@@ -122,6 +140,11 @@ function expressionTexts(s: StepSpec): string {
   else if (s.action.kind === 'approval') parts.push(s.action.message ?? '');
   else if (s.action.kind === 'run') parts.push(...Object.values(s.action.command).filter((c): c is string => typeof c === 'string'));
   return parts.join('\n');
+}
+
+/** The mapped step an item's step run (`forecast[3]`) belongs to; undefined for any other step run. */
+function mappedStepOf(stepId: string): string | undefined {
+  return parseMapItemId(stepId)?.stepId;
 }
 
 /** The decoded definition of a version; undefined when unknown or unreadable (the diagnosis goes on without it). */
@@ -208,6 +231,8 @@ class HistoryReader {
       peakRss: failed.peakRssBytes !== undefined ? { attemptBytes: failed.peakRssBytes } : {},
     };
     if (failed.worker !== undefined) out.worker = { failed: failed.worker };
+    const memory = await this.memoryHistory(stepId, runs);
+    if (memory.length) Object.assign(out.peakRss, { p95Bytes: p95(memory)!, successes: memory.length });
     if (!baseline) return out;
     out.baseline = { runId: baseline.id, version: baseline.version, ...(baseline.endedAt !== undefined ? { endedAt: baseline.endedAt } : {}) };
     if (baseline.version !== this.run.version) {
@@ -226,8 +251,16 @@ class HistoryReader {
     return out;
   }
 
+  /** Peak memory of the step's successful attempts in the workflow's latest successful runs (bounded by MEMORY_HISTORY_RUNS). */
+  private async memoryHistory(stepId: string, runs: RunRecord[]): Promise<number[]> {
+    const ok = runs.filter((r) => r.state === 'succeeded').slice(0, MEMORY_HISTORY_RUNS);
+    const attempts = await Promise.all(ok.map((r) => this.store.getAttempts(r.id, stepId)));
+    return attempts.flat().filter((a) => a.state === 'succeeded' && a.peakRssBytes !== undefined).map((a) => a.peakRssBytes!);
+  }
+
   async similar(stepId: string, signature: string): Promise<SimilarFailures> {
     const runs = await this.runs();
+    const mapped = mappedStepOf(stepId);
     const items: SimilarFailure[] = [];
     let scanned = 0;
     let truncated = false;
@@ -236,11 +269,14 @@ class HistoryReader {
         truncated = true;
         break;
       }
-      const attempts = await this.store.getAttempts(r.id, stepId);
+      // Items of one mapped step run one definition over different items: any item's failure may be the same one.
+      const attempts = mapped !== undefined
+        ? (await this.store.getAttempts(r.id)).filter((a) => mappedStepOf(a.stepId) === mapped)
+        : await this.store.getAttempts(r.id, stepId);
       const failedOnes = attempts.filter((a) => a.state === 'failed' || a.state === 'lost');
       if (!failedOnes.length) continue;
       const spec = await this.specOf(r.version);
-      const stepSpec = spec?.steps.find((s) => s.id === stepId);
+      const stepSpec = spec?.steps.find((s) => s.id === (mapped ?? stepId));
       for (const a of [...failedOnes].reverse()) {
         if (scanned >= MAX_SIMILAR_ATTEMPTS) {
           truncated = true;
@@ -249,7 +285,7 @@ class HistoryReader {
         scanned++;
         const c: Classification = classify(await factsOf(this.store, a, stepSpec, spec, this.masker));
         if (errorSignature(c) !== signature) continue;
-        if (items.length < MAX_SIMILAR_LISTED) items.push(await this.endOf(r, a, attempts, runs));
+        if (items.length < MAX_SIMILAR_LISTED) items.push(await this.endOf(r, a, attempts.filter((x) => x.stepId === a.stepId), runs));
       }
     }
     return { signature, scanned, truncated, items };
@@ -257,7 +293,7 @@ class HistoryReader {
 
   /** How an earlier failed attempt ended: a later attempt of its step run succeeded, or a later run's step did. */
   private async endOf(r: RunRecord, a: AttemptRecord, attempts: AttemptRecord[], runs: RunRecord[]): Promise<SimilarFailure> {
-    const base = { runId: r.id, attempt: a.number, at: a.endedAt ?? a.startedAt, version: r.version };
+    const base = { runId: r.id, attempt: a.number, at: a.endedAt ?? a.startedAt, version: r.version, ...(mappedStepOf(a.stepId) !== undefined ? { stepId: a.stepId } : {}) };
     const next = attempts.find((x) => x.number > a.number && x.state === 'succeeded');
     if (next) return { ...base, endedBy: 'retry', fix: { runId: r.id, attempt: next.number } };
     // Later runs, oldest first (the current run included: it may not have succeeded, so it is skipped below).

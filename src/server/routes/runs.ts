@@ -192,7 +192,8 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
   }, async (req) => {
     const id = await resolve(req.params.id);
     try {
-      return await diagnoseRun(store, id, { now: ctx.clock(), ...(req.query.step !== undefined ? { stepId: req.query.step } : {}) });
+      const workers = ctx.fleet ? await ctx.fleet.listWorkers() : undefined;
+      return await diagnoseRun(store, id, { now: ctx.clock(), ...(req.query.step !== undefined ? { stepId: req.query.step } : {}), ...(workers ? { workers } : {}) });
     } catch (e) {
       if (e instanceof DiagnosisStepError) throw new ApiError(404, 'step-not-found', e.message);
       throw e;
@@ -209,7 +210,8 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
   }, async (req) => {
     const id = await resolve(req.params.id);
     try {
-      const d = await diagnoseRun(store, id, { now: ctx.clock(), ...(req.body.step !== undefined ? { stepId: req.body.step } : {}) });
+      const workers = ctx.fleet ? await ctx.fleet.listWorkers() : undefined;
+      const d = await diagnoseRun(store, id, { now: ctx.clock(), ...(req.body.step !== undefined ? { stepId: req.body.step } : {}), ...(workers ? { workers } : {}) });
       const picked = pickRecovery(d, req.body.recovery, req.body.step);
       const r = await applyRecovery(store, id, picked, ctx.clock(), by(req).by);
       ctx.onRunQueued(id);
@@ -276,12 +278,14 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     const id = await resolve(req.params.id);
     const b = req.body;
     if (b.mode === 'new') {
+      if (b.on) throw new ApiError(400, 'invalid-request', "'on' applies to a re-run within the run (mode 'failed' or 'from'), not to a new run");
       const run = await retryAsNewRun(store, id, ctx.clock(), by(req));
       ctx.onRunQueued(run.id);
       return { run };
     }
     if (b.mode === 'from' && b.step === undefined) throw new ApiError(400, 'invalid-request', "mode 'from' needs 'step': the step to re-run with everything downstream of it");
-    const r = await rerunRun(store, id, b.mode === 'from' ? { from: b.step! } : { failed: true }, ctx.clock(), by(req));
+    if (b.on && !ctx.fleet) throw new ApiError(400, 'invalid-request', "'on' names tags of fleet workers; this server has no fleet (it runs on SQLite), so every step runs in its own process");
+    const r = await rerunRun(store, id, { ...(b.mode === 'from' ? { from: b.step! } : { failed: true as const }), ...(b.on ? { on: b.on } : {}) }, ctx.clock(), by(req));
     ctx.onRunQueued(id);
     return { run: r.run, steps: r.steps };
   });

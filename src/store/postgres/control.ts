@@ -40,14 +40,15 @@ const REOPEN_RUN = `UPDATE runs SET state = $2, ended_at = NULL, reason = NULL, 
 /**
  * Full step run rows of a re-run, with retry_base. Columns as arrays: $1 run_id, $2 step_id,
  * $3 state, $4 attempts, $5 lost_attempts, $6 queued_at, $7 due_at, $8 started_at, $9 ended_at,
- * $10 reason, $11 output (JSON text), $12 error (JSON text), $13 retry_base.
+ * $10 reason, $11 output (JSON text), $12 error (JSON text), $13 retry_base, $14 runs_on (JSON
+ * text: the re-run's tags, NULL for none).
  */
 const REOPEN_STEPS = `UPDATE step_runs s SET state = u.state, attempts = u.attempts, lost_attempts = u.lost_attempts,
     queued_at = u.queued_at, due_at = u.due_at, started_at = u.started_at, ended_at = u.ended_at, reason = u.reason,
-    output = u.output::json, error = u.error::json, retry_base = u.retry_base, signal = NULL
+    output = u.output::json, error = u.error::json, retry_base = u.retry_base, runs_on = u.runs_on::json, signal = NULL
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[],
-      $9::bigint[], $10::text[], $11::text[], $12::text[], $13::int[])
-    AS u(run_id, step_id, state, attempts, lost_attempts, queued_at, due_at, started_at, ended_at, reason, output, error, retry_base)
+      $9::bigint[], $10::text[], $11::text[], $12::text[], $13::int[], $14::text[])
+    AS u(run_id, step_id, state, attempts, lost_attempts, queued_at, due_at, started_at, ended_at, reason, output, error, retry_base, runs_on)
   WHERE s.run_id = u.run_id AND s.step_id = u.step_id`;
 
 /** @see Store.setRunPaused */
@@ -78,7 +79,9 @@ export async function reopenRun(tx: Tx, r: RunReopen): Promise<boolean> {
     if (!res.rowCount) return false;
     // One row per step run (the last entry wins, as in a batch), so retry_base lines up with the other columns.
     const steps = [...new Map(r.steps.map((s) => [s.stepId, s])).values()];
-    if (steps.length) await c.query(REOPEN_STEPS, [...stepRunColumns(steps), steps.map((s) => s.retryBase ?? 0)]);
+    if (steps.length) {
+      await c.query(REOPEN_STEPS, [...stepRunColumns(steps), steps.map((s) => s.retryBase ?? 0), steps.map((s) => (s.runsOn?.length ? JSON.stringify(s.runsOn) : null))]);
+    }
     if (r.clearBatchGroups.length) {
       await c.query('DELETE FROM batch_groups WHERE run_id = $1 AND step_id = ANY($2::text[])', [r.runId, r.clearBatchGroups]);
     }

@@ -52,11 +52,11 @@ export function reopenRun(c: SqliteControlContext, r: RunReopen): boolean {
     if (!res.changes) return false;
     const upd = c.stmt(
       `UPDATE step_runs SET state = ?, attempts = ?, lost_attempts = ?, retry_base = ?, queued_at = ?, due_at = ?, started_at = ?,
-         ended_at = ?, reason = ?, output = ?, error = ?, signal = NULL WHERE run_id = ? AND step_id = ?`,
+         ended_at = ?, reason = ?, output = ?, error = ?, runs_on = ?, signal = NULL WHERE run_id = ? AND step_id = ?`,
     );
     for (const s of r.steps) {
       upd.run(s.state, s.attempts, s.lostAttempts, s.retryBase ?? 0, s.queuedAt ?? null, s.dueAt ?? null, s.startedAt ?? null,
-        s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), s.runId, s.stepId);
+        s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), s.runsOn?.length ? JSON.stringify(s.runsOn) : null, s.runId, s.stepId);
     }
     const drop = c.stmt('DELETE FROM batch_groups WHERE run_id = ? AND step_id = ?');
     for (const stepId of r.clearBatchGroups) drop.run(r.runId, stepId);

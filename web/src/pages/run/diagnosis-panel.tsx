@@ -61,7 +61,7 @@ function StepDiagnosisView({ runId, s, onJump }: { runId: string; s: StepDiagnos
           <dt>Params</dt><dd className="mono">{c.params.length ? c.params.map((p) => `${p.key}: ${show(p.from)} → ${show(p.to)}`).join('; ') : 'same'}</dd>
           {c.worker && <><dt>Worker</dt><dd>{c.worker.failed ?? 'in-process'} (baseline: {c.worker.baseline ?? 'in-process'})</dd></>}
           {c.duration.attemptMs !== undefined && <><dt>Duration</dt><dd>{formatDuration(c.duration.attemptMs)}{c.duration.baselineMs !== undefined && `, baseline ${formatDuration(c.duration.baselineMs)}`}{c.duration.p95Ms !== undefined && `, p95 ${formatDuration(c.duration.p95Ms)}`}</dd></>}
-          {c.peakRss.attemptBytes !== undefined && <><dt>Memory</dt><dd>{mib(c.peakRss.attemptBytes)}{c.peakRss.baselineBytes !== undefined && `, baseline ${mib(c.peakRss.baselineBytes)}`}</dd></>}
+          {c.peakRss.attemptBytes !== undefined && <><dt>Memory</dt><dd>{mib(c.peakRss.attemptBytes)}{c.peakRss.baselineBytes !== undefined && `, baseline ${mib(c.peakRss.baselineBytes)}`}{c.peakRss.p95Bytes !== undefined && `, p95 ${mib(c.peakRss.p95Bytes)}`}</dd></>}
         </dl>
       ) : <p className="muted">No earlier successful run of this workflow.</p>}
       <h4>Similar failures</h4>
