@@ -131,6 +131,7 @@ export interface StepSignal {
 
 /** What a person answered to an `approval:` step (the payload of its {@link StepSignal}). */
 export interface ApprovalAnswer {
+  /** True: the step succeeds; false: it fails with `rejected`. */
   approved: boolean;
   /** Why, as the person wrote it (at most 2,000 characters). */
   note?: string;
