@@ -170,13 +170,15 @@ describe('report', () => {
 });
 
 describe('workflow, run by the CLI', () => {
-  it('forecasts every series through one mapped step and names the report in the last log line', async () => {
+  it('forecasts every series through one mapped step and names the report in the run\'s last line', async () => {
     const dir = tempDir('nightly-forecast-');
     const outDir = join(dir, 'out');
     const res = await baton(['run', join(ROOT, 'examples/nightly-forecast/workflow.yaml'), '--db', join(dir, 'b.db'), '--param', `outDir=${outDir}`], dir);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     const runId = /run (\S+) succeeded in/.exec(res.stdout)![1]!;
     expect(res.stdout).toContain('6 mapped items: 6 succeeded');
+    // The run's own last line says where the report is (the workflow's `outputs:`).
+    expect(res.stdout.trimEnd().split('\n').pop()).toBe(`  report: ${join(outDir, runId, 'nightly-report.md')}`);
 
     const shown = await baton(['show', runId, '--db', join(dir, 'b.db'), '--json'], dir);
     type Row = { stepId: string; state: string; item?: string; output?: unknown };

@@ -6,7 +6,7 @@
  */
 import { isRunDone, parseMapItemId } from '../core/index.js';
 import type { Engine, RunHandle } from '../runtime/index.js';
-import { runDefinition, waitingFor } from '../runtime/index.js';
+import { runDefinition, runOutputs, waitingFor } from '../runtime/index.js';
 import type { NewEvent, RunRecord, Store, StoredStepRun } from '../store/index.js';
 import type { ApiClient, Subscription } from './client.js';
 import { EXIT } from './context.js';
@@ -53,7 +53,10 @@ export async function followRun(engine: Engine, store: Store, handle: RunHandle,
     off();
     if (mode !== 'json') {
       const run = await store.getRun(handle.id);
-      if (run) printSummary(run, await store.getStepRuns(handle.id));
+      if (run) {
+        printSummary(run, await store.getStepRuns(handle.id));
+        if (run.state === 'succeeded') await printOutputs(store, run);
+      }
     }
     return exitCode(summary.state);
   } finally {
@@ -149,6 +152,21 @@ function exitCode(state: string): number {
 }
 
 /** The lines printed when a followed run ends: counts, each failure, how to continue. */
+/**
+ * A succeeded run's declared `outputs:`, one per line, last: where the report went is what a
+ * person reads at the end. Nothing when it declares none or one cannot be evaluated.
+ */
+async function printOutputs(store: Store, run: RunRecord): Promise<void> {
+  const spec = await runDefinition(store, run).catch(() => undefined);
+  if (!spec?.outputs) return;
+  const outputs = await runOutputs(store, run, spec).catch((e: unknown) => {
+    process.stderr.write(`warning: the run's outputs could not be evaluated: ${errorMessage(e)}\n`);
+    return {};
+  });
+  const lines = Object.entries(outputs).map(([name, v]) => `  ${name}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+}
+
 function printSummary(run: RunRecord, all: Omit<StoredStepRun, 'runId'>[]): void {
   const runId = run.id;
   // Items of mapped steps are counted apart: "5 succeeded" should mean steps, as written.

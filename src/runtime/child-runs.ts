@@ -164,16 +164,27 @@ async function waitForEnd(host: ChildRunHost, runId: string): Promise<RunSummary
  * (its JSON value) or a template (text), over the child's params and step outputs.
  */
 async function outputsOf(store: Store, child: RunRecord, spec: WorkflowSpec): Promise<AttemptResult> {
-  const steps: ExpressionScope['steps'] = {};
-  for (const s of await store.getStepRuns(child.id)) if (s.state === 'succeeded') steps[s.stepId] = { output: s.output ?? null };
-  const scope: ExpressionScope = { params: child.params, steps, run: { id: child.id, attempt: 1, state: 'succeeded', failedSteps: [] } };
-  const output: JsonObject = {};
   try {
-    for (const [name, text] of Object.entries(spec.outputs ?? {})) output[name] = outputValue(text, scope);
+    return { ok: true, output: await runOutputs(store, child, spec) };
   } catch (e) {
     return { ok: false, failure: failures.subWorkflowInvalid(`outputs of ${child.workflow} (child run ${child.id}): ${errorMessage(e)}`) };
   }
-  return { ok: true, output };
+}
+
+/**
+ * A succeeded run's declared `outputs:` (`{}` when it declares none), evaluated over its
+ * params and its succeeded steps' outputs: what a sub-workflow step gets, and what `baton run`
+ * prints last.
+ * @throws ExpressionError when an output reads what the run does not have
+ */
+export async function runOutputs(store: Store, run: RunRecord, spec: WorkflowSpec): Promise<JsonObject> {
+  const output: JsonObject = {};
+  if (!spec.outputs || Object.keys(spec.outputs).length === 0) return output;
+  const steps: ExpressionScope['steps'] = {};
+  for (const s of await store.getStepRuns(run.id)) if (s.state === 'succeeded') steps[s.stepId] = { output: s.output ?? null };
+  const scope: ExpressionScope = { params: run.params, steps, run: { id: run.id, attempt: 1, state: 'succeeded', failedSteps: [] } };
+  for (const [name, text] of Object.entries(spec.outputs)) output[name] = outputValue(text, scope);
+  return output;
 }
 
 const LONE = /^\s*\$\{\{([\s\S]*)\}\}\s*$/;

@@ -9,6 +9,7 @@ export type { CancelTimer, Clock, TimerOptions } from './clock.js';
 export { VirtualClock } from './virtual-clock.js';
 export { StoreDiskFullError, isDiskFull } from './store-failure.js';
 export { ResumeError, cancelStoredRun, runDefinition } from './restore.js';
+export { runOutputs } from './child-runs.js';
 export { PriorityRangeError, RerunSelectionError, RunStateError, pauseRun, queuedForMs, rerunRun, retryAsNewRun, setRunPriority, unpauseRun } from './control.js';
 export type { ControlOptions, RerunProblem, RerunResult, RerunSelection, RunAction, RunControlResult } from './control.js';
 export { answerApproval, MAX_APPROVAL_NOTE, sendSignal, SIGNAL_POLL_MS, SignalError, waitingFor } from './signals.js';
