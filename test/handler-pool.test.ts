@@ -237,7 +237,7 @@ describe('inline and memory in the workflow file', () => {
 
   it('refuses them where they would do nothing, and sizes that cannot work', () => {
     expect(issues([{ id: 'a', run: 'true', inline: true }])).toEqual([expect.stringMatching(/^steps\[0\]\.inline: inline applies to uses steps/)]);
-    expect(issues([{ id: 'a', http: { url: 'http://x' }, memory: '1GiB' }])).toEqual([expect.stringMatching(/^steps\[0\]\.memory: memory applies to uses steps/)]);
+    expect(issues([{ id: 'a', http: { url: 'http://x' }, memory: '1GiB' }])).toEqual([expect.stringMatching(/^steps\[0\]\.memory: memory applies to shell steps \(their processes\) and uses steps/)]);
     expect(issues([{ id: 'a', uses: () => 1, memory: '1GiB' }])).toEqual([expect.stringMatching(/an inline function always runs on the engine's thread/)]);
     expect(issues([{ id: 'a', uses: `${H}#where`, memory: 'lots' }])).toEqual([expect.stringMatching(/memory must be a size such as 256MiB/)]);
     expect(issues([{ id: 'a', uses: `${H}#where`, memory: '1MiB' }])).toEqual([expect.stringMatching(/memory is at least 16MiB/)]);
@@ -249,7 +249,7 @@ describe('inline and memory in the workflow file', () => {
     const dir = tempDir();
     dirs.push(dir);
     const file = join(dir, 'flow.yaml');
-    writeFileSync(file, 'name: pool\nsteps:\n  - id: a\n    run: "true"\n    memory: 256MiB\n');
+    writeFileSync(file, 'name: pool\nsteps:\n  - id: a\n    http: { url: "http://127.0.0.1:9/x" }\n    memory: 256MiB\n');
     const err = await loadWorkflowFile(file).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowValidationError);
     expect((err as WorkflowValidationError).errors[0]).toMatchObject({ file, line: 5, path: 'steps[0].memory' });

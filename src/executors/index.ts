@@ -23,7 +23,7 @@ export { resolveSecrets } from './secrets.js';
 export { isWithheldVariable, scrubEnvironment, WITHHELD_PG_VARIABLES } from './env.js';
 export type { SecretResolution, MissingSecret, SecretProblem } from './secrets.js';
 export { ioFailure } from './io-failure.js';
-export { directArgv, commandFor } from './shell.js';
+export { directArgv, commandFor, limitsText } from './shell.js';
 export { toOutput } from './handler-result.js';
 export { HandlerPool } from './handler-pool.js';
 export type { HandlerPoolOptions } from './handler-pool.js';

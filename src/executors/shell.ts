@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import type { JsonValue } from '../shared/index.js';
 import { errorMessage, systemErrorCode } from '../shared/index.js';
 import type { CancelTimer } from '../shared/index.js';
@@ -17,8 +18,8 @@ import { ioFailure } from './io-failure.js';
 import { scrubEnvironment } from './env.js';
 import type { Masker } from './mask.js';
 import { NO_MASKING } from './mask.js';
-import type { Usage } from './usage.js';
-import { watchUsage } from './usage.js';
+import type { UsageWatch } from './usage.js';
+import { LIMIT_SAMPLE_MS, watchUsage } from './usage.js';
 import type { AttemptRequest, AttemptResult, ExecutorLimits } from './types.js';
 
 /**
@@ -110,7 +111,8 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
   const result = await new Promise<AttemptResult>((resolve) => {
     let settled = false;
     let killTimer: CancelTimer | undefined;
-    let watch: { stop(): Usage } | undefined;
+    let watch: UsageWatch | undefined;
+    let overMemory: number | undefined;
     let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
       child = spawn(file, args, {
@@ -136,6 +138,8 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     };
     const onAbort = (): void => {
       signalGroup('SIGTERM');
+      // A group the CPU limit holds stopped would not see its SIGTERM until continued.
+      watch?.release();
       killTimer = setLongTimeout(limits.graceMs, () => signalGroup('SIGKILL'));
     };
     const onForce = (): void => signalGroup('SIGKILL');
@@ -163,7 +167,24 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     child.on('spawn', () => {
       if (child.pid !== undefined) {
         req.onSpawn?.(child.pid);
-        watch = watchUsage(child.pid);
+        const { memoryBytes, cpuCores } = req.step;
+        const how = limitsText(req.step);
+        if (how) req.log.write(`baton: ${how}\n`, 'stderr');
+        if (cpuCores !== undefined && !win) {
+          try {
+            // Children it starts from now on inherit it; the sampler stops the group if it goes over.
+            setPriority(child.pid, CPU_LIMITED_NICE);
+          } catch {
+            // an exited process: nothing to slow down
+          }
+        }
+        watch = watchUsage(child.pid, {
+          ...(memoryBytes !== undefined ? { maxRssBytes: memoryBytes, onOverMemory: (rss: number) => {
+            overMemory = rss;
+            signalGroup('SIGKILL');
+          } } : {}),
+          ...(cpuCores !== undefined ? { cpuCores } : {}),
+        });
       }
       if (req.signal.aborted) onAbort();
       else req.signal.addEventListener('abort', onAbort, { once: true });
@@ -178,7 +199,8 @@ export async function runShell(req: AttemptRequest, limits: ExecutorLimits): Pro
     });
     // 'close' waits for stdio to end too, so the log is complete when the attempt ends.
     child.on('close', (code, signal) => {
-      if (code === 0) finish({ ok: true, output: null, exitCode: 0 });
+      if (overMemory !== undefined) finish(memoryLimitFailure(req.step.memoryBytes!, overMemory));
+      else if (code === 0) finish({ ok: true, output: null, exitCode: 0 });
       else if (signal) finish({ ...fail('signal', `killed by ${signal}`, true) });
       else finish({ ...fail('exit-code', `exited with code ${code ?? '?'}`, true), exitCode: code ?? -1 });
     });
@@ -262,4 +284,33 @@ type AttemptFailure = Extract<AttemptResult, { ok: false }>['failure'];
 
 function fail(type: string, message: string, retryable: boolean): Extract<AttemptResult, { ok: false }> {
   return { ok: false, failure: { type, message, retryable } };
+}
+
+/** The `nice` value of a shell step with a `cpu` limit: below the engine and unlimited steps. */
+const CPU_LIMITED_NICE = 10;
+
+/** A shell step whose processes went over its `memory`: killed, not retried (another try would too). */
+function memoryLimitFailure(limitBytes: number, rssBytes: number): AttemptResult {
+  const mib = (n: number): string => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+  return {
+    ok: false,
+    failure: {
+      type: 'memory-limit',
+      message: `the step's processes went past its memory limit of ${mib(limitBytes)} (${mib(rssBytes)} resident at a sample); they were killed`,
+      retryable: false,
+      details: { limitBytes, rssBytes },
+    },
+  };
+}
+
+/**
+ * How a shell step's limits are enforced here, for its log and `baton show`: `memory 64 MiB
+ * (resident, sampled every 100 ms, killed over it), cpu 0.25 core (nice 10, stopped when over)`;
+ * undefined without limits. cgroup v2 is not used (see `watchUsage`), so the text says so.
+ */
+export function limitsText(step: { memoryBytes?: number; cpuCores?: number }): string | undefined {
+  const parts: string[] = [];
+  if (step.memoryBytes !== undefined) parts.push(`memory ${Math.round(step.memoryBytes / 2 ** 20)} MiB (the process tree's resident memory, sampled every ${LIMIT_SAMPLE_MS} ms, killed over it)`);
+  if (step.cpuCores !== undefined) parts.push(`cpu ${step.cpuCores} core${step.cpuCores === 1 ? '' : 's'} (nice ${CPU_LIMITED_NICE}, stopped by SIGSTOP for what it used over, each ${LIMIT_SAMPLE_MS} ms)`);
+  return parts.length ? `limits: ${parts.join(', ')}; no cgroup` : undefined;
 }

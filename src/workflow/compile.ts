@@ -201,6 +201,7 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
     const bytes = parseByteSize(step.memory);
     if (bytes !== undefined) compiled.memoryBytes = bytes;
   }
+  if (step.cpu !== undefined) compiled.cpuCores = step.cpu;
   return compiled;
 }
 

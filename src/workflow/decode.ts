@@ -94,6 +94,7 @@ const step = z.looseObject({
   hook: z.enum(['onFailure', 'finally']).optional(),
   inline: z.boolean().optional(),
   memoryBytes: z.number().int().positive().optional(),
+  cpuCores: z.number().positive().optional(),
 });
 
 const schedule = z.looseObject({

@@ -174,11 +174,18 @@ export interface StepSpec {
    */
   inline?: boolean;
   /**
-   * The V8 heap (old generation) a handler's thread may use, bytes (`memory` in the file);
-   * rounded up to whole MiB for `resourceLimits.maxOldGenerationSizeMb`. Past it the attempt
-   * fails with type `memory-limit`, not retried. Absent: no limit but V8's own.
+   * A memory limit, bytes (`memory` in the file). A handler: the V8 heap (old generation) of
+   * its thread, rounded up to whole MiB for `resourceLimits.maxOldGenerationSizeMb`. A shell
+   * step: the resident memory of its process tree, sampled every 100 ms; over it the tree is
+   * killed. Either way the attempt fails with type `memory-limit`, not retried. Absent: none.
    */
   memoryBytes?: number;
+  /**
+   * A shell step's CPU limit, cores (`cpu` in the file): its process tree runs at `nice` 10 and
+   * is stopped (SIGSTOP) for as long as it went over in each 100 ms window, then continued.
+   * Absent: none.
+   */
+  cpuCores?: number;
   /**
    * Set on a hook step (from the workflow's `onFailure:` or `finally:`), absent on a main
    * step. A hook waits until every main step (and, for `finally`, every `onFailure` step)

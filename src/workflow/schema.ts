@@ -154,6 +154,7 @@ export const HttpSchema = z.strictObject({
 }, { error: 'http must be { url, method?, headers?, body?, timeout?, expect?, maxResponseBytes?, idempotencyKey? }' });
 
 const memoryError = 'memory must be a size such as 256MiB, 1GiB or a number of bytes';
+const cpuError = 'cpu must be a number of cores from 0.05 to 1024, e.g. 0.5 or 2';
 /** Smallest `memory` of a step: below it V8 cannot even start a thread with tsx loaded. */
 export const MIN_HANDLER_MEMORY_BYTES = 16 * 1024 ** 2;
 /** Largest `memory` of a step. */
@@ -210,9 +211,14 @@ export const StepSchema = z.strictObject({
   wait: WaitSchema.optional(),
   /** Waits for a person to approve or reject (`baton approve`, the API, the dashboard). */
   approval: ApprovalSchema.optional(),
+  /** A shell step's CPU: at most this many cores (0.05 to 1024) across its process tree. */
+  cpu: z.number({ error: cpuError }).min(0.05, { error: cpuError }).max(1024, { error: cpuError }).optional(),
   /** Run a path handler on the engine's thread instead of a thread of the pool (README "Handlers"). */
   inline: z.boolean({ error: 'inline must be true or false' }).optional(),
-  /** The V8 heap a handler's thread may use, as a size (`256MiB`); past it the attempt fails with `memory-limit`. */
+  /**
+   * A handler's thread: its V8 heap; a shell step: its process tree's resident memory. A size
+   * (`256MiB`); past it the attempt fails with `memory-limit`.
+   */
   memory: z.union([z.string(), z.number()], { error: memoryError }).superRefine((value, ctx) => {
     const n = parseByteSize(value);
     if (n === undefined) ctx.addIssue({ code: 'custom', message: memoryError });

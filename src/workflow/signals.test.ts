@@ -45,12 +45,12 @@ steps:
 `);
     expect(spec).toBeUndefined();
     expect(errors.map(where)).toEqual(expect.arrayContaining([
-      expect.objectContaining({ path: 'steps[0].wait.signal', line: 4, message: expect.stringContaining('signal names use letters, digits') }),
-      expect.objectContaining({ path: 'steps[1].approval.role', line: 6, message: expect.stringContaining('role must be "operator" or "admin"') }),
+      expect.objectContaining({ path: 'steps[0].wait.signal', line: 4, message: expect.stringContaining('signal names use letters, digits') as unknown }),
+      expect.objectContaining({ path: 'steps[1].approval.role', line: 6, message: expect.stringContaining('role must be "operator" or "admin"') as unknown }),
       expect.objectContaining({ code: 'unknown-field', path: 'steps[1].approval.timout', line: 6, suggestion: 'timeout' }),
-      expect.objectContaining({ code: 'run-and-uses', path: 'steps[2].wait', line: 8, message: expect.stringContaining('not run and wait') }),
+      expect.objectContaining({ code: 'run-and-uses', path: 'steps[2].wait', line: 8, message: expect.stringContaining('not run and wait') as unknown }),
       expect.objectContaining({ path: 'steps[3].timeout', line: 12, message: 'timeout does not apply to a wait step: put it in wait: { timeout }, which counts from when the step started waiting, across restarts' }),
-      expect.objectContaining({ path: 'steps[3].retry', line: 13, message: expect.stringContaining('an answer is not retried') }),
+      expect.objectContaining({ path: 'steps[3].retry', line: 13, message: expect.stringContaining('an answer is not retried') as unknown }),
       expect.objectContaining({ path: 'steps[4].map', line: 16, message: 'map does not apply to an approval step: one step waits for one answer' }),
     ]));
     expect(errors.every((e) => e.file === 'flow.yaml' || e.file === undefined)).toBe(true);

@@ -280,10 +280,16 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
       if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: a sub-workflow step gives its child params through with`, path: at(key), atKey: true });
     }
   }
-  // Both choose where a handler runs: silently ignored, they would look like they did.
+  // Limits and where a handler runs: silently ignored, they would look like they did.
+  if (raw.cpu !== undefined && (!hasRun || raw.batch !== undefined)) {
+    issues.push({ code: 'invalid-value', message: 'cpu limits the processes of a shell step (run, not batch); a handler shares its thread pool\'s CPU', path: at('cpu'), atKey: true });
+  }
+  if (raw.memory !== undefined && hasRun && raw.batch !== undefined) {
+    issues.push({ code: 'invalid-value', message: 'memory does not apply to a batch step: limit the memory of its groups\' command inside it', path: at('memory'), atKey: true });
+  }
   for (const key of ['inline', 'memory'] as const) {
-    if (raw[key] === undefined) continue;
-    if (!hasUses) issues.push({ code: 'invalid-value', message: `${key} applies to uses steps: it sets where a handler runs (a thread of the pool, or the engine's own)`, path: at(key), atKey: true });
+    if (raw[key] === undefined || (key === 'memory' && hasRun)) continue;
+    if (!hasUses) issues.push({ code: 'invalid-value', message: key === 'memory' ? 'memory applies to shell steps (their processes) and uses steps (their handler thread)' : `${key} applies to uses steps: it sets where a handler runs (a thread of the pool, or the engine's own)`, path: at(key), atKey: true });
     else if (raw.batch !== undefined) issues.push({ code: 'invalid-value', message: `${key} does not apply to a batch step: its handlers run on the engine's thread`, path: at(key), atKey: true });
     else if (key === 'memory' && typeof raw.uses === 'function') issues.push({ code: 'invalid-value', message: `${key} applies to a handler given by module path ("./file.ts#export"): an inline function always runs on the engine's thread`, path: at(key), atKey: true });
   }

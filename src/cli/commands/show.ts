@@ -4,6 +4,7 @@ import { connect } from '../client.js';
 import type { GlobalOptions } from '../context.js';
 import { openCliProcess } from '../context.js';
 import { queuedForMs, waitingFor } from '../../runtime/index.js';
+import { limitsText } from '../../executors/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
 import { decodeDefinition } from '../../workflow/index.js';
 import { parseMapItemId } from '../../core/index.js';
@@ -54,6 +55,8 @@ interface StepNote {
   hook?: string;
   /** A waiting step: what for, and how to answer it. */
   waits?: ReturnType<typeof waitingFor>;
+  /** A shell step's `memory`/`cpu` limits and how they are enforced. */
+  limits?: string;
 }
 
 /** Notes on the steps of a stored definition, by step id; none when it cannot be read. */
@@ -67,8 +70,9 @@ function stepNotes(stored: { definition?: unknown; version?: string } | undefine
   }
   return new Map(spec.steps.flatMap((st) => {
     const waits = waitingFor(runId, st);
-    const note: StepNote = { ...(st.hook !== undefined ? { hook: st.hook } : {}), ...(waits ? { waits } : {}) };
-    return note.hook !== undefined || note.waits !== undefined ? [[st.id, note] as const] : [];
+    const limits = st.action.kind === 'run' ? limitsText(st) : undefined;
+    const note: StepNote = { ...(st.hook !== undefined ? { hook: st.hook } : {}), ...(waits ? { waits } : {}), ...(limits ? { limits } : {}) };
+    return Object.keys(note).length ? [[st.id, note] as const] : [];
   }));
 }
 
@@ -199,6 +203,11 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
     out.push('', 'WAITING');
     const since = (t: number | undefined): string => (t === undefined ? '' : `since ${formatTime(t)} (${formatMs(Math.max(0, now - t))})`);
     out.push(table(waiting.flatMap(({ st, w }) => [[st.stepId, w.what, since(st.startedAt), w.how], ...(w.message ? [['', dim(w.message.split('\n')[0]!.slice(0, 200)), '', '']] : [])])));
+  }
+  const limited = [...(hooks ?? [])].flatMap(([id, n]) => (n.limits ? [[id, n.limits.replace(/^limits: /, '')]] : []));
+  if (limited.length) {
+    out.push('', 'LIMITS');
+    out.push(table(limited));
   }
   if (children.length) {
     out.push('', 'CHILD RUNS');
