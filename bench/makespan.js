@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Makespan of baton's ready order on seeded random layered DAGs, in simulated time (a
 // discrete-event simulation: no real waiting). "baton" pops from baton's ReadyQueue (priority
-// with aging, then the remaining path in steps, as the engine ranks); "FIFO" starts steps in
-// the order they became ready. The bound is max(critical path, total work / slots): no order
+// and aging levels, then the remaining path, as the engine ranks): "steps" ranks by the path
+// counted in steps (a workflow with no history), "history" by the path weighted with each
+// step's typical duration known only roughly (its true duration times log-normal noise,
+// sigma 0.3, as a median of past attempts is); "FIFO" starts steps in the order they became ready. The bound is max(critical path, total work / slots): no order
 // beats it. Figures are medians over the DAGs of each size.
 // Usage: node bench/makespan.js [--dags 9] [--seed 1]   (or npm run bench -- --only makespan)
 import { ReadyQueue } from '../dist/runtime/ready-queue.js';
@@ -70,27 +72,31 @@ function fifoQueue() {
 }
 
 const rand = rng(SEED);
+const noise = rng(SEED + 1);
+const gaussNoise = () => Math.sqrt(-2 * Math.log(1 - noise())) * Math.cos(2 * Math.PI * noise());
 const rows = [];
 for (const n of SIZES) {
   const dags = Array.from({ length: DAGS }, () => randomDag(n, rand));
   for (const slots of SLOTS) {
     const r = dags.map((dag) => {
-      const steps = remainingPaths(dag.steps);
-      const ranks = dag.steps.map((s) => steps.get(s.id));
+      const bySteps = remainingPaths(dag.steps);
+      const estimate = dag.dur.map((d) => d * Math.exp(0.3 * gaussNoise()));
+      const byHistory = remainingPaths(dag.steps, (id) => estimate[Number(id.slice(1))]);
       const cp = Math.max(...remainingPaths(dag.steps, (id) => dag.dur[Number(id.slice(1))]).values());
       const bound = Math.max(cp, dag.dur.reduce((a, b) => a + b, 0) / slots);
-      const baton = simulate(dag, slots, batonQueue(ranks));
+      const baton = simulate(dag, slots, batonQueue(dag.steps.map((s) => bySteps.get(s.id))));
+      const hist = simulate(dag, slots, batonQueue(dag.steps.map((s) => byHistory.get(s.id))));
       const fifo = simulate(dag, slots, fifoQueue());
-      return { baton, fifo, bound, vsBound: baton / bound, vsFifo: baton / fifo };
+      return { baton, hist, fifo, bound, vsBound: baton / bound, vsFifo: baton / fifo, histVsBound: hist / bound, histVsFifo: hist / fifo };
     });
     const m = (k) => median(r.map((x) => x[k]));
-    rows.push({ n, slots, baton: m('baton'), fifo: m('fifo'), bound: m('bound'), vsBound: m('vsBound'), vsFifo: m('vsFifo'), worstVsFifo: Math.max(...r.map((x) => x.vsFifo)) });
+    rows.push({ n, slots, fifo: m('fifo'), bound: m('bound'), vsBound: m('vsBound'), vsFifo: m('vsFifo'), worstVsFifo: Math.max(...r.map((x) => x.vsFifo)), histVsBound: m('histVsBound'), histWorstVsFifo: Math.max(...r.map((x) => x.histVsFifo)) });
   }
 }
 
 console.log(`\nmakespan, simulated: medians over ${DAGS} seeded layered DAGs (seed ${SEED}), log-normal durations (median 1 s, sigma 1)`);
-console.log('| steps | slots | baton | FIFO | bound | baton/bound | baton/FIFO | worst baton/FIFO |');
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| steps | slots | FIFO | bound | FIFO/bound | steps/bound | steps/FIFO | worst steps/FIFO | history/bound | worst history/FIFO |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const x of rows) {
-  console.log(`| ${fmt(x.n)} | ${x.slots} | ${fmt(x.baton / 1000, 1)} s | ${fmt(x.fifo / 1000, 1)} s | ${fmt(x.bound / 1000, 1)} s | ${fmt(x.vsBound, 3)}x | ${fmt(x.vsFifo, 3)}x | ${fmt(x.worstVsFifo, 3)}x |`);
+  console.log(`| ${fmt(x.n)} | ${x.slots} | ${fmt(x.fifo / 1000, 1)} s | ${fmt(x.bound / 1000, 1)} s | ${fmt(x.fifo / x.bound, 3)}x | ${fmt(x.vsBound, 3)}x | ${fmt(x.vsFifo, 3)}x | ${fmt(x.worstVsFifo, 3)}x | ${fmt(x.histVsBound, 3)}x | ${fmt(x.histWorstVsFifo, 3)}x |`);
 }

@@ -112,6 +112,15 @@ describe('ReadyQueue', () => {
     expect(drain(q)).toEqual(['long', 'short', 'none']);
   });
 
+  it('critical path: within one aging window the longer path goes first, even if ready later', () => {
+    const q = new ReadyQueue<string>(1000);
+    q.push({ value: 'early-short', priority: 0, queuedAt: 10_100, rank: 1 });
+    q.push({ value: 'late-long', priority: 0, queuedAt: 10_900, rank: 4 });
+    // Ready in the next window: a whole level behind, so the path no longer outranks it.
+    q.push({ value: 'next-window-longest', priority: 0, queuedAt: 11_000, rank: 9 });
+    expect(drain(q)).toEqual(['late-long', 'early-short', 'next-window-longest']);
+  });
+
   it('critical path: a higher priority still goes first, whatever its rank', () => {
     const q = new ReadyQueue<string>(1000);
     q.push({ value: 'long-low', priority: 0, queuedAt: 10, rank: 1000 });
