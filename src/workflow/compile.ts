@@ -3,6 +3,7 @@
  * Authored input -> `WorkflowSpec`: shape check (zod), cross-field checks, then every
  * default filled in and every duration turned into milliseconds, once.
  */
+import { compileDeadline } from './deadline.js';
 import { resolve } from 'node:path';
 import { parseDuration } from './duration.js';
 import { WorkflowValidationError } from './errors.js';
@@ -127,6 +128,7 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
   if (parsed.notify !== undefined) spec.notify = { on: parsed.notify.on, ...(parsed.notify.channels ? { channels: parsed.notify.channels } : {}) };
   if (parsed.webhook !== undefined) spec.webhook = { secret: parsed.webhook.secret, toleranceSec: parsed.webhook.toleranceSec ?? DEFAULT_WEBHOOK_TOLERANCE_SEC };
   if (parsed.timeout !== undefined) spec.timeoutMs = parseDuration(parsed.timeout);
+  if (parsed.deadline !== undefined) spec.deadline = compileDeadline(parsed.deadline);
   if (parsed.retention !== undefined) spec.retention = compileRetention(parsed.retention);
   if (parsed.outputs !== undefined && Object.keys(parsed.outputs).length > 0) spec.outputs = { ...parsed.outputs };
   if (opts.sourcePath !== undefined) spec.sourcePath = resolve(opts.sourcePath);

@@ -69,6 +69,7 @@ export const ChannelSchema = z.strictObject({
 export const ALERT_KINDS = [
   'step-failed', 'run-failed', 'step-duration', 'run-duration', 'failure-rate', 'memory', 'cpu',
   'queued-too-long', 'worker-lost', 'schedule-missed', 'backpressure', 'channel-failing',
+  'deadline-at-risk', 'deadline-missed',
 ] as const;
 
 /** Alertmanager-style grouping: how long to wait before the first message, between updates, before a reminder. */

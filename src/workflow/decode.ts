@@ -7,6 +7,7 @@
  * rather than deep inside the engine. Objects are loose: a field a newer version added is
  * kept as it is, not dropped.
  */
+import type { DeadlineSpec, DeadlineView } from './deadline.js';
 import { z } from 'zod';
 import { AlertRuleSchema, RunNotifySchema } from './config-schema.js';
 import { BatonError } from '../shared/index.js';
@@ -97,6 +98,8 @@ const step = z.looseObject({
   cpuCores: z.number().positive().optional(),
 });
 
+const deadline = z.union([z.looseObject({ afterMs: ms }), z.looseObject({ at: z.string().regex(/^\d\d:\d\d$/) })]);
+
 const schedule = z.looseObject({
   id: z.string(),
   name: z.string(),
@@ -106,6 +109,7 @@ const schedule = z.looseObject({
   misfire: z.enum(['skip', 'run-once', 'catch-up']),
   overlap: z.enum(['skip', 'queue', 'allow']),
   enabled: z.boolean(),
+  deadline: deadline.optional(),
 });
 
 const definition = z.looseObject({
@@ -119,6 +123,7 @@ const definition = z.looseObject({
   })),
   concurrency: z.number().int().positive(),
   timeoutMs: ms.optional(),
+  deadline: deadline.optional(),
   retry,
   pools: z.record(z.string(), z.number().int().positive()),
   env: z.record(z.string(), z.string()),
@@ -169,12 +174,16 @@ export interface AlertingView {
   notify?: WorkflowSpec['notify'];
   /** Step ids whose failure does not fail the run (`continueOnError`). */
   continueOnError: ReadonlySet<string>;
+  /** The workflow's and its schedule entries' deadlines: what `runDeadline` reads. */
+  deadlines: DeadlineView;
 }
 
 const alertingShape = z.looseObject({
   alerts: z.array(AlertRuleSchema).optional(),
   notify: RunNotifySchema.optional(),
   steps: z.array(z.looseObject({ id: z.string(), continueOnError: z.boolean().optional() })),
+  deadline: deadline.optional(),
+  schedules: z.array(z.looseObject({ name: z.string(), timezone: z.string(), deadline: deadline.optional() })).optional(),
 });
 
 /**
@@ -187,7 +196,11 @@ export function decodeAlerting(record: { definition: unknown; version?: string }
   if (!parsed.success) {
     throw new DefinitionDecodeError(record.version, parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
-  const view: AlertingView = { continueOnError: new Set(parsed.data.steps.filter((s) => s.continueOnError).map((s) => s.id)) };
+  const deadlines: DeadlineView = {
+    schedules: (parsed.data.schedules ?? []).map((s) => ({ name: s.name, timezone: s.timezone, ...(s.deadline ? { deadline: s.deadline as DeadlineSpec } : {}) })),
+    ...(parsed.data.deadline ? { deadline: parsed.data.deadline as DeadlineSpec } : {}),
+  };
+  const view: AlertingView = { continueOnError: new Set(parsed.data.steps.filter((s) => s.continueOnError).map((s) => s.id)), deadlines };
   if (parsed.data.alerts) view.alerts = parsed.data.alerts;
   if (parsed.data.notify) view.notify = parsed.data.notify;
   return view;

@@ -36,6 +36,8 @@ export { loadHandler, parseHandlerRef } from './handlers.js';
 export type { HandlerRef } from './handlers.js';
 export { nextFireTimes, isValidTimeZone, MAX_CATCH_UP } from './schedule.js';
 export type { ScheduleSpec, MisfirePolicy, OverlapPolicy } from './schedule.js';
+export { deadlineAt, runDeadline, compileDeadline, DeadlineSchema } from './deadline.js';
+export type { DeadlineSpec, DeadlineView, DeadlineRun } from './deadline.js';
 export { webhookSecretName, DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
 export type { SecretSpec, WebhookSpec } from './secrets.js';
 export { loadConfigFile, validateConfigText, validateAlertRule, validateAlertRuleText, findConfig, checkRules, CONFIG_FILE_NAME } from './config.js';

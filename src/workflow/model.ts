@@ -5,6 +5,7 @@
  * layers above never re-interpret author input (the "options compiled once" rule).
  */
 
+import type { DeadlineSpec } from './deadline.js';
 import type { ParsedAlertRule } from './config-schema.js';
 import type { ScheduleSpec } from './schedule.js';
 import type { SecretSpec, WebhookSpec } from './secrets.js';
@@ -275,6 +276,8 @@ export interface WorkflowSpec {
   concurrency: number;
   /** Whole-run timeout, ms; absent = none. */
   timeoutMs?: number;
+  /** When a run must have ended (workflow/deadline.ts); a schedule entry's own wins. */
+  deadline?: DeadlineSpec;
   /** Default retry for steps that set none. */
   retry: RetryPolicy;
   /** Pool name -> limit of steps running at once in that pool (across runs in this engine). */

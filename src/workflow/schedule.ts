@@ -15,6 +15,8 @@ import { MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import { matchesParamType } from './params.js';
 import { TIMEZONE_PATTERN } from './schema-base.js';
 import { parseDuration } from './duration.js';
+import type { DeadlineSpec } from './deadline.js';
+import { compileDeadline } from './deadline.js';
 
 /** What happens to ticks missed while no server was running. @see ScheduleSpec.misfire */
 export type MisfirePolicy = 'skip' | 'run-once' | 'catch-up';
@@ -48,6 +50,8 @@ export interface ScheduleSpec {
   overlap: OverlapPolicy;
   /** A disabled entry fires nothing until enabled in the file. @default true */
   enabled: boolean;
+  /** When a run of this entry must have ended; absent when not asked (existing versions keep their hash). */
+  deadline?: DeadlineSpec;
   /**
    * A notice `beforeMs` before each tick that a run will start (channels: the named ones,
    * else the server's default). Absent when not asked, so existing versions keep their hash.
@@ -150,6 +154,7 @@ export interface ScheduleInputEntry {
   misfire?: MisfirePolicy | undefined;
   overlap?: OverlapPolicy | undefined;
   enabled?: boolean | undefined;
+  deadline?: string | number | undefined;
   notify?: { before: string | number; channels?: string[] };
 }
 
@@ -168,6 +173,7 @@ export function compileSchedules(workflow: string, input: ScheduleInputEntry | S
       misfire: e.misfire ?? 'run-once',
       overlap: e.overlap ?? 'skip',
       enabled: e.enabled ?? true,
+      ...(e.deadline !== undefined ? { deadline: compileDeadline(e.deadline) } : {}),
       ...(e.notify ? { notify: { beforeMs: parseDuration(e.notify.before), ...(e.notify.channels ? { channels: e.notify.channels } : {}) } } : {}),
     };
   });

@@ -5,6 +5,7 @@
  * expressions) live in `validate.ts`, because they must run even when the shape is wrong
  * elsewhere so that every problem is reported at once.
  */
+import { DeadlineSchema } from './deadline.js';
 import { z } from 'zod';
 import { MAX_CRON_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TIMEZONE_LENGTH } from './limits.js';
 import type { StepHandler } from './model.js';
@@ -239,6 +240,8 @@ export const ScheduleSchema = z.strictObject({
   misfire: z.enum(['skip', 'run-once', 'catch-up'], { error: 'misfire must be "skip", "run-once" or "catch-up"' }).optional(),
   overlap: z.enum(['skip', 'queue', 'allow'], { error: 'overlap must be "skip", "queue" or "allow"' }).optional(),
   enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
+  /** When its runs must have ended: a duration after the tick or "HH:MM" in `timezone`; overrides the workflow's. */
+  deadline: DeadlineSchema.optional(),
   /** A notice that a run will start: `notify: { before: 10m }`. */
   notify: z.strictObject({ before: duration, channels: z.array(z.string().min(1)).optional() }, { error: 'notify must be { before: 10m, channels?: [name] }' }).optional(),
 });
@@ -271,6 +274,8 @@ export const WorkflowSchema = z.strictObject({
   params: z.record(idOf('param name', PARAM_NAME_PATTERN, 'param names are identifiers (letters, digits, _)'), ParamSchema).optional(),
   concurrency: z.number().int().positive({ error: 'concurrency must be a positive integer' }).optional(),
   timeout: duration.optional(),
+  /** When a run must have ended: a duration after it is due, or "HH:MM" (workflow/deadline.ts). */
+  deadline: DeadlineSchema.optional(),
   retry: RetrySchema.optional(),
   pools: z.record(idOf('pool name'), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
   env: envMap.optional(),

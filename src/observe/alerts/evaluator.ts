@@ -14,6 +14,8 @@ import type { AlertBook, Subject } from './alerts.js';
 import { alertKey } from './alerts.js';
 import type { AlertKind, AlertRule, RuleSet } from './rules.js';
 import { ALERT_DEFAULTS } from './rules.js';
+import type { DeadlineContext, EtaSource } from './deadlines.js';
+import { deadlineRunEnded, sweepDeadlines } from './deadlines.js';
 
 const FEED_CURSOR = 'alerts';
 /** Events read at a time: the most, and the first after a batch stopped early (most of it was read for nothing). */
@@ -67,7 +69,16 @@ export class Evaluator {
     private readonly now: () => number,
     private readonly silences: () => readonly SilenceRecord[],
     private readonly runEnded: (e: RunEnded) => Promise<void>,
-  ) {}
+    eta?: EtaSource,
+  ) {
+    this.deadlines = {
+      spec: (v) => this.spec(v), rulesOf: (run, kind) => this.rulesOf(run, kind),
+      fire: (rule, subject, summary, details) => this.fire(rule, subject, summary, details),
+      clear: (rule, subject, note) => this.clear(rule, subject, note), eta,
+    };
+  }
+
+  private readonly deadlines: DeadlineContext;
 
   private async spec(version: string): Promise<AlertingView | undefined> {
     let spec: AlertingView | undefined;
@@ -218,6 +229,7 @@ export class Evaluator {
     }
     for (const rule of await this.rulesOf(run, 'run-duration')) await this.clear(rule, { workflow: run.workflow, runId: run.id }, `run ${e.to}`);
     for (const rule of await this.rulesOf(run, 'failure-rate')) await this.failureRate(rule, run.workflow);
+    await deadlineRunEnded(this.deadlines, run);
     await this.runEnded({ run, spec: await this.spec(run.version) });
   }
 
@@ -356,6 +368,7 @@ export class Evaluator {
         }
       }
     }
+    await sweepDeadlines(this.deadlines, [...running, ...queued], now);
     const counts = await this.store.api.countStates();
     const depth = counts.stepRuns.queued ?? 0;
     for (const rule of this.rules.applicable(this.rules.server, 'backpressure')) {
@@ -369,10 +382,10 @@ export class Evaluator {
         if (rule) await this.failureRate(rule, a.subject.workflow);
         continue;
       }
-      if ((a.kind !== 'run-duration' && a.kind !== 'step-duration' && a.kind !== 'queued-too-long') || !a.subject.runId) continue;
+      if ((a.kind !== 'run-duration' && a.kind !== 'step-duration' && a.kind !== 'queued-too-long' && a.kind !== 'deadline-at-risk') || !a.subject.runId) continue;
       const run = await this.store.getRun(a.subject.runId);
       const stillOn = run !== undefined && (a.subject.stepId === undefined
-        ? (a.kind === 'queued-too-long' ? run.state === 'queued' : run.state === 'running')
+        ? (a.kind === 'queued-too-long' ? run.state === 'queued' : a.kind === 'deadline-at-risk' ? run.state === 'queued' || run.state === 'running' : run.state === 'running')
         : (await this.store.getStepRuns(run.id)).some((s) => s.stepId === a.subject.stepId && s.state === (a.kind === 'queued-too-long' ? 'queued' : 'running')));
       if (!stillOn) await this.book.resolve(a.id, 'system', 'no longer the case');
     }

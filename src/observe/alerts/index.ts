@@ -12,3 +12,4 @@ export { notifiedAlert } from './notifier.js';
 export { MAX_DELIVERY_ATTEMPTS, deliveryBackoff } from './sender.js';
 export { alertMetrics } from './metrics.js';
 export type { DeliveryReport } from './sender.js';
+export type { EtaSource, DeadlineEta } from './deadlines.js';

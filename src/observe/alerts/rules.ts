@@ -103,7 +103,7 @@ export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[
   const levels = escalate?.levels.map((l) => ({ notify: l.notify, afterMs: ms(l.after) ?? ALERT_DEFAULTS.escalateAfterMs }));
   const rule: AlertRule = {
     name: r.name, kind,
-    severity: r.severity ?? (kind === 'run-failed' || kind === 'worker-lost' || kind === 'channel-failing' ? 'critical' : 'warning'),
+    severity: r.severity ?? (kind === 'run-failed' || kind === 'worker-lost' || kind === 'channel-failing' || kind === 'deadline-missed' ? 'critical' : 'warning'),
     notify: r.notify ?? levels?.[0]?.notify ?? [...fallbackNotify],
     group: {
       waitMs: ms(r.group?.wait) ?? ALERT_DEFAULTS.groupWaitMs,

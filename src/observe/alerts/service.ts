@@ -6,6 +6,7 @@
  * commits. Every server on one store runs one; the store's guards make each alert, message
  * and delivery happen once.
  */
+import type { EtaSource } from './deadlines.js';
 import { hostname } from 'node:os';
 import type { AlertFilter, AlertRecord, DeliveryRecord, SilenceMatcher, SilenceRecord, Store } from '../../store/index.js';
 import { newAlertId } from '../../store/index.js';
@@ -55,6 +56,8 @@ export interface AlertServiceOptions {
   report?: (message: string) => void;
   /** Each finished delivery attempt (metrics). */
   onDelivery?: (r: DeliveryReport) => void;
+  /** A run's ETA, for `deadline-at-risk` (observe/eta); absent: only `deadline-missed` fires. */
+  eta?: EtaSource;
   /** Each alert this server fired, saw acknowledged or resolved (the server's log). Must not throw. */
   onAlert?: (a: AlertRecord, what: 'fired' | 'acknowledged' | 'resolved') => void;
 }
@@ -93,7 +96,7 @@ export class AlertService {
     const now = (): number => o.clock.now();
     this.book = new AlertBook(o.store.alerts, now, () => this.wake(), o.onAlert);
     this.rules = new RuleSet(o.rules, [...o.channels.keys()], o.defaultNotify, o.defaultEscalate);
-    this.evaluator = new Evaluator(o.store, this.rules, this.book, now, () => this.silenceList, (e) => this.runReport(e));
+    this.evaluator = new Evaluator(o.store, this.rules, this.book, now, () => this.silenceList, (e) => this.runReport(e), o.eta);
     const noResolved = new Set([...o.channels.values()].filter((c) => !c.sendResolved).map((c) => c.name));
     this.notifier = new Notifier({ store: o.store.alerts, now, noResolved, ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}) });
     this.sender = new Sender(o.store.alerts, o.channels, `${hostname()}:${process.pid}:${newAlertId('s', Date.now())}`, now, (r) => this.delivered(r));
