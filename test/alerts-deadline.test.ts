@@ -25,7 +25,7 @@ const T0 = Date.UTC(2026, 11, 7, 1, 0, 0);
 async function saveVersion(version: string, text: string): Promise<void> {
   const { spec, errors } = await validateWorkflowText(text, { label: 'flow.yaml', baseDir: '/tmp' });
   expect(errors).toEqual([]);
-  await store.saveWorkflow({ version, name: spec!.name, definition: JSON.parse(JSON.stringify(spec)), createdAt: 0 });
+  await store.saveWorkflow({ version, name: spec!.name, definition: JSON.parse(JSON.stringify(spec)) as unknown, createdAt: 0 });
 }
 
 beforeEach(async () => {
@@ -52,7 +52,7 @@ describe('deadlines', () => {
   it('at risk fires as soon as the p90 passes the deadline, clears when it is back under, then missed fires at the deadline', async () => {
     await writeRun(store, { id: 'r1', workflow: 'nightly', state: 'running', start: T0 + 10, ms: 0, steps: [{ id: 'load', state: 'running', ms: 0 }] });
     let eta: DeadlineEta = { p50: T0 + 2 * H, p90: T0 + 3 * H };
-    const alerts = new AlertService({ store, clock, channels: new Map(), eta: async () => eta });
+    const alerts = new AlertService({ store, clock, channels: new Map(), eta: () => Promise.resolve(eta) });
     await alerts.pass();
     await sweepAfter(alerts, 20 * S);
     expect(await open('deadline-at-risk')).toEqual([]);
@@ -123,7 +123,7 @@ steps:
     await create('s1', 'v2', 'nightly', { scheduleId: 'nightly/default', tickAt: tick });
     await create('o1', 'v3', 'other', {});
     const p90 = { s1: tick + 4.5 * H, o1: tick + 100 * H } as Record<string, number>;
-    const alerts = new AlertService({ store, clock, channels: new Map(), eta: async (run) => ({ p50: null, p90: p90[run.id]! }) });
+    const alerts = new AlertService({ store, clock, channels: new Map(), eta: (run) => Promise.resolve({ p50: null, p90: p90[run.id]! }) });
     await alerts.pass();
     await sweepAfter(alerts, 20 * S);
     // 4.5 h after the tick is 05:30 UTC, past 06:00 Paris; `other` declares no deadline.

@@ -37,7 +37,7 @@ steps:
     expect(errors).toEqual([]);
     expect(spec?.deadline).toEqual({ afterMs: 14_400_000 });
     expect(spec?.schedules.map((s) => s.deadline)).toEqual([{ at: '06:00' }, undefined]);
-    const view = decodeAlerting({ definition: JSON.parse(JSON.stringify(spec)) }).deadlines;
+    const view = decodeAlerting({ definition: JSON.parse(JSON.stringify(spec)) as unknown }).deadlines;
     const tick = at('2026-12-07T01:00:00Z');
     expect(runDeadline(view, { createdAt: tick + 5, scheduleId: 'nightly/night', tickAt: tick })).toBe(at('2026-12-07T05:00:00Z'));
     expect(runDeadline(view, { createdAt: tick, scheduleId: 'nightly/noon', tickAt: tick })).toBe(tick + 14_400_000);
@@ -47,7 +47,7 @@ steps:
   it('a workflow without one has none, and its stored definition is unchanged', async () => {
     const { spec } = await check('name: w\nsteps:\n  - id: a\n    run: echo\n');
     expect(spec && 'deadline' in spec).toBe(false);
-    expect(runDeadline(decodeAlerting({ definition: JSON.parse(JSON.stringify(spec)) }).deadlines, { createdAt: 1 })).toBeUndefined();
+    expect(runDeadline(decodeAlerting({ definition: JSON.parse(JSON.stringify(spec)) as unknown }).deadlines, { createdAt: 1 })).toBeUndefined();
   });
 
   it('names the file, line and field of a deadline that does not parse', async () => {
@@ -61,8 +61,8 @@ steps:
     run: echo
 `);
     expect(errors.map((e) => ({ path: e.path, line: e.line, message: e.message }))).toEqual([
-      { path: 'deadline', line: 2, message: expect.stringContaining('"25:00" is not a time of day') },
-      { path: 'schedule.deadline', line: 5, message: expect.stringContaining('deadline must be a duration after the run is due') },
+      { path: 'deadline', line: 2, message: expect.stringContaining('"25:00" is not a time of day') as unknown },
+      { path: 'schedule.deadline', line: 5, message: expect.stringContaining('deadline must be a duration after the run is due') as unknown },
     ]);
   });
 });
