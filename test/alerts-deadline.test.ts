@@ -12,6 +12,7 @@ import type { Store } from '../src/index.js';
 import { AlertService } from '../src/observe/index.js';
 import type { DeadlineEta } from '../src/observe/index.js';
 import { validateWorkflowText } from '../src/workflow/index.js';
+import type { JsonValue } from '../src/shared/index.js';
 import { writeRun } from './conformance-history.js';
 import { tempDir } from './helpers.js';
 
@@ -25,7 +26,7 @@ const T0 = Date.UTC(2026, 11, 7, 1, 0, 0);
 async function saveVersion(version: string, text: string): Promise<void> {
   const { spec, errors } = await validateWorkflowText(text, { label: 'flow.yaml', baseDir: '/tmp' });
   expect(errors).toEqual([]);
-  await store.saveWorkflow({ version, name: spec!.name, definition: JSON.parse(JSON.stringify(spec)) as unknown, createdAt: 0 });
+  await store.saveWorkflow({ version, name: spec!.name, definition: JSON.parse(JSON.stringify(spec)) as JsonValue, createdAt: 0 });
 }
 
 beforeEach(async () => {

@@ -164,16 +164,16 @@ export function historyConformance(test: Test, get: () => Store): void {
     expect(mid.buckets.map((b) => [b.start, b.succeeded + b.failed])).toEqual([[DAY0 + 2 * H, 1], [DAY0 + 3 * H, 1]]);
   });
 
-  test('history: step durations of one workflow count succeeded step runs that ended since a time, with their p95', async () => {
+  test('history: step durations of one workflow count succeeded step runs that ended since a time, with their p50 and p95', async () => {
     const store = await seed();
     // wf.a succeeded in w1, w2, w4 (10, 20, 40): p95 = 20 + 0.9 * 20; its failures (w3, early,
     // late) and the running attempt of busy do not count. wf.b succeeded once (w1, 50).
     expect(await store.history.stepDurations('wf', DAY0)).toStrictEqual([
-      { stepId: 'a', count: 3, p95Ms: 38 },
-      { stepId: 'b', count: 1, p95Ms: 50 },
+      { stepId: 'a', count: 3, p95Ms: 38, p50Ms: 20 },
+      { stepId: 'b', count: 1, p95Ms: 50, p50Ms: 50 },
     ]);
     // From day 1 only w4's a (ended at DAY0 + D + 1 h + 40); b failed there.
-    expect(await store.history.stepDurations('wf', DAY0 + D)).toStrictEqual([{ stepId: 'a', count: 1, p95Ms: 40 }]);
+    expect(await store.history.stepDurations('wf', DAY0 + D)).toStrictEqual([{ stepId: 'a', count: 1, p95Ms: 40, p50Ms: 40 }]);
     expect(await store.history.stepDurations('wf', DAY0 + D + H + 41)).toStrictEqual([]);
     expect(await store.history.stepDurations('etl', DAY0)).toStrictEqual([]);
     expect(await store.history.stepDurations('nope', 0)).toStrictEqual([]);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflowVersion } from '../src/index.js';
-import type { AttemptRecord } from '../src/index.js';
+import { createEngine, workflowVersion } from '../src/index.js';
+import type { AttemptRecord, Engine } from '../src/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture } from './helpers.js';
+import { writeRun } from './conformance-history.js';
 
 let rig: EngineRig | undefined;
 afterEach(async () => {
@@ -63,6 +64,28 @@ describe('slots', () => {
     // A higher priority still comes first; then the longest remaining path.
     expect(started.slice(0, 2)).toEqual(['tip', 'long1']);
     expect(started.indexOf('long1')).toBeLessThan(started.indexOf('short'));
+  });
+
+  it('critical_path_history: the path is weighed by median durations from history once there is some', async () => {
+    rig = await engineRig();
+    const spec = await loadFixture('critical_path_history.yaml');
+    const order = async (engine: Engine): Promise<(string | undefined)[]> => {
+      const run = await engine.startRun(spec, workflowVersion(spec));
+      expect((await run.result).state).toBe('succeeded');
+      return (await rig!.store.getEvents(run.id)).filter((e) => e.type === 'step' && e.to === 'running').map((e) => e.stepId);
+    };
+    // No history: the path counts steps, so the chain's head goes first.
+    expect((await order(rig.engine))[0]).toBe('q1');
+    // A day ago `slow` took a minute and the chain's steps 10 ms each.
+    await writeRun(rig.store, { id: 'past', workflow: 'critical_path_history', state: 'succeeded', start: Date.now() - 86_400_000, ms: 60_030,
+      steps: [{ id: 'q1', state: 'succeeded', ms: 10 }, { id: 'q2', state: 'succeeded', ms: 10 }, { id: 'q3', state: 'succeeded', ms: 10 }, { id: 'slow', state: 'succeeded', ms: 60_000 }] }, { version: workflowVersion(spec) });
+    // A new engine: the weights are read once per workflow every few minutes.
+    const engine = createEngine({ store: rig.store, dataDir: rig.dir, graceMs: 200, heartbeatMs: 100 });
+    try {
+      expect((await order(engine))[0]).toBe('slow');
+    } finally {
+      await engine.close();
+    }
   });
 
   it('a run-level concurrency override applies', async () => {

@@ -29,6 +29,8 @@ import { childRunHooks } from './child-runs.js';
 import { waitHooks } from './signals.js';
 import { ReadyQueue } from './ready-queue.js';
 import { remainingPaths } from './critical-path.js';
+import type { StepWeight } from './path-weights.js';
+import { NOMINAL_STEP_MS } from './path-weights.js';
 import type { RunSummary } from './engine-types.js';
 import type { CancelTimer, Clock } from './clock.js';
 
@@ -56,7 +58,7 @@ export interface ActiveRun {
   /** Ready items waiting for this run's concurrency, in queue order. */
   parked: ReadyQueue<{ run: ActiveRun; stepId: string }>;
   positions: Map<string, number>;
-  /** Each step's remaining path to the end of the DAG (steps), computed once when held: the queue's tie-breaker. */
+  /** Each step's remaining path to the end of the DAG (ms, by history: ./path-weights.ts), computed once when held: the queue's tie-breaker. */
   ranks: Map<string, number>;
   handles: Map<string, AttemptHandle>;
   done: { promise: Promise<RunSummary>; resolve: (s: RunSummary) => void; reject: (e: Error) => void };
@@ -78,6 +80,7 @@ export interface ActiveRun {
 export function newActiveRun(
   machine: RunMachine, version: string, concurrency: number, priority: number, agingMs: number, clock: Clock,
   recorded: { trigger: Trigger; startedAt?: number; depth?: number },
+  weight: StepWeight = () => NOMINAL_STEP_MS,
 ): ActiveRun {
   const timers = new Set<CancelTimer>();
   let resolve!: (s: RunSummary) => void;
@@ -97,7 +100,7 @@ export function newActiveRun(
     running: 0,
     parked: new ReadyQueue(agingMs),
     positions: new Map(machine.spec.steps.map((s, i) => [s.id, i])),
-    ranks: remainingPaths(machine.spec.steps),
+    ranks: remainingPaths(machine.spec.steps, weight),
     handles: new Map(),
     done: { promise, resolve, reject },
     trigger: recorded.trigger,

@@ -17,6 +17,8 @@ import { ResumeError, loadRunForResume, newMachine } from './restore.js';
 import { newRun, workflowRecord } from './records.js';
 import { every } from './clock.js';
 import { CommitLoop } from './engine-commit.js';
+import type { StepWeight } from './path-weights.js';
+import { PathWeights } from './path-weights.js';
 import type { CommitListener, Engine, EngineListener, RunHandle, StartRunOptions } from './engine-types.js';
 import { RunHeldError } from './engine-types.js';
 import type { Trigger } from '../store/index.js';
@@ -42,6 +44,8 @@ export function createEngine(options: EngineOptions): Engine {
 export class EngineLoop extends CommitLoop implements Engine {
   /** Versions this engine saved: immutable, so saved once per process, not once per run. */
   private readonly savedVersions = new Set<string>();
+  /** Median step durations by workflow: the critical path's weights. */
+  private readonly pathWeights = new PathWeights(this.store);
 
   /** Subscribes to committed events. Returns the unsubscribe function. */
   onEvent(listener: EngineListener): () => void {
@@ -72,6 +76,7 @@ export class EngineLoop extends CommitLoop implements Engine {
       await this.store.saveWorkflow(workflowRecord(spec, version, now));
       this.savedVersions.add(version);
     }
+    const weight = await this.pathWeights.of(spec.name, now);
     if (this.fatal) throw this.fatal;
     const created = newRun(spec, version, { ...opts, trigger: opts.trigger ?? 'manual' }, now);
     const { record } = created;
@@ -80,7 +85,7 @@ export class EngineLoop extends CommitLoop implements Engine {
     const committed = new Promise<void>((resolve, reject) => this.creating.set(record.id, { resolve, reject }));
     (this.batch.runsCreated ??= []).push(created);
     const machine = newMachine(spec, record.id, record.params, this.options);
-    const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0, record);
+    const run = this.adopt(machine, version, opts.concurrency ?? spec.concurrency, opts.priority ?? 0, record, weight);
     this.record(run, machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
     await committed;
@@ -107,7 +112,8 @@ export class EngineLoop extends CommitLoop implements Engine {
       throw new ResumeError(runId, `run ${runId} is paused; it starts once unpaused ('baton resume ${runId}')`);
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec);
-    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority, loaded.record);
+    const weight = await this.pathWeights.of(loaded.machine.spec.name, now);
+    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority, loaded.record, weight);
     this.record(run, loaded.machine.apply({ type: 'start' }, now));
     this.scheduleFlush();
     return { id: runId, result: run.done.promise };
@@ -127,7 +133,8 @@ export class EngineLoop extends CommitLoop implements Engine {
       throw new RunHeldError(runId, `pid ${r?.ownerPid ?? '?'} on ${r?.ownerHost ?? '?'}`);
     }
     const loaded = await loadRunForResume(this.store, runId, this.options, now, spec, { fleet: this.dispatcher !== undefined });
-    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority, loaded.record);
+    const weight = await this.pathWeights.of(loaded.machine.spec.name, now);
+    const run = this.adopt(loaded.machine, loaded.record.version, loaded.record.concurrency ?? loaded.machine.spec.concurrency, loaded.record.priority, loaded.record, weight);
     // A pause outlives its holder: the run goes on paused where it stood.
     run.paused = loaded.record.pausedAt !== undefined;
     // Attempts still out with workers occupy their slots; they are published again (a no-op
@@ -206,14 +213,14 @@ export class EngineLoop extends CommitLoop implements Engine {
     if (this.options.ownsHandlerPool) await this.options.handlerPool.close();
   }
 
-  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number; depth?: number }): ActiveRun {
+  private adopt(machine: RunMachine, version: string, concurrency: number, priority: number, recorded: { trigger: Trigger; startedAt?: number; depth?: number }, weight: StepWeight): ActiveRun {
     const spec = machine.spec;
     this.slots.declarePools(spec.pools);
     // Fleet-wide, workers enforce the pool at claim time (the last declared limit wins).
     if (this.options.fleet) {
       for (const [name, limit] of Object.entries(spec.pools)) this.options.fleet.setPoolLimit(name, limit).catch((e: unknown) => this.storeFailed(e));
     }
-    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs, this.options.clock, recorded);
+    const run = newActiveRun(machine, version, concurrency, priority, this.options.agingMs, this.options.clock, recorded, weight);
     this.runs.set(run.id, run);
     if (spec.timeoutMs !== undefined) {
       run.addTimer(() => {

@@ -224,6 +224,8 @@ export interface StepDurations {
    * continuous, as `percentile_cont`, rounded to 0.001 ms.
    */
   p95Ms: number;
+  /** Their median duration, ms, computed the same way: what the ready queue weighs a step's path with. */
+  p50Ms: number;
 }
 
 /** The history part of a store. Every method rejects with the driver's error when the database fails. */
@@ -237,8 +239,8 @@ export interface HistoryStore {
   exportRuns(q: ExportQuery): Promise<ExportPage>;
   /**
    * Per step of `workflow` (by name), the succeeded step runs that ended at or after `since`
-   * (ms since the epoch) — in finished runs or in runs still going — with their p95
-   * duration; by step id. A step with none is not listed. Alerting reads it for
+   * (ms since the epoch) — in finished runs or in runs still going — with their p50 and p95
+   * durations; by step id. A step with none is not listed. Alerting reads it for
    * `step-duration` rules with `p95Factor` (cached, not per sweep).
    */
   stepDurations(workflow: string, since: number): Promise<StepDurations[]>;

@@ -64,11 +64,12 @@ export class PgHistoryStore implements HistoryStore {
 
   async stepDurations(workflow: string, since: number): Promise<StepDurations[]> {
     const rows = (await this.pool.query<Row>(`SELECT s.step_id, count(*) AS n,
-        percentile_cont(0.95) WITHIN GROUP (ORDER BY (s.ended_at - s.started_at)::float8) AS p95
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY (s.ended_at - s.started_at)::float8) AS p95,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY (s.ended_at - s.started_at)::float8) AS p50
       FROM runs r JOIN step_runs s ON s.run_id = r.id
       WHERE r.workflow = $1 AND s.state = 'succeeded' AND s.ended_at >= $2::bigint AND s.started_at IS NOT NULL
       GROUP BY s.step_id ORDER BY s.step_id COLLATE "C"`, [workflow, since])).rows;
-    return rows.map((r) => ({ stepId: r.step_id as string, count: Number(r.n), p95Ms: roundMs(Number(r.p95)) }));
+    return rows.map((r) => ({ stepId: r.step_id as string, count: Number(r.n), p95Ms: roundMs(Number(r.p95)), p50Ms: roundMs(Number(r.p50)) }));
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {

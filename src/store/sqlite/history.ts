@@ -119,7 +119,10 @@ export class SqliteHistoryStore implements HistoryStore {
     const ranked = this.ranked(`SELECT s.step_id AS g, s.ended_at - s.started_at AS v FROM runs r JOIN step_runs s ON s.run_id = r.id
         WHERE r.workflow = ? AND s.state = 'succeeded' AND s.ended_at >= ? AND s.started_at IS NOT NULL`, [workflow, since]);
     return [...ranked].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([stepId, g]) => ({ stepId, count: g.n, p95Ms: percentiles(g).p95Ms! }));
+      .map(([stepId, g]) => {
+        const p = percentiles(g);
+        return { stepId, count: g.n, p95Ms: p.p95Ms!, p50Ms: p.p50Ms! };
+      });
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {
