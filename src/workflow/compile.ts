@@ -199,11 +199,13 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   if (step.batch !== undefined) compiled.batch = compileBatch(step.batch);
   if (step.map !== undefined) compiled.map = compileMap(step.map);
   if (step.inline === true) compiled.inline = true;
-  if (step.memory !== undefined) {
-    const bytes = parseByteSize(step.memory);
+  const memory = step.memory ?? step.limits?.memory;
+  if (memory !== undefined) {
+    const bytes = parseByteSize(memory);
     if (bytes !== undefined) compiled.memoryBytes = bytes;
   }
-  if (step.cpu !== undefined) compiled.cpuCores = step.cpu;
+  const cpu = step.cpu ?? step.limits?.cpu;
+  if (cpu !== undefined) compiled.cpuCores = cpu;
   return compiled;
 }
 

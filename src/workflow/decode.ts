@@ -7,7 +7,7 @@
  * rather than deep inside the engine. Objects are loose: a field a newer version added is
  * kept as it is, not dropped.
  */
-import type { DeadlineSpec, DeadlineView } from './deadline.js';
+import type { DeadlineView } from './deadline.js';
 import { z } from 'zod';
 import { AlertRuleSchema, RunNotifySchema } from './config-schema.js';
 import { BatonError } from '../shared/index.js';
@@ -197,8 +197,8 @@ export function decodeAlerting(record: { definition: unknown; version?: string }
     throw new DefinitionDecodeError(record.version, parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const deadlines: DeadlineView = {
-    schedules: (parsed.data.schedules ?? []).map((s) => ({ name: s.name, timezone: s.timezone, ...(s.deadline ? { deadline: s.deadline as DeadlineSpec } : {}) })),
-    ...(parsed.data.deadline ? { deadline: parsed.data.deadline as DeadlineSpec } : {}),
+    schedules: (parsed.data.schedules ?? []).map((s) => ({ name: s.name, timezone: s.timezone, ...(s.deadline ? { deadline: s.deadline } : {}) })),
+    ...(parsed.data.deadline ? { deadline: parsed.data.deadline } : {}),
   };
   const view: AlertingView = { continueOnError: new Set(parsed.data.steps.filter((s) => s.continueOnError).map((s) => s.id)), deadlines };
   if (parsed.data.alerts) view.alerts = parsed.data.alerts;

@@ -176,6 +176,14 @@ export const ApprovalSchema = z.strictObject({
   timeout: duration.optional(),
 }, { error: approvalError });
 
+const cpuLimit = z.number({ error: cpuError }).min(0.05, { error: cpuError }).max(1024, { error: cpuError });
+const memoryLimit = z.union([z.string(), z.number()], { error: memoryError }).superRefine((value, ctx) => {
+  const n = parseByteSize(value);
+  if (n === undefined) ctx.addIssue({ code: 'custom', message: memoryError });
+  else if (n < MIN_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at least 16MiB: a thread needs that much to load a handler' });
+  else if (n > MAX_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at most 64GiB' });
+});
+
 /** One step as written. Whether it has exactly one action (`run`, `uses`, `http`, `workflow`, `wait`, `approval`) is checked in validation. */
 export const StepSchema = z.strictObject({
   id: idOf('step id', STEP_ID_PATTERN, 'step ids use lowercase letters, digits, "_" and "-"'),
@@ -213,19 +221,16 @@ export const StepSchema = z.strictObject({
   /** Waits for a person to approve or reject (`baton approve`, the API, the dashboard). */
   approval: ApprovalSchema.optional(),
   /** A shell step's CPU: at most this many cores (0.05 to 1024) across its process tree. */
-  cpu: z.number({ error: cpuError }).min(0.05, { error: cpuError }).max(1024, { error: cpuError }).optional(),
+  cpu: cpuLimit.optional(),
   /** Run a path handler on the engine's thread instead of a thread of the pool (README "Handlers"). */
   inline: z.boolean({ error: 'inline must be true or false' }).optional(),
   /**
    * A handler's thread: its V8 heap; a shell step: its process tree's resident memory. A size
    * (`256MiB`); past it the attempt fails with `memory-limit`.
    */
-  memory: z.union([z.string(), z.number()], { error: memoryError }).superRefine((value, ctx) => {
-    const n = parseByteSize(value);
-    if (n === undefined) ctx.addIssue({ code: 'custom', message: memoryError });
-    else if (n < MIN_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at least 16MiB: a thread needs that much to load a handler' });
-    else if (n > MAX_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at most 64GiB' });
-  }).optional(),
+  memory: memoryLimit.optional(),
+  /** `memory` and `cpu` grouped, as Kubernetes' `resources.limits` writes them: `limits: { memory: 1GB, cpu: 1.5 }`. */
+  limits: z.strictObject({ memory: memoryLimit.optional(), cpu: cpuLimit.optional() }, { error: 'limits must be { memory?: SIZE, cpu?: CORES }' }).optional(),
 });
 
 /** One `schedule` entry as written. */

@@ -281,20 +281,30 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
     }
   }
   // Limits and where a handler runs: silently ignored, they would look like they did.
-  if (raw.cpu !== undefined && (!hasRun || raw.batch !== undefined)) {
-    issues.push({ code: 'invalid-value', message: 'cpu limits the processes of a shell step (run, not batch); a handler shares its thread pool\'s CPU', path: at('cpu'), atKey: true });
+  // `limits: { memory, cpu }` is the same two fields grouped: checked where they are written.
+  const limits = isRecord(raw.limits) ? raw.limits : {};
+  const limit = (key: 'memory' | 'cpu'): { value: unknown; path: PathSegment[] } => {
+    if (raw[key] !== undefined && limits[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} is set twice: write it once, on the step or in limits`, path: at('limits', key), atKey: true });
+    return raw[key] !== undefined || limits[key] === undefined ? { value: raw[key], path: at(key) } : { value: limits[key], path: at('limits', key) };
+  };
+  const cpu = limit('cpu');
+  const memory = limit('memory');
+  if (cpu.value !== undefined && (!hasRun || raw.batch !== undefined)) {
+    issues.push({ code: 'invalid-value', message: 'cpu limits the processes of a shell step (run, not batch); a handler shares its thread pool\'s CPU', path: cpu.path, atKey: true });
   }
-  if (raw.memory !== undefined && hasRun && raw.batch !== undefined) {
-    issues.push({ code: 'invalid-value', message: 'memory does not apply to a batch step: limit the memory of its groups\' command inside it', path: at('memory'), atKey: true });
+  if (memory.value !== undefined && hasRun && raw.batch !== undefined) {
+    issues.push({ code: 'invalid-value', message: 'memory does not apply to a batch step: limit the memory of its groups\' command inside it', path: memory.path, atKey: true });
   }
   for (const key of ['inline', 'memory'] as const) {
-    if (raw[key] === undefined || (key === 'memory' && hasRun)) continue;
-    if (!hasUses) issues.push({ code: 'invalid-value', message: key === 'memory' ? 'memory applies to shell steps (their processes) and uses steps (their handler thread)' : `${key} applies to uses steps: it sets where a handler runs (a thread of the pool, or the engine's own)`, path: at(key), atKey: true });
-    else if (raw.batch !== undefined) issues.push({ code: 'invalid-value', message: `${key} does not apply to a batch step: its handlers run on the engine's thread`, path: at(key), atKey: true });
-    else if (key === 'memory' && typeof raw.uses === 'function') issues.push({ code: 'invalid-value', message: `${key} applies to a handler given by module path ("./file.ts#export"): an inline function always runs on the engine's thread`, path: at(key), atKey: true });
+    const value = key === 'memory' ? memory.value : raw.inline;
+    const path = key === 'memory' ? memory.path : at(key);
+    if (value === undefined || (key === 'memory' && hasRun)) continue;
+    if (!hasUses) issues.push({ code: 'invalid-value', message: key === 'memory' ? 'memory applies to shell steps (their processes) and uses steps (their handler thread)' : `${key} applies to uses steps: it sets where a handler runs (a thread of the pool, or the engine's own)`, path, atKey: true });
+    else if (raw.batch !== undefined) issues.push({ code: 'invalid-value', message: `${key} does not apply to a batch step: its handlers run on the engine's thread`, path, atKey: true });
+    else if (key === 'memory' && typeof raw.uses === 'function') issues.push({ code: 'invalid-value', message: `${key} applies to a handler given by module path ("./file.ts#export"): an inline function always runs on the engine's thread`, path, atKey: true });
   }
-  if (raw.inline === true && raw.memory !== undefined) {
-    issues.push({ code: 'invalid-value', message: 'memory limits a handler thread, and inline: true runs the handler on the engine\'s thread: drop one of them', path: at('memory'), atKey: true });
+  if (raw.inline === true && memory.value !== undefined) {
+    issues.push({ code: 'invalid-value', message: 'memory limits a handler thread, and inline: true runs the handler on the engine\'s thread: drop one of them', path: memory.path, atKey: true });
   }
 
   if (isRecord(raw.run) && Object.keys(raw.run).length === 0) {
