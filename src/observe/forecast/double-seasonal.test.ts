@@ -59,6 +59,7 @@ describe('forecastLoad', () => {
     expect(full).toMatchObject({ model: 'double-seasonal', naive: 'week' });
     expect(full.forecast).toHaveLength(24);
     expect(full.backtest!.origins).toBe(7);
+    expect(forecastLoad(y(24 * 7 * 3), 24, 3)!.backtest!.origins).toBe(3);
   });
 
   it('has no backtest when no origin has a full horizon after it', () => {
