@@ -7,43 +7,18 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunFix } from './conformance-history.js';
-import { D, H, writeRun } from './conformance-history.js';
+import { D, H } from './conformance-history.js';
 import type { TestApi } from './api-helpers.js';
 import { startApi } from './api-helpers.js';
+import { HOUR0, pattern, seedLoad, WEEKS } from './forecast-fixture.js';
 import { baton } from './helpers.js';
-
-const M = 60_000;
-const HOUR0 = Math.floor(Date.now() / H) * H;
-const WEEKS = 3;
-
-/** Busy weekdays 08:00–18:00 UTC (3 runs of 10 min an hour), 1 short run in other weekday hours, weekends one every 6 hours. */
-function pattern(t: number): { runs: number; ms: number } {
-  const hour = new Date(t).getUTCHours();
-  const dow = new Date(t).getUTCDay();
-  if (dow === 0 || dow === 6) return { runs: hour % 6 === 0 ? 1 : 0, ms: 2 * M };
-  return hour >= 8 && hour < 18 ? { runs: 3, ms: 10 * M } : { runs: 1, ms: 2 * M };
-}
 
 let api: TestApi;
 let db: string;
 beforeAll(async () => {
   api = await startApi();
   db = join(api.dir, 'baton.db');
-  await api.store.saveWorkflow({ version: 'v1', name: 'wf', definition: {}, createdAt: HOUR0 - 30 * D });
-  let n = 0;
-  for (let t = HOUR0 - WEEKS * 7 * D; t < HOUR0; t += H) {
-    const p = pattern(t);
-    for (let k = 0; k < p.runs; k++) {
-      const start = t + M + k * 15 * M;
-      const r: RunFix = { id: `r${n++}`, workflow: 'wf', state: 'succeeded', start, ms: p.ms, steps: [{ id: 'work', state: 'succeeded', ms: p.ms }] };
-      await writeRun(api.store, r, { logsDir: join(api.dir, 'logs') });
-    }
-  }
-  // A workflow used for 30 hours only: too short to forecast.
-  for (let t = HOUR0 - 30 * H; t < HOUR0; t += H) {
-    await writeRun(api.store, { id: `y${n++}`, workflow: 'young', state: 'succeeded', start: t + 5 * M, ms: 1000, steps: [{ id: 'a', state: 'succeeded', ms: 1000 }] }, { logsDir: join(api.dir, 'logs') });
-  }
+  await seedLoad(api.store, api.dir);
 }, 120_000);
 afterAll(() => api.close());
 
