@@ -111,17 +111,24 @@ function smooth(y: readonly number[], init: Init, p: DoubleSeasonalParams): Stat
 
 const KEYS = ['alpha', 'gamma', 'delta', 'omega', 'phi'] as const;
 
+/** Where coordinate descent starts without a hint. */
+export const DS_START: Readonly<DoubleSeasonalParams> = { alpha: 0.1, gamma: 0, delta: 0.1, omega: 0.1, phi: 0.5 };
+
 /**
  * Fits Taylor's double seasonal Holt–Winters (s1 = 24, s2 = 168) to `y` (oldest first, one
  * point per hour) and forecasts `horizon` points. `undefined` with fewer than
  * {@link MIN_DOUBLE_POINTS} points.
  * @param y the series, e.g. step-seconds per UTC hour
  * @param horizon points to forecast (hours)
+ * @param start where the descent starts: a fit of the same series a day shorter is a good
+ *   start (a backtest passes each origin's parameters to the next), and then one round
+ *   often confirms it. Values off the grid are kept until a grid value beats them.
+ * @default start {@link DS_START}
  */
-export function doubleSeasonal(y: readonly number[], horizon: number): DoubleSeasonalFit | undefined {
+export function doubleSeasonal(y: readonly number[], horizon: number, start: Readonly<DoubleSeasonalParams> = DS_START): DoubleSeasonalFit | undefined {
   if (y.length < MIN_DOUBLE_POINTS) return undefined;
   const init = initial(y);
-  let p: DoubleSeasonalParams = { alpha: 0.1, gamma: 0, delta: 0.1, omega: 0.1, phi: 0.5 };
+  let p: DoubleSeasonalParams = { ...start };
   let best = smooth(y, init, p);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;

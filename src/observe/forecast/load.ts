@@ -9,6 +9,7 @@
  * see whether the model is worth more than "like last week". Pure: no clock, no I/O.
  */
 import { DAY, doubleSeasonal, MIN_DOUBLE_POINTS, WEEK } from './double-seasonal.js';
+import type { DoubleSeasonalParams } from './double-seasonal.js';
 import { holtWinters } from './holt-winters.js';
 
 /** The model a forecast came from: `double-seasonal` (days and weeks) or `daily` (days only). */
@@ -73,9 +74,16 @@ export function naiveFor(points: number): NaiveKind | undefined {
   return undefined;
 }
 
-/** Forecasts `horizon` points of `y` with `model`; undefined when `y` is too short for it. */
-export function forecastWith(model: LoadModel, y: readonly number[], horizon: number): number[] | undefined {
-  return model === 'double-seasonal' ? doubleSeasonal(y, horizon)?.forecast : holtWinters(y, DAY, horizon)?.forecast;
+/**
+ * Forecasts `horizon` points of `y` with `model`; undefined when `y` is too short for it.
+ * `warm` carries the double seasonal parameters from one call to the next (a backtest's
+ * origins, then the final fit), so each descent starts where the last one ended.
+ */
+export function forecastWith(model: LoadModel, y: readonly number[], horizon: number, warm?: { params?: DoubleSeasonalParams }): number[] | undefined {
+  if (model === 'daily') return holtWinters(y, DAY, horizon)?.forecast;
+  const fit = doubleSeasonal(y, horizon, warm?.params);
+  if (fit && warm) warm.params = fit.params;
+  return fit?.forecast;
 }
 
 /** The naive seasonal forecast: each hour copied from the same hour a day or a week before. */
@@ -96,8 +104,9 @@ export function forecastLoad(y: readonly number[], horizon: number, maxOrigins =
   const model = modelFor(y.length);
   const naive = naiveFor(y.length);
   if (model === undefined || naive === undefined || horizon < 1) return undefined;
-  const forecast = forecastWith(model, y, horizon)!;
-  const bt = backtestLoad(model, naive, y, horizon, DAY, maxOrigins);
+  const warm: { params?: DoubleSeasonalParams } = {};
+  const bt = backtestLoad(model, naive, y, horizon, DAY, maxOrigins, warm);
+  const forecast = forecastWith(model, y, horizon, warm)!;
   return { model, forecast, naive, ...(bt ? { backtest: bt } : {}) };
 }
 
@@ -105,10 +114,13 @@ export function forecastLoad(y: readonly number[], horizon: number, maxOrigins =
  * Rolling-origin backtest of `model` against the `naive` forecast: from each origin (every
  * `step` hours from the first with enough data for the model, while `horizon` points
  * remain; only the latest `maxOrigins`), both forecast `horizon` points from the past
- * alone, compared with what came. Undefined when no origin fits.
+ * alone, compared with what came. Undefined when no origin fits. `warm` (see
+ * {@link forecastWith}) ends holding the last origin's parameters.
  * @default step 24, maxOrigins unbounded
  */
-export function backtestLoad(model: LoadModel, naive: NaiveKind, y: readonly number[], horizon: number, step = DAY, maxOrigins = Infinity): LoadBacktest | undefined {
+export function backtestLoad(
+  model: LoadModel, naive: NaiveKind, y: readonly number[], horizon: number, step = DAY, maxOrigins = Infinity, warm: { params?: DoubleSeasonalParams } = {},
+): LoadBacktest | undefined {
   let first = Math.max(model === 'double-seasonal' ? MIN_DOUBLE_POINTS : MIN_DAILY_POINTS, naive === 'week' ? WEEK : DAY);
   const count = y.length - horizon >= first ? Math.floor((y.length - horizon - first) / step) + 1 : 0;
   if (count > maxOrigins) first += (count - maxOrigins) * step;
@@ -117,7 +129,7 @@ export function backtestLoad(model: LoadModel, naive: NaiveKind, y: readonly num
   let origins = 0;
   for (let o = first; o + horizon <= y.length; o += step) {
     const past = y.slice(0, o);
-    const f = forecastWith(model, past, horizon)!;
+    const f = forecastWith(model, past, horizon, warm)!;
     const n = naiveForecast(naive, past, horizon)!;
     for (let h = 0; h < horizon; h++) {
       fm.push([f[h]!, y[o + h]!]);

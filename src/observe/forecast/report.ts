@@ -89,6 +89,8 @@ export async function loadReport(history: HistoryStore, q: LoadReportQuery): Pro
     history: all.slice(-SHOWN_HISTORY_HOURS),
   };
   const queued = forecastLoad(used.map((h) => h.queuedRuns), hours, BACKTEST_ORIGINS);
+  // Each series is some fifteen fits: let timers and I/O (lease renewals) run between the two.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const seconds = forecastLoad(used.map((h) => h.stepSeconds), hours, BACKTEST_ORIGINS);
   if (!queued || !seconds) {
     const none: SeriesForecast = { model: null, naive: null };
