@@ -96,7 +96,7 @@ export async function loadReport(history: HistoryStore, q: LoadReportQuery): Pro
     const none: SeriesForecast = { model: null, naive: null };
     return {
       ...base, forecast: [], queuedRuns: none, stepSeconds: none,
-      tooShort: `${used.length} hour${used.length === 1 ? '' : 's'} of history; a forecast needs at least 48 (two days; two weeks for the weekly cycle)`,
+      tooShort: `${used.length} hour${used.length === 1 ? '' : 's'} of history; a forecast needs at least 48 hours, two weeks for the weekly cycle`,
     };
   }
   const series = (f: NonNullable<typeof queued>): SeriesForecast => ({ model: f.model, naive: f.naive, ...(f.backtest ? { backtest: f.backtest } : {}) });
