@@ -3,7 +3,8 @@
  * against a real server serving the built dashboard (`npm run build:web` first), on three
  * weeks of synthetic history: two chart canvases, the text summaries naming the model and
  * its backtest against the naive forecast, the forecast table, no serious or critical axe
- * violation and no Content-Security-Policy violation or page error.
+ * violation and no Content-Security-Policy violation or page error; and on an empty server
+ * the sentence that says the history is too short, with no chart.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,5 +52,22 @@ describe('Load forecast panel', () => {
     expect(await panel.locator('details tbody tr').count()).toBe(24);
     await screenshot(w.page, 'overview-forecast');
     expect(await axeViolations(w.page)).toEqual([]);
+  });
+
+  it('says the history is too short on a server with none, and draws no chart', async () => {
+    const empty = await startApi({ webDir: WEB_DIR });
+    try {
+      const w = await watchedPage(browser);
+      pages.push(w);
+      await login(w, empty.url, empty.tokens.viewer);
+      const panel = w.page.getByRole('region', { name: 'Load forecast' });
+      await panel.getByText(/^No forecast yet: history is too short \(0 hours of history; a forecast needs at least 48 hours/).waitFor();
+      expect(await panel.locator('canvas').count()).toBe(0);
+      expect(await axeViolations(w.page)).toEqual([]);
+    } finally {
+      // The page holds the event stream open: close it before the server, which waits on it.
+      await closeWatched(pages);
+      await empty.close();
+    }
   });
 });
