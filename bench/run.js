@@ -6,7 +6,7 @@
 // Alerting figures: --only alerts (runs bench/alerts.js: evaluation cost per step, failure to webhook latency).
 // Dashboard figures in Debian's chromium: --only web (runs bench/web.js: first render of 500- and
 // 5,000-step runs, long tasks under live updates, a 10 MiB log, bundle size).
-// Load forecast accuracy: --only forecast (runs bench/forecast.js: Holt-Winters vs seasonal-naive backtest).
+// Load forecast accuracy: --only forecast (runs bench/forecast.js: double seasonal Holt-Winters vs naive seasonal backtest).
 // Retention beside a run: --only prune (runs bench/prune.js: step latency p99 while pruning
 // 1,000,000 events, SQLite and PostgreSQL; needs PostgreSQL, see that file).
 // Handler threads: --only handlers (runs bench/handlers.js: 10,000 no-op path handlers in threads vs

@@ -58,7 +58,7 @@ export type {
   AlertStore, StoredAlertRule, StoredAlertRules, AlertRecord, AlertState, AlertEventRecord, NewAlertEvent, AlertChange, AlertUpdate, AlertFilter, AlertGroupRecord,
   SilenceRecord, SilenceMatcher, DeliveryRecord, DeliveryState, LogStore, LogChunk, LogChunkInput, LogChunkRead,
   HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,
-  ExportQuery, ExportPage, RunExport, StepExport,
+  ExportQuery, ExportPage, RunExport, StepExport, LoadQuery, HourlyLoad,
   Batch, NewEvent, NewRunRows, RunUpdate, AttemptEnd, RunOwner, RenewResult, RunReopen, TickFire, TickOutcome,
   ApiStore, RunQuery, QuietEnds, RunPage, StateCounts, WorkflowSummary, Role, TokenRecord, SessionRecord, WebhookDelivery, FeedEvent, FeedFilter, AlertFeedData, WaitingStepGroup,
   RetentionStore, PruneScope, RetiredRowCounts, RunCursor, AttemptLog,

@@ -71,10 +71,10 @@ export type {
   WorkerRecord, WorkerRegistration, WorkerState, WorkerStatus, WorkerLoad, WorkerFacts, WaitingReason,
 } from './store/index.js';
 export type { ParsedAlertRule } from './workflow/index.js';
-// Run history: what `baton history` and GET /api/v1/history read (`store.history`).
+// Run history: what `baton history`, `baton forecast` and GET /api/v1/history and /forecast read (`store.history`).
 export type {
   HistoryStore, HistoryQuery, HistorySummary, HistoryBucket, HistoryBucketSize, WorkflowHistory, StepHistory, StepDurations, FailingStep,
-  ExportQuery, ExportPage, RunExport, StepExport,
+  ExportQuery, ExportPage, RunExport, StepExport, LoadQuery, HourlyLoad,
 } from './store/index.js';
 
 // Running workflows.

@@ -205,4 +205,35 @@ export function historyConformance(test: Test, get: () => Store): void {
     expect(w5).toMatchObject({ state: 'cancelled', endedAt: DAY0 + D + 2 * H });
     expect(w5 && 'startedAt' in w5).toBe(false);
   });
+
+  test('history: hourly load counts runs by the hour they became due and spreads attempt seconds over the hours they overlap', async () => {
+    const store = get();
+    const M = 60_000;
+    // q1 (wf): a from 0:10 to 1:00 (ends on the boundary: all in hour 0), b from 1:00 to 3:30.
+    await writeRun(store, { id: 'q1', workflow: 'wf', state: 'succeeded', start: DAY0 + 10 * M, ms: 200 * M, steps: [{ id: 'a', state: 'succeeded', ms: 50 * M }, { id: 'b', state: 'succeeded', ms: 150 * M }] }, { logsDir: '/tmp/l' });
+    // q2 (etl): load from 2:30 to 3:15.
+    await writeRun(store, { id: 'q2', workflow: 'etl', state: 'failed', start: DAY0 + 150 * M, ms: 45 * M, steps: [{ id: 'load', state: 'failed', ms: 45 * M, error: 'x' }] }, { logsDir: '/tmp/l' });
+    // before: created before the window, its attempt from −0:30 to 0:30 counts only from 0:00.
+    await writeRun(store, { id: 'before', workflow: 'wf', state: 'succeeded', start: DAY0 - 30 * M, ms: 60 * M, steps: [{ id: 'a', state: 'succeeded', ms: 60 * M }] }, { logsDir: '/tmp/l' });
+    // busy: queued in hour 3, its attempt still running (not counted until it ends).
+    await writeRun(store, { id: 'busy', workflow: 'wf', state: 'running', start: DAY0 + 185 * M, ms: 0, steps: [{ id: 'a', state: 'running', ms: 0 }] }, { logsDir: '/tmp/l' });
+    // later: created in hour 1, due (and so queued) in hour 4.
+    await store.createRun({ id: 'later', workflow: 'wf', version: 'v1', state: 'pending', trigger: 'api', params: {}, priority: 0, stepCount: 0, createdAt: DAY0 + 70 * M, dueAt: DAY0 + 4 * H }, [], []);
+    const q = { since: DAY0, until: DAY0 + 5 * H };
+    const load = await store.history.hourlyLoad(q);
+    expect(load).toStrictEqual([
+      { start: DAY0, queuedRuns: 1, stepSeconds: 3000 + 1800 },
+      { start: DAY0 + H, queuedRuns: 0, stepSeconds: 3600 },
+      { start: DAY0 + 2 * H, queuedRuns: 1, stepSeconds: 3600 + 1800 },
+      { start: DAY0 + 3 * H, queuedRuns: 1, stepSeconds: 1800 + 900 },
+      { start: DAY0 + 4 * H, queuedRuns: 1, stepSeconds: 0 },
+    ]);
+    expect((await store.history.hourlyLoad({ ...q, workflow: 'etl' })).map((h) => [h.queuedRuns, h.stepSeconds]))
+      .toEqual([[0, 0], [0, 0], [1, 1800], [0, 900], [0, 0]]);
+    // A window ending at 2:00 cuts b at the boundary.
+    expect((await store.history.hourlyLoad({ since: DAY0 + H, until: DAY0 + 2 * H })).map((h) => h.stepSeconds)).toEqual([3600]);
+    expect(await store.history.hourlyLoad({ since: DAY0, until: DAY0 })).toStrictEqual([]);
+    await expect(store.history.hourlyLoad({ since: DAY0 + 1, until: DAY0 + H })).rejects.toThrow(RangeError);
+    await expect(store.history.hourlyLoad({ since: DAY0, until: DAY0 + 9 * 168 * H })).rejects.toThrow(RangeError);
+  });
 }

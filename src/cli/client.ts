@@ -9,8 +9,8 @@
  */
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AppliedRecoverySchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
-import type { Diagnosis, LogQuery, LogSearchResult } from '../observe/index.js';
+import { AlertEventSchema, AppliedRecoverySchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, ForecastSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import type { Diagnosis, LoadReport, LogQuery, LogSearchResult } from '../observe/index.js';
 
 /** A rule in effect, as `GET /alerts/rules` lists it (the server's `AlertRuleInfo` schema). */
 export type AlertRuleInfo = z.output<typeof AlertRuleInfoSchema>;
@@ -159,6 +159,13 @@ export class ApiClient {
     const p = new URLSearchParams({ since: q.since, by: q.by });
     if (q.workflow !== undefined) p.set('workflow', q.workflow);
     return this.json<HistorySummary>(HistorySchema, 'GET', `/history?${p.toString()}`);
+  }
+
+  /** `GET /forecast`: the load forecast of the next `hours` (of one workflow's runs, with `workflow`). */
+  forecast(q: { hours: number; workflow?: string }): Promise<LoadReport> {
+    const p = new URLSearchParams({ hours: String(q.hours) });
+    if (q.workflow !== undefined) p.set('workflow', q.workflow);
+    return this.json<LoadReport>(ForecastSchema, 'GET', `/forecast?${p.toString()}`);
   }
 
   /** `GET /history/runs`: one page of the runs that ended within `since`, with their step runs. */

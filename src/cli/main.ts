@@ -9,6 +9,7 @@ import { registerBackfill } from './commands/backfill.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDraft } from './commands/draft.js';
 import { registerExplain } from './commands/explain.js';
+import { registerForecast } from './commands/forecast.js';
 import { registerGraph } from './commands/graph.js';
 import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
@@ -75,7 +76,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'signal', 'approve', 'reject', 'run', 'history', 'validate', 'graph', 'draft', 'adapt', 'alerts']);
+const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'signal', 'approve', 'reject', 'run', 'history', 'forecast', 'validate', 'graph', 'draft', 'adapt', 'alerts']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -104,6 +105,7 @@ registerWorker(program, globals);
 registerWorkers(program, globals);
 registerToken(program, globals);
 registerHistory(program, globals);
+registerForecast(program, globals);
 registerPrune(program, globals);
 
 try {

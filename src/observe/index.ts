@@ -24,3 +24,6 @@ export { leaseHolder, pruneUnderLease, RETENTION_LEASE, RetentionLoop } from './
 export type { LeasedPassOptions, RetentionHandle, RetentionLoopOptions } from './retention-loop.js';
 export * from './diagnosis/index.js';
 export * from './assistant/index.js';
+export { loadReport, BACKTEST_ORIGINS, DEFAULT_FORECAST_HOURS, MAX_FORECAST_HOURS, SHOWN_HISTORY_HOURS } from './forecast/report.js';
+export type { ForecastPoint, LoadReport, LoadReportQuery, SeriesForecast } from './forecast/report.js';
+export type { ForecastErrors, LoadBacktest, LoadModel, NaiveKind } from './forecast/load.js';

@@ -32,6 +32,7 @@ import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import type { AlertService } from '../observe/index.js';
+import { registerForecastRoutes } from './routes/forecast.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerUploadRoutes } from './routes/uploads.js';
@@ -315,6 +316,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     registerEventRoutes(scope, ctx);
     registerAlertRoutes(scope, ctx);
     registerHistoryRoutes(scope, ctx);
+    registerForecastRoutes(scope, ctx);
     registerSessionRoutes(scope, ctx);
     registerUploadRoutes(scope, ctx);
     done();

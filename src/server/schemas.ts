@@ -344,6 +344,44 @@ export const HistorySchema = z.object({
   topFailing: z.array(FailingStepSchema).describe('most failures first, then the latest; at most 10'),
 }).meta({ id: 'History' });
 
+/** `GET /forecast`. */
+export const ForecastQuerySchema = z.object({
+  workflow: z.string().min(1).optional().describe('only runs of this workflow, and their attempts'),
+  hours: z.coerce.number().int().min(1).max(168).default(24).describe('hours to forecast from the current UTC hour'),
+});
+
+const loadFigures = {
+  queuedRuns: z.number().min(0).describe('runs that became queued in the hour (by when each became due)'),
+  stepSeconds: z.number().min(0).describe('attempt seconds within the hour'),
+};
+
+/** Backtest errors of one method. */
+export const ForecastErrorsSchema = z.object({
+  mae: z.number().min(0).describe('mean absolute error, in the series\' unit'),
+  smape: z.number().min(0).describe('symmetric mean absolute percentage error, a fraction (0..2)'),
+  mase: z.number().min(0).nullable().describe('mean absolute scaled error (MAE over the mean absolute change from the naive period before); null for a constant series'),
+}).meta({ id: 'ForecastErrors' });
+
+/** How one series was forecast. */
+export const SeriesForecastSchema = z.object({
+  model: z.enum(['double-seasonal', 'daily']).nullable().describe('double-seasonal: Taylor\'s double seasonal Holt-Winters (day and week, from two weeks of history); daily: Holt-Winters with a daily season (two days to two weeks); null: under two days, no forecast'),
+  naive: z.enum(['week', 'day']).nullable().describe('the naive forecast of the backtest: the same hour a week (or a day) before'),
+  backtest: z.object({
+    origins: count, horizon: count, model: ForecastErrorsSchema, naive: ForecastErrorsSchema,
+  }).optional().describe('rolling-origin backtest over the latest 14 days of origins; absent without a full horizon after the first'),
+}).meta({ id: 'SeriesForecast' });
+
+/** A load forecast. */
+export const ForecastSchema = z.object({
+  workflow: z.string().optional(),
+  historyHours: count.describe('hours of history the models read (from the first hour with any load, at most eight weeks)'),
+  history: z.array(z.object({ start: ms, ...loadFigures })).describe('the last 48 complete UTC hours, oldest first'),
+  forecast: z.array(z.object({ start: ms, ...loadFigures })).describe('from the current UTC hour on; empty when the history is too short'),
+  queuedRuns: SeriesForecastSchema,
+  stepSeconds: SeriesForecastSchema,
+  tooShort: z.string().optional().describe('why there is no forecast, when there is none'),
+}).meta({ id: 'Forecast' });
+
 /** `GET /history/runs`. */
 export const HistoryExportQuery = z.object({
   workflow: z.string().min(1).optional().describe('only runs of this workflow'),

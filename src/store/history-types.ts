@@ -228,6 +228,42 @@ export interface StepDurations {
   p50Ms: number;
 }
 
+/**
+ * Which hours an hourly load read covers: `[since, until)`, both UTC hour boundaries (ms since
+ * the epoch), at most {@link MAX_LOAD_HOURS} hours.
+ */
+export interface LoadQuery {
+  /** The first hour, ms since the epoch (a multiple of an hour). */
+  since: number;
+  /** The hour after the last, ms since the epoch (a multiple of an hour). */
+  until: number;
+  /** Only runs of this workflow (by name), and their attempts. */
+  workflow?: string;
+}
+
+/**
+ * The load of one UTC hour: what the load forecast reads.
+ * - `queuedRuns`: runs that entered the queue in the hour, each counted once, at the time it
+ *   became due: its `due_at` when it was created for later (a delayed or scheduled run),
+ *   else its `createdAt`. Runs rather than step runs, because a run is what a caller
+ *   submits; its steps follow from the workflow. Only runs created at most a week before
+ *   `since` are read (so the read stays on the index by creation time).
+ * - `stepSeconds`: seconds of attempts that overlap the hour (an attempt from 10:50 to 11:20
+ *   gives 600 s to 10:00 and 1,200 s to 11:00), over attempts that ended; a running attempt
+ *   counts once it ends. A workflow's attempts are those of its runs.
+ */
+export interface HourlyLoad {
+  /** The hour's start, ms since the epoch. */
+  start: number;
+  /** Runs that became queued in the hour. */
+  queuedRuns: number;
+  /** Attempt seconds within the hour (s). */
+  stepSeconds: number;
+}
+
+/** Most hours one hourly load read covers: eight weeks (what the forecast reads, and no more). */
+export const MAX_LOAD_HOURS = 8 * 168;
+
 /** The history part of a store. Every method rejects with the driver's error when the database fails. */
 export interface HistoryStore {
   /** The summary of the runs that ended in `[q.since, q.until)`. */
@@ -244,4 +280,11 @@ export interface HistoryStore {
    * `step-duration` rules with `p95Factor` (cached, not per sweep).
    */
   stepDurations(workflow: string, since: number): Promise<StepDurations[]>;
+  /**
+   * Every hour of `[q.since, q.until)`, oldest first, quiet hours included as zeros (see
+   * {@link HourlyLoad} for what each figure counts).
+   * @throws RangeError when `since`/`until` are not hour boundaries, `until < since` or the span
+   *   exceeds {@link MAX_LOAD_HOURS}
+   */
+  hourlyLoad(q: LoadQuery): Promise<HourlyLoad[]>;
 }

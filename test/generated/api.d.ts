@@ -656,6 +656,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Load forecast: runs queued and step-seconds per hour, the last 48 hours and the next ones, with the model and its backtest against the naive seasonal forecast */
+        get: operations["getForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -1287,6 +1304,60 @@ export interface components {
             stepsTruncated: boolean;
             /** @description most failures first, then the latest; at most 10 */
             topFailing: components["schemas"]["FailingStep"][];
+        };
+        ForecastErrors: {
+            /** @description mean absolute error, in the series' unit */
+            mae: number;
+            /** @description symmetric mean absolute percentage error, a fraction (0..2) */
+            smape: number;
+            /** @description mean absolute scaled error (MAE over the mean absolute change from the naive period before); null for a constant series */
+            mase: number | null;
+        };
+        SeriesForecast: {
+            /**
+             * @description double-seasonal: Taylor's double seasonal Holt-Winters (day and week, from two weeks of history); daily: Holt-Winters with a daily season (two days to two weeks); null: under two days, no forecast
+             * @enum {string|null}
+             */
+            model: "double-seasonal" | "daily" | null;
+            /**
+             * @description the naive forecast of the backtest: the same hour a week (or a day) before
+             * @enum {string|null}
+             */
+            naive: "week" | "day" | null;
+            /** @description rolling-origin backtest over the latest 14 days of origins; absent without a full horizon after the first */
+            backtest?: {
+                origins: number;
+                horizon: number;
+                model: components["schemas"]["ForecastErrors"];
+                naive: components["schemas"]["ForecastErrors"];
+            };
+        };
+        Forecast: {
+            workflow?: string;
+            /** @description hours of history the models read (from the first hour with any load, at most eight weeks) */
+            historyHours: number;
+            /** @description the last 48 complete UTC hours, oldest first */
+            history: {
+                /** @description ms since the Unix epoch */
+                start: number;
+                /** @description runs that became queued in the hour (by when each became due) */
+                queuedRuns: number;
+                /** @description attempt seconds within the hour */
+                stepSeconds: number;
+            }[];
+            /** @description from the current UTC hour on; empty when the history is too short */
+            forecast: {
+                /** @description ms since the Unix epoch */
+                start: number;
+                /** @description runs that became queued in the hour (by when each became due) */
+                queuedRuns: number;
+                /** @description attempt seconds within the hour */
+                stepSeconds: number;
+            }[];
+            queuedRuns: components["schemas"]["SeriesForecast"];
+            stepSeconds: components["schemas"]["SeriesForecast"];
+            /** @description why there is no forecast, when there is none */
+            tooShort?: string;
         };
         StepExport: {
             stepId: string;
@@ -4178,6 +4249,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunExportPage"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getForecast: {
+        parameters: {
+            query?: {
+                /** @description only runs of this workflow, and their attempts */
+                workflow?: string;
+                /** @description hours to forecast from the current UTC hour */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forecast"];
                 };
             };
             /** @description Default Response */

@@ -8,12 +8,13 @@
  */
 import type pg from 'pg';
 import type {
-  ExportPage, ExportQuery, HistoryQuery, HistoryStore, HistorySummary, StepDurations, StepExport, StepHistory, WorkflowHistory,
+  ExportPage, ExportQuery, HistoryQuery, HistoryStore, HistorySummary, HourlyLoad, LoadQuery, StepDurations, StepExport, StepHistory, WorkflowHistory,
 } from '../history-types.js';
 import { BUCKET_MS, MAX_HISTORY_STEPS, TOP_FAILING_STEPS } from '../history-types.js';
 import {
   decodeExportCursor, encodeExportCursor, failureRate, fillBuckets, finishedSql, PERCENTILES, roundMs, toFailing, toRunExport, toStepExport,
 } from '../history-rows.js';
+import { checkLoadQuery, HOUR_MS, loadHours } from '../load-rows.js';
 import type { Row } from '../rows.js';
 import { inTransaction } from './dialect.js';
 
@@ -70,6 +71,26 @@ export class PgHistoryStore implements HistoryStore {
       WHERE r.workflow = $1 AND s.state = 'succeeded' AND s.ended_at >= $2::bigint AND s.started_at IS NOT NULL
       GROUP BY s.step_id ORDER BY s.step_id COLLATE "C"`, [workflow, since])).rows;
     return rows.map((r) => ({ stepId: r.step_id as string, count: Number(r.n), p95Ms: roundMs(Number(r.p95)), p50Ms: roundMs(Number(r.p50)) }));
+  }
+
+  async hourlyLoad(q: LoadQuery): Promise<HourlyLoad[]> {
+    checkLoadQuery(q);
+    const wf = q.workflow !== undefined ? ' AND r.workflow = $5' : '';
+    const w = q.workflow !== undefined ? [q.workflow] : [];
+    return inTransaction(this.pool, async (c) => {
+      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const queued = (await c.query<Row>(`SELECT h, count(*) AS n FROM (
+          SELECT greatest(r.created_at, r.due_at) / ${HOUR_MS} AS h FROM runs r
+          WHERE r.created_at >= $1::bigint AND r.created_at < $2::bigint${wf}) x WHERE h >= $3::bigint AND h < $4::bigint GROUP BY h`,
+      [q.since - 7 * 24 * HOUR_MS, q.until, q.since / HOUR_MS, q.until / HOUR_MS, ...w])).rows;
+      const spans = (await c.query<Row>(`SELECT hs, he, count(*) AS c, sum(least(e, (hs + 1) * ${HOUR_MS}) - s) AS head, sum(e - he * ${HOUR_MS}) AS tail FROM (
+          SELECT s, e, s / ${HOUR_MS} AS hs, (e - 1) / ${HOUR_MS} AS he FROM (
+            SELECT greatest(a.started_at, $1::bigint) AS s, least(a.ended_at, $2::bigint) AS e
+            FROM attempts a${wf ? ' JOIN runs r ON r.id = a.run_id' : ''}
+            WHERE a.ended_at > $3::bigint AND a.started_at < $4::bigint AND a.ended_at > a.started_at${wf}) x) y
+        GROUP BY hs, he`, [q.since, q.until, q.since, q.until, ...w])).rows;
+      return loadHours(q, queued, spans);
+    });
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {

@@ -11,13 +11,15 @@
 /* eslint-disable @typescript-eslint/require-await -- the driver is synchronous; `async` turns its throws into rejections */
 import type Database from 'better-sqlite3';
 import type {
-  ExportPage, ExportQuery, FailingStep, HistoryQuery, HistoryStore, HistorySummary, StepDurations, StepExport, StepHistory, WorkflowHistory,
+  ExportPage, ExportQuery, FailingStep, HistoryQuery, HistoryStore, HistorySummary, HourlyLoad, LoadQuery, StepDurations, StepExport, StepHistory,
+  WorkflowHistory,
 } from '../history-types.js';
 import { BUCKET_MS, MAX_HISTORY_STEPS, TOP_FAILING_STEPS } from '../history-types.js';
 import {
   decodeExportCursor, encodeExportCursor, failureRate, fillBuckets, finishedSql, PERCENTILES, percentileFrom, percentileRanks, roundMs,
   toFailing, toRunExport, toStepExport,
 } from '../history-rows.js';
+import { checkLoadQuery, HOUR_MS, loadHours } from '../load-rows.js';
 import type { Row } from '../rows.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
@@ -123,6 +125,26 @@ export class SqliteHistoryStore implements HistoryStore {
         const p = percentiles(g);
         return { stepId, count: g.n, p95Ms: p.p95Ms!, p50Ms: p.p50Ms! };
       });
+  }
+
+  async hourlyLoad(q: LoadQuery): Promise<HourlyLoad[]> {
+    checkLoadQuery(q);
+    const wf = q.workflow !== undefined ? ' AND r.workflow = ?' : '';
+    const w = q.workflow !== undefined ? [q.workflow] : [];
+    return this.db.transaction((): HourlyLoad[] => {
+      // Bound numbers are REALs to SQLite: CAST before the integer division by the literal hour.
+      const queued = this.stmt(`SELECT h, count(*) AS n FROM (
+          SELECT CAST(max(r.created_at, coalesce(r.due_at, r.created_at)) AS INTEGER) / ${HOUR_MS} AS h FROM runs r
+          WHERE r.created_at >= ? AND r.created_at < ?${wf}) WHERE h >= ? AND h < ? GROUP BY h`)
+        .all(q.since - 7 * 24 * HOUR_MS, q.until, ...w, q.since / HOUR_MS, q.until / HOUR_MS);
+      const spans = this.stmt(`SELECT hs, he, count(*) AS c, sum(min(e, (hs + 1) * ${HOUR_MS}) - s) AS head, sum(e - he * ${HOUR_MS}) AS tail FROM (
+          SELECT s, e, s / ${HOUR_MS} AS hs, (e - 1) / ${HOUR_MS} AS he FROM (
+            SELECT CAST(max(a.started_at, ?) AS INTEGER) AS s, CAST(min(a.ended_at, ?) AS INTEGER) AS e
+            FROM attempts a${wf ? ' JOIN runs r ON r.id = a.run_id' : ''}
+            WHERE a.ended_at > ? AND a.started_at < ? AND a.ended_at > a.started_at${wf}))
+        GROUP BY hs, he`).all(q.since, q.until, q.since, q.until, ...w);
+      return loadHours(q, queued, spans);
+    })();
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {

@@ -7,7 +7,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { QueryClient, UseInfiniteQueryResult, UseMutationResult, UseQueryResult, InfiniteData } from '@tanstack/react-query';
 import { api, unwrap } from './client.js';
-import type { Alert, AlertEvent, Delivery, Diagnosis, History, LogSearch, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, WorkflowVersion } from './types.js';
+import type { Alert, AlertEvent, Delivery, Diagnosis, Forecast, History, LogSearch, Queue, Run, RunDetail, RunPage, Schedule, Silence, Worker, WorkflowSummary, WorkflowVersion } from './types.js';
 
 /** Filters of the runs list, as `GET /runs` takes them (comma-separated state and trigger). */
 export interface RunFilters {
@@ -25,6 +25,7 @@ export const keys = {
   runs: (f?: RunFilters) => (f ? (['runs', f] as const) : (['runs'] as const)),
   run: (id: string) => ['run', id] as const,
   history: (since?: string) => (since ? (['history', since] as const) : (['history'] as const)),
+  forecast: ['forecast'] as const,
   queue: ['queue'] as const,
   workers: ['workers'] as const,
   schedules: ['schedules'] as const,
@@ -99,6 +100,19 @@ export function useHistory(since: '24h' | '7d' | '30d'): UseQueryResult<History>
   return useQuery({
     queryKey: keys.history(since),
     queryFn: ({ signal }) => unwrap(api.GET('/api/v1/history', { params: { query: { since, by: since === '24h' || since === '7d' ? 'hour' : 'day' } }, signal })),
+  });
+}
+
+/**
+ * The load forecast of the next 24 hours. It changes when an hour completes, not with each
+ * event: read again every 10 minutes rather than patched by the live feed.
+ */
+export function useForecast(): UseQueryResult<Forecast> {
+  return useQuery({
+    queryKey: keys.forecast,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/forecast', { params: { query: { hours: 24 } }, signal })),
+    staleTime: 10 * 60_000,
+    refetchInterval: 10 * 60_000,
   });
 }
 

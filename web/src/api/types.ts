@@ -129,3 +129,7 @@ export type Session = Schemas['Session'];
 export type Queue = Schemas['Queue'];
 /** Waiting step runs of one pool at one effective priority. */
 export type QueueGroup = Schemas['QueueGroup'];
+/** A load forecast (`GET /forecast`): the last 48 hours, the next ones, the model and its backtest. */
+export type Forecast = Schemas['Forecast'];
+/** How one series of a forecast was made. */
+export type SeriesForecast = Schemas['SeriesForecast'];

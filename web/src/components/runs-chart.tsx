@@ -10,7 +10,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { History } from '../api/types.js';
 
 /** A CSS variable's value on the root, for canvas colours that follow the theme. */
-function cssVar(name: string, fallback: string): string {
+export function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 

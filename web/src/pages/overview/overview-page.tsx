@@ -1,7 +1,7 @@
 /**
  * @module web/pages/overview
  * What is happening now: active runs with progress and elapsed time, runs per hour (or day)
- * succeeded and failed, the queue by pool and priority, workers and their load, open
+ * succeeded and failed, the load forecast of the next 24 hours, the queue by pool and priority, workers and their load, open
  * alerts and the next scheduled runs. Every panel reads a react-query hook kept fresh by
  * the live feed.
  */
@@ -14,6 +14,7 @@ import { runProgress } from '../../api/map.js';
 import { ErrorNote, Progress, StateBadge } from '../../components/common.js';
 import { RunsChart } from '../../components/runs-chart.js';
 import { Time, formatDuration, useNow } from '../../lib/time.js';
+import { ForecastPanel } from './forecast-panel.js';
 
 /** The overview page. */
 export function OverviewPage(): ReactNode {
@@ -23,6 +24,7 @@ export function OverviewPage(): ReactNode {
       <div className="grid">
         <ActiveRuns />
         <History />
+        <ForecastPanel />
         <QueuePanel />
         <WorkersPanel />
         <AlertsPanel />
