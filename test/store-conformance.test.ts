@@ -143,6 +143,31 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect((await store.getEvents('r1')).map((e) => e.to)).toEqual(['queued', 'running']);
     });
 
+    it('waitingRuns counts queued runs and running runs none of whose steps has begun, not pending or begun ones', async () => {
+      expect(await store.api.waitingRuns()).toBe(0);
+      await create('q1');
+      await create('q2');
+      await create('due', { state: 'pending', dueAt: T0 + 60_000 });
+      await create('fresh');
+      await create('begun');
+      await create('done');
+      await store.commit({
+        ...emptyBatch(),
+        stepRuns: [
+          { runId: 'fresh', stepId: 'a', position: 0, state: 'queued', attempts: 0, lostAttempts: 0, queuedAt: T0 + 1 },
+          { runId: 'begun', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, endedAt: T0 + 2 },
+          { runId: 'begun', stepId: 'b', position: 1, state: 'queued', attempts: 0, lostAttempts: 0, queuedAt: T0 + 2 },
+        ],
+        runs: [
+          { id: 'fresh', state: 'running', startedAt: T0 + 1, endedAt: null, reason: null },
+          { id: 'begun', state: 'running', startedAt: T0 + 1, endedAt: null, reason: null },
+          { id: 'done', state: 'succeeded', startedAt: T0 + 1, endedAt: T0 + 3, reason: null },
+        ],
+      });
+      // q1, q2 (queued) and fresh (running, its first step waiting for a slot).
+      expect(await store.api.waitingRuns()).toBe(3);
+    });
+
     it('commits a batch of attempts, pids, step runs, run updates and events, and reads back exact values and types', async () => {
       await create('r1');
       const a1 = attempt('r1', 'a', { logPath: '/logs/r1/a.1.log', worker: 'w1' });

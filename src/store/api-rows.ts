@@ -9,6 +9,16 @@ import type { Row } from './rows.js';
 /** A token's last use is written at most this often, ms: a read-heavy client must not turn every request into a write. */
 export const TOKEN_TOUCH_MS = 60_000;
 
+/**
+ * `Store.api.waitingRuns`: runs queued, and runs running whose step runs are all still
+ * pending or queued. No parameters; one row `n`. The same text on SQLite and PostgreSQL
+ * (`runs_by_state` finds the candidates, the step runs' primary key answers NOT EXISTS).
+ */
+export const WAITING_RUNS_SQL = `SELECT count(*) AS n FROM runs r
+  WHERE r.state = 'queued'
+     OR (r.state = 'running' AND NOT EXISTS (
+          SELECT 1 FROM step_runs s WHERE s.run_id = r.id AND s.state NOT IN ('pending', 'queued')))`;
+
 /** An `api_tokens` row as a record. */
 export function toToken(r: Row): TokenRecord {
   const t: TokenRecord = { id: r.id as string, name: r.name as string, role: r.role as Role, hash: r.hash as string, createdAt: Number(r.created_at) };
