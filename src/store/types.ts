@@ -346,16 +346,22 @@ export interface NewRunRows {
   events: NewEvent[];
 }
 
-/** What a schedule tick did. */
-export type TickOutcome = 'created' | 'skipped-overlap' | 'skipped-misfire';
+/**
+ * What a schedule tick did: made its run, or was skipped because another run of the schedule
+ * was active (`overlap: skip`), because it was missed (`misfire` policy, a server that was
+ * down), or because intake refused new runs (`backpressure.reject`, triggers/intake.ts).
+ */
+export type TickOutcome = 'created' | 'skipped-overlap' | 'skipped-misfire' | 'skipped-backpressure';
 
 /** One tick to record, with the run it creates when it fires. */
 export interface TickFire {
   scheduleId: string;
   tickAt: number;
   now: number;
-  /** Absent: the tick is recorded as `skipped-misfire`. */
+  /** Absent: the tick is recorded as `skipped-misfire` (or `skipped-backpressure` with `refused`). */
   run?: NewRunRows;
+  /** Without `run`: why the tick made no run, recorded as outcome `skipped-backpressure`. */
+  refused?: 'backpressure';
   overlap: OverlapPolicy;
   /** A missed tick replayed by `misfire: catch-up`: with `overlap: skip` it queues behind the schedule's other runs instead of being dropped. */
   replay?: boolean;

@@ -72,7 +72,7 @@ export async function fireTick(tx: Tx, t: TickFire): Promise<{ outcome: TickOutc
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton:schedule:${t.scheduleId}`]);
     const taken = await c.query('SELECT 1 FROM schedule_ticks WHERE schedule_id = $1 AND tick_at = $2', [t.scheduleId, t.tickAt]);
     if (taken.rowCount) return undefined;
-    let outcome: TickOutcome = 'skipped-misfire';
+    let outcome: TickOutcome = t.refused === 'backpressure' ? 'skipped-backpressure' : 'skipped-misfire';
     let runId: string | undefined;
     if (t.run) {
       const { rows } = await c.query<{ n: number }>(

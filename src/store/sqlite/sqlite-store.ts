@@ -195,7 +195,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const taken = this.stmt('SELECT 1 FROM schedule_ticks WHERE schedule_id = ? AND tick_at = ?').get(t.scheduleId, t.tickAt);
       if (taken) return undefined;
-      let outcome: TickOutcome = 'skipped-misfire';
+      let outcome: TickOutcome = t.refused === 'backpressure' ? 'skipped-backpressure' : 'skipped-misfire';
       let runId: string | undefined;
       if (t.run) {
         const active = this.stmt(
