@@ -172,7 +172,9 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     ...(o.config?.defaultEscalate ? { defaultEscalate: o.config.defaultEscalate } : {}),
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
     ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
-    backpressure: limits, waitingRuns: () => intake.depth(),
+    // The intake rules are built-in: in force with the built-in set, or beside the config's
+    // `alerts:` when it writes `backpressure:`.
+    ...(o.backpressure || !o.config?.alerts || o.config.backpressure ? { backpressure: limits } : {}),
     report: (message) => o.report({ kind: 'error', message }),
     onAlert: (alert, what) => {
       // The change's feed row committed with it: live followers read it now.
