@@ -14,7 +14,7 @@ import type { AlertRecord, SqliteStore } from '../src/index.js';
 import { compileWorkflow, openSqliteStore, workflowVersion } from '../src/index.js';
 import { VirtualClock, workflowRecord } from '../src/runtime/index.js';
 import { signWebhook } from '../src/server/index.js';
-import { decodeDefinition } from '../src/workflow/index.js';
+import { backpressureLimits, decodeDefinition, formatSpecError, validateConfigText } from '../src/workflow/index.js';
 import { IntakeGate, IntakeRefusedError, Scheduler } from '../src/triggers/index.js';
 import { AlertService } from '../src/observe/index.js';
 import { ApiClient, ClientError } from '../src/cli/client.js';
@@ -215,5 +215,22 @@ describe('the intake gate and schedule ticks on a store', () => {
     await store.commit({ attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [{ id: waiting.record.id, state: 'cancelled', endedAt: now }], events: [] });
     now += 5 * 60_000;
     expect(await scheduler.check(now)).toMatchObject([{ outcome: 'created' }]);
+  });
+});
+
+describe('backpressure: in baton.config.yaml', () => {
+  const check = (text: string) => validateConfigText(text, { label: 'baton.config.yaml', baseDir: '.' });
+
+  it('compiles the thresholds with their defaults, and refuses them out of order or misspelt', () => {
+    expect(backpressureLimits(undefined)).toEqual({ warning: 100, critical: 500, reject: 1000, retryAfterMs: 30_000 });
+    const { config, errors } = check('backpressure:\n  reject: 50\n  critical: 40\n  warning: 10\n  retryAfter: 2m\n');
+    expect(errors).toEqual([]);
+    expect(backpressureLimits(config!.backpressure)).toEqual({ warning: 10, critical: 40, reject: 50, retryAfterMs: 120_000 });
+
+    const order = check('backpressure:\n  reject: 300\n').errors.map(formatSpecError);
+    expect(order).toEqual([expect.stringContaining('critical (500) must not be above reject (300)')]);
+    const typo = check('backpressure:\n  rejct: 10\n').errors;
+    expect(typo[0]).toMatchObject({ message: 'unknown field "rejct"', suggestion: 'reject' });
+    expect(check('backpressure:\n  warning: 0\n').errors[0]!.message).toContain('at least 1');
   });
 });
