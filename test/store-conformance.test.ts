@@ -454,6 +454,21 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       });
       // b's attempt runs in the coordinator itself (not published): it is not waiting.
       expect(await store.api.waitingSteps()).toStrictEqual([{ version: 'v1', stepId: 'a', runPriority: 0, count: 1, oldestQueuedAt: T0 + 4 }]);
+      // b began, so r1 does not wait to start.
+      expect(await store.api.waitingRuns()).toBe(0);
+    });
+
+    test('waitingRuns: a running run whose only started step is published and unclaimed waits to start', async () => {
+      await create('r1', {}, ['a']);
+      const published: FleetAttemptInput = { id: 'r1.a.1', runId: 'r1', stepId: 'a', number: 1, startedAt: T0 + 10, priority: 0, task: { step: 'a' } };
+      await store.commit({
+        ...emptyBatch(),
+        attemptsStarted: [attempt('r1', 'a')],
+        attemptsPublished: [published],
+        stepRuns: [{ runId: 'r1', stepId: 'a', position: 0, state: 'running', attempts: 1, lostAttempts: 0, queuedAt: T0 + 4 }],
+        runs: [{ id: 'r1', state: 'running', startedAt: T0, endedAt: null, reason: null }],
+      });
+      expect(await store.api.waitingRuns()).toBe(1);
     });
 
     it('saves batch groups (insert, then replace by index), reads them back in index order per step', async () => {
@@ -671,6 +686,7 @@ storeConformance('SQLite', async () => {
   'commits fleet fields: published attempts become claimable rows, applied ones are marked, in the one commit':
     'SQLite has no fleet; it refuses these fields instead (the case below)',
   'waitingSteps: a running step run whose published attempt no worker claimed is waiting': 'SQLite has no fleet: nothing is published',
+  'waitingRuns: a running run whose only started step is published and unclaimed waits to start': 'SQLite has no fleet: nothing is published',
   'stores shipped log chunks: byte ranges across chunks, the size, a chunk written twice kept once':
     'SQLite has no `logs`: every attempt runs beside its file',
 });

@@ -216,7 +216,8 @@ export interface ApiStore {
    * Runs waiting to start, across the store (every node sharing it reads the same number):
    * runs `queued`, and runs `running` none of whose step runs has begun (each still
    * `pending` or `queued`: a server starts a run due now at once, and its first steps then
-   * wait for a slot). A step published to fleet workers counts as begun. `pending` runs (not
+   * wait for a slot; on PostgreSQL a step published to the fleet and not claimed by a worker
+   * has not begun either). `pending` runs (not
    * yet due) are not counted. One statement: intake backpressure reads it at most about
    * once a second.
    */

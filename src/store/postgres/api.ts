@@ -18,7 +18,7 @@ import type {
 } from '../api-types.js';
 import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } from '../api-types.js';
 import type { WaitingStepGroup } from '../api-types.js';
-import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS, WAITING_RUNS_SQL } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS, WAITING_RUNS_PG_SQL } from '../api-rows.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
@@ -152,7 +152,7 @@ export class PgApiStore implements ApiStore {
   }
 
   async waitingRuns(): Promise<number> {
-    const [r] = await this.rows(WAITING_RUNS_SQL);
+    const [r] = await this.rows(WAITING_RUNS_PG_SQL);
     return Number(r?.n ?? 0);
   }
 
