@@ -21,6 +21,12 @@ import { ApiClient, ClientError } from '../src/cli/client.js';
 import type { TestApi } from './api-helpers.js';
 import { startApi } from './api-helpers.js';
 import { tempDir, waitFor } from './helpers.js';
+import type { TestDatabase } from './pg-helpers.js';
+import { createTestDatabase } from './pg-helpers.js';
+import type { PgStore } from '../src/index.js';
+import { openPostgresStore } from '../src/index.js';
+import type { PgFleetStore } from '../src/store/index.js';
+import { openFleetStore } from '../src/store/index.js';
 
 const SECRET = 'intake-hook-secret';
 const LIMITS = { warning: 5, critical: 10, reject: 20, retryAfterMs: 30_000 };
@@ -233,4 +239,53 @@ describe('backpressure: in baton.config.yaml', () => {
     expect(typo[0]).toMatchObject({ message: 'unknown field "rejct"', suggestion: 'reject' });
     expect(check('backpressure:\n  warning: 0\n').errors[0]!.message).toContain('at least 1');
   });
+});
+
+describe('backpressure on PostgreSQL: two servers judge the one depth', () => {
+  let db: TestDatabase;
+  const stores: PgStore[] = [];
+  const fleets: PgFleetStore[] = [];
+  const apis: TestApi[] = [];
+  let release: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    for (let i = 0; i < 2; i++) {
+      const store = openPostgresStore(db.url, { max: 4 });
+      const fleet = openFleetStore(db.url, { max: 2 });
+      stores.push(store);
+      fleets.push(fleet);
+      // One slot each (engine and worker), held by a blocker; a long cache: one read per flood.
+      apis.push(await startApi({ store, fleet, slots: 1, backpressure: { warning: 5, critical: 8, reject: 10, retryAfterMs: 5000 }, intakeCacheMs: 3_600_000 }));
+    }
+    release = join(apis[0]!.dir, 'release');
+    const yaml = `name: held\nsteps:\n  - id: wait\n    run: "while [ ! -f ${release} ]; do sleep 0.05; done"\n`;
+    const r = await apis[0]!.call('POST', '/api/v1/workflows', { body: yaml, headers: { 'content-type': 'application/yaml' } });
+    expect(r.status, r.text).toBe(201);
+    const rec = (await stores[0]!.getWorkflow(r.body.version))!;
+    for (const api of apis) await api.server.loop.startNew(decodeDefinition(rec), rec.version, { trigger: 'manual' });
+    // Both blockers claimed by the two workers: nothing waits to start.
+    await waitFor(async () => (await stores[0]!.api.waitingRuns()) === 0, 20_000, 'the blockers to be claimed');
+  }, 60_000);
+
+  afterAll(async () => {
+    if (release) writeFileSync(release, '');
+    for (const api of apis) await api.close();
+    for (const f of fleets) await f.close();
+    for (const s of stores) await s.close();
+    await db?.drop();
+  }, 60_000);
+
+  it('one server admits exactly its limit of a flood; the other, reading the shared count, refuses at once', async () => {
+    const [a, b] = apis as [TestApi, TestApi];
+    const results = await Promise.all(Array.from({ length: 15 }, () => a.call('POST', '/api/v1/runs', { role: 'operator', body: { workflow: 'held' } })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(10);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(5);
+    // Published to the fleet and unclaimed, or not yet published: all ten wait to start.
+    expect(await stores[1]!.api.waitingRuns()).toBe(10);
+    const other = await b.call('POST', '/api/v1/runs', { role: 'operator', body: { workflow: 'held' } });
+    expect(other.status).toBe(429);
+    expect(other.headers.get('retry-after')).toBe('5');
+    expect(other.body.error.message).toBe('intake refused: 10 runs are queued (limit 10); retry after 5 s');
+  }, 30_000);
 });
