@@ -91,9 +91,10 @@ export function backfillConformance(test: Test, store: () => Store): void {
     const [a, b] = await Promise.all([scheduler.check(DAY + H + 1000), second.check(DAY + H + 1000)]);
     expect([...a, ...b].map((f) => [f.tickAt, f.outcome])).toEqual([[DAY + H, 'skipped-backpressure']]);
     expect((await s.listRuns({ workflow: 'hourly-report', limit: 10 })).map((r) => r.id)).toEqual([waiting.record.id]);
-    expect((await s.listSchedules())[0]!.lastTickAt).toBe(DAY + H);
+    expect((await s.listSchedules())[0]).toMatchObject({ lastTickAt: DAY + H, lastOutcome: 'skipped-backpressure' });
     await s.commit({ attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [{ id: waiting.record.id, state: 'cancelled', endedAt: DAY + H }], events: [] });
     expect((await scheduler.check(DAY + 2 * H + 1000)).map((f) => [f.tickAt, f.outcome])).toEqual([[DAY + 2 * H, 'created']]);
+    expect((await s.listSchedules())[0]!.lastOutcome).toBe('created');
   });
 
   test('backfill: a dry run writes nothing; a range ending in the future is refused', async () => {

@@ -335,6 +335,11 @@ export interface ScheduleRecord {
   paused: boolean;
   /** Latest tick handled (fired or skipped), ms since epoch. */
   lastTickAt?: number;
+  /**
+   * What that tick did (`skipped-backpressure`: intake refused its run); absent when no tick
+   * was recorded at `lastTickAt` (a resume moved it to the time of the resume).
+   */
+  lastOutcome?: TickOutcome;
   /** ms since the epoch. */
   updatedAt: number;
 }

@@ -1032,6 +1032,11 @@ export interface components {
             spec: unknown;
             /** @description ms since the Unix epoch */
             lastTickAt?: number;
+            /**
+             * @description what the tick at lastTickAt did; skipped-backpressure: intake refused its run (absent when a resume moved lastTickAt)
+             * @enum {string}
+             */
+            lastOutcome?: "created" | "skipped-overlap" | "skipped-misfire" | "skipped-backpressure";
             /** @description ms since the Unix epoch */
             updatedAt: number;
             nextFireTimes: number[];

@@ -31,7 +31,7 @@ import { sqliteExecutor } from './sql-executor.js';
 import { SqliteHistoryStore } from './history.js';
 import { SqliteRetentionStore } from './retention.js';
 import type { Row } from '../rows.js';
-import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
+import { json, LIST_SCHEDULES_SQL, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -173,7 +173,7 @@ export class SqliteStore implements Store {
 
   /** {@inheritDoc Store.listSchedules} */
   async listSchedules(): Promise<ScheduleRecord[]> {
-    return this.stmt('SELECT * FROM schedules ORDER BY id').all().map(toSchedule);
+    return this.stmt(LIST_SCHEDULES_SQL).all().map(toSchedule);
   }
 
   /** {@inheritDoc Store.setSchedulesPaused} */
