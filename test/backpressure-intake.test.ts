@@ -20,7 +20,7 @@ import { AlertService } from '../src/observe/index.js';
 import { ApiClient, ClientError } from '../src/cli/client.js';
 import type { TestApi } from './api-helpers.js';
 import { startApi } from './api-helpers.js';
-import { tempDir, waitFor } from './helpers.js';
+import { baton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase } from './pg-helpers.js';
 import type { PgStore } from '../src/index.js';
@@ -115,6 +115,20 @@ describe('backpressure on intake over HTTP', () => {
     expect((e as ClientError).retryAfterSec).toBe(30);
     expect((e as ClientError).message).toBe(`the server at ${api.url} is busy: intake refused: 20 runs are queued (limit 20); retry after 30 s`);
   });
+
+  it('baton run --server prints the refusal with its retry-after and exits 1; baton run without --server is not refused', async () => {
+    const flow = join(api.dir, 'held.yaml');
+    writeFileSync(flow, `name: held\nsteps:\n  - id: wait\n    run: "while [ ! -f ${release} ]; do sleep 0.05; done"\n`);
+    const r = await baton(['run', flow, '--server', api.url, '--token', api.tokens.admin], api.dir);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`error: the server at ${api.url} is busy: intake refused: 20 runs are queued (limit 20); retry after 30 s`);
+    // Embedded, on the server's own store (20 runs waiting): someone asked for this run directly.
+    const local = join(api.dir, 'quick.yaml');
+    writeFileSync(local, 'name: quick\nsteps:\n  - id: a\n    run: "true"\n');
+    const own = await baton(['--db', join(api.dir, 'baton.db'), 'run', local], api.dir);
+    expect(own.code, own.stderr).toBe(0);
+    expect(await api.store.api.waitingRuns()).toBe(20);
+  }, 30_000);
 
   it('fires the warning and critical intake alerts and resolves each under 90 % of its threshold', async () => {
     await sweep();
