@@ -90,7 +90,7 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
    * `reject`. @default the config's `backpressure:`, each field defaulting to 100, 500, 1000, 30 s
    */
   backpressure?: BackpressureLimits;
-  /** How long the intake gate uses one count of the runs waiting, ms. @default 1000 */
+  /** How long the intake gate uses one count of the runs waiting, ms of real time (not the process's clock). @default 1000 */
   intakeCacheMs?: number;
 }
 
@@ -160,7 +160,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
   const limits = o.backpressure ?? backpressureLimits(o.config?.backpressure);
   const intakeSeries = intakeMetrics(() => intake.depth());
   const intake: IntakeGate = new IntakeGate({
-    store: proc.store, limits, now: () => proc.options.clock.now(), onRefused: intakeSeries.onRefused,
+    store: proc.store, limits, onRefused: intakeSeries.onRefused,
     ...(o.intakeCacheMs !== undefined ? { cacheMs: o.intakeCacheMs } : {}),
   });
   // Followers of the event table read at once on this, instead of at their next poll.

@@ -47,8 +47,11 @@ export interface IntakeGateOptions {
   store: Pick<Store, 'api'>;
   /** Thresholds; only `reject` and `retryAfterMs` matter here (alerts read the others). */
   limits: BackpressureLimits;
-  /** The current time, ms (the process's clock). */
-  now: () => number;
+  /**
+   * Time for the cache, ms. The cache spares the store, so it runs on real (monotonic)
+   * time even when the process's clock is virtual. @default performance.now
+   */
+  now?: () => number;
   /** How long a read of the depth is used, ms. @default 1000 */
   cacheMs?: number;
   /** Each refusal (metrics). Must not throw. */
@@ -67,9 +70,11 @@ export class IntakeGate {
   /** Admissions whose run is being created. */
   private inFlight = 0;
   private readonly cacheMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly o: IntakeGateOptions) {
     this.cacheMs = o.cacheMs ?? 1000;
+    this.now = o.now ?? (() => performance.now());
   }
 
   /** The thresholds in force. */
@@ -93,7 +98,7 @@ export class IntakeGate {
   }
 
   private async fresh(): Promise<void> {
-    if (this.o.now() - this.readAt < this.cacheMs) return;
+    if (this.now() - this.readAt < this.cacheMs) return;
     // One read at a time: a flood of requests waits on the same query.
     this.reading ??= (async () => {
       const before = this.completed;
@@ -101,7 +106,7 @@ export class IntakeGate {
         const n = await this.o.store.api.waitingRuns();
         this.count = n;
         this.completedAtRead = before;
-        this.readAt = this.o.now();
+        this.readAt = this.now();
       } finally {
         this.reading = undefined;
       }
