@@ -16,7 +16,7 @@ import { VirtualClock, workflowRecord } from '../src/runtime/index.js';
 import { signWebhook } from '../src/server/index.js';
 import { backpressureLimits, decodeDefinition, formatSpecError, validateConfigText } from '../src/workflow/index.js';
 import { IntakeGate, IntakeRefusedError, Scheduler } from '../src/triggers/index.js';
-import { AlertService } from '../src/observe/index.js';
+import { AlertService, intakeRules, RuleSet } from '../src/observe/index.js';
 import { ApiClient, ClientError } from '../src/cli/client.js';
 import type { TestApi } from './api-helpers.js';
 import { startApi } from './api-helpers.js';
@@ -302,4 +302,15 @@ describe('backpressure on PostgreSQL: two servers judge the one depth', () => {
     expect(other.headers.get('retry-after')).toBe('5');
     expect(other.body.error.message).toBe('intake refused: 10 runs are queued (limit 10); retry after 5 s');
   }, 30_000);
+});
+
+describe('the intake alert rules', () => {
+  it('are built in beside the step-run backpressure rule; a rule of the same name replaces one', () => {
+    const builtin = new RuleSet(undefined, [], undefined, undefined, intakeRules({ warning: 100, critical: 500 }));
+    const bp = builtin.server.filter((r) => r.kind === 'backpressure').map((r) => [r.name, r.severity, r.maxQueuedRuns, r.maxQueued, r.source]);
+    expect(bp).toEqual([['backpressure', 'warning', undefined, 1000, 'builtin'], ['intake-warning', 'warning', 100, 1000, 'builtin'], ['intake-critical', 'critical', 500, 1000, 'builtin']]);
+    const config = new RuleSet([{ name: 'intake-warning', rule: 'backpressure', enabled: false }], [], undefined, undefined, intakeRules({ warning: 100, critical: 500 }));
+    expect(config.server.map((r) => [r.name, r.enabled, r.source])).toEqual([['intake-warning', false, 'config'], ['intake-critical', true, 'builtin']]);
+    expect(config.applicable(config.server, 'backpressure').map((r) => r.name)).toEqual(['intake-critical']);
+  });
 });
