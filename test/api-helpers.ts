@@ -12,8 +12,8 @@ import { createToken } from '../src/server/index.js';
 import type { UploadLimits } from '../src/server/index.js';
 import type { RunningServer, ServeRetentionOptions } from '../src/modes/index.js';
 import { processOnStore, serve } from '../src/modes/index.js';
-import type { Channel } from '../src/observe/index.js';
-import type { BatonConfig } from '../src/workflow/index.js';
+import type { AlertClock, Channel } from '../src/observe/index.js';
+import type { BackpressureLimits, BatonConfig } from '../src/workflow/index.js';
 import { tempDir } from './helpers.js';
 
 /** A running server and what tests need to talk to it. */
@@ -29,11 +29,11 @@ export interface TestApi {
 }
 
 /** Starts a server on a fresh SQLite store (or the `store` given) in a temp dir; without retention unless `retention` says how. */
-export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; clock?: Clock; webDir?: string; uploads?: Partial<UploadLimits>; config?: BatonConfig; channels?: Map<string, Channel> } = {}): Promise<TestApi> {
+export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Record<string, string>; bodyLimitBytes?: number; webhookRatePerMinute?: number; workflowsDir?: string; retention?: ServeRetentionOptions; clock?: Clock; webDir?: string; uploads?: Partial<UploadLimits>; config?: BatonConfig; channels?: Map<string, Channel>; slots?: number; backpressure?: BackpressureLimits; intakeCacheMs?: number; alertClock?: AlertClock } = {}): Promise<TestApi> {
   const dir = tempDir('baton-api-');
   const store = o.store ?? openSqliteStore(join(dir, 'baton.db'));
   await store.migrate();
-  const proc = processOnStore({ mode: 'server', store, dataDir: dir, ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.clock ? { clock: o.clock } : {}) });
+  const proc = processOnStore({ mode: 'server', store, dataDir: dir, ...(o.fleet ? { fleet: o.fleet } : {}), ...(o.clock ? { clock: o.clock } : {}), ...(o.slots ? { slots: o.slots } : {}) });
   const server = await serve(proc, {
     report: () => undefined, api: { host: '127.0.0.1', port: 0 }, pollMs: 200, feedPollMs: 100,
     // Fixtures are dated in 2023 and the clock is real: a pass a minute in would prune them.
@@ -46,6 +46,9 @@ export async function startApi(o: { store?: Store; fleet?: FleetStore; env?: Rec
     ...(o.uploads ? { uploads: o.uploads } : {}),
     ...(o.config ? { config: o.config } : {}),
     ...(o.channels ? { channels: o.channels } : {}),
+    ...(o.backpressure ? { backpressure: o.backpressure } : {}),
+    ...(o.intakeCacheMs !== undefined ? { intakeCacheMs: o.intakeCacheMs } : {}),
+    ...(o.alertClock ? { alertClock: o.alertClock } : {}),
   });
   const tokens = {} as Record<Role, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = (await createToken(store, role, `test-${role}`, Date.now())).token;

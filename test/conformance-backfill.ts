@@ -7,7 +7,8 @@
 import { expect } from 'vitest';
 import type { Store } from '../src/index.js';
 import { compileWorkflow, workflowVersion } from '../src/index.js';
-import { BackfillError, Scheduler, backfill } from '../src/triggers/index.js';
+import { BackfillError, IntakeGate, Scheduler, backfill } from '../src/triggers/index.js';
+import { newRun } from '../src/runtime/index.js';
 import type { Test } from './conformance-history.js';
 
 const H = 3_600_000;
@@ -74,6 +75,26 @@ export function backfillConformance(test: Test, store: () => Store): void {
     const runs = await s.listRuns({ workflow: 'hourly-report', limit: 100 });
     expect(runs).toHaveLength(5);
     expect(runs.filter((r) => r.trigger === 'schedule')).toHaveLength(2);
+  });
+
+  test('a tick refused by intake backpressure is recorded once as skipped-backpressure, with no run; the next tick fires once the depth fell', async () => {
+    const s = store();
+    await s.saveWorkflow({ version, name: spec.name, definition: JSON.parse(JSON.stringify(spec)) as never, createdAt: DAY });
+    await s.saveSchedules(spec.name, version, spec.schedules, DAY + H / 2);
+    // One run waits to start: at the limit of 1.
+    const waiting = newRun(spec, version, { trigger: 'manual', params: { region: 'us' } }, DAY);
+    await s.createRun(waiting.record, waiting.steps, waiting.events);
+    expect(await s.api.waitingRuns()).toBe(1);
+    const gate = new IntakeGate({ store: s, limits: { warning: 1, critical: 1, reject: 1, retryAfterMs: 1000 }, now: () => 0, cacheMs: 0 });
+    const scheduler = new Scheduler(s, { specOf: () => Promise.resolve(spec), intake: gate });
+    const second = new Scheduler(s, { specOf: () => Promise.resolve(spec), intake: gate });
+    const [a, b] = await Promise.all([scheduler.check(DAY + H + 1000), second.check(DAY + H + 1000)]);
+    expect([...a, ...b].map((f) => [f.tickAt, f.outcome])).toEqual([[DAY + H, 'skipped-backpressure']]);
+    expect((await s.listRuns({ workflow: 'hourly-report', limit: 10 })).map((r) => r.id)).toEqual([waiting.record.id]);
+    expect((await s.listSchedules())[0]).toMatchObject({ lastTickAt: DAY + H, lastOutcome: 'skipped-backpressure' });
+    await s.commit({ attemptsStarted: [], attemptsEnded: [], stepRuns: [], runs: [{ id: waiting.record.id, state: 'cancelled', endedAt: DAY + H }], events: [] });
+    expect((await scheduler.check(DAY + 2 * H + 1000)).map((f) => [f.tickAt, f.outcome])).toEqual([[DAY + 2 * H, 'created']]);
+    expect((await s.listSchedules())[0]!.lastOutcome).toBe('created');
   });
 
   test('backfill: a dry run writes nothing; a range ending in the future is refused', async () => {

@@ -143,6 +143,31 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       expect((await store.getEvents('r1')).map((e) => e.to)).toEqual(['queued', 'running']);
     });
 
+    it('waitingRuns counts queued runs and running runs none of whose steps has begun, not pending or begun ones', async () => {
+      expect(await store.api.waitingRuns()).toBe(0);
+      await create('q1');
+      await create('q2');
+      await create('due', { state: 'pending', dueAt: T0 + 60_000 });
+      await create('fresh');
+      await create('begun');
+      await create('done');
+      await store.commit({
+        ...emptyBatch(),
+        stepRuns: [
+          { runId: 'fresh', stepId: 'a', position: 0, state: 'queued', attempts: 0, lostAttempts: 0, queuedAt: T0 + 1 },
+          { runId: 'begun', stepId: 'a', position: 0, state: 'succeeded', attempts: 1, lostAttempts: 0, endedAt: T0 + 2 },
+          { runId: 'begun', stepId: 'b', position: 1, state: 'queued', attempts: 0, lostAttempts: 0, queuedAt: T0 + 2 },
+        ],
+        runs: [
+          { id: 'fresh', state: 'running', startedAt: T0 + 1, endedAt: null, reason: null },
+          { id: 'begun', state: 'running', startedAt: T0 + 1, endedAt: null, reason: null },
+          { id: 'done', state: 'succeeded', startedAt: T0 + 1, endedAt: T0 + 3, reason: null },
+        ],
+      });
+      // q1, q2 (queued) and fresh (running, its first step waiting for a slot).
+      expect(await store.api.waitingRuns()).toBe(3);
+    });
+
     it('commits a batch of attempts, pids, step runs, run updates and events, and reads back exact values and types', async () => {
       await create('r1');
       const a1 = attempt('r1', 'a', { logPath: '/logs/r1/a.1.log', worker: 'w1' });
@@ -429,6 +454,21 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
       });
       // b's attempt runs in the coordinator itself (not published): it is not waiting.
       expect(await store.api.waitingSteps()).toStrictEqual([{ version: 'v1', stepId: 'a', runPriority: 0, count: 1, oldestQueuedAt: T0 + 4 }]);
+      // b began, so r1 does not wait to start.
+      expect(await store.api.waitingRuns()).toBe(0);
+    });
+
+    test('waitingRuns: a running run whose only started step is published and unclaimed waits to start', async () => {
+      await create('r1', {}, ['a']);
+      const published: FleetAttemptInput = { id: 'r1.a.1', runId: 'r1', stepId: 'a', number: 1, startedAt: T0 + 10, priority: 0, task: { step: 'a' } };
+      await store.commit({
+        ...emptyBatch(),
+        attemptsStarted: [attempt('r1', 'a')],
+        attemptsPublished: [published],
+        stepRuns: [{ runId: 'r1', stepId: 'a', position: 0, state: 'running', attempts: 1, lostAttempts: 0, queuedAt: T0 + 4 }],
+        runs: [{ id: 'r1', state: 'running', startedAt: T0, endedAt: null, reason: null }],
+      });
+      expect(await store.api.waitingRuns()).toBe(1);
     });
 
     it('saves batch groups (insert, then replace by index), reads them back in index order per step', async () => {
@@ -646,6 +686,7 @@ storeConformance('SQLite', async () => {
   'commits fleet fields: published attempts become claimable rows, applied ones are marked, in the one commit':
     'SQLite has no fleet; it refuses these fields instead (the case below)',
   'waitingSteps: a running step run whose published attempt no worker claimed is waiting': 'SQLite has no fleet: nothing is published',
+  'waitingRuns: a running run whose only started step is published and unclaimed waits to start': 'SQLite has no fleet: nothing is published',
   'stores shipped log chunks: byte ranges across chunks, the size, a chunk written twice kept once':
     'SQLite has no `logs`: every attempt runs beside its file',
 });

@@ -41,6 +41,8 @@ export class ClientError extends BatonError {
     message: string,
     readonly details?: unknown,
     options?: { cause?: unknown },
+    /** Seconds the server asked to wait before trying again (a 429's `Retry-After`). */
+    readonly retryAfterSec?: number,
   ) {
     super(code, message, options);
   }
@@ -429,12 +431,19 @@ export class ApiClient {
       throw new ClientError(res.status, 'bad-response', `the server at ${this.url} did not answer as a baton API (HTTP ${res.status} for ${method} ${PREFIX}${path.split('?')[0]})`);
     }
     const code = typeof err.code === 'string' ? err.code : 'error';
-    throw new ClientError(res.status, code, explain(res.status, code, err.message, this.url), err.details);
+    // Retry-After in seconds (RFC 9110 §10.2.3; the date form is not sent by baton).
+    const retry = Number(res.headers.get('retry-after') ?? NaN);
+    const retryAfterSec = Number.isFinite(retry) && retry >= 0 ? retry : undefined;
+    throw new ClientError(res.status, code, explain(res.status, code, err.message, this.url, retryAfterSec), err.details, undefined, retryAfterSec);
   }
 }
 
 /** The API's message, with what to do about auth failures. */
-function explain(status: number, code: string, message: string, url: string): string {
+function explain(status: number, code: string, message: string, url: string, retryAfterSec?: number): string {
+  if (status === 429) {
+    const busy = `the server at ${url} is busy: ${message}`;
+    return retryAfterSec === undefined || /retry after/i.test(message) ? busy : `${busy}; retry after ${retryAfterSec} s`;
+  }
   if (status === 401) return `the server at ${url} refused the token: ${message} (give a valid one with --token or BATON_TOKEN)`;
   if (status === 403) return `not allowed: ${message} (use a token with that role: baton token create --role …)`;
   if (code === 'not-found') return `${message}: is ${url} a baton server of this version?`;

@@ -123,7 +123,8 @@ function report(e: unknown): number {
   if (e instanceof ClientError) {
     // The server refused the request (4xx, like a local invalid request) or could not answer.
     process.stderr.write(`error: ${e.message}\n`);
-    return e.status >= 400 && e.status < 500 ? EXIT.usage : EXIT.failed;
+    // 429: the request was right, the server too busy (try again later): a failure, not usage.
+    return e.status >= 400 && e.status < 500 && e.status !== 429 ? EXIT.usage : EXIT.failed;
   }
   if (e instanceof CliError) {
     process.stderr.write(`error: ${e.message}\n`);

@@ -11,7 +11,7 @@ import { ResumeError, RunHeldError, holderAlive, realClock } from '../runtime/in
 import type { WorkflowSpec } from '../workflow/index.js';
 import { decodeDefinition } from '../workflow/index.js';
 import type { AlertRecord, RunRecord, Store } from '../store/index.js';
-import type { FiredTick, RegistryReport } from '../triggers/index.js';
+import type { FiredTick, IntakeGate, RegistryReport } from '../triggers/index.js';
 import { Scheduler, WorkflowRegistry } from '../triggers/index.js';
 import { errorMessage } from '../shared/index.js';
 import type { PruneReport } from '../observe/index.js';
@@ -46,6 +46,8 @@ export interface RunLoopOptions {
    * (`ProcessOptions.clock`) in a server and a fleet worker. @default the wall clock
    */
   clock?: Clock;
+  /** Backpressure on schedule ticks (@see SchedulerOptions.intake). @default none */
+  intake?: IntakeGate;
 }
 
 /** Runs the trigger loop until `stop()`. */
@@ -69,6 +71,7 @@ export class RunLoop {
     this.scheduler = new Scheduler(o.store, {
       specOf: async (version) => (this.registry ? this.registry.specOf(version) : specFromStore(o.store, version)),
       ...(o.misfireThresholdMs !== undefined ? { misfireThresholdMs: o.misfireThresholdMs } : {}),
+      ...(o.intake ? { intake: o.intake } : {}),
     });
   }
 

@@ -19,9 +19,11 @@ import { RunLoop } from './run-loop.js';
 import type { Prunable, PruneReport, RetentionHandle } from '../observe/index.js';
 import { Pruner, RetentionLoop, retentionAges } from '../observe/index.js';
 import { BATON_VERSION } from '../shared/index.js';
-import type { BatonConfig } from '../workflow/index.js';
+import type { BackpressureLimits, BatonConfig } from '../workflow/index.js';
+import { backpressureLimits } from '../workflow/index.js';
 import type { AlertClock, Channel } from '../observe/index.js';
-import { AlertService, alertMetrics } from '../observe/index.js';
+import { AlertService, alertMetrics, intakeMetrics } from '../observe/index.js';
+import { IntakeGate } from '../triggers/index.js';
 import { realClock } from '../runtime/index.js';
 
 /** How long a stopping server's worker lets the attempts it holds finish, ms. */
@@ -82,6 +84,14 @@ export interface ServeOptions extends Pick<ApiOptions, 'bodyLimitBytes' | 'webho
    * @default {} (30 days for every kind)
    */
   retention?: ServeRetentionOptions | false;
+  /**
+   * Backpressure on intake (triggers/intake.ts): alerts at `warning` and `critical` runs
+   * waiting to start, and new runs from the API, webhooks and schedule ticks refused at
+   * `reject`. @default the config's `backpressure:`, each field defaulting to 100, 500, 1000, 30 s
+   */
+  backpressure?: BackpressureLimits;
+  /** How long the intake gate uses one count of the runs waiting, ms of real time (not the process's clock). @default 1000 */
+  intakeCacheMs?: number;
 }
 
 /** A started server. */
@@ -102,6 +112,8 @@ export interface RunningServer {
   address?: string;
   /** Alerting: rules over the feed, notifications, deliveries. */
   alerts: AlertService;
+  /** Backpressure on the API's, webhooks' and schedules' new runs. */
+  intake: IntakeGate;
   /** Workflow files loaded at start. */
   loaded: { valid: number; invalid: number };
   /** The retention loop; absent with `retention: false`. */
@@ -145,6 +157,12 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
   // Built first, so options that cannot work are refused before anything runs.
   const retention = retentionLoop(proc, o);
   const alertSeries = alertMetrics(proc.store);
+  const limits = o.backpressure ?? backpressureLimits(o.config?.backpressure);
+  const intakeSeries = intakeMetrics(() => intake.depth());
+  const intake: IntakeGate = new IntakeGate({
+    store: proc.store, limits, onRefused: intakeSeries.onRefused,
+    ...(o.intakeCacheMs !== undefined ? { cacheMs: o.intakeCacheMs } : {}),
+  });
   // Followers of the event table read at once on this, instead of at their next poll.
   const feedSignal = new EventEmitter();
   const alerts = new AlertService({
@@ -154,6 +172,9 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     ...(o.config?.defaultEscalate ? { defaultEscalate: o.config.defaultEscalate } : {}),
     ...(o.config?.publicUrl ? { publicUrl: o.config.publicUrl } : {}),
     ...(o.alertFeedMs !== undefined ? { feedMs: o.alertFeedMs } : {}),
+    // The intake rules are built-in: in force with the built-in set, or beside the config's
+    // `alerts:` when it writes `backpressure:`.
+    ...(o.backpressure || !o.config?.alerts || o.config.backpressure ? { backpressure: limits } : {}),
     report: (message) => o.report({ kind: 'error', message }),
     onAlert: (alert, what) => {
       // The change's feed row committed with it: live followers read it now.
@@ -166,7 +187,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     o.report(r);
   };
   const triggers = new RunLoop({
-    store: proc.store, engine, report, clock: proc.options.clock,
+    store: proc.store, engine, report, clock: proc.options.clock, intake,
     ...(o.workflowsDir ? { workflowsDir: o.workflowsDir } : {}),
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });
@@ -200,7 +221,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     };
     try {
       http = await buildApi({
-        store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts,
+        store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts, intake,
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
         ...(worker ? { logBytesShipped: () => worker.logBytesShipped } : {}),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
@@ -211,7 +232,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         ...(o.env ? { env: o.env } : {}),
         ...(o.feedPollMs !== undefined ? { feedPollMs: o.feedPollMs } : {}),
         ...(o.logger !== undefined ? { logger: o.logger } : {}),
-        metrics: [...alertSeries.contributors, ...(o.metrics ?? [])],
+        metrics: [...alertSeries.contributors, ...intakeSeries.contributors, ...(o.metrics ?? [])],
       });
       address = await http.listen({ host: listen.host, port: listen.port });
     } catch (e) {
@@ -229,7 +250,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     await alerts.stop();
   };
   return {
-    engine, loop: triggers, loaded, stop, alerts,
+    engine, loop: triggers, loaded, stop, alerts, intake,
     ...(retention ? { retention } : {}),
     ...(worker ? { worker } : {}),
     ...(http ? { http } : {}),

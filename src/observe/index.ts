@@ -8,6 +8,7 @@
 export { createMetrics, scrapeGauge } from './metrics.js';
 export type { BatonMetrics, GaugeSample, MetricsContributor, MetricsOptions } from './metrics.js';
 export { QueueReader } from './queue.js';
+export { intakeMetrics } from './intake-metrics.js';
 export type { QueueGroup } from './queue.js';
 export { startRunTraces, DEFAULT_SERVICE_NAME, TRACE_ATTRIBUTES } from './traces.js';
 export type { RunTraces, RunTracesOptions } from './traces.js';

@@ -21,6 +21,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { FleetStore, Role, RunRecord, SessionRecord, Store, TokenRecord } from '../store/index.js';
 import type { StartRunOptions } from '../runtime/index.js';
+import type { IntakeGate } from '../triggers/index.js';
 import type { MetricsContributor } from '../observe/index.js';
 import { ApiError, clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
 import { allows, verifyToken } from './tokens.js';
@@ -127,11 +128,17 @@ export interface ApiOptions {
   webDir?: string;
   /** Limits of one upload of files for a batch run (`POST /uploads`). @default {@link DEFAULT_UPLOAD_LIMITS}: 100 MiB a file, 10 000 files, 1 GiB in all */
   uploads?: Partial<UploadLimits>;
+  /**
+   * Backpressure: `POST /runs` and `POST /hooks/{workflow}` pass through it and are answered
+   * 429 with `Retry-After` when it refuses. @default none: nothing is refused
+   */
+  intake?: IntakeGate;
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads' | 'intake'>> {
   alerts: AlertService | undefined;
+  intake: IntakeGate | undefined;
   fleet: FleetStore | undefined;
   logBytesShipped: (() => number) | undefined;
   startRun: RunService['start'] | undefined;
@@ -183,6 +190,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     dataDir: o.dataDir,
     fleet: o.fleet,
     alerts: o.alerts,
+    intake: o.intake,
     logBytesShipped: o.logBytesShipped,
     baseDir: o.baseDir ?? process.cwd(),
     onRunQueued: o.runs ? (id) => o.runs!.startQueued(id) : () => undefined,

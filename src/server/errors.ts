@@ -12,6 +12,7 @@ import { PriorityRangeError, RerunSelectionError, ResumeError, RunHeldError, Run
 import { ParamError, WorkflowValidationError } from '../workflow/index.js';
 import { BadCursorError, RunNotFoundError } from '../store/index.js';
 import { LogPatternError } from '../observe/index.js';
+import { IntakeRefusedError } from '../triggers/index.js';
 import { BatonError, coerceError } from '../shared/index.js';
 
 /** A failure a route reports on purpose. */
@@ -28,6 +29,8 @@ export class ApiError extends BatonError {
     message: string,
     /** JSON detail sent as `error.details` (the validation problems, the candidates…). */
     readonly details?: unknown,
+    /** Response headers sent with it (`Retry-After` of a 429). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(code, message);
   }
@@ -71,6 +74,9 @@ function fromLibrary(e: unknown): ApiError | undefined {
   if (e instanceof PriorityRangeError) return new ApiError(400, 'invalid-request', e.message);
   if (e instanceof RerunSelectionError) return new ApiError(e.problem === 'unknown-step' ? 400 : 409, e.problem, e.message);
   if (e instanceof RunHeldError) return new ApiError(409, 'run-held', e.message, { holder: e.holder });
+  if (e instanceof IntakeRefusedError) {
+    return new ApiError(429, 'intake-refused', e.message, { queued: e.depth, limit: e.limit, retryAfterSec: e.retryAfterSec }, { 'retry-after': String(e.retryAfterSec) });
+  }
   return undefined;
 }
 
@@ -163,6 +169,7 @@ export function installErrorHandling(app: FastifyInstance, o: ErrorHandlingOptio
       return;
     }
     const text = errorText(e.code, e.message, e.details);
+    if (e.headers) void reply.headers(e.headers);
     const send = (): void => void reply.status(e.status).type('application/json').send(text);
     if (e.status === 413) {
       void reply.header('connection', 'close');

@@ -189,7 +189,10 @@ export const SpecErrorSchema = z.object({
 
 /** A schedule with its next fire times. */
 export const ScheduleSchema = z.object({
-  id: z.string(), workflow: z.string(), version: z.string(), paused: z.boolean(), spec: z.unknown(), lastTickAt: ms.optional(), updatedAt: ms, nextFireTimes: z.array(ms),
+  id: z.string(), workflow: z.string(), version: z.string(), paused: z.boolean(), spec: z.unknown(), lastTickAt: ms.optional(),
+  lastOutcome: z.enum(['created', 'skipped-overlap', 'skipped-misfire', 'skipped-backpressure']).optional()
+    .describe('what the tick at lastTickAt did; skipped-backpressure: intake refused its run (absent when a resume moved lastTickAt)'),
+  updatedAt: ms, nextFireTimes: z.array(ms),
 }).meta({ id: 'Schedule' });
 
 /** A fleet worker. */

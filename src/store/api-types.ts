@@ -212,6 +212,16 @@ export interface ApiStore {
   /** A cursor after every event committed so far: where a new live feed starts. */
   eventsHead(): Promise<string>;
   countStates(): Promise<StateCounts>;
+  /**
+   * Runs waiting to start, across the store (every node sharing it reads the same number):
+   * runs `queued`, and runs `running` none of whose step runs has begun (each still
+   * `pending` or `queued`: a server starts a run due now at once, and its first steps then
+   * wait for a slot; on PostgreSQL a step published to the fleet and not claimed by a worker
+   * has not begun either). `pending` runs (not
+   * yet due) are not counted. One statement: intake backpressure reads it at most about
+   * once a second.
+   */
+  waitingRuns(): Promise<number>;
   /** Waiting step runs by version, step and run priority (for `/metrics`); one statement. */
   waitingSteps(): Promise<WaitingStepGroup[]>;
   /** Migration files not applied to this database (a node started with an older baton migrated it, or none did). */

@@ -8,7 +8,7 @@
 import type { Failure } from '../core/index.js';
 import type { ScheduleSpec } from '../workflow/index.js';
 import type { JsonObject, JsonValue } from '../shared/index.js';
-import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StepSignal, StoredStepRun, WorkflowVersionRecord } from './types.js';
+import type { AttemptRecord, EventRecord, RunRecord, ScheduleRecord, StepSignal, StoredStepRun, TickOutcome, WorkflowVersionRecord } from './types.js';
 
 /** One row, column name to value. */
 export type Row = Record<string, unknown>;
@@ -73,7 +73,15 @@ export function toRun(r: Row): RunRecord {
   return run;
 }
 
-/** A row as a record. */
+/**
+ * `Store.listSchedules`: every schedule with the outcome of its last tick (the tick row at
+ * `last_tick_at`, by its primary key), by id. No parameters; PostgreSQL appends its collation.
+ */
+export const LIST_SCHEDULES_SQL = `SELECT s.*, t.outcome AS last_outcome FROM schedules s
+  LEFT JOIN schedule_ticks t ON t.schedule_id = s.id AND t.tick_at = s.last_tick_at
+  ORDER BY s.id`;
+
+/** A `schedules` row (with `last_outcome` from {@link LIST_SCHEDULES_SQL}) as a record. */
 export function toSchedule(r: Row): ScheduleRecord {
   const x: ScheduleRecord = {
     id: r.id as string,
@@ -84,6 +92,7 @@ export function toSchedule(r: Row): ScheduleRecord {
     updatedAt: r.updated_at as number,
   };
   if (r.last_tick_at != null) x.lastTickAt = r.last_tick_at as number;
+  if (r.last_outcome != null) x.lastOutcome = r.last_outcome as TickOutcome;
   return x;
 }
 

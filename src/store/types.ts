@@ -335,6 +335,11 @@ export interface ScheduleRecord {
   paused: boolean;
   /** Latest tick handled (fired or skipped), ms since epoch. */
   lastTickAt?: number;
+  /**
+   * What that tick did (`skipped-backpressure`: intake refused its run); absent when no tick
+   * was recorded at `lastTickAt` (a resume moved it to the time of the resume).
+   */
+  lastOutcome?: TickOutcome;
   /** ms since the epoch. */
   updatedAt: number;
 }
@@ -346,16 +351,22 @@ export interface NewRunRows {
   events: NewEvent[];
 }
 
-/** What a schedule tick did. */
-export type TickOutcome = 'created' | 'skipped-overlap' | 'skipped-misfire';
+/**
+ * What a schedule tick did: made its run, or was skipped because another run of the schedule
+ * was active (`overlap: skip`), because it was missed (`misfire` policy, a server that was
+ * down), or because intake refused new runs (`backpressure.reject`, triggers/intake.ts).
+ */
+export type TickOutcome = 'created' | 'skipped-overlap' | 'skipped-misfire' | 'skipped-backpressure';
 
 /** One tick to record, with the run it creates when it fires. */
 export interface TickFire {
   scheduleId: string;
   tickAt: number;
   now: number;
-  /** Absent: the tick is recorded as `skipped-misfire`. */
+  /** Absent: the tick is recorded as `skipped-misfire` (or `skipped-backpressure` with `refused`). */
   run?: NewRunRows;
+  /** Without `run`: why the tick made no run, recorded as outcome `skipped-backpressure`. */
+  refused?: 'backpressure';
   overlap: OverlapPolicy;
   /** A missed tick replayed by `misfire: catch-up`: with `overlap: skip` it queues behind the schedule's other runs instead of being dropped. */
   replay?: boolean;

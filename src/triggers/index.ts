@@ -9,3 +9,4 @@ export * from './scheduler.js';
 export * from './registry.js';
 export * from './webhooks.js';
 export * from './backfill.js';
+export * from './intake.js';

@@ -9,6 +9,8 @@ import type { WorkflowSpec } from '../workflow/index.js';
 import { MAX_CATCH_UP, nextFireTimes, resolveParams } from '../workflow/index.js';
 import type { ScheduleRecord, Store, TickOutcome } from '../store/index.js';
 import { newRun } from '../runtime/index.js';
+import type { IntakeGate } from './intake.js';
+import { IntakeRefusedError } from './intake.js';
 
 /** One tick handled by `check`. */
 export interface FiredTick {
@@ -16,6 +18,8 @@ export interface FiredTick {
   tickAt: number;
   outcome: TickOutcome;
   runId?: string;
+  /** Outcome `skipped-backpressure`: the refusal, for the log ("intake refused: 1,000 runs are queued…"). */
+  refused?: string;
 }
 
 /** Options of the scheduler. */
@@ -28,6 +32,12 @@ export interface SchedulerOptions {
   misfireThresholdMs?: number;
   /** The definition of a workflow version, for params and step rows of the runs it creates. */
   specOf: (version: string) => Promise<WorkflowSpec | undefined>;
+  /**
+   * Backpressure: a tick whose run it refuses is recorded as missed, outcome
+   * `skipped-backpressure` (never replayed, whatever the misfire policy: the tick row is
+   * written, so every server moves past it once). @default none: every tick may make its run
+   */
+  intake?: IntakeGate;
 }
 
 /** Fires due schedule ticks into the store. */
@@ -101,8 +111,21 @@ export class Scheduler {
         : undefined;
       // Replayed ticks run one after another, in order, unless overlap allows them together.
       const replay = s.spec.misfire === 'catch-up' && tickAt !== onTime[0];
-      const res = await this.store.fireTick({ scheduleId: s.id, tickAt, now, overlap: s.spec.overlap, ...(run ? { run } : {}), ...(replay ? { replay } : {}) });
-      if (res) out.push({ scheduleId: s.id, tickAt, ...res });
+      const fire = { scheduleId: s.id, tickAt, now, overlap: s.spec.overlap, ...(run ? { run } : {}), ...(replay ? { replay } : {}) };
+      const intake = this.opts.intake;
+      if (!run || !intake) {
+        const res = await this.store.fireTick(fire);
+        if (res) out.push({ scheduleId: s.id, tickAt, ...res });
+        continue;
+      }
+      try {
+        const res = await intake.admit('schedule', () => this.store.fireTick(fire), (r) => r?.outcome === 'created');
+        if (res) out.push({ scheduleId: s.id, tickAt, ...res });
+      } catch (e) {
+        if (!(e instanceof IntakeRefusedError)) throw e;
+        const res = await this.store.fireTick({ scheduleId: s.id, tickAt, now, overlap: s.spec.overlap, refused: 'backpressure' });
+        if (res) out.push({ scheduleId: s.id, tickAt, ...res, refused: e.message });
+      }
     }
     // Missed ticks that do not run are recorded once, as the latest of them, so the
     // schedule moves past them exactly once whichever server gets here first.

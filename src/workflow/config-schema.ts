@@ -119,8 +119,13 @@ export const AlertRuleSchema = z.strictObject({
   maxMemoryMb: z.number().positive().optional(),
   /** cpu: fraction of one core (0.8). */
   maxCpu: z.number().positive().optional(),
-  /** backpressure: queued step runs. */
+  /** backpressure: queued step runs (the rule's measure unless `maxQueuedRuns` is set). */
   maxQueued: z.number().int().min(1).optional(),
+  /**
+   * backpressure: runs waiting to start (`Store.api.waitingRuns`); set, the rule judges runs
+   * instead of step runs, fires at this depth and resolves below 90 % of it.
+   */
+  maxQueuedRuns: z.number().int().min(1).optional(),
   enabled: z.boolean().optional(),
 });
 
@@ -135,6 +140,21 @@ export const RetentionSchema = z.strictObject({
   events: duration.optional(),
   alerts: duration.optional(),
   uploads: duration.optional(),
+});
+
+const depth = (what: string) => z.number({ error: `${what} must be a number of runs` }).int({ error: `${what} must be a whole number of runs` }).min(1, { error: `${what} must be at least 1` });
+
+/**
+ * `backpressure:` thresholds on the runs waiting to start (queued, or started with no step
+ * begun): a warning alert at `warning`, a critical one at `critical`, and new runs from the
+ * API, webhooks and schedule ticks refused with 429 at `reject`, told to come back after
+ * `retryAfter`. Defaults 100, 500, 1000, 30s; `warning <= critical <= reject` (config.ts).
+ */
+export const BackpressureSchema = z.strictObject({
+  warning: depth('warning').optional(),
+  critical: depth('critical').optional(),
+  reject: depth('reject').optional(),
+  retryAfter: duration.optional(),
 });
 
 /** A workflow's `notify:`: post-run reports. */
@@ -158,6 +178,7 @@ export const ConfigSchema = z.strictObject({
    */
   defaultEscalate: EscalationSchema.optional(),
   retention: RetentionSchema.optional(),
+  backpressure: BackpressureSchema.optional(),
 });
 
 /** Allowed keys per config object kind, for did-you-mean on unknown fields. */
@@ -171,6 +192,7 @@ export const CONFIG_KNOWN_KEYS = {
   group: Object.keys(GroupSchema.shape),
   escalate: Object.keys(EscalationSchema.shape),
   retention: Object.keys(RetentionSchema.shape),
+  backpressure: Object.keys(BackpressureSchema.shape),
 } as const;
 
 /** The parsed config; durations still as written. */
@@ -181,3 +203,5 @@ export type ParsedChannel = z.output<typeof ChannelSchema>;
 export type ParsedAlertRule = z.output<typeof AlertRuleSchema>;
 /** One parsed escalation chain (a rule's `escalate`, the config's `defaultEscalate`); durations as written. */
 export type ParsedEscalation = z.output<typeof EscalationSchema>;
+/** The parsed `backpressure:`; `retryAfter` still as written. */
+export type ParsedBackpressure = z.output<typeof BackpressureSchema>;

@@ -13,7 +13,8 @@ import type { Issue, PathSegment } from './issues.js';
 import { byPosition, offsetOf, readBounded } from './load.js';
 import { parseSource } from './source.js';
 import { AlertRuleSchema, CONFIG_KNOWN_KEYS, ConfigSchema } from './config-schema.js';
-import type { ParsedAlertRule, ParsedConfig, ParsedEscalation } from './config-schema.js';
+import type { ParsedAlertRule, ParsedBackpressure, ParsedConfig, ParsedEscalation } from './config-schema.js';
+import { parseDuration } from './duration.js';
 
 /** The config file's name, looked for beside `--workflows`. */
 export const CONFIG_FILE_NAME = 'baton.config.yaml';
@@ -35,8 +36,49 @@ function configKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'alerts' && typeof path[1] === 'number') return alertKnownKeysAt(path.slice(2));
   if (first === 'defaultEscalate') return alertKnownKeysAt(['escalate', ...path.slice(1)]);
   if (first === 'retention' && path.length === 1) return CONFIG_KNOWN_KEYS.retention;
+  if (first === 'backpressure' && path.length === 1) return CONFIG_KNOWN_KEYS.backpressure;
   if (first === 'secrets' && path.length === 2) return ['name', 'env', 'file'];
   return [];
+}
+
+/** `warning <= critical <= reject`, each with its default where absent. */
+function checkBackpressure(b: ParsedBackpressure | undefined): Issue[] {
+  if (!b) return [];
+  const warning = b.warning ?? BACKPRESSURE_DEFAULTS.warning;
+  const critical = b.critical ?? BACKPRESSURE_DEFAULTS.critical;
+  const reject = b.reject ?? BACKPRESSURE_DEFAULTS.reject;
+  const issues: Issue[] = [];
+  if (warning > critical) issues.push({ code: 'invalid-value', message: `warning (${warning}) must not be above critical (${critical})`, path: ['backpressure', b.warning !== undefined ? 'warning' : 'critical'] });
+  if (critical > reject) issues.push({ code: 'invalid-value', message: `critical (${critical}) must not be above reject (${reject})`, path: ['backpressure', b.critical !== undefined ? 'critical' : 'reject'] });
+  return issues;
+}
+
+/**
+ * Defaults of `backpressure:` (runs waiting to start; `retryAfterMs` in ms): a warning at
+ * 100, a critical alert at 500, new runs refused at 1000, told to retry after 30 s.
+ */
+export const BACKPRESSURE_DEFAULTS = { warning: 100, critical: 500, reject: 1000, retryAfterMs: 30_000 } as const;
+
+/** `backpressure:` with every default filled in; `retryAfterMs` in ms. */
+export interface BackpressureLimits {
+  warning: number;
+  critical: number;
+  reject: number;
+  retryAfterMs: number;
+}
+
+/**
+ * The config's `backpressure:` (absent: every default) compiled: {@link BACKPRESSURE_DEFAULTS}
+ * where a field is absent, `retryAfter` in ms. @throws Error for a duration that does not
+ * parse (the schema already checked it)
+ */
+export function backpressureLimits(b: ParsedBackpressure | undefined): BackpressureLimits {
+  return {
+    warning: b?.warning ?? BACKPRESSURE_DEFAULTS.warning,
+    critical: b?.critical ?? BACKPRESSURE_DEFAULTS.critical,
+    reject: b?.reject ?? BACKPRESSURE_DEFAULTS.reject,
+    retryAfterMs: b?.retryAfter === undefined ? BACKPRESSURE_DEFAULTS.retryAfterMs : parseDuration(b.retryAfter),
+  };
 }
 
 /**
@@ -103,6 +145,7 @@ function checkConfig(c: ParsedConfig): Issue[] {
   for (const [i, n] of (c.defaultNotify ?? []).entries()) {
     if (!channels.has(n)) issues.push({ code: 'invalid-value', message: `unknown channel "${n}"`, path: ['defaultNotify', i] });
   }
+  issues.push(...checkBackpressure(c.backpressure));
   return issues;
 }
 

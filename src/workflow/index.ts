@@ -40,8 +40,8 @@ export { deadlineAt, runDeadline, compileDeadline, DeadlineSchema } from './dead
 export type { DeadlineSpec, DeadlineView, DeadlineRun } from './deadline.js';
 export { webhookSecretName, DEFAULT_WEBHOOK_TOLERANCE_SEC } from './secrets.js';
 export type { SecretSpec, WebhookSpec } from './secrets.js';
-export { loadConfigFile, validateConfigText, validateAlertRule, validateAlertRuleText, findConfig, checkRules, CONFIG_FILE_NAME } from './config.js';
-export type { BatonConfig, AlertRuleCheck } from './config.js';
+export { loadConfigFile, validateConfigText, validateAlertRule, validateAlertRuleText, findConfig, checkRules, CONFIG_FILE_NAME, BACKPRESSURE_DEFAULTS, backpressureLimits } from './config.js';
+export type { BatonConfig, AlertRuleCheck, BackpressureLimits } from './config.js';
 export { ALERT_KINDS, ConfigSchema, AlertRuleSchema } from './config-schema.js';
 export type { EscalationSchema } from './config-schema.js';
-export type { ParsedConfig, ParsedChannel, ParsedAlertRule, ParsedEscalation } from './config-schema.js';
+export type { ParsedConfig, ParsedChannel, ParsedAlertRule, ParsedEscalation, ParsedBackpressure } from './config-schema.js';

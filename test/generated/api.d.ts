@@ -61,7 +61,10 @@ export interface paths {
         /** List runs, newest first */
         get: operations["listRuns"];
         put?: never;
-        /** Create a run of a registered workflow */
+        /**
+         * Create a run of a registered workflow
+         * @description Refused with 429 and `Retry-After` while as many runs wait to start as the server's `backpressure.reject` (1000 by default), delayed runs (`at`) too.
+         */
         post: operations["createRun"];
         delete?: never;
         options?: never;
@@ -1046,6 +1049,11 @@ export interface components {
             spec: unknown;
             /** @description ms since the Unix epoch */
             lastTickAt?: number;
+            /**
+             * @description what the tick at lastTickAt did; skipped-backpressure: intake refused its run (absent when a resume moved lastTickAt)
+             * @enum {string}
+             */
+            lastOutcome?: "created" | "skipped-overlap" | "skipped-misfire" | "skipped-backpressure";
             /** @description ms since the Unix epoch */
             updatedAt: number;
             nextFireTimes: number[];
@@ -1802,6 +1810,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description intake refused: too many runs wait to start (`backpressure.reject`); the `Retry-After` header says in how many seconds to try again. `error.details`: { queued, limit, retryAfterSec } */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5283,7 +5300,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Default Response */
+            /** @description too many requests from this address for this workflow (`rate-limited`), or intake refused: too many runs wait to start (`intake-refused`, with a `Retry-After` header in seconds) */
             429: {
                 headers: {
                     [name: string]: unknown;

@@ -14,7 +14,9 @@ export function registerSchedules(program: Command, globals: () => GlobalOptions
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Schedules are registered by 'baton server --workflows DIR'. Times are shown in each
-schedule's time zone. NAME is a workflow name (all its schedules) or workflow/schedule.`)
+schedule's time zone. NAME is a workflow name (all its schedules) or workflow/schedule.
+LAST TICK is the latest tick handled and what it did: created, skipped-overlap,
+skipped-misfire, or skipped-backpressure (intake refused its run: too many runs waited).`)
     .action(async (o: { next: number; json?: boolean }) => {
       const { store } = await openStore(globals());
       try {
@@ -31,12 +33,14 @@ schedule's time zone. NAME is a workflow name (all its schedules) or workflow/sc
           process.stdout.write("no schedules: add 'schedule:' to a workflow and serve it with baton server --workflows DIR\n");
           return;
         }
-        const rows = [['SCHEDULE', 'CRON', 'TIME ZONE', 'STATE', 'MISFIRE', 'OVERLAP', 'NEXT FIRE TIMES']];
+        const rows = [['SCHEDULE', 'CRON', 'TIME ZONE', 'STATE', 'MISFIRE', 'OVERLAP', 'LAST TICK', 'NEXT FIRE TIMES']];
         for (const s of list) {
           const state = s.paused ? 'paused' : s.spec.enabled ? 'active' : 'disabled';
           const times = s.next.map((t) => inZone(t, s.spec.timezone));
-          rows.push([s.id, s.spec.cron, s.spec.timezone, state, s.spec.misfire, s.spec.overlap, times[0] ?? '-']);
-          for (const t of times.slice(1)) rows.push(['', '', '', '', '', '', t]);
+          // skipped-backpressure: intake refused the tick's run (too many runs waiting to start).
+          const last = s.lastTickAt === undefined ? '-' : `${inZone(s.lastTickAt, s.spec.timezone)}${s.lastOutcome ? ` ${s.lastOutcome}` : ''}`;
+          rows.push([s.id, s.spec.cron, s.spec.timezone, state, s.spec.misfire, s.spec.overlap, last, times[0] ?? '-']);
+          for (const t of times.slice(1)) rows.push(['', '', '', '', '', '', '', t]);
         }
         process.stdout.write(table(rows) + '\n');
       } finally {

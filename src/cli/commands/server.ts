@@ -18,7 +18,7 @@ export function registerServer(program: Command, globals: () => GlobalOptions): 
     .command('server')
     .description('serve the HTTP API and workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
     .option('-w, --workflows <dir>', 'folder of workflow files to load and watch (invalid files are reported, the rest served)')
-    .option('-c, --config <file>', `server config: alert rules, channels, retention (default: ${CONFIG_FILE_NAME} beside --workflows, if present)`)
+    .option('-c, --config <file>', `server config: alert rules, channels, retention, backpressure (default: ${CONFIG_FILE_NAME} beside --workflows, if present)`)
     .option('--slots <n>', 'steps this server runs at once, across runs, and the most threads its path handlers run in', positiveInt('--slots'), 256)
     .option('--host <host>', 'address the HTTP API listens on (0.0.0.0: every interface)', '127.0.0.1')
     .option('--port <port>', 'port of the HTTP API (0: any free port)', (v: string) => portNumber(v), 8080)
@@ -38,6 +38,11 @@ deleted with their steps, attempts, events and logs (a workflow's retention: fie
 own ages), in small batches, by one server of those sharing a database at a time; so are
 staged uploads no run was started over after 7 days, and the files of those that were once
 their runs are deleted (the config's retention: { runs, events, logs, alerts, uploads }).
+Backpressure: while 1000 runs wait to start (queued, or started with no step begun),
+POST /api/v1/runs, webhooks and schedule ticks are refused (HTTP 429 with Retry-After;
+a refused tick is recorded as missed, outcome skipped-backpressure); alerts warn at 100
+and turn critical at 500 (the config's backpressure: { warning, critical, reject, retryAfter }).
+Retries, delayed runs coming due, sub-workflow children and batch items are never refused.
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
     .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
@@ -134,7 +139,7 @@ function print(r: ServerReport): void {
     case 'removed':
       return log(`removed ${r.workflow} (${r.file} is gone); its schedules stop`);
     case 'tick':
-      return log(`schedule ${r.tick.scheduleId} tick ${formatTime(r.tick.tickAt)}: ${r.tick.outcome}${r.tick.runId ? ` (run ${r.tick.runId})` : ''}`);
+      return log(`schedule ${r.tick.scheduleId} tick ${formatTime(r.tick.tickAt)}: ${r.tick.outcome}${r.tick.runId ? ` (run ${r.tick.runId})` : ''}${r.tick.refused ? ` (${r.tick.refused})` : ''}`);
     case 'started':
       return log(`${r.resumed ? 'resumed' : 'started'} run ${r.runId} (${r.workflow})`);
     case 'finished':

@@ -69,6 +69,8 @@ export class Evaluator {
     private readonly now: () => number,
     private readonly silences: () => readonly SilenceRecord[],
     private readonly runEnded: (e: RunEnded) => Promise<void>,
+    /** Runs waiting to start (the intake gate's count, so a sweep costs no second COUNT). @default the store's `waitingRuns` */
+    private readonly waitingRuns: () => Promise<number> = () => store.api.waitingRuns(),
     eta?: EtaSource,
   ) {
     this.deadlines = {
@@ -371,7 +373,18 @@ export class Evaluator {
     await sweepDeadlines(this.deadlines, [...running, ...queued], now);
     const counts = await this.store.api.countStates();
     const depth = counts.stepRuns.queued ?? 0;
+    let runs: number | undefined;
     for (const rule of this.rules.applicable(this.rules.server, 'backpressure')) {
+      if (rule.maxQueuedRuns !== undefined) {
+        // Runs waiting to start: fires at the threshold, resolves under 90 % of it, so a
+        // depth hovering at the line does not fire and resolve at every sweep.
+        runs ??= await this.waitingRuns();
+        const subject: Subject = { pool: 'intake' };
+        if (runs >= rule.maxQueuedRuns) {
+          await this.fire(rule, subject, `${runs} runs are waiting to start (${rule.severity} at ${rule.maxQueuedRuns})`, { waitingRuns: runs, threshold: rule.maxQueuedRuns });
+        } else if (runs < rule.maxQueuedRuns * ALERT_DEFAULTS.queuedRunsResolveFraction) await this.book.clear(rule.name, subject, `${runs} runs waiting to start`);
+        continue;
+      }
       if (depth > rule.maxQueued) await this.fire(rule, { pool: 'all' }, `${depth} step runs are queued (limit ${rule.maxQueued})`, { queued: depth });
       else await this.book.clear(rule.name, { pool: 'all' }, `${depth} queued`);
     }
@@ -391,10 +404,15 @@ export class Evaluator {
     }
   }
 
-  /** A schedule tick the scheduler skipped (misfire policy, or a server that was down). */
-  async scheduleMissed(schedule: string, workflow: string | undefined, tickAt: number): Promise<void> {
+  /**
+   * A schedule tick the scheduler skipped (misfire policy, a server that was down) or whose
+   * run intake refused (`refused`: the refusal, which the alert's summary and details carry,
+   * with `reason: backpressure`).
+   */
+  async scheduleMissed(schedule: string, workflow: string | undefined, tickAt: number, refused?: string): Promise<void> {
     for (const rule of this.rules.applicable(this.rules.server, 'schedule-missed', workflow)) {
-      await this.fire(rule, { schedule, ...(workflow ? { workflow } : {}) }, `schedule ${schedule} missed its tick of ${new Date(tickAt).toISOString()}`, { tickAt });
+      await this.fire(rule, { schedule, ...(workflow ? { workflow } : {}) }, `schedule ${schedule} missed its tick of ${new Date(tickAt).toISOString()}${refused ? ` (${refused})` : ''}`,
+        { tickAt, ...(refused ? { reason: 'backpressure', refused } : {}) });
     }
   }
 

@@ -28,6 +28,8 @@ export const ALERT_DEFAULTS = {
   cpuWindowMs: 60_000,
   queuedTooLongMs: 30 * 60_000,
   maxQueued: 1000,
+  /** A `maxQueuedRuns` backpressure alert resolves once the runs waiting fall under this share of it (hysteresis). */
+  queuedRunsResolveFraction: 0.9,
   /** `p95Factor` reads the succeeded step runs of the last 30 days… */
   p95WindowMs: 30 * 86_400_000,
   /** …when there are at least 5 of them (fewer say little: only `after` applies then)… */
@@ -69,6 +71,8 @@ export interface AlertRule {
   maxMemoryBytes: number;
   maxCpu: number;
   maxQueued: number;
+  /** backpressure: set, the rule judges runs waiting to start against it instead of step runs against `maxQueued`. */
+  maxQueuedRuns?: number;
   enabled: boolean;
 }
 
@@ -77,6 +81,20 @@ const ms = (v: string | number | undefined): number | undefined => (v === undefi
 /** The built-in rules: one per kind, named after it, notifying `defaultNotify` only. */
 export function builtinRules(): ParsedAlertRule[] {
   return ALERT_KINDS.map((kind) => ({ name: kind, rule: kind }));
+}
+
+/**
+ * The built-in intake rules, from the config's `backpressure:` thresholds: `intake-warning`
+ * (severity warning, at `warning` runs waiting to start) and `intake-critical` (severity
+ * critical, at `critical`), both of kind `backpressure` with `maxQueuedRuns`. They are in
+ * force beside the config's `alerts:` too; a rule of the same name (config or API) replaces
+ * one, `enabled: false` turns it off.
+ */
+export function intakeRules(limits: { warning: number; critical: number }): ParsedAlertRule[] {
+  return [
+    { name: 'intake-warning', rule: 'backpressure', severity: 'warning', maxQueuedRuns: limits.warning },
+    { name: 'intake-critical', rule: 'backpressure', severity: 'critical', maxQueuedRuns: limits.critical },
+  ];
 }
 
 function glob(pattern: string): RegExp {
@@ -121,6 +139,7 @@ export function compileRule(r: ParsedAlertRule, fallbackNotify: readonly string[
     maxQueued: r.maxQueued ?? ALERT_DEFAULTS.maxQueued,
     enabled: r.enabled ?? true,
   };
+  if (r.maxQueuedRuns !== undefined) rule.maxQueuedRuns = r.maxQueuedRuns;
   if (r.workflows) rule.workflows = r.workflows;
   if (r.steps) rule.steps = r.steps;
   const after = ms(r.after) ?? (kind === 'step-duration' && r.p95Factor !== undefined ? undefined
@@ -187,16 +206,22 @@ export class RuleSet {
    * @param channels - every configured channel (a written rule without `notify` uses them all).
    * @param defaultNotify - channels of built-in rules and of rules without `notify`, when set. @default []
    * @param defaultEscalate - the chain of every rule without `escalate` (the config's `defaultEscalate`). @default none
+   * @param intake - built-in rules in force whatever `server` is ({@link intakeRules}), unless it has one of their names. @default []
    */
   constructor(
     server: ParsedAlertRule[] | undefined,
     private readonly channels: readonly string[],
     private readonly defaultNotify: readonly string[] | undefined,
     readonly defaultEscalate?: ParsedEscalation,
+    intake: readonly ParsedAlertRule[] = [],
   ) {
     const builtin = server === undefined;
     const source: AlertRuleSource = builtin ? 'builtin' : 'config';
     this.base = (server ?? builtinRules()).map((r) => ({ ...compileRule(r, builtin ? defaultNotify ?? [] : defaultNotify ?? channels, defaultEscalate), source, definition: r }));
+    const named = new Set(this.base.map((r) => r.name));
+    for (const r of intake) {
+      if (!named.has(r.name)) this.base.push({ ...compileRule(r, defaultNotify ?? [], defaultEscalate), source: 'builtin', definition: r });
+    }
     this.merged = this.base;
   }
 

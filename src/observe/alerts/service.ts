@@ -23,7 +23,7 @@ import { Notifier } from './notifier.js';
 import type { DeliveryReport } from './sender.js';
 import { Sender } from './sender.js';
 import type { AlertRule } from './rules.js';
-import { compileRule, decodeStoredRules, RuleSet } from './rules.js';
+import { compileRule, decodeStoredRules, intakeRules, RuleSet } from './rules.js';
 
 /** A clock with timers (the runtime's `Clock` has this shape). */
 export interface AlertClock {
@@ -60,6 +60,10 @@ export interface AlertServiceOptions {
   eta?: EtaSource;
   /** Each alert this server fired, saw acknowledged or resolved (the server's log). Must not throw. */
   onAlert?: (a: AlertRecord, what: 'fired' | 'acknowledged' | 'resolved') => void;
+  /** The config's `backpressure:` thresholds: the built-in `intake-warning` and `intake-critical` rules judge runs waiting to start against them. @default no intake rules */
+  backpressure?: { warning: number; critical: number };
+  /** Runs waiting to start (the intake gate's `depth`). @default the store's `waitingRuns` */
+  waitingRuns?: () => Promise<number>;
 }
 
 /** A new silence. */
@@ -95,8 +99,8 @@ export class AlertService {
   constructor(private readonly o: AlertServiceOptions) {
     const now = (): number => o.clock.now();
     this.book = new AlertBook(o.store.alerts, now, () => this.wake(), o.onAlert);
-    this.rules = new RuleSet(o.rules, [...o.channels.keys()], o.defaultNotify, o.defaultEscalate);
-    this.evaluator = new Evaluator(o.store, this.rules, this.book, now, () => this.silenceList, (e) => this.runReport(e), o.eta);
+    this.rules = new RuleSet(o.rules, [...o.channels.keys()], o.defaultNotify, o.defaultEscalate, o.backpressure ? intakeRules(o.backpressure) : []);
+    this.evaluator = new Evaluator(o.store, this.rules, this.book, now, () => this.silenceList, (e) => this.runReport(e), o.waitingRuns, o.eta);
     const noResolved = new Set([...o.channels.values()].filter((c) => !c.sendResolved).map((c) => c.name));
     this.notifier = new Notifier({ store: o.store.alerts, now, noResolved, ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}) });
     this.sender = new Sender(o.store.alerts, o.channels, `${hostname()}:${process.pid}:${newAlertId('s', Date.now())}`, now, (r) => this.delivered(r));
@@ -222,8 +226,9 @@ export class AlertService {
   }
 
   /** A schedule tick the scheduler skipped or fired (the run loop reports them). */
-  async tick(t: { scheduleId: string; workflow?: string; tickAt: number; outcome: string }): Promise<void> {
+  async tick(t: { scheduleId: string; workflow?: string; tickAt: number; outcome: string; refused?: string }): Promise<void> {
     if (t.outcome === 'skipped-misfire') await this.evaluator.scheduleMissed(t.scheduleId, t.workflow, t.tickAt);
+    else if (t.outcome === 'skipped-backpressure') await this.evaluator.scheduleMissed(t.scheduleId, t.workflow, t.tickAt, t.refused ?? 'intake refused new runs');
     else if (t.outcome === 'created') await this.evaluator.scheduleFired(t.scheduleId, t.workflow);
   }
 

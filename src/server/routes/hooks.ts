@@ -18,7 +18,11 @@ import { workflowSpec } from './runs.js';
 
 export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from '../../triggers/index.js';
 
-const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
+const errors = {
+  400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema,
+  429: ErrorSchema.describe('too many requests from this address for this workflow (`rate-limited`), or intake refused: too many runs wait to start (`intake-refused`, with a `Retry-After` header in seconds)'),
+  503: ErrorSchema,
+};
 
 /** The status of each refusal: 401 for what proves the sender, 400 for what it sent. */
 const STATUS: Record<WebhookProblem, number> = { unsigned: 401, 'stale-signature': 401, 'bad-signature': 401, 'invalid-request': 400, 'malformed-json': 400 };
@@ -86,7 +90,9 @@ export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
       throw e;
     }
     const { run, delivery } = input;
-    const outcome = deliveryOutcome(delivery.id, await ctx.store.api.createWebhookRun({ ...delivery, workflow: name }, run.record, run.steps, run.events));
+    const record = (): ReturnType<typeof ctx.store.api.createWebhookRun> => ctx.store.api.createWebhookRun({ ...delivery, workflow: name }, run.record, run.steps, run.events);
+    const recorded = ctx.intake ? await ctx.intake.admit('webhook', record, (r) => r.created) : await record();
+    const outcome = deliveryOutcome(delivery.id, recorded);
     if (!outcome.accepted) throw new ApiError(409, 'duplicate-delivery', outcome.message, { runId: outcome.runId });
     ctx.onRunQueued(outcome.runId);
     return reply.status(202).send({ runId: outcome.runId });

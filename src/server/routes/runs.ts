@@ -24,6 +24,8 @@ import {
 } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+/** `createRun`'s responses: also 429 when intake refuses new runs (backpressure). */
+const createErrors = { ...errors, 429: ErrorSchema.describe('intake refused: too many runs wait to start (`backpressure.reject`); the `Retry-After` header says in how many seconds to try again. `error.details`: { queued, limit, retryAfterSec }') };
 
 /** A comma-separated filter, each value checked against `allowed`. @throws ApiError 400 */
 function listParam<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] | undefined {
@@ -124,17 +126,23 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.post('/runs', {
     config: operator,
-    schema: { tags: ['runs'], operationId: 'createRun', summary: 'Create a run of a registered workflow', body: CreateRunBody, response: { 201: z.object({ run: RunSchema }), ...errors } },
+    schema: {
+      tags: ['runs'], operationId: 'createRun', summary: 'Create a run of a registered workflow',
+      description: 'Refused with 429 and `Retry-After` while as many runs wait to start as the server\'s `backpressure.reject` (1000 by default), delayed runs (`at`) too.',
+      body: CreateRunBody, response: { 201: z.object({ run: RunSchema }), ...createErrors },
+    },
   }, async (req, reply) => {
     const b = req.body;
     const dueAt = b.at === undefined ? undefined : typeof b.at === 'number' ? b.at : Date.parse(b.at);
-    const run = await createRunOf(ctx, b.workflow, {
+    const create = (): Promise<RunRecord> => createRunOf(ctx, b.workflow, {
       params: b.params, trigger: 'api',
       ...(b.version !== undefined ? { version: b.version } : {}),
       ...(b.priority !== undefined ? { priority: b.priority } : {}),
       ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
       ...(dueAt !== undefined && dueAt > ctx.clock() ? { dueAt } : {}),
     });
+    // A delayed run is refused too (it is new intake) but waits for nothing yet.
+    const run = ctx.intake ? await ctx.intake.admit('api', create, (r) => r.state !== 'pending') : await create();
     return reply.status(201).send({ run });
   });
 

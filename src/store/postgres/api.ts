@@ -18,7 +18,7 @@ import type {
 } from '../api-types.js';
 import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } from '../api-types.js';
 import type { WaitingStepGroup } from '../api-types.js';
-import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS, WAITING_RUNS_PG_SQL } from '../api-rows.js';
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
@@ -149,6 +149,11 @@ export class PgApiStore implements ApiStore {
       this.rows("SELECT count(*) AS n FROM attempts WHERE state = 'lost'"),
     ]);
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: Number(lost[0]?.n ?? 0) };
+  }
+
+  async waitingRuns(): Promise<number> {
+    const [r] = await this.rows(WAITING_RUNS_PG_SQL);
+    return Number(r?.n ?? 0);
   }
 
   async waitingSteps(): Promise<WaitingStepGroup[]> {

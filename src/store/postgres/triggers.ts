@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { ScheduleSpec } from '../../workflow/index.js';
 import type { NewEvent, RunRecord, ScheduleRecord, StoredStepRun, TickFire, TickOutcome } from '../types.js';
 import { eventValues } from './batch.js';
-import { toSchedule } from '../rows.js';
+import { LIST_SCHEDULES_SQL, toSchedule } from '../rows.js';
 import { Q } from './queries.js';
 import type { Row } from '../rows.js';
 
@@ -52,7 +52,7 @@ export async function saveSchedules(tx: Tx, workflow: string, version: string, s
 
 /** @see Store.listSchedules */
 export async function listSchedules(db: Db): Promise<ScheduleRecord[]> {
-  return (await db.query<Row>('SELECT * FROM schedules ORDER BY id COLLATE "C"')).rows.map(toSchedule);
+  return (await db.query<Row>(`${LIST_SCHEDULES_SQL} COLLATE "C"`)).rows.map(toSchedule);
 }
 
 /** @see Store.setSchedulesPaused */
@@ -72,7 +72,7 @@ export async function fireTick(tx: Tx, t: TickFire): Promise<{ outcome: TickOutc
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton:schedule:${t.scheduleId}`]);
     const taken = await c.query('SELECT 1 FROM schedule_ticks WHERE schedule_id = $1 AND tick_at = $2', [t.scheduleId, t.tickAt]);
     if (taken.rowCount) return undefined;
-    let outcome: TickOutcome = 'skipped-misfire';
+    let outcome: TickOutcome = t.refused === 'backpressure' ? 'skipped-backpressure' : 'skipped-misfire';
     let runId: string | undefined;
     if (t.run) {
       const { rows } = await c.query<{ n: number }>(

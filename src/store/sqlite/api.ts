@@ -14,7 +14,7 @@ import { BadCursorError, decodeRunCursor, FEED_ENDS, quietEndsSql, toRunPage } f
 import type { Row } from '../rows.js';
 import { toEvent, toRun } from '../rows.js';
 import type { NewEvent, RunRecord, StoredStepRun } from '../types.js';
-import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS } from '../api-rows.js';
+import { pendingMigrationFiles, tally, toSession, toToken, toWaitingGroup, TOKEN_TOUCH_MS, WAITING_RUNS_SQL } from '../api-rows.js';
 import type { WaitingStepGroup } from '../api-types.js';
 
 type InsertRun = (run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => void;
@@ -143,6 +143,11 @@ export class SqliteApiStore implements ApiStore {
       .all() as Row[];
     const lost = this.stmt("SELECT count(*) AS n FROM attempts WHERE state = 'lost'").get() as Row;
     return { runs: tally<RunState>(runs), stepRuns: tally<StepRunState>(steps), lostAttempts: lost.n as number };
+  }
+
+  async waitingRuns(): Promise<number> {
+    const r = this.stmt(WAITING_RUNS_SQL).get() as Row;
+    return r.n as number;
   }
 
   async waitingSteps(): Promise<WaitingStepGroup[]> {

@@ -31,7 +31,7 @@ import { sqliteExecutor } from './sql-executor.js';
 import { SqliteHistoryStore } from './history.js';
 import { SqliteRetentionStore } from './retention.js';
 import type { Row } from '../rows.js';
-import { json, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
+import { json, LIST_SCHEDULES_SQL, toAttempt, toEvent, toRun, toSchedule, toStepRun, toWorkflow } from '../rows.js';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -173,7 +173,7 @@ export class SqliteStore implements Store {
 
   /** {@inheritDoc Store.listSchedules} */
   async listSchedules(): Promise<ScheduleRecord[]> {
-    return this.stmt('SELECT * FROM schedules ORDER BY id').all().map(toSchedule);
+    return this.stmt(LIST_SCHEDULES_SQL).all().map(toSchedule);
   }
 
   /** {@inheritDoc Store.setSchedulesPaused} */
@@ -195,7 +195,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const taken = this.stmt('SELECT 1 FROM schedule_ticks WHERE schedule_id = ? AND tick_at = ?').get(t.scheduleId, t.tickAt);
       if (taken) return undefined;
-      let outcome: TickOutcome = 'skipped-misfire';
+      let outcome: TickOutcome = t.refused === 'backpressure' ? 'skipped-backpressure' : 'skipped-misfire';
       let runId: string | undefined;
       if (t.run) {
         const active = this.stmt(

@@ -151,7 +151,7 @@ function ScheduleCard({ schedule: s, runs, runsError }: { schedule: Schedule; ru
         {Object.keys(spec.params).length > 0 && <><dt>Params</dt><dd className="mono">{paramsText(spec.params)}</dd></>}
         <dt>Misfire</dt><dd>{spec.misfire || '—'}</dd>
         <dt>Overlap</dt><dd>{spec.overlap || '—'}</dd>
-        <dt>Last tick</dt><dd><Time ms={s.lastTickAt} /></dd>
+        <dt>Last tick</dt><dd><Time ms={s.lastTickAt} />{s.lastOutcome ? ` ${s.lastOutcome}` : ''}{s.lastOutcome === 'skipped-backpressure' ? ' (intake refused its run: too many runs waited to start)' : ''}</dd>
       </dl>
       <div className="schedule-cols">
         <div>
