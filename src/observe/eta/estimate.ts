@@ -1,0 +1,263 @@
+/**
+ * @module observe/eta/estimate
+ * The ETA of one run, pure: from the run's remaining DAG, its step runs' states, each
+ * step's recorded durations, now and the run's effective parallelism, the predicted end at
+ * p50 and p90. A seeded Monte Carlo of {@link ETA_SAMPLES} draws: each draw picks a
+ * duration per remaining step from its history (a running step: the history conditional on
+ * lasting longer than it has run) and list-schedules the remaining steps in definition
+ * order under the run's parallelism and pool limits; the p50 and p90 of the draws' ends
+ * are the ETA. Summing per-step p90s would be far too wide (every step slow at once), and
+ * p50s too narrow; the draws give the spread of the end itself. Cost O(steps × draws)
+ * (a ready-list scan per start, so O(steps² × draws) for very wide DAGs).
+ * Without history for some remaining step it falls back to the workflow's run durations,
+ * and without those to `unknown`: it never makes a number up.
+ */
+import type { StepRunState } from '../../core/index.js';
+import { isStepDone } from '../../core/index.js';
+import type { DurationModel, Random } from './sample.js';
+import { drawDuration, drawRemaining, durationModel, hashSeed, quantileSorted, remainingQuantiles, seededRandom } from './sample.js';
+
+/**
+ * A run's ETA: when it is predicted to end, ms since the epoch, at the median (`p50`) and
+ * the 90th percentile (`p90`, never before `p50`); both null when nothing can be said (no
+ * history, or the run has ended). `basis` is what the figures came from: `'steps'` (the
+ * recorded durations of its steps, along its remaining DAG), `'runs'` (the recorded
+ * durations of the workflow's succeeded runs) or `'unknown'` (neither).
+ */
+export type RunEta = { p50: number | null; p90: number | null; basis: 'steps' | 'runs' | 'unknown' };
+
+/** The ETA of a run nothing is known about. */
+export const UNKNOWN_ETA: RunEta = Object.freeze({ p50: null, p90: null, basis: 'unknown' });
+
+/** Draws of the Monte Carlo: enough for a stable p90 (±~4 percentile points), cheap enough per transition. */
+export const ETA_SAMPLES = 64;
+
+/** One step of the run as the estimate sees it. */
+export interface EtaStep {
+  /** The step's id (the key of its history). */
+  id: string;
+  /** Steps it waits for, by id; unknown ids count as done. */
+  needs: readonly string[];
+  /** Its pool, a key of {@link EtaInput.pools}. */
+  pool?: string;
+  /** Its step run's state. */
+  state: StepRunState;
+  /** A running step: when its current attempt started, ms since the epoch. */
+  startedAt?: number;
+  /** A retrying step: when it is queued again, ms since the epoch. */
+  dueAt?: number;
+  /**
+   * A step that runs only on failure (an `onFailure` hook): left out unless it has
+   * started, since a run on track does not run it.
+   */
+  onlyOnFailure?: boolean;
+}
+
+/** What {@link estimateEta} reads. */
+export interface EtaInput {
+  /** The run's steps in definition order (the order the engine starts ready steps in). */
+  steps: readonly EtaStep[];
+  /** Recorded durations of successful attempts by step id, ms (any order). */
+  stepDurations: ReadonlyMap<string, readonly number[]>;
+  /** Recorded durations of the workflow's succeeded runs, ms (any order): the fallback. */
+  runDurations: readonly number[];
+  /** Now, ms since the epoch. */
+  now: number;
+  /** When the run started, ms since the epoch; absent for a run still queued (it is taken to start now). */
+  runStartedAt?: number;
+  /** Steps of the run at once: its `concurrency`, bounded by the engine's slots. */
+  parallelism: number;
+  /** Pool limits by name. */
+  pools?: Readonly<Record<string, number>>;
+  /** Seed of the draws (the run id), so one state always gives one ETA. */
+  seed: string;
+  /** Draws. @default ETA_SAMPLES */
+  samples?: number;
+}
+
+/** The ETA of a run that has not ended (see the module comment). */
+export function estimateEta(input: EtaInput): RunEta {
+  const { now } = input;
+  const remaining = input.steps.filter((s) => !isStepDone(s.state) && !(s.onlyOnFailure === true && s.state === 'pending'));
+  if (remaining.length === 0) return { p50: now, p90: now, basis: 'steps' };
+  const models: DurationModel[] = [];
+  for (const s of remaining) {
+    const m = durationModel(input.stepDurations.get(s.id) ?? []);
+    if (!m) return fromRuns(input);
+    models.push(m);
+  }
+  const rand = seededRandom(hashSeed(input.seed));
+  const draws = Math.max(1, Math.floor(input.samples ?? ETA_SAMPLES));
+  const plan = planOf(remaining, models, input);
+  const ends: number[] = [];
+  for (let k = 0; k < draws; k++) ends.push(simulate(plan, rand));
+  ends.sort((a, b) => a - b);
+  const p50 = Math.round(quantileSorted(ends, 0.5));
+  return { p50, p90: Math.max(p50, Math.round(quantileSorted(ends, 0.9))), basis: 'steps' };
+}
+
+/** The fallback: the run's elapsed time against the workflow's succeeded run durations. */
+function fromRuns(input: EtaInput): RunEta {
+  const start = input.runStartedAt ?? input.now;
+  const elapsed = Math.max(0, input.now - start);
+  const q = remainingQuantiles(input.runDurations, elapsed);
+  if (!q) return UNKNOWN_ETA;
+  const p50 = Math.round(input.now + Math.max(0, q.p50));
+  return { p50, p90: Math.max(p50, Math.round(input.now + Math.max(0, q.p90))), basis: 'runs' };
+}
+
+/** The remaining steps as index arrays, built once per estimate and shared by the draws. */
+interface Plan {
+  now: number;
+  parallelism: number;
+  models: DurationModel[];
+  /** Per step: running since (ms since epoch) or undefined. */
+  runningSince: (number | undefined)[];
+  /** Per step: earliest time it may be queued (a retry's due time, else now). */
+  readyAt: number[];
+  /** Per step: remaining steps it waits for. */
+  indegree: number[];
+  /** Per step: remaining steps waiting for it. */
+  dependents: number[][];
+  /** Per step: its pool's index in `poolLimits`, or -1. */
+  pool: number[];
+  poolLimits: number[];
+}
+
+function planOf(steps: readonly EtaStep[], models: DurationModel[], input: EtaInput): Plan {
+  const index = new Map(steps.map((s, i) => [s.id, i]));
+  const poolNames = new Map<string, number>();
+  const poolLimits: number[] = [];
+  const dependents: number[][] = steps.map(() => []);
+  const indegree = steps.map((s, i) => {
+    let d = 0;
+    for (const need of s.needs) {
+      const j = index.get(need);
+      if (j === undefined || j === i) continue;
+      dependents[j]!.push(i);
+      d++;
+    }
+    return d;
+  });
+  const pool = steps.map((s) => {
+    const limit = s.pool === undefined ? undefined : input.pools?.[s.pool];
+    if (limit === undefined || s.pool === undefined) return -1;
+    let p = poolNames.get(s.pool);
+    if (p === undefined) {
+      poolNames.set(s.pool, (p = poolLimits.length));
+      poolLimits.push(Math.max(1, limit));
+    }
+    return p;
+  });
+  return {
+    now: input.now,
+    parallelism: Math.max(1, input.parallelism),
+    models,
+    runningSince: steps.map((s) => (s.state === 'running' ? (s.startedAt ?? input.now) : undefined)),
+    readyAt: steps.map((s) => (s.state === 'retrying' && s.dueAt !== undefined ? Math.max(input.now, s.dueAt) : input.now)),
+    indegree,
+    dependents,
+    pool,
+    poolLimits,
+  };
+}
+
+/** A binary min-heap of (end time, step) pairs. */
+class EndHeap {
+  private readonly t: number[] = [];
+  private readonly s: number[] = [];
+  get size(): number {
+    return this.t.length;
+  }
+  peek(): number {
+    return this.t[0]!;
+  }
+  push(time: number, step: number): void {
+    let i = this.t.length;
+    this.t.push(time);
+    this.s.push(step);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.t[p]! <= time) break;
+      this.t[i] = this.t[p]!;
+      this.s[i] = this.s[p]!;
+      i = p;
+    }
+    this.t[i] = time;
+    this.s[i] = step;
+  }
+  pop(): number {
+    const top = this.s[0]!;
+    const lt = this.t.pop()!;
+    const ls = this.s.pop()!;
+    const n = this.t.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const c = l + 1 < n && this.t[l + 1]! < this.t[l]! ? l + 1 : l;
+        if (this.t[c]! >= lt) break;
+        this.t[i] = this.t[c]!;
+        this.s[i] = this.s[c]!;
+        i = c;
+      }
+      this.t[i] = lt;
+      this.s[i] = ls;
+    }
+    return top;
+  }
+}
+
+/** One draw: list-schedules the remaining steps with drawn durations; returns the end, ms since the epoch. */
+function simulate(p: Plan, rand: Random): number {
+  const n = p.models.length;
+  const indegree = p.indegree.slice();
+  const inPool = p.poolLimits.map(() => 0);
+  const heap = new EndHeap();
+  let free = p.parallelism;
+  let end = p.now;
+  // Running steps hold their slots already, whatever the parallelism says now.
+  const ready: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const since = p.runningSince[i];
+    if (since !== undefined) {
+      heap.push(p.now + drawRemaining(p.models[i]!, Math.max(0, p.now - since), rand), i);
+      free--;
+      if (p.pool[i]! >= 0) inPool[p.pool[i]!]!++;
+    } else if (indegree[i] === 0) ready.push(i);
+  }
+  let t = p.now;
+  const readyAt = p.readyAt.slice();
+  for (;;) {
+    // Start every ready step that has a slot, in definition order (the engine's order).
+    for (let r = 0; r < ready.length && free > 0;) {
+      const i = ready[r]!;
+      const pi = p.pool[i]!;
+      if (readyAt[i]! <= t && (pi < 0 || inPool[pi]! < p.poolLimits[pi]!)) {
+        ready.splice(r, 1);
+        heap.push(t + drawDuration(p.models[i]!, rand), i);
+        free--;
+        if (pi >= 0) inPool[pi]!++;
+      } else r++;
+    }
+    let next = heap.size ? heap.peek() : Number.POSITIVE_INFINITY;
+    for (const i of ready) if (readyAt[i]! > t && readyAt[i]! < next) next = readyAt[i]!;
+    if (next === Number.POSITIVE_INFINITY) break;
+    t = next;
+    while (heap.size && heap.peek() <= t) {
+      const i = heap.pop();
+      end = Math.max(end, t);
+      free++;
+      if (p.pool[i]! >= 0) inPool[p.pool[i]!]!--;
+      for (const d of p.dependents[i]!) {
+        if (--indegree[d]! === 0) {
+          readyAt[d] = Math.max(readyAt[d]!, t);
+          ready.push(d);
+        }
+      }
+    }
+    if (ready.length > 1) ready.sort((a, b) => a - b);
+  }
+  return end;
+}
