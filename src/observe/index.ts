@@ -3,7 +3,8 @@
  * What a baton process reports about itself and to whom: Prometheus metrics, OpenTelemetry
  * traces of its runs, alert rules and their lifecycle, and the notification channels
  * (webhook, email, command) that deliver alerts and run reports.
- * The diagnosis of failed runs, and the optional language model that narrates it.
+ * The diagnosis of failed runs, and the optional language model that narrates it. The ETA
+ * of queued and running runs from their steps' duration history.
  */
 export { createMetrics, scrapeGauge } from './metrics.js';
 export type { BatonMetrics, GaugeSample, MetricsContributor, MetricsOptions } from './metrics.js';
@@ -24,3 +25,4 @@ export { leaseHolder, pruneUnderLease, RETENTION_LEASE, RetentionLoop } from './
 export type { LeasedPassOptions, RetentionHandle, RetentionLoopOptions } from './retention-loop.js';
 export * from './diagnosis/index.js';
 export * from './assistant/index.js';
+export * from './eta/index.js';
