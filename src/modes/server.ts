@@ -21,7 +21,7 @@ import { Pruner, RetentionLoop, retentionAges } from '../observe/index.js';
 import { BATON_VERSION } from '../shared/index.js';
 import type { BatonConfig } from '../workflow/index.js';
 import type { AlertClock, Channel } from '../observe/index.js';
-import { AlertService, alertMetrics } from '../observe/index.js';
+import { AlertService, alertMetrics, createEtaService } from '../observe/index.js';
 import { realClock } from '../runtime/index.js';
 
 /** How long a stopping server's worker lets the attempts it holds finish, ms. */
@@ -201,6 +201,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     try {
       http = await buildApi({
         store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts,
+        eta: createEtaService({ store: proc.store, clock: proc.options.clock, slots: proc.options.slots }),
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
         ...(worker ? { logBytesShipped: () => worker.logBytesShipped } : {}),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),

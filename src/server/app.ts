@@ -31,7 +31,8 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAlertRoutes } from './routes/alerts.js';
-import type { AlertService } from '../observe/index.js';
+import type { AlertService, EtaService } from '../observe/index.js';
+import { createEtaService } from '../observe/index.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerUploadRoutes } from './routes/uploads.js';
@@ -126,10 +127,17 @@ export interface ApiOptions {
   webDir?: string;
   /** Limits of one upload of files for a batch run (`POST /uploads`). @default {@link DEFAULT_UPLOAD_LIMITS}: 100 MiB a file, 10 000 files, 1 GiB in all */
   uploads?: Partial<UploadLimits>;
+  /**
+   * The ETAs of runs shown in the run resource (`eta`). @default one created on `store`
+   * and `clock` (pass the process's own, so the alerting and the API share one cache)
+   */
+  eta?: EtaService;
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads' | 'eta'>> {
+  /** ETAs of active runs for the run resource. */
+  eta: EtaService;
   alerts: AlertService | undefined;
   fleet: FleetStore | undefined;
   logBytesShipped: (() => number) | undefined;
@@ -177,8 +185,10 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
   // per timeout so a late request is answered near its deadline, not up to 30 s after.
   const headersTimeout = requestTimeout > 0 ? Math.min(o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout) : (o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
   const connectionsCheckingInterval = Math.min(30_000, Math.max(50, Math.floor(Math.min(headersTimeout, requestTimeout || headersTimeout) / 4)));
+  const clock = o.clock ?? Date.now;
   const ctx: CompiledApiOptions = {
     store: o.store,
+    eta: o.eta ?? createEtaService({ store: o.store, clock }),
     dataDir: o.dataDir,
     fleet: o.fleet,
     alerts: o.alerts,
@@ -192,7 +202,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     webhookRatePerMinute: o.webhookRatePerMinute ?? 120,
     env: o.env ?? process.env,
     feedPollMs: o.feedPollMs ?? 250,
-    clock: o.clock ?? Date.now,
+    clock,
     metrics: o.metrics ?? [],
     specs: new Map(),
     webDir: o.webDir ?? DEFAULT_WEB_DIR,
