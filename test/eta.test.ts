@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access -- API responses are JSON read loosely; the tests check their shape */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- API responses are JSON read loosely; the tests check their shape */
 /**
  * The ETA end to end on a real SQLite store and engine: a workflow run a few times, then a
  * run whose first step is held; the API's run resource and the ETA service predict its end
