@@ -4,8 +4,9 @@
  * step's recorded durations, now and the run's effective parallelism, the predicted end at
  * p50 and p90. A seeded Monte Carlo of {@link ETA_SAMPLES} draws: each draw picks a
  * duration per remaining step from its history (a running step: the history conditional on
- * lasting longer than it has run) and list-schedules the remaining steps in definition
- * order under the run's parallelism and pool limits; the p50 and p90 of the draws' ends
+ * lasting longer than it has run) and list-schedules the remaining steps in the engine's
+ * order (priority, then the longest remaining path in steps, then definition order; aging
+ * left out) under the run's parallelism and pool limits; the p50 and p90 of the draws' ends
  * are the ETA. Summing per-step p90s would be far too wide (every step slow at once), and
  * p50s too narrow; the draws give the spread of the end itself. Cost O(steps × draws)
  * (a ready-list scan per start, so O(steps² × draws) for very wide DAGs).
@@ -14,6 +15,7 @@
  */
 import type { StepRunState } from '../../core/index.js';
 import { isStepDone } from '../../core/index.js';
+import { remainingPaths } from '../../runtime/index.js';
 import type { DurationModel, Random } from './sample.js';
 import { drawDuration, drawRemaining, durationModel, hashSeed, quantileSorted, remainingQuantiles, seededRandom } from './sample.js';
 
@@ -40,6 +42,8 @@ export interface EtaStep {
   needs: readonly string[];
   /** Its pool, a key of {@link EtaInput.pools}. */
   pool?: string;
+  /** −10..+10, higher starts first among ready steps. @default 0 */
+  priority?: number;
   /** Its step run's state. */
   state: StepRunState;
   /** A running step: when its current attempt started, ms since the epoch. */
@@ -119,6 +123,8 @@ interface Plan {
   indegree: number[];
   /** Per step: remaining steps waiting for it. */
   dependents: number[][];
+  /** Per step: its place in the engine's start order among ready steps (lower first). */
+  rank: number[];
   /** Per step: its pool's index in `poolLimits`, or -1. */
   pool: number[];
   poolLimits: number[];
@@ -149,9 +155,15 @@ function planOf(steps: readonly EtaStep[], models: DurationModel[], input: EtaIn
     }
     return p;
   });
+  const paths = remainingPaths(steps);
+  const order = steps.map((_, i) => i).sort((a, b) => (steps[b]!.priority ?? 0) - (steps[a]!.priority ?? 0)
+    || (paths.get(steps[b]!.id) ?? 0) - (paths.get(steps[a]!.id) ?? 0) || a - b);
+  const rank: number[] = new Array<number>(steps.length);
+  order.forEach((i, k) => (rank[i] = k));
   return {
     now: input.now,
     parallelism: Math.max(1, input.parallelism),
+    rank,
     models,
     runningSince: steps.map((s) => (s.state === 'running' ? (s.startedAt ?? input.now) : undefined)),
     readyAt: steps.map((s) => (s.state === 'retrying' && s.dueAt !== undefined ? Math.max(input.now, s.dueAt) : input.now)),
@@ -227,10 +239,11 @@ function simulate(p: Plan, rand: Random): number {
       if (p.pool[i]! >= 0) inPool[p.pool[i]!]!++;
     } else if (indegree[i] === 0) ready.push(i);
   }
+  ready.sort((a, b) => p.rank[a]! - p.rank[b]!);
   let t = p.now;
   const readyAt = p.readyAt.slice();
   for (;;) {
-    // Start every ready step that has a slot, in definition order (the engine's order).
+    // Start every ready step that has a slot, in the engine's order.
     for (let r = 0; r < ready.length && free > 0;) {
       const i = ready[r]!;
       const pi = p.pool[i]!;
@@ -257,7 +270,7 @@ function simulate(p: Plan, rand: Random): number {
         }
       }
     }
-    if (ready.length > 1) ready.sort((a, b) => a - b);
+    if (ready.length > 1) ready.sort((a, b) => p.rank[a]! - p.rank[b]!);
   }
   return end;
 }

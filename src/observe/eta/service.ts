@@ -157,6 +157,7 @@ export function etaSteps(spec: WorkflowSpec, steps: readonly StoredStepRun[]): E
     if (!sr) return [];
     const e: EtaStep = { id: st.id, needs: st.hook === undefined ? st.needs : main, state: sr.state };
     if (st.pool !== undefined) e.pool = st.pool;
+    if (st.priority !== 0) e.priority = st.priority;
     if (sr.startedAt !== undefined) e.startedAt = sr.startedAt;
     if (sr.dueAt !== undefined) e.dueAt = sr.dueAt;
     if (st.hook === 'onFailure') e.onlyOnFailure = true;
