@@ -61,7 +61,11 @@ export interface EtaStep {
 export interface EtaInput {
   /** The run's steps in definition order (the order the engine starts ready steps in). */
   steps: readonly EtaStep[];
-  /** Recorded durations of successful attempts by step id, ms (any order). */
+  /**
+   * Recorded durations of successful attempts by step id, ms (any order). Each array is
+   * taken as immutable: the model made of it is memoized by the array (hand a new array
+   * when the history changes, as the service's history cache does).
+   */
   stepDurations: ReadonlyMap<string, readonly number[]>;
   /** Recorded durations of the workflow's succeeded runs, ms (any order): the fallback. */
   runDurations: readonly number[];
@@ -93,9 +97,10 @@ export function estimateEta(input: EtaInput): RunEta {
   const rand = seededRandom(hashSeed(input.seed));
   const draws = Math.max(1, Math.floor(input.samples ?? ETA_SAMPLES));
   const plan = planOf(remaining, models, input);
-  const ends: number[] = [];
-  for (let k = 0; k < draws; k++) ends.push(simulate(plan, rand));
-  ends.sort((a, b) => a - b);
+  const scratch = scratchOf(plan);
+  const ends = new Float64Array(draws);
+  for (let k = 0; k < draws; k++) ends[k] = simulate(plan, scratch, rand);
+  ends.sort();
   const p50 = Math.round(quantileSorted(ends, 0.5));
   return { p50, p90: Math.max(p50, Math.round(quantileSorted(ends, 0.9))), basis: 'steps' };
 }
@@ -118,9 +123,9 @@ interface Plan {
   /** Per step: running since (ms since epoch) or undefined. */
   runningSince: (number | undefined)[];
   /** Per step: earliest time it may be queued (a retry's due time, else now). */
-  readyAt: number[];
+  readyAt: Float64Array;
   /** Per step: remaining steps it waits for. */
-  indegree: number[];
+  indegree: Int32Array;
   /** Per step: remaining steps waiting for it. */
   dependents: number[][];
   /** Per step: its place in the engine's start order among ready steps (lower first). */
@@ -166,111 +171,133 @@ function planOf(steps: readonly EtaStep[], models: DurationModel[], input: EtaIn
     rank,
     models,
     runningSince: steps.map((s) => (s.state === 'running' ? (s.startedAt ?? input.now) : undefined)),
-    readyAt: steps.map((s) => (s.state === 'retrying' && s.dueAt !== undefined ? Math.max(input.now, s.dueAt) : input.now)),
-    indegree,
+    readyAt: Float64Array.from(steps, (s) => (s.state === 'retrying' && s.dueAt !== undefined ? Math.max(input.now, s.dueAt) : input.now)),
+    indegree: Int32Array.from(indegree),
     dependents,
     pool,
     poolLimits,
   };
 }
 
-/** A binary min-heap of (end time, step) pairs. */
-class EndHeap {
-  private readonly t: number[] = [];
-  private readonly s: number[] = [];
-  get size(): number {
-    return this.t.length;
+/** Scratch arrays of the draws, allocated once per estimate (a draw allocates nothing). */
+interface Scratch {
+  indegree: Int32Array;
+  inPool: Int32Array;
+  readyAt: Float64Array;
+  /** Ready steps not started, by rank; `readyN` of them. */
+  ready: Int32Array;
+  /** A binary min-heap of running steps by end time. */
+  heapT: Float64Array;
+  heapS: Int32Array;
+}
+
+function scratchOf(p: Plan): Scratch {
+  const n = p.models.length;
+  return {
+    indegree: new Int32Array(n), inPool: new Int32Array(p.poolLimits.length), readyAt: new Float64Array(n),
+    ready: new Int32Array(n), heapT: new Float64Array(n), heapS: new Int32Array(n),
+  };
+}
+
+function heapPush(x: Scratch, size: number, time: number, step: number): void {
+  let i = size;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (x.heapT[parent]! <= time) break;
+    x.heapT[i] = x.heapT[parent]!;
+    x.heapS[i] = x.heapS[parent]!;
+    i = parent;
   }
-  peek(): number {
-    return this.t[0]!;
+  x.heapT[i] = time;
+  x.heapS[i] = step;
+}
+
+/** Removes the earliest end (size is the heap's size before); returns its step. */
+function heapPop(x: Scratch, size: number): number {
+  const top = x.heapS[0]!;
+  const n = size - 1;
+  const lt = x.heapT[n]!;
+  const ls = x.heapS[n]!;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const c = l + 1 < n && x.heapT[l + 1]! < x.heapT[l]! ? l + 1 : l;
+    if (x.heapT[c]! >= lt) break;
+    x.heapT[i] = x.heapT[c]!;
+    x.heapS[i] = x.heapS[c]!;
+    i = c;
   }
-  push(time: number, step: number): void {
-    let i = this.t.length;
-    this.t.push(time);
-    this.s.push(step);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.t[p]! <= time) break;
-      this.t[i] = this.t[p]!;
-      this.s[i] = this.s[p]!;
-      i = p;
-    }
-    this.t[i] = time;
-    this.s[i] = step;
+  x.heapT[i] = lt;
+  x.heapS[i] = ls;
+  return top;
+}
+
+/** Adds step `i` to the ready list, kept in rank order (insertion: the list is short). */
+function readyAdd(p: Plan, x: Scratch, n: number, i: number): number {
+  let k = n;
+  const r = p.rank[i]!;
+  while (k > 0 && p.rank[x.ready[k - 1]!]! > r) {
+    x.ready[k] = x.ready[k - 1]!;
+    k--;
   }
-  pop(): number {
-    const top = this.s[0]!;
-    const lt = this.t.pop()!;
-    const ls = this.s.pop()!;
-    const n = this.t.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const c = l + 1 < n && this.t[l + 1]! < this.t[l]! ? l + 1 : l;
-        if (this.t[c]! >= lt) break;
-        this.t[i] = this.t[c]!;
-        this.s[i] = this.s[c]!;
-        i = c;
-      }
-      this.t[i] = lt;
-      this.s[i] = ls;
-    }
-    return top;
-  }
+  x.ready[k] = i;
+  return n + 1;
 }
 
 /** One draw: list-schedules the remaining steps with drawn durations; returns the end, ms since the epoch. */
-function simulate(p: Plan, rand: Random): number {
+function simulate(p: Plan, x: Scratch, rand: Random): number {
   const n = p.models.length;
-  const indegree = p.indegree.slice();
-  const inPool = p.poolLimits.map(() => 0);
-  const heap = new EndHeap();
+  x.indegree.set(p.indegree);
+  x.inPool.fill(0);
+  x.readyAt.set(p.readyAt);
+  let heap = 0;
+  let readyN = 0;
   let free = p.parallelism;
   let end = p.now;
   // Running steps hold their slots already, whatever the parallelism says now.
-  const ready: number[] = [];
   for (let i = 0; i < n; i++) {
     const since = p.runningSince[i];
     if (since !== undefined) {
-      heap.push(p.now + drawRemaining(p.models[i]!, Math.max(0, p.now - since), rand), i);
+      heapPush(x, heap++, p.now + drawRemaining(p.models[i]!, Math.max(0, p.now - since), rand), i);
       free--;
-      if (p.pool[i]! >= 0) inPool[p.pool[i]!]!++;
-    } else if (indegree[i] === 0) ready.push(i);
+      if (p.pool[i]! >= 0) x.inPool[p.pool[i]!]!++;
+    } else if (x.indegree[i] === 0) readyN = readyAdd(p, x, readyN, i);
   }
-  ready.sort((a, b) => p.rank[a]! - p.rank[b]!);
   let t = p.now;
-  const readyAt = p.readyAt.slice();
   for (;;) {
-    // Start every ready step that has a slot, in the engine's order.
-    for (let r = 0; r < ready.length && free > 0;) {
-      const i = ready[r]!;
+    // Start every ready step that has a slot, in the engine's order; keep the rest in order.
+    let kept = 0;
+    let next = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < readyN; r++) {
+      const i = x.ready[r]!;
       const pi = p.pool[i]!;
-      if (readyAt[i]! <= t && (pi < 0 || inPool[pi]! < p.poolLimits[pi]!)) {
-        ready.splice(r, 1);
-        heap.push(t + drawDuration(p.models[i]!, rand), i);
+      const at = x.readyAt[i]!;
+      if (free > 0 && at <= t && (pi < 0 || x.inPool[pi]! < p.poolLimits[pi]!)) {
+        heapPush(x, heap++, t + drawDuration(p.models[i]!, rand), i);
         free--;
-        if (pi >= 0) inPool[pi]!++;
-      } else r++;
+        if (pi >= 0) x.inPool[pi]!++;
+      } else {
+        x.ready[kept++] = i;
+        if (at > t && at < next) next = at;
+      }
     }
-    let next = heap.size ? heap.peek() : Number.POSITIVE_INFINITY;
-    for (const i of ready) if (readyAt[i]! > t && readyAt[i]! < next) next = readyAt[i]!;
+    readyN = kept;
+    if (heap > 0 && x.heapT[0]! < next) next = x.heapT[0]!;
     if (next === Number.POSITIVE_INFINITY) break;
     t = next;
-    while (heap.size && heap.peek() <= t) {
-      const i = heap.pop();
-      end = Math.max(end, t);
+    while (heap > 0 && x.heapT[0]! <= t) {
+      const i = heapPop(x, heap--);
+      if (t > end) end = t;
       free++;
-      if (p.pool[i]! >= 0) inPool[p.pool[i]!]!--;
+      if (p.pool[i]! >= 0) x.inPool[p.pool[i]!]!--;
       for (const d of p.dependents[i]!) {
-        if (--indegree[d]! === 0) {
-          readyAt[d] = Math.max(readyAt[d]!, t);
-          ready.push(d);
+        if (--x.indegree[d]! === 0) {
+          if (t > x.readyAt[d]!) x.readyAt[d] = t;
+          readyN = readyAdd(p, x, readyN, d);
         }
       }
     }
-    if (ready.length > 1) ready.sort((a, b) => p.rank[a]! - p.rank[b]!);
   }
   return end;
 }

@@ -37,14 +37,39 @@ export function seededRandom(seed: number): Random {
   };
 }
 
-/** A standard normal draw (Box–Muller). */
-export function normal(rand: Random): number {
-  const u = 1 - rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+/** Size of a model's table of kernel factors. */
+const KERNEL_TABLE = 256;
+/**
+ * Standard normal quantiles at the midpoints of {@link KERNEL_TABLE} equal strata: the
+ * kernel's noise is read from a model's table of `exp(h·z)` made of them (a table read
+ * instead of a log, a root, a cosine and an exp per draw), evenly spread, no sampling noise.
+ */
+const NORMALS = Float64Array.from({ length: KERNEL_TABLE }, (_, k) => normalQuantile((k + 0.5) / KERNEL_TABLE));
+
+/** The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
+function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo || p > 1 - lo) {
+    const q = Math.sqrt(-2 * Math.log(p < lo ? p : 1 - p));
+    const v = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return p < lo ? v : -v;
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return (((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/** A kernel factor `exp(h·z)` of a model, z standard normal. */
+function kernel(m: DurationModel, rand: Random): number {
+  return m.factors[(rand() * KERNEL_TABLE) | 0]!;
 }
 
 /** The continuous `p` quantile (linear between ranks, as `percentile_cont`) of ascending `sorted`; NaN when empty. */
-export function quantileSorted(sorted: readonly number[], p: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return Number.NaN;
   const pos = p * (n - 1);
@@ -71,10 +96,27 @@ export interface DurationModel {
   sorted: number[];
   /** Kernel width on the log scale. */
   bandwidth: number;
+  /** `exp(bandwidth · z)` for z at the strata of a standard normal: what a draw multiplies by. */
+  factors: Float64Array;
 }
 
-/** The model of a history of durations (ms); undefined when it holds no positive duration. */
+/**
+ * Models already made, by the history array they were made of: a workflow's history is
+ * read once per TTL and estimated from many times, and making a model sorts it. The arrays
+ * are taken as immutable (the history cache hands out new ones on every read).
+ */
+const MODELS = new WeakMap<readonly number[], DurationModel | null>();
+
+/** The model of a history of durations (ms); undefined when it holds no positive duration. Memoized by array (see MODELS). */
 export function durationModel(durations: readonly number[]): DurationModel | undefined {
+  const known = MODELS.get(durations);
+  if (known !== undefined) return known ?? undefined;
+  const m = makeModel(durations);
+  MODELS.set(durations, m ?? null);
+  return m;
+}
+
+function makeModel(durations: readonly number[]): DurationModel | undefined {
   // A zero-length step (a no-op handler on a coarse clock) still took a moment: 1 ms.
   const sorted = durations.filter((d) => Number.isFinite(d) && d >= 0).map((d) => Math.max(1, d)).sort((a, b) => a - b);
   if (sorted.length === 0) return undefined;
@@ -85,13 +127,14 @@ export function durationModel(durations: readonly number[]): DurationModel | und
     const dev = logs.map((l) => Math.abs(l - med)).sort((a, b) => a - b);
     sigma = 1.4826 * quantileSorted(dev, 0.5);
   }
-  return { sorted, bandwidth: Math.max(MIN_BANDWIDTH, 0.9 * sigma * sorted.length ** -0.2) };
+  const bandwidth = Math.max(MIN_BANDWIDTH, 0.9 * sigma * sorted.length ** -0.2);
+  return { sorted, bandwidth, factors: NORMALS.map((z) => Math.exp(bandwidth * z)) };
 }
 
 /** A draw of a step's whole duration, ms. */
 export function drawDuration(m: DurationModel, rand: Random): number {
   const s = m.sorted[Math.floor(rand() * m.sorted.length)]!;
-  return s * Math.exp(m.bandwidth * normal(rand));
+  return s * kernel(m, rand);
 }
 
 /** Index of the first value of ascending `sorted` greater than `x`. */
@@ -116,7 +159,7 @@ export function drawRemaining(m: DurationModel, elapsed: number, rand: Random): 
   const from = firstAbove(m.sorted, elapsed);
   if (from >= m.sorted.length) return Math.max(1, elapsed * BEYOND_HISTORY_FACTOR * (0.5 + rand()));
   const s = m.sorted[from + Math.floor(rand() * (m.sorted.length - from))]!;
-  const smoothed = s * Math.exp(m.bandwidth * normal(rand));
+  const smoothed = s * kernel(m, rand);
   return Math.max(0, (smoothed > elapsed ? smoothed : s) - elapsed);
 }
 
