@@ -3,7 +3,8 @@
  * The ETA end to end on a real SQLite store and engine: a workflow run a few times, then a
  * run whose first step is held; the API's run resource and the ETA service predict its end
  * from the recorded step durations. The engine runs on a virtual clock and the steps wait
- * on files, so every recorded duration is exactly what the test chose.
+ * on files, so every recorded duration is exactly what the test chose. `baton show` runs the
+ * built CLI (`npm run build` first).
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { buildApi } from '../src/server/index.js';
 import { createToken } from '../src/server/index.js';
 import { createEtaService } from '../src/observe/index.js';
 import type { EngineRig } from './helpers.js';
-import { engineRig, loadFixture, tempDir, waitFor } from './helpers.js';
+import { baton, engineRig, loadFixture, tempDir, waitFor } from './helpers.js';
 
 let rig: EngineRig | undefined;
 const dirs: string[] = [];
@@ -30,8 +31,9 @@ async function running(runId: string, id: string): Promise<void> {
 }
 
 describe('ETA', () => {
-  it('predicts a held run from the history of its steps: API run resource and list, and the service', async () => {
-    const clock = new VirtualClock(Date.UTC(2026, 11, 7, 9, 0, 0));
+  it('predicts a held run from the history of its steps: the service, the API run resource and list, baton show', async () => {
+    // From the wall clock's now: `baton show`, another process, reads the same runs on the wall clock.
+    const clock = new VirtualClock(Date.now());
     rig = await engineRig({ clock });
     const files = tempDir('baton-eta-');
     dirs.push(files);
@@ -92,6 +94,20 @@ describe('ETA', () => {
       expect(runs.find((r) => r.id === held.id)?.eta).toStrictEqual(eta);
       // Ended runs have no ETA.
       expect(runs.find((r) => r.id === first.id)?.eta).toStrictEqual({ p50: null, p90: null, basis: 'unknown' });
+
+      // `baton show` (the built CLI, its own process on the wall clock, a little behind the
+      // virtual one: fetch counts as just started) predicts fetch's ~1 s and report's ~2 s.
+      const db = join(rig.dir, 'baton.db');
+      const before = Date.now();
+      const json = await baton(['--db', db, 'show', held.id, '--json'], rig.dir);
+      expect(json.code).toBe(0);
+      const cli = (JSON.parse(json.stdout) as { run: { eta: { p50: number; p90: number; basis: string } } }).run.eta;
+      expect(cli.basis).toBe('steps');
+      expect(cli.p50 - before).toBeGreaterThanOrEqual(1_500);
+      expect(cli.p50 - Date.now()).toBeLessThanOrEqual(4_500);
+      expect(cli.p90).toBeGreaterThanOrEqual(cli.p50);
+      const text = await baton(['--db', db, 'show', held.id], rig.dir);
+      expect(text.stdout).toMatch(/^ETA {7}\d\d:\d\d \(p90 \d\d:\d\d\) from step history$/m);
 
       // Once fetch ends, the ETA moves to report's history alone.
       clock.advance(600);
