@@ -133,8 +133,11 @@ function makeModel(durations: readonly number[]): DurationModel | undefined {
 
 /** A draw of a step's whole duration, ms. */
 export function drawDuration(m: DurationModel, rand: Random): number {
-  const s = m.sorted[Math.floor(rand() * m.sorted.length)]!;
-  return s * kernel(m, rand);
+  // One uniform picks both: its integer part the recorded duration, its fraction the kernel
+  // factor (the fraction of a uniform scaled by n is uniform and independent of the index).
+  const u = rand() * m.sorted.length;
+  const i = Math.floor(u);
+  return m.sorted[i]! * m.factors[((u - i) * KERNEL_TABLE) | 0]!;
 }
 
 /** Index of the first value of ascending `sorted` greater than `x`. */
