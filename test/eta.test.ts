@@ -124,4 +124,55 @@ describe('ETA', () => {
       await app.close();
     }
   }, 60_000);
+
+  it('the service caches a run by its change marker and a workflow history for its TTL', async () => {
+    const clock = new VirtualClock(Date.now());
+    rig = await engineRig({ clock });
+    const files = tempDir('baton-eta-');
+    dirs.push(files);
+    const spec = await loadFixture('eta_held_steps.yaml');
+    const version = workflowVersion(spec);
+    const go = (step: string): void => writeFileSync(join(files, `${step}.go`), '');
+    const past = await rig.engine.startRun(spec, version, { params: { dir: files } });
+    await running(past.id, 'fetch');
+    clock.advance(1_000);
+    go('fetch');
+    await running(past.id, 'report');
+    clock.advance(2_000);
+    go('report');
+    await past.result;
+    rmSync(join(files, 'fetch.go'));
+    rmSync(join(files, 'report.go'));
+
+    let reads = 0;
+    const read = rig.store.history.stepDurationSamples.bind(rig.store.history);
+    rig.store.history.stepDurationSamples = (w, n) => {
+      reads++;
+      return read(w, n);
+    };
+    const etas = createEtaService({ store: rig.store, clock, history: { ttlMs: 10_000 } });
+    const held = await rig.engine.startRun(spec, version, { params: { dir: files } });
+    await running(held.id, 'fetch');
+    const a = await etas.forRun(held.id);
+    expect(a.basis).toBe('steps');
+    // Nothing changed: the same answer from the cache, no read of the history.
+    expect(await etas.forRun(held.id)).toBe(a);
+    expect(reads).toBe(1);
+    // A transition: recomputed, the history still cached.
+    clock.advance(1_000);
+    go('fetch');
+    await running(held.id, 'report');
+    const b = await etas.forRun(held.id);
+    expect(b).not.toBe(a);
+    expect(b.p50! - clock.now()).toBeGreaterThanOrEqual(1_800);
+    expect(reads).toBe(1);
+    // Past the TTL the history is read again; batch answers by id.
+    clock.advance(10_000);
+    const many = await etas.forRuns([held.id, past.id, 'nosuchrun']);
+    expect(reads).toBe(2);
+    expect([...many.keys()]).toEqual([held.id, past.id]);
+    expect(many.get(past.id)).toStrictEqual({ p50: null, p90: null, basis: 'unknown' });
+    go('report');
+    await held.result;
+  }, 60_000);
 });
