@@ -120,8 +120,8 @@ interface Plan {
   now: number;
   parallelism: number;
   models: DurationModel[];
-  /** Per step: running since (ms since epoch) or undefined. */
-  runningSince: (number | undefined)[];
+  /** Per step: running since (ms since epoch), or NaN. */
+  runningSince: Float64Array;
   /** Per step: earliest time it may be queued (a retry's due time, else now). */
   readyAt: Float64Array;
   /** Per step: remaining steps it waits for. */
@@ -170,7 +170,7 @@ function planOf(steps: readonly EtaStep[], models: DurationModel[], input: EtaIn
     parallelism: Math.max(1, input.parallelism),
     rank,
     models,
-    runningSince: steps.map((s) => (s.state === 'running' ? (s.startedAt ?? input.now) : undefined)),
+    runningSince: Float64Array.from(steps, (s) => (s.state === 'running' ? (s.startedAt ?? input.now) : Number.NaN)),
     readyAt: Float64Array.from(steps, (s) => (s.state === 'retrying' && s.dueAt !== undefined ? Math.max(input.now, s.dueAt) : input.now)),
     indegree: Int32Array.from(indegree),
     dependents,
@@ -257,8 +257,8 @@ function simulate(p: Plan, x: Scratch, rand: Random): number {
   let end = p.now;
   // Running steps hold their slots already, whatever the parallelism says now.
   for (let i = 0; i < n; i++) {
-    const since = p.runningSince[i];
-    if (since !== undefined) {
+    const since = p.runningSince[i]!;
+    if (!Number.isNaN(since)) {
       heapPush(x, heap++, p.now + drawRemaining(p.models[i]!, Math.max(0, p.now - since), rand), i);
       free--;
       if (p.pool[i]! >= 0) x.inPool[p.pool[i]!]!++;
@@ -291,7 +291,9 @@ function simulate(p: Plan, x: Scratch, rand: Random): number {
       if (t > end) end = t;
       free++;
       if (p.pool[i]! >= 0) x.inPool[p.pool[i]!]!--;
-      for (const d of p.dependents[i]!) {
+      const deps = p.dependents[i]!;
+      for (let k = 0; k < deps.length; k++) {
+        const d = deps[k]!;
         if (--x.indegree[d]! === 0) {
           if (t > x.readyAt[d]!) x.readyAt[d] = t;
           readyN = readyAdd(p, x, readyN, d);
