@@ -179,6 +179,23 @@ export function historyConformance(test: Test, get: () => Store): void {
     expect(await store.history.stepDurations('nope', 0)).toStrictEqual([]);
   });
 
+  test('history: duration samples of the latest succeeded step runs and runs of a workflow, newest first', async () => {
+    const store = await seed();
+    // wf by creation, newest first: late, w5, w4, busy, w3, w2, w1, early. a succeeded in w4
+    // (40), w2 (20), w1 (10); b only in w1 (50); busy's a is still running.
+    expect(await store.history.stepDurationSamples('wf', 2)).toStrictEqual([
+      { stepId: 'a', durationsMs: [40, 20] },
+      { stepId: 'b', durationsMs: [50] },
+    ]);
+    // One sample per step looks back over the newest 4 runs (late, w5, w4, busy): w1's b is out of reach.
+    expect(await store.history.stepDurationSamples('wf', 1)).toStrictEqual([{ stepId: 'a', durationsMs: [40] }]);
+    expect(await store.history.stepDurationSamples('etl', 5)).toStrictEqual([]);
+    // Succeeded wf runs: late 1000, w4 400, w2 200, w1 100, early 1000.
+    expect(await store.history.runDurationSamples('wf', 10)).toStrictEqual([1000, 400, 200, 100, 1000]);
+    expect(await store.history.runDurationSamples('wf', 2)).toStrictEqual([1000, 400]);
+    expect(await store.history.runDurationSamples('etl', 10)).toStrictEqual([]);
+  });
+
   test('history: exports finished runs of the window with their steps, oldest end first, page by page', async () => {
     const store = await seed();
     const ids: string[] = [];

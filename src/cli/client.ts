@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
 import { AlertEventSchema, AppliedRecoverySchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, ForecastSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
-import type { Diagnosis, LoadReport, LogQuery, LogSearchResult } from '../observe/index.js';
+import type { Diagnosis, LoadReport, LogQuery, LogSearchResult, RunEta } from '../observe/index.js';
 
 /** A rule in effect, as `GET /alerts/rules` lists it (the server's `AlertRuleInfo` schema). */
 export type AlertRuleInfo = z.output<typeof AlertRuleInfoSchema>;
@@ -54,7 +54,7 @@ export class ClientError extends BatonError {
  */
 export type ApiStepRun = Omit<StoredStepRun, 'runId'> & { waitedMs?: number; waiting?: StepWaiting };
 /** A run as the API gives it (checked against the server's `Run` schema); `waitedMs` while queued. */
-export type ApiRun = RunRecord & { waitedMs?: number };
+export type ApiRun = RunRecord & { waitedMs?: number; eta?: RunEta };
 
 /** `GET /runs/{id}`. */
 export interface RunDetail {

@@ -13,6 +13,7 @@ import { EXIT } from './context.js';
 import { count, elapsed, paintState } from './format.js';
 import type { ProgressMode } from './progress.js';
 import { ProgressView, loadDraw } from './progress.js';
+import { createEtaService, UNKNOWN_ETA } from '../observe/index.js';
 import { errorMessage } from '../shared/index.js';
 
 /** Output mode from the command's flags and whether stdout is a terminal. */
@@ -29,7 +30,8 @@ export function progressMode(o: { json?: boolean; quiet?: boolean }): ProgressMo
  *   commit that creates and starts the run, so its caller listens from before the call.
  */
 export async function followRun(engine: Engine, store: Store, handle: RunHandle, workflow: string, mode: ProgressMode, early: readonly NewEvent[] = []): Promise<number> {
-  const view = new ProgressView(handle.id, workflow, mode);
+  const etas = createEtaService({ store });
+  const view = new ProgressView(handle.id, workflow, mode, () => etas.forRun(handle.id));
   for (const e of early) view.onEvent(e);
   const off = engine.onEvent((e) => view.onEvent(e));
   let interrupts = 0;
@@ -102,7 +104,7 @@ export async function followRemoteRun(api: ApiClient, sub: Subscription, runId: 
   let view: ProgressView | undefined;
   try {
     const first = await api.getRun(runId);
-    view = new ProgressView(runId, first.run.workflow, mode);
+    view = new ProgressView(runId, first.run.workflow, mode, async () => (await api.getRun(runId)).run.eta ?? UNKNOWN_ETA);
     view.start(first.steps.map((s) => ({ runId, ...s })), await loadDraw(mode));
     // Even a run that already ended is followed through the stream: its events are waiting
     // there (the subscription began before the run was created), and they are what prints.

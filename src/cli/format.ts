@@ -3,6 +3,7 @@
  * Plain-text formatting shared by commands: durations, times, tables, state colors.
  */
 import { formatMs } from '../runtime/index.js';
+import type { RunEta } from '../observe/index.js';
 
 export { formatMs };
 
@@ -70,4 +71,32 @@ export function count(n: number, noun: string, plural = `${noun}s`): string {
 /** Bytes as GiB with one decimal (`15.5 GiB`): memory of machines and workers. */
 export function formatGiB(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+/** A predicted time as a person reads it: `14:32` today, `Dec 9 14:32` another day (local time). */
+export function clockTime(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+  return new Date(now).toDateString() === d.toDateString() ? hm : `${d.toLocaleString('en-US', { month: 'short' })} ${d.getDate()} ${hm}`;
+}
+
+/** Where an ETA came from, in words. */
+const ETA_BASIS: Readonly<Record<RunEta['basis'], string>> = { steps: 'from step history', runs: 'from run durations', unknown: 'no history yet' };
+
+/**
+ * A run's ETA line: `ETA 14:32 (p90 14:40) from step history`, or `ETA unknown (no history
+ * yet)`; undefined for an ETA with nothing to say of an ended run (absent).
+ */
+export function etaText(eta: RunEta | undefined, now = Date.now()): string | undefined {
+  if (eta === undefined) return undefined;
+  if (eta.p50 === null || eta.p90 === null) return `ETA unknown (${ETA_BASIS.unknown})`;
+  return `ETA ${clockTime(eta.p50, now)} (p90 ${clockTime(eta.p90, now)}) ${ETA_BASIS[eta.basis]}`;
+}
+
+/** The short ETA of a table cell: `14:32 (p90 14:40)`, `?` when unknown, `-` when absent. */
+export function etaCell(eta: RunEta | undefined, now = Date.now()): string {
+  if (eta === undefined) return '-';
+  if (eta.p50 === null || eta.p90 === null) return '?';
+  return `${clockTime(eta.p50, now)} (p90 ${clockTime(eta.p90, now)})`;
 }

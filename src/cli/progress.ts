@@ -6,8 +6,13 @@
  */
 import type logUpdate from 'log-update';
 import type { NewEvent, StoredStepRun } from '../store/index.js';
-import { count, dim, elapsed, formatTime, paintState, table } from './format.js';
-import { parseMapItemId } from '../core/index.js';
+import { count, dim, elapsed, etaText, formatTime, paintState, table } from './format.js';
+import { isRunDone, isStepDone, parseMapItemId } from '../core/index.js';
+import type { RunState, StepRunState } from '../core/index.js';
+import type { RunEta } from '../observe/index.js';
+
+/** How often the live view asks for the ETA again while no step changes, ms (a running step's elapsed time moves it). */
+const ETA_REFRESH_MS = 5_000;
 
 /** How progress is shown. */
 export type ProgressMode = 'live' | 'lines' | 'json' | 'quiet';
@@ -39,11 +44,43 @@ export class ProgressView {
   /** Waiting steps (`wait:`, `approval:`): what each waits for and the command that answers it. */
   private waits: ReadonlyMap<string, { what: string; how: string }> = new Map();
 
+  /** The latest ETA, once one came back. */
+  private eta: RunEta | undefined;
+  private etaBusy = false;
+  private etaAgain = false;
+  private etaAt = 0;
+
+  /**
+   * @param etaOf - the run's ETA (the ETA service over the engine's store, or the API's run
+   *   resource): asked when the view starts, as steps start and end, and every
+   *   {@link ETA_REFRESH_MS}; shown on the live view's head line. Absent: no ETA shown.
+   */
   constructor(
     readonly runId: string,
     readonly workflow: string,
     readonly mode: ProgressMode,
+    private readonly etaOf?: () => Promise<RunEta>,
   ) {}
+
+  /** Asks for the ETA again; one request at a time, the latest ask coalesced behind it. */
+  private refreshEta(): void {
+    if (!this.etaOf || this.mode !== 'live' || this.stopped) return;
+    if (this.etaBusy) {
+      this.etaAgain = true;
+      return;
+    }
+    this.etaBusy = true;
+    this.etaAt = Date.now();
+    this.etaOf().then((e) => {
+      this.eta = e;
+    }, () => undefined).finally(() => {
+      this.etaBusy = false;
+      if (this.etaAgain) {
+        this.etaAgain = false;
+        this.refreshEta();
+      }
+    });
+  }
 
   /**
    * Starts showing: the step runs as stored, then every event received since construction.
@@ -59,7 +96,11 @@ export class ProgressView {
       this.steps.set(s.stepId, v);
     }
     if (this.mode === 'live') {
-      this.timer = setInterval(() => this.render(), 100);
+      this.refreshEta();
+      this.timer = setInterval(() => {
+        if (Date.now() - this.etaAt >= ETA_REFRESH_MS) this.refreshEta();
+        this.render();
+      }, 100);
       this.timer.unref();
     } else if (this.mode === 'lines') {
       process.stdout.write(`${formatTime(Date.now())} run ${this.runId} (${this.workflow}) started with ${count(initial.length, 'step')}\n`);
@@ -106,6 +147,7 @@ export class ProgressView {
       if (typeof e.data?.reason === 'string') v.reason = e.data.reason;
       else delete v.reason;
       this.steps.set(e.stepId, v);
+      if (e.to === 'running' || isStepDone(e.to as StepRunState)) this.refreshEta();
       if (this.mode === 'lines') process.stdout.write(this.line(e, v) + '\n');
     } else if (e.type === 'batch' && e.stepId && e.data) {
       const v = this.steps.get(e.stepId);
@@ -170,8 +212,9 @@ export class ProgressView {
     const width = 30;
     const filled = all.length ? Math.round((done / all.length) * width) : width;
     const bar = '█'.repeat(filled) + dim('░'.repeat(width - filled));
+    const eta = isRunDone(this.runState as RunState) ? undefined : etaText(this.eta);
     const head =
-      `${this.workflow}  run ${this.runId}  ${paintState(this.runState)}${this.paused ? ' (paused)' : ''}  ${elapsed(this.startedAt, undefined)}\n` +
+      `${this.workflow}  run ${this.runId}  ${paintState(this.runState)}${this.paused ? ' (paused)' : ''}  ${elapsed(this.startedAt, undefined)}${eta ? `  ${eta}` : ''}\n` +
       `${bar} ${done}/${all.length} done  ${count('running')} running  ${count('queued')} queued  ` +
       `${count('failed')} failed  ${count('skipped')} skipped`;
     // Large workflows: show what matters (running, retrying, failed) first, within the screen.

@@ -22,7 +22,7 @@ import { BATON_VERSION } from '../shared/index.js';
 import type { BackpressureLimits, BatonConfig } from '../workflow/index.js';
 import { backpressureLimits } from '../workflow/index.js';
 import type { AlertClock, Channel } from '../observe/index.js';
-import { AlertService, alertMetrics, intakeMetrics } from '../observe/index.js';
+import { AlertService, alertMetrics, createEtaService, intakeMetrics } from '../observe/index.js';
 import { IntakeGate } from '../triggers/index.js';
 import { realClock } from '../runtime/index.js';
 
@@ -163,10 +163,13 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     store: proc.store, limits, onRefused: intakeSeries.onRefused,
     ...(o.intakeCacheMs !== undefined ? { cacheMs: o.intakeCacheMs } : {}),
   });
+  // One cache of ETAs for the API's run resource and the deadline alerts.
+  const eta = createEtaService({ store: proc.store, clock: proc.options.clock, slots: proc.options.slots });
   // Followers of the event table read at once on this, instead of at their next poll.
   const feedSignal = new EventEmitter();
   const alerts = new AlertService({
     store: proc.store, clock: o.alertClock ?? realClock, channels: o.channels ?? new Map(), onDelivery: alertSeries.onDelivery,
+    eta: (run) => eta.ofRun(run),
     ...(o.config?.alerts ? { rules: o.config.alerts } : {}),
     ...(o.config?.defaultNotify ? { defaultNotify: o.config.defaultNotify } : {}),
     ...(o.config?.defaultEscalate ? { defaultEscalate: o.config.defaultEscalate } : {}),
@@ -221,7 +224,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     };
     try {
       http = await buildApi({
-        store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts, intake,
+        store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts, intake, eta,
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
         ...(worker ? { logBytesShipped: () => worker.logBytesShipped } : {}),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),

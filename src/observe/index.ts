@@ -3,7 +3,8 @@
  * What a baton process reports about itself and to whom: Prometheus metrics, OpenTelemetry
  * traces of its runs, alert rules and their lifecycle, and the notification channels
  * (webhook, email, command) that deliver alerts and run reports.
- * The diagnosis of failed runs, and the optional language model that narrates it.
+ * The diagnosis of failed runs, and the optional language model that narrates it. The ETA
+ * of queued and running runs from their steps' duration history.
  */
 export { createMetrics, scrapeGauge } from './metrics.js';
 export type { BatonMetrics, GaugeSample, MetricsContributor, MetricsOptions } from './metrics.js';
@@ -28,3 +29,4 @@ export * from './assistant/index.js';
 export { loadReport, BACKTEST_ORIGINS, DEFAULT_FORECAST_HOURS, MAX_FORECAST_HOURS, SHOWN_HISTORY_HOURS } from './forecast/report.js';
 export type { ForecastPoint, LoadReport, LoadReportQuery, SeriesForecast } from './forecast/report.js';
 export type { ForecastErrors, LoadBacktest, LoadModel, NaiveKind } from './forecast/load.js';
+export * from './eta/index.js';

@@ -29,3 +29,5 @@ export { DETECTED_TOOLS, GPU_PROBE_TIMEOUT_MS, GPU_TAG, detectCapabilities, find
 export type { DetectOptions, DetectedCapabilities } from './worker-detect.js';
 export { taskFromJson, taskToJson } from './fleet-task.js';
 export type { FleetTask } from './fleet-task.js';
+export { remainingPaths } from './critical-path.js';
+export type { PathNode } from './critical-path.js';

@@ -32,7 +32,8 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAlertRoutes } from './routes/alerts.js';
-import type { AlertService } from '../observe/index.js';
+import type { AlertService, EtaService } from '../observe/index.js';
+import { createEtaService } from '../observe/index.js';
 import { registerForecastRoutes } from './routes/forecast.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerSessionRoutes } from './routes/session.js';
@@ -133,10 +134,17 @@ export interface ApiOptions {
    * 429 with `Retry-After` when it refuses. @default none: nothing is refused
    */
   intake?: IntakeGate;
+  /**
+   * The ETAs of runs shown in the run resource (`eta`). @default one created on `store`
+   * and `clock` (pass the process's own, so the alerting and the API share one cache)
+   */
+  eta?: EtaService;
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads' | 'intake'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads' | 'intake' | 'eta'>> {
+  /** ETAs of active runs for the run resource. */
+  eta: EtaService;
   alerts: AlertService | undefined;
   intake: IntakeGate | undefined;
   fleet: FleetStore | undefined;
@@ -185,8 +193,10 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
   // per timeout so a late request is answered near its deadline, not up to 30 s after.
   const headersTimeout = requestTimeout > 0 ? Math.min(o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout) : (o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
   const connectionsCheckingInterval = Math.min(30_000, Math.max(50, Math.floor(Math.min(headersTimeout, requestTimeout || headersTimeout) / 4)));
+  const clock = o.clock ?? Date.now;
   const ctx: CompiledApiOptions = {
     store: o.store,
+    eta: o.eta ?? createEtaService({ store: o.store, clock }),
     dataDir: o.dataDir,
     fleet: o.fleet,
     alerts: o.alerts,
@@ -201,7 +211,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     webhookRatePerMinute: o.webhookRatePerMinute ?? 120,
     env: o.env ?? process.env,
     feedPollMs: o.feedPollMs ?? 250,
-    clock: o.clock ?? Date.now,
+    clock,
     metrics: o.metrics ?? [],
     specs: new Map(),
     webDir: o.webDir ?? DEFAULT_WEB_DIR,

@@ -28,6 +28,13 @@ const FailureSchema = z.object({
   retryAfterMs: z.number().nonnegative().optional().describe('the wait the failed party asked for before the next try, ms (an HTTP Retry-After)'),
 }).meta({ id: 'Failure' });
 
+/** A run's ETA (observe/eta). */
+export const RunEtaSchema = z.object({
+  p50: ms.nullable().describe('predicted end, median, ms since epoch; null when unknown or the run has ended'),
+  p90: ms.nullable().describe('predicted end, 90th percentile (never before p50), ms since epoch; null when unknown or the run has ended'),
+  basis: z.enum(['steps', 'runs', 'unknown']).describe("what it came from: 'steps', the duration history of the run's steps along its remaining DAG; 'runs', the durations of the workflow's succeeded runs; 'unknown', neither (no history, or the run has ended)"),
+}).meta({ id: 'RunEta' });
+
 /** A run. */
 export const RunSchema = z.object({
   id: z.string(),
@@ -58,6 +65,7 @@ export const RunSchema = z.object({
   parentStepId: z.string().optional().describe('a child run: the sub-workflow step that started it'),
   depth: z.number().int().optional().describe('a child run: how many parents are above it (absent for a run no step started)'),
   waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
+  eta: RunEtaSchema.optional().describe('GET /runs and GET /runs/{id}: when the run is predicted to end, from the history of its steps (null figures once it has ended)'),
 }).meta({ id: 'Run' });
 
 /** Items of a batch step by the state of their groups. */

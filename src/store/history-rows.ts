@@ -5,7 +5,7 @@
  * back the same figures.
  */
 import type { Failure } from '../core/index.js';
-import type { FailingStep, HistoryBucket, HistoryQuery, RunExport, StepExport } from './history-types.js';
+import type { FailingStep, HistoryBucket, HistoryQuery, RunExport, StepDurationSamples, StepExport } from './history-types.js';
 import { BUCKET_MS } from './history-types.js';
 import { BadCursorError } from './api-types.js';
 import type { Row } from './rows.js';
@@ -141,4 +141,15 @@ export function toFailing(r: Row): FailingStep {
     workflow: r.workflow as string, stepId: r.step_id as string, failures: Number(r.failures), lastFailureAt: Number(r.last_at), lastRunId: r.run_id as string,
     ...(f.message !== undefined ? { lastError: f.message } : {}), ...(f.type !== undefined ? { lastErrorType: f.type } : {}),
   };
+}
+
+/** Rows `step_id`, `d` (in step id order, newest first within a step) grouped into per-step samples. */
+export function groupSamples(rows: Row[]): StepDurationSamples[] {
+  const out: StepDurationSamples[] = [];
+  for (const r of rows) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.stepId === r.step_id) last.durationsMs.push(Number(r.d));
+    else out.push({ stepId: r.step_id as string, durationsMs: [Number(r.d)] });
+  }
+  return out;
 }

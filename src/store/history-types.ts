@@ -264,6 +264,24 @@ export interface HourlyLoad {
 /** Most hours one hourly load read covers: eight weeks (what the forecast reads, and no more). */
 export const MAX_LOAD_HOURS = 8 * 168;
 
+/**
+ * The recent successful durations of one step of one workflow, what the ETA draws from
+ * (observe/eta): newest first, each its step run's last attempt, `startedAt` to `endedAt`, ms.
+ */
+export interface StepDurationSamples {
+  /** The step's id (never an item of a mapped step, `<id>[<n>]`: the mapped step itself counts). */
+  stepId: string;
+  /** Durations, ms, newest end first; at least one. */
+  durationsMs: number[];
+}
+
+/**
+ * Runs of a workflow {@link HistoryStore.stepDurationSamples} looks back over, per step
+ * sample asked for: a step that runs in only some runs (an `if:`) still finds samples,
+ * and a workflow with a long history is not read whole.
+ */
+export const SAMPLE_RUNS_PER_STEP_SAMPLE = 4;
+
 /** The history part of a store. Every method rejects with the driver's error when the database fails. */
 export interface HistoryStore {
   /** The summary of the runs that ended in `[q.since, q.until)`. */
@@ -287,4 +305,17 @@ export interface HistoryStore {
    *   exceeds {@link MAX_LOAD_HOURS}
    */
   hourlyLoad(q: LoadQuery): Promise<HourlyLoad[]>;
+  /**
+   * Per step of `workflow` (by name), the durations of its latest `limitPerStep` succeeded
+   * step runs, newest end first, among the workflow's newest
+   * `limitPerStep * SAMPLE_RUNS_PER_STEP_SAMPLE` runs (by creation, in any state: a
+   * failed run's succeeded steps count). By step id; items of mapped steps are left out;
+   * a step with none is not listed. The ETA reads it (cached a short while).
+   */
+  stepDurationSamples(workflow: string, limitPerStep: number): Promise<StepDurationSamples[]>;
+  /**
+   * Durations (`startedAt` to `endedAt`, ms) of the latest `limit` runs of `workflow` that
+   * ended `succeeded`, newest first (by creation): the ETA's fallback.
+   */
+  runDurationSamples(workflow: string, limit: number): Promise<number[]>;
 }

@@ -874,6 +874,17 @@ export interface components {
             /** @description the wait the failed party asked for before the next try, ms (an HTTP Retry-After) */
             retryAfterMs?: number;
         };
+        RunEta: {
+            /** @description predicted end, median, ms since epoch; null when unknown or the run has ended */
+            p50: number | null;
+            /** @description predicted end, 90th percentile (never before p50), ms since epoch; null when unknown or the run has ended */
+            p90: number | null;
+            /**
+             * @description what it came from: 'steps', the duration history of the run's steps along its remaining DAG; 'runs', the durations of the workflow's succeeded runs; 'unknown', neither (no history, or the run has ended)
+             * @enum {string}
+             */
+            basis: "steps" | "runs" | "unknown";
+        };
         Run: {
             id: string;
             workflow: string;
@@ -923,6 +934,8 @@ export interface components {
             depth?: number;
             /** @description how long it has waited queued, ms */
             waitedMs?: number;
+            /** @description GET /runs and GET /runs/{id}: when the run is predicted to end, from the history of its steps (null figures once it has ended) */
+            eta?: components["schemas"]["RunEta"];
         };
         BatchProgress: {
             /** @description items whose group succeeded */

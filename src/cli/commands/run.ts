@@ -46,7 +46,7 @@ export async function loadOrExplain(file: string): Promise<WorkflowSpec> {
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
   program
     .command('run')
-    .description('run a workflow file to its end in this process, with live progress')
+    .description('run a workflow file to its end in this process, with live progress and its ETA from earlier runs')
     .argument('<file>', 'workflow file (.yaml, .yml or .json)')
     .option('-p, --param <key=value>', 'set a param (repeatable); JSON for array/object params', collectParam)
     .option('-c, --concurrency <n>', "max steps running at once (overrides the workflow's concurrency)", positiveInt('--concurrency'))

@@ -9,17 +9,26 @@ import type { WorkflowSpec } from '../../workflow/index.js';
 import { decodeDefinition } from '../../workflow/index.js';
 import { parseMapItemId } from '../../core/index.js';
 import { traceIdOf } from '../../shared/index.js';
-import { dim, elapsed, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
+import { dim, elapsed, etaText, formatMs, formatTime, paintState, runStateText, table } from '../format.js';
+import type { RunEta } from '../../observe/index.js';
+import { createEtaService } from '../../observe/index.js';
+import { isRunDone } from '../../core/index.js';
 
 /** `baton show RUN`: one run's steps and attempts, from the store or a server's API (`--server`). */
 export function registerShow(program: Command, globals: () => GlobalOptions): void {
   program
     .command('show')
-    .description("show a run: each step's state, attempts, durations, exit codes and errors")
+    .description("show a run: each step's state, attempts, durations, exit codes and errors, and while it runs its ETA")
     .argument('<run>', 'run id or a unique prefix of it')
     .option('--json', 'print JSON (run, its OpenTelemetry traceId, steps with outputs, attempts)')
     .option('--all', "list every item of a mapped step (map:) on its own; by default they are folded into one line, e.g. forecast[0..249], with counts, and only failed items are listed")
     .addHelpText('after', `
+A queued or running run shows its ETA: the predicted end at p50 and p90, from the
+durations of its steps in recent runs of the workflow along what remains of its DAG
+("from step history"), else from the workflow's recent run durations ("from run
+durations"), else "unknown". --json carries it as run.eta {p50, p90, basis} (ms since
+the epoch, null when unknown).
+
 With --server the run is read through the server's API, with the same output except the
 BATCH section (item counts of batch steps), which only a local store has.`)
     .action(async (id: string, o: { json?: boolean; all?: boolean }) => {
@@ -28,7 +37,7 @@ BATCH section (item counts of batch steps), which only a local store has.`)
       if (api) {
         const { run, steps, attempts } = await api.getRun(id);
         const hooks = o.json === true ? undefined : stepNotes(await api.getWorkflowVersion(run.workflow, run.version), run.id);
-        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), fold, ...(hooks ? { hooks } : {}) }, o.json === true);
+        printRun({ run, steps: steps.map((s) => ({ runId: run.id, ...s })), attempts, batches: new Map(), fold, ...(hooks ? { hooks } : {}), ...(run.eta ? { eta: run.eta } : {}) }, o.json === true);
         return;
       }
       // One process: its store for the record and, on PostgreSQL, its fleet for why attempts wait.
@@ -42,7 +51,8 @@ BATCH section (item counts of batch steps), which only a local store has.`)
         const shown = steps.map((s) => (waiting.has(s.stepId) ? { ...s, waiting: waiting.get(s.stepId)! } : s));
         const hooks = stepNotes(await store.getWorkflow(run.version), run.id);
         const children = await store.listRuns({ parentRunId: run.id, limit: 1_000 });
-        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold, children }, o.json === true);
+        const eta = await createEtaService({ store }).ofRun(run, steps);
+        printRun({ run, steps: shown, attempts, batches: await batchCounts(store, run.id, run.version), hooks, fold, children, eta }, o.json === true);
       } finally {
         await proc.close();
       }
@@ -100,6 +110,8 @@ interface RunView {
   fold?: boolean;
   /** The child runs its sub-workflow steps started, newest first. */
   children?: RunRecord[];
+  /** The run's ETA, as the API's run resource carries it. */
+  eta?: RunEta;
 }
 
 /** Failed items of a folded mapped step listed under its line, at most. */
@@ -134,8 +146,10 @@ function foldItems<S extends StoredStepRun>(steps: S[]): (S | { fold: string; st
 }
 
 /** Prints a run with its steps and attempts, as text or as JSON (the stored records). */
-function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fold, children = [] }: RunView, json: boolean): void {
-  const { waitedMs: runWaited, ...run } = runView;
+function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fold, children = [], eta: etaGiven }: RunView, json: boolean): void {
+  const { waitedMs: runWaited, eta: etaOfView, ...record } = runView as RunView['run'] & { eta?: RunEta };
+  const eta = etaGiven ?? etaOfView;
+  const run = eta ? { ...record, eta } : record;
   const steps = stepViews.map(({ waitedMs: _w, ...s }) => s);
   const traceId = traceIdOf(run.id);
   if (json) {
@@ -154,6 +168,8 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
     `params    ${JSON.stringify(run.params)}`,
     `trace     ${traceId}`,
   ];
+  const etaLine = isRunDone(run.state) ? undefined : etaText(eta, now);
+  if (etaLine) out.push(etaLine.replace(/^ETA /, 'ETA       '));
   if (run.state === 'queued') out.push(`queued    since ${formatTime(run.queuedAt ?? run.createdAt)} (waiting ${formatMs(runWaited ?? queuedForMs(run, now))})`);
   if (run.pausedAt !== undefined && !['succeeded', 'failed', 'cancelled'].includes(run.state)) {
     out.push(`paused    since ${formatTime(run.pausedAt)}: no new step starts; 'baton resume ${run.id}' continues it`);

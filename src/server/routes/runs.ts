@@ -16,7 +16,8 @@ import { traceIdOf } from '../../shared/index.js';
 import { decodeDefinition, resolveParams } from '../../workflow/index.js';
 import type { RunRecord, StoredStepRun, Trigger } from '../../store/index.js';
 import { TRIGGERS } from '../../store/index.js';
-import { applyRecovery, diagnoseRun, DiagnosisStepError, pickRecovery, RecoveryApplyError, searchRunLogs } from '../../observe/index.js';
+import { applyRecovery, diagnoseRun, DiagnosisStepError, pickRecovery, RecoveryApplyError, searchRunLogs, UNKNOWN_ETA } from '../../observe/index.js';
+import type { RunEta } from '../../observe/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
 import {
@@ -97,6 +98,18 @@ function by(req: { token?: { name: string; id: string } }): { by: string } {
 }
 
 /** Registers the run routes on the `/api/v1` scope. */
+/**
+ * The ETA of a run for its resource: a failure to compute it (the store failing between
+ * two reads) shows as unknown rather than failing the read of the run itself.
+ */
+async function etaOf(ctx: ApiContext, run: RunRecord, steps?: readonly StoredStepRun[]): Promise<RunEta> {
+  try {
+    return await ctx.eta.ofRun(run, steps);
+  } catch {
+    return UNKNOWN_ETA;
+  }
+}
+
 export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
   const { store } = ctx;
   const viewer = { role: 'viewer' as const };
@@ -113,7 +126,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     schema: { tags: ['runs'], operationId: 'listRuns', summary: 'List runs, newest first', querystring: RunListQuery, response: { 200: RunPageSchema, ...errors } },
   }, async (req) => {
     const q = req.query;
-    return store.api.queryRuns({
+    const page = await store.api.queryRuns({
       limit: q.limit,
       ...(q.workflow !== undefined ? { workflow: q.workflow } : {}),
       ...(q.since !== undefined ? { since: q.since } : {}),
@@ -122,6 +135,9 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       ...optional('state', listParam('state', q.state, RUN_STATES)),
       ...optional('trigger', listParam('trigger', q.trigger, TRIGGERS)),
     });
+    const runs = [];
+    for (const run of page.runs) runs.push({ ...run, eta: await etaOf(ctx, run) });
+    return { ...page, runs };
   });
 
   app.post('/runs', {
@@ -163,7 +179,7 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       .map(({ stepId, reason, detail, missingTags, waitedMs }) => [stepId, { reason, detail, waitedMs, ...(missingTags ? { missingTags } : {}) }]));
     const batch = await batchProgress(ctx, run, steps);
     return {
-      run: { ...run, ...waited(run) },
+      run: { ...run, ...waited(run), eta: await etaOf(ctx, run, steps) },
       traceId: traceIdOf(run.id),
       steps: steps.map(({ runId: _r, ...s }) => ({
         ...s, ...waited(s),

@@ -8,11 +8,11 @@
  */
 import type pg from 'pg';
 import type {
-  ExportPage, ExportQuery, HistoryQuery, HistoryStore, HistorySummary, HourlyLoad, LoadQuery, StepDurations, StepExport, StepHistory, WorkflowHistory,
+  ExportPage, ExportQuery, HistoryQuery, HistoryStore, HistorySummary, HourlyLoad, LoadQuery, StepDurationSamples, StepDurations, StepExport, StepHistory, WorkflowHistory,
 } from '../history-types.js';
-import { BUCKET_MS, MAX_HISTORY_STEPS, TOP_FAILING_STEPS } from '../history-types.js';
+import { BUCKET_MS, MAX_HISTORY_STEPS, SAMPLE_RUNS_PER_STEP_SAMPLE, TOP_FAILING_STEPS } from '../history-types.js';
 import {
-  decodeExportCursor, encodeExportCursor, failureRate, fillBuckets, finishedSql, PERCENTILES, roundMs, toFailing, toRunExport, toStepExport,
+  decodeExportCursor, encodeExportCursor, failureRate, fillBuckets, finishedSql, groupSamples, PERCENTILES, roundMs, toFailing, toRunExport, toStepExport,
 } from '../history-rows.js';
 import { checkLoadQuery, HOUR_MS, loadHours } from '../load-rows.js';
 import type { Row } from '../rows.js';
@@ -91,6 +91,22 @@ export class PgHistoryStore implements HistoryStore {
         GROUP BY hs, he`, [q.since, q.until, q.since, q.until, ...w])).rows;
       return loadHours(q, queued, spans);
     });
+  }
+
+  async stepDurationSamples(workflow: string, limitPerStep: number): Promise<StepDurationSamples[]> {
+    const rows = (await this.pool.query<Row>(`SELECT step_id, d FROM (
+        SELECT s.step_id, s.ended_at - s.started_at AS d,
+          row_number() OVER (PARTITION BY s.step_id ORDER BY s.ended_at DESC, s.run_id COLLATE "C" DESC) AS rn
+        FROM (SELECT id FROM runs WHERE workflow = $1 ORDER BY created_at DESC LIMIT $2) r JOIN step_runs s ON s.run_id = r.id
+        WHERE s.state = 'succeeded' AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND strpos(s.step_id, '[') = 0) x
+      WHERE rn <= $3 ORDER BY step_id COLLATE "C", rn`, [workflow, limitPerStep * SAMPLE_RUNS_PER_STEP_SAMPLE, limitPerStep])).rows;
+    return groupSamples(rows);
+  }
+
+  async runDurationSamples(workflow: string, limit: number): Promise<number[]> {
+    const rows = (await this.pool.query<Row>(`SELECT ended_at - started_at AS d FROM runs WHERE workflow = $1 AND state = 'succeeded'
+        AND started_at IS NOT NULL AND ended_at IS NOT NULL ORDER BY created_at DESC LIMIT $2`, [workflow, limit])).rows;
+    return rows.map((r) => Number(r.d));
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {

@@ -11,12 +11,12 @@
 /* eslint-disable @typescript-eslint/require-await -- the driver is synchronous; `async` turns its throws into rejections */
 import type Database from 'better-sqlite3';
 import type {
-  ExportPage, ExportQuery, FailingStep, HistoryQuery, HistoryStore, HistorySummary, HourlyLoad, LoadQuery, StepDurations, StepExport, StepHistory,
+  ExportPage, ExportQuery, FailingStep, HistoryQuery, HistoryStore, HistorySummary, HourlyLoad, LoadQuery, StepDurationSamples, StepDurations, StepExport, StepHistory,
   WorkflowHistory,
 } from '../history-types.js';
-import { BUCKET_MS, MAX_HISTORY_STEPS, TOP_FAILING_STEPS } from '../history-types.js';
+import { BUCKET_MS, MAX_HISTORY_STEPS, SAMPLE_RUNS_PER_STEP_SAMPLE, TOP_FAILING_STEPS } from '../history-types.js';
 import {
-  decodeExportCursor, encodeExportCursor, failureRate, fillBuckets, finishedSql, PERCENTILES, percentileFrom, percentileRanks, roundMs,
+  decodeExportCursor, encodeExportCursor, failureRate, fillBuckets, finishedSql, groupSamples, PERCENTILES, percentileFrom, percentileRanks, roundMs,
   toFailing, toRunExport, toStepExport,
 } from '../history-rows.js';
 import { checkLoadQuery, HOUR_MS, loadHours } from '../load-rows.js';
@@ -145,6 +145,22 @@ export class SqliteHistoryStore implements HistoryStore {
         GROUP BY hs, he`).all(q.since, q.until, q.since, q.until, ...w);
       return loadHours(q, queued, spans);
     })();
+  }
+
+  async stepDurationSamples(workflow: string, limitPerStep: number): Promise<StepDurationSamples[]> {
+    // The newest runs by runs_by_workflow, then each run's step rows by primary key.
+    const rows = this.stmt(`SELECT step_id, d FROM (
+        SELECT s.step_id, s.ended_at - s.started_at AS d,
+          row_number() OVER (PARTITION BY s.step_id ORDER BY s.ended_at DESC, s.run_id DESC) AS rn
+        FROM (SELECT id FROM runs WHERE workflow = ? ORDER BY created_at DESC LIMIT ?) r JOIN step_runs s ON s.run_id = r.id
+        WHERE s.state = 'succeeded' AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND instr(s.step_id, '[') = 0)
+      WHERE rn <= ? ORDER BY step_id, rn`).all(workflow, limitPerStep * SAMPLE_RUNS_PER_STEP_SAMPLE, limitPerStep);
+    return groupSamples(rows);
+  }
+
+  async runDurationSamples(workflow: string, limit: number): Promise<number[]> {
+    return this.stmt(`SELECT ended_at - started_at AS d FROM runs WHERE workflow = ? AND state = 'succeeded' AND started_at IS NOT NULL
+        AND ended_at IS NOT NULL ORDER BY created_at DESC LIMIT ?`).all(workflow, limit).map((r) => Number(r.d));
   }
 
   async exportRuns(q: ExportQuery): Promise<ExportPage> {

@@ -10,6 +10,7 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Run } from '../../api/types.js';
 import { StateBadge } from '../../components/common.js';
+import { Eta } from '../../components/eta.js';
 import { Time, formatDuration } from '../../lib/time.js';
 import { paramsText } from '../../lib/text.js';
 
@@ -25,6 +26,7 @@ const columns = [
     const r = c.row.original;
     return <span className="mono">{r.startedAt !== undefined ? formatDuration((r.endedAt ?? Date.now()) - r.startedAt) : '—'}</span>;
   } }),
+  col.display({ id: 'eta', header: 'ETA', size: 230, cell: (c) => <Eta run={c.row.original} compact /> }),
   col.accessor((r) => paramsText(r.params), { id: 'params', header: 'Params', size: 260, cell: (c) => <span className="mono" title={c.getValue()}>{c.getValue()}</span> }),
 ];
 
