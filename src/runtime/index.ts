@@ -29,3 +29,8 @@ export { DETECTED_TOOLS, GPU_PROBE_TIMEOUT_MS, GPU_TAG, detectCapabilities, find
 export type { DetectOptions, DetectedCapabilities } from './worker-detect.js';
 export { taskFromJson, taskToJson } from './fleet-task.js';
 export type { FleetTask } from './fleet-task.js';
+export { AdaptiveLimit, ThrottleOptionsError, compileThrottle } from './throttle.js';
+export type { CompiledThrottle, ThrottleEvent, ThrottleOptions, ThrottleStatus } from './throttle.js';
+export { hostSampler, readProcCpu, readProcMem } from './host-sampler.js';
+export type { HostReading, HostSampler } from './host-sampler.js';
+export { kindLimits } from './slots.js';
