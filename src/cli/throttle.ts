@@ -1,0 +1,44 @@
+/**
+ * @module cli/throttle
+ * The adaptive-throttle flags shared by `baton run`, `baton server` and `baton worker`
+ * (runtime/throttle.ts): the thresholds of the AIMD controller, and `--no-throttle`.
+ */
+import type { Command } from 'commander';
+import type { ThrottleOptions } from '../runtime/index.js';
+import { CliError } from './context.js';
+
+/** The flags as commander parses them. */
+export interface ThrottleCliOptions {
+  maxCpu: number;
+  maxMem: number;
+  maxLag: number;
+  /** False with `--no-throttle`. */
+  throttle: boolean;
+}
+
+function above0(name: string, unit: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new CliError(`${name} expects a number above 0 (${unit}), got '${v}'`);
+    return n;
+  };
+}
+
+/** Adds `--max-cpu`, `--max-mem`, `--max-lag` and `--no-throttle` to a command. */
+export function throttleFlags(cmd: Command): Command {
+  return cmd
+    .option('--max-cpu <fraction>', 'adaptive slots: while the CPU in use (all cores) is above this, take fewer slots (x 0.7 a second, never below 1: the only machine there is never stalls); otherwise one more a second, up to --slots', above0('--max-cpu', 'a fraction, e.g. 0.8'), 0.8)
+    .option('--max-mem <fraction>', 'adaptive slots: as --max-cpu, for the fraction of memory in use', above0('--max-mem', 'a fraction, e.g. 0.8'), 0.8)
+    .option('--max-lag <ms>', "adaptive slots: as --max-cpu, for this process's event-loop delay (p99 over a second, ms)", above0('--max-lag', 'milliseconds'), 200)
+    .option('--no-throttle', 'keep the slots fixed whatever the load');
+}
+
+/** The flags as process options: `false` with `--no-throttle`. */
+export function throttleFrom(o: ThrottleCliOptions): ThrottleOptions | false {
+  return o.throttle ? { cpu: o.maxCpu, mem: o.maxMem, lagMs: o.maxLag } : false;
+}
+
+/** A change of the limit as a log line: `slots 8 -> 5 (cpu 93 % > 80 %)`. */
+export function describeThrottle(e: { from: number; to: number; reason: string }): string {
+  return `slots ${e.from} -> ${e.to} (${e.reason})`;
+}
