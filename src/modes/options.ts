@@ -60,8 +60,10 @@ export interface ProcessOptions {
   /**
    * Adaptive slots (runtime/throttle.ts; `--max-cpu`, `--max-mem`, `--max-lag`,
    * `--no-throttle`): of the engine when it runs its own attempts, of the fleet worker
-   * (`baton worker`, the server's own) otherwise. `false`: the slots stay fixed.
-   * @default {} (80 % CPU, 80 % memory, 200 ms event-loop lag)
+   * (`baton worker`, the server's own) otherwise. `false`: the slots stay fixed. The CLI
+   * passes its flags (on unless `--no-throttle`); a program assembling a process chooses,
+   * so that a test or an embedding application never sees its slots move unasked.
+   * @default false
    */
   throttle?: ThrottleOptions | false;
 }
@@ -123,7 +125,7 @@ export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions
     fleetConnections: o.fleetConnections ?? 4,
     traces: o.traces ?? tracesRequested(process.env),
     clock: o.clock ?? realClock,
-    throttle: o.throttle ?? {},
+    throttle: o.throttle ?? false,
   };
   try {
     compileThrottle(c.throttle);
