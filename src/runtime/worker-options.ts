@@ -130,9 +130,8 @@ export class WorkerOptionsError extends BatonError {
 export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   const leaseMs = o.leaseMs ?? 30_000;
   const given = o.sampleLoad;
-  const sampler: HostSampler = given
-    ? { sample: () => readingOf(given()), close: () => undefined }
-    : hostSampler();
+  const sampler: HostSampler = (o.throttle ? o.throttle.sampler : undefined)
+    ?? (given ? { sample: () => readingOf(given()), close: () => undefined } : hostSampler());
   const throttle = o.throttle === false ? undefined : compileThrottle({
     ...o.throttle,
     ...(o.cpuThreshold !== undefined ? { cpu: o.cpuThreshold } : {}),
