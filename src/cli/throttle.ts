@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import type { ThrottleOptions } from '../runtime/index.js';
+import type { BatonConfig } from '../workflow/index.js';
+import { parseDuration } from '../workflow/index.js';
 import { CliError } from './context.js';
 
 /** The flags as commander parses them. */
@@ -36,6 +38,25 @@ export function throttleFlags(cmd: Command): Command {
 /** The flags as process options: `false` with `--no-throttle`. */
 export function throttleFrom(o: ThrottleCliOptions): ThrottleOptions | false {
   return o.throttle ? { cpu: o.maxCpu, mem: o.maxMem, lagMs: o.maxLag } : false;
+}
+
+/**
+ * `baton server`'s throttle: its config's `throttle:` section under the flags, a flag given
+ * on the command line winning over the config, the config over the flag's default.
+ */
+export function throttleFromConfig(o: ThrottleCliOptions, cmd: Command, config: BatonConfig | undefined): ThrottleOptions | false {
+  const t = config?.throttle;
+  const given = (key: keyof ThrottleCliOptions): boolean => {
+    const source = cmd.getOptionValueSource(key);
+    return source !== undefined && source !== 'default';
+  };
+  if (!t) return throttleFrom(o);
+  if (given('throttle') ? !o.throttle : t.enabled === false) return false;
+  return {
+    cpu: given('maxCpu') ? o.maxCpu : t.cpu ?? o.maxCpu,
+    mem: given('maxMem') ? o.maxMem : t.memory ?? o.maxMem,
+    lagMs: given('maxLag') ? o.maxLag : t.lag !== undefined ? parseDuration(t.lag) : o.maxLag,
+  };
 }
 
 /** A change of the limit as a log line: `slots 8 -> 5 (cpu 93 % > 80 %)`. */

@@ -35,6 +35,7 @@ function configKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'alerts' && typeof path[1] === 'number') return alertKnownKeysAt(path.slice(2));
   if (first === 'defaultEscalate') return alertKnownKeysAt(['escalate', ...path.slice(1)]);
   if (first === 'retention' && path.length === 1) return CONFIG_KNOWN_KEYS.retention;
+  if (first === 'throttle' && path.length === 1) return CONFIG_KNOWN_KEYS.throttle;
   if (first === 'secrets' && path.length === 2) return ['name', 'env', 'file'];
   return [];
 }

@@ -10,7 +10,7 @@ import { CliError, openCliProcess } from '../context.js';
 import { count, formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
 import type { ThrottleCliOptions } from '../throttle.js';
-import { describeThrottle, throttleFlags, throttleFrom } from '../throttle.js';
+import { describeThrottle, throttleFlags, throttleFromConfig } from '../throttle.js';
 import { describePrune } from './prune.js';
 import { errorMessage } from '../../shared/index.js';
 
@@ -40,9 +40,11 @@ deleted with their steps, attempts, events and logs (a workflow's retention: fie
 own ages), in small batches, by one server of those sharing a database at a time; so are
 staged uploads no run was started over after 7 days, and the files of those that were once
 their runs are deleted (the config's retention: { runs, events, logs, alerts, uploads }).
+The config's throttle: { enabled, cpu, memory, lag } sets what --no-throttle, --max-cpu,
+--max-mem and --max-lag do (a flag given wins).
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
-    .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number } & ThrottleCliOptions) => {
+    .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number } & ThrottleCliOptions, cmd: Command) => {
       // A config that does not validate stops the server before anything starts, with every problem.
       let config: BatonConfig | undefined;
       let channels: Map<string, Channel>;
@@ -65,7 +67,7 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // On PostgreSQL the runs this server starts or adopts publish their attempts to the workers.
-      const proc = await openCliProcess(globals(), 'server', { slots: o.slots, throttle: throttleFrom(o) });
+      const proc = await openCliProcess(globals(), 'server', { slots: o.slots, throttle: throttleFromConfig(o, cmd, config) });
       const { store } = proc;
       let running: RunningServer;
       try {
