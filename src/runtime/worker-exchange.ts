@@ -15,7 +15,6 @@ import type { CancelTimer, Clock } from './clock.js';
 export interface ExchangeHost {
   readonly id: string;
   readonly fleet: FleetStore;
-  readonly slots: number;
   readonly tags: string[];
   readonly leaseMs: number;
   /** Attempts the worker runs now (ended ones count until their completion is sent). */

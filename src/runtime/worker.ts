@@ -113,7 +113,7 @@ class FleetWorker implements Worker {
       })
       : undefined;
     this.exchange = new Exchange({
-      id: this.id, fleet: this.fleet, slots: this.slots, tags: this.tags, leaseMs: this.leaseMs,
+      id: this.id, fleet: this.fleet, tags: this.tags, leaseMs: this.leaseMs,
       held: () => this.attempts.size,
       mayClaim: () => this.phase === 'running' && !this.lease.fenced,
       polling: () => claiming(this.phase),
