@@ -125,19 +125,26 @@ export class WorkerOptionsError extends BatonError {
 
 /**
  * Fills in the defaults written in {@link WorkerOptions}' TSDoc, once.
- * @throws WorkerOptionsError when `slots` < 1 or `heartbeatMs` is not in (0, `leaseMs`)
+ * @throws WorkerOptionsError when `slots` < 1, `heartbeatMs` is not in (0, `leaseMs`) or a
+ *   throttle threshold is not above 0
  */
 export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   const leaseMs = o.leaseMs ?? 30_000;
   const given = o.sampleLoad;
   const sampler: HostSampler = (o.throttle ? o.throttle.sampler : undefined)
     ?? (given ? { sample: () => readingOf(given()), close: () => undefined } : hostSampler());
-  const throttle = o.throttle === false ? undefined : compileThrottle({
-    ...o.throttle,
-    ...(o.cpuThreshold !== undefined ? { cpu: o.cpuThreshold } : {}),
-    ...(o.memThreshold !== undefined ? { mem: o.memThreshold } : {}),
-    sampler,
-  });
+  let throttle: CompiledThrottle | undefined;
+  try {
+    throttle = o.throttle === false ? undefined : compileThrottle({
+      ...o.throttle,
+      ...(o.cpuThreshold !== undefined ? { cpu: o.cpuThreshold } : {}),
+      ...(o.memThreshold !== undefined ? { mem: o.memThreshold } : {}),
+      sampler,
+    });
+  } catch (e) {
+    sampler.close();
+    throw new WorkerOptionsError((e as Error).message);
+  }
   const pollMs = o.pollMs ?? 1_000;
   const c: CompiledWorkerOptions = {
     ...(throttle ? { throttle } : {}),
