@@ -285,6 +285,10 @@ describe('worker on a busy machine', () => {
       return w?.load?.throttled === true ? w : undefined;
     }, 5_000, 'the throttle in the heartbeat');
     expect(listed.load).toMatchObject({ limit: 1, limitReason: 'cpu 500 % > 80 %', slotsInUse: 1 });
+    // `baton workers` shows the limit against the slots, and why.
+    const table = await baton(['workers', '--database-url', db.url], dir);
+    expect(table.stdout).toMatch(/ 1\/2 /);
+    expect(table.stdout).toContain(': throttled to 1 of 2 slots: cpu 500 % > 80 %');
     expect(events.filter((e) => e.kind === 'claimed')).toHaveLength(1);
     const [waiting] = await fleet.waitingAttempts(['r2']);
     expect(waiting).toMatchObject({ stepId: 'b', reason: 'workers-busy' });
