@@ -1,6 +1,6 @@
 /**
  * The throttle flags of `baton run`, `baton server` and `baton worker`: checked, documented,
- * and on by default in `baton run` (a real CPU hog makes it log its slots going down).
+ * and on by default (a real CPU hog makes `baton server` log its slots going down).
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baton, tempDir } from './helpers.js';
+import { baton, spawnBaton, tempDir, waitFor } from './helpers.js';
 
 let dir: string;
 let hogs: ChildProcess[] = [];
@@ -36,13 +36,17 @@ describe('throttle flags', () => {
     }
   });
 
-  it('baton run throttles by default: under a real CPU hog it logs its slots going down, with the reason', async () => {
-    writeFileSync(join(dir, 'slow.yaml'), 'name: slow\nsteps:\n  - { id: a, run: "sleep 2.5" }\n');
+  it('throttles by default: under a real CPU hog baton server logs its engine\'s slots going down, with the reason', async () => {
     for (let i = 0; i <= availableParallelism(); i++) {
       hogs.push(spawn(process.execPath, ['-e', 'const end = Date.now() + 30000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
     }
-    const r = await baton(['--db', join(dir, 'baton.db'), 'run', 'slow.yaml', '--max-cpu', '0.95'], dir);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/throttle: slots 256 -> 1 \(cpu \d+ % > 95 %\)/);
+    const server = spawnBaton(['--db', join(dir, 'server.db'), 'server', '--no-api', '--max-cpu', '0.95'], dir);
+    try {
+      const line = await waitFor(() => /throttle \(engine\): slots 256 -> 1 \(cpu \d+ % > 95 %\)/.exec(server.stdout()), 10_000, 'the throttle line');
+      expect(line[0]).toContain('slots 256 -> 1');
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
   }, 20_000);
 });

@@ -114,7 +114,8 @@ from the file's folder as locally; else from the server's --workflows folder. --
           return;
         }
         const engine = proc.engine();
-        if (!o.quiet) engine.onThrottle((e) => process.stderr.write(`${formatTime(Date.now())} throttle: ${describeThrottle(e)}\n`));
+        // On a terminal only: a script reading stderr expects it empty when all went well.
+        if (!o.quiet && process.stderr.isTTY) engine.onThrottle((e) => process.stderr.write(`${formatTime(Date.now())} throttle: ${describeThrottle(e)}\n`));
         const interrupted = await findInterrupted(store, spec.name, Date.now());
         let handle;
         const early: NewEvent[] = [];
