@@ -1,3 +1,9 @@
+/**
+ * An embedded engine's slots: the `kind: cpu | io` pools (fake core counts injected), and the
+ * adaptive throttle — on a virtual clock with a fake sampler (a raised limit starts what
+ * waits, a lowered one stops nothing), and with real CPU and memory hogs (child processes,
+ * bounded in time and size, killed in afterEach) seen by the real host sampler.
+ */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
