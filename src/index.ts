@@ -32,7 +32,7 @@ export { loadWorkflowFile, validateWorkflowFile, validateWorkflowText, checkHand
 export type { ValidationResult, SourceFormat } from './workflow/index.js';
 export { workflowVersion, toMermaid, parseDuration, decodeDefinition, DefinitionDecodeError } from './workflow/index.js';
 export type {
-  WorkflowSpec, StepSpec, StepAction, HttpRequestSpec, HttpMethod, HookKind, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, MapSpec,
+  WorkflowSpec, StepSpec, StepWorkload, StepAction, HttpRequestSpec, HttpMethod, HookKind, RetryPolicy, BackoffKind, BatchSpec, BatchFailurePolicy, MapSpec,
   ParamSpec, ParamType, Platform, ScheduleSpec, MisfirePolicy, OverlapPolicy, SecretSpec, WebhookSpec, RetentionSpec,
 } from './workflow/index.js';
 export { WorkflowValidationError, ParamError, ExpressionError, HandlerLoadError, formatSpecError } from './workflow/index.js';
@@ -80,6 +80,7 @@ export type {
 // Running workflows.
 export { createEngine, RunHeldError, ResumeError } from './runtime/index.js';
 export type { Engine, EngineOptions, EngineListener, RunHandle, RunSummary, StartRunOptions } from './runtime/index.js';
+export type { HostReading, HostSampler, ThrottleEvent, ThrottleOptions, ThrottleStatus } from './runtime/index.js';
 // The worker threads path handlers run in; pass one to several engines or workers to share it.
 export { HandlerPool } from './executors/index.js';
 export type { HandlerPoolOptions } from './executors/index.js';

@@ -272,18 +272,36 @@ describe('worker', () => {
 describe('worker on a busy machine', () => {
   const BUSY = () => ({ cpu: 5, memFraction: 0.1, memBytes: 1 });
 
-  it('an idle worker claims whatever the load; once it runs one, it claims no more while the machine is busy', async () => {
+  it('on a busy machine the throttle takes the worker down to one slot: it still claims one, and no more', async () => {
     const { events } = await startWorker({ sampleLoad: BUSY, slots: 2 });
+    const drop = await waitFor(() => events.find((e) => e.kind === 'throttle'), 5_000, 'the throttle to lower the limit');
+    expect(drop).toMatchObject({ from: 2, to: 1, reason: 'cpu 500 % > 80 %' });
     await publish('r1', { id: 'a', run: 'sleep 30' });
-    await waitFor(() => events.some((e) => e.kind === 'claimed'), 5_000, 'the idle worker to claim on a busy machine');
+    await waitFor(() => events.some((e) => e.kind === 'claimed'), 5_000, 'the worker to claim one on a busy machine');
     await publish('r2', { id: 'b', run: 'true' });
-    await waitFor(() => events.some((e) => e.kind === 'throttled'), 5_000, 'the throttle to hold the second claim back');
+    // Its heartbeat tells the fleet why: the machine is busy, the limit and its reason.
+    const listed = await waitFor(async () => {
+      const w = (await fleet.listWorkers())[0];
+      return w?.load?.throttled === true ? w : undefined;
+    }, 5_000, 'the throttle in the heartbeat');
+    expect(listed.load).toMatchObject({ limit: 1, limitReason: 'cpu 500 % > 80 %', slotsInUse: 1 });
+    // `baton workers` shows the limit against the slots, and why.
+    const table = await baton(['workers', '--database-url', db.url], dir);
+    expect(table.stdout).toMatch(/ 1\/2 /);
+    expect(table.stdout).toContain(': throttled to 1 of 2 slots: cpu 500 % > 80 %');
     expect(events.filter((e) => e.kind === 'claimed')).toHaveLength(1);
-    // Its heartbeat tells the fleet why: the machine is busy.
-    await waitFor(async () => (await fleet.listWorkers())[0]?.load?.throttled === true, 5_000, 'the throttle in the heartbeat');
     const [waiting] = await fleet.waitingAttempts(['r2']);
     expect(waiting).toMatchObject({ stepId: 'b', reason: 'workers-busy' });
     expect(waiting!.detail).toContain('machine busy');
+  });
+
+  it('with throttle: false the slots stay fixed whatever the load', async () => {
+    const { worker, events } = await startWorker({ sampleLoad: BUSY, slots: 2, throttle: false });
+    expect(worker.throttle()).toBeUndefined();
+    await publish('r1', { id: 'a', run: 'sleep 30' });
+    await publish('r2', { id: 'b', run: 'sleep 30' });
+    await waitFor(() => events.filter((e) => e.kind === 'claimed').length === 2 || undefined, 5_000, 'both claimed');
+    expect(events.some((e) => e.kind === 'throttle')).toBe(false);
   });
 });
 

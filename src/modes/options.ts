@@ -5,8 +5,8 @@
  * themselves; inside `modes/` only {@link CompiledProcessOptions} travels.
  */
 import { dirname, resolve } from 'node:path';
-import type { Clock } from '../runtime/index.js';
-import { realClock } from '../runtime/index.js';
+import type { Clock, ThrottleOptions } from '../runtime/index.js';
+import { compileThrottle, realClock } from '../runtime/index.js';
 import { BatonError } from '../shared/index.js';
 
 /**
@@ -57,6 +57,15 @@ export interface ProcessOptions {
    * (retention). Tests pass a `VirtualClock`. @default the wall clock
    */
   clock?: Clock;
+  /**
+   * Adaptive slots (runtime/throttle.ts; `--max-cpu`, `--max-mem`, `--max-lag`,
+   * `--no-throttle`): of the engine when it runs its own attempts, of the fleet worker
+   * (`baton worker`, the server's own) otherwise. `false`: the slots stay fixed. The CLI
+   * passes its flags (on unless `--no-throttle`); a program assembling a process chooses,
+   * so that a test or an embedding application never sees its slots move unasked.
+   * @default false
+   */
+  throttle?: ThrottleOptions | false;
 }
 
 /** {@link ProcessOptions} with every default filled in and the fleet decided. */
@@ -81,6 +90,8 @@ export interface CompiledProcessOptions {
   traces: boolean;
   /** The process's time. */
   clock: Clock;
+  /** The throttle's options as given (checked here), `false` for none. */
+  throttle: ThrottleOptions | false;
 }
 
 /** Thrown for options that cannot make a process (a worker without PostgreSQL, a bad limit). */
@@ -94,7 +105,8 @@ export class ProcessOptionsError extends BatonError {
  * Fills in defaults and decides fleet-or-local from the store: a PostgreSQL store means a
  * fleet unless `local`; SQLite never has one.
  * @throws ProcessOptionsError for a worker without PostgreSQL, `local` on a worker, or a
- *   non-positive `slots`, `leaseMs`, `agingMs` or `fleetConnections`
+ *   non-positive `slots`, `leaseMs`, `agingMs` or `fleetConnections`, or throttle thresholds
+ *   not above 0
  */
 export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions {
   const postgres = o.store.kind === 'postgres';
@@ -113,7 +125,13 @@ export function compileProcessOptions(o: ProcessOptions): CompiledProcessOptions
     fleetConnections: o.fleetConnections ?? 4,
     traces: o.traces ?? tracesRequested(process.env),
     clock: o.clock ?? realClock,
+    throttle: o.throttle ?? false,
   };
+  try {
+    compileThrottle(c.throttle);
+  } catch (e) {
+    throw new ProcessOptionsError((e as Error).message);
+  }
   for (const k of ['slots', 'leaseMs', 'agingMs', 'fleetConnections'] as const) {
     if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new ProcessOptionsError(`${k} must be a number above 0, got ${c[k]}`);
   }

@@ -125,6 +125,8 @@ function assemble(c: CompiledProcessOptions, store: Store, fleet: FleetStore | u
       // The one createEngine call of baton's processes (DESIGN.md, modes/).
       engine ??= createEngine({
         store, dataDir: c.dataDir, slots: c.slots, leaseMs: c.leaseMs, agingMs: c.agingMs, clock: c.clock, handlerPool,
+        // In a fleet the workers throttle what they claim; the coordinator's host decides nothing.
+        throttle: fleet ? false : c.throttle,
         ...(fleet ? { fleet } : {}),
       });
       // Only a process that runs an engine pays for the SDK (`baton show` never does).

@@ -25,6 +25,8 @@ export type ServerReport =
   | { kind: 'alert'; what: 'fired' | 'acknowledged' | 'resolved'; alert: AlertRecord }
   /** A retention pass ended (modes/server.ts); skipped passes are not reported. */
   | { kind: 'pruned'; report: PruneReport }
+  /** The adaptive slots of the server's engine or of its own fleet worker moved (runtime/throttle.ts). */
+  | { kind: 'throttle'; from: number; to: number; reason: string; node: 'engine' | 'worker' }
   | { kind: 'error'; message: string };
 
 /** Options of the server loop. */

@@ -136,8 +136,10 @@ export async function serve(proc: BatonProcess, o: ServeOptions): Promise<Runnin
     worker = createWorker({
       fleet: proc.fleet, clock: proc.options.clock, handlerPool: proc.handlerPool, logDir: join(proc.dataDir, 'logs'), ...(proc.store.logs ? { logs: proc.store.logs } : {}),
       version: BATON_VERSION, slots: o.workerSlots ?? Math.min(proc.options.slots, availableParallelism()), ...(o.workerTags ? { tags: o.workerTags } : {}),
+      throttle: proc.options.throttle,
       report: (e) => {
         if (e.kind === 'error') o.report({ kind: 'error', message: `worker: ${e.message}` });
+        else if (e.kind === 'throttle') o.report({ kind: 'throttle', from: e.from, to: e.to, reason: e.reason, node: 'worker' });
       },
     });
     await worker.start();
@@ -202,6 +204,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
     throw e;
   }
   alerts.start();
+  engine.onThrottle((e) => o.report({ kind: 'throttle', from: e.from, to: e.to, reason: e.reason, node: 'engine' }));
   let signalled = false;
   // One wake-up per event-loop turn, however many events the engine committed in it.
   engine.onEvent(() => {
@@ -227,6 +230,7 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
         store: proc.store, dataDir: proc.dataDir, feedSignal, runs, alerts, intake, eta,
         ...(proc.fleet ? { fleet: proc.fleet } : {}),
         ...(worker ? { logBytesShipped: () => worker.logBytesShipped } : {}),
+        throttle: () => worker?.throttle() ?? engine.throttle(),
         ...(o.workflowsDir ? { baseDir: o.workflowsDir } : {}),
         ...(o.bodyLimitBytes !== undefined ? { bodyLimitBytes: o.bodyLimitBytes } : {}),
         ...(o.webhookRatePerMinute !== undefined ? { webhookRatePerMinute: o.webhookRatePerMinute } : {}),

@@ -67,7 +67,7 @@ export async function startFleetWorker(proc: BatonProcess, o: FleetWorkerOptions
     for (const [name, max] of pools ?? []) await fleet.setPoolLimit(name, max);
     // Logs go beside this process's data, and to the store so that any node can read them.
     worker = createWorker({
-      logDir: join(proc.dataDir, 'logs'), clock: proc.options.clock, handlerPool: proc.handlerPool, ...workerOptions, fleet,
+      logDir: join(proc.dataDir, 'logs'), clock: proc.options.clock, handlerPool: proc.handlerPool, throttle: proc.options.throttle, ...workerOptions, fleet,
       ...(proc.store.logs ? { logs: proc.store.logs } : {}),
     });
     await worker.start();

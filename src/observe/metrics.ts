@@ -11,6 +11,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FeedEvent, FleetStore, Store } from '../store/index.js';
+import type { ThrottleStatus } from '../runtime/index.js';
 import { QueueReader } from './queue.js';
 
 /** Step duration buckets, seconds: from a no-op handler to a night-long batch. */
@@ -74,6 +75,12 @@ export interface MetricsOptions {
   now?: () => number;
   /** Log bytes this process's fleet worker shipped to the store so far (`Worker.logBytesShipped`). */
   logBytesShipped?: () => number;
+  /**
+   * This process's adaptive slots (the engine's, or its fleet worker's): read at scrape for
+   * `baton_slots_limit`, `baton_slots_max`, `baton_host_cpu_ratio` and
+   * `baton_host_memory_ratio`. Absent or undefined: no throttle, no series.
+   */
+  throttle?: () => ThrottleStatus | undefined;
 }
 
 /** The metrics of one server, bound to its store. */
@@ -102,7 +109,8 @@ export interface BatonMetrics {
  * worker reported for an attempt it no longer held — its lease lapsed and the attempt was
  * reaped or claimed again, or its fence is old — which the store discarded, recording
  * `attempt-discarded`), and `baton_log_bytes_shipped_total` (attempt log bytes this process's
- * worker stored in PostgreSQL, with `o.logBytesShipped`). Process metrics: prom-client's defaults, unprefixed, but for the three
+ * worker stored in PostgreSQL, with `o.logBytesShipped`), and with `o.throttle` `baton_slots_limit`,
+ * `baton_slots_max`, `baton_host_cpu_ratio`, `baton_host_memory_ratio`. Process metrics: prom-client's defaults, unprefixed, but for the three
  * `nodejs_active_*_total` gauges (their by-type `nodejs_active_*{type}` stay). Then the
  * `contributors`' series.
  */
@@ -172,6 +180,24 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
         this.set((await workers()).filter((w) => w.state === 'active' || w.state === 'draining').reduce((n, w) => n + (w.load?.slotsInUse ?? 0), 0));
       },
     });
+  }
+  const throttle = o.throttle;
+  if (throttle) {
+    const gauge = (name: string, help: string, read: (t: ThrottleStatus) => number | undefined): void => {
+      new Gauge({
+        name, help, registers: [registry],
+        collect() {
+          const t = throttle();
+          const v = t ? read(t) : undefined;
+          if (v === undefined) this.reset();
+          else this.set(v);
+        },
+      });
+    };
+    gauge('baton_slots_limit', "Slots this process may use now: its configured slots, or fewer while the adaptive throttle holds it back (CPU, memory or event-loop lag over a threshold).", (t) => t.limit);
+    gauge('baton_slots_max', "Slots this process is configured with (the throttle's maximum).", (t) => t.max);
+    gauge('baton_host_cpu_ratio', 'CPU in use on this host over the last throttle interval, 0..1 of all cores.', (t) => t.sample?.cpu);
+    gauge('baton_host_memory_ratio', 'Memory in use on this host (total minus available), 0..1.', (t) => t.sample?.mem);
   }
   const shipped = o.logBytesShipped;
   if (shipped) {

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Transition } from '../core/index.js';
 import type { AttemptEnd, AttemptRecord, Batch, RunOwner, Store, StoredStepRun } from '../store/index.js';
-import { Slots } from './slots.js';
+import { Slots, kindLimits } from './slots.js';
 import type { CompiledEngineOptions } from './options.js';
 import type { ActiveRun, Launch } from './attempts.js';
 import { AttemptRunner } from './attempts.js';
@@ -69,7 +69,8 @@ export abstract class CommitLoop {
 
   constructor(readonly options: CompiledEngineOptions) {
     this.store = options.store;
-    this.slots = new Slots(options.slots, options.agingMs);
+    // In fleet mode each worker runs what it claims: the coordinator's cores bound nothing.
+    this.slots = new Slots(options.slots, options.agingMs, options.fleet ? undefined : kindLimits(options.cores, options.slots));
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
       this.dispatcher = new FleetDispatcher(options.fleet, options.clock, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {

@@ -3,6 +3,7 @@
  * What the engine hands its callers: run handles and summaries, listeners, and the error
  * for a run another process holds. Re-exported by ./engine.ts.
  */
+import type { ThrottleEvent, ThrottleStatus } from './throttle.js';
 import type { AttemptRecord, NewEvent, RunRecord, Trigger } from '../store/index.js';
 import type { RunEndReason } from '../core/index.js';
 import type { JsonObject } from '../shared/index.js';
@@ -96,6 +97,16 @@ export interface Engine {
   isPaused(runId: string): boolean | undefined;
   /** Ids of the runs held by this engine. */
   activeRunIds(): string[];
+  /**
+   * Where the adaptive slots are (limit, max, why, the last host sample); undefined when the
+   * engine does not throttle (option `throttle`, off in fleet mode).
+   */
+  throttle(): ThrottleStatus | undefined;
+  /**
+   * Subscribes to the changes of the slots' limit (`{ from, to, reason }`), for logs and
+   * metrics. Returns the unsubscribe function.
+   */
+  onThrottle(listener: (e: ThrottleEvent) => void): () => void;
   /** Stops timers and releases held runs (they stay resumable). Running attempts are force-stopped. */
   close(): Promise<void>;
 }

@@ -9,7 +9,10 @@ import type { RunMachine } from '../core/index.js';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { NewEvent } from '../store/index.js';
 import type { EngineOptions } from './options.js';
+import type { CompiledEngineOptions } from './options.js';
 import { compileEngineOptions } from './options.js';
+import type { ThrottleEvent, ThrottleStatus } from './throttle.js';
+import { AdaptiveLimit } from './throttle.js';
 import type { ActiveRun } from './attempts.js';
 import { newActiveRun } from './attempts.js';
 import { holderAlive } from './liveness.js';
@@ -46,6 +49,37 @@ export class EngineLoop extends CommitLoop implements Engine {
   private readonly savedVersions = new Set<string>();
   /** Median step durations by workflow: the critical path's weights. */
   private readonly pathWeights = new PathWeights(this.store);
+  /** The adaptive slots; absent when the engine does not throttle. */
+  private readonly adaptive: AdaptiveLimit | undefined;
+  private readonly throttleListeners = new Set<(e: ThrottleEvent) => void>();
+
+  constructor(options: CompiledEngineOptions) {
+    super(options);
+    if (options.throttle) {
+      this.adaptive = new AdaptiveLimit(options.slots, options.throttle, options.clock, () => this.slots.running, (e) => {
+        this.slots.setLimit(e.to);
+        // A raised limit starts what waits; a lowered one only starts fewer from now on.
+        if (e.to > e.from) this.scheduleFlush();
+        for (const l of this.throttleListeners) {
+          try {
+            l(e);
+          } catch {
+            // a listener's failure must not stop the throttle
+          }
+        }
+      });
+      this.adaptive.start();
+    }
+  }
+
+  throttle(): ThrottleStatus | undefined {
+    return this.adaptive?.status();
+  }
+
+  onThrottle(listener: (e: ThrottleEvent) => void): () => void {
+    this.throttleListeners.add(listener);
+    return () => this.throttleListeners.delete(listener);
+  }
 
   /** Subscribes to committed events. Returns the unsubscribe function. */
   onEvent(listener: EngineListener): () => void {
@@ -198,6 +232,7 @@ export class EngineLoop extends CommitLoop implements Engine {
 
   /** Stops timers and releases held runs (they stay resumable). Running attempts are force-stopped. */
   async close(): Promise<void> {
+    this.adaptive?.stop();
     this.heartbeat?.();
     this.heartbeat = undefined;
     for (const run of this.runs.values()) {

@@ -31,3 +31,8 @@ export { taskFromJson, taskToJson } from './fleet-task.js';
 export type { FleetTask } from './fleet-task.js';
 export { remainingPaths } from './critical-path.js';
 export type { PathNode } from './critical-path.js';
+export { AdaptiveLimit, ThrottleOptionsError, compileThrottle } from './throttle.js';
+export type { CompiledThrottle, ThrottleEvent, ThrottleOptions, ThrottleStatus } from './throttle.js';
+export { hostSampler, readProcCpu, readProcMem } from './host-sampler.js';
+export type { HostReading, HostSampler } from './host-sampler.js';
+export { kindLimits } from './slots.js';

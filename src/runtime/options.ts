@@ -1,8 +1,11 @@
 import { DEFAULT_AGING_MS } from '../core/index.js';
 import { HandlerPool } from '../executors/index.js';
 import type { FleetStore, Store } from '../store/index.js';
+import os from 'node:os';
 import type { Clock } from './clock.js';
 import { clockFrom, realClock } from './clock.js';
+import type { CompiledThrottle, ThrottleOptions } from './throttle.js';
+import { compileThrottle } from './throttle.js';
 
 /** Options of `createEngine`. Every field but `store` and `dataDir` has a default. */
 export interface EngineOptions {
@@ -60,11 +63,27 @@ export interface EngineOptions {
    * @default a pool of `slots` threads at most, started on first use, closed by `close()`
    */
   handlerPool?: HandlerPool;
+  /**
+   * Adaptive slots (runtime/throttle.ts): the limit shrinks while the host is over a CPU,
+   * memory or event-loop lag threshold and grows back by one a second. Only for an engine
+   * that runs its attempts itself: in fleet mode the workers throttle their claims.
+   * `baton run` and `baton server` turn it on (`--no-throttle` does not).
+   * @default false (the slots stay as configured)
+   */
+  throttle?: ThrottleOptions | false;
+  /**
+   * Cores the `kind:` pools are sized from: `kind: cpu` steps run at most max(1, floor(0.75 ×
+   * cores)) at once, `kind: io` ones 2 × cores, within `slots` (runtime/slots.ts). Not in
+   * fleet mode, where each worker runs what it claims. @default os.availableParallelism()
+   */
+  cores?: number;
 }
 
 /** `EngineOptions` with every default filled in; the only options type inside the engine. */
-export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet' | 'clock'>> & {
+export type CompiledEngineOptions = Required<Omit<EngineOptions, 'fleet' | 'clock' | 'throttle'>> & {
   clock: Clock;
+  /** Absent: the slots stay fixed. */
+  throttle?: CompiledThrottle;
   fleet?: FleetStore;
   /** Whether the engine made `handlerPool` (and so closes it). */
   ownsHandlerPool: boolean;
@@ -90,8 +109,11 @@ export function compileEngineOptions(o: EngineOptions): CompiledEngineOptions {
     ...(o.fleet ? { fleet: o.fleet } : {}),
     handlerPool: o.handlerPool ?? new HandlerPool({ maxThreads: o.slots ?? 256 }),
     ownsHandlerPool: o.handlerPool === undefined,
+    cores: o.cores ?? os.availableParallelism(),
   };
-  for (const k of ['slots', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes', 'queueTimeoutMs'] as const) {
+  const throttle = o.fleet ? undefined : compileThrottle(o.throttle ?? false);
+  if (throttle) c.throttle = throttle;
+  for (const k of ['slots', 'cores', 'agingMs', 'leaseMs', 'heartbeatMs', 'logCapBytes', 'maxOutputBytes', 'queueTimeoutMs'] as const) {
     if (!(c[k] > 0)) throw new RangeError(`engine option ${k} must be > 0, got ${c[k]}`);
   }
   return c;

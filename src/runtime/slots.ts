@@ -8,10 +8,26 @@
  * Held steps (a sub-workflow step, a `wait:` or `approval:` step) run no work of their own:
  * they take no engine slot and no pool slot, only a place in their run's `concurrency`, so
  * a day-long approval or a child run (whose own steps need the slots) never starves the rest.
+ *
+ * A step's `kind:` (`cpu`, `io`) counts it against one of two implicit pools, `kind:cpu` and
+ * `kind:io` ({@link kindLimits}), besides its named pool: CPU-bound steps beyond the cores
+ * only queue for the CPU, I/O-bound ones can overlap their waits. The limit of the slots
+ * moves with the throttle (runtime/throttle.ts): lowering it stops nothing that runs, it only
+ * starts fewer; raising it starts what waits at the next `take`.
  */
 import type { ActiveRun, Launch } from './attempts.js';
 import { ReadyQueue } from './ready-queue.js';
-import type { StepSpec } from '../workflow/index.js';
+import type { StepSpec, StepWorkload } from '../workflow/index.js';
+
+/**
+ * Default limits of the `kind:` pools for a machine of `cores`: `cpu` max(1, floor(0.75 ×
+ * cores)) — leaving a core's share for the engine, the OS and I/O steps — and `io` 2 × cores,
+ * as thread-pool sizing rules have it (Goetz, "Java Concurrency in Practice" §8.2: N+1 for
+ * computing, more for waiting). Neither is above `slots`.
+ */
+export function kindLimits(cores: number, slots: number): Record<StepWorkload, number> {
+  return { cpu: Math.min(slots, Math.max(1, Math.floor(0.75 * cores))), io: Math.min(slots, Math.max(1, 2 * cores)) };
+}
 
 /** Whether a step is held by the engine without doing work: a sub-workflow or a waiting step. */
 export function isHeldStep(step: StepSpec): boolean {
@@ -38,13 +54,41 @@ export class Slots {
   /** Ready held steps: they need no engine slot, so they do not wait behind those that do. */
   private readonly held: ReadyQueue<Item>;
   private readonly pools = new Map<string, Pool>();
+  /** The implicit pools of `kind: cpu` and `kind: io` steps. */
+  private readonly kinds: Record<StepWorkload, Pool> | undefined;
+  private currentLimit: number;
 
+  /**
+   * @param limit - slots: attempts holding one at once.
+   * @param kinds - limits of the `kind:` pools ({@link kindLimits}); absent, `kind:` bounds nothing.
+   */
   constructor(
-    private readonly limit: number,
+    limit: number,
     private readonly agingMs: number,
+    kinds?: Readonly<Record<StepWorkload, number>>,
   ) {
+    this.currentLimit = limit;
     this.queue = new ReadyQueue(agingMs);
     this.held = new ReadyQueue(agingMs);
+    if (kinds) {
+      this.kinds = {
+        cpu: { limit: kinds.cpu, running: 0, parked: new ReadyQueue(agingMs) },
+        io: { limit: kinds.io, running: 0, parked: new ReadyQueue(agingMs) },
+      };
+    }
+  }
+
+  /** Slots that may be in use now: the configured ones, or fewer while throttled. */
+  get limit(): number {
+    return this.currentLimit;
+  }
+
+  /**
+   * Moves the limit (the throttle). Attempts above a lowered limit go on running; a raised
+   * limit starts waiting items at the caller's next `take`.
+   */
+  setLimit(limit: number): void {
+    this.currentLimit = Math.max(1, limit);
   }
 
   /** Declares a run's pools; a pool declared again takes the newer limit. */
@@ -68,8 +112,7 @@ export class Slots {
     run.running++;
     if (isHeldStep(run.machine.stepSpec(stepId))) return;
     this.running++;
-    const pool = this.poolOf(run, stepId);
-    if (pool) pool.running++;
+    for (const pool of this.poolsOf(run, stepId)) pool.running++;
   }
 
   /** An attempt ended: its slots go to the best item that waited for them. */
@@ -78,8 +121,7 @@ export class Slots {
     this.unpark(run.parked);
     if (isHeldStep(run.machine.stepSpec(stepId))) return;
     this.running--;
-    const pool = this.poolOf(run, stepId);
-    if (pool) {
+    for (const pool of this.poolsOf(run, stepId)) {
       pool.running--;
       this.unpark(pool.parked);
     }
@@ -106,7 +148,7 @@ export class Slots {
       this.occupy(run, stepId);
       launches.push(prepare(run, stepId));
     }
-    while (this.running < this.limit) {
+    while (this.running < this.currentLimit) {
       const item = this.queue.pop();
       if (!item) break;
       const { run, stepId } = item.value;
@@ -116,17 +158,19 @@ export class Slots {
         run.parked.push(item);
         continue;
       }
-      const pool = this.poolOf(run, stepId);
+      const pools = this.poolsOf(run, stepId);
       if (run.running >= run.concurrency) {
         run.parked.push(item);
-        // Its pool may have a free slot this item cannot use: offer it to the pool's next one.
-        if (pool && pool.running < pool.limit) this.unpark(pool.parked);
+        // Its pools may have a free slot this item cannot use: offer it to each pool's next one.
+        for (const pool of pools) if (pool.running < pool.limit) this.unpark(pool.parked);
         continue;
       }
-      if (pool && pool.running >= pool.limit) {
-        pool.parked.push(item);
-        // The run still has a free slot that this item cannot use: offer it to the next one.
+      const full = pools.find((p) => p.running >= p.limit);
+      if (full) {
+        full.parked.push(item);
+        // The run, and its other pools, still have a free slot that this item cannot use: offer it to the next one.
         this.unpark(run.parked);
+        for (const pool of pools) if (pool !== full && pool.running < pool.limit) this.unpark(pool.parked);
         continue;
       }
       this.occupy(run, stepId);
@@ -135,9 +179,14 @@ export class Slots {
     return launches;
   }
 
-  private poolOf(run: ActiveRun, stepId: string): Pool | undefined {
-    const name = run.machine.stepSpec(stepId).pool;
-    return name === undefined ? undefined : this.pools.get(name);
+  /** The pools a step counts against: its named pool, then its `kind:` pool. */
+  private poolsOf(run: ActiveRun, stepId: string): Pool[] {
+    const spec = run.machine.stepSpec(stepId);
+    const out: Pool[] = [];
+    const named = spec.pool === undefined ? undefined : this.pools.get(spec.pool);
+    if (named) out.push(named);
+    if (spec.workload !== undefined && this.kinds) out.push(this.kinds[spec.workload]);
+    return out;
   }
 
   /** Moves the best parked item back to the ready queue, where `take` weighs it again. */

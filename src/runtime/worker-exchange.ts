@@ -3,19 +3,18 @@
  * A worker's one conversation with the queue: completions out, claims in, one statement per
  * round (`FleetStore.completeAndClaim`). Each NOTIFYing commit takes a server-wide lock and
  * each round trip costs both ends CPU, so a busy worker sends one per event-loop turn
- * instead of a completion and a claim. Also the fallback poll, and the load throttle that
- * decides whether a round claims.
+ * instead of a completion and a claim. Also the fallback poll; how many a round may claim
+ * is the worker's adaptive limit (runtime/throttle.ts) minus what it holds.
  */
 import type { AttemptOutcome, ClaimedAttempt, CompleteAndClaimResult, CompletionItem, FleetStore, LogChunkInput } from '../store/index.js';
 import { coerceError } from '../shared/index.js';
-import type { LoadSample, WorkerEvent } from './worker-options.js';
+import type { WorkerEvent } from './worker-options.js';
 import type { CancelTimer, Clock } from './clock.js';
 
 /** What the exchange needs from its worker. */
 export interface ExchangeHost {
   readonly id: string;
   readonly fleet: FleetStore;
-  readonly slots: number;
   readonly tags: string[];
   readonly leaseMs: number;
   /** Attempts the worker runs now (ended ones count until their completion is sent). */
@@ -24,16 +23,11 @@ export interface ExchangeHost {
   mayClaim(): boolean;
   /** Whether the fallback poll goes on (not draining or stopping). */
   polling(): boolean;
-  sampleLoad(): LoadSample;
+  /** Attempts it may hold now: `slots`, or fewer while the throttle holds it back (at least 1). */
+  limit(): number;
   /** Starts a claimed attempt; `claimedAt` is `performance.now()` when the claim returned. */
   launch(claim: ClaimedAttempt, claimedAt: number): void;
   emit(e: WorkerEvent): void;
-}
-
-/** Thresholds of the load throttle, fractions 0..1 (worker-options.ts `cpuThreshold`, `memThreshold`). */
-export interface Throttle {
-  cpu: number;
-  mem: number;
 }
 
 /** The exchange loop; one per worker. */
@@ -48,12 +42,9 @@ export class Exchange {
   private wantClaim = false;
   private pollTimer: CancelTimer | undefined;
   private pollDelay: number;
-  /** Reported state of the load throttle (an event on each change). */
-  private throttled = false;
 
   constructor(
     private readonly w: ExchangeHost,
-    private readonly throttle: Throttle,
     /** Fallback poll, ms; doubles while nothing is claimed, up to `maxPollMs`. */
     private readonly pollMs: number,
     private readonly maxPollMs: number,
@@ -61,11 +52,6 @@ export class Exchange {
     private readonly clock: Clock,
   ) {
     this.pollDelay = pollMs;
-  }
-
-  /** Whether the machine is over a threshold at the last claim decision (reported by heartbeats). */
-  get isThrottled(): boolean {
-    return this.throttled;
   }
 
   /** Tries to claim, with the next round. */
@@ -106,23 +92,6 @@ export class Exchange {
     await this.syncing;
   }
 
-  /**
-   * Whether a round may claim given the machine's load. An idle worker always claims: its
-   * own work is not what loads the machine, and refusing it would leave the fleet's only
-   * worker (one machine, a busy one) claiming nothing while attempts wait. A worker that
-   * already runs something claims no more while CPU (`loadavg / cores`) or memory is above
-   * its threshold, so a loaded machine sheds work to others instead of taking more.
-   */
-  private loadAllows(): boolean {
-    const l = this.w.sampleLoad();
-    const over = this.w.held() > 0 && (l.cpu > this.throttle.cpu || l.memFraction > this.throttle.mem);
-    if (over !== this.throttled) {
-      this.throttled = over;
-      this.w.emit(over ? { kind: 'throttled', cpu: l.cpu, mem: l.memFraction } : { kind: 'unthrottled' });
-    }
-    return !over;
-  }
-
   /** Runs a round at the end of this event-loop turn, so the completions of one turn go together. */
   private sync(): void {
     if (this.syncing) {
@@ -149,8 +118,8 @@ export class Exchange {
       const wantClaim = this.wantClaim;
       this.wantClaim = false;
       // The attempts completed in this statement free their slots in it.
-      const free = this.w.slots - this.w.held() + batch.length;
-      const max = wantClaim && free > 0 && this.w.mayClaim() && this.loadAllows() ? free : 0;
+      const free = this.w.limit() - this.w.held() + batch.length;
+      const max = wantClaim && free > 0 && this.w.mayClaim() ? free : 0;
       if (!batch.length && max === 0) continue;
       let r: CompleteAndClaimResult;
       try {

@@ -10,7 +10,7 @@ import { WORKER_RETENTION_MS } from '../store/index.js';
 import { errorMessage } from '../shared/index.js';
 import { formatMs } from './attempts.js';
 import type { AbandonCause, WorkerAttempt } from './worker-attempt.js';
-import type { LoadSample, WorkerEvent } from './worker-options.js';
+import type { WorkerEvent } from './worker-options.js';
 
 /** What the lease keeper needs from its worker. */
 export interface LeaseHost {
@@ -19,9 +19,8 @@ export interface LeaseHost {
   readonly attempts: ReadonlyMap<string, WorkerAttempt>;
   /** True once stopping: no more heartbeats or housekeeping. */
   stopping(): boolean;
-  sampleLoad(): LoadSample;
-  /** Whether the load throttle holds claims back now (reported with the load). */
-  throttled(): boolean;
+  /** What the heartbeat reports of the host and the throttle (`WorkerLoad` without `slotsInUse`). */
+  load(): Omit<WorkerLoad, 'slotsInUse'>;
   abandon(a: WorkerAttempt, cause: AbandonCause): void;
   /** Claims again (the fence was lifted). */
   wake(): void;
@@ -87,8 +86,7 @@ export class LeaseKeeper {
       this.beatAgain = false;
       if (this.w.stopping()) return;
       const sentAt = performance.now();
-      const l = this.w.sampleLoad();
-      const load: WorkerLoad = { cpu: l.cpu, mem: l.memBytes, slotsInUse: this.w.attempts.size, ...(this.w.throttled() ? { throttled: true } : {}) };
+      const load: WorkerLoad = { ...this.w.load(), slotsInUse: this.w.attempts.size };
       let r;
       try {
         // Only what it still runs: an attempt whose completion it gave up on must expire.

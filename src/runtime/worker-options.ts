@@ -1,7 +1,7 @@
 /**
  * @module runtime/worker-options
  * What `baton worker` (./worker.ts) is configured with and reports, and the helpers it
- * decides with (load sampling, which database errors are worth retrying).
+ * decides with (which database errors are worth retrying).
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -12,6 +12,10 @@ import { BatonError } from '../shared/index.js';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 import { machineFacts } from './worker-detect.js';
+import type { HostReading, HostSampler } from './host-sampler.js';
+import { hostSampler } from './host-sampler.js';
+import type { CompiledThrottle, ThrottleOptions, ThrottleStatus } from './throttle.js';
+import { compileThrottle } from './throttle.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -44,12 +48,16 @@ export interface WorkerOptions {
   /** Largest output, bytes of JSON. @default 1 MiB */
   maxOutputBytes?: number;
   /**
-   * While it already runs an attempt, the worker claims no more while `loadavg[0] / cores`
-   * is above this; an idle worker claims whatever the load (on a busy machine that is the
-   * fleet's only one, refusing would stall every run silently). @default 0.8
+   * Adaptive slots (runtime/throttle.ts): every `intervalMs` the worker samples its host and
+   * the number of attempts it claims at once moves by AIMD between 1 and `slots`: × 0.7
+   * while CPU, memory or event-loop lag is over its threshold, + 1 otherwise. It never drops
+   * below one, so the fleet's only machine never stalls. `false` keeps `slots` fixed.
+   * @default {} (80 % CPU, 80 % memory, 200 ms lag, every second)
    */
+  throttle?: ThrottleOptions | false;
+  /** The throttle's CPU threshold, 0..1 of the machine (`--max-cpu`); overrides `throttle.cpu`. @default 0.8 */
   cpuThreshold?: number;
-  /** As `cpuThreshold`, for the fraction of memory in use. @default 0.8 */
+  /** The throttle's memory threshold, 0..1 in use (`--max-mem`); overrides `throttle.mem`. @default 0.8 */
   memThreshold?: number;
   /**
    * How long rows of stopped or lost workers stay in `baton workers`, ms; older ones are
@@ -79,7 +87,10 @@ export interface WorkerOptions {
    * monotonic `performance.now()`, which no clock setting can move. @default the wall clock
    */
   clock?: Clock;
-  /** Load sampler (tests). @default from os.loadavg / os.freemem */
+  /**
+   * Load sampler (tests): the whole host sample, event-loop lag counted as 0.
+   * @default the host's (runtime/host-sampler.ts: /proc/stat, /proc/meminfo, event-loop delay)
+   */
   sampleLoad?: () => LoadSample;
   /** Called with what the worker does, for logs. Must not throw. */
   report?: (e: WorkerEvent) => void;
@@ -96,7 +107,11 @@ export interface WorkerOptions {
  * (the "options compiled once" rule). `outputDir` stays optional: absent, the worker makes a
  * folder of its own and removes it on stop.
  */
-export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'>> & Pick<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'> & {
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs' | 'throttle' | 'sampleLoad' | 'cpuThreshold' | 'memThreshold'>> & Pick<WorkerOptions, 'outputDir' | 'report' | 'logDir' | 'logs'> & {
+  /** The throttle, with its sampler; absent with `throttle: false`. */
+  throttle?: CompiledThrottle;
+  /** What heartbeats report: the throttle's last reading, or a fresh one without a throttle. */
+  sampler: HostSampler;
   /** Whether the worker made `handlerPool` (and so closes it on stop). */
   ownsHandlerPool: boolean;
 };
@@ -110,12 +125,29 @@ export class WorkerOptionsError extends BatonError {
 
 /**
  * Fills in the defaults written in {@link WorkerOptions}' TSDoc, once.
- * @throws WorkerOptionsError when `slots` < 1 or `heartbeatMs` is not in (0, `leaseMs`)
+ * @throws WorkerOptionsError when `slots` < 1, `heartbeatMs` is not in (0, `leaseMs`) or a
+ *   throttle threshold is not above 0
  */
 export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   const leaseMs = o.leaseMs ?? 30_000;
+  const given = o.sampleLoad;
+  const sampler: HostSampler = (o.throttle ? o.throttle.sampler : undefined)
+    ?? (given ? { sample: () => readingOf(given()), close: () => undefined } : hostSampler());
+  let throttle: CompiledThrottle | undefined;
+  try {
+    throttle = o.throttle === false ? undefined : compileThrottle({
+      ...o.throttle,
+      ...(o.cpuThreshold !== undefined ? { cpu: o.cpuThreshold } : {}),
+      ...(o.memThreshold !== undefined ? { mem: o.memThreshold } : {}),
+      sampler,
+    });
+  } catch (e) {
+    sampler.close();
+    throw new WorkerOptionsError((e as Error).message);
+  }
   const pollMs = o.pollMs ?? 1_000;
   const c: CompiledWorkerOptions = {
+    ...(throttle ? { throttle } : {}),
     fleet: o.fleet,
     version: o.version,
     slots: o.slots ?? os.availableParallelism(),
@@ -129,11 +161,9 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     graceMs: o.graceMs ?? 5_000,
     logCapBytes: o.logCapBytes ?? 10 * 1024 * 1024,
     maxOutputBytes: o.maxOutputBytes ?? 1024 * 1024,
-    cpuThreshold: o.cpuThreshold ?? 0.8,
-    memThreshold: o.memThreshold ?? 0.8,
     workerRetentionMs: o.workerRetentionMs ?? WORKER_RETENTION_MS,
     id: o.id ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-    sampleLoad: o.sampleLoad ?? defaultLoad,
+    sampler,
     clock: o.clock ?? realClock,
     ...(o.outputDir !== undefined ? { outputDir: o.outputDir } : {}),
     ...(o.report !== undefined ? { report: o.report } : {}),
@@ -168,8 +198,8 @@ export type WorkerEvent =
   | { kind: 'cancel-requested'; attemptId: string }
   | { kind: 'fenced'; reason: string; killed: string[] }
   | { kind: 'unfenced' }
-  | { kind: 'throttled'; cpu: number; mem: number }
-  | { kind: 'unthrottled' }
+  /** The throttle moved the slots it claims into: `reason` is `cpu 93 % > 80 %`, … or `recovered`. */
+  | { kind: 'throttle'; from: number; to: number; reason: string; cpu: number; mem: number }
   | { kind: 'reaped'; attemptIds: string[] }
   | { kind: 'pruned'; workers: number }
   | { kind: 'draining'; running: number }
@@ -187,6 +217,8 @@ export interface Worker {
   stop(): Promise<void>;
   /** Attempt ids running now. */
   running(): string[];
+  /** Where its adaptive slots are (limit, max, why, last sample); undefined with `throttle: false`. */
+  throttle(): ThrottleStatus | undefined;
   /**
    * Log bytes this worker stored in `logs` so far (0 without it): the count behind a
    * `baton_log_bytes_shipped_total` counter, for a process that exposes metrics.
@@ -205,19 +237,7 @@ export function isTransientDbError(e: unknown): boolean {
   return true;
 }
 
-let lastSample: { at: number; sample: LoadSample } | undefined;
-
-/**
- * A load sample of this machine: 1-minute load average per core, and memory in use. Reused
- * for 250 ms: a busy worker asks once per claim, and reading /proc/meminfo each time cost
- * more than the claim decision is worth (the load average moves over a minute anyway).
- */
-export function defaultLoad(): LoadSample {
-  const now = performance.now();
-  if (lastSample !== undefined && now - lastSample.at < 250) return lastSample.sample;
-  const total = os.totalmem();
-  const used = total - os.freemem();
-  const sample = { cpu: os.loadavg()[0]! / os.availableParallelism(), memFraction: used / total, memBytes: used };
-  lastSample = { at: now, sample };
-  return sample;
+/** A test's {@link LoadSample} as a host reading (no event-loop lag). */
+function readingOf(l: LoadSample): HostReading {
+  return { cpu: l.cpu, mem: l.memFraction, memBytes: l.memBytes, lagMs: 0 };
 }

@@ -22,14 +22,15 @@
  *   it claims again.
  * - **Housekeeping**: any live node reaps, so every worker calls `reapExpired` every
  *   `leaseMs / 3`, and prunes worker rows gone for longer than `workerRetentionMs`.
- * - **Throttling**: a worker that already runs something claims no more while CPU
- *   (`loadavg / cores`) or memory in use is above its threshold; an idle worker always claims.
+ * - **Throttling**: the worker claims up to its adaptive limit (runtime/throttle.ts), which
+ *   shrinks while CPU, memory or event-loop lag is over its threshold and grows back by one
+ *   a second; never below one, so an idle worker always claims.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { AbortCause } from '../executors/index.js';
-import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore, LogChunkInput } from '../store/index.js';
+import type { AttemptOutcome, ClaimedAttempt, FleetChannel, FleetListener, FleetStore, LogChunkInput, WorkerLoad } from '../store/index.js';
 import { errorMessage } from '../shared/index.js';
 import { formatMs } from './attempts.js';
 import type { CancelTimer } from './clock.js';
@@ -40,7 +41,9 @@ import { abandonedOutcome, runClaimed } from './worker-attempt.js';
 import { Exchange } from './worker-exchange.js';
 import { LeaseKeeper } from './worker-lease.js';
 import { LogShipper } from './log-shipper.js';
-import type { CompiledWorkerOptions, LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
+import type { CompiledWorkerOptions, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
+import type { ThrottleStatus } from './throttle.js';
+import { AdaptiveLimit } from './throttle.js';
 import { compileWorkerOptions, isTransientDbError } from './worker-options.js';
 
 export type { LoadSample, Worker, WorkerEvent, WorkerOptions } from './worker-options.js';
@@ -80,6 +83,8 @@ class FleetWorker implements Worker {
   private readonly timers = new Set<CancelTimer>();
   private readonly exchange: Exchange;
   private readonly lease: LeaseKeeper;
+  /** The adaptive slots; absent with `throttle: false`. */
+  private readonly adaptive: AdaptiveLimit | undefined;
   private readonly shipper: LogShipper | undefined;
   private phase: WorkerPhase = 'new';
   private listener: FleetListener | undefined;
@@ -100,21 +105,26 @@ class FleetWorker implements Worker {
     this.shipper = o.logs
       ? new LogShipper({ logs: o.logs, onError: (e) => this.emit({ kind: 'error', message: `shipping logs: ${e.message} (retried; the log files keep everything)` }) })
       : undefined;
-    const sample = (): LoadSample => o.sampleLoad();
+    this.adaptive = o.throttle
+      ? new AdaptiveLimit(this.slots, o.throttle, o.clock, () => this.attempts.size, (e) => {
+        this.emit({ kind: 'throttle', from: e.from, to: e.to, reason: e.reason, cpu: e.sample.cpu, mem: e.sample.mem });
+        // A raised limit claims into the new slots now, not at the next poll.
+        if (e.to > e.from) this.exchange.wake();
+      })
+      : undefined;
     this.exchange = new Exchange({
-      id: this.id, fleet: this.fleet, slots: this.slots, tags: this.tags, leaseMs: this.leaseMs,
+      id: this.id, fleet: this.fleet, tags: this.tags, leaseMs: this.leaseMs,
       held: () => this.attempts.size,
       mayClaim: () => this.phase === 'running' && !this.lease.fenced,
       polling: () => claiming(this.phase),
-      sampleLoad: sample,
+      limit: () => this.adaptive?.limit ?? this.slots,
       launch: (c, at) => this.launch(c, at),
       emit: (e) => this.emit(e),
-    }, { cpu: o.cpuThreshold, mem: o.memThreshold }, o.pollMs, o.maxPollMs, o.clock);
+    }, o.pollMs, o.maxPollMs, o.clock);
     this.lease = new LeaseKeeper({
       id: this.id, fleet: this.fleet, attempts: this.attempts,
       stopping: () => ending(this.phase),
-      sampleLoad: sample,
-      throttled: () => this.exchange.isThrottled,
+      load: () => this.load(),
       abandon: (a, cause) => this.abandon(a, cause),
       wake: () => this.exchange.wake(),
       emit: (e) => this.emit(e),
@@ -123,6 +133,22 @@ class FleetWorker implements Worker {
 
   running(): string[] {
     return [...this.attempts.keys()];
+  }
+
+  throttle(): ThrottleStatus | undefined {
+    return this.adaptive?.status();
+  }
+
+  /** What heartbeats report: the throttle's last reading (sampling again would cut its interval short). */
+  private load(): Omit<WorkerLoad, 'slotsInUse'> {
+    const t = this.adaptive?.status();
+    const r = t?.sample ?? this.o.sampler.sample();
+    if (!t) return { cpu: r.cpu, mem: r.memBytes };
+    return {
+      cpu: r.cpu, mem: r.memBytes, limit: t.limit,
+      ...(t.reason !== undefined ? { limitReason: t.reason } : {}),
+      ...(t.limit < t.max && this.attempts.size >= t.limit ? { throttled: true } : {}),
+    };
   }
 
   get logBytesShipped(): number {
@@ -150,6 +176,7 @@ class FleetWorker implements Worker {
     });
     if (this.phase !== 'starting') return; // stopped while starting
     this.phase = 'running';
+    this.adaptive?.start();
     this.every(this.heartbeatMs, () => this.lease.heartbeat());
     // Self-fencing is checked more often than heartbeats, so a late heartbeat is noticed early.
     this.every(Math.max(10, Math.min(this.heartbeatMs, this.leaseMs - this.heartbeatMs) / 4), () => this.lease.checkFence());
@@ -183,6 +210,8 @@ class FleetWorker implements Worker {
     await this.within(STOP_COMPLETION_MS, Promise.all([...this.attempts.values()].map((a) => a.done)));
     for (const cancel of this.timers) cancel();
     this.timers.clear();
+    this.adaptive?.stop();
+    this.o.sampler.close();
     await this.listener?.close();
     await this.shipper?.close();
     if (this.o.ownsHandlerPool) await this.o.handlerPool.close();

@@ -20,7 +20,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowSpec } from '../workflow/index.js';
 import type { FleetStore, Role, RunRecord, SessionRecord, Store, TokenRecord } from '../store/index.js';
-import type { StartRunOptions } from '../runtime/index.js';
+import type { StartRunOptions, ThrottleStatus } from '../runtime/index.js';
 import type { IntakeGate } from '../triggers/index.js';
 import type { MetricsContributor } from '../observe/index.js';
 import { ApiError, clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
@@ -89,6 +89,11 @@ export interface ApiOptions {
    * exposed as the counter `baton_log_bytes_shipped_total`. @default no such counter
    */
   logBytesShipped?: () => number;
+  /**
+   * This process's adaptive slots (its engine's, or its fleet worker's), for the
+   * `baton_slots_limit` gauges of `/metrics`. @default no throttle series
+   */
+  throttle?: () => ThrottleStatus | undefined;
   /** Folder that `uses` module paths of workflows registered through the API resolve from. @default process.cwd() */
   baseDir?: string;
   /**
@@ -142,13 +147,14 @@ export interface ApiOptions {
 }
 
 /** Options with every default filled in: what route modules receive. */
-export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads' | 'intake' | 'eta'>> {
+export interface ApiContext extends Required<Omit<ApiOptions, 'fleet' | 'runs' | 'logger' | 'requestTimeoutMs' | 'headersTimeoutMs' | 'alerts' | 'logBytesShipped' | 'webDir' | 'uploads' | 'intake' | 'eta' | 'throttle'>> {
   /** ETAs of active runs for the run resource. */
   eta: EtaService;
   alerts: AlertService | undefined;
   intake: IntakeGate | undefined;
   fleet: FleetStore | undefined;
   logBytesShipped: (() => number) | undefined;
+  throttle: (() => ThrottleStatus | undefined) | undefined;
   startRun: RunService['start'] | undefined;
   onRunQueued: (runId?: string) => void;
   onRunChanged: (runId: string) => void;
@@ -202,6 +208,7 @@ export function compileApiOptions(o: ApiOptions): CompiledApiOptions {
     alerts: o.alerts,
     intake: o.intake,
     logBytesShipped: o.logBytesShipped,
+    throttle: o.throttle,
     baseDir: o.baseDir ?? process.cwd(),
     onRunQueued: o.runs ? (id) => o.runs!.startQueued(id) : () => undefined,
     onRunChanged: o.runs ? (id) => o.runs!.refresh(id) : () => undefined,

@@ -217,7 +217,12 @@ export const WorkerSchema = z.object({
   startedAt: ms, heartbeatAt: ms, heartbeatAgeMs: z.number(),
   leaseMs: z.number().int().optional().describe('lease of its claims, ms: a heartbeat older than this makes it lost'),
   stoppedAt: ms.optional(),
-  load: z.object({ cpu: z.number(), mem: z.number(), slotsInUse: z.number().int(), throttled: z.boolean().optional() }).optional(),
+  load: z.object({
+    cpu: z.number(), mem: z.number(), slotsInUse: z.number().int(),
+    throttled: z.boolean().optional().describe('it claims nothing now: its adaptive limit is below its slots and all in use'),
+    limit: z.number().int().optional().describe('slots it may use now, by its adaptive throttle (≤ slots); absent with --no-throttle'),
+    limitReason: z.string().optional().describe('why limit is below slots: "cpu 93 % > 80 %", "memory 85 % > 80 %", "event-loop lag 250 ms > 200 ms"'),
+  }).optional(),
 }).meta({ id: 'Worker' });
 
 /** Waiting step runs of one pool at one effective priority. */

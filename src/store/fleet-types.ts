@@ -107,8 +107,12 @@ export interface WorkerLoad {
   /** Memory in use, bytes. */
   mem: number;
   slotsInUse: number;
-  /** It claims nothing now because the machine is over its CPU or memory threshold. */
+  /** It claims nothing now: its throttle's limit is below its slots and all of it is in use. */
   throttled?: boolean;
+  /** Slots it may use now (the adaptive throttle's limit, ≤ `slots`); absent without a throttle. */
+  limit?: number;
+  /** Why `limit` is below `slots`: `cpu 93 % > 80 %`, `memory 85 % > 80 %`, `event-loop lag 250 ms > 200 ms`. */
+  limitReason?: string;
 }
 
 /** A registered worker. Times are database time, ms since the epoch. */

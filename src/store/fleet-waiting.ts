@@ -49,7 +49,9 @@ export function waitingReason(q: QueuedAttempt, workers: readonly WorkerRecord[]
   if (q.poolFull) return of('pool-full', `pool ${q.pool ?? '?'} is at its fleet-wide limit`);
   const free = fitting.filter((w) => (w.load?.slotsInUse ?? 0) < w.slots && w.load?.throttled !== true);
   if (!free.length) {
-    const why = fitting.map((w) => (w.load?.throttled ? `${w.id}: machine busy (CPU ${Math.round((w.load.cpu) * 100)}%)` : `${w.id}: ${w.load?.slotsInUse ?? 0}/${w.slots} slots in use`));
+    const why = fitting.map((w) => (w.load?.throttled
+      ? `${w.id}: machine busy (${w.load.limitReason ?? `CPU ${Math.round(w.load.cpu * 100)}%`}${w.load.limit !== undefined ? `: throttled to ${w.load.limit} of ${w.slots} slots` : ''})`
+      : `${w.id}: ${w.load?.slotsInUse ?? 0}/${w.slots} slots in use`));
     return of('workers-busy', `every worker that can run it is busy: ${why.join('; ')}`);
   }
   return of('claimable', `${free.length} worker${free.length === 1 ? '' : 's'} with a free slot can claim it: ${free.map((w) => w.id).join(', ')}`);

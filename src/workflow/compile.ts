@@ -193,6 +193,7 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   if (step.timeout !== undefined) compiled.timeoutMs = parseDuration(step.timeout);
   if (step['queue-timeout'] !== undefined) compiled.queueTimeoutMs = parseDuration(step['queue-timeout']);
   if (step.pool !== undefined) compiled.pool = step.pool;
+  if (step.kind !== undefined) compiled.workload = step.kind;
   if (step.if !== undefined) compiled.if = String(step.if);
   const runsOn = step['runs-on'];
   if (runsOn !== undefined) compiled.runsOn = typeof runsOn === 'string' ? [runsOn] : [...new Set(runsOn)];

@@ -157,6 +157,17 @@ export const BackpressureSchema = z.strictObject({
   retryAfter: duration.optional(),
 });
 
+/**
+ * `throttle:` the server's adaptive slots (runtime/throttle.ts), as the flags `--max-cpu`,
+ * `--max-mem`, `--max-lag` and `--no-throttle` (`enabled: false`); a flag given wins.
+ */
+export const ThrottleConfigSchema = z.strictObject({
+  enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
+  cpu: z.number({ error: 'cpu must be a fraction above 0, e.g. 0.8' }).positive({ error: 'cpu must be a fraction above 0, e.g. 0.8' }).optional(),
+  memory: z.number({ error: 'memory must be a fraction above 0, e.g. 0.8' }).positive({ error: 'memory must be a fraction above 0, e.g. 0.8' }).optional(),
+  lag: duration.optional(),
+});
+
 /** A workflow's `notify:`: post-run reports. */
 export const RunNotifySchema = z.strictObject({
   on: z.array(z.enum(['success', 'failure', 'cancelled'], { error: 'on takes success, failure, cancelled' })).min(1),
@@ -179,6 +190,7 @@ export const ConfigSchema = z.strictObject({
   defaultEscalate: EscalationSchema.optional(),
   retention: RetentionSchema.optional(),
   backpressure: BackpressureSchema.optional(),
+  throttle: ThrottleConfigSchema.optional(),
 });
 
 /** Allowed keys per config object kind, for did-you-mean on unknown fields. */
@@ -193,6 +205,7 @@ export const CONFIG_KNOWN_KEYS = {
   escalate: Object.keys(EscalationSchema.shape),
   retention: Object.keys(RetentionSchema.shape),
   backpressure: Object.keys(BackpressureSchema.shape),
+  throttle: Object.keys(ThrottleConfigSchema.shape),
 } as const;
 
 /** The parsed config; durations still as written. */

@@ -37,6 +37,7 @@ function configKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'defaultEscalate') return alertKnownKeysAt(['escalate', ...path.slice(1)]);
   if (first === 'retention' && path.length === 1) return CONFIG_KNOWN_KEYS.retention;
   if (first === 'backpressure' && path.length === 1) return CONFIG_KNOWN_KEYS.backpressure;
+  if (first === 'throttle' && path.length === 1) return CONFIG_KNOWN_KEYS.throttle;
   if (first === 'secrets' && path.length === 2) return ['name', 'env', 'file'];
   return [];
 }

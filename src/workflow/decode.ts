@@ -87,6 +87,7 @@ const step = z.looseObject({
   retry,
   priority: z.number().int(),
   pool: z.string().optional(),
+  workload: z.enum(['cpu', 'io']).optional(),
   if: z.string().optional(),
   continueOnError: z.boolean(),
   runsOn: z.array(z.string()).optional(),

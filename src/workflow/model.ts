@@ -117,6 +117,9 @@ export type ApprovalRole = 'operator' | 'admin';
  */
 export type WorkflowRef = { path: string } | { name: string; version?: string };
 
+/** What bounds a step's work (`kind:`): computing or waiting. */
+export type StepWorkload = 'cpu' | 'io';
+
 /** A compiled step. */
 export interface StepSpec {
   /** Unique within the workflow. */
@@ -151,6 +154,12 @@ export interface StepSpec {
   priority: number;
   /** The pool (a name of `WorkflowSpec.pools`) whose limit it counts against. */
   pool?: string;
+  /**
+   * `kind:` as written: what bounds the step, CPU or I/O. A node runs at most
+   * max(1, floor(0.75 × cores)) `cpu` steps and 2 × cores `io` steps at once, within its
+   * slots (runtime/slots.ts); absent, only the slots and pools bound it.
+   */
+  workload?: StepWorkload;
   /** A condition expression; false makes the step `skipped`. */
   if?: string;
   /** A failure of this step does not skip its dependents nor fail the run. @default false */

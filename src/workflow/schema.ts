@@ -205,6 +205,11 @@ export const StepSchema = z.strictObject({
   retry: RetrySchema.optional(),
   priority: z.number({ error: priorityError }).int({ error: priorityError }).min(-10, { error: priorityError }).max(10, { error: priorityError }).optional(),
   pool: idOf('pool name').optional(),
+  /**
+   * What bounds the step: `cpu` (computing) or `io` (waiting on disks, networks, services).
+   * Sets its default share of a node's slots: about 0.75 × cores `cpu` steps at once, 2 × cores `io` ones.
+   */
+  kind: z.enum(['cpu', 'io'], { error: 'kind must be "cpu" (CPU-bound) or "io" (I/O-bound)' }).optional(),
   if: z.union([z.string(), z.boolean()], { error: 'if must be a condition expression' }).optional(),
   continueOnError: z.boolean().optional(),
   /** Tags (or a platform: linux, darwin, win32) a fleet worker must have to run this step, as GitHub Actions' `runs-on`. */

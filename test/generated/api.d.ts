@@ -1107,7 +1107,12 @@ export interface components {
                 cpu: number;
                 mem: number;
                 slotsInUse: number;
+                /** @description it claims nothing now: its adaptive limit is below its slots and all in use */
                 throttled?: boolean;
+                /** @description slots it may use now, by its adaptive throttle (≤ slots); absent with --no-throttle */
+                limit?: number;
+                /** @description why limit is below slots: "cpu 93 % > 80 %", "memory 85 % > 80 %", "event-loop lag 250 ms > 200 ms" */
+                limitReason?: string;
             };
         };
         QueueGroup: {

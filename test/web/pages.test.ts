@@ -421,6 +421,15 @@ describe('the workers page of a fleet (PostgreSQL) in a browser', () => {
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 
+  it("shows a throttled worker's limit against its slots and why", async () => {
+    await fleet.heartbeatWorker('w-cpu-2', { cpu: 0.97, mem: 2 ** 30, slotsInUse: 1, throttled: true, limit: 1, limitReason: 'cpu 97 % > 80 %' });
+    const { page } = await signedIn(api, 'viewer', '/workers');
+    const row = page.locator('[data-worker=w-cpu-2]');
+    await row.getByTestId('throttle').waitFor();
+    expect(await row.getByTestId('throttle').textContent()).toBe('limit 1 of 2: cpu 97 % > 80 %');
+    expect(await row.textContent()).toContain('(busy: claims nothing)');
+  }, 60_000);
+
   it('shows a viewer no drain button', async () => {
     const { page } = await signedIn(api, 'viewer', '/workers');
     await page.locator('[data-worker=w-cpu-2]').waitFor();

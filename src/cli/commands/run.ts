@@ -16,8 +16,10 @@ import { formatTime } from '../format.js';
 import type { ProgressMode } from '../progress.js';
 import { followRemoteRun, followRun, progressMode } from '../follow.js';
 import { collectParam, positiveInt } from '../params.js';
+import type { ThrottleCliOptions } from '../throttle.js';
+import { describeThrottle, throttleFlags, throttleFrom } from '../throttle.js';
 
-interface RunOptions {
+interface RunOptions extends ThrottleCliOptions {
   param?: Record<string, string>;
   concurrency?: number;
   json?: boolean;
@@ -44,7 +46,7 @@ export async function loadOrExplain(file: string): Promise<WorkflowSpec> {
 
 /** `baton run FILE`: runs a workflow to its end in this process. */
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
-  program
+  throttleFlags(program
     .command('run')
     .description('run a workflow file to its end in this process, with live progress and its ETA from earlier runs')
     .argument('<file>', 'workflow file (.yaml, .yml or .json)')
@@ -57,7 +59,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--in <duration>', 'start after this delay, e.g. 10m or 1h30m', parseIn)
     .option('--priority <n>', 'run priority -10..+10: due runs start highest first, and it adds to each step', parsePriority)
     .option('--detach', 'record the run and return its id at once; baton server executes it (when due)')
-    .option('--local', 'with PostgreSQL: run every step in this process instead of on baton worker processes')
+    .option('--local', 'with PostgreSQL: run every step in this process instead of on baton worker processes'))
     .addHelpText('after', `
 Exit codes: 0 succeeded, 1 failed, 2 invalid input, 130 cancelled.
 Ctrl-C cancels gracefully (SIGTERM to running steps); a second Ctrl-C forces.
@@ -94,7 +96,7 @@ from the file's folder as locally; else from the server's --workflows folder. --
         return;
       }
       // With PostgreSQL, this process coordinates the run and workers execute its steps.
-      const proc = await openCliProcess(globals(), 'embedded', { local: o.local === true });
+      const proc = await openCliProcess(globals(), 'embedded', { local: o.local === true, throttle: throttleFrom(o) });
       const { store } = proc;
       try {
         const runOpts = {
@@ -112,6 +114,8 @@ from the file's folder as locally; else from the server's --workflows folder. --
           return;
         }
         const engine = proc.engine();
+        // On a terminal only: a script reading stderr expects it empty when all went well.
+        if (!o.quiet && process.stderr.isTTY) engine.onThrottle((e) => process.stderr.write(`${formatTime(Date.now())} throttle: ${describeThrottle(e)}\n`));
         const interrupted = await findInterrupted(store, spec.name, Date.now());
         let handle;
         const early: NewEvent[] = [];

@@ -9,12 +9,14 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, openCliProcess } from '../context.js';
 import { count, formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
+import type { ThrottleCliOptions } from '../throttle.js';
+import { describeThrottle, throttleFlags, throttleFromConfig } from '../throttle.js';
 import { describePrune } from './prune.js';
 import { errorMessage } from '../../shared/index.js';
 
 /** `baton server`: fires schedules and delayed runs and executes runs, until stopped. */
 export function registerServer(program: Command, globals: () => GlobalOptions): void {
-  program
+  throttleFlags(program
     .command('server')
     .description('serve the HTTP API and workflows: fire their schedules, start delayed runs when due, and execute runs (a local worker)')
     .option('-w, --workflows <dir>', 'folder of workflow files to load and watch (invalid files are reported, the rest served)')
@@ -23,7 +25,7 @@ export function registerServer(program: Command, globals: () => GlobalOptions): 
     .option('--host <host>', 'address the HTTP API listens on (0.0.0.0: every interface)', '127.0.0.1')
     .option('--port <port>', 'port of the HTTP API (0: any free port)', (v: string) => portNumber(v), 8080)
     .option('--no-api', 'no HTTP API: only schedules, delayed runs and execution')
-    .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 1024 * 1024)
+    .option('--body-limit <bytes>', 'largest request body', positiveInt('--body-limit'), 1024 * 1024))
     .addHelpText('after', `
 The API (OpenAPI document at /api/v1/openapi.json, reference at /api/v1/docs) needs a
 bearer token on every route but /healthz, /readyz and /hooks: create one with
@@ -43,9 +45,11 @@ POST /api/v1/runs, webhooks and schedule ticks are refused (HTTP 429 with Retry-
 a refused tick is recorded as missed, outcome skipped-backpressure); alerts warn at 100
 and turn critical at 500 (the config's backpressure: { warning, critical, reject, retryAfter }).
 Retries, delayed runs coming due, sub-workflow children and batch items are never refused.
+The config's throttle: { enabled, cpu, memory, lag } sets what --no-throttle, --max-cpu,
+--max-mem and --max-lag do (a flag given wins).
 SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal stops at once
 (interrupted runs are resumed by the next server).`)
-    .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number }) => {
+    .action(async (o: { workflows?: string; config?: string; slots: number; host: string; port: number; api: boolean; bodyLimit: number } & ThrottleCliOptions, cmd: Command) => {
       // A config that does not validate stops the server before anything starts, with every problem.
       let config: BatonConfig | undefined;
       let channels: Map<string, Channel>;
@@ -68,7 +72,7 @@ SIGINT/SIGTERM: stop starting runs and wait for running ones; a second signal st
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // On PostgreSQL the runs this server starts or adopts publish their attempts to the workers.
-      const proc = await openCliProcess(globals(), 'server', { slots: o.slots });
+      const proc = await openCliProcess(globals(), 'server', { slots: o.slots, throttle: throttleFromConfig(o, cmd, config) });
       const { store } = proc;
       let running: RunningServer;
       try {
@@ -152,6 +156,8 @@ function print(r: ServerReport): void {
       if (!c.runs.runs && !c.runs.events && !c.runs.attempts && !c.events && !c.logs && !Object.values(c.extra).some(Boolean) && !r.report.warnings.length) return;
       return log(`retention: ${describePrune(r.report).split('\n').join('; ')}`);
     }
+    case 'throttle':
+      return log(`throttle (${r.node}): ${describeThrottle(r)}`);
     case 'error':
       return log(`error: ${r.message}`);
   }

@@ -8,6 +8,8 @@ import { CliError, EXIT, databaseUrl, openCliProcess } from '../context.js';
 import { formatGiB, formatTime } from '../format.js';
 import { positiveInt } from '../params.js';
 import { BATON_VERSION } from '../../shared/index.js';
+import type { ThrottleCliOptions } from '../throttle.js';
+import { describeThrottle, throttleFlags, throttleFrom } from '../throttle.js';
 
 /** A duration flag (`30s`, `500ms`, `2m`). */
 function duration(name: string): (v: string) => number {
@@ -22,15 +24,7 @@ function duration(name: string): (v: string) => number {
   };
 }
 
-function fraction(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!(n > 0)) throw new CliError(`${name} expects a number above 0 (e.g. 0.8), got '${v}'`);
-    return n;
-  };
-}
-
-interface WorkerCliOptions {
+interface WorkerCliOptions extends ThrottleCliOptions {
   slots?: number;
   tags?: string;
   /** False with `--no-detect`. */
@@ -38,15 +32,13 @@ interface WorkerCliOptions {
   lease: number;
   heartbeat: number;
   grace: number;
-  maxCpu: number;
-  maxMem: number;
   pools?: string;
 }
 
 /** `baton worker`: claims and runs attempts published to the fleet, until stopped. */
 export function registerWorker(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('worker')
+  throttleFlags(program
+    .command('worker'))
     .description('join the fleet: claim step attempts published on the PostgreSQL database and run them (needs --database-url)')
     .option('--slots <n>', 'attempts run at once, and the most threads its path handlers run in (default: CPU count; for short or waiting steps give more: each claim then takes more at once)', positiveInt('--slots'))
     .option('--tags <list>', 'capabilities, comma-separated (e.g. docker,gpu); the platform counts as one; added to the detected ones')
@@ -55,8 +47,6 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
     .option('--lease <duration>', 'lease of each claimed attempt, renewed by heartbeats', duration('--lease'), 30_000)
     .option('--heartbeat <duration>', 'heartbeat interval (shorter than --lease)', duration('--heartbeat'), 10_000)
     .option('--grace <duration>', 'on SIGTERM, how long running attempts may finish', duration('--grace'), 5_000)
-    .option('--max-cpu <fraction>', 'claim no more while the load average per core is above this (an idle worker still claims: the only machine there is never stalls)', fraction('--max-cpu'), 0.8)
-    .option('--max-mem <fraction>', 'claim no more while the fraction of memory in use is above this (an idle worker still claims)', fraction('--max-mem'), 0.8)
     .addHelpText('after', `
 Detected at start, beside --tags (unless --no-detect), as tags that runs-on can name:
   the architecture (os.arch(): x64, arm64, ...), matched bare as the platform is (linux);
@@ -64,6 +54,10 @@ Detected at start, beside --tags (unless --no-detect), as tags that runs-on can 
   executable of that name on PATH (looked up, not run);
   gpu: nvidia-smi on PATH and \`nvidia-smi -L\` lists a GPU within 3 s.
 The architecture, CPU count and total memory are recorded as facts (baton workers).
+
+Adaptive slots: every second the worker samples CPU and memory in use and its event-loop
+delay; over a threshold it claims into x 0.7 of its slots (at least 1), otherwise one more,
+up to --slots. Lowering stops nothing that runs. baton workers shows the limit and why.
 
 Every node names the same database (--database-url or BATON_DATABASE_URL). A worker that
 cannot heartbeat for (lease - heartbeat) kills what it runs and claims nothing until the
@@ -79,14 +73,14 @@ rest (completed as failed, retryable: retried elsewhere); a second signal stops 
       const tags = (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
       const pools = parsePools(o.pools);
       // Opening the process migrates the database, so a worker started first finds it usable.
-      const proc = await openCliProcess(globals(), 'worker');
+      const proc = await openCliProcess(globals(), 'worker', { throttle: throttleFrom(o) });
       let running: RunningWorker;
       try {
         // Every worker is also a coordinator: it adopts runs nobody holds (submitted with
         // --detach, or whose coordinator died) and publishes their attempts to the fleet.
         running = await startFleetWorker(proc, {
           version: BATON_VERSION, tags, detect: o.detect, leaseMs: o.lease, heartbeatMs: o.heartbeat, graceMs: o.grace,
-          cpuThreshold: o.maxCpu, memThreshold: o.maxMem, report: print, reportCoordinator: printCoordinator,
+          report: print, reportCoordinator: printCoordinator,
           pools: new Map(pools), ...(o.slots !== undefined ? { slots: o.slots } : {}),
         });
       } catch (e) {
@@ -141,10 +135,8 @@ function print(e: WorkerEvent): void {
       return log(`fenced (${e.reason}): claiming nothing${e.killed.length ? `, killed ${e.killed.join(', ')}` : ''}`);
     case 'unfenced':
       return log('heartbeat succeeded: claiming again');
-    case 'throttled':
-      return log(`busy machine (cpu ${e.cpu.toFixed(2)}, memory ${(e.mem * 100).toFixed(0)}%): claiming nothing`);
-    case 'unthrottled':
-      return log('load back under the thresholds: claiming again');
+    case 'throttle':
+      return log(`throttle: ${describeThrottle(e)}`);
     case 'reaped':
       return log(`reaped expired leases: ${e.attemptIds.join(', ')}`);
     case 'draining':

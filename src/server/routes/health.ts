@@ -28,7 +28,7 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext): void {
     return { status: 'ready' as const };
   });
 
-  const metrics = createMetrics(ctx.store, ctx.fleet, { contributors: ctx.metrics, now: ctx.clock, ...(ctx.logBytesShipped ? { logBytesShipped: ctx.logBytesShipped } : {}) });
+  const metrics = createMetrics(ctx.store, ctx.fleet, { contributors: ctx.metrics, now: ctx.clock, ...(ctx.logBytesShipped ? { logBytesShipped: ctx.logBytesShipped } : {}), ...(ctx.throttle ? { throttle: ctx.throttle } : {}) });
   const abort = new AbortController();
   let follower: Promise<unknown> | undefined;
   app.addHook('onReady', async () => {

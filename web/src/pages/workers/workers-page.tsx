@@ -97,6 +97,9 @@ export default function WorkersPage(): ReactNode {
                             <span className="mono">{load.slotsInUse}/{w.slots}</span>
                           </span>
                         ) : <span className="mono muted">—/{w.slots}</span>}
+                        {load?.limit !== undefined && load.limit < w.slots && (
+                          <span className="muted" data-testid="throttle"><br />limit {load.limit} of {w.slots}{load.limitReason ? `: ${load.limitReason}` : ''}</span>
+                        )}
                       </td>
                       <td className="mono">{load ? `${Math.round(load.cpu * 100)}%` : '—'}</td>
                       <td className="mono">{load ? formatBytes(load.mem) : '—'}</td>
