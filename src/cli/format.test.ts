@@ -10,6 +10,8 @@ describe('ETA text', () => {
     expect(etaText({ p50: at(14, 32), p90: at(14, 40), basis: 'runs' }, now)).toBe('ETA 14:32 (p90 14:40) from run durations');
     expect(etaText({ p50: null, p90: null, basis: 'unknown' }, now)).toBe('ETA unknown (no history yet)');
     expect(etaText(undefined, now)).toBeUndefined();
+    expect(etaText({ p50: at(14, 32), p90: at(14, 40), basis: 'steps', deadline: at(15, 0) }, now)).toBe('ETA 14:32 (p90 14:40) from step history; deadline 15:00');
+    expect(etaText({ p50: at(14, 32), p90: at(14, 40), basis: 'steps', deadline: at(14, 35) }, now)).toBe('ETA 14:32 (p90 14:40) from step history; deadline 14:35: at risk');
   });
 
   it('names the day of a time that is not today', () => {

@@ -90,8 +90,16 @@ const ETA_BASIS: Readonly<Record<RunEta['basis'], string>> = { steps: 'from step
  */
 export function etaText(eta: RunEta | undefined, now = Date.now()): string | undefined {
   if (eta === undefined) return undefined;
-  if (eta.p50 === null || eta.p90 === null) return `ETA unknown (${ETA_BASIS.unknown})`;
-  return `ETA ${clockTime(eta.p50, now)} (p90 ${clockTime(eta.p90, now)}) ${ETA_BASIS[eta.basis]}`;
+  const deadline = eta.deadline === undefined ? '' : `; deadline ${clockTime(eta.deadline, now)}${deadlineState(eta, now)}`;
+  if (eta.p50 === null || eta.p90 === null) return `ETA unknown (${ETA_BASIS.unknown})${deadline}`;
+  return `ETA ${clockTime(eta.p50, now)} (p90 ${clockTime(eta.p90, now)}) ${ETA_BASIS[eta.basis]}${deadline}`;
+}
+
+/** `: missed`, `: at risk` (the p90 is past it), or nothing: what `deadline-missed` / `deadline-at-risk` judge. */
+function deadlineState(eta: RunEta, now: number): string {
+  if (eta.deadline === undefined) return '';
+  if (now > eta.deadline) return ': missed';
+  return eta.p90 !== null && eta.p90 > eta.deadline ? ': at risk' : '';
 }
 
 /** The short ETA of a table cell: `14:32 (p90 14:40)`, `?` when unknown, `-` when absent. */

@@ -33,6 +33,7 @@ export const RunEtaSchema = z.object({
   p50: ms.nullable().describe('predicted end, median, ms since epoch; null when unknown or the run has ended'),
   p90: ms.nullable().describe('predicted end, 90th percentile (never before p50), ms since epoch; null when unknown or the run has ended'),
   basis: z.enum(['steps', 'runs', 'unknown']).describe("what it came from: 'steps', the duration history of the run's steps along its remaining DAG; 'runs', the durations of the workflow's succeeded runs; 'unknown', neither (no history, or the run has ended)"),
+  deadline: ms.optional().describe("when the run must have ended (its workflow's or schedule entry's `deadline:`), ms since epoch; absent when none is declared. At risk while p90 is past it"),
 }).meta({ id: 'RunEta' });
 
 /** A run. */

@@ -884,6 +884,8 @@ export interface components {
              * @enum {string}
              */
             basis: "steps" | "runs" | "unknown";
+            /** @description when the run must have ended (its workflow's or schedule entry's `deadline:`), ms since epoch; absent when none is declared. At risk while p90 is past it */
+            deadline?: number;
         };
         Run: {
             id: string;

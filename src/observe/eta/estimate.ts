@@ -26,7 +26,13 @@ import { drawDuration, drawRemaining, durationModel, hashSeed, quantileSorted, r
  * recorded durations of its steps, along its remaining DAG), `'runs'` (the recorded
  * durations of the workflow's succeeded runs) or `'unknown'` (neither).
  */
-export type RunEta = { p50: number | null; p90: number | null; basis: 'steps' | 'runs' | 'unknown' };
+export type RunEta = {
+  p50: number | null;
+  p90: number | null;
+  basis: 'steps' | 'runs' | 'unknown';
+  /** When the run must have ended (its workflow's or schedule entry's `deadline:`), ms since the epoch; absent when none is declared. */
+  deadline?: number;
+};
 
 /** The ETA of a run nothing is known about. */
 export const UNKNOWN_ETA: RunEta = Object.freeze({ p50: null, p90: null, basis: 'unknown' });

@@ -12,7 +12,7 @@ import { isRunDone, parseMapItemId } from '../../core/index.js';
 import type { RunRecord, Store, StoredStepRun } from '../../store/index.js';
 import { RunNotFoundError } from '../../store/index.js';
 import type { WorkflowSpec } from '../../workflow/index.js';
-import { decodeDefinition } from '../../workflow/index.js';
+import { decodeDefinition, runDeadline } from '../../workflow/index.js';
 import type { EtaStep, RunEta } from './estimate.js';
 import { estimateEta, UNKNOWN_ETA } from './estimate.js';
 import type { DurationHistoryOptions } from './history.js';
@@ -112,9 +112,11 @@ export function createEtaService(o: EtaServiceOptions): EtaService {
       pools: spec.pools,
       seed: run.id,
     });
+    const deadline = runDeadline(spec, run);
+    const withDeadline = deadline === undefined ? eta : { ...eta, deadline };
     if (cache.size >= MAX_CACHED_RUNS) cache.clear();
-    cache.set(run.id, { marker, at: t, eta });
-    return eta;
+    cache.set(run.id, { marker, at: t, eta: withDeadline });
+    return withDeadline;
   };
 
   return {

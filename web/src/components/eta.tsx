@@ -30,3 +30,20 @@ export function Eta({ run, compact = false }: { run: Pick<Run, 'state' | 'eta'>;
     </span>
   );
 }
+
+/**
+ * A run's deadline (`eta.deadline`) and how it stands: `05:00 — at risk` while the p90 is
+ * past it, `missed` once the clock is, as the `deadline-at-risk` / `deadline-missed` alerts
+ * judge. Nothing when the run has ended or declares none.
+ */
+export function Deadline({ run, now = Date.now() }: { run: Pick<Run, 'state' | 'eta'>; now?: number }): ReactNode {
+  const deadline = run.eta?.deadline;
+  if (deadline === undefined || isRunDone(run.state)) return null;
+  const p90 = run.eta?.p90 ?? null;
+  const state = now > deadline ? 'missed' : p90 !== null && p90 > deadline ? 'at risk' : 'on time';
+  return (
+    <span data-testid="run-deadline" className={state === 'on time' ? undefined : 'deadline-late'}>
+      <Time ms={deadline} short /> <span className={state === 'on time' ? 'muted' : undefined}>— {state}</span>
+    </span>
+  );
+}

@@ -14,7 +14,7 @@ import { useLogSearch, useRun, useStepMedians, useWorkflowVersion } from '../../
 import type { RunDetail } from '../../api/types.js';
 import { isRunDone } from '../../api/types.js';
 import { ErrorNote, Progress, StateBadge } from '../../components/common.js';
-import { Eta } from '../../components/eta.js';
+import { Deadline, Eta } from '../../components/eta.js';
 import { Time, formatDuration, useNow } from '../../lib/time.js';
 import { jsonText } from '../../lib/text.js';
 import { AnsiLine } from '../../lib/ansi.js';
@@ -114,6 +114,7 @@ function RunView({ detail }: { detail: RunDetail }): ReactNode {
         <dt>Created</dt><dd><Time ms={run.createdAt} /></dd>
         <dt>Elapsed</dt><dd>{run.startedAt !== undefined ? formatDuration((run.endedAt ?? now) - run.startedAt) : '—'}</dd>
         {run.eta && !isRunDone(run.state) && <><dt>ETA</dt><dd><Eta run={run} /></dd></>}
+        {run.eta?.deadline !== undefined && !isRunDone(run.state) && <><dt>Deadline</dt><dd><Deadline run={run} now={now} /></dd></>}
         {run.reason && <><dt>Reason</dt><dd>{run.reason}</dd></>}
         <dt>Params</dt><dd><pre data-testid="run-params">{jsonText(run.params)}</pre></dd>
       </dl>
