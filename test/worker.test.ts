@@ -173,8 +173,14 @@ describe('worker', () => {
     const pidFile = join(dir, 'sleep.pid');
     const id = await publish('r1', { id: 's', run: `sleep 30 & echo $! > "${pidFile}"; wait` });
     const child = await pidFrom(pidFile);
-    await sql(db.url, 'UPDATE attempts SET lease_expires_at = baton_now_ms() - 1 WHERE id = $1', [id]);
-    expect((await fleet.reapExpired()).map((r) => r.id)).toEqual([id]);
+    // A heartbeat between the expiry and the reap renews the lease: expire it again until the reap takes it.
+    const reaped: string[] = [];
+    await waitFor(async () => {
+      await sql(db.url, 'UPDATE attempts SET lease_expires_at = baton_now_ms() - 1 WHERE id = $1 AND state = $2', [id, 'running']);
+      reaped.push(...(await fleet.reapExpired()).map((r) => r.id));
+      return reaped.length > 0;
+    }, 5_000, 'the reap');
+    expect(reaped).toEqual([id]);
     await waitFor(() => events.some((e) => e.kind === 'completed'), 3_000, 'the late report');
     expect(events.filter((e) => e.kind === 'lease-lost')).toEqual([{ kind: 'lease-lost', attemptId: id }]);
     expect(events.find((e) => e.kind === 'completed')).toMatchObject({ attemptId: id, result: 'discarded' });

@@ -39,7 +39,7 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
         const etas = createEtaService({ store });
         const runs = await store.listRuns(filter);
         const withEta: (RunRecord & { eta?: RunEta })[] = [];
-        for (const r of runs) withEta.push(isRunDone(r.state) ? r : { ...r, eta: await etas.ofRun(r) });
+        for (const r of runs) withEta.push({ ...r, eta: await etas.ofRun(r) });
         printRuns(withEta, o.json === true);
       } finally {
         await store.close();
