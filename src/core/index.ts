@@ -11,3 +11,4 @@ export * from './outcome.js';
 export * from './rerun.js';
 export * from './aging.js';
 export * from './map.js';
+export * from './breaker.js';
