@@ -15,6 +15,7 @@
  *   memory and fails calls fast; baton's breaker must be durable and shared by every node, and
  *   make steps wait rather than fail, so it is a store row driven by this machine instead.
  */
+import type { BreakerPolicy } from '../workflow/index.js';
 
 /** A breaker's state. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -22,22 +23,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 /** All breaker states, for validation of filters. */
 export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 
-/** When a breaker opens and how long it stays open; every field filled (compiled from `breaker:`). */
-export interface BreakerPolicy {
-  /** Consecutive failed calls that open it. @default 5 */
-  failures: number;
-  /** Failure rate (0 < rate <= 1) over `windowMs` that opens it; absent: only `failures` counts. */
-  rate?: number;
-  /** The rate's sliding window, ms. @default 300000 (5 min) */
-  windowMs: number;
-  /** Calls the window must hold before `rate` is judged. @default 10 */
-  minCalls: number;
-  /** How long it stays open before a trial, ms. @default 60000 */
-  cooldownMs: number;
-}
-
-/** Defaults of {@link BreakerPolicy}. */
-export const BREAKER_DEFAULTS: Readonly<Omit<BreakerPolicy, 'rate'>> = { failures: 5, windowMs: 300_000, minCalls: 10, cooldownMs: 60_000 };
+export type { BreakerPolicy } from '../workflow/index.js';
+export { BREAKER_DEFAULTS } from '../workflow/index.js';
 
 /** Calls kept for the rate window at most: bounds the stored row (DESIGN.md invariant 5). */
 export const MAX_WINDOW_CALLS = 200;
