@@ -61,7 +61,7 @@ export function stepRunColumns(steps: readonly StoredStepRun[]): Col[] {
     column(rows, (s) => s.runId), column(rows, (s) => s.stepId), column(rows, (s) => s.state), column(rows, (s) => s.attempts),
     column(rows, (s) => s.lostAttempts), column(rows, (s) => s.queuedAt), column(rows, (s) => s.dueAt),
     column(rows, (s) => s.startedAt), column(rows, (s) => s.endedAt), column(rows, (s) => s.reason),
-    column(rows, (s) => json(s.output)), column(rows, (s) => json(s.error)),
+    column(rows, (s) => json(s.output)), column(rows, (s) => json(s.error)), column(rows, (s) => json(s.circuit)),
   ];
 }
 
