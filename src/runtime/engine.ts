@@ -193,6 +193,7 @@ export class EngineLoop extends CommitLoop implements Engine {
   async close(): Promise<void> {
     this.heartbeat?.();
     this.heartbeat = undefined;
+    this.breakers.close();
     for (const run of this.runs.values()) {
       // Fleet attempts are left to their workers: the next coordinator takes them over.
       if (!this.dispatcher) this.attempts.abortAll(run, 'cancelled', true);

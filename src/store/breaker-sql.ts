@@ -23,8 +23,8 @@ export function toBreaker(r: Record<string, unknown>): BreakerRecord & { version
   };
   if (r.opened_at != null) b.openedAt = Number(r.opened_at);
   if (r.next_trial_at != null) b.nextTrialAt = Number(r.next_trial_at);
-  if (r.trial_attempt != null) b.trialAttempt = String(r.trial_attempt);
-  if (r.reason != null) b.reason = String(r.reason);
+  if (typeof r.trial_attempt === 'string') b.trialAttempt = r.trial_attempt;
+  if (typeof r.reason === 'string') b.reason = r.reason;
   return b;
 }
 

@@ -328,7 +328,7 @@ export class SqliteStore implements Store {
     const read = this.stmt('SELECT * FROM breakers WHERE key = ?');
     const current = new Map<string, BreakerRecord>();
     for (const k of keys) {
-      const r = read.get(k) as Row | undefined;
+      const r = read.get(k);
       if (r) current.set(k, toBreaker(r));
     }
     const { rows, events } = foldCalls(calls, current);
