@@ -155,6 +155,11 @@ export interface FleetAttemptInput {
    * coordinator fails it with type `unclaimed` (`expireUnclaimed`). Absent: no bound.
    */
   queueTimeoutMs?: number;
+  /**
+   * The step's circuit breaker key: no worker claims the attempt while that breaker is not
+   * closed, unless the attempt is its half-open trial.
+   */
+  breaker?: string;
   /** Everything a worker needs to run the attempt (workflow version, step, env, inputs, cwd, timeout). */
   task: JsonObject;
 }

@@ -339,7 +339,7 @@ export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[]): Promi
   const json = last.map((r) => ({
     id: r.id, run_id: r.runId, step_id: r.stepId, number: r.number, started_at: r.startedAt, log_path: r.logPath ?? null,
     priority: r.priority, aging_ms: r.agingMs ?? DEFAULT_AGING_MS, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null,
-    queue_timeout_ms: r.queueTimeoutMs ?? null, task: r.task,
+    queue_timeout_ms: r.queueTimeoutMs ?? null, breaker: r.breaker ?? null, task: r.task,
   }));
   await run(db, FQ.enqueue, [JSON.stringify(json)]);
 }
