@@ -152,3 +152,30 @@ function close(rec: BreakerRecord, now: number, reason: string): BreakerStep {
   if (rec.openedAt !== undefined) record.openedAt = rec.openedAt;
   return { record, transition: { key: rec.key, from: rec.state, to: 'closed', at: now, reason } };
 }
+
+/** A breaker as `baton breakers` and `GET /api/v1/breakers` show it: its calls as counts. */
+export interface BreakerSummary {
+  key: string;
+  state: BreakerState;
+  /** Failed calls since the last success. */
+  consecutiveFailures: number;
+  /** Calls inside the rate window as last recorded, and how many of them failed. */
+  callsInWindow: number;
+  failedInWindow: number;
+  /** When it last opened, ms since the epoch. */
+  openedAt?: number;
+  /** While open: when the trial may start, ms since the epoch. */
+  nextTrialAt?: number;
+  /** While half-open: the trial attempt, if one is out. */
+  trialAttempt?: string;
+  /** Why it is in its state. */
+  reason?: string;
+  /** Last change, ms since the epoch. */
+  updatedAt: number;
+}
+
+/** The summary of a stored breaker. */
+export function breakerSummary(b: BreakerRecord): BreakerSummary {
+  const { calls, ...rest } = b;
+  return { ...rest, callsInWindow: calls.length, failedInWindow: calls.reduce((n, [, f]) => n + f, 0) };
+}
