@@ -96,11 +96,14 @@ export class BreakerGate {
     const byKey = new Map(rows.map((r) => [r.key, r]));
     for (const k of keys) {
       const e = this.entry(k);
+      const first = !e.loaded;
       e.loaded = true;
       const rec = byKey.get(k);
       if (rec) e.rec = rec;
       else delete e.rec;
-      this.settle(k, e);
+      // Parked before the first read: back to the queue, where admit decides (and says why).
+      if (first) for (let item = e.parked.pop(); item; item = e.parked.pop()) this.host.requeue(item);
+      else this.settle(k, e);
     }
   }
 
