@@ -35,8 +35,16 @@ export interface GateHost {
   requeue(item: GateItem): void;
   /** A step run parks behind an open breaker: its row says why (`circuit`) in the next commit. */
   parked(run: ActiveRun, stepId: string, circuit: StepCircuit): void;
+  /** Whether a parked step still waits to start: its run is held here and it is still `queued`. */
+  live(run: ActiveRun, stepId: string): boolean;
   /** A store read or claim failed (retried at the next refresh). */
   onError(e: unknown): void;
+  /**
+   * Fleet mode: attempts this coordinator published behind `key` that are still out. Ones
+   * published before the breaker opened wait unclaimed (workers claim nothing behind it):
+   * when no ready step waits here, one of them is the trial, or they would wait for ever.
+   */
+  published(key: string): { attemptId: string; runId: string; stepId: string }[];
 }
 
 interface Entry {
@@ -51,6 +59,8 @@ interface Entry {
 /** Holds back ready steps whose circuit breaker is open. */
 export class BreakerGate {
   private readonly keys = new Map<string, Entry>();
+  /** Trials this gate claimed for steps not started yet, by run and step: their breaker key and attempt id. */
+  private readonly trials = new Map<string, { key: string; attemptId: string }>();
   /** Step runs whose row says `circuit-open`, with the `until` written, so it is written once. */
   private readonly marked = new Map<string, number | undefined>();
 
@@ -107,6 +117,23 @@ export class BreakerGate {
     }
   }
 
+  /**
+   * A step run left `queued`: started, or ended without starting (cancelled, skipped). In the
+   * second case a trial claimed for it is given up, by an `ignored` call staged in the same
+   * commit, so the breaker does not wait for an attempt that will never exist.
+   */
+  leftQueue(run: ActiveRun, stepId: string, started: boolean, now: number): BreakerCall | undefined {
+    const k = `${run.id}\u0000${stepId}`;
+    this.marked.delete(k);
+    const trial = this.trials.get(k);
+    if (!trial) return undefined;
+    this.trials.delete(k);
+    const spec = run.machine.stepSpec(stepId).breaker;
+    if (started || !spec) return undefined;
+    const { key: _key, ...policy } = spec;
+    return { key: trial.key, policy, runId: run.id, stepId, attemptId: trial.attemptId, outcome: 'ignored', at: now };
+  }
+
   /** Stops the gate's timers (the engine closes). */
   close(): void {
     for (const e of this.keys.values()) e.timer?.();
@@ -114,7 +141,7 @@ export class BreakerGate {
 
   /** After a change: closed lets every parked step go; otherwise one tries again when it may. */
   private settle(key: string, e: Entry): void {
-    if (!e.parked.size) return;
+    if (!e.parked.size && !this.host.published(key).length) return;
     const now = this.host.clock.now();
     const a = admission(e.rec, now);
     if (a.kind === 'pass') {
@@ -131,21 +158,29 @@ export class BreakerGate {
   private async claim(key: string): Promise<void> {
     const e = this.entry(key);
     if (e.busy) return;
-    const item = e.parked.pop();
-    if (!item) return;
+    let item = e.parked.pop();
+    // A step cancelled or skipped while it waited here must not take the trial.
+    while (item && !this.host.live(item.value.run, item.value.stepId)) item = e.parked.pop();
+    const out = item ? undefined : this.host.published(key)[0];
+    if (!item && !out) return;
     e.busy = true;
-    const { run, stepId } = item.value;
-    const attemptId = attemptIdOf(run, stepId);
+    const cause = item
+      ? { runId: item.value.run.id, stepId: item.value.stepId, attemptId: attemptIdOf(item.value.run, item.value.stepId) }
+      : out!;
     try {
-      const rec = await this.host.store.claimTrial(key, { runId: run.id, stepId, attemptId }, this.host.clock.now());
+      const rec = await this.host.store.claimTrial(key, cause, this.host.clock.now());
       if (rec) {
         e.rec = rec;
-        this.host.requeue(item);
+        // A published attempt that is the trial needs nothing more: a worker may claim it now.
+        if (item) {
+          this.trials.set(`${cause.runId}\u0000${cause.stepId}`, { key, attemptId: cause.attemptId });
+          this.host.requeue(item);
+        }
         return;
       }
-      e.parked.push(item);
+      if (item) e.parked.push(item);
     } catch (err) {
-      e.parked.push(item);
+      if (item) e.parked.push(item);
       this.host.onError(err);
     } finally {
       e.busy = false;
@@ -161,7 +196,7 @@ export class BreakerGate {
     const ms = Math.max(0, Math.min(at - this.host.clock.now(), this.host.refreshMs));
     e.timer = this.host.clock.setTimer(ms, () => {
       delete e.timer;
-      if (e.parked.size) void this.refresh([key]);
+      if (e.parked.size || this.host.published(key).length) void this.refresh([key]);
     });
   }
 

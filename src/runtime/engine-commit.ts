@@ -86,6 +86,16 @@ export abstract class CommitLoop {
         this.scheduleFlush();
       },
       onError: (e) => void this.storeFailed(e),
+      live: (run, stepId) => this.runs.get(run.id) === run && run.machine.step(stepId).state === 'queued',
+      published: (key) => {
+        if (!this.dispatcher?.inFlight) return [];
+        const out = [];
+        for (const a of this.dispatcher.outstanding()) {
+          const run = this.runs.get(a.runId);
+          if (run?.machine.stepSpec(a.stepId).breaker?.key === key) out.push(a);
+        }
+        return out;
+      },
     });
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
@@ -158,6 +168,10 @@ export abstract class CommitLoop {
       const rec = run.machine.step(t.stepId);
       this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: positionOf(run, t.stepId) });
       this.batch.events.push(stepEvent(run.id, t, attemptId, rec.attempts));
+      if (t.from === 'queued') {
+        const call = this.breakers.leftQueue(run, t.stepId, t.to === 'running', t.at);
+        if (call) (this.batch.breakerCalls ??= []).push(call);
+      }
       if (t.to === 'queued') this.enqueue(run, t.stepId);
       else if (t.to === 'retrying' && t.dueAt !== undefined) this.armRetry(run, t.stepId, t.dueAt);
     }

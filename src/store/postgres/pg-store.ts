@@ -172,7 +172,7 @@ export class PgStore implements Store {
       if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
       if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));
       if (b.attemptsApplied?.length) await run(c, Q.markApplied, [b.attemptsApplied]);
-      if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns));
+      if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns, { circuit: true }));
       if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
       // An engine lets go of the runs it ends in the commit that ends them.
       for (const r of b.runs) if (r.release !== undefined) await run(c, Q.releaseRun, [r.id, r.release]);
