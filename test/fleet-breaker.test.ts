@@ -95,4 +95,27 @@ steps:
     expect(await later.exited).toBe(0);
     expect(await ranOn(held!.run_id)).toEqual([['B', 'succeeded']]);
   });
+
+  it('attempts published before the breaker opened are not stranded: one of them is each trial, then the run ends', async () => {
+    const dir = tempDir('baton-fleet-breaker-');
+    writeFileSync(join(dir, 'many.yaml'), `name: many
+retry: { attempts: 1 }
+breaker: { key: flaky, failures: 2, cooldown: 1s }
+steps:
+${[1, 2, 3, 4, 5, 6].map((i) => `  - { id: s${i}, run: "sleep 0.3; exit ${i}" }`).join('\n')}
+`);
+    procs.push(spawnBaton(['worker', '--database-url', db.url, '--slots', '1', '--lease', '1500ms', '--heartbeat', '300ms', '--max-cpu', '1000', '--max-mem', '1'], dir));
+    await waitFor(async () => (await sql<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM workers WHERE state = 'active'"))[0]!.n >= 1, 15_000, 'a worker');
+    const r = await baton(['run', 'many.yaml', '--database-url', db.url, '--json'], dir);
+    expect(r.code, r.stderr).toBe(1);
+    const runId = jsonEvents(r.stdout)[0]!.runId;
+    expect((await sql<{ state: string }>(db.url, 'SELECT state FROM attempts WHERE run_id = $1', [runId])).map((a) => a.state)).toEqual(Array(6).fill('failed'));
+    // Two failures open it (an attempt the worker had claimed meanwhile still runs: its end no
+    // longer counts); every later one, published all along, ran as a trial that opened it again.
+    const changes = (await sql<{ from_state: string; to_state: string }>(db.url, "SELECT from_state, to_state FROM events WHERE type = 'breaker' ORDER BY seq")).map((e) => `${e.from_state}->${e.to_state}`);
+    expect(changes[0]).toBe('closed->open');
+    const trials = changes.slice(1);
+    expect(trials.length).toBeGreaterThanOrEqual(2);
+    expect(trials).toEqual(trials.map((_, i) => (i % 2 === 0 ? 'open->half-open' : 'half-open->open')));
+  }, 60_000);
 });
