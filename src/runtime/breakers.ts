@@ -8,9 +8,10 @@
  * for its end, which the engine's commit folds into the breaker (`Batch.breakerCalls`). Once
  * it closes, every parked step goes back to the ready queue.
  *
- * The gate keeps a copy of each breaker it has seen, refreshed after every commit that
- * recorded an end against it, at each cool-down's end and every `refreshMs` while steps wait
- * (so a breaker closed by another node frees them), never on the hot path.
+ * The gate keeps a copy of each breaker it has seen, read again after every commit that
+ * recorded an end against it, at each cool-down's end, every `refreshMs` while steps wait or
+ * (fleet) attempts behind it are out with workers, and when a step passes a copy older than
+ * `refreshMs` (so a breaker another node opened or closed is seen), never on the hot path.
  * @see ../core/breaker.ts for the state machine, ../store/breaker-sql.ts for the store.
  */
 import type { BreakerRecord, BreakerOutcome } from '../core/index.js';
@@ -51,6 +52,8 @@ interface Entry {
   /** As last read; undefined before the first read (or when the key has no row: closed). */
   rec?: BreakerRecord;
   loaded: boolean;
+  /** When it was last read (the engine's clock), ms. */
+  readAt?: number;
   parked: ReadyQueue<GateItem['value']>;
   timer?: CancelTimer;
   busy?: boolean;
@@ -83,6 +86,8 @@ export class BreakerGate {
     const a = admission(e.rec, now, attemptIdOf(run, stepId));
     if (a.kind === 'pass') {
       this.marked.delete(`${run.id}\u0000${stepId}`);
+      // Another node may have opened it since: read it again once it is this old, off the hot path.
+      if (now - (e.readAt ?? 0) >= this.host.refreshMs) void this.refresh([spec.key]);
       return true;
     }
     e.parked.push(item);
@@ -108,6 +113,7 @@ export class BreakerGate {
       const e = this.entry(k);
       const first = !e.loaded;
       e.loaded = true;
+      e.readAt = this.host.clock.now();
       const rec = byKey.get(k);
       if (rec) e.rec = rec;
       else delete e.rec;
@@ -148,6 +154,9 @@ export class BreakerGate {
       e.timer?.();
       delete e.timer;
       for (let item = e.parked.pop(); item; item = e.parked.pop()) this.host.requeue(item);
+      // Attempts out with workers behind it: watch it, so that if another node opens it, one of
+      // them becomes the trial instead of all waiting unclaimed.
+      if (this.host.published(key).length) this.arm(key, now + this.host.refreshMs);
       return;
     }
     if (a.kind === 'trial') void this.claim(key);
