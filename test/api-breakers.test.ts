@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access -- API responses are JSON read loosely; the tests check their shape */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return -- API responses are JSON read loosely; the tests check their shape */
 /**
  * `GET /api/v1/breakers` (viewer) and `POST /api/v1/breakers/{key}/reset` (operator) on a
  * real server: a workflow's failures open its breaker, a run behind it shows its step queued
