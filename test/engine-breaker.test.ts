@@ -106,4 +106,24 @@ describe('circuit breaker in the embedded engine', () => {
     engine.cancelRun(run.id);
     await run.result;
   });
+
+  it('a step cancelled while it waits does not take the trial: the next waiting step does', async () => {
+    const clock = new VirtualClock(1_800_000_000_000);
+    rig = await engineRig({ clock });
+    const { engine, store } = rig;
+    expect((await (await engine.startRun(failing, workflowVersion(failing))).result).state).toBe('failed');
+    await waitFor(async () => (await store.breakers.list(['dep']))[0]?.state === 'open', 5_000, 'open');
+    const one = compileWorkflow({ name: 'one-call', steps: [{ id: 'z', run: 'echo z', breaker }] }, { baseDir: '/tmp' });
+    const gone = await engine.startRun(one, workflowVersion(one));
+    await waitFor(async () => (await store.getStepRun(gone.id, 'z'))?.circuit !== undefined, 5_000, 'z to wait');
+    engine.cancelRun(gone.id);
+    expect((await gone.result).state).toBe('cancelled');
+    const kept = await engine.startRun(one, workflowVersion(one));
+    await waitFor(async () => (await store.getStepRun(kept.id, 'z'))?.circuit !== undefined, 5_000, 'the second z to wait');
+    clock.advance(60_000);
+    expect((await kept.result).state).toBe('succeeded');
+    expect(await store.getAttempts(gone.id)).toEqual([]);
+    const trials = (await store.getEvents(kept.id)).filter((e) => e.type === 'breaker').map((e) => `${e.from}->${e.to}`);
+    expect(trials).toEqual(['open->half-open', 'half-open->closed']);
+  });
 });
