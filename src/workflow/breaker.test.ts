@@ -29,10 +29,10 @@ describe('breaker: in validation', () => {
       { path: 'steps[1].breaker.rate', line: 8 },
       { path: 'steps[1].breaker.cooldown', line: 8 },
       { path: 'steps[2].breaker', line: 11 },
-      { path: 'steps[3].breaker.fails', line: 14 },
+      { path: 'steps[3].breaker.failure', line: 14 },
       { path: 'steps[4].breaker', line: 17 },
     ]));
     expect(errors.find((e) => e.path === 'steps[2].breaker')).toMatchObject({ code: 'invalid-value', message: expect.stringMatching(/does not apply to a wait step/) as string });
-    expect(errors.find((e) => e.path === 'steps[3].breaker.fails')?.code).toBe('unknown-field');
+    expect(errors.find((e) => e.path === 'steps[3].breaker.failure')).toMatchObject({ code: 'unknown-field', suggestion: 'failures' });
   });
 });
