@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { validateWorkflowFile } from './index.js';
+import { decodeDefinition, validateWorkflowFile } from './index.js';
 import type { SpecError } from './index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/workflow/${name}`, import.meta.url));
@@ -19,6 +19,10 @@ describe('breaker: in validation', () => {
     expect(by.templated).toEqual({ key: 'step:breaker-valid/templated', ...dflt });
     expect(by.off).toBeUndefined();
     expect(by.gate).toBeUndefined(); // a held step calls nothing
+    // As stored and read back (resume, the fleet): the breakers travel with their steps.
+    const back = decodeDefinition({ definition: JSON.parse(JSON.stringify(spec)) as unknown });
+    expect(back.steps.map((s) => s.breaker)).toEqual(spec?.steps.map((s) => s.breaker));
+    expect(() => decodeDefinition({ definition: { ...JSON.parse(JSON.stringify(spec)) as object, steps: [{ ...JSON.parse(JSON.stringify(spec!.steps[0])) as object, breaker: { key: 1 } }] } })).toThrow(/breaker/);
   });
 
   it('breaker_invalid.yaml names the field and line of every problem', async () => {

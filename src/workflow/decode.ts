@@ -86,6 +86,9 @@ const step = z.looseObject({
   retry,
   priority: z.number().int(),
   pool: z.string().optional(),
+  breaker: z.looseObject({
+    key: z.string(), failures: z.number().int().positive(), rate: z.number().optional(), windowMs: ms, minCalls: z.number().int().positive(), cooldownMs: ms,
+  }).optional(),
   if: z.string().optional(),
   continueOnError: z.boolean(),
   runsOn: z.array(z.string()).optional(),
