@@ -48,6 +48,8 @@ describe('fleet: circuit breakers', () => {
     const ids = async () => (await fleet.claimAttempts('w1', { tags: [], platform: 'linux', leaseMs: 60_000, max: 10 })).map((c) => c.id).sort();
     // The breaker that has no row is closed: `other` goes, `x` and `y` wait.
     expect(await ids()).toEqual(['r1.free.1', 'r1.other.1']);
+    // baton show and the API say why they wait.
+    expect((await fleet.waitingAttempts(['r1'])).map((w) => [w.stepId, w.reason])).toEqual([['x', 'circuit-open'], ['y', 'circuit-open']]);
     expect(await store.breakers.claimTrial('api', { runId: 'r1', stepId: 'y', attemptId: 'r1.y.1' }, now + 1)).toMatchObject({ state: 'half-open' });
     expect(await ids()).toEqual(['r1.y.1']);
     await store.breakers.reset('api', now + 2, 'test');

@@ -98,7 +98,7 @@ export const StepRunSchema = z.object({
   reason: z.string().optional(),
   waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
   waiting: z.object({
-    reason: z.enum(['no-worker', 'no-matching-worker', 'pool-full', 'workers-busy', 'claimable']),
+    reason: z.enum(['no-worker', 'no-matching-worker', 'circuit-open', 'pool-full', 'workers-busy', 'claimable']),
     detail: z.string(),
     missingTags: z.array(z.string()).optional(),
     waitedMs: z.number(),

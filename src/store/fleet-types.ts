@@ -174,7 +174,7 @@ export interface FleetAttemptInput {
  *   is over its load threshold;
  * - `claimable`: a worker that could run it has room: it is claimed at its next wake-up.
  */
-export type WaitingReason = 'no-worker' | 'no-matching-worker' | 'pool-full' | 'workers-busy' | 'claimable';
+export type WaitingReason = 'no-worker' | 'no-matching-worker' | 'circuit-open' | 'pool-full' | 'workers-busy' | 'claimable';
 
 /** A published attempt nobody claimed yet, and why. */
 export interface WaitingAttempt {

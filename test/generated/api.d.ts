@@ -981,7 +981,7 @@ export interface components {
             /** @description fleet mode: why its published attempt is not claimed by a worker yet */
             waiting?: {
                 /** @enum {string} */
-                reason: "no-worker" | "no-matching-worker" | "pool-full" | "workers-busy" | "claimable";
+                reason: "no-worker" | "no-matching-worker" | "circuit-open" | "pool-full" | "workers-busy" | "claimable";
                 detail: string;
                 missingTags?: string[];
                 waitedMs: number;

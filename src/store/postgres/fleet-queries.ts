@@ -148,11 +148,13 @@ export const FQ = {
 
   /**
    * The published, unclaimed attempts of runs $1 with what decides why they wait: their
-   * `runs_on` and pool, whether the pool is full, and how long since published (database time).
+   * `runs_on` and pool, whether the pool is full, the state of a circuit breaker that holds
+   * it back (NULL when none does), and how long since published (database time).
    * $1 run ids.
    */
   waiting: q('waiting', `SELECT a.id, a.run_id, a.step_id, a.runs_on, a.pool, c.now - COALESCE(a.published_at, a.started_at) AS waited_ms,
-      (l.max IS NOT NULL AND (SELECT count(*) FROM attempts r WHERE r.pool = a.pool AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max) AS pool_full
+      (l.max IS NOT NULL AND (SELECT count(*) FROM attempts r WHERE r.pool = a.pool AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max) AS pool_full,
+      a.breaker, (SELECT b.state FROM breakers b WHERE b.key = a.breaker AND b.state <> 'closed' AND b.trial_attempt IS DISTINCT FROM a.id) AS breaker_state
     FROM attempts a CROSS JOIN (SELECT baton_now_ms() AS now) c LEFT JOIN pool_limits l ON l.name = a.pool
     WHERE a.run_id = ANY($1::text[]) AND ${CLAIMABLE} ORDER BY a.id`),
 

@@ -128,6 +128,7 @@ export class PgFleetStore implements FleetStore {
     return rows.map((r) => {
       const q: QueuedAttempt = { runsOn: (r.runs_on as string[] | null) ?? [], poolFull: r.pool_full === true };
       if (r.pool != null) q.pool = r.pool as string;
+      if (typeof r.breaker_state === 'string') q.breaker = { key: r.breaker as string, state: r.breaker_state };
       return {
         attemptId: r.id as string, runId: r.run_id as string, stepId: r.step_id as string, waitedMs: Math.max(0, Number(r.waited_ms)),
         ...waitingReason(q, workers),
