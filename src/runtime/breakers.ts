@@ -21,6 +21,7 @@ import type { ActiveRun } from './attempts.js';
 import type { ReadyItem } from './ready-queue.js';
 import { ReadyQueue } from './ready-queue.js';
 import type { CancelTimer, Clock } from './clock.js';
+import type { FleetDispatcher } from './fleet-dispatch.js';
 
 /** A ready step, as the slots queue it. */
 export type GateItem = ReadyItem<{ run: ActiveRun; stepId: string }>;
@@ -240,4 +241,14 @@ export function breakerCall(run: ActiveRun, stepId: string, end: AttemptEnd): Br
   const outcome: BreakerOutcome = end.state === 'succeeded' ? 'succeeded' : end.state === 'failed' && !stoppedByRun ? 'failed' : 'ignored';
   const { key, ...policy } = spec;
   return { key, policy, runId: run.id, stepId, attemptId: end.id, outcome, at: end.endedAt };
+}
+
+/** Fleet mode: the attempts a coordinator has out with workers whose step is behind `key` (for {@link GateHost.published}). */
+export function publishedBehind(key: string, dispatcher: FleetDispatcher | undefined, runs: ReadonlyMap<string, ActiveRun>): { attemptId: string; runId: string; stepId: string }[] {
+  if (!dispatcher?.inFlight) return [];
+  const out = [];
+  for (const a of dispatcher.outstanding()) {
+    if (runs.get(a.runId)?.machine.stepSpec(a.stepId).breaker?.key === key) out.push(a);
+  }
+  return out;
 }

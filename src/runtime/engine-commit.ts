@@ -24,7 +24,7 @@ import { FleetDispatcher } from './fleet-dispatch.js';
 import { LogShipper } from './log-shipper.js';
 import { progressData } from './batch.js';
 import { mapItemsOf } from './map.js';
-import { BreakerGate, breakerCall } from './breakers.js';
+import { BreakerGate, breakerCall, publishedBehind } from './breakers.js';
 import type { MapItems } from './map.js';
 import { coerceError } from '../shared/index.js';
 import type { JsonObject } from '../shared/index.js';
@@ -87,15 +87,7 @@ export abstract class CommitLoop {
       },
       onError: (e) => void this.storeFailed(e),
       live: (run, stepId) => this.runs.get(run.id) === run && run.machine.step(stepId).state === 'queued',
-      published: (key) => {
-        if (!this.dispatcher?.inFlight) return [];
-        const out = [];
-        for (const a of this.dispatcher.outstanding()) {
-          const run = this.runs.get(a.runId);
-          if (run?.machine.stepSpec(a.stepId).breaker?.key === key) out.push(a);
-        }
-        return out;
-      },
+      published: (key) => publishedBehind(key, this.dispatcher, this.runs),
     });
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
