@@ -19,6 +19,7 @@ import { historyConformance } from './conformance-history.js';
 import { retentionConformance } from './conformance-retention.js';
 import { alertFeedConformance } from './conformance-alert-feed.js';
 import { backfillConformance } from './conformance-backfill.js';
+import { breakerConformance } from './conformance-breakers.js';
 
 /** A holder is alive while its lease lasts (the runtime's holderAlive also asks whether its pid lives). */
 const byLease = (r: RunRecord, now: number): boolean => r.owner !== undefined && (r.leaseExpiresAt ?? 0) >= now;
@@ -614,6 +615,7 @@ function storeConformance(name: string, makeStore: () => Promise<StoreUnderTest>
     retentionConformance(test, () => store);
     alertFeedConformance(test, () => store);
     backfillConformance(test, () => store);
+    breakerConformance(test, () => store, (id) => create(id));
 
     it('commits 5,000 step runs, attempts and events in one call each', async () => {
       const n = 5000;

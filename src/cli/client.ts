@@ -9,8 +9,9 @@
  */
 import { z } from 'zod';
 import type { AlertEventRecord, AlertRecord, AttemptRecord, DeliveryRecord, ExportPage, HistoryBucketSize, HistorySummary, NewEvent, RunRecord, SilenceMatcher, SilenceRecord, StepWaiting, StoredStepRun } from '../store/index.js';
-import { AlertEventSchema, AppliedRecoverySchema, AlertRuleInfoSchema, AlertSchema, DeliverySchema, DiagnosisSchema, ForecastSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
+import { AlertEventSchema, AppliedRecoverySchema, AlertRuleInfoSchema, AlertSchema, BreakerSchema, DeliverySchema, DiagnosisSchema, ForecastSchema, HistorySchema, LogSearchSchema, RunDetailSchema, RunExportPageSchema, RunPageSchema, RunSchema, SilenceSchema, WorkflowVersionSchema } from '../server/schemas.js';
 import type { Diagnosis, LoadReport, LogQuery, LogSearchResult, RunEta } from '../observe/index.js';
+import type { BreakerSummary } from '../core/index.js';
 
 /** A rule in effect, as `GET /alerts/rules` lists it (the server's `AlertRuleInfo` schema). */
 export type AlertRuleInfo = z.output<typeof AlertRuleInfoSchema>;
@@ -287,6 +288,16 @@ export class ApiClient {
   /** Deletes a rule set through the API (admin); `restored` is the rule of that name in effect now. */
   deleteAlertRule(name: string): Promise<{ deleted: string; restored?: AlertRuleInfo }> {
     return this.json(z.object({ deleted: z.string(), restored: AlertRuleInfoSchema.optional() }), 'DELETE', `/alert-rules/${enc(name)}`);
+  }
+
+  /** Circuit breakers, by key. */
+  async listBreakers(): Promise<BreakerSummary[]> {
+    return (await this.json<{ breakers: BreakerSummary[] }>(z.object({ breakers: z.array(BreakerSchema) }), 'GET', '/breakers')).breakers;
+  }
+
+  /** Closes a circuit breaker (operator). */
+  async resetBreaker(key: string): Promise<BreakerSummary> {
+    return (await this.json<{ breaker: BreakerSummary }>(z.object({ breaker: BreakerSchema }), 'POST', `/breakers/${enc(key)}/reset`, { body: {} })).breaker;
   }
 
   /** Silences in effect or to come. */

@@ -12,6 +12,8 @@ export const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
 const COLORS: Record<string, number> = {
   succeeded: 32, failed: 31, running: 36, queued: 33, retrying: 35, cancelled: 90, skipped: 90, pending: 90, lost: 31,
+  // circuit breakers
+  open: 31, 'half-open': 35,
 };
 
 /** A state name, colored on a terminal. */

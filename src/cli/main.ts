@@ -29,6 +29,7 @@ import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerBreakers } from './commands/breakers.js';
 import type { GlobalOptions } from './context.js';
 import { ClientError, refuseServer } from './client.js';
 import { CliError, EXIT } from './context.js';
@@ -45,7 +46,7 @@ const program = new Command('baton')
   .version(BATON_VERSION)
   .option('--db <path>', 'SQLite database file (env BATON_DB)', undefined)
   .option('--database-url <url>', 'PostgreSQL URL (env BATON_DATABASE_URL); without it, SQLite')
-  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, explain, logs, cancel, pause, resume, retry, priority, signal, approve, reject, run, history')
+  .option('--server <url>', 'use the HTTP API of this baton server instead of a store (env BATON_SERVER): runs, show, explain, logs, cancel, pause, resume, retry, priority, signal, approve, reject, run, history, alerts, breakers')
   .option('--token <token>', 'API token for --server (env BATON_TOKEN)')
   .showHelpAfterError('(run baton --help for usage)')
   .exitOverride()
@@ -54,7 +55,7 @@ Data lives in ./.baton (database, logs, outputs) unless --db or BATON_DB says ot
 BATON_SQLITE_SYNCHRONOUS=full makes every commit survive power loss (slower; default normal survives any process crash).
 With --server URL (or BATON_SERVER) and a token (--token or BATON_TOKEN), the commands that read
 or change runs (runs, show, explain, logs, cancel, pause, resume, retry, priority, signal, approve,
-reject, run, history, alerts) go through that server's API, with the same output. validate, graph, draft and adapt
+reject, run, history, alerts, breakers) go through that server's API, with the same output. validate, graph, draft and adapt
 read files only; schedules, backfill, workers, token, prune, server and worker work on a store and refuse --server.
 OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) makes run, resume, retry,
 server and worker export OpenTelemetry traces of their runs over OTLP/HTTP (OTEL_SERVICE_NAME,
@@ -76,7 +77,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 /** Commands that go through the API with --server, and those that never touch a store. */
-const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'signal', 'approve', 'reject', 'run', 'history', 'forecast', 'validate', 'graph', 'draft', 'adapt', 'alerts']);
+const REMOTE = new Set(['runs', 'show', 'explain', 'logs', 'cancel', 'pause', 'resume', 'retry', 'priority', 'signal', 'approve', 'reject', 'run', 'history', 'forecast', 'validate', 'graph', 'draft', 'adapt', 'alerts', 'breakers']);
 program.hook('preAction', (_program, action) => {
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -103,6 +104,7 @@ registerBackfill(program, globals);
 registerAlerts(program, globals);
 registerWorker(program, globals);
 registerWorkers(program, globals);
+registerBreakers(program, globals);
 registerToken(program, globals);
 registerHistory(program, globals);
 registerForecast(program, globals);

@@ -134,6 +134,10 @@ export class ProgressView {
       // Printed above the live view too: a step that cannot start must not wait unnoticed.
       process.stderr.write(`warning: step ${e.stepId ?? '?'} cannot start: ${typeof e.data?.reason === 'string' ? e.data.reason : 'no worker can run it'}; it waits until one can, at most its queue-timeout (then it fails as unclaimed)\n`);
     }
+    if (e.type === 'circuit-open' && this.mode !== 'json') {
+      const until = typeof e.data?.until === 'number' ? `its next trial at ${formatTime(e.data.until)}` : 'a trial is running';
+      process.stderr.write(`step ${e.stepId ?? '?'} waits: circuit breaker ${typeof e.data?.breaker === 'string' ? e.data.breaker : '?'} is open (${until}; baton breakers lists it)\n`);
+    }
     if (e.type === 'step' && e.stepId && e.to) {
       const v = this.steps.get(e.stepId) ?? { id: e.stepId, state: 'pending', attempts: 0 };
       v.state = e.to;

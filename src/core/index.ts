@@ -12,3 +12,4 @@ export * from './rerun.js';
 export * from './aging.js';
 export * from './map.js';
 export * from './throttle.js';
+export * from './breaker.js';

@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FeedEvent, FleetStore, Store } from '../store/index.js';
 import type { ThrottleStatus } from '../runtime/index.js';
 import { QueueReader } from './queue.js';
+import { BREAKER_STATES } from '../core/index.js';
 
 /** Step duration buckets, seconds: from a no-op handler to a night-long batch. */
 const DURATION_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600];
@@ -100,9 +101,11 @@ export interface BatonMetrics {
  * `baton_queue_oldest_age_seconds{pool,priority}` (how long the longest-waiting step run has
  * waited, per pool — `""` for steps without one — and effective priority, step + run: see
  * `WaitingStepGroup` for what waiting means; a pair with nothing waiting has no series),
- * `baton_workers{state}` and `baton_worker_slots_in_use` (PostgreSQL fleet). Histogram:
+ * `baton_workers{state}` and `baton_worker_slots_in_use` (PostgreSQL fleet),
+ * `baton_breaker_state{key,state}` (1 for each circuit breaker's state, 0 for its others). Histogram:
  * `baton_step_duration_seconds{workflow,state}` (step runs that ended while this server
- * followed the feed, from `running` to their end). Counters: `baton_runs_finished_total{workflow,state}`
+ * followed the feed, from `running` to their end). Counters: `baton_breaker_transitions_total{key,from,to}`
+ * (circuit breaker changes of state seen in the feed), `baton_runs_finished_total{workflow,state}`
  * and `baton_steps_finished_total{workflow,state}` (runs and step runs that reached a final
  * state while this server followed the feed; `state` is succeeded, failed or cancelled, and
  * skipped for steps), and `baton_attempt_results_discarded_total{workflow}` (results a fleet
@@ -199,6 +202,13 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
     gauge('baton_host_cpu_ratio', 'CPU in use on this host over the last throttle interval, 0..1 of all cores.', (t) => t.sample?.cpu);
     gauge('baton_host_memory_ratio', 'Memory in use on this host (total minus available), 0..1.', (t) => t.sample?.mem);
   }
+  new Gauge({
+    name: 'baton_breaker_state', help: 'Circuit breakers: 1 for the state each is in (closed, open, half-open), 0 for the others.', labelNames: ['key', 'state'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const b of await store.breakers.list()) for (const state of BREAKER_STATES) this.set({ key: b.key, state }, b.state === state ? 1 : 0);
+    },
+  });
   const shipped = o.logBytesShipped;
   if (shipped) {
     new Counter({
@@ -224,6 +234,10 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
     name: 'baton_attempt_results_discarded_total', labelNames: ['workflow'], registers: [registry],
     help: 'Attempt results a fleet worker reported after losing its lease (reaped, claimed again, or fenced), discarded by the store, while this server followed the event feed.',
   });
+  const breakerChanges = new Counter({
+    name: 'baton_breaker_transitions_total', help: 'Circuit breaker changes of state (closed, open, half-open) while this server followed the event feed.',
+    labelNames: ['key', 'from', 'to'], registers: [registry],
+  });
   for (const contribute of o.contributors ?? []) contribute(registry);
   const running = new Map<string, number>();
   return {
@@ -232,6 +246,10 @@ export function createMetrics(store: Store, fleet?: FleetStore, o: MetricsOption
       for (const e of events) {
         if (e.type === 'attempt-discarded') {
           discarded.inc({ workflow: e.workflow });
+          continue;
+        }
+        if (e.type === 'breaker') {
+          if (typeof e.data?.key === 'string' && e.from && e.to) breakerChanges.inc({ key: e.data.key, from: e.from, to: e.to });
           continue;
         }
         if (e.type === 'run') {

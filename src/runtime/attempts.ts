@@ -418,6 +418,7 @@ function fleetRow(
     ...(rec.queuedAt !== undefined ? { queuedAt: rec.queuedAt } : {}),
     ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
     ...(runsOn.length ? { runsOn } : {}),
+    ...(spec.breaker ? { breaker: spec.breaker.key } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ export function mergeBatches(first: Batch, then: Batch): Batch {
   const published = [...(first.attemptsPublished ?? []), ...(then.attemptsPublished ?? [])];
   const created = [...(first.runsCreated ?? []), ...(then.runsCreated ?? [])];
   const added = [...(first.stepRunsAdded ?? []), ...(then.stepRunsAdded ?? [])];
+  const calls = [...(first.breakerCalls ?? []), ...(then.breakerCalls ?? [])];
   return {
     ...(created.length ? { runsCreated: created } : {}),
     ...(added.length ? { stepRunsAdded: added } : {}),
@@ -34,6 +35,7 @@ export function mergeBatches(first: Batch, then: Batch): Batch {
     runs: [...first.runs, ...then.runs],
     events: [...first.events, ...then.events],
     ...(pids.length ? { attemptPids: pids } : {}),
+    ...(calls.length ? { breakerCalls: calls } : {}),
   };
 }
 
@@ -45,7 +47,7 @@ export function emptyBatch(): Batch {
 /** Whether a batch writes nothing. */
 export function isEmpty(b: Batch): boolean {
   return !b.attemptsStarted.length && !b.attemptsEnded.length && !b.stepRuns.length && !b.runs.length && !b.events.length &&
-    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length && !b.runsCreated?.length && !b.stepRunsAdded?.length;
+    !b.attemptPids?.length && !b.attemptsApplied?.length && !b.attemptsPublished?.length && !b.runsCreated?.length && !b.stepRunsAdded?.length && !b.breakerCalls?.length;
 }
 
 /**
@@ -69,5 +71,6 @@ export function withoutRuns(b: Batch, ids: ReadonlySet<string>): Batch {
     runs: b.runs.filter((r) => !ids.has(r.id)),
     events: keep(b.events),
     ...(b.attemptPids?.length ? { attemptPids: b.attemptPids } : {}),
+    ...(b.breakerCalls?.length ? { breakerCalls: b.breakerCalls } : {}),
   };
 }

@@ -24,6 +24,7 @@ import { FleetDispatcher } from './fleet-dispatch.js';
 import { LogShipper } from './log-shipper.js';
 import { progressData } from './batch.js';
 import { mapItemsOf } from './map.js';
+import { BreakerGate, breakerCall, publishedBehind } from './breakers.js';
 import type { MapItems } from './map.js';
 import { coerceError } from '../shared/index.js';
 import type { JsonObject } from '../shared/index.js';
@@ -44,6 +45,8 @@ export abstract class CommitLoop {
   /** Ends staged in `batch`, for `commitListeners`: swapped, and put back, with it. */
   private ends: CommittedEnds = { attempts: [], runs: [] };
   protected readonly attempts: AttemptRunner;
+  /** Holds back ready steps whose circuit breaker is open (./breakers.ts). */
+  protected readonly breakers: BreakerGate;
   protected batch = emptyBatch();
   private stepRows = new Map<string, StoredStepRun>();
   private flushScheduled = false;
@@ -71,6 +74,22 @@ export abstract class CommitLoop {
     this.store = options.store;
     // In fleet mode each worker runs what it claims: the coordinator's cores bound nothing.
     this.slots = new Slots(options.slots, options.agingMs, options.fleet ? undefined : kindLimits(options.cores, options.slots));
+    this.breakers = new BreakerGate({
+      store: options.store.breakers, clock: options.clock, agingMs: options.agingMs, refreshMs: Math.max(1_000, 5 * options.heartbeatMs),
+      requeue: (item) => {
+        this.slots.requeue(item);
+        this.scheduleFlush();
+      },
+      parked: (run, stepId, circuit) => {
+        if (this.runs.get(run.id) !== run) return;
+        this.stepRows.set(`${run.id}\u0000${stepId}`, { ...run.machine.step(stepId), runId: run.id, position: positionOf(run, stepId), circuit });
+        this.batch.events.push({ runId: run.id, stepId, type: 'circuit-open', at: this.options.clock.now(), data: { ...circuit } });
+        this.scheduleFlush();
+      },
+      onError: (e) => void this.storeFailed(e),
+      live: (run, stepId) => this.runs.get(run.id) === run && run.machine.step(stepId).state === 'queued',
+      published: (key) => publishedBehind(key, this.dispatcher, this.runs),
+    });
     this.owner = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, pid: process.pid, host: hostname() };
     if (options.fleet) {
       this.dispatcher = new FleetDispatcher(options.fleet, options.clock, options.fleetPollMs, (e) => void this.storeFailed(e), (u) => {
@@ -142,6 +161,10 @@ export abstract class CommitLoop {
       const rec = run.machine.step(t.stepId);
       this.stepRows.set(`${run.id}\u0000${t.stepId}`, { ...rec, runId: run.id, position: positionOf(run, t.stepId) });
       this.batch.events.push(stepEvent(run.id, t, attemptId, rec.attempts));
+      if (t.from === 'queued') {
+        const call = this.breakers.leftQueue(run, t.stepId, t.to === 'running', t.at);
+        if (call) (this.batch.breakerCalls ??= []).push(call);
+      }
       if (t.to === 'queued') this.enqueue(run, t.stepId);
       else if (t.to === 'retrying' && t.dueAt !== undefined) this.armRetry(run, t.stepId, t.dueAt);
     }
@@ -158,6 +181,12 @@ export abstract class CommitLoop {
    */
   protected recordLost(run: ActiveRun, ends: AttemptEnd[], rows: (AttemptRecord & { endedAt: number })[]): void {
     this.batch.attemptsEnded.push(...ends);
+    // No calls, but a lost half-open trial gives the trial up.
+    const stepOf = new Map(rows.map((r) => [r.id, r.stepId]));
+    for (const end of ends) {
+      const stepId = stepOf.get(end.id);
+      if (stepId !== undefined) this.recordBreakerCall(run, stepId, end);
+    }
     if (this.commitListeners.size) for (const attempt of rows) this.ends.attempts.push({ run: committedRun(run), attempt });
   }
 
@@ -170,6 +199,7 @@ export abstract class CommitLoop {
     // A worker (or the reaper) already wrote a fleet attempt's end: only mark it applied.
     if (applied) (this.batch.attemptsApplied ??= []).push(end.id);
     else this.batch.attemptsEnded.push(end);
+    this.recordBreakerCall(run, stepId, end);
     const startedAt = run.machine.step(stepId).startedAt;
     const first = this.batch.events.length;
     this.record(run, transitions, end.id);
@@ -185,6 +215,12 @@ export abstract class CommitLoop {
       e.data = data;
     }
     this.scheduleFlush();
+  }
+
+  /** Stages an attempt's end for its step's circuit breaker, in the commit that records the end. */
+  private recordBreakerCall(run: ActiveRun, stepId: string, end: AttemptEnd): void {
+    const call = breakerCall(run, stepId, end);
+    if (call) (this.batch.breakerCalls ??= []).push(call);
   }
 
   protected enqueue(run: ActiveRun, stepId: string): void {
@@ -223,7 +259,7 @@ export abstract class CommitLoop {
 
   /** Takes ready items while slots, run concurrency and pools allow; stages their attempts. */
   private dispatch(now: number): Launch[] {
-    return this.slots.take((run) => this.runs.has(run.id), (run, stepId) => this.attempts.prepare(run, stepId, now, this.owner.owner));
+    return this.slots.take((run) => this.runs.has(run.id), (run, stepId) => this.attempts.prepare(run, stepId, now, this.owner.owner), (item) => this.breakers.admit(item, now));
   }
 
   protected scheduleFlush(): void {
@@ -283,6 +319,8 @@ export abstract class CommitLoop {
           this.creating.get(c.record.id)?.resolve();
           this.creating.delete(c.record.id);
         }
+        // The commit changed these breakers: read them back, so steps behind them wait or go.
+        if (batch.breakerCalls?.length) void this.breakers.refresh([...new Set(batch.breakerCalls.map((c) => c.key))]);
       }
       for (const e of batch.events) for (const l of this.listeners) l(e);
       if (ends.attempts.length || ends.runs.length) for (const l of this.commitListeners) l(ends);
@@ -375,6 +413,7 @@ export abstract class CommitLoop {
   private fail(err: Error): void {
     if (this.fatal) return;
     this.fatal = err;
+    this.breakers.close();
     this.heartbeat?.();
     this.heartbeat = undefined;
     for (const c of this.creating.values()) c.reject(err);

@@ -235,6 +235,7 @@ export class EngineLoop extends CommitLoop implements Engine {
     this.adaptive?.stop();
     this.heartbeat?.();
     this.heartbeat = undefined;
+    this.breakers.close();
     for (const run of this.runs.values()) {
       // Fleet attempts are left to their workers: the next coordinator takes them over.
       if (!this.dispatcher) this.attempts.abortAll(run, 'cancelled', true);

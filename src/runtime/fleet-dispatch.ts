@@ -106,6 +106,11 @@ export class FleetDispatcher {
     }
   }
 
+  /** The attempts out with workers (published, claimed or not), with their run and step. */
+  *outstanding(): Iterable<{ attemptId: string; runId: string; stepId: string }> {
+    for (const [attemptId, p] of this.pending) yield { attemptId, runId: p.runId, stepId: p.stepId };
+  }
+
   /** Attempts out with workers. */
   get inFlight(): number {
     return this.pending.size;

@@ -17,6 +17,7 @@
  */
 import type { ActiveRun, Launch } from './attempts.js';
 import { ReadyQueue } from './ready-queue.js';
+import type { ReadyItem } from './ready-queue.js';
 import type { StepSpec, StepWorkload } from '../workflow/index.js';
 
 /**
@@ -132,11 +133,18 @@ export class Slots {
     for (let item = run.parked.pop(); item; item = run.parked.pop()) this.push(item);
   }
 
+  /** Puts an item back in the ready queue (the breaker gate let it go), where `take` weighs it again. */
+  requeue(item: ReadyItem<Item>): void {
+    this.push(item);
+  }
+
   /**
    * Takes ready items while slots, run concurrency and pools allow, and occupies their
-   * slots. `live(run)`: the run is still held here (stale entries are dropped).
+   * slots. `live(run)`: the run is still held here (stale entries are dropped). `admit`: the
+   * circuit breaker's say (false: the gate parked the item), asked before the item counts
+   * against its run or pool, so a step behind an open breaker holds no one else back.
    */
-  take(live: (run: ActiveRun) => boolean, prepare: (run: ActiveRun, stepId: string) => Launch): Launch[] {
+  take(live: (run: ActiveRun) => boolean, prepare: (run: ActiveRun, stepId: string) => Launch, admit?: (item: ReadyItem<Item>) => boolean): Launch[] {
     const launches: Launch[] = [];
     for (let item = this.held.pop(); item; item = this.held.pop()) {
       const { run, stepId } = item.value;
@@ -158,6 +166,7 @@ export class Slots {
         run.parked.push(item);
         continue;
       }
+      if (admit && !admit(item)) continue;
       const pools = this.poolsOf(run, stepId);
       if (run.running >= run.concurrency) {
         run.parked.push(item);

@@ -107,7 +107,7 @@ export const StepRunSchema = z.object({
   reason: z.string().optional(),
   waitedMs: z.number().optional().describe('how long it has waited queued, ms'),
   waiting: z.object({
-    reason: z.enum(['no-worker', 'no-matching-worker', 'pool-full', 'workers-busy', 'claimable']),
+    reason: z.enum(['no-worker', 'no-matching-worker', 'circuit-open', 'pool-full', 'workers-busy', 'claimable']),
     detail: z.string(),
     missingTags: z.array(z.string()).optional(),
     waitedMs: z.number(),
@@ -115,7 +115,26 @@ export const StepRunSchema = z.object({
   batch: BatchProgressSchema.optional().describe('a batch step whose groups are planned: its items as the stored groups stand (the live feed\'s `batch` events carry the same counts as each group ends)'),
   item: z.unknown().optional().describe('an item of a mapped step (step id `<step>[<index>]`, listed after its step): the item it runs for, as recorded when the step expanded (a `map` event)'),
   signal: StepSignalSchema.optional().describe('a `wait:` or `approval:` step: the answer it received (it may arrive before the step waits); absent while it waits'),
+  circuit: z.object({
+    reason: z.literal('circuit-open'),
+    breaker: z.string().describe('the breaker key (GET /breakers)'),
+    until: ms.optional().describe('when its half-open trial may start; absent while another step\'s trial is out'),
+  }).optional().describe('a queued step run held back because its circuit breaker is open; absent once it starts'),
 }).meta({ id: 'StepRun' });
+
+/** A circuit breaker shared by every node of the store. */
+export const BreakerSchema = z.object({
+  key: z.string().describe('pool:NAME, http:HOST, step:WORKFLOW/STEP, or the key a workflow named'),
+  state: z.enum(['closed', 'open', 'half-open']),
+  consecutiveFailures: z.number().int(),
+  callsInWindow: z.number().int().describe('calls recorded inside the rate window'),
+  failedInWindow: z.number().int(),
+  openedAt: ms.optional(),
+  nextTrialAt: ms.optional().describe('while open: when one trial attempt may start'),
+  trialAttempt: z.string().optional().describe('while half-open: the attempt that is the trial'),
+  reason: z.string().optional().describe('why it is in its state, e.g. "5 consecutive failures", "trial succeeded"'),
+  updatedAt: ms,
+}).meta({ id: 'Breaker' });
 
 /** An attempt. */
 export const AttemptSchema = z.object({

@@ -159,6 +159,11 @@ export interface FleetAttemptInput {
    * coordinator fails it with type `unclaimed` (`expireUnclaimed`). Absent: no bound.
    */
   queueTimeoutMs?: number;
+  /**
+   * The step's circuit breaker key: no worker claims the attempt while that breaker is not
+   * closed, unless the attempt is its half-open trial.
+   */
+  breaker?: string;
   /** Everything a worker needs to run the attempt (workflow version, step, env, inputs, cwd, timeout). */
   task: JsonObject;
 }
@@ -173,7 +178,7 @@ export interface FleetAttemptInput {
  *   is over its load threshold;
  * - `claimable`: a worker that could run it has room: it is claimed at its next wake-up.
  */
-export type WaitingReason = 'no-worker' | 'no-matching-worker' | 'pool-full' | 'workers-busy' | 'claimable';
+export type WaitingReason = 'no-worker' | 'no-matching-worker' | 'circuit-open' | 'pool-full' | 'workers-busy' | 'claimable';
 
 /** A published attempt nobody claimed yet, and why. */
 export interface WaitingAttempt {

@@ -38,4 +38,12 @@ describe('waitingReason', () => {
     expect(busy.detail).toBe('every worker that can run it is busy: a: 2/2 slots in use; b: machine busy (CPU 97%)');
     expect(waitingReason(any, [worker('a', { load: { cpu: 0.1, mem: 1, slotsInUse: 1 } })]).reason).toBe('claimable');
   });
+
+  it('a breaker that holds it back comes before a full pool or busy workers', () => {
+    const r = waitingReason({ runsOn: [], pool: 'db', poolFull: true, breaker: { key: 'http:api.example.com', state: 'open' } }, [worker('a')]);
+    expect(r).toMatchObject({ reason: 'circuit-open' });
+    expect(r.detail).toBe('circuit breaker http:api.example.com is open: no worker claims it until the breaker lets it (baton breakers)');
+    // No live worker says more: that comes first.
+    expect(waitingReason({ ...any, breaker: { key: 'k', state: 'open' } }, []).reason).toBe('no-worker');
+  });
 });

@@ -13,6 +13,8 @@ export interface QueuedAttempt {
   pool?: string;
   /** Its pool's fleet-wide limit is reached. */
   poolFull: boolean;
+  /** Its circuit breaker, when that holds it back (not closed, and it is not the trial). */
+  breaker?: { key: string; state: string };
 }
 
 /** Whether `w` has every tag of `runsOn` (its platform counts as a tag), as claims match `runs_on`. */
@@ -24,8 +26,8 @@ const describeWorker = (w: WorkerRecord): string => `${w.id} (${[w.platform, ...
 
 /**
  * The reason `q` waits, in this order: no live worker; none with its tags (naming the tags
- * no live worker has); its pool is full; every fitting worker busy (slots in use, or
- * throttled by machine load); otherwise claimable. `workers` as `listWorkers` returns them:
+ * no live worker has); its circuit breaker holds it back; its pool is full; every fitting
+ * worker busy (slots in use, or throttled by machine load); otherwise claimable. `workers` as `listWorkers` returns them:
  * `lost` ones are dead, `draining` ones claim nothing, so only `active` ones count.
  */
 export function waitingReason(q: QueuedAttempt, workers: readonly WorkerRecord[]): Pick<WaitingAttempt, 'reason' | 'detail' | 'missingTags'> {
@@ -46,6 +48,7 @@ export function waitingReason(q: QueuedAttempt, workers: readonly WorkerRecord[]
       missingTags,
     };
   }
+  if (q.breaker) return of('circuit-open', `circuit breaker ${q.breaker.key} is ${q.breaker.state}: no worker claims it until the breaker lets it (baton breakers)`);
   if (q.poolFull) return of('pool-full', `pool ${q.pool ?? '?'} is at its fleet-wide limit`);
   const free = fitting.filter((w) => (w.load?.slotsInUse ?? 0) < w.slots && w.load?.throttled !== true);
   if (!free.length) {

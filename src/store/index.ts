@@ -6,6 +6,7 @@
 export * from './types.js';
 export * from './api-types.js';
 export * from './alert-types.js';
+export type * from './breaker-types.js';
 export { newAlertId } from './alert-sql.js';
 export type * from './log-types.js';
 export * from './history-types.js';

@@ -122,6 +122,8 @@ export function toStepRun(r: Row): StoredStepRun {
   if (signal !== undefined) s.signal = signal;
   const runsOn = parseJson<string[]>(r.runs_on);
   if (runsOn?.length) s.runsOn = runsOn;
+  const circuit = parseJson<StoredStepRun['circuit']>(r.circuit);
+  if (circuit !== undefined) s.circuit = circuit;
   return s;
 }
 

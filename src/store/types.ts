@@ -16,6 +16,7 @@ import type { AlertStore } from './alert-types.js';
 import type { LogStore } from './log-types.js';
 import type { HistoryStore } from './history-types.js';
 import type { RetentionStore } from './retention-types.js';
+import type { BreakerCall, BreakerStore, StepCircuit } from './breaker-types.js';
 import { BatonError } from '../shared/index.js';
 
 /**
@@ -112,6 +113,8 @@ export interface StoredStepRun extends StepRunRecord {
   position: number;
   /** A `wait:` or `approval:` step's answer, once it arrived (it may arrive before the step waits). */
   signal?: StepSignal;
+  /** A `queued` step run that is ready but held back: why (its circuit breaker is open). */
+  circuit?: StepCircuit;
 }
 
 /**
@@ -264,6 +267,12 @@ export interface Batch {
    * the plain attempt inserts so each row is written once. PostgreSQL only.
    */
   attemptsPublished?: FleetAttemptInput[];
+  /**
+   * Ends of attempts that ran behind a circuit breaker, folded into their breakers (each row
+   * read under lock, `core/breaker` applied, a `breaker` event per change of state) in this
+   * transaction: a breaker never misses an end that was committed, nor counts one twice.
+   */
+  breakerCalls?: BreakerCall[];
 }
 
 /** Filters for `listRuns`. */
@@ -443,6 +452,8 @@ export interface Store {
   readonly history: HistoryStore;
   /** Retention's bounded deletes and its leader lease (observe/retention.ts drives them). */
   readonly retention: RetentionStore;
+  /** Circuit breakers, shared by every engine and worker of the store. */
+  readonly breakers: BreakerStore;
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Stores a workflow version if new (versions are immutable). */

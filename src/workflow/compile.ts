@@ -9,7 +9,8 @@ import { parseDuration } from './duration.js';
 import { WorkflowValidationError } from './errors.js';
 import { fromZodIssue, toSpecError } from './issues.js';
 import type { Issue } from './issues.js';
-import type { BatchSpec, HttpRequestSpec, MapSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
+import { BREAKER_DEFAULTS } from './model.js';
+import type { BatchSpec, BreakerSpec, HttpRequestSpec, MapSpec, JsonObject, ParamSpec, Platform, RetentionSpec, RetryPolicy, StepAction, StepHandler, StepSpec, WorkflowSpec } from './model.js';
 import { append, capIssues, checkBounds, MAX_ISSUES } from './limits.js';
 import { DEFAULT_MAP_MAX_ITEMS, DEFAULT_MAX_RESPONSE_BYTES, WorkflowSchema } from './schema.js';
 import { parseByteSize } from './size.js';
@@ -116,9 +117,9 @@ export function buildSpec(parsed: ParsedWorkflow, opts: CompileOptions): Workflo
     env: stringifyEnv(parsed.env),
     schedules: compileSchedules(parsed.name, parsed.schedule),
     steps: [
-      ...parsed.steps.map((step) => compileStep(step, retry, parsed.inheritEnv)),
-      ...(parsed.onFailure ?? []).map((step) => ({ ...compileStep(step, retry, parsed.inheritEnv), hook: 'onFailure' as const })),
-      ...(parsed.finally ?? []).map((step) => ({ ...compileStep(step, retry, parsed.inheritEnv), hook: 'finally' as const })),
+      ...parsed.steps.map((step) => compileStep(step, retry, parsed.inheritEnv, parsed)),
+      ...(parsed.onFailure ?? []).map((step) => ({ ...compileStep(step, retry, parsed.inheritEnv, parsed), hook: 'onFailure' as const })),
+      ...(parsed.finally ?? []).map((step) => ({ ...compileStep(step, retry, parsed.inheritEnv, parsed), hook: 'finally' as const })),
     ],
     baseDir: resolve(opts.baseDir),
   };
@@ -149,7 +150,10 @@ export function compileSecret(entry: NonNullable<ParsedWorkflow['secrets']>[numb
   return entry.file !== undefined ? { name: entry.name, file: entry.file } : { name: entry.name, env: entry.env ?? entry.name };
 }
 
-function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: RetryPolicy, workflowInheritEnv: readonly string[] = []): StepSpec {
+function compileStep(
+  step: ParsedWorkflow['steps'][number], workflowRetry: RetryPolicy, workflowInheritEnv: readonly string[] = [],
+  workflow?: Pick<ParsedWorkflow, 'name' | 'breaker'>,
+): StepSpec {
   let action: StepAction;
   if (step.uses !== undefined) {
     action = { kind: 'uses', handler: step.uses, with: structuredClone(step.with ?? {}) };
@@ -207,7 +211,42 @@ function compileStep(step: ParsedWorkflow['steps'][number], workflowRetry: Retry
   }
   const cpu = step.cpu ?? step.limits?.cpu;
   if (cpu !== undefined) compiled.cpuCores = cpu;
+  const held = action.kind === 'workflow' || action.kind === 'wait' || action.kind === 'approval';
+  // A held step calls nothing a breaker could protect (validation refuses one written on it).
+  const breaker = held ? undefined : compileBreaker(step.breaker ?? workflow?.breaker, workflow?.name ?? '', compiled);
+  if (breaker) compiled.breaker = breaker;
   return compiled;
+}
+
+type ParsedBreaker = NonNullable<ParsedWorkflow['breaker']>;
+
+/**
+ * A `breaker:` with its key and every default filled; undefined for none (`false`, absent).
+ * The default key is what the step's attempts share: its pool, its HTTP host, else itself.
+ */
+export function compileBreaker(b: ParsedBreaker | undefined, workflow: string, step: Pick<StepSpec, 'id' | 'pool' | 'action'>): BreakerSpec | undefined {
+  if (b === undefined || b === false) return undefined;
+  const o = typeof b === 'object' ? b : {};
+  const key = typeof b === 'string' ? b : o.key ?? defaultBreakerKey(workflow, step);
+  const spec: BreakerSpec = {
+    key,
+    failures: o.failures ?? BREAKER_DEFAULTS.failures,
+    windowMs: o.window === undefined ? BREAKER_DEFAULTS.windowMs : parseDuration(o.window),
+    minCalls: o.minCalls ?? BREAKER_DEFAULTS.minCalls,
+    cooldownMs: o.cooldown === undefined ? BREAKER_DEFAULTS.cooldownMs : parseDuration(o.cooldown),
+  };
+  if (o.rate !== undefined) spec.rate = o.rate;
+  return spec;
+}
+
+/** `pool:NAME`, `http:HOST` (a URL whose host is written out, not an expression), else `step:WORKFLOW/STEP`. */
+export function defaultBreakerKey(workflow: string, step: Pick<StepSpec, 'id' | 'pool' | 'action'>): string {
+  if (step.pool !== undefined) return `pool:${step.pool}`;
+  if (step.action.kind === 'http') {
+    const m = /^https?:\/\/([^/?#${}\s]+)(?:[/?#]|$)/i.exec(step.action.request.url);
+    if (m) return `http:${m[1]!.replace(/^[^@]*@/, '').toLowerCase()}`;
+  }
+  return `step:${workflow}/${step.id}`;
 }
 
 function compileHttp(h: NonNullable<ParsedWorkflow['steps'][number]['http']>): HttpRequestSpec {

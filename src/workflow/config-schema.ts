@@ -68,7 +68,7 @@ export const ChannelSchema = z.strictObject({
 /** Alert rule kinds; DESIGN.md's glossary names the conditions. */
 export const ALERT_KINDS = [
   'step-failed', 'run-failed', 'step-duration', 'run-duration', 'failure-rate', 'memory', 'cpu',
-  'queued-too-long', 'worker-lost', 'schedule-missed', 'backpressure', 'channel-failing',
+  'queued-too-long', 'worker-lost', 'schedule-missed', 'backpressure', 'channel-failing', 'circuit-open',
   'deadline-at-risk', 'deadline-missed',
 ] as const;
 

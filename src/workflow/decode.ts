@@ -88,6 +88,9 @@ const step = z.looseObject({
   priority: z.number().int(),
   pool: z.string().optional(),
   workload: z.enum(['cpu', 'io']).optional(),
+  breaker: z.looseObject({
+    key: z.string(), failures: z.number().int().positive(), rate: z.number().optional(), windowMs: ms, minCalls: z.number().int().positive(), cooldownMs: ms,
+  }).optional(),
   if: z.string().optional(),
   continueOnError: z.boolean(),
   runsOn: z.array(z.string()).optional(),

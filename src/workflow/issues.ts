@@ -84,6 +84,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
   if (first === 'alerts' && typeof second === 'number') return alertKnownKeysAt(path.slice(2));
   if (first === 'notify' && path.length === 1) return ['on', 'channels'];
   if (first === 'retention' && path.length === 1) return KNOWN_KEYS.retention;
+  if (first === 'breaker' && path.length === 1) return KNOWN_KEYS.breaker;
   if (first === 'schedule' && (path.length === 1 || (path.length === 2 && typeof second === 'number'))) return KNOWN_KEYS.schedule;
   if ((first === 'steps' || first === 'onFailure' || first === 'finally') && typeof second === 'number') {
     if (path.length === 2) return KNOWN_KEYS.step;
@@ -94,6 +95,7 @@ function knownKeysAt(path: readonly PathSegment[]): readonly string[] {
     if (third === 'http' && fourth === undefined) return KNOWN_KEYS.http;
     if (third === 'wait' && fourth === undefined) return KNOWN_KEYS.wait;
     if (third === 'approval' && fourth === undefined) return KNOWN_KEYS.approval;
+    if (third === 'breaker' && fourth === undefined) return KNOWN_KEYS.breaker;
     if (third === 'http' && fourth === 'expect' && path.length === 4) return ['status'];
     if (third === 'batch' && (fourth === 'validate' || fourth === 'consolidate') && path.length === 5) return KNOWN_KEYS.batchAction;
     if (third === 'batch' && path.length === 6 && path[5] === 'run') return KNOWN_KEYS.run;

@@ -119,6 +119,32 @@ export type WorkflowRef = { path: string } | { name: string; version?: string };
 
 /** What bounds a step's work (`kind:`): computing or waiting. */
 export type StepWorkload = 'cpu' | 'io';
+/** When a circuit breaker opens and how long it stays open; every field filled (compiled from `breaker:`). */
+export interface BreakerPolicy {
+  /** Consecutive failed calls that open it. @default 5 */
+  failures: number;
+  /** Failure rate (0 < rate <= 1) over `windowMs` that opens it; absent: only `failures` counts. */
+  rate?: number;
+  /** The rate's sliding window, ms. @default 300000 (5 min) */
+  windowMs: number;
+  /** Calls the window must hold before `rate` is judged. @default 10 */
+  minCalls: number;
+  /** How long it stays open before a trial, ms. @default 60000 */
+  cooldownMs: number;
+}
+
+/** Defaults of {@link BreakerPolicy}: 5 failures in a row, a 5 min window of at least 10 calls, 60 s cool-down. */
+export const BREAKER_DEFAULTS: Readonly<Omit<BreakerPolicy, 'rate'>> = { failures: 5, windowMs: 300_000, minCalls: 10, cooldownMs: 60_000 };
+
+/**
+ * A compiled `breaker:`: the key of the shared breaker (store row) and its policy, every
+ * default filled. Keys by default: `pool:NAME` for a step with a pool, `http:HOST` for an
+ * http step whose URL names its host, else `step:WORKFLOW/STEP`.
+ */
+export interface BreakerSpec extends BreakerPolicy {
+  /** The breaker's key; steps with the same key share one breaker, across runs and nodes. */
+  key: string;
+}
 
 /** A compiled step. */
 export interface StepSpec {
@@ -160,6 +186,8 @@ export interface StepSpec {
    * slots (runtime/slots.ts); absent, only the slots and pools bound it.
    */
   workload?: StepWorkload;
+  /** The circuit breaker its attempts go through (`breaker:` on the step or the workflow). */
+  breaker?: BreakerSpec;
   /** A condition expression; false makes the step `skipped`. */
   if?: string;
   /** A failure of this step does not skip its dependents nor fail the run. @default false */

@@ -183,6 +183,26 @@ const memoryLimit = z.union([z.string(), z.number()], { error: memoryError }).su
   else if (n < MIN_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at least 16MiB: a thread needs that much to load a handler' });
   else if (n > MAX_HANDLER_MEMORY_BYTES) ctx.addIssue({ code: 'custom', message: 'memory is at most 64GiB' });
 });
+const breakerError = 'breaker must be true, false, a key such as "http:api.example.com", or { key?, failures?, rate?, window?, minCalls?, cooldown? }';
+/** Breaker keys: `pool:NAME`, `http:HOST`, `step:WORKFLOW/STEP` or a name of the author's; text shown in metrics labels and URLs. */
+export const BREAKER_KEY_PATTERN = /^[A-Za-z0-9_.:/@-]+$/;
+const breakerKey = idOf('breaker key', BREAKER_KEY_PATTERN, 'breaker keys use letters, digits and "_", ".", ":", "/", "@", "-"');
+/**
+ * A `breaker:` as written, on a step or as the workflow's default for its steps: `true` (the
+ * default key and policy), a key, or the policy; `false` on a step turns the workflow's off.
+ */
+export const BreakerSchema = z.union([
+  z.boolean(),
+  breakerKey,
+  z.strictObject({
+    key: breakerKey.optional(),
+    failures: z.number({ error: 'failures must be a whole number of consecutive failures >= 1' }).int({ error: 'failures must be a whole number of consecutive failures >= 1' }).min(1, { error: 'failures must be a whole number of consecutive failures >= 1' }).max(1000, { error: 'failures is at most 1000' }).optional(),
+    rate: z.number({ error: 'rate must be a fraction of failed calls, above 0 and at most 1 (0.5 = half)' }).gt(0, { error: 'rate must be a fraction of failed calls, above 0 and at most 1 (0.5 = half)' }).max(1, { error: 'rate must be a fraction of failed calls, above 0 and at most 1 (0.5 = half)' }).optional(),
+    window: duration.optional(),
+    minCalls: z.number({ error: 'minCalls must be a whole number >= 1' }).int({ error: 'minCalls must be a whole number >= 1' }).min(1, { error: 'minCalls must be a whole number >= 1' }).max(200, { error: 'minCalls is at most 200 (the calls a breaker keeps)' }).optional(),
+    cooldown: duration.optional(),
+  }, { error: breakerError }),
+], { error: breakerError });
 
 /** One step as written. Whether it has exactly one action (`run`, `uses`, `http`, `workflow`, `wait`, `approval`) is checked in validation. */
 export const StepSchema = z.strictObject({
@@ -210,6 +230,8 @@ export const StepSchema = z.strictObject({
    * Sets its default share of a node's slots: about 0.75 × cores `cpu` steps at once, 2 × cores `io` ones.
    */
   kind: z.enum(['cpu', 'io'], { error: 'kind must be "cpu" (CPU-bound) or "io" (I/O-bound)' }).optional(),
+  /** A circuit breaker in front of this step (README "Circuit breakers"); `false` turns the workflow's default off. */
+  breaker: BreakerSchema.optional(),
   if: z.union([z.string(), z.boolean()], { error: 'if must be a condition expression' }).optional(),
   continueOnError: z.boolean().optional(),
   /** Tags (or a platform: linux, darwin, win32) a fleet worker must have to run this step, as GitHub Actions' `runs-on`. */
@@ -288,6 +310,8 @@ export const WorkflowSchema = z.strictObject({
   deadline: DeadlineSchema.optional(),
   retry: RetrySchema.optional(),
   pools: z.record(idOf('pool name'), z.number().int().positive({ error: 'a pool limit must be a positive integer' })).optional(),
+  /** The circuit breaker of every step that does work (run, uses, http) unless a step sets its own. */
+  breaker: BreakerSchema.optional(),
   env: envMap.optional(),
   inheritEnv: inheritEnv.optional(),
   secrets: z.array(SecretSchema, { error: 'secrets must be a list of names or { name, env | file } entries' }).optional(),
@@ -334,6 +358,7 @@ export const KNOWN_KEYS = {
   map: Object.keys(MapSchema.shape),
   batchAction: Object.keys(BatchActionSchema.shape),
   http: Object.keys(HttpSchema.shape),
+  breaker: ['key', 'failures', 'rate', 'window', 'minCalls', 'cooldown'],
   wait: Object.keys(WaitSchema.shape),
   approval: Object.keys(ApprovalSchema.shape),
   secret: ['name', 'env', 'file'],

@@ -271,6 +271,12 @@ function checkStep(step: StepFacts, context: ExpressionContext, pools: string[])
       if (raw[key] !== undefined) issues.push({ code: 'invalid-value', message: `${key} applies to shell steps: an http step runs no process (put values in its url, headers or body)`, path: at(key), atKey: true });
     }
   }
+  if ((waits !== undefined || hasWorkflow) && raw.breaker !== undefined && raw.breaker !== false) {
+    issues.push({
+      code: 'invalid-value', path: at('breaker'), atKey: true,
+      message: `breaker does not apply to ${hasWorkflow ? 'a sub-workflow' : waits === 'wait' ? 'a wait' : 'an approval'} step: it calls nothing a breaker could protect (put breaker on the steps that call the dependency)`,
+    });
+  }
   if (hasWorkflow && raw.batch !== undefined) {
     issues.push({ code: 'invalid-value', message: 'a sub-workflow step cannot be a batch step: use map to run the workflow once per item', path: at('batch') });
   }

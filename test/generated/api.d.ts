@@ -407,6 +407,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/breakers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Circuit breakers, by key (a key never used has none: it is closed) */
+        get: operations["listBreakers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/breakers/{key}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a circuit breaker now: the steps waiting behind it start */
+        post: operations["resetBreaker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens": {
         parameters: {
             query?: never;
@@ -982,7 +1016,7 @@ export interface components {
             /** @description fleet mode: why its published attempt is not claimed by a worker yet */
             waiting?: {
                 /** @enum {string} */
-                reason: "no-worker" | "no-matching-worker" | "pool-full" | "workers-busy" | "claimable";
+                reason: "no-worker" | "no-matching-worker" | "circuit-open" | "pool-full" | "workers-busy" | "claimable";
                 detail: string;
                 missingTags?: string[];
                 waitedMs: number;
@@ -993,6 +1027,35 @@ export interface components {
             item?: unknown;
             /** @description a `wait:` or `approval:` step: the answer it received (it may arrive before the step waits); absent while it waits */
             signal?: components["schemas"]["StepSignal"];
+            /** @description a queued step run held back because its circuit breaker is open; absent once it starts */
+            circuit?: {
+                /** @enum {string} */
+                reason: "circuit-open";
+                /** @description the breaker key (GET /breakers) */
+                breaker: string;
+                /** @description when its half-open trial may start; absent while another step's trial is out */
+                until?: number;
+            };
+        };
+        Breaker: {
+            /** @description pool:NAME, http:HOST, step:WORKFLOW/STEP, or the key a workflow named */
+            key: string;
+            /** @enum {string} */
+            state: "closed" | "open" | "half-open";
+            consecutiveFailures: number;
+            /** @description calls recorded inside the rate window */
+            callsInWindow: number;
+            failedInWindow: number;
+            /** @description ms since the Unix epoch */
+            openedAt?: number;
+            /** @description while open: when one trial attempt may start */
+            nextTrialAt?: number;
+            /** @description while half-open: the attempt that is the trial */
+            trialAttempt?: string;
+            /** @description why it is in its state, e.g. "5 consecutive failures", "trial succeeded" */
+            reason?: string;
+            /** @description ms since the Unix epoch */
+            updatedAt: number;
         };
         Attempt: {
             /** @description stable: <run>.<step>.<number>, usable as an idempotency key */
@@ -3120,6 +3183,125 @@ export interface operations {
                         id: string;
                         /** @enum {string} */
                         state: "draining";
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listBreakers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        breakers: components["schemas"]["Breaker"][];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resetBreaker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the breaker key, URL-encoded (it may hold ":" and "/") */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        breaker: components["schemas"]["Breaker"];
                     };
                 };
             };

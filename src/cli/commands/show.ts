@@ -191,11 +191,15 @@ function printRun({ run: runView, steps: stepViews, attempts, batches, hooks, fo
     const tries = byStep.get(step.stepId) ?? [];
     const unclaimed = s.waiting ? `waiting: ${s.waiting.detail} (${formatMs(s.waiting.waitedMs)})`.slice(0, 200) : undefined;
     const waiting = s.state === 'queued' ? dim(`queued ${formatMs(waited.get(step.stepId) ?? 0)}`) : '';
+    // Held back by an open circuit breaker: which, and when its trial may start.
+    const circuit = s.state === 'queued' && s.circuit
+      ? `circuit-open: breaker ${s.circuit.breaker}${s.circuit.until !== undefined ? `, next trial ${formatTime(s.circuit.until)}` : ', a trial is running'}`
+      : '';
     if (!tries.length) {
-      rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', s.reason ?? '']);
+      rows.push([s.stepId, paintState(s.state), '', waiting, '', '', '', '', circuit || (s.reason ?? '')]);
       continue;
     }
-    if (waiting) rows.push([s.stepId, paintState(s.state), `${s.attempts + 1} next`, waiting, '', '', '', '', '']);
+    if (waiting) rows.push([s.stepId, paintState(s.state), `${s.attempts + 1} next`, waiting, '', '', '', '', circuit]);
     tries.forEach((a, i) => {
       rows.push([
         i === 0 && !waiting ? s.stepId : '',

@@ -13,7 +13,7 @@ import type { AlertRule } from './rules.js';
 import { silenced, withPolicy } from './policy.js';
 
 /** What an alert is about; the fields that apply. */
-export type Subject = Partial<Record<'workflow' | 'runId' | 'stepId' | 'worker' | 'schedule' | 'pool' | 'channel', string>>;
+export type Subject = Partial<Record<'workflow' | 'runId' | 'stepId' | 'worker' | 'schedule' | 'pool' | 'channel' | 'breaker', string>>;
 
 /** The subject's part of the dedup key: `k=v` pairs in a fixed order. */
 export function subjectKey(s: Subject): string {

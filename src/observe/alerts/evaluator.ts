@@ -388,6 +388,7 @@ export class Evaluator {
       if (depth > rule.maxQueued) await this.fire(rule, { pool: 'all' }, `${depth} step runs are queued (limit ${rule.maxQueued})`, { queued: depth });
       else await this.book.clear(rule.name, { pool: 'all' }, `${depth} queued`);
     }
+    await this.breakers(now);
     // What cleared without an event this server saw (a run that ended before a restart).
     for (const a of await this.store.alerts.list({ state: ['firing', 'acknowledged', 'silenced'], limit: 1000 })) {
       if (a.kind === 'failure-rate' && a.subject.workflow) {
@@ -401,6 +402,28 @@ export class Evaluator {
         ? (a.kind === 'queued-too-long' ? run.state === 'queued' : a.kind === 'deadline-at-risk' ? run.state === 'queued' || run.state === 'running' : run.state === 'running')
         : (await this.store.getStepRuns(run.id)).some((s) => s.stepId === a.subject.stepId && s.state === (a.kind === 'queued-too-long' ? 'queued' : 'running')));
       if (!stillOn) await this.book.resolve(a.id, 'system', 'no longer the case');
+    }
+  }
+
+  /**
+   * circuit-open: one alert per breaker that is not closed (fired when it opens, kept while
+   * half-open), resolved once it closes. Read from the breakers' rows at each sweep, so a
+   * breaker any node opened or closed is seen, whichever server sweeps.
+   */
+  private async breakers(now: number): Promise<void> {
+    const rules = this.rules.applicable(this.rules.server, 'circuit-open');
+    if (!rules.length) return;
+    for (const b of await this.store.breakers.list()) {
+      const subject: Subject = { breaker: b.key };
+      for (const rule of rules) {
+        if (b.state === 'closed') {
+          await this.clear(rule, subject, b.reason ?? 'closed');
+          continue;
+        }
+        const next = b.state === 'open' && b.nextTrialAt !== undefined ? `; next trial in ${fmt(Math.max(0, b.nextTrialAt - now))}` : '; a trial is running';
+        await this.fire(rule, subject, `circuit breaker ${b.key} is ${b.state}: ${b.reason ?? 'failures'}${next}; steps behind it wait`,
+          { breaker: b.key, state: b.state, ...(b.openedAt !== undefined ? { openedAt: b.openedAt } : {}), ...(b.nextTrialAt !== undefined ? { nextTrialAt: b.nextTrialAt } : {}) });
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * @module server/routes/ops
  * Schedules (list with next fire times, pause, resume), the queue by pool and priority, fleet
- * workers (list, drain) and API tokens (admin only).
+ * workers (list, drain), circuit breakers (list, reset) and API tokens (admin only).
  */
 import { z } from 'zod';
 import { nextFireTimes } from '../../workflow/index.js';
@@ -10,7 +10,8 @@ import { QueueReader } from '../../observe/index.js';
 import type { TokenRecord } from '../../store/index.js';
 import type { ApiApp, ApiContext } from '../app.js';
 import { ApiError } from '../errors.js';
-import { ErrorSchema, QueueSchema, ScheduleSchema, TokenSchema, WorkerSchema } from '../schemas.js';
+import { BreakerSchema, ErrorSchema, QueueSchema, ScheduleSchema, TokenSchema, WorkerSchema } from '../schemas.js';
+import { breakerSummary } from '../../core/index.js';
 import { createToken } from '../tokens.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
@@ -82,6 +83,23 @@ export function registerOpsRoutes(app: ApiApp, ctx: ApiContext): void {
       throw new ApiError(404, 'worker-not-found', ctx.fleet ? `no worker '${req.params.id}'` : 'this server has no fleet (it runs on SQLite)');
     }
     return { id: req.params.id, state: 'draining' as const };
+  });
+
+  app.get('/breakers', {
+    config: { role: 'viewer' },
+    schema: { tags: ['breakers'], operationId: 'listBreakers', summary: 'Circuit breakers, by key (a key never used has none: it is closed)', response: { 200: z.object({ breakers: z.array(BreakerSchema) }), ...errors } },
+  }, async () => ({ breakers: (await store.breakers.list()).map(breakerSummary) }));
+
+  app.post('/breakers/:key/reset', {
+    config: { role: 'operator' },
+    schema: {
+      tags: ['breakers'], operationId: 'resetBreaker', summary: 'Close a circuit breaker now: the steps waiting behind it start',
+      params: z.object({ key: z.string().describe('the breaker key, URL-encoded (it may hold ":" and "/")') }), response: { 200: z.object({ breaker: BreakerSchema }), ...errors },
+    },
+  }, async (req) => {
+    const b = await store.breakers.reset(req.params.key, ctx.clock(), `api:${req.token?.name || req.token?.id || 'unknown'}`);
+    if (!b) throw new ApiError(404, 'breaker-not-found', `no breaker '${req.params.key}': list them with GET /api/v1/breakers`);
+    return { breaker: breakerSummary(b) };
   });
 
   app.get('/tokens', {

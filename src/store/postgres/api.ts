@@ -107,7 +107,7 @@ export class PgApiStore implements ApiStore {
     const vals: unknown[] = [tx, seq];
     // An alert event may be about no run (or one retention deleted): its workflow is its subject's.
     const workflow = "COALESCE(r.workflow, e.data->'subject'->>'workflow', '')";
-    const where = ['(e.tx, e.seq) > ($1::xid8, $2::bigint)', 'e.tx < pg_snapshot_xmin(pg_current_snapshot())', "(r.id IS NOT NULL OR e.type = 'alert')"];
+    const where = ['(e.tx, e.seq) > ($1::xid8, $2::bigint)', 'e.tx < pg_snapshot_xmin(pg_current_snapshot())', "(r.id IS NOT NULL OR e.type IN ('alert', 'breaker'))"];
     if (filter.runId !== undefined) {
       vals.push(filter.runId);
       where.push(`e.run_id = $${vals.length}`);

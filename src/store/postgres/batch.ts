@@ -51,9 +51,10 @@ export function attemptPidColumns(pids: readonly { id: string; pid: number }[]):
 
 /**
  * Step runs: run_id, step_id, state, attempts, lost_attempts, queued_at, due_at, started_at,
- * ended_at, reason, output, error. Full rows; the last entry for a step run wins (Batch contract).
+ * ended_at, reason, output, error, and with `circuit` the step's circuit (JSON). Full rows; the last
+ * entry for a step run wins (Batch contract).
  */
-export function stepRunColumns(steps: readonly StoredStepRun[]): Col[] {
+export function stepRunColumns(steps: readonly StoredStepRun[], opts: { circuit?: boolean } = {}): Col[] {
   const last = new Map<string, StoredStepRun>();
   for (const s of steps) last.set(`${s.runId}\u0000${s.stepId}`, s);
   const rows = [...last.values()];
@@ -62,6 +63,8 @@ export function stepRunColumns(steps: readonly StoredStepRun[]): Col[] {
     column(rows, (s) => s.lostAttempts), column(rows, (s) => s.queuedAt), column(rows, (s) => s.dueAt),
     column(rows, (s) => s.startedAt), column(rows, (s) => s.endedAt), column(rows, (s) => s.reason),
     column(rows, (s) => json(s.output)), column(rows, (s) => json(s.error)),
+    // The commit's update writes why a queued step waits; a re-run's leaves it out.
+    ...(opts.circuit ? [column(rows, (s) => json(s.circuit))] : []),
   ];
 }
 

@@ -40,6 +40,13 @@ const CLAIMABLE = `a.state = 'running' AND a.claimed_by IS NULL AND a.task IS NO
  */
 const BY_IDS = 'unnest($1::text[]) AS u(id) JOIN attempts a ON a.id = u.id';
 
+/**
+ * The attempt's circuit breaker lets it start, as a predicate over alias `a`: it has none, or
+ * the breaker is closed (no row yet counts as closed), or the attempt is its half-open trial.
+ */
+const BREAKER_LETS_IT = `(a.breaker IS NULL OR NOT EXISTS (SELECT 1 FROM breakers b
+          WHERE b.key = a.breaker AND b.state <> 'closed' AND b.trial_attempt IS DISTINCT FROM a.id))`;
+
 /** Columns a claim returns. */
 const CLAIMED_COLUMNS = 'a.id, a.run_id, a.step_id, a.number, a.fence, a.lease_expires_at, a.priority_key, a.pool, a.runs_on, a.log_path, a.task';
 
@@ -55,6 +62,7 @@ const CLAIM_CTES = `full_pools AS (
       WHERE ${CLAIMABLE}
         AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[])
         AND (a.pool IS NULL OR a.pool NOT IN (SELECT name FROM full_pools))
+        AND ${BREAKER_LETS_IT}
         AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1 AND w.state = 'active')
       ORDER BY a.priority_key DESC, a.id
       LIMIT $3
@@ -140,11 +148,13 @@ export const FQ = {
 
   /**
    * The published, unclaimed attempts of runs $1 with what decides why they wait: their
-   * `runs_on` and pool, whether the pool is full, and how long since published (database time).
+   * `runs_on` and pool, whether the pool is full, the state of a circuit breaker that holds
+   * it back (NULL when none does), and how long since published (database time).
    * $1 run ids.
    */
   waiting: q('waiting', `SELECT a.id, a.run_id, a.step_id, a.runs_on, a.pool, c.now - COALESCE(a.published_at, a.started_at) AS waited_ms,
-      (l.max IS NOT NULL AND (SELECT count(*) FROM attempts r WHERE r.pool = a.pool AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max) AS pool_full
+      (l.max IS NOT NULL AND (SELECT count(*) FROM attempts r WHERE r.pool = a.pool AND r.state = 'running' AND r.claimed_by IS NOT NULL) >= l.max) AS pool_full,
+      a.breaker, (SELECT b.state FROM breakers b WHERE b.key = a.breaker AND b.state <> 'closed' AND b.trial_attempt IS DISTINCT FROM a.id) AS breaker_state
     FROM attempts a CROSS JOIN (SELECT baton_now_ms() AS now) c LEFT JOIN pool_limits l ON l.name = a.pool
     WHERE a.run_id = ANY($1::text[]) AND ${CLAIMABLE} ORDER BY a.id`),
 
@@ -188,23 +198,23 @@ export const FQ = {
    * NOTIFY `baton_tasks` with the pools published. Ids must be distinct (folded beforehand).
    * $1 the rows as one JSON array of objects with keys id, run_id, step_id, number,
    * started_at, log_path, priority, aging_ms, queued_at (null: database time), pool, runs_on
-   * (a string array or null), queue_timeout_ms (null: no claim deadline), task. A row
+   * (a string array or null), queue_timeout_ms (null: no claim deadline), breaker (null: none), task. A row
    * published again keeps its first publication time, so its queue timeout is not reset. One JSON document rather than a text array per column:
    * the driver escapes every element of a text array in JavaScript, which for tasks of a few
    * hundred bytes of JSON each was a large share of the coordinator's CPU.
    */
   enqueue: q('enqueue', `WITH ins AS (
       INSERT INTO attempts (id, run_id, step_id, number, state, started_at, log_path, priority_key, pool, runs_on, task,
-          published_at, claim_deadline)
+          published_at, claim_deadline, breaker)
       SELECT u.id, u.run_id, u.step_id, u.number, 'running', u.started_at, u.log_path,
           u.priority::bigint * u.aging_ms - COALESCE(u.queued_at, c.now), u.pool,
           CASE WHEN u.runs_on IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(u.runs_on)) END,
-          u.task, c.now, c.now + u.queue_timeout_ms
+          u.task, c.now, c.now + u.queue_timeout_ms, u.breaker
         FROM json_to_recordset($1::json) AS u(id text, run_id text, step_id text, number int, started_at bigint,
-            log_path text, priority int, aging_ms bigint, queued_at bigint, pool text, runs_on json, queue_timeout_ms bigint, task json),
+            log_path text, priority int, aging_ms bigint, queued_at bigint, pool text, runs_on json, queue_timeout_ms bigint, task json, breaker text),
           (SELECT baton_now_ms() AS now) c
       ON CONFLICT (id) DO UPDATE SET priority_key = EXCLUDED.priority_key, pool = EXCLUDED.pool,
-          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task,
+          runs_on = EXCLUDED.runs_on, task = EXCLUDED.task, breaker = EXCLUDED.breaker,
           -- Published again (a coordinator taking the run over): the wait counts from the first time.
           published_at = COALESCE(attempts.published_at, EXCLUDED.published_at),
           claim_deadline = COALESCE(attempts.published_at, EXCLUDED.published_at) + (EXCLUDED.claim_deadline - EXCLUDED.published_at)
@@ -249,7 +259,7 @@ export const FQ = {
       SELECT c.id, c.priority_key, f.free, row_number() OVER (PARTITION BY f.name ORDER BY c.priority_key DESC, c.id) AS rn
         FROM free f CROSS JOIN LATERAL (
           SELECT a.id, a.priority_key FROM attempts a
-            WHERE a.pool = f.name AND ${CLAIMABLE} AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[])
+            WHERE a.pool = f.name AND ${CLAIMABLE} AND (a.runs_on IS NULL OR a.runs_on <@ $2::text[]) AND ${BREAKER_LETS_IT}
             ORDER BY a.priority_key DESC, a.id LIMIT $3) c
         WHERE f.free > 0),
     chosen AS (SELECT id FROM cand WHERE rn <= free ORDER BY priority_key DESC, id LIMIT $3),

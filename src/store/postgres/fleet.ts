@@ -128,6 +128,7 @@ export class PgFleetStore implements FleetStore {
     return rows.map((r) => {
       const q: QueuedAttempt = { runsOn: (r.runs_on as string[] | null) ?? [], poolFull: r.pool_full === true };
       if (r.pool != null) q.pool = r.pool as string;
+      if (typeof r.breaker_state === 'string') q.breaker = { key: r.breaker as string, state: r.breaker_state };
       return {
         attemptId: r.id as string, runId: r.run_id as string, stepId: r.step_id as string, waitedMs: Math.max(0, Number(r.waited_ms)),
         ...waitingReason(q, workers),
@@ -339,7 +340,7 @@ export async function enqueueOn(db: Queryable, rows: FleetAttemptInput[]): Promi
   const json = last.map((r) => ({
     id: r.id, run_id: r.runId, step_id: r.stepId, number: r.number, started_at: r.startedAt, log_path: r.logPath ?? null,
     priority: r.priority, aging_ms: r.agingMs ?? DEFAULT_AGING_MS, queued_at: r.queuedAt ?? null, pool: r.pool ?? null, runs_on: r.runsOn ?? null,
-    queue_timeout_ms: r.queueTimeoutMs ?? null, task: r.task,
+    queue_timeout_ms: r.queueTimeoutMs ?? null, breaker: r.breaker ?? null, task: r.task,
   }));
   await run(db, FQ.enqueue, [JSON.stringify(json)]);
 }

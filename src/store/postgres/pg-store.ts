@@ -31,6 +31,9 @@ import { PgApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
 import type { AlertStore } from '../alert-types.js';
 import { postgresExecutor } from './sql-executor.js';
+import type { BreakerRecord } from '../../core/index.js';
+import type { BreakerCall, BreakerStore } from '../breaker-types.js';
+import { SqlBreakerStore, UPSERT_BREAKER, foldCalls, numbered, toBreaker, upsertParams } from '../breaker-sql.js';
 import { PgLogStore } from './logs.js';
 import type { LogStore } from '../log-types.js';
 import { PgHistoryStore } from './history.js';
@@ -93,10 +96,13 @@ export class PgStore implements Store {
   readonly history: HistoryStore;
   /** {@inheritDoc Store.retention} */
   readonly retention: RetentionStore;
+  /** {@inheritDoc Store.breakers} */
+  readonly breakers: BreakerStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.api = new PgApiStore(pool, insertRun, POSTGRES_MIGRATIONS_DIR);
     this.alerts = new SqlAlertStore(postgresExecutor(pool));
+    this.breakers = new SqlBreakerStore(postgresExecutor(pool));
     this.logs = new PgLogStore(pool);
     this.history = new PgHistoryStore(pool);
     this.retention = new PgRetentionStore(pool);
@@ -166,12 +172,14 @@ export class PgStore implements Store {
       if (b.attemptsEnded.length) await run(c, Q.endAttempts, attemptEndColumns(b.attemptsEnded));
       if (b.attemptPids?.length) await run(c, Q.setAttemptPids, attemptPidColumns(b.attemptPids));
       if (b.attemptsApplied?.length) await run(c, Q.markApplied, [b.attemptsApplied]);
-      if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns));
+      if (b.stepRuns.length) await run(c, Q.updateStepRuns, stepRunColumns(b.stepRuns, { circuit: true }));
       if (b.runs.length) await run(c, Q.updateRuns, runUpdateColumns(b.runs));
       // An engine lets go of the runs it ends in the commit that ends them.
       for (const r of b.runs) if (r.release !== undefined) await run(c, Q.releaseRun, [r.id, r.release]);
       // The created runs' first events first, in the same statement: their seq comes before the rest.
-      const events = created.length ? [...created.flatMap((n) => n.events), ...b.events] : b.events;
+      // A copy: a failed commit is retried with the same batch, which must not keep these.
+      const events = [...created.flatMap((n) => n.events), ...b.events];
+      if (b.breakerCalls?.length) events.push(...(await applyBreakerCalls(c, b.breakerCalls)));
       if (events.length) await run(c, Q.insertEvents, eventValues(events));
     });
   }
@@ -335,6 +343,22 @@ export class PgStore implements Store {
   private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, fn);
   }
+}
+
+/**
+ * Folds attempt ends into their breakers inside a commit: rows created if missing, then
+ * locked in key order (so two commits touching the same breakers cannot deadlock), folded
+ * with `core/breaker`, written back. Returns the `breaker` events to insert with the rest.
+ */
+async function applyBreakerCalls(c: pg.PoolClient, calls: BreakerCall[]): Promise<NewEvent[]> {
+  const keys = [...new Set(calls.map((x) => x.key))].sort();
+  const at = calls[0]!.at;
+  await c.query(`INSERT INTO breakers (key, state, updated_at) SELECT k, 'closed', $2 FROM unnest($1::text[]) k ON CONFLICT (key) DO NOTHING`, [keys, at]);
+  const rows = await c.query<Row>('SELECT * FROM breakers WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE', [keys]);
+  const current = new Map<string, BreakerRecord>(rows.rows.map((r) => [String(r.key), toBreaker(r)]));
+  const { rows: changed, events } = foldCalls(calls, current);
+  for (const b of changed) await c.query(numbered(UPSERT_BREAKER), upsertParams(b));
+  return events;
 }
 
 /** Runs a named statement; returns its rows. */

@@ -85,17 +85,18 @@ export const Q = {
 
   /**
    * Full step run rows. Columns as arrays: $1 run_id, $2 step_id, $3 state, $4 attempts, $5 lost_attempts,
-   * $6 queued_at, $7 due_at, $8 started_at, $9 ended_at, $10 reason, $11 output (JSON text), $12 error (JSON text).
+   * $6 queued_at, $7 due_at, $8 started_at, $9 ended_at, $10 reason, $11 output (JSON text), $12 error (JSON text),
+   * $13 circuit (JSON text: why a queued step waits, `StepCircuit`).
    * Arrays, not one JSON document: a generic plan assumes `unnest` yields 10 rows and
    * `json_to_recordset` 100, and with 100 it joins a table of up to some 20,000 rows by
    * scanning all of it, once per statement.
    */
   updateStepRuns: q('update_step_runs', `UPDATE step_runs s SET state = u.state, attempts = u.attempts,
       lost_attempts = u.lost_attempts, queued_at = u.queued_at, due_at = u.due_at, started_at = u.started_at,
-      ended_at = u.ended_at, reason = u.reason, output = u.output::json, error = u.error::json
+      ended_at = u.ended_at, reason = u.reason, output = u.output::json, error = u.error::json, circuit = u.circuit
     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[],
-        $9::bigint[], $10::text[], $11::text[], $12::text[])
-      AS u(run_id, step_id, state, attempts, lost_attempts, queued_at, due_at, started_at, ended_at, reason, output, error)
+        $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[])
+      AS u(run_id, step_id, state, attempts, lost_attempts, queued_at, due_at, started_at, ended_at, reason, output, error, circuit)
     WHERE s.run_id = u.run_id AND s.step_id = u.step_id`),
 
   /**

@@ -106,7 +106,7 @@ export class SqliteApiStore implements ApiStore {
     const after = cursor === undefined ? 0 : seqOf(cursor);
     // An alert event may be about no run (or one retention deleted): its workflow is its subject's.
     const workflow = "COALESCE(r.workflow, json_extract(e.data, '$.subject.workflow'), '')";
-    const where = ['e.seq > ?', "(r.id IS NOT NULL OR e.type = 'alert')"];
+    const where = ['e.seq > ?', "(r.id IS NOT NULL OR e.type IN ('alert', 'breaker'))"];
     const vals: unknown[] = [after];
     if (filter.runId !== undefined) {
       where.push('e.run_id = ?');

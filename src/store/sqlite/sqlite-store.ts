@@ -28,6 +28,9 @@ import { SqliteApiStore } from './api.js';
 import { SqlAlertStore } from '../alert-sql.js';
 import type { AlertStore } from '../alert-types.js';
 import { sqliteExecutor } from './sql-executor.js';
+import type { BreakerRecord } from '../../core/index.js';
+import type { BreakerCall, BreakerStore } from '../breaker-types.js';
+import { SqlBreakerStore, UPSERT_BREAKER, foldCalls, toBreaker, upsertParams } from '../breaker-sql.js';
 import { SqliteHistoryStore } from './history.js';
 import { SqliteRetentionStore } from './retention.js';
 import type { Row } from '../rows.js';
@@ -80,6 +83,8 @@ export class SqliteStore implements Store {
   readonly history: HistoryStore;
   /** {@inheritDoc Store.retention} */
   readonly retention: RetentionStore;
+  /** {@inheritDoc Store.breakers} */
+  readonly breakers: BreakerStore;
 
   constructor(
     private readonly db: Database.Database,
@@ -93,6 +98,7 @@ export class SqliteStore implements Store {
     this.createRunTx = db.transaction((run: RunRecord, steps: StoredStepRun[], events: NewEvent[]) => this.insertRun(run, steps, events));
     this.api = new SqliteApiStore(db, (r, s, e) => this.insertRun(r, s, e), MIGRATIONS_DIR);
     this.alerts = new SqlAlertStore(sqliteExecutor(db));
+    this.breakers = new SqlBreakerStore(sqliteExecutor(db));
     this.history = new SqliteHistoryStore(db);
     this.retention = new SqliteRetentionStore(db);
   }
@@ -295,11 +301,11 @@ export class SqliteStore implements Store {
     if (b.stepRuns.length) {
       const upd = this.stmt(
         `UPDATE step_runs SET state = ?, attempts = ?, lost_attempts = ?, queued_at = ?, due_at = ?, started_at = ?,
-           ended_at = ?, reason = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ?`,
+           ended_at = ?, reason = ?, output = ?, error = ?, circuit = ? WHERE run_id = ? AND step_id = ?`,
       );
       for (const s of b.stepRuns) {
         upd.run(s.state, s.attempts, s.lostAttempts, s.queuedAt ?? null, s.dueAt ?? null, s.startedAt ?? null,
-          s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), s.runId, s.stepId);
+          s.endedAt ?? null, s.reason ?? null, json(s.output), json(s.error), json(s.circuit), s.runId, s.stepId);
       }
     }
     for (const r of b.runs) {
@@ -313,6 +319,22 @@ export class SqliteStore implements Store {
       if (r.release !== undefined) this.releaseStmt().run(r.id, r.release);
     }
     this.insertEvents(b.events);
+    if (b.breakerCalls?.length) this.applyBreakerCalls(b.breakerCalls);
+  }
+
+  /** Folds attempt ends into their breakers; inside the commit's immediate transaction, so no other writer interleaves. */
+  private applyBreakerCalls(calls: BreakerCall[]): void {
+    const keys = [...new Set(calls.map((c) => c.key))];
+    const read = this.stmt('SELECT * FROM breakers WHERE key = ?');
+    const current = new Map<string, BreakerRecord>();
+    for (const k of keys) {
+      const r = read.get(k);
+      if (r) current.set(k, toBreaker(r));
+    }
+    const { rows, events } = foldCalls(calls, current);
+    const up = this.stmt(UPSERT_BREAKER);
+    for (const b of rows) up.run(...upsertParams(b));
+    this.insertEvents(events);
   }
 
   private insertEvents(events: NewEvent[]): void {

@@ -60,6 +60,15 @@ export function StepPanel({ runId, step, attempts, jump, actions, onSelect, item
         <dt>Duration</dt><dd>{step.startedAt !== undefined ? formatDuration((step.endedAt ?? Date.now()) - step.startedAt) : '—'}</dd>
         {step.reason && <><dt>Reason</dt><dd>{step.reason}</dd></>}
         {step.waiting && <><dt>Waiting</dt><dd>{step.waiting.reason}: {step.waiting.detail}</dd></>}
+        {step.state === 'queued' && step.circuit && (
+          <>
+            <dt>Waiting</dt>
+            <dd data-testid="step-circuit">
+              circuit-open: breaker <code>{step.circuit.breaker}</code> is open;{' '}
+              {step.circuit.until !== undefined ? <>next trial <Time ms={step.circuit.until} /></> : 'a trial is running'}
+            </dd>
+          </>
+        )}
         {waits && (
           <>
             <dt>Waits for</dt>
