@@ -205,6 +205,10 @@ async function start(proc: BatonProcess, o: ServeOptions, engine: Engine, worker
   }
   alerts.start();
   engine.onThrottle((e) => o.report({ kind: 'throttle', from: e.from, to: e.to, reason: e.reason, node: 'engine' }));
+  // A run that ended here is new history for its workflow's next ETA (others' ends: within the history's TTL).
+  engine.onCommitted((ends) => {
+    for (const r of ends.runs) eta.invalidate(r.workflow);
+  });
   let signalled = false;
   // One wake-up per event-loop turn, however many events the engine committed in it.
   engine.onEvent(() => {

@@ -26,7 +26,7 @@ const columns = [
     const r = c.row.original;
     return <span className="mono">{r.startedAt !== undefined ? formatDuration((r.endedAt ?? Date.now()) - r.startedAt) : '—'}</span>;
   } }),
-  col.display({ id: 'eta', header: 'ETA', size: 230, cell: (c) => <Eta run={c.row.original} compact /> }),
+  col.display({ id: 'eta', header: 'ETA', size: 160, cell: (c) => <Eta run={c.row.original} compact /> }),
   col.accessor((r) => paramsText(r.params), { id: 'params', header: 'Params', size: 260, cell: (c) => <span className="mono" title={c.getValue()}>{c.getValue()}</span> }),
 ];
 
