@@ -16,6 +16,8 @@ import type { AlertKind, AlertRule, RuleSet } from './rules.js';
 import { ALERT_DEFAULTS } from './rules.js';
 import type { DeadlineContext, EtaSource } from './deadlines.js';
 import { deadlineRunEnded, sweepDeadlines } from './deadlines.js';
+import type { PressureContext } from './pressure.js';
+import { sweepBackpressure, sweepBreakers } from './pressure.js';
 
 const FEED_CURSOR = 'alerts';
 /** Events read at a time: the most, and the first after a batch stopped early (most of it was read for nothing). */
@@ -371,24 +373,14 @@ export class Evaluator {
       }
     }
     await sweepDeadlines(this.deadlines, [...running, ...queued], now);
-    const counts = await this.store.api.countStates();
-    const depth = counts.stepRuns.queued ?? 0;
-    let runs: number | undefined;
-    for (const rule of this.rules.applicable(this.rules.server, 'backpressure')) {
-      if (rule.maxQueuedRuns !== undefined) {
-        // Runs waiting to start: fires at the threshold, resolves under 90 % of it, so a
-        // depth hovering at the line does not fire and resolve at every sweep.
-        runs ??= await this.waitingRuns();
-        const subject: Subject = { pool: 'intake' };
-        if (runs >= rule.maxQueuedRuns) {
-          await this.fire(rule, subject, `${runs} runs are waiting to start (${rule.severity} at ${rule.maxQueuedRuns})`, { waitingRuns: runs, threshold: rule.maxQueuedRuns });
-        } else if (runs < rule.maxQueuedRuns * ALERT_DEFAULTS.queuedRunsResolveFraction) await this.book.clear(rule.name, subject, `${runs} runs waiting to start`);
-        continue;
-      }
-      if (depth > rule.maxQueued) await this.fire(rule, { pool: 'all' }, `${depth} step runs are queued (limit ${rule.maxQueued})`, { queued: depth });
-      else await this.book.clear(rule.name, { pool: 'all' }, `${depth} queued`);
-    }
-    await this.breakers(now);
+    const pressure: PressureContext = {
+      rules: (kind) => this.rules.applicable(this.rules.server, kind),
+      fire: (rule, subject, summary, details) => this.fire(rule, subject, summary, details),
+      clear: (rule, subject, note) => this.clear(rule, subject, note),
+      clearAlways: async (rule, subject, note) => void (await this.book.clear(rule.name, subject, note)),
+    };
+    await sweepBackpressure(pressure, async () => (await this.store.api.countStates()).stepRuns.queued ?? 0, this.waitingRuns);
+    await sweepBreakers(pressure, () => this.store.breakers.list(), now);
     // What cleared without an event this server saw (a run that ended before a restart).
     for (const a of await this.store.alerts.list({ state: ['firing', 'acknowledged', 'silenced'], limit: 1000 })) {
       if (a.kind === 'failure-rate' && a.subject.workflow) {
@@ -402,28 +394,6 @@ export class Evaluator {
         ? (a.kind === 'queued-too-long' ? run.state === 'queued' : a.kind === 'deadline-at-risk' ? run.state === 'queued' || run.state === 'running' : run.state === 'running')
         : (await this.store.getStepRuns(run.id)).some((s) => s.stepId === a.subject.stepId && s.state === (a.kind === 'queued-too-long' ? 'queued' : 'running')));
       if (!stillOn) await this.book.resolve(a.id, 'system', 'no longer the case');
-    }
-  }
-
-  /**
-   * circuit-open: one alert per breaker that is not closed (fired when it opens, kept while
-   * half-open), resolved once it closes. Read from the breakers' rows at each sweep, so a
-   * breaker any node opened or closed is seen, whichever server sweeps.
-   */
-  private async breakers(now: number): Promise<void> {
-    const rules = this.rules.applicable(this.rules.server, 'circuit-open');
-    if (!rules.length) return;
-    for (const b of await this.store.breakers.list()) {
-      const subject: Subject = { breaker: b.key };
-      for (const rule of rules) {
-        if (b.state === 'closed') {
-          await this.clear(rule, subject, b.reason ?? 'closed');
-          continue;
-        }
-        const next = b.state === 'open' && b.nextTrialAt !== undefined ? `; next trial in ${fmt(Math.max(0, b.nextTrialAt - now))}` : '; a trial is running';
-        await this.fire(rule, subject, `circuit breaker ${b.key} is ${b.state}: ${b.reason ?? 'failures'}${next}; steps behind it wait`,
-          { breaker: b.key, state: b.state, ...(b.openedAt !== undefined ? { openedAt: b.openedAt } : {}), ...(b.nextTrialAt !== undefined ? { nextTrialAt: b.nextTrialAt } : {}) });
-      }
     }
   }
 
