@@ -2,10 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Files that load the whole machine (a fleet of processes killed at random, npm installs,
- * a browser with its own server) or whose assertions bound wall time under such load: they
- * run one at a time, after the rest, with nothing beside them.
+ * a browser with its own server, CPU and memory hogs for the adaptive throttle, which also
+ * read the machine's load and so need it to themselves) or whose assertions bound wall time
+ * under such load: they run one at a time, after the rest, with nothing beside them.
  */
 const EXCLUSIVE = [
+  'test/engine-throttle.test.ts',
+  'test/worker-throttle.test.ts',
+  'test/cli-throttle.test.ts',
   'test/fleet-faults.test.ts',
   'test/fleet-e2e.test.ts',
   'test/package-install.test.ts',
