@@ -1,8 +1,8 @@
 /**
  * @module runtime/path-weights
- * What the critical path weighs each step with: its median duration from history (succeeded
- * step runs of the same workflow over the last week), read once per workflow every few
- * minutes. A step with no history counts as the median of the workflow's steps that have
+ * What the critical path weighs each step with: its median duration from history (the latest
+ * {@link PATH_SAMPLES} succeeded step runs of each step among the workflow's newest runs: a
+ * bounded read however long the history), read once per workflow every few minutes. A step with no history counts as the median of the workflow's steps that have
  * one; a workflow with none counts every step as {@link NOMINAL_STEP_MS}, so the path is the
  * step count in the same unit and runs with and without history compare in one queue.
  */
@@ -10,8 +10,8 @@ import type { Store } from '../store/index.js';
 
 /** What a step with nothing to go by weighs, ms: the remaining path then counts steps. */
 export const NOMINAL_STEP_MS = 1000;
-/** History the weights read: the last week of succeeded step runs. */
-export const PATH_HISTORY_MS = 7 * 86_400_000;
+/** Succeeded step runs per step the weights read, at most (the newest). */
+export const PATH_SAMPLES = 20;
 /** How long one read serves a workflow's runs, ms. */
 export const PATH_WEIGHTS_TTL_MS = 5 * 60_000;
 
@@ -32,13 +32,13 @@ export class PathWeights {
   async of(workflow: string, now: number): Promise<StepWeight> {
     const hit = this.cache.get(workflow);
     if (hit && now - hit.at < PATH_WEIGHTS_TTL_MS) return hit.weight;
-    let rows: { stepId: string; p50Ms: number }[] = [];
+    let rows: { stepId: string; durationsMs: number[] }[] = [];
     try {
-      rows = await this.store.history.stepDurations(workflow, now - PATH_HISTORY_MS);
+      rows = await this.store.history.stepDurationSamples(workflow, PATH_SAMPLES);
     } catch {
       rows = [];
     }
-    const byStep = new Map(rows.map((r) => [r.stepId, Math.max(1, r.p50Ms)]));
+    const byStep = new Map(rows.filter((r) => r.durationsMs.length).map((r) => [r.stepId, Math.max(1, median(r.durationsMs))]));
     const sorted = [...byStep.values()].sort((a, b) => a - b);
     const fallback = sorted.length ? sorted[sorted.length >> 1]! : NOMINAL_STEP_MS;
     const weight: StepWeight = (id) => byStep.get(id) ?? fallback;
@@ -46,4 +46,10 @@ export class PathWeights {
     this.cache.set(workflow, { at: now, weight });
     return weight;
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
