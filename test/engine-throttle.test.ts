@@ -16,6 +16,7 @@ import { createMetrics } from '../src/observe/index.js';
 import type { EngineRig } from './helpers.js';
 import { engineRig, loadFixture, nextEvent, stepTo, waitFor } from './helpers.js';
 import { compileWorkflow } from '../src/workflow/index.js';
+import { recording } from './throttle-helpers.js';
 
 let rig: EngineRig | undefined;
 let hogs: ChildProcess[] = [];
@@ -42,19 +43,6 @@ function fakeSampler(): HostSampler & { set(r: Partial<HostReading>): void } {
   return { sample: () => r, close: () => undefined, set: (p) => (r = { ...r, ...p }) };
 }
 
-/** A real sampler that keeps every reading it gave. */
-function recording(inner: HostSampler): HostSampler & { readings: HostReading[] } {
-  const readings: HostReading[] = [];
-  return {
-    readings,
-    sample() {
-      const r = inner.sample();
-      readings.push(r);
-      return r;
-    },
-    close: () => inner.close(),
-  };
-}
 
 /** Busy loops, one per core and one more, killed in afterEach whatever happens; each ends by itself after 30 s. */
 function startCpuHogs(): void {

@@ -18,6 +18,7 @@ import type { CliProcess } from './helpers.js';
 import { ROOT, jsonEvents, processAlive, readPid, spawnBaton, tempDir, waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase, databaseUrl, sql } from './pg-helpers.js';
+import { seededRandom } from '../src/observe/eta/sample.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'fleet');
 const LEASE_MS = 1_500;
@@ -83,17 +84,6 @@ async function expectEachStepSucceededOnce(runIds: string[], stepsPerRun: number
   expect(await sql(db.url, "SELECT id, claimed_by FROM attempts WHERE state = 'running'")).toEqual([]);
 }
 
-/** Small seeded PRNG (mulberry32), so a failing kill sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('fleet faults', () => {
   it('a random worker killed with SIGKILL every second while 4 runs x 500 steps execute: every step succeeds exactly once, dead leases end in time', async () => {
@@ -116,7 +106,7 @@ describe('fleet faults', () => {
     const runIds = await Promise.all(coordinators.map((c) => waitFor(() => jsonEvents(c.stdout())[0]?.runId, 10_000, 'a run id')));
 
     const seed = Number(process.env.BATON_CHAOS_SEED ?? Date.now() % 1_000_000);
-    const random = prng(seed);
+    const random = seededRandom(seed); // mulberry32: a failing kill sequence replays from its seed
     const kills: { worker: string; pid: number; at: number }[] = [];
     const allEnded = (): boolean => coordinators.every((c) => c.child.exitCode !== null || c.child.signalCode !== null);
     const deadline = Date.now() + 60_000;

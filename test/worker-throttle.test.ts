@@ -9,12 +9,13 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { PgFleetStore } from '../src/store/index.js';
-import type { HostReading, HostSampler, Worker, WorkerEvent } from '../src/runtime/index.js';
+import type { Worker, WorkerEvent } from '../src/runtime/index.js';
 import { createWorker, hostSampler } from '../src/runtime/index.js';
 import { openFleetStore } from '../src/store/index.js';
 import { waitFor } from './helpers.js';
 import type { TestDatabase } from './pg-helpers.js';
 import { createTestDatabase } from './pg-helpers.js';
+import { recording } from './throttle-helpers.js';
 
 let db: TestDatabase;
 let fleet: PgFleetStore;
@@ -35,19 +36,6 @@ afterEach(async () => {
   await db.drop();
 });
 
-/** The host's sampler, keeping every reading it gave. */
-function recording(inner: HostSampler): HostSampler & { readings: HostReading[] } {
-  const readings: HostReading[] = [];
-  return {
-    readings,
-    sample() {
-      const r = inner.sample();
-      readings.push(r);
-      return r;
-    },
-    close: () => inner.close(),
-  };
-}
 
 it('a real CPU hog takes a worker down to one slot, its heartbeat says why, and it recovers at the first calm sample', async (ctx) => {
   const sampler = recording(hostSampler());
